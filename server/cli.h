@@ -1,0 +1,34 @@
+/* segue-server's subcommands: one table in main.c, one file each (cmd_*.c). Common options
+ * (--data-dir, --config) are handled here so every subcommand reads them the same way. */
+#ifndef SEGUE_CLI_H
+#define SEGUE_CLI_H
+
+#include "settings.h"
+
+/* Exit statuses, documented in segue-server(1). */
+enum {
+	EXIT_OK = 0,
+	EXIT_PARTIAL = 1,  /* ingest: some files failed; the rest went in */
+	EXIT_USAGE = 2,
+	EXIT_FAILURE_ = 3, /* could not start: bad configuration, database, keys, port */
+	EXIT_NOT_FOUND = 4,
+	EXIT_EXISTS = 5,
+};
+
+struct subcommand {
+	const char *name;
+	const char *usage;
+	const char *help;
+	int (*run)(int argc, char **argv);
+};
+
+/* Loads defaults, then the configuration file, then --config/--data-dir/--listen/--set from
+ * argv (removing them from argv). Creates the data directory. Returns 0 or an exit status. */
+int cli_settings(struct settings *cfg, int *argc, char **argv);
+
+int cmd_serve(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+
+#endif

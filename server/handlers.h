@@ -1,0 +1,32 @@
+/* Every request handler, grouped by the file that holds it. Only routes.c uses these. */
+#ifndef SEGUE_HANDLERS_H
+#define SEGUE_HANDLERS_H
+
+#include "http.h"
+
+/* h_health.c */
+void h_healthz(struct req *r);
+void h_metrics(struct req *r);
+/* h_auth.c */
+void h_token(struct req *r);
+void h_revoke(struct req *r);
+void h_register(struct req *r);
+/* h_me.c */
+void h_me(struct req *r);
+/* h_tracks.c */
+void h_track(struct req *r);
+void h_tracks(struct req *r);
+/* h_albums.c */
+void h_album(struct req *r);
+void h_album_tracks(struct req *r);
+void h_albums(struct req *r);
+/* h_artists.c */
+void h_artist(struct req *r);
+void h_artist_albums(struct req *r);
+void h_artist_top_tracks(struct req *r);
+/* h_playback.c */
+void h_playback(struct req *r);
+/* stream.c */
+void h_audio(struct req *r);
+
+#endif

@@ -1,0 +1,31 @@
+/* Per-token, per-category request limits over a sliding window. The window is approximated
+ * from two fixed windows (the current one, plus the previous one weighted by how much of it
+ * still overlaps), which is exact enough and keeps each client at two counters. */
+#ifndef SEGUE_RATELIMIT_H
+#define SEGUE_RATELIMIT_H
+
+#include <stdint.h>
+
+enum rl_category { RL_NONE, RL_STANDARD, RL_SEARCH, RL_PLAYER, RL_PLAYLIST, RL_NCATEGORIES };
+
+struct rl_entry {
+	uint64_t key;       /* token hash prefix mixed with the category; 0 = free slot */
+	int64_t window;     /* index of the current window */
+	uint32_t cur, prev; /* requests in the current and the previous window */
+};
+
+struct ratelimit {
+	struct rl_entry *table;
+	uint32_t size; /* a power of two */
+	uint32_t used;
+	long window_ms;
+	long limit[RL_NCATEGORIES];
+};
+
+int ratelimit_init(struct ratelimit *rl, uint32_t size, long window_s, const long limits[RL_NCATEGORIES]);
+void ratelimit_free(struct ratelimit *rl);
+/* Counts one request. Returns 0 if allowed; otherwise the seconds to wait (>= 1). */
+long ratelimit_hit(struct ratelimit *rl, uint64_t client, enum rl_category cat, int64_t now_ms);
+const char *rl_category_name(enum rl_category cat);
+
+#endif

@@ -1,0 +1,132 @@
+#include "config.h"
+#include "routes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "handlers.h"
+#include "log.h"
+#include "server.h"
+
+#define GET (M_GET | M_HEAD)
+
+static const struct route routes[] = {
+	{ GET, "/healthz", RL_NONE, AUTH_NONE, h_healthz },
+	{ GET, "/metrics", RL_NONE, AUTH_NONE, h_metrics },
+	{ M_POST, "/api/token", RL_NONE, AUTH_NONE, h_token },
+	{ M_POST, "/api/revoke", RL_NONE, AUTH_NONE, h_revoke },
+	{ M_POST, "/api/register", RL_NONE, AUTH_NONE, h_register },
+	{ GET, "/audio/{id}/{file}", RL_NONE, AUTH_NONE, h_audio },
+
+	{ GET, "/v1/me", RL_STANDARD, AUTH_BEARER, h_me },
+	{ GET, "/v1/tracks", RL_STANDARD, AUTH_BEARER, h_tracks },
+	{ GET, "/v1/tracks/{id}", RL_STANDARD, AUTH_BEARER, h_track },
+	{ GET, "/v1/albums", RL_STANDARD, AUTH_BEARER, h_albums },
+	{ GET, "/v1/albums/{id}", RL_STANDARD, AUTH_BEARER, h_album },
+	{ GET, "/v1/albums/{id}/tracks", RL_STANDARD, AUTH_BEARER, h_album_tracks },
+	{ GET, "/v1/artists/{id}", RL_STANDARD, AUTH_BEARER, h_artist },
+	{ GET, "/v1/artists/{id}/albums", RL_STANDARD, AUTH_BEARER, h_artist_albums },
+	{ GET, "/v1/artists/{id}/top-tracks", RL_STANDARD, AUTH_BEARER, h_artist_top_tracks },
+	{ GET, "/v1/segue/playback/{id}", RL_PLAYER, AUTH_BEARER, h_playback },
+};
+
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+const char *routes_pattern(const struct route *route)
+{
+	return route->pattern;
+}
+
+static void clear_params(struct req *r)
+{
+	for (int i = 0; i < r->nparams; i++)
+		free(r->params[i]);
+	r->nparams = 0;
+}
+
+/* Matches path against pattern, collecting {x} segments into r->params. */
+static bool match(struct req *r, const char *pattern, const char *path)
+{
+	clear_params(r);
+	while (*pattern && *path) {
+		if (*pattern != '/' || *path != '/')
+			return false;
+		pattern++;
+		path++;
+		const char *pe = strchrnul(pattern, '/');
+		const char *se = strchrnul(path, '/');
+
+		if (*pattern == '{') {
+			if (se == path || r->nparams == REQ_MAX_PARAMS)
+				return false;
+			r->params[r->nparams] = strndup(path, (size_t)(se - path));
+			if (!r->params[r->nparams])
+				return false;
+			r->nparams++;
+		} else if (pe - pattern != se - path || memcmp(pattern, path, (size_t)(pe - pattern))) {
+			return false;
+		}
+		pattern = pe;
+		path = se;
+	}
+	return !*pattern && !*path;
+}
+
+void routes_dispatch(struct req *r)
+{
+	const struct route *found = NULL;
+	unsigned allowed = 0;
+	long wait;
+
+	for (size_t i = 0; i < NROUTES; i++) {
+		if (!match(r, routes[i].pattern, r->path))
+			continue;
+		allowed |= routes[i].methods;
+		if (routes[i].methods & r->method) {
+			found = &routes[i];
+			break;
+		}
+	}
+	if (!found) {
+		clear_params(r);
+		if (allowed) {
+			char allow[64] = "";
+
+			for (unsigned m = M_GET; m <= M_OPTIONS; m <<= 1)
+				if (allowed & m) {
+					static const char *names[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS" };
+					int bit = __builtin_ctz(m);
+
+					if (allow[0])
+						strcat(allow, ", ");
+					strcat(allow, names[bit]);
+				}
+			reply_error(r, 405, "method %s not allowed here", r->method_name);
+			reply_header(r, "allow:", "%s", allow);
+			return;
+		}
+		reply_error(r, 404, "no such resource: %s", r->path);
+		return;
+	}
+	r->route = found;
+	if (found->auth == AUTH_BEARER) {
+		const char *why = auth_request(r);
+
+		if (why) {
+			reply_error(r, 401, "%s", why);
+			reply_header(r, "www-authenticate:", "Bearer realm=\"segue\"");
+			return;
+		}
+		uint64_t client;
+		memcpy(&client, r->user.token_hash, sizeof client);
+		wait = ratelimit_hit(&r->srv->rl, client, found->category, store_now_ms());
+		if (wait) {
+			reply_error(r, 429, "rate limit exceeded for %s requests: retry in %ld s",
+			            rl_category_name(found->category), wait);
+			reply_header(r, "retry-after:", "%ld", wait);
+			return;
+		}
+	}
+	found->handler(r);
+}

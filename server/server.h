@@ -1,0 +1,25 @@
+/* What every handler can reach: settings, the database connection of the service loop, the
+ * signing keys, rate limits and metrics. One instance per serving process, owned by
+ * cmd_serve; nothing here is state the server could not rebuild from the store. */
+#ifndef SEGUE_SERVER_H
+#define SEGUE_SERVER_H
+
+#include "metrics.h"
+#include "ratelimit.h"
+#include "settings.h"
+#include "sign.h"
+#include "store.h"
+
+struct lws_context;
+
+struct server {
+	struct settings cfg;
+	struct store store;
+	struct keyring keys;
+	struct ratelimit rl;
+	struct metrics metrics;
+	struct lws_context *lws;
+	char media_dir[1100];
+};
+
+#endif

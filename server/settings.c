@@ -1,0 +1,159 @@
+#include "config.h"
+#include "settings.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum opt_type { OPT_STR, OPT_LONG };
+
+struct option_def {
+	const char *name;
+	enum opt_type type;
+	size_t offset;
+	size_t size;      /* for strings: the field's capacity */
+	long min, max;    /* for numbers */
+	const char *def;
+	const char *help;
+};
+
+#define STR(field, def, help) \
+	{ #field, OPT_STR, offsetof(struct settings, field), \
+	  sizeof(((struct settings *)0)->field), 0, 0, def, help }
+#define NUM(field, lo, hi, def, help) \
+	{ #field, OPT_LONG, offsetof(struct settings, field), 0, lo, hi, def, help }
+
+static const struct option_def options[] = {
+	STR(listen, "127.0.0.1:8080", "address and port to listen on (port 0 picks a free one)"),
+	STR(data_dir, "", "where the catalog, media, keys and database live"),
+	STR(public_url, "", "base URL clients reach the server at; empty: taken from the Host header"),
+	NUM(url_ttl, 60, 7 * 86400, "3600", "seconds a signed audio URL stays valid"),
+	NUM(access_ttl, 60, 7 * 86400, "3600", "seconds an access token stays valid"),
+	NUM(refresh_ttl, 3600, 365 * 86400, "2592000", "seconds a refresh token stays valid"),
+	NUM(max_body, 1024, 64L << 20, "1048576", "largest request body accepted, in bytes"),
+	NUM(rl_window, 1, 3600, "30", "rate-limit window in seconds"),
+	NUM(rl_standard, 1, 1000000, "100", "requests per window and token: catalog and account"),
+	NUM(rl_search, 1, 1000000, "30", "requests per window and token: search"),
+	NUM(rl_player, 1, 1000000, "50", "requests per window and token: player"),
+	NUM(rl_playlist, 1, 1000000, "25", "requests per window and token: playlist changes"),
+	NUM(ingest_jobs, 0, 256, "0", "ingest worker threads; 0 means one per core"),
+	STR(markets, "AR,AT,AU,BE,BR,CA,CH,CL,CO,DE,DK,ES,FI,FR,GB,IE,IN,IT,JP,KR,MX,NL,NO,NZ,PL,PT,SE,US,ZA",
+	    "markets a track without its own SEGUE_MARKETS tag is available in"),
+	STR(log_level, "info", "error, warning, info or debug"),
+	NUM(registration, 0, 1, "1", "1 lets anyone sign up through POST /api/register"),
+};
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static const struct option_def *find(const char *name)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (!strcmp(options[i].name, name))
+			return &options[i];
+	return NULL;
+}
+
+static int apply(struct settings *c, const struct option_def *o, const char *value,
+                 char *err, size_t errlen)
+{
+	char *field = (char *)c + o->offset;
+
+	if (o->type == OPT_STR) {
+		if (strlen(value) >= o->size) {
+			snprintf(err, errlen, "%s: value too long (at most %zu bytes)", o->name, o->size - 1);
+			return -1;
+		}
+		strcpy(field, value);
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long v = strtol(value, &end, 10);
+	if (errno || end == value || *end || v < o->min || v > o->max) {
+		snprintf(err, errlen, "%s: expected a whole number from %ld to %ld, got \"%s\"",
+		         o->name, o->min, o->max, value);
+		return -1;
+	}
+	*(long *)field = v;
+	return 0;
+}
+
+void settings_defaults(struct settings *c)
+{
+	char err[256];
+
+	memset(c, 0, sizeof *c);
+	for (size_t i = 0; i < NOPTIONS; i++)
+		apply(c, &options[i], options[i].def, err, sizeof err);
+}
+
+int settings_set(struct settings *c, const char *name, const char *value, char *err, size_t errlen)
+{
+	const struct option_def *o = find(name);
+
+	if (!o) {
+		snprintf(err, errlen, "unknown option \"%s\"", name);
+		return -1;
+	}
+	return apply(c, o, value, err, errlen);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int settings_load(struct settings *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048], msg[256];
+	int lineno = 0, rc = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		char *s, *eq;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+			rc = -1;
+			break;
+		}
+		s = trim(line);
+		if (!*s || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%d: expected \"name = value\"", path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		if (settings_set(c, trim(s), trim(eq + 1), msg, sizeof msg) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+			rc = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+void settings_print_help(void)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		printf("  %-14s %s (default: %s)\n", options[i].name, options[i].help,
+		       *options[i].def ? options[i].def : "none");
+}

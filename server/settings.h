@@ -1,0 +1,36 @@
+/* segue-server's settings: one table of options (name, type, default, help) read from the
+ * configuration file and overridden by command-line flags. The table is the single source of
+ * truth; segue-server(1) documents the same names. */
+#ifndef SEGUE_SETTINGS_H
+#define SEGUE_SETTINGS_H
+
+#include <stddef.h>
+
+struct settings {
+	char listen[128];        /* ADDR:PORT */
+	char data_dir[1024];
+	char public_url[256];    /* base URL put into hrefs and audio URLs; empty = from Host */
+	long url_ttl;            /* seconds a signed audio URL stays valid */
+	long access_ttl;         /* seconds an access token stays valid */
+	long refresh_ttl;        /* seconds a refresh token stays valid */
+	long max_body;           /* bytes of request body accepted */
+	long rl_window;          /* rate-limit window, seconds */
+	long rl_standard;        /* requests per window per token, by category */
+	long rl_search;
+	long rl_player;
+	long rl_playlist;
+	long ingest_jobs;        /* worker threads for ingest; 0 = one per core */
+	char markets[1024];      /* markets a track without SEGUE_MARKETS is available in */
+	char log_level[16];
+	long registration;       /* 1: POST /api/register is open */
+};
+
+void settings_defaults(struct settings *c);
+/* Reads "name = value" lines. Returns 0, or -1 with a message naming the file and line. */
+int settings_load(struct settings *c, const char *path, char *err, size_t errlen);
+/* Sets one option by name from its text form; -1 with a message when unknown or invalid. */
+int settings_set(struct settings *c, const char *name, const char *value, char *err, size_t errlen);
+/* Prints every option with its help text (for --help and the man page). */
+void settings_print_help(void);
+
+#endif

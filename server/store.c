@@ -1,0 +1,192 @@
+#include "config.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+/* Schema migrations: each entry moves the database from version i to i + 1 and runs inside
+ * one transaction, so a crash mid-migration leaves the previous version intact. Append only. */
+static const char *const migrations[] = {
+	/* 1: catalog, users, tokens */
+	"CREATE TABLE artists ("
+	"  id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE TABLE albums ("
+	"  id TEXT PRIMARY KEY, name TEXT NOT NULL, artist_id TEXT NOT NULL REFERENCES artists(id),"
+	"  release_date TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL);"
+	"CREATE INDEX albums_artist ON albums(artist_id);"
+	"CREATE TABLE tracks ("
+	"  id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+	"  album_id TEXT NOT NULL REFERENCES albums(id),"
+	"  artist_id TEXT NOT NULL REFERENCES artists(id),"
+	"  disc_number INTEGER NOT NULL DEFAULT 1, track_number INTEGER NOT NULL DEFAULT 0,"
+	"  duration_ms INTEGER NOT NULL, explicit INTEGER NOT NULL DEFAULT 0,"
+	"  genre TEXT NOT NULL DEFAULT '', markets TEXT,"
+	"  gain_db REAL NOT NULL DEFAULT 0, true_peak REAL NOT NULL DEFAULT 1,"
+	"  loudness REAL NOT NULL DEFAULT 0, tempo REAL NOT NULL DEFAULT 0,"
+	"  energy REAL NOT NULL DEFAULT 0, brightness REAL NOT NULL DEFAULT 0,"
+	"  danceability REAL NOT NULL DEFAULT 0, acousticness REAL NOT NULL DEFAULT 0,"
+	"  bytes_low INTEGER, bytes_normal INTEGER, bytes_high INTEGER, bytes_very_high INTEGER,"
+	"  source_path TEXT, play_count INTEGER NOT NULL DEFAULT 0,"
+	"  popularity INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+	"CREATE INDEX tracks_album ON tracks(album_id, disc_number, track_number);"
+	"CREATE INDEX tracks_artist ON tracks(artist_id, play_count DESC);"
+	"CREATE TABLE users ("
+	"  id TEXT PRIMARY KEY COLLATE NOCASE, display_name TEXT NOT NULL,"
+	"  pw_hash TEXT NOT NULL, tier TEXT NOT NULL CHECK (tier IN ('free','premium')),"
+	"  country TEXT NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE TABLE tokens ("
+	"  hash BLOB PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('access','refresh')),"
+	"  family BLOB NOT NULL, expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX tokens_family ON tokens(family);"
+	"CREATE INDEX tokens_user ON tokens(user_id);",
+};
+
+#define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+
+long long store_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int store_exec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_err("database: %s", msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int store_begin(struct store *s) { return store_exec(s, "BEGIN IMMEDIATE"); }
+int store_commit(struct store *s) { return store_exec(s, "COMMIT"); }
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int migrate(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > NMIGRATIONS) {
+		snprintf(err, errlen, "database schema %d is newer than this segue-server (%d)",
+		         version, NMIGRATIONS);
+		return -1;
+	}
+	for (; version < NMIGRATIONS; version++) {
+		char pragma[64];
+
+		if (store_begin(s) < 0)
+			goto fail;
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
+		if (store_exec(s, migrations[version]) < 0 || store_exec(s, pragma) < 0) {
+			store_rollback(s);
+			goto fail;
+		}
+		if (store_commit(s) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "database migration failed: %s", sqlite3_errmsg(s->db));
+	return -1;
+}
+
+int store_open(struct store *s, const char *data_dir, char *err, size_t errlen)
+{
+	char path[1200];
+
+	memset(s, 0, sizeof *s);
+	snprintf(path, sizeof path, "%s/segue.db", data_dir);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	/* WAL with synchronous=FULL: a commit is on disk before it is acknowledged, so an
+	 * acknowledged write survives kill -9 and power loss alike. */
+	if (store_exec(s, "PRAGMA journal_mode=WAL") < 0 ||
+	    store_exec(s, "PRAGMA synchronous=FULL") < 0 ||
+	    store_exec(s, "PRAGMA foreign_keys=ON") < 0) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (migrate(s, err, errlen) < 0)
+		goto fail;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void store_close(struct store *s)
+{
+	for (int i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(s->cache[i].stmt);
+	sqlite3_close(s->db);
+	memset(s, 0, sizeof *s);
+}
+
+sqlite3_stmt *store_stmt(struct store *s, const char *sql)
+{
+	size_t h = ((size_t)sql >> 3) % STMT_CACHE;
+
+	for (int probe = 0; probe < STMT_CACHE; probe++) {
+		size_t i = (h + probe) % STMT_CACHE;
+
+		if (s->cache[i].sql == sql) {
+			sqlite3_reset(s->cache[i].stmt);
+			sqlite3_clear_bindings(s->cache[i].stmt);
+			return s->cache[i].stmt;
+		}
+		if (!s->cache[i].sql) {
+			sqlite3_stmt *st;
+
+			if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+			                       NULL) != SQLITE_OK) {
+				log_err("database: preparing \"%.60s\": %s", sql, sqlite3_errmsg(s->db));
+				return NULL;
+			}
+			s->cache[i].sql = sql;
+			s->cache[i].stmt = st;
+			return st;
+		}
+	}
+	log_err("database: statement cache full");
+	return NULL;
+}
+
+void store_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+const char *store_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}

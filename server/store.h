@@ -1,0 +1,42 @@
+/* The server's storage: one SQLite database in WAL mode under the data directory. Every
+ * other module reaches it through store_* functions, so that another backend can take its
+ * place later. A struct store is one connection and is used by one thread at a time: the
+ * service loop has one, each ingest worker opens its own. */
+#ifndef SEGUE_STORE_H
+#define SEGUE_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define STMT_CACHE 128
+
+struct store {
+	sqlite3 *db;
+	struct {
+		const char *sql; /* keyed by the address of a string literal */
+		sqlite3_stmt *stmt;
+	} cache[STMT_CACHE];
+};
+
+/* Opens (creating and migrating if needed) data_dir/segue.db. Returns 0 or -1 with err. */
+int store_open(struct store *s, const char *data_dir, char *err, size_t errlen);
+void store_close(struct store *s);
+
+/* A prepared statement for sql, which must be a string literal (the cache keys on its
+ * address). The statement is reset and its bindings cleared; the store keeps ownership. */
+sqlite3_stmt *store_stmt(struct store *s, const char *sql);
+
+/* Runs sql (no results) and returns 0, or -1 after logging the error. */
+int store_exec(struct store *s, const char *sql);
+int store_begin(struct store *s);   /* BEGIN IMMEDIATE: take the write lock up front */
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* Binding helpers: text NULL binds SQL NULL. */
+void store_bind_text(sqlite3_stmt *st, int i, const char *v);
+const char *store_col_text(sqlite3_stmt *st, int i); /* "" for NULL */
+
+long long store_now_ms(void);
+
+#endif

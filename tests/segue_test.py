@@ -1,0 +1,238 @@
+"""Shared pieces of Segue's integration tests: TAP output, a segue-server started on an
+ephemeral loopback port, a small HTTP client, and the test catalog (built once per run).
+
+Every server started here binds 127.0.0.1 and is stopped when the test ends."""
+
+import fcntl
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+SERVER_BIN = os.environ.get("SEGUE_SERVER_BIN", "server/segue-server")
+GEN_DEMO = os.environ.get("SEGUE_GEN_DEMO", "data/segue-gen-demo")
+SRCDIR = os.environ.get("SEGUE_SRCDIR", ".")
+BUILDDIR = os.environ.get("SEGUE_BUILDDIR", ".")
+
+
+class TAP:
+    """Collects results and prints TAP; exits non-zero when anything failed."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, detail=None):
+        self.n += 1
+        print(("ok" if cond else "not ok") + " %d - %s" % (self.n, name), flush=True)
+        if not cond:
+            self.failed += 1
+            if detail is not None:
+                for line in str(detail).splitlines()[:20]:
+                    print("#   " + line)
+        return cond
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, "got %r, want %r" % (got, want))
+
+    def diag(self, msg):
+        print("# " + msg, flush=True)
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+        sys.exit(1 if self.failed else 0)
+
+    def bail(self, msg):
+        print("Bail out! " + msg, flush=True)
+        sys.exit(1)
+
+
+def tmpdir(prefix="segue-test-"):
+    d = tempfile.mkdtemp(prefix=prefix)
+    return d
+
+
+def run(args, input=None, env=None, check=False, timeout=600):
+    p = subprocess.run(args, input=input, capture_output=True, env=env, timeout=timeout)
+    if check and p.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (args, p.returncode, p.stderr.decode(errors="replace")))
+    return p
+
+
+def server_cmd(*args, data_dir, input=None, timeout=600):
+    return run([SERVER_BIN] + list(args) + ["--data-dir", data_dir], input=input, timeout=timeout)
+
+
+def add_user(data_dir, name, password="password123", premium=False, country="US"):
+    args = ["user", "add", name, "--country", country] + (["--premium"] if premium else [])
+    p = server_cmd(*args, data_dir=data_dir, input=(password + "\n").encode())
+    if p.returncode != 0:
+        raise RuntimeError("user add %s: %s" % (name, p.stderr.decode()))
+
+
+class Server:
+    """segue-server serve on 127.0.0.1:0 over data_dir."""
+
+    def __init__(self, data_dir, settings=None):
+        self.data_dir = data_dir
+        self.settings = dict(settings or {})
+        self.proc = None
+        self.port = None
+        self.log = None
+
+    def start(self, timeout=10):
+        args = [SERVER_BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir]
+        for k, v in self.settings.items():
+            args += ["--set", "%s=%s" % (k, v)]
+        self.log = open(os.path.join(self.data_dir, "server.log"), "ab")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log)
+        deadline = time.time() + timeout
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("listening on ") or time.time() > deadline:
+            self.stop()
+            raise RuntimeError("server did not start: %r" % line)
+        self.port = int(line.strip().rsplit(":", 1)[1])
+        return self
+
+    @property
+    def base(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.proc.stdout.close()
+        if self.log:
+            self.log.close()
+            self.log = None
+        return self.proc.returncode if self.proc else None
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # HTTP
+    def request(self, method, path, body=None, headers=None, token=None, timeout=30):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        elif isinstance(body, str):
+            body = body.encode()
+        try:
+            conn.request(method, path, body=body, headers=h)
+            resp = conn.getresponse()
+            data = resp.read()
+            return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
+        finally:
+            conn.close()
+
+    def get(self, path, token=None, **kw):
+        return self.request("GET", path, token=token, **kw)
+
+    def form(self, path, fields):
+        return self.request("POST", path, body=urllib.parse.urlencode(fields),
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    def login(self, name, password="password123"):
+        r = self.form("/api/token", {"grant_type": "password", "username": name, "password": password})
+        if r.status != 200:
+            raise RuntimeError("login %s: %d %s" % (name, r.status, r.body))
+        return r.json()["access_token"]
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.body[:200])
+
+
+def _build_catalog(root):
+    """The small demo catalog ingested into root/data (masters in root/masters)."""
+    masters = os.path.join(root, "masters")
+    data = os.path.join(root, "data")
+    p = run(["sh", os.path.join(SRCDIR, "data", "make-demo"), "--small", "--gen", GEN_DEMO, masters])
+    if p.returncode != 0:
+        raise RuntimeError("make-demo failed: " + p.stderr.decode())
+    os.makedirs(data, exist_ok=True)
+    p = server_cmd("ingest", "--quiet", masters, data_dir=data)
+    if p.returncode != 0:
+        raise RuntimeError("ingest failed: " + p.stderr.decode())
+    add_user(data, "premium-us", premium=True, country="US")
+    add_user(data, "free-us", premium=False, country="US")
+    add_user(data, "premium-jp", premium=True, country="JP")
+
+
+def catalog_copy():
+    """A private copy of the shared test catalog: its own database and keys, media shared
+    through a symlink (it is never written while serving)."""
+    root = os.path.join(BUILDDIR, "tests", ".catalog")
+    os.makedirs(os.path.dirname(root), exist_ok=True)
+    with open(root + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(os.path.join(root, ".complete")):
+            shutil.rmtree(root, ignore_errors=True)
+            os.makedirs(root)
+            _build_catalog(root)
+            open(os.path.join(root, ".complete"), "w").close()
+    d = tmpdir()
+    src = os.path.join(root, "data")
+    for name in os.listdir(src):
+        s = os.path.join(src, name)
+        if name == "media":
+            os.symlink(os.path.abspath(s), os.path.join(d, name))
+        elif os.path.isfile(s) and not name.endswith(".log"):
+            shutil.copy2(s, os.path.join(d, name))
+    return d
+
+
+def manifest():
+    """The small catalog's manifest rows (dicts), as the generator wrote them."""
+    path = os.path.join(BUILDDIR, "tests", ".catalog", "masters", "manifest.tsv")
+    cols = ["relpath", "title", "artist", "album", "album_artist", "track_number", "disc_number",
+            "date", "genre", "markets", "explicit"]
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                rows.append(dict(zip(cols, line.rstrip("\n").split("\t"))))
+    return rows
+
+
+def sql(data_dir, query):
+    import sqlite3
+    db = sqlite3.connect(os.path.join(data_dir, "segue.db"))
+    try:
+        return db.execute(query).fetchall()
+    finally:
+        db.close()

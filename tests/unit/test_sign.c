@@ -1,0 +1,67 @@
+#include "config.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sign.h"
+#include "tap.h"
+
+int main(void)
+{
+	char dir[] = "/tmp/segue-test-sign-XXXXXX", path[256], err[256];
+	char kid[SIGN_KID_MAX], sig[SIGN_SIG_MAX], kid2[SIGN_KID_MAX], sig2[SIGN_SIG_MAX];
+	struct keyring kr, other;
+	struct stat st;
+	time_t now = time(NULL);
+	const char *p = "/audio/0000000000000000000001/normal.ogg";
+
+	if (sodium_init() < 0)
+		return 1;
+	ok(mkdtemp(dir) != NULL, "temporary directory");
+	ok(keyring_open(&kr, dir, err, sizeof err) == 0, "a new keyring is created (%s)", err);
+	snprintf(path, sizeof path, "%s/signing.keys", dir);
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the key file has mode 0600");
+	is_int(kr.nkeys, 1, "one key to start with");
+
+	ok(sign_url(&kr, p, now + 60, "alice", kid, sig) == 0, "sign");
+	ok(sign_verify(&kr, p, now + 60, "alice", kid, sig, now) == SIGN_OK, "a fresh signature verifies");
+	ok(sign_verify(&kr, p, now + 61, "alice", kid, sig, now) == SIGN_BAD, "another expiry fails");
+	ok(sign_verify(&kr, p, now + 60, "bob", kid, sig, now) == SIGN_BAD, "another user fails");
+	ok(sign_verify(&kr, "/audio/0000000000000000000001/very_high.ogg", now + 60, "alice", kid, sig,
+	               now) == SIGN_BAD, "another path fails");
+	ok(sign_verify(&kr, p, now + 60, "alice", "nokey", sig, now) == SIGN_UNKNOWN_KEY, "an unknown kid fails");
+	char bad[SIGN_SIG_MAX];
+	strcpy(bad, sig);
+	bad[3] = bad[3] == 'A' ? 'B' : 'A';
+	ok(sign_verify(&kr, p, now + 60, "alice", kid, bad, now) == SIGN_BAD, "a flipped character fails");
+	ok(sign_verify(&kr, p, now + 60, "alice", kid, "", now) == SIGN_BAD, "an empty signature fails");
+	ok(sign_verify(&kr, p, now + 60, "alice", kid, "%%%", now) == SIGN_BAD, "garbage fails");
+	ok(sign_verify(&kr, p, now + 60, "alice", kid, sig, now + 61) == SIGN_EXPIRED, "an expired link fails");
+	/* Field separation: moving characters between path and user must not verify. */
+	ok(sign_url(&kr, "/a", now + 60, "bc", kid2, sig2) == 0 &&
+	   sign_verify(&kr, "/ab", now + 60, "c", kid2, sig2, now) == SIGN_BAD,
+	   "fields cannot bleed into each other");
+
+	ok(keyring_rotate(&kr, 3600, err, sizeof err) == 0, "rotate (%s)", err);
+	is_int(kr.nkeys, 2, "two keys after rotating");
+	ok(sign_verify(&kr, p, now + 60, "alice", kid, sig, now) == SIGN_OK,
+	   "a link signed with the old key still verifies");
+	ok(sign_url(&kr, p, now + 60, "alice", kid2, sig2) == 0 && strcmp(kid, kid2) != 0,
+	   "the new key signs, under a new kid");
+	ok(keyring_open(&other, dir, err, sizeof err) == 0 && other.nkeys == 2 &&
+	   sign_verify(&other, p, now + 60, "alice", kid2, sig2, now) == SIGN_OK,
+	   "another process reading the file verifies the new key");
+	/* Retire: keys retired longer than keep_seconds ago are dropped. */
+	kr.keys[1].created -= 7200;
+	ok(keyring_rotate(&kr, 3600, err, sizeof err) == 0, "rotate again");
+	ok(keyring_open(&other, dir, err, sizeof err) == 0, "reload");
+	is_int(other.nkeys, 3, "the file's keys are re-read before rotating, so none is dropped early");
+	chmod(path, 0644);
+	ok(keyring_open(&other, dir, err, sizeof err) < 0, "a key file readable by others is refused");
+	unlink(path);
+	rmdir(dir);
+	return done();
+}
