@@ -38,8 +38,9 @@ class TAP:
                     print("#   " + line)
         return cond
 
-    def eq(self, got, want, name):
-        return self.ok(got == want, name, "got %r, want %r" % (got, want))
+    def eq(self, got, want, name, detail=None):
+        msg = "got %r, want %r" % (got, want)
+        return self.ok(got == want, name, msg if detail is None else msg + "\n" + str(detail))
 
     def diag(self, msg):
         print("# " + msg, flush=True)

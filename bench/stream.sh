@@ -1,0 +1,123 @@
+#!/bin/sh
+# Streaming benchmark: signed 64 KiB Range requests with wrk on loopback against segue-server
+# and, in the same run, nginx serving the same files behind its secure_link check (with
+# tcp_nopush off, its best setting for this load). Prints req/s, MB/s, p99, the ratio, and
+# time to first byte. Needs a catalog: demo/data (sh scripts/demo-catalog) by default.
+#   usage: bench/stream.sh [DATA_DIR] [SECONDS] [CONNECTIONS]
+set -eu
+cd "$(dirname "$0")/.."
+DATA=${1:-demo/data}
+SECS=${2:-10}
+CONNS=${3:-64}
+command -v wrk >/dev/null && command -v nginx >/dev/null || {
+	echo "bench: needs wrk and nginx (apt-get install wrk nginx-light)" >&2; exit 1; }
+[ -f "$DATA/segue.db" ] || { echo "bench: no catalog in $DATA (run sh scripts/demo-catalog)" >&2; exit 1; }
+WORK=$(mktemp -d /tmp/segue-bench-XXXXXX)
+cleanup() {
+	[ -n "${SEG_PID:-}" ] && kill "$SEG_PID" 2>/dev/null || true
+	[ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+	sleep 0.3
+	rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+# A private copy of the database; media is shared read-only.
+cp "$DATA/segue.db" "$DATA/signing.keys" "$WORK/"
+ln -s "$(cd "$DATA" && pwd)/media" "$WORK/media"
+echo "bench-password" | server/segue-server user add bencher --premium --data-dir "$WORK" >/dev/null
+server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK" --set log_level=error \
+	>"$WORK/segue.out" 2>"$WORK/segue.err" &
+SEG_PID=$!
+while ! grep -q listening "$WORK/segue.out" 2>/dev/null; do sleep 0.05; done
+SEG_PORT=$(sed -n 's/^listening on .*://p' "$WORK/segue.out")
+
+# Signed paths for every track and quality: segue's own, and nginx secure_link ones.
+python3 - "$WORK" "$SEG_PORT" <<'PY'
+import base64, hashlib, json, os, sqlite3, sys, time, urllib.parse, urllib.request
+work, port = sys.argv[1], int(sys.argv[2])
+base = "http://127.0.0.1:%d" % port
+tok = json.load(urllib.request.urlopen(base + "/api/token", data=urllib.parse.urlencode(
+    {"grant_type": "password", "username": "bencher", "password": "bench-password"}).encode()))["access_token"]
+ids = [r[0] for r in sqlite3.connect(os.path.join(work, "segue.db")).execute("SELECT id FROM tracks")]
+seg, ngx = open(os.path.join(work, "segue.paths"), "w"), open(os.path.join(work, "nginx.paths"), "w")
+exp = int(time.time()) + 3600
+for tid in ids:
+    req = urllib.request.Request(base + "/v1/segue/playback/%s?quality=very_high" % tid,
+                                 headers={"Authorization": "Bearer " + tok})
+    try:
+        urls = json.load(urllib.request.urlopen(req))["urls"]
+    except Exception:
+        continue  # not licensed in the bencher's market
+    for q, url in urls.items():
+        u = urllib.parse.urlsplit(url)
+        size = os.path.getsize(os.path.join(work, "media", tid[:2], tid, q + ".ogg"))
+        seg.write("%s?%s %d\n" % (u.path, u.query, size))
+        md5 = base64.urlsafe_b64encode(hashlib.md5(("%d%s bench-secret" % (exp, u.path)).encode()).digest())
+        ngx.write("%s?md5=%s&expires=%d %d\n" % (u.path, md5.decode().rstrip("="), exp, size))
+PY
+
+MEDIA=$(cd "$WORK/media" && pwd -P)
+nginx_conf() { # workers
+	cat >"$WORK/nginx.conf" <<NGX
+worker_processes $1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx.err error;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush off;
+	tcp_nodelay on;
+	keepalive_requests 100000;
+	types { audio/ogg ogg; }
+	server {
+		listen 127.0.0.1:$2;
+		location ~ "^/audio/(([0-9A-Za-z]{2})[0-9A-Za-z]{20})/([a-z_]+\\.ogg)\$" {
+			secure_link \$arg_md5,\$arg_expires;
+			secure_link_md5 "\$secure_link_expires\$uri bench-secret";
+			if (\$secure_link = "") { return 403; }
+			if (\$secure_link = "0") { return 410; }
+			alias $MEDIA/\$2/\$1/\$3;
+		}
+	}
+}
+NGX
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+run_wrk() { # name port pathfile
+	PATHS="$3" wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s bench/range.lua "http://127.0.0.1:$2" >"$WORK/$1.wrk" 2>&1
+	rps=$(awk '/^Requests\/sec/ {print $2}' "$WORK/$1.wrk")
+	mbs=$(awk '/^Transfer\/sec/ {v=$2; if (v ~ /GB/) {sub("GB","",v); v*=1024} else if (v ~ /MB/) sub("MB","",v); else if (v ~ /KB/) {sub("KB","",v); v/=1024}; print v}' "$WORK/$1.wrk")
+	p99=$(awk '$1=="99%" {print $2}' "$WORK/$1.wrk")
+	errs=$(grep -c "Non-2xx\|Socket errors" "$WORK/$1.wrk" || true)
+	printf "%-22s %10s req/s %9s MB/s   p99 %8s%s\n" "$1" "$rps" "$mbs" "$p99" \
+		"$( [ "$errs" -gt 0 ] && echo "   (errors: $(grep "Non-2xx\|Socket errors" "$WORK/$1.wrk" | tr -s ' ' | tr '\n' ' '))" )"
+	eval "RPS_$4=$rps"
+}
+
+echo "stream benchmark: signed 64 KiB Range requests, $CONNS connections, ${SECS}s each, wrk -t2"
+echo "files: $(wc -l <"$WORK/segue.paths") signed paths over $(ls "$MEDIA" | wc -l) media folders"
+run_wrk segue-server "$SEG_PORT" "$WORK/segue.paths" seg
+NGX_PORT=$(free_port)
+nginx_conf 1 "$NGX_PORT"
+nginx -c "$WORK/nginx.conf" -p "$WORK"
+sleep 0.3
+run_wrk "nginx (1 worker)" "$NGX_PORT" "$WORK/nginx.paths" ng1
+T_SEG=$(python3 bench/ttfb.py 127.0.0.1 "$SEG_PORT" "$WORK/segue.paths" 500)
+T_NGX=$(python3 bench/ttfb.py 127.0.0.1 "$NGX_PORT" "$WORK/nginx.paths" 500)
+kill "$(cat "$WORK/nginx.pid")"
+sleep 0.5
+NGX_PORT=$(free_port)
+nginx_conf 2 "$NGX_PORT"
+nginx -c "$WORK/nginx.conf" -p "$WORK"
+sleep 0.3
+run_wrk "nginx (2 workers)" "$NGX_PORT" "$WORK/nginx.paths" ng2
+python3 - "$RPS_seg" "$RPS_ng1" "$RPS_ng2" "$T_SEG" "$T_NGX" <<'PY'
+import sys
+seg, ng1, ng2 = (float(x) for x in sys.argv[1:4])
+ts, tn = sys.argv[4].split(), sys.argv[5].split()
+print("ratio segue-server / nginx: %.2fx (1 worker each), %.2fx (nginx with 2 workers)" % (seg / ng1, seg / ng2))
+print("time to first byte, fresh connection, 500 requests: segue-server p50 %s ms p99 %s ms;"
+      " nginx p50 %s ms p99 %s ms" % (ts[0], ts[1], tn[0], tn[1]))
+PY
