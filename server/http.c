@@ -201,6 +201,34 @@ static int read_args(struct req *r)
 	return 0;
 }
 
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	}
+	return "Status";
+}
+
 /* Builds the status line and headers for r's response into r->head (after LWS_PRE). */
 static int build_head(struct req *r, long long content_length)
 {
@@ -213,8 +241,18 @@ static int build_head(struct req *r, long long content_length)
 		return -1;
 	p = r->head + LWS_PRE;
 	end = p + cap;
-	if (lws_add_http_common_headers(r->wsi, (unsigned)r->status, r->ctype, (lws_filepos_t)content_length,
-	                                &p, end))
+	char line[64];
+	int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s", r->status, reason(r->status));
+
+	/* lws knows few reason phrases; write the status line ourselves. */
+	if (lws_add_http_header_by_name(r->wsi, NULL, (unsigned char *)line, n, &p, end))
+		return -1;
+	if (r->ctype && lws_add_http_header_by_token(r->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+	                                             (const unsigned char *)r->ctype,
+	                                             (int)strlen(r->ctype), &p, end))
+		return -1;
+	if (r->status != 204 && r->status != 304 &&
+	    lws_add_http_header_content_length(r->wsi, (lws_filepos_t)content_length, &p, end))
 		return -1;
 	for (int i = 0; i < r->nheaders; i++)
 		if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)r->headers[i].name,
