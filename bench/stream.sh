@@ -22,7 +22,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # A private copy of the database; media is shared read-only.
-cp "$DATA/segue.db" "$DATA/signing.keys" "$WORK/"
+cp "$DATA/segue.db" "$WORK/"
 ln -s "$(cd "$DATA" && pwd)/media" "$WORK/media"
 echo "bench-password" | server/segue-server user add bencher --premium --data-dir "$WORK" >/dev/null
 server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK" --set log_level=error \

@@ -128,7 +128,10 @@ json_t *req_json_body(struct req *r, bool allow_empty)
 	}
 	j = json_loadb(r->body.p, r->body.len, JSON_REJECT_DUPLICATES, &e);
 	if (!j) {
-		/* jansson refuses invalid UTF-8 with its own message; say it plainly. */
+		if (json_error_code(&e) == json_error_invalid_utf8) {
+			reply_error(r, 400, "the JSON body is not valid UTF-8 (at byte %d)", e.position);
+			return NULL;
+		}
 		reply_error(r, 400, "malformed JSON body: %s (line %d, column %d)", e.text, e.line,
 		            e.column);
 		return NULL;

@@ -61,7 +61,8 @@ static int read_ring(struct keyring *kr, char *err, size_t errlen)
 	}
 	memcpy(kr->keys, fresh.keys, sizeof fresh.keys);
 	kr->nkeys = fresh.nkeys;
-	kr->mtime = st.st_mtime;
+	kr->ino = (unsigned long long)st.st_ino;
+	kr->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 	rc = 0;
 out:
 	sodium_memzero(&fresh, sizeof fresh);
@@ -145,7 +146,9 @@ void keyring_refresh(struct keyring *kr, time_t now)
 	if (now == kr->checked_at)
 		return;
 	kr->checked_at = now;
-	if (stat(kr->path, &st) == 0 && st.st_mtime != kr->mtime)
+	if (stat(kr->path, &st) == 0 &&
+	    ((unsigned long long)st.st_ino != kr->ino ||
+	     (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec != kr->mtime_ns))
 		read_ring(kr, err, sizeof err); /* on error the old ring stays in force */
 }
 

@@ -23,7 +23,10 @@ struct keyring {
 	char path[1100];
 	struct sign_key keys[SIGN_MAX_KEYS]; /* oldest first; the last one signs */
 	int nkeys;
-	time_t mtime;      /* of the file when last read */
+	/* The file as last read: rotation renames a new file into place, so a changed inode (or
+	 * mtime) means new keys even within one second. */
+	unsigned long long ino;
+	long long mtime_ns;
 	time_t checked_at; /* when the file's mtime was last looked at */
 };
 
