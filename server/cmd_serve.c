@@ -55,8 +55,11 @@ static int parse_listen(const char *s, char *addr, size_t alen, int *port)
 	return 0;
 }
 
+/* tx_packet_size caps each send(): lws's default (4 KiB) would cut a 64 KiB audio range
+ * into sixteen system calls and copy the tail into a buffer list. */
 static const struct lws_protocols protocols[] = {
-	{ "http", (lws_callback_function *)http_callback, sizeof(struct req *), 0, 0, NULL, 0 },
+	{ "http", (lws_callback_function *)http_callback, sizeof(struct req *), 0, 0, NULL,
+	  HTTP_MAX_SEND },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 

@@ -9,15 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "routes.h"
 #include "server.h"
 
-/* Audio goes out in slices of this size, one slice per writeable event, so that a slow
- * reader costs one slice of memory and a fast one few system calls. */
-#define STREAM_SLICE (128 * 1024)
+/* Audio goes out in slices, one slice per writeable event, so that a slow reader costs one
+ * slice of memory and a fast one few system calls. */
+#define STREAM_SLICE HTTP_STREAM_SLICE
 
 static unsigned char slice[LWS_PRE + STREAM_SLICE];
 
@@ -306,7 +308,61 @@ static void dispatch(struct req *r)
 	respond(r);
 }
 
-/* Writes the headers plus as much body as fits one slice. Returns -1 to close. */
+/* The most one writeable event sends of a file, so one fast reader cannot hold the loop. */
+#define SEND_BUDGET (1024 * 1024)
+
+/* Sends what the socket takes of the file range, straight from the page cache. Returns 1
+ * when the range is done, 0 when the socket is full (wait for writeable), -1 on error.
+ * Called only from a writeable event, when lws holds no output of its own for this
+ * connection, so bytes cannot overtake each other. */
+static int send_file_part(struct req *r)
+{
+	int sock = lws_get_socket_fd(r->wsi);
+	long long budget = SEND_BUDGET;
+
+	while (r->stream_left > 0 && budget > 0) {
+		size_t want = (size_t)(r->stream_left < budget ? r->stream_left : budget);
+		off_t off = (off_t)r->stream_off;
+		ssize_t n = sendfile(sock, r->fd, &off, want);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0) {
+			log_err("stream: sending failed: %s", n < 0 ? strerror(errno) : "the file shrank");
+			return -1;
+		}
+		r->stream_off += n;
+		r->stream_left -= n;
+		budget -= n;
+		r->srv->metrics.bytes_streamed += (uint64_t)n;
+		if ((size_t)n < want)
+			return 0;
+	}
+	return r->stream_left == 0;
+}
+
+/* Sends the status line and headers. For a file, they go out with MSG_MORE so the kernel
+ * puts them in one segment with the first file bytes; whatever the socket does not take is
+ * left to lws, which then reports writeable only once it has flushed it. Returns 1 when all
+ * was sent, 0 when lws holds a remainder, -1 on error. */
+static int send_head(struct req *r, unsigned char *buf, size_t n, bool more)
+{
+	ssize_t sent = send(lws_get_socket_fd(r->wsi), buf, n, MSG_NOSIGNAL | MSG_DONTWAIT |
+	                    (more ? MSG_MORE : 0));
+
+	if (sent < 0 && errno != EAGAIN && errno != EINTR)
+		return -1;
+	if (sent < 0)
+		sent = 0;
+	if ((size_t)sent == n)
+		return 1;
+	if (lws_write(r->wsi, buf + sent, n - (size_t)sent, LWS_WRITE_HTTP) != (int)(n - (size_t)sent))
+		return -1;
+	return 0;
+}
+
+/* Writes the response: headers and a small body in one send, or headers and then the file
+ * range. Returns -1 to close the connection. */
 static int write_response(struct req *r)
 {
 	struct lws *wsi = r->wsi;
@@ -314,68 +370,44 @@ static int write_response(struct req *r)
 	if (r->broken)
 		return -1;
 	if (r->head) {
-		/* First write: headers and the start of the body in one send. */
-		size_t body = r->head_only || r->status == 204 || r->status == 304 ? 0 :
-		              r->streaming ? 0 : r->out.len;
-		size_t room = STREAM_SLICE - r->head_len;
-		unsigned char *buf = slice + LWS_PRE;
+		bool has_body = !r->head_only && r->status != 204 && r->status != 304;
 		size_t n = r->head_len;
-		bool final;
+		unsigned char *buf = slice + LWS_PRE;
 
-		if (r->head_len > STREAM_SLICE)
-			return -1;
 		memcpy(buf, r->head + LWS_PRE, r->head_len);
 		free(r->head);
 		r->head = NULL;
-		if (r->streaming && !r->head_only) {
-			size_t want = r->stream_left < (long long)room ? (size_t)r->stream_left : room;
-			ssize_t got = want ? pread(r->fd, buf + n, want, r->stream_off) : 0;
+		if (r->streaming && has_body && r->stream_left > 0) {
+			int rc = send_head(r, buf, n, true);
 
-			if (got < 0 || (size_t)got != want) {
-				log_err("stream: read failed: %s", got < 0 ? strerror(errno) : "short read");
+			if (rc < 0)
 				return -1;
+			if (rc == 0) {
+				lws_callback_on_writable(wsi);
+				return 0;
 			}
-			n += want;
-			r->stream_off += (long long)want;
-			r->stream_left -= (long long)want;
-			r->srv->metrics.bytes_streamed += want;
-			final = r->stream_left == 0;
-		} else if (body > room) {
+		} else if (has_body && !r->streaming && r->out.len > STREAM_SLICE - n) {
 			/* A large JSON body: lws keeps whatever the socket does not take yet. */
-			if (lws_write(wsi, buf, n, LWS_WRITE_HTTP) != (int)n)
-				return -1;
-			if (lws_write(wsi, (unsigned char *)r->out.p, body, LWS_WRITE_HTTP_FINAL) != (int)body)
+			if (lws_write(wsi, buf, n, LWS_WRITE_HTTP) != (int)n ||
+			    lws_write(wsi, (unsigned char *)r->out.p, r->out.len, LWS_WRITE_HTTP_FINAL) != (int)r->out.len)
 				return -1;
 			goto done;
 		} else {
-			memcpy(buf + n, r->out.p, body);
-			n += body;
-			final = true;
+			if (has_body && !r->streaming) {
+				memcpy(buf + n, r->out.p, r->out.len);
+				n += r->out.len;
+			}
+			if (lws_write(wsi, buf, n, LWS_WRITE_HTTP_FINAL) != (int)n)
+				return -1;
+			goto done;
 		}
-		if (lws_write(wsi, buf, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
-			return -1;
-		if (!final) {
-			lws_callback_on_writable(wsi);
-			return 0;
-		}
-		goto done;
 	}
 	if (r->streaming && r->stream_left > 0) {
-		size_t want = r->stream_left < STREAM_SLICE ? (size_t)r->stream_left : STREAM_SLICE;
-		ssize_t got = pread(r->fd, slice + LWS_PRE, want, r->stream_off);
-		bool final;
+		int rc = send_file_part(r);
 
-		if (got < 0 || (size_t)got != want) {
-			log_err("stream: read failed: %s", got < 0 ? strerror(errno) : "short read");
+		if (rc < 0)
 			return -1;
-		}
-		r->stream_off += (long long)want;
-		r->stream_left -= (long long)want;
-		r->srv->metrics.bytes_streamed += want;
-		final = r->stream_left == 0;
-		if (lws_write(wsi, slice + LWS_PRE, want, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)want)
-			return -1;
-		if (!final) {
+		if (rc == 0) {
 			lws_callback_on_writable(wsi);
 			return 0;
 		}

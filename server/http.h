@@ -20,6 +20,10 @@ enum http_method {
 	M_GET = 1, M_HEAD = 2, M_POST = 4, M_PUT = 8, M_DELETE = 16, M_PATCH = 32, M_OPTIONS = 64,
 };
 
+/* The most http.c hands lws in one write: a stream slice plus the response headers. */
+#define HTTP_STREAM_SLICE (128 * 1024)
+#define HTTP_MAX_SEND (HTTP_STREAM_SLICE + 4096)
+
 #define REQ_MAX_ARGS 32
 #define REQ_MAX_PARAMS 4
 #define REQ_MAX_HEADERS 8
