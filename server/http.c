@@ -393,7 +393,7 @@ static int write_response(struct req *r)
 				return -1;
 			goto done;
 		} else {
-			if (has_body && !r->streaming) {
+			if (has_body && !r->streaming && r->out.len) {
 				memcpy(buf + n, r->out.p, r->out.len);
 				n += r->out.len;
 			}
