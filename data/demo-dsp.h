@@ -38,7 +38,7 @@ static inline float dsp_sin(uint32_t ph)
 /* Phase offset (in accumulator units) for a phase-modulation amount given in radians. */
 static inline uint32_t dsp_pm(float rad)
 {
-	return (uint32_t)(int32_t)(rad * 683565275.6f);
+	return (uint32_t)(int64_t)(rad * 683565275.6f);
 }
 
 static inline float dsp_midi_hz(float note)
@@ -187,18 +187,27 @@ int dsp_reverb(const float *in, float *l, float *r, size_t n, float size, float 
 int dsp_delay(const float *in, float *l, float *r, size_t n, float seconds, float feedback,
 	      float tone_hz);
 
-/* High-passes x in place at about 20 Hz, removing DC and subsonic rumble. */
-void dsp_dcblock(float *x, size_t n);
+/* High-passes both channels in place at about 20 Hz, removing DC and subsonic rumble. */
+void dsp_dcblock(float *l, float *r, size_t n);
 
 /* Integrated loudness of a stereo signal in LUFS (ITU-R BS.1770 K-weighting and gating);
  * -70 for silence. */
 double dsp_loudness(const float *l, const float *r, size_t n);
 
-/* Writes gain * (l, r) through a soft clipper into (ol, or): linear up to half scale, then a
- * smooth knee that never quite reaches -0.3 dBFS. */
+#define DSP_CEIL 0.966f
+
+/* The mastering clipper: linear (times DSP_CEIL) up to half scale, then a smooth knee that
+ * approaches but never reaches DSP_CEIL (-0.3 dBFS). */
+
+/* How many samples of gain * (l, r) would go into the knee. */
+size_t dsp_knee_count(const float *l, const float *r, size_t n, float gain);
+
+/* Writes the clipped gain * (l, r) into (ol, or_). */
 void dsp_clip(const float *l, const float *r, size_t n, float gain, float *ol, float *or_);
 
-/* Converts to 16-bit interleaved frames with triangular dither drawn from *dither. */
-void dsp_quantize(const float *l, const float *r, size_t n, int16_t *out, uint32_t *dither);
+/* Clips gain * (l, r) and writes 16-bit interleaved frames with triangular dither from a
+ * generator seeded with seed. */
+void dsp_master(const float *l, const float *r, size_t n, float gain, int16_t *out,
+		uint32_t seed);
 
 #endif

@@ -79,7 +79,7 @@ struct song {
 	const struct genre_style *st;
 	struct rng r;    /* composition choices */
 	struct rng hr;   /* humanisation */
-	struct mix mix;
+	struct mix *mix;
 	double bpm, beat_s, step_s, bar_s;
 	float swing;
 	int key, minor;

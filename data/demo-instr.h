@@ -49,16 +49,29 @@ struct chan {
 	float decay; /* 0..1, instrument-specific length */
 };
 
+#define HIT_VARIANTS 3
+
+/* A track's mix bus. The memory is kept from one track to the next (mix_init only grows
+ * it), because touching a hundred megabytes of fresh pages per track costs more than
+ * rendering some of them. */
 struct mix {
 	size_t n;                 /* frames */
 	float *l, *r, *rev, *dly; /* dry mix and the two mono sends */
 	float *sl, *sr;           /* scratch for one note */
 	size_t scap;              /* scratch capacity in frames */
 	uint32_t noise;           /* shared noise state, advanced in render order */
+	float *mem;
+	size_t cap;
+	/* rendered drum hits, see instr_play() */
+	float *hit[I_COUNT][HIT_VARIANTS];
+	size_t hit_len[I_COUNT][HIT_VARIANTS], hit_cap[I_COUNT][HIT_VARIANTS];
+	unsigned hit_next[I_COUNT];
 };
 
-/* Allocates a silent mix of n frames; returns -1 on allocation failure. */
+/* Clears m for a track of n frames (m zeroed before first use); -1 when memory runs out. */
 int mix_init(struct mix *m, size_t frames);
+
+/* Releases everything m holds. */
 void mix_free(struct mix *m);
 
 /* Renders one note of ch->in into the mix. Notes that start beyond the end are ignored;

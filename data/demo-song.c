@@ -42,6 +42,12 @@ const char *song_genre_name(enum genre g)
 	return g < G_COUNT ? genre_styles[g].name : "Unknown";
 }
 
+void song_lufs_range(enum genre g, double *lo, double *hi)
+{
+	*lo = genre_styles[g].lufs_lo;
+	*hi = genre_styles[g].lufs_hi;
+}
+
 static int mod12(int x)
 {
 	return ((x % 12) + 12) % 12;
@@ -94,6 +100,18 @@ int chord_voice(const struct song *s, const struct chord *c, int lo, int maxn, i
 			out[j] = out[j - 1];
 		out[j] = (float)note;
 		n++;
+	}
+	/* Semitone rubs inside a close voicing sound like a mistake; lifting the upper note of
+	 * such a pair an octave turns them into open major sevenths and ninths. */
+	for (i = 1; i < n; i++) {
+		if (out[i] - out[i - 1] == 1.0f && out[i] < (float)(lo + 12)) {
+			float up = out[i] + 12.0f;
+
+			for (j = i; j + 1 < n && out[j + 1] < up; j++)
+				out[j] = out[j + 1];
+			out[j] = up;
+			i = 0;
+		}
 	}
 	return n;
 }
@@ -174,7 +192,7 @@ void song_hit(struct song *s, enum role role, int bar, double step, float vel)
 	n.dur = (float)s->step_s;
 	n.vel = vel * (0.92f + 0.08f * (float)rng_unit(&s->hr));
 	n.n = 1;
-	instr_play(&s->mix, &s->ch[role], &n);
+	instr_play(s->mix, &s->ch[role], &n);
 }
 
 void song_play(struct song *s, enum role role, int bar, double step, double len, float vel,
@@ -192,7 +210,7 @@ void song_play(struct song *s, enum role role, int bar, double step, double len,
 	nt.n = n < NOTE_MAX ? n : NOTE_MAX;
 	for (i = 0; i < nt.n; i++)
 		nt.pitch[i] = pitch[i];
-	instr_play(&s->mix, &s->ch[role], &nt);
+	instr_play(s->mix, &s->ch[role], &nt);
 }
 
 /* ---- structure ---- */
@@ -457,7 +475,7 @@ static void compose(struct song *s)
 	}
 	s->scale = scales[p->mode];
 	s->minor = p->mode == MODE_DORIAN || p->mode == MODE_AEOLIAN;
-	s->lead_tonic = 60 + s->key > 66 ? 48 + s->key : 60 + s->key;
+	s->lead_tonic = 60 + s->key > 68 ? 48 + s->key : 60 + s->key;
 	s->arp_grid = 2;
 	s->ending = rng_chance(&s->r, 0.35);
 	if (s->ending)
@@ -511,7 +529,7 @@ static void perform(struct song *s)
 
 static void fade(struct song *s)
 {
-	size_t n = s->mix.n, len, i;
+	size_t n = s->mix->n, len, i;
 	double f = s->ending ? 0.5 : fmin(8.0, 0.2 * s->sp->seconds);
 
 	len = (size_t)(f * SR);
@@ -520,75 +538,98 @@ static void fade(struct song *s)
 	for (i = 0; i < len; i++) {
 		float x = (float)(len - i) / (float)len;
 
-		s->mix.l[n - len + i] *= x * x;
-		s->mix.r[n - len + i] *= x * x;
+		s->mix->l[n - len + i] *= x * x;
+		s->mix->r[n - len + i] *= x * x;
 	}
 }
 
-/* Brings the mix to the loudness target. The soft clipper takes away some loudness from hot
- * masters, so the gain is corrected from a fresh measurement a few times. The clipped result
- * lands in the (by then unused) send buffers. */
+/* Brings the mix to the loudness target. Below the clipper's knee the gain follows from one
+ * measurement; when the clipper has real work to do it takes some loudness away, so the
+ * clipped result is measured once more and the gain corrected (the send buffers are free by
+ * now and hold it). */
 static double master(struct song *s, int16_t *out)
 {
-	struct mix *m = &s->mix;
-	double target = s->sp->lufs, lufs = dsp_loudness(m->l, m->r, m->n);
-	float gain = lufs > -69.0 ? (float)pow(10.0, (target - lufs) / 20.0) : 1.0f;
-	uint32_t dither = (uint32_t)(s->sp->seed | 1);
-	int i;
+	struct mix *m = s->mix;
+	double target = s->sp->lufs, pre = dsp_loudness(m->l, m->r, m->n), lufs;
+	float gain = pre > -69.0 ? (float)pow(10.0, (target - pre) / 20.0) / DSP_CEIL : 1.0f;
 
-	for (i = 0; i < 4; i++) {
+	lufs = pre + 20.0 * log10(gain * DSP_CEIL);
+	if (dsp_knee_count(m->l, m->r, m->n, gain) > m->n / 500) {
 		dsp_clip(m->l, m->r, m->n, gain, m->rev, m->dly);
 		lufs = dsp_loudness(m->rev, m->dly, m->n);
-		if (fabs(lufs - target) < 0.25 || lufs < -69.0)
-			break;
-		gain *= (float)pow(10.0, fmin(6.0, target - lufs) / 20.0);
+		if (lufs > -69.0) {
+			gain *= (float)pow(10.0, fmin(6.0, target - lufs) / 20.0);
+			/* the second step loses about as much again as the first did */
+			gain *= (float)pow(10.0, fmin(3.0, 0.5 * (target - lufs)) / 20.0);
+		}
 	}
-	dsp_quantize(m->rev, m->dly, m->n, out, &dither);
+	dsp_master(m->l, m->r, m->n, gain, out, (uint32_t)s->sp->seed);
 	return lufs;
 }
 
-int song_render(const struct song_spec *sp, int16_t **out, size_t *frames,
-		struct song_info *info)
+struct song_ws {
+	struct mix mix;
+	int16_t *pcm;
+	size_t pcm_cap;
+};
+
+struct song_ws *song_ws_new(void)
+{
+	return calloc(1, sizeof(struct song_ws));
+}
+
+void song_ws_free(struct song_ws *ws)
+{
+	if (!ws)
+		return;
+	mix_free(&ws->mix);
+	free(ws->pcm);
+	free(ws);
+}
+
+int song_render(struct song_ws *ws, const struct song_spec *sp, const int16_t **out,
+		size_t *frames, struct song_info *info)
 {
 	struct song *s;
 	size_t n = (size_t)(sp->seconds * SR);
-	int16_t *pcm;
 	double lufs;
 
+	if (ws->pcm_cap < n) {
+		free(ws->pcm);
+		ws->pcm = malloc(n * 2 * sizeof(int16_t));
+		ws->pcm_cap = ws->pcm ? n : 0;
+	}
 	s = calloc(1, sizeof(*s));
-	pcm = malloc(n * 2 * sizeof(int16_t));
-	if (!s || !pcm || mix_init(&s->mix, n) < 0)
-		goto fail;
+	if (!s || !ws->pcm || mix_init(&ws->mix, n) < 0) {
+		free(s);
+		return -1;
+	}
+	s->mix = &ws->mix;
 	s->sp = sp;
 	s->st = &genre_styles[sp->genre];
 	s->r = rng_derive(sp->seed, 1, 0);
 	s->hr = rng_derive(sp->seed, 2, 0);
-	s->mix.noise = (uint32_t)rng_mix(sp->seed) | 1u;
+	s->mix->noise = (uint32_t)rng_mix(sp->seed) | 1u;
 	compose(s);
 	perform(s);
-	if (dsp_delay(s->mix.dly, s->mix.l, s->mix.r, n, (float)(s->dl_beats * s->beat_s),
+	if (dsp_delay(s->mix->dly, s->mix->l, s->mix->r, n, (float)(s->dl_beats * s->beat_s),
 		      s->dl_fb, 3500.0f) < 0 ||
-	    dsp_reverb(s->mix.rev, s->mix.l, s->mix.r, n, s->rv_size, s->rv_t60, s->rv_damp) < 0)
-		goto fail;
-	dsp_dcblock(s->mix.l, n);
-	dsp_dcblock(s->mix.r, n);
+	    dsp_reverb(s->mix->rev, s->mix->l, s->mix->r, n, s->rv_size, s->rv_t60,
+		       s->rv_damp) < 0) {
+		free(s);
+		return -1;
+	}
+	dsp_dcblock(s->mix->l, s->mix->r, n);
 	fade(s);
-	lufs = master(s, pcm);
+	lufs = master(s, ws->pcm);
 	if (info) {
 		info->bpm = s->bpm;
 		info->key = s->key;
 		info->minor = s->minor;
 		info->lufs = lufs;
 	}
-	mix_free(&s->mix);
 	free(s);
-	*out = pcm;
+	*out = ws->pcm;
 	*frames = n;
 	return 0;
-fail:
-	if (s)
-		mix_free(&s->mix);
-	free(s);
-	free(pcm);
-	return -1;
 }

@@ -21,16 +21,25 @@ struct song_info {
 	double bpm;
 	int key;         /* tonic pitch class, 0 = C */
 	int minor;
-	double lufs;     /* loudness actually reached */
+	double lufs;     /* loudness as last measured while mastering (within ~0.3 LU) */
 };
 
 /* Human-readable genre name ("House", "Hip-Hop", ...). */
 const char *song_genre_name(enum genre g);
 
-/* Renders the track. On success returns 0 and sets *out to a malloc'd buffer of *frames
- * interleaved 16-bit stereo frames at 44.1 kHz (the caller frees it); info may be NULL.
- * Returns -1 when memory runs out. */
-int song_render(const struct song_spec *sp, int16_t **out, size_t *frames,
-		struct song_info *info);
+/* The range of loudness targets (LUFS) usual for a genre's masters. */
+void song_lufs_range(enum genre g, double *lo, double *hi);
+
+/* Reusable buffers for rendering one track after another. */
+struct song_ws;
+
+struct song_ws *song_ws_new(void);
+void song_ws_free(struct song_ws *ws);
+
+/* Renders the track. On success returns 0 and points *out at *frames interleaved 16-bit
+ * stereo frames at 44.1 kHz, owned by ws and valid until its next use; info may be NULL.
+ * Returns -1 when memory runs out. The result depends only on sp. */
+int song_render(struct song_ws *ws, const struct song_spec *sp, const int16_t **out,
+		size_t *frames, struct song_info *info);
 
 #endif
