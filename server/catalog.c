@@ -393,7 +393,9 @@ json_t *catalog_artist(struct req *r, const char *id)
 {
 	sqlite3_stmt *st = store_stmt(&r->srv->store,
 		"SELECT ar.name, (SELECT max(popularity) FROM tracks WHERE artist_id = ar.id),"
-		" " GENRES_OF("artist_id") " FROM artists ar WHERE ar.id = ?1");
+		" " GENRES_OF("artist_id") ","
+		" (SELECT count(*) FROM followed_artists f WHERE f.artist_id = ar.id)"
+		" FROM artists ar WHERE ar.id = ?1");
 	json_t *o, *genres;
 
 	if (!st)
@@ -405,7 +407,8 @@ json_t *catalog_artist(struct req *r, const char *id)
 	}
 	genres = split_array(store_col_text(st, 2), '\x1f');
 	o = catalog_artist_simple(r, id, store_col_text(st, 0));
-	json_object_set_new(o, "followers", json_pack("{s:n,s:i}", "href", "total", 0));
+	json_object_set_new(o, "followers", json_pack("{s:n,s:I}", "href", "total",
+	                                              (json_int_t)sqlite3_column_int64(st, 3)));
 	json_object_set_new(o, "genres", genres);
 	json_object_set_new(o, "images", json_array());
 	json_object_set_new(o, "popularity", json_integer(sqlite3_column_int(st, 1)));

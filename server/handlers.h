@@ -26,6 +26,16 @@ void h_artist_albums(struct req *r);
 void h_artist_top_tracks(struct req *r);
 /* h_playback.c */
 void h_playback(struct req *r);
+/* h_library.c */
+void h_saved_tracks(struct req *r);
+void h_saved_tracks_contains(struct req *r);
+void h_saved_albums(struct req *r);
+void h_saved_albums_contains(struct req *r);
+void h_following(struct req *r);
+void h_following_contains(struct req *r);
+/* h_history.c */
+void h_events(struct req *r);
+void h_recently_played(struct req *r);
 /* stream.c */
 void h_audio(struct req *r);
 

@@ -29,6 +29,14 @@ static const struct route routes[] = {
 	{ GET, "/v1/artists/{id}/albums", RL_STANDARD, AUTH_BEARER, h_artist_albums },
 	{ GET, "/v1/artists/{id}/top-tracks", RL_STANDARD, AUTH_BEARER, h_artist_top_tracks },
 	{ GET, "/v1/segue/playback/{id}", RL_PLAYER, AUTH_BEARER, h_playback },
+	{ GET | M_PUT | M_DELETE, "/v1/me/tracks", RL_STANDARD, AUTH_BEARER, h_saved_tracks },
+	{ GET, "/v1/me/tracks/contains", RL_STANDARD, AUTH_BEARER, h_saved_tracks_contains },
+	{ GET | M_PUT | M_DELETE, "/v1/me/albums", RL_STANDARD, AUTH_BEARER, h_saved_albums },
+	{ GET, "/v1/me/albums/contains", RL_STANDARD, AUTH_BEARER, h_saved_albums_contains },
+	{ GET | M_PUT | M_DELETE, "/v1/me/following", RL_STANDARD, AUTH_BEARER, h_following },
+	{ GET, "/v1/me/following/contains", RL_STANDARD, AUTH_BEARER, h_following_contains },
+	{ M_POST, "/v1/segue/events", RL_STANDARD, AUTH_BEARER, h_events },
+	{ GET, "/v1/me/player/recently-played", RL_PLAYER, AUTH_BEARER, h_recently_played },
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

@@ -44,6 +44,26 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL);"
 	"CREATE INDEX tokens_family ON tokens(family);"
 	"CREATE INDEX tokens_user ON tokens(user_id);",
+	/* 2: the library, following, and listening history */
+	"CREATE TABLE saved_tracks ("
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, track_id TEXT NOT NULL,"
+	"  added_at INTEGER NOT NULL, PRIMARY KEY (user_id, track_id)) WITHOUT ROWID;"
+	"CREATE INDEX saved_tracks_recent ON saved_tracks(user_id, added_at DESC, track_id);"
+	"CREATE TABLE saved_albums ("
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, album_id TEXT NOT NULL,"
+	"  added_at INTEGER NOT NULL, PRIMARY KEY (user_id, album_id)) WITHOUT ROWID;"
+	"CREATE INDEX saved_albums_recent ON saved_albums(user_id, added_at DESC, album_id);"
+	"CREATE TABLE followed_artists ("
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, artist_id TEXT NOT NULL,"
+	"  followed_at INTEGER NOT NULL, PRIMARY KEY (user_id, artist_id)) WITHOUT ROWID;"
+	"CREATE INDEX followed_artists_artist ON followed_artists(artist_id);"
+	"CREATE TABLE plays ("
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, event_id TEXT NOT NULL,"
+	"  track_id TEXT NOT NULL, context_uri TEXT, started_at INTEGER NOT NULL,"
+	"  ms_played INTEGER NOT NULL, reason_end TEXT NOT NULL, counted INTEGER NOT NULL,"
+	"  received_at INTEGER NOT NULL, PRIMARY KEY (user_id, event_id));"
+	"CREATE INDEX plays_recent ON plays(user_id, started_at DESC);"
+	"CREATE INDEX plays_track ON plays(track_id, started_at);",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
