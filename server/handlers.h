@@ -36,6 +36,15 @@ void h_following_contains(struct req *r);
 /* h_history.c */
 void h_events(struct req *r);
 void h_recently_played(struct req *r);
+/* h_playlists.c */
+void h_playlist_create(struct req *r);
+void h_playlist(struct req *r);
+void h_playlist_details(struct req *r);
+void h_my_playlists(struct req *r);
+void h_user_playlists(struct req *r);
+void h_playlist_tracks(struct req *r);
+void h_playlist_followers(struct req *r);
+void h_playlist_followers_contains(struct req *r);
 /* stream.c */
 void h_audio(struct req *r);
 

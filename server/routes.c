@@ -36,6 +36,15 @@ static const struct route routes[] = {
 	{ GET | M_PUT | M_DELETE, "/v1/me/following", RL_STANDARD, AUTH_BEARER, h_following },
 	{ GET, "/v1/me/following/contains", RL_STANDARD, AUTH_BEARER, h_following_contains },
 	{ M_POST, "/v1/segue/events", RL_STANDARD, AUTH_BEARER, h_events },
+	{ GET, "/v1/me/playlists", RL_STANDARD, AUTH_BEARER, h_my_playlists },
+	{ GET, "/v1/users/{user}/playlists", RL_STANDARD, AUTH_BEARER, h_user_playlists },
+	{ M_POST, "/v1/users/{user}/playlists", RL_PLAYLIST, AUTH_BEARER, h_playlist_create },
+	{ GET, "/v1/playlists/{id}", RL_STANDARD, AUTH_BEARER, h_playlist },
+	{ M_PUT, "/v1/playlists/{id}", RL_PLAYLIST, AUTH_BEARER, h_playlist_details },
+	{ GET, "/v1/playlists/{id}/tracks", RL_STANDARD, AUTH_BEARER, h_playlist_tracks },
+	{ M_POST | M_PUT | M_DELETE, "/v1/playlists/{id}/tracks", RL_PLAYLIST, AUTH_BEARER, h_playlist_tracks },
+	{ M_PUT | M_DELETE, "/v1/playlists/{id}/followers", RL_PLAYLIST, AUTH_BEARER, h_playlist_followers },
+	{ GET, "/v1/playlists/{id}/followers/contains", RL_STANDARD, AUTH_BEARER, h_playlist_followers_contains },
 	{ GET, "/v1/me/player/recently-played", RL_PLAYER, AUTH_BEARER, h_recently_played },
 };
 

@@ -64,6 +64,22 @@ static const char *const migrations[] = {
 	"  received_at INTEGER NOT NULL, PRIMARY KEY (user_id, event_id));"
 	"CREATE INDEX plays_recent ON plays(user_id, started_at DESC);"
 	"CREATE INDEX plays_track ON plays(track_id, started_at);",
+	/* 3: playlists. Items keep dense positions 0..n-1, so a page is a range scan. */
+	"CREATE TABLE playlists ("
+	"  id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',"
+	"  public INTEGER NOT NULL, collaborative INTEGER NOT NULL, version INTEGER NOT NULL,"
+	"  length INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE INDEX playlists_owner ON playlists(owner_id, created_at);"
+	"CREATE TABLE playlist_items ("
+	"  playlist_id TEXT NOT NULL REFERENCES playlists(id) ON DELETE CASCADE, pos INTEGER NOT NULL,"
+	"  track_id TEXT NOT NULL, added_at INTEGER NOT NULL, added_by TEXT NOT NULL,"
+	"  PRIMARY KEY (playlist_id, pos)) WITHOUT ROWID;"
+	"CREATE TABLE playlist_followers ("
+	"  playlist_id TEXT NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,"
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, followed_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (playlist_id, user_id)) WITHOUT ROWID;"
+	"CREATE INDEX playlist_followers_user ON playlist_followers(user_id, followed_at);",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
