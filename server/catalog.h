@@ -36,6 +36,9 @@ json_t *catalog_album_simple(struct req *r, const char *album_id, const char *ma
  * (with_album) or a simplified one. */
 json_t *catalog_track_from_row(struct req *r, void *stmt, const char *market, bool with_album);
 
+/* A public playlist's simplified object (implemented with the playlist handlers). */
+json_t *catalog_playlist_simple(struct req *r, const char *id);
+
 /* Whether a track with this markets column value plays in market. */
 bool catalog_available(struct req *r, const char *markets, const char *market);
 

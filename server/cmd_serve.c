@@ -114,6 +114,10 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	srv->metrics.start_unix = time(NULL);
+	if (searcher_start(&srv->search, srv->cfg.data_dir, srv->cfg.popularity_interval) < 0) {
+		fprintf(stderr, "segue-server: cannot start the search indexer\n");
+		goto out;
+	}
 
 	raise_fd_limit();
 	lws_set_log_level(log_get_level() >= LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, NULL);
@@ -159,6 +163,7 @@ out:
 	running = NULL;
 	if (srv->lws)
 		lws_context_destroy(srv->lws);
+	searcher_stop(&srv->search);
 	ratelimit_free(&srv->rl);
 	keyring_wipe(&srv->keys);
 	if (srv->store.db)

@@ -116,6 +116,13 @@ static json_t *playlist_object(struct req *r, const struct playlist *p, bool ful
 	return o;
 }
 
+json_t *catalog_playlist_simple(struct req *r, const char *id)
+{
+	struct playlist p;
+
+	return playlist_load(&r->srv->store, id, &p) == 0 ? playlist_object(r, &p, false, NULL) : NULL;
+}
+
 /* Loads the playlist named in the path for the current user, or replies 400/403/404. */
 static bool load_for(struct req *r, struct playlist *p, enum pl_access need)
 {
@@ -213,7 +220,7 @@ void h_playlist_create(struct req *r)
 	sqlite3_bind_int(st, 6, p.collaborative);
 	sqlite3_bind_int64(st, 7, now);
 	sqlite3_bind_int64(st, 8, now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (sqlite3_step(st) != SQLITE_DONE || store_bump_catalog(s) < 0) {
 		reply_error(r, 500, "the playlist could not be stored");
 		goto out;
 	}
@@ -801,7 +808,7 @@ void h_playlist_followers(struct req *r)
 		store_bind_text(st, 2, r->user.id);
 	if (sqlite3_bind_parameter_count(st) >= 3)
 		sqlite3_bind_int64(st, 3, store_now_ms());
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (sqlite3_step(st) != SQLITE_DONE || store_bump_catalog(s) < 0) {
 		reply_error(r, 500, "database error");
 		return;
 	}

@@ -45,6 +45,8 @@ void h_user_playlists(struct req *r);
 void h_playlist_tracks(struct req *r);
 void h_playlist_followers(struct req *r);
 void h_playlist_followers_contains(struct req *r);
+/* h_search.c */
+void h_search(struct req *r);
 /* stream.c */
 void h_audio(struct req *r);
 

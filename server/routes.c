@@ -20,6 +20,7 @@ static const struct route routes[] = {
 	{ GET, "/audio/{id}/{file}", RL_NONE, AUTH_NONE, h_audio },
 
 	{ GET, "/v1/me", RL_STANDARD, AUTH_BEARER, h_me },
+	{ GET, "/v1/search", RL_SEARCH, AUTH_BEARER, h_search },
 	{ GET, "/v1/tracks", RL_STANDARD, AUTH_BEARER, h_tracks },
 	{ GET, "/v1/tracks/{id}", RL_STANDARD, AUTH_BEARER, h_track },
 	{ GET, "/v1/albums", RL_STANDARD, AUTH_BEARER, h_albums },

@@ -6,6 +6,7 @@
 
 #include "metrics.h"
 #include "ratelimit.h"
+#include "searcher.h"
 #include "settings.h"
 #include "sign.h"
 #include "store.h"
@@ -18,6 +19,7 @@ struct server {
 	struct keyring keys;
 	struct ratelimit rl;
 	struct metrics metrics;
+	struct searcher search;
 	struct lws_context *lws;
 	char media_dir[1100];
 };

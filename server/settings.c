@@ -43,6 +43,7 @@ static const struct option_def options[] = {
 	    "markets a track without its own SEGUE_MARKETS tag is available in"),
 	STR(log_level, "info", "error, warning, info or debug"),
 	NUM(registration, 0, 1, "1", "1 lets anyone sign up through POST /api/register"),
+	NUM(popularity_interval, 1, 86400, "60", "seconds between refreshes of track popularity from plays"),
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

@@ -22,7 +22,8 @@ struct settings {
 	long ingest_jobs;        /* worker threads for ingest; 0 = one per core */
 	char markets[1024];      /* markets a track without SEGUE_MARKETS is available in */
 	char log_level[16];
-	long registration;       /* 1: POST /api/register is open */
+	long registration;
+	long popularity_interval; /* seconds between popularity refreshes */       /* 1: POST /api/register is open */
 };
 
 void settings_defaults(struct settings *c);

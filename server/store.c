@@ -80,9 +80,31 @@ static const char *const migrations[] = {
 	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, followed_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (playlist_id, user_id)) WITHOUT ROWID;"
 	"CREATE INDEX playlist_followers_user ON playlist_followers(user_id, followed_at);",
+	/* 4: a counter every change to what search indexes bumps, so the index knows to rebuild */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO meta VALUES ('catalog_version', 1);",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+
+int store_bump_catalog(struct store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, "UPDATE meta SET value = value + 1 WHERE key = 'catalog_version'");
+
+	return st && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+}
+
+long long store_catalog_version(struct store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT value FROM meta WHERE key = 'catalog_version'");
+	long long v = -1;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return v;
+}
 
 long long store_now_ms(void)
 {

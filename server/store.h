@@ -39,4 +39,9 @@ const char *store_col_text(sqlite3_stmt *st, int i); /* "" for NULL */
 
 long long store_now_ms(void);
 
+/* The catalog version counts changes to what search indexes (tracks, albums, artists, public
+ * playlists); writers bump it in the same transaction as their change. */
+int store_bump_catalog(struct store *s);
+long long store_catalog_version(struct store *s);
+
 #endif
