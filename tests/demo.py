@@ -1,19 +1,16 @@
 """The demo catalog that README command (1) serves: its size and variety, checked on the
 catalog made by scripts/demo-catalog (SEGUE_DEMO_DATA), or made here from scratch."""
 
-import json
 import os
-import subprocess
 
-from segue_test import TAP, Server, run, server_cmd, sql, tmpdir, GEN_DEMO, SRCDIR
+from segue_test import TAP, sql
 
 t = TAP()
 data = os.environ.get("SEGUE_DEMO_DATA")
 if not data or not os.path.exists(os.path.join(data, "segue.db")):
-    root = tmpdir()
-    run(["sh", os.path.join(SRCDIR, "data", "make-demo"), "--gen", GEN_DEMO, os.path.join(root, "masters")], check=True)
-    data = os.path.join(root, "data")
-    server_cmd("ingest", "--quiet", os.path.join(root, "masters"), data_dir=data)
+    # Building the full demo takes minutes; scripts/test builds it once and points us at it.
+    print("1..0 # SKIP no demo catalog (SEGUE_DEMO_DATA is not set; scripts/test sets it)")
+    raise SystemExit(0)
 
 n_tracks = sql(data, "SELECT count(*) FROM tracks")[0][0]
 t.ok(n_tracks >= 120, "at least 120 tracks (%d)" % n_tracks)
@@ -37,6 +34,5 @@ missing = [tid for (tid,) in sql(data, "SELECT id FROM tracks")
            if not all(os.path.exists(os.path.join(data, "media", tid[:2], tid, q + ".ogg"))
                       for q in ("low", "normal", "high", "very_high"))]
 t.eq(missing, [], "every track has its four encodings")
-t.ok(len(sql(data, "SELECT id FROM users WHERE id IN ('demo', 'guest')")) == 2 or "SEGUE_DEMO_DATA" not in os.environ,
-     "the demo accounts exist")
+t.eq(len(sql(data, "SELECT id FROM users WHERE id IN ('demo', 'guest')")), 2, "the demo accounts exist")
 t.done()
