@@ -132,6 +132,8 @@ int audio_src_open(struct audio_src *s, const char *path, char *err, size_t errl
 		s->claimed = -2;
 
 	s->out_channels = s->channels > 2 ? 2 : s->channels;
+	if (s->channels > 2)
+		downmix_coeffs(s->channels, s->left, s->right);
 	s->raw = malloc(sizeof(float) * AUDIO_SRC_BLOCK * (size_t)s->channels);
 	if (s->channels > 2)
 		s->mix = malloc(sizeof(float) * AUDIO_SRC_BLOCK * 2);
@@ -174,11 +176,9 @@ long audio_src_read(struct audio_src *s, const float **raw, const float **out, c
 		return -1;
 	}
 	if (s->channels > 2) {
-		float left[AUDIO_MAX_CHANNELS], right[AUDIO_MAX_CHANNELS];
-		const float *in = s->raw;
+		const float *in = s->raw, *left = s->left, *right = s->right;
 		int ch = s->channels;
 
-		downmix_coeffs(ch, left, right);
 		for (sf_count_t i = 0; i < n; i++, in += ch) {
 			float l = 0, r = 0;
 
@@ -196,6 +196,14 @@ long audio_src_read(struct audio_src *s, const float **raw, const float **out, c
 	if (out != NULL)
 		*out = o;
 	return (long)n;
+}
+
+int audio_src_seek(struct audio_src *s, long long frame)
+{
+	if (sf_seek(s->sf, (sf_count_t)frame, SEEK_SET) != (sf_count_t)frame)
+		return -1;
+	s->pos = frame;
+	return 0;
 }
 
 void audio_src_close(struct audio_src *s)

@@ -18,9 +18,10 @@ struct audio_src {
 	int out_channels;      /* delivered: 1 or 2 */
 	int rate;
 	long long claimed;     /* frames the header announces, -1 when unknown */
-	long long pos;         /* frames read so far */
+	long long pos;         /* the next frame to read: frames read so far, or a seek target */
 	float *raw;            /* one block, channels interleaved */
 	float *mix;            /* one block, out_channels interleaved (when downmixing) */
+	float left[AUDIO_MAX_CHANNELS], right[AUDIO_MAX_CHANNELS]; /* downmix weights */
 };
 
 /* Opens path and checks it. Returns 0, or -1 with a reason in err. */
@@ -32,6 +33,10 @@ int audio_src_open(struct audio_src *s, const char *path, char *err, size_t errl
  * call. Either pointer may be NULL. */
 long audio_src_read(struct audio_src *s, const float **raw, const float **out, char *err,
 		    size_t errlen);
+
+/* Moves to frame (forward or back) so that the next read starts there. Returns 0, or -1
+ * when the source cannot seek; the position is then unchanged. */
+int audio_src_seek(struct audio_src *s, long long frame);
 
 /* Releases everything; safe on a source that failed to open. */
 void audio_src_close(struct audio_src *s);
