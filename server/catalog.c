@@ -392,8 +392,13 @@ json_t *catalog_album(struct req *r, const char *id, const char *market)
 json_t *catalog_artist(struct req *r, const char *id)
 {
 	sqlite3_stmt *st = store_stmt(&r->srv->store,
-		"SELECT ar.name, (SELECT max(popularity) FROM tracks WHERE artist_id = ar.id),"
-		" " GENRES_OF("artist_id") ","
+		/* An artist can have a hundred thousand tracks: read only the most played (the
+		 * index gives them in order), which carry the popularity and the main genres. */
+		"SELECT ar.name, (SELECT max(popularity) FROM (SELECT popularity FROM tracks"
+		"  WHERE artist_id = ar.id ORDER BY play_count DESC LIMIT 50)),"
+		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT genre g FROM"
+		"  (SELECT genre FROM tracks WHERE artist_id = ?1 ORDER BY play_count DESC LIMIT 200)"
+		"  WHERE genre <> '' ORDER BY genre)),"
 		" (SELECT count(*) FROM followed_artists f WHERE f.artist_id = ar.id)"
 		" FROM artists ar WHERE ar.id = ?1");
 	json_t *o, *genres;
