@@ -1,0 +1,79 @@
+#!/bin/sh
+# Write throughput at the HTTP API, on loopback: play-event ingest (POST /v1/segue/events,
+# batches of 100, one and two connections) in events/s, and playlist changes (add one track, reorder)
+# in changes/s on a 1,000-item playlist. Runs on a private copy of a metadata-only catalog of
+# 10,000 tracks (generated once with data/gen-meta and cached).
+#   usage: bench/writes.sh [DATA_DIR] [SECONDS_PER_PHASE]
+#     DATA_DIR  default /tmp/segue-bench-meta-10000 (generated if it does not hold 10,000 tracks)
+set -eu
+cd "$(dirname "$0")/.."
+TRACKS=10000
+DATA=${1:-/tmp/segue-bench-meta-$TRACKS}
+PHASE=${2:-10}
+die() { echo "bench: $*" >&2; exit 1; }
+[ -x server/segue-server ] || die "build the tree first (make)"
+
+WORK=$(mktemp -d /tmp/segue-writes-bench-XXXXXX)
+SEG_PID=
+CHILD=
+# Long steps run in the background and are waited for, so that a signal to this script is acted
+# on at once (the shell defers its traps while a foreground child runs) and the child is ended.
+run() {
+	"$@" &
+	CHILD=$!
+	wait "$CHILD" && rc=0 || rc=$?
+	CHILD=
+	return "$rc"
+}
+cleanup() {
+	set +e
+	if [ -n "$CHILD" ]; then kill "$CHILD" 2>/dev/null; wait "$CHILD" 2>/dev/null; fi
+	if [ -n "$SEG_PID" ]; then kill "$SEG_PID" 2>/dev/null; wait "$SEG_PID" 2>/dev/null; fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' HUP INT PIPE TERM
+
+if [ -f "$DATA/segue.db" ]; then
+	have=$(python3 -c 'import sqlite3, sys
+print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT count(*) FROM tracks").fetchone()[0])' \
+		"$DATA/segue.db" 2>/dev/null || echo -1)
+else
+	have=-1
+fi
+if [ "$have" -lt 1000 ]; then
+	[ ! -e "$DATA" ] || [ -f "$DATA/segue.db" ] || die "$DATA exists and holds no catalog; give another path"
+	echo "generating a catalog of $TRACKS tracks in $DATA (once) ..."
+	rm -rf "$DATA.tmp"
+	run data/gen-meta --tracks "$TRACKS" --server server/segue-server "$DATA.tmp" >/dev/null
+	rm -rf "$DATA"
+	mv "$DATA.tmp" "$DATA"
+	have=$TRACKS
+fi
+mkdir "$WORK/data"
+cp "$DATA/segue.db" "$WORK/data/"
+
+echo "bench-password" | server/segue-server user add bencher --premium --country US \
+	--data-dir "$WORK/data" >/dev/null
+server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK/data" --set log_level=error \
+	--set rl_window=1 --set rl_standard=1000000 --set rl_playlist=1000000 \
+	>"$WORK/segue.out" 2>"$WORK/segue.err" &
+SEG_PID=$!
+i=0
+until grep -q '^listening on' "$WORK/segue.out" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 600 ] && kill -0 "$SEG_PID" 2>/dev/null || { cat "$WORK/segue.err" >&2; die "the server did not start"; }
+	sleep 0.1
+done
+PORT=$(sed -n '1s/^listening on .*://p' "$WORK/segue.out")
+TOKEN=$(python3 -c 'import json, sys, urllib.parse, urllib.request
+print(json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/token" % sys.argv[1], data=urllib.parse.urlencode(
+    {"grant_type": "password", "username": "bencher", "password": "bench-password"}).encode()))["access_token"])' "$PORT")
+
+echo "write benchmark: $have tracks, $(nproc) cores, ${PHASE} s a phase, loopback, $(date -u +%Y-%m-%dT%H:%MZ)"
+run timeout $((PHASE * 4 + 120)) python3 bench/writes.py --port "$PORT" --token "$TOKEN" \
+	--catalog "$WORK/data/segue.db" --seconds "$PHASE" --clients 2
+rows=$(python3 -c 'import sqlite3, sys
+print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT count(*) FROM plays").fetchone()[0])' \
+	"$WORK/data/segue.db")
+echo "plays stored: $rows; server RSS $(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SEG_PID/status") MiB"
