@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 DATA=${1:-demo/data}
 SECS=${2:-10}
 CONNS=${3:-64}
+sh scripts/deps --bench >/dev/null || exit 1
 command -v wrk >/dev/null && command -v nginx >/dev/null || {
 	echo "bench: needs wrk and nginx (apt-get install wrk nginx-light)" >&2; exit 1; }
 [ -f "$DATA/segue.db" ] || { echo "bench: no catalog in $DATA (run sh scripts/demo-catalog)" >&2; exit 1; }
