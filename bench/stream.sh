@@ -61,6 +61,7 @@ MEDIA=$(cd "$WORK/media" && pwd -P)
 nginx_conf() { # workers
 	cat >"$WORK/nginx.conf" <<NGX
 worker_processes $1;
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
 pid $WORK/nginx.pid;
 error_log $WORK/nginx.err error;
 events { worker_connections 4096; }
