@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base62.h"
 #include "server.h"
@@ -94,6 +95,32 @@ int catalog_ids_arg(struct req *r, int max, char ***out, int *n)
 	}
 	*out = ids;
 	return 0;
+}
+
+bool catalog_exists(struct req *r, const char *kind, const char *id)
+{
+	sqlite3_stmt *st = store_stmt(&r->srv->store,
+		!strcmp(kind, "track") ? "SELECT 1 FROM tracks WHERE id = ?" :
+		!strcmp(kind, "album") ? "SELECT 1 FROM albums WHERE id = ?" : "SELECT 1 FROM artists WHERE id = ?");
+	bool found;
+
+	if (!st)
+		return false;
+	store_bind_text(st, 1, id);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
+json_t *catalog_time(long long ms, bool millis)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	return millis ? json_sprintf("%s.%03lldZ", buf, ms % 1000) : json_sprintf("%sZ", buf);
 }
 
 bool catalog_check_id(struct req *r, const char *id, const char *kind)

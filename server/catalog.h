@@ -39,6 +39,11 @@ json_t *catalog_track_from_row(struct req *r, void *stmt, const char *market, bo
 /* A public playlist's simplified object (implemented with the playlist handlers). */
 json_t *catalog_playlist_simple(struct req *r, const char *id);
 
+/* Whether a track, album or artist ("track", "album", "artist") with this id exists. */
+bool catalog_exists(struct req *r, const char *kind, const char *id);
+/* An ISO 8601 UTC time, with milliseconds when millis is set. */
+json_t *catalog_time(long long ms, bool millis);
+
 /* Whether a track with this markets column value plays in market. */
 bool catalog_available(struct req *r, const char *markets, const char *market);
 

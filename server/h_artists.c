@@ -7,19 +7,6 @@
 #include "catalog.h"
 #include "server.h"
 
-static bool artist_exists(struct req *r, const char *id)
-{
-	sqlite3_stmt *st = store_stmt(&r->srv->store, "SELECT 1 FROM artists WHERE id = ?");
-	bool found;
-
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	return found;
-}
-
 void h_artist(struct req *r)
 {
 	const char *id = r->params[0];
@@ -61,7 +48,7 @@ void h_artist_albums(struct req *r)
 			return;
 		}
 	}
-	if (!artist_exists(r, id)) {
+	if (!catalog_exists(r, "artist", id)) {
 		reply_error(r, 404, "no artist with id %s", id);
 		return;
 	}
@@ -116,7 +103,7 @@ void h_artist_top_tracks(struct req *r)
 		return;
 	if (!market)
 		market = r->user.country;
-	if (!artist_exists(r, id)) {
+	if (!catalog_exists(r, "artist", id)) {
 		reply_error(r, 404, "no artist with id %s", id);
 		return;
 	}

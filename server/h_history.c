@@ -186,17 +186,6 @@ out:
 	json_decref(body);
 }
 
-static json_t *iso_ms(long long ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char buf[40];
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-	return json_sprintf("%s.%03lldZ", buf, ms % 1000);
-}
-
 static json_t *context_object(struct req *r, const char *uri)
 {
 	char base[512];
@@ -274,7 +263,7 @@ void h_recently_played(struct req *r)
 		if (!track)
 			continue;
 		json_array_append_new(items, json_pack("{s:o,s:o,s:o}", "track", track, "played_at",
-		                      iso_ms(started + sqlite3_column_int64(st, 3)),
+		                      catalog_time(started + sqlite3_column_int64(st, 3), true),
 		                      "context", context_object(r, store_col_text(st, 1))));
 	}
 	sqlite3_reset(st);

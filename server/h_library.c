@@ -47,23 +47,6 @@ static const struct collection followed_artists = {
 	"SELECT max(followed_at) FROM followed_artists WHERE user_id = ?",
 };
 
-static bool exists(struct req *r, const struct collection *c, const char *id)
-{
-	static const char *sql[] = {
-		"SELECT 1 FROM tracks WHERE id = ?", "SELECT 1 FROM albums WHERE id = ?",
-		"SELECT 1 FROM artists WHERE id = ?",
-	};
-	sqlite3_stmt *st = store_stmt(&r->srv->store, sql[c == &saved_tracks ? 0 : c == &saved_albums ? 1 : 2]);
-	bool found;
-
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	return found;
-}
-
 /* Ids from ?ids= or, failing that, from a JSON body {"ids": [...]}, as the Web API takes
  * them. Replies 400 and returns -1 on a bad list. */
 static int ids_arg(struct req *r, char ***ids, int *n)
@@ -115,7 +98,7 @@ static void change(struct req *r, const struct collection *c, bool save, int ok_
 		return;
 	if (save)
 		for (int i = 0; i < n; i++)
-			if (!exists(r, c, ids[i])) {
+			if (!catalog_exists(r, c->kind, ids[i])) {
 				reply_error(r, 404, "no %s with id %s", c->kind, ids[i]);
 				goto out;
 			}
@@ -183,17 +166,6 @@ static void contains(struct req *r, const struct collection *c)
 	reply_json(r, 200, list);
 }
 
-static json_t *iso_time(long long ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char buf[32];
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
-}
-
 static long long count_for_user(struct req *r, const char *sql)
 {
 	sqlite3_stmt *st = store_stmt(&r->srv->store, sql);
@@ -243,7 +215,7 @@ static void list_saved(struct req *r, bool tracks)
 			snprintf(id, sizeof id, "%s", store_col_text(st, 0));
 			o = tracks ? catalog_track(r, id, market) : catalog_album(r, id, market);
 			if (o)
-				json_array_append_new(items, json_pack("{s:o,s:o}", "added_at", iso_time(added),
+				json_array_append_new(items, json_pack("{s:o,s:o}", "added_at", catalog_time(added, false),
 				                                       tracks ? "track" : "album", o));
 		}
 		sqlite3_reset(st);

@@ -19,17 +19,6 @@
 
 #define URIS_MAX 100
 
-static json_t *iso(long long ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char buf[32];
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
-}
-
 static json_t *user_object(struct req *r, const char *id)
 {
 	struct user u;
@@ -78,7 +67,7 @@ static json_t *items_page(struct req *r, const struct playlist *p, int limit, in
 			snprintf(id, sizeof id, "%s", store_col_text(st, 0));
 			snprintf(by, sizeof by, "%s", store_col_text(st, 2));
 			t = catalog_track(r, id, market);
-			json_array_append_new(items, json_pack("{s:o,s:o,s:b,s:o}", "added_at", iso(added),
+			json_array_append_new(items, json_pack("{s:o,s:o,s:b,s:o}", "added_at", catalog_time(added, false),
 			                      "added_by", user_object(r, by), "is_local", 0,
 			                      "track", t ? t : json_null()));
 		}
@@ -169,13 +158,50 @@ static bool text_ok(struct req *r, json_t *v, const char *name, size_t max_chars
 	return true;
 }
 
+/* Reads name, description, public and collaborative from body into p, checking each. A new
+ * playlist must have a name; a change must name something. Replies and returns false when
+ * the body is not acceptable. */
+static bool read_details(struct req *r, json_t *body, struct playlist *p, bool creating)
+{
+	json_t *name = json_object_get(body, "name"), *desc = json_object_get(body, "description");
+	json_t *pub = json_object_get(body, "public"), *collab = json_object_get(body, "collaborative");
+
+	if (!creating && !name && !desc && !pub && !collab) {
+		reply_error(r, 400, "nothing to change: give name, description, public or collaborative");
+		return false;
+	}
+	if (((creating || name) && !text_ok(r, name, "name", PLAYLIST_NAME_MAX, false)) ||
+	    (desc && !text_ok(r, desc, "description", PLAYLIST_DESC_MAX, true)))
+		return false;
+	if ((pub && !json_is_boolean(pub)) || (collab && !json_is_boolean(collab))) {
+		reply_error(r, 400, "public and collaborative must be true or false");
+		return false;
+	}
+	if (name)
+		snprintf(p->name, sizeof p->name, "%s", json_string_value(name));
+	if (desc)
+		snprintf(p->description, sizeof p->description, "%s", json_string_value(desc));
+	if (collab)
+		p->collaborative = json_is_true(collab);
+	/* A new playlist is public unless it is collaborative, as in the Web API. */
+	if (pub)
+		p->public_ = json_is_true(pub);
+	else if (creating)
+		p->public_ = !p->collaborative;
+	if (p->collaborative && p->public_) {
+		reply_error(r, 400, "a collaborative playlist cannot be public");
+		return false;
+	}
+	return true;
+}
+
 void h_playlist_create(struct req *r)
 {
 	struct store *s = &r->srv->store;
-	json_t *body, *name, *desc, *pub, *collab;
 	struct playlist p;
 	long long now = store_now_ms();
 	sqlite3_stmt *st;
+	json_t *body;
 
 	if (strcasecmp(r->params[0], r->user.id) != 0) {
 		reply_error(r, 403, "you can only create playlists for yourself");
@@ -183,29 +209,12 @@ void h_playlist_create(struct req *r)
 	}
 	if (!(body = req_json_body(r, false)))
 		return;
-	name = json_object_get(body, "name");
-	desc = json_object_get(body, "description");
-	pub = json_object_get(body, "public");
-	collab = json_object_get(body, "collaborative");
-	if (!text_ok(r, name, "name", PLAYLIST_NAME_MAX, false) ||
-	    (desc && !text_ok(r, desc, "description", PLAYLIST_DESC_MAX, true)))
-		goto out;
-	if ((pub && !json_is_boolean(pub)) || (collab && !json_is_boolean(collab))) {
-		reply_error(r, 400, "public and collaborative must be true or false");
-		goto out;
-	}
 	memset(&p, 0, sizeof p);
+	if (!read_details(r, body, &p, true))
+		goto out;
 	base62_id_random(p.id);
 	snprintf(p.owner, sizeof p.owner, "%s", r->user.id);
-	snprintf(p.name, sizeof p.name, "%s", json_string_value(name));
-	snprintf(p.description, sizeof p.description, "%s", desc ? json_string_value(desc) : "");
-	p.collaborative = collab && json_is_true(collab);
-	p.public_ = pub ? json_is_true(pub) : !p.collaborative;
 	p.version = 1;
-	if (p.collaborative && p.public_) {
-		reply_error(r, 400, "a collaborative playlist cannot be public");
-		goto out;
-	}
 	st = store_stmt(s, "INSERT INTO playlists (id, owner_id, name, description, public, collaborative,"
 	                   " version, length, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?)");
 	if (!st) {
@@ -244,9 +253,9 @@ void h_playlist(struct req *r)
 void h_playlist_details(struct req *r)
 {
 	struct store *s = &r->srv->store;
-	json_t *body, *name, *desc, *pub, *collab;
 	struct playlist p;
 	sqlite3_stmt *st;
+	json_t *body;
 
 	if (!load_for(r, &p, PL_WRITE))
 		return;
@@ -256,33 +265,8 @@ void h_playlist_details(struct req *r)
 	}
 	if (!(body = req_json_body(r, false)))
 		return;
-	name = json_object_get(body, "name");
-	desc = json_object_get(body, "description");
-	pub = json_object_get(body, "public");
-	collab = json_object_get(body, "collaborative");
-	if (!name && !desc && !pub && !collab) {
-		reply_error(r, 400, "nothing to change: give name, description, public or collaborative");
+	if (!read_details(r, body, &p, false))
 		goto out;
-	}
-	if ((name && !text_ok(r, name, "name", PLAYLIST_NAME_MAX, false)) ||
-	    (desc && !text_ok(r, desc, "description", PLAYLIST_DESC_MAX, true)))
-		goto out;
-	if ((pub && !json_is_boolean(pub)) || (collab && !json_is_boolean(collab))) {
-		reply_error(r, 400, "public and collaborative must be true or false");
-		goto out;
-	}
-	if (name)
-		snprintf(p.name, sizeof p.name, "%s", json_string_value(name));
-	if (desc)
-		snprintf(p.description, sizeof p.description, "%s", json_string_value(desc));
-	if (pub)
-		p.public_ = json_is_true(pub);
-	if (collab)
-		p.collaborative = json_is_true(collab);
-	if (p.collaborative && p.public_) {
-		reply_error(r, 400, "a collaborative playlist cannot be public");
-		goto out;
-	}
 	if (store_begin(s) < 0)
 		goto fail;
 	st = store_stmt(s, "UPDATE playlists SET name = ?, description = ?, public = ?, collaborative = ?"
