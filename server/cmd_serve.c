@@ -136,6 +136,10 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "segue-server: cannot start the event loop\n");
 		goto out;
 	}
+	if (jobs_start(&srv->jobs, srv->lws, 2) < 0) {
+		fprintf(stderr, "segue-server: cannot start worker threads\n");
+		goto out;
+	}
 	info.port = port;
 	info.iface = addr;
 	info.protocols = protocols;
@@ -161,6 +165,7 @@ int cmd_serve(int argc, char **argv)
 	status = EXIT_OK;
 out:
 	running = NULL;
+	jobs_stop(&srv->jobs);
 	if (srv->lws)
 		lws_context_destroy(srv->lws);
 	searcher_stop(&srv->search);

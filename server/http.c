@@ -156,6 +156,8 @@ static void req_free(struct req *r)
 	}
 	for (int i = 0; i < r->nparams; i++)
 		free(r->params[i]);
+	if (r->job)
+		r->job->r = NULL; /* the job's result has nowhere to go */
 	if (r->fd >= 0) {
 		close(r->fd);
 		r->srv->metrics.open_streams--;
@@ -298,9 +300,19 @@ static void respond(struct req *r)
 	lws_callback_on_writable(r->wsi);
 }
 
+void http_resume(struct req *r)
+{
+	r->pending = false;
+	if (!r->status)
+		reply_error(r, 500, "the handler produced no response");
+	respond(r);
+}
+
 static void dispatch(struct req *r)
 {
 	routes_dispatch(r);
+	if (r->pending)
+		return; /* a job will finish it: http_resume */
 	if (!r->status)
 		reply_error(r, 500, "the handler produced no response");
 	if (r->method == M_HEAD)
@@ -536,13 +548,19 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		return 0;
 
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (!r || r->status)
+		if (!r || r->status || r->pending)
 			return 0;
 		dispatch(r);
 		return 0;
 
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* a job finished (the only cross-thread wake-up lws offers) */
+		if (wsi)
+			jobs_drain(&((struct server *)lws_context_user(lws_get_context(wsi)))->jobs);
+		return 0;
+
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		if (!r || !r->status)
+		if (!r || !r->status || r->pending)
 			return 0;
 		return write_response(r);
 

@@ -14,6 +14,7 @@
 
 struct server;
 struct lws;
+struct job;
 struct route;
 
 enum http_method {
@@ -65,6 +66,8 @@ struct req {
 	struct { const char *name; char value[160]; } headers[REQ_MAX_HEADERS];
 	int nheaders;
 	bool close_after;
+	bool pending;      /* a job is working on the response (jobs.h) */
+	struct job *job;
 	bool broken; /* the response could not be built: close the connection */
 	/* streaming a file range instead of out */
 	int fd;
@@ -92,6 +95,9 @@ void req_base_url(const struct req *r, char *out, size_t len);
 /* Parses the request body as a JSON object (or NULL body when allowed). On failure it replies
  * 400 with a message and returns NULL. The caller owns the result. */
 json_t *req_json_body(struct req *r, bool allow_empty);
+
+/* Sends the response of a request that was pending on a job. */
+void http_resume(struct req *r);
 
 /* lws protocol callback for plain HTTP; registered by cmd_serve. */
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);

@@ -4,6 +4,7 @@
 #ifndef SEGUE_SERVER_H
 #define SEGUE_SERVER_H
 
+#include "jobs.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "searcher.h"
@@ -20,6 +21,7 @@ struct server {
 	struct ratelimit rl;
 	struct metrics metrics;
 	struct searcher search;
+	struct jobs jobs;
 	struct lws_context *lws;
 	char media_dir[1100];
 };

@@ -42,13 +42,10 @@ static const char *password_problem(const char *pw)
 	return NULL;
 }
 
-enum user_result user_create(struct store *s, const char *name, const char *password,
-                             bool premium, const char *country, char *err, size_t errlen)
+enum user_result user_check_new(const char *name, const char *password, const char *country,
+                                char *err, size_t errlen)
 {
-	char hash[crypto_pwhash_STRBYTES];
 	const char *why;
-	sqlite3_stmt *st;
-	int rc;
 
 	if (!user_name_valid(name)) {
 		snprintf(err, errlen, "the user name must be 1 to 64 letters, digits, '.', '_' or '-', "
@@ -63,12 +60,21 @@ enum user_result user_create(struct store *s, const char *name, const char *pass
 		snprintf(err, errlen, "%s", why);
 		return USER_INVALID;
 	}
-	if (hash_password(password, hash) != 0) {
-		snprintf(err, errlen, "out of memory while hashing the password");
-		return USER_ERROR;
-	}
-	st = store_stmt(s, "INSERT INTO users (id, display_name, pw_hash, tier, country, created_at)"
-	                   " VALUES (?1, ?1, ?2, ?3, ?4, ?5)");
+	return USER_OK;
+}
+
+int user_hash_password(const char *password, char out[128])
+{
+	return hash_password(password, out);
+}
+
+enum user_result user_insert(struct store *s, const char *name, const char *hash, bool premium,
+                             const char *country, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = store_stmt(s, "INSERT INTO users (id, display_name, pw_hash, tier, country, created_at)"
+	                                 " VALUES (?1, ?1, ?2, ?3, ?4, ?5)");
+	int rc;
+
 	if (!st)
 		goto fail;
 	store_bind_text(st, 1, name);
@@ -77,7 +83,6 @@ enum user_result user_create(struct store *s, const char *name, const char *pass
 	store_bind_text(st, 4, country);
 	sqlite3_bind_int64(st, 5, store_now_ms());
 	rc = sqlite3_step(st);
-	sodium_memzero(hash, sizeof hash);
 	if (rc == SQLITE_CONSTRAINT) {
 		snprintf(err, errlen, "the name \"%s\" is taken", name);
 		return USER_EXISTS;
@@ -88,6 +93,23 @@ enum user_result user_create(struct store *s, const char *name, const char *pass
 fail:
 	snprintf(err, errlen, "database error: %s", sqlite3_errmsg(s->db));
 	return USER_ERROR;
+}
+
+enum user_result user_create(struct store *s, const char *name, const char *password,
+                             bool premium, const char *country, char *err, size_t errlen)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	enum user_result res = user_check_new(name, password, country, err, errlen);
+
+	if (res != USER_OK)
+		return res;
+	if (hash_password(password, hash) != 0) {
+		snprintf(err, errlen, "out of memory while hashing the password");
+		return USER_ERROR;
+	}
+	res = user_insert(s, name, hash, premium, country, err, errlen);
+	sodium_memzero(hash, sizeof hash);
+	return res;
 }
 
 static void fill(sqlite3_stmt *st, struct user *u)
@@ -114,21 +136,17 @@ enum user_result user_get(struct store *s, const char *name, struct user *u)
 	return rc == SQLITE_DONE ? USER_NOT_FOUND : USER_ERROR;
 }
 
-enum user_result user_authenticate(struct store *s, const char *name, const char *password,
-                                   struct user *u)
+enum user_result user_password_hash(struct store *s, const char *name, struct user *u, char hash[128])
 {
 	/* A fixed hash to verify against when the user does not exist, so that a missing name
-	 * costs the same time as a wrong password. */
-	static char dummy[crypto_pwhash_STRBYTES];
-	char hash[crypto_pwhash_STRBYTES];
+	 * costs the same time as a wrong password. Made once, on the loop, before any worker. */
+	static char decoy[crypto_pwhash_STRBYTES];
 	sqlite3_stmt *st;
-	bool found = false;
 	int rc;
 
-	if (!dummy[0] && hash_password("segue-not-a-password", dummy) != 0)
+	if (!decoy[0] && hash_password("segue-not-a-password", decoy) != 0)
 		return USER_ERROR;
-	if (strlen(password) > PASSWORD_MAX)
-		return USER_NOT_FOUND;
+	snprintf(hash, 128, "%s", decoy);
 	st = store_stmt(s, "SELECT id, display_name, tier, country, pw_hash FROM users WHERE id = ?");
 	if (!st)
 		return USER_ERROR;
@@ -136,14 +154,16 @@ enum user_result user_authenticate(struct store *s, const char *name, const char
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		fill(st, u);
-		snprintf(hash, sizeof hash, "%s", store_col_text(st, 4));
-		found = true;
-	} else if (rc != SQLITE_DONE) {
-		return USER_ERROR;
+		snprintf(hash, 128, "%s", store_col_text(st, 4));
 	}
 	sqlite3_reset(st);
-	rc = crypto_pwhash_str_verify(found ? hash : dummy, password, strlen(password));
-	return found && rc == 0 ? USER_OK : USER_NOT_FOUND;
+	return rc == SQLITE_ROW ? USER_OK : rc == SQLITE_DONE ? USER_NOT_FOUND : USER_ERROR;
+}
+
+bool user_password_ok(const char *hash, const char *password)
+{
+	return strlen(password) <= PASSWORD_MAX &&
+	       crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
 }
 
 enum user_result user_set(struct store *s, const char *name, const char *field,

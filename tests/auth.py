@@ -83,6 +83,29 @@ with Server(data, {"access_ttl": 60}) as srv:
     r = srv.get("/v1/me", token=e)
     t.ok(r.status == 401 and b"expired" in r.body, "an expired token is 401 'expired'")
 
+# Password hashing (argon2id, ~90 ms each) runs off the service loop: while several logins
+# are being checked, other requests are answered at once.
+import threading
+with Server(data) as srv:
+    lat, done = [], []
+
+    def login():
+        done.append(srv.form("/api/token", {"grant_type": "password", "username": "free-us",
+                                            "password": "password123"}).status)
+    th = [threading.Thread(target=login) for _ in range(6)]
+    [x.start() for x in th]
+    time.sleep(0.05)
+    for _ in range(5):
+        t0 = time.time()
+        srv.get("/healthz")
+        lat.append(time.time() - t0)
+    [x.join() for x in th]
+    t.eq(done, [200] * 6, "six concurrent logins succeed")
+    t.ok(max(lat) < 0.08, "health checks answer during them (max %.0f ms; one login alone hashes ~90 ms)"
+         % (max(lat) * 1000))
+    r = srv.form("/api/token", {"grant_type": "password", "username": "free-us", "password": "nope-nope"})
+    t.eq(r.status, 400, "a wrong password is still refused")
+
 # Command-line account management
 p = server_cmd("user", "add", "premium-us", data_dir=data, input=b"password123\n")
 t.eq(p.returncode, 5, "user add of a taken name exits 5")
