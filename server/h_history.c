@@ -189,9 +189,12 @@ out:
 static json_t *context_object(struct req *r, const char *uri)
 {
 	char base[512];
-	const char *kind = uri + 6, *colon = strchr(kind, ':');
+	const char *kind, *colon;
 
-	if (!uri[0] || !colon)
+	if (strncmp(uri, "segue:", 6) != 0)
+		return json_null(); /* no context (or none we know) */
+	kind = uri + 6;
+	if (!(colon = strchr(kind, ':')))
 		return json_null();
 	req_base_url(r, base, sizeof base);
 	return json_pack("{s:s#,s:s,s:o,s:{}}", "type", kind, (int)(colon - kind), "uri", uri,

@@ -510,7 +510,8 @@ static int edit_insert(struct req *r, struct playlist *p, struct pl_item *old, l
 		v[i].added_at = now;
 		snprintf(v[i].added_by, sizeof v[i].added_by, "%s", r->user.id);
 	}
-	memcpy(v + a->n, old, (size_t)n_old * sizeof *v);
+	if (n_old)
+		memcpy(v + a->n, old, (size_t)n_old * sizeof *v);
 	*out = v;
 	*n_out = n_old + a->n;
 	return 0;

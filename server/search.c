@@ -110,6 +110,13 @@ static uint32_t pool_add(struct search_index *ix, const char *s)
 	return off;
 }
 
+/* qsort with an empty array allowed: the C library declares base non-null even for n = 0. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 /* ---- building ---- */
 
 /* A string -> temporary term id hash table used while building. */
@@ -413,7 +420,7 @@ static void finish_forward(struct tindex *t, struct tmpfwd *f, const uint32_t *r
 
 		for (uint32_t k = 0; k < d->nfwd; k++)
 			v[k] = remap[v[k] >> 3] << 3 | (v[k] & 7);
-		qsort(v, d->nfwd, sizeof *v, cmp_u32);
+		sort(v, d->nfwd, sizeof *v, cmp_u32);
 		for (uint32_t k = 0; k < d->nfwd; k++) {
 			if (out > start && (f->v[out - 1] >> 3) == (v[k] >> 3))
 				f->v[out - 1] |= v[k] & 7;
@@ -584,7 +591,8 @@ static int build_tops(struct search_index *ix, struct tindex *t)
 			snprintf(t->tops[t->ntops].prefix, sizeof t->tops[0].prefix, "%.*s", (int)len, term);
 			t->tops[t->ntops].off = (uint32_t)pool_n;
 			t->tops[t->ntops].n = n;
-			memcpy(t->tops_pool + pool_n, buf, n * sizeof *buf);
+			if (n)
+				memcpy(t->tops_pool + pool_n, buf, n * sizeof *buf);
 			pool_n += n;
 			t->ntops++;
 		}
@@ -643,7 +651,7 @@ static int build_deletes(struct search_index *ix)
 			}
 		}
 	}
-	qsort(ix->dels, ix->ndels, sizeof *ix->dels, cmp_del);
+	sort(ix->dels, ix->ndels, sizeof *ix->dels, cmp_del);
 	return 0;
 }
 
@@ -671,7 +679,7 @@ struct search_index *search_build(struct store *s, char *err, size_t errlen)
 			goto fail;
 		}
 		/* Docs in order of popularity: every postings list is then in that order too. */
-		qsort(rs[ty].v, rs[ty].n, sizeof *rs[ty].v, by_score);
+		sort(rs[ty].v, rs[ty].n, sizeof *rs[ty].v, by_score);
 		if (tokenise(ix, &st, &rs[ty], &ix->t[ty], &f[ty]) < 0)
 			goto oom;
 		for (size_t i = 0; i < rs[ty].n; i++) {
@@ -691,7 +699,8 @@ struct search_index *search_build(struct store *s, char *err, size_t errlen)
 		goto oom;
 	for (uint32_t i = 0; i < st.n; i++)
 		order[i] = i;
-	qsort_r(order, st.n, sizeof *order, cmp_tmp_term, &st);
+	if (st.n > 1)
+		qsort_r(order, st.n, sizeof *order, cmp_tmp_term, &st);
 	for (uint32_t i = 0; i < st.n; i++) {
 		remap[order[i]] = i;
 		ix->term_off[i] = st.offs[order[i]];
@@ -702,7 +711,7 @@ struct search_index *search_build(struct store *s, char *err, size_t errlen)
 		finish_forward(&ix->t[ty], &f[ty], remap);
 		if (build_postings(&ix->t[ty], ix->nterms) < 0 || build_tops(ix, &ix->t[ty]) < 0)
 			goto oom;
-		qsort(ix->t[ty].tops, ix->t[ty].ntops, sizeof *ix->t[ty].tops, cmp_top);
+		sort(ix->t[ty].tops, ix->t[ty].ntops, sizeof *ix->t[ty].tops, cmp_top);
 	}
 	if (build_deletes(ix) < 0)
 		goto oom;
@@ -1213,7 +1222,8 @@ static int collect(const struct search_index *ix, enum search_type ty, const str
 			/* a short prefix: its precomputed most popular docs */
 			struct prefix_top key;
 			snprintf(key.prefix, sizeof key.prefix, "%s", t->text);
-			const struct prefix_top *pt = bsearch(&key, ti->tops, ti->ntops, sizeof key, cmp_top);
+			const struct prefix_top *pt = ti->ntops ?
+				bsearch(&key, ti->tops, ti->ntops, sizeof key, cmp_top) : NULL;
 			if (pt) {
 				list = ti->tops_pool + pt->off;
 				nlist = pt->n;
@@ -1247,7 +1257,7 @@ static int collect(const struct search_index *ix, enum search_type ty, const str
 					nlist += ti->post_off[term + 1] - ti->post_off[term];
 				}
 			if (nr > 1 || (nr == 1 && ranges[0][1] - ranges[0][0] > 1))
-				qsort(list, nlist, sizeof *list, cmp_u32);
+				sort(list, nlist, sizeof *list, cmp_u32);
 		}
 	}
 	uint32_t limit = scan ? ti->ndocs : nlist;
@@ -1323,7 +1333,7 @@ int search_run(const struct search_index *ix, const struct search_query *q, stru
 			snprintf(out->error, sizeof out->error, "out of memory");
 			goto done;
 		}
-		qsort(c, (size_t)n, sizeof *c, cmp_cand);
+		sort(c, (size_t)n, sizeof *c, cmp_cand);
 		out->hits[ty] = calloc((size_t)(q->limit > 0 ? q->limit : 1), sizeof *out->hits[ty]);
 		/* Dedupe tracks: one per title and artist (a single and its album's version). */
 		uint32_t *acc = malloc(((size_t)q->offset + (size_t)q->limit + 1) * sizeof *acc);
