@@ -14,6 +14,7 @@
 #                PG_SECONDS (180), SKIP="fn http pg" (any of them)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 TRACKS=${2:-1000000}
 DATA=${1:-/tmp/segue-bench-meta-$TRACKS}
 QUERIES=${QUERIES:-1200}
@@ -108,22 +109,7 @@ fi
 if ! skip http; then
 	say ""
 	say "== HTTP API (GET /v1/search on 127.0.0.1)"
-	echo "bench-password" | server/segue-server user add bencher --premium --country US \
-		--data-dir "$WORK/data" >/dev/null
-	server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK/data" --set log_level=error \
-		--set rl_window=1 --set rl_search=1000000 --set rl_standard=1000000 \
-		>"$WORK/segue.out" 2>"$WORK/segue.err" &
-	SEG_PID=$!
-	i=0
-	until grep -q '^listening on' "$WORK/segue.out" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 600 ] && kill -0 "$SEG_PID" 2>/dev/null || { cat "$WORK/segue.err" >&2; die "the server did not start"; }
-		sleep 0.1
-	done
-	PORT=$(sed -n '1s/^listening on .*://p' "$WORK/segue.out")
-	TOKEN=$(python3 -c 'import json, sys, urllib.parse, urllib.request
-print(json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/token" % sys.argv[1], data=urllib.parse.urlencode(
-    {"grant_type": "password", "username": "bencher", "password": "bench-password"}).encode()))["access_token"])' "$PORT")
+	bench_serve "$WORK/data" rl_window=1 rl_search=1000000 rl_standard=1000000
 	if ready=$(python3 bench/search-http.py --port "$PORT" --token "$TOKEN" --wait 300); then
 		rss=$(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SEG_PID/status")
 		say "  server: search answers ${ready} s after listening; RSS ${rss} MiB"

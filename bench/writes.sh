@@ -7,6 +7,7 @@
 #     DATA_DIR  default /tmp/segue-bench-meta-10000 (generated if it does not hold 10,000 tracks)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 TRACKS=10000
 DATA=${1:-/tmp/segue-bench-meta-$TRACKS}
 PHASE=${2:-10}
@@ -53,22 +54,7 @@ fi
 mkdir "$WORK/data"
 cp "$DATA/segue.db" "$WORK/data/"
 
-echo "bench-password" | server/segue-server user add bencher --premium --country US \
-	--data-dir "$WORK/data" >/dev/null
-server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK/data" --set log_level=error \
-	--set rl_window=1 --set rl_standard=1000000 --set rl_playlist=1000000 \
-	>"$WORK/segue.out" 2>"$WORK/segue.err" &
-SEG_PID=$!
-i=0
-until grep -q '^listening on' "$WORK/segue.out" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -lt 600 ] && kill -0 "$SEG_PID" 2>/dev/null || { cat "$WORK/segue.err" >&2; die "the server did not start"; }
-	sleep 0.1
-done
-PORT=$(sed -n '1s/^listening on .*://p' "$WORK/segue.out")
-TOKEN=$(python3 -c 'import json, sys, urllib.parse, urllib.request
-print(json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/token" % sys.argv[1], data=urllib.parse.urlencode(
-    {"grant_type": "password", "username": "bencher", "password": "bench-password"}).encode()))["access_token"])' "$PORT")
+bench_serve "$WORK/data" rl_window=1 rl_standard=1000000 rl_playlist=1000000
 
 echo "write benchmark: $have tracks, $(nproc) cores, ${PHASE} s a phase, loopback, $(date -u +%Y-%m-%dT%H:%MZ)"
 run timeout $((PHASE * 4 + 120)) python3 bench/writes.py --port "$PORT" --token "$TOKEN" \
