@@ -1,0 +1,222 @@
+/* The user's library (saved tracks and albums, followed artists) and listening history. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "render.h"
+#include "resolve.h"
+
+#define IDS_MAX 50 /* the Web API's limit per request */
+
+/* Saves or removes (method PUT or DELETE) tracks and albums, grouped by kind. */
+static enum seg_err save(struct seg *s, struct cmd_args *a, const char *method, json_t **out)
+{
+	json_t *tracks = json_array(), *albums = json_array(), *body = NULL;
+	char kind[16], id[32];
+	enum seg_err e = SEG_OK;
+
+	if (a->argc > IDS_MAX) {
+		e = seg_fail(SEG_EUSAGE, "at most %d at a time", IDS_MAX);
+		goto out;
+	}
+	for (int i = 0; i < a->argc; i++) {
+		if (!uri_parse(a->argv[i], "track", kind, id) ||
+		    (strcmp(kind, "track") && strcmp(kind, "album"))) {
+			e = seg_fail(SEG_EUSAGE, "\"%s\" is not a track or album URI", a->argv[i]);
+			goto out;
+		}
+		json_array_append_new(!strcmp(kind, "track") ? tracks : albums, json_string(id));
+	}
+	if (json_array_size(tracks)) {
+		body = json_pack("{s:O}", "ids", tracks);
+		if ((e = api_request(seg_api(s), method, "/v1/me/tracks", body, NULL, NULL)))
+			goto out;
+		json_decref(body);
+		body = NULL;
+	}
+	if (json_array_size(albums)) {
+		body = json_pack("{s:O}", "ids", albums);
+		if ((e = api_request(seg_api(s), method, "/v1/me/albums", body, NULL, NULL)))
+			goto out;
+	}
+	*out = json_pack("{s:O,s:O}", "tracks", tracks, "albums", albums);
+out:
+	json_decref(body);
+	json_decref(tracks);
+	json_decref(albums);
+	return e;
+}
+
+static enum seg_err save_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	return save(s, a, "PUT", out);
+}
+
+static enum seg_err unsave_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	return save(s, a, "DELETE", out);
+}
+
+static void print_saved(json_t *o, FILE *f)
+{
+	fprintf(f, "%zu tracks, %zu albums\n", json_array_size(json_object_get(o, "tracks")),
+	        json_array_size(json_object_get(o, "albums")));
+}
+
+const struct cmd_entry cmd_library_save = {
+	"library save", "URI...", "Saves tracks and albums to your library.", NULL, 1, -1, CMD_ANY,
+	0, save_exec, print_saved
+};
+const struct cmd_entry cmd_library_unsave = {
+	"library unsave", "URI...", "Removes tracks and albums from your library.", NULL, 1, -1,
+	CMD_ANY, 0, unsave_exec, print_saved
+};
+
+static enum seg_err ls_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	const char *type = cmd_flag(a, "type") ? cmd_flag(a, "type") : "tracks";
+	json_t *items = NULL, *page = NULL;
+	long limit;
+	enum seg_err e;
+
+	if ((e = cmd_flag_int(a, "limit", 1, 10000, 1000, &limit)))
+		return e;
+	if (!strcmp(type, "tracks") || !strcmp(type, "albums")) {
+		char path[64];
+
+		snprintf(path, sizeof path, "/v1/me/%s?limit=50", type);
+		e = fetch_all(s, path, (size_t)limit, &items);
+	} else if (!strcmp(type, "artists")) {
+		/* Cursor paging, as the Web API has it for follows. */
+		char path[256] = "/v1/me/following?type=artist&limit=50";
+
+		items = json_array();
+		while (!(e = api_get(seg_api(s), path, &page))) {
+			json_t *art = json_object_get(page, "artists");
+			const char *next = json_string_value(json_object_get(art, "next")), *v1;
+
+			json_array_extend(items, json_object_get(art, "items"));
+			if (!next || !(v1 = strstr(next, "/v1/")) || json_array_size(items) >= (size_t)limit)
+				break;
+			snprintf(path, sizeof path, "%s", v1);
+			json_decref(page);
+			page = NULL;
+		}
+		json_decref(page);
+	} else {
+		return seg_fail(SEG_EUSAGE, "--type is tracks, albums or artists");
+	}
+	if (e) {
+		json_decref(items);
+		return e;
+	}
+	*out = json_pack("{s:s,s:o}", "type", type, "items", items);
+	return SEG_OK;
+}
+
+static void print_ls(json_t *o, FILE *f)
+{
+	const char *type = json_string_value(json_object_get(o, "type"));
+	json_t *items = json_object_get(o, "items"), *flat, *it;
+	size_t i;
+
+	if (!json_array_size(items)) {
+		fprintf(f, "no saved %s\n", type);
+		return;
+	}
+	if (!strcmp(type, "tracks")) {
+		render_tracks(f, items, 1);
+		return;
+	}
+	flat = json_array();
+	json_array_foreach(items, i, it)
+		json_array_append(flat, json_object_get(it, "album") ? json_object_get(it, "album") : it);
+	render_named(f, flat, !strcmp(type, "albums") ? "album" : "artist");
+	json_decref(flat);
+}
+
+const struct cmd_entry cmd_library_ls = {
+	"library ls", "[--type tracks|albums|artists] [--limit N]",
+	"Lists your saved tracks (newest first), saved albums, or followed artists.",
+	"type=,limit=", 0, 0, CMD_ANY, 0, ls_exec, print_ls
+};
+
+static enum seg_err follow(struct seg *s, struct cmd_args *a, const char *method, json_t **out)
+{
+	json_t *ids = json_array(), *body;
+	char id[32];
+	enum seg_err e;
+
+	for (int i = 0; i < a->argc; i++) {
+		if ((e = uri_id(a->argv[i], "artist", id))) {
+			json_decref(ids);
+			return e;
+		}
+		json_array_append_new(ids, json_string(id));
+	}
+	body = json_pack("{s:O}", "ids", ids);
+	e = api_request(seg_api(s), method, "/v1/me/following?type=artist", body, NULL, NULL);
+	json_decref(body);
+	if (e) {
+		json_decref(ids);
+		return e;
+	}
+	*out = json_pack("{s:o}", "artists", ids);
+	return SEG_OK;
+}
+
+static enum seg_err follow_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	return follow(s, a, "PUT", out);
+}
+
+static enum seg_err unfollow_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	return follow(s, a, "DELETE", out);
+}
+
+const struct cmd_entry cmd_follow = {
+	"follow", "ARTIST...", "Follows artists (segue:artist:ID).", NULL, 1, IDS_MAX, CMD_ANY, 0,
+	follow_exec, NULL
+};
+const struct cmd_entry cmd_unfollow = {
+	"unfollow", "ARTIST...", "Stops following artists.", NULL, 1, IDS_MAX, CMD_ANY, 0,
+	unfollow_exec, NULL
+};
+
+static enum seg_err recent_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	char path[64];
+	long limit;
+	enum seg_err e;
+
+	if ((e = cmd_flag_int(a, "limit", 1, 50, 20, &limit)))
+		return e;
+	snprintf(path, sizeof path, "/v1/me/player/recently-played?limit=%ld", limit);
+	return api_get(seg_api(s), path, out);
+}
+
+static void print_recent(json_t *o, FILE *f)
+{
+	json_t *items = json_object_get(o, "items"), *it;
+	size_t i;
+
+	if (!json_array_size(items)) {
+		fputs("nothing played yet\n", f);
+		return;
+	}
+	json_array_foreach(items, i, it) {
+		json_t *one = json_pack("[O]", json_object_get(it, "track"));
+
+		fprintf(f, "%s\n", json_string_value(json_object_get(it, "played_at")) ?: "");
+		render_tracks(f, one, i + 1);
+		json_decref(one);
+	}
+}
+
+const struct cmd_entry cmd_recent = {
+	"recent", "[--limit N]", "Lists the tracks you played most recently (those that counted: "
+	"30 seconds or more).", "limit=", 0, 0, CMD_ANY, 0, recent_exec, print_recent
+};

@@ -1,0 +1,363 @@
+/* Playback commands: they run where the player is (the daemon), and answer with the player
+ * state, so `segue pause --json` shows what pausing did. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "daemon.h"
+#include "player.h"
+#include "render.h"
+#include "resolve.h"
+
+static enum seg_err state(struct seg *s, json_t **out)
+{
+	*out = player_state(s->player);
+	return *out ? SEG_OK : seg_fail(SEG_ENOMEM, "out of memory");
+}
+
+static void print_state(json_t *st, FILE *f)
+{
+	json_t *item = json_object_get(st, "item"), *ext = json_object_get(st, "segue");
+	char pos[16], dur[16], artists[256];
+	const char *msg = json_string_value(json_object_get(ext, "message"));
+
+	if (!json_is_object(item)) {
+		fputs("nothing is playing\n", f);
+		if (msg)
+			fprintf(f, "  %s\n", msg);
+		return;
+	}
+	render_duration(pos, sizeof pos, json_integer_value(json_object_get(st, "progress_ms")));
+	render_duration(dur, sizeof dur, json_integer_value(json_object_get(item, "duration_ms")));
+	render_artists(artists, sizeof artists, json_object_get(item, "artists"));
+	fprintf(f, "%s  %s - %s\n",
+	        json_is_true(json_object_get(ext, "waiting_for_server")) ? "waiting" :
+	        json_is_true(json_object_get(st, "is_playing")) ? "playing" : "paused ",
+	        json_string_value(json_object_get(item, "name")), artists);
+	fprintf(f, "         %s / %s   %s\n", pos, dur,
+	        json_string_value(json_object_get(json_object_get(item, "album"), "name")) ?: "");
+	fprintf(f, "         shuffle %s  repeat %s  volume %lld%%  quality %s\n",
+	        json_is_true(json_object_get(st, "shuffle_state")) ? "on" : "off",
+	        json_string_value(json_object_get(st, "repeat_state")),
+	        json_integer_value(json_object_get(json_object_get(st, "device"), "volume_percent")),
+	        json_string_value(json_object_get(ext, "quality")));
+	if (json_is_object(json_object_get(st, "context")))
+		fprintf(f, "         from %s\n",
+		        json_string_value(json_object_get(json_object_get(st, "context"), "uri")));
+	if (msg)
+		fprintf(f, "         (%s)\n", msg);
+}
+
+static enum seg_err play_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	json_t *tracks = NULL, *t;
+	char *context = NULL, *what = NULL;
+	const char **ids = NULL;
+	json_t **objs = NULL;
+	size_t n, i, len = 0;
+	long from;
+	enum seg_err e;
+
+	if (a->argc == 0) {
+		if ((e = player_pause(s->player, false)))
+			return seg_fail(e, "nothing to resume: segue play URI or QUERY");
+		return state(s, out);
+	}
+	if ((e = cmd_flag_int(a, "from", 1, CONTEXT_TRACKS_MAX, 1, &from)))
+		return e;
+	for (int k = 0; k < a->argc; k++)
+		len += strlen(a->argv[k]) + 1;
+	if (!(what = calloc(1, len + 1)))
+		return seg_fail(SEG_ENOMEM, "out of memory");
+	what[0] = '\0';
+	for (int k = 0; k < a->argc; k++) {
+		if (k)
+			strcat(what, " ");
+		strcat(what, a->argv[k]);
+	}
+	if ((e = resolve_tracks(s, what, &tracks, &context)))
+		goto out;
+	n = json_array_size(tracks);
+	if ((size_t)from > n) {
+		e = seg_fail(SEG_ENOTFOUND, "%s has %zu tracks, not %ld", what, n, from);
+		goto out;
+	}
+	ids = calloc(n, sizeof *ids);
+	objs = calloc(n, sizeof *objs);
+	if (!ids || !objs) {
+		e = seg_fail(SEG_ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(tracks, i, t) {
+		ids[i] = json_string_value(json_object_get(t, "id"));
+		objs[i] = t;
+		if (!ids[i]) {
+			e = seg_fail(SEG_EPROTO, "the server sent a track without an id");
+			goto out;
+		}
+	}
+	if (cmd_has(a, "shuffle"))
+		player_shuffle(s->player, true);
+	if ((e = player_play(s->player, context, ids, objs, n, (size_t)from - 1)))
+		goto out;
+	e = state(s, out);
+out:
+	free(ids);
+	free(objs);
+	free(context);
+	free(what);
+	json_decref(tracks);
+	return e;
+}
+
+const struct cmd_entry cmd_play = {
+	"play", "[--from N] [--shuffle] [URI | QUERY]",
+	"Plays a track, album, playlist or artist (segue:KIND:ID), or the tracks a search for QUERY "
+	"finds; --from N starts at the Nth track of the context and --shuffle turns shuffle on. "
+	"Without an argument, resumes. Starts the daemon when none runs.",
+	"from=,shuffle", 0, -1, CMD_PLAYER, CMD_STARTS_DAEMON, play_exec, print_state
+};
+
+static enum seg_err pause_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	enum seg_err e = player_pause(s->player, true);
+
+	return e ? e : state(s, out);
+}
+
+static enum seg_err resume_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	enum seg_err e = player_pause(s->player, false);
+
+	return e ? e : state(s, out);
+}
+
+static enum seg_err toggle_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	enum seg_err e = player_toggle(s->player);
+
+	return e ? e : state(s, out);
+}
+
+static enum seg_err next_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	enum seg_err e = player_next(s->player);
+
+	return e ? e : state(s, out);
+}
+
+static enum seg_err prev_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	enum seg_err e = player_prev(s->player);
+
+	return e ? e : state(s, out);
+}
+
+const struct cmd_entry cmd_pause = {
+	"pause", "", "Pauses playback.", NULL, 0, 0, CMD_PLAYER, 0, pause_exec, print_state
+};
+const struct cmd_entry cmd_resume = {
+	"resume", "", "Resumes playback.", NULL, 0, 0, CMD_PLAYER, 0, resume_exec, print_state
+};
+const struct cmd_entry cmd_toggle = {
+	"toggle", "", "Pauses when playing, resumes when paused.", NULL, 0, 0, CMD_PLAYER, 0,
+	toggle_exec, print_state
+};
+const struct cmd_entry cmd_next = {
+	"next", "", "Skips to the next track: the queue's first, else the context's next.", NULL,
+	0, 0, CMD_PLAYER, 0, next_exec, print_state
+};
+const struct cmd_entry cmd_prev = {
+	"prev", "", "Goes back to the previous track, or to the start of this one when more than "
+	"three seconds of it have played.", NULL, 0, 0, CMD_PLAYER, 0, prev_exec, print_state
+};
+
+/* "90", "1:30", "1:02:03" in seconds; with a leading + or - relative. */
+static enum seg_err parse_position(const char *s, long long *ms, bool *relative)
+{
+	int sign = 1;
+	double total = 0;
+	const char *p = s;
+
+	*relative = false;
+	if (*p == '+' || *p == '-') {
+		*relative = true;
+		sign = *p == '-' ? -1 : 1;
+		p++;
+	}
+	for (int parts = 0; ; parts++) {
+		char *end;
+		double v;
+
+		errno = 0;
+		v = strtod(p, &end);
+		if (errno || end == p || v < 0 || parts > 2)
+			return seg_fail(SEG_EUSAGE, "\"%s\" is not a position: SECONDS, M:SS or H:MM:SS, "
+			                "with + or - to move", s);
+		total = total * 60 + v;
+		if (*end == '\0')
+			break;
+		if (*end != ':')
+			return seg_fail(SEG_EUSAGE, "\"%s\" is not a position", s);
+		p = end + 1;
+	}
+	*ms = (long long)(total * 1000) * sign;
+	return SEG_OK;
+}
+
+static enum seg_err seek_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	long long ms = 0;
+	bool rel;
+	enum seg_err e;
+
+	if ((e = parse_position(a->argv[0], &ms, &rel)) || (e = player_seek(s->player, ms, rel)))
+		return e;
+	return state(s, out);
+}
+
+const struct cmd_entry cmd_seek = {
+	"seek", "[+|-]POSITION",
+	"Jumps to POSITION in the track (seconds, M:SS or H:MM:SS), or moves by it with + or -.",
+	NULL, 1, 1, CMD_PLAYER, 0, seek_exec, print_state
+};
+
+static enum seg_err volume_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	const char *v = a->argv[0];
+	char *end;
+	long n;
+	int now;
+	enum seg_err e;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < -100 || n > 100 || (n < 0 && v[0] != '-'))
+		return seg_fail(SEG_EUSAGE, "volume takes a percentage (0 to 100), or +N / -N");
+	if ((e = player_volume(s->player, (int)n, v[0] == '+' || v[0] == '-', &now)))
+		return e;
+	return state(s, out);
+}
+
+const struct cmd_entry cmd_volume = {
+	"volume", "[+|-]N", "Sets the volume to N percent, or changes it by N.", NULL, 1, 1,
+	CMD_PLAYER, 0, volume_exec, print_state
+};
+
+static enum seg_err onoff(const char *v, bool *on)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "true"))
+		*on = true;
+	else if (!strcmp(v, "off") || !strcmp(v, "false"))
+		*on = false;
+	else
+		return seg_fail(SEG_EUSAGE, "say on or off, not \"%s\"", v);
+	return SEG_OK;
+}
+
+static enum seg_err shuffle_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	bool on = false;
+	enum seg_err e;
+
+	if ((e = onoff(a->argv[0], &on)) || (e = player_shuffle(s->player, on)))
+		return e;
+	return state(s, out);
+}
+
+const struct cmd_entry cmd_shuffle = {
+	"shuffle", "on|off", "Turns shuffle on or off. Shuffle plays every track of the context "
+	"once, in random order, before any plays again.", NULL, 1, 1, CMD_PLAYER, 0, shuffle_exec,
+	print_state
+};
+
+static enum seg_err repeat_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	int r = repeat_from_name(a->argv[0]);
+	enum seg_err e;
+
+	if (r < 0)
+		return seg_fail(SEG_EUSAGE, "repeat takes off, context or track");
+	if ((e = player_repeat(s->player, (enum repeat)r)))
+		return e;
+	return state(s, out);
+}
+
+const struct cmd_entry cmd_repeat = {
+	"repeat", "off|context|track", "Sets the repeat mode: off, the whole context, or the "
+	"current track.", NULL, 1, 1, CMD_PLAYER, 0, repeat_exec, print_state
+};
+
+static enum seg_err status_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	struct timespec ts;
+
+	if (s->player)
+		return state(s, out);
+	/* No daemon: nothing plays, which is an answer, not an error. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*out = json_pack("{s:n,s:b,s:s,s:I,s:n,s:b,s:n,s:n,s:s}", "device", "shuffle_state", 0,
+	                 "repeat_state", "off", "timestamp",
+	                 (json_int_t)(ts.tv_sec * 1000LL + ts.tv_nsec / 1000000), "progress_ms",
+	                 "is_playing", 0, "item", "context", "currently_playing_type", "track");
+	return *out ? SEG_OK : seg_fail(SEG_ENOMEM, "out of memory");
+}
+
+const struct cmd_entry cmd_status = {
+	"status", "", "Shows what plays: track, position, context, shuffle, repeat, volume and "
+	"quality. With --json, the Web API's player-state object.", NULL, 0, 0, CMD_PLAYER,
+	CMD_NO_PLAYER_OK, status_exec, print_state
+};
+
+static enum seg_err set_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	enum seg_err e;
+	int i;
+
+	if (a->argc == 1)
+		return seg_fail(SEG_EUSAGE, "usage: segue set [NAME VALUE]");
+	if (a->argc == 2) {
+		if ((e = options_set(&s->opt, a->argv[0], a->argv[1])))
+			return e;
+		i = options_find(a->argv[0]);
+		if (s->player && (e = player_option_changed(s->player, i)))
+			return e;
+	}
+	*out = options_json(&s->opt);
+	return SEG_OK;
+}
+
+static void print_settings(json_t *o, FILE *f)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v) {
+		char *text = json_dumps(v, JSON_ENCODE_ANY);
+
+		fprintf(f, "%-16s %s\n", k, text ? text : "?");
+		free(text);
+	}
+}
+
+const struct cmd_entry cmd_set = {
+	"set", "[NAME VALUE]", "Changes a setting of the running player until it stops (segue.conf(5) "
+	"lists them; the file keeps them for good). Without arguments, lists the settings.",
+	NULL, 0, 2, CMD_PLAYER, CMD_NO_PLAYER_OK, set_exec, print_settings
+};
+
+static enum seg_err quit_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	daemon_request_quit(s);
+	*out = json_pack("{s:b}", "stopped", 1);
+	return SEG_OK;
+}
+
+const struct cmd_entry cmd_quit = {
+	"quit", "", "Stops the daemon: the current play is recorded and finished plays are "
+	"delivered first.", NULL, 0, 0, CMD_PLAYER, 0, quit_exec, NULL
+};

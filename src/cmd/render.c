@@ -1,0 +1,123 @@
+/* People-facing rendering of results. */
+#include "config.h"
+#include "render.h"
+
+#include <string.h>
+#include <wchar.h>
+
+void render_duration(char *out, size_t len, long long ms)
+{
+	long long s = ms < 0 ? 0 : ms / 1000;
+
+	if (s >= 3600)
+		snprintf(out, len, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(out, len, "%lld:%02lld", s / 60, s % 60);
+}
+
+void render_artists(char *out, size_t len, json_t *artists)
+{
+	size_t i, used = 0;
+	json_t *a;
+
+	out[0] = '\0';
+	json_array_foreach(artists, i, a) {
+		const char *name = json_string_value(json_object_get(a, "name"));
+		int n;
+
+		if (!name)
+			continue;
+		n = snprintf(out + used, len - used, "%s%s", used ? ", " : "", name);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* Prints s in exactly width terminal columns (cut or padded), counting wide characters. */
+static void column(FILE *f, const char *s, int width)
+{
+	mbstate_t st = { 0 };
+	int used = 0;
+	const char *p = s ? s : "";
+
+	while (*p) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, p, MB_CUR_MAX, &st);
+		int w;
+
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			n = 1;
+			w = 1;
+		} else {
+			w = wcwidth(wc);
+			if (w < 0)
+				w = 1;
+		}
+		if (used + w > width - 1 && p[n]) {
+			/* No room for the rest: end with a mark that it was cut. */
+			if (used + 1 <= width) {
+				fputc('~', f);
+				used++;
+			}
+			break;
+		}
+		fwrite(p, 1, n, f);
+		used += w;
+		p += n;
+	}
+	while (used++ < width)
+		fputc(' ', f);
+}
+
+void render_tracks(FILE *f, json_t *items, size_t first)
+{
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(items, i, it) {
+		json_t *t = json_object_get(it, "track") ? json_object_get(it, "track") : it;
+		char dur[16], artists[256];
+
+		render_duration(dur, sizeof dur, json_integer_value(json_object_get(t, "duration_ms")));
+		render_artists(artists, sizeof artists, json_object_get(t, "artists"));
+		fprintf(f, "%3zu  ", first + i);
+		column(f, json_string_value(json_object_get(t, "name")), 32);
+		fputs("  ", f);
+		column(f, artists, 22);
+		fputs("  ", f);
+		column(f, json_string_value(json_object_get(json_object_get(t, "album"), "name")), 22);
+		fprintf(f, "  %6s  %s\n", dur, render_uri(t));
+	}
+}
+
+void render_named(FILE *f, json_t *items, const char *kind)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(items, i, o) {
+		char detail[256] = "";
+
+		if (!strcmp(kind, "playlist"))
+			snprintf(detail, sizeof detail, "%lld tracks",
+			         json_integer_value(json_object_get(json_object_get(o, "tracks"), "total")));
+		else if (!strcmp(kind, "album"))
+			render_artists(detail, sizeof detail, json_object_get(o, "artists"));
+		else if (!strcmp(kind, "artist"))
+			snprintf(detail, sizeof detail, "%lld followers",
+			         json_integer_value(json_object_get(json_object_get(o, "followers"), "total")));
+		fprintf(f, "%3zu  ", i + 1);
+		column(f, json_string_value(json_object_get(o, "name")), 36);
+		fputs("  ", f);
+		column(f, detail, 24);
+		fprintf(f, "  %s\n", render_uri(o));
+	}
+}
+
+const char *render_uri(json_t *obj)
+{
+	const char *uri = json_string_value(json_object_get(obj, "uri"));
+
+	return uri ? uri : json_string_value(json_object_get(obj, "id")) ?: "";
+}

@@ -1,0 +1,177 @@
+/* URIs and contexts. */
+#include "config.h"
+#include "resolve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base62.h"
+
+bool uri_parse(const char *s, const char *default_kind, char *kind, char *id)
+{
+	const char *colon;
+
+	if (!strncmp(s, "segue:", 6)) {
+		s += 6;
+		if (!(colon = strchr(s, ':')) || colon - s >= 16)
+			return false;
+		memcpy(kind, s, (size_t)(colon - s));
+		kind[colon - s] = '\0';
+		s = colon + 1;
+		if (!strcmp(kind, "user")) {
+			if (!*s || strlen(s) > 22)
+				return false;
+			strcpy(id, s);
+			return true;
+		}
+	} else {
+		snprintf(kind, 16, "%s", default_kind ? default_kind : "");
+	}
+	if (!base62_is_id(s))
+		return false;
+	strcpy(id, s);
+	return true;
+}
+
+enum seg_err uri_id(const char *s, const char *kind, char *id)
+{
+	char k[16];
+
+	if (!uri_parse(s, kind, k, id) || strcmp(k, kind))
+		return seg_fail(SEG_EUSAGE, "\"%s\" is not a %s (segue:%s:ID or an id)", s, kind, kind);
+	return SEG_OK;
+}
+
+enum seg_err fetch_all(struct seg *s, const char *path, size_t max, json_t **items)
+{
+	struct api *a = seg_api(s);
+	char *next = strdup(path);
+	enum seg_err e = SEG_OK;
+
+	*items = json_array();
+	if (!a || !next || !*items) {
+		e = seg_fail(SEG_ENOMEM, "out of memory");
+		goto out;
+	}
+	while (next && json_array_size(*items) < max) {
+		json_t *page = NULL, *list;
+		const char *n, *v1;
+
+		if ((e = api_get(a, next, &page)))
+			goto out;
+		list = json_object_get(page, "items");
+		if (!json_is_array(list)) {
+			json_decref(page);
+			e = seg_fail(SEG_EPROTO, "the server sent a page without items");
+			goto out;
+		}
+		json_array_extend(*items, list);
+		free(next);
+		next = NULL;
+		/* "next" is an absolute URL; requests take the path. */
+		if ((n = json_string_value(json_object_get(page, "next"))) && (v1 = strstr(n, "/v1/")))
+			next = strdup(v1);
+		json_decref(page);
+	}
+out:
+	free(next);
+	if (e) {
+		json_decref(*items);
+		*items = NULL;
+	}
+	return e;
+}
+
+/* Album track listings carry no album: give each the album it came from, for display. */
+static enum seg_err album_tracks(struct seg *s, const char *id, json_t **tracks)
+{
+	char path[128];
+	json_t *album = NULL, *t, *simple;
+	enum seg_err e;
+	size_t i;
+
+	snprintf(path, sizeof path, "/v1/albums/%s", id);
+	if ((e = api_get(seg_api(s), path, &album)))
+		return e;
+	snprintf(path, sizeof path, "/v1/albums/%s/tracks?limit=50", id);
+	if ((e = fetch_all(s, path, CONTEXT_TRACKS_MAX, tracks)))
+		goto out;
+	simple = json_deep_copy(album);
+	json_object_del(simple, "tracks");
+	json_array_foreach(*tracks, i, t)
+		json_object_set(t, "album", simple);
+	json_decref(simple);
+out:
+	json_decref(album);
+	return e;
+}
+
+enum seg_err resolve_tracks(struct seg *s, const char *what, json_t **tracks, char **context)
+{
+	char kind[16], id[32], path[256];
+	json_t *items = NULL, *one = NULL, *it;
+	enum seg_err e;
+	size_t i;
+
+	*tracks = NULL;
+	*context = NULL;
+	if (!uri_parse(what, "track", kind, id)) {
+		char *q = api_escape(what);
+
+		if (!q)
+			return seg_fail(SEG_ENOMEM, "out of memory");
+		snprintf(path, sizeof path, "/v1/search?type=track&limit=50&q=%s", q);
+		free(q);
+		if ((e = api_get(seg_api(s), path, &one)))
+			return e;
+		items = json_incref(json_object_get(json_object_get(one, "tracks"), "items"));
+		json_decref(one);
+		if (!json_array_size(items)) {
+			json_decref(items);
+			return seg_fail(SEG_ENOTFOUND, "nothing found for \"%s\"", what);
+		}
+		if (asprintf(context, "segue:search:%s", what) < 0)
+			*context = NULL;
+		*tracks = items;
+		return SEG_OK;
+	}
+	if (!strcmp(kind, "track")) {
+		snprintf(path, sizeof path, "/v1/tracks/%s", id);
+		if ((e = api_get(seg_api(s), path, &one)))
+			return e;
+		*tracks = json_pack("[o]", one);
+		return SEG_OK;
+	}
+	if (!strcmp(kind, "album")) {
+		e = album_tracks(s, id, &items);
+	} else if (!strcmp(kind, "playlist")) {
+		snprintf(path, sizeof path, "/v1/playlists/%s/tracks?limit=100", id);
+		if (!(e = fetch_all(s, path, CONTEXT_TRACKS_MAX, &one))) {
+			/* Playlist items wrap the track; a removed track is null. */
+			items = json_array();
+			json_array_foreach(one, i, it)
+				if (json_is_object(json_object_get(it, "track")))
+					json_array_append(items, json_object_get(it, "track"));
+			json_decref(one);
+		}
+	} else if (!strcmp(kind, "artist")) {
+		snprintf(path, sizeof path, "/v1/artists/%s/top-tracks", id);
+		if (!(e = api_get(seg_api(s), path, &one))) {
+			items = json_incref(json_object_get(one, "tracks"));
+			json_decref(one);
+		}
+	} else {
+		return seg_fail(SEG_EUSAGE, "cannot play a %s", kind);
+	}
+	if (e)
+		return e;
+	if (!json_array_size(items)) {
+		json_decref(items);
+		return seg_fail(SEG_ENOTFOUND, "%s has no tracks to play", what);
+	}
+	if (asprintf(context, "segue:%s:%s", kind, id) < 0)
+		*context = NULL;
+	*tracks = items;
+	return SEG_OK;
+}

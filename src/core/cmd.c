@@ -1,0 +1,230 @@
+/* Lookup, argument parsing and dispatch for the command table. */
+#include "config.h"
+#include "cmd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct cmd_entry cmd_login, cmd_logout, cmd_whoami, cmd_search, cmd_play,
+	cmd_pause, cmd_resume, cmd_toggle, cmd_next, cmd_prev, cmd_seek, cmd_volume, cmd_shuffle,
+	cmd_repeat, cmd_status, cmd_queue, cmd_queue_add, cmd_queue_rm, cmd_queue_mv, cmd_queue_clear,
+	cmd_playlist_ls, cmd_playlist_show, cmd_playlist_create, cmd_playlist_rename, cmd_playlist_add,
+	cmd_playlist_rm, cmd_playlist_mv, cmd_playlist_delete, cmd_library_save, cmd_library_unsave,
+	cmd_library_ls, cmd_follow, cmd_unfollow, cmd_recent, cmd_set, cmd_daemon, cmd_quit, cmd_help;
+
+/* Every command, in the order `segue help` lists them. */
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_login, &cmd_logout, &cmd_whoami, &cmd_search, &cmd_play, &cmd_pause, &cmd_resume,
+	&cmd_toggle, &cmd_next, &cmd_prev, &cmd_seek, &cmd_volume, &cmd_shuffle, &cmd_repeat,
+	&cmd_status, &cmd_queue, &cmd_queue_add, &cmd_queue_rm, &cmd_queue_mv, &cmd_queue_clear,
+	&cmd_playlist_ls, &cmd_playlist_show, &cmd_playlist_create, &cmd_playlist_rename,
+	&cmd_playlist_add, &cmd_playlist_rm, &cmd_playlist_mv, &cmd_playlist_delete,
+	&cmd_library_save, &cmd_library_unsave, &cmd_library_ls, &cmd_follow, &cmd_unfollow,
+	&cmd_recent, &cmd_set, &cmd_daemon, &cmd_quit, &cmd_help,
+	NULL
+};
+
+const struct cmd_entry *cmd_find(int argc, char **argv, int *used)
+{
+	const struct cmd_entry *one = NULL;
+
+	if (argc < 1)
+		return NULL;
+	for (size_t i = 0; cmd_table[i]; i++) {
+		const char *n = cmd_table[i]->name, *sp = strchr(n, ' ');
+
+		if (sp) {
+			/* A two-word name wins over its one-word stem ("queue add" over "queue"). */
+			if (argc >= 2 && !strncmp(n, argv[0], (size_t)(sp - n)) &&
+			    argv[0][sp - n] == '\0' && !strcmp(sp + 1, argv[1])) {
+				*used = 2;
+				return cmd_table[i];
+			}
+		} else if (!strcmp(n, argv[0])) {
+			one = cmd_table[i];
+		}
+	}
+	*used = 1;
+	return one;
+}
+
+/* Whether spec ("type=,limit=,all") has name; *value says whether it takes a value. */
+static bool spec_has(const char *spec, const char *name, size_t len, bool *value)
+{
+	const char *p = spec;
+
+	while (p && *p) {
+		const char *end = strchr(p, ','), *stop = end ? end : p + strlen(p);
+		size_t n = (size_t)(stop - p);
+		bool v = n > 0 && p[n - 1] == '=';
+
+		if (v)
+			n--;
+		if (n == len && !strncmp(p, name, len)) {
+			*value = v;
+			return true;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+enum seg_err cmd_parse(const struct cmd_entry *c, int argc, char **argv, struct cmd_args *a)
+{
+	enum seg_err e;
+	bool dashdash = false;
+
+	a->argc = 0;
+	a->argv = NULL;
+	if (!(a->flags = json_object()) || !(a->argv = calloc((size_t)argc + 1, sizeof *a->argv))) {
+		e = seg_fail(SEG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i], *name, *eq;
+		size_t len;
+		bool takes;
+
+		/* "seek -10" and "volume -5" are arguments: only "--" introduces a flag. */
+		if (dashdash || strncmp(arg, "--", 2) != 0) {
+			a->argv[a->argc++] = argv[i];
+			continue;
+		}
+		if (arg[2] == '\0') {
+			dashdash = true;
+			continue;
+		}
+		name = arg + 2;
+		eq = strchr(name, '=');
+		len = eq ? (size_t)(eq - name) : strlen(name);
+		if (!c->flags || !spec_has(c->flags, name, len, &takes)) {
+			e = seg_fail(SEG_EUSAGE, "%s: unknown option --%.*s", c->name, (int)len, name);
+			goto fail;
+		}
+		char key[64];
+
+		snprintf(key, sizeof key, "%.*s", (int)len, name);
+		if (!takes) {
+			if (eq) {
+				e = seg_fail(SEG_EUSAGE, "%s: --%s takes no value", c->name, key);
+				goto fail;
+			}
+			json_object_set_new(a->flags, key, json_true());
+		} else if (eq) {
+			json_object_set_new(a->flags, key, json_string(eq + 1));
+		} else if (i + 1 < argc) {
+			json_object_set_new(a->flags, key, json_string(argv[++i]));
+		} else {
+			e = seg_fail(SEG_EUSAGE, "%s: --%s needs a value", c->name, key);
+			goto fail;
+		}
+	}
+	if (a->argc < c->min_args || (c->max_args >= 0 && a->argc > c->max_args)) {
+		e = seg_fail(SEG_EUSAGE, "usage: segue %s %s", c->name, c->usage);
+		goto fail;
+	}
+	return SEG_OK;
+fail:
+	cmd_args_free(a);
+	return e;
+}
+
+void cmd_args_free(struct cmd_args *a)
+{
+	json_decref(a->flags);
+	free(a->argv);
+	a->flags = NULL;
+	a->argv = NULL;
+	a->argc = 0;
+}
+
+enum seg_err cmd_exec(struct seg *s, const struct cmd_entry *c, struct cmd_args *a, json_t **out)
+{
+	*out = NULL;
+	if (c->where == CMD_PLAYER && !s->player && !(c->opts & CMD_NO_PLAYER_OK))
+		return seg_fail(SEG_ENOPLAYER, "%s needs the player, and there is none here", c->name);
+	seg_clear_error();
+	return c->exec(s, a, out);
+}
+
+enum seg_err cmd_run_argv(struct seg *s, int argc, char **argv, json_t **out)
+{
+	const struct cmd_entry *c;
+	struct cmd_args a;
+	enum seg_err e;
+	int used;
+
+	*out = NULL;
+	if (!(c = cmd_find(argc, argv, &used)))
+		return seg_fail(SEG_EUSAGE, "unknown command \"%s\" (segue help lists them)",
+		                argc ? argv[0] : "");
+	if (c->where == CMD_FACE)
+		return seg_fail(SEG_EUSAGE, "%s works only from the command line", c->name);
+	if ((e = cmd_parse(c, argc - used, argv + used, &a)))
+		return e;
+	e = cmd_exec(s, c, &a, out);
+	cmd_args_free(&a);
+	return e;
+}
+
+const char *cmd_flag(const struct cmd_args *a, const char *name)
+{
+	return json_string_value(json_object_get(a->flags, name));
+}
+
+bool cmd_has(const struct cmd_args *a, const char *name)
+{
+	return json_object_get(a->flags, name) != NULL;
+}
+
+enum seg_err cmd_flag_int(const struct cmd_args *a, const char *name, long min, long max,
+                          long def, long *out)
+{
+	const char *v = cmd_flag(a, name);
+	char *end;
+	long n;
+
+	if (!v) {
+		*out = def;
+		return SEG_OK;
+	}
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max)
+		return seg_fail(SEG_EUSAGE, "--%s must be a whole number from %ld to %ld", name, min, max);
+	*out = n;
+	return SEG_OK;
+}
+
+void cmd_print_usage(const struct cmd_entry *c, FILE *f)
+{
+	fprintf(f, "usage: segue %s%s%s\n\n", c->name, c->usage[0] ? " " : "", c->usage);
+	/* The help text is one paragraph: wrap it at 78 columns. */
+	const char *p = c->help;
+	while (*p) {
+		const char *line = p, *brk = NULL;
+		size_t col = 0;
+
+		while (*p && col < 76) {
+			if (*p == ' ')
+				brk = p;
+			p++, col++;
+		}
+		if (*p && brk) {
+			p = brk + 1;
+			fprintf(f, "  %.*s\n", (int)(brk - line), line);
+		} else {
+			fprintf(f, "  %.*s\n", (int)(p - line), line);
+		}
+	}
+}
+
+void cmd_print_help(FILE *f)
+{
+	fputs("usage: segue [--server URL] [--config FILE] [--json] [--audio-output DRIVER]\n"
+	      "             COMMAND [ARGS]\n\ncommands:\n", f);
+	for (size_t i = 0; cmd_table[i]; i++)
+		fprintf(f, "  %-16s %s\n", cmd_table[i]->name, cmd_table[i]->usage);
+	fputs("\nsegue COMMAND --help describes one; segue(1) describes them all.\n", f);
+}

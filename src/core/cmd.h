@@ -1,0 +1,73 @@
+/* The command table, after tmux's cmd_entry: every command the client understands is one
+ * entry (name, usage, help, flags, where it runs, exec, and how to print its result for
+ * people), defined in its own file under src/cmd/ and listed in cmd_table[]. The command line,
+ * the daemon's control socket and the TUI's ':' line all dispatch through this table, so the
+ * three faces cannot drift apart.
+ *
+ * exec produces a JSON document (the --json output and the control socket's result); print,
+ * if any, renders that document for people. A command that must run where the player lives
+ * (CMD_PLAYER) is forwarded by the command line to the daemon, whose exec produces the same
+ * document, so the output is the same whichever process ran it. */
+#ifndef SEGUE_CMD_H
+#define SEGUE_CMD_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "seg.h"
+
+enum cmd_where {
+	CMD_ANY,      /* runs in whichever process has it: command line, daemon, TUI */
+	CMD_PLAYER,   /* needs the player: the command line forwards it to the daemon */
+	CMD_FACE,     /* only in the command line itself (reads a terminal, starts a daemon) */
+};
+
+enum {
+	CMD_STARTS_DAEMON = 1 << 0, /* the command line starts a daemon when none runs */
+	CMD_NO_PLAYER_OK = 1 << 1,  /* without a daemon, exec runs locally with no player */
+};
+
+struct cmd_args {
+	int argc;        /* positional arguments, after the command's name */
+	char **argv;     /* borrowed from the caller */
+	json_t *flags;   /* "--name value" as {"name": "value"}, "--name" alone as {"name": true} */
+};
+
+struct cmd_entry {
+	const char *name;     /* one or two words: "pause", "queue add" */
+	const char *usage;    /* arguments, e.g. "[--type TYPE] [--limit N] QUERY" */
+	const char *help;     /* one paragraph for --help and the man page */
+	const char *flags;    /* accepted flags: "type=,limit=,all" ('=': takes a value) */
+	int min_args, max_args; /* max -1: any number */
+	enum cmd_where where;
+	unsigned opts;        /* CMD_STARTS_DAEMON, ... */
+	enum seg_err (*exec)(struct seg *s, struct cmd_args *a, json_t **out);
+	void (*print)(json_t *out, FILE *f); /* NULL: nothing to show but success */
+};
+
+extern const struct cmd_entry *const cmd_table[];
+
+/* Finds the command named by the first one or two words of argv; *used receives how many
+ * words the name took. NULL when there is none. */
+const struct cmd_entry *cmd_find(int argc, char **argv, int *used);
+/* Parses the arguments after the name. SEG_EUSAGE with a message on unknown flags or a wrong
+ * number of arguments. a->flags is owned by a (cmd_args_free). */
+enum seg_err cmd_parse(const struct cmd_entry *c, int argc, char **argv, struct cmd_args *a);
+void cmd_args_free(struct cmd_args *a);
+/* Runs c here, checking that it may run here (player or not). *out is a new reference. */
+enum seg_err cmd_exec(struct seg *s, const struct cmd_entry *c, struct cmd_args *a, json_t **out);
+/* Looks up, parses and runs a whole command line (e.g. from the control socket). */
+enum seg_err cmd_run_argv(struct seg *s, int argc, char **argv, json_t **out);
+
+/* Flag accessors. */
+const char *cmd_flag(const struct cmd_args *a, const char *name);
+bool cmd_has(const struct cmd_args *a, const char *name);
+/* An integer flag in [min, max], or def when absent; SEG_EUSAGE when malformed. */
+enum seg_err cmd_flag_int(const struct cmd_args *a, const char *name, long min, long max,
+                          long def, long *out);
+
+void cmd_print_usage(const struct cmd_entry *c, FILE *f);
+void cmd_print_help(FILE *f);
+
+#endif

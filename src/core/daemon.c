@@ -1,0 +1,507 @@
+/* The daemon's event loop: one poll() over the control socket, its clients, the player's
+ * wake-up descriptor and a signalfd, with a timeout only when a timer is due (the player's
+ * retries, the outbox's next delivery). Idle, it sleeps in poll for good. */
+#include "config.h"
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ctl.h"
+#include "log.h"
+#include "outbox.h"
+#include "player.h"
+
+#define MAX_CLIENTS 64
+#define CLIENT_OUT_MAX (8 << 20) /* a subscriber that stops reading is dropped */
+
+struct client {
+	int fd;
+	char *in;
+	size_t inlen, incap;
+	char *out;
+	size_t outlen, outcap;
+	bool subscribed;
+};
+
+struct daemon {
+	struct seg *s;
+	int listen_fd, sig_fd, lock_fd;
+	struct client clients[MAX_CLIENTS];
+	int nclients;
+	bool quit;
+	long long outbox_due; /* monotonic ms of the next delivery; 0: none planned */
+	int outbox_backoff;   /* seconds */
+};
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+void daemon_request_quit(struct seg *s)
+{
+	struct daemon *d = s->face;
+
+	if (d)
+		d->quit = true;
+}
+
+static void client_close(struct daemon *d, int i)
+{
+	struct client *c = &d->clients[i];
+
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	d->clients[i] = d->clients[--d->nclients];
+}
+
+static void client_send(struct client *c, json_t *msg)
+{
+	char *text = json_dumps(msg, JSON_COMPACT);
+	size_t n;
+
+	if (!text)
+		return;
+	n = strlen(text);
+	if (c->outlen + n + 1 > CLIENT_OUT_MAX) {
+		free(text);
+		return; /* dropped at the next flush check */
+	}
+	if (c->outlen + n + 1 > c->outcap) {
+		size_t cap = c->outcap ? c->outcap : 4096;
+		char *p;
+
+		while (cap < c->outlen + n + 1)
+			cap *= 2;
+		if (!(p = realloc(c->out, cap))) {
+			free(text);
+			return;
+		}
+		c->out = p;
+		c->outcap = cap;
+	}
+	memcpy(c->out + c->outlen, text, n);
+	c->out[c->outlen + n] = '\n';
+	c->outlen += n + 1;
+	free(text);
+}
+
+static void on_player_event(void *ud, const char *event, json_t *data)
+{
+	struct daemon *d = ud;
+	json_t *msg = json_pack("{s:s,s:O}", "event", event, "data", data ? data : json_null());
+
+	if (!msg)
+		return;
+	for (int i = 0; i < d->nclients; i++)
+		if (d->clients[i].subscribed)
+			client_send(&d->clients[i], msg);
+	json_decref(msg);
+	/* A finished play is waiting in the outbox: plan a delivery. */
+	if (!strcmp(event, "track") && !d->outbox_due)
+		d->outbox_due = mono_ms() + opt_int(&d->s->opt, OPT_OUTBOX_INTERVAL) * 1000LL;
+}
+
+static json_t *error_reply(json_t *id, enum seg_err e, const char *msg)
+{
+	return json_pack("{s:O,s:b,s:{s:s,s:i,s:s}}", "id", id ? id : json_null(), "ok", 0, "error",
+	                 "code", seg_err_name(e), "exit_status", seg_exit_status(e), "message", msg);
+}
+
+static void handle_line(struct daemon *d, struct client *c, const char *line)
+{
+	json_t *req = json_loads(line, 0, NULL), *id, *argv, *reply = NULL, *result = NULL;
+	char **args = NULL;
+	size_t n;
+	enum seg_err e;
+
+	if (!json_is_object(req)) {
+		reply = error_reply(NULL, SEG_EUSAGE, "a request is one JSON object per line");
+		goto out;
+	}
+	id = json_object_get(req, "id");
+	if (json_is_true(json_object_get(req, "subscribe"))) {
+		c->subscribed = true;
+		reply = json_pack("{s:O,s:b,s:o}", "id", id ? id : json_null(), "ok", 1, "result",
+		                  d->s->player ? player_state(d->s->player) : json_null());
+		goto out;
+	}
+	argv = json_object_get(req, "argv");
+	n = json_array_size(argv);
+	if (!json_is_array(argv) || n == 0 || n > 1000) {
+		reply = error_reply(id, SEG_EUSAGE, "a request needs \"argv\": [command, args...]");
+		goto out;
+	}
+	if (!(args = calloc(n + 1, sizeof *args)))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (!(args[i] = (char *)json_string_value(json_array_get(argv, i)))) {
+			reply = error_reply(id, SEG_EUSAGE, "argv must hold strings only");
+			goto out;
+		}
+	e = cmd_run_argv(d->s, (int)n, args, &result);
+	if (e)
+		reply = error_reply(id, e, seg_errmsg());
+	else
+		reply = json_pack("{s:O,s:b,s:O}", "id", id ? id : json_null(), "ok", 1, "result",
+		                  result ? result : json_null());
+out:
+	if (reply)
+		client_send(c, reply);
+	json_decref(reply);
+	json_decref(result);
+	json_decref(req);
+	free(args);
+}
+
+/* Reads what the client sent and answers every complete line. false: close it. */
+static bool client_read(struct daemon *d, struct client *c)
+{
+	char *nl;
+	ssize_t n;
+
+	if (c->incap - c->inlen < 4096) {
+		size_t cap = c->incap ? c->incap * 2 : 8192;
+		char *p;
+
+		if (cap > CTL_LINE_MAX + 8192 || !(p = realloc(c->in, cap)))
+			return false; /* a line over the limit */
+		c->in = p;
+		c->incap = cap;
+	}
+	n = recv(c->fd, c->in + c->inlen, c->incap - c->inlen - 1, 0);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n == 0)
+		return false;
+	c->inlen += (size_t)n;
+	while ((nl = memchr(c->in, '\n', c->inlen))) {
+		size_t used = (size_t)(nl - c->in) + 1;
+
+		*nl = '\0';
+		handle_line(d, c, c->in);
+		memmove(c->in, c->in + used, c->inlen - used);
+		c->inlen -= used;
+	}
+	return true;
+}
+
+static bool client_flush(struct client *c)
+{
+	while (c->outlen) {
+		ssize_t n = send(c->fd, c->out, c->outlen, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR;
+		memmove(c->out, c->out + n, c->outlen - (size_t)n);
+		c->outlen -= (size_t)n;
+	}
+	return true;
+}
+
+static void accept_client(struct daemon *d)
+{
+	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (d->nclients == MAX_CLIENTS) {
+		log_warn("control: too many clients; refusing one");
+		close(fd);
+		return;
+	}
+	memset(&d->clients[d->nclients], 0, sizeof d->clients[0]);
+	d->clients[d->nclients++].fd = fd;
+}
+
+static void deliver_outbox(struct daemon *d)
+{
+	struct store *st = seg_store(d->s);
+	struct api *a = seg_api(d->s);
+	int sent = 0;
+	enum seg_err e;
+
+	d->outbox_due = 0;
+	if (!st || !a || outbox_pending(st) <= 0)
+		return;
+	if ((e = outbox_deliver(st, a, &sent))) {
+		/* Kept on disk; try again later, backing off to the interval at most. */
+		int interval = opt_int(&d->s->opt, OPT_OUTBOX_INTERVAL);
+
+		d->outbox_backoff = d->outbox_backoff ? d->outbox_backoff * 2 : 2;
+		if (d->outbox_backoff > interval)
+			d->outbox_backoff = interval;
+		d->outbox_due = mono_ms() + d->outbox_backoff * 1000LL;
+		log_info("outbox: %d plays wait for the server (%s)", outbox_pending(st), seg_errmsg());
+		return;
+	}
+	d->outbox_backoff = 0;
+	if (sent)
+		log_info("outbox: delivered %d plays", sent);
+}
+
+/* The pid file doubles as the lock that keeps a second daemon out. */
+static int take_lock(struct daemon *d)
+{
+	const struct paths *p = &d->s->paths;
+	char pid[32];
+	int fd = open(p->pid, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		fprintf(stderr, "segue: cannot open %s: %s\n", p->pid, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = read(fd, pid, sizeof pid - 1);
+
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fprintf(stderr, "segue: a segue daemon is already running (pid %s)\n", pid[0] ? pid : "?");
+		close(fd);
+		return -1;
+	}
+	d->lock_fd = fd;
+	return 0;
+}
+
+static int write_pid(struct daemon *d)
+{
+	char pid[32];
+	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+
+	if (ftruncate(d->lock_fd, 0) < 0 || pwrite(d->lock_fd, pid, (size_t)n, 0) != n)
+		return -1;
+	return 0;
+}
+
+static int listen_on(struct daemon *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", d->s->paths.sock);
+	/* We hold the lock, so a socket file here is a dead daemon's. */
+	unlink(sa.sun_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	old = umask(0077);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(sa.sun_path, 0600) < 0 ||
+	    listen(fd, 16) < 0) {
+		umask(old);
+		fprintf(stderr, "segue: cannot listen on %s: %s\n", sa.sun_path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	d->listen_fd = fd;
+	return 0;
+}
+
+static int signals(struct daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return d->sig_fd < 0 ? -1 : 0;
+}
+
+static void loop(struct daemon *d)
+{
+	struct pollfd pfd[3 + MAX_CLIENTS];
+
+	while (!d->quit) {
+		long long now = mono_ms();
+		long timeout = player_timeout_ms(d->s->player);
+		int n = 0;
+
+		if (d->outbox_due) {
+			long t = d->outbox_due > now ? (long)(d->outbox_due - now) : 0;
+
+			if (timeout < 0 || t < timeout)
+				timeout = t;
+		}
+		pfd[n++] = (struct pollfd){ .fd = d->listen_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = player_fd(d->s->player), .events = POLLIN };
+		for (int i = 0; i < d->nclients; i++)
+			pfd[n++] = (struct pollfd){ .fd = d->clients[i].fd,
+			                            .events = POLLIN | (d->clients[i].outlen ? POLLOUT : 0) };
+		if (poll(pfd, (nfds_t)n, (int)timeout) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(d->sig_fd, &si, sizeof si) == sizeof si)
+				if (si.ssi_signo != SIGHUP)
+					d->quit = true;
+		}
+		if (pfd[2].revents & POLLIN)
+			player_dispatch(d->s->player);
+		if (player_timeout_ms(d->s->player) == 0)
+			player_tick(d->s->player);
+		/* Clients by descriptor: the array shifts when one closes. */
+		for (int k = 3; k < n; k++) {
+			int i;
+
+			for (i = 0; i < d->nclients && d->clients[i].fd != pfd[k].fd; i++)
+				;
+			if (i == d->nclients)
+				continue;
+			if ((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    !client_read(d, &d->clients[i])) {
+				client_close(d, i);
+				continue;
+			}
+			if (!client_flush(&d->clients[i]) || d->clients[i].outlen >= CLIENT_OUT_MAX)
+				client_close(d, i);
+		}
+		if (pfd[0].revents & POLLIN)
+			accept_client(d);
+		if (d->outbox_due && mono_ms() >= d->outbox_due)
+			deliver_outbox(d);
+	}
+	/* Answers already queued (e.g. to "quit") still go out. */
+	for (int i = 0; i < d->nclients; i++)
+		client_flush(&d->clients[i]);
+}
+
+/* In the background: a child that tells the parent over a pipe when it listens. */
+static int detach(struct seg *s, int *ready_fd)
+{
+	int pfd[2], devnull, logfd;
+	pid_t pid;
+	char c;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0) {
+		close(pfd[1]);
+		/* 1 byte: listening. EOF: the child failed (its reason is in the log). */
+		ssize_t n;
+
+		while ((n = read(pfd[0], &c, 1)) < 0 && errno == EINTR)
+			;
+		close(pfd[0]);
+		if (n != 1) {
+			fprintf(stderr, "segue: the daemon did not start (see %s)\n", s->paths.log);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(pfd[0]);
+	setsid();
+	if (paths_mkdir(s->paths.data_dir) == SEG_OK &&
+	    (logfd = open(s->paths.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) >= 0) {
+		dup2(logfd, STDERR_FILENO);
+		close(logfd);
+	}
+	if ((devnull = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		close(devnull);
+	}
+	*ready_fd = pfd[1];
+	return 0;
+}
+
+int daemon_run(struct seg *s, bool detach_it)
+{
+	struct daemon d = { .s = s, .listen_fd = -1, .sig_fd = -1, .lock_fd = -1 };
+	int ready_fd = -1, status = 1, recovered;
+	struct store *st;
+	enum seg_err e;
+
+	if ((e = paths_runtime(&s->paths))) {
+		fprintf(stderr, "segue: %s\n", seg_errmsg());
+		return seg_exit_status(e);
+	}
+	if (take_lock(&d) < 0)
+		return 1;
+	if (detach_it && detach(s, &ready_fd) < 0) {
+		fprintf(stderr, "segue: cannot detach: %s\n", strerror(errno));
+		goto out;
+	}
+	if (write_pid(&d) < 0 || signals(&d) < 0)
+		goto out;
+	s->face = &d;
+	if (!(st = seg_store(s))) {
+		log_err("%s", seg_errmsg());
+		goto out;
+	}
+	if ((recovered = outbox_recover(st)) > 0)
+		log_info("outbox: %d plays were cut short by an earlier stop", recovered);
+	if (!seg_api(s))
+		goto out;
+	api_set_retries(s->api, 1);
+	if ((e = player_new(s, &s->player))) {
+		log_err("cannot start the player: %s", seg_errmsg());
+		goto out;
+	}
+	player_set_listener(s->player, on_player_event, &d);
+	if (listen_on(&d) < 0)
+		goto out;
+	log_info("segue daemon %s listening on %s", PACKAGE_VERSION, s->paths.sock);
+	if (ready_fd >= 0) {
+		(void)!write(ready_fd, "1", 1);
+		close(ready_fd);
+		ready_fd = -1;
+	}
+	if (outbox_pending(st) > 0)
+		d.outbox_due = mono_ms();
+	loop(&d);
+	log_info("stopping");
+	player_stop(s->player, "paused");
+	deliver_outbox(&d);
+	status = 0;
+out:
+	while (d.nclients)
+		client_close(&d, d.nclients - 1);
+	if (d.listen_fd >= 0) {
+		unlink(s->paths.sock);
+		close(d.listen_fd);
+	}
+	if (s->player) {
+		player_free(s->player);
+		s->player = NULL;
+	}
+	if (d.sig_fd >= 0)
+		close(d.sig_fd);
+	if (d.lock_fd >= 0) {
+		unlink(s->paths.pid);
+		close(d.lock_fd);
+	}
+	if (ready_fd >= 0)
+		close(ready_fd);
+	s->face = NULL;
+	return status;
+}

@@ -1,0 +1,243 @@
+/* The settings table and segue.conf. */
+#include "config.h"
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const qualities[] = { "low", "normal", "high", "very_high", NULL };
+static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
+
+const struct opt_def opt_defs[OPT_COUNT] = {
+	[OPT_SERVER] = { "server", OT_STRING, "http://127.0.0.1:8080", 0, 0, NULL,
+		"The segue-server to use, as a URL. SEGUE_SERVER and --server override it." },
+	[OPT_QUALITY] = { "quality", OT_ENUM, "high", 0, 0, qualities,
+		"Preferred stream quality: low (24 kbit/s), normal (96), high (160) or very_high "
+		"(320, premium accounts). A free account is held to high." },
+	[OPT_ADAPTIVE] = { "adaptive", OT_BOOL, "true", 0, 0, NULL,
+		"Step the quality down when the network cannot keep up, and back up when it can." },
+	[OPT_NORMALIZE] = { "normalize", OT_BOOL, "true", 0, 0, NULL,
+		"Play every track at the same loudness, using the gain the server measured." },
+	[OPT_CROSSFADE] = { "crossfade", OT_INT, "0", 0, 12, NULL,
+		"Seconds over which the next track fades in over the end of the current one; 0 "
+		"turns crossfading off and plays albums gaplessly." },
+	[OPT_VOLUME] = { "volume", OT_INT, "100", 0, 100, NULL,
+		"Volume at start-up, in percent." },
+	[OPT_AUDIO_OUTPUT] = { "audio_output", OT_STRING, "auto", 0, 0, NULL,
+		"mpv's audio output driver (its ao option): auto, pulse, pipewire, alsa, ..., or "
+		"null to play silently (tests, machines without sound)." },
+	[OPT_DEVICE_NAME] = { "device_name", OT_STRING, "", 0, 0, NULL,
+		"The name this device shows to your other devices; empty means the host name." },
+	[OPT_OUTBOX_INTERVAL] = { "outbox_interval", OT_INT, "30", 1, 86400, NULL,
+		"Seconds between deliveries of finished plays to the server (they are kept on disk "
+		"until delivered)." },
+	[OPT_LOG_LEVEL] = { "log_level", OT_ENUM, "info", 0, 0, levels,
+		"How much the daemon logs: error, warn, info or debug." },
+	[OPT_MPV_OPTIONS] = { "mpv_options", OT_STRING, "", 0, 0, NULL,
+		"Extra mpv options, as name=value pairs separated by commas, applied after Segue's "
+		"own (for experts; e.g. audio-device=alsa/hw:1)." },
+};
+
+int options_find(const char *name)
+{
+	for (int i = 0; i < OPT_COUNT; i++)
+		if (!strcmp(opt_defs[i].name, name))
+			return i;
+	return -1;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(s, yes[i]))
+			return *out = true, true;
+		if (!strcasecmp(s, no[i]))
+			return *out = false, true;
+	}
+	return false;
+}
+
+static enum seg_err validate(const struct opt_def *d, const char *v, char **norm)
+{
+	bool b;
+
+	switch (d->type) {
+	case OT_INT: {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || end == v || *end || n < d->min || n > d->max)
+			return seg_fail(SEG_EUSAGE, "%s must be a whole number from %d to %d, not \"%s\"",
+			                d->name, d->min, d->max, v);
+		if (asprintf(norm, "%ld", n) < 0)
+			return seg_fail(SEG_ENOMEM, "out of memory");
+		return SEG_OK;
+	}
+	case OT_BOOL:
+		if (!parse_bool(v, &b))
+			return seg_fail(SEG_EUSAGE, "%s must be true or false, not \"%s\"", d->name, v);
+		*norm = strdup(b ? "true" : "false");
+		break;
+	case OT_ENUM:
+		for (size_t i = 0; d->choices[i]; i++)
+			if (!strcmp(d->choices[i], v)) {
+				*norm = strdup(v);
+				goto done;
+			}
+		return seg_fail(SEG_EUSAGE, "%s cannot be \"%s\"", d->name, v);
+	case OT_STRING:
+		if (strlen(v) > 1024)
+			return seg_fail(SEG_EUSAGE, "%s is too long", d->name);
+		*norm = strdup(v);
+		break;
+	}
+done:
+	return *norm ? SEG_OK : seg_fail(SEG_ENOMEM, "out of memory");
+}
+
+enum seg_err options_init(struct options *o)
+{
+	memset(o, 0, sizeof *o);
+	for (int i = 0; i < OPT_COUNT; i++)
+		if (!(o->val[i] = strdup(opt_defs[i].def))) {
+			options_free(o);
+			return seg_fail(SEG_ENOMEM, "out of memory");
+		}
+	return SEG_OK;
+}
+
+void options_free(struct options *o)
+{
+	for (int i = 0; i < OPT_COUNT; i++) {
+		free(o->val[i]);
+		o->val[i] = NULL;
+	}
+}
+
+enum seg_err options_set(struct options *o, const char *name, const char *value)
+{
+	int i = options_find(name);
+	char *norm = NULL;
+	enum seg_err e;
+
+	if (i < 0)
+		return seg_fail(SEG_EUSAGE, "there is no setting called \"%s\"", name);
+	if ((e = validate(&opt_defs[i], value, &norm)))
+		return e;
+	free(o->val[i]);
+	o->val[i] = norm;
+	o->set[i] = true;
+	return SEG_OK;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+enum seg_err options_load(struct options *o, const char *path, bool missing_ok)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int lineno = 0;
+	enum seg_err e = SEG_OK;
+
+	if (!f) {
+		if (errno == ENOENT && missing_ok)
+			return SEG_OK;
+		return seg_fail(SEG_EUSAGE, "cannot read %s: %s", path, strerror(errno));
+	}
+	while (fgets(line, sizeof line, f)) {
+		char *s, *eq, *name, *value;
+		size_t n;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			e = seg_fail(SEG_EUSAGE, "%s:%d: line too long", path, lineno);
+			goto out;
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (!(eq = strchr(s, '='))) {
+			e = seg_fail(SEG_EUSAGE, "%s:%d: expected \"name = value\"", path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		name = trim(s);
+		value = trim(eq + 1);
+		n = strlen(value);
+		if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+			value[n - 1] = '\0';
+			value++;
+		} else if ((s = strstr(value, " #")) || (s = strstr(value, "\t#"))) {
+			*s = '\0'; /* a trailing comment after an unquoted value */
+			value = trim(value);
+		}
+		if ((e = options_set(o, name, value))) {
+			char msg[1024];
+
+			snprintf(msg, sizeof msg, "%s", seg_errmsg());
+			e = seg_fail(e, "%s:%d: %s", path, lineno, msg);
+			goto out;
+		}
+	}
+	if (ferror(f))
+		e = seg_fail(SEG_EIO, "cannot read %s", path);
+out:
+	fclose(f);
+	return e;
+}
+
+const char *opt_str(const struct options *o, enum opt i)
+{
+	return o->val[i];
+}
+
+int opt_int(const struct options *o, enum opt i)
+{
+	return atoi(o->val[i]);
+}
+
+bool opt_bool(const struct options *o, enum opt i)
+{
+	return !strcmp(o->val[i], "true");
+}
+
+json_t *options_json(const struct options *o)
+{
+	json_t *j = json_object();
+
+	for (int i = 0; j && i < OPT_COUNT; i++) {
+		json_t *v;
+
+		switch (opt_defs[i].type) {
+		case OT_INT:
+			v = json_integer(opt_int(o, i));
+			break;
+		case OT_BOOL:
+			v = json_boolean(opt_bool(o, i));
+			break;
+		default:
+			v = json_string(o->val[i]);
+		}
+		json_object_set_new(j, opt_defs[i].name, v);
+	}
+	return j;
+}

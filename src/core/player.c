@@ -1,0 +1,967 @@
+/* The player over libmpv. See player.h for the shape; the comments here say why. */
+#include "config.h"
+#include "player.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <mpv/client.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "outbox.h"
+#include "quality.h"
+
+#define RESTART_PREV_MS 3000   /* prev within this restarts the track instead */
+#define RENEW_MARGIN_S 15      /* renew a signed URL this close to its expiry before a seek */
+#define RETRY_MAX_MS 10000
+#define QC_PERIOD_MS 2000
+#define SKIP_LIMIT 50          /* unavailable tracks skipped in a row before giving up */
+
+struct player {
+	struct seg *s;
+	mpv_handle *mpv;
+	int wake[2];
+	struct queue q;
+	json_t *meta;             /* track id -> track object */
+	player_listener fn;
+	void *ud;
+
+	int64_t cur_entry;        /* mpv playlist entry of the current track; 0: none loaded */
+	int64_t next_entry;       /* the prefetched next one; 0: none */
+	queue_id next_id;
+	long long cur_expires;    /* expiry (unix s) of the current track's signed URL */
+	long long cur_duration_ms;
+	bool paused;
+	bool buffering;
+
+	/* Accounting of the current play for the outbox. */
+	char play_id[OUTBOX_ID_LEN + 1];
+	long long played_ms;
+	long long run_since;      /* monotonic ms since it has been playing; 0: not running */
+
+	/* Waiting for the server: what to load, and where, when the timer fires. */
+	bool waiting;
+	long long resume_ms;
+	long long retry_at;       /* monotonic ms; 0: no retry planned */
+	long retry_delay;
+
+	struct qctl qc;
+	enum quality cap;         /* preference limited by the tier */
+	bool tier_known;
+	long long qc_at;          /* next controller sample; 0: none */
+	int volume;
+	char message[256];        /* the last error shown to the user */
+};
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static long long wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void emit(struct player *p, const char *event, json_t *data)
+{
+	if (p->fn)
+		p->fn(p->ud, event, data);
+}
+
+static void emit_state(struct player *p)
+{
+	json_t *st;
+
+	if (!p->fn)
+		return;
+	st = player_state(p);
+	emit(p, "state", st);
+	json_decref(st);
+}
+
+static void emit_error(struct player *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit_error(struct player *p, const char *fmt, ...)
+{
+	va_list ap;
+	json_t *j;
+
+	va_start(ap, fmt);
+	vsnprintf(p->message, sizeof p->message, fmt, ap);
+	va_end(ap);
+	log_warn("%s", p->message);
+	if ((j = json_pack("{s:s}", "message", p->message))) {
+		emit(p, "error", j);
+		json_decref(j);
+	}
+}
+
+static void wakeup(void *ud)
+{
+	struct player *p = ud;
+
+	/* A full pipe already means "wake up". */
+	(void)!write(p->wake[1], "", 1);
+}
+
+static double get_double(struct player *p, const char *name, double def)
+{
+	double v;
+
+	return mpv_get_property(p->mpv, name, MPV_FORMAT_DOUBLE, &v) >= 0 ? v : def;
+}
+
+static bool get_flag(struct player *p, const char *name)
+{
+	int v = 0;
+
+	mpv_get_property(p->mpv, name, MPV_FORMAT_FLAG, &v);
+	return v;
+}
+
+/* The position in ms: mpv's while a file plays, else where we mean to resume. */
+static long long position_ms(struct player *p)
+{
+	if (p->cur_entry && !p->waiting) {
+		double t = get_double(p, "time-pos", -1);
+
+		if (t >= 0)
+			return (long long)(t * 1000);
+	}
+	return p->resume_ms;
+}
+
+/* --- play accounting --------------------------------------------------------------- */
+
+static void play_run(struct player *p, bool running)
+{
+	long long now = mono_ms();
+
+	if (p->run_since && !running) {
+		p->played_ms += now - p->run_since;
+		p->run_since = 0;
+	} else if (!p->run_since && running && p->play_id[0]) {
+		p->run_since = now;
+	}
+}
+
+static void play_begin(struct player *p, const char *id)
+{
+	struct store *st = seg_store(p->s);
+	const char *ctx = p->q.context[0] && !p->q.cur_is_user ? p->q.context : NULL;
+
+	p->play_id[0] = '\0';
+	p->played_ms = 0;
+	p->run_since = 0;
+	if (!st || outbox_begin(st, id, ctx, wall_ms(), p->play_id)) {
+		log_warn("outbox: cannot record a play: %s", seg_errmsg());
+		p->play_id[0] = '\0';
+		return;
+	}
+	play_run(p, !p->paused);
+}
+
+static void play_save(struct player *p)
+{
+	struct store *st = seg_store(p->s);
+	long long ms = p->played_ms + (p->run_since ? mono_ms() - p->run_since : 0);
+
+	if (p->play_id[0] && st)
+		outbox_progress(st, p->play_id, ms);
+}
+
+static void play_finish(struct player *p, const char *reason)
+{
+	struct store *st = seg_store(p->s);
+
+	if (!p->play_id[0])
+		return;
+	play_run(p, false);
+	if (st && outbox_finish(st, p->play_id, p->played_ms, reason))
+		log_warn("outbox: cannot close a play: %s", seg_errmsg());
+	p->play_id[0] = '\0';
+}
+
+/* --- metadata ----------------------------------------------------------------------- */
+
+static json_t *track_meta(struct player *p, const char *id)
+{
+	json_t *t = json_object_get(p->meta, id);
+	struct store *st;
+	char key[64], path[64];
+
+	if (t)
+		return t;
+	snprintf(key, sizeof key, "track:%s", id);
+	st = seg_store(p->s);
+	if (st && (t = store_cache_get(st, key, 7 * 86400))) {
+		json_object_set_new(p->meta, id, t);
+		return t;
+	}
+	snprintf(path, sizeof path, "/v1/tracks/%s", id);
+	if (api_get(seg_api(p->s), path, &t) == SEG_OK && json_is_object(t)) {
+		if (st)
+			store_cache_put(st, key, t);
+		json_object_set_new(p->meta, id, t);
+		return t;
+	}
+	json_decref(t);
+	return NULL;
+}
+
+static void learn_tier(struct player *p)
+{
+	json_t *me = NULL;
+	int pref = quality_from_name(opt_str(&p->s->opt, OPT_QUALITY));
+
+	if (p->tier_known)
+		return;
+	if (api_get(seg_api(p->s), "/v1/me", &me) == SEG_OK) {
+		const char *product = json_string_value(json_object_get(me, "product"));
+		enum quality tier = product && !strcmp(product, "premium") ? QUALITY_VERY_HIGH : QUALITY_HIGH;
+
+		p->cap = pref < 0 ? QUALITY_HIGH : (enum quality)pref;
+		if (p->cap > tier)
+			p->cap = tier;
+		p->tier_known = true;
+		qctl_set_cap(&p->qc, p->cap);
+	}
+	json_decref(me);
+}
+
+/* --- loading ------------------------------------------------------------------------ */
+
+enum load_result { LOAD_OK, LOAD_UNAVAILABLE, LOAD_RETRY, LOAD_FATAL };
+
+/* Asks the server for a signed URL of id and hands it to mpv: replacing what plays (append
+ * false) or as the next playlist entry. */
+static enum load_result load(struct player *p, const char *id, long long start_ms, bool append,
+                             int64_t *entry)
+{
+	char path[128], opts[64];
+	json_t *info = NULL;
+	const char *url;
+	enum quality q;
+	enum seg_err e;
+	mpv_node res;
+	enum load_result r = LOAD_OK;
+
+	learn_tier(p);
+	q = opt_bool(&p->s->opt, OPT_ADAPTIVE) ? p->qc.cur : p->cap;
+	if (q > p->cap)
+		q = p->cap;
+	snprintf(path, sizeof path, "/v1/segue/playback/%s?quality=%s", id, quality_name(q));
+	e = api_get(seg_api(p->s), path, &info);
+	if (e == SEG_EFORBIDDEN || e == SEG_ENOTFOUND) {
+		emit_error(p, "skipping a track: %s", seg_errmsg());
+		r = LOAD_UNAVAILABLE;
+		goto out;
+	}
+	if (e == SEG_EAUTH) {
+		emit_error(p, "%s", seg_errmsg());
+		r = LOAD_FATAL;
+		goto out;
+	}
+	if (e || !(url = json_string_value(json_object_get(json_object_get(info, "urls"),
+	                                                     quality_name(q))))) {
+		emit_error(p, "cannot start a track: %s", e ? seg_errmsg() : "no URL in the answer");
+		r = LOAD_RETRY;
+		goto out;
+	}
+	snprintf(opts, sizeof opts, "start=%.3f", start_ms / 1000.0);
+	const char *cmd[] = { "loadfile", url, append ? "append" : "replace", opts, NULL };
+
+	if (mpv_command_ret(p->mpv, cmd, &res) < 0) {
+		emit_error(p, "mpv refused the track");
+		r = LOAD_RETRY;
+		goto out;
+	}
+	*entry = 0;
+	if (res.format == MPV_FORMAT_NODE_MAP)
+		for (int i = 0; i < res.u.list->num; i++)
+			if (!strcmp(res.u.list->keys[i], "playlist_entry_id"))
+				*entry = res.u.list->values[i].u.int64;
+	mpv_free_node_contents(&res);
+	if (!append) {
+		p->cur_expires = json_integer_value(json_object_get(info, "expires_at"));
+		p->cur_duration_ms = json_integer_value(json_object_get(info, "duration_ms"));
+	}
+out:
+	json_decref(info);
+	return r;
+}
+
+static void plan_retry(struct player *p)
+{
+	p->retry_delay = p->retry_delay ? p->retry_delay * 2 : 500;
+	if (p->retry_delay > RETRY_MAX_MS)
+		p->retry_delay = RETRY_MAX_MS;
+	p->retry_at = mono_ms() + p->retry_delay;
+}
+
+static void forget_next(struct player *p)
+{
+	p->next_entry = 0;
+	p->next_id[0] = '\0';
+}
+
+/* Brings mpv's next entry in line with the queue's. */
+static void refresh_next(struct player *p)
+{
+	const char *want;
+	int64_t entry = 0;
+
+	if (!p->cur_entry || p->waiting)
+		return;
+	want = queue_peek(&p->q);
+	if (p->next_entry && want && !strcmp(want, p->next_id))
+		return;
+	if (p->next_entry) {
+		/* Entry ids survive index shifts; find its index now. */
+		mpv_node pl;
+
+		if (mpv_get_property(p->mpv, "playlist", MPV_FORMAT_NODE, &pl) >= 0) {
+			for (int i = 0; pl.format == MPV_FORMAT_NODE_ARRAY && i < pl.u.list->num; i++) {
+				mpv_node *it = &pl.u.list->values[i];
+
+				for (int k = 0; it->format == MPV_FORMAT_NODE_MAP && k < it->u.list->num; k++)
+					if (!strcmp(it->u.list->keys[k], "id") &&
+					    it->u.list->values[k].u.int64 == p->next_entry) {
+						char idx[16];
+						const char *cmd[] = { "playlist-remove", idx, NULL };
+
+						snprintf(idx, sizeof idx, "%d", i);
+						mpv_command(p->mpv, cmd);
+					}
+			}
+			mpv_free_node_contents(&pl);
+		}
+		forget_next(p);
+	}
+	if (want && load(p, want, 0, true, &entry) == LOAD_OK) {
+		p->next_entry = entry;
+		snprintf(p->next_id, sizeof p->next_id, "%s", want);
+	}
+}
+
+/* Makes the queue's current track play from start_ms, skipping what the user's market does
+ * not have. With the server away, waits and retries on the timer. */
+static void start_current(struct player *p, long long start_ms)
+{
+	int skipped = 0;
+	int64_t entry = 0;
+
+	forget_next(p);
+	for (;;) {
+		const char *id = queue_current(&p->q);
+		enum load_result r;
+
+		if (!id) {
+			const char *stop[] = { "stop", NULL };
+
+			mpv_command(p->mpv, stop);
+			p->cur_entry = 0;
+			p->waiting = false;
+			p->resume_ms = 0;
+			p->retry_at = 0;
+			emit(p, "track", json_null());
+			emit_state(p);
+			return;
+		}
+		track_meta(p, id);
+		r = load(p, id, start_ms, false, &entry);
+		if (r == LOAD_OK) {
+			p->cur_entry = entry;
+			p->waiting = false;
+			p->retry_at = 0;
+			p->retry_delay = 0;
+			p->resume_ms = start_ms;
+			return;
+		}
+		if (r == LOAD_RETRY) {
+			p->cur_entry = 0;
+			p->waiting = true;
+			p->resume_ms = start_ms;
+			plan_retry(p);
+			emit_state(p);
+			return;
+		}
+		if (r == LOAD_FATAL || ++skipped > SKIP_LIMIT) {
+			queue_reset(&p->q);
+			continue;
+		}
+		queue_next(&p->q, false);
+		start_ms = 0;
+	}
+}
+
+/* --- mpv events ----------------------------------------------------------------------- */
+
+static void on_start_file(struct player *p, int64_t entry)
+{
+	if (entry && entry == p->next_entry) {
+		/* The gapless step onto the prefetched track. */
+		const char *clear[] = { "playlist-clear", NULL };
+
+		play_finish(p, "track_done");
+		queue_next(&p->q, true);
+		p->cur_entry = entry;
+		forget_next(p);
+		mpv_command(p->mpv, clear);
+		p->cur_expires = 0;
+		p->cur_duration_ms = 0;
+	} else if (entry != p->cur_entry) {
+		return;
+	}
+	play_begin(p, queue_current(&p->q));
+	emit(p, "track", json_object_get(p->meta, queue_current(&p->q)));
+	refresh_next(p);
+	emit_state(p);
+}
+
+static void on_end_file(struct player *p, mpv_event_end_file *ef)
+{
+	if (ef->playlist_entry_id == p->next_entry && ef->reason == MPV_END_FILE_REASON_ERROR) {
+		/* The prefetched track could not be opened: it will be loaded afresh when due. */
+		forget_next(p);
+		return;
+	}
+	if (ef->playlist_entry_id != p->cur_entry)
+		return;
+	if (ef->reason == MPV_END_FILE_REASON_EOF) {
+		if (p->next_entry)
+			return; /* mpv moves on to it; on_start_file does the rest */
+		play_finish(p, "track_done");
+		p->cur_entry = 0;
+		queue_next(&p->q, true);
+		start_current(p, 0);
+		return;
+	}
+	if (ef->reason == MPV_END_FILE_REASON_ERROR) {
+		/* The stream broke: an expired URL or a server gone away. Resume where it was with
+		 * a fresh URL, retrying until the server answers again. */
+		long long pos = p->resume_ms;
+
+		emit_error(p, "playback interrupted (%s); resuming", mpv_error_string(ef->error));
+		p->cur_entry = 0;
+		p->waiting = true;
+		p->resume_ms = pos;
+		p->retry_delay = 0;
+		plan_retry(p);
+		emit_state(p);
+	}
+}
+
+static void on_property(struct player *p, mpv_event_property *pr)
+{
+	if (!strcmp(pr->name, "time-pos") && pr->format == MPV_FORMAT_DOUBLE && !p->waiting) {
+		p->resume_ms = (long long)(*(double *)pr->data * 1000);
+		return;
+	}
+	if (pr->format != MPV_FORMAT_FLAG)
+		return;
+	if (!strcmp(pr->name, "paused-for-cache")) {
+		p->buffering = *(int *)pr->data;
+		emit_state(p);
+	}
+}
+
+void player_dispatch(struct player *p)
+{
+	char buf[64];
+
+	while (read(p->wake[0], buf, sizeof buf) > 0)
+		;
+	for (;;) {
+		mpv_event *ev = mpv_wait_event(p->mpv, 0);
+
+		switch (ev->event_id) {
+		case MPV_EVENT_NONE:
+			return;
+		case MPV_EVENT_START_FILE:
+			on_start_file(p, ((mpv_event_start_file *)ev->data)->playlist_entry_id);
+			break;
+		case MPV_EVENT_END_FILE:
+			on_end_file(p, ev->data);
+			break;
+		case MPV_EVENT_PLAYBACK_RESTART:
+			emit_state(p);
+			break;
+		case MPV_EVENT_PROPERTY_CHANGE:
+			on_property(p, ev->data);
+			break;
+		case MPV_EVENT_SHUTDOWN:
+			return;
+		default:
+			break;
+		}
+	}
+}
+
+/* --- timers ------------------------------------------------------------------------- */
+
+long player_timeout_ms(struct player *p)
+{
+	long long now = mono_ms(), t = -1;
+
+	if (!p)
+		return -1;
+	if (p->retry_at)
+		t = p->retry_at;
+	if (p->qc_at && p->cur_entry && !p->paused && (t < 0 || p->qc_at < t))
+		t = p->qc_at;
+	if (t < 0)
+		return -1;
+	return t > now ? (long)(t - now) : 0;
+}
+
+/* One sample for the quality controller; a change reloads at the current position. */
+static void sample_quality(struct player *p)
+{
+	double speed = get_double(p, "cache-speed", 0), ahead = get_double(p, "demuxer-cache-duration", 0);
+	bool idle = get_flag(p, "demuxer-cache-idle");
+	enum quality before = p->qc.cur, after;
+
+	p->qc_at = mono_ms() + QC_PERIOD_MS;
+	after = qctl_sample(&p->qc, mono_ms() / 1000.0, idle && speed <= 0 ? -1 : speed, ahead,
+	                    p->buffering);
+	if (after != before && p->cur_entry) {
+		log_info("quality: %s -> %s", quality_name(before), quality_name(after));
+		start_current(p, position_ms(p));
+	}
+}
+
+void player_tick(struct player *p)
+{
+	long long now = mono_ms();
+
+	if (p->retry_at && now >= p->retry_at) {
+		p->retry_at = 0;
+		if (p->waiting && queue_current(&p->q)) {
+			log_info("retrying the current track at %lld ms", p->resume_ms);
+			start_current(p, p->resume_ms);
+			if (!p->waiting)
+				p->message[0] = '\0';
+		}
+	}
+	if (p->qc_at && now >= p->qc_at) {
+		if (opt_bool(&p->s->opt, OPT_ADAPTIVE) && p->cur_entry && !p->paused)
+			sample_quality(p);
+		else
+			p->qc_at = now + QC_PERIOD_MS;
+	}
+}
+
+/* --- commands ----------------------------------------------------------------------- */
+
+static enum seg_err need_track(struct player *p)
+{
+	if (!queue_current(&p->q))
+		return seg_fail(SEG_ENOPLAYER, "nothing is playing");
+	return SEG_OK;
+}
+
+enum seg_err player_play(struct player *p, const char *context_uri, const char *const *ids,
+                         json_t *const *tracks, size_t n, size_t start)
+{
+	play_finish(p, "skipped");
+	for (size_t i = 0; tracks && i < n; i++)
+		if (tracks[i])
+			json_object_set(p->meta, ids[i], tracks[i]);
+	if (queue_set_context(&p->q, context_uri, ids, n, start) < 0)
+		return seg_fail(SEG_EUSAGE, "cannot play that: no tracks, or too many");
+	p->message[0] = '\0';
+	p->paused = false;
+	mpv_set_property_string(p->mpv, "pause", "no");
+	start_current(p, 0);
+	if (p->waiting)
+		return seg_fail(SEG_EUNREACHABLE, "%s", p->message);
+	if (!queue_current(&p->q))
+		return seg_fail(SEG_EFORBIDDEN, "%s", p->message[0] ? p->message : "nothing playable");
+	return SEG_OK;
+}
+
+enum seg_err player_pause(struct player *p, bool pause)
+{
+	enum seg_err e = need_track(p);
+
+	if (e)
+		return e;
+	p->paused = pause;
+	mpv_set_property_string(p->mpv, "pause", pause ? "yes" : "no");
+	play_run(p, !pause);
+	play_save(p);
+	emit_state(p);
+	return SEG_OK;
+}
+
+enum seg_err player_toggle(struct player *p)
+{
+	return player_pause(p, !p->paused);
+}
+
+enum seg_err player_next(struct player *p)
+{
+	enum seg_err e = need_track(p);
+
+	if (e)
+		return e;
+	play_finish(p, "skipped");
+	queue_next(&p->q, false);
+	start_current(p, 0);
+	return SEG_OK;
+}
+
+enum seg_err player_prev(struct player *p)
+{
+	enum seg_err e = need_track(p);
+
+	if (e)
+		return e;
+	if (position_ms(p) > RESTART_PREV_MS)
+		return player_seek(p, 0, false);
+	play_finish(p, "skipped");
+	queue_prev(&p->q);
+	start_current(p, 0);
+	return SEG_OK;
+}
+
+enum seg_err player_seek(struct player *p, long long ms, bool relative)
+{
+	enum seg_err e = need_track(p);
+	long long target;
+	char secs[32];
+
+	if (e)
+		return e;
+	target = relative ? position_ms(p) + ms : ms;
+	if (target < 0)
+		target = 0;
+	if (p->cur_duration_ms && target >= p->cur_duration_ms)
+		return player_next(p);
+	play_save(p);
+	/* A URL about to expire would make mpv's new range request fail: renew it first. */
+	if (p->waiting || !p->cur_entry ||
+	    (p->cur_expires && p->cur_expires - RENEW_MARGIN_S <= (long long)time(NULL))) {
+		start_current(p, target);
+		return SEG_OK;
+	}
+	snprintf(secs, sizeof secs, "%.3f", target / 1000.0);
+	const char *cmd[] = { "seek", secs, "absolute", NULL };
+
+	if (mpv_command(p->mpv, cmd) < 0)
+		return seg_fail(SEG_EFAIL, "mpv could not seek");
+	p->resume_ms = target;
+	return SEG_OK;
+}
+
+enum seg_err player_volume(struct player *p, int v, bool relative, int *now)
+{
+	int64_t vol;
+
+	vol = relative ? p->volume + v : v;
+	if (vol < 0)
+		vol = 0;
+	if (vol > 100)
+		vol = 100;
+	if (mpv_set_property(p->mpv, "volume", MPV_FORMAT_INT64, &vol) < 0)
+		return seg_fail(SEG_EFAIL, "mpv refused the volume");
+	p->volume = (int)vol;
+	*now = p->volume;
+	emit_state(p);
+	return SEG_OK;
+}
+
+static enum seg_err queue_changed(struct player *p)
+{
+	refresh_next(p);
+	emit_state(p);
+	return SEG_OK;
+}
+
+enum seg_err player_shuffle(struct player *p, bool on)
+{
+	queue_set_shuffle(&p->q, on);
+	return queue_changed(p);
+}
+
+enum seg_err player_repeat(struct player *p, enum repeat r)
+{
+	queue_set_repeat(&p->q, r);
+	return queue_changed(p);
+}
+
+enum seg_err player_queue_add(struct player *p, const char *id, json_t *track)
+{
+	if (track)
+		json_object_set(p->meta, id, track);
+	if (queue_add(&p->q, id) < 0)
+		return seg_fail(SEG_EUSAGE, "the queue is full");
+	if (!queue_current(&p->q)) {
+		/* Nothing playing: the queued track starts at once, as in any player. */
+		queue_next(&p->q, false);
+		start_current(p, 0);
+		return SEG_OK;
+	}
+	return queue_changed(p);
+}
+
+enum seg_err player_queue_remove(struct player *p, size_t n)
+{
+	if (queue_remove(&p->q, n) < 0)
+		return seg_fail(SEG_ENOTFOUND, "there is no entry %zu in the queue", n);
+	return queue_changed(p);
+}
+
+enum seg_err player_queue_move(struct player *p, size_t from, size_t to)
+{
+	if (queue_move(&p->q, from, to) < 0)
+		return seg_fail(SEG_ENOTFOUND, "cannot move entry %zu to %zu", from, to);
+	return queue_changed(p);
+}
+
+enum seg_err player_queue_clear(struct player *p)
+{
+	queue_clear(&p->q);
+	return queue_changed(p);
+}
+
+enum seg_err player_option_changed(struct player *p, int opt)
+{
+	int q;
+
+	switch (opt) {
+	case OPT_NORMALIZE:
+		mpv_set_property_string(p->mpv, "replaygain",
+		                        opt_bool(&p->s->opt, OPT_NORMALIZE) ? "track" : "no");
+		break;
+	case OPT_VOLUME: {
+		int now;
+
+		return player_volume(p, opt_int(&p->s->opt, OPT_VOLUME), false, &now);
+	}
+	case OPT_QUALITY:
+		p->tier_known = false;
+		learn_tier(p);
+		if ((q = quality_from_name(opt_str(&p->s->opt, OPT_QUALITY))) >= 0 && !p->tier_known)
+			qctl_set_cap(&p->qc, (enum quality)q);
+		if (p->cur_entry)
+			start_current(p, position_ms(p));
+		break;
+	default:
+		break;
+	}
+	emit_state(p);
+	return SEG_OK;
+}
+
+void player_stop(struct player *p, const char *reason)
+{
+	const char *stop[] = { "stop", NULL };
+
+	if (!p)
+		return;
+	play_finish(p, reason);
+	mpv_command(p->mpv, stop);
+	p->cur_entry = 0;
+	forget_next(p);
+	p->retry_at = 0;
+	p->waiting = false;
+	queue_reset(&p->q);
+	emit_state(p);
+}
+
+/* --- state -------------------------------------------------------------------------- */
+
+static json_t *context_json(struct player *p)
+{
+	const char *c = p->q.context, *kind, *colon;
+
+	if (!c[0] || strncmp(c, "segue:", 6))
+		return json_null();
+	kind = c + 6;
+	colon = strchr(kind, ':');
+	return json_pack("{s:s#,s:s}", "type", kind, colon ? (int)(colon - kind) : (int)strlen(kind),
+	                 "uri", c);
+}
+
+json_t *player_state(struct player *p)
+{
+	const char *id = queue_current(&p->q);
+	json_t *item = id ? json_object_get(p->meta, id) : NULL;
+	struct store *st = seg_store(p->s);
+
+	return json_pack("{s:{s:s?,s:s,s:s,s:b,s:b,s:i},s:b,s:s,s:I,s:o,s:b,s:O,s:o,s:s,"
+	                 "s:{s:s,s:s,s:b,s:b,s:i,s:i,s:s?,s:i}}",
+	                 "device", "id", seg_device_id(p->s), "name", seg_device_name(p->s),
+	                 "type", "Computer", "is_active", 1, "is_restricted", 0,
+	                 "volume_percent", p->volume,
+	                 "shuffle_state", p->q.shuffle,
+	                 "repeat_state", repeat_name(p->q.repeat),
+	                 "timestamp", (json_int_t)wall_ms(),
+	                 "progress_ms", id ? json_integer(position_ms(p)) : json_null(),
+	                 "is_playing", id && !p->paused,
+	                 "item", item ? item : json_null(),
+	                 "context", id ? context_json(p) : json_null(),
+	                 "currently_playing_type", "track",
+	                 "segue",
+	                 "quality", quality_name(p->qc.cur < p->cap ? p->qc.cur : p->cap),
+	                 "quality_cap", quality_name(p->cap),
+	                 "buffering", p->buffering, "waiting_for_server", p->waiting,
+	                 "queue_length", (int)queue_upnext(&p->q, NULL, NULL, 0),
+	                 "crossfade", opt_int(&p->s->opt, OPT_CROSSFADE),
+	                 "message", p->message[0] ? p->message : NULL,
+	                 "outbox_pending", st ? outbox_pending(st) : -1);
+}
+
+json_t *player_queue(struct player *p, size_t max)
+{
+	const char *id = queue_current(&p->q);
+	const char **ids = calloc(max ? max : 1, sizeof *ids);
+	bool *user = calloc(max ? max : 1, sizeof *user);
+	json_t *list = json_array(), *cur = id ? track_meta(p, id) : NULL;
+	size_t n;
+
+	if (!ids || !user || !list)
+		goto out;
+	n = queue_upnext(&p->q, ids, user, max);
+	for (size_t i = 0; i < n && i < max; i++) {
+		json_t *t = track_meta(p, ids[i]);
+		json_t *e = t ? json_deep_copy(t) : json_pack("{s:s}", "id", ids[i]);
+
+		json_object_set_new(e, "queued_by_user", json_boolean(user[i]));
+		json_array_append_new(list, e);
+	}
+out:
+	free(ids);
+	free(user);
+	return json_pack("{s:O,s:o}", "currently_playing", cur ? cur : json_null(), "queue",
+	                 list ? list : json_array());
+}
+
+/* --- life --------------------------------------------------------------------------- */
+
+/* "name=value,name=value" from mpv_options, applied after our own. */
+static enum seg_err extra_options(struct player *p)
+{
+	char *copy = strdup(opt_str(&p->s->opt, OPT_MPV_OPTIONS)), *save = NULL, *item;
+	enum seg_err e = SEG_OK;
+
+	if (!copy)
+		return seg_fail(SEG_ENOMEM, "out of memory");
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+
+		if (!eq) {
+			e = seg_fail(SEG_EUSAGE, "mpv_options: \"%s\" is not name=value", item);
+			break;
+		}
+		*eq = '\0';
+		if (mpv_set_option_string(p->mpv, item, eq + 1) < 0) {
+			e = seg_fail(SEG_EUSAGE, "mpv_options: mpv refuses %s=%s", item, eq + 1);
+			break;
+		}
+	}
+	free(copy);
+	return e;
+}
+
+enum seg_err player_new(struct seg *s, struct player **out)
+{
+	struct player *p = calloc(1, sizeof *p);
+	const struct options *o = &s->opt;
+	int pref = quality_from_name(opt_str(o, OPT_QUALITY));
+	char vol[16];
+	enum seg_err e;
+
+	*out = NULL;
+	if (!p)
+		return seg_fail(SEG_ENOMEM, "out of memory");
+	p->s = s;
+	p->wake[0] = p->wake[1] = -1;
+	queue_init(&p->q, (uint64_t)wall_ms() ^ (uint64_t)getpid() << 32);
+	p->cap = pref < 0 ? QUALITY_HIGH : (enum quality)pref;
+	if (p->cap > QUALITY_HIGH)
+		p->cap = QUALITY_HIGH; /* until the account says premium */
+	qctl_init(&p->qc, p->cap, p->cap);
+	p->volume = opt_int(o, OPT_VOLUME);
+	if (!(p->meta = json_object()) || pipe2(p->wake, O_NONBLOCK | O_CLOEXEC) < 0 ||
+	    !(p->mpv = mpv_create())) {
+		e = seg_fail(SEG_EFAIL, "cannot create the mpv player");
+		goto fail;
+	}
+	snprintf(vol, sizeof vol, "%d", p->volume);
+	/* mpv as a pure audio engine: no config files, scripts, terminal or video. */
+	const char *const opts[][2] = {
+		{ "config", "no" }, { "load-scripts", "no" }, { "ytdl", "no" }, { "terminal", "no" },
+		{ "video", "no" }, { "audio-display", "no" }, { "input-default-bindings", "no" },
+		{ "idle", "yes" }, { "keep-open", "no" }, { "gapless-audio", "yes" },
+		{ "prefetch-playlist", "yes" }, { "cache", "yes" }, { "network-timeout", "10" },
+		{ "audio-client-name", "segue" }, { "user-agent", "segue/" PACKAGE_VERSION },
+		{ "replaygain", opt_bool(o, OPT_NORMALIZE) ? "track" : "no" },
+		{ "replaygain-clip", "no" }, { "volume", vol }, { "volume-max", "100" },
+	};
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		if (mpv_set_option_string(p->mpv, opts[i][0], opts[i][1]) < 0) {
+			e = seg_fail(SEG_EFAIL, "mpv refuses %s=%s", opts[i][0], opts[i][1]);
+			goto fail;
+		}
+	if (strcmp(opt_str(o, OPT_AUDIO_OUTPUT), "auto") &&
+	    mpv_set_option_string(p->mpv, "ao", opt_str(o, OPT_AUDIO_OUTPUT)) < 0) {
+		e = seg_fail(SEG_EUSAGE, "mpv refuses the audio output \"%s\"", opt_str(o, OPT_AUDIO_OUTPUT));
+		goto fail;
+	}
+	if ((e = extra_options(p)))
+		goto fail;
+	if (mpv_initialize(p->mpv) < 0) {
+		e = seg_fail(SEG_EFAIL, "mpv did not initialise");
+		goto fail;
+	}
+	mpv_observe_property(p->mpv, 0, "paused-for-cache", MPV_FORMAT_FLAG);
+	/* Known at all times, so a stream that breaks resumes where it broke. */
+	mpv_observe_property(p->mpv, 0, "time-pos", MPV_FORMAT_DOUBLE);
+	mpv_set_wakeup_callback(p->mpv, wakeup, p);
+	p->qc_at = mono_ms() + QC_PERIOD_MS;
+	*out = p;
+	return SEG_OK;
+fail:
+	player_free(p);
+	return e;
+}
+
+void player_free(struct player *p)
+{
+	if (!p)
+		return;
+	if (p->mpv)
+		mpv_terminate_destroy(p->mpv);
+	if (p->wake[0] >= 0)
+		close(p->wake[0]);
+	if (p->wake[1] >= 0)
+		close(p->wake[1]);
+	queue_free(&p->q);
+	json_decref(p->meta);
+	free(p);
+}
+
+void player_set_listener(struct player *p, player_listener fn, void *ud)
+{
+	p->fn = fn;
+	p->ud = ud;
+}
+
+int player_fd(struct player *p)
+{
+	return p->wake[0];
+}

@@ -1,0 +1,187 @@
+/* The client's SQLite database. */
+#include "config.h"
+#include "store.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "paths.h"
+
+static const char *const migrations[] = {
+	/* 1: the outbox and the metadata cache */
+	"CREATE TABLE outbox ("
+	"  id TEXT PRIMARY KEY,"
+	"  track_id TEXT NOT NULL,"
+	"  context_uri TEXT,"
+	"  started_at INTEGER NOT NULL,"
+	"  ms_played INTEGER NOT NULL DEFAULT 0,"
+	"  reason_end TEXT,"          /* NULL while the play is still going on */
+	"  seq INTEGER NOT NULL"      /* delivery order */
+	");"
+	"CREATE INDEX outbox_ready ON outbox (reason_end, seq);"
+	"CREATE TABLE cache ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL,"
+	"  fetched_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE kv ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL"
+	");",
+};
+
+#define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+
+static enum seg_err exec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		enum seg_err e = seg_fail(SEG_EIO, "state database: %s", msg ? msg : "error");
+
+		sqlite3_free(msg);
+		return e;
+	}
+	return SEG_OK;
+}
+
+static enum seg_err migrate(struct store *s)
+{
+	sqlite3_stmt *st = store_prepare(s, "PRAGMA user_version");
+	int version;
+	enum seg_err e;
+
+	if (!st)
+		return SEG_EIO;
+	version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (version > NMIGRATIONS)
+		return seg_fail(SEG_EIO, "the state database is from a newer segue (schema %d)", version);
+	for (int v = version; v < NMIGRATIONS; v++) {
+		char pragma[64];
+
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+		if ((e = exec(s, "BEGIN IMMEDIATE")))
+			return e;
+		if ((e = exec(s, migrations[v])) || (e = exec(s, pragma))) {
+			exec(s, "ROLLBACK");
+			return e;
+		}
+		if ((e = exec(s, "COMMIT")))
+			return e;
+	}
+	return SEG_OK;
+}
+
+enum seg_err store_open(struct store *s, const char *path)
+{
+	char dir[PATH_MAX];
+	enum seg_err e;
+	int fd;
+
+	s->db = NULL;
+	snprintf(dir, sizeof dir, "%s", path);
+	if ((e = paths_mkdir(dirname(dir))))
+		return e;
+	/* Create it private before SQLite does (SQLite would use 0644). */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return seg_fail(SEG_EIO, "cannot open %s: %m", path);
+	close(fd);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		e = seg_fail(SEG_EIO, "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "error");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if ((e = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+	                 " PRAGMA foreign_keys = ON")) ||
+	    (e = migrate(s)))
+		goto fail;
+	return SEG_OK;
+fail:
+	sqlite3_close(s->db);
+	s->db = NULL;
+	return e;
+}
+
+void store_close(struct store *s)
+{
+	if (s->db)
+		sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+sqlite3_stmt *store_prepare(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	return st;
+}
+
+json_t *store_cache_get(struct store *s, const char *key, long max_age_s)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT value FROM cache WHERE key = ? AND fetched_at >= ?");
+	json_t *v = NULL;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (long long)time(NULL) - max_age_s);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+	sqlite3_finalize(st);
+	return v;
+}
+
+void store_cache_put(struct store *s, const char *key, json_t *value)
+{
+	sqlite3_stmt *st = store_prepare(s, "INSERT OR REPLACE INTO cache (key, value, fetched_at)"
+	                                    " VALUES (?, ?, ?)");
+	char *text = json_dumps(value, JSON_COMPACT);
+
+	if (st && text) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (long long)time(NULL));
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	free(text);
+}
+
+char *store_kv_get(struct store *s, const char *key)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT value FROM kv WHERE key = ?");
+	char *v = NULL;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+enum seg_err store_kv_set(struct store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = store_prepare(s, "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)");
+	int rc;
+
+	if (!st)
+		return SEG_EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SEG_OK : seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(s->db));
+}

@@ -1,0 +1,33 @@
+/* The client's local state: one SQLite database ($XDG_DATA_HOME/segue/segue.db) in WAL mode
+ * with synchronous=FULL, so whatever a function here reports as written survives kill -9 and
+ * power loss. It holds the play-event outbox (outbox.h) and a cache of catalog metadata.
+ * Schema changes are append-only migrations, numbered by PRAGMA user_version. */
+#ifndef SEGUE_CLIENT_STORE_H
+#define SEGUE_CLIENT_STORE_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "err.h"
+
+struct store {
+	sqlite3 *db;
+};
+
+/* Opens (creating the file 0600 and its directory 0700) and migrates. */
+enum seg_err store_open(struct store *s, const char *path);
+void store_close(struct store *s);
+
+/* A prepared statement that is finalised by the caller; NULL on error (message recorded). */
+sqlite3_stmt *store_prepare(struct store *s, const char *sql);
+
+/* The metadata cache: JSON documents by key (e.g. "track:ID"). get returns a new reference or
+ * NULL when absent or older than max_age_s seconds. put is best effort. */
+json_t *store_cache_get(struct store *s, const char *key, long max_age_s);
+void store_cache_put(struct store *s, const char *key, json_t *value);
+
+/* Small named values (the device id, ...): get returns a malloc'd copy or NULL. */
+char *store_kv_get(struct store *s, const char *key);
+enum seg_err store_kv_set(struct store *s, const char *key, const char *value);
+
+#endif

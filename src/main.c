@@ -1,0 +1,215 @@
+/* segue: the command line face. It reads the global flags, finds the command in the table,
+ * and runs it here, or hands it to the daemon over the control socket when it needs the
+ * player (starting a daemon first for `play`). Output is for people unless --json asks for
+ * one JSON document; the exit status says what kind of failure it was (segue(1)). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "seg.h"
+
+struct globals {
+	const char *server, *config, *audio_output;
+	bool json, help, version, daemon;
+};
+
+/* Takes the global flags out of argv wherever they appear before "--", so that both
+ * "segue --json status" and "segue status --json" work. Returns the new argc, or -1. */
+static int take_globals(int argc, char **argv, struct globals *g)
+{
+	int out = 0;
+	bool dashdash = false;
+
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char **target = NULL;
+
+		if (dashdash || strncmp(a, "-", 1) != 0) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			dashdash = true;
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (!strcmp(a, "--json"))
+			g->json = true;
+		else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+			g->help = true;
+		else if (!strcmp(a, "--version"))
+			g->version = true;
+		else if (!strcmp(a, "--daemon"))
+			g->daemon = true;
+		else if (!strncmp(a, "--server", 8) && (a[8] == '\0' || a[8] == '='))
+			target = &g->server;
+		else if (!strncmp(a, "--config", 8) && (a[8] == '\0' || a[8] == '='))
+			target = &g->config;
+		else if (!strncmp(a, "--audio-output", 14) && (a[14] == '\0' || a[14] == '='))
+			target = &g->audio_output;
+		else {
+			argv[out++] = argv[i]; /* the command's own flag, or a negative number */
+			continue;
+		}
+		if (target) {
+			const char *eq = strchr(a, '=');
+
+			if (eq) {
+				*target = eq + 1;
+			} else if (i + 1 < argc) {
+				*target = argv[++i];
+			} else {
+				fprintf(stderr, "segue: %s needs a value\n", a);
+				return -1;
+			}
+		}
+	}
+	argv[out] = NULL;
+	return out;
+}
+
+static void print_result(const struct cmd_entry *c, json_t *out, bool json)
+{
+	if (json) {
+		json_dumpf(out ? out : json_null(), stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+		fputc('\n', stdout);
+	} else if (c->print && out) {
+		c->print(out, stdout);
+	}
+}
+
+static int fail(enum seg_err e, bool json)
+{
+	if (json) {
+		json_t *j = json_pack("{s:{s:s,s:i,s:s}}", "error", "code", seg_err_name(e),
+		                      "exit_status", seg_exit_status(e), "message", seg_errmsg());
+
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(j);
+	}
+	fprintf(stderr, "segue: %s\n", seg_errmsg()[0] ? seg_errmsg() : seg_err_name(e));
+	return seg_exit_status(e);
+}
+
+/* Starts `segue daemon --detach` with this process's settings and waits until it listens. */
+static enum seg_err start_daemon(struct seg *s, const struct globals *g)
+{
+	const char *args[12];
+	int n = 0, status;
+	pid_t pid;
+
+	args[n++] = "segue";
+	if (g->config)
+		args[n++] = "--config", args[n++] = g->config;
+	args[n++] = "--server", args[n++] = opt_str(&s->opt, OPT_SERVER);
+	args[n++] = "--audio-output", args[n++] = opt_str(&s->opt, OPT_AUDIO_OUTPUT);
+	args[n++] = "daemon";
+	args[n++] = "--detach";
+	args[n] = NULL;
+	if ((pid = fork()) < 0)
+		return seg_fail(SEG_EFAIL, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		execv("/proc/self/exe", (char **)args);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return seg_fail(SEG_EFAIL, "waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return seg_fail(SEG_EFAIL, "the daemon did not start (see %s)", s->paths.log);
+	return SEG_OK;
+}
+
+/* Runs a player command in the daemon; words is the command line after the globals. */
+static enum seg_err via_daemon(struct seg *s, const struct globals *g, const struct cmd_entry *c,
+                               struct cmd_args *a, int nwords, char **words, json_t **out)
+{
+	enum seg_err e;
+	int fd;
+
+	e = ctl_connect(s->paths.sock, &fd);
+	if (e == SEG_ENOPLAYER && (c->opts & CMD_STARTS_DAEMON)) {
+		if ((e = start_daemon(s, g)))
+			return e;
+		e = ctl_connect(s->paths.sock, &fd);
+	}
+	if (e == SEG_ENOPLAYER && (c->opts & CMD_NO_PLAYER_OK))
+		return cmd_exec(s, c, a, out);
+	if (e == SEG_ENOPLAYER)
+		return seg_fail(SEG_ENOPLAYER, "nothing is playing: no segue daemon runs (segue play "
+		                "starts one, or segue daemon)");
+	if (e)
+		return e;
+	e = ctl_call(fd, nwords, words, 60000, out);
+	close(fd);
+	return e;
+}
+
+int main(int argc, char **argv)
+{
+	struct globals g = { 0 };
+	struct seg s;
+	const struct cmd_entry *c;
+	struct cmd_args a = { 0 };
+	json_t *out = NULL;
+	enum seg_err e;
+	int n, used, status;
+
+	if ((n = take_globals(argc - 1, argv + 1, &g)) < 0)
+		return 2;
+	argv++;
+	if (g.version) {
+		printf("segue %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (n == 0 && !g.daemon) {
+		cmd_print_help(g.help ? stdout : stderr);
+		return g.help ? 0 : 2;
+	}
+	if ((e = seg_init(&s, g.config)))
+		return fail(e, g.json);
+	if ((g.server && (e = options_set(&s.opt, "server", g.server))) ||
+	    (g.audio_output && (e = options_set(&s.opt, "audio_output", g.audio_output))))
+		goto done;
+	log_set_level((enum log_level)(strcmp(opt_str(&s.opt, OPT_LOG_LEVEL), "error") == 0 ? LOG_ERR :
+	              strcmp(opt_str(&s.opt, OPT_LOG_LEVEL), "warn") == 0 ? LOG_WARN :
+	              strcmp(opt_str(&s.opt, OPT_LOG_LEVEL), "debug") == 0 ? LOG_DEBUG : LOG_INFO));
+	if (g.daemon && n == 0) {
+		status = daemon_run(&s, false);
+		seg_free(&s);
+		return status;
+	}
+	if (!(c = cmd_find(n, argv, &used))) {
+		e = seg_fail(SEG_EUSAGE, "unknown command \"%s\" (segue help lists them)", argv[0]);
+		goto done;
+	}
+	if (g.help) {
+		cmd_print_usage(c, stdout);
+		seg_free(&s);
+		return 0;
+	}
+	if ((e = cmd_parse(c, n - used, argv + used, &a)))
+		goto done;
+	if (c->where == CMD_PLAYER)
+		e = via_daemon(&s, &g, c, &a, n, argv, &out);
+	else
+		e = cmd_exec(&s, c, &a, &out);
+	if (!e)
+		print_result(c, out, g.json);
+done:
+	status = e ? fail(e, g.json) : 0;
+	json_decref(out);
+	cmd_args_free(&a);
+	seg_free(&s);
+	return status;
+}
