@@ -29,7 +29,7 @@ static const struct option_def options[] = {
 	STR(listen, "127.0.0.1:8080", "address and port to listen on (port 0 picks a free one)"),
 	STR(data_dir, "", "where the catalog, media, keys and database live"),
 	STR(public_url, "", "base URL clients reach the server at; empty: taken from the Host header"),
-	NUM(url_ttl, 60, 7 * 86400, "3600", "seconds a signed audio URL stays valid"),
+	NUM(url_ttl, 5, 7 * 86400, "3600", "seconds a signed audio URL stays valid"),
 	NUM(access_ttl, 60, 7 * 86400, "3600", "seconds an access token stays valid"),
 	NUM(refresh_ttl, 3600, 365 * 86400, "2592000", "seconds a refresh token stays valid"),
 	NUM(max_body, 1024, 64L << 20, "1048576", "largest request body accepted, in bytes"),

@@ -80,15 +80,17 @@ def add_user(data_dir, name, password="password123", premium=False, country="US"
 class Server:
     """segue-server serve on 127.0.0.1:0 over data_dir."""
 
-    def __init__(self, data_dir, settings=None):
+    def __init__(self, data_dir, settings=None, port=0):
         self.data_dir = data_dir
         self.settings = dict(settings or {})
         self.proc = None
-        self.port = None
+        self.port = port
         self.log = None
 
     def start(self, timeout=10):
-        args = [SERVER_BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir]
+        """Starts on self.port: 0 the first time, and the same port again after stop()."""
+        args = [SERVER_BIN, "serve", "--listen", "127.0.0.1:%d" % (self.port or 0),
+                "--data-dir", self.data_dir]
         for k, v in self.settings.items():
             args += ["--set", "%s=%s" % (k, v)]
         self.log = open(os.path.join(self.data_dir, "server.log"), "ab")

@@ -632,29 +632,42 @@ static enum seg_err transport_error(const struct api *a, const struct call *c, C
 	return seg_fail(SEG_EUNREACHABLE, "cannot reach the server at %s: %s", a->server, why);
 }
 
-/* Sends c, again and again while the failure is transient and idempotent allows it. Returns
- * SEG_OK when an HTTP answer arrived, whatever its status. */
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* Sends c, again while the failure is transient and the method idempotent. The retries share
+ * the budget of one whole request (timeout_ms): none starts after it is spent, so a server
+ * that hangs costs one timeout, not 1 + retries of them, while quick failures (refused
+ * connections, 503, 429) still get every retry. Returns SEG_OK when an HTTP answer arrived,
+ * whatever its status. */
 static enum seg_err exchange(struct api *a, struct call *c, bool idempotent)
 {
 	int retries = idempotent ? a->retries : 0;
+	struct timespec start;
+	CURLcode cc;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (int attempt = 0;; attempt++) {
-		CURLcode cc = perform(a, c);
-		bool again = attempt < retries;
+		long wait;
 
-		if (cc != CURLE_OK) {
-			if (!again || !transient(cc))
-				return transport_error(a, c, cc);
-			sleep_ms(backoff_ms(attempt));
-		} else if (again && (c->status == 429 || c->status >= 500)) {
-			long ra = c->retry_after;
-
-			sleep_ms(ra > 0 ? (ra > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : ra) * 1000
-			                : backoff_ms(attempt));
-		} else {
-			return SEG_OK;
-		}
+		cc = perform(a, c);
+		if (cc != CURLE_OK ? !transient(cc) : c->status != 429 && c->status < 500)
+			break;
+		if (cc == CURLE_OK && c->retry_after > 0)
+			wait = (c->retry_after > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S
+			                                           : c->retry_after) * 1000;
+		else
+			wait = backoff_ms(attempt);
+		if (attempt >= retries || elapsed_ms(&start) + wait >= a->timeout_ms)
+			break;
+		sleep_ms(wait);
 	}
+	return cc == CURLE_OK ? SEG_OK : transport_error(a, c, cc);
 }
 
 /* POSTs an application/x-www-form-urlencoded body made of n key/value pairs to endpoint

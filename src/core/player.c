@@ -424,7 +424,10 @@ static void on_start_file(struct player *p, int64_t entry)
 	} else if (entry != p->cur_entry) {
 		return;
 	}
-	play_begin(p, queue_current(&p->q));
+	/* A reload of the same play (a renewed URL, a new quality, a resume after an outage)
+	 * continues it; only a new track begins a play. */
+	if (!p->play_id[0])
+		play_begin(p, queue_current(&p->q));
 	emit(p, "track", json_object_get(p->meta, queue_current(&p->q)));
 	refresh_next(p);
 	emit_state(p);
