@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,9 @@ int main(int argc, char **argv)
 	enum seg_err e;
 	int n, used, status;
 
+	/* A closed pipe (segue ... | head) or a dropped connection is an error to handle, not a
+	 * reason to die. */
+	signal(SIGPIPE, SIG_IGN);
 	if ((n = take_globals(argc - 1, argv + 1, &g)) < 0)
 		return 2;
 	argv++;

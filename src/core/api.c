@@ -1094,7 +1094,7 @@ enum seg_err api_request(struct api *a, const char *method, const char *path, js
 		goto out;
 	}
 	if (c.status != 204 && c.resp.len) {
-		json_t *j = json_loadb(c.resp.p, c.resp.len, 0, NULL);
+		json_t *j = json_loadb(c.resp.p, c.resp.len, JSON_DECODE_ANY, NULL);
 
 		if (!j) {
 			rc = seg_fail(SEG_EPROTO, "the server sent an answer that is not JSON");
