@@ -139,7 +139,8 @@ static enum seg_err via_daemon(struct seg *s, const struct globals *g, const str
 	int fd;
 
 	e = ctl_connect(s->paths.sock, &fd);
-	if (e == SEG_ENOPLAYER && (c->opts & CMD_STARTS_DAEMON)) {
+	/* Only something to play is worth starting a daemon for ("segue play" alone resumes). */
+	if (e == SEG_ENOPLAYER && (c->opts & CMD_STARTS_DAEMON) && a->argc > 0) {
 		if ((e = start_daemon(s, g)))
 			return e;
 		e = ctl_connect(s->paths.sock, &fd);

@@ -213,6 +213,30 @@ try:
     t.eq(doc["device"]["volume_percent"], 0, "volume stops at 0")
     c.run("volume", "100")
 
+    # --- crossfade ------------------------------------------------------------------------------
+    rc, doc, err = c.json("set", "crossfade", "3")
+    t.ok(rc == 0 and doc["crossfade"] == 3, "set crossfade 3 on the running player", doc)
+    rc, out, err = c.run("set", "crossfade", "13")
+    t.eq(rc, 2, "a crossfade over 12 s is refused")
+    c.run("play", album_uri)
+    fc = c.connect()
+    fc.subscribe()
+    c.run("seek", str(durations[0] / 1000 - 4.5))
+    ev = fc.wait_event(lambda e: e["event"] == "state" and e["data"]["segue"]["crossfading"], 4)
+    t.ok(ev is not None, "near the end, the next track fades in")
+    ev = fc.wait_event(lambda e: e["event"] == "track" and (e["data"] or {}).get("id") == tracks[1], 6)
+    st = state(c)
+    t.ok(ev is not None and item_id(st) == tracks[1], "then takes over", st)
+    t.ok((st.get("progress_ms") or 0) >= 2000,
+         "having played through the fade already (%s ms in)" % st.get("progress_ms"))
+    c.run("seek", str(durations[1] / 1000 - 4.5))
+    ev = fc.wait_event(lambda e: e["event"] == "state" and e["data"]["segue"]["crossfading"], 4)
+    rc, doc, err = c.json("next")
+    t.ok(ev is not None and rc == 0 and item_id(doc) == tracks[2] and not doc["segue"]["crossfading"],
+         "next during a fade goes straight to the incoming track", doc)
+    fc.close()
+    c.run("set", "crossfade", "0")
+
     # --- the control socket -------------------------------------------------------------------
     r = ctl.call("pause")
     t.ok(r["ok"] and r["result"]["is_playing"] is False, "a request over the socket runs the command")

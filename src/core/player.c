@@ -21,6 +21,14 @@
 #define RETRY_MAX_MS 10000
 #define QC_PERIOD_MS 2000
 #define SKIP_LIMIT 50          /* unavailable tracks skipped in a row before giving up */
+#define FADE_STEP_MS 40        /* volume steps of a crossfade */
+
+/* What load() learnt of the stream it handed to mpv. */
+struct loaded {
+	int64_t entry;
+	long long expires;         /* unix s */
+	long long duration_ms;
+};
 
 struct player {
 	struct seg *s;
@@ -34,6 +42,7 @@ struct player {
 	int64_t cur_entry;        /* mpv playlist entry of the current track; 0: none loaded */
 	int64_t next_entry;       /* the prefetched next one; 0: none */
 	queue_id next_id;
+	struct loaded next;
 	long long cur_expires;    /* expiry (unix s) of the current track's signed URL */
 	long long cur_duration_ms;
 	bool paused;
@@ -56,6 +65,15 @@ struct player {
 	long long qc_at;          /* next controller sample; 0: none */
 	int volume;
 	char message[256];        /* the last error shown to the user */
+
+	/* Crossfades play the incoming track on a second mpv instance; when the fade ends the
+	 * two swap roles, so p->mpv is always the one the user hears as "the" track. */
+	mpv_handle *fader;
+	bool fading;
+	bool fade_tried;          /* a fade was started (or failed) for the current track */
+	long long fade_start;     /* monotonic ms */
+	long fade_ms;
+	struct loaded fade;
 };
 
 static long long mono_ms(void)
@@ -73,6 +91,11 @@ static long long wall_ms(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
+
+static enum seg_err make_mpv(struct player *p, mpv_handle **out);
+static void start_fade(struct player *p, long long pos_ms);
+static void finish_fade(struct player *p, const char *reason);
+static void cancel_fade(struct player *p);
 
 static void emit(struct player *p, const char *event, json_t *data)
 {
@@ -164,6 +187,7 @@ static void play_begin(struct player *p, const char *id)
 	p->play_id[0] = '\0';
 	p->played_ms = 0;
 	p->run_since = 0;
+	p->fade_tried = false;
 	if (!st || outbox_begin(st, id, ctx, wall_ms(), p->play_id)) {
 		log_warn("outbox: cannot record a play: %s", seg_errmsg());
 		p->play_id[0] = '\0';
@@ -235,7 +259,8 @@ static void learn_tier(struct player *p)
 		if (p->cap > tier)
 			p->cap = tier;
 		p->tier_known = true;
-		qctl_set_cap(&p->qc, p->cap);
+		/* Start at the cap the account allows; the controller steps down from there. */
+		qctl_init(&p->qc, p->cap, p->cap);
 	}
 	json_decref(me);
 }
@@ -246,8 +271,8 @@ enum load_result { LOAD_OK, LOAD_UNAVAILABLE, LOAD_RETRY, LOAD_FATAL };
 
 /* Asks the server for a signed URL of id and hands it to mpv: replacing what plays (append
  * false) or as the next playlist entry. */
-static enum load_result load(struct player *p, const char *id, long long start_ms, bool append,
-                             int64_t *entry)
+static enum load_result load(struct player *p, mpv_handle *h, const char *id, long long start_ms,
+                             bool append, struct loaded *out)
 {
 	char path[128], opts[64];
 	json_t *info = NULL;
@@ -282,21 +307,19 @@ static enum load_result load(struct player *p, const char *id, long long start_m
 	snprintf(opts, sizeof opts, "start=%.3f", start_ms / 1000.0);
 	const char *cmd[] = { "loadfile", url, append ? "append" : "replace", opts, NULL };
 
-	if (mpv_command_ret(p->mpv, cmd, &res) < 0) {
+	if (mpv_command_ret(h, cmd, &res) < 0) {
 		emit_error(p, "mpv refused the track");
 		r = LOAD_RETRY;
 		goto out;
 	}
-	*entry = 0;
+	out->entry = 0;
 	if (res.format == MPV_FORMAT_NODE_MAP)
 		for (int i = 0; i < res.u.list->num; i++)
 			if (!strcmp(res.u.list->keys[i], "playlist_entry_id"))
-				*entry = res.u.list->values[i].u.int64;
+				out->entry = res.u.list->values[i].u.int64;
 	mpv_free_node_contents(&res);
-	if (!append) {
-		p->cur_expires = json_integer_value(json_object_get(info, "expires_at"));
-		p->cur_duration_ms = json_integer_value(json_object_get(info, "duration_ms"));
-	}
+	out->expires = json_integer_value(json_object_get(info, "expires_at"));
+	out->duration_ms = json_integer_value(json_object_get(info, "duration_ms"));
 out:
 	json_decref(info);
 	return r;
@@ -320,11 +343,11 @@ static void forget_next(struct player *p)
 static void refresh_next(struct player *p)
 {
 	const char *want;
-	int64_t entry = 0;
 
 	if (!p->cur_entry || p->waiting)
 		return;
-	want = queue_peek(&p->q);
+	/* With crossfading on, the next track starts on the fader instead. */
+	want = opt_int(&p->s->opt, OPT_CROSSFADE) ? NULL : queue_peek(&p->q);
 	if (p->next_entry && want && !strcmp(want, p->next_id))
 		return;
 	if (p->next_entry) {
@@ -349,8 +372,8 @@ static void refresh_next(struct player *p)
 		}
 		forget_next(p);
 	}
-	if (want && load(p, want, 0, true, &entry) == LOAD_OK) {
-		p->next_entry = entry;
+	if (want && load(p, p->mpv, want, 0, true, &p->next) == LOAD_OK) {
+		p->next_entry = p->next.entry;
 		snprintf(p->next_id, sizeof p->next_id, "%s", want);
 	}
 }
@@ -360,7 +383,7 @@ static void refresh_next(struct player *p)
 static void start_current(struct player *p, long long start_ms)
 {
 	int skipped = 0;
-	int64_t entry = 0;
+	struct loaded got;
 
 	forget_next(p);
 	for (;;) {
@@ -380,9 +403,11 @@ static void start_current(struct player *p, long long start_ms)
 			return;
 		}
 		track_meta(p, id);
-		r = load(p, id, start_ms, false, &entry);
+		r = load(p, p->mpv, id, start_ms, false, &got);
 		if (r == LOAD_OK) {
-			p->cur_entry = entry;
+			p->cur_entry = got.entry;
+			p->cur_expires = got.expires;
+			p->cur_duration_ms = got.duration_ms;
 			p->waiting = false;
 			p->retry_at = 0;
 			p->retry_delay = 0;
@@ -417,10 +442,10 @@ static void on_start_file(struct player *p, int64_t entry)
 		play_finish(p, "track_done");
 		queue_next(&p->q, true);
 		p->cur_entry = entry;
+		p->cur_expires = p->next.expires;
+		p->cur_duration_ms = p->next.duration_ms;
 		forget_next(p);
 		mpv_command(p->mpv, clear);
-		p->cur_expires = 0;
-		p->cur_duration_ms = 0;
 	} else if (entry != p->cur_entry) {
 		return;
 	}
@@ -443,6 +468,10 @@ static void on_end_file(struct player *p, mpv_event_end_file *ef)
 	if (ef->playlist_entry_id != p->cur_entry)
 		return;
 	if (ef->reason == MPV_END_FILE_REASON_EOF) {
+		if (p->fading) {
+			finish_fade(p, "track_done");
+			return;
+		}
 		if (p->next_entry)
 			return; /* mpv moves on to it; on_start_file does the rest */
 		play_finish(p, "track_done");
@@ -469,7 +498,12 @@ static void on_end_file(struct player *p, mpv_event_end_file *ef)
 static void on_property(struct player *p, mpv_event_property *pr)
 {
 	if (!strcmp(pr->name, "time-pos") && pr->format == MPV_FORMAT_DOUBLE && !p->waiting) {
+		long long xf = opt_int(&p->s->opt, OPT_CROSSFADE) * 1000LL;
+
 		p->resume_ms = (long long)(*(double *)pr->data * 1000);
+		if (xf && !p->fading && !p->fade_tried && p->cur_entry && p->cur_duration_ms > 2 * xf &&
+		    p->resume_ms >= p->cur_duration_ms - xf)
+			start_fade(p, p->resume_ms);
 		return;
 	}
 	if (pr->format != MPV_FORMAT_FLAG)
@@ -486,6 +520,19 @@ void player_dispatch(struct player *p)
 
 	while (read(p->wake[0], buf, sizeof buf) > 0)
 		;
+	/* The fader's events matter only when its track fails to start mid-fade. */
+	while (p->fader) {
+		mpv_event *ev = mpv_wait_event(p->fader, 0);
+
+		if (ev->event_id == MPV_EVENT_NONE)
+			break;
+		if (ev->event_id == MPV_EVENT_END_FILE && p->fading &&
+		    ((mpv_event_end_file *)ev->data)->playlist_entry_id == p->fade.entry &&
+		    ((mpv_event_end_file *)ev->data)->reason == MPV_END_FILE_REASON_ERROR) {
+			log_warn("crossfade: the next track did not start; it follows without a fade");
+			cancel_fade(p);
+		}
+	}
 	for (;;) {
 		mpv_event *ev = mpv_wait_event(p->mpv, 0);
 
@@ -512,6 +559,92 @@ void player_dispatch(struct player *p)
 	}
 }
 
+/* --- crossfade ---------------------------------------------------------------------- */
+
+/* mpv's volume is cubic (gain = (volume / 100)^3); an equal-power fade wants amplitude gains
+ * cos and sin of the same angle, so the sum of the two powers stays constant. */
+static void set_gain(mpv_handle *h, int volume, double gain)
+{
+	double v = volume * cbrt(gain < 0 ? 0 : gain);
+
+	mpv_set_property(h, "volume", MPV_FORMAT_DOUBLE, &v);
+}
+
+static void cancel_fade(struct player *p)
+{
+	const char *stop[] = { "stop", NULL };
+
+	if (!p->fading)
+		return;
+	mpv_command(p->fader, stop);
+	set_gain(p->mpv, p->volume, 1);
+	p->fading = false;
+}
+
+/* The incoming track takes over: the queue moves on and the two instances swap roles. */
+static void finish_fade(struct player *p, const char *reason)
+{
+	const char *stop[] = { "stop", NULL };
+	mpv_handle *out = p->mpv;
+
+	play_finish(p, reason);
+	queue_next(&p->q, true);
+	p->mpv = p->fader;
+	p->fader = out;
+	mpv_command(p->fader, stop);
+	set_gain(p->mpv, p->volume, 1);
+	p->fading = false;
+	p->fade_tried = false;
+	p->cur_entry = p->fade.entry;
+	p->cur_expires = p->fade.expires;
+	p->cur_duration_ms = p->fade.duration_ms;
+	p->resume_ms = position_ms(p);
+	forget_next(p);
+	play_begin(p, queue_current(&p->q));
+	emit(p, "track", json_object_get(p->meta, queue_current(&p->q)));
+	emit_state(p);
+}
+
+static void fade_step(struct player *p)
+{
+	double t = (double)(mono_ms() - p->fade_start) / (double)p->fade_ms;
+
+	if (t >= 1) {
+		finish_fade(p, "track_done");
+		return;
+	}
+	if (t < 0)
+		t = 0;
+	set_gain(p->mpv, p->volume, cos(t * M_PI / 2));
+	set_gain(p->fader, p->volume, sin(t * M_PI / 2));
+}
+
+/* Starts the next track on the fader, silent, and begins ramping; a failure leaves the
+ * current track to end on its own, after which the next starts as usual. */
+static void start_fade(struct player *p, long long pos_ms)
+{
+	const char *id = queue_peek(&p->q);
+	long remaining = (long)(p->cur_duration_ms - pos_ms);
+	int64_t paused = p->paused;
+
+	p->fade_tried = true;
+	if (!id || remaining <= 0)
+		return;
+	if (!p->fader && make_mpv(p, &p->fader)) {
+		log_warn("crossfade: %s", seg_errmsg());
+		return;
+	}
+	set_gain(p->fader, p->volume, 0);
+	mpv_set_property(p->fader, "pause", MPV_FORMAT_FLAG, &paused);
+	track_meta(p, id);
+	if (load(p, p->fader, id, 0, false, &p->fade) != LOAD_OK)
+		return;
+	p->fading = true;
+	p->fade_start = mono_ms();
+	p->fade_ms = remaining;
+	emit_state(p);
+}
+
 /* --- timers ------------------------------------------------------------------------- */
 
 long player_timeout_ms(struct player *p)
@@ -522,6 +655,12 @@ long player_timeout_ms(struct player *p)
 		return -1;
 	if (p->retry_at)
 		t = p->retry_at;
+	if (p->fading && !p->paused) {
+		long long f = now + FADE_STEP_MS;
+
+		if (t < 0 || f < t)
+			t = f;
+	}
 	if (p->qc_at && p->cur_entry && !p->paused && (t < 0 || p->qc_at < t))
 		t = p->qc_at;
 	if (t < 0)
@@ -549,6 +688,8 @@ void player_tick(struct player *p)
 {
 	long long now = mono_ms();
 
+	if (p->fading && !p->paused)
+		fade_step(p);
 	if (p->retry_at && now >= p->retry_at) {
 		p->retry_at = 0;
 		if (p->waiting && queue_current(&p->q)) {
@@ -578,6 +719,7 @@ static enum seg_err need_track(struct player *p)
 enum seg_err player_play(struct player *p, const char *context_uri, const char *const *ids,
                          json_t *const *tracks, size_t n, size_t start)
 {
+	cancel_fade(p);
 	play_finish(p, "skipped");
 	for (size_t i = 0; tracks && i < n; i++)
 		if (tracks[i])
@@ -603,6 +745,8 @@ enum seg_err player_pause(struct player *p, bool pause)
 		return e;
 	p->paused = pause;
 	mpv_set_property_string(p->mpv, "pause", pause ? "yes" : "no");
+	if (p->fading)
+		mpv_set_property_string(p->fader, "pause", pause ? "yes" : "no");
 	play_run(p, !pause);
 	play_save(p);
 	emit_state(p);
@@ -620,6 +764,11 @@ enum seg_err player_next(struct player *p)
 
 	if (e)
 		return e;
+	/* Mid-fade the user hears the next track arriving: skipping means "that one, now". */
+	if (p->fading) {
+		finish_fade(p, "skipped");
+		return SEG_OK;
+	}
 	play_finish(p, "skipped");
 	queue_next(&p->q, false);
 	start_current(p, 0);
@@ -632,6 +781,8 @@ enum seg_err player_prev(struct player *p)
 
 	if (e)
 		return e;
+	/* Mid-fade, going back means keeping the outgoing track: from its start. */
+	cancel_fade(p);
 	if (position_ms(p) > RESTART_PREV_MS)
 		return player_seek(p, 0, false);
 	play_finish(p, "skipped");
@@ -648,6 +799,8 @@ enum seg_err player_seek(struct player *p, long long ms, bool relative)
 
 	if (e)
 		return e;
+	cancel_fade(p);
+	p->fade_tried = false;
 	target = relative ? position_ms(p) + ms : ms;
 	if (target < 0)
 		target = 0;
@@ -748,6 +901,9 @@ enum seg_err player_option_changed(struct player *p, int opt)
 	case OPT_NORMALIZE:
 		mpv_set_property_string(p->mpv, "replaygain",
 		                        opt_bool(&p->s->opt, OPT_NORMALIZE) ? "track" : "no");
+		if (p->fader)
+			mpv_set_property_string(p->fader, "replaygain",
+			                        opt_bool(&p->s->opt, OPT_NORMALIZE) ? "track" : "no");
 		break;
 	case OPT_VOLUME: {
 		int now;
@@ -762,6 +918,10 @@ enum seg_err player_option_changed(struct player *p, int opt)
 		if (p->cur_entry)
 			start_current(p, position_ms(p));
 		break;
+	case OPT_CROSSFADE:
+		/* Gapless prefetch and crossfade exclude each other: redo what comes next. */
+		refresh_next(p);
+		break;
 	default:
 		break;
 	}
@@ -775,6 +935,7 @@ void player_stop(struct player *p, const char *reason)
 
 	if (!p)
 		return;
+	cancel_fade(p);
 	play_finish(p, reason);
 	mpv_command(p->mpv, stop);
 	p->cur_entry = 0;
@@ -806,7 +967,7 @@ json_t *player_state(struct player *p)
 	struct store *st = seg_store(p->s);
 
 	return json_pack("{s:{s:s?,s:s,s:s,s:b,s:b,s:i},s:b,s:s,s:I,s:o,s:b,s:O,s:o,s:s,"
-	                 "s:{s:s,s:s,s:b,s:b,s:i,s:i,s:s?,s:i}}",
+	                 "s:{s:s,s:s,s:b,s:b,s:i,s:b,s:i,s:s?,s:i}}",
 	                 "device", "id", seg_device_id(p->s), "name", seg_device_name(p->s),
 	                 "type", "Computer", "is_active", 1, "is_restricted", 0,
 	                 "volume_percent", p->volume,
@@ -822,7 +983,7 @@ json_t *player_state(struct player *p)
 	                 "quality", quality_name(p->qc.cur < p->cap ? p->qc.cur : p->cap),
 	                 "quality_cap", quality_name(p->cap),
 	                 "buffering", p->buffering, "waiting_for_server", p->waiting,
-	                 "queue_length", (int)queue_upnext(&p->q, NULL, NULL, 0),
+	                 "queue_length", (int)queue_upnext(&p->q, NULL, NULL, 0), "crossfading", p->fading,
 	                 "crossfade", opt_int(&p->s->opt, OPT_CROSSFADE),
 	                 "message", p->message[0] ? p->message : NULL,
 	                 "outbox_pending", st ? outbox_pending(st) : -1);
@@ -856,7 +1017,7 @@ out:
 /* --- life --------------------------------------------------------------------------- */
 
 /* "name=value,name=value" from mpv_options, applied after our own. */
-static enum seg_err extra_options(struct player *p)
+static enum seg_err extra_options(struct player *p, mpv_handle *h)
 {
 	char *copy = strdup(opt_str(&p->s->opt, OPT_MPV_OPTIONS)), *save = NULL, *item;
 	enum seg_err e = SEG_OK;
@@ -871,7 +1032,7 @@ static enum seg_err extra_options(struct player *p)
 			break;
 		}
 		*eq = '\0';
-		if (mpv_set_option_string(p->mpv, item, eq + 1) < 0) {
+		if (mpv_set_option_string(h, item, eq + 1) < 0) {
 			e = seg_fail(SEG_EUSAGE, "mpv_options: mpv refuses %s=%s", item, eq + 1);
 			break;
 		}
@@ -880,12 +1041,61 @@ static enum seg_err extra_options(struct player *p)
 	return e;
 }
 
+/* One mpv instance configured as Segue's audio engine; the player has one, and a second for
+ * crossfades. */
+static enum seg_err make_mpv(struct player *p, mpv_handle **out)
+{
+	const struct options *o = &p->s->opt;
+	mpv_handle *h = mpv_create();
+	char vol[16];
+	enum seg_err e;
+
+	*out = NULL;
+	if (!h)
+		return seg_fail(SEG_EFAIL, "cannot create the mpv player");
+	snprintf(vol, sizeof vol, "%d", p->volume);
+	/* mpv as a pure audio engine: no config files, scripts, terminal or video. */
+	const char *const opts[][2] = {
+		{ "config", "no" }, { "load-scripts", "no" }, { "ytdl", "no" }, { "terminal", "no" },
+		{ "video", "no" }, { "audio-display", "no" }, { "input-default-bindings", "no" },
+		{ "idle", "yes" }, { "keep-open", "no" }, { "gapless-audio", "yes" },
+		{ "prefetch-playlist", "yes" }, { "cache", "yes" }, { "network-timeout", "10" },
+		{ "audio-client-name", "segue" }, { "user-agent", "segue/" PACKAGE_VERSION },
+		{ "replaygain", opt_bool(o, OPT_NORMALIZE) ? "track" : "no" },
+		{ "replaygain-clip", "no" }, { "volume", vol }, { "volume-max", "100" },
+	};
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		if (mpv_set_option_string(h, opts[i][0], opts[i][1]) < 0) {
+			e = seg_fail(SEG_EFAIL, "mpv refuses %s=%s", opts[i][0], opts[i][1]);
+			goto fail;
+		}
+	if (strcmp(opt_str(o, OPT_AUDIO_OUTPUT), "auto") &&
+	    mpv_set_option_string(h, "ao", opt_str(o, OPT_AUDIO_OUTPUT)) < 0) {
+		e = seg_fail(SEG_EUSAGE, "mpv refuses the audio output \"%s\"", opt_str(o, OPT_AUDIO_OUTPUT));
+		goto fail;
+	}
+	if ((e = extra_options(p, h)))
+		goto fail;
+	if (mpv_initialize(h) < 0) {
+		e = seg_fail(SEG_EFAIL, "mpv did not initialise");
+		goto fail;
+	}
+	mpv_observe_property(h, 0, "paused-for-cache", MPV_FORMAT_FLAG);
+	/* Known at all times, so a stream that breaks resumes where it broke. */
+	mpv_observe_property(h, 0, "time-pos", MPV_FORMAT_DOUBLE);
+	mpv_set_wakeup_callback(h, wakeup, p);
+	*out = h;
+	return SEG_OK;
+fail:
+	mpv_terminate_destroy(h);
+	return e;
+}
+
 enum seg_err player_new(struct seg *s, struct player **out)
 {
 	struct player *p = calloc(1, sizeof *p);
 	const struct options *o = &s->opt;
 	int pref = quality_from_name(opt_str(o, OPT_QUALITY));
-	char vol[16];
 	enum seg_err e;
 
 	*out = NULL;
@@ -899,42 +1109,12 @@ enum seg_err player_new(struct seg *s, struct player **out)
 		p->cap = QUALITY_HIGH; /* until the account says premium */
 	qctl_init(&p->qc, p->cap, p->cap);
 	p->volume = opt_int(o, OPT_VOLUME);
-	if (!(p->meta = json_object()) || pipe2(p->wake, O_NONBLOCK | O_CLOEXEC) < 0 ||
-	    !(p->mpv = mpv_create())) {
+	if (!(p->meta = json_object()) || pipe2(p->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
 		e = seg_fail(SEG_EFAIL, "cannot create the mpv player");
 		goto fail;
 	}
-	snprintf(vol, sizeof vol, "%d", p->volume);
-	/* mpv as a pure audio engine: no config files, scripts, terminal or video. */
-	const char *const opts[][2] = {
-		{ "config", "no" }, { "load-scripts", "no" }, { "ytdl", "no" }, { "terminal", "no" },
-		{ "video", "no" }, { "audio-display", "no" }, { "input-default-bindings", "no" },
-		{ "idle", "yes" }, { "keep-open", "no" }, { "gapless-audio", "yes" },
-		{ "prefetch-playlist", "yes" }, { "cache", "yes" }, { "network-timeout", "10" },
-		{ "audio-client-name", "segue" }, { "user-agent", "segue/" PACKAGE_VERSION },
-		{ "replaygain", opt_bool(o, OPT_NORMALIZE) ? "track" : "no" },
-		{ "replaygain-clip", "no" }, { "volume", vol }, { "volume-max", "100" },
-	};
-	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-		if (mpv_set_option_string(p->mpv, opts[i][0], opts[i][1]) < 0) {
-			e = seg_fail(SEG_EFAIL, "mpv refuses %s=%s", opts[i][0], opts[i][1]);
-			goto fail;
-		}
-	if (strcmp(opt_str(o, OPT_AUDIO_OUTPUT), "auto") &&
-	    mpv_set_option_string(p->mpv, "ao", opt_str(o, OPT_AUDIO_OUTPUT)) < 0) {
-		e = seg_fail(SEG_EUSAGE, "mpv refuses the audio output \"%s\"", opt_str(o, OPT_AUDIO_OUTPUT));
+	if ((e = make_mpv(p, &p->mpv)))
 		goto fail;
-	}
-	if ((e = extra_options(p)))
-		goto fail;
-	if (mpv_initialize(p->mpv) < 0) {
-		e = seg_fail(SEG_EFAIL, "mpv did not initialise");
-		goto fail;
-	}
-	mpv_observe_property(p->mpv, 0, "paused-for-cache", MPV_FORMAT_FLAG);
-	/* Known at all times, so a stream that breaks resumes where it broke. */
-	mpv_observe_property(p->mpv, 0, "time-pos", MPV_FORMAT_DOUBLE);
-	mpv_set_wakeup_callback(p->mpv, wakeup, p);
 	p->qc_at = mono_ms() + QC_PERIOD_MS;
 	*out = p;
 	return SEG_OK;
@@ -949,6 +1129,8 @@ void player_free(struct player *p)
 		return;
 	if (p->mpv)
 		mpv_terminate_destroy(p->mpv);
+	if (p->fader)
+		mpv_terminate_destroy(p->fader);
 	if (p->wake[0] >= 0)
 		close(p->wake[0]);
 	if (p->wake[1] >= 0)
