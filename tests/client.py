@@ -237,6 +237,19 @@ try:
     fc.close()
     c.run("set", "crossfade", "0")
 
+    # --- quality ----------------------------------------------------------------------------
+    st = state(c)
+    t.eq(st["segue"]["quality"], "high", "on loopback, tracks played to their end never step the quality down")
+    c.run("seek", "2")
+    time.sleep(0.3)
+    rc, doc, err = c.json("set", "quality", "low")
+    time.sleep(0.5)
+    st = state(c)
+    t.ok(rc == 0 and st["segue"]["quality"] == "low" and item_id(st) == tracks[2] and
+         2000 <= (st.get("progress_ms") or 0) <= 4500 and st["is_playing"],
+         "a quality change switches the stream at the current position", st)
+    c.run("set", "quality", "high")
+
     # --- the control socket -------------------------------------------------------------------
     r = ctl.call("pause")
     t.ok(r["ok"] and r["result"]["is_playing"] is False, "a request over the socket runs the command")

@@ -676,8 +676,13 @@ static void sample_quality(struct player *p)
 	enum quality before = p->qc.cur, after;
 
 	p->qc_at = mono_ms() + QC_PERIOD_MS;
-	after = qctl_sample(&p->qc, mono_ms() / 1000.0, idle && speed <= 0 ? -1 : speed, ahead,
-	                    p->buffering);
+	/* With nothing left to fetch (the file is in the cache up to its end), a short buffer is
+	 * the end of the track, not a slow network. */
+	if (idle && !p->buffering)
+		after = qctl_sample(&p->qc, mono_ms() / 1000.0, -1, 2 * QC_HIGH_S, false);
+	else
+		after = qctl_sample(&p->qc, mono_ms() / 1000.0, speed > 0 ? speed : -1, ahead,
+		                    p->buffering);
 	if (after != before && p->cur_entry) {
 		log_info("quality: %s -> %s", quality_name(before), quality_name(after));
 		start_current(p, position_ms(p));
