@@ -273,6 +273,22 @@ try:
     ctl.call("resume")
     ctl.close()
 
+    # A script that sends its request and shuts its side at once still gets the answer.
+    import socket as _socket
+    so = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    so.connect(c.sock_path)
+    so.sendall(b'{"id":7,"argv":["status"]}\n')
+    so.shutdown(_socket.SHUT_WR)
+    so.settimeout(10)
+    got = b""
+    while True:
+        chunk = so.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    so.close()
+    t.ok(got.endswith(b"\n") and json.loads(got).get("id") == 7, "a half-closed client gets its answer", got[:200])
+
     rc, out, err = c.run("daemon")
     t.ok(rc != 0 and "already running" in err, "a second daemon refuses to start", err)
 

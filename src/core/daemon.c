@@ -172,6 +172,8 @@ out:
 	free(args);
 }
 
+static bool client_flush(struct client *c);
+
 /* Reads what the client sent and answers every complete line. false: close it. */
 static bool client_read(struct daemon *d, struct client *c)
 {
@@ -190,8 +192,11 @@ static bool client_read(struct daemon *d, struct client *c)
 	n = recv(c->fd, c->in + c->inlen, c->incap - c->inlen - 1, 0);
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN;
-	if (n == 0)
+	if (n == 0) {
+		/* The client shut down its side (echo ... | socat): answer what it asked first. */
+		client_flush(c);
 		return false;
+	}
 	c->inlen += (size_t)n;
 	while ((nl = memchr(c->in, '\n', c->inlen))) {
 		size_t used = (size_t)(nl - c->in) + 1;

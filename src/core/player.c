@@ -480,6 +480,16 @@ static void on_end_file(struct player *p, mpv_event_end_file *ef)
 		start_current(p, 0);
 		return;
 	}
+	if (ef->reason == MPV_END_FILE_REASON_ERROR && ef->error == MPV_ERROR_AO_INIT_FAILED) {
+		/* No sound device: retrying would not help, and the user needs to know. */
+		emit_error(p, "cannot open the audio output (%s): set audio_output in segue.conf, "
+		           "or null to play silently", opt_str(&p->s->opt, OPT_AUDIO_OUTPUT));
+		play_finish(p, "error");
+		p->cur_entry = 0;
+		queue_reset(&p->q);
+		emit_state(p);
+		return;
+	}
 	if (ef->reason == MPV_END_FILE_REASON_ERROR) {
 		/* The stream broke: an expired URL or a server gone away. Resume where it was with
 		 * a fresh URL, retrying until the server answers again. */
