@@ -22,6 +22,8 @@
 #define QC_PERIOD_MS 2000
 #define SKIP_LIMIT 50          /* unavailable tracks skipped in a row before giving up */
 #define FADE_STEP_MS 40        /* volume steps of a crossfade */
+#define SWITCH_FADE_MS 300     /* the short crossfade that hides a change of quality */
+#define SWITCH_LEAD_MS 60      /* how far ahead the new stream starts: mpv's time to open it */
 
 /* What load() learnt of the stream it handed to mpv. */
 struct loaded {
@@ -71,7 +73,8 @@ struct player {
 	mpv_handle *fader;
 	bool fading;
 	bool fade_tried;          /* a fade was started (or failed) for the current track */
-	long long fade_start;     /* monotonic ms */
+	bool fade_same;           /* a change of stream within the track (quality), not a new track */
+	long long fade_start;     /* monotonic ms the incoming side began to play; 0: not yet */
 	long fade_ms;
 	struct loaded fade;
 };
@@ -536,6 +539,8 @@ void player_dispatch(struct player *p)
 
 		if (ev->event_id == MPV_EVENT_NONE)
 			break;
+		if (ev->event_id == MPV_EVENT_PLAYBACK_RESTART && p->fading && !p->fade_start)
+			p->fade_start = mono_ms();
 		if (ev->event_id == MPV_EVENT_END_FILE && p->fading &&
 		    ((mpv_event_end_file *)ev->data)->playlist_entry_id == p->fade.entry &&
 		    ((mpv_event_end_file *)ev->data)->reason == MPV_END_FILE_REASON_ERROR) {
@@ -589,6 +594,7 @@ static void cancel_fade(struct player *p)
 	mpv_command(p->fader, stop);
 	set_gain(p->mpv, p->volume, 1);
 	p->fading = false;
+	p->fade_same = false;
 }
 
 /* The incoming track takes over: the queue moves on and the two instances swap roles. */
@@ -597,8 +603,10 @@ static void finish_fade(struct player *p, const char *reason)
 	const char *stop[] = { "stop", NULL };
 	mpv_handle *out = p->mpv;
 
-	play_finish(p, reason);
-	queue_next(&p->q, true);
+	if (!p->fade_same) {
+		play_finish(p, reason);
+		queue_next(&p->q, true);
+	}
 	p->mpv = p->fader;
 	p->fader = out;
 	mpv_command(p->fader, stop);
@@ -610,6 +618,12 @@ static void finish_fade(struct player *p, const char *reason)
 	p->cur_duration_ms = p->fade.duration_ms;
 	p->resume_ms = position_ms(p);
 	forget_next(p);
+	if (p->fade_same) {
+		p->fade_same = false;
+		refresh_next(p);
+		emit_state(p);
+		return;
+	}
 	play_begin(p, queue_current(&p->q));
 	emit(p, "track", json_object_get(p->meta, queue_current(&p->q)));
 	emit_state(p);
@@ -617,7 +631,11 @@ static void finish_fade(struct player *p, const char *reason)
 
 static void fade_step(struct player *p)
 {
-	double t = (double)(mono_ms() - p->fade_start) / (double)p->fade_ms;
+	double t;
+
+	if (!p->fade_start)
+		return; /* the incoming side is still opening: both keep their levels */
+	t = (double)(mono_ms() - p->fade_start) / (double)p->fade_ms;
 
 	if (t >= 1) {
 		finish_fade(p, "track_done");
@@ -650,9 +668,37 @@ static void start_fade(struct player *p, long long pos_ms)
 	if (load(p, p->fader, id, 0, false, &p->fade) != LOAD_OK)
 		return;
 	p->fading = true;
-	p->fade_start = mono_ms();
+	p->fade_same = false;
+	p->fade_start = 0;
 	p->fade_ms = remaining;
 	emit_state(p);
+}
+
+/* Changes the stream of the playing track (a new quality) at the current position, hidden
+ * by a short crossfade between the old stream and the new; where that cannot be done (paused,
+ * waiting, already fading), reloads in place. */
+static void switch_stream(struct player *p)
+{
+	const char *id = queue_current(&p->q);
+	int64_t no = 0;
+
+	if (!id)
+		return;
+	if (!p->cur_entry || p->waiting || p->paused || p->fading ||
+	    (!p->fader && make_mpv(p, &p->fader))) {
+		start_current(p, position_ms(p));
+		return;
+	}
+	set_gain(p->fader, p->volume, 0);
+	mpv_set_property(p->fader, "pause", MPV_FORMAT_FLAG, &no);
+	if (load(p, p->fader, id, position_ms(p) + SWITCH_LEAD_MS, false, &p->fade) != LOAD_OK) {
+		start_current(p, position_ms(p));
+		return;
+	}
+	p->fading = true;
+	p->fade_same = true;
+	p->fade_start = 0;
+	p->fade_ms = SWITCH_FADE_MS;
 }
 
 /* --- timers ------------------------------------------------------------------------- */
@@ -695,7 +741,7 @@ static void sample_quality(struct player *p)
 		                    p->buffering);
 	if (after != before && p->cur_entry) {
 		log_info("quality: %s -> %s", quality_name(before), quality_name(after));
-		start_current(p, position_ms(p));
+		switch_stream(p);
 	}
 }
 
@@ -780,10 +826,12 @@ enum seg_err player_next(struct player *p)
 	if (e)
 		return e;
 	/* Mid-fade the user hears the next track arriving: skipping means "that one, now". */
-	if (p->fading) {
+	if (p->fading && !p->fade_same) {
 		finish_fade(p, "skipped");
 		return SEG_OK;
 	}
+	if (p->fading)
+		finish_fade(p, "skipped");
 	play_finish(p, "skipped");
 	queue_next(&p->q, false);
 	start_current(p, 0);
@@ -931,7 +979,7 @@ enum seg_err player_option_changed(struct player *p, int opt)
 		if ((q = quality_from_name(opt_str(&p->s->opt, OPT_QUALITY))) >= 0 && !p->tier_known)
 			qctl_set_cap(&p->qc, (enum quality)q);
 		if (p->cur_entry)
-			start_current(p, position_ms(p));
+			switch_stream(p);
 		break;
 	case OPT_CROSSFADE:
 		/* Gapless prefetch and crossfade exclude each other: redo what comes next. */
