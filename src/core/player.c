@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mpv_dl.h"
 #include "outbox.h"
 #include "quality.h"
 
@@ -20,6 +21,7 @@
 #define RENEW_MARGIN_S 15      /* renew a signed URL this close to its expiry before a seek */
 #define RETRY_MAX_MS 10000
 #define QC_PERIOD_MS 2000
+#define QC_SETTLE_MS 3000
 #define SKIP_LIMIT 50          /* unavailable tracks skipped in a row before giving up */
 #define FADE_STEP_MS 40        /* volume steps of a crossfade */
 #define SWITCH_FADE_MS 300     /* the short crossfade that hides a change of quality */
@@ -308,7 +310,10 @@ static enum load_result load(struct player *p, mpv_handle *h, const char *id, lo
 		goto out;
 	}
 	snprintf(opts, sizeof opts, "start=%.3f", start_ms / 1000.0);
-	const char *cmd[] = { "loadfile", url, append ? "append" : "replace", opts, NULL };
+	/* mpv 0.38 (client API 2.3) put an index argument before the per-file options. */
+	bool indexed = mpv_client_api_version() >= MPV_MAKE_VERSION(2, 3);
+	const char *cmd[] = { "loadfile", url, append ? "append" : "replace", indexed ? "-1" : opts,
+	                      indexed ? opts : NULL, NULL };
 
 	if (mpv_command_ret(h, cmd, &res) < 0) {
 		emit_error(p, "mpv refused the track");
@@ -321,6 +326,10 @@ static enum load_result load(struct player *p, mpv_handle *h, const char *id, lo
 			if (!strcmp(res.u.list->keys[i], "playlist_entry_id"))
 				out->entry = res.u.list->values[i].u.int64;
 	mpv_free_node_contents(&res);
+	/* mpv's cache figures are meaningless while a stream opens (a few KB/s, nothing buffered
+	 * for the first second or so): no quality sample until it has settled. */
+	if (!append)
+		p->qc_at = mono_ms() + QC_SETTLE_MS;
 	out->expires = json_integer_value(json_object_get(info, "expires_at"));
 	out->duration_ms = json_integer_value(json_object_get(info, "duration_ms"));
 out:
@@ -1115,7 +1124,8 @@ static enum seg_err make_mpv(struct player *p, mpv_handle **out)
 
 	*out = NULL;
 	if (!h)
-		return seg_fail(SEG_EFAIL, "cannot create the mpv player");
+		return seg_fail(SEG_EFAIL, "cannot create the mpv player%s%s",
+		                mpv_dl_error() ? ": " : "", mpv_dl_error() ? mpv_dl_error() : "");
 	snprintf(vol, sizeof vol, "%d", p->volume);
 	/* mpv as a pure audio engine: no config files, scripts, terminal or video. */
 	const char *const opts[][2] = {

@@ -1,0 +1,230 @@
+#!/bin/sh
+# Footprint of the segue daemon (null audio output, default settings otherwise): resident
+# memory and CPU while idle (nothing loaded yet), while playing an album (repeat on, so it plays
+# through the window), and while paused; next to a bare mpv (mpv --idle --no-config --ao=null
+# --no-terminal) idle, playing the same signed URLs (the album's tracks at the quality segue
+# played, looped) and paused, in the same run, with the ratios. On loopback.
+#   RSS       VmRSS of /proc/PID/status at the end of the window (and RssAnon, its private part)
+#   CPU       utime+stime of /proc/PID/stat over the window, all threads, dead ones included,
+#             as ms of CPU per 10 s (clock ticks: 10 ms steps); then the same from the live
+#             threads' schedstat (ns; misses threads that end inside the window)
+#   wake-ups  context switches per 10 s: of the main thread (for segue, its poll loop) and of
+#             all live threads
+# An idle daemon with no polling loop shows ~0 of all three. The bare mpv, as asked with
+# --no-config only, still loads its built-in Lua scripts (segue's mpv has load-scripts=no):
+# part of its RSS. Takes about 80 s with 10 s windows.
+# Needs a catalog: demo/data (sh scripts/demo-catalog) when there is one, else the test
+# catalog, tests/.catalog/data (made by make check); a private copy of its database is used.
+#   usage: bench/daemon.sh [DATA_DIR] [WINDOW_SECONDS]
+set -eu
+cd "$(dirname "$0")/.."
+PATH=/usr/bin:/bin:$PATH # Debian's python3 (bench_serve runs python3 too) and mpv
+. bench/lib.sh
+if [ -n "${1:-}" ]; then DATA=$1; elif [ -f demo/data/segue.db ]; then DATA=demo/data; else DATA=tests/.catalog/data; fi
+WIN=${2:-10}
+die() { echo "bench: $*" >&2; exit 1; }
+sh scripts/deps --bench >/dev/null || exit 1
+command -v mpv >/dev/null || die "needs the mpv command (sh scripts/deps --bench)"
+[ -x server/segue-server ] && [ -x src/segue ] || die "build the tree first (make)"
+[ -f "$DATA/segue.db" ] || die "no catalog in $DATA (sh scripts/demo-catalog, or make check for tests/.catalog)"
+case $WIN in '' | *[!0-9]*) die "WINDOW_SECONDS is a whole number" ;; esac
+[ "$WIN" -ge 2 ] && [ "$WIN" -le 30 ] || die "WINDOW_SECONDS: 2 to 30"
+
+WORK=$(mktemp -d /tmp/segue-daemon-bench-XXXXXX)
+SEG_PID=
+MPV_PID=
+stop_pid() { # PID: TERM, then KILL after 3 s
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || return 0
+	_i=0
+	while kill -0 "$1" 2>/dev/null && [ $_i -lt 30 ]; do sleep 0.1; _i=$((_i + 1)); done
+	kill -9 "$1" 2>/dev/null || true
+}
+cleanup() {
+	set +e
+	# The daemon detaches (not our child): its pid file names it.
+	[ -f "$WORK/client/run/segue/daemon.pid" ] && stop_pid "$(cat "$WORK/client/run/segue/daemon.pid")"
+	stop_pid "$MPV_PID"
+	stop_pid "$SEG_PID"
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' HUP INT PIPE TERM
+
+mkdir "$WORK/data"
+cp "$DATA/segue.db" "$WORK/data/"
+ln -s "$(cd "$DATA" && pwd)/media" "$WORK/data/media"
+bench_serve "$WORK/data" rl_window=1 rl_standard=1000000 rl_player=1000000
+
+# The client in a private home, run from a copy of the binary (a rebuild during the run would
+# replace src/segue under us).
+cp src/segue "$WORK/segue"
+SEGUE=$WORK/segue
+mkdir -m 0700 "$WORK/client"
+for d in config data cache run; do mkdir -m 0700 "$WORK/client/$d"; done
+export XDG_CONFIG_HOME="$WORK/client/config" XDG_DATA_HOME="$WORK/client/data" \
+	XDG_CACHE_HOME="$WORK/client/cache" XDG_RUNTIME_DIR="$WORK/client/run" \
+	SEGUE_SERVER="http://127.0.0.1:$PORT"
+unset SEGUE_CONFIG
+mkdir -p "$XDG_CONFIG_HOME/segue"
+echo 'audio_output = null' >"$XDG_CONFIG_HOME/segue/segue.conf"
+echo "bench-password" | "$SEGUE" login bencher >/dev/null
+
+# The album with the most tracks the bench account may play, in album order.
+python3 - "$WORK/data/segue.db" "$PORT" "$TOKEN" >"$WORK/album" <<'PY'
+import json, sqlite3, sys, urllib.error, urllib.request
+db, port, tok = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rows = sqlite3.connect("file:%s?mode=ro" % db, uri=True).execute(
+    "SELECT album_id, id FROM tracks ORDER BY album_id, disc_number, track_number").fetchall()
+albums = {}
+for album, tid in rows:
+    req = urllib.request.Request("http://127.0.0.1:%d/v1/segue/playback/%s?quality=low" % (port, tid),
+                                 headers={"Authorization": "Bearer " + tok})
+    try:
+        urllib.request.urlopen(req, timeout=10).read()
+    except urllib.error.HTTPError:
+        continue
+    albums.setdefault(album, []).append(tid)
+best = max(albums, key=lambda a: len(albums[a]))
+print(best, " ".join(albums[best]))
+PY
+read -r ALBUM TRACKS <"$WORK/album" || die "no playable album in $DATA"
+
+CLK=$(getconf CLK_TCK)
+# sample PID: ticks schedstat_ns ctxt_all ctxt_main threads rss_kb anon_kb
+sample() {
+	printf '%s %s %s %s %s %s\n' \
+		"$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat")" \
+		"$(cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }')" \
+		"$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches/ { s += $2 } END { print s }')" \
+		"$(awk '/^(non)?voluntary_ctxt_switches/ { s += $2 } END { print s }' "/proc/$1/status")" \
+		"$(ls "/proc/$1/task" | wc -l)" \
+		"$(awk '/^VmRSS/ { r = $2 } /^RssAnon/ { a = $2 } END { print r, a }' "/proc/$1/status")"
+}
+# measure NAME PID: one window; appends a line of figures to $WORK/results
+measure() {
+	kill -0 "$2" 2>/dev/null || die "$1: the process is gone"
+	_a=$(sample "$2")
+	_t0=$(date +%s%N)
+	sleep "$WIN" &
+	wait $!
+	_b=$(sample "$2")
+	_t1=$(date +%s%N)
+	echo "$1|$_a|$_b|$_t0|$_t1|$CLK" >>"$WORK/results"
+}
+mpv_ipc() { # JSON command...: sends each, waits for its answer
+	python3 - "$WORK/mpv.sock" "$@" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rb")
+for i, cmd in enumerate(sys.argv[2:]):
+    s.sendall((json.dumps({"command": json.loads(cmd), "request_id": i + 1}) + "\n").encode())
+    while True:
+        m = json.loads(f.readline())
+        if m.get("request_id") == i + 1:
+            if m.get("error") != "success":
+                sys.exit("mpv: %s: %s" % (cmd, m.get("error")))
+            if "data" in m:
+                print(json.dumps(m["data"]))
+            break
+PY
+}
+status_field() { # python expression on the status document s
+	"$SEGUE" --json status | python3 -c 'import json, sys; s = json.load(sys.stdin); print('"$1"')'
+}
+
+echo "daemon footprint benchmark: ${WIN} s windows, catalog $DATA, album segue:album:$ALBUM" \
+	"($(echo "$TRACKS" | wc -w) tracks), $(nproc) cores, mpv $(mpv --version | sed -n '1s/^mpv \([^ ]*\).*/\1/p')," \
+	"$(date -u +%Y-%m-%dT%H:%MZ)"
+
+# --- segue -------------------------------------------------------------------------------
+"$SEGUE" daemon --detach || die "the daemon did not start: $(cat "$XDG_DATA_HOME/segue/daemon.log" 2>/dev/null)"
+DPID=$(cat "$XDG_RUNTIME_DIR/segue/daemon.pid")
+sleep 2
+measure "segue idle" "$DPID"
+"$SEGUE" play "segue:album:$ALBUM" >/dev/null
+"$SEGUE" repeat context >/dev/null
+sleep 1
+Q0=$(status_field 's["segue"]["quality"]')
+measure "segue playing" "$DPID"
+PLAYING=$(status_field 's["is_playing"] and s["item"] is not None')
+Q1=$(status_field 's["segue"]["quality"]')
+[ "$PLAYING" = True ] || die "segue was not playing at the end of its window"
+"$SEGUE" pause >/dev/null
+sleep 1
+measure "segue paused" "$DPID"
+"$SEGUE" quit >/dev/null 2>&1 || true
+_i=0
+while kill -0 "$DPID" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+
+# --- bare mpv ------------------------------------------------------------------------------
+mpv --idle --no-config --ao=null --no-terminal --input-ipc-server="$WORK/mpv.sock" \
+	>"$WORK/mpv.log" 2>&1 &
+MPV_PID=$!
+_i=0
+until [ -S "$WORK/mpv.sock" ]; do
+	_i=$((_i + 1))
+	[ $_i -lt 100 ] || die "no mpv IPC socket: $(cat "$WORK/mpv.log")"
+	sleep 0.1
+done
+sleep 2
+measure "mpv idle" "$MPV_PID"
+set -- '["set_property", "loop-playlist", "inf"]'
+MODE=replace
+for t in $TRACKS; do
+	URL=$(python3 -c 'import json, sys, urllib.request
+req = urllib.request.Request("http://127.0.0.1:%s/v1/segue/playback/%s?quality=%s" % tuple(sys.argv[1:4]),
+                             headers={"Authorization": "Bearer " + sys.argv[4]})
+print(json.load(urllib.request.urlopen(req, timeout=10))["urls"][sys.argv[3]])' "$PORT" "$t" "$Q0" "$TOKEN")
+	set -- "$@" "[\"loadfile\", \"$URL\", \"$MODE\"]"
+	MODE=append
+done
+mpv_ipc "$@" >/dev/null
+sleep 1
+measure "mpv playing" "$MPV_PID"
+[ "$(mpv_ipc '["get_property", "idle-active"]')" = false ] || die "mpv was not playing at the end of its window"
+mpv_ipc '["set_property", "pause", true]' >/dev/null
+sleep 1
+measure "mpv paused" "$MPV_PID"
+
+# --- figures -------------------------------------------------------------------------------
+python3 - "$WORK/results" "$WIN" "$Q0" "$Q1" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, a, b, t0, t1, clk = line.strip().split("|")
+    a, b = [float(x) for x in a.split()], [float(x) for x in b.split()]
+    secs = (int(t1) - int(t0)) / 1e9
+    per10 = 10.0 / secs
+    rows[name] = {
+        "rss": b[5] / 1024, "anon": b[6] / 1024,
+        "cpu": (b[0] - a[0]) * 1000.0 / float(clk) * per10,
+        "sched": (b[1] - a[1]) / 1e6 * per10,
+        "wake_main": (b[3] - a[3]) * per10, "wake_all": (b[2] - a[2]) * per10,
+        "threads": "%d->%d" % (a[4], b[4]),
+    }
+print("  %-15s %9s %9s %11s %14s %11s %11s %8s" % ("", "RSS MiB", "anon MiB", "CPU ms/10s",
+      "(schedstat ms)", "wake main", "wake all", "threads"))
+for name, r in rows.items():
+    print("  %-15s %9.1f %9.1f %11.0f %14.2f %11.0f %11.0f %8s" % (name, r["rss"], r["anon"], r["cpu"],
+          r["sched"], r["wake_main"], r["wake_all"], r["threads"]))
+print("  (wake-ups are context switches per 10 s; segue played at quality %s, %s at the window's end;"
+      " the bare mpv at %s)" % (sys.argv[3], sys.argv[4], sys.argv[3]))
+
+def ratio(x, y):
+    return "%.2fx" % (x / y) if y > 0 else ("n/a (mpv 0)" if x > 0 else "n/a (both 0)")
+
+for st in ("idle", "playing", "paused"):
+    s, m = rows["segue " + st], rows["mpv " + st]
+    print("ratio segue / mpv, %-8s RSS %s, anon %s, CPU %s (schedstat %s), main-thread wake-ups %s"
+          % (st + ":", ratio(s["rss"], m["rss"]), ratio(s["anon"], m["anon"]), ratio(s["cpu"], m["cpu"]),
+             ratio(s["sched"], m["sched"]), ratio(s["wake_main"], m["wake_main"])))
+idle = rows["segue idle"]
+print("goal, idle CPU ~0 (no polling loop): %.2f ms of CPU per 10 s (schedstat), %d main-thread"
+      " wake-ups per 10 s: %s" % (idle["sched"], idle["wake_main"],
+      "met" if idle["sched"] < 1.0 and idle["wake_main"] < 5 else "MISSED"))
+paused = rows["segue paused"]
+print("       paused: %.2f ms of CPU per 10 s, %d main-thread wake-ups per 10 s" % (paused["sched"], paused["wake_main"]))
+PY
