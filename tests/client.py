@@ -373,6 +373,36 @@ try:
                            not s["segue"]["waiting_for_server"] else None)(state(c)), 20)
     t.ok(st, "once the server is back, playback resumes with the next track", state(c))
 
+    # --- a track not licensed in the user's market is skipped -----------------------------------
+    blocked = sql(data, "SELECT album_id, id FROM tracks WHERE markets IS NOT NULL AND"
+                        " ',' || markets || ',' NOT LIKE '%,US,%' ORDER BY album_id, disc_number,"
+                        " track_number LIMIT 1")
+    if blocked:
+        b_album, b_track = blocked[0]
+        order = [r[0] for r in sql(data, "SELECT id FROM tracks WHERE album_id = '%s' ORDER BY"
+                                         " disc_number, track_number" % b_album)]
+        rc, doc, err = c.json("play", "--from", str(order.index(b_track) + 1), "segue:album:" + b_album)
+        t.ok(rc == 0 and item_id(doc) not in (None, b_track) and "market" in (doc["segue"].get("message") or ""),
+             "a track not available in the user's market is skipped, with a message", doc)
+    else:
+        t.ok(False, "the test catalog has a track outside the US market")
+
+    # --- SIGTERM stops the daemon cleanly and flushes the outbox ----------------------------------
+    g = client(outbox_interval=3600)
+    g.login("free-us")
+    g.run("play", album_uri)
+    time.sleep(0.3)
+    g.run("next")
+    time.sleep(0.3)
+    gpid = g.daemon_pid()
+    os.kill(gpid, 15)
+    from segue_client import wait_gone
+    t.ok(wait_gone(gpid, 10), "SIGTERM stops the daemon")
+    n = sql(data, "SELECT count(*) FROM plays WHERE user_id = 'free-us'")[0][0]
+    t.ok(n >= 2 and g.outbox() == [], "and its plays were delivered on the way out (%d)" % n)
+    t.ok(not os.path.exists(g.sock_path) and not os.path.exists(g.pid_path),
+         "leaving no socket or pid file behind")
+
     # --- kill -9 with plays not yet delivered ----------------------------------------------------
     k = client(outbox_interval=3600)
     k.login("premium-jp")
