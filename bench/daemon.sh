@@ -20,55 +20,16 @@ set -eu
 cd "$(dirname "$0")/.."
 PATH=/usr/bin:/bin:$PATH # Debian's python3 (bench_serve runs python3 too) and mpv
 . bench/lib.sh
-if [ -n "${1:-}" ]; then DATA=$1; elif [ -f demo/data/segue.db ]; then DATA=demo/data; else DATA=tests/.catalog/data; fi
-WIN=${2:-10}
 die() { echo "bench: $*" >&2; exit 1; }
-sh scripts/deps --bench >/dev/null || exit 1
-command -v mpv >/dev/null || die "needs the mpv command (sh scripts/deps --bench)"
-[ -x server/segue-server ] && [ -x src/segue ] || die "build the tree first (make)"
-[ -f "$DATA/segue.db" ] || die "no catalog in $DATA (sh scripts/demo-catalog, or make check for tests/.catalog)"
+bench_player_catalog "${1:-}"
+WIN=${2:-10}
 case $WIN in '' | *[!0-9]*) die "WINDOW_SECONDS is a whole number" ;; esac
 [ "$WIN" -ge 2 ] && [ "$WIN" -le 30 ] || die "WINDOW_SECONDS: 2 to 30"
 
-WORK=$(mktemp -d /tmp/segue-daemon-bench-XXXXXX)
-SEG_PID=
-MPV_PID=
-stop_pid() { # PID: TERM, then KILL after 3 s
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || return 0
-	_i=0
-	while kill -0 "$1" 2>/dev/null && [ $_i -lt 30 ]; do sleep 0.1; _i=$((_i + 1)); done
-	kill -9 "$1" 2>/dev/null || true
-}
-cleanup() {
-	set +e
-	# The daemon detaches (not our child): its pid file names it.
-	[ -f "$WORK/client/run/segue/daemon.pid" ] && stop_pid "$(cat "$WORK/client/run/segue/daemon.pid")"
-	stop_pid "$MPV_PID"
-	stop_pid "$SEG_PID"
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' HUP INT PIPE TERM
-
-mkdir "$WORK/data"
-cp "$DATA/segue.db" "$WORK/data/"
-ln -s "$(cd "$DATA" && pwd)/media" "$WORK/data/media"
-bench_serve "$WORK/data" rl_window=1 rl_standard=1000000 rl_player=1000000
-
-# The client in a private home, run from a copy of the binary (a rebuild during the run would
-# replace src/segue under us).
-cp src/segue "$WORK/segue"
-SEGUE=$WORK/segue
-mkdir -m 0700 "$WORK/client"
-for d in config data cache run; do mkdir -m 0700 "$WORK/client/$d"; done
-export XDG_CONFIG_HOME="$WORK/client/config" XDG_DATA_HOME="$WORK/client/data" \
-	XDG_CACHE_HOME="$WORK/client/cache" XDG_RUNTIME_DIR="$WORK/client/run" \
-	SEGUE_SERVER="http://127.0.0.1:$PORT"
-unset SEGUE_CONFIG
-mkdir -p "$XDG_CONFIG_HOME/segue"
-echo 'audio_output = null' >"$XDG_CONFIG_HOME/segue/segue.conf"
-echo "bench-password" | "$SEGUE" login bencher >/dev/null
+# The server over a private copy of the database; the client in a private home, its audio
+# output null.
+bench_player_start daemon
+bench_client "$WORK/client" "audio_output = null"
 
 # The album with the most tracks the bench account may play, in album order.
 python3 - "$WORK/data/segue.db" "$PORT" "$TOKEN" >"$WORK/album" <<'PY'
@@ -160,15 +121,8 @@ _i=0
 while kill -0 "$DPID" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
 
 # --- bare mpv ------------------------------------------------------------------------------
-mpv --idle --no-config --ao=null --no-terminal --input-ipc-server="$WORK/mpv.sock" \
-	>"$WORK/mpv.log" 2>&1 &
-MPV_PID=$!
-_i=0
-until [ -S "$WORK/mpv.sock" ]; do
-	_i=$((_i + 1))
-	[ $_i -lt 100 ] || die "no mpv IPC socket: $(cat "$WORK/mpv.log")"
-	sleep 0.1
-done
+# shellcheck disable=SC2119 # (no socket but its own to wait for)
+bench_mpv
 sleep 2
 measure "mpv idle" "$MPV_PID"
 set -- '["set_property", "loop-playlist", "inf"]'

@@ -1,4 +1,33 @@
-# Shared by the benchmark scripts (sourced). The caller defines die() and cleans up $SEG_PID.
+# Shared by the benchmark scripts (sourced). The caller defines die(), and on exit ends
+# $SEG_PID and any step bench_run waits for (bench_stop_child), unless bench_cleanup does that
+# (the benchmarks that play: bench_player_start).
+
+CHILD=
+
+# bench_run CMD [ARG...]: runs a long step in the background and waits for it, so that a signal
+# to the script is acted on at once (the shell defers its traps while a foreground child runs)
+# and the step can be ended (bench_stop_child); returns the step's status.
+bench_run() {
+	"$@" &
+	CHILD=$!
+	wait "$CHILD" && _rc=0 || _rc=$?
+	CHILD=
+	return "$_rc"
+}
+
+# bench_stop_child: ends the step bench_run is waiting for, if any.
+bench_stop_child() {
+	if [ -n "$CHILD" ]; then kill "$CHILD" 2>/dev/null; wait "$CHILD" 2>/dev/null; fi
+}
+
+# bench_stop_pid PID: TERM, then KILL after 3 s (nothing when PID is empty or gone).
+bench_stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || return 0
+	_i=0
+	while kill -0 "$1" 2>/dev/null && [ $_i -lt 30 ]; do sleep 0.1; _i=$((_i + 1)); done
+	kill -9 "$1" 2>/dev/null || true
+}
 
 # bench_serve DATA_DIR [NAME=VALUE...]: adds the account "bencher", starts segue-server on
 # 127.0.0.1:0 over DATA_DIR with those settings, and sets SEG_PID, PORT and TOKEN. The
@@ -24,4 +53,91 @@ bench_serve() {
 	TOKEN=$(python3 -c 'import json, sys, urllib.parse, urllib.request
 print(json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/token" % sys.argv[1], data=urllib.parse.urlencode(
     {"grant_type": "password", "username": "bencher", "password": "bench-password"}).encode()))["access_token"])' "$PORT")
+}
+
+# --- the benchmarks that play (tap, daemon): a catalog with media, segue's daemon, a bare mpv ---
+
+# bench_player_catalog [DATA_DIR]: checks the benchmark tools (scripts/deps --bench, mpv) and the
+# built tree, and sets DATA to the catalog: DATA_DIR when given, else demo/data when it holds one
+# (sh scripts/demo-catalog), else the test catalog tests/.catalog/data (made by make check).
+bench_player_catalog() {
+	if [ -n "$1" ]; then DATA=$1; elif [ -f demo/data/segue.db ]; then DATA=demo/data; else DATA=tests/.catalog/data; fi
+	sh scripts/deps --bench >/dev/null || exit 1
+	command -v mpv >/dev/null || die "needs the mpv command (sh scripts/deps --bench)"
+	[ -x server/segue-server ] && [ -x src/segue ] || die "build the tree first (make)"
+	[ -f "$DATA/segue.db" ] || die "no catalog in $DATA (sh scripts/demo-catalog, or make check for tests/.catalog)"
+}
+
+# bench_player_start NAME: makes the work directory WORK, /tmp/segue-NAME-bench-XXXXXX (removed
+# on exit with all that runs: bench_cleanup), and starts the server (bench_serve) over a private
+# copy of $DATA's database in $WORK/data (bench_data_copy), rate limits off.
+bench_player_start() {
+	WORK=$(mktemp -d "/tmp/segue-$1-bench-XXXXXX")
+	SEG_PID=
+	MPV_PID=
+	BENCH_HOME=
+	trap bench_cleanup EXIT
+	trap 'exit 130' HUP INT PIPE TERM
+	bench_data_copy "$DATA" "$WORK/data"
+	bench_serve "$WORK/data" rl_window=1 rl_standard=1000000 rl_player=1000000
+}
+
+# bench_data_copy SRC DST: a private copy of the catalog SRC's database in DST (made here), with
+# SRC's media linked in (shared, read-only).
+bench_data_copy() {
+	mkdir "$2"
+	cp "$1/segue.db" "$2/"
+	ln -s "$(cd "$1" && pwd)/media" "$2/media"
+}
+
+# bench_client DIR [SETTING...]: the client, logged in as "bencher" to the server of bench_serve
+# ($PORT), in a private home DIR, run from a copy of the binary, $WORK/segue, which SEGUE names
+# (a rebuild during the run would replace src/segue under us). DIR gets config, data, cache
+# and run (0700), exported as XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME and
+# XDG_RUNTIME_DIR, with SEGUE_SERVER; SEGUE_CONFIG is unset; each SETTING ("name = value") is a
+# line of its segue.conf.
+bench_client() {
+	cp src/segue "$WORK/segue"
+	SEGUE=$WORK/segue
+	BENCH_HOME=$1
+	shift
+	mkdir -m 0700 "$BENCH_HOME"
+	for _d in config data cache run; do mkdir -m 0700 "$BENCH_HOME/$_d"; done
+	export XDG_CONFIG_HOME="$BENCH_HOME/config" XDG_DATA_HOME="$BENCH_HOME/data" \
+		XDG_CACHE_HOME="$BENCH_HOME/cache" XDG_RUNTIME_DIR="$BENCH_HOME/run" \
+		SEGUE_SERVER="http://127.0.0.1:$PORT"
+	unset SEGUE_CONFIG
+	mkdir -p "$XDG_CONFIG_HOME/segue"
+	for _s in "$@"; do printf '%s\n' "$_s"; done >"$XDG_CONFIG_HOME/segue/segue.conf"
+	echo "bench-password" | "$SEGUE" login bencher >/dev/null
+}
+
+# bench_mpv [SOCKET...]: the bare mpv: idle, null audio output, no configuration (and no
+# terminal, as in segue), its JSON IPC at $WORK/mpv.sock and its output in $WORK/mpv.log; sets
+# MPV_PID and waits (10 s at the most) for its socket and each SOCKET named.
+bench_mpv() {
+	mpv --idle --no-config --ao=null --no-terminal --input-ipc-server="$WORK/mpv.sock" \
+		>"$WORK/mpv.log" 2>&1 &
+	MPV_PID=$!
+	_i=0
+	for _s in "$WORK/mpv.sock" "$@"; do
+		until [ -S "$_s" ]; do
+			_i=$((_i + 1))
+			[ $_i -lt 100 ] || die "no mpv IPC socket: $(cat "$WORK/mpv.log")"
+			sleep 0.1
+		done
+	done
+}
+
+# bench_cleanup: the EXIT trap of the benchmarks that play: ends the step bench_run waits for,
+# the daemon of the bench_client home (it detaches, so it is no child: its pid file names it),
+# the bare mpv and the server (TERM, then KILL after 3 s), and removes $WORK.
+bench_cleanup() {
+	set +e
+	bench_stop_child
+	[ -n "$BENCH_HOME" ] && [ -f "$BENCH_HOME/run/segue/daemon.pid" ] &&
+		bench_stop_pid "$(cat "$BENCH_HOME/run/segue/daemon.pid")"
+	bench_stop_pid "$MPV_PID"
+	bench_stop_pid "$SEG_PID"
+	rm -rf "$WORK"
 }

@@ -40,19 +40,9 @@ fi
 WORK=$(mktemp -d /tmp/segue-search-bench-XXXXXX)
 PGWORK=
 SEG_PID=
-CHILD=
-# Long steps run in the background and are waited for, so that a signal to this script is acted
-# on at once (the shell defers its traps while a foreground child runs) and the child is ended.
-run() {
-	"$@" &
-	CHILD=$!
-	wait "$CHILD" && rc=0 || rc=$?
-	CHILD=
-	return "$rc"
-}
 cleanup() {
 	set +e
-	if [ -n "$CHILD" ]; then kill "$CHILD" 2>/dev/null; wait "$CHILD" 2>/dev/null; fi
+	bench_stop_child
 	if [ -n "$SEG_PID" ]; then kill "$SEG_PID" 2>/dev/null; wait "$SEG_PID" 2>/dev/null; fi
 	if [ -n "$PGWORK" ] && [ -f "$PGWORK/data/postmaster.pid" ]; then
 		$PGRUN "$PGBIN/pg_ctl" stop -D "$PGWORK/data" -m immediate -w >/dev/null 2>&1
@@ -76,7 +66,7 @@ if [ "$(count_tracks "$DATA")" != "$TRACKS" ]; then
 	[ ! -e "$DATA" ] || [ -f "$DATA/segue.db" ] || die "$DATA exists and holds no catalog; give another path"
 	say "generating a catalog of $TRACKS tracks in $DATA (once) ..."
 	rm -rf "$DATA.tmp"
-	run data/gen-meta --tracks "$TRACKS" --server server/segue-server "$DATA.tmp" >/dev/null
+	bench_run data/gen-meta --tracks "$TRACKS" --server server/segue-server "$DATA.tmp" >/dev/null
 	rm -rf "$DATA"
 	mv "$DATA.tmp" "$DATA"
 fi
@@ -97,7 +87,7 @@ if ! skip fn; then
 	if gcc -O2 -std=gnu11 -D_GNU_SOURCE -I. -Iserver bench/search-bench.c server/libsegueserver.a \
 		$(pkg-config --cflags --libs libwebsockets jansson libsodium sqlite3 sndfile vorbisenc vorbisfile \
 			vorbis ogg libebur128 aubio) -lm -lpthread -o "$WORK/search-bench" 2>"$WORK/cc.err"; then
-		run timeout $((PHASE_SECONDS * 8 + 300)) "$WORK/search-bench" --seconds "$PHASE_SECONDS" --raw "$WORK/fn.tsv" \
+		bench_run timeout $((PHASE_SECONDS * 8 + 300)) "$WORK/search-bench" --seconds "$PHASE_SECONDS" --raw "$WORK/fn.tsv" \
 			"$WORK/data" "$WORK/queries.tsv" || say "bench: search-bench failed ($?)"
 	else
 		head -5 "$WORK/cc.err" >&2
@@ -118,7 +108,7 @@ if ! skip http; then
 			set -- $spec
 			label=$1
 			[ "$2" = 1 ] || label="$1 x$2 clients"
-			run python3 bench/search-http.py --port "$PORT" --token "$TOKEN" --queries "$WORK/queries.tsv" \
+			bench_run python3 bench/search-http.py --port "$PORT" --token "$TOKEN" --queries "$WORK/queries.tsv" \
 				--raw "$WORK/http.tsv" --types "$1" --clients "$2" --seconds "$PHASE_SECONDS" --label "$label" ||
 				say "bench: the HTTP pass $label failed"
 		done
@@ -162,7 +152,7 @@ full_page_writes = off
 EOF
 	$PGRUN "$PGBIN/pg_ctl" start -D "$PGWORK/data" -l "$PGWORK/pg.log" -w -t 60 >/dev/null ||
 		{ cat "$PGWORK/pg.log" >&2; die "PostgreSQL did not start"; }
-	run "$PY" bench/search-pg.py --host "$PGWORK" --port 5432 --catalog "$WORK/data/segue.db" \
+	bench_run "$PY" bench/search-pg.py --host "$PGWORK" --port 5432 --catalog "$WORK/data/segue.db" \
 		--queries "$WORK/queries.tsv" --raw "$WORK/pg.tsv" --seconds "$PG_SECONDS" \
 		--plans "$WORK/pg-plans.txt" || say "bench: the PostgreSQL phase failed"
 	if [ -n "${KEEP_PLANS:-}" ] && [ -f "$WORK/pg-plans.txt" ]; then cp "$WORK/pg-plans.txt" "$KEEP_PLANS"; fi

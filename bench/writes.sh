@@ -16,19 +16,9 @@ die() { echo "bench: $*" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/segue-writes-bench-XXXXXX)
 SEG_PID=
-CHILD=
-# Long steps run in the background and are waited for, so that a signal to this script is acted
-# on at once (the shell defers its traps while a foreground child runs) and the child is ended.
-run() {
-	"$@" &
-	CHILD=$!
-	wait "$CHILD" && rc=0 || rc=$?
-	CHILD=
-	return "$rc"
-}
 cleanup() {
 	set +e
-	if [ -n "$CHILD" ]; then kill "$CHILD" 2>/dev/null; wait "$CHILD" 2>/dev/null; fi
+	bench_stop_child
 	if [ -n "$SEG_PID" ]; then kill "$SEG_PID" 2>/dev/null; wait "$SEG_PID" 2>/dev/null; fi
 	rm -rf "$WORK"
 }
@@ -46,7 +36,7 @@ if [ "$have" -lt 1000 ]; then
 	[ ! -e "$DATA" ] || [ -f "$DATA/segue.db" ] || die "$DATA exists and holds no catalog; give another path"
 	echo "generating a catalog of $TRACKS tracks in $DATA (once) ..."
 	rm -rf "$DATA.tmp"
-	run data/gen-meta --tracks "$TRACKS" --server server/segue-server "$DATA.tmp" >/dev/null
+	bench_run data/gen-meta --tracks "$TRACKS" --server server/segue-server "$DATA.tmp" >/dev/null
 	rm -rf "$DATA"
 	mv "$DATA.tmp" "$DATA"
 	have=$TRACKS
@@ -57,7 +47,7 @@ cp "$DATA/segue.db" "$WORK/data/"
 bench_serve "$WORK/data" rl_window=1 rl_standard=1000000 rl_playlist=1000000
 
 echo "write benchmark: $have tracks, $(nproc) cores, ${PHASE} s a phase, loopback, $(date -u +%Y-%m-%dT%H:%MZ)"
-run timeout $((PHASE * 4 + 120)) python3 bench/writes.py --port "$PORT" --token "$TOKEN" \
+bench_run timeout $((PHASE * 4 + 120)) python3 bench/writes.py --port "$PORT" --token "$TOKEN" \
 	--catalog "$WORK/data/segue.db" --seconds "$PHASE" --clients 2
 rows=$(python3 -c 'import sqlite3, sys
 print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT count(*) FROM plays").fetchone()[0])' \

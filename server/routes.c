@@ -2,6 +2,7 @@
 #include "routes.h"
 
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "auth.h"
@@ -136,8 +137,13 @@ void routes_dispatch(struct req *r)
 			reply_header(r, "www-authenticate:", "Bearer realm=\"segue\"");
 			return;
 		}
+		/* Per user, not per token: logging in again must not buy a fresh budget. */
+		unsigned char key[crypto_generichash_BYTES_MIN];
 		uint64_t client;
-		memcpy(&client, r->user.token_hash, sizeof client);
+
+		crypto_generichash(key, sizeof key, (const unsigned char *)r->user.id,
+		                   strlen(r->user.id), NULL, 0);
+		memcpy(&client, key, sizeof client);
 		wait = ratelimit_hit(&r->srv->rl, client, found->category, store_now_ms());
 		if (wait) {
 			reply_error(r, 429, "rate limit exceeded for %s requests: retry in %ld s",

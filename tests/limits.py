@@ -1,5 +1,5 @@
 """Limits on every input, and rate limits: oversized bodies and headers, missing lengths,
-invalid UTF-8, garbage on the wire, 429 with Retry-After per token and category."""
+invalid UTF-8, garbage on the wire, 429 with Retry-After per user and category."""
 
 import json
 import socket
@@ -59,7 +59,7 @@ with Server(data, {"max_body": 4096, "rl_standard": 20, "rl_player": 5, "rl_wind
     t.ok(r.status in (400, 401, 404, 414, 431), "a very long path is refused (%d)" % r.status)
     t.eq(srv.get("/healthz").status, 200, "the server is still healthy after all that")
 
-    # Rate limits: 20 standard requests per 30 s per token.
+    # Rate limits: 20 standard requests per 30 s per user.
     tok = srv.login("premium-us")
     other = srv.login("free-us")
     codes = [srv.get("/v1/tracks/%s" % track, token=tok).status for _ in range(25)]
@@ -69,7 +69,10 @@ with Server(data, {"max_body": 4096, "rl_standard": 20, "rl_player": 5, "rl_wind
     ra = r.headers.get("retry-after")
     t.ok(ra is not None and 1 <= int(ra) <= 30, "429 carries Retry-After (%s)" % ra)
     t.ok((r.json() or {}).get("error", {}).get("status") == 429, "and an error object")
-    t.eq(srv.get("/v1/tracks/%s" % track, token=other).status, 200, "another token is not limited")
+    t.eq(srv.get("/v1/tracks/%s" % track, token=other).status, 200, "another user is not limited")
+    again = srv.login("premium-us")
+    t.eq(srv.get("/v1/tracks/%s" % track, token=again).status, 429,
+         "a new token of the same user shares the user's budget")
     codes = [srv.get("/v1/segue/playback/%s" % track, token=tok).status for _ in range(6)]
     t.eq(codes, [200] * 5 + [429], "the player category has its own budget (5 here)")
     t.eq(srv.get("/healthz").status, 200, "unauthenticated health checks are not limited")
