@@ -340,6 +340,42 @@ static bool track_known(struct store *s, const char *id)
 	return known;
 }
 
+/* A source file ingested before and not touched since (same size and modification time to
+ * the nanosecond, and its track still complete) needs no decoding: tags live in the file, so
+ * an edit of them changes its mtime too. */
+static bool file_unchanged(struct job *j, struct store *s, const char *path, const struct stat *sb)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT track_id FROM ingest_files WHERE path = ? AND"
+	                                 " size = ? AND mtime_ns = ?");
+	char id[BASE62_ID_LEN + 1] = "";
+
+	if (!st)
+		return false;
+	store_bind_text(st, 1, path);
+	sqlite3_bind_int64(st, 2, (long long)sb->st_size);
+	sqlite3_bind_int64(st, 3, (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return id[0] && track_known(s, id) && media_complete(j->media_dir, id);
+}
+
+static void remember_file(struct store *s, const char *path, const struct stat *sb, const char *id)
+{
+	sqlite3_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO ingest_files (path, size, mtime_ns,"
+	                                 " track_id) VALUES (?, ?, ?, ?)");
+
+	if (!st)
+		return;
+	store_bind_text(st, 1, path);
+	sqlite3_bind_int64(st, 2, (long long)sb->st_size);
+	sqlite3_bind_int64(st, 3, (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec);
+	store_bind_text(st, 4, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		log_warn("ingest: cannot remember %s: %s", path, sqlite3_errmsg(s->db));
+	sqlite3_reset(st);
+}
+
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -387,7 +423,17 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 	struct vcomment comments[8];
 	size_t nc = 0;
 	bool added = false;
+	struct stat sb;
+	bool have_stat = stat(path, &sb) == 0;
 
+	if (have_stat && file_unchanged(j, s, path, &sb)) {
+		pthread_mutex_lock(&j->lock);
+		j->report->updated++;
+		if (j->progress)
+			draw_progress(j);
+		pthread_mutex_unlock(&j->lock);
+		return;
+	}
 	if (tags_read(path, &t, err, sizeof err) < 0 || audio_analyse(path, &a, err, sizeof err) < 0) {
 		report_failure(j, path, err);
 		return;
@@ -418,6 +464,8 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		report_failure(j, path, "the catalog could not be updated (see the log above)");
 		return;
 	}
+	if (have_stat)
+		remember_file(s, path, &sb, id);
 	pthread_mutex_lock(&j->lock);
 	if (added)
 		j->report->added++;

@@ -83,6 +83,10 @@ static const char *const migrations[] = {
 	/* 4: a counter every change to what search indexes bumps, so the index knows to rebuild */
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
 	"INSERT INTO meta VALUES ('catalog_version', 1);",
+	/* 5: what ingest saw of each source file, so an unchanged file is not decoded again */
+	"CREATE TABLE ingest_files ("
+	"  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+	"  track_id TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

@@ -96,6 +96,23 @@ t.eq(sql(data, "SELECT count(*) FROM tracks")[0][0], 4, "a re-ingest adds no tra
 t.eq({n: os.stat(os.path.join(media, n)).st_mtime_ns for n in os.listdir(media)}, mtimes,
      "and transcodes nothing again")
 t.eq(p.stdout, b"", "--quiet prints no summary")
+# An unchanged file (same size, same mtime) is not even decoded: replace one with garbage of
+# the same size and put its mtime back, and the re-ingest still succeeds; touch it, and the
+# re-ingest reads it and refuses it.
+victim = os.path.join(masters, "tagged.flac")
+saved = open(victim, "rb").read()
+st0 = os.stat(victim)
+with open(victim, "wb") as f:
+    f.write(b"\0" * len(saved))
+os.utime(victim, ns=(st0.st_atime_ns, st0.st_mtime_ns))
+p = server_cmd("ingest", masters, data_dir=data)
+t.ok(b"tagged.flac" not in p.stderr and b"4 already known" in p.stdout,
+     "an unchanged file is not decoded again", p.stdout + p.stderr)
+os.utime(victim, ns=(st0.st_atime_ns, st0.st_mtime_ns + 1000))
+p = server_cmd("ingest", masters, data_dir=data)
+t.ok(b"tagged.flac" in p.stderr, "a file touched since is read again", p.stderr)
+with open(victim, "wb") as f:
+    f.write(saved)
 # The same audio as WAV is the same track (content hash, not file hash).
 run(["flac", "--silent", "-d", "-f", "-o", os.path.join(work, "same.wav"), os.path.join(masters, "tagged.flac")], check=True)
 p = server_cmd("ingest", os.path.join(work, "same.wav"), data_dir=data)
