@@ -1,11 +1,12 @@
 #include "config.h"
 #include "settings.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "conffile.h"
 
 enum opt_type { OPT_STR, OPT_LONG };
 
@@ -101,55 +102,14 @@ int settings_set(struct settings *c, const char *name, const char *value, char *
 	return apply(c, o, value, err, errlen);
 }
 
-static char *trim(char *s)
+static int set_one(void *ud, const char *name, const char *value, char *err, size_t errlen)
 {
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
+	return settings_set(ud, name, value, err, errlen);
 }
 
 int settings_load(struct settings *c, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char line[2048], msg[256];
-	int lineno = 0, rc = 0;
-
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof line, f)) {
-		char *s, *eq;
-
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%d: line too long", path, lineno);
-			rc = -1;
-			break;
-		}
-		s = trim(line);
-		if (!*s || *s == '#')
-			continue;
-		eq = strchr(s, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%d: expected \"name = value\"", path, lineno);
-			rc = -1;
-			break;
-		}
-		*eq = '\0';
-		if (settings_set(c, trim(s), trim(eq + 1), msg, sizeof msg) < 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
-			rc = -1;
-			break;
-		}
-	}
-	fclose(f);
-	return rc;
+	return conffile_read(path, 0, set_one, c, err, errlen) < 0 ? -1 : 0;
 }
 
 void settings_print_help(void)

@@ -2,13 +2,14 @@
 #include "config.h"
 #include "options.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "conffile.h"
 
 static const char *const qualities[] = { "low", "normal", "high", "very_high", NULL };
 static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
@@ -139,70 +140,30 @@ enum seg_err options_set(struct options *o, const char *name, const char *value)
 	return SEG_OK;
 }
 
-static char *trim(char *s)
+static int set_one(void *ud, const char *name, const char *value, char *err, size_t errlen)
 {
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
+	if (options_set(ud, name, value) == SEG_OK)
+		return 0;
+	snprintf(err, errlen, "%s", seg_errmsg());
+	return -1;
 }
 
 enum seg_err options_load(struct options *o, const char *path, bool missing_ok)
 {
-	FILE *f = fopen(path, "r");
-	char line[4096];
-	int lineno = 0;
-	enum seg_err e = SEG_OK;
+	char err[1200];
 
-	if (!f) {
+	switch (conffile_read(path, CONFFILE_QUOTES, set_one, o, err, sizeof err)) {
+	case 0:
+		return SEG_OK;
+	case -2:
 		if (errno == ENOENT && missing_ok)
 			return SEG_OK;
-		return seg_fail(SEG_EUSAGE, "cannot read %s: %s", path, strerror(errno));
+		return seg_fail(SEG_EUSAGE, "%s", err);
+	case -3:
+		return seg_fail(SEG_EIO, "%s", err);
+	default:
+		return seg_fail(SEG_EUSAGE, "%s", err);
 	}
-	while (fgets(line, sizeof line, f)) {
-		char *s, *eq, *name, *value;
-		size_t n;
-
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			e = seg_fail(SEG_EUSAGE, "%s:%d: line too long", path, lineno);
-			goto out;
-		}
-		s = trim(line);
-		if (*s == '\0' || *s == '#')
-			continue;
-		if (!(eq = strchr(s, '='))) {
-			e = seg_fail(SEG_EUSAGE, "%s:%d: expected \"name = value\"", path, lineno);
-			goto out;
-		}
-		*eq = '\0';
-		name = trim(s);
-		value = trim(eq + 1);
-		n = strlen(value);
-		if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
-			value[n - 1] = '\0';
-			value++;
-		} else if ((s = strstr(value, " #")) || (s = strstr(value, "\t#"))) {
-			*s = '\0'; /* a trailing comment after an unquoted value */
-			value = trim(value);
-		}
-		if ((e = options_set(o, name, value))) {
-			char msg[1024];
-
-			snprintf(msg, sizeof msg, "%s", seg_errmsg());
-			e = seg_fail(e, "%s:%d: %s", path, lineno, msg);
-			goto out;
-		}
-	}
-	if (ferror(f))
-		e = seg_fail(SEG_EIO, "cannot read %s", path);
-out:
-	fclose(f);
-	return e;
 }
 
 const char *opt_str(const struct options *o, enum opt i)
@@ -218,6 +179,14 @@ int opt_int(const struct options *o, enum opt i)
 bool opt_bool(const struct options *o, enum opt i)
 {
 	return !strcmp(o->val[i], "true");
+}
+
+int opt_enum(const struct options *o, enum opt i)
+{
+	for (int k = 0; opt_defs[i].choices[k]; k++)
+		if (!strcmp(opt_defs[i].choices[k], o->val[i]))
+			return k;
+	return 0; /* not reached: options_set accepts only listed choices */
 }
 
 json_t *options_json(const struct options *o)
