@@ -186,9 +186,8 @@ int main(int argc, char **argv)
 	if ((g.server && (e = options_set(&s.opt, "server", g.server))) ||
 	    (g.audio_output && (e = options_set(&s.opt, "audio_output", g.audio_output))))
 		goto done;
-	log_set_level((enum log_level)(strcmp(opt_str(&s.opt, OPT_LOG_LEVEL), "error") == 0 ? LOG_ERR :
-	              strcmp(opt_str(&s.opt, OPT_LOG_LEVEL), "warn") == 0 ? LOG_WARN :
-	              strcmp(opt_str(&s.opt, OPT_LOG_LEVEL), "debug") == 0 ? LOG_DEBUG : LOG_INFO));
+	/* log_level's choices are listed in enum log_level's order. */
+	log_set_level((enum log_level)opt_enum(&s.opt, OPT_LOG_LEVEL));
 	if (g.daemon && n == 0) {
 		status = daemon_run(&s, false);
 		seg_free(&s);

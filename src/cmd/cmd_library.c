@@ -77,7 +77,7 @@ const struct cmd_entry cmd_library_unsave = {
 static enum seg_err ls_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
 	const char *type = cmd_flag(a, "type") ? cmd_flag(a, "type") : "tracks";
-	json_t *items = NULL, *page = NULL;
+	json_t *items = NULL;
 	long limit;
 	enum seg_err e;
 
@@ -89,22 +89,8 @@ static enum seg_err ls_exec(struct seg *s, struct cmd_args *a, json_t **out)
 		snprintf(path, sizeof path, "/v1/me/%s?limit=50", type);
 		e = fetch_all(s, path, (size_t)limit, &items);
 	} else if (!strcmp(type, "artists")) {
-		/* Cursor paging, as the Web API has it for follows. */
-		char path[256] = "/v1/me/following?type=artist&limit=50";
-
-		items = json_array();
-		while (!(e = api_get(seg_api(s), path, &page))) {
-			json_t *art = json_object_get(page, "artists");
-			const char *next = json_string_value(json_object_get(art, "next")), *v1;
-
-			json_array_extend(items, json_object_get(art, "items"));
-			if (!next || !(v1 = strstr(next, "/v1/")) || json_array_size(items) >= (size_t)limit)
-				break;
-			snprintf(path, sizeof path, "%s", v1);
-			json_decref(page);
-			page = NULL;
-		}
-		json_decref(page);
+		e = fetch_all_in(s, "/v1/me/following?type=artist&limit=50", "artists", (size_t)limit,
+		                 &items);
 	} else {
 		return seg_fail(SEG_EUSAGE, "--type is tracks, albums or artists");
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "daemon.h"
 #include "player.h"
@@ -58,7 +59,7 @@ static enum seg_err play_exec(struct seg *s, struct cmd_args *a, json_t **out)
 	char *context = NULL, *what = NULL;
 	const char **ids = NULL;
 	json_t **objs = NULL;
-	size_t n, i, len = 0;
+	size_t n, i;
 	long from;
 	enum seg_err e;
 
@@ -69,16 +70,8 @@ static enum seg_err play_exec(struct seg *s, struct cmd_args *a, json_t **out)
 	}
 	if ((e = cmd_flag_int(a, "from", 1, CONTEXT_TRACKS_MAX, 1, &from)))
 		return e;
-	for (int k = 0; k < a->argc; k++)
-		len += strlen(a->argv[k]) + 1;
-	if (!(what = calloc(1, len + 1)))
+	if (!(what = cmd_join_args(a)))
 		return seg_fail(SEG_ENOMEM, "out of memory");
-	what[0] = '\0';
-	for (int k = 0; k < a->argc; k++) {
-		if (k)
-			strcat(what, " ");
-		strcat(what, a->argv[k]);
-	}
 	if ((e = resolve_tracks(s, what, &tracks, &context)))
 		goto out;
 	n = json_array_size(tracks);
@@ -294,15 +287,12 @@ const struct cmd_entry cmd_repeat = {
 
 static enum seg_err status_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
-	struct timespec ts;
-
 	if (s->player)
 		return state(s, out);
 	/* No daemon: nothing plays, which is an answer, not an error. */
-	clock_gettime(CLOCK_REALTIME, &ts);
 	*out = json_pack("{s:n,s:b,s:s,s:I,s:n,s:b,s:n,s:n,s:s}", "device", "shuffle_state", 0,
 	                 "repeat_state", "off", "timestamp",
-	                 (json_int_t)(ts.tv_sec * 1000LL + ts.tv_nsec / 1000000), "progress_ms",
+	                 (json_int_t)clock_wall_ms(), "progress_ms",
 	                 "is_playing", 0, "item", "context", "currently_playing_type", "track");
 	return *out ? SEG_OK : seg_fail(SEG_ENOMEM, "out of memory");
 }

@@ -14,21 +14,13 @@ static enum seg_err search_exec(struct seg *s, struct cmd_args *a, json_t **out)
 	const char *type = cmd_flag(a, "type") ? cmd_flag(a, "type") : "track,album,artist,playlist";
 	char *q = NULL, *t = NULL, *path = NULL, *query = NULL;
 	long limit, offset;
-	size_t len = 0;
 	enum seg_err e;
 
 	if ((e = cmd_flag_int(a, "limit", 1, 50, 10, &limit)) ||
 	    (e = cmd_flag_int(a, "offset", 0, 1000, 0, &offset)))
 		return e;
-	for (int i = 0; i < a->argc; i++)
-		len += strlen(a->argv[i]) + 1;
-	if (!(query = calloc(1, len + 1)))
+	if (!(query = cmd_join_args(a)))
 		return seg_fail(SEG_ENOMEM, "out of memory");
-	for (int i = 0; i < a->argc; i++) {
-		if (i)
-			strcat(query, " ");
-		strcat(query, a->argv[i]);
-	}
 	if (!(q = api_escape(query)) || !(t = api_escape(type)) ||
 	    asprintf(&path, "/v1/search?q=%s&type=%s&limit=%ld&offset=%ld", q, t, limit, offset) < 0) {
 		path = NULL;

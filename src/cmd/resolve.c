@@ -45,6 +45,12 @@ enum seg_err uri_id(const char *s, const char *kind, char *id)
 
 enum seg_err fetch_all(struct seg *s, const char *path, size_t max, json_t **items)
 {
+	return fetch_all_in(s, path, NULL, max, items);
+}
+
+enum seg_err fetch_all_in(struct seg *s, const char *path, const char *within, size_t max,
+                          json_t **items)
+{
 	struct api *a = seg_api(s);
 	char *next = strdup(path);
 	enum seg_err e = SEG_OK;
@@ -55,14 +61,15 @@ enum seg_err fetch_all(struct seg *s, const char *path, size_t max, json_t **ite
 		goto out;
 	}
 	while (next && json_array_size(*items) < max) {
-		json_t *page = NULL, *list;
+		json_t *answer = NULL, *page, *list;
 		const char *n, *v1;
 
-		if ((e = api_get(a, next, &page)))
+		if ((e = api_get(a, next, &answer)))
 			goto out;
+		page = within ? json_object_get(answer, within) : answer;
 		list = json_object_get(page, "items");
 		if (!json_is_array(list)) {
-			json_decref(page);
+			json_decref(answer);
 			e = seg_fail(SEG_EPROTO, "the server sent a page without items");
 			goto out;
 		}
@@ -72,7 +79,7 @@ enum seg_err fetch_all(struct seg *s, const char *path, size_t max, json_t **ite
 		/* "next" is an absolute URL; requests take the path. */
 		if ((n = json_string_value(json_object_get(page, "next"))) && (v1 = strstr(n, "/v1/")))
 			next = strdup(v1);
-		json_decref(page);
+		json_decref(answer);
 	}
 out:
 	free(next);

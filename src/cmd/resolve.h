@@ -18,6 +18,10 @@ enum seg_err uri_id(const char *s, const char *kind, char *id);
 
 /* Every item of a paging object, following "next" up to max items. path is the first page. */
 enum seg_err fetch_all(struct seg *s, const char *path, size_t max, json_t **items);
+/* The same where the paging object is the member within of the answer (cursor paging, as
+ * GET /v1/me/following has it: {"artists": {items, next, cursors}}). */
+enum seg_err fetch_all_in(struct seg *s, const char *path, const char *within, size_t max,
+                          json_t **items);
 
 /* The tracks of a context URI, in order, as full track objects; *context receives the URI to
  * report as the context (NULL for a single track). Queries (anything that is not a URI) are

@@ -197,6 +197,21 @@ enum seg_err cmd_flag_int(const struct cmd_args *a, const char *name, long min, 
 	return SEG_OK;
 }
 
+char *cmd_join_args(const struct cmd_args *a)
+{
+	size_t len = 1;
+	char *s, *p;
+
+	for (int i = 0; i < a->argc; i++)
+		len += strlen(a->argv[i]) + 1;
+	if (!(s = p = malloc(len)))
+		return NULL;
+	*p = '\0';
+	for (int i = 0; i < a->argc; i++)
+		p += sprintf(p, "%s%s", i ? " " : "", a->argv[i]);
+	return s;
+}
+
 void cmd_print_usage(const struct cmd_entry *c, FILE *f)
 {
 	fprintf(f, "usage: segue %s%s%s\n\n", c->name, c->usage[0] ? " " : "", c->usage);

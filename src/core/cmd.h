@@ -67,6 +67,10 @@ bool cmd_has(const struct cmd_args *a, const char *name);
 enum seg_err cmd_flag_int(const struct cmd_args *a, const char *name, long min, long max,
                           long def, long *out);
 
+/* The positional arguments joined by single spaces (a query typed without quotes); the
+ * caller frees it. NULL when memory runs out. */
+char *cmd_join_args(const struct cmd_args *a);
+
 void cmd_print_usage(const struct cmd_entry *c, FILE *f);
 void cmd_print_help(FILE *f);
 

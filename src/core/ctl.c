@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 enum seg_err ctl_connect(const char *path, int *fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -60,19 +62,11 @@ enum seg_err ctl_write(int fd, json_t *msg)
 	return e;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* Reads byte by byte up to the newline: replies are small and rare, and this keeps no
  * buffered bytes of the next message hidden between calls. */
 enum seg_err ctl_read(int fd, long timeout_ms, json_t **msg)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : clock_mono_ms() + timeout_ms;
 	size_t len = 0, cap = 4096;
 	char *line = malloc(cap);
 	enum seg_err e;
@@ -83,7 +77,7 @@ enum seg_err ctl_read(int fd, long timeout_ms, json_t **msg)
 		return seg_fail(SEG_ENOMEM, "out of memory");
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long wait = deadline < 0 ? -1 : (long)(deadline - now_ms());
+		long wait = deadline < 0 ? -1 : (long)(deadline - clock_mono_ms());
 		char buf[4096];
 		ssize_t n;
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "ctl.h"
 #include "log.h"
@@ -46,14 +47,6 @@ struct daemon {
 	long long outbox_due; /* monotonic ms of the next delivery; 0: none planned */
 	int outbox_backoff;   /* seconds */
 };
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 void daemon_request_quit(struct seg *s)
 {
@@ -117,7 +110,7 @@ static void on_player_event(void *ud, const char *event, json_t *data)
 	json_decref(msg);
 	/* A finished play is waiting in the outbox: plan a delivery. */
 	if (!strcmp(event, "track") && !d->outbox_due)
-		d->outbox_due = mono_ms() + opt_int(&d->s->opt, OPT_OUTBOX_INTERVAL) * 1000LL;
+		d->outbox_due = clock_mono_ms() + opt_int(&d->s->opt, OPT_OUTBOX_INTERVAL) * 1000LL;
 }
 
 static json_t *error_reply(json_t *id, enum seg_err e, const char *msg)
@@ -254,7 +247,7 @@ static void deliver_outbox(struct daemon *d)
 		d->outbox_backoff = d->outbox_backoff ? d->outbox_backoff * 2 : 2;
 		if (d->outbox_backoff > interval)
 			d->outbox_backoff = interval;
-		d->outbox_due = mono_ms() + d->outbox_backoff * 1000LL;
+		d->outbox_due = clock_mono_ms() + d->outbox_backoff * 1000LL;
 		log_info("outbox: %d plays wait for the server (%s)", outbox_pending(st), seg_errmsg());
 		return;
 	}
@@ -341,7 +334,7 @@ static void loop(struct daemon *d)
 	struct pollfd pfd[3 + MAX_CLIENTS];
 
 	while (!d->quit) {
-		long long now = mono_ms();
+		long long now = clock_mono_ms();
 		long timeout = player_timeout_ms(d->s->player);
 		int n = 0;
 
@@ -390,7 +383,7 @@ static void loop(struct daemon *d)
 		}
 		if (pfd[0].revents & POLLIN)
 			accept_client(d);
-		if (d->outbox_due && mono_ms() >= d->outbox_due)
+		if (d->outbox_due && clock_mono_ms() >= d->outbox_due)
 			deliver_outbox(d);
 	}
 	/* Answers already queued (e.g. to "quit") still go out. */
@@ -482,7 +475,7 @@ int daemon_run(struct seg *s, bool detach_it)
 		ready_fd = -1;
 	}
 	if (outbox_pending(st) > 0)
-		d.outbox_due = mono_ms();
+		d.outbox_due = clock_mono_ms();
 	loop(&d);
 	log_info("stopping");
 	player_stop(s->player, "paused");

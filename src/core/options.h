@@ -57,6 +57,8 @@ int options_find(const char *name); /* -1 when unknown */
 const char *opt_str(const struct options *o, enum opt i);
 int opt_int(const struct options *o, enum opt i);
 bool opt_bool(const struct options *o, enum opt i);
+/* The index of an OT_ENUM option's value among its choices. */
+int opt_enum(const struct options *o, enum opt i);
 /* {"name": value, ...} with ints and bools as JSON numbers and booleans. */
 json_t *options_json(const struct options *o);
 

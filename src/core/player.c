@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "mpv_dl.h"
 #include "outbox.h"
@@ -81,26 +82,16 @@ struct player {
 	struct loaded fade;
 };
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static long long wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static enum seg_err make_mpv(struct player *p, mpv_handle **out);
 static void start_fade(struct player *p, long long pos_ms);
 static void finish_fade(struct player *p, const char *reason);
 static void cancel_fade(struct player *p);
+
+/* Normalisation is mpv's ReplayGain over the tags the server writes into every stream. */
+static const char *replaygain_mode(struct player *p)
+{
+	return opt_bool(&p->s->opt, OPT_NORMALIZE) ? "track" : "no";
+}
 
 static void emit(struct player *p, const char *event, json_t *data)
 {
@@ -174,7 +165,7 @@ static long long position_ms(struct player *p)
 
 static void play_run(struct player *p, bool running)
 {
-	long long now = mono_ms();
+	long long now = clock_mono_ms();
 
 	if (p->run_since && !running) {
 		p->played_ms += now - p->run_since;
@@ -193,7 +184,7 @@ static void play_begin(struct player *p, const char *id)
 	p->played_ms = 0;
 	p->run_since = 0;
 	p->fade_tried = false;
-	if (!st || outbox_begin(st, id, ctx, wall_ms(), p->play_id)) {
+	if (!st || outbox_begin(st, id, ctx, clock_wall_ms(), p->play_id)) {
 		log_warn("outbox: cannot record a play: %s", seg_errmsg());
 		p->play_id[0] = '\0';
 		return;
@@ -204,7 +195,7 @@ static void play_begin(struct player *p, const char *id)
 static void play_save(struct player *p)
 {
 	struct store *st = seg_store(p->s);
-	long long ms = p->played_ms + (p->run_since ? mono_ms() - p->run_since : 0);
+	long long ms = p->played_ms + (p->run_since ? clock_mono_ms() - p->run_since : 0);
 
 	if (p->play_id[0] && st)
 		outbox_progress(st, p->play_id, ms);
@@ -329,7 +320,7 @@ static enum load_result load(struct player *p, mpv_handle *h, const char *id, lo
 	/* mpv's cache figures are meaningless while a stream opens (a few KB/s, nothing buffered
 	 * for the first second or so): no quality sample until it has settled. */
 	if (!append)
-		p->qc_at = mono_ms() + QC_SETTLE_MS;
+		p->qc_at = clock_mono_ms() + QC_SETTLE_MS;
 	out->expires = json_integer_value(json_object_get(info, "expires_at"));
 	out->duration_ms = json_integer_value(json_object_get(info, "duration_ms"));
 out:
@@ -342,7 +333,7 @@ static void plan_retry(struct player *p)
 	p->retry_delay = p->retry_delay ? p->retry_delay * 2 : 500;
 	if (p->retry_delay > RETRY_MAX_MS)
 		p->retry_delay = RETRY_MAX_MS;
-	p->retry_at = mono_ms() + p->retry_delay;
+	p->retry_at = clock_mono_ms() + p->retry_delay;
 }
 
 static void forget_next(struct player *p)
@@ -549,7 +540,7 @@ void player_dispatch(struct player *p)
 		if (ev->event_id == MPV_EVENT_NONE)
 			break;
 		if (ev->event_id == MPV_EVENT_PLAYBACK_RESTART && p->fading && !p->fade_start)
-			p->fade_start = mono_ms();
+			p->fade_start = clock_mono_ms();
 		if (ev->event_id == MPV_EVENT_END_FILE && p->fading &&
 		    ((mpv_event_end_file *)ev->data)->playlist_entry_id == p->fade.entry &&
 		    ((mpv_event_end_file *)ev->data)->reason == MPV_END_FILE_REASON_ERROR) {
@@ -644,7 +635,7 @@ static void fade_step(struct player *p)
 
 	if (!p->fade_start)
 		return; /* the incoming side is still opening: both keep their levels */
-	t = (double)(mono_ms() - p->fade_start) / (double)p->fade_ms;
+	t = (double)(clock_mono_ms() - p->fade_start) / (double)p->fade_ms;
 
 	if (t >= 1) {
 		finish_fade(p, "track_done");
@@ -714,7 +705,7 @@ static void switch_stream(struct player *p)
 
 long player_timeout_ms(struct player *p)
 {
-	long long now = mono_ms(), t = -1;
+	long long now = clock_mono_ms(), t = -1;
 
 	if (!p)
 		return -1;
@@ -740,13 +731,13 @@ static void sample_quality(struct player *p)
 	bool idle = get_flag(p, "demuxer-cache-idle");
 	enum quality before = p->qc.cur, after;
 
-	p->qc_at = mono_ms() + QC_PERIOD_MS;
+	p->qc_at = clock_mono_ms() + QC_PERIOD_MS;
 	/* With nothing left to fetch (the file is in the cache up to its end), a short buffer is
 	 * the end of the track, not a slow network. */
 	if (idle && !p->buffering)
-		after = qctl_sample(&p->qc, mono_ms() / 1000.0, -1, 2 * QC_HIGH_S, false);
+		after = qctl_sample(&p->qc, clock_mono_ms() / 1000.0, -1, 2 * QC_HIGH_S, false);
 	else
-		after = qctl_sample(&p->qc, mono_ms() / 1000.0, speed > 0 ? speed : -1, ahead,
+		after = qctl_sample(&p->qc, clock_mono_ms() / 1000.0, speed > 0 ? speed : -1, ahead,
 		                    p->buffering);
 	if (after != before && p->cur_entry) {
 		log_info("quality: %s -> %s", quality_name(before), quality_name(after));
@@ -756,7 +747,7 @@ static void sample_quality(struct player *p)
 
 void player_tick(struct player *p)
 {
-	long long now = mono_ms();
+	long long now = clock_mono_ms();
 
 	if (p->fading && !p->paused)
 		fade_step(p);
@@ -971,11 +962,8 @@ enum seg_err player_option_changed(struct player *p, int opt)
 
 	switch (opt) {
 	case OPT_NORMALIZE:
-		mpv_set_property_string(p->mpv, "replaygain",
-		                        opt_bool(&p->s->opt, OPT_NORMALIZE) ? "track" : "no");
-		if (p->fader)
-			mpv_set_property_string(p->fader, "replaygain",
-			                        opt_bool(&p->s->opt, OPT_NORMALIZE) ? "track" : "no");
+		for (mpv_handle **h = (mpv_handle *[]){ p->mpv, p->fader, NULL }; *h; h++)
+			mpv_set_property_string(*h, "replaygain", replaygain_mode(p));
 		break;
 	case OPT_VOLUME: {
 		int now;
@@ -1045,7 +1033,7 @@ json_t *player_state(struct player *p)
 	                 "volume_percent", p->volume,
 	                 "shuffle_state", p->q.shuffle,
 	                 "repeat_state", repeat_name(p->q.repeat),
-	                 "timestamp", (json_int_t)wall_ms(),
+	                 "timestamp", (json_int_t)clock_wall_ms(),
 	                 "progress_ms", id ? json_integer(position_ms(p)) : json_null(),
 	                 "is_playing", id && !p->paused,
 	                 "item", item ? item : json_null(),
@@ -1134,7 +1122,7 @@ static enum seg_err make_mpv(struct player *p, mpv_handle **out)
 		{ "idle", "yes" }, { "keep-open", "no" }, { "gapless-audio", "yes" },
 		{ "prefetch-playlist", "yes" }, { "cache", "yes" }, { "network-timeout", "10" },
 		{ "audio-client-name", "segue" }, { "user-agent", "segue/" PACKAGE_VERSION },
-		{ "replaygain", opt_bool(o, OPT_NORMALIZE) ? "track" : "no" },
+		{ "replaygain", replaygain_mode(p) },
 		{ "replaygain-clip", "no" }, { "volume", vol }, { "volume-max", "100" },
 	};
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
@@ -1176,7 +1164,7 @@ enum seg_err player_new(struct seg *s, struct player **out)
 		return seg_fail(SEG_ENOMEM, "out of memory");
 	p->s = s;
 	p->wake[0] = p->wake[1] = -1;
-	queue_init(&p->q, (uint64_t)wall_ms() ^ (uint64_t)getpid() << 32);
+	queue_init(&p->q, (uint64_t)clock_wall_ms() ^ (uint64_t)getpid() << 32);
 	p->cap = pref < 0 ? QUALITY_HIGH : (enum quality)pref;
 	if (p->cap > QUALITY_HIGH)
 		p->cap = QUALITY_HIGH; /* until the account says premium */
@@ -1188,7 +1176,7 @@ enum seg_err player_new(struct seg *s, struct player **out)
 	}
 	if ((e = make_mpv(p, &p->mpv)))
 		goto fail;
-	p->qc_at = mono_ms() + QC_PERIOD_MS;
+	p->qc_at = clock_mono_ms() + QC_PERIOD_MS;
 	*out = p;
 	return SEG_OK;
 fail:
