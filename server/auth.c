@@ -133,18 +133,20 @@ error:
 	return REFRESH_ERROR;
 }
 
-int auth_revoke(struct store *s, const char *token)
+int auth_revoke(struct store *s, const char *token, char user_id[72])
 {
 	unsigned char h[32];
 	sqlite3_stmt *st;
 
+	user_id[0] = '\0';
 	auth_hash_token(token, h);
-	st = store_stmt(s, "SELECT family, kind FROM tokens WHERE hash = ?");
+	st = store_stmt(s, "SELECT family, kind, user_id FROM tokens WHERE hash = ?");
 	if (!st)
 		return -1;
 	sqlite3_bind_blob(st, 1, h, sizeof h, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return 0;
+	snprintf(user_id, 72, "%s", store_col_text(st, 2));
 	if (!strcmp(store_col_text(st, 1), "refresh") && sqlite3_column_bytes(st, 0) == 16) {
 		unsigned char family[16];
 
@@ -163,7 +165,14 @@ int auth_revoke(struct store *s, const char *token)
 
 const char *auth_request(struct req *r)
 {
-	const char *h = r->authorization;
+	const char *why = auth_bearer(&r->srv->store, r->authorization, &r->user);
+
+	r->authed = !why;
+	return why;
+}
+
+const char *auth_bearer(struct store *s, const char *h, struct user *u)
+{
 	sqlite3_stmt *st;
 	long long expires;
 
@@ -171,14 +180,14 @@ const char *auth_request(struct req *r)
 		return "no access token: send Authorization: Bearer TOKEN";
 	if (strncasecmp(h, "Bearer ", 7) != 0 || !h[7])
 		return "malformed Authorization header: expected Bearer TOKEN";
-	auth_hash_token(h + 7, r->user.token_hash);
-	st = store_stmt(&r->srv->store,
+	auth_hash_token(h + 7, u->token_hash);
+	st = store_stmt(s,
 	                "SELECT u.id, u.display_name, u.tier, u.country, t.expires_at, t.revoked"
 	                " FROM tokens t JOIN users u ON u.id = t.user_id"
 	                " WHERE t.hash = ? AND t.kind = 'access'");
 	if (!st)
 		return "the token could not be checked";
-	sqlite3_bind_blob(st, 1, r->user.token_hash, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 1, u->token_hash, 32, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return "invalid access token";
 	expires = sqlite3_column_int64(st, 4);
@@ -190,11 +199,10 @@ const char *auth_request(struct req *r)
 		sqlite3_reset(st);
 		return "the access token has expired";
 	}
-	snprintf(r->user.id, sizeof r->user.id, "%s", store_col_text(st, 0));
-	snprintf(r->user.display_name, sizeof r->user.display_name, "%s", store_col_text(st, 1));
-	r->user.premium = !strcmp(store_col_text(st, 2), "premium");
-	snprintf(r->user.country, sizeof r->user.country, "%s", store_col_text(st, 3));
+	snprintf(u->id, sizeof u->id, "%s", store_col_text(st, 0));
+	snprintf(u->display_name, sizeof u->display_name, "%s", store_col_text(st, 1));
+	u->premium = !strcmp(store_col_text(st, 2), "premium");
+	snprintf(u->country, sizeof u->country, "%s", store_col_text(st, 3));
 	sqlite3_reset(st);
-	r->authed = true;
 	return NULL;
 }

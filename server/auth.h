@@ -20,6 +20,8 @@ struct token_pair {
 
 /* Authenticates r from its Authorization header, filling r->user. Returns NULL, or why not. */
 const char *auth_request(struct req *r);
+/* The same for an Authorization header value ("Bearer TOKEN"), filling u. */
+const char *auth_bearer(struct store *s, const char *authorization, struct user *u);
 
 /* Issues a new access and refresh token for user in a new family. */
 int auth_issue(struct store *s, const char *user_id, long access_ttl, long refresh_ttl,
@@ -31,8 +33,8 @@ enum refresh_result auth_refresh(struct store *s, const char *refresh, long acce
                                  long refresh_ttl, struct token_pair *out, char user_id[72]);
 
 /* Revokes a token (and, for a refresh token, its family). Unknown tokens are not an error
- * (RFC 7009 §2.2). */
-int auth_revoke(struct store *s, const char *token);
+ * (RFC 7009 §2.2). user_id receives the token's owner ("" when unknown). */
+int auth_revoke(struct store *s, const char *token, char user_id[72]);
 
 void auth_hash_token(const char *token, unsigned char out[32]);
 

@@ -14,6 +14,8 @@
 #include <time.h>
 
 #include "http.h"
+#include "hub.h"
+#include "ws.h"
 #include "log.h"
 #include "server.h"
 
@@ -60,6 +62,7 @@ static int parse_listen(const char *s, char *addr, size_t alen, int *port)
 static const struct lws_protocols protocols[] = {
 	{ "http", (lws_callback_function *)http_callback, sizeof(struct req *), 0, 0, NULL,
 	  HTTP_MAX_SEND },
+	{ WS_PROTOCOL, (lws_callback_function *)ws_callback, sizeof(struct hub_conn), 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
@@ -119,6 +122,10 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 
+	if (!(srv->hub = hub_new(srv))) {
+		fprintf(stderr, "segue-server: out of memory\n");
+		goto out;
+	}
 	raise_fd_limit();
 	lws_set_log_level(log_get_level() >= LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, NULL);
 	memset(&info, 0, sizeof info);
@@ -167,7 +174,8 @@ out:
 	running = NULL;
 	jobs_stop(&srv->jobs);
 	if (srv->lws)
-		lws_context_destroy(srv->lws);
+		lws_context_destroy(srv->lws); /* closes every Connect session first */
+	hub_free(srv->hub);
 	searcher_stop(&srv->search);
 	ratelimit_free(&srv->rl);
 	keyring_wipe(&srv->keys);

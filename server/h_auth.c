@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "hub.h"
 #include "jobs.h"
 #include "log.h"
 #include "server.h"
@@ -165,10 +166,14 @@ void h_revoke(struct req *r)
 	}
 	if (field(r, "token", token, sizeof token, true) < 0)
 		return;
-	if (auth_revoke(&r->srv->store, token) < 0) {
+	char owner[72];
+
+	if (auth_revoke(&r->srv->store, token, owner) < 0) {
 		oauth_error(r, 503, "temporarily_unavailable", "the token could not be revoked");
 		return;
 	}
+	if (owner[0])
+		hub_tokens_revoked(r->srv->hub, owner); /* its Connect sessions end too */
 	reply_empty(r, 200);
 }
 

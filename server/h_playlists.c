@@ -13,6 +13,7 @@
 
 #include "base62.h"
 #include "catalog.h"
+#include "hub.h"
 #include "playlists.h"
 #include "server.h"
 #include "users.h"
@@ -250,6 +251,15 @@ void h_playlist(struct req *r)
 	reply_json(r, 200, playlist_object(r, &p, true, market));
 }
 
+/* Tells the hub's sessions about a committed change (doc/connect.md, Live playlists). */
+static void announce(struct req *r, const struct playlist *p, json_t *change)
+{
+	char snap[SNAPSHOT_MAX];
+
+	playlist_snapshot(p, p->version, snap);
+	hub_playlist_changed(r->srv->hub, p->id, snap, change);
+}
+
 void h_playlist_details(struct req *r)
 {
 	struct store *s = &r->srv->store;
@@ -281,6 +291,7 @@ void h_playlist_details(struct req *r)
 	if (sqlite3_step(st) != SQLITE_DONE || playlist_touch(s, &p) < 0 || store_commit(s) < 0)
 		goto fail_tx;
 	reply_empty(r, 200);
+	announce(r, &p, json_pack("{s:s}", "kind", "details"));
 	goto out;
 fail_tx:
 	store_rollback(s);
@@ -456,7 +467,8 @@ static bool snapshot_current(struct req *r, const struct playlist *p, json_t *bo
 typedef int (*edit_fn)(struct req *r, struct playlist *p, struct pl_item *old, long long n_old,
                        struct pl_item **out, long long *n_out, void *arg);
 
-static void apply(struct req *r, struct playlist *p, long long from, edit_fn edit, void *arg, int ok)
+static void apply(struct req *r, struct playlist *p, const char *op, long long from, edit_fn edit,
+                  void *arg, int ok)
 {
 	struct store *s = &r->srv->store;
 	struct pl_item *old = NULL, *fresh = NULL;
@@ -478,6 +490,8 @@ static void apply(struct req *r, struct playlist *p, long long from, edit_fn edi
 	if (playlist_items_rewrite(s, p, from, fresh, n_new) < 0 || store_commit(s) < 0)
 		goto fail_tx;
 	reply_snapshot(r, ok, p);
+	announce(r, p, json_pack("{s:s,s:s,s:I,s:I}", "kind", "items", "op", op, "from", (json_int_t)from,
+	                         "length", (json_int_t)p->length));
 	goto out;
 fail_tx:
 	store_rollback(s);
@@ -536,7 +550,7 @@ static void add_items(struct req *r, struct playlist *p, json_t *body)
 			return;
 		}
 	}
-	apply(r, p, at, edit_insert, &a, 201);
+	apply(r, p, "add", at, edit_insert, &a, 201);
 }
 
 static int edit_replace(struct req *r, struct playlist *p, struct pl_item *old, long long n_old,
@@ -608,7 +622,7 @@ static void reorder_or_replace(struct req *r, struct playlist *p, json_t *body)
 
 		if (uris_arg(r, body, ids, &a.n) < 0)
 			return;
-		apply(r, p, 0, edit_replace, &a, 200);
+		apply(r, p, "replace", 0, edit_replace, &a, 200);
 		return;
 	}
 	if (!body) {
@@ -629,7 +643,7 @@ static void reorder_or_replace(struct req *r, struct playlist *p, json_t *body)
 	}
 	if (!snapshot_current(r, p, body))
 		return;
-	apply(r, p, m.start < m.before ? m.start : m.before, edit_move, &m, 200);
+	apply(r, p, "move", m.start < m.before ? m.start : m.before, edit_move, &m, 200);
 }
 
 struct remove_args {
@@ -723,7 +737,7 @@ static void remove_items(struct req *r, struct playlist *p, json_t *body)
 	if (positional && !snapshot_current(r, p, body))
 		return;
 	struct remove_args a = { tracks };
-	apply(r, p, 0, edit_remove, &a, 200);
+	apply(r, p, "remove", 0, edit_remove, &a, 200);
 }
 
 void h_playlist_tracks(struct req *r)

@@ -26,6 +26,19 @@ void h_artist_albums(struct req *r);
 void h_artist_top_tracks(struct req *r);
 /* h_playback.c */
 void h_playback(struct req *r);
+/* h_player.c */
+void h_player(struct req *r);
+void h_player_currently_playing(struct req *r);
+void h_player_devices(struct req *r);
+void h_player_play(struct req *r);
+void h_player_pause(struct req *r);
+void h_player_next(struct req *r);
+void h_player_previous(struct req *r);
+void h_player_seek(struct req *r);
+void h_player_volume(struct req *r);
+void h_player_shuffle(struct req *r);
+void h_player_repeat(struct req *r);
+void h_player_queue(struct req *r);
 /* h_library.c */
 void h_saved_tracks(struct req *r);
 void h_saved_tracks_contains(struct req *r);

@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hub.h"
+#include "ws.h"
 #include "log.h"
 #include "routes.h"
 #include "server.h"
@@ -158,6 +160,8 @@ static void req_free(struct req *r)
 		free(r->params[i]);
 	if (r->job)
 		r->job->r = NULL; /* the job's result has nowhere to go */
+	if (r->hub_reply)
+		hub_reply_orphan(r->hub_reply);
 	if (r->fd >= 0) {
 		close(r->fd);
 		r->srv->metrics.open_streams--;
@@ -552,6 +556,13 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 			return 0;
 		dispatch(r);
 		return 0;
+
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return ws_confirm_upgrade(wsi);
+
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* A WebSocket upgrade that names no protocol of ours lands here: refuse it. */
+		return -1;
 
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		/* a job finished (the only cross-thread wake-up lws offers) */

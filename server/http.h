@@ -16,6 +16,7 @@ struct server;
 struct lws;
 struct job;
 struct route;
+struct hub_reply;
 
 enum http_method {
 	M_GET = 1, M_HEAD = 2, M_POST = 4, M_PUT = 8, M_DELETE = 16, M_PATCH = 32, M_OPTIONS = 64,
@@ -66,8 +67,9 @@ struct req {
 	struct { const char *name; char value[160]; } headers[REQ_MAX_HEADERS];
 	int nheaders;
 	bool close_after;
-	bool pending;      /* a job is working on the response (jobs.h) */
+	bool pending;      /* a job (jobs.h) or a device (hub.h) is working on the response */
 	struct job *job;
+	struct hub_reply *hub_reply;
 	bool broken; /* the response could not be built: close the connection */
 	/* streaming a file range instead of out */
 	int fd;

@@ -48,6 +48,18 @@ static const struct route routes[] = {
 	{ M_PUT | M_DELETE, "/v1/playlists/{id}/followers", RL_PLAYLIST, AUTH_BEARER, h_playlist_followers },
 	{ GET, "/v1/playlists/{id}/followers/contains", RL_STANDARD, AUTH_BEARER, h_playlist_followers_contains },
 	{ GET, "/v1/me/player/recently-played", RL_PLAYER, AUTH_BEARER, h_recently_played },
+	{ GET | M_PUT, "/v1/me/player", RL_PLAYER, AUTH_BEARER, h_player },
+	{ GET, "/v1/me/player/currently-playing", RL_PLAYER, AUTH_BEARER, h_player_currently_playing },
+	{ GET, "/v1/me/player/devices", RL_PLAYER, AUTH_BEARER, h_player_devices },
+	{ M_PUT, "/v1/me/player/play", RL_PLAYER, AUTH_BEARER, h_player_play },
+	{ M_PUT, "/v1/me/player/pause", RL_PLAYER, AUTH_BEARER, h_player_pause },
+	{ M_POST, "/v1/me/player/next", RL_PLAYER, AUTH_BEARER, h_player_next },
+	{ M_POST, "/v1/me/player/previous", RL_PLAYER, AUTH_BEARER, h_player_previous },
+	{ M_PUT, "/v1/me/player/seek", RL_PLAYER, AUTH_BEARER, h_player_seek },
+	{ M_PUT, "/v1/me/player/volume", RL_PLAYER, AUTH_BEARER, h_player_volume },
+	{ M_PUT, "/v1/me/player/shuffle", RL_PLAYER, AUTH_BEARER, h_player_shuffle },
+	{ M_PUT, "/v1/me/player/repeat", RL_PLAYER, AUTH_BEARER, h_player_repeat },
+	{ GET | M_POST, "/v1/me/player/queue", RL_PLAYER, AUTH_BEARER, h_player_queue },
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

@@ -13,6 +13,7 @@
 #include "store.h"
 
 struct lws_context;
+struct hub;
 
 struct server {
 	struct settings cfg;
@@ -23,6 +24,7 @@ struct server {
 	struct searcher search;
 	struct jobs jobs;
 	struct lws_context *lws;
+	struct hub *hub;
 	char media_dir[1100];
 };
 

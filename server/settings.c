@@ -45,6 +45,12 @@ static const struct option_def options[] = {
 	STR(log_level, "info", "error, warning, info or debug"),
 	NUM(registration, 0, 1, "1", "1 lets anyone sign up through POST /api/register"),
 	NUM(popularity_interval, 1, 86400, "60", "seconds between refreshes of track popularity from plays"),
+	NUM(connect_heartbeat_ms, 100, 600000, "5000",
+	    "Connect: milliseconds between a device's heartbeats; three missed ones end its session"),
+	NUM(connect_timeout_ms, 100, 600000, "5000",
+	    "Connect: milliseconds a device has to answer a command"),
+	NUM(connect_max_message, 4096, 64L << 20, "1048576",
+	    "Connect: largest WebSocket message accepted, in bytes"),
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

@@ -22,8 +22,11 @@ struct settings {
 	long ingest_jobs;        /* worker threads for ingest; 0 = one per core */
 	char markets[1024];      /* markets a track without SEGUE_MARKETS is available in */
 	char log_level[16];
-	long registration;
-	long popularity_interval; /* seconds between popularity refreshes */       /* 1: POST /api/register is open */
+	long registration;       /* 1: POST /api/register is open */
+	long popularity_interval; /* seconds between popularity refreshes */
+	long connect_heartbeat_ms; /* Connect: heartbeat interval a device is told to keep */
+	long connect_timeout_ms;   /* Connect: how long a device has to answer a command */
+	long connect_max_message;  /* Connect: largest WebSocket message, bytes */
 };
 
 void settings_defaults(struct settings *c);
