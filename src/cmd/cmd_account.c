@@ -142,7 +142,13 @@ const struct cmd_entry cmd_whoami = {
 
 static enum seg_err daemon_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
-	int status = daemon_run(s, cmd_has(a, "detach"));
+	const char *name = cmd_flag(a, "name");
+	enum seg_err e;
+	int status;
+
+	if (name && (e = options_set(&s->opt, "device_name", name)))
+		return e;
+	status = daemon_run(s, cmd_has(a, "detach"));
 
 	if (status)
 		return seg_fail(SEG_EFAIL, "the daemon stopped with an error");
@@ -150,10 +156,12 @@ static enum seg_err daemon_exec(struct seg *s, struct cmd_args *a, json_t **out)
 }
 
 const struct cmd_entry cmd_daemon = {
-	"daemon", "[--detach]", "Runs the player without a screen, controlled through the control "
-	"socket ($XDG_RUNTIME_DIR/segue/control) by the other commands or by scripts. In the "
-	"foreground with logs on standard error; --detach moves it to the background (logs in "
-	"$XDG_DATA_HOME/segue/daemon.log).", "detach", 0, 0, CMD_FACE, 0, daemon_exec, NULL
+	"daemon", "[--detach] [--name NAME]", "Runs the player without a screen, controlled through "
+	"the control socket ($XDG_RUNTIME_DIR/segue/control) by the other commands or by scripts, "
+	"and through Connect by the user's other devices, which list it as NAME (default: "
+	"device_name, else the host name). In the foreground with logs on standard error; --detach "
+	"moves it to the background (logs in $XDG_DATA_HOME/segue/daemon.log).", "detach,name=", 0, 0,
+	CMD_FACE, 0, daemon_exec, NULL
 };
 
 static enum seg_err help_exec(struct seg *s, struct cmd_args *a, json_t **out)

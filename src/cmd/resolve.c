@@ -182,3 +182,42 @@ enum seg_err resolve_tracks(struct seg *s, const char *what, json_t **tracks, ch
 	*tracks = items;
 	return SEG_OK;
 }
+
+enum seg_err resolve_uris(struct seg *s, json_t *uris, json_t **tracks)
+{
+	char path[64 + 50 * 23], id[32], kind[16];
+	json_t *out = json_array(), *page = NULL, *v;
+	size_t i, n = json_array_size(uris);
+	enum seg_err e = SEG_OK;
+
+	*tracks = NULL;
+	/* GET /v1/tracks takes 50 ids at a time. */
+	for (size_t from = 0; from < n; from += 50) {
+		int len = snprintf(path, sizeof path, "/v1/tracks?ids=");
+
+		for (i = from; i < n && i < from + 50; i++) {
+			if (!uri_parse(json_string_value(json_array_get(uris, i)), "track", kind, id) ||
+			    strcmp(kind, "track")) {
+				e = seg_fail(SEG_EUSAGE, "not a track URI: %s", json_string_value(json_array_get(uris, i)) ?: "?");
+				goto out;
+			}
+			len += snprintf(path + len, sizeof path - (size_t)len, "%s%s", i > from ? "," : "", id);
+		}
+		if ((e = api_get(seg_api(s), path, &page)))
+			goto out;
+		json_array_foreach(json_object_get(page, "tracks"), i, v)
+			if (json_is_object(v))
+				json_array_append(out, v);
+		json_decref(page);
+		page = NULL;
+	}
+	if (!json_array_size(out)) {
+		e = seg_fail(SEG_ENOTFOUND, "none of those tracks exists");
+		goto out;
+	}
+	*tracks = out;
+	out = NULL;
+out:
+	json_decref(out);
+	return e;
+}

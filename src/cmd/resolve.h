@@ -27,5 +27,7 @@ enum seg_err fetch_all_in(struct seg *s, const char *path, const char *within, s
  * report as the context (NULL for a single track). Queries (anything that is not a URI) are
  * searched for tracks. */
 enum seg_err resolve_tracks(struct seg *s, const char *what, json_t **tracks, char **context);
+/* The track objects of a JSON array of track URIs, in order (unknown ones left out). */
+enum seg_err resolve_uris(struct seg *s, json_t *uris, json_t **tracks);
 
 #endif

@@ -877,6 +877,20 @@ out:
 	return rc;
 }
 
+enum seg_err api_access_token(struct api *a, bool force, char *out, size_t len)
+{
+	enum seg_err rc;
+
+	if (!a->s.refresh || a->foreign)
+		return seg_fail(SEG_EAUTH, "not logged in (segue login)");
+	if ((force || expiring(&a->s)) && (rc = refresh(a)) != SEG_OK)
+		return rc;
+	if (!a->s.access || strlen(a->s.access) >= len)
+		return seg_fail(SEG_EAUTH, "not logged in (segue login)");
+	snprintf(out, len, "%s", a->s.access);
+	return SEG_OK;
+}
+
 struct api *api_new(const struct api_opts *o)
 {
 	struct api *a;

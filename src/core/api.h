@@ -56,6 +56,11 @@ enum seg_err api_request(struct api *a, const char *method, const char *path, js
 /* Shorthands. */
 enum seg_err api_get(struct api *a, const char *path, json_t **out);
 
+/* A fresh access token for a connection that is not made through api_request (the Connect
+ * WebSocket): refreshed first when it is about to expire, or when force is set (the server
+ * refused it). Copied into out; SEG_EAUTH when there is no session. */
+enum seg_err api_access_token(struct api *a, bool force, char *out, size_t len);
+
 /* Percent-escapes s for a query string or path segment; the caller frees the result. */
 char *api_escape(const char *s);
 

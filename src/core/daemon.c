@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "ctl.h"
+#include "device.h"
 #include "log.h"
 #include "outbox.h"
 #include "player.h"
@@ -97,9 +98,8 @@ static void client_send(struct client *c, json_t *msg)
 	free(text);
 }
 
-static void on_player_event(void *ud, const char *event, json_t *data)
+static void publish(struct daemon *d, const char *event, json_t *data)
 {
-	struct daemon *d = ud;
 	json_t *msg = json_pack("{s:s,s:O}", "event", event, "data", data ? data : json_null());
 
 	if (!msg)
@@ -108,6 +108,20 @@ static void on_player_event(void *ud, const char *event, json_t *data)
 		if (d->clients[i].subscribed)
 			client_send(&d->clients[i], msg);
 	json_decref(msg);
+}
+
+/* Connect's news (devices, the hub's player state, playlist changes) for subscribers. */
+static void on_device_event(void *ud, const char *event, json_t *data)
+{
+	publish(ud, event, data);
+}
+
+static void on_player_event(void *ud, const char *event, json_t *data)
+{
+	struct daemon *d = ud;
+
+	publish(d, event, data);
+	device_player_event(d->s->device, event, data);
 	/* A finished play is waiting in the outbox: plan a delivery. */
 	if (!strcmp(event, "track") && !d->outbox_due)
 		d->outbox_due = clock_mono_ms() + opt_int(&d->s->opt, OPT_OUTBOX_INTERVAL) * 1000LL;
@@ -331,7 +345,7 @@ static int signals(struct daemon *d)
 
 static void loop(struct daemon *d)
 {
-	struct pollfd pfd[3 + MAX_CLIENTS];
+	struct pollfd pfd[4 + MAX_CLIENTS];
 
 	while (!d->quit) {
 		long long now = clock_mono_ms();
@@ -347,6 +361,7 @@ static void loop(struct daemon *d)
 		pfd[n++] = (struct pollfd){ .fd = d->listen_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = player_fd(d->s->player), .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = device_fd(d->s->device), .events = POLLIN };
 		for (int i = 0; i < d->nclients; i++)
 			pfd[n++] = (struct pollfd){ .fd = d->clients[i].fd,
 			                            .events = POLLIN | (d->clients[i].outlen ? POLLOUT : 0) };
@@ -365,8 +380,10 @@ static void loop(struct daemon *d)
 			player_dispatch(d->s->player);
 		if (player_timeout_ms(d->s->player) == 0)
 			player_tick(d->s->player);
+		if (pfd[3].revents & POLLIN)
+			device_dispatch(d->s->device);
 		/* Clients by descriptor: the array shifts when one closes. */
-		for (int k = 3; k < n; k++) {
+		for (int k = 4; k < n; k++) {
 			int i;
 
 			for (i = 0; i < d->nclients && d->clients[i].fd != pfd[k].fd; i++)
@@ -466,6 +483,9 @@ int daemon_run(struct seg *s, bool detach_it)
 		goto out;
 	}
 	player_set_listener(s->player, on_player_event, &d);
+	device_new(s, s->player, "speaker", &s->device);
+	if (s->device)
+		device_set_listener(s->device, on_device_event, &d);
 	if (listen_on(&d) < 0)
 		goto out;
 	log_info("segue daemon %s listening on %s", PACKAGE_VERSION, s->paths.sock);
@@ -488,6 +508,8 @@ out:
 		unlink(s->paths.sock);
 		close(d.listen_fd);
 	}
+	device_free(s->device);
+	s->device = NULL;
 	if (s->player) {
 		player_free(s->player);
 		s->player = NULL;

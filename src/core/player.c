@@ -1006,6 +1006,96 @@ void player_stop(struct player *p, const char *reason)
 	emit_state(p);
 }
 
+/* --- Connect's snapshots -------------------------------------------------------------- */
+
+json_t *player_snapshot(struct player *p)
+{
+	const struct queue *q = &p->q;
+	json_t *tracks = json_array(), *order = json_array(), *user = json_array();
+
+	for (size_t i = 0; i < q->ntracks; i++)
+		json_array_append_new(tracks, json_string(q->tracks[i]));
+	for (size_t i = 0; i < q->norder; i++)
+		json_array_append_new(order, json_integer((json_int_t)q->order[i]));
+	for (size_t i = 0; i < q->nuser; i++)
+		json_array_append_new(user, json_string(q->user[i]));
+	return json_pack("{s:s?,s:o,s:o,s:I,s:o,s:s?,s:b,s:b,s:s}",
+	                 "context_uri", q->context[0] ? q->context : NULL, "tracks", tracks,
+	                 "order", order, "pos", (json_int_t)q->pos, "user", user,
+	                 "current", q->cur[0] ? q->cur : NULL, "current_is_user", q->cur_is_user,
+	                 "shuffle", q->shuffle, "repeat", repeat_name(q->repeat));
+}
+
+/* The strings of a JSON array, borrowed; NULL when it is not one of strings (or too long). */
+static const char **strings_of(json_t *a, size_t *n)
+{
+	const char **v;
+	json_t *x;
+	size_t i;
+
+	*n = json_array_size(a);
+	if (!json_is_array(a) || *n > QUEUE_MAX || !(v = calloc(*n + 1, sizeof *v)))
+		return NULL;
+	json_array_foreach(a, i, x)
+		if (!(v[i] = json_string_value(x))) {
+			free(v);
+			return NULL;
+		}
+	return v;
+}
+
+enum seg_err player_restore(struct player *p, json_t *snap, json_t *item, long long position_ms,
+                            bool play)
+{
+	json_t *order_j = json_object_get(snap, "order");
+	const char **ids = NULL, **user = NULL;
+	size_t n = 0, nuser = 0, *order = NULL;
+	int r = repeat_from_name(json_string_value(json_object_get(snap, "repeat")) ?: "off");
+	json_int_t pos = json_integer_value(json_object_get(snap, "pos"));
+	const char *cur = json_string_value(json_object_get(snap, "current"));
+	enum seg_err e = SEG_OK;
+
+	if (!json_is_object(snap) || !(ids = strings_of(json_object_get(snap, "tracks"), &n)) ||
+	    !(user = strings_of(json_object_get(snap, "user"), &nuser)) ||
+	    json_array_size(order_j) != n || pos < 0 || r < 0 || !(order = calloc(n + 1, sizeof *order))) {
+		e = seg_fail(SEG_EUSAGE, "the queue handed over is malformed");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_array_get(order_j, i);
+
+		if (!json_is_integer(o) || json_integer_value(o) < 0) {
+			e = seg_fail(SEG_EUSAGE, "the queue handed over is malformed");
+			goto out;
+		}
+		order[i] = (size_t)json_integer_value(o);
+	}
+	cancel_fade(p);
+	play_finish(p, "skipped");
+	if (queue_restore(&p->q, json_string_value(json_object_get(snap, "context_uri")), ids, n, order,
+	                  (size_t)pos, user, nuser, cur,
+	                  json_is_true(json_object_get(snap, "current_is_user")),
+	                  json_is_true(json_object_get(snap, "shuffle")), (enum repeat)r) < 0) {
+		e = seg_fail(SEG_EUSAGE, "the queue handed over does not hold together");
+		goto out;
+	}
+	if (cur && json_is_object(item))
+		json_object_set(p->meta, cur, item);
+	p->message[0] = '\0';
+	p->paused = !play;
+	mpv_set_property_string(p->mpv, "pause", play ? "no" : "yes");
+	start_current(p, position_ms > 0 ? position_ms : 0);
+	if (!cur)
+		emit_state(p);
+	else if (p->waiting)
+		e = seg_fail(SEG_EUNREACHABLE, "%s", p->message);
+out:
+	free(ids);
+	free(user);
+	free(order);
+	return e;
+}
+
 /* --- state -------------------------------------------------------------------------- */
 
 static json_t *context_json(struct player *p)

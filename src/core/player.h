@@ -64,6 +64,15 @@ enum seg_err player_option_changed(struct player *p, int opt);
 /* Ends the current play (reason "logout" or "device_change") and stops. */
 void player_stop(struct player *p, const char *reason);
 
+/* The queue as Connect's transfer carries it (doc/connect.md, "Queue snapshot"); a new
+ * reference. */
+json_t *player_snapshot(struct player *p);
+/* Takes over a snapshot from another device: the queue as it was there, the current track
+ * started at position_ms, playing or paused. item (may be NULL) is the current track's
+ * object, kept for display. SEG_EUSAGE when the snapshot does not hold together. */
+enum seg_err player_restore(struct player *p, json_t *snapshot, json_t *item, long long position_ms,
+                            bool play);
+
 /* The Web API's player-state object (GET /v1/me/player) plus a "segue" extension object;
  * a new reference. */
 json_t *player_state(struct player *p);

@@ -311,6 +311,57 @@ fail:
 	return -1;
 }
 
+int queue_restore(struct queue *q, const char *context_uri, const char *const *ids, size_t n,
+                  const size_t *order, size_t pos, const char *const *user, size_t nuser,
+                  const char *cur, bool cur_is_user, bool shuffle, enum repeat r)
+{
+	struct queue fresh;
+	unsigned char *seen = NULL;
+
+	if (!context_uri)
+		context_uri = "";
+	if (n > QUEUE_MAX || nuser > QUEUE_MAX || strlen(context_uri) > QUEUE_URI_MAX ||
+	    (n && pos >= n) || (!n && pos) || (unsigned)r >= NREPEAT || (cur && *cur && !valid_id(cur)))
+		return -1;
+	if (n && !(seen = calloc(n, 1)))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!valid_id(ids[i]) || order[i] >= n || seen[order[i]]++ || (!shuffle && order[i] != i)) {
+			free(seen);
+			return -1;
+		}
+	}
+	free(seen);
+	for (size_t i = 0; i < nuser; i++)
+		if (!valid_id(user[i]))
+			return -1;
+	/* A current context track must be the one at pos. */
+	if (cur && *cur && !cur_is_user && (!n || strcmp(ids[order[pos]], cur)))
+		return -1;
+	queue_init(&fresh, q->rng);
+	fresh.shuffle = shuffle;
+	fresh.repeat = r;
+	if (n && queue_set_context(&fresh, context_uri, ids, n, 0) < 0)
+		goto fail;
+	if (n) {
+		memcpy(fresh.order, order, n * sizeof *order);
+		fresh.pos = pos;
+	}
+	for (size_t i = 0; i < nuser; i++)
+		if (queue_add(&fresh, user[i]) < 0)
+			goto fail;
+	if (cur && *cur)
+		set_cur(&fresh, cur, cur_is_user);
+	else
+		clear_cur(&fresh);
+	queue_free(q);
+	*q = fresh;
+	return 0;
+fail:
+	queue_free(&fresh);
+	return -1;
+}
+
 void queue_reset(struct queue *q)
 {
 	free(q->tracks);

@@ -53,6 +53,15 @@ void queue_free(struct queue *q);
  * 0 or over QUEUE_MAX, start >= n, or memory runs out (the queue is then unchanged). */
 int queue_set_context(struct queue *q, const char *context_uri, const char *const *ids, size_t n,
                       size_t start);
+/* A queue as another device left it (Connect's transfer): the context's tracks, the play
+ * order of this pass (a permutation of 0..n-1; the identity when shuffle is off), the index
+ * into it of the last context track played, the hand queue and the current track (cur_is_user:
+ * it came from the hand queue). Everything is checked against the invariants of queue.c;
+ * -1 (and the queue unchanged) when something does not hold or memory runs out. n may be 0
+ * (no context: then order is empty and pos 0). */
+int queue_restore(struct queue *q, const char *context_uri, const char *const *ids, size_t n,
+                  const size_t *order, size_t pos, const char *const *user, size_t nuser,
+                  const char *cur, bool cur_is_user, bool shuffle, enum repeat r);
 /* Forgets the context, the hand queue and the current track. */
 void queue_reset(struct queue *q);
 

@@ -13,6 +13,7 @@
 #include "store.h"
 
 struct player;
+struct device;
 
 struct seg {
 	struct paths paths;
@@ -21,6 +22,7 @@ struct seg {
 	struct store store;    /* seg_store() */
 	bool store_ok;
 	struct player *player; /* set by the daemon; NULL elsewhere */
+	struct device *device; /* its Connect device (device.h); NULL elsewhere */
 	void *face;            /* the face's own data (the daemon's state) */
 };
 
