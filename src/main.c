@@ -16,6 +16,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "log.h"
+#include "remote.h"
 #include "seg.h"
 
 struct globals {
@@ -136,9 +137,17 @@ static enum seg_err via_daemon(struct seg *s, const struct globals *g, const str
                                struct cmd_args *a, int nwords, char **words, json_t **out)
 {
 	enum seg_err e;
+	char device[65];
+	bool remote = false;
 	int fd;
 
+	/* Aimed at a device by name: the server carries it there; no daemon needed here. */
+	if ((c->opts & CMD_REMOTE) && cmd_flag(a, "device"))
+		return cmd_exec(s, c, a, out);
 	e = ctl_connect(s->paths.sock, &fd);
+	/* No daemon here, but another device plays: that is the one to control. */
+	if (e == SEG_ENOPLAYER && (c->opts & CMD_REMOTE) && !remote_target(s, a, device, &remote) && remote)
+		return cmd_exec(s, c, a, out);
 	/* Only something to play is worth starting a daemon for ("segue play" alone resumes). */
 	if (e == SEG_ENOPLAYER && (c->opts & CMD_STARTS_DAEMON) && a->argc > 0) {
 		if ((e = start_daemon(s, g)))
@@ -204,11 +213,12 @@ int main(int argc, char **argv)
 	}
 	if ((e = cmd_parse(c, n - used, argv + used, &a)))
 		goto done;
+	s.json = g.json;
 	if (c->where == CMD_PLAYER)
 		e = via_daemon(&s, &g, c, &a, n, argv, &out);
 	else
 		e = cmd_exec(&s, c, &a, &out);
-	if (!e)
+	if (!e && !(c->opts & CMD_STREAMS))
 		print_result(c, out, g.json);
 done:
 	status = e ? fail(e, g.json) : 0;

@@ -20,38 +20,6 @@ static enum seg_err state(struct seg *s, json_t **out)
 	return *out ? SEG_OK : seg_fail(SEG_ENOMEM, "out of memory");
 }
 
-static void print_state(json_t *st, FILE *f)
-{
-	json_t *item = json_object_get(st, "item"), *ext = json_object_get(st, "segue");
-	char pos[16], dur[16], artists[256];
-	const char *msg = json_string_value(json_object_get(ext, "message"));
-
-	if (!json_is_object(item)) {
-		fputs("nothing is playing\n", f);
-		if (msg)
-			fprintf(f, "  %s\n", msg);
-		return;
-	}
-	render_duration(pos, sizeof pos, json_integer_value(json_object_get(st, "progress_ms")));
-	render_duration(dur, sizeof dur, json_integer_value(json_object_get(item, "duration_ms")));
-	render_artists(artists, sizeof artists, json_object_get(item, "artists"));
-	fprintf(f, "%s  %s - %s\n",
-	        json_is_true(json_object_get(ext, "waiting_for_server")) ? "waiting" :
-	        json_is_true(json_object_get(st, "is_playing")) ? "playing" : "paused ",
-	        json_string_value(json_object_get(item, "name")), artists);
-	fprintf(f, "         %s / %s   %s\n", pos, dur,
-	        json_string_value(json_object_get(json_object_get(item, "album"), "name")) ?: "");
-	fprintf(f, "         shuffle %s  repeat %s  volume %lld%%  quality %s\n",
-	        json_is_true(json_object_get(st, "shuffle_state")) ? "on" : "off",
-	        json_string_value(json_object_get(st, "repeat_state")),
-	        json_integer_value(json_object_get(json_object_get(st, "device"), "volume_percent")),
-	        json_string_value(json_object_get(ext, "quality")));
-	if (json_is_object(json_object_get(st, "context")))
-		fprintf(f, "         from %s\n",
-		        json_string_value(json_object_get(json_object_get(st, "context"), "uri")));
-	if (msg)
-		fprintf(f, "         (%s)\n", msg);
-}
 
 static enum seg_err play_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
@@ -112,7 +80,7 @@ const struct cmd_entry cmd_play = {
 	"Plays a track, album, playlist or artist (segue:KIND:ID), or the tracks a search for QUERY "
 	"finds; --from N starts at the Nth track of the context and --shuffle turns shuffle on. "
 	"Without an argument, resumes. Starts the daemon when none runs.",
-	"from=,shuffle", 0, -1, CMD_PLAYER, CMD_STARTS_DAEMON, play_exec, print_state
+	"from=,shuffle", 0, -1, CMD_PLAYER, CMD_STARTS_DAEMON | CMD_REMOTE, play_exec, render_state
 };
 
 static enum seg_err pause_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -151,56 +119,23 @@ static enum seg_err prev_exec(struct seg *s, struct cmd_args *a, json_t **out)
 }
 
 const struct cmd_entry cmd_pause = {
-	"pause", "", "Pauses playback.", NULL, 0, 0, CMD_PLAYER, 0, pause_exec, print_state
+	"pause", "", "Pauses playback.", NULL, 0, 0, CMD_PLAYER, CMD_REMOTE, pause_exec, render_state
 };
 const struct cmd_entry cmd_resume = {
-	"resume", "", "Resumes playback.", NULL, 0, 0, CMD_PLAYER, 0, resume_exec, print_state
+	"resume", "", "Resumes playback.", NULL, 0, 0, CMD_PLAYER, CMD_REMOTE, resume_exec, render_state
 };
 const struct cmd_entry cmd_toggle = {
-	"toggle", "", "Pauses when playing, resumes when paused.", NULL, 0, 0, CMD_PLAYER, 0,
-	toggle_exec, print_state
+	"toggle", "", "Pauses when playing, resumes when paused.", NULL, 0, 0, CMD_PLAYER, CMD_REMOTE,
+	toggle_exec, render_state
 };
 const struct cmd_entry cmd_next = {
 	"next", "", "Skips to the next track: the queue's first, else the context's next.", NULL,
-	0, 0, CMD_PLAYER, 0, next_exec, print_state
+	0, 0, CMD_PLAYER, CMD_REMOTE, next_exec, render_state
 };
 const struct cmd_entry cmd_prev = {
 	"prev", "", "Goes back to the previous track, or to the start of this one when more than "
-	"three seconds of it have played.", NULL, 0, 0, CMD_PLAYER, 0, prev_exec, print_state
+	"three seconds of it have played.", NULL, 0, 0, CMD_PLAYER, CMD_REMOTE, prev_exec, render_state
 };
-
-/* "90", "1:30", "1:02:03" in seconds; with a leading + or - relative. */
-static enum seg_err parse_position(const char *s, long long *ms, bool *relative)
-{
-	int sign = 1;
-	double total = 0;
-	const char *p = s;
-
-	*relative = false;
-	if (*p == '+' || *p == '-') {
-		*relative = true;
-		sign = *p == '-' ? -1 : 1;
-		p++;
-	}
-	for (int parts = 0; ; parts++) {
-		char *end;
-		double v;
-
-		errno = 0;
-		v = strtod(p, &end);
-		if (errno || end == p || v < 0 || parts > 2)
-			return seg_fail(SEG_EUSAGE, "\"%s\" is not a position: SECONDS, M:SS or H:MM:SS, "
-			                "with + or - to move", s);
-		total = total * 60 + v;
-		if (*end == '\0')
-			break;
-		if (*end != ':')
-			return seg_fail(SEG_EUSAGE, "\"%s\" is not a position", s);
-		p = end + 1;
-	}
-	*ms = (long long)(total * 1000) * sign;
-	return SEG_OK;
-}
 
 static enum seg_err seek_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
@@ -208,7 +143,7 @@ static enum seg_err seek_exec(struct seg *s, struct cmd_args *a, json_t **out)
 	bool rel;
 	enum seg_err e;
 
-	if ((e = parse_position(a->argv[0], &ms, &rel)) || (e = player_seek(s->player, ms, rel)))
+	if ((e = cmd_position(a->argv[0], &ms, &rel)) || (e = player_seek(s->player, ms, rel)))
 		return e;
 	return state(s, out);
 }
@@ -216,7 +151,7 @@ static enum seg_err seek_exec(struct seg *s, struct cmd_args *a, json_t **out)
 const struct cmd_entry cmd_seek = {
 	"seek", "[+|-]POSITION",
 	"Jumps to POSITION in the track (seconds, M:SS or H:MM:SS), or moves by it with + or -.",
-	NULL, 1, 1, CMD_PLAYER, 0, seek_exec, print_state
+	NULL, 1, 1, CMD_PLAYER, CMD_REMOTE, seek_exec, render_state
 };
 
 static enum seg_err volume_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -238,7 +173,7 @@ static enum seg_err volume_exec(struct seg *s, struct cmd_args *a, json_t **out)
 
 const struct cmd_entry cmd_volume = {
 	"volume", "[+|-]N", "Sets the volume to N percent, or changes it by N.", NULL, 1, 1,
-	CMD_PLAYER, 0, volume_exec, print_state
+	CMD_PLAYER, CMD_REMOTE, volume_exec, render_state
 };
 
 static enum seg_err onoff(const char *v, bool *on)
@@ -264,8 +199,8 @@ static enum seg_err shuffle_exec(struct seg *s, struct cmd_args *a, json_t **out
 
 const struct cmd_entry cmd_shuffle = {
 	"shuffle", "on|off", "Turns shuffle on or off. Shuffle plays every track of the context "
-	"once, in random order, before any plays again.", NULL, 1, 1, CMD_PLAYER, 0, shuffle_exec,
-	print_state
+	"once, in random order, before any plays again.", NULL, 1, 1, CMD_PLAYER, CMD_REMOTE, shuffle_exec,
+	render_state
 };
 
 static enum seg_err repeat_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -282,7 +217,7 @@ static enum seg_err repeat_exec(struct seg *s, struct cmd_args *a, json_t **out)
 
 const struct cmd_entry cmd_repeat = {
 	"repeat", "off|context|track", "Sets the repeat mode: off, the whole context, or the "
-	"current track.", NULL, 1, 1, CMD_PLAYER, 0, repeat_exec, print_state
+	"current track.", NULL, 1, 1, CMD_PLAYER, CMD_REMOTE, repeat_exec, render_state
 };
 
 static enum seg_err status_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -300,7 +235,7 @@ static enum seg_err status_exec(struct seg *s, struct cmd_args *a, json_t **out)
 const struct cmd_entry cmd_status = {
 	"status", "", "Shows what plays: track, position, context, shuffle, repeat, volume and "
 	"quality. With --json, the Web API's player-state object.", NULL, 0, 0, CMD_PLAYER,
-	CMD_NO_PLAYER_OK, status_exec, print_state
+	CMD_NO_PLAYER_OK | CMD_REMOTE, status_exec, render_state
 };
 
 static enum seg_err set_exec(struct seg *s, struct cmd_args *a, json_t **out)

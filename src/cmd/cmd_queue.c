@@ -49,7 +49,7 @@ static enum seg_err queue_exec(struct seg *s, struct cmd_args *a, json_t **out)
 const struct cmd_entry cmd_queue = {
 	"queue", "[--limit N]", "Lists what plays next: the tracks queued by hand first, then the "
 	"rest of the context; positions are the ones queue rm and queue mv take.", "limit=", 0, 0,
-	CMD_PLAYER, 0, queue_exec, print_queue
+	CMD_PLAYER, CMD_REMOTE, queue_exec, print_queue
 };
 
 static enum seg_err add_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -80,7 +80,7 @@ static enum seg_err add_exec(struct seg *s, struct cmd_args *a, json_t **out)
 const struct cmd_entry cmd_queue_add = {
 	"queue add", "URI...", "Adds tracks to the end of the hand queue, which plays before the "
 	"context continues. With nothing playing, the first starts at once.", NULL, 1, -1,
-	CMD_PLAYER, CMD_STARTS_DAEMON, add_exec, print_queue
+	CMD_PLAYER, CMD_STARTS_DAEMON | CMD_REMOTE, add_exec, print_queue
 };
 
 static enum seg_err position(const char *s, size_t *n)

@@ -121,3 +121,41 @@ const char *render_uri(json_t *obj)
 
 	return uri ? uri : json_string_value(json_object_get(obj, "id")) ?: "";
 }
+
+void render_state(json_t *st, FILE *f)
+{
+	json_t *item = json_object_get(st, "item"), *ext = json_object_get(st, "segue");
+	char pos[16], dur[16], artists[256];
+	const char *msg = json_string_value(json_object_get(ext, "message"));
+
+	if (!json_is_object(item)) {
+		fputs("nothing is playing\n", f);
+		if (msg)
+			fprintf(f, "  %s\n", msg);
+		return;
+	}
+	render_duration(pos, sizeof pos, json_integer_value(json_object_get(st, "progress_ms")));
+	render_duration(dur, sizeof dur, json_integer_value(json_object_get(item, "duration_ms")));
+	render_artists(artists, sizeof artists, json_object_get(item, "artists"));
+	fprintf(f, "%s  %s - %s\n",
+	        json_is_true(json_object_get(ext, "waiting_for_server")) ? "waiting" :
+	        json_is_true(json_object_get(st, "is_playing")) ? "playing" : "paused ",
+	        json_string_value(json_object_get(item, "name")), artists);
+	fprintf(f, "         %s / %s   %s\n", pos, dur,
+	        json_string_value(json_object_get(json_object_get(item, "album"), "name")) ?: "");
+	fprintf(f, "         shuffle %s  repeat %s  volume %lld%%",
+	        json_is_true(json_object_get(st, "shuffle_state")) ? "on" : "off",
+	        json_string_value(json_object_get(st, "repeat_state")) ?: "off",
+	        json_integer_value(json_object_get(json_object_get(st, "device"), "volume_percent")));
+	/* Quality is known only for a stream played here. */
+	if (json_string_value(json_object_get(ext, "quality")))
+		fprintf(f, "  quality %s", json_string_value(json_object_get(ext, "quality")));
+	fputc('\n', f);
+	if (json_string_value(json_object_get(json_object_get(st, "device"), "name")))
+		fprintf(f, "         on %s\n", json_string_value(json_object_get(json_object_get(st, "device"), "name")));
+	if (json_is_object(json_object_get(st, "context")))
+		fprintf(f, "         from %s\n",
+		        json_string_value(json_object_get(json_object_get(st, "context"), "uri")));
+	if (msg)
+		fprintf(f, "         (%s)\n", msg);
+}

@@ -16,6 +16,8 @@ void render_artists(char *out, size_t len, json_t *artists);
 void render_tracks(FILE *f, json_t *items, size_t first_number);
 /* One line per playlist/album/artist object: name and a detail column. */
 void render_named(FILE *f, json_t *items, const char *kind);
+/* A player-state object (ours or the hub's): what plays, where, on which device. */
+void render_state(json_t *st, FILE *f);
 /* A Spotify URI for the object ("segue:track:ID"), or its id. */
 const char *render_uri(json_t *obj);
 

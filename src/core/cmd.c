@@ -1,6 +1,7 @@
 /* Lookup, argument parsing and dispatch for the command table. */
 #include "config.h"
 #include "cmd.h"
+#include "remote.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +12,8 @@ extern const struct cmd_entry cmd_login, cmd_logout, cmd_whoami, cmd_search, cmd
 	cmd_repeat, cmd_status, cmd_queue, cmd_queue_add, cmd_queue_rm, cmd_queue_mv, cmd_queue_clear,
 	cmd_playlist_ls, cmd_playlist_show, cmd_playlist_create, cmd_playlist_rename, cmd_playlist_add,
 	cmd_playlist_rm, cmd_playlist_mv, cmd_playlist_delete, cmd_library_save, cmd_library_unsave,
-	cmd_library_ls, cmd_follow, cmd_unfollow, cmd_recent, cmd_set, cmd_daemon, cmd_quit, cmd_help;
+	cmd_library_ls, cmd_follow, cmd_unfollow, cmd_recent, cmd_set, cmd_daemon, cmd_quit, cmd_help,
+	cmd_devices, cmd_transfer, cmd_playlist_watch;
 
 /* Every command, in the order `segue help` lists them. */
 const struct cmd_entry *const cmd_table[] = {
@@ -19,9 +21,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_toggle, &cmd_next, &cmd_prev, &cmd_seek, &cmd_volume, &cmd_shuffle, &cmd_repeat,
 	&cmd_status, &cmd_queue, &cmd_queue_add, &cmd_queue_rm, &cmd_queue_mv, &cmd_queue_clear,
 	&cmd_playlist_ls, &cmd_playlist_show, &cmd_playlist_create, &cmd_playlist_rename,
-	&cmd_playlist_add, &cmd_playlist_rm, &cmd_playlist_mv, &cmd_playlist_delete,
+	&cmd_playlist_add, &cmd_playlist_rm, &cmd_playlist_mv, &cmd_playlist_delete, &cmd_playlist_watch,
 	&cmd_library_save, &cmd_library_unsave, &cmd_library_ls, &cmd_follow, &cmd_unfollow,
-	&cmd_recent, &cmd_set, &cmd_daemon, &cmd_quit, &cmd_help,
+	&cmd_recent, &cmd_devices, &cmd_transfer, &cmd_set, &cmd_daemon, &cmd_quit, &cmd_help,
 	NULL
 };
 
@@ -98,7 +100,9 @@ enum seg_err cmd_parse(const struct cmd_entry *c, int argc, char **argv, struct 
 		name = arg + 2;
 		eq = strchr(name, '=');
 		len = eq ? (size_t)(eq - name) : strlen(name);
-		if (!c->flags || !spec_has(c->flags, name, len, &takes)) {
+		if ((c->opts & CMD_REMOTE) && len == 6 && !strncmp(name, "device", 6)) {
+			takes = true; /* every remote-capable command takes --device NAME */
+		} else if (!c->flags || !spec_has(c->flags, name, len, &takes)) {
 			e = seg_fail(SEG_EUSAGE, "%s: unknown option --%.*s", c->name, (int)len, name);
 			goto fail;
 		}
@@ -141,10 +145,18 @@ void cmd_args_free(struct cmd_args *a)
 
 enum seg_err cmd_exec(struct seg *s, const struct cmd_entry *c, struct cmd_args *a, json_t **out)
 {
+	char device[65];
+	bool remote = false;
+	enum seg_err e;
+
 	*out = NULL;
+	seg_clear_error();
+	if ((c->opts & CMD_REMOTE) && (e = remote_target(s, a, device, &remote)))
+		return e;
+	if (remote)
+		return remote_exec(s, c, a, device, out);
 	if (c->where == CMD_PLAYER && !s->player && !(c->opts & CMD_NO_PLAYER_OK))
 		return seg_fail(SEG_ENOPLAYER, "%s needs the player, and there is none here", c->name);
-	seg_clear_error();
 	return c->exec(s, a, out);
 }
 
@@ -242,4 +254,36 @@ void cmd_print_help(FILE *f)
 	for (size_t i = 0; cmd_table[i]; i++)
 		fprintf(f, "  %-16s %s\n", cmd_table[i]->name, cmd_table[i]->usage);
 	fputs("\nsegue COMMAND --help describes one; segue(1) describes them all.\n", f);
+}
+
+enum seg_err cmd_position(const char *s, long long *ms, bool *relative)
+{
+	int sign = 1;
+	double total = 0;
+	const char *p = s;
+
+	*relative = false;
+	if (*p == '+' || *p == '-') {
+		*relative = true;
+		sign = *p == '-' ? -1 : 1;
+		p++;
+	}
+	for (int parts = 0; ; parts++) {
+		char *end;
+		double v;
+
+		errno = 0;
+		v = strtod(p, &end);
+		if (errno || end == p || v < 0 || parts > 2)
+			return seg_fail(SEG_EUSAGE, "\"%s\" is not a position: SECONDS, M:SS or H:MM:SS, "
+			                "with + or - to move", s);
+		total = total * 60 + v;
+		if (*end == '\0')
+			break;
+		if (*end != ':')
+			return seg_fail(SEG_EUSAGE, "\"%s\" is not a position", s);
+		p = end + 1;
+	}
+	*ms = (long long)(total * 1000) * sign;
+	return SEG_OK;
 }

@@ -26,6 +26,9 @@ enum cmd_where {
 enum {
 	CMD_STARTS_DAEMON = 1 << 0, /* the command line starts a daemon when none runs */
 	CMD_NO_PLAYER_OK = 1 << 1,  /* without a daemon, exec runs locally with no player */
+	CMD_REMOTE = 1 << 2,        /* can be aimed at another device (--device NAME, or whichever
+	                             * device plays): cmd_exec hands it to remote.h */
+	CMD_STREAMS = 1 << 3,       /* prints as it goes (one line or document each); nothing at the end */
 };
 
 struct cmd_args {
@@ -66,6 +69,10 @@ bool cmd_has(const struct cmd_args *a, const char *name);
 /* An integer flag in [min, max], or def when absent; SEG_EUSAGE when malformed. */
 enum seg_err cmd_flag_int(const struct cmd_args *a, const char *name, long min, long max,
                           long def, long *out);
+
+/* A position typed by a user: "90", "1:30", "1:02:03" (seconds); with a leading + or -,
+ * relative. SEG_EUSAGE with a message when it is none. */
+enum seg_err cmd_position(const char *s, long long *ms, bool *relative);
 
 /* The positional arguments joined by single spaces (a query typed without quotes); the
  * caller frees it. NULL when memory runs out. */

@@ -23,6 +23,7 @@ struct seg {
 	bool store_ok;
 	struct player *player; /* set by the daemon; NULL elsewhere */
 	struct device *device; /* its Connect device (device.h); NULL elsewhere */
+	bool json;             /* the face wants JSON (streaming commands print as they go) */
 	void *face;            /* the face's own data (the daemon's state) */
 };
 
