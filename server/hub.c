@@ -493,9 +493,9 @@ static void xfer_start(struct hub *h, struct hub_user *u, struct hub_conn *targe
 	if (!u->state) {
 		/* Nothing to carry over: the target is simply the active device now. */
 		u->active = target;
+		broadcast_devices(u);
 		reply_done(&x->reply, true, NULL, NULL);
 		xfer_end(u);
-		broadcast_devices(u);
 		return;
 	}
 	x->state = json_incref(u->state);
@@ -503,20 +503,28 @@ static void xfer_start(struct hub *h, struct hub_user *u, struct hub_conn *targe
 	xfer_in(h, u);
 }
 
-static void xfer_done(struct hub *h, struct hub_user *u)
+static void state_set(struct hub_user *u, struct hub_conn *c, json_t *state, json_t *queue);
+static bool state_ok(json_t *state);
+
+/* The target confirmed: it is the active device. result may carry its state (a device that
+ * did not report one before confirming). Everyone hears of it before the sender's ok. */
+static void xfer_done(struct hub *h, struct hub_user *u, json_t *result)
 {
 	struct transfer *x = &u->xfer;
 	struct hub_conn *src = x->source;
+	json_t *st = json_object_get(result, "state");
 
 	u->active = x->target;
 	if (src && src != x->target)
 		send_stop(h, src);
+	if (state_ok(st))
+		state_set(u, x->target, st, json_object_get(result, "queue"));
 	if (!u->queue && x->queue)
 		u->queue = json_incref(x->queue);
-	reply_done(&x->reply, true, NULL, NULL);
-	xfer_end(u);
 	broadcast_devices(u);
 	broadcast_player(u, true);
+	reply_done(&x->reply, true, NULL, NULL);
+	xfer_end(u);
 }
 
 /* A device answered (or failed to) one of the hub's commands; p is already unlinked. */
@@ -554,7 +562,7 @@ static void pending_finish(struct pending *p, bool ok, const char *reason, const
 		break;
 	case P_XFER_IN:
 		if (ok)
-			xfer_done(h, u);
+			xfer_done(h, u, result);
 		else
 			xfer_fail(h, u, reason, message, true);
 		break;

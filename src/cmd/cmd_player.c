@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api.h"
 #include "clock.h"
 #include "cmd.h"
 #include "daemon.h"
@@ -222,9 +223,17 @@ const struct cmd_entry cmd_repeat = {
 
 static enum seg_err status_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
+	long status = 0;
+
 	if (s->player)
 		return state(s, out);
-	/* No daemon: nothing plays, which is an answer, not an error. */
+	/* No daemon here: what Connect last knew (paused with no device, when the one that
+	 * played has gone), else nothing plays, which is an answer, not an error. */
+	if (seg_api(s) && api_logged_in(s->api) &&
+	    api_request(s->api, "GET", "/v1/me/player", NULL, out, &status) == SEG_OK && status == 200 && *out)
+		return SEG_OK;
+	json_decref(*out);
+	seg_clear_error();
 	*out = json_pack("{s:n,s:b,s:s,s:I,s:n,s:b,s:n,s:n,s:s}", "device", "shuffle_state", 0,
 	                 "repeat_state", "off", "timestamp",
 	                 (json_int_t)clock_wall_ms(), "progress_ms",
