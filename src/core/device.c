@@ -286,9 +286,10 @@ static json_t *do_transfer_out(struct device *d)
 	if (was)
 		player_pause(d->p, true);
 	json_decref(st);
-	st = state_for_hub(player_state(d->p));
-	json_object_set_new(st, "is_playing", json_boolean(was));
-	r = json_pack("{s:o,s:o}", "state", st, "queue", player_snapshot(d->p));
+	st = player_state(d->p);
+	r = json_pack("{s:o,s:o}", "state", state_for_hub(st), "queue", player_snapshot(d->p));
+	json_decref(st);
+	json_object_set_new(json_object_get(r, "state"), "is_playing", json_boolean(was));
 	return r;
 }
 
