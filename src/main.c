@@ -4,12 +4,10 @@
  * one JSON document; the exit status says what kind of failure it was (segue(1)). */
 #include "config.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -103,35 +101,6 @@ static int fail(enum seg_err e, bool json)
 	return seg_exit_status(e);
 }
 
-/* Starts `segue daemon --detach` with this process's settings and waits until it listens. */
-static enum seg_err start_daemon(struct seg *s, const struct globals *g)
-{
-	const char *args[12];
-	int n = 0, status;
-	pid_t pid;
-
-	args[n++] = "segue";
-	if (g->config)
-		args[n++] = "--config", args[n++] = g->config;
-	args[n++] = "--server", args[n++] = opt_str(&s->opt, OPT_SERVER);
-	args[n++] = "--audio-output", args[n++] = opt_str(&s->opt, OPT_AUDIO_OUTPUT);
-	args[n++] = "daemon";
-	args[n++] = "--detach";
-	args[n] = NULL;
-	if ((pid = fork()) < 0)
-		return seg_fail(SEG_EFAIL, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		execv("/proc/self/exe", (char **)args);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return seg_fail(SEG_EFAIL, "waitpid: %s", strerror(errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return seg_fail(SEG_EFAIL, "the daemon did not start (see %s)", s->paths.log);
-	return SEG_OK;
-}
-
 /* Runs a player command in the daemon; words is the command line after the globals. */
 static enum seg_err via_daemon(struct seg *s, const struct globals *g, const struct cmd_entry *c,
                                struct cmd_args *a, int nwords, char **words, json_t **out)
@@ -150,7 +119,7 @@ static enum seg_err via_daemon(struct seg *s, const struct globals *g, const str
 		return cmd_exec(s, c, a, out);
 	/* Only something to play is worth starting a daemon for ("segue play" alone resumes). */
 	if (e == SEG_ENOPLAYER && (c->opts & CMD_STARTS_DAEMON) && a->argc > 0) {
-		if ((e = start_daemon(s, g)))
+		if ((e = daemon_spawn(s, g->config)))
 			return e;
 		e = ctl_connect(s->paths.sock, &fd);
 	}

@@ -72,7 +72,11 @@ static enum seg_err transfer_exec(struct seg *s, struct cmd_args *a, json_t **ou
 	body = json_pack("{s:[s]}", "device_ids", id);
 	if (cmd_has(a, "play"))
 		json_object_set_new(body, "play", json_true());
+	/* Not repeated on a 5xx: the handoff may have happened even if the answer was lost. */
+	int retries = api_set_retries(s->api, 0);
+
 	e = api_request(s->api, "PUT", "/v1/me/player", body, NULL, NULL);
+	api_set_retries(s->api, retries);
 	json_decref(body);
 	if (e)
 		return e;

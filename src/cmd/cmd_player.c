@@ -22,6 +22,17 @@ static enum seg_err state(struct seg *s, json_t **out)
 }
 
 
+/* Every argument is a track URI. */
+static bool all_tracks(const struct cmd_args *a)
+{
+	char kind[16], id[32];
+
+	for (int i = 0; i < a->argc; i++)
+		if (strncmp(a->argv[i], "segue:track:", 12) || !uri_parse(a->argv[i], "track", kind, id))
+			return false;
+	return true;
+}
+
 static enum seg_err play_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
 	json_t *tracks = NULL, *t;
@@ -41,7 +52,18 @@ static enum seg_err play_exec(struct seg *s, struct cmd_args *a, json_t **out)
 		return e;
 	if (!(what = cmd_join_args(a)))
 		return seg_fail(SEG_ENOMEM, "out of memory");
-	if ((e = resolve_tracks(s, what, &tracks, &context)))
+	if (a->argc > 1 && all_tracks(a)) {
+		/* A list of tracks (a face playing Liked Songs or search results): no context. */
+		json_t *uris = json_array();
+
+		for (int k = 0; k < a->argc; k++)
+			json_array_append_new(uris, json_string(a->argv[k]));
+		e = resolve_uris(s, uris, &tracks);
+		json_decref(uris);
+	} else {
+		e = resolve_tracks(s, what, &tracks, &context);
+	}
+	if (e)
 		goto out;
 	n = json_array_size(tracks);
 	if ((size_t)from > n) {
@@ -77,9 +99,9 @@ out:
 }
 
 const struct cmd_entry cmd_play = {
-	"play", "[--from N] [--shuffle] [URI | QUERY]",
-	"Plays a track, album, playlist or artist (segue:KIND:ID), or the tracks a search for QUERY "
-	"finds; --from N starts at the Nth track of the context and --shuffle turns shuffle on. "
+	"play", "[--from N] [--shuffle] [URI... | QUERY]",
+	"Plays a track, album, playlist or artist (segue:KIND:ID), a list of track URIs, or the "
+	"tracks a search for QUERY finds; --from N starts at the Nth track of the context and --shuffle turns shuffle on. "
 	"Without an argument, resumes. Starts the daemon when none runs.",
 	"from=,shuffle", 0, -1, CMD_PLAYER, CMD_STARTS_DAEMON | CMD_REMOTE, play_exec, render_state
 };

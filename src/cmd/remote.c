@@ -86,10 +86,17 @@ static enum seg_err call(struct seg *s, const char *method, const char *endpoint
                          const char *device, json_t *body)
 {
 	char path[512];
+	int retries;
+	enum seg_err e;
 
 	snprintf(path, sizeof path, "/v1/me/player%s?%s%sdevice_id=%s", endpoint, query ? query : "",
 	         query ? "&" : "", device);
-	return api_request(seg_api(s), method, path, body, NULL, NULL);
+	/* Not repeated on a 5xx: a device that answered late (504) may have acted, and a pause
+	 * or a seek is not worth doing twice. */
+	retries = api_set_retries(seg_api(s), 0);
+	e = api_request(seg_api(s), method, path, body, NULL, NULL);
+	api_set_retries(seg_api(s), retries);
+	return e;
 }
 
 static enum seg_err hub_state(struct seg *s, json_t **out)
@@ -252,7 +259,20 @@ enum seg_err remote_exec(struct seg *s, const struct cmd_entry *c, struct cmd_ar
 		e = call(s, "PUT", n[0] == 's' ? "/shuffle" : "/repeat", q, device, NULL);
 	} else if (!strcmp(n, "queue add")) {
 		e = add_to_queue(s, a, device);
-	} else if (strcmp(n, "status") && strcmp(n, "queue")) {
+	} else if (!strcmp(n, "status") || !strcmp(n, "queue")) {
+		/* The server knows the state of the device that plays, not of the others. */
+		json_t *st = NULL;
+		const char *active;
+
+		if ((e = hub_state(s, &st)))
+			return e;
+		active = json_string_value(json_object_get(json_object_get(st, "device"), "id"));
+		if (!active || strcmp(active, device)) {
+			json_decref(st);
+			return seg_fail(SEG_ENOPLAYER, "that device is not the one playing (segue devices)");
+		}
+		json_decref(st);
+	} else {
 		return seg_fail(SEG_EUSAGE, "%s works only on this device", n);
 	}
 	if (e)

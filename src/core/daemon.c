@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -524,4 +525,32 @@ out:
 		close(ready_fd);
 	s->face = NULL;
 	return status;
+}
+
+enum seg_err daemon_spawn(struct seg *s, const char *config)
+{
+	const char *args[12];
+	int n = 0, status;
+	pid_t pid;
+
+	args[n++] = "segue";
+	if (config)
+		args[n++] = "--config", args[n++] = config;
+	args[n++] = "--server", args[n++] = opt_str(&s->opt, OPT_SERVER);
+	args[n++] = "--audio-output", args[n++] = opt_str(&s->opt, OPT_AUDIO_OUTPUT);
+	args[n++] = "daemon";
+	args[n++] = "--detach";
+	args[n] = NULL;
+	if ((pid = fork()) < 0)
+		return seg_fail(SEG_EFAIL, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		execv("/proc/self/exe", (char **)args);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return seg_fail(SEG_EFAIL, "waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return seg_fail(SEG_EFAIL, "the daemon did not start (see %s)", s->paths.log);
+	return SEG_OK;
 }

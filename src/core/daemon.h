@@ -12,6 +12,9 @@
  * parent once the child listens (or has failed); logs then go to paths.log. Returns the
  * process exit status. */
 int daemon_run(struct seg *s, bool detach);
+/* Starts `segue daemon --detach` (this executable) with s's server and audio output and the
+ * config file given (NULL: the default), and waits until it listens. */
+enum seg_err daemon_spawn(struct seg *s, const char *config);
 /* Asks the running loop (from a command's exec) to stop after the current request. */
 void daemon_request_quit(struct seg *s);
 

@@ -170,11 +170,29 @@ void device_player_event(struct device *d, const char *event, json_t *data)
 		send_state(d, data, false);
 }
 
+/* The name as the hub takes it: at most 64 characters, no control characters. */
+static void hub_name(const char *in, char *out, size_t len)
+{
+	size_t k = 0, chars = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && k + 1 < len; p++) {
+		if ((*p & 0xc0) != 0x80 && ++chars > 64)
+			break;
+		out[k++] = *p < 0x20 || *p == 0x7f ? ' ' : (char)*p;
+	}
+	out[k] = '\0';
+	if (!k)
+		snprintf(out, len, "segue");
+}
+
 static void hello(struct device *d)
 {
 	json_t *st = player_state(d->p);
+	char name[64 * 4 + 1];
+
+	hub_name(seg_device_name(d->s), name, sizeof name);
 	json_t *m = json_pack("{s:s,s:{s:s,s:s,s:s,s:I}}", "type", "hello", "device",
-	                      "id", seg_device_id(d->s), "name", seg_device_name(d->s), "type", d->type,
+	                      "id", seg_device_id(d->s), "name", name, "type", d->type,
 	                      "volume_percent",
 	                      json_integer_value(json_object_get(json_object_get(st, "device"), "volume_percent")));
 	char *text;

@@ -122,6 +122,20 @@ void options_free(struct options *o)
 		free(o->val[i]);
 		o->val[i] = NULL;
 	}
+	json_decref(o->binds);
+	json_decref(o->colors);
+	o->binds = o->colors = NULL;
+}
+
+/* "bind.ACTION" and "color.ELEMENT" settings belong to the TUI, which checks them when it
+ * starts (keys.h, theme.h); here they are kept as given. */
+static enum seg_err set_family(json_t **family, const char *key, const char *value)
+{
+	if (!*key || strlen(key) > 40 || strlen(value) > 120)
+		return seg_fail(SEG_EUSAGE, "a bind. or color. setting needs a name and a short value");
+	if (!*family && !(*family = json_object()))
+		return seg_fail(SEG_ENOMEM, "out of memory");
+	return json_object_set_new(*family, key, json_string(value)) ? seg_fail(SEG_EUSAGE, "\"%s\" is not text", value) : SEG_OK;
 }
 
 enum seg_err options_set(struct options *o, const char *name, const char *value)
@@ -130,6 +144,10 @@ enum seg_err options_set(struct options *o, const char *name, const char *value)
 	char *norm = NULL;
 	enum seg_err e;
 
+	if (i < 0 && !strncmp(name, "bind.", 5))
+		return set_family(&o->binds, name + 5, value);
+	if (i < 0 && !strncmp(name, "color.", 6))
+		return set_family(&o->colors, name + 6, value);
 	if (i < 0)
 		return seg_fail(SEG_EUSAGE, "there is no setting called \"%s\"", name);
 	if ((e = validate(&opt_defs[i], value, &norm)))

@@ -44,6 +44,8 @@ extern const struct opt_def opt_defs[OPT_COUNT];
 struct options {
 	char *val[OPT_COUNT]; /* owned; always set after options_init */
 	bool set[OPT_COUNT];  /* set by the file or a flag rather than defaulted */
+	json_t *binds;        /* the TUI's "bind.ACTION = KEYS" lines: {"ACTION": "KEYS"} */
+	json_t *colors;       /* the TUI's "color.ELEMENT = FG[,BG]" lines */
 };
 
 enum seg_err options_init(struct options *o);
