@@ -16,6 +16,7 @@
 #include "log.h"
 #include "remote.h"
 #include "seg.h"
+#include "tui.h"
 
 struct globals {
 	const char *server, *config, *audio_output;
@@ -155,7 +156,7 @@ int main(int argc, char **argv)
 		printf("segue %s\n", PACKAGE_VERSION);
 		return 0;
 	}
-	if (n == 0 && !g.daemon) {
+	if (n == 0 && !g.daemon && (g.help || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		cmd_print_help(g.help ? stdout : stderr);
 		return g.help ? 0 : 2;
 	}
@@ -166,8 +167,16 @@ int main(int argc, char **argv)
 		goto done;
 	/* log_level's choices are listed in enum log_level's order. */
 	log_set_level((enum log_level)opt_enum(&s.opt, OPT_LOG_LEVEL));
+	s.config = g.config;
+	s.run_tui = tui_run;
 	if (g.daemon && n == 0) {
 		status = daemon_run(&s, false);
+		seg_free(&s);
+		return status;
+	}
+	if (n == 0) {
+		/* segue alone, in a terminal: the terminal interface. */
+		status = tui_run(&s, g.config);
 		seg_free(&s);
 		return status;
 	}

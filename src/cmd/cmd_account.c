@@ -164,6 +164,22 @@ const struct cmd_entry cmd_daemon = {
 	CMD_FACE, 0, daemon_exec, NULL
 };
 
+static enum seg_err tui_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	if (!s->run_tui)
+		return seg_fail(SEG_EUSAGE, "this program has no terminal interface");
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return seg_fail(SEG_EUSAGE, "the terminal interface needs a terminal");
+	return s->run_tui(s, s->config) ? seg_fail(SEG_EFAIL, "the terminal interface stopped with an error") : SEG_OK;
+}
+
+const struct cmd_entry cmd_tui = {
+	"tui", "", "Opens the terminal interface (what segue alone opens in a terminal): the catalog, "
+	"your library, the queue and your devices, with the keys listed by ? and in segue(1). It "
+	"attaches to the daemon, or starts one that it stops again when it quits.", NULL, 0, 0,
+	CMD_FACE, CMD_STREAMS, tui_exec, NULL
+};
+
 static enum seg_err help_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
 	json_t *list = json_array();

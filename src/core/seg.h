@@ -24,6 +24,8 @@ struct seg {
 	struct player *player; /* set by the daemon; NULL elsewhere */
 	struct device *device; /* its Connect device (device.h); NULL elsewhere */
 	bool json;             /* the face wants JSON (streaming commands print as they go) */
+	const char *config;    /* --config as given (NULL: the default), for processes it starts */
+	int (*run_tui)(struct seg *s, const char *config); /* the terminal face, when linked in */
 	void *face;            /* the face's own data (the daemon's state) */
 };
 

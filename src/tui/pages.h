@@ -1,0 +1,55 @@
+/* The TUI's pages: what each shows, the command that loads it, and how its answer becomes
+ * rows. A page holds the command's JSON answer; rows point into it. */
+#ifndef SEGUE_TUI_PAGES_H
+#define SEGUE_TUI_PAGES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+enum page_kind {
+	P_HOME, P_SEARCH, P_LIKED, P_ALBUMS, P_ARTISTS, P_PLAYLISTS, P_QUEUE, P_DEVICES, P_RECENT,
+	P_SIDEBAR_COUNT, /* the kinds above are the sidebar's entries, in its order */
+	P_ALBUM = P_SIDEBAR_COUNT, P_ARTIST, P_PLAYLIST,
+};
+
+enum row_kind { R_HEADER, R_TRACK, R_ALBUM, R_ARTIST, R_PLAYLIST, R_DEVICE, R_TEXT };
+
+struct row {
+	enum row_kind kind;
+	json_t *obj;      /* borrowed from the page's data */
+	int pos;          /* 1-based: track number in the context, queue or playlist position */
+	const char *text; /* R_HEADER, R_TEXT: borrowed */
+};
+
+struct page {
+	enum page_kind kind;
+	char uri[96];          /* P_ALBUM, P_ARTIST, P_PLAYLIST */
+	char title[256];
+	char query[256];       /* P_SEARCH */
+	json_t *data;
+	struct row *rows;
+	int nrows;
+	int sel, top;
+	int tag;               /* of the job loading it; 0 when none runs */
+	bool loaded;
+	char error[300];
+	struct page *back;
+};
+
+extern const char *const sidebar_names[P_SIDEBAR_COUNT];
+
+struct page *page_new(enum page_kind kind, const char *uri, const char *title);
+void page_free(struct page *p);
+/* The command line that loads the page (argv points into static or page memory); 0 when the
+ * page needs nothing loaded (an empty search). */
+int page_argv(struct page *p, const char **argv, int max);
+/* Takes a loaded answer (stolen) and builds the rows. */
+void page_take(struct page *p, json_t *data, const char *this_device);
+/* The track rows' URIs in order, and the index among them of row i (-1 if it is not one). */
+int page_track_uris(const struct page *p, int i, const char **uris, int max, int *at);
+/* The URI of what row i shows. NULL for headers. */
+const char *row_uri(const struct row *r);
+/* The text find ('/') matches in row i. */
+const char *row_name(const struct row *r);
+
+#endif
