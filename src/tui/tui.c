@@ -229,7 +229,8 @@ static void draw_sidebar(struct tui *t)
 	}
 	attrset(theme_attr(TH_NORMAL));
 	attrset(theme_attr(TH_BORDER));
-	mvvline(0, t->side_w, ACS_VLINE, t->list_y + t->list_h);
+	for (int y = 0; y < t->list_y + t->list_h; y++)
+		mvaddwstr(y, t->side_w, L"\x2502");
 	attrset(theme_attr(TH_NORMAL));
 }
 
@@ -385,7 +386,8 @@ static void draw_bar(struct tui *t)
 	const char *quality = json_string_value(json_object_get(ext, "quality"));
 
 	attrset(theme_attr(TH_BORDER));
-	mvhline(y - 1, 0, ACS_HLINE, w);
+	for (int x = 0; x < w; x++)
+		mvaddwstr(y - 1, x, L"\x2500");
 	attrset(theme_attr(TH_BAR));
 	fill(y, 0, w);
 	fill(y + 1, 0, w);
@@ -1021,7 +1023,8 @@ static void on_key(struct tui *t, wint_t c, bool is_key)
 	if (t->focus == F_QUERY && t->page && t->page->kind == P_SEARCH) {
 		/* Typing belongs to the query; the keys that are not text (arrows aside from Down,
 		 * PgUp, F-keys) still act. */
-		bool editing = !is_key || c == KEY_BACKSPACE || c == KEY_DOWN || c == KEY_ENTER;
+		bool editing = is_key ? c == KEY_BACKSPACE || c == KEY_DOWN || c == KEY_ENTER
+		                      : c >= 0x20 || c == '\n' || c == '\r' || c == '\t' || c == 8 || c == 21 || c == 27;
 
 		if (editing)
 			on_query_key(t, c, is_key);
