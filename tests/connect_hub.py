@@ -771,9 +771,11 @@ with Server(data, dict(SETTINGS, connect_heartbeat_ms=300)) as srv:
     mH = H1.mark()
     H2 = dev(tok, "hb-silent", heartbeat=False).connect()
     t0 = time.time()
-    code = H2.wait_closed(2.5)
+    code = H2.wait_closed(5)
     el = time.time() - t0
-    t.ok(code is not None and el < 1.5, "a silent session is closed within ~1 s (%.2f s, code %s)" % (el, code))
+    # Three 300 ms heartbeats, rounded up to lws's whole-second timeouts: about a second;
+    # the bound leaves room for a loaded machine.
+    t.ok(code is not None and el < 4, "a silent session is closed within seconds (%.2f s, code %s)" % (el, code))
     t.ok(H1.wait(is_devices(lambda d: ids(d) == ["hb-live"]), since=mH, timeout=1) is not None,
          "the others get `devices` without it")
     t.eq(ids(rdevices(tok)), ["hb-live"], "REST devices: it is gone")
