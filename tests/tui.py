@@ -60,6 +60,11 @@ def find(text):
     time.sleep(0.1)
 
 
+def pane(s):
+    """The main pane: what is right of the sidebar's line."""
+    return "\n".join(l.split("\u2502", 1)[1] for l in s.split("\n") if "\u2502" in l)
+
+
 def bar(s):
     """The now-playing bar's two lines (the third and second from the bottom)."""
     lines = s.rstrip("\n").split("\n")
@@ -99,7 +104,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     # Search as you type, then play a result.
     keys("2")
     typed("golden")
-    s = wait_for(has("Golden Echo"))
+    s = wait_for(lambda s: "Golden Echo" in pane(s))
     t.ok("Search: golden" in s and "Songs" in s and "Golden Echo (Club Mix)" in s,
          "search results appear while typing", s)
     keys("Enter")
@@ -115,7 +120,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     keys("2")
     keys("C-u")
     typed("strobe")
-    wait_for(has("Albums"))
+    wait_for(lambda s: "Albums" in pane(s))
     keys("Enter")
     find("Strobe & Shadow")
     keys("Enter")
@@ -172,7 +177,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     keys("2")
     keys("C-u")
     typed("echo")
-    wait_for(has("Golden Echo"))
+    wait_for(lambda s: "Search: echo" in s and "Golden Echo" in pane(s))
     keys("Enter")  # to the list
     keys("A")
     typed("Road")
@@ -193,7 +198,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     keys("2")
     keys("C-u")
     typed("bright")
-    s = wait_for(lambda s: "Artists" in s)
+    s = wait_for(lambda s: "Artists" in pane(s))
     keys("Enter")
     find("Mr. Bright")
     keys("Enter")
@@ -201,7 +206,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     t.ok("Mr. Bright" in s.split("\n")[0] and "Popular" in s, "an artist's page: top tracks and albums", s)
     keys("G")
     keys("Enter")
-    s = wait_for(lambda s: s.split("\n")[0].rstrip().endswith("Strobe & Shadow"))
+    s = wait_for(lambda s: s.split("\n")[0].rstrip().endswith("Strobe & Shadow") and "24/7" in pane(s))
     t.ok("Strobe & Shadow" in s.split("\n")[0] and "24/7" in s, "its album's page", s)
     keys("BSpace")
     s = wait_for(lambda s: "Popular" in s)
@@ -259,7 +264,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     t.ok("Search: lua" in s, "with the server down the TUI keeps working and says so", s.split("\n")[-1])
     srv.start()
     keys("C-r")
-    s = wait_for(has("Lua de Mar"), 15)
+    s = wait_for(lambda s: "Lua de Mar" in pane(s), 15)
     t.ok("Lua de Mar" in s, "when it is back, the same search finds", s)
 
     # Quit: the TUI started its daemon, so it stops it.

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "keys.h"
 
+#include <ctype.h>
 #include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,7 @@ const struct action_info actions[ACT_COUNT] = {
 	[ACT_MOVE_DOWN] = { "move_down", "J", "move down in the queue or the playlist" },
 	[ACT_MOVE_UP] = { "move_up", "K", "move up in the queue or the playlist" },
 	[ACT_SAVE] = { "save", "S", "save the track or album to the library, follow the artist" },
-	[ACT_REFRESH] = { "refresh", "C-r", "load this page again" },
+	[ACT_REFRESH] = { "refresh", "C-r", "load this page again (and start the player if it stopped)" },
 	[ACT_GO_HOME] = { "go_home", "1", "Home" },
 	[ACT_GO_SEARCH] = { "go_search", "2", "Search" },
 	[ACT_GO_LIKED] = { "go_liked", "3", "Liked Songs" },
@@ -96,7 +97,9 @@ static bool bind_one(const char *name, enum action a)
 			return true;
 		}
 	}
-	if (!strncmp(name, "C-", 2) && name[2] && !name[3]) {
+	if (!strncmp(name, "C-", 2) && isalpha((unsigned char)name[2]) && !name[3]) {
+		if (nbindings == MAX_BINDINGS)
+			return false;
 		table[nbindings++] = (struct binding){ name[2] & 0x1f, false, a };
 		return true;
 	}
@@ -121,7 +124,7 @@ static enum seg_err bind_list(const char *keys, enum action a)
 	for (k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
 		while (*k == ' ')
 			k++;
-		if (!strcmp(k, "Comma"))
+		if (!strcasecmp(k, "Comma"))
 			k = ",";
 		if (!bind_one(k, a))
 			return seg_fail(SEG_EUSAGE, "bind.%s: unknown key \"%s\"", actions[a].name, k);

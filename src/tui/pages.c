@@ -213,17 +213,25 @@ void page_take(struct page *p, json_t *data, const char *this_device)
 
 int page_track_uris(const struct page *p, int i, const char **uris, int max, int *at)
 {
-	int n = 0;
+	int n = 0, idx = -1, seen = 0, start;
 
 	*at = -1;
+	for (int k = 0; k < p->nrows && k <= i; k++)
+		if (p->rows[k].kind == R_TRACK && row_uri(&p->rows[k]))
+			idx = k == i ? seen : idx, seen++;
+	if (idx < 0)
+		return 0;
+	/* A window that holds row i: from the first track when it fits, else from row i. */
+	start = idx < max ? 0 : idx;
+	seen = 0;
 	for (int k = 0; k < p->nrows && n < max; k++) {
 		if (p->rows[k].kind != R_TRACK || !row_uri(&p->rows[k]))
 			continue;
-		/* Only the section the row is in (search: the songs). */
-		if (k == i)
-			*at = n;
+		if (seen++ < start)
+			continue;
 		uris[n++] = row_uri(&p->rows[k]);
 	}
+	*at = idx - start;
 	return n;
 }
 

@@ -45,7 +45,8 @@ void page_free(struct page *p);
 int page_argv(struct page *p, const char **argv, int max);
 /* Takes a loaded answer (stolen) and builds the rows. */
 void page_take(struct page *p, json_t *data, const char *this_device);
-/* The track rows' URIs in order, and the index among them of row i (-1 if it is not one). */
+/* Up to max of the track rows' URIs in order, in a window that holds row i, and the index of
+ * row i among them (-1, and 0 returned, when row i is not a track). */
 int page_track_uris(const struct page *p, int i, const char **uris, int max, int *at);
 /* The URI of what row i shows. NULL for headers. */
 const char *row_uri(const struct row *r);

@@ -47,7 +47,7 @@ static int colour(const char *s, short *out)
 			return 0;
 		}
 	n = strtol(s, &end, 10);
-	if (*s && !*end && n >= 0 && n < COLORS && n < 256) {
+	if (*s && !*end && n >= 0 && n < 256 && (n < COLORS || !has_colors())) {
 		*out = (short)n;
 		return 0;
 	}
@@ -56,7 +56,8 @@ static int colour(const char *s, short *out)
 
 enum seg_err theme_init(json_t *colors)
 {
-	bool use = has_colors() && !getenv("NO_COLOR");
+	/* no-color.org: NO_COLOR set and not empty. */
+	bool use = has_colors() && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	short fg[TH_COUNT], bg[TH_COUNT];
 	const char *key;
 	json_t *v;
@@ -81,8 +82,7 @@ enum seg_err theme_init(json_t *colors)
 		snprintf(spec, sizeof spec, "%s", json_string_value(v) ?: "");
 		if ((comma = strchr(spec, ',')))
 			*comma++ = '\0';
-		if (!use)
-			continue;
+		/* Checked even without colours, so a typo shows wherever the file is used. */
 		if (colour(spec, &fg[i]) < 0 || (comma && colour(comma, &bg[i]) < 0))
 			return seg_fail(SEG_EUSAGE, "color.%s: \"%s\" is not FG[,BG] (black, red, green, yellow, "
 			                "blue, magenta, cyan, white, default or a number)", key, json_string_value(v));

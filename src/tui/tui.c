@@ -56,6 +56,7 @@ struct tui {
 	char pending_uri[128];  /* what PR_PLAYLIST adds */
 	char find[128];
 	bool help;
+	int help_top;           /* first line of the help shown */
 	int next_tag;
 	long long search_due;
 	json_t *playlists;      /* the user's, for completing PR_PLAYLIST */
@@ -392,8 +393,7 @@ static void draw_bar(struct tui *t)
 	fill(y, 0, w);
 	fill(y + 1, 0, w);
 	if (!json_is_object(item)) {
-		put(y, 1, w - 2, t->player_gone ? "the player is not running (q quits; it restarts with :daemon or segue play)"
-		                                 : "nothing is playing", true);
+		put(y, 1, w - 2, t->player_gone ? "the player is not running: C-r starts it again" : "nothing is playing", true);
 		attrset(theme_attr(TH_NORMAL));
 		return;
 	}
@@ -469,7 +469,9 @@ static void draw_help(struct tui *t)
 	for (int i = 0; i < h; i++)
 		fill(y + i, x, w);
 	put(y, x + 2, w - 4, "Keys (any can be changed in segue.conf: bind.ACTION = KEYS)", true);
-	for (int a = 1; a < ACT_COUNT && line < h - 2; a++, line++) {
+	if (t->help_top > ACT_COUNT - (h - 2))
+		t->help_top = ACT_COUNT - (h - 2) > 0 ? ACT_COUNT - (h - 2) : 0;
+	for (int a = 1 + t->help_top; a < ACT_COUNT && line < h - 2; a++, line++) {
 		char buf[256];
 
 		snprintf(buf, sizeof buf, "%-16s %s", keys_of((enum action)a), actions[a].help);
@@ -526,13 +528,14 @@ static void play_row(struct tui *t)
 			say(t, false, "the queue plays in its order: d removes, J/K move");
 			return;
 		}
-		if ((p->kind == P_ALBUM || p->kind == P_PLAYLIST || p->kind == P_ARTIST) && r->pos > 0) {
-			snprintf(from, sizeof from, "%d", r->pos);
+		n = page_track_uris(p, p->sel, uris, MAX_PLAY_URIS, &at);
+		if ((p->kind == P_ALBUM || p->kind == P_PLAYLIST || p->kind == P_ARTIST) && at >= 0) {
+			/* The context, from this track (counted as the context counts: tracks only). */
+			snprintf(from, sizeof from, "%d", at + 1);
 			RUN(t, TAG_ACTION, "play", "--from", from, p->uri);
 			return;
 		}
 		/* A list with no context of its own: its tracks, from this one. */
-		n = page_track_uris(p, p->sel, uris, MAX_PLAY_URIS, &at);
 		if (at < 0)
 			return;
 		argv[k++] = "play";
@@ -764,7 +767,7 @@ static void prompt_done(struct tui *t)
 			if (!strcasecmp(json_string_value(json_object_get(p, "name")) ?: "", t->line))
 				hit = p;
 		if (!hit) {
-			say(t, true, "no playlist of yours is called \"%s\" (Tab completes; :playlist create NAME makes one)", t->line);
+			say(t, true, "no playlist in your list is called \"%s\" (Tab completes; :playlist create NAME makes one)", t->line);
 			break;
 		}
 		RUN(t, TAG_ACTION, "playlist", "add", json_string_value(json_object_get(hit, "uri")), t->pending_uri);
@@ -932,7 +935,17 @@ static void act(struct tui *t, enum action a)
 			say(t, false, "following %s", row_name(r));
 		}
 		break;
-	case ACT_REFRESH: if (t->page) load(t, t->page); break;
+	case ACT_REFRESH:
+		if (t->player_gone) {
+			/* The daemon went away: attach to a new one (starting it). */
+			if (backend_reattach(t->b) == SEG_OK)
+				t->player_gone = false;
+			else
+				say(t, true, "%s", seg_errmsg());
+		}
+		if (t->page)
+			load(t, t->page);
+		break;
 	case ACT_GO_HOME: case ACT_GO_SEARCH: case ACT_GO_LIKED: case ACT_GO_ALBUMS: case ACT_GO_ARTISTS:
 	case ACT_GO_PLAYLISTS: case ACT_GO_QUEUE: case ACT_GO_DEVICES: case ACT_GO_RECENT:
 		go(t, (enum page_kind)(a - ACT_GO_HOME));
@@ -1004,7 +1017,10 @@ static void on_key(struct tui *t, wint_t c, bool is_key)
 		return;
 	}
 	if (is_key && c == KEY_MOUSE) {
-		on_mouse(t);
+		if (t->prompt == PR_NONE && !t->help)
+			on_mouse(t);
+		else
+			getmouse(&(MEVENT){ 0 });
 		return;
 	}
 	if (t->prompt != PR_NONE) {
@@ -1012,7 +1028,15 @@ static void on_key(struct tui *t, wint_t c, bool is_key)
 		return;
 	}
 	if (t->help) {
-		t->help = false;
+		/* j/k (or the arrows) scroll it; anything else closes it. */
+		enum action a = keys_action((int)c, is_key);
+
+		if (a == ACT_DOWN || a == ACT_UP || a == ACT_PAGE_DOWN || a == ACT_PAGE_UP)
+			t->help_top += a == ACT_DOWN ? 1 : a == ACT_UP ? -1 : a == ACT_PAGE_DOWN ? 10 : -10;
+		else
+			t->help = false;
+		if (t->help_top < 0)
+			t->help_top = 0;
 		t->dirty = true;
 		return;
 	}
@@ -1113,8 +1137,14 @@ static void on_event(struct tui *t, json_t *ev)
 	json_t *data = json_object_get(ev, "data");
 
 	if (!strcmp(name, "state")) {
+		json_t *before = json_object_get(json_object_get(t->local, "segue"), "queue_length");
+		json_t *after = json_object_get(json_object_get(data, "segue"), "queue_length");
+		bool changed = !json_equal(before, after);
+
 		json_decref(t->local);
 		t->local = json_incref(data);
+		if (changed && t->page && t->page->kind == P_QUEUE && !t->page->tag)
+			load(t, t->page);
 	} else if (!strcmp(name, "player")) {
 		json_decref(t->hub);
 		t->hub = json_is_object(data) ? json_incref(data) : NULL;
@@ -1233,7 +1263,8 @@ int tui_run(struct seg *s, const char *config)
 {
 	struct tui t = { .s = s, .dirty = true, .click_row = -1 };
 	sigset_t set;
-	int sig_fd = -1, status = 1;
+	int sig_fd = -1, err_fd = -1, status = 1;
+	SCREEN *term;
 	enum seg_err e;
 
 	setlocale(LC_ALL, "");
@@ -1241,9 +1272,6 @@ int tui_run(struct seg *s, const char *config)
 		fprintf(stderr, "segue: %s\n", seg_errmsg());
 		return seg_exit_status(e);
 	}
-	/* The log would scribble over the screen: it goes to the daemon's log file. */
-	if (paths_mkdir(s->paths.data_dir) == SEG_OK && freopen(s->paths.log, "a", stderr))
-		setvbuf(stderr, NULL, _IOLBF, 0);
 	sigemptyset(&set);
 	sigaddset(&set, SIGWINCH);
 	sigaddset(&set, SIGTERM);
@@ -1252,10 +1280,18 @@ int tui_run(struct seg *s, const char *config)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	setenv("ESCDELAY", "25", 0);
-	if (!initscr()) {
-		fputs("segue: cannot start the terminal interface\n", stdout);
+	/* newterm, unlike initscr, reports a terminal it cannot drive instead of exiting. */
+	if (!(term = newterm(NULL, stdout, stdin))) {
+		fprintf(stderr, "segue: cannot drive this terminal (TERM=%s)\n", getenv("TERM") ?: "");
+		close(sig_fd);
 		return 1;
 	}
+	set_term(term);
+	/* The log would scribble over the screen: from here it goes to the daemon's log file,
+	 * and errors that end the interface go to the original standard error. */
+	err_fd = dup(STDERR_FILENO);
+	if (paths_mkdir(s->paths.data_dir) == SEG_OK && freopen(s->paths.log, "a", stderr))
+		setvbuf(stderr, NULL, _IOLBF, 0);
 	raw();
 	noecho();
 	nodelay(stdscr, TRUE);
@@ -1265,8 +1301,9 @@ int tui_run(struct seg *s, const char *config)
 	mouseinterval(0);
 	if ((e = theme_init(s->opt.colors))) {
 		endwin();
-		fprintf(stdout, "segue: %s\n", seg_errmsg());
-		return seg_exit_status(e);
+		dprintf(err_fd, "segue: %s\n", seg_errmsg());
+		status = seg_exit_status(e);
+		goto out;
 	}
 	/* The first frame before anything slow (starting a daemon). */
 	t.page = page_new(P_HOME, NULL, NULL);
@@ -1274,9 +1311,9 @@ int tui_run(struct seg *s, const char *config)
 	draw(&t);
 	if ((e = backend_open(s, config, &t.b))) {
 		endwin();
-		fprintf(stdout, "segue: %s\n", seg_errmsg());
-		page_free(t.page);
-		return seg_exit_status(e);
+		dprintf(err_fd, "segue: %s\n", seg_errmsg());
+		status = seg_exit_status(e);
+		goto out;
 	}
 	t.status[0] = '\0';
 	load(&t, t.page);
@@ -1288,6 +1325,7 @@ int tui_run(struct seg *s, const char *config)
 	/* Quitting leaves the music playing, unless this TUI started the player or was told to
 	 * stop it too. */
 	backend_close(t.b, t.quit_all || backend_started_daemon(t.b));
+out:
 	while (t.page) {
 		struct page *b = t.page->back;
 
@@ -1300,5 +1338,10 @@ int tui_run(struct seg *s, const char *config)
 	json_decref(t.playlists);
 	if (sig_fd >= 0)
 		close(sig_fd);
+	if (err_fd >= 0) {
+		dup2(err_fd, STDERR_FILENO);
+		close(err_fd);
+	}
+	delscreen(term);
 	return status;
 }
