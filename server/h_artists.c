@@ -88,6 +88,43 @@ void h_artist_albums(struct req *r)
 	json_decref(all);
 }
 
+/* GET /v1/segue/popular: the catalog's most played tracks the user may play, for a Home
+ * page before there is anything personal to show. A Segue extension: the Web API has none. */
+void h_popular(struct req *r)
+{
+	const char *market;
+	sqlite3_stmt *st;
+	json_t *tracks;
+	int limit, scanned = 0;
+	bool bad;
+
+	market = catalog_market(r, &bad);
+	if (bad || catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0)
+		return;
+	if (!market)
+		market = r->user.country;
+	st = store_stmt(&r->srv->store, "SELECT id FROM tracks ORDER BY play_count DESC, popularity DESC, id");
+	tracks = json_array();
+	if (st) {
+		/* Bounded: a market that has few of the most played tracks does not scan the
+		 * whole catalog. */
+		while (json_array_size(tracks) < (size_t)limit && scanned++ < limit * 20 &&
+		       sqlite3_step(st) == SQLITE_ROW) {
+			char track_id[BASE62_ID_LEN + 1];
+			json_t *t;
+
+			snprintf(track_id, sizeof track_id, "%s", store_col_text(st, 0));
+			t = catalog_track(r, track_id, market);
+			if (t && json_is_true(json_object_get(t, "is_playable")))
+				json_array_append_new(tracks, t);
+			else
+				json_decref(t);
+		}
+		sqlite3_reset(st);
+	}
+	reply_json(r, 200, json_pack("{s:o}", "tracks", tracks));
+}
+
 void h_artist_top_tracks(struct req *r)
 {
 	const char *id = r->params[0];

@@ -24,6 +24,7 @@ void h_albums(struct req *r);
 void h_artist(struct req *r);
 void h_artist_albums(struct req *r);
 void h_artist_top_tracks(struct req *r);
+void h_popular(struct req *r);
 /* h_playback.c */
 void h_playback(struct req *r);
 /* h_player.c */

@@ -31,6 +31,7 @@ static const struct route routes[] = {
 	{ GET, "/v1/artists/{id}/albums", RL_STANDARD, AUTH_BEARER, h_artist_albums },
 	{ GET, "/v1/artists/{id}/top-tracks", RL_STANDARD, AUTH_BEARER, h_artist_top_tracks },
 	{ GET, "/v1/segue/playback/{id}", RL_PLAYER, AUTH_BEARER, h_playback },
+	{ GET, "/v1/segue/popular", RL_STANDARD, AUTH_BEARER, h_popular },
 	{ GET | M_PUT | M_DELETE, "/v1/me/tracks", RL_STANDARD, AUTH_BEARER, h_saved_tracks },
 	{ GET, "/v1/me/tracks/contains", RL_STANDARD, AUTH_BEARER, h_saved_tracks_contains },
 	{ GET | M_PUT | M_DELETE, "/v1/me/albums", RL_STANDARD, AUTH_BEARER, h_saved_albums },

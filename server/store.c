@@ -87,6 +87,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE ingest_files ("
 	"  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
 	"  track_id TEXT NOT NULL) WITHOUT ROWID;",
+	/* 6: the catalog's most played tracks, for the clients' Home */
+	"CREATE INDEX tracks_popular ON tracks(play_count DESC, popularity DESC, id);",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

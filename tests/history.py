@@ -105,6 +105,15 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
     t.eq(srv.get("/v1/me/player/recently-played?after=1&before=2", token=tok).status, 400, "before and after together is 400")
     t.eq(srv.get("/v1/me/player/recently-played?before=abc", token=tok).status, 400, "a malformed cursor is 400")
 
+    # The server's most played tracks (Home's shelf before recommendations).
+    pop = srv.get("/v1/segue/popular?limit=3", token=tok)
+    pl = [x["id"] for x in (pop.json() or {}).get("tracks", [])]
+    counts = [plays(x) for x in pl]
+    t.ok(pop.status == 200 and len(pl) == 3 and counts == sorted(counts, reverse=True) and counts[0] > 0,
+         "popular: the most played tracks first", (pl, counts))
+    t.ok(tracks[0] in pl, "the track played most is among them")
+    t.eq(srv.get("/v1/segue/popular?limit=0", token=tok).status, 400, "popular: a limit of 0 is 400")
+
     # Durability: an acknowledged batch survives kill -9.
     b3 = [ev(tracks[4], now - 1000, 31000)]
     c4 = plays(tracks[4])

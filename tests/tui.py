@@ -96,7 +96,9 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
          "the first frame: sidebar and page (%.0f ms)" % ((time.time() - started) * 1000), s)
     s = wait_for(has("? help"))
     t.ok("? help" in s.split("\n")[-2] or "? help" in s, "the status line shows the key hints", s.split("\n")[-2:])
-    s = wait_for(has("nothing here yet"))
+    s = wait_for(lambda s: "Popular" in pane(s) and "Mr. Bright" in pane(s))
+    t.ok("Popular" in pane(s) and "Recently played" not in pane(s),
+         "Home: the server's popular tracks (nothing played yet)", s)
     t.ok("nothing is playing" in s, "with nothing playing, the bar says so", s)
     t.ok(wait_for(lambda s: A.daemon_pid() > 0, 5) is not None and A.daemon_pid() > 0,
          "the TUI started a daemon to play with")

@@ -206,3 +206,50 @@ const struct cmd_entry cmd_recent = {
 	"recent", "[--limit N]", "Lists the tracks you played most recently (those that counted: "
 	"30 seconds or more).", "limit=", 0, 0, CMD_ANY, 0, recent_exec, print_recent
 };
+
+/* home: what a Home page shows before recommendations: what you played last (each track once)
+ * and what is most played on this server. */
+static enum seg_err home_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	json_t *recent = NULL, *popular = NULL, *seen, *it, *list;
+	enum seg_err e;
+	size_t i;
+
+	(void)a;
+	if ((e = api_get(seg_api(s), "/v1/me/player/recently-played?limit=50", &recent)) ||
+	    (e = api_get(seg_api(s), "/v1/segue/popular?limit=20", &popular)))
+		goto out;
+	seen = json_object();
+	list = json_array();
+	json_array_foreach(json_object_get(recent, "items"), i, it) {
+		const char *id = json_string_value(json_object_get(json_object_get(it, "track"), "id"));
+
+		if (id && !json_object_get(seen, id) && json_array_size(list) < 20) {
+			json_object_set_new(seen, id, json_true());
+			json_array_append(list, json_object_get(it, "track"));
+		}
+	}
+	json_decref(seen);
+	*out = json_pack("{s:o,s:O}", "recently_played", list, "popular",
+	                 json_object_get(popular, "tracks") ?: json_null());
+out:
+	json_decref(recent);
+	json_decref(popular);
+	return e;
+}
+
+static void print_home(json_t *o, FILE *f)
+{
+	fputs("recently played:\n", f);
+	if (json_array_size(json_object_get(o, "recently_played")))
+		render_tracks(f, json_object_get(o, "recently_played"), 1);
+	else
+		fputs("  nothing yet\n", f);
+	fputs("\npopular:\n", f);
+	render_tracks(f, json_object_get(o, "popular"), 1);
+}
+
+const struct cmd_entry cmd_home = {
+	"home", "", "Shows what the TUI's Home shows: the tracks you played last (each once) and the "
+	"most played tracks on this server.", NULL, 0, 0, CMD_ANY, 0, home_exec, print_home
+};

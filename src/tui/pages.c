@@ -37,7 +37,7 @@ void page_free(struct page *p)
 int page_argv(struct page *p, const char **argv, int max)
 {
 	static const char *const fixed[][6] = {
-		[P_HOME] = { "recent", "--limit", "30" },
+		[P_HOME] = { "home" },
 		[P_LIKED] = { "library", "ls", "--type", "tracks", "--limit", "2000" },
 		[P_ALBUMS] = { "library", "ls", "--type", "albums", "--limit", "2000" },
 		[P_ARTISTS] = { "library", "ls", "--type", "artists", "--limit", "2000" },
@@ -139,9 +139,14 @@ void page_take(struct page *p, json_t *data, const char *this_device)
 		return;
 	switch (p->kind) {
 	case P_HOME:
-	case P_RECENT:
-		if (p->kind == P_HOME)
+		if (json_array_size(json_object_get(data, "recently_played"))) {
 			add(p, cap, R_HEADER, NULL, 0, "Recently played");
+			add_list(p, cap, R_TRACK, json_object_get(data, "recently_played"), NULL);
+		}
+		add(p, cap, R_HEADER, NULL, 0, "Popular");
+		add_list(p, cap, R_TRACK, json_object_get(data, "popular"), NULL);
+		break;
+	case P_RECENT:
 		add_list(p, cap, R_TRACK, json_object_get(data, "items"), "track");
 		break;
 	case P_SEARCH:
