@@ -39,7 +39,7 @@
 enum { TAG_ACTION = 1, TAG_RELOAD, TAG_COMMAND, TAG_PLAYLISTS, TAG_DEVICES, TAG_HUB, TAG_PAGE };
 
 enum focus { F_SIDEBAR, F_LIST, F_QUERY };
-enum prompt { PR_NONE, PR_COMMAND, PR_FIND, PR_PLAYLIST };
+enum prompt { PR_NONE, PR_COMMAND, PR_FIND, PR_PLAYLIST, PR_CREATE, PR_RENAME };
 
 struct tui {
 	struct seg *s;
@@ -53,7 +53,7 @@ struct tui {
 	long long status_until;
 	enum prompt prompt;
 	char line[512];         /* the prompt's text, UTF-8 */
-	char pending_uri[128];  /* what PR_PLAYLIST adds */
+	char pending_uri[128];  /* what PR_PLAYLIST adds, or the playlist PR_RENAME renames */
 	char find[128];
 	bool help;
 	int help_top;           /* first line of the help shown */
@@ -441,8 +441,12 @@ static void draw_status(struct tui *t)
 	attrset(theme_attr(TH_NORMAL));
 	fill(y, 0, t->cols);
 	if (t->prompt != PR_NONE) {
-		snprintf(buf, sizeof buf, "%s%s",
-		         t->prompt == PR_COMMAND ? ":" : t->prompt == PR_FIND ? "/" : "add to playlist: ", t->line);
+		static const char *const label[] = {
+			[PR_COMMAND] = ":", [PR_FIND] = "/", [PR_PLAYLIST] = "add to playlist: ",
+			[PR_CREATE] = "new playlist: ", [PR_RENAME] = "rename to: ",
+		};
+
+		snprintf(buf, sizeof buf, "%s%s", label[t->prompt], t->line);
 		put(y, 0, t->cols - 1, buf, false);
 		curs_set(1);
 		move(y, text_width(buf) < t->cols ? text_width(buf) : t->cols - 1);
@@ -759,6 +763,14 @@ static void prompt_done(struct tui *t)
 		snprintf(t->find, sizeof t->find, "%s", t->line);
 		find(t, 1, true);
 		break;
+	case PR_CREATE:
+		if (t->line[0])
+			RUN(t, TAG_RELOAD, "playlist", "create", "--", t->line);
+		break;
+	case PR_RENAME:
+		if (t->line[0])
+			RUN(t, TAG_RELOAD, "playlist", "rename", t->pending_uri, t->line);
+		break;
 	case PR_PLAYLIST: {
 		json_t *p, *hit = NULL;
 		size_t i;
@@ -926,6 +938,26 @@ static void act(struct tui *t, enum action a)
 	case ACT_MOVE_UP:
 		edit_row(t, a);
 		break;
+	case ACT_PLAYLIST_NEW:
+		t->prompt = PR_CREATE;
+		t->line[0] = '\0';
+		t->dirty = true;
+		break;
+	case ACT_RENAME: {
+		/* The playlist under the cursor, or the one on screen. */
+		const char *uri = r && r->kind == R_PLAYLIST ? row_uri(r) :
+		                  t->page && t->page->kind == P_PLAYLIST ? t->page->uri : NULL;
+
+		if (!uri) {
+			say(t, true, "R renames a playlist: select one on the Playlists page");
+			break;
+		}
+		snprintf(t->pending_uri, sizeof t->pending_uri, "%s", uri);
+		snprintf(t->line, sizeof t->line, "%s", r && r->kind == R_PLAYLIST ? row_name(r) : t->page->title);
+		t->prompt = PR_RENAME;
+		t->dirty = true;
+		break;
+	}
 	case ACT_SAVE:
 		if (r && (r->kind == R_TRACK || r->kind == R_ALBUM)) {
 			RUN(t, TAG_ACTION, "library", "save", row_uri(r));
