@@ -88,14 +88,36 @@ void h_artist_albums(struct req *r)
 	json_decref(all);
 }
 
+/* The full objects of the track ids st selects that are playable in market, in its order:
+ * up to want of them, looking at no more than scan rows (-1: all). st may be NULL. */
+static json_t *playable(struct req *r, sqlite3_stmt *st, const char *market, size_t want, int scan)
+{
+	json_t *tracks = json_array();
+
+	if (!st)
+		return tracks;
+	while (json_array_size(tracks) < want && scan-- != 0 && sqlite3_step(st) == SQLITE_ROW) {
+		char track_id[BASE62_ID_LEN + 1];
+		json_t *t;
+
+		snprintf(track_id, sizeof track_id, "%s", store_col_text(st, 0));
+		t = catalog_track(r, track_id, market);
+		if (t && json_is_true(json_object_get(t, "is_playable")))
+			json_array_append_new(tracks, t);
+		else
+			json_decref(t);
+	}
+	sqlite3_reset(st);
+	return tracks;
+}
+
 /* GET /v1/segue/popular: the catalog's most played tracks the user may play, for a Home
  * page before there is anything personal to show. A Segue extension: the Web API has none. */
 void h_popular(struct req *r)
 {
 	const char *market;
 	sqlite3_stmt *st;
-	json_t *tracks;
-	int limit, scanned = 0;
+	int limit;
 	bool bad;
 
 	market = catalog_market(r, &bad);
@@ -104,25 +126,9 @@ void h_popular(struct req *r)
 	if (!market)
 		market = r->user.country;
 	st = store_stmt(&r->srv->store, "SELECT id FROM tracks ORDER BY play_count DESC, popularity DESC, id");
-	tracks = json_array();
-	if (st) {
-		/* Bounded: a market that has few of the most played tracks does not scan the
-		 * whole catalog. */
-		while (json_array_size(tracks) < (size_t)limit && scanned++ < limit * 20 &&
-		       sqlite3_step(st) == SQLITE_ROW) {
-			char track_id[BASE62_ID_LEN + 1];
-			json_t *t;
-
-			snprintf(track_id, sizeof track_id, "%s", store_col_text(st, 0));
-			t = catalog_track(r, track_id, market);
-			if (t && json_is_true(json_object_get(t, "is_playable")))
-				json_array_append_new(tracks, t);
-			else
-				json_decref(t);
-		}
-		sqlite3_reset(st);
-	}
-	reply_json(r, 200, json_pack("{s:o}", "tracks", tracks));
+	/* Bounded: a market that has few of the most played tracks does not scan the whole
+	 * catalog. */
+	reply_json(r, 200, json_pack("{s:o}", "tracks", playable(r, st, market, (size_t)limit, limit * 20)));
 }
 
 void h_artist_top_tracks(struct req *r)
@@ -130,7 +136,6 @@ void h_artist_top_tracks(struct req *r)
 	const char *id = r->params[0];
 	const char *market;
 	sqlite3_stmt *st;
-	json_t *tracks;
 	bool bad;
 
 	if (!catalog_check_id(r, id, "artist"))
@@ -146,21 +151,7 @@ void h_artist_top_tracks(struct req *r)
 	}
 	st = store_stmt(&r->srv->store, "SELECT t.id FROM tracks t WHERE t.artist_id = ?"
 	                                " ORDER BY t.play_count DESC, t.popularity DESC, t.created_at, t.id");
-	tracks = json_array();
-	if (st) {
+	if (st)
 		store_bind_text(st, 1, id);
-		while (json_array_size(tracks) < 10 && sqlite3_step(st) == SQLITE_ROW) {
-			char track_id[BASE62_ID_LEN + 1];
-			json_t *t;
-
-			snprintf(track_id, sizeof track_id, "%s", store_col_text(st, 0));
-			t = catalog_track(r, track_id, market);
-			if (t && json_is_true(json_object_get(t, "is_playable")))
-				json_array_append_new(tracks, t);
-			else
-				json_decref(t);
-		}
-		sqlite3_reset(st);
-	}
-	reply_json(r, 200, json_pack("{s:o}", "tracks", tracks));
+	reply_json(r, 200, json_pack("{s:o}", "tracks", playable(r, st, market, 10, -1)));
 }

@@ -7,7 +7,7 @@ import os
 import re
 import sys
 
-from segue_test import TAP, Server, catalog_copy, sql, SRCDIR
+from segue_test import TAP, Server, catalog_copy, sql, subset, SRCDIR
 
 MISSING = object()
 
@@ -26,29 +26,6 @@ def lookup(doc, path):
             continue
         return MISSING
     return cur
-
-
-def subset(want, got, where=""):
-    """None when every key/value of want is in got (recursively); else a description."""
-    if isinstance(want, dict):
-        if not isinstance(got, dict):
-            return "%s: want an object, got %r" % (where or ".", got)
-        for k, v in want.items():
-            if k not in got:
-                return "%s.%s: missing" % (where, k)
-            err = subset(v, got[k], where + "." + k)
-            if err:
-                return err
-        return None
-    if isinstance(want, list):
-        if not isinstance(got, list) or len(got) != len(want):
-            return "%s: want %r, got %r" % (where, want, got)
-        for i, (w, g) in enumerate(zip(want, got)):
-            err = subset(w, g, "%s.%d" % (where, i))
-            if err:
-                return err
-        return None
-    return None if want == got else "%s: want %r, got %r" % (where, want, got)
 
 
 def parse(path):

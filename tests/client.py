@@ -8,7 +8,7 @@ import os
 import stat
 import time
 
-from segue_test import TAP, Server, catalog_copy, sql
+from segue_test import TAP, Server, catalog_copy, sql, wait_for
 from segue_client import Client
 
 t = TAP()
@@ -30,16 +30,6 @@ def state(c):
 
 def item_id(st):
     return ((st or {}).get("item") or {}).get("id")
-
-
-def wait_for(pred, timeout, step=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def playable_album(token, min_tracks=3):

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 from segue_client import Client
-from segue_test import TAP, Server, add_user, catalog_copy, sql
+from segue_test import TAP, Server, add_user, catalog_copy, sql, wait_for
 
 t = TAP()
 data = catalog_copy()
@@ -20,16 +20,6 @@ tracks = [r[0] for r in sql(data, "SELECT id FROM tracks ORDER BY id")]
 # A track every US account may play: the one queued by hand below.
 queued = sql(data, "SELECT id FROM tracks WHERE album_id = '%s' AND markets LIKE '%%US%%'"
                    " ORDER BY track_number DESC LIMIT 1" % albums[0])[0][0]
-
-
-def wait(pred, timeout=5.0, step=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def status(c):
@@ -68,7 +58,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     C.start_daemon()
     D.start_daemon()
 
-    listed = wait(lambda: len(devices(C)) == 3 and devices(C))
+    listed = wait_for(lambda: len(devices(C)) == 3 and devices(C))
     t.eq(names(listed or []), ["Kitchen", "Living room", "Study"], "segue devices lists the user's three daemons")
     t.ok(all(d["type"] == "speaker" and not d["is_active"] for d in listed or []), "a daemon is a speaker; none is active yet")
     rc, out, err = C.run("devices")
@@ -78,7 +68,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     # Play on A.
     rc, out, err = A.run("play", "segue:album:" + albums[0])
     t.eq(rc, 0, "play on the study daemon", err)
-    st = wait(lambda: (lambda s: s if s and s["is_playing"] and s["progress_ms"] > 600 else None)(status(C)))
+    st = wait_for(lambda: (lambda s: s if s and s["is_playing"] and s["progress_ms"] > 600 else None)(status(C)))
     t.ok(st and st["device"]["name"] == "Study", "status from another device shows the study playing", st)
     rc, out, err = C.run("devices")
     t.ok("* Study" in out, "the active device is marked", out)
@@ -94,7 +84,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     rc, doc, err = C.json("transfer", "living")
     t_after = time.time()
     t.eq(rc, 0, "segue transfer by an unambiguous name prefix", err)
-    sb = wait(lambda: (lambda s: s if s and s["is_playing"] and s.get("item") else None)(status(B)), 3)
+    sb = wait_for(lambda: (lambda s: s if s and s["is_playing"] and s.get("item") else None)(status(B)), 3)
     ctl = A.connect()
     sa = ctl.subscribe()["result"]  # the study's own player, not the state it forwards to
     ctl.close()
@@ -126,7 +116,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     t.ok(rc == 0 and doc and doc["is_playing"] and doc["device"]["name"] == "Living room",
          "resume from a command line without a daemon reaches the playing device", (rc, doc, err))
     rc, doc, err = E.json("volume", "40")
-    t.ok(rc == 0 and wait(lambda: status(B)["device"]["volume_percent"] == 40), "volume reaches it", err)
+    t.ok(rc == 0 and wait_for(lambda: status(B)["device"]["volume_percent"] == 40), "volume reaches it", err)
     rc, doc, err = E.json("seek", "0:02")
     t.ok(rc == 0 and 1900 <= status(B)["progress_ms"] <= 3500, "seek reaches it", (doc or {}).get("progress_ms"))
     rc, doc, err = E.json("next", "--device", "Living room")
@@ -140,7 +130,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     killed_at = time.time()  # kill9 returns once the process is reaped, which may be later
     pid = B.kill9()
     t.ok(pid > 0, "the living-room daemon is killed -9")
-    gone = wait(lambda: "Living room" not in names(devices(C)))
+    gone = wait_for(lambda: "Living room" not in names(devices(C)))
     t.ok(gone, "it disappears from the devices list at once")
     rc, st, err = E.json("status")
     t.ok(rc == 0 and st and not st["is_playing"] and st["item"] and st["item"]["id"] == last["item"]["id"],
@@ -150,22 +140,22 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
              "at its last known position", (st["progress_ms"], last["progress_ms"], last["is_playing"],
                                             last["timestamp"], killed_at, st["timestamp"]))
     rc, doc, err = C.json("transfer", "--play", "Study")
-    sa = wait(lambda: (lambda s: s if s and s["is_playing"] and s.get("item") else None)(status(A)), 3)
+    sa = wait_for(lambda: (lambda s: s if s and s["is_playing"] and s.get("item") else None)(status(A)), 3)
     t.ok(rc == 0 and sa and sa["item"]["id"] == last["item"]["id"], "a transfer resumes it on the study", (rc, err))
 
     # The hub restarts: devices come back, the playing one brings the state.
     srv.stop()
     srv.start()
-    back = wait(lambda: names(devices(C)) == ["Kitchen", "Study"], 15, 0.2)
+    back = wait_for(lambda: names(devices(C)) == ["Kitchen", "Study"], 15, 0.2)
     t.ok(back, "after a hub restart both devices are back", names(devices(C)))
-    st = wait(lambda: (lambda s: s if s and s.get("device") and s["device"]["name"] == "Study" else None)(
+    st = wait_for(lambda: (lambda s: s if s and s.get("device") and s["device"]["name"] == "Study" else None)(
         json.loads(E.run("--json", "status")[1] or "null")), 10, 0.2)
     t.ok(st and st["is_playing"] and st["item"]["id"] == last["item"]["id"], "and the state is intact", st)
 
     # A transfer to a device that vanished fails cleanly, and the source keeps playing.
     kitchen = [d["id"] for d in devices(A) if d["name"] == "Kitchen"]
     C.kill9()
-    wait(lambda: "Kitchen" not in names(devices(A)))
+    wait_for(lambda: "Kitchen" not in names(devices(A)))
     tok = srv.login("premium-us")
     r = srv.request("PUT", "/v1/me/player", body={"device_ids": kitchen}, token=tok)
     t.eq(r.status, 404, "transferring to the vanished kitchen is 404")

@@ -19,7 +19,7 @@ if importlib.util.find_spec("websockets") is None:  # Debian's python3-websocket
     print("Bail out! python3-websockets is not installed (apt-get install python3-websockets)")
     sys.exit(1)
 
-from segue_test import TAP, Server, catalog_copy, sql
+from segue_test import TAP, Server, catalog_copy, sql, subset
 from ws_device import FakeDevice, handshake
 
 t = TAP()
@@ -37,21 +37,6 @@ def U(tid):
 
 SETTINGS = {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 1000000,
             "connect_timeout_ms": 500, "connect_max_message": 65536}
-
-
-def sub(want, got, where=""):
-    """None when every key/value of want is in got (recursively); else what differs."""
-    if isinstance(want, dict):
-        if not isinstance(got, dict):
-            return "%s: want an object, got %r" % (where or ".", got)
-        for k, v in want.items():
-            if k not in got:
-                return "%s.%s: missing" % (where, k)
-            err = sub(v, got[k], where + "." + k)
-            if err:
-                return err
-        return None
-    return None if want == got else "%s: want %r, got %r" % (where or ".", want, got)
 
 
 def ids(devs):
@@ -178,10 +163,10 @@ with Server(data, SETTINGS) as srv:
     t.eq(ids(w.get("devices")), ["dev-a"], "welcome: the devices list has the device itself")
     want_a = {"id": "dev-a", "name": "Laptop", "type": "computer", "is_active": False, "is_private_session": False,
               "is_restricted": False, "volume_percent": 40, "supports_volume": True}
-    t.eq(sub(want_a, (w.get("devices") or [{}])[0]), None, "welcome: a device object in the Web API's shape")
+    t.eq(subset(want_a, (w.get("devices") or [{}])[0]), None, "welcome: a device object in the Web API's shape")
     r = srv.get("/v1/me/player", token=tok)
     t.eq(r.status, 204, "GET /v1/me/player is 204 while there is no state")
-    t.eq(sub({"devices": [want_a]}, srv.get("/v1/me/player/devices", token=tok).json()), None,
+    t.eq(subset({"devices": [want_a]}, srv.get("/v1/me/player/devices", token=tok).json()), None,
          "GET /v1/me/player/devices lists the device")
 
     m = A.mark()
@@ -227,7 +212,7 @@ with Server(data, SETTINGS) as srv:
          and pl.get("repeat_state") == "off" and pl.get("shuffle_state") is False
          and pl.get("currently_playing_type") == "track", "the `player` state is the reported one", pl)
     t.eq((p.get("queue") or {}).get("tracks"), ALBUM_TRACKS, "the first `player` carries the queue")
-    t.eq(sub({"id": "dev-a", "is_active": True, "volume_percent": 40}, pl.get("device")), None,
+    t.eq(subset({"id": "dev-a", "is_active": True, "volume_percent": 40}, pl.get("device")), None,
          "player.device is the hub's device object")
     st, pj = rplayer(tok)
     t.eq(st, 200, "GET /v1/me/player is 200 once there is a state")

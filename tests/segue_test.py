@@ -239,3 +239,37 @@ def sql(data_dir, query):
         return db.execute(query).fetchall()
     finally:
         db.close()
+
+
+def wait_for(pred, timeout=5.0, step=0.05):
+    """pred()'s first true value within timeout seconds (polled every step), else its last."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def subset(want, got, where=""):
+    """None when every key/value of want is in got (recursively); else a description."""
+    if isinstance(want, dict):
+        if not isinstance(got, dict):
+            return "%s: want an object, got %r" % (where or ".", got)
+        for k, v in want.items():
+            if k not in got:
+                return "%s.%s: missing" % (where, k)
+            err = subset(v, got[k], where + "." + k)
+            if err:
+                return err
+        return None
+    if isinstance(want, list):
+        if not isinstance(got, list) or len(got) != len(want):
+            return "%s: want %r, got %r" % (where, want, got)
+        for i, (w, g) in enumerate(zip(want, got)):
+            err = subset(w, g, "%s.%d" % (where, i))
+            if err:
+                return err
+        return None
+    return None if want == got else "%s: want %r, got %r" % (where, want, got)

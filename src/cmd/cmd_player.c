@@ -2,7 +2,6 @@
  * state, so `segue pause --json` shows what pausing did. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,11 +34,9 @@ static bool all_tracks(const struct cmd_args *a)
 
 static enum seg_err play_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
-	json_t *tracks = NULL, *t;
+	json_t *tracks = NULL;
 	char *context = NULL, *what = NULL;
-	const char **ids = NULL;
-	json_t **objs = NULL;
-	size_t n, i;
+	size_t n;
 	long from;
 	enum seg_err e;
 
@@ -70,28 +67,12 @@ static enum seg_err play_exec(struct seg *s, struct cmd_args *a, json_t **out)
 		e = seg_fail(SEG_ENOTFOUND, "%s has %zu tracks, not %ld", what, n, from);
 		goto out;
 	}
-	ids = calloc(n, sizeof *ids);
-	objs = calloc(n, sizeof *objs);
-	if (!ids || !objs) {
-		e = seg_fail(SEG_ENOMEM, "out of memory");
-		goto out;
-	}
-	json_array_foreach(tracks, i, t) {
-		ids[i] = json_string_value(json_object_get(t, "id"));
-		objs[i] = t;
-		if (!ids[i]) {
-			e = seg_fail(SEG_EPROTO, "the server sent a track without an id");
-			goto out;
-		}
-	}
 	if (cmd_has(a, "shuffle"))
 		player_shuffle(s->player, true);
-	if ((e = player_play(s->player, context, ids, objs, n, (size_t)from - 1)))
+	if ((e = player_play_tracks(s->player, context, tracks, (size_t)from - 1)))
 		goto out;
 	e = state(s, out);
 out:
-	free(ids);
-	free(objs);
 	free(context);
 	free(what);
 	json_decref(tracks);
@@ -179,17 +160,11 @@ const struct cmd_entry cmd_seek = {
 
 static enum seg_err volume_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
-	const char *v = a->argv[0];
-	char *end;
-	long n;
-	int now;
+	int n, now;
+	bool rel;
 	enum seg_err e;
 
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < -100 || n > 100 || (n < 0 && v[0] != '-'))
-		return seg_fail(SEG_EUSAGE, "volume takes a percentage (0 to 100), or +N / -N");
-	if ((e = player_volume(s->player, (int)n, v[0] == '+' || v[0] == '-', &now)))
+	if ((e = cmd_volume_arg(a->argv[0], &n, &rel)) || (e = player_volume(s->player, n, rel, &now)))
 		return e;
 	return state(s, out);
 }

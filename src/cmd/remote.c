@@ -2,7 +2,6 @@
 #include "config.h"
 #include "remote.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,16 +175,14 @@ static enum seg_err seek(struct seg *s, struct cmd_args *a, const char *device)
 
 static enum seg_err volume(struct seg *s, struct cmd_args *a, const char *device)
 {
-	const char *v = a->argv[0];
-	char q[64], *end;
-	long n;
+	char q[64];
+	int n;
+	bool rel;
 	enum seg_err e;
 
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < -100 || n > 100 || (n < 0 && v[0] != '-'))
-		return seg_fail(SEG_EUSAGE, "volume takes a percentage (0 to 100), or +N / -N");
-	if (v[0] == '+' || v[0] == '-') {
+	if ((e = cmd_volume_arg(a->argv[0], &n, &rel)))
+		return e;
+	if (rel) {
 		json_t *st = NULL;
 
 		if ((e = hub_state(s, &st)))
@@ -193,7 +190,7 @@ static enum seg_err volume(struct seg *s, struct cmd_args *a, const char *device
 		n += json_integer_value(json_object_get(json_object_get(st, "device"), "volume_percent"));
 		json_decref(st);
 	}
-	snprintf(q, sizeof q, "volume_percent=%ld", n < 0 ? 0 : n > 100 ? 100 : n);
+	snprintf(q, sizeof q, "volume_percent=%d", n < 0 ? 0 : n > 100 ? 100 : n);
 	return call(s, "PUT", "/volume", q, device, NULL);
 }
 

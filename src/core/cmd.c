@@ -288,3 +288,17 @@ enum seg_err cmd_position(const char *s, long long *ms, bool *relative)
 	*ms = (long long)(total * 1000) * sign;
 	return SEG_OK;
 }
+
+enum seg_err cmd_volume_arg(const char *s, int *n, bool *relative)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < -100 || v > 100 || (v < 0 && s[0] != '-'))
+		return seg_fail(SEG_EUSAGE, "volume takes a percentage (0 to 100), or +N / -N");
+	*n = (int)v;
+	*relative = s[0] == '+' || s[0] == '-';
+	return SEG_OK;
+}

@@ -74,6 +74,9 @@ enum seg_err cmd_flag_int(const struct cmd_args *a, const char *name, long min, 
  * relative. SEG_EUSAGE with a message when it is none. */
 enum seg_err cmd_position(const char *s, long long *ms, bool *relative);
 
+/* A volume typed by a user: N (0 to 100) or +N / -N (relative). */
+enum seg_err cmd_volume_arg(const char *s, int *n, bool *relative);
+
 /* The positional arguments joined by single spaces (a query typed without quotes); the
  * caller frees it. NULL when memory runs out. */
 char *cmd_join_args(const struct cmd_args *a);

@@ -245,10 +245,9 @@ static enum seg_err do_play(struct device *d, json_t *m)
 {
 	const char *ctx_uri = json_string_value(json_object_get(m, "context_uri"));
 	json_t *uris = json_object_get(m, "uris"), *offset = json_object_get(m, "offset");
+	const char *at_uri = json_string_value(json_object_get(offset, "uri"));
 	json_t *tracks = NULL, *t;
 	char *context = NULL;
-	const char **ids = NULL;
-	json_t **objs = NULL;
 	size_t n, i, start = 0;
 	json_int_t pos_ms = json_integer_value(json_object_get(m, "position_ms"));
 	enum seg_err e;
@@ -258,38 +257,18 @@ static enum seg_err do_play(struct device *d, json_t *m)
 	if ((e = ctx_uri ? resolve_tracks(d->s, ctx_uri, &tracks, &context) : resolve_uris(d->s, uris, &tracks)))
 		return e;
 	n = json_array_size(tracks);
-	ids = calloc(n + 1, sizeof *ids);
-	objs = calloc(n + 1, sizeof *objs);
-	if (!ids || !objs) {
-		e = seg_fail(SEG_ENOMEM, "out of memory");
-		goto out;
-	}
-	json_array_foreach(tracks, i, t) {
-		ids[i] = json_string_value(json_object_get(t, "id"));
-		objs[i] = t;
-		if (!ids[i]) {
-			e = seg_fail(SEG_EPROTO, "the server sent a track without an id");
-			goto out;
-		}
-	}
 	if (json_is_integer(json_object_get(offset, "position"))) {
 		start = (size_t)json_integer_value(json_object_get(offset, "position"));
-	} else if (json_string_value(json_object_get(offset, "uri"))) {
-		const char *u = json_string_value(json_object_get(offset, "uri")) + strlen("segue:track:");
-
-		for (i = 0; i < n && strcmp(ids[i], u); i++)
-			;
+	} else if (at_uri) {
+		json_array_foreach(tracks, i, t)
+			if (!strcmp(json_string_value(json_object_get(t, "uri")) ?: "", at_uri))
+				break;
 		start = i;
 	}
-	if (start >= n) {
+	if (start >= n)
 		e = seg_fail(SEG_ENOTFOUND, "the offset is past the end of what was asked to play");
-		goto out;
-	}
-	if (!(e = player_play(d->p, context, ids, objs, n, start)) && pos_ms > 0)
+	else if (!(e = player_play_tracks(d->p, context, tracks, start)) && pos_ms > 0)
 		e = player_seek(d->p, pos_ms, false);
-out:
-	free(ids);
-	free(objs);
 	free(context);
 	json_decref(tracks);
 	return e;

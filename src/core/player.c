@@ -52,6 +52,7 @@ struct player {
 	long long cur_duration_ms;
 	bool paused;
 	bool buffering;
+	long long live_since;     /* monotonic ms a handed-over position was taken at; 0: none */
 
 	/* Accounting of the current play for the outbox. */
 	char play_id[OUTBOX_ID_LEN + 1];
@@ -300,6 +301,11 @@ static enum load_result load(struct player *p, mpv_handle *h, const char *id, lo
 		r = LOAD_RETRY;
 		goto out;
 	}
+	/* A position handed over by another device moves on while we ask for the URL: start
+	 * where the music is now, not where it was. */
+	if (!append && p->live_since && start_ms > 0)
+		start_ms += clock_mono_ms() - p->live_since;
+	p->live_since = 0;
 	snprintf(opts, sizeof opts, "start=%.3f", start_ms / 1000.0);
 	/* mpv 0.38 (client API 2.3) put an index argument before the per-file options. */
 	bool indexed = mpv_client_api_version() >= MPV_MAKE_VERSION(2, 3);
@@ -798,6 +804,32 @@ enum seg_err player_play(struct player *p, const char *context_uri, const char *
 	return SEG_OK;
 }
 
+enum seg_err player_play_tracks(struct player *p, const char *context_uri, json_t *tracks, size_t start)
+{
+	size_t n = json_array_size(tracks), i;
+	const char **ids = calloc(n + 1, sizeof *ids);
+	json_t **objs = calloc(n + 1, sizeof *objs), *t;
+	enum seg_err e = SEG_OK;
+
+	if (!ids || !objs) {
+		e = seg_fail(SEG_ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(tracks, i, t) {
+		ids[i] = json_string_value(json_object_get(t, "id"));
+		objs[i] = t;
+		if (!ids[i]) {
+			e = seg_fail(SEG_EPROTO, "the server sent a track without an id");
+			goto out;
+		}
+	}
+	e = player_play(p, context_uri, ids, objs, n, start);
+out:
+	free(ids);
+	free(objs);
+	return e;
+}
+
 enum seg_err player_pause(struct player *p, bool pause)
 {
 	enum seg_err e = need_track(p);
@@ -1083,6 +1115,7 @@ enum seg_err player_restore(struct player *p, json_t *snap, json_t *item, long l
 		json_object_set(p->meta, cur, item);
 	p->message[0] = '\0';
 	p->paused = !play;
+	p->live_since = play ? clock_mono_ms() : 0;
 	mpv_set_property_string(p->mpv, "pause", play ? "no" : "yes");
 	start_current(p, position_ms > 0 ? position_ms : 0);
 	if (!cur)

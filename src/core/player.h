@@ -44,6 +44,8 @@ void player_tick(struct player *p);
  * NULL) are the track objects of ids, kept for display; borrowed. */
 enum seg_err player_play(struct player *p, const char *context_uri, const char *const *ids,
                          json_t *const *tracks, size_t n, size_t start);
+/* The same for a JSON array of track objects, each with its "id". */
+enum seg_err player_play_tracks(struct player *p, const char *context_uri, json_t *tracks, size_t start);
 enum seg_err player_pause(struct player *p, bool pause);
 enum seg_err player_toggle(struct player *p);
 enum seg_err player_next(struct player *p);
