@@ -25,6 +25,11 @@ void h_artist(struct req *r);
 void h_artist_albums(struct req *r);
 void h_artist_top_tracks(struct req *r);
 void h_popular(struct req *r);
+/* h_recs.c */
+void h_recommendations(struct req *r);
+void h_genre_seeds(struct req *r);
+void h_audio_features(struct req *r);
+void h_audio_features_one(struct req *r);
 /* h_playback.c */
 void h_playback(struct req *r);
 /* h_player.c */

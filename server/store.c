@@ -89,6 +89,8 @@ static const char *const migrations[] = {
 	"  track_id TEXT NOT NULL) WITHOUT ROWID;",
 	/* 6: the catalog's most played tracks, for the clients' Home */
 	"CREATE INDEX tracks_popular ON tracks(play_count DESC, popularity DESC, id);",
+	/* 7: recommendation candidates by genre */
+	"CREATE INDEX tracks_genre ON tracks(genre COLLATE NOCASE, play_count DESC);",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
