@@ -179,14 +179,17 @@ static void send_json(struct hub_conn *c, json_t *msg)
 static void broadcast(struct hub_user *u, json_t *msg, struct hub_conn *skip)
 {
 	char *text = json_dumps(msg, JSON_COMPACT);
+	struct ws_payload *p;
 
 	json_decref(msg);
 	if (!text)
 		return;
+	p = ws_payload_new(text, strlen(text));
+	free(text);
 	for (struct hub_conn *c = u->conns; c; c = c->next)
 		if (c != skip && c->hello)
-			ws_send(c, text, strlen(text));
-	free(text);
+			ws_send_payload(c, p);
+	ws_payload_unref(p);
 }
 
 static void send_error(struct hub_conn *c, const char *reason, const char *fmt, ...)
@@ -1247,7 +1250,7 @@ void hub_rest_transfer(struct hub *h, struct req *r, const char *device_id, int 
 
 /* ---- live playlists ---- */
 
-static void tell_user(struct hub *h, const char *user_id, const char *text)
+static void tell_user(struct hub *h, const char *user_id, struct ws_payload *text)
 {
 	struct hub_user *u = user_find(h, user_id);
 
@@ -1256,7 +1259,7 @@ static void tell_user(struct hub *h, const char *user_id, const char *text)
 	u->mark = h->mark;
 	for (struct hub_conn *c = u->conns; c; c = c->next)
 		if (c->hello)
-			ws_send(c, text, strlen(text));
+			ws_send_payload(c, text);
 }
 
 void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *snapshot_id,
@@ -1264,11 +1267,16 @@ void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *sn
 {
 	json_t *m = json_pack("{s:s,s:s,s:s,s:o}", "type", "playlist", "playlist_id", playlist_id,
 	                      "snapshot_id", snapshot_id, "change", change);
-	char *text = json_dumps(m, JSON_COMPACT);
+	char *dumped = json_dumps(m, JSON_COMPACT);
 	struct store *s = &h->srv->store;
+	struct ws_payload *text;
 	sqlite3_stmt *st;
 
 	json_decref(m);
+	if (!dumped)
+		return;
+	text = ws_payload_new(dumped, strlen(dumped));
+	free(dumped);
 	if (!text)
 		return;
 	h->mark++;
@@ -1289,9 +1297,9 @@ void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *sn
 			continue;
 		for (int k = 0; k < c->nwatch; k++)
 			if (!strcmp(c->watch[k], playlist_id)) {
-				ws_send(c, text, strlen(text));
+				ws_send_payload(c, text);
 				break;
 			}
 	}
-	free(text);
+	ws_payload_unref(text);
 }

@@ -54,6 +54,8 @@ struct hub_conn {
 	unsigned char *rx;
 	size_t rx_len, rx_cap;
 	int close_code;                 /* nonzero: close with this after the queue drains */
+	int64_t last_rx;                /* monotonic ms of the last message (liveness) */
+	struct hub_conn *all_prev, *all_next; /* every session, for the liveness sweep */
 	char close_reason[64];
 	int strikes;                    /* refused messages in the current minute */
 	int64_t strike_window, rate_window;

@@ -19,42 +19,84 @@
 /* Messages a session may send per second: ten times what a busy player needs. */
 #define WS_RATE_MAX 200
 
-struct ws_msg {
-	struct ws_msg *next;
+/* A message's bytes, shared by the queues of every session it goes to. lws writes each
+ * frame's header into the LWS_PRE bytes before the text; that is safe to share because
+ * every write happens on this one thread and lws copies what a socket does not take. */
+struct ws_payload {
+	int refs;
 	size_t len;
 	unsigned char data[]; /* LWS_PRE bytes of room, then the text */
 };
+
+struct ws_msg {
+	struct ws_msg *next;
+	struct ws_payload *p;
+};
+
+/* Every established session, for the liveness sweep (one lws context per process). */
+static struct {
+	struct hub_conn *all;
+	lws_sorted_usec_list_t sul;
+	struct lws_context *ctx;
+	long heartbeat_ms;
+	bool armed;
+} live;
 
 static struct server *server_of(struct lws *wsi)
 {
 	return lws_context_user(lws_get_context(wsi));
 }
 
-void ws_send(struct hub_conn *c, const char *text, size_t len)
+struct ws_payload *ws_payload_new(const char *text, size_t len)
+{
+	struct ws_payload *p = malloc(sizeof *p + LWS_PRE + len);
+
+	if (!p)
+		return NULL;
+	p->refs = 1;
+	p->len = len;
+	memcpy(p->data + LWS_PRE, text, len);
+	return p;
+}
+
+void ws_payload_unref(struct ws_payload *p)
+{
+	if (p && --p->refs == 0)
+		free(p);
+}
+
+void ws_send_payload(struct hub_conn *c, struct ws_payload *p)
 {
 	struct ws_msg *m;
 
-	if (!c->wsi || c->close_code)
+	if (!p || !c->wsi || c->close_code)
 		return;
-	if (c->out_bytes + len > WS_OUT_MAX) {
+	if (c->out_bytes + p->len > WS_OUT_MAX) {
 		log_info("connect: dropping a session of %s that does not read what it is sent", c->user_id);
 		c->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		return;
 	}
-	m = malloc(sizeof *m + LWS_PRE + len);
-	if (!m)
+	if (!(m = malloc(sizeof *m)))
 		return;
 	m->next = NULL;
-	m->len = len;
-	memcpy(m->data + LWS_PRE, text, len);
+	m->p = p;
+	p->refs++;
 	if (c->out_tail)
 		c->out_tail->next = m;
 	else
 		c->out_head = m;
 	c->out_tail = m;
-	c->out_bytes += len;
+	c->out_bytes += p->len;
 	lws_callback_on_writable(c->wsi);
+}
+
+void ws_send(struct hub_conn *c, const char *text, size_t len)
+{
+	struct ws_payload *p = ws_payload_new(text, len);
+
+	ws_send_payload(c, p);
+	ws_payload_unref(p);
 }
 
 void ws_close(struct hub_conn *c, int code, const char *reason)
@@ -66,12 +108,56 @@ void ws_close(struct hub_conn *c, int code, const char *reason)
 	lws_callback_on_writable(c->wsi);
 }
 
+/* Liveness: a session silent for three heartbeats is closed. A time stamp per message and
+ * one sweep a second, rather than re-arming an lws timeout per message: lws keeps its
+ * timeouts in one sorted list, and re-arming walks it (at 10,000 sessions, a third of the
+ * service thread went there). */
 static void touch(struct hub_conn *c, struct server *srv)
 {
-	/* lws_set_timeout_us is not exported by this libwebsockets: whole seconds, rounded up. */
-	long secs = (srv->cfg.connect_heartbeat_ms * 3 + 999) / 1000;
+	(void)srv;
+	c->last_rx = lws_now_usecs() / 1000;
+}
 
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)secs);
+#define SWEEP_US (1000 * LWS_US_PER_MS)
+
+static void sweep(lws_sorted_usec_list_t *sul)
+{
+	int64_t now = lws_now_usecs() / 1000;
+
+	(void)sul;
+	for (struct hub_conn *c = live.all; c; c = c->all_next)
+		if (c->wsi && now - c->last_rx > live.heartbeat_ms * 3)
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	if (live.all)
+		lws_sul_schedule(live.ctx, 0, &live.sul, sweep, SWEEP_US);
+	else
+		live.armed = false;
+}
+
+static void live_add(struct hub_conn *c, struct server *srv)
+{
+	c->all_prev = NULL;
+	c->all_next = live.all;
+	if (live.all)
+		live.all->all_prev = c;
+	live.all = c;
+	live.ctx = srv->lws;
+	live.heartbeat_ms = srv->cfg.connect_heartbeat_ms;
+	if (!live.armed) {
+		live.armed = true;
+		lws_sul_schedule(live.ctx, 0, &live.sul, sweep, SWEEP_US);
+	}
+}
+
+static void live_remove(struct hub_conn *c)
+{
+	if (c->all_prev)
+		c->all_prev->all_next = c->all_next;
+	else if (live.all == c)
+		live.all = c->all_next;
+	if (c->all_next)
+		c->all_next->all_prev = c->all_prev;
+	c->all_prev = c->all_next = NULL;
 }
 
 static void conn_release(struct hub_conn *c)
@@ -80,6 +166,7 @@ static void conn_release(struct hub_conn *c)
 		struct ws_msg *m = c->out_head;
 
 		c->out_head = m->next;
+		ws_payload_unref(m->p);
 		free(m);
 	}
 	c->out_tail = NULL;
@@ -142,12 +229,13 @@ static int writeable(struct hub_conn *c)
 	struct ws_msg *m = c->out_head;
 
 	if (m) {
-		int n = lws_write(c->wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
+		int n = lws_write(c->wsi, m->p->data + LWS_PRE, m->p->len, LWS_WRITE_TEXT);
 
 		c->out_head = m->next;
 		if (!c->out_head)
 			c->out_tail = NULL;
-		c->out_bytes -= m->len;
+		c->out_bytes -= m->p->len;
+		ws_payload_unref(m->p);
 		free(m);
 		if (n < 0)
 			return -1;
@@ -240,6 +328,7 @@ int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	case LWS_CALLBACK_ESTABLISHED:
 		c->wsi = wsi;
 		touch(c, server_of(wsi));
+		live_add(c, server_of(wsi));
 		hub_conn_open(c);
 		return 0;
 
@@ -260,6 +349,7 @@ int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 
 	case LWS_CALLBACK_CLOSED:
 		if (c && c->wsi) {
+			live_remove(c);
 			hub_conn_closed(c);
 			conn_release(c);
 			c->wsi = NULL;

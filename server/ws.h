@@ -24,6 +24,12 @@ enum {
 /* Queues one text message (copied). A session whose queue grows past what a slow reader can
  * be allowed to hold is closed. */
 void ws_send(struct hub_conn *c, const char *text, size_t len);
+
+/* One message for many sessions (a broadcast): made once, queued to each by reference. */
+struct ws_payload;
+struct ws_payload *ws_payload_new(const char *text, size_t len);
+void ws_send_payload(struct hub_conn *c, struct ws_payload *p);
+void ws_payload_unref(struct ws_payload *p);
 /* Closes after what is queued has been sent. */
 void ws_close(struct hub_conn *c, int code, const char *reason);
 

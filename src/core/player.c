@@ -381,6 +381,10 @@ static void refresh_next(struct player *p)
 		}
 		forget_next(p);
 	}
+	/* Its metadata too, so the step onto it has a title to show (a queue handed over by
+	 * another device brings the current track's object only). */
+	if (want)
+		track_meta(p, want);
 	if (want && load(p, p->mpv, want, 0, true, &p->next) == LOAD_OK) {
 		p->next_entry = p->next.entry;
 		snprintf(p->next_id, sizeof p->next_id, "%s", want);
