@@ -361,7 +361,7 @@ static void draw_list(struct tui *t)
 		any |= p->rows[i].kind != R_HEADER;
 	if (!any) {
 		attrset(theme_attr(TH_DIM));
-		put(y + 1, x, w, p->kind == P_SEARCH ? (p->query[0] ? "nothing found" : "type to search") :
+		put(y + 1, x, w, p->kind == P_SEARCH ? (t->search_due ? "searching\xe2\x80\xa6" : p->query[0] ? "nothing found" : "type to search") :
 		                 p->kind == P_DEVICES ? "no devices are connected" : "nothing here yet", true);
 		attrset(theme_attr(TH_NORMAL));
 		return;
@@ -1250,6 +1250,12 @@ static void loop(struct tui *t, int sig_fd)
 				} else {
 					t->quit = true;
 				}
+		}
+		/* The terminal went away without a SIGHUP (nohup, a closed pty): nothing more
+		 * will come, and polling it again would spin. */
+		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			t->quit = true;
+			break;
 		}
 		while ((k = get_wch(&c)) != ERR)
 			on_key(t, c, k == KEY_CODE_YES);
