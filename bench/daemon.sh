@@ -31,25 +31,7 @@ case $WIN in '' | *[!0-9]*) die "WINDOW_SECONDS is a whole number" ;; esac
 bench_player_start daemon
 bench_client "$WORK/client" "audio_output = null"
 
-# The album with the most tracks the bench account may play, in album order.
-python3 - "$WORK/data/segue.db" "$PORT" "$TOKEN" >"$WORK/album" <<'PY'
-import json, sqlite3, sys, urllib.error, urllib.request
-db, port, tok = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-rows = sqlite3.connect("file:%s?mode=ro" % db, uri=True).execute(
-    "SELECT album_id, id FROM tracks ORDER BY album_id, disc_number, track_number").fetchall()
-albums = {}
-for album, tid in rows:
-    req = urllib.request.Request("http://127.0.0.1:%d/v1/segue/playback/%s?quality=low" % (port, tid),
-                                 headers={"Authorization": "Bearer " + tok})
-    try:
-        urllib.request.urlopen(req, timeout=10).read()
-    except urllib.error.HTTPError:
-        continue
-    albums.setdefault(album, []).append(tid)
-best = max(albums, key=lambda a: len(albums[a]))
-print(best, " ".join(albums[best]))
-PY
-read -r ALBUM TRACKS <"$WORK/album" || die "no playable album in $DATA"
+bench_pick_album
 
 CLK=$(getconf CLK_TCK)
 # sample PID: ticks schedstat_ns ctxt_all ctxt_main threads rss_kb anon_kb

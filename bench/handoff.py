@@ -43,6 +43,8 @@ import time
 import urllib.error
 import urllib.request
 
+import tap  # its Lines class: bench/ is on the path when this script runs
+
 WARMUP = 2          # transfers before the measured ones (the first is the cold one, shown)
 XFER_TIMEOUT = 5.0   # s for one handoff to reach playback start on the target
 TOTAL_TIMEOUT = 150  # s for the whole run
@@ -54,37 +56,12 @@ def die(msg):
     sys.exit(1)
 
 
-class Lines:
-    """Line-delimited JSON over a UNIX stream socket (a daemon's control socket, mpv's IPC)."""
+class Lines(tap.Lines):
+    """tap.py's line-delimited JSON socket, named for messages."""
 
     def __init__(self, path, name):
+        super().__init__(path)
         self.name = name
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(10)
-        self.sock.connect(path)
-        self.sock.setblocking(False)
-        self.buf = b""
-
-    def send(self, msg):
-        self.sock.setblocking(True)
-        self.sock.sendall((json.dumps(msg) + "\n").encode())
-        self.sock.setblocking(False)
-
-    def take(self):
-        out = []
-        while True:
-            try:
-                chunk = self.sock.recv(1 << 16)
-            except BlockingIOError:
-                break
-            if not chunk:
-                raise EOFError("%s closed the connection" % self.name)
-            self.buf += chunk
-        while b"\n" in self.buf:
-            line, self.buf = self.buf.split(b"\n", 1)
-            if line.strip():
-                out.append(json.loads(line))
-        return out
 
 
 class Rest:

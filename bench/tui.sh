@@ -79,26 +79,7 @@ bench_data_copy "$DATA" "$WORK/data"
 bench_serve "$WORK/data" rl_window=1 rl_standard=1000000 rl_player=1000000 rl_search=1000000
 bench_client "$WORK/client" "audio_output = null"
 
-# The album with the most tracks the bench account may play; its tracks' files (high, the
-# daemon's default quality) for cmus.
-python3 - "$WORK/data/segue.db" "$PORT" "$TOKEN" >"$WORK/album" <<'PY'
-import sqlite3, sys, urllib.error, urllib.request
-db, port, tok = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-rows = sqlite3.connect("file:%s?mode=ro" % db, uri=True).execute(
-    "SELECT album_id, id FROM tracks ORDER BY album_id, disc_number, track_number").fetchall()
-albums = {}
-for album, tid in rows:
-    req = urllib.request.Request("http://127.0.0.1:%d/v1/segue/playback/%s?quality=low" % (port, tid),
-                                 headers={"Authorization": "Bearer " + tok})
-    try:
-        urllib.request.urlopen(req, timeout=10).read()
-    except urllib.error.HTTPError:
-        continue
-    albums.setdefault(album, []).append(tid)
-best = max(albums, key=lambda a: len(albums[a]))
-print(best, " ".join(albums[best]))
-PY
-read -r ALBUM TRACKS <"$WORK/album" || die "no playable album in $DATA"
+bench_pick_album
 set --
 for t in $TRACKS; do
 	f=$WORK/data/media/$(printf %.2s "$t")/$t/high.ogg
