@@ -220,6 +220,9 @@ static void on_message(struct connect *c, const char *text, size_t len)
 		touch(c);
 		lws_sul_schedule(c->ctx, 0, &c->sul_ping, send_ping, (lws_usec_t)c->heartbeat_ms * LWS_US_PER_MS);
 	}
+	/* A pong only keeps the session alive (touch above): the owner's loop need not wake. */
+	if (len == 15 && !memcmp(text, "{\"type\":\"pong\"}", 15))
+		return;
 	deliver(c, text, len);
 }
 
