@@ -146,10 +146,10 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     # The hub restarts: devices come back, the playing one brings the state.
     srv.stop()
     srv.start()
-    back = wait_for(lambda: names(devices(C)) == ["Kitchen", "Study"], 15, 0.2)
+    back = wait_for(lambda: names(devices(C)) == ["Kitchen", "Study"], 20, 0.2)
     t.ok(back, "after a hub restart both devices are back", names(devices(C)))
     st = wait_for(lambda: (lambda s: s if s and s.get("device") and s["device"]["name"] == "Study" else None)(
-        json.loads(E.run("--json", "status")[1] or "null")), 10, 0.2)
+        json.loads(E.run("--json", "status")[1] or "null")), 20, 0.2)
     t.ok(st and st["is_playing"] and st["item"]["id"] == last["item"]["id"], "and the state is intact", st)
 
     # A transfer to a device that vanished fails cleanly, and the source keeps playing.
