@@ -32,10 +32,8 @@ the 50th value, the max)."""
 
 import argparse
 import json
-import math
 import os
 import random
-import selectors
 import socket
 import sqlite3
 import sys
@@ -114,36 +112,7 @@ class Rest:
         self.sock.close()
 
 
-def pump(socks, deadline, on_msg, done):
-    """Reads the sockets until done() or the deadline; on_msg(sock, msg, t) for each message,
-    t its arrival (perf_counter). False on timeout."""
-    sel = selectors.DefaultSelector()
-    for s in socks:
-        sel.register(s.sock, selectors.EVENT_READ, s)
-    try:
-        while not done():
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                return False
-            ready = sel.select(left)
-            t = time.perf_counter()
-            for key, _ in ready:
-                for m in key.data.take():
-                    on_msg(key.data, m, t)
-                if getattr(key.data, "finished", False):
-                    sel.unregister(key.fileobj)
-        return True
-    finally:
-        sel.close()
-
-
-def drain(socks, seconds):
-    pump(socks, time.perf_counter() + seconds, lambda s, m, t: None, lambda: False)
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[max(0, math.ceil(p / 100 * len(xs)) - 1)]
+pump, drain, pct = tap.pump, tap.drain, tap.pct
 
 
 def api(port, token, path, method="GET", body=None):

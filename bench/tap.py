@@ -86,6 +86,9 @@ def pump(socks, deadline, on_msg, done):
             for key, _ in ready:
                 for m in key.data.take():
                     on_msg(key.data, m, t)
+                # A one-shot request (handoff.py's Rest) is done once answered.
+                if getattr(key.data, "finished", False):
+                    sel.unregister(key.fileobj)
         return True
     finally:
         sel.close()
