@@ -104,11 +104,13 @@ handoff() {
 			sleep 0.1
 		done
 	done
+	bench_pick_album
 	echo "handoff benchmark: catalog $DATA, loopback, $(nproc) cores, load average $(cut -d" " -f1-3 /proc/loadavg)," \
 		"mpv $(mpv --version | sed -n '1s/^mpv \([^ ]*\).*/\1/p'), $(date -u +%Y-%m-%dT%H:%MZ)"
 	bench_run timeout 170 python3 bench/handoff.py --ctl-a "$WORK/a/run/segue/control" \
 		--ctl-b "$WORK/b/run/segue/control" --mpv-a "$WORK/mpv-a.sock" --mpv-b "$WORK/mpv-b.sock" \
-		--port "$PORT" --token "$TOKEN" --db "$WORK/data/segue.db" --transfers "$TRANSFERS" ||
+		--port "$PORT" --token "$TOKEN" --album "$ALBUM" --tracks "$(echo $TRACKS | wc -w)" \
+		--transfers "$TRANSFERS" ||
 		die "the handoff measurement failed (daemon logs: A: $(tail -3 "$WORK/a/data/segue/daemon.log" 2>/dev/null)" \
 			"B: $(tail -3 "$WORK/b/data/segue/daemon.log" 2>/dev/null))"
 }

@@ -35,13 +35,12 @@ import json
 import os
 import random
 import socket
-import sqlite3
 import sys
 import time
 import urllib.error
 import urllib.request
 
-import tap  # its Lines class: bench/ is on the path when this script runs
+import tap  # its line socket and pump: bench/ is on the path when this script runs
 
 WARMUP = 2          # transfers before the measured ones (the first is the cold one, shown)
 XFER_TIMEOUT = 5.0   # s for one handoff to reach playback start on the target
@@ -174,7 +173,8 @@ def main():
     ap.add_argument("--mpv-b", required=True)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--token", required=True)
-    ap.add_argument("--db", required=True)
+    ap.add_argument("--album", required=True, help="the album to play (bench_pick_album's)")
+    ap.add_argument("--tracks", type=int, required=True, help="how many tracks it has")
     ap.add_argument("--transfers", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
@@ -205,23 +205,10 @@ def main():
             die("the daemons did not both come online at the hub (listed: %s)" % [x["name"] for x in devs])
         time.sleep(0.1)
 
-    # The album with the most tracks the account may play.
-    db = sqlite3.connect("file:%s?mode=ro" % a.db, uri=True)
-    rows = db.execute("SELECT album_id, id FROM tracks ORDER BY album_id, disc_number, track_number").fetchall()
-    db.close()
-    albums = {}
-    for album, tid in rows:
-        try:
-            api(a.port, a.token, "/v1/segue/playback/%s?quality=low" % tid)
-        except urllib.error.HTTPError:
-            continue
-        albums.setdefault(album, []).append(tid)
-    if not albums:
-        die("no track of the catalog is playable by the bench account")
-    album = max(albums, key=lambda x: len(albums[x]))
+    album = a.album
 
     print("handoff: album segue:album:%s (%d tracks), devices A=%s B=%s, %d transfers over"
-          " PUT /v1/me/player" % (album, len(albums[album]), A.id, B.id, a.transfers))
+          " PUT /v1/me/player" % (album, a.tracks, A.id, B.id, a.transfers))
     sys.stdout.flush()
 
     # Play on A, repeat the album, and wait until the hub knows A plays.
