@@ -116,8 +116,12 @@ static enum seg_err via_daemon(struct seg *s, const struct globals *g, const str
 		return cmd_exec(s, c, a, out);
 	e = ctl_connect(s->paths.sock, &fd);
 	/* No daemon here, but another device plays: that is the one to control. */
-	if (e == SEG_ENOPLAYER && (c->opts & CMD_REMOTE) && !remote_target(s, a, device, &remote) && remote)
-		return cmd_exec(s, c, a, out);
+	if (e == SEG_ENOPLAYER && (c->opts & CMD_REMOTE) && !remote_target(s, a, device, &remote) && remote) {
+		/* Straight there: cmd_exec would ask the server again which device that is. */
+		*out = NULL;
+		seg_clear_error();
+		return remote_exec(s, c, a, device, out);
+	}
 	/* Only something to play is worth starting a daemon for ("segue play" alone resumes). */
 	if (e == SEG_ENOPLAYER && (c->opts & CMD_STARTS_DAEMON) && a->argc > 0) {
 		if ((e = daemon_spawn(s, g->config)))
