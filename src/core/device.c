@@ -24,6 +24,7 @@ struct device {
 	json_t *devices;   /* {"devices": [...]} */
 	json_t *hub_state; /* the hub's player state; NULL: none */
 	char *sent_queue;  /* the last queue snapshot sent, to send it only when it changes */
+	unsigned sends;    /* state messages sent so far */
 };
 
 static void tell(struct device *d, const char *event, json_t *data)
@@ -157,6 +158,7 @@ static void send_state(struct device *d, json_t *st, bool force_queue)
 	}
 	free(text);
 	json_decref(snap);
+	d->sends++;
 	send_json(d, m);
 	json_decref(m);
 }
@@ -361,6 +363,7 @@ static enum seg_err run_command(struct device *d, const char *name, json_t *m, j
 
 static void on_command(struct device *d, json_t *m)
 {
+	unsigned sends;
 	const char *name = json_string_value(json_object_get(m, "command"));
 	const char *id = json_string_value(json_object_get(m, "id"));
 	json_t *extra = NULL, *r, *st;
@@ -375,9 +378,12 @@ static void on_command(struct device *d, json_t *m)
 		return;
 	}
 	log_info("connect: %s from %s", name, json_string_value(json_object_get(m, "from")) ?: "?");
+	sends = d->sends;
 	e = run_command(d, name, m, &extra);
-	/* The state that reflects the command goes first (doc/connect.md, Ordering). */
-	if (strcmp(name, "transfer_out") && (d->active || !strcmp(name, "transfer_in") || !strcmp(name, "play"))) {
+	/* The state that reflects the command goes first (doc/connect.md, Ordering), unless the
+	 * player's own event already carried it while the command ran. */
+	if (strcmp(name, "transfer_out") && d->sends == sends &&
+	    (d->active || !strcmp(name, "transfer_in") || !strcmp(name, "play"))) {
 		st = player_state(d->p);
 		send_state(d, st, !strcmp(name, "transfer_in"));
 		json_decref(st);
