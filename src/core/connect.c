@@ -343,6 +343,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		schedule_connect(c);
 		return 0;
 
+	case LWS_CALLBACK_WSI_DESTROY:
+		/* A connection that died before it was established and reported no error (the hub
+		 * went down mid-handshake): without this, c->wsi would stay set and no reconnect
+		 * would ever be tried. */
+		if (wsi == c->wsi) {
+			c->wsi = NULL;
+			lws_sul_cancel(&c->sul_ping);
+			set_link(c, LINK_DOWN);
+			deliver_event(c, "_disconnected");
+			schedule_connect(c);
+		}
+		return 0;
+
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		/* The owner queued something, set a token, or wants us to stop. */
 		pthread_mutex_lock(&c->lock);
