@@ -30,5 +30,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_recs(int argc, char **argv);
 
 #endif

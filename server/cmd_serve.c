@@ -121,6 +121,10 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "segue-server: cannot start the search indexer\n");
 		goto out;
 	}
+	if (recommender_start(&srv->recs, &srv->cfg) < 0) {
+		fprintf(stderr, "segue-server: cannot start the recommendation trainer\n");
+		goto out;
+	}
 
 	if (!(srv->hub = hub_new(srv))) {
 		fprintf(stderr, "segue-server: out of memory\n");
@@ -176,6 +180,7 @@ out:
 	if (srv->lws)
 		lws_context_destroy(srv->lws); /* closes every Connect session first */
 	hub_free(srv->hub);
+	recommender_stop(&srv->recs);
 	searcher_stop(&srv->search);
 	ratelimit_free(&srv->rl);
 	keyring_wipe(&srv->keys);

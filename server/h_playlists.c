@@ -350,6 +350,7 @@ static void list_playlists(struct req *r, const char *user, bool self)
 
 void h_my_playlists(struct req *r)
 {
+	mfy_refresh(r);
 	list_playlists(r, r->user.id, true);
 }
 

@@ -1,9 +1,10 @@
-/* Recommendations from the catalog alone: the Web API's /v1/recommendations (seeds, audio
- * feature bounds and targets), its genre seeds, and /v1/audio-features. Until there is a
- * model learnt from listening, this is what every surface falls back to: candidates from the
- * seeds' genres and artists and the most played tracks, ranked by closeness in audio-feature
- * space to the seeds (or the targets asked for), genre and popularity, then the rules: no
- * seed track, nothing the market does not have, at most two tracks of one artist. */
+/* The Web API's /v1/recommendations (seeds, audio feature bounds and targets), its genre
+ * seeds, and /v1/audio-features. With a model (recommender.h), the seeds become a profile for
+ * the hybrid ranker. Until the first model exists, the catalog alone answers, and this is
+ * what every surface falls back to: candidates from the seeds' genres and artists and the
+ * most played tracks, ranked by closeness in audio-feature space to the seeds (or the
+ * targets asked for), genre and popularity, then the rules: no seed track, nothing the
+ * market does not have, at most two tracks of one artist. */
 #include "config.h"
 
 #include <math.h>
@@ -14,6 +15,7 @@
 #include "base62.h"
 #include "catalog.h"
 #include "handlers.h"
+#include "recs_store.h"
 #include "server.h"
 
 #define SEEDS_MAX 5
@@ -201,6 +203,109 @@ static int cand_cmp_score(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : strcmp(((const struct cand *)a)->id, ((const struct cand *)b)->id);
 }
 
+/* The Web API's seed objects: one per seed, with the candidate pool's sizes. */
+static void append_seeds(json_t *seeds, char tracks[][64], int nt, char artists[][64], int na,
+                         char genres[][64], int ng, int pool, int kept)
+{
+	for (int k = 0; k < nt + na + ng; k++) {
+		const char *type = k < nt ? "TRACK" : k < nt + na ? "ARTIST" : "GENRE";
+		const char *id = k < nt ? tracks[k] : k < nt + na ? artists[k - nt] : genres[k - nt - na];
+
+		json_array_append_new(seeds, json_pack("{s:i,s:i,s:i,s:s,s:s,s:o}", "initialPoolSize", pool,
+		                                       "afterFilteringSize", kept, "afterRelinkingSize", kept,
+		                                       "id", id, "type", type, "href", json_null()));
+	}
+}
+
+/* The model's feature order (recs_features) for the bounds' enum. */
+static const int model_feat[NFEAT] = {
+	[F_TEMPO] = 0, [F_ENERGY] = 1, [F_DANCEABILITY] = 2, [F_ACOUSTICNESS] = 3, [F_BRIGHTNESS] = 4,
+	[F_LOUDNESS] = 5, [F_POPULARITY] = -1, [F_DURATION] = -1,
+};
+
+struct bounds_ctx {
+	struct recs_market market;
+	const struct bounds *b;
+};
+
+/* Market, then min_ and max_ against the track's own row. */
+static bool keep_bounded(void *ctx, int item)
+{
+	struct bounds_ctx *k = ctx;
+	sqlite3_stmt *st;
+	double f[NFEAT];
+	bool ok = true;
+
+	if (!recs_keep_market(&k->market, item))
+		return false;
+	for (int i = 0; i < NFEAT && ok; i++)
+		ok = !k->b->has_min[i] && !k->b->has_max[i];
+	if (ok)
+		return true;
+	st = store_stmt(&k->market.r->srv->store, "SELECT " FEATURE_COLUMNS " FROM tracks t WHERE t.id = ?");
+	if (!st)
+		return false;
+	store_bind_text(st, 1, k->market.m->item_id[item]);
+	ok = sqlite3_step(st) == SQLITE_ROW;
+	if (ok)
+		read_feats(st, 0, f);
+	sqlite3_reset(st);
+	for (int i = 0; ok && i < NFEAT; i++)
+		ok = !(k->b->has_min[i] && f[i] < k->b->min[i]) && !(k->b->has_max[i] && f[i] > k->b->max[i]);
+	return ok;
+}
+
+/* The seeds as a profile for the ranker; false after replying. */
+static bool model_recommendations(struct req *r, struct recs_model *m, char tracks[][64], int nt,
+                                  char artists[][64], int na, char genres[][64], int ng,
+                                  const struct bounds *b, const char *market, int limit, json_t **out)
+{
+	struct recs_profile p = { 0 };
+	struct bounds_ctx k = { { r, m, market }, b };
+	struct recs_query q = { .surface = RECS_SEEDED, .limit = limit, .keep = keep_bounded, .ctx = &k,
+	                        .today = recs_today() };
+	float f[RECS_NFEAT];
+	int32_t *items = malloc((size_t)limit * sizeof *items);
+	int n = -1;
+
+	if (!items)
+		goto oom;
+	for (int i = 0; i < nt + na; i++) {
+		char uri[96];
+
+		snprintf(uri, sizeof uri, "segue:%s:%s", i < nt ? "track" : "artist", i < nt ? tracks[i] : artists[i - nt]);
+		if (recs_profile_seed(r, m, &p, uri, 1.0f) < 0)
+			goto oom;
+	}
+	for (int i = 0; i < ng && p.n_genres < RECS_PROFILE_TAGS; i++) {
+		int g = recs_genre(m, genres[i]);
+
+		if (g >= 0)
+			p.genres[p.n_genres++] = g;
+	}
+	/* target_ values in the model's own scale */
+	recs_features(b->target[F_TEMPO], b->target[F_ENERGY], b->target[F_DANCEABILITY], b->target[F_ACOUSTICNESS],
+	              b->target[F_BRIGHTNESS], b->target[F_LOUDNESS], f);
+	for (int i = 0; i < NFEAT; i++)
+		if (b->has_target[i] && model_feat[i] >= 0) {
+			p.target[model_feat[i]] = f[model_feat[i]];
+			p.has_target[model_feat[i]] = true;
+		}
+	p.history = 40;
+	recs_profile_seal(&p);
+	if ((n = recs_rank(m, &p, &q, items)) < 0)
+		goto oom;
+	*out = recs_tracks_json(r, m, items, n, market);
+	free(items);
+	recs_profile_free(&p);
+	return true;
+oom:
+	free(items);
+	recs_profile_free(&p);
+	reply_error(r, 500, "out of memory");
+	return false;
+}
+
 void h_recommendations(struct req *r)
 {
 	char tracks[SEEDS_MAX][64], artists[SEEDS_MAX][64], genres[SEEDS_MAX * 4][64];
@@ -237,6 +342,23 @@ void h_recommendations(struct req *r)
 		}
 	}
 	ngs = ng;
+	{
+		struct recs_model *m = recommender_get(&r->srv->recs);
+
+		if (m) {
+			bool ok = model_recommendations(r, m, tracks, nt, artists, na, genres, ng, &b, market, limit, &out);
+
+			recs_model_unref(m);
+			if (!ok) {
+				json_decref(seeds);
+				return;
+			}
+			append_seeds(seeds, tracks, nt, artists, na, genres, ngs, (int)json_array_size(out),
+			             (int)json_array_size(out));
+			reply_json(r, 200, json_pack("{s:o,s:o}", "tracks", out, "seeds", seeds));
+			return;
+		}
+	}
 	have_profile = seed_profile(r, tracks, nt, artists, na, mean, genres, &ng);
 	if (!(p.c = calloc(POOL_MAX, sizeof *p.c))) {
 		json_decref(seeds);
@@ -318,14 +440,7 @@ void h_recommendations(struct req *r)
 		json_array_append_new(out, t);
 		p.c[picked++] = p.c[i];
 	}
-	for (int k = 0; k < nt + na + ngs; k++) {
-		const char *type = k < nt ? "TRACK" : k < nt + na ? "ARTIST" : "GENRE";
-		const char *id = k < nt ? tracks[k] : k < nt + na ? artists[k - nt] : genres[k - nt - na];
-
-		json_array_append_new(seeds, json_pack("{s:i,s:i,s:i,s:s,s:s,s:o}", "initialPoolSize", p.n,
-		                                       "afterFilteringSize", kept, "afterRelinkingSize", kept,
-		                                       "id", id, "type", type, "href", json_null()));
-	}
+	append_seeds(seeds, tracks, nt, artists, na, genres, ngs, p.n, kept);
 	free(p.c);
 	reply_json(r, 200, json_pack("{s:o,s:o}", "tracks", out, "seeds", seeds));
 }

@@ -30,6 +30,12 @@ void h_recommendations(struct req *r);
 void h_genre_seeds(struct req *r);
 void h_audio_features(struct req *r);
 void h_audio_features_one(struct req *r);
+/* h_radio.c */
+void h_radio(struct req *r);
+/* h_mfy.c */
+void h_made_for_you(struct req *r);
+void h_taste(struct req *r);
+void mfy_refresh(struct req *r);   /* before listing the user's playlists */
 /* h_playback.c */
 void h_playback(struct req *r);
 /* h_player.c */

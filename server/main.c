@@ -19,6 +19,8 @@ static const struct subcommand commands[] = {
 	{ "user", "user add NAME [--premium] [--country CC] | user list | user set NAME FIELD VALUE | user del NAME",
 	  "manage accounts (passwords are read from standard input)", cmd_user },
 	{ "keys", "keys rotate | keys list", "manage the keys that sign audio links", cmd_keys },
+	{ "recs", "recs train [--wait SECONDS] | recs status",
+	  "train the recommendation model now, or show when it last was", cmd_recs },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

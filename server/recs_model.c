@@ -934,7 +934,7 @@ struct recs_model *recs_model_build(struct store *s, const struct recs_params *p
 	struct idmap im = { 0 };
 	int32_t *duration = NULL;
 	int threads = p->threads > 0 ? p->threads : pfor_cpus();
-	int64_t playlists_at;
+	int64_t playlists_at = 0;
 	double t0 = mono_s();
 	float *X = NULL;
 
@@ -962,9 +962,9 @@ struct recs_model *recs_model_build(struct store *s, const struct recs_params *p
 		snprintf(err, errlen, "out of memory");
 		goto fail_tx;
 	}
-	if (scan_plays(s, &sc, &im, stop, err, errlen) < 0)
+	if (!p->catalog_only && scan_plays(s, &sc, &im, stop, err, errlen) < 0)
 		goto fail_tx;
-	if (scan_playlists(s, &sc, &im, &playlists_at) < 0) {
+	if (!p->catalog_only && scan_playlists(s, &sc, &im, &playlists_at) < 0) {
 		snprintf(err, errlen, "reading playlists: out of memory");
 		goto fail_tx;
 	}
@@ -980,7 +980,7 @@ struct recs_model *recs_model_build(struct store *s, const struct recs_params *p
 		pop_from_rows(m, sc.col.p, sc.conf.p, sc.col.n);
 	if (group_catalog(m) < 0)
 		goto oom;
-	if (build_neighbours(m, &sc, playlists_at, threads, p->neighbours) < 0) {
+	if (!p->catalog_only && build_neighbours(m, &sc, playlists_at, threads, p->neighbours) < 0) {
 		snprintf(err, errlen, "out of memory mining co-occurrence");
 		goto fail;
 	}

@@ -32,6 +32,7 @@ struct recs_params {
 	int neighbours;       /* co-occurrence neighbours kept per item */
 	int holdout;          /* evaluation only: hold out each user's latest N counted plays */
 	long long now_ms;     /* evaluation: the clock; 0 = now */
+	bool catalog_only;    /* no listening: the quick first model a server starts with */
 };
 
 void recs_params_default(struct recs_params *p);

@@ -416,9 +416,10 @@ int recs_rank(const struct recs_model *m, const struct recs_profile *p, const st
 	for (int i = 0; i < pool.n; i++)
 		tmp[i] = (struct scored){ i, pool.c[i].score };
 	qsort(tmp, (size_t)pool.n, sizeof *tmp, cmp_scored_desc);
+	/* two per artist in thirty, and proportionally more in longer lists */
 	per_artist = (PER_ARTIST_IN_30 * q->limit + 29) / 30;
-	if (per_artist < 1)
-		per_artist = 1;
+	if (per_artist < PER_ARTIST_IN_30)
+		per_artist = PER_ARTIST_IN_30;
 	/* Variety across the genres the profile really spans, not the ones it brushed past. */
 	for (int g = 0; g < m->n_genres; g++)
 		ngenres_seen += genre_w[g] >= 0.15f;

@@ -7,6 +7,7 @@
 #include "jobs.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "recommender.h"
 #include "searcher.h"
 #include "settings.h"
 #include "sign.h"
@@ -22,6 +23,7 @@ struct server {
 	struct ratelimit rl;
 	struct metrics metrics;
 	struct searcher search;
+	struct recommender recs;
 	struct jobs jobs;
 	struct lws_context *lws;
 	struct hub *hub;

@@ -8,7 +8,7 @@
 
 #include "conffile.h"
 
-enum opt_type { OPT_STR, OPT_LONG };
+enum opt_type { OPT_STR, OPT_LONG, OPT_REAL };
 
 struct option_def {
 	const char *name;
@@ -25,6 +25,8 @@ struct option_def {
 	  sizeof(((struct settings *)0)->field), 0, 0, def, help }
 #define NUM(field, lo, hi, def, help) \
 	{ #field, OPT_LONG, offsetof(struct settings, field), 0, lo, hi, def, help }
+#define REAL(field, lo, hi, def, help) \
+	{ #field, OPT_REAL, offsetof(struct settings, field), 0, lo, hi, def, help }
 
 static const struct option_def options[] = {
 	STR(listen, "127.0.0.1:8080", "address and port to listen on (port 0 picks a free one)"),
@@ -51,6 +53,14 @@ static const struct option_def options[] = {
 	    "Connect: milliseconds a device has to answer a command"),
 	NUM(connect_max_message, 4096, 64L << 20, "1048576",
 	    "Connect: largest WebSocket message accepted, in bytes"),
+	NUM(recs_interval, 60, 30L * 86400, "21600",
+	    "seconds between trainings of the recommendation model (also on start and on request)"),
+	NUM(recs_factors, 4, 256, "64", "recommendations: latent factors of the ALS model"),
+	NUM(recs_iterations, 1, 100, "12", "recommendations: ALS iterations per training"),
+	REAL(recs_regularization, 0, 100, "0.1", "recommendations: ALS regularisation (lambda)"),
+	REAL(recs_alpha, 0, 1000, "10", "recommendations: confidence per unit of log(1 + plays)"),
+	REAL(recs_skip_weight, 0, 100, "2", "recommendations: confidence per skip that a track is unwanted"),
+	NUM(recs_threads, 0, 64, "0", "recommendations: training threads; 0 means one per core"),
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -78,6 +88,17 @@ static int apply(struct settings *c, const struct option_def *o, const char *val
 	}
 	char *end;
 	errno = 0;
+	if (o->type == OPT_REAL) {
+		double d = strtod(value, &end);
+
+		if (errno || end == value || *end || !(d >= (double)o->min && d <= (double)o->max)) {
+			snprintf(err, errlen, "%s: expected a number from %ld to %ld, got \"%s\"",
+			         o->name, o->min, o->max, value);
+			return -1;
+		}
+		*(double *)field = d;
+		return 0;
+	}
 	long v = strtol(value, &end, 10);
 	if (errno || end == value || *end || v < o->min || v > o->max) {
 		snprintf(err, errlen, "%s: expected a whole number from %ld to %ld, got \"%s\"",

@@ -27,6 +27,13 @@ struct settings {
 	long connect_heartbeat_ms; /* Connect: heartbeat interval a device is told to keep */
 	long connect_timeout_ms;   /* Connect: how long a device has to answer a command */
 	long connect_max_message;  /* Connect: largest WebSocket message, bytes */
+	long recs_interval;        /* seconds between trainings of the recommendation model */
+	long recs_factors;         /* ALS: latent factors */
+	long recs_iterations;      /* ALS: alternations */
+	double recs_regularization; /* ALS: lambda */
+	double recs_alpha;         /* ALS: confidence per unit of log listening */
+	double recs_skip_weight;   /* ALS: confidence that a skipped track is unwanted, per skip */
+	long recs_threads;         /* training threads; 0 = one per core */
 };
 
 void settings_defaults(struct settings *c);

@@ -91,6 +91,19 @@ static const char *const migrations[] = {
 	"CREATE INDEX tracks_popular ON tracks(play_count DESC, popularity DESC, id);",
 	/* 7: recommendation candidates by genre */
 	"CREATE INDEX tracks_genre ON tracks(genre COLLATE NOCASE, play_count DESC);",
+	/* 8: recommendations. The system user owns the made-for-you playlists; its id cannot be
+	 * registered (names start with a letter or digit) and its password hash matches nothing. */
+	"INSERT OR IGNORE INTO users (id, display_name, pw_hash, tier, country, created_at)"
+	"  VALUES ('_segue', 'Segue', '!', 'premium', 'US', 0);"
+	"CREATE TABLE taste ("
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('genre','artist')), value TEXT NOT NULL,"
+	"  added_at INTEGER NOT NULL, PRIMARY KEY (user_id, kind, value)) WITHOUT ROWID;"
+	"CREATE TABLE made_for_you ("
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL, slot INTEGER NOT NULL, playlist_id TEXT NOT NULL, period TEXT NOT NULL,"
+	"  PRIMARY KEY (user_id, kind, slot)) WITHOUT ROWID;"
+	"INSERT INTO meta VALUES ('recs_train_requested', 0);",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
