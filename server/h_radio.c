@@ -2,7 +2,9 @@
  * client sends what the session has played and skipped so far, so a batch after three skips
  * of one artist leans away from that artist and its neighbours, and a restart of either side
  * loses nothing. POST /v1/segue/radio
- *   { "seed": URI, "played": [ids], "skipped": [ids], "limit": 1..50 (30) }
+ *   { "seed": URI, "played": [ids], "skipped": [ids], "queued": [ids], "limit": 1..50 (30) }
+ * played and skipped are the listener's feedback; queued is what the station already holds
+ * (excluded, no opinion).
  * -> { "seed": URI, "tracks": [track objects] } */
 #include "config.h"
 
@@ -41,7 +43,7 @@ static int session_tracks(struct req *r, const struct recs_model *m, struct recs
 		/* A track removed from the catalog since is no reason to refuse the batch. */
 		if ((item = recs_item(m, id)) < 0)
 			continue;
-		if (recs_profile_add(p, item, listen) < 0 || recs_profile_exclude(p, item) < 0) {
+		if ((listen != 0 && recs_profile_add(p, item, listen) < 0) || recs_profile_exclude(p, item) < 0) {
 			reply_error(r, 500, "out of memory");
 			return -1;
 		}
@@ -88,7 +90,8 @@ void h_radio(struct req *r)
 	/* The seed speaks for the station as a long history would. */
 	p.history = 40;
 	if (session_tracks(r, m, &p, json_object_get(body, "played"), "played", 1.0f) < 0 ||
-	    session_tracks(r, m, &p, json_object_get(body, "skipped"), "skipped", -2.0f) < 0)
+	    session_tracks(r, m, &p, json_object_get(body, "skipped"), "skipped", -2.0f) < 0 ||
+	    session_tracks(r, m, &p, json_object_get(body, "queued"), "queued", 0.0f) < 0)
 		goto out;
 	recs_profile_seal(&p);
 	mk = (struct recs_market){ r, m, r->user.country };

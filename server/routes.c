@@ -173,4 +173,5 @@ void routes_dispatch(struct req *r)
 		}
 	}
 	found->handler(r);
+	store_release(&r->srv->store);
 }

@@ -135,6 +135,20 @@ long long store_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void store_release(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+
+	/* Inside an explicit transaction nothing is left behind by accident. */
+	if (!sqlite3_get_autocommit(s->db))
+		return;
+	while ((st = sqlite3_next_stmt(s->db, st)))
+		if (sqlite3_stmt_busy(st)) {
+			log_warn("store: a statement was left unfinished: %s", sqlite3_sql(st));
+			sqlite3_reset(st);
+		}
+}
+
 int store_exec(struct store *s, const char *sql)
 {
 	char *msg = NULL;

@@ -27,6 +27,11 @@ void store_close(struct store *s);
  * address). The statement is reset and its bindings cleared; the store keeps ownership. */
 sqlite3_stmt *store_stmt(struct store *s, const char *sql);
 
+/* Resets any statement a caller left mid-result, logging it: an unreset statement holds a
+ * read transaction open, and this connection's next write would fail once another connection
+ * had written. The service loop calls it after every request. */
+void store_release(struct store *s);
+
 /* Runs sql (no results) and returns 0, or -1 after logging the error. */
 int store_exec(struct store *s, const char *sql);
 int store_begin(struct store *s);   /* BEGIN IMMEDIATE: take the write lock up front */

@@ -129,11 +129,12 @@ enum user_result user_get(struct store *s, const char *name, struct user *u)
 		return USER_ERROR;
 	store_bind_text(st, 1, name);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (rc == SQLITE_ROW)
 		fill(st, u);
-		return USER_OK;
-	}
-	return rc == SQLITE_DONE ? USER_NOT_FOUND : USER_ERROR;
+	/* An unreset statement keeps its read transaction open: this connection's next write
+	 * would then fail (SQLITE_BUSY_SNAPSHOT) once another connection had written. */
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? USER_OK : rc == SQLITE_DONE ? USER_NOT_FOUND : USER_ERROR;
 }
 
 enum user_result user_password_hash(struct store *s, const char *name, struct user *u, char hash[128])

@@ -17,6 +17,7 @@
 #include "mpv_dl.h"
 #include "outbox.h"
 #include "quality.h"
+#include "radio.h"
 
 #define RESTART_PREV_MS 3000   /* prev within this restarts the track instead */
 #define RENEW_MARGIN_S 15      /* renew a signed URL this close to its expiry before a seek */
@@ -40,6 +41,7 @@ struct player {
 	mpv_handle *mpv;
 	int wake[2];
 	struct queue q;
+	struct radio radio;       /* feedback of the station playing, if one is */
 	json_t *meta;             /* track id -> track object */
 	player_listener fn;
 	void *ud;
@@ -209,6 +211,8 @@ static void play_finish(struct player *p, const char *reason)
 	if (!p->play_id[0])
 		return;
 	play_run(p, false);
+	if (radio_seed(p->q.context))
+		radio_note(&p->radio, queue_current(&p->q), p->played_ms, reason);
 	if (st && outbox_finish(st, p->play_id, p->played_ms, reason))
 		log_warn("outbox: cannot close a play: %s", seg_errmsg());
 	p->play_id[0] = '\0';
@@ -348,6 +352,37 @@ static void forget_next(struct player *p)
 	p->next_id[0] = '\0';
 }
 
+/* A station about to run dry gets its next batch. A failure (the server away) is not an error
+ * of the track playing: the next track start tries again. */
+static void radio_top_up(struct player *p)
+{
+	const char *seed = radio_seed(p->q.context);
+	json_t *tracks = NULL, *t;
+	const char **ids = NULL;
+	size_t i, n = 0;
+
+	if (!seed || queue_left(&p->q) >= RADIO_LOW_WATER || !seg_api(p->s))
+		return;
+	if (radio_fetch(seg_api(p->s), seed, &p->radio, &p->q, &tracks)) {
+		log_warn("radio: no next batch: %s", seg_errmsg());
+		return;
+	}
+	if ((ids = calloc(json_array_size(tracks) + 1, sizeof *ids))) {
+		json_array_foreach(tracks, i, t) {
+			const char *id = json_string_value(json_object_get(t, "id"));
+
+			if (id) {
+				ids[n++] = id;
+				json_object_set(p->meta, id, t);
+			}
+		}
+		if (queue_extend(&p->q, ids, n) < 0)
+			log_warn("radio: the queue is full");
+	}
+	free(ids);
+	json_decref(tracks);
+}
+
 /* Brings mpv's next entry in line with the queue's. */
 static void refresh_next(struct player *p)
 {
@@ -467,6 +502,7 @@ static void on_start_file(struct player *p, int64_t entry)
 	if (!p->play_id[0])
 		play_begin(p, queue_current(&p->q));
 	emit(p, "track", json_object_get(p->meta, queue_current(&p->q)));
+	radio_top_up(p);
 	refresh_next(p);
 	emit_state(p);
 }
@@ -792,6 +828,8 @@ enum seg_err player_play(struct player *p, const char *context_uri, const char *
 {
 	cancel_fade(p);
 	play_finish(p, "skipped");
+	if (radio_seed(context_uri) && strcmp(context_uri, p->q.context))
+		radio_reset(&p->radio);
 	for (size_t i = 0; tracks && i < n; i++)
 		if (tracks[i])
 			json_object_set(p->meta, ids[i], tracks[i]);
@@ -831,6 +869,32 @@ enum seg_err player_play_tracks(struct player *p, const char *context_uri, json_
 out:
 	free(ids);
 	free(objs);
+	return e;
+}
+
+enum seg_err player_radio(struct player *p, const char *seed)
+{
+	char context[QUEUE_URI_MAX + 1];
+	struct radio fresh;
+	json_t *tracks;
+	enum seg_err e;
+
+	if (snprintf(context, sizeof context, RADIO_PREFIX "%s", seed) >= (int)sizeof context)
+		return seg_fail(SEG_EUSAGE, "that seed is too long");
+	if (!seg_api(p->s))
+		return seg_fail(SEG_EFAIL, "%s", seg_errmsg());
+	/* The first batch knows nothing of the listener yet. */
+	radio_init(&fresh);
+	e = radio_fetch(seg_api(p->s), seed, &fresh, &(struct queue){ 0 }, &tracks);
+	radio_free(&fresh);
+	if (e)
+		return e;
+	if (!json_array_size(tracks)) {
+		json_decref(tracks);
+		return seg_fail(SEG_ENOTFOUND, "the station for %s has nothing to play", seed);
+	}
+	e = player_play_tracks(p, context, tracks, 0);
+	json_decref(tracks);
 	return e;
 }
 
@@ -1292,6 +1356,7 @@ enum seg_err player_new(struct seg *s, struct player **out)
 	p->s = s;
 	p->wake[0] = p->wake[1] = -1;
 	queue_init(&p->q, (uint64_t)clock_wall_ms() ^ (uint64_t)getpid() << 32);
+	radio_init(&p->radio);
 	p->cap = pref < 0 ? QUALITY_HIGH : (enum quality)pref;
 	if (p->cap > QUALITY_HIGH)
 		p->cap = QUALITY_HIGH; /* until the account says premium */
@@ -1324,6 +1389,7 @@ void player_free(struct player *p)
 	if (p->wake[1] >= 0)
 		close(p->wake[1]);
 	queue_free(&p->q);
+	radio_free(&p->radio);
 	json_decref(p->meta);
 	free(p);
 }

@@ -46,6 +46,9 @@ enum seg_err player_play(struct player *p, const char *context_uri, const char *
                          json_t *const *tracks, size_t n, size_t start);
 /* The same for a JSON array of track objects, each with its "id". */
 enum seg_err player_play_tracks(struct player *p, const char *context_uri, json_t *tracks, size_t start);
+/* Starts a radio station from seed (a track, artist, album or playlist URI): an endless
+ * context that fetches its next batch as it runs low (radio.h). */
+enum seg_err player_radio(struct player *p, const char *seed);
 enum seg_err player_pause(struct player *p, bool pause);
 enum seg_err player_toggle(struct player *p);
 enum seg_err player_next(struct player *p);

@@ -311,6 +311,38 @@ fail:
 	return -1;
 }
 
+int queue_extend(struct queue *q, const char *const *ids, size_t n)
+{
+	queue_id *tracks;
+	size_t *order;
+
+	if (!n)
+		return 0;
+	if (!q->ntracks || q->ntracks + n > QUEUE_MAX)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!valid_id(ids[i]))
+			return -1;
+	if (!(tracks = realloc(q->tracks, (q->ntracks + n) * sizeof *tracks)))
+		return -1;
+	q->tracks = tracks;
+	if (!(order = realloc(q->order, (q->norder + n) * sizeof *order)))
+		return -1;   /* tracks grew but ntracks did not: still consistent */
+	q->order = order;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(q->tracks[q->ntracks + i], ids[i], sizeof q->tracks[0]);
+		q->order[q->norder + i] = q->ntracks + i;
+	}
+	q->ntracks += n;
+	q->norder += n;
+	return 0;
+}
+
+size_t queue_left(const struct queue *q)
+{
+	return q->norder && q->pos + 1 < q->norder ? q->norder - q->pos - 1 : 0;
+}
+
 int queue_restore(struct queue *q, const char *context_uri, const char *const *ids, size_t n,
                   const size_t *order, size_t pos, const char *const *user, size_t nuser,
                   const char *cur, bool cur_is_user, bool shuffle, enum repeat r)

@@ -62,6 +62,12 @@ int queue_set_context(struct queue *q, const char *context_uri, const char *cons
 int queue_restore(struct queue *q, const char *context_uri, const char *const *ids, size_t n,
                   const size_t *order, size_t pos, const char *const *user, size_t nuser,
                   const char *cur, bool cur_is_user, bool shuffle, enum repeat r);
+/* Appends tracks to the context (a radio's next batch): they play after the rest of this
+ * pass, in the order given, shuffle or not. -1 (unchanged) when invalid, over QUEUE_MAX or
+ * out of memory. */
+int queue_extend(struct queue *q, const char *const *ids, size_t n);
+/* Context tracks still to play in this pass after the current one. */
+size_t queue_left(const struct queue *q);
 /* Forgets the context, the hand queue and the current track. */
 void queue_reset(struct queue *q);
 

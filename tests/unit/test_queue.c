@@ -714,6 +714,35 @@ static void test_uniform(void)
 	   newfirst[2]);
 }
 
+/* A radio's next batch joins the end of the context, shuffle or not. */
+static void test_extend(void)
+{
+	struct queue q;
+
+	queue_init(&q, 11);
+	ok(queue_extend(&q, tids, 2) < 0, "nothing to extend without a context");
+	is_int(ctx(&q, 3, 0), 0, "context of 3");
+	is_int((int)queue_left(&q), 2, "two left after the first");
+	is_int(queue_extend(&q, tids + 3, 2), 0, "two more appended");
+	is_int((int)queue_left(&q), 4, "four left");
+	is_str(upnext_str(&q), "1 2 3 4", "they follow the rest, in order");
+	queue_next(&q, true);
+	queue_next(&q, true);
+	queue_next(&q, true);
+	is_str(queue_current(&q), T(3), "the first appended plays after the original end");
+	const char *bad[] = { "nope" };
+	ok(queue_extend(&q, bad, 1) < 0, "an invalid id is refused");
+	is_int((int)queue_left(&q), 1, "and the queue is unchanged");
+	queue_set_shuffle(&q, true);
+	is_int(queue_extend(&q, tids + 5, 1), 0, "extending a shuffled context");
+	is_int((int)queue_left(&q), 2, "adds to what is left");
+	queue_next(&q, true);
+	queue_next(&q, true);
+	is_str(queue_current(&q), T(5), "and plays it at the end of the pass");
+	is_int(queue_extend(&q, NULL, 0), 0, "an empty batch is no change");
+	queue_free(&q);
+}
+
 int main(void)
 {
 	for (int i = 0; i < NT; i++) {
@@ -731,5 +760,6 @@ int main(void)
 	test_shuffle_toggle();
 	test_peek();
 	test_uniform();
+	test_extend();
 	return done();
 }
