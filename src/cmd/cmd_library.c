@@ -207,11 +207,11 @@ const struct cmd_entry cmd_recent = {
 	"30 seconds or more).", "limit=", 0, 0, CMD_ANY, 0, recent_exec, print_recent
 };
 
-/* home: what a Home page shows before recommendations: what you played last (each track once)
- * and what is most played on this server. */
+/* home: what a Home page shows: the playlists made for you, what you played last (each track
+ * once) and what is most played on this server. */
 static enum seg_err home_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
-	json_t *recent = NULL, *popular = NULL, *seen, *it, *list;
+	json_t *recent = NULL, *popular = NULL, *mfy = NULL, *seen, *it, *list;
 	enum seg_err e;
 	size_t i;
 
@@ -219,6 +219,9 @@ static enum seg_err home_exec(struct seg *s, struct cmd_args *a, json_t **out)
 	if ((e = api_get(seg_api(s), "/v1/me/player/recently-played?limit=50", &recent)) ||
 	    (e = api_get(seg_api(s), "/v1/segue/popular?limit=20", &popular)))
 		goto out;
+	/* An older server has no made-for-you playlists: Home shows the rest. */
+	if (api_get(seg_api(s), "/v1/segue/made-for-you", &mfy) != SEG_OK)
+		mfy = NULL;
 	seen = json_object();
 	list = json_array();
 	json_array_foreach(json_object_get(recent, "items"), i, it) {
@@ -230,9 +233,11 @@ static enum seg_err home_exec(struct seg *s, struct cmd_args *a, json_t **out)
 		}
 	}
 	json_decref(seen);
-	*out = json_pack("{s:o,s:O}", "recently_played", list, "popular",
-	                 json_object_get(popular, "tracks") ?: json_null());
+	*out = json_pack("{s:o,s:o,s:O}", "made_for_you",
+	                 json_is_array(json_object_get(mfy, "items")) ? json_incref(json_object_get(mfy, "items")) : json_array(),
+	                 "recently_played", list, "popular", json_object_get(popular, "tracks") ?: json_null());
 out:
+	json_decref(mfy);
 	json_decref(recent);
 	json_decref(popular);
 	return e;
@@ -240,6 +245,11 @@ out:
 
 static void print_home(json_t *o, FILE *f)
 {
+	if (json_array_size(json_object_get(o, "made_for_you"))) {
+		fputs("made for you:\n", f);
+		render_named(f, json_object_get(o, "made_for_you"), "playlist");
+		fputc('\n', f);
+	}
 	fputs("recently played:\n", f);
 	if (json_array_size(json_object_get(o, "recently_played")))
 		render_tracks(f, json_object_get(o, "recently_played"), 1);
@@ -250,6 +260,6 @@ static void print_home(json_t *o, FILE *f)
 }
 
 const struct cmd_entry cmd_home = {
-	"home", "", "Shows what the TUI's Home shows: the tracks you played last (each once) and the "
-	"most played tracks on this server.", NULL, 0, 0, CMD_ANY, 0, home_exec, print_home
+	"home", "", "Shows what the TUI's Home shows: the playlists made for you, the tracks you played "
+	"last (each once) and the most played tracks on this server.", NULL, 0, 0, CMD_ANY, 0, home_exec, print_home
 };

@@ -139,6 +139,10 @@ void page_take(struct page *p, json_t *data, const char *this_device)
 		return;
 	switch (p->kind) {
 	case P_HOME:
+		if (json_array_size(json_object_get(data, "made_for_you"))) {
+			add(p, cap, R_HEADER, NULL, 0, "Made for you");
+			add_list(p, cap, R_PLAYLIST, json_object_get(data, "made_for_you"), NULL);
+		}
 		if (json_array_size(json_object_get(data, "recently_played"))) {
 			add(p, cap, R_HEADER, NULL, 0, "Recently played");
 			add_list(p, cap, R_TRACK, json_object_get(data, "recently_played"), NULL);
