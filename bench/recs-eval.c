@@ -10,8 +10,11 @@
  * For each: recall@30, NDCG@30, catalog coverage, distinct artists and genres per list; for
  * the hybrid also its time per call. Also prints the build's time and peak memory.
  *
+ * With --train-only, builds the model from every play as the server does and prints the time,
+ * the peak memory and its ratio to the factor matrices, and nothing else.
+ *
  *   usage: recs-eval [--holdout N] [--users N] [--factors K] [--iterations N] [--threads N]
- *                    [--reg X] [--alpha X] DATA_DIR */
+ *                    [--reg X] [--alpha X] [--train-only] DATA_DIR */
 #include "config.h"
 
 #include <getopt.h>
@@ -22,6 +25,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "pfor.h"
 #include "recs_model.h"
 #include "recs_rank.h"
 #include "store.h"
@@ -92,7 +96,8 @@ int main(int argc, char **argv)
 		{ "holdout", required_argument, NULL, 'h' }, { "users", required_argument, NULL, 'u' },
 		{ "factors", required_argument, NULL, 'k' }, { "iterations", required_argument, NULL, 'i' },
 		{ "threads", required_argument, NULL, 't' }, { "reg", required_argument, NULL, 'r' },
-		{ "alpha", required_argument, NULL, 'a' }, { NULL, 0, NULL, 0 },
+		{ "alpha", required_argument, NULL, 'a' }, { "train-only", no_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct recs_params p;
 	struct recs_heldout held;
@@ -101,6 +106,7 @@ int main(int argc, char **argv)
 	struct tally t[NMETHODS] = { 0 };
 	char err[512];
 	int max_users = 2000, c, evaluated = 0, step;
+	bool train_only = false;
 	int32_t list[LIST];
 	struct rusage ru;
 
@@ -115,6 +121,7 @@ int main(int argc, char **argv)
 		case 't': p.threads = atoi(optarg); break;
 		case 'r': p.reg = (float)atof(optarg); break;
 		case 'a': p.alpha = (float)atof(optarg); break;
+		case 'T': train_only = true; break;
 		default: return 2;
 		}
 	}
@@ -126,6 +133,27 @@ int main(int argc, char **argv)
 	if (store_open(&s, argv[optind], err, sizeof err) < 0) {
 		fprintf(stderr, "recs-eval: %s\n", err);
 		return 1;
+	}
+	if (train_only) {
+		double factors_mib;
+
+		p.holdout = 0;
+		if (!(m = recs_model_build(&s, &p, NULL, NULL, err, sizeof err))) {
+			fprintf(stderr, "recs-eval: %s\n", err);
+			return 1;
+		}
+		getrusage(RUSAGE_SELF, &ru);
+		/* what ALS must hold at once: both factor matrices */
+		factors_mib = (double)(m->n_items + m->users) * m->k * sizeof(float) / 1048576.0;
+		printf("train: %d tracks x %lld users x %lld plays (%lld user-track pairs), k=%d, %d iterations, %d threads\n",
+		       m->n_items, m->users, m->plays, m->interactions, m->k, p.iterations,
+		       p.threads > 0 ? p.threads : pfor_cpus());
+		printf("train: %.1f s in all (ALS and its index %.1f s); peak RSS %.0f MiB = %.2fx the factor matrices (%.0f MiB)\n",
+		       m->seconds, m->als_seconds, ru.ru_maxrss / 1024.0, factors_mib > 0 ? ru.ru_maxrss / 1024.0 / factors_mib : 0,
+		       factors_mib);
+		recs_model_unref(m);
+		store_close(&s);
+		return 0;
 	}
 	if (!(m = recs_model_build(&s, &p, &held, NULL, err, sizeof err))) {
 		fprintf(stderr, "recs-eval: %s\n", err);
