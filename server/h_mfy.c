@@ -46,7 +46,7 @@ struct current {
 	char mixes_period[16], radar_period[16];   /* when they were last made, even if empty */
 };
 
-static void periods(char week[16], char day[16])
+static void periods(char week[16], char day[16])   /* room for a "~" after each */
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -330,7 +330,7 @@ static int cluster_taste(const struct recs_model *m, const struct ranked *top, i
 
 /* The week's new releases of the user's artists, then of their genres; newest first. */
 static int release_radar(const struct recs_model *m, const struct recs_profile *p, const int32_t *artists, int na,
-                         int today, int32_t *out)
+                         int today, struct recs_market *mk, int32_t *out)
 {
 	int n = 0, per_artist[LIST_LEN] = { 0 }, seen_artist[LIST_LEN];
 	int nseen = 0;
@@ -356,7 +356,8 @@ static int release_radar(const struct recs_model *m, const struct recs_profile *
 				for (int k = 0; k < nseen; k++)
 					if (seen_artist[k] == a)
 						slot = k;
-				if (dup || (slot >= 0 && per_artist[slot] >= 2) || (slot < 0 && nseen == LIST_LEN))
+				if (dup || (slot >= 0 && per_artist[slot] >= 2) || (slot < 0 && nseen == LIST_LEN) ||
+				    !recs_keep_market(mk, it))
 					continue;
 				if (slot < 0) {
 					slot = nseen++;
@@ -431,13 +432,20 @@ static int generate(struct req *r, const struct recs_model *m, struct current *c
 		struct ranked top[MIX_SEEDS];
 		int cluster[MIX_SEEDS], ntop = 0, nc, slot = 0;
 
-		for (int i = 0; i < p.n; i++)
-			if (p.listen[i] > 0 && ntop < MIX_SEEDS)
+		/* The most played: top[] is kept sorted from the moment it is full, so its last
+		 * entry is always the weakest to replace. */
+		for (int i = 0; i < p.n; i++) {
+			if (p.listen[i] <= 0)
+				continue;
+			if (ntop < MIX_SEEDS) {
 				top[ntop++] = (struct ranked){ p.item[i], p.listen[i] };
-			else if (p.listen[i] > 0 && p.listen[i] > top[MIX_SEEDS - 1].listen) {
+				if (ntop == MIX_SEEDS)
+					qsort(top, MIX_SEEDS, sizeof *top, cmp_listen);
+			} else if (p.listen[i] > top[MIX_SEEDS - 1].listen) {
 				top[MIX_SEEDS - 1] = (struct ranked){ p.item[i], p.listen[i] };
 				qsort(top, MIX_SEEDS, sizeof *top, cmp_listen);
 			}
+		}
 		qsort(top, (size_t)ntop, sizeof *top, cmp_listen);
 		nc = cluster_taste(m, top, ntop, cluster);
 		for (int k = 0; k < nc; k++) {
@@ -474,7 +482,7 @@ static int generate(struct req *r, const struct recs_model *m, struct current *c
 	if (radar) {
 		int na = radar_artists(r, m, &p, artists);
 
-		n = release_radar(m, &p, artists, na, recs_today(), items);
+		n = release_radar(m, &p, artists, na, recs_today(), &mk, items);
 		snprintf(desc, sizeof desc, "New music from artists you follow and play, and in the genres you like. New every Monday.");
 		/* A radar with nothing new is created once there is something, kept empty otherwise. */
 		if ((n || c->radar.playlist[0]) &&
@@ -491,6 +499,17 @@ out:
 
 /* Brings the user's made-for-you playlists up to their periods. Without a model they stay as
  * they are; a failure is logged and the listing goes on with what exists. */
+/* Whether a list made for period is due: made for another period, or made provisionally
+ * (from the catalog alone, marked "~") while a model of listening is live now. */
+static bool due(const char *made, const char *period, const struct recs_model *m)
+{
+	size_t n = strlen(period);
+
+	if (strncmp(made, period, n))
+		return true;
+	return made[n] == '~' ? !m->catalog_only : made[n] != '\0';
+}
+
 void mfy_refresh(struct req *r)
 {
 	struct recs_model *m;
@@ -500,14 +519,22 @@ void mfy_refresh(struct req *r)
 
 	if (read_current(r, &c) < 0)
 		return;
-	periods(week, day);
-	discover = strcmp(c.discover.period, week) != 0;
-	radar = strcmp(c.radar_period, week) != 0;
-	mixes = strcmp(c.mixes_period, day) != 0;
-	if (!discover && !radar && !mixes)
-		return;
 	if (!(m = recommender_get(&r->srv->recs)))
 		return;
+	periods(week, day);
+	discover = due(c.discover.period, week, m);
+	radar = due(c.radar_period, week, m);
+	mixes = due(c.mixes_period, day, m);
+	if (!discover && !radar && !mixes) {
+		recs_model_unref(m);
+		return;
+	}
+	/* The first minutes of a new server: lists made now are remade once the model of
+	 * listening is live, and only then stay for their whole period. */
+	if (m->catalog_only) {
+		strcat(week, "~");
+		strcat(day, "~");
+	}
 	if (store_begin(&r->srv->store) < 0 ||
 	    generate(r, m, &c, discover, mixes, radar, week, day) < 0 ||
 	    store_commit(&r->srv->store) < 0) {

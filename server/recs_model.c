@@ -947,6 +947,7 @@ struct recs_model *recs_model_build(struct store *s, const struct recs_params *p
 	m->reg = p->reg;
 	m->alpha = p->alpha;
 	m->skip_weight = p->skip_weight;
+	m->catalog_only = p->catalog_only;
 	if (held)
 		memset(held, 0, sizeof *held);
 	/* One read transaction: the catalog and the plays seen are of one moment. */

@@ -80,6 +80,7 @@ struct recs_model {
 	int64_t *nb_ptr;
 	int32_t *nb_item;
 	float *nb_sim;
+	bool catalog_only;                    /* built without listening (recs_params) */
 	/* what it was built from */
 	long long built_at_ms, plays, users, interactions;
 	double seconds, als_seconds;

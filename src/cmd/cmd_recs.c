@@ -178,10 +178,12 @@ static enum seg_err taste_exec(struct seg *s, struct cmd_args *a, json_t **out)
 				char kind[16], id[32];
 
 				if (!uri_parse(x, "artist", kind, id) || strcmp(kind, "artist")) {
+					/* x lives in names: the message first, then the frees */
+					e = seg_fail(SEG_EUSAGE, "\"%s\" is not an artist URI or id", x);
 					json_decref(names);
 					json_decref(ids);
 					json_decref(body);
-					return seg_fail(SEG_EUSAGE, "\"%s\" is not an artist URI or id", x);
+					return e;
 				}
 				json_array_append_new(ids, json_string(id));
 			}
