@@ -196,6 +196,7 @@ static int cmp_scored_desc(const void *a, const void *b)
 static int als_candidates(const struct recs_model *m, const float *u, bool exact, struct scored *top, int want)
 {
 	int64_t scanned = 0, budget = m->list_ptr[m->nlist] / 16;
+	float cut = -INFINITY;
 	struct scored *lists = malloc((size_t)m->nlist * sizeof *lists);
 	int n = 0;
 
@@ -206,7 +207,8 @@ static int als_candidates(const struct recs_model *m, const float *u, bool exact
 	for (int l = 0; l < m->nlist; l++)
 		lists[l] = (struct scored){ l, dotk(u, m->centroid + (size_t)l * m->k, m->k) };
 	qsort(lists, (size_t)m->nlist, sizeof *lists, cmp_scored_desc);
-	/* A buffer of twice what is wanted, cut back to the best half whenever it fills. */
+	/* A buffer of twice what is wanted, cut back to the best half whenever it fills; once
+	 * cut, nothing below the weakest kept can enter. */
 	for (int l = 0; l < m->nlist && (exact || scanned < budget); l++) {
 		int64_t a = m->list_ptr[lists[l].i], b = m->list_ptr[lists[l].i + 1];
 
@@ -214,10 +216,13 @@ static int als_candidates(const struct recs_model *m, const float *u, bool exact
 			int32_t item = m->list_items[j];
 			float s = dotk(u, m->V + (size_t)item * m->k, m->k);
 
+			if (s <= cut)
+				continue;
 			top[n++] = (struct scored){ item, s };
 			if (n == 2 * want) {
 				qsort(top, (size_t)n, sizeof *top, cmp_scored_desc);
 				n = want;
+				cut = top[want - 1].s;
 			}
 		}
 		scanned += b - a;
