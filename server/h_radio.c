@@ -83,8 +83,14 @@ void h_radio(struct req *r)
 		reply_error(r, 503, "recommendations are warming up");
 		goto out;
 	}
-	if (recs_profile_seed(r, m, &p, seed, 1.0f) < 0) {
+	switch (recs_profile_seed(r, m, &p, seed, 1.0f)) {
+	case 0:
+		break;
+	case 1:
 		reply_error(r, 404, "no track, artist, album or playlist %s", seed);
+		goto out;
+	default:
+		reply_error(r, 500, "could not read the seed %s", seed);
 		goto out;
 	}
 	/* The seed speaks for the station as a long history would. */

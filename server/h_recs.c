@@ -274,6 +274,7 @@ static bool model_recommendations(struct req *r, struct recs_model *m, char trac
 		char uri[96];
 
 		snprintf(uri, sizeof uri, "segue:%s:%s", i < nt ? "track" : "artist", i < nt ? tracks[i] : artists[i - nt]);
+		/* Seeds were checked against the catalog above: 1 is one deleted since. */
 		if (recs_profile_seed(r, m, &p, uri, 1.0f) < 0)
 			goto oom;
 	}

@@ -114,6 +114,35 @@ static int add_tracks(struct recs_profile *p, const struct recs_model *m, sqlite
 	return 0;
 }
 
+/* A track or artist the catalog has but the model does not (ingested since it was built):
+ * its artist and genre still place it, through the tags the ranker matches. */
+static int seed_unmodelled(struct req *r, const struct recs_model *m, struct recs_profile *p, bool track,
+                           const char *id)
+{
+	sqlite3_stmt *st = store_stmt(&r->srv->store, track ? "SELECT artist_id, genre FROM tracks WHERE id = ?"
+	                                                    : "SELECT artist_id, genre FROM tracks WHERE artist_id = ?"
+	                                                      " ORDER BY play_count DESC LIMIT 1");
+	int found = 0;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int a = recs_artist(m, store_col_text(st, 0));
+		int g = sqlite3_column_text(st, 1) ? recs_genre(m, store_col_text(st, 1)) : -1;
+
+		found = 1;
+		if (a >= 0 && p->n_artists < RECS_PROFILE_TAGS)
+			p->artists[p->n_artists++] = a;
+		if (g >= 0 && p->n_genres < RECS_PROFILE_TAGS)
+			p->genres[p->n_genres++] = g;
+	} else if (!track && catalog_exists(r, "artist", id)) {
+		found = 1;   /* an artist with no tracks yet: nothing to place it by */
+	}
+	sqlite3_reset(st);
+	return found ? 0 : 1;
+}
+
 int recs_profile_seed(struct req *r, const struct recs_model *m, struct recs_profile *p, const char *uri,
                       float weight)
 {
@@ -127,25 +156,25 @@ int recs_profile_seed(struct req *r, const struct recs_model *m, struct recs_pro
 		size_t len = colon ? (size_t)(colon - uri - 6) : 0;
 
 		if (!colon || len >= sizeof kind)
-			return -1;
+			return 1;
 		memcpy(kind, uri + 6, len);
 		kind[len] = '\0';
 		id = colon + 1;
 	}
 	if (!base62_is_id(id))
-		return -1;
+		return 1;
 	if (!strcmp(kind, "track")) {
 		int item = recs_item(m, id);
 
 		if (item < 0)
-			return -1;
+			return seed_unmodelled(r, m, p, true, id);
 		return recs_profile_add(p, item, 3 * weight) < 0 || recs_profile_exclude(p, item) < 0 ? -1 : 0;
 	}
 	if (!strcmp(kind, "artist")) {
 		int a = recs_artist(m, id);
 
 		if (a < 0)
-			return -1;
+			return seed_unmodelled(r, m, p, false, id);
 		if (p->n_artists < RECS_PROFILE_TAGS)
 			p->artists[p->n_artists++] = a;
 		for (int64_t j = m->artist_ptr[a]; j < m->artist_ptr[a + 1] && j < m->artist_ptr[a] + SEED_ARTIST_TRACKS; j++)
@@ -155,16 +184,16 @@ int recs_profile_seed(struct req *r, const struct recs_model *m, struct recs_pro
 	}
 	if (!strcmp(kind, "album")) {
 		if (!catalog_exists(r, "album", id))
-			return -1;
+			return 1;
 		st = store_stmt(s, "SELECT id FROM tracks WHERE album_id = ? ORDER BY disc_number, track_number LIMIT ?");
 	} else if (!strcmp(kind, "playlist")) {
 		struct playlist pl;
 
 		if (playlist_load(s, id, &pl) != 0 || playlist_access(s, &pl, r->user.id) == PL_NONE)
-			return -1;
+			return 1;
 		st = store_stmt(s, "SELECT track_id FROM playlist_items WHERE playlist_id = ? ORDER BY pos LIMIT ?");
 	} else {
-		return -1;
+		return 1;
 	}
 	if (!st)
 		return -1;

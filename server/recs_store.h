@@ -18,8 +18,9 @@ int recs_user_profile(struct req *r, const struct recs_model *m, struct recs_pro
 
 /* Adds a seed (segue:track|artist|album|playlist:ID or a bare track id) to a profile with
  * the given weight: a track counts as listened, an artist adds its best tracks and itself,
- * an album or playlist its tracks. Seeds are excluded from the results. 0, or -1 when the
- * seed names nothing the user may see (r has not been answered). */
+ * an album or playlist its tracks. Seeds are excluded from the results. A track or artist
+ * newer than the model is placed by its artist and genre. 0; 1 when the seed names nothing
+ * the user may see; -1 on a store or memory failure. r is not answered either way. */
 int recs_profile_seed(struct req *r, const struct recs_model *m, struct recs_profile *p, const char *uri,
                       float weight);
 

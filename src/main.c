@@ -122,8 +122,9 @@ static enum seg_err via_daemon(struct seg *s, const struct globals *g, const str
 		seg_clear_error();
 		return remote_exec(s, c, a, device, out);
 	}
-	/* Only something to play is worth starting a daemon for ("segue play" alone resumes). */
-	if (e == SEG_ENOPLAYER && (c->opts & CMD_STARTS_DAEMON) && a->argc > 0) {
+	/* Only something to play is worth starting a daemon for: "segue play" alone resumes, but
+	 * a command that takes no arguments (segue discover) always names what it plays. */
+	if (e == SEG_ENOPLAYER && (c->opts & CMD_STARTS_DAEMON) && (a->argc > 0 || c->max_args == 0)) {
 		if ((e = daemon_spawn(s, g->config)))
 			return e;
 		e = ctl_connect(s->paths.sock, &fd);

@@ -3,7 +3,7 @@ the command line plays in the daemon and fills its queue from the server, `segue
 plays Discover Weekly, `segue mixes` lists what was made for the user, `segue taste` sets the
 onboarding picks, and `segue home` shows the made-for-you shelf."""
 
-from segue_client import Client
+from segue_client import Client, wait_gone
 from segue_test import TAP, Server, catalog_copy, sql, wait_for
 
 t = TAP()
@@ -70,6 +70,14 @@ with Server(data, {"rl_standard": 100000}) as srv:
         rc, doc, err = c.json("discover")
         t.ok(rc == 0 and ((doc or {}).get("context") or {}).get("uri") == dw.get("uri"),
              "discover plays this week's Discover Weekly", (rc, doc, err))
+
+        # With no daemon running, discover starts one, as radio and play do.
+        pid = c.daemon_pid()
+        c.run("quit", timeout=20)
+        t.ok(pid and wait_gone(pid, 10), "the daemon quits", pid)
+        rc, doc, err = c.json("discover")
+        t.ok(rc == 0 and ((doc or {}).get("context") or {}).get("uri") == dw.get("uri") and c.daemon_pid(),
+             "discover alone starts the daemon", (rc, doc, err))
     finally:
         c.stop()
 t.done()

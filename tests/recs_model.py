@@ -415,6 +415,21 @@ try:
         r = syn.req("POST", "/v1/segue/radio", body)
         t.eq(r.status, want, "radio: %s is %d" % (why, want), r)
     t.eq(srv.request("POST", "/v1/segue/radio", body={"seed": seed}).status, 401, "radio without a token: 401")
+    # A track the catalog gained after the model was built (written behind the server's back, so
+    # no retraining follows) still seeds radio and recommendations, by its artist and genre.
+    newid = "0NewTrackAddedSince001"
+    cols = ("album_id, artist_id, disc_number, track_number, duration_ms, explicit, genre, markets, gain_db,"
+            " true_peak, loudness, tempo, energy, brightness, danceability, acousticness, created_at")
+    write(data, "INSERT INTO tracks (id, name, %s) SELECT %s, name || ' (new)', %s FROM tracks WHERE id = %s"
+          % (cols, q(newid), cols, q(seed)))
+    b, r = syn.radio({"seed": "segue:track:" + newid, "limit": 10})
+    t.ok(r.status == 200 and len(b) == 10 and sum(cat.genre[i] == cat.genre[seed] for i in b) >= 5,
+         "radio from a track newer than the model: its genre", (r, [cat.genre.get(i) for i in b]))
+    r = syn.get("/v1/recommendations?seed_tracks=%s&limit=10" % newid)
+    got = [x["id"] for x in (r.json() or {}).get("tracks", [])]
+    t.ok(r.status == 200 and len(got) == 10 and sum(cat.genre[i] == cat.genre[seed] for i in got) >= 5,
+         "recommendations from it too", (r, [cat.genre.get(i) for i in got]))
+    write(data, "DELETE FROM tracks WHERE id = %s" % q(newid))
 
     # ---- 6. markets: a Japanese account never gets what Japan does not have -----------------------
     not_jp = lambda ids: [i for i in ids if not cat.available(i, "JP")]
