@@ -301,7 +301,7 @@ static int record(struct store *s, const char *id, const struct tags *t, const s
 	sqlite3_bind_int64(st, 24, now);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto fail;
-	if (store_bump_catalog(s) < 0)
+	if (store_bump_tracks(s) < 0)
 		goto fail;
 	if (old_album[0] && (strcmp(old_album, album_id) || strcmp(old_artist, artist_id))) {
 		st = store_stmt(s, "DELETE FROM albums WHERE id = ?1"

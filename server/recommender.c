@@ -9,7 +9,7 @@
 #include "store.h"
 
 #define POLL_SECONDS 2
-/* Public playlist edits move the catalog version too: retrain for them at most this often. */
+/* An ingest adds its tracks one at a time: retrain for new tracks at most this often. */
 #define CATALOG_DEBOUNCE_S 600
 
 static double mono_s(void)
@@ -102,7 +102,7 @@ static void *worker(void *arg)
 
 		pthread_mutex_unlock(&rc->lock);
 		requested = meta_get(&s, RECS_META_REQUESTED);
-		version = store_catalog_version(&s);
+		version = store_tracks_version(&s);
 		if (handled < 0)
 			handled = requested;   /* a request older than this start is served by it */
 		if (mono_s() >= due || requested != handled ||

@@ -127,6 +127,30 @@ long long store_catalog_version(struct store *s)
 	return v;
 }
 
+int store_bump_tracks(struct store *s)
+{
+	/* An upsert: the row is made by the first ingest, not by a migration. */
+	sqlite3_stmt *st = store_stmt(s, "INSERT INTO meta (key, value) VALUES ('tracks_version', 1)"
+	                                 " ON CONFLICT (key) DO UPDATE SET value = value + 1");
+
+	if (!st || sqlite3_step(st) != SQLITE_DONE)
+		return -1;
+	return store_bump_catalog(s);
+}
+
+long long store_tracks_version(struct store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT value FROM meta WHERE key = 'tracks_version'");
+	long long v = 0;
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
 long long store_now_ms(void)
 {
 	struct timespec ts;

@@ -48,5 +48,9 @@ long long store_now_ms(void);
  * playlists); writers bump it in the same transaction as their change. */
 int store_bump_catalog(struct store *s);
 long long store_catalog_version(struct store *s);
+/* The tracks version counts only changes to the set of tracks (ingest): what the recommender
+ * learns from. Play counts and playlists change all day and would retrain it every debounce. */
+int store_bump_tracks(struct store *s);
+long long store_tracks_version(struct store *s);
 
 #endif

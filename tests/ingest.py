@@ -91,8 +91,12 @@ t.ok("TITLE=Jóga (Live)" in info and "ARTIST=Björk" in info, "outputs carry th
 
 # Re-ingest: idempotent, nothing transcoded again.
 mtimes = {n: os.stat(os.path.join(media, n)).st_mtime_ns for n in os.listdir(media)}
+tracks_version = lambda: (sql(data, "SELECT value FROM meta WHERE key = 'tracks_version'") or [[0]])[0][0]
+v0 = tracks_version()
+t.ok(v0 >= 4, "ingest moved the tracks version the recommender watches", v0)
 p = server_cmd("ingest", "--quiet", masters, data_dir=data)
 t.eq(sql(data, "SELECT count(*) FROM tracks")[0][0], 4, "a re-ingest adds no tracks")
+t.eq(tracks_version(), v0, "and leaves the tracks version alone")
 t.eq({n: os.stat(os.path.join(media, n)).st_mtime_ns for n in os.listdir(media)}, mtimes,
      "and transcodes nothing again")
 t.eq(p.stdout, b"", "--quiet prints no summary")
