@@ -286,7 +286,7 @@ static int cluster_taste(const struct recs_model *m, const struct ranked *top, i
 		float cent[MIXES_MAX][RECS_MAX_K];
 
 		/* seeds: the most played track, then each next one least like those chosen */
-		memcpy(cent[0], m->V + (size_t)top[0].item * m->k, (size_t)m->k * sizeof(float));
+		memcpy(cent[0], recs_vec(m, top[0].item), (size_t)m->k * sizeof(float));
 		for (int c = 1; c < nc; c++) {
 			float worst = 2;
 			int pick = 0;
@@ -295,21 +295,21 @@ static int cluster_taste(const struct recs_model *m, const struct ranked *top, i
 				float best = -2;
 
 				for (int j = 0; j < c; j++) {
-					float s = cosine(m->V + (size_t)top[i].item * m->k, cent[j], m->k);
+					float s = cosine(recs_vec(m, top[i].item), cent[j], m->k);
 
 					best = s > best ? s : best;
 				}
 				if (best < worst)
 					worst = best, pick = i;
 			}
-			memcpy(cent[c], m->V + (size_t)top[pick].item * m->k, (size_t)m->k * sizeof(float));
+			memcpy(cent[c], recs_vec(m, top[pick].item), (size_t)m->k * sizeof(float));
 		}
 		for (int round = 0; round < 8; round++) {
 			float sum[MIXES_MAX][RECS_MAX_K];
 
 			memset(sum, 0, sizeof sum);
 			for (int i = 0; i < n; i++) {
-				const float *v = m->V + (size_t)top[i].item * m->k;
+				const float *v = recs_vec(m, top[i].item);
 				float best = -2;
 
 				cluster[i] = 0;

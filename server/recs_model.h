@@ -70,12 +70,16 @@ struct recs_model {
 	/* collaborative filtering; k == 0 when nobody has listened yet */
 	int k;
 	float reg, alpha, skip_weight;
-	float *V;                             /* n_items x k; zero rows for unplayed items */
+	/* Item factors, one row per played item in the inverted file's order (so a list is
+	 * scanned sequentially), then one zero row that every unplayed item shares: see recs_vec. */
+	float *V;
+	int32_t *row;                         /* per item, its row of V */
+	int32_t zero_row;
 	float *G;                             /* V^T V */
-	int nlist;                            /* inverted file over the non-zero rows of V */
+	int nlist;                            /* inverted file over the played items */
 	float *centroid;
-	int64_t *list_ptr;
-	int32_t *list_items;
+	int64_t *list_ptr;                    /* list l is rows list_ptr[l] .. list_ptr[l + 1] - 1 */
+	int32_t *list_items;                  /* the item of each of those rows */
 	/* co-occurrence neighbours, best first */
 	int64_t *nb_ptr;
 	int32_t *nb_item;
@@ -97,6 +101,12 @@ void recs_heldout_free(struct recs_heldout *h);
 
 struct recs_model *recs_model_ref(struct recs_model *m);
 void recs_model_unref(struct recs_model *m);
+
+/* An item's factors (k of them; zeros for an item nobody played). Only when m->k > 0. */
+static inline const float *recs_vec(const struct recs_model *m, int item)
+{
+	return m->V + (size_t)m->row[item] * (size_t)m->k;
+}
 
 /* The item number of a track id, or -1. */
 int recs_item(const struct recs_model *m, const char *id);

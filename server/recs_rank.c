@@ -117,14 +117,12 @@ bool recs_fold_in(const struct recs_model *m, const struct recs_profile *p, floa
 		return false;
 	}
 	for (int i = 0; i < p->n; i++) {
-		const float *v = m->V + (size_t)p->item[i] * m->k;
-		bool known = false;
+		/* als_solve_row reads rows of V: an item's row, not its number */
+		int32_t row = m->row[p->item[i]];
 
-		for (int f = 0; f < m->k && !known; f++)
-			known = v[f] != 0;
-		if (!known || p->listen[i] == 0)
+		if (row == m->zero_row || p->listen[i] == 0)
 			continue;
-		cols[n] = p->item[i];
+		cols[n] = row;
 		conf[n++] = confidence(m, p->listen[i]);
 	}
 	memset(u, 0, (size_t)m->k * sizeof *u);
@@ -170,11 +168,18 @@ static struct cand *pool_find(const struct pool *p, int32_t item)
 	return NULL;
 }
 
+/* Eight partial sums: without them the compiler may not reorder a float sum, and the scan
+ * runs a multiply-add at a time instead of a vector of them. */
 static float dotk(const float *a, const float *b, int k)
 {
-	float s = 0;
+	float p[8] = { 0 }, s;
+	int f = 0;
 
-	for (int f = 0; f < k; f++)
+	for (; f + 8 <= k; f += 8)
+		for (int j = 0; j < 8; j++)
+			p[j] += a[f + j] * b[f + j];
+	s = ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
+	for (; f < k; f++)
 		s += a[f] * b[f];
 	return s;
 }
@@ -213,12 +218,11 @@ static int als_candidates(const struct recs_model *m, const float *u, bool exact
 		int64_t a = m->list_ptr[lists[l].i], b = m->list_ptr[lists[l].i + 1];
 
 		for (int64_t j = a; j < b; j++) {
-			int32_t item = m->list_items[j];
-			float s = dotk(u, m->V + (size_t)item * m->k, m->k);
+			float s = dotk(u, m->V + (size_t)j * m->k, m->k);   /* row j is list_items[j] */
 
 			if (s <= cut)
 				continue;
-			top[n++] = (struct scored){ item, s };
+			top[n++] = (struct scored){ m->list_items[j], s };
 			if (n == 2 * want) {
 				qsort(top, (size_t)n, sizeof *top, cmp_scored_desc);
 				n = want;
@@ -374,7 +378,7 @@ int recs_rank(const struct recs_model *m, const struct recs_profile *p, const st
 		struct cand *c = &pool.c[i];
 
 		if (isnan(c->als))
-			c->als = have_u ? dotk(u, m->V + (size_t)c->item * m->k, m->k) : 0;
+			c->als = have_u ? dotk(u, recs_vec(m, c->item), m->k) : 0;
 		if (c->als > max_als)
 			max_als = c->als;
 		if (c->cooc > max_cooc)
