@@ -151,12 +151,15 @@ int main(int argc, char **argv)
 		printf("train: %.1f s in all (ALS and its index %.1f s); peak RSS %.0f MiB = %.2fx the factor matrices (%.0f MiB)\n",
 		       m->seconds, m->als_seconds, ru.ru_maxrss / 1024.0, factors_mib > 0 ? ru.ru_maxrss / 1024.0 / factors_mib : 0,
 		       factors_mib);
-		/* What stays in memory while ALS runs, by part (sqlite's own cache aside). */
+		/* What the biggest phase holds, by part (sqlite's own cache aside). The sessions and the
+		 * co-occurrence neighbours are not among them: the sessions wait on disk during ALS,
+		 * and the neighbours are mined after it, with the item factors on disk. */
 		printf("train: held during ALS: item factors %.0f MiB, user factors %.0f MiB, plays both ways %.0f MiB,"
-		       " co-occurrence neighbours %.0f MiB, catalog %.0f MiB\n",
+		       " catalog %.0f MiB; then mining: co-occurrence neighbours %.0f MiB\n",
 		       (double)m->n_items * m->k * 4 / 1048576.0, (double)m->users * m->k * 4 / 1048576.0,
-		       (double)m->interactions * 16 / 1048576.0, (double)m->nb_ptr[m->n_items] * 8 / 1048576.0,
-		       (double)m->n_items * (RECS_ID_LEN + 1 + 4 * 4 + RECS_NFEAT * 4 + 1 + 8) / 1048576.0);
+		       (double)m->interactions * 16 / 1048576.0,
+		       (double)m->n_items * (RECS_ID_LEN + 1 + 4 * 4 + RECS_NFEAT * 4 + 1 + 8) / 1048576.0,
+		       (double)m->nb_ptr[m->n_items] * 8 / 1048576.0);
 		recs_model_unref(m);
 		store_close(&s);
 		return 0;

@@ -6,12 +6,14 @@
 #include "recs_model.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef HAVE_MALLOC_H
 #include <malloc.h>
 #endif
@@ -613,6 +615,15 @@ oom:
 
 /* ---- co-occurrence ---- */
 
+/* Hands freed memory back between phases: each phase's scratch is freed in the arenas of the
+ * threads that made it, and glibc would otherwise keep it, counted against the next phase. */
+static void give_back(void)
+{
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
+}
+
 struct nb_ctx {
 	const struct recs_model *m;
 	const int32_t *seq;
@@ -778,11 +789,14 @@ static int build_neighbours(struct recs_model *m, struct scan *sc, int64_t playl
 			memcpy(m->nb_item + at, c.chunks[k].item, (size_t)n * sizeof *m->nb_item);
 			memcpy(m->nb_sim + at, c.chunks[k].sim, (size_t)n * sizeof *m->nb_sim);
 		}
-		/* freed as copied, so the neighbours are never held twice */
+		/* Freed as copied, and handed back every so often (the threads' arenas keep small
+		 * blocks), so the neighbours are never held twice. */
 		free(c.chunks[k].item);
 		free(c.chunks[k].sim);
 		c.chunks[k].item = NULL;
 		c.chunks[k].sim = NULL;
+		if (k % 64 == 63)
+			give_back();
 	}
 	rc = 0;
 out:
@@ -1002,13 +1016,59 @@ static void scan_free(struct scan *sc)
 	free(sc->held_item.p);
 }
 
-/* Hands freed memory back between phases: each phase's scratch is freed in the arenas of the
- * threads that made it, and glibc would otherwise keep it, counted against the next phase. */
-static void give_back(void)
+
+/* Sets v's contents aside on disk, next to the database, and frees them: the session sequence
+ * while ALS runs (it would sit beside both factor matrices and the plays both ways, unused until
+ * mining), the item factors while co-occurrence is mined. Returns an unlinked file's descriptor,
+ * or -1, and then v stays in memory: a full disk costs memory, not the training. */
+static int spill(struct store *s, struct vec *v)
 {
-#ifdef HAVE_MALLOC_TRIM
-	malloc_trim(0);
-#endif
+	const char *db = sqlite3_db_filename(s->db, "main");
+	char path[4096];
+	size_t left = v->n * v->size;
+	const char *p = v->p;
+	int fd;
+
+	if (!db || !*db || snprintf(path, sizeof path, "%s.recs-XXXXXX", db) >= (int)sizeof path ||
+	    (fd = mkstemp(path)) < 0)
+		return -1;
+	unlink(path);
+	while (left > 0) {
+		ssize_t w = write(fd, p, left);
+
+		if (w < 0) {
+			/* a full disk: keep the sequence in memory instead */
+			log_warn("recommendations: cannot set %zu MiB aside on disk (%s): training holds it",
+			         v->n * v->size >> 20, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	free(v->p);
+	v->p = NULL;
+	return fd;
+}
+
+static int unspill(int fd, struct vec *v)
+{
+	size_t bytes = v->n * v->size, done = 0;
+
+	if (!(v->p = malloc(bytes + v->size)))
+		return -1;
+	v->cap = v->n;
+	while (done < bytes) {
+		ssize_t r = pread(fd, (char *)v->p + done, bytes - done, (off_t)done);
+
+		if (r <= 0) {
+			if (r == 0)
+				errno = 0;
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
 }
 
 static void memlog(const char *what)
@@ -1038,6 +1098,8 @@ struct recs_model *recs_model_build(struct store *s, const struct recs_params *p
 	int64_t playlists_at = 0;
 	double t0 = mono_s();
 	float *X = NULL;
+	int seq_fd = -1, v_fd = -1;
+	struct vec v_spilled = { 0 };
 
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
@@ -1083,18 +1145,8 @@ struct recs_model *recs_model_build(struct store *s, const struct recs_params *p
 		pop_from_rows(m, sc.col.p, sc.conf.p, sc.col.n);
 	if (group_catalog(m) < 0)
 		goto oom;
-	if (!p->catalog_only && build_neighbours(m, &sc, playlists_at, threads, p->neighbours) < 0) {
-		snprintf(err, errlen, "out of memory mining co-occurrence");
-		goto fail;
-	}
-	free(sc.seq.p);
-	sc.seq = (struct vec){ .size = sizeof(int32_t) };
-	give_back();
-	memlog("neighbours");
-	if (stop && *stop) {
-		snprintf(err, errlen, "stopped");
-		goto fail;
-	}
+	if (sc.col.n && p->factors > 0 && (seq_fd = spill(s, &sc.seq)) >= 0)
+		give_back();
 	if (sc.col.n && p->factors > 0) {
 		struct als_matrix ui = { (int)sc.users, m->n_items, sc.ptr.p, sc.col.p, sc.conf.p }, iu;
 		struct als_params ap = { p->factors, p->iterations, p->cg_steps, p->reg, threads, 42 };
@@ -1126,6 +1178,56 @@ struct recs_model *recs_model_build(struct store *s, const struct recs_params *p
 		if (build_ivf(m, threads) < 0)
 			goto oom;
 	}
+	/* Co-occurrence last, from the sessions set aside; the plays matrix is done with unless
+	 * the evaluation wants it back. */
+	if (!held) {
+		free(sc.ptr.p);
+		free(sc.col.p);
+		free(sc.conf.p);
+		sc.ptr.p = sc.col.p = sc.conf.p = NULL;
+	}
+	if (seq_fd >= 0) {
+		int rc = unspill(seq_fd, &sc.seq);
+
+		close(seq_fd);
+		seq_fd = -1;
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot read back the sessions set aside: %s", errno ? strerror(errno) : "short read");
+			goto fail;
+		}
+	}
+	/* Mining needs the sessions, not the factors: those wait on disk meanwhile, so the two
+	 * big phases never hold their working sets at once. */
+	if (m->V) {
+		v_spilled = (struct vec){ m->V, ((size_t)m->zero_row + 1) * (size_t)m->k, 0, sizeof *m->V };
+		if ((v_fd = spill(s, &v_spilled)) >= 0)
+			m->V = NULL;
+		give_back();
+	}
+	memlog("neighbours start");
+	if (!p->catalog_only && build_neighbours(m, &sc, playlists_at, threads, p->neighbours) < 0) {
+		snprintf(err, errlen, "out of memory mining co-occurrence");
+		goto fail;
+	}
+	free(sc.seq.p);
+	sc.seq = (struct vec){ .size = sizeof(int32_t) };
+	give_back();
+	if (v_fd >= 0) {
+		int rc = unspill(v_fd, &v_spilled);
+
+		close(v_fd);
+		v_fd = -1;
+		if (rc < 0) {
+			free(v_spilled.p);
+			snprintf(err, errlen, "cannot read back the factors set aside: %s", errno ? strerror(errno) : "short read");
+			goto fail;
+		}
+		m->V = v_spilled.p;
+	}
+	if (stop && *stop) {
+		snprintf(err, errlen, "stopped");
+		goto fail;
+	}
 	if (held) {
 		held->users = (int)sc.held_user.n;
 		held->user = sc.held_user.p;
@@ -1146,6 +1248,10 @@ oom:
 fail_tx:
 	store_exec(s, "ROLLBACK");
 fail:
+	if (seq_fd >= 0)
+		close(seq_fd);
+	if (v_fd >= 0)
+		close(v_fd);
 	free(X);
 	free(im.slot);
 	free(duration);
