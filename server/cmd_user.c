@@ -81,7 +81,7 @@ static int user_add(struct store *s, int argc, char **argv)
 
 static int user_list(struct store *s)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, tier, country, display_name FROM users WHERE id <> '_segue' ORDER BY id");
+	sqlite3_stmt *st = store_stmt(s, "SELECT id, tier, country, display_name FROM users WHERE id <> '" SYSTEM_USER "' ORDER BY id");
 
 	if (!st)
 		return EXIT_FAILURE_;

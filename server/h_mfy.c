@@ -23,7 +23,6 @@
 #include "recs_store.h"
 #include "server.h"
 
-#define SYSTEM_USER "_segue"
 #define LIST_LEN 30
 #define MIXES_MAX 6
 #define MIX_SEEDS 120

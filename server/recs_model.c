@@ -27,6 +27,9 @@
 #define SESSION_WINDOW 3
 #define PLAYLIST_WINDOW 8
 #define PLAYLIST_WEIGHT 1.5f
+#define WORD_MAX 23            /* longer words are not names of moods or genres */
+#define WORD_TRACKS 50         /* a word's playlist: its most shared tracks */
+#define WORD_LISTS_MAX 100000  /* a word in more playlists than this says nothing */
 #define NB_CHUNK 1024
 #define KMEANS_ROUNDS 6
 
@@ -583,27 +586,41 @@ oom:
 	return -1;
 }
 
-static int scan_playlists(struct store *s, struct scan *sc, struct idmap *im, int64_t *start)
+/* Where a playlist's tracks sit in the sequence. */
+struct list_range {
+	char id[RECS_ID_LEN + 1];
+	int64_t a, b;
+};
+
+/* Users' playlists join the sequence after the sessions, each after a -1; ranges (sorted by
+ * playlist id) says where. Made-for-you playlists are left out: they are the model's own
+ * output, and learning from them would only echo it. */
+static int scan_playlists(struct store *s, struct scan *sc, struct idmap *im, int64_t *start,
+                          struct vec *ranges)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT playlist_id, track_id FROM playlist_items ORDER BY playlist_id, pos");
-	char list[64] = "";
+	sqlite3_stmt *st = store_stmt(s, "SELECT i.playlist_id, i.track_id FROM playlist_items i"
+	                                 " JOIN playlists p ON p.id = i.playlist_id"
+	                                 " WHERE p.owner_id <> '" SYSTEM_USER "' ORDER BY i.playlist_id, i.pos");
+	struct list_range *r = NULL;
 
 	*start = (int64_t)sc->seq.n;
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		int item = idmap_get(im, sc->m, store_col_text(st, 1));
 		int32_t *slot;
 
-		if (strcmp(list, store_col_text(st, 0))) {
-			snprintf(list, sizeof list, "%s", store_col_text(st, 0));
-			if (!(slot = vec_push(&sc->seq, 1)))
+		if (!r || strcmp(r->id, store_col_text(st, 0))) {
+			if (!(slot = vec_push(&sc->seq, 1)) || !(r = vec_push(ranges, 1)))
 				goto oom;
 			*slot = -1;
+			snprintf(r->id, sizeof r->id, "%s", store_col_text(st, 0));
+			r->a = r->b = (int64_t)sc->seq.n;
 		}
 		if (item < 0)
 			continue;
 		if (!(slot = vec_push(&sc->seq, 1)))
 			goto oom;
 		*slot = item;
+		r->b = (int64_t)sc->seq.n;
 	}
 	if (st)
 		sqlite3_reset(st);
@@ -611,6 +628,131 @@ static int scan_playlists(struct store *s, struct scan *sc, struct idmap *im, in
 oom:
 	sqlite3_reset(st);
 	return -1;
+}
+
+struct word_ref {
+	char w[WORD_MAX + 1];
+	int32_t list;            /* index into the ranges */
+};
+
+static int cmp_word_ref(const void *a, const void *b)
+{
+	const struct word_ref *x = a, *y = b;
+	int c = strcmp(x->w, y->w);
+
+	return c ? c : (x->list > y->list) - (x->list < y->list);
+}
+
+static bool stop_word(const char *w)
+{
+	static const char *const words[] = { "a", "an", "and", "best", "for", "in", "it", "mix", "music",
+	                                     "my", "of", "on", "playlist", "songs", "the", "to", "vol", "with" };
+
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		if (!strcmp(w, words[i]))
+			return true;
+	return false;
+}
+
+static int cmp_count_desc(const void *a, const void *b, void *ctx)
+{
+	const int32_t *count = ctx, x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return count[x] != count[y] ? (count[x] < count[y]) - (count[x] > count[y]) : (x > y) - (x < y);
+}
+
+/* Words in playlist names relate their tracks: for each word that names two playlists or more
+ * ("rainy", "workout", "jazz"), the tracks those playlists share most, most shared first, join
+ * the sequence as one more playlist, so co-occurrence links tracks that never shared a list. */
+static int scan_playlist_words(struct store *s, struct scan *sc, const struct vec *ranges)
+{
+	const struct list_range *r = ranges->p;
+	sqlite3_stmt *st = store_stmt(s, "SELECT id, name FROM playlists WHERE owner_id <> '" SYSTEM_USER "' ORDER BY id");
+	struct vec refs = { .size = sizeof(struct word_ref) };
+	int32_t *count = NULL, *touched = NULL;
+	size_t at = 0;
+	int rc = -1;
+
+	if (!st)
+		return -1;
+	/* Both in id order: walk the ranges along (a playlist with no known tracks has none). */
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *id = store_col_text(st, 0), *name = store_col_text(st, 1);
+
+		while (at < ranges->n && strcmp(r[at].id, id) < 0)
+			at++;
+		if (at == ranges->n || strcmp(r[at].id, id) || r[at].a == r[at].b)
+			continue;
+		for (const char *q = name; *q;) {
+			char w[WORD_MAX + 1];
+			size_t n = 0;
+
+			/* a word: letters, digits, '&' ("r&b") and any non-ASCII byte, folded to lower case */
+			while (*q && !(isalnum((unsigned char)*q) || *q == '&' || (unsigned char)*q >= 0x80))
+				q++;
+			while (*q && (isalnum((unsigned char)*q) || *q == '&' || (unsigned char)*q >= 0x80)) {
+				if (n < WORD_MAX)
+					w[n] = (char)tolower((unsigned char)*q);
+				n++;
+				q++;
+			}
+			if (n < 2 || n > WORD_MAX)
+				continue;
+			w[n] = '\0';
+			if (stop_word(w))
+				continue;
+			struct word_ref *ref = vec_push(&refs, 1);
+
+			if (!ref)
+				goto out;
+			memcpy(ref->w, w, n + 1);
+			ref->list = (int32_t)at;
+		}
+	}
+	sqlite3_reset(st);
+	qsort(refs.p, refs.n, refs.size, cmp_word_ref);
+	count = calloc((size_t)sc->m->n_items + 1, sizeof *count);
+	touched = malloc(((size_t)sc->m->n_items + 1) * sizeof *touched);
+	if (!count || !touched)
+		goto out;
+	for (size_t g = 0, e; g < refs.n; g = e) {
+		const struct word_ref *ref = refs.p;
+		int nt = 0, lists = 0;
+		int32_t *slot;
+
+		for (e = g; e < refs.n && !strcmp(ref[e].w, ref[g].w); e++)
+			lists += e == g || ref[e].list != ref[e - 1].list;
+		if (lists < 2 || lists > WORD_LISTS_MAX)
+			continue;
+		for (size_t j = g; j < e; j++) {
+			if (j > g && ref[j].list == ref[j - 1].list)
+				continue;
+			for (int64_t q = r[ref[j].list].a; q < r[ref[j].list].b; q++) {
+				int32_t item = ((const int32_t *)sc->seq.p)[q];
+
+				if (item >= 0 && count[item]++ == 0)
+					touched[nt++] = item;
+			}
+		}
+		qsort_r(touched, (size_t)nt, sizeof *touched, cmp_count_desc, count);
+		if (!(slot = vec_push(&sc->seq, 1)))
+			goto out;
+		*slot = -1;
+		for (int k = 0; k < nt; k++) {
+			if (k < WORD_TRACKS) {
+				if (!(slot = vec_push(&sc->seq, 1)))
+					goto out;
+				*slot = touched[k];
+			}
+			count[touched[k]] = 0;
+		}
+	}
+	rc = 0;
+out:
+	free(refs.p);
+	free(count);
+	free(touched);
+	return rc;
 }
 
 /* ---- co-occurrence ---- */
@@ -1096,6 +1238,7 @@ struct recs_model *recs_model_build(struct store *s, const struct recs_params *p
 	int32_t *duration = NULL;
 	int threads = p->threads > 0 ? p->threads : pfor_cpus();
 	int64_t playlists_at = 0;
+	struct vec ranges = { .size = sizeof(struct list_range) };
 	double t0 = mono_s();
 	float *X = NULL;
 	int seq_fd = -1, v_fd = -1;
@@ -1128,10 +1271,13 @@ struct recs_model *recs_model_build(struct store *s, const struct recs_params *p
 	}
 	if (!p->catalog_only && scan_plays(s, &sc, &im, stop, err, errlen) < 0)
 		goto fail_tx;
-	if (!p->catalog_only && scan_playlists(s, &sc, &im, &playlists_at) < 0) {
+	if (!p->catalog_only && (scan_playlists(s, &sc, &im, &playlists_at, &ranges) < 0 ||
+	                         scan_playlist_words(s, &sc, &ranges) < 0)) {
+		free(ranges.p);
 		snprintf(err, errlen, "reading playlists: out of memory");
 		goto fail_tx;
 	}
+	free(ranges.p);
 	store_exec(s, "COMMIT");
 	memlog("scanned");
 	free(im.slot);

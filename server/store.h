@@ -38,6 +38,9 @@ int store_begin(struct store *s);   /* BEGIN IMMEDIATE: take the write lock up f
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
+/* The user that owns the made-for-you playlists (migration 8 makes it); it cannot log in. */
+#define SYSTEM_USER "_segue"
+
 /* Binding helpers: text NULL binds SQL NULL. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
 const char *store_col_text(sqlite3_stmt *st, int i); /* "" for NULL */

@@ -563,6 +563,22 @@ t.ok(p.returncode != 0 and "usage" in p.stderr.decode(), "recs train --wait soon
 quiet = make_catalog(1000, 5)
 add_user(quiet, "first", country="US")
 qcat = Catalog(quiet)
+# Words in playlist names: two playlists named for rain, of tracks from two genres, and two
+# with names that share no word, likewise. Obscure tracks, free in every market.
+by_genre = {}
+for i in sorted(qcat.genre, key=lambda i: (qcat.plays[i], i)):
+    if qcat.markets[i] is None and len(by_genre.setdefault(qcat.genre[i], [])) < 2:
+        by_genre[qcat.genre[i]].append(i)
+ga, gb, gc, gd = sorted(g for g in by_genre if len(by_genre[g]) == 2)[:4]
+now_ms = int(time.time() * 1000)
+for n, (pid, name, tracks) in enumerate((("0WordListRain000000001", "Rainy Sunday", by_genre[ga]),
+                                         ("0WordListRain000000002", "rainy-day drive", by_genre[gb]),
+                                         ("0WordListNone000000001", "Monday", by_genre[gc]),
+                                         ("0WordListNone000000002", "Friday", by_genre[gd]))):
+    write(quiet, "INSERT INTO playlists (id, owner_id, name, public, collaborative, version, length, created_at,"
+          " updated_at) VALUES (%s, 'first', %s, 1, 0, 1, 2, %d, %d)" % (q(pid), q(name), now_ms, now_ms))
+    for pos, tid in enumerate(tracks):
+        write(quiet, "INSERT INTO playlist_items VALUES (%s, %d, %s, %d, 'first')" % (q(pid), pos, q(tid), now_ms))
 qs = start(quiet)
 try:
     u = Client(qs, "first")
@@ -572,6 +588,12 @@ try:
     tid = sorted(i for i in qcat.genre if qcat.markets[i] is None)[0]
     got, r = u.radio({"seed": "segue:track:" + tid, "limit": 10})
     t.ok(r.status == 200 and len(got) == 10 and tid not in got, "no plays: radio answers", r)
+    rain, _ = u.radio({"seed": "segue:track:" + by_genre[ga][0], "limit": 30})
+    t.ok(set(by_genre[gb]) & set(rain), "playlists named alike relate their tracks: radio from a 'Rainy Sunday'"
+         " track brings one of 'rainy-day drive' (%s after %s)" % (gb, ga), [qcat.genre[i] for i in rain])
+    other, _ = u.radio({"seed": "segue:track:" + by_genre[gc][0], "limit": 30})
+    t.ok(by_genre[gc][1] in other and not set(by_genre[gd]) & set(other),
+         "names with no word in common do not ('Monday' and 'Friday')", [qcat.genre[i] for i in other])
     t.eq(u.req("PUT", "/v1/me/taste", {"genres": g}).status, 204, "pick two genres")
     lists, r = u.mfy()
     dw = lists.get("Discover Weekly", (None, []))[1]
