@@ -1178,8 +1178,10 @@ static int spill(struct store *s, struct vec *v)
 	while (left > 0) {
 		ssize_t w = write(fd, p, left);
 
+		if (w < 0 && errno == EINTR)
+			continue;
 		if (w < 0) {
-			/* a full disk: keep the sequence in memory instead */
+			/* a full disk, say: keep it in memory instead */
 			log_warn("recommendations: cannot set %zu MiB aside on disk (%s): training holds it",
 			         v->n * v->size >> 20, strerror(errno));
 			close(fd);
@@ -1203,6 +1205,8 @@ static int unspill(int fd, struct vec *v)
 	while (done < bytes) {
 		ssize_t r = pread(fd, (char *)v->p + done, bytes - done, (off_t)done);
 
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r <= 0) {
 			if (r == 0)
 				errno = 0;
@@ -1384,7 +1388,7 @@ struct recs_model *recs_model_build(struct store *s, const struct recs_params *p
 		sc.held_user.p = sc.held_row.p = sc.held_ptr.p = sc.held_item.p = NULL;
 		sc.ptr.p = sc.col.p = sc.conf.p = NULL;
 	}
-	memlog("ivf");
+	memlog("built");
 	scan_free(&sc);
 	m->seconds = mono_s() - t0;
 	return m;
