@@ -104,7 +104,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	snprintf(srv->media_dir, sizeof srv->media_dir, "%s/media", srv->cfg.data_dir);
 	if (store_open(&srv->store, srv->cfg.data_dir, err, sizeof err) < 0 ||
-	    keyring_open(&srv->keys, srv->cfg.data_dir, err, sizeof err) < 0) {
+	    keyring_open(&srv->keys, srv->cfg.data_dir, err, sizeof err) < 0 ||
+	    licence_keys_open(&srv->licences, srv->cfg.data_dir, err, sizeof err) < 0) {
 		fprintf(stderr, "segue-server: %s\n", err);
 		goto out;
 	}
@@ -184,6 +185,7 @@ out:
 	searcher_stop(&srv->search);
 	ratelimit_free(&srv->rl);
 	keyring_wipe(&srv->keys);
+	licence_keys_wipe(&srv->licences);
 	if (srv->store.db)
 		store_close(&srv->store);
 	free(srv);

@@ -12,6 +12,17 @@
 #include "catalog.h"
 #include "server.h"
 
+json_t *playback_url(struct req *r, const char *id, int q, long long exp)
+{
+	char base[512], path[128], kid[SIGN_KID_MAX], sig[SIGN_SIG_MAX];
+
+	req_base_url(r, base, sizeof base);
+	snprintf(path, sizeof path, "/audio/%s/%s.ogg", id, quality_info[q].name);
+	if (sign_url(&r->srv->keys, path, exp, r->user.id, kid, sig) < 0)
+		return NULL;
+	return json_sprintf("%s%s?exp=%lld&uid=%s&kid=%s&sig=%s", base, path, exp, r->user.id, kid, sig);
+}
+
 void h_playback(struct req *r)
 {
 	struct server *srv = r->srv;
@@ -21,7 +32,6 @@ void h_playback(struct req *r)
 	sqlite3_stmt *st;
 	long long duration;
 	double gain;
-	char base[512];
 	long long exp;
 	json_t *urls;
 
@@ -57,21 +67,17 @@ void h_playback(struct req *r)
 	}
 	keyring_refresh(&srv->keys, time(NULL));
 	exp = (long long)time(NULL) + srv->cfg.url_ttl;
-	req_base_url(r, base, sizeof base);
 	urls = json_object();
 	/* The chosen quality and every lower one, so the player can step down on its own. */
 	for (int i = 0; i <= q; i++) {
-		char path[128], kid[SIGN_KID_MAX], sig[SIGN_SIG_MAX];
+		json_t *url = playback_url(r, id, i, exp);
 
-		snprintf(path, sizeof path, "/audio/%s/%s.ogg", id, quality_info[i].name);
-		if (sign_url(&srv->keys, path, exp, r->user.id, kid, sig) < 0) {
+		if (!url) {
 			json_decref(urls);
 			reply_error(r, 500, "no signing key");
 			return;
 		}
-		json_object_set_new(urls, quality_info[i].name,
-		                    json_sprintf("%s%s?exp=%lld&uid=%s&kid=%s&sig=%s", base, path, exp,
-		                                 r->user.id, kid, sig));
+		json_object_set_new(urls, quality_info[i].name, url);
 	}
 	reply_json(r, 200, json_pack("{s:s,s:I,s:f,s:s,s:o,s:I}", "track_id", id,
 	                             "duration_ms", (json_int_t)duration, "gain_db", gain,

@@ -38,6 +38,14 @@ void h_taste(struct req *r);
 void mfy_refresh(struct req *r);   /* before listing the user's playlists */
 /* h_playback.c */
 void h_playback(struct req *r);
+/* A signed URL of track id's audio at quality q, valid until exp (unix s); NULL without a
+ * signing key. Also what offline licences hand out for the download. */
+json_t *playback_url(struct req *r, const char *id, int q, long long exp);
+/* h_offline.c */
+void h_offline_devices(struct req *r);
+void h_offline_device(struct req *r);
+void h_offline_licences(struct req *r);
+void h_offline_checkin(struct req *r);
 /* h_player.c */
 void h_player(struct req *r);
 void h_player_currently_playing(struct req *r);

@@ -5,6 +5,7 @@
 #define SEGUE_SERVER_H
 
 #include "jobs.h"
+#include "licence.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "recommender.h"
@@ -20,6 +21,7 @@ struct server {
 	struct settings cfg;
 	struct store store;
 	struct keyring keys;
+	struct licence_keys licences; /* offline licences (h_offline.c) */
 	struct ratelimit rl;
 	struct metrics metrics;
 	struct searcher search;

@@ -61,6 +61,10 @@ static const struct option_def options[] = {
 	REAL(recs_alpha, 0, 1000, "10", "recommendations: confidence per unit of log(1 + plays)"),
 	REAL(recs_skip_weight, 0, 100, "2", "recommendations: confidence per skip that a track is unwanted"),
 	NUM(recs_threads, 0, 64, "0", "recommendations: training threads; 0 means one per core"),
+	NUM(offline_devices, 1, 100, "5", "offline: devices a premium account may download to"),
+	NUM(offline_tracks, 1, 1000000, "10000", "offline: downloaded tracks per device"),
+	NUM(offline_licence_days, 1, 365, "30",
+	    "offline: days a downloaded track's licence lasts; a device checks in to renew it"),
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

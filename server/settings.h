@@ -34,6 +34,9 @@ struct settings {
 	double recs_alpha;         /* ALS: confidence per unit of log listening */
 	double recs_skip_weight;   /* ALS: confidence that a skipped track is unwanted, per skip */
 	long recs_threads;         /* training threads; 0 = one per core */
+	long offline_devices;      /* offline devices a premium account may register */
+	long offline_tracks;       /* licences (downloaded tracks) per offline device */
+	long offline_licence_days; /* days a licence lasts between check-ins */
 };
 
 void settings_defaults(struct settings *c);

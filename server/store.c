@@ -104,6 +104,22 @@ static const char *const migrations[] = {
 	"  kind TEXT NOT NULL, slot INTEGER NOT NULL, playlist_id TEXT NOT NULL, period TEXT NOT NULL,"
 	"  PRIMARY KEY (user_id, kind, slot)) WITHOUT ROWID;"
 	"INSERT INTO meta VALUES ('recs_train_requested', 0);",
+	/* 9: offline listening: devices registered for downloads, the licences each holds, and
+	 * the digests of encoded files (keyed by size and mtime: a re-encoded file is hashed
+	 * again) that downloads are checked against */
+	"CREATE TABLE offline_devices ("
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, device_id TEXT NOT NULL,"
+	"  name TEXT NOT NULL, registered_at INTEGER NOT NULL, last_checkin INTEGER NOT NULL," /* ms */
+	"  PRIMARY KEY (user_id, device_id)) WITHOUT ROWID;"
+	"CREATE TABLE offline_licences ("
+	"  user_id TEXT NOT NULL, device_id TEXT NOT NULL, track_id TEXT NOT NULL,"
+	"  quality TEXT NOT NULL, issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (user_id, device_id, track_id),"
+	"  FOREIGN KEY (user_id, device_id) REFERENCES offline_devices ON DELETE CASCADE) WITHOUT ROWID;"
+	"CREATE TABLE audio_digests ("
+	"  track_id TEXT NOT NULL, quality INTEGER NOT NULL, size INTEGER NOT NULL,"
+	"  mtime_ns INTEGER NOT NULL, digest TEXT NOT NULL,"
+	"  PRIMARY KEY (track_id, quality)) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
