@@ -137,6 +137,8 @@ static enum seg_err via_daemon(struct seg *s, const struct globals *g, const str
 	if (e)
 		return e;
 	e = ctl_call(fd, nwords, words, 60000, out);
+	if (!e && c->follow)
+		e = c->follow(s, fd, a, out);
 	close(fd);
 	return e;
 }

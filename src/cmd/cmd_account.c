@@ -93,7 +93,7 @@ static void print_login(json_t *o, FILE *f)
 const struct cmd_entry cmd_login = {
 	"login", "[NAME]", "Logs in to the server. The password is read from the terminal, or "
 	"from the first line of standard input when that is not a terminal. The session is kept "
-	"(mode 0600) until logout.", NULL, 0, 1, CMD_FACE, 0, login_exec, print_login
+	"(mode 0600) until logout.", NULL, 0, 1, CMD_FACE, 0, login_exec, print_login, NULL
 };
 
 static enum seg_err logout_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -116,7 +116,7 @@ static void print_logout(json_t *o, FILE *f)
 
 const struct cmd_entry cmd_logout = {
 	"logout", "", "Ends the session at the server and forgets it here.", NULL, 0, 0, CMD_ANY,
-	0, logout_exec, print_logout
+	0, logout_exec, print_logout, NULL
 };
 
 static enum seg_err whoami_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -137,7 +137,7 @@ static void print_me(json_t *me, FILE *f)
 
 const struct cmd_entry cmd_whoami = {
 	"whoami", "", "Shows the logged-in user: name, product (free or premium) and country.",
-	NULL, 0, 0, CMD_ANY, 0, whoami_exec, print_me
+	NULL, 0, 0, CMD_ANY, 0, whoami_exec, print_me, NULL
 };
 
 static enum seg_err daemon_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -161,7 +161,7 @@ const struct cmd_entry cmd_daemon = {
 	"and through Connect by the user's other devices, which list it as NAME (default: "
 	"device_name, else the host name). In the foreground with logs on standard error; --detach "
 	"moves it to the background (logs in $XDG_DATA_HOME/segue/daemon.log).", "detach,name=", 0, 0,
-	CMD_FACE, 0, daemon_exec, NULL
+	CMD_FACE, 0, daemon_exec, NULL, NULL
 };
 
 static enum seg_err tui_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -177,7 +177,7 @@ const struct cmd_entry cmd_tui = {
 	"tui", "", "Opens the terminal interface (what segue alone opens in a terminal): the catalog, "
 	"your library, the queue and your devices, with the keys listed by ? and in segue(1). It "
 	"attaches to the daemon, or starts one that it stops again when it quits.", NULL, 0, 0,
-	CMD_FACE, CMD_STREAMS, tui_exec, NULL
+	CMD_FACE, CMD_STREAMS, tui_exec, NULL, NULL
 };
 
 static enum seg_err help_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -221,5 +221,5 @@ static void print_help(json_t *o, FILE *f)
 
 const struct cmd_entry cmd_help = {
 	"help", "[COMMAND]", "Lists the commands, or describes one.", NULL, 0, 2, CMD_ANY, 0,
-	help_exec, print_help
+	help_exec, print_help, NULL
 };

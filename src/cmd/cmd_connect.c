@@ -55,7 +55,7 @@ static void print_devices(json_t *doc, FILE *f)
 const struct cmd_entry cmd_devices = {
 	"devices", "", "Lists the devices of this account that are connected now: daemons and TUIs "
 	"on any machine. The active one (the one playing) is marked with *.", NULL, 0, 0, CMD_ANY,
-	0, devices_exec, print_devices
+	0, devices_exec, print_devices, NULL
 };
 
 static enum seg_err transfer_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -91,7 +91,7 @@ const struct cmd_entry cmd_transfer = {
 	"transfer", "[--play] DEVICE", "Moves playback to DEVICE (its name or id, or an unambiguous "
 	"beginning of either): it continues the same track at the same position with the same "
 	"queue, and the device that played falls silent. --play starts it playing if it was paused.",
-	"play", 1, 1, CMD_ANY, 0, transfer_exec, render_state
+	"play", 1, 1, CMD_ANY, 0, transfer_exec, render_state, NULL
 };
 
 /* --- playlist watch ---------------------------------------------------------------------- */
@@ -199,5 +199,5 @@ const struct cmd_entry cmd_playlist_watch = {
 	"playlist watch", "[--count N] PLAYLIST", "Follows a playlist's changes as they happen, made "
 	"from any device by anyone who may edit it: one line per change (with --json, one JSON "
 	"document per line: playlist_id, snapshot_id and what changed). Runs until interrupted, "
-	"or until N changes have been shown.", "count=", 1, 1, CMD_FACE, CMD_STREAMS, watch_exec, NULL
+	"or until N changes have been shown.", "count=", 1, 1, CMD_FACE, CMD_STREAMS, watch_exec, NULL, NULL
 };

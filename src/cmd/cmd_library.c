@@ -67,11 +67,11 @@ static void print_saved(json_t *o, FILE *f)
 
 const struct cmd_entry cmd_library_save = {
 	"library save", "URI...", "Saves tracks and albums to your library.", NULL, 1, -1, CMD_ANY,
-	0, save_exec, print_saved
+	0, save_exec, print_saved, NULL
 };
 const struct cmd_entry cmd_library_unsave = {
 	"library unsave", "URI...", "Removes tracks and albums from your library.", NULL, 1, -1,
-	CMD_ANY, 0, unsave_exec, print_saved
+	CMD_ANY, 0, unsave_exec, print_saved, NULL
 };
 
 static enum seg_err ls_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -126,7 +126,7 @@ static void print_ls(json_t *o, FILE *f)
 const struct cmd_entry cmd_library_ls = {
 	"library ls", "[--type tracks|albums|artists] [--limit N]",
 	"Lists your saved tracks (newest first), saved albums, or followed artists.",
-	"type=,limit=", 0, 0, CMD_ANY, 0, ls_exec, print_ls
+	"type=,limit=", 0, 0, CMD_ANY, 0, ls_exec, print_ls, NULL
 };
 
 static enum seg_err follow(struct seg *s, struct cmd_args *a, const char *method, json_t **out)
@@ -165,11 +165,11 @@ static enum seg_err unfollow_exec(struct seg *s, struct cmd_args *a, json_t **ou
 
 const struct cmd_entry cmd_follow = {
 	"follow", "ARTIST...", "Follows artists (segue:artist:ID).", NULL, 1, IDS_MAX, CMD_ANY, 0,
-	follow_exec, NULL
+	follow_exec, NULL, NULL
 };
 const struct cmd_entry cmd_unfollow = {
 	"unfollow", "ARTIST...", "Stops following artists.", NULL, 1, IDS_MAX, CMD_ANY, 0,
-	unfollow_exec, NULL
+	unfollow_exec, NULL, NULL
 };
 
 static enum seg_err recent_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -204,7 +204,7 @@ static void print_recent(json_t *o, FILE *f)
 
 const struct cmd_entry cmd_recent = {
 	"recent", "[--limit N]", "Lists the tracks you played most recently (those that counted: "
-	"30 seconds or more).", "limit=", 0, 0, CMD_ANY, 0, recent_exec, print_recent
+	"30 seconds or more).", "limit=", 0, 0, CMD_ANY, 0, recent_exec, print_recent, NULL
 };
 
 /* home: what a Home page shows: the playlists made for you, what you played last (each track
@@ -261,5 +261,5 @@ static void print_home(json_t *o, FILE *f)
 
 const struct cmd_entry cmd_home = {
 	"home", "", "Shows what the TUI's Home shows: the playlists made for you, the tracks you played "
-	"last (each once) and the most played tracks on this server.", NULL, 0, 0, CMD_ANY, 0, home_exec, print_home
+	"last (each once) and the most played tracks on this server.", NULL, 0, 0, CMD_ANY, 0, home_exec, print_home, NULL
 };

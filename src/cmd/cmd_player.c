@@ -84,7 +84,7 @@ const struct cmd_entry cmd_play = {
 	"Plays a track, album, playlist or artist (segue:KIND:ID), a list of track URIs, or the "
 	"tracks a search for QUERY finds; --from N starts at the Nth track of the context and --shuffle turns shuffle on. "
 	"Without an argument, resumes. Starts the daemon when none runs.",
-	"from=,shuffle", 0, -1, CMD_PLAYER, CMD_STARTS_DAEMON | CMD_REMOTE, play_exec, render_state
+	"from=,shuffle", 0, -1, CMD_PLAYER, CMD_STARTS_DAEMON | CMD_REMOTE, play_exec, render_state, NULL
 };
 
 static enum seg_err pause_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -123,22 +123,22 @@ static enum seg_err prev_exec(struct seg *s, struct cmd_args *a, json_t **out)
 }
 
 const struct cmd_entry cmd_pause = {
-	"pause", "", "Pauses playback.", NULL, 0, 0, CMD_PLAYER, CMD_REMOTE, pause_exec, render_state
+	"pause", "", "Pauses playback.", NULL, 0, 0, CMD_PLAYER, CMD_REMOTE, pause_exec, render_state, NULL
 };
 const struct cmd_entry cmd_resume = {
-	"resume", "", "Resumes playback.", NULL, 0, 0, CMD_PLAYER, CMD_REMOTE, resume_exec, render_state
+	"resume", "", "Resumes playback.", NULL, 0, 0, CMD_PLAYER, CMD_REMOTE, resume_exec, render_state, NULL
 };
 const struct cmd_entry cmd_toggle = {
 	"toggle", "", "Pauses when playing, resumes when paused.", NULL, 0, 0, CMD_PLAYER, CMD_REMOTE,
-	toggle_exec, render_state
+	toggle_exec, render_state, NULL
 };
 const struct cmd_entry cmd_next = {
 	"next", "", "Skips to the next track: the queue's first, else the context's next.", NULL,
-	0, 0, CMD_PLAYER, CMD_REMOTE, next_exec, render_state
+	0, 0, CMD_PLAYER, CMD_REMOTE, next_exec, render_state, NULL
 };
 const struct cmd_entry cmd_prev = {
 	"prev", "", "Goes back to the previous track, or to the start of this one when more than "
-	"three seconds of it have played.", NULL, 0, 0, CMD_PLAYER, CMD_REMOTE, prev_exec, render_state
+	"three seconds of it have played.", NULL, 0, 0, CMD_PLAYER, CMD_REMOTE, prev_exec, render_state, NULL
 };
 
 static enum seg_err seek_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -155,7 +155,7 @@ static enum seg_err seek_exec(struct seg *s, struct cmd_args *a, json_t **out)
 const struct cmd_entry cmd_seek = {
 	"seek", "[+|-]POSITION",
 	"Jumps to POSITION in the track (seconds, M:SS or H:MM:SS), or moves by it with + or -.",
-	NULL, 1, 1, CMD_PLAYER, CMD_REMOTE, seek_exec, render_state
+	NULL, 1, 1, CMD_PLAYER, CMD_REMOTE, seek_exec, render_state, NULL
 };
 
 static enum seg_err volume_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -171,7 +171,7 @@ static enum seg_err volume_exec(struct seg *s, struct cmd_args *a, json_t **out)
 
 const struct cmd_entry cmd_volume = {
 	"volume", "[+|-]N", "Sets the volume to N percent, or changes it by N.", NULL, 1, 1,
-	CMD_PLAYER, CMD_REMOTE, volume_exec, render_state
+	CMD_PLAYER, CMD_REMOTE, volume_exec, render_state, NULL
 };
 
 static enum seg_err onoff(const char *v, bool *on)
@@ -198,7 +198,7 @@ static enum seg_err shuffle_exec(struct seg *s, struct cmd_args *a, json_t **out
 const struct cmd_entry cmd_shuffle = {
 	"shuffle", "on|off", "Turns shuffle on or off. Shuffle plays every track of the context "
 	"once, in random order, before any plays again.", NULL, 1, 1, CMD_PLAYER, CMD_REMOTE, shuffle_exec,
-	render_state
+	render_state, NULL
 };
 
 static enum seg_err repeat_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -215,7 +215,7 @@ static enum seg_err repeat_exec(struct seg *s, struct cmd_args *a, json_t **out)
 
 const struct cmd_entry cmd_repeat = {
 	"repeat", "off|context|track", "Sets the repeat mode: off, the whole context, or the "
-	"current track.", NULL, 1, 1, CMD_PLAYER, CMD_REMOTE, repeat_exec, render_state
+	"current track.", NULL, 1, 1, CMD_PLAYER, CMD_REMOTE, repeat_exec, render_state, NULL
 };
 
 static enum seg_err status_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -241,7 +241,7 @@ static enum seg_err status_exec(struct seg *s, struct cmd_args *a, json_t **out)
 const struct cmd_entry cmd_status = {
 	"status", "", "Shows what plays: track, position, context, shuffle, repeat, volume and "
 	"quality. With --json, the Web API's player-state object.", NULL, 0, 0, CMD_PLAYER,
-	CMD_NO_PLAYER_OK | CMD_REMOTE, status_exec, render_state
+	CMD_NO_PLAYER_OK | CMD_REMOTE, status_exec, render_state, NULL
 };
 
 static enum seg_err set_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -278,7 +278,7 @@ static void print_settings(json_t *o, FILE *f)
 const struct cmd_entry cmd_set = {
 	"set", "[NAME VALUE]", "Changes a setting of the running player until it stops (segue.conf(5) "
 	"lists them; the file keeps them for good). Without arguments, lists the settings.",
-	NULL, 0, 2, CMD_PLAYER, CMD_NO_PLAYER_OK, set_exec, print_settings
+	NULL, 0, 2, CMD_PLAYER, CMD_NO_PLAYER_OK, set_exec, print_settings, NULL
 };
 
 static enum seg_err quit_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -290,5 +290,5 @@ static enum seg_err quit_exec(struct seg *s, struct cmd_args *a, json_t **out)
 
 const struct cmd_entry cmd_quit = {
 	"quit", "", "Stops the daemon: the current play is recorded and finished plays are "
-	"delivered first.", NULL, 0, 0, CMD_PLAYER, 0, quit_exec, NULL
+	"delivered first.", NULL, 0, 0, CMD_PLAYER, 0, quit_exec, NULL, NULL
 };

@@ -35,7 +35,7 @@ static void print_ls(json_t *o, FILE *f)
 
 const struct cmd_entry cmd_playlist_ls = {
 	"playlist ls", "", "Lists your playlists and those you follow.", NULL, 0, 0, CMD_ANY, 0,
-	ls_exec, print_ls
+	ls_exec, print_ls, NULL
 };
 
 /* The playlist object with every item in tracks.items. */
@@ -83,7 +83,7 @@ static void print_show(json_t *pl, FILE *f)
 
 const struct cmd_entry cmd_playlist_show = {
 	"playlist show", "PLAYLIST", "Shows a playlist and its tracks, numbered as playlist rm and "
-	"playlist mv take them.", NULL, 1, 1, CMD_ANY, 0, show_exec, print_show
+	"playlist mv take them.", NULL, 1, 1, CMD_ANY, 0, show_exec, print_show, NULL
 };
 
 static void print_one(json_t *pl, FILE *f)
@@ -118,7 +118,7 @@ static enum seg_err create_exec(struct seg *s, struct cmd_args *a, json_t **out)
 
 const struct cmd_entry cmd_playlist_create = {
 	"playlist create", "[--description TEXT] [--private] NAME", "Creates a playlist.",
-	"description=,private", 1, 1, CMD_ANY, 0, create_exec, print_one
+	"description=,private", 1, 1, CMD_ANY, 0, create_exec, print_one, NULL
 };
 
 static enum seg_err rename_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -138,7 +138,7 @@ static enum seg_err rename_exec(struct seg *s, struct cmd_args *a, json_t **out)
 
 const struct cmd_entry cmd_playlist_rename = {
 	"playlist rename", "PLAYLIST NAME", "Renames a playlist of yours.", NULL, 2, 2, CMD_ANY, 0,
-	rename_exec, print_one
+	rename_exec, print_one, NULL
 };
 
 static enum seg_err add_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -174,7 +174,7 @@ static void print_snapshot(json_t *o, FILE *f)
 
 const struct cmd_entry cmd_playlist_add = {
 	"playlist add", "[--position N] PLAYLIST URI...", "Adds tracks to a playlist, at the end "
-	"or from position N.", "position=", 2, -1, CMD_ANY, 0, add_exec, print_snapshot
+	"or from position N.", "position=", 2, -1, CMD_ANY, 0, add_exec, print_snapshot, NULL
 };
 
 static bool is_number(const char *s)
@@ -236,7 +236,7 @@ out:
 const struct cmd_entry cmd_playlist_rm = {
 	"playlist rm", "PLAYLIST N|URI...", "Removes tracks from a playlist: by position (as "
 	"playlist show numbers them), or every occurrence of a track URI.", NULL, 2, -1, CMD_ANY,
-	0, rm_exec, print_snapshot
+	0, rm_exec, print_snapshot, NULL
 };
 
 static enum seg_err mv_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -272,7 +272,7 @@ static enum seg_err mv_exec(struct seg *s, struct cmd_args *a, json_t **out)
 
 const struct cmd_entry cmd_playlist_mv = {
 	"playlist mv", "PLAYLIST N M", "Moves the track at position N to position M.", NULL, 3, 3,
-	CMD_ANY, 0, mv_exec, print_snapshot
+	CMD_ANY, 0, mv_exec, print_snapshot, NULL
 };
 
 static enum seg_err delete_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -291,5 +291,5 @@ static enum seg_err delete_exec(struct seg *s, struct cmd_args *a, json_t **out)
 
 const struct cmd_entry cmd_playlist_delete = {
 	"playlist delete", "PLAYLIST", "Deletes a playlist of yours (or unfollows someone else's).",
-	NULL, 1, 1, CMD_ANY, 0, delete_exec, NULL
+	NULL, 1, 1, CMD_ANY, 0, delete_exec, NULL, NULL
 };

@@ -49,7 +49,7 @@ static enum seg_err queue_exec(struct seg *s, struct cmd_args *a, json_t **out)
 const struct cmd_entry cmd_queue = {
 	"queue", "[--limit N]", "Lists what plays next: the tracks queued by hand first, then the "
 	"rest of the context; positions are the ones queue rm and queue mv take.", "limit=", 0, 0,
-	CMD_PLAYER, CMD_REMOTE, queue_exec, print_queue
+	CMD_PLAYER, CMD_REMOTE, queue_exec, print_queue, NULL
 };
 
 static enum seg_err add_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -80,7 +80,7 @@ static enum seg_err add_exec(struct seg *s, struct cmd_args *a, json_t **out)
 const struct cmd_entry cmd_queue_add = {
 	"queue add", "URI...", "Adds tracks to the end of the hand queue, which plays before the "
 	"context continues. With nothing playing, the first starts at once.", NULL, 1, -1,
-	CMD_PLAYER, CMD_STARTS_DAEMON | CMD_REMOTE, add_exec, print_queue
+	CMD_PLAYER, CMD_STARTS_DAEMON | CMD_REMOTE, add_exec, print_queue, NULL
 };
 
 static enum seg_err position(const char *s, size_t *n)
@@ -108,7 +108,7 @@ static enum seg_err rm_exec(struct seg *s, struct cmd_args *a, json_t **out)
 
 const struct cmd_entry cmd_queue_rm = {
 	"queue rm", "N", "Removes entry N of the queue as segue queue lists it.", NULL, 1, 1,
-	CMD_PLAYER, 0, rm_exec, print_queue
+	CMD_PLAYER, 0, rm_exec, print_queue, NULL
 };
 
 static enum seg_err mv_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -124,7 +124,7 @@ static enum seg_err mv_exec(struct seg *s, struct cmd_args *a, json_t **out)
 
 const struct cmd_entry cmd_queue_mv = {
 	"queue mv", "N M", "Moves entry N of the queue to position M.", NULL, 2, 2, CMD_PLAYER, 0,
-	mv_exec, print_queue
+	mv_exec, print_queue, NULL
 };
 
 static enum seg_err clear_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -136,5 +136,5 @@ static enum seg_err clear_exec(struct seg *s, struct cmd_args *a, json_t **out)
 
 const struct cmd_entry cmd_queue_clear = {
 	"queue clear", "", "Empties the hand queue; the context plays on.", NULL, 0, 0, CMD_PLAYER,
-	0, clear_exec, print_queue
+	0, clear_exec, print_queue, NULL
 };

@@ -50,7 +50,7 @@ const struct cmd_entry cmd_radio = {
 	"Plays a radio station: an endless stream of tracks like the seed (a track, artist, album or "
 	"playlist URI, or the best match of a search). It steers away from what you skip and never "
 	"repeats itself. Starts the daemon when none runs.",
-	NULL, 1, -1, CMD_PLAYER, CMD_STARTS_DAEMON, radio_exec, render_state
+	NULL, 1, -1, CMD_PLAYER, CMD_STARTS_DAEMON, radio_exec, render_state, NULL
 };
 
 static enum seg_err made_for_you(struct seg *s, json_t **items)
@@ -101,7 +101,7 @@ const struct cmd_entry cmd_mixes = {
 	"mixes", "",
 	"Lists the playlists made for you: Discover Weekly (new every week), your Daily Mixes (new "
 	"every day) and Release Radar. Play one with `segue play URI`.",
-	NULL, 0, 0, CMD_ANY, 0, mixes_exec, print_mixes
+	NULL, 0, 0, CMD_ANY, 0, mixes_exec, print_mixes, NULL
 };
 
 static enum seg_err discover_exec(struct seg *s, struct cmd_args *a, json_t **out)
@@ -138,7 +138,7 @@ const struct cmd_entry cmd_discover = {
 	"discover", "",
 	"Plays this week's Discover Weekly: thirty tracks you have not heard, picked from what you "
 	"and listeners like you play. Starts the daemon when none runs.",
-	NULL, 0, 0, CMD_PLAYER, CMD_STARTS_DAEMON, discover_exec, render_state
+	NULL, 0, 0, CMD_PLAYER, CMD_STARTS_DAEMON, discover_exec, render_state, NULL
 };
 
 /* "a,b" -> ["a", "b"] */
@@ -218,5 +218,5 @@ const struct cmd_entry cmd_taste = {
 	"Shows or sets the genres and artists you like (at most ten each), which recommendations start "
 	"from until you have listened enough for them to learn your taste. The genres are the "
 	"server's (segue-server lists them at /v1/recommendations/available-genre-seeds).",
-	"genres=,artists=", 0, 0, CMD_ANY, 0, taste_exec, print_taste
+	"genres=,artists=", 0, 0, CMD_ANY, 0, taste_exec, print_taste, NULL
 };

@@ -68,5 +68,5 @@ const struct cmd_entry cmd_search = {
 	"Searches the catalog. TYPES is a comma-separated list of track, album, artist and "
 	"playlist (default: all); field filters such as artist:NAME, album:NAME, year:1990-1999 "
 	"and genre:NAME work as in the Web API; the last word matches as a prefix.",
-	"type=,limit=,offset=", 1, -1, CMD_ANY, 0, search_exec, print_search
+	"type=,limit=,offset=", 1, -1, CMD_ANY, 0, search_exec, print_search, NULL
 };

@@ -88,5 +88,5 @@ static void print_show(json_t *o, FILE *f)
 
 const struct cmd_entry cmd_show = {
 	"show", "URI", "Shows an album with all its tracks, an artist with their top tracks and "
-	"albums, or a track.", NULL, 1, 1, CMD_ANY, 0, show_exec, print_show
+	"albums, or a track.", NULL, 1, 1, CMD_ANY, 0, show_exec, print_show, NULL
 };

@@ -1,6 +1,7 @@
 /* URIs and contexts. */
 #include "config.h"
 #include "resolve.h"
+#include "offline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,42 +53,11 @@ enum seg_err fetch_all_in(struct seg *s, const char *path, const char *within, s
                           json_t **items)
 {
 	struct api *a = seg_api(s);
-	char *next = strdup(path);
-	enum seg_err e = SEG_OK;
 
-	*items = json_array();
-	if (!a || !next || !*items) {
-		e = seg_fail(SEG_ENOMEM, "out of memory");
-		goto out;
-	}
-	while (next && json_array_size(*items) < max) {
-		json_t *answer = NULL, *page, *list;
-		const char *n, *v1;
-
-		if ((e = api_get(a, next, &answer)))
-			goto out;
-		page = within ? json_object_get(answer, within) : answer;
-		list = json_object_get(page, "items");
-		if (!json_is_array(list)) {
-			json_decref(answer);
-			e = seg_fail(SEG_EPROTO, "the server sent a page without items");
-			goto out;
-		}
-		json_array_extend(*items, list);
-		free(next);
-		next = NULL;
-		/* "next" is an absolute URL; requests take the path. */
-		if ((n = json_string_value(json_object_get(page, "next"))) && (v1 = strstr(n, "/v1/")))
-			next = strdup(v1);
-		json_decref(answer);
-	}
-out:
-	free(next);
-	if (e) {
-		json_decref(*items);
-		*items = NULL;
-	}
-	return e;
+	*items = NULL;
+	if (!a)
+		return seg_fail(SEG_ENOMEM, "out of memory");
+	return api_get_all(a, path, within, max, items);
 }
 
 /* Album track listings carry no album: give each the album it came from, for display. */
@@ -114,7 +84,50 @@ out:
 	return e;
 }
 
+static enum seg_err resolve_online(struct seg *s, const char *what, json_t **tracks, char **context);
+
+/* With the server out of reach, a downloaded track, album or playlist still resolves: to
+ * what of it is downloaded. */
+static enum seg_err resolve_offline(struct seg *s, const char *what, json_t **tracks, char **context)
+{
+	struct store *db = seg_store(s);
+	char kind[16], id[32], uri[64];
+	json_t *one;
+
+	if (!db || !uri_parse(what, "track", kind, id))
+		return SEG_EUNREACHABLE;
+	snprintf(uri, sizeof uri, "segue:%s:%s", kind, id);
+	if (!strcmp(kind, "track") && (one = offline_track(db, id))) {
+		*tracks = json_pack("[o]", one);
+		return SEG_OK;
+	}
+	if (offline_collection_tracks(db, uri, tracks) || !json_array_size(*tracks)) {
+		json_decref(*tracks);
+		*tracks = NULL;
+		return SEG_EUNREACHABLE;
+	}
+	if (!(*context = strdup(uri))) {
+		json_decref(*tracks);
+		*tracks = NULL;
+		return seg_fail(SEG_ENOMEM, "out of memory");
+	}
+	return SEG_OK;
+}
+
 enum seg_err resolve_tracks(struct seg *s, const char *what, json_t **tracks, char **context)
+{
+	enum seg_err e = resolve_online(s, what, tracks, context);
+	char msg[512];
+
+	if (e != SEG_EUNREACHABLE)
+		return e;
+	snprintf(msg, sizeof msg, "%s", seg_errmsg());
+	if (resolve_offline(s, what, tracks, context) == SEG_OK)
+		return SEG_OK;
+	return seg_fail(SEG_EUNREACHABLE, "%s", msg);
+}
+
+static enum seg_err resolve_online(struct seg *s, const char *what, json_t **tracks, char **context)
 {
 	char kind[16], id[32], path[256];
 	json_t *items = NULL, *one = NULL, *it;

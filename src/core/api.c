@@ -1154,3 +1154,44 @@ char *api_escape(const char *s)
 	curl_free(esc);
 	return copy;
 }
+
+enum seg_err api_get_all(struct api *a, const char *path, const char *within, size_t max,
+                         json_t **items)
+{
+	char *next = strdup(path);
+	enum seg_err e = SEG_OK;
+
+	*items = json_array();
+	if (!next || !*items) {
+		e = seg_fail(SEG_ENOMEM, "out of memory");
+		goto out;
+	}
+	while (next && json_array_size(*items) < max) {
+		json_t *answer = NULL, *page, *list;
+		const char *n, *v1;
+
+		if ((e = api_get(a, next, &answer)))
+			goto out;
+		page = within ? json_object_get(answer, within) : answer;
+		list = json_object_get(page, "items");
+		if (!json_is_array(list)) {
+			json_decref(answer);
+			e = seg_fail(SEG_EPROTO, "the server sent a page without items");
+			goto out;
+		}
+		json_array_extend(*items, list);
+		free(next);
+		next = NULL;
+		/* "next" is an absolute URL; requests take the path. */
+		if ((n = json_string_value(json_object_get(page, "next"))) && (v1 = strstr(n, "/v1/")))
+			next = strdup(v1);
+		json_decref(answer);
+	}
+out:
+	free(next);
+	if (e) {
+		json_decref(*items);
+		*items = NULL;
+	}
+	return e;
+}

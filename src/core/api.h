@@ -56,6 +56,12 @@ enum seg_err api_request(struct api *a, const char *method, const char *path, js
 /* Shorthands. */
 enum seg_err api_get(struct api *a, const char *path, json_t **out);
 
+/* Every item of a paging object, following "next" up to max items; path is the first page.
+ * within (may be NULL) names the member holding the paging object (cursor paging, as GET
+ * /v1/me/following has it: {"artists": {items, next, cursors}}). */
+enum seg_err api_get_all(struct api *a, const char *path, const char *within, size_t max,
+                         json_t **items);
+
 /* A fresh access token for a connection that is not made through api_request (the Connect
  * WebSocket): refreshed first when it is about to expire, or when force is set (the server
  * refused it). Copied into out; SEG_EAUTH when there is no session. */

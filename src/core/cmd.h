@@ -47,6 +47,10 @@ struct cmd_entry {
 	unsigned opts;        /* CMD_STARTS_DAEMON, ... */
 	enum seg_err (*exec)(struct seg *s, struct cmd_args *a, json_t **out);
 	void (*print)(json_t *out, FILE *f); /* NULL: nothing to show but success */
+	/* CMD_PLAYER only, may be NULL: what the command line does after the daemon answered,
+	 * with the control connection still open (following a download's progress). It may
+	 * replace *out. */
+	enum seg_err (*follow)(struct seg *s, int fd, struct cmd_args *a, json_t **out);
 };
 
 extern const struct cmd_entry *const cmd_table[];

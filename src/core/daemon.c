@@ -3,6 +3,7 @@
  * retries, the outbox's next delivery). Idle, it sleeps in poll for good. */
 #include "config.h"
 #include "daemon.h"
+#include "download.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -487,6 +488,9 @@ int daemon_run(struct seg *s, bool detach_it)
 	device_new(s, s->player, "speaker", &s->device);
 	if (s->device)
 		device_set_listener(s->device, on_device_event, &d);
+	/* Downloads go on in the background; a failure to start them is not one to play. */
+	if (downloader_start(s, &s->downloader))
+		log_warn("downloads are off: %s", seg_errmsg());
 	if (listen_on(&d) < 0)
 		goto out;
 	log_info("segue daemon %s listening on %s", PACKAGE_VERSION, s->paths.sock);
@@ -509,6 +513,8 @@ out:
 		unlink(s->paths.sock);
 		close(d.listen_fd);
 	}
+	downloader_stop(s->downloader);
+	s->downloader = NULL;
 	device_free(s->device);
 	s->device = NULL;
 	if (s->player) {

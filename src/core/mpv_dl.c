@@ -11,6 +11,7 @@
 
 #include <dlfcn.h>
 #include <mpv/client.h>
+#include <mpv/stream_cb.h>
 #include <pthread.h>
 #include <stdio.h>
 
@@ -30,6 +31,7 @@ static struct {
 	int (*observe_property)(mpv_handle *, uint64_t, const char *, mpv_format);
 	mpv_event *(*wait_event)(mpv_handle *, double);
 	void (*set_wakeup_callback)(mpv_handle *, void (*)(void *), void *);
+	int (*stream_cb_add_ro)(mpv_handle *, const char *, void *, mpv_stream_cb_open_ro_fn);
 } lib;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char why[256];
@@ -59,7 +61,8 @@ static void load(void)
 	         SYM(get_property, "mpv_get_property") &&
 	         SYM(observe_property, "mpv_observe_property") &&
 	         SYM(wait_event, "mpv_wait_event") &&
-	         SYM(set_wakeup_callback, "mpv_set_wakeup_callback");
+	         SYM(set_wakeup_callback, "mpv_set_wakeup_callback") &&
+	         SYM(stream_cb_add_ro, "mpv_stream_cb_add_ro");
 	if (!loaded)
 		snprintf(why, sizeof why, "the libmpv found lacks a function segue needs");
 }
@@ -144,4 +147,10 @@ mpv_event *mpv_wait_event(mpv_handle *h, double timeout)
 void mpv_set_wakeup_callback(mpv_handle *h, void (*cb)(void *d), void *d)
 {
 	lib.set_wakeup_callback(h, cb, d);
+}
+
+int mpv_stream_cb_add_ro(mpv_handle *ctx, const char *protocol, void *user_data,
+                         mpv_stream_cb_open_ro_fn open_fn)
+{
+	return lib.stream_cb_add_ro(ctx, protocol, user_data, open_fn);
 }

@@ -42,6 +42,16 @@ const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_MPV_OPTIONS] = { "mpv_options", OT_STRING, "", 0, 0, NULL,
 		"Extra mpv options, as name=value pairs separated by commas, applied after Segue's "
 		"own (for experts; e.g. audio-device=alsa/hw:1)." },
+	[OPT_OFFLINE_MAX_SIZE] = { "offline_max_size", OT_INT, "10000", 0, 100000000, NULL,
+		"Megabytes downloads may take on disk (0: no limit). When a download needs room, "
+		"tracks not played for 90 days go first, then those only in playlists you no longer "
+		"follow, then the least recently played." },
+	[OPT_DOWNLOAD_QUALITY] = { "download_quality", OT_ENUM, "high", 0, 0, qualities,
+		"The quality downloads are made at, unless segue download --quality says otherwise." },
+	[OPT_DOWNLOAD_PARALLEL] = { "download_parallel", OT_INT, "2", 1, 8, NULL,
+		"How many tracks download at once." },
+	[OPT_DOWNLOAD_RATE] = { "download_rate", OT_INT, "0", 0, 10000000, NULL,
+		"Kilobytes per second each download may take (0: as fast as the network goes)." },
 };
 
 int options_find(const char *name)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,9 @@
 #include "outbox.h"
 #include "quality.h"
 #include "radio.h"
+#include "offline.h"
+#include "offline_stream.h"
+#include "download.h"
 
 #define RESTART_PREV_MS 3000   /* prev within this restarts the track instead */
 #define RENEW_MARGIN_S 15      /* renew a signed URL this close to its expiry before a seek */
@@ -242,6 +246,11 @@ static json_t *track_meta(struct player *p, const char *id)
 		return t;
 	}
 	json_decref(t);
+	/* A download keeps its track object for as long as it is kept. */
+	if (st && (t = offline_track(st, id))) {
+		json_object_set_new(p->meta, id, t);
+		return t;
+	}
 	return NULL;
 }
 
@@ -283,12 +292,48 @@ static enum load_result load(struct player *p, mpv_handle *h, const char *id, lo
 	mpv_node res;
 	enum load_result r = LOAD_OK;
 
+	struct store *db = seg_store(p->s);
+	struct offline_item off;
+	enum offline_state os = db ? offline_lookup(db, p->s->paths.data_dir, id, &off) : OFFLINE_NONE;
+	char offline_url[128];
+
+	/* A download plays from the disk, online or not: no server, no network. */
+	if (os == OFFLINE_PLAYABLE) {
+		json_t *t = track_meta(p, id);
+
+		offline_stream_offer(id, off.path, off.key);
+		sodium_memzero(off.key, sizeof off.key);
+		offline_played(db, id);
+		snprintf(offline_url, sizeof offline_url, OFFLINE_SCHEME "%s", id);
+		url = offline_url;
+		info = json_pack("{s:I,s:I}", "expires_at", (json_int_t)off.expires_at, "duration_ms",
+		                 json_integer_value(json_object_get(t, "duration_ms")));
+		goto play;
+	}
 	learn_tier(p);
 	q = opt_bool(&p->s->opt, OPT_ADAPTIVE) ? p->qc.cur : p->cap;
 	if (q > p->cap)
 		q = p->cap;
 	snprintf(path, sizeof path, "/v1/segue/playback/%s?quality=%s", id, quality_name(q));
 	e = api_get(seg_api(p->s), path, &info);
+	if (e == SEG_EUNREACHABLE && os == OFFLINE_EXPIRED) {
+		char when[32];
+		time_t t = (time_t)off.expires_at;
+
+		strftime(when, sizeof when, "%Y-%m-%d", localtime(&t));
+		emit_error(p, "skipping \"%s\": its offline licence expired on %s; go online so segue "
+		           "can renew it (segue offline sync)", off.title, when);
+		r = LOAD_UNAVAILABLE;
+		goto out;
+	}
+	if (e == SEG_EUNREACHABLE && db && offline_any(db)) {
+		json_t *t = track_meta(p, id);
+
+		emit_error(p, "skipping \"%s\": not downloaded, and the server is out of reach",
+		           json_string_value(json_object_get(t, "name")) ?: id);
+		r = LOAD_UNAVAILABLE;
+		goto out;
+	}
 	if (e == SEG_EFORBIDDEN || e == SEG_ENOTFOUND) {
 		emit_error(p, "skipping a track: %s", seg_errmsg());
 		r = LOAD_UNAVAILABLE;
@@ -305,6 +350,7 @@ static enum load_result load(struct player *p, mpv_handle *h, const char *id, lo
 		r = LOAD_RETRY;
 		goto out;
 	}
+play:
 	/* A position handed over by another device moves on while we ask for the URL: start
 	 * where the music is now, not where it was. */
 	if (!append && p->live_since && start_ms > 0)
@@ -543,6 +589,14 @@ static void on_end_file(struct player *p, mpv_event_end_file *ef)
 		/* The stream broke: an expired URL or a server gone away. Resume where it was with
 		 * a fresh URL, retrying until the server answers again. */
 		long long pos = p->resume_ms;
+		const char *cur = queue_current(&p->q);
+
+		/* A download that failed its check: fetched again, and streamed meanwhile. */
+		if (cur && offline_stream_damaged(cur) && seg_store(p->s)) {
+			offline_requeue(seg_store(p->s), cur, "a damaged chunk; fetching it again");
+			if (p->s->downloader)
+				downloader_kick(p->s->downloader);
+		}
 
 		emit_error(p, "playback interrupted (%s); resuming", mpv_error_string(ef->error));
 		p->cur_entry = 0;
@@ -1312,6 +1366,8 @@ static enum seg_err make_mpv(struct player *p, mpv_handle **out)
 		{ "video", "no" }, { "audio-display", "no" }, { "input-default-bindings", "no" },
 		{ "idle", "yes" }, { "keep-open", "no" }, { "gapless-audio", "yes" },
 		{ "prefetch-playlist", "yes" }, { "cache", "yes" }, { "network-timeout", "10" },
+		/* Decrypted downloads stay in memory (offline_stream.h). */
+		{ "cache-on-disk", "no" },
 		{ "audio-client-name", "segue" }, { "user-agent", "segue/" PACKAGE_VERSION },
 		{ "replaygain", replaygain_mode(p) },
 		{ "replaygain-clip", "no" }, { "volume", vol }, { "volume-max", "100" },
@@ -1330,6 +1386,10 @@ static enum seg_err make_mpv(struct player *p, mpv_handle **out)
 		goto fail;
 	if (mpv_initialize(h) < 0) {
 		e = seg_fail(SEG_EFAIL, "mpv did not initialise");
+		goto fail;
+	}
+	if (offline_stream_register(h) < 0) {
+		e = seg_fail(SEG_EFAIL, "mpv refuses Segue's stream for downloads");
 		goto fail;
 	}
 	mpv_observe_property(h, 0, "paused-for-cache", MPV_FORMAT_FLAG);

@@ -14,6 +14,7 @@
 
 struct player;
 struct device;
+struct downloader;
 
 struct seg {
 	struct paths paths;
@@ -23,6 +24,7 @@ struct seg {
 	bool store_ok;
 	struct player *player; /* set by the daemon; NULL elsewhere */
 	struct device *device; /* its Connect device (device.h); NULL elsewhere */
+	struct downloader *downloader; /* the daemon's downloads (download.h); NULL elsewhere */
 	bool json;             /* the face wants JSON (streaming commands print as they go) */
 	const char *config;    /* --config as given (NULL: the default), for processes it starts */
 	int (*run_tui)(struct seg *s, const char *config); /* the terminal face, when linked in */

@@ -34,6 +34,40 @@ static const char *const migrations[] = {
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL"
 	");",
+	/* 2: offline listening (offline.h): downloaded collections, their tracks, and each
+	 * track's download and licence */
+	"CREATE TABLE offline_collections ("
+	"  uri TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  quality TEXT NOT NULL,"
+	"  snapshot_id TEXT,"
+	"  followed INTEGER NOT NULL DEFAULT 1," /* 0: a playlist the user no longer follows */
+	"  added_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE offline_members ("
+	"  collection TEXT NOT NULL REFERENCES offline_collections(uri) ON DELETE CASCADE,"
+	"  track_id TEXT NOT NULL,"
+	"  position INTEGER NOT NULL,"
+	"  PRIMARY KEY (collection, track_id)"
+	");"
+	"CREATE INDEX offline_members_track ON offline_members (track_id);"
+	"CREATE TABLE offline_tracks ("
+	"  track_id TEXT PRIMARY KEY,"
+	"  quality TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"         /* queued, done, failed, evicted */
+	"  klass INTEGER NOT NULL,"      /* 0: asked for by the user, 1: background */
+	"  prio INTEGER NOT NULL,"       /* order within the class, lowest first */
+	"  bytes INTEGER NOT NULL DEFAULT 0,"  /* plaintext size, from the licence */
+	"  digest TEXT,"
+	"  licence TEXT,"                /* the signed licence (JSON) */
+	"  expires_at INTEGER,"          /* the licence's, unix s */
+	"  track TEXT,"                  /* the track object, for display and offline queues */
+	"  added_at INTEGER NOT NULL,"   /* unix s */
+	"  last_played INTEGER,"         /* unix s */
+	"  fetched INTEGER NOT NULL DEFAULT 0," /* bytes taken from the network for it */
+	"  error TEXT"
+	");"
+	"CREATE INDEX offline_tracks_next ON offline_tracks (state, klass, prio);",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

@@ -1,0 +1,588 @@
+#include "config.h"
+#include "download.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "offline.h"
+#include "seg.h"
+#include "vault.h"
+
+#define MAX_WORKERS 8
+#define BACKOFF_MAX_MS 60000
+#define REPAIR_ATTEMPTS 3
+#define LICENCE_PATH "/v1/segue/offline/devices/%s/licences"
+
+struct active {
+	char id[72];
+	char name[160];
+	long long bytes, done;    /* plaintext size and bytes in the vault or in memory */
+	bool busy;
+};
+
+struct worker {
+	struct downloader *d;
+	int slot;
+	struct store db;
+	struct api *api;
+	CURL *curl;
+};
+
+struct downloader {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t threads[MAX_WORKERS];
+	int nthreads;
+	bool stop;
+	bool sync_wanted, syncing;
+	long long pause_until;    /* monotonic ms: the network failed, wait */
+	long backoff_ms;
+	json_t *last_sync;
+	struct active active[MAX_WORKERS];
+
+	/* copied from the seg at start */
+	char data_dir[PATH_MAX], db_path[PATH_MAX], creds[PATH_MAX], server[512];
+	char device[72], device_name[128], quality[16];
+	long long max_mb;
+	long rate_kb;
+	struct worker workers[MAX_WORKERS];
+};
+
+enum outcome { DONE, FAILED, RETRY_NETWORK, GONE, STOPPED };
+
+/* --- one download ----------------------------------------------------------------------- */
+
+struct transfer {
+	struct worker *w;
+	struct vault *v;
+	long long fetched;
+	long long checked_at;     /* monotonic ms the row was last seen queued */
+	bool gone, failed_write;
+	int write_errno;
+};
+
+static bool still_queued(struct store *db, const char *id)
+{
+	sqlite3_stmt *st = store_prepare(db, "SELECT 1 FROM offline_tracks WHERE track_id = ? AND state = 'queued'");
+	bool yes;
+
+	if (!st)
+		return true;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud)
+{
+	struct transfer *t = ud;
+	struct active *a = &t->w->d->active[t->w->slot];
+
+	if (vault_write(t->v, data, size * n) < 0) {
+		t->failed_write = true;
+		t->write_errno = errno;
+		return 0;
+	}
+	t->fetched += (long long)(size * n);
+	pthread_mutex_lock(&t->w->d->lock);
+	a->done = (long long)(t->v->written + t->v->fill);
+	pthread_mutex_unlock(&t->w->d->lock);
+	return size * n;
+}
+
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct transfer *t = ud;
+	struct worker *w = t->w;
+	long long now = clock_mono_ms();
+	bool stop;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	pthread_mutex_lock(&w->d->lock);
+	stop = w->d->stop;
+	pthread_mutex_unlock(&w->d->lock);
+	if (stop)
+		return 1;
+	/* `segue offline rm` while it downloads: give up on it. */
+	if (now - t->checked_at > 1000) {
+		t->checked_at = now;
+		if (!still_queued(&w->db, w->d->active[w->slot].id)) {
+			t->gone = true;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void set_state(struct store *db, const char *id, const char *state, const char *error, long long fetched)
+{
+	sqlite3_stmt *st = store_prepare(db, "UPDATE offline_tracks SET state = ?, error = ?,"
+	                                     " fetched = fetched + ? WHERE track_id = ? AND state = 'queued'");
+
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	if (error)
+		sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, fetched);
+	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+/* Asks for the licence and URL of id at quality; stores the licence. */
+static enum outcome get_licence(struct worker *w, const char *id, const char *quality, json_t **lic)
+{
+	struct downloader *d = w->d;
+	char path[192], *text = NULL, *old_digest = NULL;
+	json_t *body = json_pack("{s:[s],s:s}", "ids", id, "quality", quality), *got = NULL, *l;
+	enum outcome r = FAILED;
+	enum seg_err e;
+	sqlite3_stmt *st;
+
+	*lic = NULL;
+	snprintf(path, sizeof path, LICENCE_PATH, d->device);
+	e = api_request(w->api, "POST", path, body, &got, NULL);
+	if (e == SEG_ENOTFOUND) {
+		/* Removed from offline devices elsewhere, or never registered: register again. */
+		if ((e = offline_register(&w->db, w->api, d->device, d->device_name)) == SEG_OK)
+			e = api_request(w->api, "POST", path, body, &got, NULL);
+	}
+	if (e == SEG_EUNREACHABLE || (e == SEG_EFAIL && !got)) {
+		r = RETRY_NETWORK;
+		goto out;
+	}
+	if (e) {
+		set_state(&w->db, id, "failed", seg_errmsg(), 0);
+		goto out;
+	}
+	l = json_array_get(json_object_get(got, "licences"), 0);
+	if (!l) {
+		const char *why = json_string_value(json_object_get(json_array_get(json_object_get(got, "refused"), 0), "message"));
+
+		set_state(&w->db, id, "failed", why ? why : "the server gave no licence", 0);
+		goto out;
+	}
+	if (!offline_licence_valid(&w->db, l, api_user(w->api), d->device, id) ||
+	    !json_string_value(json_object_get(l, "url")) || !json_string_value(json_object_get(l, "digest")) ||
+	    json_integer_value(json_object_get(l, "bytes")) <= 0) {
+		set_state(&w->db, id, "failed", "the server's licence does not verify", 0);
+		goto out;
+	}
+	/* A file changed on the server (a new encoding) starts afresh: its chunks would not
+	 * belong with the old ones. */
+	if ((st = store_prepare(&w->db, "SELECT digest FROM offline_tracks WHERE track_id = ?"))) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			old_digest = strdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	if (old_digest && strcmp(old_digest, json_string_value(json_object_get(l, "digest")))) {
+		char file[PATH_MAX];
+
+		offline_track_path(d->data_dir, id, file, sizeof file);
+		unlink(file);
+	}
+	*lic = json_deep_copy(l);
+	json_object_del(l, "url");
+	json_object_del(l, "url_expires_at");
+	text = json_dumps(l, JSON_COMPACT);
+	st = store_prepare(&w->db, "UPDATE offline_tracks SET licence = ?, expires_at = ?, bytes = ?,"
+	                           " digest = ? WHERE track_id = ?");
+	if (!st || !text || !*lic) {
+		sqlite3_finalize(st);
+		json_decref(*lic);
+		*lic = NULL;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(l, "expires_at")));
+	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(l, "bytes")));
+	sqlite3_bind_text(st, 4, json_string_value(json_object_get(l, "digest")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	r = DONE;
+out:
+	free(text);
+	free(old_digest);
+	json_decref(body);
+	json_decref(got);
+	return r;
+}
+
+/* Fetches [from, end) of url into the vault. */
+static enum outcome fetch(struct worker *w, struct transfer *t, const char *url, uint64_t from)
+{
+	char range[64];
+	long status = 0;
+	CURLcode rc;
+
+	curl_easy_reset(w->curl);
+	snprintf(range, sizeof range, "%llu-", (unsigned long long)from);
+	curl_easy_setopt(w->curl, CURLOPT_URL, url);
+	curl_easy_setopt(w->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(w->curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	/* A stalled connection: under 1 KB/s for 30 s. */
+	curl_easy_setopt(w->curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(w->curl, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl_easy_setopt(w->curl, CURLOPT_RANGE, range);
+	curl_easy_setopt(w->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(w->curl, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(w->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(w->curl, CURLOPT_XFERINFODATA, t);
+	curl_easy_setopt(w->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(w->curl, CURLOPT_FAILONERROR, 1L);
+	if (w->d->rate_kb > 0)
+		curl_easy_setopt(w->curl, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)w->d->rate_kb * 1000);
+	rc = curl_easy_perform(w->curl);
+	curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (t->gone)
+		return GONE;
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return STOPPED;
+	if (t->failed_write) {
+		log_warn("offline: writing a download: %s", strerror(t->write_errno));
+		return FAILED;
+	}
+	if (rc != CURLE_OK)
+		return status >= 400 && status < 500 ? FAILED : RETRY_NETWORK;
+	/* A server that ignored the range sent the whole file from byte 0. */
+	if (from > 0 && status != 206)
+		return FAILED;
+	return DONE;
+}
+
+static enum outcome download_one(struct worker *w, const char *id, const char *quality)
+{
+	struct downloader *d = w->d;
+	struct active *a = &d->active[w->slot];
+	unsigned char key[VAULT_KEY_BYTES];
+	char path[PATH_MAX], msg[512];
+	struct transfer t = { .w = w };
+	struct vault v = { .fd = -1 };
+	json_t *lic = NULL;
+	enum outcome r;
+	uint64_t at;
+	long long bytes;
+
+	if ((r = get_licence(w, id, quality, &lic)) != DONE)
+		return r;
+	bytes = json_integer_value(json_object_get(lic, "bytes"));
+	pthread_mutex_lock(&d->lock);
+	a->bytes = bytes;
+	pthread_mutex_unlock(&d->lock);
+	if (offline_make_room(&w->db, d->data_dir, d->max_mb,
+	                      (long long)vault_file_size((uint64_t)bytes, VAULT_CHUNK), id)) {
+		set_state(&w->db, id, "failed", seg_errmsg(), 0);
+		r = FAILED;
+		goto out;
+	}
+	offline_track_path(d->data_dir, id, path, sizeof path);
+	if (offline_dir(d->data_dir, msg, sizeof msg) || offline_file_key(d->data_dir, lic, key)) {
+		set_state(&w->db, id, "failed", seg_errmsg(), 0);
+		r = FAILED;
+		goto out;
+	}
+	for (int attempt = 0; attempt < REPAIR_ATTEMPTS; attempt++) {
+		if (vault_open_write(&v, path, key, (uint64_t)bytes, &at) < 0) {
+			snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
+			set_state(&w->db, id, "failed", msg, t.fetched);
+			r = FAILED;
+			goto out;
+		}
+		t.v = &v;
+		t.checked_at = clock_mono_ms();
+		if (at) /* resumed: the bytes already there are not fetched again */
+			log_info("offline: %s: resuming at %llu of %lld bytes", id, (unsigned long long)at, bytes);
+		if (at < (uint64_t)bytes &&
+		    (r = fetch(w, &t, json_string_value(json_object_get(lic, "url")), at)) != DONE) {
+			if (r == FAILED)
+				set_state(&w->db, id, "failed", t.failed_write ? strerror(t.write_errno)
+				                                  : "the server refused the download", t.fetched);
+			goto out;
+		}
+		if (vault_finish(&v) < 0) {
+			snprintf(msg, sizeof msg, "the download was cut short (%s)", strerror(errno));
+			set_state(&w->db, id, "failed", msg, t.fetched);
+			r = FAILED;
+			goto out;
+		}
+		if (vault_verify(&v, json_string_value(json_object_get(lic, "digest"))) == 0) {
+			/* Removed while it finished: the row is gone, and so goes the file. */
+			r = still_queued(&w->db, id) ? DONE : GONE;
+			if (r == DONE)
+				set_state(&w->db, id, "done", NULL, t.fetched);
+			goto out;
+		}
+		if (errno == EILSEQ) {
+			/* Every chunk sound, the whole wrong: start again from nothing. */
+			log_warn("offline: %s does not match its digest; downloading it again", id);
+			vault_close(&v);
+			unlink(path);
+			continue;
+		}
+		/* A damaged chunk: the next open resumes from it. */
+		log_warn("offline: %s: chunk %lld is damaged; fetching it again", id, (long long)v.bad_chunk);
+		vault_close(&v);
+	}
+	set_state(&w->db, id, "failed", "the download kept arriving damaged", t.fetched);
+	r = FAILED;
+out:
+	vault_close(&v);
+	sodium_memzero(key, sizeof key);
+	json_decref(lic);
+	if (r == GONE) {
+		/* Removed while downloading: nothing of it stays. */
+		if (!still_queued(&w->db, id))
+			unlink(path);
+	} else if (r == RETRY_NETWORK || r == STOPPED) {
+		sqlite3_stmt *st = store_prepare(&w->db, "UPDATE offline_tracks SET fetched = fetched + ? WHERE track_id = ?");
+
+		if (st) {
+			sqlite3_bind_int64(st, 1, t.fetched);
+			sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+	}
+	return r;
+}
+
+/* --- threads ------------------------------------------------------------------------- */
+
+/* The next queued track no other thread has (lock held). */
+static bool claim(struct worker *w, char *id, size_t idlen, char *quality, size_t qlen)
+{
+	struct downloader *d = w->d;
+	sqlite3_stmt *st = store_prepare(&w->db, "SELECT track_id, quality, track FROM offline_tracks"
+	                                         " WHERE state = 'queued' ORDER BY klass, prio LIMIT ?");
+	bool found = false;
+
+	if (!st)
+		return false;
+	sqlite3_bind_int(st, 1, d->nthreads + 1);
+	while (!found && sqlite3_step(st) == SQLITE_ROW) {
+		const char *tid = (const char *)sqlite3_column_text(st, 0);
+		bool taken = false;
+
+		for (int i = 0; i < d->nthreads; i++)
+			taken |= d->active[i].busy && !strcmp(d->active[i].id, tid);
+		if (taken)
+			continue;
+		json_t *t = json_loads((const char *)sqlite3_column_text(st, 2) ?: "", 0, NULL);
+		struct active *a = &d->active[w->slot];
+
+		snprintf(id, idlen, "%s", tid);
+		snprintf(quality, qlen, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(a->id, sizeof a->id, "%s", tid);
+		snprintf(a->name, sizeof a->name, "%s", json_string_value(json_object_get(t, "name")) ?: tid);
+		a->bytes = a->done = 0;
+		a->busy = true;
+		json_decref(t);
+		found = true;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static void do_sync(struct worker *w)
+{
+	struct downloader *d = w->d;
+	json_t *report = json_object(), *part = NULL;
+	char *registered = store_kv_get(&w->db, "offline_device");
+	enum seg_err e = SEG_OK;
+
+	if (registered && !(e = offline_checkin(&w->db, w->api, d->data_dir, d->device, &part))) {
+		json_object_set_new(report, "checkin", part);
+		part = NULL;
+	}
+	if (!e && !(e = offline_follow_playlists(&w->db, w->api, d->data_dir, &part))) {
+		json_object_set_new(report, "playlists", part);
+		part = NULL;
+	}
+	json_object_set_new(report, "at", json_integer(offline_now()));
+	if (e)
+		json_object_set_new(report, "error", json_string(seg_errmsg()));
+	free(registered);
+	pthread_mutex_lock(&d->lock);
+	json_decref(d->last_sync);
+	d->last_sync = report;
+	d->syncing = false;
+	if (e == SEG_EUNREACHABLE)
+		d->sync_wanted = false; /* the next start or `segue offline sync` tries again */
+	pthread_cond_broadcast(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void *run(void *ud)
+{
+	struct worker *w = ud;
+	struct downloader *d = w->d;
+	char id[72], quality[16];
+
+	pthread_mutex_lock(&d->lock);
+	while (!d->stop) {
+		long long now = clock_mono_ms();
+
+		if (d->sync_wanted && !d->syncing) {
+			d->sync_wanted = false;
+			d->syncing = true;
+			pthread_mutex_unlock(&d->lock);
+			do_sync(w);
+			pthread_mutex_lock(&d->lock);
+			continue;
+		}
+		if (now < d->pause_until || !claim(w, id, sizeof id, quality, sizeof quality)) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			/* Wake for a pause's end, else now and then for work queued by another process. */
+			long wait = now < d->pause_until ? (long)(d->pause_until - now) : 5000;
+
+			ts.tv_sec += wait / 1000;
+			ts.tv_nsec += (wait % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+			continue;
+		}
+		pthread_mutex_unlock(&d->lock);
+		enum outcome r = download_one(w, id, quality);
+		pthread_mutex_lock(&d->lock);
+		d->active[w->slot].busy = false;
+		if (r == RETRY_NETWORK) {
+			d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : 1000;
+			if (d->backoff_ms > BACKOFF_MAX_MS)
+				d->backoff_ms = BACKOFF_MAX_MS;
+			/* Full jitter, so that several devices do not come back in step. */
+			d->pause_until = clock_mono_ms() + d->backoff_ms / 2 + randombytes_uniform((uint32_t)d->backoff_ms / 2 + 1);
+			log_info("offline: the server is unreachable; downloads wait %ld ms", d->backoff_ms);
+		} else if (r == DONE) {
+			d->backoff_ms = 0;
+		}
+		pthread_cond_broadcast(&d->wake);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+enum seg_err downloader_start(struct seg *s, struct downloader **out)
+{
+	struct downloader *d = calloc(1, sizeof *d);
+	const char *device = seg_device_id(s);
+	enum seg_err e = SEG_OK;
+
+	*out = NULL;
+	if (!d || !device) {
+		free(d);
+		return seg_fail(SEG_ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->wake, NULL);
+	snprintf(d->data_dir, sizeof d->data_dir, "%s", s->paths.data_dir);
+	snprintf(d->db_path, sizeof d->db_path, "%s", s->paths.db);
+	snprintf(d->creds, sizeof d->creds, "%s", s->paths.creds);
+	snprintf(d->server, sizeof d->server, "%s", opt_str(&s->opt, OPT_SERVER));
+	snprintf(d->device, sizeof d->device, "%s", device);
+	snprintf(d->device_name, sizeof d->device_name, "%s", seg_device_name(s));
+	d->max_mb = opt_int(&s->opt, OPT_OFFLINE_MAX_SIZE);
+	d->rate_kb = opt_int(&s->opt, OPT_DOWNLOAD_RATE);
+	d->sync_wanted = true; /* on start: licences due, playlists changed while we were away */
+	for (int i = 0; i < opt_int(&s->opt, OPT_DOWNLOAD_PARALLEL) && i < MAX_WORKERS; i++) {
+		struct worker *w = &d->workers[i];
+		struct api_opts o = { .server = d->server, .creds_path = d->creds, .retries = 0 };
+
+		w->d = d;
+		w->slot = i;
+		if ((e = store_open(&w->db, d->db_path)))
+			break;
+		if (!(w->api = api_new(&o)) || !(w->curl = curl_easy_init())) {
+			e = seg_fail(SEG_ENOMEM, "out of memory");
+			break;
+		}
+		if (pthread_create(&d->threads[i], NULL, run, w)) {
+			e = seg_fail(SEG_ENOMEM, "cannot start a download thread");
+			break;
+		}
+		d->nthreads++;
+	}
+	if (e && !d->nthreads) {
+		downloader_stop(d);
+		return e;
+	}
+	*out = d;
+	return SEG_OK;
+}
+
+void downloader_stop(struct downloader *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->stop = true;
+	pthread_cond_broadcast(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+	for (int i = 0; i < d->nthreads; i++)
+		pthread_join(d->threads[i], NULL);
+	for (int i = 0; i < MAX_WORKERS; i++) {
+		struct worker *w = &d->workers[i];
+
+		if (w->curl)
+			curl_easy_cleanup(w->curl);
+		api_free(w->api);
+		if (w->db.db)
+			store_close(&w->db);
+	}
+	json_decref(d->last_sync);
+	pthread_cond_destroy(&d->wake);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+void downloader_kick(struct downloader *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->pause_until = 0;
+	d->backoff_ms = 0;
+	pthread_cond_broadcast(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void downloader_sync(struct downloader *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->sync_wanted = true;
+	d->pause_until = 0;
+	pthread_cond_broadcast(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+}
+
+json_t *downloader_progress(struct downloader *d)
+{
+	json_t *active = json_array(), *o;
+
+	pthread_mutex_lock(&d->lock);
+	for (int i = 0; i < d->nthreads; i++)
+		if (d->active[i].busy)
+			json_array_append_new(active, json_pack("{s:s,s:s,s:I,s:I}", "id", d->active[i].id,
+			                                        "name", d->active[i].name, "bytes",
+			                                        (json_int_t)d->active[i].bytes, "done",
+			                                        (json_int_t)d->active[i].done));
+	o = json_pack("{s:o,s:b,s:b,s:O}", "active", active, "syncing", d->syncing || d->sync_wanted,
+	              "waiting_network", clock_mono_ms() < d->pause_until,
+	              "last_sync", d->last_sync ? d->last_sync : json_null());
+	pthread_mutex_unlock(&d->lock);
+	return o;
+}
