@@ -613,6 +613,9 @@ enum seg_err offline_checkin(struct store *db, struct api *a, const char *data_d
 		else if (id)
 			offline_delete_track(db, data_dir, id);
 	}
+	if (json_array_size(json_object_get(got, "revoked")))
+		log_info("offline: the check-in revoked %zu tracks (%s)", json_array_size(json_object_get(got, "revoked")),
+		         json_string_value(json_object_get(json_array_get(json_object_get(got, "revoked"), 0), "reason")) ?: "?");
 	if (wipe)
 		drop_everything(db, data_dir);
 	snprintf(num, sizeof num, "%lld", offline_now());

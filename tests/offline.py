@@ -1,0 +1,176 @@
+"""Offline listening through the client: download an album (size estimates first), play it
+with the server stopped (plays delivered once later), an expired licence refusing to play
+(SEGUE_NOW moves the clock), a downgrade revoking at check-in, the device limit, and no
+plaintext Ogg page anywhere under the client's directories."""
+
+import os
+import re
+import sqlite3
+import stat
+import time
+
+from segue_client import Client
+from segue_test import TAP, Server, catalog_copy, server_cmd, sql, wait_for
+
+t = TAP()
+data = catalog_copy()
+albums = sql(data, "SELECT album_id, count(*) FROM tracks GROUP BY album_id ORDER BY 2 DESC, 1")
+album = "segue:album:" + albums[0][0]
+album_ids = [r[0] for r in sql(data, "SELECT id FROM tracks WHERE album_id = '%s' ORDER BY disc_number, track_number"
+                               % albums[0][0])]
+others = [r[0] for r in sql(data, "SELECT id FROM tracks WHERE album_id <> '%s' AND (markets IS NULL OR"
+                              " markets LIKE '%%US%%') ORDER BY id" % albums[0][0])]
+VAULT_CHUNK = 65536
+
+
+def cdb(c, q, args=()):
+    db = sqlite3.connect(c.db_path)
+    try:
+        return db.execute(q, args).fetchall()
+    finally:
+        db.close()
+
+
+def scan_plaintext(root):
+    """Files under root holding an Ogg page header ('OggS' and stream version 0)."""
+    found = []
+    for d, _, files in os.walk(root):
+        for f in files:
+            p = os.path.join(d, f)
+            try:
+                with open(p, "rb") as fh:
+                    if b"OggS\x00" in fh.read():
+                        found.append(p)
+            except OSError:
+                pass
+    return found
+
+
+def daemon_log(c):
+    try:
+        return open(os.path.join(c.root, "data", "segue", "daemon.log")).read()
+    except OSError:
+        return ""
+
+
+with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
+    c = Client(srv.base, {"outbox_interval": 1})
+    try:
+        t.eq(c.login("premium-us")[0], 0, "logged in")
+
+        rc, doc, err = c.json("offline", "status", album)
+        est = (doc or {}).get("estimates", {})
+        t.ok(rc == 0 and 0 < est.get("low", 0) < est.get("normal", 0) < est.get("high", 0) < est.get("very_high", 0),
+             "offline status URI estimates the size at each quality", (rc, doc, err))
+        rc, out, err = c.run("offline", "status", album)
+        t.ok(rc == 0 and re.search(r": %d tracks, .* MB at normal, .* MB at very high" % len(album_ids), out),
+             "and says it in words", out)
+
+        # Download an album.
+        rc, doc, err = c.json("download", album, timeout=120)
+        t.ok(rc == 0 and doc.get("downloaded") == len(album_ids) and doc.get("failed") == [],
+             "segue download ALBUM downloads every track", (rc, doc, err))
+        rows = cdb(c, "SELECT track_id, state, bytes, fetched FROM offline_tracks ORDER BY track_id")
+        t.eq(sorted(r[0] for r in rows), sorted(album_ids), "the state database lists the album's tracks")
+        t.ok(all(r[1] == "done" for r in rows), "all done")
+        t.ok(all(r[3] == r[2] for r in rows), "each fetched exactly once (fetched == size)", rows)
+        rc, doc, err = c.json("offline", "ls")
+        t.ok(rc == 0 and doc and doc[0]["uri"] == album and doc[0]["downloaded"] == len(album_ids),
+             "offline ls shows the album complete", doc)
+        key = os.path.join(c.root, "data", "segue", "offline", "device.key")
+        t.eq(stat.S_IMODE(os.stat(key).st_mode), 0o600, "the device key is 0600")
+        t.eq(scan_plaintext(c.root), [], "no plaintext Ogg page anywhere under the client's directories")
+
+        # Offline: the server stops; downloads play, plays wait in the outbox.
+        before = sql(data, "SELECT count(*) FROM plays")[0][0]
+        srv.stop()
+        rc, out, err = c.run("play", album)
+        t.eq(rc, 0, "with the server stopped, the downloaded album plays", err)
+        ok = wait_for(lambda: (c.json("status")[1] or {}).get("is_playing"), timeout=10)
+        st = c.json("status")[1] or {}
+        t.ok(ok and st.get("item", {}).get("id") == album_ids[0], "its first track plays", st)
+        rc, out, err = c.run("next")
+        t.ok(rc == 0 and wait_for(lambda: (c.json("status")[1] or {}).get("item", {}).get("id") == album_ids[1], 10),
+             "next moves on, still offline")
+        c.run("pause")
+        srv.start()
+        t.ok(wait_for(lambda: sql(data, "SELECT count(*) FROM plays")[0][0] >= before + 1, timeout=20),
+             "back online, the plays are delivered")
+        time.sleep(2.5)
+        n = sql(data, "SELECT count(*) FROM plays")[0][0]
+        ids = sql(data, "SELECT count(*), count(DISTINCT event_id) FROM plays")[0]
+        t.eq(ids[0], ids[1], "each once")
+        t.ok(n - before <= 4, "and no more", n - before)
+
+        c.run("quit")
+        rc, doc, err = c.json("download", "--quality", "very_high", "segue:track:" + others[0], timeout=60)
+        t.eq(rc, 0, "one more track downloads", err)
+        # Remove a download.
+        rc, doc, err = c.json("offline", "rm", "segue:track:" + others[0])
+        t.ok(rc == 0 and doc.get("tracks_removed") == 1, "offline rm removes it", (rc, doc, err))
+        t.ok(not os.path.exists(os.path.join(c.root, "data", "segue", "offline", others[0] + ".sgv")),
+             "with its file")
+        c.run("quit")
+
+        # An expired licence refuses to play offline, with a message.
+        exp = cdb(c, "SELECT max(expires_at) FROM offline_tracks")[0][0]
+        srv.stop()
+        c.env["SEGUE_NOW"] = str(exp + 86400)
+        rc, out, err = c.run("play", "segue:track:" + album_ids[0])
+        ok = wait_for(lambda: "licence expired" in daemon_log(c) or "licence expired" in
+                      str((c.json("status")[1] or {})), timeout=10)
+        t.ok(ok, "an expired licence refuses to play offline, saying so", (out, err, daemon_log(c)[-600:]))
+        st = c.json("status")[1] or {}
+        t.ok(not st.get("is_playing"), "nothing plays", st)
+        c.run("quit")
+        del c.env["SEGUE_NOW"]
+        srv.start()
+
+        # Check-in after a downgrade revokes everything.
+        rc, doc, err = c.json("offline", "sync", timeout=60)
+        t.ok(rc == 0 and doc["sync"]["checkin"]["renewed"] == len(album_ids), "a check-in renews the licences",
+             (rc, doc, err))
+        c.run("quit")
+        server_cmd("user", "set", "premium-us", "tier", "free", data_dir=data)
+        c.login("premium-us")
+        rc, doc, err = c.json("offline", "sync", timeout=60)
+        t.ok(rc == 0 and "revoked %d tracks (premium_required)" % len(album_ids) in daemon_log(c),
+             "after a downgrade, the check-in revokes", (rc, doc, err, daemon_log(c)[-500:]))
+        t.eq(cdb(c, "SELECT count(*) FROM offline_tracks")[0][0], 0, "and the downloads are gone")
+        t.eq([f for f in os.listdir(os.path.join(c.root, "data", "segue", "offline")) if f.endswith(".sgv")], [],
+             "files too")
+        rc, out, err = c.run("download", album)
+        t.ok(rc != 0 and "premium" in err, "a free account cannot download", (rc, err))
+        server_cmd("user", "set", "premium-us", "tier", "premium", data_dir=data)
+        c.run("quit")
+        c.login("premium-us")
+    finally:
+        c.stop()
+
+    # The device limit, from the command line.
+    tok = srv.login("premium-us")
+    for d in srv.get("/v1/segue/offline/devices", token=tok).json()["devices"]:
+        srv.request("DELETE", "/v1/segue/offline/devices/" + d["id"], token=tok)
+    clients = []
+    try:
+        for i in range(6):
+            k = Client(srv.base, {"device_name": "box%d" % i})
+            clients.append(k)
+            k.login("premium-us")
+            rc, out, err = k.run("download", "--no-wait", "segue:track:" + others[0])
+            if i < 5:
+                t.eq(rc, 0, "device %d may download" % (i + 1), err)
+            else:
+                t.ok(rc != 0 and "5 devices" in err and "--remove" in err,
+                     "the sixth is refused, saying how to remove one", err)
+        rc, doc, err = clients[5].json("offline", "devices", "--remove", "box0")
+        t.ok(rc == 0 and "box0" not in [d["name"] for d in doc["devices"]], "offline devices --remove box0", (rc, doc))
+        rc, out, err = clients[5].run("download", "segue:track:" + others[0], timeout=60)
+        t.eq(rc, 0, "then the sixth may download", err)
+    finally:
+        for k in clients:
+            k.stop()
+        for d in srv.get("/v1/segue/offline/devices", token=tok).json()["devices"]:
+            srv.request("DELETE", "/v1/segue/offline/devices/" + d["id"], token=tok)
+
+t.done()
