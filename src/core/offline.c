@@ -227,13 +227,6 @@ void offline_played(struct store *db, const char *id)
 	sqlite3_finalize(st);
 }
 
-static enum seg_err exec(struct store *db, const char *sql)
-{
-	if (sqlite3_exec(db->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
-	return SEG_OK;
-}
-
 void offline_requeue(struct store *db, const char *id, const char *why)
 {
 	sqlite3_stmt *st = store_prepare(db, "UPDATE offline_tracks SET state = 'queued', klass = 0,"
@@ -375,7 +368,7 @@ enum seg_err offline_add(struct store *db, const char *uri, const char *name, co
 	*out = NULL;
 	if (!ids)
 		return seg_fail(SEG_ENOMEM, "out of memory");
-	if ((e = exec(db, "BEGIN IMMEDIATE")))
+	if ((e = store_exec(db, "BEGIN IMMEDIATE")))
 		goto fail;
 	st = store_prepare(db, "INSERT INTO offline_collections (uri, name, quality, snapshot_id, added_at)"
 	                       " VALUES (?, ?, ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET name = excluded.name,"
@@ -394,7 +387,7 @@ enum seg_err offline_add(struct store *db, const char *uri, const char *name, co
 		e = seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
 		goto rollback;
 	}
-	if ((e = set_members(db, uri, quality, tracks, 0, &queued)) || (e = exec(db, "COMMIT")))
+	if ((e = set_members(db, uri, quality, tracks, 0, &queued)) || (e = store_exec(db, "COMMIT")))
 		goto rollback;
 	json_array_foreach(tracks, i, t)
 		if (json_is_string(json_object_get(t, "id")))
@@ -404,7 +397,7 @@ enum seg_err offline_add(struct store *db, const char *uri, const char *name, co
 	ids = NULL;
 	goto fail;
 rollback:
-	exec(db, "ROLLBACK");
+	store_exec(db, "ROLLBACK");
 fail:
 	sqlite3_finalize(st);
 	json_decref(ids);
@@ -551,9 +544,9 @@ out:
 /* Forgets every download: the device lost its right to them. */
 static void drop_everything(struct store *db, const char *data_dir)
 {
-	exec(db, "DELETE FROM offline_collections");
+	store_exec(db, "DELETE FROM offline_collections");
 	drop_orphans(db, data_dir, NULL);
-	exec(db, "DELETE FROM kv WHERE key IN ('offline_device', 'offline_public_key')");
+	store_exec(db, "DELETE FROM kv WHERE key IN ('offline_device', 'offline_public_key')");
 }
 
 enum seg_err offline_checkin(struct store *db, struct api *a, const char *data_dir, const char *device,
@@ -583,7 +576,7 @@ enum seg_err offline_checkin(struct store *db, struct api *a, const char *data_d
 	if ((e = api_request(a, "POST", path, body, &got, NULL)))
 		goto out;
 	renew = store_prepare(db, "UPDATE offline_tracks SET licence = ?, expires_at = ? WHERE track_id = ?");
-	if (!renew || (e = exec(db, "BEGIN IMMEDIATE"))) {
+	if (!renew || (e = store_exec(db, "BEGIN IMMEDIATE"))) {
 		e = e ? e : seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
 		goto out;
 	}
@@ -620,8 +613,8 @@ enum seg_err offline_checkin(struct store *db, struct api *a, const char *data_d
 		drop_everything(db, data_dir);
 	snprintf(num, sizeof num, "%lld", offline_now());
 	store_kv_set(db, "offline_checkin_at", num);
-	if ((e = exec(db, "COMMIT"))) {
-		exec(db, "ROLLBACK");
+	if ((e = store_exec(db, "COMMIT"))) {
+		store_exec(db, "ROLLBACK");
 		goto out;
 	}
 	*out = json_pack("{s:i,s:O,s:O}", "renewed", renewed, "revoked",
@@ -699,11 +692,11 @@ enum seg_err offline_follow_playlists(struct store *db, struct api *a, const cha
 		json_array_foreach(items, k, it)
 			if (json_is_object(json_object_get(it, "track")))
 				json_array_append(tracks, json_object_get(it, "track"));
-		if ((e = exec(db, "BEGIN IMMEDIATE")))
+		if ((e = store_exec(db, "BEGIN IMMEDIATE")))
 			goto next;
 		if ((e = set_members(db, uri, quality, tracks, 1, &queued)) ||
 		    (e = drop_orphans(db, data_dir, &removed))) {
-			exec(db, "ROLLBACK");
+			store_exec(db, "ROLLBACK");
 			goto next;
 		}
 		st = store_prepare(db, "UPDATE offline_collections SET snapshot_id = ? WHERE uri = ?");
@@ -713,8 +706,8 @@ enum seg_err offline_follow_playlists(struct store *db, struct api *a, const cha
 			sqlite3_step(st);
 			sqlite3_finalize(st);
 		}
-		if ((e = exec(db, "COMMIT")))
-			exec(db, "ROLLBACK");
+		if ((e = store_exec(db, "COMMIT")))
+			store_exec(db, "ROLLBACK");
 		added += queued;
 next:
 		json_decref(pl);

@@ -72,7 +72,7 @@ static const char *const migrations[] = {
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
-static enum seg_err exec(struct store *s, const char *sql)
+enum seg_err store_exec(struct store *s, const char *sql)
 {
 	char *msg = NULL;
 
@@ -101,13 +101,13 @@ static enum seg_err migrate(struct store *s)
 		char pragma[64];
 
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-		if ((e = exec(s, "BEGIN IMMEDIATE")))
+		if ((e = store_exec(s, "BEGIN IMMEDIATE")))
 			return e;
-		if ((e = exec(s, migrations[v])) || (e = exec(s, pragma))) {
-			exec(s, "ROLLBACK");
+		if ((e = store_exec(s, migrations[v])) || (e = store_exec(s, pragma))) {
+			store_exec(s, "ROLLBACK");
 			return e;
 		}
-		if ((e = exec(s, "COMMIT")))
+		if ((e = store_exec(s, "COMMIT")))
 			return e;
 	}
 	return SEG_OK;
@@ -132,7 +132,7 @@ enum seg_err store_open(struct store *s, const char *path)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if ((e = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+	if ((e = store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 	                 " PRAGMA foreign_keys = ON")) ||
 	    (e = migrate(s)))
 		goto fail;

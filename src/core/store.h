@@ -18,6 +18,9 @@ struct store {
 enum seg_err store_open(struct store *s, const char *path);
 void store_close(struct store *s);
 
+/* Runs SQL without results (BEGIN, COMMIT, ...); SEG_EIO with the message on failure. */
+enum seg_err store_exec(struct store *s, const char *sql);
+
 /* A prepared statement that is finalised by the caller; NULL on error (message recorded). */
 sqlite3_stmt *store_prepare(struct store *s, const char *sql);
 
