@@ -81,6 +81,29 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
         t.eq(stat.S_IMODE(os.stat(key).st_mode), 0o600, "the device key is 0600")
         t.eq(scan_plaintext(c.root), [], "no plaintext Ogg page anywhere under the client's directories")
 
+        # A damaged chunk is refused while playing, and fetched again from that chunk on.
+        victim = album_ids[-1]
+        size = cdb(c, "SELECT bytes FROM offline_tracks WHERE track_id = ?", (victim,))[0][0]
+        vault = os.path.join(c.root, "data", "segue", "offline", victim + ".sgv")
+        at = 64 + (VAULT_CHUNK + 16) + 100  # inside chunk 1: header, chunk 0 and its tag before it
+        with open(vault, "r+b") as fh:
+            fh.seek(at)
+            good = fh.read(1)
+            fh.seek(at)
+            fh.write(bytes([good[0] ^ 0x5a]))
+        c.run("play", "segue:track:" + victim)
+        t.ok(wait_for(lambda: cdb(c, "SELECT state, fetched FROM offline_tracks WHERE track_id = ?", (victim,))[0]
+                      == ("done", size + size - VAULT_CHUNK), timeout=30),
+             "a damaged chunk found while playing is fetched again, from that chunk on",
+             (cdb(c, "SELECT state, bytes, fetched, error FROM offline_tracks WHERE track_id = ?", (victim,)),
+              daemon_log(c)[-800:]))
+        t.ok("chunk 1 fails its check" in daemon_log(c) and "resuming at %d of" % VAULT_CHUNK in daemon_log(c),
+             "the log says which chunk and where the download resumed")
+        with open(vault, "rb") as fh:
+            fh.seek(at)
+            t.eq(fh.read(1), good, "the chunk is whole again")
+        c.run("stop")
+
         # Offline: the server stops; downloads play, plays wait in the outbox.
         before = sql(data, "SELECT count(*) FROM plays")[0][0]
         srv.stop()
@@ -146,6 +169,32 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
         c.login("premium-us")
     finally:
         c.stop()
+
+    # kill -9 in the middle of a download: what was written is not fetched again.
+    k = Client(srv.base, {"download_rate": 80, "download_parallel": 1, "device_name": "slow"})
+    try:
+        k.login("premium-us")
+        rc, out, err = k.run("download", "--no-wait", "--quality", "very_high", "segue:track:" + others[1])
+        t.eq(rc, 0, "download --no-wait queues a track", err)
+
+        def progress():
+            a = ((k.json("offline", "status")[1] or {}).get("downloads") or {}).get("active") or []
+            return a[0]["done"] if a else 0
+        t.ok(wait_for(lambda: progress() >= 2 * VAULT_CHUNK, timeout=30), "offline status shows it downloading")
+        k.kill9()
+        row = cdb(k, "SELECT state, bytes, fetched FROM offline_tracks")[0]
+        t.ok(row[0] == "queued" and row[2] == 0, "killed mid-download, it is still queued", row)
+        rc, doc, err = k.json("offline", "sync", timeout=60)
+        t.ok(rc == 0 and doc.get("downloaded") == 1, "offline sync finishes it", (rc, doc, err))
+        m = re.search(r"resuming at (\d+) of (\d+) bytes", daemon_log(k))
+        row = cdb(k, "SELECT state, bytes, fetched FROM offline_tracks")[0]
+        t.ok(m and int(m.group(1)) >= 2 * VAULT_CHUNK and row == ("done", int(m.group(2)), int(m.group(2)) - int(m.group(1))),
+             "it resumed after the chunks on disk, and fetched only the rest", (m and m.group(0), row))
+        rc, out, err = k.run("play", "segue:track:" + others[1])
+        t.ok(rc == 0 and wait_for(lambda: (k.json("status")[1] or {}).get("is_playing"), timeout=10),
+             "and it plays", err)
+    finally:
+        k.stop()
 
     # The device limit, from the command line.
     tok = srv.login("premium-us")

@@ -481,6 +481,25 @@ static enum seg_err sync_exec(struct seg *s, struct cmd_args *a, json_t **out)
 	return SEG_OK;
 }
 
+/* Adds the queued tracks not yet in ids. */
+static void add_queued(struct store *db, json_t *ids)
+{
+	sqlite3_stmt *q = store_prepare(db, "SELECT track_id FROM offline_tracks WHERE state = 'queued'");
+
+	while (q && sqlite3_step(q) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(q, 0);
+		bool have = false;
+		json_t *v;
+		size_t i;
+
+		json_array_foreach(ids, i, v)
+			have |= !strcmp(json_string_value(v), id);
+		if (!have)
+			json_array_append_new(ids, json_string(id));
+	}
+	sqlite3_finalize(q);
+}
+
 static enum seg_err sync_follow(struct seg *s, int fd, struct cmd_args *a, json_t **out)
 {
 	char *argv[] = { "offline", "status", NULL };
@@ -488,6 +507,9 @@ static enum seg_err sync_follow(struct seg *s, int fd, struct cmd_args *a, json_
 	struct store *db = seg_store(s);
 	enum seg_err e;
 
+	/* What waits now (a download under way counts), and below what the sync adds. */
+	if (!cmd_has(a, "no-wait") && db)
+		add_queued(db, ids);
 	/* First the check-in and the playlists... */
 	for (;;) {
 		struct timespec ts = { 0, FOLLOW_PERIOD_MS * 1000000L };
@@ -509,11 +531,7 @@ static enum seg_err sync_follow(struct seg *s, int fd, struct cmd_args *a, json_
 	}
 	/* ...then what they queued. */
 	if (!cmd_has(a, "no-wait") && db) {
-		sqlite3_stmt *q = store_prepare(db, "SELECT track_id FROM offline_tracks WHERE state = 'queued'");
-
-		while (q && sqlite3_step(q) == SQLITE_ROW)
-			json_array_append_new(ids, json_string((const char *)sqlite3_column_text(q, 0)));
-		sqlite3_finalize(q);
+		add_queued(db, ids);
 		if (json_array_size(ids))
 			e = follow_ids(s, fd, ids, out);
 	}

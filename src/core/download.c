@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -19,6 +20,11 @@
 #define MAX_WORKERS 8
 #define BACKOFF_MAX_MS 60000
 #define REPAIR_ATTEMPTS 3
+/* A daemon that runs for weeks checks in and follows its playlists every few hours, so
+ * licences (30 days) never lapse while it is online and a playlist changed elsewhere comes
+ * down the same day; one that found the server away tries again sooner. */
+#define SYNC_PERIOD_MS (6 * 3600 * 1000LL)
+#define SYNC_RETRY_MS (15 * 60 * 1000LL)
 #define LICENCE_PATH "/v1/segue/offline/devices/%s/licences"
 
 struct active {
@@ -43,8 +49,10 @@ struct downloader {
 	int nthreads;
 	bool stop;
 	bool sync_wanted, syncing;
+	long long sync_due;       /* monotonic ms of the next check-in on its own */
 	long long pause_until;    /* monotonic ms: the network failed, wait */
 	long backoff_ms;
+	long long rate_free_at;   /* monotonic ms: when the bytes taken so far fit download_rate */
 	json_t *last_sync;
 	struct active active[MAX_WORKERS];
 
@@ -82,6 +90,33 @@ static bool still_queued(struct store *db, const char *id)
 	return yes;
 }
 
+/* Holds a worker back so that all downloads together stay under download_rate. curl has a
+ * limit of its own, but it reads whatever has arrived (up to a hundred buffers) before it
+ * looks at the clock, so on a fast link a whole track lands before it pauses. */
+static void pace(struct downloader *d, size_t n)
+{
+	long long now = clock_mono_ms(), until;
+
+	if (d->rate_kb <= 0)
+		return;
+	pthread_mutex_lock(&d->lock);
+	if (d->rate_free_at < now)
+		d->rate_free_at = now; /* idle time is not saved up for a burst */
+	d->rate_free_at += (long long)n / d->rate_kb; /* KB/s are bytes per ms */
+	until = d->rate_free_at;
+	while (!d->stop && (now = clock_mono_ms()) < until) {
+		struct timespec ts;
+		long long wait = until - now > 200 ? 200 : until - now;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += wait * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
 	struct transfer *t = ud;
@@ -96,6 +131,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 	pthread_mutex_lock(&t->w->d->lock);
 	a->done = (long long)(t->v->written + t->v->fill);
 	pthread_mutex_unlock(&t->w->d->lock);
+	pace(t->w->d, size * n);
 	return size * n;
 }
 
@@ -242,8 +278,6 @@ static enum outcome fetch(struct worker *w, struct transfer *t, const char *url,
 	curl_easy_setopt(w->curl, CURLOPT_XFERINFODATA, t);
 	curl_easy_setopt(w->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(w->curl, CURLOPT_FAILONERROR, 1L);
-	if (w->d->rate_kb > 0)
-		curl_easy_setopt(w->curl, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)w->d->rate_kb * 1000);
 	rc = curl_easy_perform(w->curl);
 	curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (t->gone)
@@ -418,8 +452,7 @@ static void do_sync(struct worker *w)
 	json_decref(d->last_sync);
 	d->last_sync = report;
 	d->syncing = false;
-	if (e == SEG_EUNREACHABLE)
-		d->sync_wanted = false; /* the next start or `segue offline sync` tries again */
+	d->sync_due = clock_mono_ms() + (e == SEG_EUNREACHABLE ? SYNC_RETRY_MS : SYNC_PERIOD_MS);
 	pthread_cond_broadcast(&d->wake);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -434,6 +467,10 @@ static void *run(void *ud)
 	while (!d->stop) {
 		long long now = clock_mono_ms();
 
+		if (d->sync_due && now >= d->sync_due && !d->syncing) {
+			d->sync_due = 0;
+			d->sync_wanted = true;
+		}
 		if (d->sync_wanted && !d->syncing) {
 			d->sync_wanted = false;
 			d->syncing = true;

@@ -65,13 +65,19 @@ bool offline_stream_damaged(const char *id)
 	return d;
 }
 
-static void mark_damaged(const char *id)
+/* Whether id was already known damaged (mpv's demuxer probes a file a dozen times). */
+static bool mark_damaged(const char *id)
 {
+	bool was = false;
+
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < OFFERS; i++)
-		if (!strcmp(offers[i].id, id))
+		if (!strcmp(offers[i].id, id)) {
+			was |= offers[i].damaged;
 			offers[i].damaged = true;
+		}
 	pthread_mutex_unlock(&lock);
+	return was;
 }
 
 static int64_t s_read(void *cookie, char *buf, uint64_t n)
@@ -80,11 +86,9 @@ static int64_t s_read(void *cookie, char *buf, uint64_t n)
 	ssize_t got = vault_read(&s->v, s->pos, buf, n);
 
 	if (got < 0) {
-		if (errno == EBADMSG) {
+		if (errno == EBADMSG && !mark_damaged(s->id))
 			log_warn("offline: %s: chunk %lld fails its check; it will be fetched again", s->id,
 			         (long long)s->v.bad_chunk);
-			mark_damaged(s->id);
-		}
 		return -1;
 	}
 	s->pos += (uint64_t)got;

@@ -553,6 +553,16 @@ static void on_start_file(struct player *p, int64_t entry)
 	emit_state(p);
 }
 
+/* What played is cut off: go on from the same place once the track loads again. */
+static void resume_later(struct player *p)
+{
+	p->cur_entry = 0;
+	p->waiting = true;
+	p->retry_delay = 0;
+	plan_retry(p);
+	emit_state(p);
+}
+
 static void on_end_file(struct player *p, mpv_event_end_file *ef)
 {
 	if (ef->playlist_entry_id == p->next_entry && ef->reason == MPV_END_FILE_REASON_ERROR) {
@@ -562,6 +572,24 @@ static void on_end_file(struct player *p, mpv_event_end_file *ef)
 	}
 	if (ef->playlist_entry_id != p->cur_entry)
 		return;
+	/* A download that failed its check ends early, as an error or as a short EOF. It is
+	 * fetched again, and meanwhile streamed from where it broke. */
+	if ((ef->reason == MPV_END_FILE_REASON_EOF || ef->reason == MPV_END_FILE_REASON_ERROR) &&
+	    queue_current(&p->q) && offline_stream_damaged(queue_current(&p->q))) {
+		const char *stop[] = { "stop", NULL };
+
+		if (seg_store(p->s))
+			offline_requeue(seg_store(p->s), queue_current(&p->q), "a damaged chunk; fetching it again");
+		if (p->s->downloader)
+			downloader_kick(p->s->downloader);
+		if (p->next_entry) { /* mpv is stepping onto it: not yet */
+			forget_next(p);
+			mpv_command(p->mpv, stop);
+		}
+		emit_error(p, "a downloaded track is damaged; streaming it while it downloads again");
+		resume_later(p);
+		return;
+	}
 	if (ef->reason == MPV_END_FILE_REASON_EOF) {
 		if (p->fading) {
 			finish_fade(p, "track_done");
@@ -588,23 +616,8 @@ static void on_end_file(struct player *p, mpv_event_end_file *ef)
 	if (ef->reason == MPV_END_FILE_REASON_ERROR) {
 		/* The stream broke: an expired URL or a server gone away. Resume where it was with
 		 * a fresh URL, retrying until the server answers again. */
-		long long pos = p->resume_ms;
-		const char *cur = queue_current(&p->q);
-
-		/* A download that failed its check: fetched again, and streamed meanwhile. */
-		if (cur && offline_stream_damaged(cur) && seg_store(p->s)) {
-			offline_requeue(seg_store(p->s), cur, "a damaged chunk; fetching it again");
-			if (p->s->downloader)
-				downloader_kick(p->s->downloader);
-		}
-
 		emit_error(p, "playback interrupted (%s); resuming", mpv_error_string(ef->error));
-		p->cur_entry = 0;
-		p->waiting = true;
-		p->resume_ms = pos;
-		p->retry_delay = 0;
-		plan_retry(p);
-		emit_state(p);
+		resume_later(p);
 	}
 }
 

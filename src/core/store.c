@@ -2,6 +2,7 @@
 #include "config.h"
 #include "store.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -123,10 +124,14 @@ enum seg_err store_open(struct store *s, const char *path)
 	snprintf(dir, sizeof dir, "%s", path);
 	if ((e = paths_mkdir(dirname(dir))))
 		return e;
-	/* Create it private before SQLite does (SQLite would use 0644). */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+	/* Create it private before SQLite does (SQLite would use 0644). Only when it is not
+	 * there: closing a descriptor of a database this process has open drops every POSIX
+	 * lock the process holds on it, and another process would then checkpoint and delete
+	 * the WAL under our connections (the daemon opens one per download thread). */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	else if (errno != EEXIST)
 		return seg_fail(SEG_EIO, "cannot open %s: %m", path);
-	close(fd);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		e = seg_fail(SEG_EIO, "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "error");
 		goto fail;
