@@ -80,7 +80,7 @@ data = catalog_copy()
 albums = dict(sql(data, "SELECT name, id FROM albums"))
 with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 100000,
                    "rl_search": 100000}) as srv:
-    A = Client(srv.base, {"device_name": "Laptop"})
+    A = Client(srv.base, {"device_name": "Laptop", "download_rate": 150})
     B = Client(srv.base, {"device_name": "Speaker"})
     A.login("premium-us")
     B.login("premium-us")
@@ -226,6 +226,22 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     keys("BSpace")
     s = wait_for(lambda s: "Popular" in s)
     t.ok("Popular" in s and "Mr. Bright" in s.split("\n")[0], "Backspace goes back to the artist", s)
+
+    # Download the album from the artist's page: progress at the bottom, then the marks.
+    find("Strobe & Shadow")
+    keys("D")
+    s = wait_for(lambda s: re.search(r"\u2193 .* \d+%", s.split("\n")[-2]) is not None, 10)
+    t.ok(re.search(r"\u2193 .* \d+%", s.split("\n")[-2]), "D downloads the album; the bottom line shows the progress",
+         s.split("\n")[-2:])
+    s = wait_for(lambda s: "\u2193Strobe & Shadow" in pane(s), 60)
+    t.ok("\u2193Strobe & Shadow" in pane(s), "once downloaded, the album is marked", s)
+    t.ok(not re.search(r"\u2193 .* \d+%", s.split("\n")[-2]), "and the progress is gone", s.split("\n")[-2:])
+    keys("Enter")
+    s = wait_for(lambda s: s.split("\n")[0].rstrip().endswith("Strobe & Shadow") and "24/7" in pane(s))
+    rows = [l for l in pane(s).split("\n") if re.match(r"\s+\d+\S?\s", l)]
+    t.ok(rows and all(re.match(r"\s+\d+\u2193", l) for l in rows), "and so is each of its tracks", s)
+    keys("BSpace")
+    wait_for(lambda s: "Popular" in s)
 
     # Help overlay.
     keys("?")

@@ -324,9 +324,8 @@ static enum seg_err status_exec(struct seg *s, struct cmd_args *a, json_t **out)
 		return SEG_EIO;
 	if (a->argc)
 		return estimate(s, a->argv[0], out);
-	if (!(*out = offline_status(db, opt_int(&s->opt, OPT_OFFLINE_MAX_SIZE))))
+	if (!(*out = downloader_report(s)))
 		return seg_fail(SEG_EIO, "state database: cannot read the downloads");
-	json_object_set_new(*out, "downloads", s->downloader ? downloader_progress(s->downloader) : json_null());
 	return SEG_OK;
 }
 

@@ -118,6 +118,21 @@ static void on_device_event(void *ud, const char *event, json_t *data)
 	publish(ud, event, data);
 }
 
+/* The downloads moved on: subscribers (the TUI) show it. */
+static void on_downloads(struct daemon *d)
+{
+	json_t *report;
+	bool any = false;
+
+	downloader_drain(d->s->downloader);
+	for (int i = 0; i < d->nclients; i++)
+		any |= d->clients[i].subscribed;
+	if (!any || !(report = downloader_report(d->s)))
+		return;
+	publish(d, "downloads", report);
+	json_decref(report);
+}
+
 static void on_player_event(void *ud, const char *event, json_t *data)
 {
 	struct daemon *d = ud;
@@ -347,7 +362,7 @@ static int signals(struct daemon *d)
 
 static void loop(struct daemon *d)
 {
-	struct pollfd pfd[4 + MAX_CLIENTS];
+	struct pollfd pfd[5 + MAX_CLIENTS];
 
 	while (!d->quit) {
 		long long now = clock_mono_ms();
@@ -364,6 +379,8 @@ static void loop(struct daemon *d)
 		pfd[n++] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = player_fd(d->s->player), .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = device_fd(d->s->device), .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = d->s->downloader ? downloader_fd(d->s->downloader) : -1,
+		                            .events = POLLIN };
 		for (int i = 0; i < d->nclients; i++)
 			pfd[n++] = (struct pollfd){ .fd = d->clients[i].fd,
 			                            .events = POLLIN | (d->clients[i].outlen ? POLLOUT : 0) };
@@ -384,8 +401,10 @@ static void loop(struct daemon *d)
 			player_tick(d->s->player);
 		if (pfd[3].revents & POLLIN)
 			device_dispatch(d->s->device);
+		if (pfd[4].revents & POLLIN)
+			on_downloads(d);
 		/* Clients by descriptor: the array shifts when one closes. */
-		for (int k = 4; k < n; k++) {
+		for (int k = 5; k < n; k++) {
 			int i;
 
 			for (i = 0; i < d->nclients && d->clients[i].fd != pfd[k].fd; i++)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +54,8 @@ struct downloader {
 	long long pause_until;    /* monotonic ms: the network failed, wait */
 	long backoff_ms;
 	long long rate_free_at;   /* monotonic ms: when the bytes taken so far fit download_rate */
+	int notify_fd;            /* eventfd: something for the daemon's subscribers */
+	long long notified_at;    /* monotonic ms, to send progress at most twice a second */
 	json_t *last_sync;
 	struct active active[MAX_WORKERS];
 
@@ -65,6 +68,22 @@ struct downloader {
 };
 
 enum outcome { DONE, FAILED, RETRY_NETWORK, GONE, STOPPED };
+
+#define NOTIFY_PROGRESS_MS 500
+
+/* Tells the daemon the downloads changed (lock held); progress alone only now and then. */
+static void notify(struct downloader *d, bool progress_only)
+{
+	long long now = clock_mono_ms();
+	uint64_t one = 1;
+
+	if (progress_only && now - d->notified_at < NOTIFY_PROGRESS_MS)
+		return;
+	d->notified_at = now;
+	if (write(d->notify_fd, &one, sizeof one) < 0) {
+		/* EAGAIN: a count is already waiting, which says as much. */
+	}
+}
 
 /* --- one download ----------------------------------------------------------------------- */
 
@@ -130,6 +149,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 	t->fetched += (long long)(size * n);
 	pthread_mutex_lock(&t->w->d->lock);
 	a->done = (long long)(t->v->written + t->v->fill);
+	notify(t->w->d, true);
 	pthread_mutex_unlock(&t->w->d->lock);
 	pace(t->w->d, size * n);
 	return size * n;
@@ -422,6 +442,7 @@ static bool claim(struct worker *w, char *id, size_t idlen, char *quality, size_
 		snprintf(a->name, sizeof a->name, "%s", json_string_value(json_object_get(t, "name")) ?: tid);
 		a->bytes = a->done = 0;
 		a->busy = true;
+		notify(d, false);
 		json_decref(t);
 		found = true;
 	}
@@ -452,6 +473,7 @@ static void do_sync(struct worker *w)
 	json_decref(d->last_sync);
 	d->last_sync = report;
 	d->syncing = false;
+	notify(d, false);
 	d->sync_due = clock_mono_ms() + (e == SEG_EUNREACHABLE ? SYNC_RETRY_MS : SYNC_PERIOD_MS);
 	pthread_cond_broadcast(&d->wake);
 	pthread_mutex_unlock(&d->lock);
@@ -499,6 +521,7 @@ static void *run(void *ud)
 		enum outcome r = download_one(w, id, quality);
 		pthread_mutex_lock(&d->lock);
 		d->active[w->slot].busy = false;
+		notify(d, false);
 		if (r == RETRY_NETWORK) {
 			d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : 1000;
 			if (d->backoff_ms > BACKOFF_MAX_MS)
@@ -528,6 +551,11 @@ enum seg_err downloader_start(struct seg *s, struct downloader **out)
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->wake, NULL);
+	if ((d->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		e = seg_fail(SEG_EFAIL, "eventfd: %s", strerror(errno));
+		downloader_stop(d);
+		return e;
+	}
 	snprintf(d->data_dir, sizeof d->data_dir, "%s", s->paths.data_dir);
 	snprintf(d->db_path, sizeof d->db_path, "%s", s->paths.db);
 	snprintf(d->creds, sizeof d->creds, "%s", s->paths.creds);
@@ -583,6 +611,8 @@ void downloader_stop(struct downloader *d)
 			store_close(&w->db);
 	}
 	json_decref(d->last_sync);
+	if (d->notify_fd >= 0)
+		close(d->notify_fd);
 	pthread_cond_destroy(&d->wake);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
@@ -621,5 +651,28 @@ json_t *downloader_progress(struct downloader *d)
 	              "waiting_network", clock_mono_ms() < d->pause_until,
 	              "last_sync", d->last_sync ? d->last_sync : json_null());
 	pthread_mutex_unlock(&d->lock);
+	return o;
+}
+
+int downloader_fd(struct downloader *d)
+{
+	return d->notify_fd;
+}
+
+void downloader_drain(struct downloader *d)
+{
+	uint64_t n;
+
+	while (read(d->notify_fd, &n, sizeof n) == sizeof n)
+		;
+}
+
+json_t *downloader_report(struct seg *s)
+{
+	struct store *db = seg_store(s);
+	json_t *o = db ? offline_status(db, opt_int(&s->opt, OPT_OFFLINE_MAX_SIZE)) : NULL;
+
+	if (o)
+		json_object_set_new(o, "downloads", s->downloader ? downloader_progress(s->downloader) : json_null());
 	return o;
 }

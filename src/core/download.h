@@ -1,7 +1,7 @@
 /* The download manager: the daemon's threads that fetch queued tracks (offline.h) into
  * vaults. Work comes from the state database in priority order (what the user asked for, in
  * the order asked, then background work such as a followed playlist's new tracks), at most
- * download_parallel at a time, each at most download_rate KB/s.
+ * download_parallel at a time, all together at most download_rate KB/s.
  *
  * A download asks the server for the track's licence and a signed URL, makes room under
  * offline_max_size, and continues the vault from its last complete chunk with an HTTP Range
@@ -32,5 +32,13 @@ void downloader_sync(struct downloader *d);
 /* {"active": [{"id", "name", "bytes", "done"}], "syncing": bool, "last_sync": {...} | null,
  *  "waiting_network": bool}: a new reference. */
 json_t *downloader_progress(struct downloader *d);
+/* Readable when the downloads changed (one started, ended, moved on by a few percent, or a
+ * sync ended): the daemon tells its subscribers. downloader_drain() rearms it. */
+int downloader_fd(struct downloader *d);
+void downloader_drain(struct downloader *d);
+/* What `segue offline status` shows and subscribers get as "downloads": offline_status()
+ * with "downloads": downloader_progress() (null without a downloader). NULL on a database
+ * error. */
+json_t *downloader_report(struct seg *s);
 
 #endif

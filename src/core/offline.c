@@ -722,6 +722,31 @@ next:
 	return e;
 }
 
+json_t *offline_marks(struct store *db)
+{
+	sqlite3_stmt *t = store_prepare(db, "SELECT track_id, state FROM offline_tracks WHERE state <> 'evicted'");
+	sqlite3_stmt *c = store_prepare(db,
+		"SELECT m.collection, min(t.state = 'done') FROM offline_members m"
+		" JOIN offline_tracks t ON t.track_id = m.track_id GROUP BY m.collection");
+	json_t *o = json_object();
+
+	if (!t || !c || !o) {
+		json_decref(o);
+		o = NULL;
+		goto out;
+	}
+	while (sqlite3_step(t) == SQLITE_ROW)
+		json_object_set_new(o, (const char *)sqlite3_column_text(t, 0),
+		                    json_string((const char *)sqlite3_column_text(t, 1)));
+	while (sqlite3_step(c) == SQLITE_ROW)
+		json_object_set_new(o, (const char *)sqlite3_column_text(c, 0),
+		                    json_string(sqlite3_column_int(c, 1) ? "done" : "queued"));
+out:
+	sqlite3_finalize(t);
+	sqlite3_finalize(c);
+	return o;
+}
+
 json_t *offline_status(struct store *db, long long max_mb)
 {
 	sqlite3_stmt *st = store_prepare(db, "SELECT count(*) FILTER (WHERE state = 'done'),"

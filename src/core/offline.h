@@ -90,6 +90,11 @@ enum seg_err offline_checkin(struct store *db, struct api *a, const char *data_d
  * unfollowed playlists marked (eviction takes their tracks early). *out: {"added", "removed"}. */
 enum seg_err offline_follow_playlists(struct store *db, struct api *a, const char *data_dir, json_t **out);
 
+/* What is downloaded, for marking lists: {track id: "done" | "queued" | "failed", collection
+ * URI: "done" (all of it) | "queued" (some of it still to come)}. Evicted tracks are left out.
+ * NULL on a database error. */
+json_t *offline_marks(struct store *db);
+
 /* What `segue offline status` shows: usage, limit, counts, licences. */
 json_t *offline_status(struct store *db, long long max_mb);
 /* The collections (uri NULL) or one collection's tracks, with their state. */

@@ -46,6 +46,7 @@ const struct action_info actions[ACT_COUNT] = {
 	[ACT_MOVE_DOWN] = { "move_down", "J", "move down in the queue or the playlist" },
 	[ACT_MOVE_UP] = { "move_up", "K", "move up in the queue or the playlist" },
 	[ACT_SAVE] = { "save", "S", "save the track or album to the library, follow the artist" },
+	[ACT_DOWNLOAD] = { "download", "D", "download the track, album or playlist to play offline" },
 	[ACT_REFRESH] = { "refresh", "C-r", "load this page again (and start the player if it stopped)" },
 	[ACT_GO_HOME] = { "go_home", "1", "Home" },
 	[ACT_GO_SEARCH] = { "go_search", "2", "Search" },

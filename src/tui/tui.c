@@ -23,6 +23,7 @@
 #include "cmd.h"
 #include "keys.h"
 #include "log.h"
+#include "offline.h"
 #include "pages.h"
 #include "render.h"
 #include "text.h"
@@ -36,7 +37,7 @@
 #define MAX_PLAY_URIS 500
 
 /* Job tags below TAG_PAGE say what to do with a result; page loads use TAG_PAGE and up. */
-enum { TAG_ACTION = 1, TAG_RELOAD, TAG_COMMAND, TAG_PLAYLISTS, TAG_DEVICES, TAG_HUB, TAG_PAGE };
+enum { TAG_ACTION = 1, TAG_RELOAD, TAG_COMMAND, TAG_PLAYLISTS, TAG_DEVICES, TAG_HUB, TAG_OFFLINE, TAG_PAGE };
 
 enum focus { F_SIDEBAR, F_LIST, F_QUERY };
 enum prompt { PR_NONE, PR_COMMAND, PR_FIND, PR_PLAYLIST, PR_CREATE, PR_RENAME };
@@ -60,6 +61,8 @@ struct tui {
 	int next_tag;
 	long long search_due;
 	json_t *playlists;      /* the user's, for completing PR_PLAYLIST */
+	json_t *offline;        /* the daemon's report of the downloads (offline status) */
+	json_t *marks;          /* what is downloaded: offline_marks() */
 	bool dirty, quit, quit_all, player_gone;
 	long long click_at;
 	int click_row;
@@ -254,6 +257,16 @@ static void track_cols(int x, int w, struct col c[5])
 	c[4] = (struct col){ x + w - time, time };
 }
 
+/* The download mark of a track or collection: whole, on its way, or failed. */
+static const char *mark_of(struct tui *t, const char *key)
+{
+	const char *m = key ? json_string_value(json_object_get(t->marks, key)) : NULL;
+
+	if (!m)
+		return " ";
+	return !strcmp(m, "done") ? "\xe2\x86\x93" : !strcmp(m, "queued") ? "\xc2\xb7" : "!";
+}
+
 static void draw_row(struct tui *t, struct row *r, int y, int x, int w, bool sel)
 {
 	char buf[256], artists[256], dur[16];
@@ -277,9 +290,9 @@ static void draw_row(struct tui *t, struct row *r, int y, int x, int w, bool sel
 		if (now_id && !strcmp(now_id, json_string_value(json_object_get(r->obj, "id")) ?: "") && !sel)
 			attrset(theme_attr(TH_PLAYING));
 		if (r->pos > 0)
-			snprintf(buf, sizeof buf, "%3d", r->pos);
+			snprintf(buf, sizeof buf, "%3d%s", r->pos, mark_of(t, json_string_value(json_object_get(r->obj, "id"))));
 		else
-			snprintf(buf, sizeof buf, "  \xe2\x96\xb6");
+			snprintf(buf, sizeof buf, "  \xe2\x96\xb6%s", mark_of(t, json_string_value(json_object_get(r->obj, "id"))));
 		put(y, c[0].x, c[0].w, buf, true);
 		put(y, c[1].x, c[1].w, json_string_value(json_object_get(r->obj, "name")) ?: "", true);
 		render_artists(artists, sizeof artists, json_object_get(r->obj, "artists"));
@@ -294,6 +307,7 @@ static void draw_row(struct tui *t, struct row *r, int y, int x, int w, bool sel
 	case R_ALBUM:
 		render_artists(artists, sizeof artists, json_object_get(r->obj, "artists"));
 		snprintf(buf, sizeof buf, "%.4s", json_string_value(json_object_get(r->obj, "release_date")) ?: "");
+		put(y, x, 1, mark_of(t, row_uri(r)), false);
 		put(y, x + 1, w * 55 / 100, json_string_value(json_object_get(r->obj, "name")) ?: "", true);
 		put(y, x + 2 + w * 55 / 100, w - w * 55 / 100 - 9, artists, true);
 		put(y, x + w - 6, 6, buf, true);
@@ -304,6 +318,7 @@ static void draw_row(struct tui *t, struct row *r, int y, int x, int w, bool sel
 	case R_PLAYLIST:
 		snprintf(buf, sizeof buf, "%lld tracks",
 		         json_integer_value(json_object_get(json_object_get(r->obj, "tracks"), "total")));
+		put(y, x, 1, mark_of(t, row_uri(r)), false);
 		put(y, x + 1, w * 55 / 100, json_string_value(json_object_get(r->obj, "name")) ?: "", true);
 		put(y, x + 2 + w * 55 / 100, w - w * 55 / 100 - 14,
 		    json_string_value(json_object_get(json_object_get(r->obj, "owner"), "display_name")) ?:
@@ -433,9 +448,32 @@ static void draw_bar(struct tui *t)
 	attrset(theme_attr(TH_NORMAL));
 }
 
+/* The downloads under way, for the status line ("↓ Name 45% · 3 more"); false when none. */
+static bool download_line(struct tui *t, char *buf, size_t len)
+{
+	json_t *dl = json_object_get(t->offline, "downloads");
+	json_t *a = json_array_get(json_object_get(dl, "active"), 0);
+	long long queued = json_integer_value(json_object_get(t->offline, "queued"));
+	long long more = queued - (long long)json_array_size(json_object_get(dl, "active"));
+	long long bytes = json_integer_value(json_object_get(a, "bytes"));
+	char rest[64] = "";
+
+	if (!queued)
+		return false;
+	if (more > 0)
+		snprintf(rest, sizeof rest, " \xc2\xb7 %lld more", more);
+	if (json_is_true(json_object_get(dl, "waiting_network")) || !a)
+		snprintf(buf, len, "\xe2\x86\x93 %lld to download%s ", queued,
+		         json_is_true(json_object_get(dl, "waiting_network")) ? ", waiting for the network" : "");
+	else
+		snprintf(buf, len, "\xe2\x86\x93 %s %lld%%%s ", json_string_value(json_object_get(a, "name")) ?: "",
+		         bytes > 0 ? json_integer_value(json_object_get(a, "done")) * 100 / bytes : 0, rest);
+	return true;
+}
+
 static void draw_status(struct tui *t)
 {
-	int y = t->rows - 1;
+	int y = t->rows - 1, used;
 	char buf[700];
 
 	attrset(theme_attr(TH_NORMAL));
@@ -456,11 +494,23 @@ static void draw_status(struct tui *t)
 	if (t->status[0] && now_ms() < t->status_until) {
 		attrset(theme_attr(t->status_err ? TH_ERROR : TH_STATUS));
 		put(y, 0, t->cols, t->status, true);
-		attrset(theme_attr(TH_NORMAL));
-		return;
+		used = text_width(t->status) + 2;
+	} else {
+		attrset(theme_attr(TH_DIM));
+		put(y, 0, t->cols, " ? help   : command   / find   Tab sidebar   q quit", true);
+		used = 0; /* the hints give way */
 	}
-	attrset(theme_attr(TH_DIM));
-	put(y, 0, t->cols, " ? help   : command   / find   Tab sidebar   q quit", true);
+	/* The downloads at the right end, beside a message when both fit. */
+	if (download_line(t, buf, sizeof buf)) {
+		int w = text_width(buf);
+
+		if (w > t->cols / 2)
+			w = t->cols / 2;
+		if (used + w <= t->cols) {
+			attrset(theme_attr(TH_STATUS));
+			put(y, t->cols - w, w, buf, false);
+		}
+	}
 	attrset(theme_attr(TH_NORMAL));
 }
 
@@ -967,6 +1017,14 @@ static void act(struct tui *t, enum action a)
 			say(t, false, "following %s", row_name(r));
 		}
 		break;
+	case ACT_DOWNLOAD:
+		if (!r || (r->kind != R_TRACK && r->kind != R_ALBUM && r->kind != R_PLAYLIST)) {
+			say(t, true, "D downloads a track, an album or a playlist: select one");
+			break;
+		}
+		/* No message: the bottom line shows the download's progress from now on. */
+		RUN(t, TAG_ACTION, "download", "--no-wait", row_uri(r));
+		break;
 	case ACT_REFRESH:
 		if (t->player_gone) {
 			/* The daemon went away: attach to a new one (starting it). */
@@ -1112,6 +1170,29 @@ static void summary(const struct cmd_entry *c, json_t *out, char *buf, size_t le
 	free(text);
 }
 
+/* A report of the downloads (borrowed): the status line shows it, and the marks are read
+ * again when what is downloaded or queued changed. */
+static void take_offline(struct tui *t, json_t *report)
+{
+	static const char *const counts[] = { "downloaded", "queued", "failed", "evicted" };
+	bool changed = !t->offline;
+	struct store *db;
+
+	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+		changed |= !json_equal(json_object_get(t->offline, counts[i]), json_object_get(report, counts[i]));
+	json_decref(t->offline);
+	t->offline = json_incref(report);
+	if (changed && (db = seg_store(t->s))) {
+		json_t *m = offline_marks(db);
+
+		if (m) {
+			json_decref(t->marks);
+			t->marks = m;
+		}
+	}
+	t->dirty = true;
+}
+
 static void on_result(struct tui *t, struct job_result *r)
 {
 	struct page *p;
@@ -1155,6 +1236,8 @@ static void on_result(struct tui *t, struct job_result *r)
 		json_decref(t->hub);
 		t->hub = r->out;
 		r->out = NULL;
+	} else if (r->tag == TAG_OFFLINE) {
+		take_offline(t, r->out);
 	} else if (r->tag == TAG_PLAYLISTS) {
 		json_decref(t->playlists);
 		t->playlists = r->out;
@@ -1185,6 +1268,8 @@ static void on_event(struct tui *t, json_t *ev)
 		t->devices = json_incref(data);
 		if (t->page && t->page->kind == P_DEVICES && !t->page->tag)
 			load(t, t->page);
+	} else if (!strcmp(name, "downloads")) {
+		take_offline(t, data);
 	} else if (!strcmp(name, "error")) {
 		say(t, true, "%s", json_string_value(json_object_get(data, "message")) ?: "the player reported an error");
 	} else if (!strcmp(name, "playlist")) {
@@ -1357,6 +1442,7 @@ int tui_run(struct seg *s, const char *config)
 	load(&t, t.page);
 	RUN(&t, TAG_PLAYLISTS, "playlist", "ls");
 	RUN(&t, TAG_DEVICES, "devices");
+	RUN(&t, TAG_OFFLINE, "offline", "status");
 	loop(&t, sig_fd);
 	status = 0;
 	endwin();
@@ -1374,6 +1460,8 @@ out:
 	json_decref(t.hub);
 	json_decref(t.devices);
 	json_decref(t.playlists);
+	json_decref(t.offline);
+	json_decref(t.marks);
 	if (sig_fd >= 0)
 		close(sig_fd);
 	if (err_fd >= 0) {
