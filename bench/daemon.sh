@@ -33,47 +33,6 @@ bench_client "$WORK/client" "audio_output = null"
 
 bench_pick_album
 
-CLK=$(getconf CLK_TCK)
-# sample PID: ticks schedstat_ns ctxt_all ctxt_main threads rss_kb anon_kb
-sample() {
-	printf '%s %s %s %s %s %s\n' \
-		"$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat")" \
-		"$(cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }')" \
-		"$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches/ { s += $2 } END { print s }')" \
-		"$(awk '/^(non)?voluntary_ctxt_switches/ { s += $2 } END { print s }' "/proc/$1/status")" \
-		"$(ls "/proc/$1/task" | wc -l)" \
-		"$(awk '/^VmRSS/ { r = $2 } /^RssAnon/ { a = $2 } END { print r, a }' "/proc/$1/status")"
-}
-# measure NAME PID: one window; appends a line of figures to $WORK/results
-measure() {
-	kill -0 "$2" 2>/dev/null || die "$1: the process is gone"
-	_a=$(sample "$2")
-	_t0=$(date +%s%N)
-	sleep "$WIN" &
-	wait $!
-	_b=$(sample "$2")
-	_t1=$(date +%s%N)
-	echo "$1|$_a|$_b|$_t0|$_t1|$CLK" >>"$WORK/results"
-}
-mpv_ipc() { # JSON command...: sends each, waits for its answer
-	python3 - "$WORK/mpv.sock" "$@" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(10)
-s.connect(sys.argv[1])
-f = s.makefile("rb")
-for i, cmd in enumerate(sys.argv[2:]):
-    s.sendall((json.dumps({"command": json.loads(cmd), "request_id": i + 1}) + "\n").encode())
-    while True:
-        m = json.loads(f.readline())
-        if m.get("request_id") == i + 1:
-            if m.get("error") != "success":
-                sys.exit("mpv: %s: %s" % (cmd, m.get("error")))
-            if "data" in m:
-                print(json.dumps(m["data"]))
-            break
-PY
-}
 status_field() { # python expression on the status document s
 	"$SEGUE" --json status | python3 -c 'import json, sys; s = json.load(sys.stdin); print('"$1"')'
 }
@@ -86,18 +45,18 @@ echo "daemon footprint benchmark: ${WIN} s windows, catalog $DATA, album segue:a
 "$SEGUE" daemon --detach || die "the daemon did not start: $(cat "$XDG_DATA_HOME/segue/daemon.log" 2>/dev/null)"
 DPID=$(cat "$XDG_RUNTIME_DIR/segue/daemon.pid")
 sleep 2
-measure "segue idle" "$DPID"
+bench_measure "segue idle" "$DPID"
 "$SEGUE" play "segue:album:$ALBUM" >/dev/null
 "$SEGUE" repeat context >/dev/null
 sleep 1
 Q0=$(status_field 's["segue"]["quality"]')
-measure "segue playing" "$DPID"
+bench_measure "segue playing" "$DPID"
 PLAYING=$(status_field 's["is_playing"] and s["item"] is not None')
 Q1=$(status_field 's["segue"]["quality"]')
 [ "$PLAYING" = True ] || die "segue was not playing at the end of its window"
 "$SEGUE" pause >/dev/null
 sleep 1
-measure "segue paused" "$DPID"
+bench_measure "segue paused" "$DPID"
 "$SEGUE" quit >/dev/null 2>&1 || true
 _i=0
 while kill -0 "$DPID" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
@@ -106,7 +65,7 @@ while kill -0 "$DPID" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)
 # shellcheck disable=SC2119 # (no socket but its own to wait for)
 bench_mpv
 sleep 2
-measure "mpv idle" "$MPV_PID"
+bench_measure "mpv idle" "$MPV_PID"
 set -- '["set_property", "loop-playlist", "inf"]'
 MODE=replace
 for t in $TRACKS; do
@@ -117,13 +76,13 @@ print(json.load(urllib.request.urlopen(req, timeout=10))["urls"][sys.argv[3]])' 
 	set -- "$@" "[\"loadfile\", \"$URL\", \"$MODE\"]"
 	MODE=append
 done
-mpv_ipc "$@" >/dev/null
+bench_mpv_ipc "$@" >/dev/null
 sleep 1
-measure "mpv playing" "$MPV_PID"
-[ "$(mpv_ipc '["get_property", "idle-active"]')" = false ] || die "mpv was not playing at the end of its window"
-mpv_ipc '["set_property", "pause", true]' >/dev/null
+bench_measure "mpv playing" "$MPV_PID"
+[ "$(bench_mpv_ipc '["get_property", "idle-active"]')" = false ] || die "mpv was not playing at the end of its window"
+bench_mpv_ipc '["set_property", "pause", true]' >/dev/null
 sleep 1
-measure "mpv paused" "$MPV_PID"
+bench_measure "mpv paused" "$MPV_PID"
 
 # --- figures -------------------------------------------------------------------------------
 python3 - "$WORK/results" "$WIN" "$Q0" "$Q1" <<'PY'

@@ -113,10 +113,12 @@ bench_client() {
 }
 
 # bench_mpv [SOCKET...]: the bare mpv: idle, null audio output, no configuration (and no
-# terminal, as in segue), its JSON IPC at $WORK/mpv.sock and its output in $WORK/mpv.log; sets
-# MPV_PID and waits (10 s at the most) for its socket and each SOCKET named.
+# terminal, as in segue), with $BENCH_MPV_ARGS when set, its JSON IPC at $WORK/mpv.sock and its
+# output in $WORK/mpv.log; sets MPV_PID and waits (10 s at the most) for its socket and each
+# SOCKET named.
 bench_mpv() {
-	mpv --idle --no-config --ao=null --no-terminal --input-ipc-server="$WORK/mpv.sock" \
+	# shellcheck disable=SC2086 # (BENCH_MPV_ARGS: words)
+	mpv --idle --no-config --ao=null --no-terminal ${BENCH_MPV_ARGS:-} --input-ipc-server="$WORK/mpv.sock" \
 		>"$WORK/mpv.log" 2>&1 &
 	MPV_PID=$!
 	_i=0
@@ -163,4 +165,54 @@ best = max(albums, key=lambda a: len(albums[a]))
 print(best, " ".join(albums[best]))
 PY
 	read -r ALBUM TRACKS <"$WORK/album" || die "no playable album in $DATA"
+}
+
+# --- measuring a process over a window (daemon, offline) ---
+
+# bench_sample PID: one line, "ticks schedstat_ns ctxt_all ctxt_main threads rss_kb anon_kb":
+# utime+stime (all threads, dead ones included), the live threads' run time, context switches
+# of all live threads and of the main one, the thread count, VmRSS and RssAnon.
+bench_sample() {
+	printf '%s %s %s %s %s %s\n' \
+		"$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat")" \
+		"$(cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }')" \
+		"$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches/ { s += $2 } END { print s }')" \
+		"$(awk '/^(non)?voluntary_ctxt_switches/ { s += $2 } END { print s }' "/proc/$1/status")" \
+		"$(ls "/proc/$1/task" | wc -l)" \
+		"$(awk '/^VmRSS/ { r = $2 } /^RssAnon/ { a = $2 } END { print r, a }' "/proc/$1/status")"
+}
+
+# bench_measure NAME PID: samples PID over a window of $WIN seconds and appends
+# "NAME|before|after|t0_ns|t1_ns|CLK_TCK" to $WORK/results.
+bench_measure() {
+	kill -0 "$2" 2>/dev/null || die "$1: the process is gone"
+	_a=$(bench_sample "$2")
+	_t0=$(date +%s%N)
+	sleep "$WIN" &
+	wait $!
+	_b=$(bench_sample "$2")
+	_t1=$(date +%s%N)
+	echo "$1|$_a|$_b|$_t0|$_t1|$(getconf CLK_TCK)" >>"$WORK/results"
+}
+
+# bench_mpv_ipc JSON_COMMAND...: sends each command to the bare mpv ($WORK/mpv.sock), waits
+# for its answer, and prints the data of those that have some.
+bench_mpv_ipc() {
+	python3 - "$WORK/mpv.sock" "$@" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rb")
+for i, cmd in enumerate(sys.argv[2:]):
+    s.sendall((json.dumps({"command": json.loads(cmd), "request_id": i + 1}) + "\n").encode())
+    while True:
+        m = json.loads(f.readline())
+        if m.get("request_id") == i + 1:
+            if m.get("error") != "success":
+                sys.exit("mpv: %s: %s" % (cmd, m.get("error")))
+            if "data" in m:
+                print(json.dumps(m["data"]))
+            break
+PY
 }
