@@ -33,6 +33,7 @@ bench_player_start offline
 bench_client "$WORK/client" "audio_output = null" "offline_max_size = 0" "download_parallel = 2" \
 	"adaptive = false" "quality = very_high"
 bench_pick_album
+# shellcheck disable=SC2046 # (pkg-config's flags: words)
 gcc -O2 -std=gnu11 -D_GNU_SOURCE -Isrc/core bench/vault-bench.c src/libseguecore.a \
 	$(pkg-config --libs libsodium jansson sqlite3 libcurl) -lpthread -ldl -lm \
 	-o "$WORK/vault-bench" || die "bench/vault-bench.c does not build"
