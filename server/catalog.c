@@ -135,7 +135,7 @@ json_t *catalog_paging(struct req *r, json_t *items, int limit, int offset, long
 {
 	char base[512];
 	struct buf link = BUF_INIT;
-	json_t *page, *next = json_null(), *prev = json_null(), *href;
+	json_t *page, *next = json_null(), *prev = json_null(), *href = NULL;
 
 	req_base_url(r, base, sizeof base);
 	/* The links keep every other parameter of the request. */

@@ -125,6 +125,30 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
         t.eq(ids[0], ids[1], "each once")
         t.ok(n - before <= 4, "and no more", n - before)
 
+        # Offline, a track not downloaded is skipped when a download lies ahead in the queue...
+        def now_playing():
+            st = c.json("status")[1] or {}
+            return (st.get("item") or {}).get("id") if st.get("is_playing") else None
+        c.run("play", *["segue:track:" + i for i in (album_ids[0], others[0], album_ids[1])])
+        srv.stop()
+        rc, out, err = c.run("next")
+        t.ok(wait_for(lambda: now_playing() == album_ids[1], 15) and
+             "not downloaded, and the server is out of reach" in daemon_log(c),
+             "offline, a track not downloaded is skipped for a download further on",
+             (rc, err, c.json("status")[1], "\n".join(l for l in daemon_log(c).split("\n") if "outbox" not in l)[-1500:]))
+        # ...and waited for, as online, when nothing ahead is downloaded.
+        srv.start()
+        c.run("play", *["segue:track:" + i for i in (album_ids[0], others[0])])
+        srv.stop()
+        rc, out, err = c.run("next")
+        time.sleep(2)
+        st = c.json("status")[1] or {}
+        t.ok(rc == 0 and st.get("segue", {}).get("waiting_for_server") and (st.get("item") or {}).get("id") == others[0],
+             "with no download ahead, it waits for the server", (rc, err, st.get("segue")))
+        srv.start()
+        t.ok(wait_for(lambda: now_playing() == others[0], timeout=20), "and plays the track once the server is back")
+        c.run("pause")
+
         c.run("quit")
         rc, doc, err = c.json("download", "--quality", "very_high", "segue:track:" + others[0], timeout=60)
         t.eq(rc, 0, "one more track downloads", err)

@@ -424,12 +424,14 @@ static bool claim(struct worker *w, char *id, size_t idlen, char *quality, size_
 
 	if (!st)
 		return false;
-	sqlite3_bind_int(st, 1, d->nthreads + 1);
+	/* Every slot, not the first nthreads: the threads start working while downloader_start
+	 * still counts them (an unused slot is never busy). */
+	sqlite3_bind_int(st, 1, MAX_WORKERS + 1);
 	while (!found && sqlite3_step(st) == SQLITE_ROW) {
 		const char *tid = (const char *)sqlite3_column_text(st, 0);
 		bool taken = false;
 
-		for (int i = 0; i < d->nthreads; i++)
+		for (int i = 0; i < MAX_WORKERS; i++)
 			taken |= d->active[i].busy && !strcmp(d->active[i].id, tid);
 		if (taken)
 			continue;

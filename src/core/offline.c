@@ -185,20 +185,19 @@ out:
 	return r;
 }
 
-static long long count_of(struct store *db, const char *sql)
+bool offline_has(struct store *db, const char *id)
 {
-	sqlite3_stmt *st = store_prepare(db, sql);
-	long long n = 0;
+	sqlite3_stmt *st = store_prepare(db, "SELECT 1 FROM offline_tracks WHERE track_id = ?"
+	                                     " AND state = 'done' AND expires_at > ?");
+	bool yes;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, offline_now());
+	yes = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
-	return n;
-}
-
-bool offline_any(struct store *db)
-{
-	return count_of(db, "SELECT EXISTS (SELECT 1 FROM offline_tracks WHERE state = 'done')") > 0;
+	return yes;
 }
 
 json_t *offline_track(struct store *db, const char *id)

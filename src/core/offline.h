@@ -51,8 +51,9 @@ struct offline_item {
 /* Whether track id can play from its download now. */
 enum offline_state offline_lookup(struct store *db, const char *data_dir, const char *id,
                                   struct offline_item *it);
-/* Whether anything at all is downloaded. */
-bool offline_any(struct store *db);
+/* Whether track id is downloaded under a licence not yet expired (a quick check: the
+ * licence itself is verified when it plays, by offline_lookup). */
+bool offline_has(struct store *db, const char *id);
 /* The stored track object of a downloaded track (new reference), or NULL. */
 json_t *offline_track(struct store *db, const char *id);
 /* Notes a play (eviction prefers what is not played). */

@@ -29,6 +29,8 @@
 #define QC_PERIOD_MS 2000
 #define QC_SETTLE_MS 3000
 #define SKIP_LIMIT 50          /* unavailable tracks skipped in a row before giving up */
+#define AWAY_MS 3000           /* loads take the server for gone this long after it was */
+#define DOWNLOADED_AHEAD 200   /* how far on offline playback looks for a download */
 #define FADE_STEP_MS 40        /* volume steps of a crossfade */
 #define SWITCH_FADE_MS 300     /* the short crossfade that hides a change of quality */
 #define SWITCH_LEAD_MS 60      /* how far ahead the new stream starts: mpv's time to open it */
@@ -74,6 +76,7 @@ struct player {
 	struct qctl qc;
 	enum quality cap;         /* preference limited by the tier */
 	bool tier_known;
+	long long away_until;     /* monotonic ms: the server was just found out of reach */
 	long long qc_at;          /* next controller sample; 0: none */
 	int volume;
 	char message[256];        /* the last error shown to the user */
@@ -224,6 +227,23 @@ static void play_finish(struct player *p, const char *reason)
 
 /* --- metadata ----------------------------------------------------------------------- */
 
+/* A GET for loading tracks. Once the server is found out of reach, the loads of the next few
+ * seconds do not ask again: skipping through a queue offline must not wait out a connect
+ * timeout for every track. start_current() forgets it, so a new start always asks. */
+static enum seg_err player_get(struct player *p, const char *path, json_t **out)
+{
+	enum seg_err e;
+
+	*out = NULL;
+	if (clock_mono_ms() < p->away_until)
+		return seg_fail(SEG_EUNREACHABLE, "the server is out of reach");
+	if ((e = api_get(seg_api(p->s), path, out)) == SEG_EUNREACHABLE)
+		p->away_until = clock_mono_ms() + AWAY_MS;
+	else
+		p->away_until = 0;
+	return e;
+}
+
 static json_t *track_meta(struct player *p, const char *id)
 {
 	json_t *t = json_object_get(p->meta, id);
@@ -239,7 +259,7 @@ static json_t *track_meta(struct player *p, const char *id)
 		return t;
 	}
 	snprintf(path, sizeof path, "/v1/tracks/%s", id);
-	if (api_get(seg_api(p->s), path, &t) == SEG_OK && json_is_object(t)) {
+	if (player_get(p, path, &t) == SEG_OK && json_is_object(t)) {
 		if (st)
 			store_cache_put(st, key, t);
 		json_object_set_new(p->meta, id, t);
@@ -261,7 +281,7 @@ static void learn_tier(struct player *p)
 
 	if (p->tier_known)
 		return;
-	if (api_get(seg_api(p->s), "/v1/me", &me) == SEG_OK) {
+	if (player_get(p, "/v1/me", &me) == SEG_OK) {
 		const char *product = json_string_value(json_object_get(me, "product"));
 		enum quality tier = product && !strcmp(product, "premium") ? QUALITY_VERY_HIGH : QUALITY_HIGH;
 
@@ -278,6 +298,21 @@ static void learn_tier(struct player *p)
 /* --- loading ------------------------------------------------------------------------ */
 
 enum load_result { LOAD_OK, LOAD_UNAVAILABLE, LOAD_RETRY, LOAD_FATAL };
+
+/* Whether a track further on in the queue (the next DOWNLOADED_AHEAD) can play from its
+ * download. */
+static bool downloaded_later(struct player *p, struct store *db)
+{
+	const char *ids[DOWNLOADED_AHEAD];
+	size_t n = queue_upnext(&p->q, ids, NULL, DOWNLOADED_AHEAD);
+
+	if (n > DOWNLOADED_AHEAD)
+		n = DOWNLOADED_AHEAD;
+	for (size_t i = 0; i < n; i++)
+		if (offline_has(db, ids[i]))
+			return true;
+	return false;
+}
 
 /* Asks the server for a signed URL of id and hands it to mpv: replacing what plays (append
  * false) or as the next playlist entry. */
@@ -315,7 +350,7 @@ static enum load_result load(struct player *p, mpv_handle *h, const char *id, lo
 	if (q > p->cap)
 		q = p->cap;
 	snprintf(path, sizeof path, "/v1/segue/playback/%s?quality=%s", id, quality_name(q));
-	e = api_get(seg_api(p->s), path, &info);
+	e = player_get(p, path, &info);
 	if (e == SEG_EUNREACHABLE && os == OFFLINE_EXPIRED) {
 		char when[32];
 		time_t t = (time_t)off.expires_at;
@@ -326,7 +361,9 @@ static enum load_result load(struct player *p, mpv_handle *h, const char *id, lo
 		r = LOAD_UNAVAILABLE;
 		goto out;
 	}
-	if (e == SEG_EUNREACHABLE && db && offline_any(db)) {
+	/* Offline, what is downloaded further on plays; with nothing downloaded ahead, the
+	 * player waits for the server (below) as it always has. */
+	if (e == SEG_EUNREACHABLE && db && downloaded_later(p, db)) {
 		json_t *t = track_meta(p, id);
 
 		emit_error(p, "skipping \"%s\": not downloaded, and the server is out of reach",
@@ -480,6 +517,7 @@ static void start_current(struct player *p, long long start_ms)
 	struct loaded got;
 
 	forget_next(p);
+	p->away_until = 0; /* ask the server afresh; only the skips below take its absence as known */
 	for (;;) {
 		const char *id = queue_current(&p->q);
 		enum load_result r;
