@@ -220,6 +220,51 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
     finally:
         k.stop()
 
+    # A downloaded playlist follows its changes; background downloads take what was played
+    # lately first.
+    tok = srv.login("premium-us")
+    r = srv.request("POST", "/v1/users/premium-us/playlists", body={"name": "Road Trip"}, token=tok)
+    pid = r.json()["id"]
+    pl = "segue:playlist:" + pid
+    srv.request("POST", "/v1/playlists/%s/tracks" % pid, body={"uris": ["segue:track:" + album_ids[0]]}, token=tok)
+    f = Client(srv.base, {"download_rate": 60, "download_parallel": 1, "device_name": "follower"})
+    try:
+        f.login("premium-us")
+        rc, doc, err = f.json("download", pl, timeout=60)
+        t.ok(rc == 0 and doc.get("downloaded") == 1, "a playlist downloads", (rc, doc, err))
+        older, newer = album_ids[1], others[1]
+        srv.request("POST", "/v1/playlists/%s/tracks" % pid, token=tok,
+                    body={"uris": ["segue:track:" + newer, "segue:track:" + older]})  # newest addition last
+        now_ms = int(time.time() * 1000)
+        srv.request("POST", "/v1/segue/events", token=tok, body={"events": [
+            {"id": "offline-recent-%d" % now_ms, "track_id": newer, "started_at": now_ms - 40000,
+             "ms_played": 35000, "reason_end": "track_done"}]})
+        rc, doc, err = f.json("offline", "sync", "--no-wait", timeout=60)
+        t.ok(rc == 0 and doc["sync"]["playlists"]["added"] == 2, "after a change, a sync queues the new tracks",
+             (rc, doc, err))
+
+        def first_active():
+            a = ((f.json("offline", "status")[1] or {}).get("downloads") or {}).get("active") or []
+            return a[0]["id"] if a else None
+        t.eq(wait_for(first_active, timeout=20), newer, "the one played most lately downloads first")
+        t.ok(wait_for(lambda: cdb(f, "SELECT count(*) FROM offline_tracks WHERE state = 'done'")[0][0] == 3, 30),
+             "then the other")
+        srv.request("DELETE", "/v1/playlists/%s/tracks" % pid, token=tok,
+                    body={"tracks": [{"uri": "segue:track:" + older}]})
+        rc, doc, err = f.json("offline", "sync", timeout=60)
+        t.ok(rc == 0 and doc["sync"]["playlists"]["removed"] == 1, "a track taken out of the playlist...", (rc, doc))
+        t.ok(not cdb(f, "SELECT 1 FROM offline_tracks WHERE track_id = ?", (older,)) and not os.path.exists(
+            os.path.join(f.root, "data", "segue", "offline", older + ".sgv")), "...goes from the device")
+        srv.request("DELETE", "/v1/playlists/%s/followers" % pid, token=tok)
+        rc, doc, err = f.json("offline", "sync", timeout=60)
+        rc, doc, err = f.json("offline", "ls")
+        t.ok(rc == 0 and doc and doc[0]["uri"] == pl and doc[0]["followed"] is False and doc[0]["downloaded"] == 2,
+             "a playlist no longer followed stays, marked (eviction takes it early)", doc)
+        rc, out, err = f.run("offline", "ls")
+        t.ok("(unfollowed)" in out, "offline ls says so", out)
+    finally:
+        f.stop()
+
     # The device limit, from the command line.
     tok = srv.login("premium-us")
     for d in srv.get("/v1/segue/offline/devices", token=tok).json()["devices"]:

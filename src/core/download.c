@@ -27,6 +27,8 @@
 #define SYNC_PERIOD_MS (6 * 3600 * 1000LL)
 #define SYNC_RETRY_MS (15 * 60 * 1000LL)
 #define LICENCE_PATH "/v1/segue/offline/devices/%s/licences"
+#define LICENCE_BATCH 16      /* licences asked for at once: the track in hand and the next ones */
+#define AHEAD_MARGIN_S 300    /* a licence fetched ahead is used while its URL has this long left */
 
 struct active {
 	char id[72];
@@ -57,6 +59,7 @@ struct downloader {
 	int notify_fd;            /* eventfd: something for the daemon's subscribers */
 	long long notified_at;    /* monotonic ms, to send progress at most twice a second */
 	json_t *last_sync;
+	json_t *ahead;            /* track id -> licence with URL, fetched with another's */
 	struct active active[MAX_WORKERS];
 
 	/* copied from the seg at start */
@@ -195,23 +198,100 @@ static void set_state(struct store *db, const char *id, const char *state, const
 	sqlite3_finalize(st);
 }
 
-/* Asks for the licence and URL of id at quality; stores the licence. */
+/* The ids to ask licences for along with id: the next queued tracks of the same quality that
+ * no thread is downloading and none has a licence waiting for (lock not held). */
+static json_t *batch_ids(struct worker *w, const char *id, const char *quality)
+{
+	struct downloader *d = w->d;
+	sqlite3_stmt *st = store_prepare(&w->db, "SELECT track_id FROM offline_tracks WHERE state = 'queued'"
+	                                         " AND quality = ? AND track_id <> ? ORDER BY klass, prio LIMIT ?");
+	json_t *ids = json_pack("[s]", id);
+
+	if (!st || !ids)
+		goto out;
+	sqlite3_bind_text(st, 1, quality, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, LICENCE_BATCH + MAX_WORKERS);
+	pthread_mutex_lock(&d->lock);
+	while (json_array_size(ids) < LICENCE_BATCH && sqlite3_step(st) == SQLITE_ROW) {
+		const char *other = (const char *)sqlite3_column_text(st, 0);
+		bool skip = json_object_get(d->ahead, other) != NULL;
+
+		for (int i = 0; i < MAX_WORKERS; i++)
+			skip |= d->active[i].busy && !strcmp(d->active[i].id, other);
+		if (!skip)
+			json_array_append_new(ids, json_string(other));
+	}
+	pthread_mutex_unlock(&d->lock);
+out:
+	sqlite3_finalize(st);
+	return ids;
+}
+
+/* A licence fetched ahead for id at quality whose URL has time left (new reference), or NULL. */
+static json_t *take_ahead(struct downloader *d, const char *id, const char *quality)
+{
+	json_t *l;
+
+	pthread_mutex_lock(&d->lock);
+	l = json_incref(json_object_get(d->ahead, id));
+	json_object_del(d->ahead, id);
+	pthread_mutex_unlock(&d->lock);
+	if (l && (strcmp(json_string_value(json_object_get(l, "quality")) ?: "", quality) ||
+	          json_integer_value(json_object_get(l, "url_expires_at")) < offline_now() + AHEAD_MARGIN_S)) {
+		json_decref(l);
+		l = NULL;
+	}
+	return l;
+}
+
+/* Asks for the licences of ids; *got is the answer. Registers the device again when the server
+ * no longer knows it (removed elsewhere). */
+static enum seg_err ask_licences(struct worker *w, json_t *ids, const char *quality, json_t **got)
+{
+	struct downloader *d = w->d;
+	json_t *body = json_pack("{s:O,s:s}", "ids", ids, "quality", quality);
+	char path[192];
+	enum seg_err e;
+
+	*got = NULL;
+	snprintf(path, sizeof path, LICENCE_PATH, d->device);
+	e = api_request(w->api, "POST", path, body, got, NULL);
+	if (e == SEG_ENOTFOUND) {
+		json_decref(*got);
+		*got = NULL;
+		if ((e = offline_register(&w->db, w->api, d->device, d->device_name)) == SEG_OK)
+			e = api_request(w->api, "POST", path, body, got, NULL);
+	}
+	json_decref(body);
+	return e;
+}
+
+/* Asks for the licence and URL of id at quality (with those of the next few queued tracks,
+ * kept for their turn: one request, and one durable write on the server, for several
+ * tracks); stores the licence. */
 static enum outcome get_licence(struct worker *w, const char *id, const char *quality, json_t **lic)
 {
 	struct downloader *d = w->d;
-	char path[192], *text = NULL, *old_digest = NULL;
-	json_t *body = json_pack("{s:[s],s:s}", "ids", id, "quality", quality), *got = NULL, *l;
+	char *text = NULL, *old_digest = NULL;
+	json_t *got = NULL, *ids = NULL, *l = NULL, *x;
 	enum outcome r = FAILED;
-	enum seg_err e;
+	enum seg_err e = SEG_OK;
 	sqlite3_stmt *st;
+	size_t i;
 
 	*lic = NULL;
-	snprintf(path, sizeof path, LICENCE_PATH, d->device);
-	e = api_request(w->api, "POST", path, body, &got, NULL);
-	if (e == SEG_ENOTFOUND) {
-		/* Removed from offline devices elsewhere, or never registered: register again. */
-		if ((e = offline_register(&w->db, w->api, d->device, d->device_name)) == SEG_OK)
-			e = api_request(w->api, "POST", path, body, &got, NULL);
+	if ((l = take_ahead(d, id, quality)))
+		goto have;
+	if (!(ids = batch_ids(w, id, quality)))
+		goto out;
+	e = ask_licences(w, ids, quality, &got);
+	if (e == SEG_EFORBIDDEN && json_array_size(ids) > 1) {
+		/* The batch may be what is over a limit: this track alone decides. */
+		json_decref(got);
+		json_array_clear(ids);
+		json_array_append_new(ids, json_string(id));
+		e = ask_licences(w, ids, quality, &got);
 	}
 	if (e == SEG_EUNREACHABLE || (e == SEG_EFAIL && !got)) {
 		r = RETRY_NETWORK;
@@ -221,13 +301,26 @@ static enum outcome get_licence(struct worker *w, const char *id, const char *qu
 		set_state(&w->db, id, "failed", seg_errmsg(), 0);
 		goto out;
 	}
-	l = json_array_get(json_object_get(got, "licences"), 0);
-	if (!l) {
-		const char *why = json_string_value(json_object_get(json_array_get(json_object_get(got, "refused"), 0), "message"));
+	pthread_mutex_lock(&d->lock);
+	json_array_foreach(json_object_get(got, "licences"), i, x) {
+		const char *tid = json_string_value(json_object_get(x, "track_id")) ?: "";
 
+		if (!strcmp(tid, id))
+			l = json_incref(x);
+		else
+			json_object_set(d->ahead, tid, x);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!l) {
+		const char *why = NULL;
+
+		json_array_foreach(json_object_get(got, "refused"), i, x)
+			if (!strcmp(json_string_value(json_object_get(x, "id")) ?: "", id))
+				why = json_string_value(json_object_get(x, "message"));
 		set_state(&w->db, id, "failed", why ? why : "the server gave no licence", 0);
 		goto out;
 	}
+have:
 	if (!offline_licence_valid(&w->db, l, api_user(w->api), d->device, id) ||
 	    !json_string_value(json_object_get(l, "url")) || !json_string_value(json_object_get(l, "digest")) ||
 	    json_integer_value(json_object_get(l, "bytes")) <= 0) {
@@ -271,7 +364,8 @@ static enum outcome get_licence(struct worker *w, const char *id, const char *qu
 out:
 	free(text);
 	free(old_digest);
-	json_decref(body);
+	json_decref(l);
+	json_decref(ids);
 	json_decref(got);
 	return r;
 }
@@ -472,6 +566,7 @@ static void do_sync(struct worker *w)
 		json_object_set_new(report, "error", json_string(seg_errmsg()));
 	free(registered);
 	pthread_mutex_lock(&d->lock);
+	json_object_clear(d->ahead); /* a check-in may have revoked what they were for */
 	json_decref(d->last_sync);
 	d->last_sync = report;
 	d->syncing = false;
@@ -553,6 +648,11 @@ enum seg_err downloader_start(struct seg *s, struct downloader **out)
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->wake, NULL);
+	if (!(d->ahead = json_object())) {
+		d->notify_fd = -1;
+		downloader_stop(d);
+		return seg_fail(SEG_ENOMEM, "out of memory");
+	}
 	if ((d->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		e = seg_fail(SEG_EFAIL, "eventfd: %s", strerror(errno));
 		downloader_stop(d);
@@ -613,6 +713,7 @@ void downloader_stop(struct downloader *d)
 			store_close(&w->db);
 	}
 	json_decref(d->last_sync);
+	json_decref(d->ahead);
 	if (d->notify_fd >= 0)
 		close(d->notify_fd);
 	pthread_cond_destroy(&d->wake);

@@ -229,7 +229,7 @@ void offline_played(struct store *db, const char *id)
 void offline_requeue(struct store *db, const char *id, const char *why)
 {
 	sqlite3_stmt *st = store_prepare(db, "UPDATE offline_tracks SET state = 'queued', klass = 0,"
-	                                     " prio = ?, error = ? WHERE track_id = ?");
+	                                     " prio = ?, error = ? WHERE track_id = ?"); /* KLASS_ASKED */
 
 	if (!st)
 		return;
@@ -280,9 +280,11 @@ static enum seg_err drop_orphans(struct store *db, const char *data_dir, int *n)
 }
 
 /* The members of a collection are replaced by tracks (in order); each track not yet
- * downloaded is queued in class klass. */
+ * downloaded is queued: in class 0 when the user asked (in the order asked), else in the
+ * background, where what recent (ids in the user's recently played, newest first; may be
+ * NULL) holds goes before the rest. */
 static enum seg_err set_members(struct store *db, const char *uri, const char *quality, json_t *tracks,
-                                int klass, int *queued)
+                                bool asked, json_t *recent, int *queued)
 {
 	sqlite3_stmt *del = store_prepare(db, "DELETE FROM offline_members WHERE collection = ?");
 	sqlite3_stmt *mem = store_prepare(db, "INSERT OR IGNORE INTO offline_members (collection, track_id,"
@@ -297,11 +299,12 @@ static enum seg_err set_members(struct store *db, const char *uri, const char *q
 		"  error = CASE WHEN state IN ('failed', 'evicted') AND ?3 = 0 THEN NULL ELSE error END,"
 		"  klass = CASE WHEN state = 'queued' OR (state IN ('failed', 'evicted') AND ?3 = 0)"
 		"               THEN min(klass, excluded.klass) ELSE klass END,"
-		"  prio = CASE WHEN state IN ('failed', 'evicted') AND ?3 = 0 THEN excluded.prio ELSE prio END");
+		"  prio = CASE WHEN (state IN ('failed', 'evicted') AND ?3 = 0) OR"
+		"               (state = 'queued' AND excluded.klass < klass) THEN excluded.prio ELSE prio END");
 	sqlite3_stmt *is_queued = store_prepare(db, "SELECT state = 'queued' FROM offline_tracks WHERE track_id = ?");
 	long long now_ms = clock_wall_ms(), now = offline_now();
 	enum seg_err e = SEG_OK;
-	json_t *t;
+	json_t *t, *played;
 	size_t i;
 
 	if (!del || !mem || !put || !is_queued) {
@@ -331,9 +334,17 @@ static enum seg_err set_members(struct store *db, const char *uri, const char *q
 		sqlite3_reset(put);
 		sqlite3_bind_text(put, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(put, 2, quality, -1, SQLITE_STATIC);
-		sqlite3_bind_int(put, 3, klass);
-		/* The user's requests in the order made; background work by newest first. */
-		sqlite3_bind_int64(put, 4, klass ? -(now_ms + (long long)i) : now_ms + (long long)i);
+		if (asked) {
+			sqlite3_bind_int(put, 3, KLASS_ASKED);
+			sqlite3_bind_int64(put, 4, now_ms + (long long)i);
+		} else if ((played = json_object_get(recent, id))) {
+			sqlite3_bind_int(put, 3, KLASS_RECENT);
+			sqlite3_bind_int64(put, 4, json_integer_value(played));
+		} else {
+			/* the newest additions first */
+			sqlite3_bind_int(put, 3, KLASS_BACKGROUND);
+			sqlite3_bind_int64(put, 4, -(now_ms + (long long)i));
+		}
 		sqlite3_bind_text(put, 5, text, -1, free);
 		sqlite3_bind_int64(put, 6, now);
 		if (sqlite3_step(put) != SQLITE_DONE)
@@ -386,7 +397,7 @@ enum seg_err offline_add(struct store *db, const char *uri, const char *name, co
 		e = seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
 		goto rollback;
 	}
-	if ((e = set_members(db, uri, quality, tracks, 0, &queued)) || (e = store_exec(db, "COMMIT")))
+	if ((e = set_members(db, uri, quality, tracks, true, NULL, &queued)) || (e = store_exec(db, "COMMIT")))
 		goto rollback;
 	json_array_foreach(tracks, i, t)
 		if (json_is_string(json_object_get(t, "id")))
@@ -628,11 +639,29 @@ out:
 	return e;
 }
 
+/* The user's recently played tracks: {id: rank}, the newest 0 (empty when the server does
+ * not answer: the order is a preference, not a need). */
+static json_t *recently_played(struct api *a)
+{
+	json_t *got = NULL, *map = json_object(), *it;
+	size_t i;
+
+	if (map && api_get(a, "/v1/me/player/recently-played?limit=50", &got) == SEG_OK)
+		json_array_foreach(json_object_get(got, "items"), i, it) {
+			const char *id = json_string_value(json_object_get(json_object_get(it, "track"), "id"));
+
+			if (id && !json_object_get(map, id))
+				json_object_set_new(map, id, json_integer((json_int_t)i));
+		}
+	json_decref(got);
+	return map;
+}
+
 enum seg_err offline_follow_playlists(struct store *db, struct api *a, const char *data_dir, json_t **out)
 {
 	sqlite3_stmt *st = store_prepare(db, "SELECT uri, quality, coalesce(snapshot_id, '') FROM"
 	                                     " offline_collections WHERE uri LIKE 'segue:playlist:%'");
-	json_t *lists = json_array(), *v;
+	json_t *lists = json_array(), *v, *recent = NULL;
 	const char *user = api_user(a);
 	enum seg_err e = SEG_OK;
 	int added = 0, removed = 0;
@@ -648,6 +677,8 @@ enum seg_err offline_follow_playlists(struct store *db, struct api *a, const cha
 		json_array_append_new(lists, json_pack("[sss]", sqlite3_column_text(st, 0),
 		                                       sqlite3_column_text(st, 1), sqlite3_column_text(st, 2)));
 	sqlite3_finalize(st);
+	if (json_array_size(lists))
+		recent = recently_played(a);
 	json_array_foreach(lists, i, v) {
 		const char *uri = json_string_value(json_array_get(v, 0)), *id = uri + strlen("segue:playlist:");
 		const char *quality = json_string_value(json_array_get(v, 1));
@@ -693,7 +724,7 @@ enum seg_err offline_follow_playlists(struct store *db, struct api *a, const cha
 				json_array_append(tracks, json_object_get(it, "track"));
 		if ((e = store_exec(db, "BEGIN IMMEDIATE")))
 			goto next;
-		if ((e = set_members(db, uri, quality, tracks, 1, &queued)) ||
+		if ((e = set_members(db, uri, quality, tracks, false, recent, &queued)) ||
 		    (e = drop_orphans(db, data_dir, &removed))) {
 			store_exec(db, "ROLLBACK");
 			goto next;
@@ -716,6 +747,7 @@ next:
 			break;
 	}
 	json_decref(lists);
+	json_decref(recent);
 	if (!e)
 		*out = json_pack("{s:i,s:i}", "added", added, "removed", removed);
 	return e;

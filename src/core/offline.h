@@ -21,6 +21,13 @@
 
 #define OFFLINE_STALE_DAYS 90   /* eviction takes tracks unplayed this long first */
 
+/* The download queue's classes, taken in this order (offline_tracks.klass). */
+enum {
+	KLASS_ASKED,      /* the user asked for it (segue download, D): in the order asked */
+	KLASS_RECENT,     /* background work on tracks the user played lately: newest play first */
+	KLASS_BACKGROUND, /* other background work (a followed playlist's new tracks) */
+};
+
 struct seg;
 
 /* The clock licences are judged by: the wall clock, or SEGUE_NOW (unix seconds) when set, so

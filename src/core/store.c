@@ -56,7 +56,7 @@ static const char *const migrations[] = {
 	"  track_id TEXT PRIMARY KEY,"
 	"  quality TEXT NOT NULL,"
 	"  state TEXT NOT NULL,"         /* queued, done, failed, evicted */
-	"  klass INTEGER NOT NULL,"      /* 0: asked for by the user, 1: background */
+	"  klass INTEGER NOT NULL,"      /* KLASS_* in offline.h: asked, recently played, background */
 	"  prio INTEGER NOT NULL,"       /* order within the class, lowest first */
 	"  bytes INTEGER NOT NULL DEFAULT 0,"  /* plaintext size, from the licence */
 	"  digest TEXT,"
