@@ -66,20 +66,14 @@ while kill -0 "$DPID" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)
 bench_mpv
 sleep 2
 bench_measure "mpv idle" "$MPV_PID"
-set -- '["set_property", "loop-playlist", "inf"]'
-MODE=replace
+set --
 for t in $TRACKS; do
-	URL=$(python3 -c 'import json, sys, urllib.request
+	set -- "$@" "$(python3 -c 'import json, sys, urllib.request
 req = urllib.request.Request("http://127.0.0.1:%s/v1/segue/playback/%s?quality=%s" % tuple(sys.argv[1:4]),
                              headers={"Authorization": "Bearer " + sys.argv[4]})
-print(json.load(urllib.request.urlopen(req, timeout=10))["urls"][sys.argv[3]])' "$PORT" "$t" "$Q0" "$TOKEN")
-	set -- "$@" "[\"loadfile\", \"$URL\", \"$MODE\"]"
-	MODE=append
+print(json.load(urllib.request.urlopen(req, timeout=10))["urls"][sys.argv[3]])' "$PORT" "$t" "$Q0" "$TOKEN")"
 done
-bench_mpv_ipc "$@" >/dev/null
-sleep 1
-bench_measure "mpv playing" "$MPV_PID"
-[ "$(bench_mpv_ipc '["get_property", "idle-active"]')" = false ] || die "mpv was not playing at the end of its window"
+bench_mpv_loop "mpv playing" "$@"
 bench_mpv_ipc '["set_property", "pause", true]' >/dev/null
 sleep 1
 bench_measure "mpv paused" "$MPV_PID"

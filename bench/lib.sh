@@ -216,3 +216,21 @@ for i, cmd in enumerate(sys.argv[2:]):
             break
 PY
 }
+
+# bench_mpv_loop URL_OR_FILE...: the bare mpv plays them in a loop, from the first, and the
+# window after a second of it is measured as NAME (bench_measure), checked to be still playing.
+# usage: bench_mpv_loop NAME URL_OR_FILE...
+bench_mpv_loop() {
+	_name=$1
+	shift
+	_mode=replace
+	for _f in "$@"; do
+		set -- "$@" "[\"loadfile\", \"$_f\", \"$_mode\"]"
+		_mode=append
+		shift
+	done
+	bench_mpv_ipc '["set_property", "loop-playlist", "inf"]' "$@" >/dev/null
+	sleep 1
+	bench_measure "$_name" "$MPV_PID"
+	[ "$(bench_mpv_ipc '["get_property", "idle-active"]')" = false ] || die "mpv was not playing at the end of its window"
+}

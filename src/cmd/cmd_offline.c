@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "cmd.h"
 #include "ctl.h"
 #include "download.h"
@@ -19,7 +20,8 @@
 #include "render.h"
 #include "resolve.h"
 
-#define FOLLOW_PERIOD_MS 250
+#define WATCH_ANSWER_MS 10000 /* the daemon answers a request within this */
+#define WATCH_IDLE_MS 1000    /* with no event this long, the database is read again */
 
 /* A collection URI as stored: "segue:KIND:ID" for a track, album or playlist. */
 static enum seg_err collection_uri(const char *arg, char *uri, size_t len, char *kind, char *id)
@@ -183,15 +185,74 @@ static void draw_bar(int done, int total, long long bdone, long long ball, doubl
 	fflush(stderr);
 }
 
-/* Waits for ids to finish downloading, drawing progress on a terminal. */
-static enum seg_err follow_ids(struct seg *s, int fd, json_t *ids, json_t **out)
+/* The command line follows the downloads through the daemon's "downloads" events (sent as
+ * they change: a track started or ended, a sync ended, progress twice a second), on the
+ * connection its command went over. */
+
+static enum seg_err daemon_gone(void)
+{
+	return seg_fail(SEG_EFAIL, "the daemon stopped; downloads go on when it starts again (segue offline sync)");
+}
+
+/* Subscribes fd to the daemon's events, then asks for the downloads' state now (*report). */
+static enum seg_err watch_open(int fd, json_t **report)
+{
+	char *argv[] = { "offline", "status", NULL };
+	json_t *req = json_pack("{s:s,s:b}", "id", "watch", "subscribe", 1), *resp = NULL;
+	enum seg_err e;
+
+	*report = NULL;
+	if (!req)
+		return seg_fail(SEG_ENOMEM, "out of memory");
+	e = ctl_write(fd, req);
+	json_decref(req);
+	while (!e && !(e = ctl_read(fd, WATCH_ANSWER_MS, &resp)) && json_object_get(resp, "event")) {
+		json_decref(resp);
+		resp = NULL;
+	}
+	json_decref(resp);
+	if (!e)
+		e = ctl_call(fd, 2, argv, WATCH_ANSWER_MS, report);
+	return e ? daemon_gone() : SEG_OK;
+}
+
+/* Waits for the next report (*report replaced), or a while without one (*report kept: the
+ * caller reads the database again). */
+static enum seg_err watch_next(int fd, json_t **report)
+{
+	long long until = clock_mono_ms() + WATCH_IDLE_MS;
+	json_t *msg = NULL;
+	enum seg_err e;
+
+	for (;;) {
+		long wait = (long)(until - clock_mono_ms());
+
+		if (wait <= 0)
+			return SEG_OK;
+		e = ctl_read(fd, wait, &msg);
+		if (e == SEG_EFAIL) /* nothing in time */
+			return SEG_OK;
+		if (e)
+			return daemon_gone();
+		if (!strcmp(json_string_value(json_object_get(msg, "event")) ?: "", "downloads")) {
+			json_decref(*report);
+			*report = json_incref(json_object_get(msg, "data"));
+			json_decref(msg);
+			return SEG_OK;
+		}
+		json_decref(msg);
+	}
+}
+
+/* Waits for ids to finish downloading, drawing progress on a terminal; fd is watched
+ * (watch_open), report the last report (updated). */
+static enum seg_err follow_ids(struct seg *s, int fd, json_t *ids, json_t **report, json_t **out)
 {
 	struct store *db = seg_store(s);
 	bool bar = !s->json && isatty(STDERR_FILENO);
 	int done = 0, failed = 0, left = 1, total = (int)json_array_size(ids);
 	long long bdone = 0, ball = 0, last_bytes = -1, t0 = 0;
-	char *argv[] = { "offline", "status", NULL };
-	json_t *st = NULL, *failures = json_array(), *v;
+	json_t *failures = json_array(), *v;
 	enum seg_err e = SEG_OK;
 	size_t i;
 
@@ -199,30 +260,19 @@ static enum seg_err follow_ids(struct seg *s, int fd, json_t *ids, json_t **out)
 		json_decref(failures);
 		return SEG_EIO;
 	}
-	while (left) {
-		struct timespec ts = { 0, FOLLOW_PERIOD_MS * 1000000L };
-		struct timespec now;
+	for (;;) {
+		long long ms = clock_mono_ms();
 
-		if ((e = ctl_call(fd, 2, argv, 10000, &st))) {
-			e = seg_fail(SEG_EFAIL, "the daemon stopped; downloads go on when it starts again "
-			             "(segue offline sync)");
-			break;
-		}
-		tally(db, ids, json_object_get(json_object_get(st, "downloads"), "active"), &done, &failed,
+		tally(db, ids, json_object_get(json_object_get(*report, "downloads"), "active"), &done, &failed,
 		      &left, &bdone, &ball);
-		json_decref(st);
-		st = NULL;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long long ms = now.tv_sec * 1000LL + now.tv_nsec / 1000000;
-
 		if (last_bytes < 0) {
 			last_bytes = bdone;
 			t0 = ms;
 		}
 		if (bar)
 			draw_bar(done, total, bdone, ball, ms > t0 ? (bdone - last_bytes) * 1000.0 / (double)(ms - t0) : 0);
-		if (left)
-			nanosleep(&ts, NULL);
+		if (!left || (e = watch_next(fd, report)))
+			break;
 	}
 	if (bar)
 		fputc('\n', stderr);
@@ -256,9 +306,15 @@ static enum seg_err follow_ids(struct seg *s, int fd, json_t *ids, json_t **out)
 
 static enum seg_err download_follow(struct seg *s, int fd, struct cmd_args *a, json_t **out)
 {
+	json_t *report = NULL;
+	enum seg_err e;
+
 	if (cmd_has(a, "no-wait"))
 		return SEG_OK;
-	return follow_ids(s, fd, json_object_get(*out, "ids"), out);
+	if (!(e = watch_open(fd, &report)))
+		e = follow_ids(s, fd, json_object_get(*out, "ids"), &report, out);
+	json_decref(report);
+	return e;
 }
 
 static void download_print(json_t *out, FILE *f)
@@ -501,8 +557,7 @@ static void add_queued(struct store *db, json_t *ids)
 
 static enum seg_err sync_follow(struct seg *s, int fd, struct cmd_args *a, json_t **out)
 {
-	char *argv[] = { "offline", "status", NULL };
-	json_t *st = NULL, *sync = NULL, *ids = json_array();
+	json_t *report = NULL, *sync = NULL, *ids = json_array();
 	struct store *db = seg_store(s);
 	enum seg_err e;
 
@@ -510,18 +565,12 @@ static enum seg_err sync_follow(struct seg *s, int fd, struct cmd_args *a, json_
 	if (!cmd_has(a, "no-wait") && db)
 		add_queued(db, ids);
 	/* First the check-in and the playlists... */
-	for (;;) {
-		struct timespec ts = { 0, FOLLOW_PERIOD_MS * 1000000L };
-
-		if ((e = ctl_call(fd, 2, argv, 10000, &st)))
+	if ((e = watch_open(fd, &report)))
+		goto out;
+	while (json_is_true(json_object_get(json_object_get(report, "downloads"), "syncing")))
+		if ((e = watch_next(fd, &report)))
 			goto out;
-		if (!json_is_true(json_object_get(json_object_get(st, "downloads"), "syncing")))
-			break;
-		json_decref(st);
-		st = NULL;
-		nanosleep(&ts, NULL);
-	}
-	sync = json_incref(json_object_get(json_object_get(st, "downloads"), "last_sync"));
+	sync = json_incref(json_object_get(json_object_get(report, "downloads"), "last_sync"));
 	json_decref(*out);
 	*out = json_pack("{s:O}", "sync", sync ?: json_null());
 	if (json_string_value(json_object_get(sync, "error"))) {
@@ -532,10 +581,10 @@ static enum seg_err sync_follow(struct seg *s, int fd, struct cmd_args *a, json_
 	if (!cmd_has(a, "no-wait") && db) {
 		add_queued(db, ids);
 		if (json_array_size(ids))
-			e = follow_ids(s, fd, ids, out);
+			e = follow_ids(s, fd, ids, &report, out);
 	}
 out:
-	json_decref(st);
+	json_decref(report);
 	json_decref(sync);
 	json_decref(ids);
 	return e;
