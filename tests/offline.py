@@ -10,7 +10,7 @@ import stat
 import time
 
 from segue_client import Client
-from segue_test import TAP, Server, catalog_copy, server_cmd, sql, wait_for
+from segue_test import TAP, NetLink, Server, catalog_copy, server_cmd, sql, wait_for
 
 t = TAP()
 data = catalog_copy()
@@ -217,8 +217,35 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
         rc, out, err = k.run("play", "segue:track:" + others[1])
         t.ok(rc == 0 and wait_for(lambda: (k.json("status")[1] or {}).get("is_playing"), timeout=10),
              "and it plays", err)
+        k.run("stop")
+
     finally:
         k.stop()
+
+    # The network lost mid-download: at most the chunk in memory is fetched again.
+    link = NetLink(int(srv.base.rsplit(":", 1)[1]), rate=120000)
+    n = Client(link.base, {"download_parallel": 1, "device_name": "on the road"})
+    try:
+        n.login("premium-us")
+        n.run("download", "--no-wait", "--quality", "very_high", "segue:track:" + album_ids[0])
+
+        def n_downloads():
+            return (n.json("offline", "status")[1] or {}).get("downloads") or {}
+        t.ok(wait_for(lambda: sum(a["done"] for a in n_downloads().get("active") or []) >= 2 * VAULT_CHUNK, 30),
+             "a download under way")
+        link.cut()
+        t.ok(wait_for(lambda: n_downloads().get("waiting_network"), timeout=20),
+             "the network gone, offline status says the downloads wait for it", n_downloads())
+        link.restore()
+        t.ok(wait_for(lambda: cdb(n, "SELECT state FROM offline_tracks")[0][0] == "done", timeout=90),
+             "back, the download finishes by itself", cdb(n, "SELECT state, error FROM offline_tracks"))
+        size, fetched = cdb(n, "SELECT bytes, fetched FROM offline_tracks")[0]
+        resumed = [int(x) for x in re.findall(r"resuming at (\d+) of", daemon_log(n))]
+        t.ok(resumed and resumed[-1] >= 2 * VAULT_CHUNK and 0 <= fetched - size < VAULT_CHUNK,
+             "from its last whole chunk: %d bytes fetched for %d" % (fetched, size), (resumed, daemon_log(n)[-600:]))
+    finally:
+        n.stop()
+        link.close()
 
     # A downloaded playlist follows its changes; background downloads take what was played
     # lately first.

@@ -1,17 +1,22 @@
 """Shared pieces of Segue's integration tests: TAP output, a segue-server started on an
 ephemeral loopback port, a small HTTP client, and the test catalog (built once per run).
 
-Every server started here binds 127.0.0.1 and is stopped when the test ends."""
+Every server started here binds 127.0.0.1 and is stopped when the test ends; so does the
+network stand-in (NetLink) that sits between a client and a server."""
 
 import fcntl
 import http.client
 import json
 import os
 import shutil
+import select
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 
@@ -194,6 +199,94 @@ def _build_catalog(root):
     add_user(data, "premium-us", premium=True, country="US")
     add_user(data, "free-us", premium=False, country="US")
     add_user(data, "premium-jp", premium=True, country="JP")
+
+
+class NetLink:
+    """A network between a client and a server, on 127.0.0.1: relays TCP to target_port,
+    the server's answers at most rate bytes a second (so a download is still arriving when the
+    link is cut, instead of already sitting in the client's socket buffer), and can be cut
+    (every connection reset, new ones refused) and restored. Use .base as the server URL."""
+
+    def __init__(self, target_port, rate=100000):
+        self.target, self.rate = target_port, rate
+        self.up = True
+        self.conns = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.base = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.stopping = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            if not self.up:
+                self._reset(c)
+                continue
+            try:
+                u = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+            except OSError:
+                self._reset(c)
+                continue
+            with self.lock:
+                self.conns.append((c, u))
+            threading.Thread(target=self._relay, args=(c, u), daemon=True).start()
+
+    @staticmethod
+    def _reset(s):
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+        except OSError:
+            pass
+
+    def _relay(self, c, u):
+        step, budget_at, sent = 8192, time.time(), 0
+        try:
+            while True:
+                r, _, _ = select.select([c, u], [], [], 0.5)
+                if not self.up or self.stopping:
+                    break
+                if c in r:
+                    data = c.recv(65536)
+                    if not data:
+                        break
+                    u.sendall(data)
+                if u in r:
+                    data = u.recv(step)
+                    if not data:
+                        break
+                    c.sendall(data)
+                    sent += len(data)
+                    ahead = sent / self.rate - (time.time() - budget_at)
+                    if ahead > 0:
+                        time.sleep(ahead)
+        except (OSError, ValueError):  # ValueError: cut() closed a socket under select()
+            pass
+        self._reset(c)
+        self._reset(u)
+
+    def cut(self):
+        """The network goes: live connections are reset, new ones refused."""
+        self.up = False
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for c, u in conns:
+            self._reset(c)
+            self._reset(u)
+
+    def restore(self):
+        self.up = True
+
+    def close(self):
+        self.stopping = True
+        self.cut()
+        self.sock.close()
 
 
 def catalog_copy():
