@@ -116,6 +116,7 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
         t.ok(rc == 0 and wait_for(lambda: (c.json("status")[1] or {}).get("item", {}).get("id") == album_ids[1], 10),
              "next moves on, still offline")
         c.run("pause")
+        t.eq(scan_plaintext(c.root), [], "after playing offline, still no plaintext Ogg page on disk")
         srv.start()
         t.ok(wait_for(lambda: sql(data, "SELECT count(*) FROM plays")[0][0] >= before + 1, timeout=20),
              "back online, the plays are delivered")
