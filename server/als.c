@@ -171,7 +171,7 @@ static void init_factors(float *F, int64_t n, int k, uint64_t *seed)
 }
 
 int als_train(const struct als_matrix *ui, const struct als_matrix *iu, const struct als_params *p,
-              float *X, float *Y, const volatile bool *stop)
+              float *X, float *Y, const atomic_bool *stop)
 {
 	int k = p->factors;
 	uint64_t seed = p->seed;

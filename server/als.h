@@ -10,6 +10,7 @@
 #ifndef SEGUE_ALS_H
 #define SEGUE_ALS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -37,7 +38,7 @@ void als_matrix_free(struct als_matrix *m);
  * initialised here. *stop, when set by another thread, ends training early (-1).
  * Returns 0, or -1 when out of memory or stopped. */
 int als_train(const struct als_matrix *ui, const struct als_matrix *iu, const struct als_params *p,
-              float *X, float *Y, const volatile bool *stop);
+              float *X, float *Y, const atomic_bool *stop);
 
 /* G = Y^T Y (k x k) over n rows. */
 void als_gram(const float *Y, int n, int k, int threads, float *G);

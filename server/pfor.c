@@ -10,7 +10,7 @@ struct pfor_job {
 	void *ctx;
 	int64_t n, chunk;
 	atomic_llong next;
-	const volatile bool *stop;
+	const atomic_bool *stop;
 };
 
 struct pfor_arg {
@@ -34,7 +34,7 @@ static void *pfor_worker(void *v)
 }
 
 void pfor(int threads, int64_t n, int64_t chunk, void (*fn)(void *ctx, int64_t lo, int64_t hi, int thread),
-          void *ctx, const volatile bool *stop)
+          void *ctx, const atomic_bool *stop)
 {
 	struct pfor_job job = { .fn = fn, .ctx = ctx, .n = n, .chunk = chunk > 0 ? chunk : 1, .stop = stop };
 	pthread_t tid[PFOR_MAX_THREADS];

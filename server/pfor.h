@@ -4,6 +4,7 @@
 #ifndef SEGUE_PFOR_H
 #define SEGUE_PFOR_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -12,7 +13,7 @@
 /* fn(ctx, lo, hi, thread) for consecutive ranges of at most chunk; thread is 0..threads-1.
  * When *stop (optional) becomes true, no further chunk starts. */
 void pfor(int threads, int64_t n, int64_t chunk, void (*fn)(void *ctx, int64_t lo, int64_t hi, int thread),
-          void *ctx, const volatile bool *stop);
+          void *ctx, const atomic_bool *stop);
 
 /* The number of online CPUs, at least 1. */
 int pfor_cpus(void);

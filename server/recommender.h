@@ -9,6 +9,7 @@
 #define SEGUE_RECOMMENDER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "recs_model.h"
@@ -19,7 +20,7 @@ struct recommender {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool started;
-	volatile bool stop;
+	atomic_bool stop;             /* read by the training threads without the lock */
 	char data_dir[1024];
 	struct recs_params params;
 	long interval;

@@ -515,7 +515,7 @@ static int scan_user(struct scan *sc, const char *user, struct play *pl, int n)
 	return 0;
 }
 
-static int scan_plays(struct store *s, struct scan *sc, struct idmap *im, const volatile bool *stop,
+static int scan_plays(struct store *s, struct scan *sc, struct idmap *im, const atomic_bool *stop,
                       char *err, size_t errlen)
 {
 	/* Descending users, ascending time: the backwards walk of plays_recent(user_id, started_at
@@ -1231,7 +1231,7 @@ static void memlog(const char *what)
 }
 
 struct recs_model *recs_model_build(struct store *s, const struct recs_params *p, struct recs_heldout *held,
-                                    const volatile bool *stop, char *err, size_t errlen)
+                                    const atomic_bool *stop, char *err, size_t errlen)
 {
 	struct recs_model *m = calloc(1, sizeof *m);
 	struct scan sc = { .p = p, .ptr = { .size = sizeof(int64_t) }, .col = { .size = sizeof(int32_t) },

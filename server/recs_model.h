@@ -96,7 +96,7 @@ struct recs_model {
  * the catalog, which knows the held-out plays too; pass NULL otherwise. NULL on failure,
  * with err. */
 struct recs_model *recs_model_build(struct store *s, const struct recs_params *p, struct recs_heldout *held,
-                                    const volatile bool *stop, char *err, size_t errlen);
+                                    const atomic_bool *stop, char *err, size_t errlen);
 void recs_heldout_free(struct recs_heldout *h);
 
 struct recs_model *recs_model_ref(struct recs_model *m);
