@@ -111,9 +111,9 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
         t.eq(rc, 0, "with the server stopped, the downloaded album plays", err)
         ok = wait_for(lambda: (c.json("status")[1] or {}).get("is_playing"), timeout=10)
         st = c.json("status")[1] or {}
-        t.ok(ok and st.get("item", {}).get("id") == album_ids[0], "its first track plays", st)
+        t.ok(ok and (st.get("item") or {}).get("id") == album_ids[0], "its first track plays", st)
         rc, out, err = c.run("next")
-        t.ok(rc == 0 and wait_for(lambda: (c.json("status")[1] or {}).get("item", {}).get("id") == album_ids[1], 10),
+        t.ok(rc == 0 and wait_for(lambda: ((c.json("status")[1] or {}).get("item") or {}).get("id") == album_ids[1], 10),
              "next moves on, still offline")
         c.run("pause")
         t.eq(scan_plaintext(c.root), [], "after playing offline, still no plaintext Ogg page on disk")
