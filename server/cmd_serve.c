@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <libwebsockets.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,7 @@ int cmd_serve(int argc, char **argv)
 	char addr[128], err[512];
 	int port, rc, status = EXIT_FAILURE_;
 	long limits[RL_NCATEGORIES] = { 0 };
+	sigset_t stop_sigs;
 
 	srv = calloc(1, sizeof *srv);
 	if (!srv)
@@ -118,6 +120,12 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	srv->metrics.start_unix = time(NULL);
+	/* SIGINT and SIGTERM for the main thread alone: the threads started from here on inherit
+	 * them blocked, so the handler never runs in one of them (racing the loop it stops). */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 	if (searcher_start(&srv->search, srv->cfg.data_dir, srv->cfg.popularity_interval) < 0) {
 		fprintf(stderr, "segue-server: cannot start the search indexer\n");
 		goto out;
@@ -171,6 +179,7 @@ int cmd_serve(int argc, char **argv)
 	running = srv->lws;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	pthread_sigmask(SIG_UNBLOCK, &stop_sigs, NULL); /* one that came meanwhile is handled now */
 	while (!stopping && lws_service(srv->lws, 0) >= 0)
 		;
 	log_info("stopping");

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -226,13 +227,17 @@ static enum seg_err watch_next(int fd, json_t **report)
 
 	for (;;) {
 		long wait = (long)(until - clock_mono_ms());
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
 		if (wait <= 0)
 			return SEG_OK;
-		e = ctl_read(fd, wait, &msg);
-		if (e == SEG_EFAIL) /* nothing in time */
-			return SEG_OK;
-		if (e)
+		/* Wait for the start of a line here, and give a line begun all the time it needs:
+		 * a read cut off mid-line would lose its start. */
+		if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR)
+			return daemon_gone();
+		if (!pfd.revents)
+			continue;
+		if ((e = ctl_read(fd, WATCH_ANSWER_MS, &msg)))
 			return daemon_gone();
 		if (!strcmp(json_string_value(json_object_get(msg, "event")) ?: "", "downloads")) {
 			json_decref(*report);

@@ -55,7 +55,7 @@ struct downloader {
 	long long sync_due;       /* monotonic ms of the next check-in on its own */
 	long long pause_until;    /* monotonic ms: the network failed, wait */
 	long backoff_ms;
-	long long rate_free_at;   /* monotonic ms: when the bytes taken so far fit download_rate */
+	long long rate_free_at;   /* monotonic us: when the bytes taken so far fit download_rate */
 	int notify_fd;            /* eventfd: something for the daemon's subscribers */
 	long long notified_at;    /* monotonic ms, to send progress at most twice a second */
 	json_t *last_sync;
@@ -117,21 +117,21 @@ static bool still_queued(struct store *db, const char *id)
  * looks at the clock, so on a fast link a whole track lands before it pauses. */
 static void pace(struct downloader *d, size_t n)
 {
-	long long now = clock_mono_ms(), until;
+	long long now = clock_mono_us(), until;
 
 	if (d->rate_kb <= 0)
 		return;
 	pthread_mutex_lock(&d->lock);
 	if (d->rate_free_at < now)
 		d->rate_free_at = now; /* idle time is not saved up for a burst */
-	d->rate_free_at += (long long)n / d->rate_kb; /* KB/s are bytes per ms */
+	d->rate_free_at += (long long)n * 1000 / d->rate_kb; /* KB/s: a byte takes 1000/rate us */
 	until = d->rate_free_at;
-	while (!d->stop && (now = clock_mono_ms()) < until) {
+	while (!d->stop && (now = clock_mono_us()) < until) {
 		struct timespec ts;
-		long long wait = until - now > 200 ? 200 : until - now;
+		long long wait = until - now > 200000 ? 200000 : until - now;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += wait * 1000000L;
+		ts.tv_nsec += wait * 1000L;
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&d->wake, &d->lock, &ts);
@@ -307,8 +307,8 @@ static enum outcome get_licence(struct worker *w, const char *id, const char *qu
 
 		if (!strcmp(tid, id))
 			l = json_incref(x);
-		else
-			json_object_set(d->ahead, tid, x);
+		else /* a copy: the thread that takes it edits it */
+			json_object_set_new(d->ahead, tid, json_deep_copy(x));
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (!l) {
@@ -750,9 +750,10 @@ json_t *downloader_progress(struct downloader *d)
 			                                        "name", d->active[i].name, "bytes",
 			                                        (json_int_t)d->active[i].bytes, "done",
 			                                        (json_int_t)d->active[i].done));
-	o = json_pack("{s:o,s:b,s:b,s:O}", "active", active, "syncing", d->syncing || d->sync_wanted,
+	/* A copy of the last sync: the daemon's thread serialises it while a sync replaces it. */
+	o = json_pack("{s:o,s:b,s:b,s:o}", "active", active, "syncing", d->syncing || d->sync_wanted,
 	              "waiting_network", clock_mono_ms() < d->pause_until,
-	              "last_sync", d->last_sync ? d->last_sync : json_null());
+	              "last_sync", d->last_sync ? json_deep_copy(d->last_sync) : json_null());
 	pthread_mutex_unlock(&d->lock);
 	return o;
 }

@@ -43,6 +43,22 @@ void offline_track_path(const char *data_dir, const char *id, char *out, size_t 
 	snprintf(out, len, "%s/offline/%s.sgv", data_dir, id);
 }
 
+/* Syncs the directory holding path, so that a name just made in it is durable. */
+static void sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	if ((slash = strrchr(dir, '/')))
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 enum seg_err offline_device_key(const char *data_dir, unsigned char key[VAULT_KEY_BYTES])
 {
 	char path[PATH_MAX];
@@ -54,6 +70,9 @@ enum seg_err offline_device_key(const char *data_dir, unsigned char key[VAULT_KE
 		return e;
 	strcat(path, "/device.key");
 	for (int attempt = 0; attempt < 2; attempt++) {
+		char tmp[PATH_MAX];
+		int linked;
+
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
 			got = read(fd, key, VAULT_KEY_BYTES);
 			close(fd);
@@ -64,19 +83,29 @@ enum seg_err offline_device_key(const char *data_dir, unsigned char key[VAULT_KE
 		}
 		if (errno != ENOENT)
 			break;
-		/* O_EXCL: two processes making the key at once agree on the first one. */
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
-			randombytes_buf(key, VAULT_KEY_BYTES);
-			if (write(fd, key, VAULT_KEY_BYTES) != VAULT_KEY_BYTES || fsync(fd) < 0) {
-				close(fd);
-				unlink(path);
-				sodium_memzero(key, VAULT_KEY_BYTES);
-				return seg_fail(SEG_EIO, "%s: %s", path, strerror(errno));
-			}
+		/* Made aside and linked into place: the key appears whole or not at all (a download
+		 * thread reading it while another wrote it found it short), and of two makers at
+		 * once, threads or processes, the first linked wins and the other reads its key. */
+		if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp ||
+		    (fd = mkostemp(tmp, O_CLOEXEC)) < 0) /* mode 0600 */
+			break;
+		randombytes_buf(key, VAULT_KEY_BYTES);
+		if (write(fd, key, VAULT_KEY_BYTES) != VAULT_KEY_BYTES || fsync(fd) < 0) {
+			e = seg_fail(SEG_EIO, "%s: %s", tmp, strerror(errno));
 			close(fd);
+			unlink(tmp);
+			sodium_memzero(key, VAULT_KEY_BYTES);
+			return e;
+		}
+		close(fd);
+		linked = link(tmp, path) == 0 ? 0 : errno;
+		unlink(tmp);
+		if (!linked) {
+			sync_dir(path); /* the name too must outlive a crash: the downloads need it */
 			return SEG_OK;
 		}
-		if (errno != EEXIST)
+		sodium_memzero(key, VAULT_KEY_BYTES);
+		if ((errno = linked) != EEXIST)
 			break;
 	}
 	return seg_fail(SEG_EIO, "%s: %s", path, strerror(errno));
