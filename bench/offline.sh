@@ -6,8 +6,8 @@
 #              (--parallel-max 2) into plain files, and the same with the files synced to
 #              disk after (segue syncs each download); median of ROUNDS each, and the ratios
 #   play CPU   the segue daemon playing that album from its vaults (decrypted in memory
-#              through libmpv's stream callbacks), next to a bare mpv (without its Lua scripts,
-#              as segue runs it) playing the same Ogg files from the disk; CPU ms per 10 s over a window of WIN seconds, and the ratio
+#              through libmpv's stream callbacks), next to a bare mpv (set up as segue sets up
+#              its own) playing the same Ogg files from the disk; CPU ms per 10 s over a window of WIN seconds, and the ratio
 #              (the segue daemon streaming the same album over HTTP is printed too)
 #   vault      bench/vault-bench.c: one of the album's files in a vault next to the plain
 #              file: reading it all (MB/s, CPU per byte) and a 16 KiB read at a random offset,
@@ -102,8 +102,11 @@ sleep 1
 bench_measure "segue streaming" "$DPID"
 "$SEGUE" quit >/dev/null 2>&1 || true
 
-# The bare mpv as segue runs it: no built-in Lua scripts (load-scripts=no), no cache on disk.
-BENCH_MPV_ARGS="--load-scripts=no --cache-on-disk=no"
+# The bare mpv set up as segue sets up its own (player.c, make_mpv): no scripts, no video, the
+# same cache, gapless and replaygain settings.
+BENCH_MPV_ARGS="--load-scripts=no --ytdl=no --video=no --audio-display=no --input-default-bindings=no
+	--gapless-audio=yes --prefetch-playlist=yes --cache=yes --cache-on-disk=no --replaygain=track
+	--replaygain-clip=no"
 # shellcheck disable=SC2119 # (no socket but its own to wait for)
 bench_mpv
 bench_mpv_loop "mpv plain file" "$WORK"/curl/*.ogg
