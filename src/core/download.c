@@ -112,6 +112,21 @@ static bool still_queued(struct store *db, const char *id)
 	return yes;
 }
 
+/* Sleeps on d->wake (lock held) for at most us microseconds. */
+static void wait_us(struct downloader *d, long long us)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += us / 1000000;
+	ts.tv_nsec += (us % 1000000) * 1000;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+}
+
 /* Holds a worker back so that all downloads together stay under download_rate. curl has a
  * limit of its own, but it reads whatever has arrived (up to a hundred buffers) before it
  * looks at the clock, so on a fast link a whole track lands before it pauses. */
@@ -126,16 +141,8 @@ static void pace(struct downloader *d, size_t n)
 		d->rate_free_at = now; /* idle time is not saved up for a burst */
 	d->rate_free_at += (long long)n * 1000 / d->rate_kb; /* KB/s: a byte takes 1000/rate us */
 	until = d->rate_free_at;
-	while (!d->stop && (now = clock_mono_us()) < until) {
-		struct timespec ts;
-		long long wait = until - now > 200000 ? 200000 : until - now;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += wait * 1000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		pthread_cond_timedwait(&d->wake, &d->lock, &ts);
-	}
+	while (!d->stop && (now = clock_mono_us()) < until)
+		wait_us(d, until - now > 200000 ? 200000 : until - now);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -599,19 +606,8 @@ static void *run(void *ud)
 			continue;
 		}
 		if (now < d->pause_until || !claim(w, id, sizeof id, quality, sizeof quality)) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
 			/* Wake for a pause's end, else now and then for work queued by another process. */
-			long wait = now < d->pause_until ? (long)(d->pause_until - now) : 5000;
-
-			ts.tv_sec += wait / 1000;
-			ts.tv_nsec += (wait % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+			wait_us(d, (now < d->pause_until ? d->pause_until - now : 5000) * 1000);
 			continue;
 		}
 		pthread_mutex_unlock(&d->lock);
