@@ -2,14 +2,19 @@
  * every query of a file through search_run and prints p50/p99/max per class, for tracks only
  * and for tracks, artists and albums together. Built and run by bench/search.sh:
  *
- *   search-bench [--seconds S] [--raw FILE] DATA_DIR QUERIES
+ *   search-bench [--seconds S] [--raw FILE] [--delta N] DATA_DIR QUERIES
  *
  * QUERIES: one query a line, CLASS <TAB> QUERY (bench/search-queries.py). Classes whose name
  * begins with "prefix" count as typeahead, the others as full search. --raw writes one line a
  * timed query: TYPESET <TAB> CLASS <TAB> MS <TAB> HITS <TAB> ERROR(0/1), then the same with each
  * query's best of three runs under "TYPESET best of 3". Each type set runs the whole file once
  * untimed (warm-up), once measured and twice more for the best times; every pass stops after S
- * seconds. */
+ * seconds.
+ *
+ * --delta N then changes the catalog in DATA_DIR (so give it a copy): N/2 new tracks (each an
+ * existing title with a new word) and N/2 existing tracks with a new popularity. It times the
+ * delta that takes them in (search_build_delta), and runs the queries again over the base and
+ * the delta together, as the server does until its next full build. */
 #include "config.h"
 
 #include <math.h>
@@ -180,30 +185,120 @@ static void print_slowest(const struct sample *s, int n, const struct query *qs)
 	free(v);
 }
 
+static const struct {
+	const char *name;
+	unsigned types;
+} sets[] = {
+	{ "track", 1u << ST_TRACK },
+	{ "track,artist,album", 1u << ST_TRACK | 1u << ST_ARTIST | 1u << ST_ALBUM },
+};
+
+/* One type set: a warm-up pass, the measurement, two more for each query's best time. */
+static void run_set(const struct search_index *ix, const struct search_index *delta, size_t t,
+                    const struct query *qs, int nq, double seconds, FILE *raw)
+{
+	struct sample *samples = malloc(nq * sizeof *samples), *best = malloc(nq * sizeof *best);
+	int n = 0, nbest = nq, nerr = 0;
+
+	if (!samples || !best)
+		abort();
+	/* Pass 0 warms up; pass 1 is the measurement; passes 2 and 3 only lower each query's
+	 * best time, which separates a query's own cost from the machine's scheduling noise. */
+	for (int pass = 0; pass < PASSES; pass++) {
+		double start = now_ms();
+		int i;
+
+		for (i = 0; i < nq && now_ms() - start < seconds * 1e3; i++) {
+			struct search_query q = {
+				.q = qs[i].text, .types = sets[t].types, .market = "US",
+				.limit = 20, .offset = 0, .affinity = NULL,
+			};
+			struct search_result res;
+			double a, b;
+			int rc, hits = 0;
+
+			memset(&res, 0, sizeof res);
+			a = now_ms();
+			rc = search_run(ix, delta, &q, &res);
+			b = now_ms();
+			for (int k = 0; k < ST_NTYPES; k++)
+				hits += res.nhits[k];
+			if (rc && pass == 1 && nerr++ < 5)
+				fprintf(stderr, "search-bench: \"%s\": %s\n", qs[i].text, res.error);
+			search_result_free(&res);
+			if (pass == 1) {
+				samples[i] = (struct sample){ .ms = b - a, .cls = qs[i].cls, .hits = hits,
+				                              .err = rc != 0, .query = i };
+				best[i] = samples[i];
+			} else if (pass > 1 && b - a < best[i].ms) {
+				best[i].ms = b - a;
+			}
+		}
+		if (pass == 1)
+			n = i;
+		if (pass >= 1 && i < nbest)
+			nbest = i;
+	}
+	printf("\nin-function%s, types=%s, limit 20, market US: %d of %d queries (ms)\n",
+	       delta ? " with the delta" : "", sets[t].name, n, nq);
+	printf("  %-14s %5s %9s %9s %9s %9s %6s %5s\n", "class", "n", "p50", "p99", "max", "mean",
+	       "empty", "error");
+	for (int c = 0; c < nclasses; c++)
+		report_row(classes[c], samples, n, c);
+	report_row("TYPEAHEAD", samples, n, -2);
+	report_row("SEARCH", samples, n, -3);
+	report_row("ALL", samples, n, -1);
+	printf("  best of %d runs of each query:\n", PASSES - 1);
+	report_row("TYPEAHEAD", best, nbest, -2);
+	report_row("SEARCH", best, nbest, -3);
+	print_slowest(best, nbest, qs);
+	if (raw) {
+		for (int i = 0; i < n; i++)
+			fprintf(raw, "%s\t%s\t%.4f\t%d\t%d\n", sets[t].name, classes[samples[i].cls],
+			        samples[i].ms, samples[i].hits, samples[i].err);
+		for (int i = 0; i < nbest; i++)
+			fprintf(raw, "%s best of %d\t%s\t%.4f\t%d\t%d\n", sets[t].name, PASSES - 1,
+			        classes[best[i].cls], best[i].ms, best[i].hits, best[i].err);
+	}
+	free(samples);
+	free(best);
+}
+
+/* The changes of --delta, in one transaction; the change log's triggers record them. */
+static int change_catalog(struct store *s, int n)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof sql,
+	         "BEGIN;"
+	         "INSERT OR IGNORE INTO tracks (id, name, album_id, artist_id, duration_ms, genre, markets,"
+	         "  popularity, play_count, created_at)"
+	         " SELECT 'Dx' || substr(id, 3), name || ' zenith', album_id, artist_id, duration_ms, genre,"
+	         "  markets, popularity, play_count, created_at FROM tracks ORDER BY rowid LIMIT %d;"
+	         "UPDATE tracks SET popularity = (popularity + 7) %% 101"
+	         " WHERE rowid IN (SELECT rowid FROM tracks ORDER BY rowid DESC LIMIT %d);"
+	         "COMMIT;", n / 2, n - n / 2);
+	return store_exec(s, sql);
+}
+
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		unsigned types;
-	} sets[] = {
-		{ "track", 1u << ST_TRACK },
-		{ "track,artist,album", 1u << ST_TRACK | 1u << ST_ARTIST | 1u << ST_ALBUM },
-	};
 	const char *dir = NULL, *qpath = NULL, *rawpath = NULL;
 	double seconds = 60;
 	char err[256];
 	struct store s;
 	struct search_index *ix;
 	struct query *qs;
-	struct sample *samples, *best;
 	FILE *raw = NULL;
-	int nq;
+	int nq, delta_n = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
 			seconds = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--raw") && i + 1 < argc)
 			rawpath = argv[++i];
+		else if (!strcmp(argv[i], "--delta") && i + 1 < argc)
+			delta_n = atoi(argv[++i]);
 		else if (!dir)
 			dir = argv[i];
 		else if (!qpath)
@@ -212,7 +307,7 @@ int main(int argc, char **argv)
 			dir = NULL, i = argc;
 	}
 	if (!dir || !qpath) {
-		fprintf(stderr, "usage: search-bench [--seconds S] [--raw FILE] DATA_DIR QUERIES\n");
+		fprintf(stderr, "usage: search-bench [--seconds S] [--raw FILE] [--delta N] DATA_DIR QUERIES\n");
 		return 2;
 	}
 	/* The report's order; classes the file adds come after. */
@@ -252,69 +347,30 @@ int main(int argc, char **argv)
 	       search_count(ix, ST_PLAYLIST), build / 1e3, rss1 / 1024.0, (rss1 - rss0) / 1024.0,
 	       hwm / 1024.0);
 
-	if (!(samples = malloc(nq * sizeof *samples)) || !(best = malloc(nq * sizeof *best)))
-		abort();
-	for (size_t t = 0; t < sizeof sets / sizeof sets[0]; t++) {
-		int n = 0, nbest = nq, nerr = 0;
+	for (size_t t = 0; t < sizeof sets / sizeof sets[0]; t++)
+		run_set(ix, NULL, t, qs, nq, seconds, raw);
+	if (delta_n > 0) {
+		struct search_index *delta;
+		double t1;
 
-		/* Pass 0 warms up; pass 1 is the measurement; passes 2 and 3 only lower each query's
-		 * best time, which separates a query's own cost from the machine's scheduling noise. */
-		for (int pass = 0; pass < PASSES; pass++) {
-			double start = now_ms();
-			int i;
-
-			for (i = 0; i < nq && now_ms() - start < seconds * 1e3; i++) {
-				struct search_query q = {
-					.q = qs[i].text, .types = sets[t].types, .market = "US",
-					.limit = 20, .offset = 0, .affinity = NULL,
-				};
-				struct search_result res;
-				double a, b;
-				int rc, hits = 0;
-
-				memset(&res, 0, sizeof res);
-				a = now_ms();
-				rc = search_run(ix, &q, &res);
-				b = now_ms();
-				for (int k = 0; k < ST_NTYPES; k++)
-					hits += res.nhits[k];
-				if (rc && pass == 1 && nerr++ < 5)
-					fprintf(stderr, "search-bench: \"%s\": %s\n", qs[i].text, res.error);
-				search_result_free(&res);
-				if (pass == 1) {
-					samples[i] = (struct sample){ .ms = b - a, .cls = qs[i].cls, .hits = hits,
-					                              .err = rc != 0, .query = i };
-					best[i] = samples[i];
-				} else if (pass > 1 && b - a < best[i].ms) {
-					best[i].ms = b - a;
-				}
-			}
-			if (pass == 1)
-				n = i;
-			if (pass >= 1 && i < nbest)
-				nbest = i;
+		t0 = now_ms();
+		if (change_catalog(&s, delta_n) < 0) {
+			fprintf(stderr, "search-bench: changing the catalog: %s\n", sqlite3_errmsg(s.db));
+			return 1;
 		}
-		printf("\nin-function, types=%s, limit 20, market US: %d of %d queries (ms)\n", sets[t].name, n,
-		       nq);
-		printf("  %-14s %5s %9s %9s %9s %9s %6s %5s\n", "class", "n", "p50", "p99", "max", "mean",
-		       "empty", "error");
-		for (int c = 0; c < nclasses; c++)
-			report_row(classes[c], samples, n, c);
-		report_row("TYPEAHEAD", samples, n, -2);
-		report_row("SEARCH", samples, n, -3);
-		report_row("ALL", samples, n, -1);
-		printf("  best of %d runs of each query:\n", PASSES - 1);
-		report_row("TYPEAHEAD", best, nbest, -2);
-		report_row("SEARCH", best, nbest, -3);
-		print_slowest(best, nbest, qs);
-		if (raw) {
-			for (int i = 0; i < n; i++)
-				fprintf(raw, "%s\t%s\t%.4f\t%d\t%d\n", sets[t].name, classes[samples[i].cls],
-				        samples[i].ms, samples[i].hits, samples[i].err);
-			for (int i = 0; i < nbest; i++)
-				fprintf(raw, "%s best of %d\t%s\t%.4f\t%d\t%d\n", sets[t].name, PASSES - 1,
-				        classes[best[i].cls], best[i].ms, best[i].hits, best[i].err);
+		t1 = now_ms();
+		if (!(delta = search_build_delta(&s, ix, err, sizeof err))) {
+			fprintf(stderr, "search-bench: search_build_delta: %s\n", err);
+			return 1;
 		}
+		printf("\ndelta: %d tracks changed (%lld change-log rows, written in %.0f ms); taken in by a delta"
+		       " of %ld tracks, %ld artists, %ld albums superseding %ld base docs in %.0f ms\n",
+		       delta_n, search_seq(delta) - search_seq(ix), t1 - t0, search_count(delta, ST_TRACK),
+		       search_count(delta, ST_ARTIST), search_count(delta, ST_ALBUM), search_superseded(delta),
+		       now_ms() - t1);
+		for (size_t t = 0; t < sizeof sets / sizeof sets[0]; t++)
+			run_set(ix, delta, t, qs, nq, seconds, NULL);
+		search_free(delta);
 	}
 	if (raw)
 		fclose(raw);
@@ -323,7 +379,5 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nq; i++)
 		free(qs[i].text);
 	free(qs);
-	free(samples);
-	free(best);
 	return 0;
 }

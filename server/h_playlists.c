@@ -230,7 +230,7 @@ void h_playlist_create(struct req *r)
 	sqlite3_bind_int(st, 6, p.collaborative);
 	sqlite3_bind_int64(st, 7, now);
 	sqlite3_bind_int64(st, 8, now);
-	if (sqlite3_step(st) != SQLITE_DONE || store_bump_catalog(s) < 0) {
+	if (sqlite3_step(st) != SQLITE_DONE) {
 		reply_error(r, 500, "the playlist could not be stored");
 		goto out;
 	}
@@ -808,7 +808,7 @@ void h_playlist_followers(struct req *r)
 		store_bind_text(st, 2, r->user.id);
 	if (sqlite3_bind_parameter_count(st) >= 3)
 		sqlite3_bind_int64(st, 3, store_now_ms());
-	if (sqlite3_step(st) != SQLITE_DONE || store_bump_catalog(s) < 0) {
+	if (sqlite3_step(st) != SQLITE_DONE) {
 		reply_error(r, 500, "database error");
 		return;
 	}

@@ -108,7 +108,7 @@ static const char *const type_keys[ST_NTYPES] = { "tracks", "artists", "albums",
 
 void h_search(struct req *r)
 {
-	const struct search_index *ix = searcher_get(&r->srv->search);
+	const struct search_view *view = searcher_get(&r->srv->search);
 	const char *q = req_arg(r, "q"), *types = req_arg(r, "type"), *market;
 	struct search_query sq;
 	struct search_result res;
@@ -145,7 +145,7 @@ void h_search(struct req *r)
 	if (bad || catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0 ||
 	    catalog_int_arg(r, "offset", 0, 0, SEARCH_MAX_OFFSET, &offset) < 0)
 		return;
-	if (!ix) {
+	if (!view) {
 		reply_error(r, 503, "the search index is still being built; try again in a moment");
 		reply_header(r, "retry-after:", "1");
 		return;
@@ -155,7 +155,7 @@ void h_search(struct req *r)
 	sq.limit = limit;
 	sq.offset = offset;
 	sq.affinity = user_affinity(r);
-	if (search_run(ix, &sq, &res) < 0) {
+	if (search_run(view->base, view->delta, &sq, &res) < 0) {
 		reply_error(r, 400, "%s", res.error);
 		search_result_free(&res);
 		return;

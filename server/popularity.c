@@ -104,7 +104,7 @@ int popularity_refresh(struct store *s, long long *plays_seen)
 			store_bind_text(u, 2, v[k].id);
 			sqlite3_step(u);
 		}
-		if ((i + BATCH >= n && store_bump_catalog(s) < 0) || store_commit(s) < 0) {
+		if (store_commit(s) < 0) {
 			store_rollback(s);
 			goto out;
 		}

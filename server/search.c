@@ -2,6 +2,7 @@
 #include "search.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ struct tindex {
 	struct prefix_top *tops;
 	size_t ntops;
 	uint32_t *tops_pool;
+	uint32_t *byid;     /* doc indexes in order of id, to find a doc a change supersedes */
 };
 
 struct del_entry {
@@ -70,6 +72,13 @@ struct search_index {
 	size_t pool_len, pool_cap;
 	struct tindex t[ST_NTYPES];
 	int this_year;
+	atomic_int refs;
+	long long seq;      /* the last search_changes row it reflects */
+	/* A delta only: the index it amends, and that index's docs it supersedes (changed or
+	 * removed since), a bit each. */
+	const struct search_index *base;
+	uint64_t *dead[ST_NTYPES];
+	long ndead[ST_NTYPES];
 };
 
 /* ---- small helpers ---- */
@@ -254,31 +263,52 @@ static char *dup_col(sqlite3_stmt *st, int i)
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : strdup(store_col_text(st, i));
 }
 
-static const char *const load_sql[ST_NTYPES] = {
-	"SELECT t.id, t.name, ar.name, al.name, t.genre, substr(al.release_date, 1, 4),"
+/* Each ends in a WHERE clause, so that a delta can narrow it to the changed ids. */
+static const struct {
+	const char *sql;
+	const char *id;
+} load[ST_NTYPES] = {
+	{ "SELECT t.id, t.name, ar.name, al.name, t.genre, substr(al.release_date, 1, 4),"
 	" t.popularity + ln(1 + t.play_count) / 100.0, t.markets, t.artist_id"
-	" FROM tracks t JOIN artists ar ON ar.id = t.artist_id JOIN albums al ON al.id = t.album_id",
-	"SELECT ar.id, ar.name, NULL, NULL,"
-	" (SELECT genre FROM tracks WHERE artist_id = ar.id AND genre <> '' GROUP BY genre ORDER BY count(*) DESC LIMIT 1),"
+	" FROM tracks t JOIN artists ar ON ar.id = t.artist_id JOIN albums al ON al.id = t.album_id"
+	" WHERE 1", "t.id" },
+	{ "SELECT ar.id, ar.name, NULL, NULL,"
+	" (SELECT genre FROM tracks WHERE artist_id = ar.id AND genre <> '' GROUP BY genre ORDER BY count(*) DESC, genre LIMIT 1),"
 	" NULL, coalesce((SELECT max(popularity) FROM tracks WHERE artist_id = ar.id), 0), NULL, ar.id"
-	" FROM artists ar WHERE EXISTS (SELECT 1 FROM tracks WHERE artist_id = ar.id)",
-	"SELECT al.id, al.name, ar.name, NULL,"
+	" FROM artists ar WHERE EXISTS (SELECT 1 FROM tracks WHERE artist_id = ar.id)", "ar.id" },
+	{ "SELECT al.id, al.name, ar.name, NULL,"
 	" (SELECT genre FROM tracks WHERE album_id = al.id AND genre <> '' LIMIT 1),"
 	" substr(al.release_date, 1, 4),"
 	" coalesce((SELECT max(popularity) FROM tracks WHERE album_id = al.id), 0), NULL, al.artist_id"
-	" FROM albums al JOIN artists ar ON ar.id = al.artist_id",
-	"SELECT p.id, p.name, u.display_name, NULL, NULL, NULL,"
+	" FROM albums al JOIN artists ar ON ar.id = al.artist_id WHERE 1", "al.id" },
+	{ "SELECT p.id, p.name, u.display_name, NULL, NULL, NULL,"
 	" (SELECT count(*) FROM playlist_followers f WHERE f.playlist_id = p.id) + p.length / 1000.0, NULL, NULL"
-	" FROM playlists p JOIN users u ON u.id = p.owner_id WHERE p.public",
+	" FROM playlists p JOIN users u ON u.id = p.owner_id WHERE p.public", "p.id" },
 };
 
-static int load_rows(struct store *s, enum search_type type, struct rows *rs)
+/* The changes of a delta: the search_changes rows in (since, upto]. */
+struct span {
+	long long since, upto;
+};
+
+/* Reads the rows of a type: all of them, or with a span only those it changed. */
+static int load_rows(struct store *s, enum search_type type, const struct span *sp, struct rows *rs)
 {
+	char sql[1024];
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, load_sql[type], -1, &st, NULL) != SQLITE_OK)
+	if (sp)
+		snprintf(sql, sizeof sql, "%s AND %s IN (SELECT id FROM search_changes"
+		         " WHERE seq > ?1 AND seq <= ?2 AND type = %d)", load[type].sql, load[type].id, (int)type);
+	else
+		snprintf(sql, sizeof sql, "%s", load[type].sql);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
+	if (sp) {
+		sqlite3_bind_int64(st, 1, sp->since);
+		sqlite3_bind_int64(st, 2, sp->upto);
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct row *r = rows_add(rs);
 
@@ -655,29 +685,112 @@ static int build_deletes(struct search_index *ix)
 	return 0;
 }
 
-struct search_index *search_build(struct store *s, char *err, size_t errlen)
+static int cmp_doc_id(const void *a, const void *b, void *ctx)
+{
+	const struct doc *docs = ctx;
+
+	return strcmp(docs[*(const uint32_t *)a].id, docs[*(const uint32_t *)b].id);
+}
+
+static int build_byid(struct tindex *t)
+{
+	if (!(t->byid = malloc((t->ndocs ? t->ndocs : 1) * sizeof *t->byid)))
+		return -1;
+	for (uint32_t i = 0; i < t->ndocs; i++)
+		t->byid[i] = i;
+	if (t->ndocs > 1)
+		qsort_r(t->byid, t->ndocs, sizeof *t->byid, cmp_doc_id, t->docs);
+	return 0;
+}
+
+static uint32_t doc_by_id(const struct tindex *t, const char *id)
+{
+	uint32_t lo = 0, hi = t->ndocs;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(t->docs[t->byid[mid]].id, id);
+
+		if (!c)
+			return t->byid[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return UINT32_MAX;
+}
+
+/* A delta's bits: every doc of its base that a change in the span touched, whether the
+ * delta has the row again (changed) or not (removed, or no longer searchable). */
+static int mark_dead(struct store *s, struct search_index *ix, const struct span *sp)
+{
+	for (int ty = 0; ty < ST_NTYPES; ty++) {
+		const struct tindex *bt = &ix->base->t[ty];
+		sqlite3_stmt *st;
+		int rc;
+
+		if (!(ix->dead[ty] = calloc(bt->ndocs / 64 + 1, sizeof *ix->dead[ty])))
+			return -1;
+		if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT id FROM search_changes"
+		                       " WHERE seq > ?1 AND seq <= ?2 AND type = ?3", -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_int64(st, 1, sp->since);
+		sqlite3_bind_int64(st, 2, sp->upto);
+		sqlite3_bind_int(st, 3, ty);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			uint32_t d = doc_by_id(bt, store_col_text(st, 0));
+
+			if (d != UINT32_MAX && !(ix->dead[ty][d / 64] & (1ULL << (d % 64)))) {
+				ix->dead[ty][d / 64] |= 1ULL << (d % 64);
+				ix->ndead[ty]++;
+			}
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return -1;
+	}
+	return 0;
+}
+
+/* Builds an index of the catalog, or with a base, of what changed since the base was built.
+ * Everything is read in one transaction, so the rows and the change log's head agree. */
+static struct search_index *build(struct store *s, const struct search_index *base, char *err, size_t errlen)
 {
 	struct search_index *ix = calloc(1, sizeof *ix);
 	struct rows rs[ST_NTYPES];
 	struct tmpfwd f[ST_NTYPES];
 	struct strtab st;
+	struct span span;
 	uint32_t *order = NULL, *remap = NULL;
 	time_t now = time(NULL);
 	struct tm tm;
+	bool in_tx = false;
 
 	memset(rs, 0, sizeof rs);
 	memset(f, 0, sizeof f);
 	memset(&st, 0, sizeof st);
 	if (!ix)
 		goto oom;
+	atomic_init(&ix->refs, 1);
+	ix->base = base;
 	gmtime_r(&now, &tm);
 	ix->this_year = tm.tm_year + 1900;
 	pool_add(ix, "");
+	/* A full build reads the whole catalog: mapped, it is read without a system call a page.
+	 * Unmapped again afterwards, so the server's memory is not the database's size. */
+	if (!base)
+		sqlite3_exec(s->db, "PRAGMA mmap_size = 2147418112", NULL, NULL, NULL);
+	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		goto db_fail;
+	in_tx = true;
+	if ((ix->seq = store_search_head(s)) < 0)
+		goto db_fail;
+	span.since = base ? base->seq : 0;
+	span.upto = ix->seq;
 	for (int ty = 0; ty < ST_NTYPES; ty++) {
-		if (load_rows(s, ty, &rs[ty]) < 0) {
-			snprintf(err, errlen, "reading the catalog: %s", sqlite3_errmsg(s->db));
-			goto fail;
-		}
+		if (load_rows(s, ty, base ? &span : NULL, &rs[ty]) < 0)
+			goto db_fail;
 		/* Docs in order of popularity: every postings list is then in that order too. */
 		sort(rs[ty].v, rs[ty].n, sizeof *rs[ty].v, by_score);
 		if (tokenise(ix, &st, &rs[ty], &ix->t[ty], &f[ty]) < 0)
@@ -690,6 +803,11 @@ struct search_index *search_build(struct store *s, char *err, size_t errlen)
 		rows_free(&rs[ty]);
 		memset(&rs[ty], 0, sizeof rs[ty]);
 	}
+	if (base && mark_dead(s, ix, &span) < 0)
+		goto db_fail;
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+	in_tx = false;
 	/* Terms in sorted order, so a prefix is a range of term ids. */
 	ix->nterms = (uint32_t)st.n;
 	order = malloc((st.n ? st.n : 1) * sizeof *order);
@@ -709,7 +827,8 @@ struct search_index *search_build(struct store *s, char *err, size_t errlen)
 	st.chars = NULL;
 	for (int ty = 0; ty < ST_NTYPES; ty++) {
 		finish_forward(&ix->t[ty], &f[ty], remap);
-		if (build_postings(&ix->t[ty], ix->nterms) < 0 || build_tops(ix, &ix->t[ty]) < 0)
+		if (build_postings(&ix->t[ty], ix->nterms) < 0 || build_tops(ix, &ix->t[ty]) < 0 ||
+		    build_byid(&ix->t[ty]) < 0)
 			goto oom;
 		sort(ix->t[ty].tops, ix->t[ty].ntops, sizeof *ix->t[ty].tops, cmp_top);
 	}
@@ -719,9 +838,15 @@ struct search_index *search_build(struct store *s, char *err, size_t errlen)
 	free(remap);
 	strtab_free(&st);
 	return ix;
+db_fail:
+	snprintf(err, errlen, "reading the catalog: %s", sqlite3_errmsg(s->db));
+	goto fail;
 oom:
 	snprintf(err, errlen, "out of memory building the search index");
 fail:
+	if (in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
 	for (int ty = 0; ty < ST_NTYPES; ty++) {
 		rows_free(&rs[ty]);
 		free(f[ty].v);
@@ -733,9 +858,27 @@ fail:
 	return NULL;
 }
 
+struct search_index *search_build(struct store *s, char *err, size_t errlen)
+{
+	return build(s, NULL, err, errlen);
+}
+
+struct search_index *search_build_delta(struct store *s, const struct search_index *base, char *err,
+                                        size_t errlen)
+{
+	return build(s, base, err, errlen);
+}
+
+struct search_index *search_hold(struct search_index *ix)
+{
+	if (ix)
+		atomic_fetch_add(&ix->refs, 1);
+	return ix;
+}
+
 void search_free(struct search_index *ix)
 {
-	if (!ix)
+	if (!ix || atomic_fetch_sub(&ix->refs, 1) > 1)
 		return;
 	for (int ty = 0; ty < ST_NTYPES; ty++) {
 		free(ix->t[ty].docs);
@@ -744,6 +887,8 @@ void search_free(struct search_index *ix)
 		free(ix->t[ty].post);
 		free(ix->t[ty].tops);
 		free(ix->t[ty].tops_pool);
+		free(ix->t[ty].byid);
+		free(ix->dead[ty]);
 	}
 	for (int i = 0; i < ix->ngenres; i++)
 		free(ix->genres[i]);
@@ -753,6 +898,20 @@ void search_free(struct search_index *ix)
 	free(ix->dels);
 	free(ix->pool);
 	free(ix);
+}
+
+long long search_seq(const struct search_index *ix)
+{
+	return ix->seq;
+}
+
+long search_superseded(const struct search_index *delta)
+{
+	long n = 0;
+
+	for (int ty = 0; ty < ST_NTYPES; ty++)
+		n += delta->ndead[ty];
+	return n;
 }
 
 long search_count(const struct search_index *ix, enum search_type type)
@@ -1116,8 +1275,17 @@ static float affinity(const struct search_affinity *a, const char *id)
 
 struct cand {
 	uint32_t doc;
+	uint8_t part; /* which index of the query's parts */
 	double score;
 	bool playable;
+};
+
+/* A query runs over the base index and, when there is one, its delta: each parses the query
+ * into its own term ids. The base's docs that the delta supersedes are skipped. */
+struct part {
+	const struct search_index *ix;
+	uint64_t *const *dead; /* per type, or NULL */
+	struct parsed p;
 };
 
 static int cmp_cand(const void *a, const void *b)
@@ -1126,6 +1294,8 @@ static int cmp_cand(const void *a, const void *b)
 
 	if (x->score != y->score)
 		return x->score < y->score ? 1 : -1;
+	if (x->part != y->part)
+		return x->part < y->part ? -1 : 1;
 	return x->doc < y->doc ? -1 : x->doc > y->doc;
 }
 
@@ -1180,17 +1350,20 @@ static bool attrs_ok(const struct doc *d, const struct parsed *p)
 {
 	if (p->year_lo && (d->year < p->year_lo || d->year > p->year_hi))
 		return false;
-	if (p->genre >= 0 && d->genre != p->genre)
-		return false;
+	if (p->genre == 0 || (p->genre > 0 && d->genre != p->genre))
+		return false; /* 0: a genre this index does not have */
 	return true;
 }
 
-/* Collects the matching docs of one type, most popular first, up to MATCH_CAP. */
-static int collect(const struct search_index *ix, enum search_type ty, const struct parsed *p,
-                   const struct search_query *q, struct cand **out, long *total)
+/* Collects the matching docs of one type in one part, most popular first, up to MATCH_CAP,
+ * appending them to c (room for MATCH_CAP more). Returns how many, or -1. */
+static int collect(const struct part *pt, uint8_t part, enum search_type ty, const struct search_query *q,
+                   struct cand *c, long *total)
 {
+	const struct search_index *ix = pt->ix;
+	const struct parsed *p = &pt->p;
 	const struct tindex *ti = &ix->t[ty];
-	struct cand *c = malloc(MATCH_CAP * sizeof *c);
+	const uint64_t *dead = pt->dead ? pt->dead[ty] : NULL;
 	enum match kinds[MAX_TOKENS];
 	unsigned where[MAX_TOKENS];
 	int driver = -1, n = 0;
@@ -1199,10 +1372,7 @@ static int collect(const struct search_index *ix, enum search_type ty, const str
 	bool own_list = false, scan = false;
 	long checked = 0;
 
-	*out = c;
 	*total = 0;
-	if (!c)
-		return -1;
 	for (int i = 0; i < p->ntok; i++) {
 		size_t e = estimate(ix, ti, &p->tok[i]);
 
@@ -1222,11 +1392,11 @@ static int collect(const struct search_index *ix, enum search_type ty, const str
 			/* a short prefix: its precomputed most popular docs */
 			struct prefix_top key;
 			snprintf(key.prefix, sizeof key.prefix, "%s", t->text);
-			const struct prefix_top *pt = ti->ntops ?
+			const struct prefix_top *top = ti->ntops ?
 				bsearch(&key, ti->tops, ti->ntops, sizeof key, cmp_top) : NULL;
-			if (pt) {
-				list = ti->tops_pool + pt->off;
-				nlist = pt->n;
+			if (top) {
+				list = ti->tops_pool + top->off;
+				nlist = top->n;
 			} else {
 				scan = true;
 			}
@@ -1271,6 +1441,8 @@ static int collect(const struct search_index *ix, enum search_type ty, const str
 			continue; /* a doc under several of the driver's terms */
 		prev = di;
 		checked++;
+		if (dead && (dead[di / 64] & (1ULL << (di % 64))))
+			continue;
 		if (!attrs_ok(d, p))
 			continue;
 		for (int i = 0; i < p->ntok && ok; i++) {
@@ -1284,6 +1456,7 @@ static int collect(const struct search_index *ix, enum search_type ty, const str
 			bool playable = ty == ST_TRACK ? available(ix, d, q->market) : true;
 
 			c[n].doc = di;
+			c[n].part = part;
 			c[n].playable = playable;
 			c[n].score = score_doc(ix, ty, d, p, kinds, where, q, playable);
 			n++;
@@ -1296,13 +1469,103 @@ static int collect(const struct search_index *ix, enum search_type ty, const str
 	return n;
 }
 
-int search_run(const struct search_index *ix, const struct search_query *q, struct search_result *out)
+/* Whether a word is in an index as itself or (the last word) as a prefix. */
+static bool word_known(const struct qtok *t)
 {
-	struct parsed *p = malloc(sizeof *p);
-	int rc = -1;
+	return t->exact != UINT32_MAX || t->plo < t->phi;
+}
+
+/* The spelling the word most likely meant, or NULL when it needs none: the near spelling most
+ * documents of all parts use, when no part has the word itself. */
+static const char *correction(const struct part *parts, int nparts, int i)
+{
+	const char *best = NULL;
+	size_t bestn = 0;
+
+	for (int k = 0; k < nparts; k++)
+		if (word_known(&parts[k].p.tok[i]))
+			return NULL;
+	for (int k = 0; k < nparts; k++) {
+		const struct qtok *t = &parts[k].p.tok[i];
+		const struct search_index *ix = parts[k].ix;
+
+		for (int a = 0; a < t->ntypos; a++) {
+			size_t cnt = 0;
+
+			for (int ty = 0; ty < ST_NTYPES; ty++)
+				cnt += ix->t[ty].post_off[t->typos[a] + 1] - ix->t[ty].post_off[t->typos[a]];
+			if (!best || cnt > bestn) {
+				bestn = cnt;
+				best = term_str(ix, t->typos[a]);
+			}
+		}
+	}
+	return best;
+}
+
+/* One type's page: the parts' matches ranked together, one per title and artist for tracks
+ * (a single and its album's version), then offset and limit. */
+static int page(const struct part *parts, int nparts, enum search_type ty, const struct search_query *q,
+                struct search_result *out)
+{
+	struct cand *c = malloc((size_t)nparts * MATCH_CAP * sizeof *c);
+	struct cand *acc = malloc(((size_t)q->offset + (size_t)q->limit + 1) * sizeof *acc);
+	int n = 0, nacc = 0, rc = -1;
+
+	out->hits[ty] = calloc((size_t)(q->limit > 0 ? q->limit : 1), sizeof *out->hits[ty]);
+	if (!c || !acc || !out->hits[ty])
+		goto out;
+	for (int k = 0; k < nparts; k++) {
+		long total;
+		int got = collect(&parts[k], (uint8_t)k, ty, q, c + n, &total);
+
+		if (got < 0)
+			goto out;
+		n += got;
+		out->total[ty] += total;
+	}
+	if (out->total[ty] > MATCH_CAP)
+		out->total[ty] = MATCH_CAP;
+	sort(c, (size_t)n, sizeof *c, cmp_cand);
+	for (int i = 0; i < n && out->nhits[ty] < q->limit; i++) {
+		const struct search_index *ix = parts[c[i].part].ix;
+		const struct doc *d = &ix->t[ty].docs[c[i].doc];
+		bool dup = false;
+
+		for (int j = 0; ty == ST_TRACK && j < nacc && !dup; j++) {
+			const struct search_index *ex = parts[acc[j].part].ix;
+			const struct doc *e = &ex->t[ty].docs[acc[j].doc];
+
+			dup = !strcmp(ix->pool + d->title, ex->pool + e->title) &&
+			      !strcmp(ix->pool + d->artist, ex->pool + e->artist);
+		}
+		if (dup) {
+			out->total[ty]--;
+			continue;
+		}
+		acc[nacc++] = c[i];
+		if (nacc <= q->offset)
+			continue;
+		struct search_hit *h = &out->hits[ty][out->nhits[ty]++];
+		memcpy(h->id, d->id, sizeof h->id);
+		h->score = c[i].score;
+		h->playable = c[i].playable;
+	}
+	rc = 0;
+out:
+	free(c);
+	free(acc);
+	return rc;
+}
+
+int search_run(const struct search_index *ix, const struct search_index *delta, const struct search_query *q,
+               struct search_result *out)
+{
+	struct part *parts = calloc(2, sizeof *parts);
+	int nparts = delta ? 2 : 1, rc = -1;
 
 	memset(out, 0, sizeof *out);
-	if (!p) {
+	if (!parts) {
 		snprintf(out->error, sizeof out->error, "out of memory");
 		return -1;
 	}
@@ -1314,87 +1577,52 @@ int search_run(const struct search_index *ix, const struct search_query *q, stru
 		snprintf(out->error, sizeof out->error, "the query is too long (at most %d bytes)", SEARCH_QUERY_MAX);
 		goto done;
 	}
-	if (parse_query(ix, q->q, p, out->error, sizeof out->error) < 0)
+	if (delta && delta->base != ix) {
+		snprintf(out->error, sizeof out->error, "internal error: a delta of another index");
 		goto done;
-	bool any = false;
-	for (int ty = 0; ty < ST_NTYPES; ty++) {
-		struct cand *c = NULL;
-		int n;
+	}
+	parts[0].ix = ix;
+	parts[0].dead = delta ? delta->dead : NULL;
+	parts[1].ix = delta;
+	for (int k = 0; k < nparts; k++)
+		if (parse_query(parts[k].ix, q->q, &parts[k].p, out->error, sizeof out->error) < 0)
+			goto done;
+	/* Near spellings only for a word that no part has: as if the parts were one index. */
+	for (int i = 0; i < parts[0].p.ntok; i++) {
+		bool known = false;
 
+		for (int k = 0; k < nparts; k++)
+			known |= word_known(&parts[k].p.tok[i]);
+		for (int k = 0; known && k < nparts; k++)
+			parts[k].p.tok[i].ntypos = 0;
+	}
+	for (int ty = 0; ty < ST_NTYPES; ty++) {
 		if (!(q->types & (1u << ty)))
 			continue;
-		if (p->exclude[ty]) {
+		if (parts[0].p.exclude[ty]) {
 			out->hits[ty] = calloc(1, sizeof *out->hits[ty]);
 			continue;
 		}
-		n = collect(ix, ty, p, q, &c, &out->total[ty]);
-		if (n < 0) {
-			free(c);
+		if (page(parts, nparts, ty, q, out) < 0) {
 			snprintf(out->error, sizeof out->error, "out of memory");
 			goto done;
 		}
-		sort(c, (size_t)n, sizeof *c, cmp_cand);
-		out->hits[ty] = calloc((size_t)(q->limit > 0 ? q->limit : 1), sizeof *out->hits[ty]);
-		/* Dedupe tracks: one per title and artist (a single and its album's version). */
-		uint32_t *acc = malloc(((size_t)q->offset + (size_t)q->limit + 1) * sizeof *acc);
-		int nacc = 0;
-		for (int i = 0; acc && i < n && out->nhits[ty] < q->limit; i++) {
-			const struct doc *d = &ix->t[ty].docs[c[i].doc];
-			bool dup = false;
-
-			for (int j = 0; ty == ST_TRACK && j < nacc && !dup; j++) {
-				const struct doc *e = &ix->t[ty].docs[acc[j]];
-				dup = !strcmp(ix->pool + d->title, ix->pool + e->title) &&
-				      !strcmp(ix->pool + d->artist, ix->pool + e->artist);
-			}
-			if (dup) {
-				out->total[ty]--;
-				continue;
-			}
-			acc[nacc++] = c[i].doc;
-			if (nacc <= q->offset)
-				continue;
-			struct search_hit *h = &out->hits[ty][out->nhits[ty]++];
-			memcpy(h->id, d->id, sizeof h->id);
-			h->score = c[i].score;
-			h->playable = c[i].playable;
-		}
-		free(acc);
-		any |= out->total[ty] > 0;
-		free(c);
 	}
-	/* "Did you mean": when a word was corrected, or nothing matched at all. */
+	/* "Did you mean": when a word was corrected. */
 	bool corrected = false;
 	char sugg[SEARCH_QUERY_MAX + 64] = "";
-	for (int i = 0; i < p->ntok; i++) {
-		const struct qtok *t = &p->tok[i];
-		const char *w = t->text;
-
-		if (t->exact == UINT32_MAX && t->plo == t->phi && t->ntypos) {
-			/* the spelling most documents use */
-			uint32_t best = t->typos[0];
-			size_t bestn = 0;
-			for (int k = 0; k < t->ntypos; k++) {
-				size_t cnt = 0;
-				for (int ty = 0; ty < ST_NTYPES; ty++)
-					cnt += ix->t[ty].post_off[t->typos[k] + 1] - ix->t[ty].post_off[t->typos[k]];
-				if (cnt > bestn) {
-					bestn = cnt;
-					best = t->typos[k];
-				}
-			}
-			w = term_str(ix, best);
-			corrected = true;
-		}
+	for (int i = 0; i < parts[0].p.ntok; i++) {
+		const char *w = correction(parts, nparts, i);
 		size_t sl = strlen(sugg);
-		snprintf(sugg + sl, sizeof sugg - sl, "%s%s", sl ? " " : "", w);
+
+		corrected |= w != NULL;
+		snprintf(sugg + sl, sizeof sugg - sl, "%s%s", sl ? " " : "", w ? w : parts[0].p.tok[i].text);
 	}
 	if (corrected)
 		snprintf(out->did_you_mean, sizeof out->did_you_mean, "%s", sugg);
-	(void)any;
 	rc = 0;
 done:
-	free(p);
+	free(parts);
 	return rc;
 }
 

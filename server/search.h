@@ -7,7 +7,11 @@
  * replaced by near spellings (edit distance 1, or 2 for longer terms). Candidates are drawn in
  * order of popularity from the rarest term's postings with early termination, so a query costs
  * about the same at a million tracks as at a thousand; the best few hundred are then ranked by
- * text relevance, popularity, the user's affinity, freshness and market availability. */
+ * text relevance, popularity, the user's affinity, freshness and market availability.
+ *
+ * A change to the catalog is taken in without building everything again: a delta indexes just
+ * the rows changed since its base was built (the change log, store.h) and marks the base's docs
+ * they supersede; a query runs over both as if they were one index. */
 #ifndef SEGUE_SEARCH_H
 #define SEGUE_SEARCH_H
 
@@ -23,9 +27,19 @@ enum search_type { ST_TRACK, ST_ARTIST, ST_ALBUM, ST_PLAYLIST, ST_NTYPES };
 
 struct search_index;
 
-/* Builds an index of the whole catalog through s. NULL with err on failure. */
+/* Builds an index of the whole catalog through s. NULL with err on failure. An index is
+ * counted: it starts held once, and search_free drops a hold. */
 struct search_index *search_build(struct store *s, char *err, size_t errlen);
+/* Builds the delta of base: the changes logged since base was built, all of them (a newer
+ * delta replaces an older one). base must outlive it. */
+struct search_index *search_build_delta(struct store *s, const struct search_index *base, char *err,
+                                        size_t errlen);
+struct search_index *search_hold(struct search_index *ix);
 void search_free(struct search_index *ix);
+/* The last change-log row the index reflects. */
+long long search_seq(const struct search_index *ix);
+/* The base's docs a delta supersedes. */
+long search_superseded(const struct search_index *delta);
 /* Number of documents of a type, for logs and metrics. */
 long search_count(const struct search_index *ix, enum search_type type);
 
@@ -58,9 +72,11 @@ struct search_result {
 	char error[160];                    /* set when the query is malformed */
 };
 
-/* Runs a query. Returns 0, or -1 with out->error for a malformed query (empty, too long,
- * an unknown filter, a bad year). out must be released with search_result_free. */
-int search_run(const struct search_index *ix, const struct search_query *q, struct search_result *out);
+/* Runs a query over ix and its delta (or NULL). Returns 0, or -1 with out->error for a
+ * malformed query (empty, too long, an unknown filter, a bad year). out must be released with
+ * search_result_free. */
+int search_run(const struct search_index *ix, const struct search_index *delta, const struct search_query *q,
+               struct search_result *out);
 void search_result_free(struct search_result *out);
 
 /* Folds UTF-8 text into the index's alphabet (lower case ASCII letters and digits for Latin

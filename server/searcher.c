@@ -2,12 +2,19 @@
 #include "searcher.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
 #include "popularity.h"
 #include "store.h"
+
+/* A delta costs time in proportion to its rows at every change and at every query; past
+ * this many logged changes, or this age, building the base again is cheaper. */
+#define DELTA_MAX_CHANGES 20000
+#define BASE_MAX_AGE_S 3600.0
+#define POLL_NS 250000000L
 
 static double now_s(void)
 {
@@ -17,13 +24,93 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void view_free(struct search_view *v)
+{
+	if (!v)
+		return;
+	search_free(v->delta); /* before its base */
+	search_free(v->base);
+	free(v);
+}
+
+/* Hands a view over; delta becomes the view's. */
+static void publish(struct searcher *sr, struct search_index *base, struct search_index *delta)
+{
+	struct search_view *v = malloc(sizeof *v);
+
+	if (!v) {
+		log_err("search: out of memory");
+		search_free(delta);
+		return;
+	}
+	v->base = search_hold(base);
+	v->delta = delta;
+	/* A view built before but never taken is superseded. */
+	view_free(atomic_exchange(&sr->fresh, v));
+}
+
+static long all_docs(const struct search_index *ix)
+{
+	long n = 0;
+
+	for (int ty = 0; ty < ST_NTYPES; ty++)
+		n += search_count(ix, ty);
+	return n;
+}
+
+/* One look at the change log: a new base, a new delta, or nothing. *base is the worker's
+ * hold on the base. */
+static void follow(struct searcher *sr, struct store *s, struct search_index **base, long long *delta_seq,
+                   double *base_at)
+{
+	long long head = store_search_head(s);
+	struct search_index *ix;
+	char err[512];
+	double t0 = now_s();
+
+	if (head < 0) {
+		log_err("search: reading the change log: %s", sqlite3_errmsg(s->db));
+		return;
+	}
+	if (*base && head == *delta_seq)
+		return;
+	if (!*base || head - search_seq(*base) > DELTA_MAX_CHANGES + all_docs(*base) / 16 ||
+	    t0 - *base_at > BASE_MAX_AGE_S) {
+		if (!(ix = search_build(s, err, sizeof err))) {
+			log_err("search: %s", err);
+			return;
+		}
+		log_info("search: indexed %ld tracks, %ld artists, %ld albums, %ld playlists in %.2f s",
+		         search_count(ix, ST_TRACK), search_count(ix, ST_ARTIST), search_count(ix, ST_ALBUM),
+		         search_count(ix, ST_PLAYLIST), now_s() - t0);
+		search_free(*base);
+		*base = ix;
+		*base_at = t0;
+		*delta_seq = search_seq(ix);
+		publish(sr, ix, NULL);
+		/* The log up to here is in the base; a later delta reads only what follows. */
+		if (store_search_trim(s, search_seq(ix)) < 0)
+			log_warn("search: trimming the change log: %s", sqlite3_errmsg(s->db));
+		return;
+	}
+	if (!(ix = search_build_delta(s, *base, err, sizeof err))) {
+		log_err("search: %s", err);
+		return;
+	}
+	log_debug("search: %lld changes taken in (%ld docs new or changed, %ld superseded) in %.3f s",
+	          search_seq(ix) - search_seq(*base), all_docs(ix), search_superseded(ix), now_s() - t0);
+	*delta_seq = search_seq(ix);
+	publish(sr, *base, ix);
+}
+
 static void *worker(void *arg)
 {
 	struct searcher *sr = arg;
+	struct search_index *base = NULL;
 	struct store s;
 	char err[512];
-	long long seen = -1, plays_seen = -1;
-	double next_popularity = 0;
+	long long plays_seen = -1, delta_seq = 0;
+	double next_popularity = 0, base_at = 0;
 
 	if (store_open(&s, sr->data_dir, err, sizeof err) < 0) {
 		log_err("search: %s", err);
@@ -31,41 +118,24 @@ static void *worker(void *arg)
 	}
 	pthread_mutex_lock(&sr->lock);
 	while (!sr->stop) {
-		struct search_index *old = sr->retired;
-		long long v;
+		struct search_view *old = sr->retired;
 
 		sr->retired = NULL;
 		pthread_mutex_unlock(&sr->lock);
-		search_free(old);
+		view_free(old);
 		if (now_s() >= next_popularity) {
-			/* Before reading the version: a refresh that changes anything bumps it. */
+			/* Before following the log: the popularity it changes is logged too. */
 			if (popularity_refresh(&s, &plays_seen) < 0)
 				log_warn("popularity: refresh failed: %s", sqlite3_errmsg(s.db));
 			next_popularity = now_s() + sr->popularity_interval;
 		}
-		v = store_catalog_version(&s);
-		if (v != seen) {
-			double t0 = now_s();
-			struct search_index *ix = search_build(&s, err, sizeof err);
-
-			if (!ix) {
-				log_err("search: %s", err);
-			} else {
-				seen = v;
-				sr->last_build_s = now_s() - t0;
-				log_info("search: indexed %ld tracks, %ld artists, %ld albums, %ld playlists in %.2f s",
-				         search_count(ix, ST_TRACK), search_count(ix, ST_ARTIST),
-				         search_count(ix, ST_ALBUM), search_count(ix, ST_PLAYLIST), sr->last_build_s);
-				/* An index built before but never taken is superseded. */
-				search_free(atomic_exchange(&sr->fresh, ix));
-			}
-		}
+		follow(sr, &s, &base, &delta_seq, &base_at);
 		pthread_mutex_lock(&sr->lock);
 		if (!sr->stop && !sr->retired) {
 			struct timespec until;
 
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += 500000000;
+			until.tv_nsec += POLL_NS;
 			if (until.tv_nsec >= 1000000000) {
 				until.tv_sec++;
 				until.tv_nsec -= 1000000000;
@@ -74,6 +144,7 @@ static void *worker(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&sr->lock);
+	search_free(base);
 	store_close(&s);
 	return NULL;
 }
@@ -92,22 +163,22 @@ int searcher_start(struct searcher *sr, const char *data_dir, long popularity_in
 	return 0;
 }
 
-const struct search_index *searcher_get(struct searcher *sr)
+const struct search_view *searcher_get(struct searcher *sr)
 {
-	struct search_index *ix = atomic_exchange(&sr->fresh, NULL);
+	struct search_view *v = atomic_exchange(&sr->fresh, NULL);
 
-	if (ix) {
+	if (v) {
 		pthread_mutex_lock(&sr->lock);
 		if (sr->retired) {
 			/* the worker has not freed the previous one yet: keep it waiting a turn */
-			struct search_index *older = sr->retired;
+			struct search_view *older = sr->retired;
 			sr->retired = NULL;
 			pthread_mutex_unlock(&sr->lock);
-			search_free(older);
+			view_free(older);
 			pthread_mutex_lock(&sr->lock);
 		}
 		sr->retired = sr->current;
-		sr->current = ix;
+		sr->current = v;
 		pthread_cond_signal(&sr->wake);
 		pthread_mutex_unlock(&sr->lock);
 	}
@@ -123,9 +194,9 @@ void searcher_stop(struct searcher *sr)
 	pthread_cond_signal(&sr->wake);
 	pthread_mutex_unlock(&sr->lock);
 	pthread_join(sr->thread, NULL);
-	search_free(sr->retired);
-	search_free(atomic_exchange(&sr->fresh, NULL));
-	search_free(sr->current);
+	view_free(sr->retired);
+	view_free(atomic_exchange(&sr->fresh, NULL));
+	view_free(sr->current);
 	pthread_mutex_destroy(&sr->lock);
 	pthread_cond_destroy(&sr->wake);
 	sr->started = false;

@@ -120,27 +120,107 @@ static const char *const migrations[] = {
 	"  track_id TEXT NOT NULL, quality INTEGER NOT NULL, size INTEGER NOT NULL,"
 	"  mtime_ns INTEGER NOT NULL, digest TEXT NOT NULL,"
 	"  PRIMARY KEY (track_id, quality)) WITHOUT ROWID;",
+	/* 10: what changed for search, row by row, so the index can take in a change by indexing
+	 * just the rows it touched (server/searcher.c). Triggers write it, so no writer can forget
+	 * to; AUTOINCREMENT keeps seq rising after the log is trimmed. Types are enum
+	 * search_type: 0 track, 1 artist, 2 album, 3 playlist. A track carries its artist and album
+	 * along, as their genre and popularity come from their tracks; a renamed artist or album
+	 * carries the tracks and albums whose text shows its name. Play counts and followers change
+	 * all day and are left to the periodic full rebuild. The index answers an artist's genre
+	 * and popularity from its entries alone: reading a thousand rows an artist made indexing
+	 * take seconds. */
+	"CREATE INDEX tracks_artist_genre ON tracks(artist_id, genre, popularity);"
+	"CREATE TABLE search_changes ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT, type INTEGER NOT NULL, id TEXT NOT NULL);"
+	"CREATE TRIGGER search_track_added AFTER INSERT ON tracks BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (0, NEW.id), (1, NEW.artist_id), (2, NEW.album_id);"
+	" END;"
+	"CREATE TRIGGER search_track_removed AFTER DELETE ON tracks BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (0, OLD.id), (1, OLD.artist_id), (2, OLD.album_id);"
+	" END;"
+	"CREATE TRIGGER search_track_changed"
+	"  AFTER UPDATE OF name, album_id, artist_id, genre, markets, popularity ON tracks"
+	"  WHEN OLD.name IS NOT NEW.name OR OLD.album_id IS NOT NEW.album_id"
+	"    OR OLD.artist_id IS NOT NEW.artist_id OR OLD.genre IS NOT NEW.genre"
+	"    OR OLD.markets IS NOT NEW.markets OR OLD.popularity IS NOT NEW.popularity BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (0, NEW.id), (1, NEW.artist_id), (2, NEW.album_id);"
+	"  INSERT INTO search_changes (type, id) SELECT 1, OLD.artist_id WHERE OLD.artist_id IS NOT NEW.artist_id;"
+	"  INSERT INTO search_changes (type, id) SELECT 2, OLD.album_id WHERE OLD.album_id IS NOT NEW.album_id;"
+	" END;"
+	"CREATE TRIGGER search_artist_added AFTER INSERT ON artists BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (1, NEW.id);"
+	" END;"
+	"CREATE TRIGGER search_artist_removed AFTER DELETE ON artists BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (1, OLD.id);"
+	" END;"
+	"CREATE TRIGGER search_artist_renamed AFTER UPDATE OF name ON artists"
+	"  WHEN OLD.name IS NOT NEW.name BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (1, NEW.id);"
+	"  INSERT INTO search_changes (type, id) SELECT 0, id FROM tracks WHERE artist_id = NEW.id;"
+	"  INSERT INTO search_changes (type, id) SELECT 2, id FROM albums WHERE artist_id = NEW.id;"
+	" END;"
+	"CREATE TRIGGER search_album_added AFTER INSERT ON albums BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (2, NEW.id);"
+	" END;"
+	"CREATE TRIGGER search_album_removed AFTER DELETE ON albums BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (2, OLD.id);"
+	" END;"
+	"CREATE TRIGGER search_album_changed AFTER UPDATE OF name, artist_id, release_date ON albums"
+	"  WHEN OLD.name IS NOT NEW.name OR OLD.artist_id IS NOT NEW.artist_id"
+	"    OR OLD.release_date IS NOT NEW.release_date BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (2, NEW.id);"
+	"  INSERT INTO search_changes (type, id) SELECT 0, id FROM tracks WHERE album_id = NEW.id;"
+	" END;"
+	"CREATE TRIGGER search_playlist_added AFTER INSERT ON playlists BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (3, NEW.id);"
+	" END;"
+	"CREATE TRIGGER search_playlist_removed AFTER DELETE ON playlists BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (3, OLD.id);"
+	" END;"
+	"CREATE TRIGGER search_playlist_changed AFTER UPDATE OF name, public, owner_id ON playlists"
+	"  WHEN OLD.name IS NOT NEW.name OR OLD.public IS NOT NEW.public"
+	"    OR OLD.owner_id IS NOT NEW.owner_id BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (3, NEW.id);"
+	" END;"
+	"CREATE TRIGGER search_owner_renamed AFTER UPDATE OF display_name ON users"
+	"  WHEN OLD.display_name IS NOT NEW.display_name BEGIN"
+	"  INSERT INTO search_changes (type, id) SELECT 3, id FROM playlists WHERE owner_id = NEW.id;"
+	" END;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
-int store_bump_catalog(struct store *s)
+long long store_search_head(struct store *s)
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE meta SET value = value + 1 WHERE key = 'catalog_version'");
+	/* sqlite_sequence, not max(seq): the log may have been trimmed to nothing. */
+	sqlite3_stmt *st = store_stmt(s, "SELECT seq FROM sqlite_sequence WHERE name = 'search_changes'");
+	long long v = 0;
 
-	return st && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
 }
 
-long long store_catalog_version(struct store *s)
+int store_search_trim(struct store *s, long long upto)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT value FROM meta WHERE key = 'catalog_version'");
-	long long v = -1;
+	/* In slices: a trim after a big ingest must not hold the write lock for seconds. */
+	for (;;) {
+		sqlite3_stmt *st = store_stmt(s, "DELETE FROM search_changes WHERE seq <= ?1 AND seq <="
+		                                 " (SELECT min(seq) FROM search_changes) + 20000");
 
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	if (st)
-		sqlite3_reset(st);
-	return v;
+		if (!st)
+			return -1;
+		sqlite3_bind_int64(st, 1, upto);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_reset(st);
+			return -1;
+		}
+		if (sqlite3_changes(s->db) == 0)
+			return 0;
+	}
 }
 
 int store_bump_tracks(struct store *s)
@@ -149,9 +229,7 @@ int store_bump_tracks(struct store *s)
 	sqlite3_stmt *st = store_stmt(s, "INSERT INTO meta (key, value) VALUES ('tracks_version', 1)"
 	                                 " ON CONFLICT (key) DO UPDATE SET value = value + 1");
 
-	if (!st || sqlite3_step(st) != SQLITE_DONE)
-		return -1;
-	return store_bump_catalog(s);
+	return st && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
 long long store_tracks_version(struct store *s)

@@ -47,10 +47,11 @@ const char *store_col_text(sqlite3_stmt *st, int i); /* "" for NULL */
 
 long long store_now_ms(void);
 
-/* The catalog version counts changes to what search indexes (tracks, albums, artists, public
- * playlists); writers bump it in the same transaction as their change. */
-int store_bump_catalog(struct store *s);
-long long store_catalog_version(struct store *s);
+/* The search change log (migration 10): triggers append a row for every change to what
+ * search indexes. The head is the seq of the newest row ever written (0 for none); trimming
+ * drops the rows up to a seq that a full index already reflects. */
+long long store_search_head(struct store *s);
+int store_search_trim(struct store *s, long long upto);
 /* The tracks version counts only changes to the set of tracks (ingest): what the recommender
  * learns from. Play counts and playlists change all day and would retrain it every debounce. */
 int store_bump_tracks(struct store *s);
