@@ -162,4 +162,43 @@ with Server(data, {"rl_search": 100000, "rl_standard": 100000, "popularity_inter
             break
         time.sleep(0.2)
     t.eq(got, ["Road Trip Anthems"], "public playlists are searchable, private ones are not")
+
+    # Changes after the first index are taken in by a delta over it, not by building it again.
+    def until(pred, secs=10):
+        t0 = time.time()
+        while time.time() - t0 < secs:
+            if pred():
+                return True, time.time() - t0
+            time.sleep(0.1)
+        return False, time.time() - t0
+
+    def playlists(q):
+        return names(search(srv, fan, q, type="playlist")[1], "playlists")
+
+    srv.request("PUT", "/v1/playlists/" + pid, body={"name": "Desert Highway Songs"}, token=tok)
+    ok, secs = until(lambda: playlists("desert highway") == ["Desert Highway Songs"] and not playlists("anthems"))
+    t.ok(ok, "a renamed playlist is found by its new name, not its old one (%.1f s)" % secs)
+    srv.request("PUT", "/v1/playlists/" + pid, body={"public": False}, token=tok)
+    ok, secs = until(lambda: playlists("desert") == [])
+    t.ok(ok, "a playlist made private leaves search (%.1f s)" % secs)
+    srv.request("PUT", "/v1/playlists/" + pid, body={"public": True}, token=tok)
+    ok, secs = until(lambda: playlists("desert") == ["Desert Highway Songs"])
+    t.ok(ok, "and comes back when made public again (%.1f s)" % secs)
+    srv.request("DELETE", "/v1/playlists/%s/followers" % pid, token=tok)
+    ok, secs = until(lambda: search(srv, fan, "desert", type="playlist")[1]["playlists"]["total"] == 0)
+    t.ok(ok, "a playlist its owner deletes leaves search (%.1f s)" % secs)
+    run(["flac", "--silent", "-f", "-o", os.path.join(work, "new.flac"), "-T", "TITLE=Brand New Quokka",
+         "-T", "ARTIST=Latecomer", wav], check=True)
+    os.utime(os.path.join(work, "new.flac"))  # flac keeps the wav's time, as a tag editor would not
+    server_cmd("ingest", "--quiet", os.path.join(work, "new.flac"), data_dir=data)
+    ok, secs = until(lambda: names(search(srv, tok, "quokka")[1]) == ["Brand New Quokka"] and
+                     names(search(srv, tok, "zephyr")[1]) == [])
+    t.ok(ok, "a track tagged again is found by its new title, not its old one (%.1f s)" % secs)
+    ok, secs = until(lambda: names(search(srv, tok, "qokka")[1]) == ["Brand New Quokka"])
+    t.ok(ok, "a word only the delta has is found misspelt too")
+    st, d = search(srv, tok, "genre:polka")
+    t.ok(st == 200 and d["tracks"]["total"] == 0, "a genre no track has matches nothing")
+    with open(os.path.join(data, "server.log"), "rb") as f:
+        builds = f.read().count(b"search: indexed")
+    t.eq(builds, 1, "the whole index was built once; every change since went into its delta")
 t.done()
