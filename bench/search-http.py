@@ -5,6 +5,11 @@ persistent loopback connections, timing each request from send to the last byte 
     bench/search-http.py --port P --token T --queries Q.tsv --raw OUT.tsv
                          [--types track] [--clients 1] [--seconds 120] [--label NAME]
     bench/search-http.py --port P --token T --wait SECONDS   (until search answers with hits)
+    bench/search-http.py --port P --token T --freshness N --db DATA_DIR/segue.db
+
+--freshness adds N tracks to the running server's catalog one at a time, each with a word no
+other track has, and times each from its commit until search finds it; the tracks are removed
+again afterwards.
 
 With --clients N, N processes (one connection each) share the queries, interleaved, and the
 line printed adds the throughput. Raw output, one line a timed request, appended:
@@ -14,7 +19,9 @@ import argparse
 import http.client
 import json
 import multiprocessing
+import random
 import signal
+import sqlite3
 import sys
 import time
 import urllib.parse
@@ -82,6 +89,43 @@ def wait_ready(args):
     return 1
 
 
+def freshness(args):
+    db = sqlite3.connect(args.db, timeout=30)
+    album, artist = db.execute("SELECT album_id, artist_id FROM tracks LIMIT 1").fetchone()
+    conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
+    headers = {"Authorization": "Bearer " + args.token}
+    lat, missed = [], 0
+    try:
+        for i in range(args.freshness):
+            # Twelve random letters: no probe is within the typo distance of another.
+            rng = random.Random(i)
+            word = "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(12))
+            db.execute("INSERT INTO tracks (id, name, album_id, artist_id, duration_ms, created_at)"
+                       " VALUES (?, ?, ?, ?, 1000, 0)", ("Fp%020d" % i, "Probe " + word, album, artist))
+            db.commit()
+            t0 = time.perf_counter()
+            while True:
+                conn.request("GET", "/v1/search?q=%s&type=track&limit=1" % word, headers=headers)
+                resp = conn.getresponse()
+                body = resp.read()
+                if resp.status == 200 and count_hits(body):
+                    lat.append((time.perf_counter() - t0) * 1e3)
+                    break
+                if time.perf_counter() - t0 > 30:
+                    missed += 1
+                    break
+                time.sleep(0.005)
+    finally:
+        db.execute("DELETE FROM tracks WHERE id LIKE 'Fp%'")
+        db.commit()
+    lat.sort()
+    if lat:
+        print("  freshness: a new track is found by search %.0f ms (p50), %.0f ms (max) after its commit,"
+              " over %d inserts into the running server's catalog; %d not found within 30 s"
+              % (lat[(len(lat) + 1) // 2 - 1], lat[-1], len(lat), missed))
+    return 1 if missed else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -93,9 +137,13 @@ def main():
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--label")
     ap.add_argument("--wait", type=float)
+    ap.add_argument("--freshness", type=int)
+    ap.add_argument("--db")
     args = ap.parse_args()
     if args.wait:
         return wait_ready(args)
+    if args.freshness:
+        return freshness(args)
     label = args.label or args.types
     queue = multiprocessing.Queue()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # ends the daemon workers too

@@ -11,7 +11,10 @@
 #               (default /tmp/segue-bench-meta-TRACKS; kept between runs, never written to)
 #     TRACKS    default 1000000
 #   environment: QUERIES (1200), PHASE_SECONDS (60, the bound of each timed segue pass),
-#                PG_SECONDS (180), SKIP="fn http pg" (any of them)
+#                PG_SECONDS (180), SKIP="fn http pg" (any of them), DELTA (10000: tracks changed
+#                after the in-function passes, which then run again over the base and its delta),
+#                FRESH (20: tracks added one by one to the running server, each timed until
+#                search finds it)
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -21,6 +24,8 @@ QUERIES=${QUERIES:-1200}
 PHASE_SECONDS=${PHASE_SECONDS:-60}
 PG_SECONDS=${PG_SECONDS:-180}
 SKIP=${SKIP:-}
+DELTA=${DELTA:-10000}
+FRESH=${FRESH:-20}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 skip() { case " $SKIP " in *" $1 "*) return 0 ;; esac; return 1; }
 say() { printf '%s\n' "$*"; }
@@ -87,8 +92,12 @@ if ! skip fn; then
 	if gcc -O2 -std=gnu11 -D_GNU_SOURCE -I. -Iserver bench/search-bench.c server/libsegueserver.a \
 		$(pkg-config --cflags --libs libwebsockets jansson libsodium sqlite3 sndfile vorbisenc vorbisfile \
 			vorbis ogg libebur128 aubio) -lm -lpthread -o "$WORK/search-bench" 2>"$WORK/cc.err"; then
-		bench_run timeout $((PHASE_SECONDS * 8 + 300)) "$WORK/search-bench" --seconds "$PHASE_SECONDS" --raw "$WORK/fn.tsv" \
-			"$WORK/data" "$WORK/queries.tsv" || say "bench: search-bench failed ($?)"
+		# A copy of its own: --delta writes to the catalog, and the later phases want it as it was.
+		mkdir "$WORK/fn"
+		cp "$WORK/data/segue.db" "$WORK/fn/"
+		bench_run timeout $((PHASE_SECONDS * 16 + 300)) "$WORK/search-bench" --seconds "$PHASE_SECONDS" \
+			--raw "$WORK/fn.tsv" --delta "$DELTA" "$WORK/fn" "$WORK/queries.tsv" || say "bench: search-bench failed ($?)"
+		rm -rf "$WORK/fn"
 	else
 		head -5 "$WORK/cc.err" >&2
 		say "bench: search-bench does not build (is server/search.c in the library?); skipped"
@@ -114,6 +123,8 @@ if ! skip http; then
 		done
 		rss=$(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SEG_PID/status")
 		say "  server RSS after the runs: ${rss} MiB"
+		[ "$FRESH" -gt 0 ] && { bench_run python3 bench/search-http.py --port "$PORT" --token "$TOKEN" \
+			--freshness "$FRESH" --db "$WORK/data/segue.db" || say "bench: the freshness probe failed"; }
 	else
 		say "bench: the server's search never answered with results; HTTP skipped"
 		tail -5 "$WORK/segue.err" >&2

@@ -14,7 +14,7 @@
  * this many logged changes, or this age, building the base again is cheaper. */
 #define DELTA_MAX_CHANGES 20000
 #define BASE_MAX_AGE_S 3600.0
-#define POLL_NS 250000000L
+#define POLL_NS 100000000L
 
 static double now_s(void)
 {
