@@ -123,13 +123,15 @@ static void *worker(void *arg)
 		sr->retired = NULL;
 		pthread_mutex_unlock(&sr->lock);
 		view_free(old);
-		if (now_s() >= next_popularity) {
-			/* Before following the log: the popularity it changes is logged too. */
+		/* The index first: at start-up search answers as soon as it is built, not after a
+		 * refresh that may touch every track. What a refresh changes is logged and followed
+		 * at the next turn. */
+		follow(sr, &s, &base, &delta_seq, &base_at);
+		if (base && now_s() >= next_popularity) {
 			if (popularity_refresh(&s, &plays_seen) < 0)
 				log_warn("popularity: refresh failed: %s", sqlite3_errmsg(s.db));
 			next_popularity = now_s() + sr->popularity_interval;
 		}
-		follow(sr, &s, &base, &delta_seq, &base_at);
 		pthread_mutex_lock(&sr->lock);
 		if (!sr->stop && !sr->retired) {
 			struct timespec until;
