@@ -238,7 +238,7 @@ static bool finds(const struct search_index *ix, const struct search_index *delt
 
 int main(void)
 {
-	char dir[] = "/tmp/segue-test-search-XXXXXX", err[256], q[256], why[200], id[23];
+	char dir[] = "/tmp/segue-test-search-XXXXXX", err[256] = "", q[256], why[200], id[23];
 	struct search_index *base = NULL, *delta = NULL, *fresh = NULL;
 	struct store s;
 	int compared = 0, differ = 0;
