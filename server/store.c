@@ -191,10 +191,10 @@ static const char *const migrations[] = {
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
-long long store_search_head(struct store *s)
+/* The integer a one-row query answers, 0 for no row, -1 on error. sql is a literal. */
+static long long scalar(struct store *s, const char *sql)
 {
-	/* sqlite_sequence, not max(seq): the log may have been trimmed to nothing. */
-	sqlite3_stmt *st = store_stmt(s, "SELECT seq FROM sqlite_sequence WHERE name = 'search_changes'");
+	sqlite3_stmt *st = store_stmt(s, sql);
 	long long v = 0;
 
 	if (!st)
@@ -203,6 +203,12 @@ long long store_search_head(struct store *s)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return v;
+}
+
+long long store_search_head(struct store *s)
+{
+	/* sqlite_sequence, not max(seq): the log may have been trimmed to nothing. */
+	return scalar(s, "SELECT seq FROM sqlite_sequence WHERE name = 'search_changes'");
 }
 
 int store_search_trim(struct store *s, long long upto)
@@ -235,15 +241,7 @@ int store_bump_tracks(struct store *s)
 
 long long store_tracks_version(struct store *s)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT value FROM meta WHERE key = 'tracks_version'");
-	long long v = 0;
-
-	if (!st)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return v;
+	return scalar(s, "SELECT value FROM meta WHERE key = 'tracks_version'");
 }
 
 long long store_now_ms(void)

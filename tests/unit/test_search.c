@@ -155,33 +155,29 @@ static int change_catalog(struct store *s)
 		if (exec(s, "DELETE FROM tracks WHERE id = %Q", id) < 0)
 			return -1;
 	}
-	/* an artist and an album renamed, an album dated again */
-	id_of(ar, 'a', 7);
-	if (exec(s, "UPDATE artists SET name = 'Velvet Satellite Orchestra' WHERE id = %Q", ar) < 0)
-		return -1;
-	id_of(id, 'l', 9);
-	if (exec(s, "UPDATE albums SET name = 'Cosmic Harbor Sessions' WHERE id = %Q", id) < 0)
-		return -1;
-	id_of(id, 'l', 10);
-	if (exec(s, "UPDATE albums SET release_date = '2025-02-02' WHERE id = %Q", id) < 0)
-		return -1;
-	/* playlists: new, renamed, gone private, made public, removed; an owner renamed */
-	id_of(id, 'p', 30);
-	if (exec(s, "INSERT INTO playlists (id, owner_id, name, public, collaborative, version, length,"
-	         " created_at, updated_at) VALUES (%Q, 'user1', 'Zephyr Road Trip', 1, 0, 1, 12, 0, 0)", id) < 0)
-		return -1;
-	id_of(id, 'p', 1);
-	if (exec(s, "UPDATE playlists SET name = 'Neon Quasar Mix' WHERE id = %Q", id) < 0)
-		return -1;
-	id_of(id, 'p', 2);
-	if (exec(s, "UPDATE playlists SET public = 0 WHERE id = %Q", id) < 0)
-		return -1;
-	id_of(id, 'p', 5);
-	if (exec(s, "UPDATE playlists SET public = 1 WHERE id = %Q", id) < 0)
-		return -1;
-	id_of(id, 'p', 4);
-	if (exec(s, "DELETE FROM playlists WHERE id = %Q", id) < 0)
-		return -1;
+	/* One row each: an artist and an album renamed, an album dated again; playlists new,
+	 * renamed, gone private, made public, removed. */
+	static const struct {
+		char kind;
+		int n;
+		const char *sql; /* %Q: the row's id */
+	} one_row[] = {
+		{ 'a', 7, "UPDATE artists SET name = 'Velvet Satellite Orchestra' WHERE id = %Q" },
+		{ 'l', 9, "UPDATE albums SET name = 'Cosmic Harbor Sessions' WHERE id = %Q" },
+		{ 'l', 10, "UPDATE albums SET release_date = '2025-02-02' WHERE id = %Q" },
+		{ 'p', 30, "INSERT INTO playlists (id, owner_id, name, public, collaborative, version, length,"
+		           " created_at, updated_at) VALUES (%Q, 'user1', 'Zephyr Road Trip', 1, 0, 1, 12, 0, 0)" },
+		{ 'p', 1, "UPDATE playlists SET name = 'Neon Quasar Mix' WHERE id = %Q" },
+		{ 'p', 2, "UPDATE playlists SET public = 0 WHERE id = %Q" },
+		{ 'p', 5, "UPDATE playlists SET public = 1 WHERE id = %Q" },
+		{ 'p', 4, "DELETE FROM playlists WHERE id = %Q" },
+	};
+	for (size_t i = 0; i < sizeof one_row / sizeof one_row[0]; i++) {
+		id_of(id, one_row[i].kind, one_row[i].n);
+		if (exec(s, one_row[i].sql, id) < 0)
+			return -1;
+	}
+	/* and an owner renamed */
 	if (exec(s, "UPDATE users SET display_name = 'Harbor Ghost' WHERE id = 'user2'") < 0)
 		return -1;
 	return exec(s, "COMMIT");
