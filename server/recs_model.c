@@ -710,7 +710,8 @@ static int scan_playlist_words(struct store *s, struct scan *sc, const struct ve
 		}
 	}
 	sqlite3_reset(st);
-	qsort(refs.p, refs.n, refs.size, cmp_word_ref);
+	if (refs.n > 1) /* qsort's array may not be NULL, even empty */
+		qsort(refs.p, refs.n, refs.size, cmp_word_ref);
 	count = calloc((size_t)sc->m->n_items + 1, sizeof *count);
 	touched = malloc(((size_t)sc->m->n_items + 1) * sizeof *touched);
 	if (!count || !touched)

@@ -73,7 +73,8 @@ void recs_profile_seal(struct recs_profile *p)
 {
 	int w = 0;
 
-	qsort(p->exclude, (size_t)p->n_exclude, sizeof *p->exclude, cmp_i32);
+	if (p->n_exclude > 1) /* qsort's array may not be NULL, even empty */
+		qsort(p->exclude, (size_t)p->n_exclude, sizeof *p->exclude, cmp_i32);
 	for (int i = 0; i < p->n_exclude; i++)
 		if (!w || p->exclude[w - 1] != p->exclude[i])
 			p->exclude[w++] = p->exclude[i];
