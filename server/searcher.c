@@ -33,20 +33,21 @@ static void view_free(struct search_view *v)
 	free(v);
 }
 
-/* Hands a view over; delta becomes the view's. */
-static void publish(struct searcher *sr, struct search_index *base, struct search_index *delta)
+/* Hands a view over; delta becomes the view's. False when there was no memory for it. */
+static bool publish(struct searcher *sr, struct search_index *base, struct search_index *delta)
 {
 	struct search_view *v = malloc(sizeof *v);
 
 	if (!v) {
 		log_err("search: out of memory");
 		search_free(delta);
-		return;
+		return false;
 	}
 	v->base = search_hold(base);
 	v->delta = delta;
 	/* A view built before but never taken is superseded. */
 	view_free(atomic_exchange(&sr->fresh, v));
+	return true;
 }
 
 static long all_docs(const struct search_index *ix)
@@ -86,8 +87,7 @@ static void follow(struct searcher *sr, struct store *s, struct search_index **b
 		search_free(*base);
 		*base = ix;
 		*base_at = t0;
-		*delta_seq = search_seq(ix);
-		publish(sr, ix, NULL);
+		*delta_seq = publish(sr, ix, NULL) ? search_seq(ix) : -1;
 		/* The log up to here is in the base; a later delta reads only what follows. */
 		if (store_search_trim(s, search_seq(ix)) < 0)
 			log_warn("search: trimming the change log: %s", sqlite3_errmsg(s->db));
@@ -99,8 +99,9 @@ static void follow(struct searcher *sr, struct store *s, struct search_index **b
 	}
 	log_debug("search: %lld changes taken in (%ld docs new or changed, %ld superseded) in %.3f s",
 	          search_seq(ix) - search_seq(*base), all_docs(ix), search_superseded(ix), now_s() - t0);
-	*delta_seq = search_seq(ix);
-	publish(sr, *base, ix);
+	/* Not handed over: the next look builds it again. */
+	if (publish(sr, *base, ix))
+		*delta_seq = search_seq(ix);
 }
 
 static void *worker(void *arg)
