@@ -112,11 +112,17 @@ static json_t *playable(struct req *r, sqlite3_stmt *st, const char *market, siz
 }
 
 /* GET /v1/segue/popular: the catalog's most played tracks the user may play, for a Home
- * page before there is anything personal to show. A Segue extension: the Web API has none. */
+ * page before there is anything personal to show. A Segue extension: the Web API has none.
+ * Tracks nobody has played yet (a new catalog is all of them) follow the played ones newest
+ * release first, album by album in their order: in id order they read as noise. Two
+ * statements, each walking an index (the join's order and index are forced: the planner
+ * would otherwise take tracks_popular's equality and sort), so a catalog of a million
+ * unplayed tracks is not sorted on every request. */
 void h_popular(struct req *r)
 {
 	const char *market;
 	sqlite3_stmt *st;
+	json_t *tracks, *more;
 	int limit;
 	bool bad;
 
@@ -125,10 +131,25 @@ void h_popular(struct req *r)
 		return;
 	if (!market)
 		market = r->user.country;
-	st = store_stmt(&r->srv->store, "SELECT id FROM tracks ORDER BY play_count DESC, popularity DESC, id");
+	st = store_stmt(&r->srv->store, "SELECT id FROM tracks WHERE play_count > 0 OR popularity > 0"
+	                                " ORDER BY play_count DESC, popularity DESC, id");
 	/* Bounded: a market that has few of the most played tracks does not scan the whole
 	 * catalog. */
-	reply_json(r, 200, json_pack("{s:o}", "tracks", playable(r, st, market, (size_t)limit, limit * 20)));
+	tracks = playable(r, st, market, (size_t)limit, limit * 20);
+	if (json_array_size(tracks) < (size_t)limit) {
+		size_t i;
+		json_t *t;
+
+		st = store_stmt(&r->srv->store, "SELECT t.id FROM albums al CROSS JOIN tracks t INDEXED BY tracks_album"
+		                                " ON t.album_id = al.id"
+		                                " WHERE t.play_count = 0 AND t.popularity = 0"
+		                                " ORDER BY al.release_date DESC, al.id, t.disc_number, t.track_number");
+		more = playable(r, st, market, (size_t)limit - json_array_size(tracks), limit * 20);
+		json_array_foreach(more, i, t)
+			json_array_append(tracks, t);
+		json_decref(more);
+	}
+	reply_json(r, 200, json_pack("{s:o}", "tracks", tracks));
 }
 
 void h_artist_top_tracks(struct req *r)

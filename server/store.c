@@ -187,6 +187,8 @@ static const char *const migrations[] = {
 	"  WHEN OLD.display_name IS NOT NEW.display_name BEGIN"
 	"  INSERT INTO search_changes (type, id) SELECT 3, id FROM playlists WHERE owner_id = NEW.id;"
 	" END;",
+	/* 11: Home's popular list walks albums newest first for the tracks nobody has played. */
+	"CREATE INDEX albums_release ON albums(release_date DESC, id);",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

@@ -26,8 +26,27 @@ def plays(tid):
     return sql(data, "SELECT play_count FROM tracks WHERE id = '%s'" % tid)[0][0]
 
 
+album_of = {tid: (date, aid, disc, num) for tid, date, aid, disc, num in sql(
+    data, "SELECT t.id, al.release_date, al.id, t.disc_number, t.track_number"
+          " FROM tracks t JOIN albums al ON al.id = t.album_id")}
+
+
+def release_order(ids):
+    """True when ids run newest release first, each album in its disc and track order."""
+    keys = [album_of[x] for x in ids]
+    return all((a[0], a[1]) == (b[0], b[1]) and (a[2], a[3]) < (b[2], b[3]) or
+               a[0] > b[0] or (a[0] == b[0] and a[1] < b[1]) for a, b in zip(keys, keys[1:]))
+
+
 with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
     tok = srv.login("premium-us")
+    # Home's popular shelf before anyone has listened: newest releases first, not id order.
+    unplayed = sql(data, "SELECT count(*) FROM tracks WHERE play_count > 0 OR popularity > 0")[0][0]
+    pop = [x["id"] for x in srv.get("/v1/segue/popular?limit=50", token=tok).json()["tracks"]]
+    newest = max(v[0] for v in album_of.values())
+    t.ok(unplayed == 0 and len(pop) >= 3 and release_order(pop) and album_of[pop[0]][0] == newest,
+         "popular with no listening: newest release first, albums in track order",
+         [album_of[x] for x in pop[:6]])
     batch = [ev(tracks[0], now - 300000, 45000, ctx="segue:album:0000000000000000000000"),
              ev(tracks[1], now - 200000, 5000, "skipped"),
              {"id": "e3", "track_uri": "segue:track:" + tracks[2], "started_at": now - 100000,
@@ -112,6 +131,10 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
     t.ok(pop.status == 200 and len(pl) == 3 and counts == sorted(counts, reverse=True) and counts[0] > 0,
          "popular: the most played tracks first", (pl, counts))
     t.ok(tracks[0] in pl, "the track played most is among them")
+    pop = [x["id"] for x in srv.get("/v1/segue/popular?limit=50", token=tok).json()["tracks"]]
+    played = [x for x in pop if plays(x) > 0]
+    t.ok(played and pop[:len(played)] == played and release_order(pop[len(played):]),
+         "popular: the played tracks, then the rest newest release first", [plays(x) for x in pop[:8]])
     t.eq(srv.get("/v1/segue/popular?limit=0", token=tok).status, 400, "popular: a limit of 0 is 400")
 
     # Durability: an acknowledged batch survives kill -9.
