@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "log.h"
+#include "offline.h"
 #include "remote.h"
 #include "seg.h"
 #include "tui.h"
@@ -143,6 +144,38 @@ static enum seg_err via_daemon(struct seg *s, const struct globals *g, const str
 	return e;
 }
 
+/* Before the terminal interface takes the screen: with no session, or no server and nothing
+ * to play without one (no daemon running, no downloads), one line says what to run instead
+ * of a screen that can do nothing. */
+static enum seg_err tui_preflight(struct seg *s)
+{
+	struct api *api = seg_api(s);
+	struct store *st;
+	char token[16], why[512];
+	json_t *me = NULL;
+	enum seg_err e;
+	int old, fd;
+
+	if (!api)
+		return SEG_ENOMEM;
+	if (!api_logged_in(api))
+		return api_access_token(api, false, token, sizeof token) ?: SEG_EAUTH;
+	old = api_set_retries(api, 0);
+	e = api_get(api, "/v1/me", &me);
+	api_set_retries(api, old);
+	json_decref(me);
+	if (e != SEG_EUNREACHABLE)
+		return e == SEG_EAUTH ? e : SEG_OK;
+	snprintf(why, sizeof why, "%s", seg_errmsg());
+	if (ctl_connect(s->paths.sock, &fd) == SEG_OK) {
+		close(fd);
+		return SEG_OK;
+	}
+	if ((st = seg_store(s)) && offline_used(st) > 0)
+		return SEG_OK;
+	return seg_fail(SEG_EUNREACHABLE, "%s", why);
+}
+
 int main(int argc, char **argv)
 {
 	struct globals g = { 0 };
@@ -183,6 +216,8 @@ int main(int argc, char **argv)
 	}
 	if (n == 0) {
 		/* segue alone, in a terminal: the terminal interface. */
+		if ((e = tui_preflight(&s)))
+			goto done;
 		status = tui_run(&s, g.config);
 		seg_free(&s);
 		return status;

@@ -5,6 +5,7 @@ the terminal interface. Run twice, it reuses what runs; --stop stops what it sta
 
 import json
 import os
+import pty
 import shutil
 import subprocess
 import time
@@ -147,6 +148,33 @@ try:
     t.ok(wait(lambda: not running(daemon_pid)), "the player daemon the demo started is stopped", out)
     st, out = script("--stop")
     t.ok(st == 0 and "nothing" in out, "a second --stop says nothing was running", out)
+
+    # `segue` on a terminal with no server, then with no session: one line says what to run.
+    def on_terminal():
+        """(exit status, output) of a plain `segue` whose stdin and stdout are a terminal."""
+        master, slave = pty.openpty()
+        p = subprocess.Popen([BIN], env=dict(env, TERM="xterm"), stdin=slave, stdout=slave,
+                             stderr=slave)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.close(master)
+        return p.wait(timeout=10), out.decode(errors="replace")
+
+    st, out = on_terminal()
+    t.ok(st == 5 and out.count("\n") == 1 and "segue-server serve" in out and "\x1b[" not in out,
+         "`segue` with no server answering says in one line what to run (exit 5)", out)
+    os.unlink(creds)
+    st, out = on_terminal()
+    t.ok(st == 3 and out.count("\n") == 1 and "segue login NAME" in out,
+         "`segue` with no session says in one line what to run (exit 3)", out)
 finally:
     for f in (server_pid_file, daemon_pid_file):
         p = pid_of(f)

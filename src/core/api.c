@@ -617,6 +617,15 @@ static long backoff_ms(int attempt)
 	return (long)randombytes_uniform((uint32_t)ceiling + 1);
 }
 
+/* One line that says what to run. */
+static enum seg_err not_logged_in(const struct api *a)
+{
+	if (a->foreign)
+		return seg_fail(SEG_EAUTH, "not logged in at %s (the session kept here is another "
+		                "server's): run segue login NAME", a->server);
+	return seg_fail(SEG_EAUTH, "not logged in: run segue login NAME");
+}
+
 static enum seg_err transport_error(const struct api *a, const struct call *c, CURLcode cc)
 {
 	const char *why = a->errbuf[0] ? a->errbuf : curl_easy_strerror(cc);
@@ -629,6 +638,11 @@ static enum seg_err transport_error(const struct api *a, const struct call *c, C
 	if (cc == CURLE_PARTIAL_FILE)
 		return seg_fail(SEG_EPROTO, "the server sent an answer that is not JSON "
 		                "(it was cut short: %s)", why);
+	/* Nothing listens there: the likely fix is to start it or to name the right one. */
+	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
+		return seg_fail(SEG_EUNREACHABLE, "no segue-server answers at %s: start one there "
+		                "(segue-server serve), or name another with --server, SEGUE_SERVER or "
+		                "segue.conf", a->server);
 	return seg_fail(SEG_EUNREACHABLE, "cannot reach the server at %s: %s", a->server, why);
 }
 
@@ -866,7 +880,7 @@ static enum seg_err refresh(struct api *a)
 	if (c.status == 401 || !strcmp(oauth, "invalid_grant")) {
 		session_clear(&a->s);
 		drop_file(a, seen);
-		rc = seg_fail(SEG_EAUTH, "the session has expired: log in again (segue login)");
+		rc = seg_fail(SEG_EAUTH, "the session has expired: run segue login NAME");
 	}
 out:
 	if (seen == LOAD_FOREIGN)
@@ -882,11 +896,11 @@ enum seg_err api_access_token(struct api *a, bool force, char *out, size_t len)
 	enum seg_err rc;
 
 	if (!a->s.refresh || a->foreign)
-		return seg_fail(SEG_EAUTH, "not logged in (segue login)");
+		return not_logged_in(a);
 	if ((force || expiring(&a->s)) && (rc = refresh(a)) != SEG_OK)
 		return rc;
 	if (!a->s.access || strlen(a->s.access) >= len)
-		return seg_fail(SEG_EAUTH, "not logged in (segue login)");
+		return not_logged_in(a);
 	snprintf(out, len, "%s", a->s.access);
 	return SEG_OK;
 }
@@ -1072,7 +1086,7 @@ enum seg_err api_request(struct api *a, const char *method, const char *path, js
 		return seg_fail(SEG_EUSAGE, "bad request: %s %s", method ? method : "(null)",
 		                path ? path : "(null)");
 	if (!api_logged_in(a))
-		return seg_fail(SEG_EAUTH, "not logged in: run segue login");
+		return not_logged_in(a);
 	if (body) {
 		if (!(text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY))) {
 			rc = seg_fail(SEG_EUSAGE, "the request body cannot be written as JSON");

@@ -604,7 +604,7 @@ enum seg_err offline_checkin(struct store *db, struct api *a, const char *data_d
 	*out = NULL;
 	if (!st || !held || !user) {
 		e = user ? seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db))
-		         : seg_fail(SEG_EAUTH, "not logged in (segue login)");
+		         : seg_fail(SEG_EAUTH, "not logged in: run segue login NAME");
 		goto out;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW)
