@@ -17,6 +17,7 @@
 #include "offline.h"
 #include "remote.h"
 #include "seg.h"
+#include "text.h"
 #include "tui.h"
 
 struct globals {
@@ -189,6 +190,8 @@ int main(int argc, char **argv)
 	/* A closed pipe (segue ... | head) or a dropped connection is an error to handle, not a
 	 * reason to die. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Tables measure names in cells, which needs a UTF-8 LC_CTYPE whatever LANG says. */
+	text_init();
 	if ((n = take_globals(argc - 1, argv + 1, &g)) < 0)
 		return 2;
 	argv++;

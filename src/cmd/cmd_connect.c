@@ -43,10 +43,9 @@ static void print_devices(json_t *doc, FILE *f)
 	json_array_foreach(list, i, d) {
 		const char *id = json_string_value(json_object_get(d, "id")) ?: "";
 
-		fprintf(f, "%s %-24s %-10s %3lld%%  %s%s\n",
-		        json_is_true(json_object_get(d, "is_active")) ? "*" : " ",
-		        json_string_value(json_object_get(d, "name")) ?: "",
-		        json_string_value(json_object_get(d, "type")) ?: "",
+		fprintf(f, "%s ", json_is_true(json_object_get(d, "is_active")) ? "*" : " ");
+		render_column(f, json_string_value(json_object_get(d, "name")), 24);
+		fprintf(f, " %-10s %3lld%%  %s%s\n", json_string_value(json_object_get(d, "type")) ?: "",
 		        json_integer_value(json_object_get(d, "volume_percent")), id,
 		        !strcmp(id, self) ? "  (this device)" : "");
 	}

@@ -475,18 +475,21 @@ static void ls_print(json_t *o, FILE *f)
 		char mb[32];
 
 		format_mb(mb, sizeof mb, json_integer_value(json_object_get(it, "bytes")));
-		if (json_object_get(it, "uri"))
-			fprintf(f, "%-40s %4lld/%-4lld %9s  %s%s\n", json_string_value(json_object_get(it, "name")),
+		if (json_object_get(it, "uri")) {
+			render_column(f, json_string_value(json_object_get(it, "name")), 40);
+			fprintf(f, " %4lld/%-4lld %9s  %s%s\n",
 			        (long long)json_integer_value(json_object_get(it, "downloaded")),
 			        (long long)json_integer_value(json_object_get(it, "tracks")), mb,
 			        json_string_value(json_object_get(it, "uri")),
 			        json_is_true(json_object_get(it, "followed")) ? "" : "  (unfollowed)");
-		else
-			fprintf(f, "%-8s %-36s %-24s %9s%s%s\n", json_string_value(json_object_get(it, "state")),
-			        json_string_value(json_object_get(it, "name")),
-			        json_string_value(json_object_get(it, "artist")), mb,
-			        json_string_value(json_object_get(it, "error")) ? "  " : "",
+		} else {
+			fprintf(f, "%-8s ", json_string_value(json_object_get(it, "state")) ?: "");
+			render_column(f, json_string_value(json_object_get(it, "name")), 36);
+			fputc(' ', f);
+			render_column(f, json_string_value(json_object_get(it, "artist")), 24);
+			fprintf(f, " %9s%s%s\n", mb, json_string_value(json_object_get(it, "error")) ? "  " : "",
 			        json_string_value(json_object_get(it, "error")) ?: "");
+		}
 	}
 	if (!json_array_size(o))
 		fprintf(f, "Nothing is downloaded (segue download URI).\n");
@@ -664,11 +667,12 @@ static void devices_print(json_t *o, FILE *f)
 	json_t *d;
 	size_t i;
 
-	json_array_foreach(json_object_get(o, "devices"), i, d)
-		fprintf(f, "%-24s %-24s %5lld tracks  last check-in %s\n", json_string_value(json_object_get(d, "name")),
-		        json_string_value(json_object_get(d, "id")),
+	json_array_foreach(json_object_get(o, "devices"), i, d) {
+		render_column(f, json_string_value(json_object_get(d, "name")), 24);
+		fprintf(f, " %-24s %5lld tracks  last check-in %s\n", json_string_value(json_object_get(d, "id")) ?: "",
 		        (long long)json_integer_value(json_object_get(d, "tracks")),
 		        json_string_value(json_object_get(d, "last_checkin")) ?: "-");
+	}
 	fprintf(f, "%zu of %lld devices\n", json_array_size(json_object_get(o, "devices")),
 	        (long long)json_integer_value(json_object_get(o, "device_limit")));
 }

@@ -92,8 +92,11 @@ static void print_mixes(json_t *o, FILE *f)
 	json_array_foreach(items, i, p) {
 		const char *d = json_string_value(json_object_get(p, "description"));
 
-		if (d && *d)
-			fprintf(f, "%s%-14s %s\n", i ? "" : "\n", json_string_value(json_object_get(p, "name")), d);
+		if (d && *d) {
+			fputs(i ? "" : "\n", f);
+			render_pad(f, json_string_value(json_object_get(p, "name")), 14);
+			fprintf(f, " %s\n", d);
+		}
 	}
 }
 

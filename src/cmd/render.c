@@ -3,7 +3,8 @@
 #include "render.h"
 
 #include <string.h>
-#include <wchar.h>
+
+#include "text.h"
 
 void render_duration(char *out, size_t len, long long ms)
 {
@@ -34,40 +35,20 @@ void render_artists(char *out, size_t len, json_t *artists)
 	}
 }
 
-/* Prints s in exactly width terminal columns (cut or padded), counting wide characters. */
-static void column(FILE *f, const char *s, int width)
+void render_column(FILE *f, const char *s, int width)
 {
-	mbstate_t st = { 0 };
-	int used = 0;
-	const char *p = s ? s : "";
+	/* Room for a column of wide characters that carry a few marks each. */
+	char buf[1024];
 
-	while (*p) {
-		wchar_t wc;
-		size_t n = mbrtowc(&wc, p, MB_CUR_MAX, &st);
-		int w;
+	text_fit_utf8(s, width, true, buf, sizeof buf);
+	fputs(buf, f);
+}
 
-		if (n == (size_t)-1 || n == (size_t)-2) {
-			n = 1;
-			w = 1;
-		} else {
-			w = wcwidth(wc);
-			if (w < 0)
-				w = 1;
-		}
-		if (used + w > width - 1 && p[n]) {
-			/* No room for the rest: end with a mark that it was cut. */
-			if (used + 1 <= width) {
-				fputc('~', f);
-				used++;
-			}
-			break;
-		}
-		fwrite(p, 1, n, f);
-		used += w;
-		p += n;
-	}
-	while (used++ < width)
-		fputc(' ', f);
+void render_pad(FILE *f, const char *s, int width)
+{
+	int w = text_width(s);
+
+	render_column(f, s, w > width ? w : width);
 }
 
 void render_tracks(FILE *f, json_t *items, size_t first)
@@ -82,11 +63,11 @@ void render_tracks(FILE *f, json_t *items, size_t first)
 		render_duration(dur, sizeof dur, json_integer_value(json_object_get(t, "duration_ms")));
 		render_artists(artists, sizeof artists, json_object_get(t, "artists"));
 		fprintf(f, "%3zu  ", first + i);
-		column(f, json_string_value(json_object_get(t, "name")), 32);
+		render_column(f, json_string_value(json_object_get(t, "name")), 32);
 		fputs("  ", f);
-		column(f, artists, 22);
+		render_column(f, artists, 22);
 		fputs("  ", f);
-		column(f, json_string_value(json_object_get(json_object_get(t, "album"), "name")), 22);
+		render_column(f, json_string_value(json_object_get(json_object_get(t, "album"), "name")), 22);
 		fprintf(f, "  %6s  %s\n", dur, render_uri(t));
 	}
 }
@@ -108,9 +89,9 @@ void render_named(FILE *f, json_t *items, const char *kind)
 			snprintf(detail, sizeof detail, "%lld followers",
 			         json_integer_value(json_object_get(json_object_get(o, "followers"), "total")));
 		fprintf(f, "%3zu  ", i + 1);
-		column(f, json_string_value(json_object_get(o, "name")), 36);
+		render_column(f, json_string_value(json_object_get(o, "name")), 36);
 		fputs("  ", f);
-		column(f, detail, 24);
+		render_column(f, detail, 24);
 		fprintf(f, "  %s\n", render_uri(o));
 	}
 }

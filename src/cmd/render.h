@@ -1,12 +1,19 @@
-/* Rendering of command results for people: aligned columns, durations as m:ss. Everything
- * here reads the JSON a command produced, so the same result prints the same whether the
- * command line or the daemon ran it. */
+/* Rendering of command results for people: columns aligned by display cells, durations as
+ * m:ss. Everything here reads the JSON a command produced, so the same result prints the same
+ * whether the command line or the daemon ran it. */
 #ifndef SEGUE_RENDER_H
 #define SEGUE_RENDER_H
 
 #include <jansson.h>
 #include <stdio.h>
 
+/* s in exactly width terminal cells, as the TUI shows it (text.h): cut with "…" or padded
+ * with spaces. Every column of a table that holds names goes through this, so that the next
+ * column starts at the same cell on every row whatever the names' scripts. */
+void render_column(FILE *f, const char *s, int width);
+/* s whole (never cut, like %-*s), then spaces up to width cells: a label column that a
+ * longer label overruns. */
+void render_pad(FILE *f, const char *s, int width);
 /* "3:07" (or "1:02:03"). */
 void render_duration(char *out, size_t len, long long ms);
 /* "A, B" from an array of artist objects. */

@@ -8,7 +8,6 @@
 #define NCURSES_WIDECHAR 1
 #include <curses.h>
 #include <errno.h>
-#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1390,7 +1389,9 @@ int tui_run(struct seg *s, const char *config)
 	SCREEN *term;
 	enum seg_err e;
 
-	setlocale(LC_ALL, "");
+	/* ncursesw draws wide characters only under a UTF-8 LC_CTYPE; the other categories stay
+	 * "C", so that positions typed on the : line parse with a decimal point (text.h). */
+	text_init();
 	if ((e = keys_init(s->opt.binds))) {
 		fprintf(stderr, "segue: %s\n", seg_errmsg());
 		return seg_exit_status(e);
