@@ -116,7 +116,8 @@ static enum seg_err via_daemon(struct seg *s, const struct globals *g, const str
 	/* Aimed at a device by name: the server carries it there; no daemon needed here. */
 	if ((c->opts & CMD_REMOTE) && cmd_flag(a, "device"))
 		return cmd_exec(s, c, a, out);
-	e = ctl_connect(s->paths.sock, &fd);
+	/* One being started (segue daemon &, just before us) is waited for. */
+	e = daemon_connect(s, g->config, false, &fd, NULL);
 	/* No daemon here, but another device plays: that is the one to control. */
 	if (e == SEG_ENOPLAYER && (c->opts & CMD_REMOTE) && !remote_target(s, a, device, &remote) && remote) {
 		/* Straight there: cmd_exec would ask the server again which device that is. */
@@ -126,11 +127,8 @@ static enum seg_err via_daemon(struct seg *s, const struct globals *g, const str
 	}
 	/* Only something to play is worth starting a daemon for: "segue play" alone resumes, but
 	 * a command that takes no arguments (segue discover) always names what it plays. */
-	if (e == SEG_ENOPLAYER && (c->opts & CMD_STARTS_DAEMON) && (a->argc > 0 || c->max_args == 0)) {
-		if ((e = daemon_spawn(s, g->config)))
-			return e;
-		e = ctl_connect(s->paths.sock, &fd);
-	}
+	if (e == SEG_ENOPLAYER && (c->opts & CMD_STARTS_DAEMON) && (a->argc > 0 || c->max_args == 0))
+		e = daemon_connect(s, g->config, true, &fd, NULL);
 	if (e == SEG_ENOPLAYER && (c->opts & CMD_NO_PLAYER_OK))
 		return cmd_exec(s, c, a, out);
 	if (e == SEG_ENOPLAYER)

@@ -287,28 +287,66 @@ static void deliver_outbox(struct daemon *d)
 		log_info("outbox: delivered %d plays", sent);
 }
 
-/* The pid file doubles as the lock that keeps a second daemon out. */
+/* The pid file doubles as the lock that keeps a second daemon out. Other processes probe it
+ * (daemon_connect) with a shared lock held for an instant; flock cannot tell that from a
+ * daemon's, so a busy lock is tried again for LOCK_WAIT_MS before we call it taken. */
+#define LOCK_WAIT_MS 500
+#define LOCK_STEP_MS 10
+
+/* 1: fd is locked and is the file at path; 0: another holds it; -1: error (errno). */
+static int lock_pid_file(const char *path, int *fd)
+{
+	struct stat held, named;
+
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return 0;
+		return -1;
+	}
+	/* A daemon that stops removes the file before it lets go of the lock: what we locked
+	 * may be that removed file, and the next daemon would create and lock a new one. */
+	if (fstat(*fd, &held) < 0 || stat(path, &named) < 0 || held.st_dev != named.st_dev ||
+	    held.st_ino != named.st_ino)
+		return 0;
+	return 1;
+}
+
+static void say_running(int fd)
+{
+	char pid[32];
+	ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+
+	pid[n > 0 ? n : 0] = '\0';
+	pid[strcspn(pid, "\n")] = '\0';
+	fprintf(stderr, "segue: a segue daemon is already running (pid %s)\n", pid[0] ? pid : "?");
+}
+
 static int take_lock(struct daemon *d)
 {
-	const struct paths *p = &d->s->paths;
-	char pid[32];
-	int fd = open(p->pid, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	const char *path = d->s->paths.pid;
+	int fd, r;
 
-	if (fd < 0) {
-		fprintf(stderr, "segue: cannot open %s: %s\n", p->pid, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		ssize_t n = read(fd, pid, sizeof pid - 1);
-
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		fprintf(stderr, "segue: a segue daemon is already running (pid %s)\n", pid[0] ? pid : "?");
+	for (int waited = 0;; waited += LOCK_STEP_MS) {
+		if ((r = lock_pid_file(path, &fd)) < 0) {
+			fprintf(stderr, "segue: cannot lock %s: %s\n", path, strerror(errno));
+			break;
+		}
+		if (r == 1) {
+			d->lock_fd = fd;
+			return 0;
+		}
+		if (waited >= LOCK_WAIT_MS) {
+			say_running(fd);
+			break;
+		}
 		close(fd);
-		return -1;
+		nanosleep(&(struct timespec){ .tv_nsec = LOCK_STEP_MS * 1000000L }, NULL);
 	}
-	d->lock_fd = fd;
-	return 0;
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
 static int write_pid(struct daemon *d)
@@ -552,10 +590,80 @@ out:
 	return status;
 }
 
-enum seg_err daemon_spawn(struct seg *s, const char *config)
+/* --- starting a daemon and connecting to it (the command line, the TUI) ------------------- */
+
+#define START_WAIT_MS 5000 /* a daemon starting or stopping answers, or lets go, within this */
+#define START_STEP_MS 20
+
+/* Whether a daemon holds the pid file's lock: it runs, starts or stops. *pid is its pid once it
+ * has written it, else 0. The shared lock taken to find out lasts an instant (take_lock). */
+static bool daemon_alive(const struct paths *p, long *pid)
+{
+	char buf[32];
+	ssize_t n;
+	bool alive;
+	int fd = open(p->pid, O_RDONLY | O_CLOEXEC);
+
+	*pid = 0;
+	if (fd < 0)
+		return false;
+	alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	if (alive && (n = pread(fd, buf, sizeof buf - 1, 0)) > 0) {
+		buf[n] = '\0';
+		*pid = strtol(buf, NULL, 10);
+	}
+	close(fd);
+	return alive;
+}
+
+/* Connects as soon as the daemon that holds the lock listens. SEG_ENOPLAYER (at once when
+ * nothing is starting) means no daemon holds it. */
+static enum seg_err wait_listening(struct seg *s, int *fd)
+{
+	long long deadline = clock_mono_ms() + START_WAIT_MS;
+	long pid;
+	enum seg_err e;
+
+	while ((e = ctl_connect(s->paths.sock, fd)) == SEG_ENOPLAYER && daemon_alive(&s->paths, &pid)) {
+		if (clock_mono_ms() >= deadline) {
+			if (pid > 0)
+				return seg_fail(SEG_EFAIL, "a segue daemon (pid %ld) is starting or stopping but "
+				                "did not answer within %d s (see %s)", pid, START_WAIT_MS / 1000,
+				                s->paths.log);
+			return seg_fail(SEG_EFAIL, "a segue daemon is starting but did not answer within "
+			                "%d s (see %s)", START_WAIT_MS / 1000, s->paths.log);
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = START_STEP_MS * 1000000L }, NULL);
+	}
+	return e;
+}
+
+/* The first line the child wrote on fd, without our "segue: ", and without waiting: a
+ * daemon that could not open its log still holds the pipe. */
+static void read_reason(int fd, char *why, size_t size)
+{
+	ssize_t n;
+	size_t len = 0;
+
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (len + 1 < size && (n = read(fd, why + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	why[len] = '\0';
+	why[strcspn(why, "\n")] = '\0';
+	if (!strncmp(why, "segue: ", 7))
+		memmove(why, why + 7, strlen(why + 7) + 1);
+}
+
+/* Runs `segue daemon --detach` (this executable) with s's server and audio output and the
+ * config file given (NULL: the default), and waits until it listens. What the child says on
+ * failure becomes our error's message rather than lines on our standard error: the screen
+ * may be the TUI's, and a daemon that lost the race to another is no news to the caller. */
+static enum seg_err spawn(struct seg *s, const char *config)
 {
 	const char *args[12];
-	int n = 0, status;
+	int n = 0, status, errp[2];
+	char why[256];
+	enum seg_err e = SEG_OK;
 	pid_t pid;
 
 	args[n++] = "segue";
@@ -566,16 +674,55 @@ enum seg_err daemon_spawn(struct seg *s, const char *config)
 	args[n++] = "daemon";
 	args[n++] = "--detach";
 	args[n] = NULL;
-	if ((pid = fork()) < 0)
-		return seg_fail(SEG_EFAIL, "fork: %s", strerror(errno));
+	if (pipe2(errp, O_CLOEXEC) < 0)
+		return seg_fail(SEG_EFAIL, "pipe: %s", strerror(errno));
+	if ((pid = fork()) < 0) {
+		e = seg_fail(SEG_EFAIL, "fork: %s", strerror(errno));
+		goto out;
+	}
 	if (pid == 0) {
+		dup2(errp[1], STDERR_FILENO);
 		execv("/proc/self/exe", (char **)args);
 		_exit(127);
 	}
+	close(errp[1]);
+	errp[1] = -1;
 	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return seg_fail(SEG_EFAIL, "waitpid: %s", strerror(errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return seg_fail(SEG_EFAIL, "the daemon did not start (see %s)", s->paths.log);
-	return SEG_OK;
+		if (errno != EINTR) {
+			e = seg_fail(SEG_EFAIL, "waitpid: %s", strerror(errno));
+			goto out;
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		goto out;
+	read_reason(errp[0], why, sizeof why);
+	if (!why[0])
+		e = seg_fail(SEG_EFAIL, "the daemon did not start (see %s)", s->paths.log);
+	else if (!strncmp(why, "the daemon did not start", 24))
+		e = seg_fail(SEG_EFAIL, "%s", why);
+	else
+		e = seg_fail(SEG_EFAIL, "the daemon did not start: %s", why);
+out:
+	close(errp[0]);
+	if (errp[1] >= 0)
+		close(errp[1]);
+	return e;
+}
+
+enum seg_err daemon_connect(struct seg *s, const char *config, bool start, int *fd, bool *started)
+{
+	char why[300];
+	enum seg_err e, spawned;
+
+	if (started)
+		*started = false;
+	if ((e = wait_listening(s, fd)) != SEG_ENOPLAYER || !start)
+		return e;
+	if ((spawned = spawn(s, config)) == SEG_OK && started)
+		*started = true;
+	snprintf(why, sizeof why, "%s", seg_errmsg());
+	/* Ours listens now. Or it lost the lock to one that another command started at the same
+	 * moment, and that one serves as well. */
+	if ((e = wait_listening(s, fd)) == SEG_ENOPLAYER && spawned)
+		return seg_fail(spawned, "%s", why);
+	return e;
 }

@@ -12,9 +12,13 @@
  * parent once the child listens (or has failed); logs then go to paths.log. Returns the
  * process exit status. */
 int daemon_run(struct seg *s, bool detach);
-/* Starts `segue daemon --detach` (this executable) with s's server and audio output and the
- * config file given (NULL: the default), and waits until it listens. */
-enum seg_err daemon_spawn(struct seg *s, const char *config);
+/* Connects to this user's daemon (*fd, the caller's to close). A daemon that is starting, or
+ * stopping, is waited for up to 5 s; with start and none left, one is started (`segue daemon
+ * --detach`, this executable, with s's server and audio output and the config file given,
+ * NULL: the default) and *started (may be NULL) says so. When two processes start one at the
+ * same moment, one daemon runs and both are connected to it. SEG_ENOPLAYER, at once, when
+ * none runs or starts and start is false. */
+enum seg_err daemon_connect(struct seg *s, const char *config, bool start, int *fd, bool *started);
 /* Asks the running loop (from a command's exec) to stop after the current request. */
 void daemon_request_quit(struct seg *s);
 

@@ -61,7 +61,7 @@ static struct job *pop(struct job **head, struct job **tail)
 
 /* --- the worker ---------------------------------------------------------------------------- */
 
-static enum seg_err run(struct seg *ws, int *ctl_fd, const char *sock, struct job_result *r)
+static enum seg_err run(struct seg *ws, int *ctl_fd, struct job_result *r)
 {
 	const struct cmd_entry *c;
 	struct cmd_args a = { 0 };
@@ -76,7 +76,7 @@ static enum seg_err run(struct seg *ws, int *ctl_fd, const char *sock, struct jo
 		return e;
 	if (c->where == CMD_PLAYER && !((c->opts & CMD_REMOTE) && cmd_flag(&a, "device"))) {
 		for (int attempt = 0; attempt < 2; attempt++) {
-			if (*ctl_fd < 0 && (e = ctl_connect(sock, ctl_fd)))
+			if (*ctl_fd < 0 && (e = daemon_connect(ws, NULL, false, ctl_fd, NULL)))
 				break;
 			e = ctl_call(*ctl_fd, r->argc, r->argv, 60000, &r->out);
 			/* A broken connection (the daemon restarted): once more on a fresh one. */
@@ -117,7 +117,7 @@ static void *worker(void *arg)
 
 		seg_clear_error();
 		j->r.out = NULL;
-		j->r.err = ok ? run(&ws, &ctl_fd, b->s->paths.sock, &j->r)
+		j->r.err = ok ? run(&ws, &ctl_fd, &j->r)
 		              : seg_fail(SEG_EFAIL, "the settings could not be read");
 		snprintf(j->r.message, sizeof j->r.message, "%s", j->r.err ? seg_errmsg() : "");
 		if (j->r.err) {
@@ -192,16 +192,12 @@ void backend_result_free(struct job_result *r)
 
 /* --- the subscription ---------------------------------------------------------------------- */
 
-static enum seg_err subscribe(struct backend *b)
+/* Subscribes on fd (a fresh connection, ours from now on). */
+static enum seg_err subscribe(struct backend *b, int fd)
 {
 	json_t *req = json_pack("{s:i,s:b}", "id", 0, "subscribe", 1);
 	enum seg_err e;
-	int fd;
 
-	if ((e = ctl_connect(b->s->paths.sock, &fd))) {
-		json_decref(req);
-		return e;
-	}
 	e = ctl_write(fd, req);
 	json_decref(req);
 	if (e) {
@@ -274,15 +270,14 @@ enum seg_err backend_next_event(struct backend *b, json_t **event)
 
 enum seg_err backend_reattach(struct backend *b)
 {
-	enum seg_err e = subscribe(b);
+	bool started;
+	int fd;
+	enum seg_err e = daemon_connect(b->s, b->config, true, &fd, &started);
 
-	if (e == SEG_ENOPLAYER) {
-		if ((e = daemon_spawn(b->s, b->config)))
-			return e;
-		b->started = true;
-		e = subscribe(b);
-	}
-	return e;
+	if (e)
+		return e;
+	b->started |= started;
+	return subscribe(b, fd);
 }
 
 /* --- life ---------------------------------------------------------------------------------- */
