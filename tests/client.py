@@ -9,7 +9,7 @@ import stat
 import time
 
 from segue_test import TAP, Server, catalog_copy, sql, wait_for
-from segue_client import Client
+from segue_client import Client, wait_gone
 
 t = TAP()
 data = catalog_copy()
@@ -323,9 +323,11 @@ try:
     rc, doc, err = c.json("library", "ls", "--type", "artists")
     t.eq(doc["items"], [], "unfollow")
 
+    pid = c.daemon_pid()
     rc, out, err = c.run("quit")
     t.eq(rc, 0, "quit stops the daemon")
-    t.ok(wait_for(lambda: not os.path.exists(c.sock_path), 10), "and removes its socket")
+    # The socket goes first, as the daemon starts to stop; the process last.
+    t.ok(wait_gone(pid, 10) and not os.path.exists(c.sock_path), "and removes its socket")
     # Everything played above was recorded and delivered on the way out.
     t.eq(c.outbox(), [], "the outbox is empty after a clean stop")
     n = sql(data, "SELECT count(*) FROM plays WHERE user_id = 'premium-us'")[0][0]

@@ -1,10 +1,13 @@
 """Starting the daemon while another process starts one: `segue daemon &` followed at once by
-`segue play`, two `segue play` at the same moment, a daemon that holds the lock but never
-answers, and commands that must still fail at once when no daemon runs or starts."""
+`segue play`, two `segue play` at the same moment, `segue play` right after `segue quit`, a
+daemon that holds the lock but never answers, and commands that must still fail at once when
+no daemon runs or starts."""
 
 import fcntl
 import os
+import signal
 import subprocess
+import threading
 import time
 
 from segue_client import SEGUE_BIN, Client, wait_gone
@@ -157,6 +160,29 @@ try:
     lock.close()
     _, err = d.communicate(timeout=30)
     t.ok(d.returncode == 0, "a daemon starting during a probe's shared lock starts", err)
+    t.ok(quit_daemon(), "quit stops it")
+
+    # --- quit, then play at once, while that daemon is still stopping ------------------------
+    rc, out, err = c.run("play", uri)
+    t.eq(rc, 0, "play starts a daemon", err)
+    time.sleep(1)  # a play for the outbox: the daemon delivers it on its way out
+    old = c.daemon_pid()
+    # The delivery, and so the stop, waits for the server until it is let go again.
+    os.kill(srv.proc.pid, signal.SIGSTOP)
+    cont = threading.Timer(1.5, os.kill, (srv.proc.pid, signal.SIGCONT))
+    try:
+        rc, out, err = c.run("quit")
+        t.eq(rc, 0, "quit", err)
+        cont.start()
+        started = time.time()
+        rc, out, err = c.run("play", uri)
+        took = time.time() - started
+    finally:
+        cont.join()
+    t.ok(rc == 0 and took >= 1.0, "play right after quit waits for the daemon to stop, then starts "
+         "the next (%.1f s)" % took, (rc, err))
+    pid = one_daemon()
+    t.ok(isinstance(pid, int) and pid != old, "one daemon runs, a new one", (old, pid))
     t.ok(quit_daemon(), "quit stops it")
 
     # --- a daemon killed: its pid file and socket stay, and mean nothing ---------------------

@@ -383,6 +383,15 @@ static int listen_on(struct daemon *d)
 	return 0;
 }
 
+static void stop_listening(struct daemon *d)
+{
+	if (d->listen_fd < 0)
+		return;
+	unlink(d->s->paths.sock);
+	close(d->listen_fd);
+	d->listen_fd = -1;
+}
+
 static int signals(struct daemon *d)
 {
 	sigset_t set;
@@ -560,16 +569,16 @@ int daemon_run(struct seg *s, bool detach_it)
 		d.outbox_due = clock_mono_ms();
 	loop(&d);
 	log_info("stopping");
+	/* A command that connected from here on would wait for an answer that never comes; with
+	 * the socket gone it waits for our lock instead, and then starts the next daemon. */
+	stop_listening(&d);
 	player_stop(s->player, "paused");
 	deliver_outbox(&d);
 	status = 0;
 out:
 	while (d.nclients)
 		client_close(&d, d.nclients - 1);
-	if (d.listen_fd >= 0) {
-		unlink(s->paths.sock);
-		close(d.listen_fd);
-	}
+	stop_listening(&d);
 	downloader_stop(s->downloader);
 	s->downloader = NULL;
 	device_free(s->device);
