@@ -166,7 +166,7 @@ static enum seg_err tui_preflight(struct seg *s)
 	if (e != SEG_EUNREACHABLE)
 		return e == SEG_EAUTH ? e : SEG_OK;
 	snprintf(why, sizeof why, "%s", seg_errmsg());
-	if (ctl_connect(s->paths.sock, &fd) == SEG_OK) {
+	if (daemon_connect(s, s->config, false, &fd, NULL) == SEG_OK) {
 		close(fd);
 		return SEG_OK;
 	}
