@@ -25,10 +25,10 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "pfor.h"
-#include "recs_model.h"
-#include "recs_rank.h"
-#include "store.h"
+#include "recs/pfor.h"
+#include "recs/model.h"
+#include "recs/rank.h"
+#include "store/store.h"
 
 #define LIST 30
 

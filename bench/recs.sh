@@ -47,7 +47,7 @@ if ! [ -f "$DATA/segue.db" ] || [ "$(sqlite3 "$DATA/segue.db" "SELECT count(*) F
 	bench_run data/segue-gen-listening --users "$USERS" --plays "$PLAYS" "$DATA"
 fi
 # shellcheck disable=SC2046
-gcc -O2 -std=gnu11 -D_GNU_SOURCE -I. -Iserver bench/recs-eval.c server/libsegueserver.a \
+gcc -O2 -std=gnu11 -D_GNU_SOURCE -I. -Iserver -Ilib bench/recs-eval.c server/libsegueserver.a lib/libsegue.a \
 	$(pkg-config --cflags --libs libwebsockets jansson libsodium sqlite3 sndfile vorbisenc vorbis ogg libebur128) \
 	-lm -lpthread -ldl -o "$WORK/recs-eval" || die "bench/recs-eval.c does not build"
 say "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"

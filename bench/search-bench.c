@@ -23,8 +23,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "search.h"
-#include "store.h"
+#include "search/search.h"
+#include "store/store.h"
 
 #define MAX_CLASSES 32
 #define PASSES 4 /* a warm-up, the measurement, two more for each query's best time */

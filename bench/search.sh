@@ -89,7 +89,7 @@ if ! skip fn; then
 	say ""
 	say "== in-function (bench/search-bench.c)"
 	# shellcheck disable=SC2046
-	if gcc -O2 -std=gnu11 -D_GNU_SOURCE -I. -Iserver bench/search-bench.c server/libsegueserver.a \
+	if gcc -O2 -std=gnu11 -D_GNU_SOURCE -I. -Iserver -Ilib bench/search-bench.c server/libsegueserver.a lib/libsegue.a \
 		$(pkg-config --cflags --libs libwebsockets jansson libsodium sqlite3 sndfile vorbisenc vorbisfile \
 			vorbis ogg libebur128 aubio) -lm -lpthread -o "$WORK/search-bench" 2>"$WORK/cc.err"; then
 		# A copy of its own: --delta writes to the catalog, and the later phases want it as it was.
@@ -100,7 +100,7 @@ if ! skip fn; then
 		rm -rf "$WORK/fn"
 	else
 		head -5 "$WORK/cc.err" >&2
-		say "bench: search-bench does not build (is server/search.c in the library?); skipped"
+		say "bench: search-bench does not build (is server/search/search.c in the library?); skipped"
 	fi
 fi
 

@@ -34,7 +34,7 @@
 
 #define DAY_MS (86400LL * 1000)
 #define WINDOW_MS (180 * DAY_MS)
-#define COUNTS_AFTER_MS 30000 /* server/h_history.c */
+#define COUNTS_AFTER_MS 30000 /* server/api/history.c */
 
 #define DEFAULT_USERS 1000
 #define DEFAULT_PLAYS_PER_USER 20
@@ -1211,7 +1211,7 @@ static void times_assign(struct gen *g, struct user *us)
 
 static bool is_counted(int ms, int duration, bool done)
 {
-	/* server/h_history.c: COUNTS_AFTER_MS, or all of a track shorter than that */
+	/* server/api/history.c: COUNTS_AFTER_MS, or all of a track shorter than that */
 	return ms >= COUNTS_AFTER_MS || (duration < COUNTS_AFTER_MS && ms >= duration - 1000 && done);
 }
 
@@ -1484,7 +1484,7 @@ out:
 }
 
 /* Secondary indexes cost more to keep up row by row than to build once from sorted data, so
- * they go before the bulk writes and come back after, exactly as server/store.c makes them. */
+ * they go before the bulk writes and come back after, exactly as server/store/store.c makes them. */
 static const char DROP_INDEXES[] =
 	"DROP INDEX plays_recent; DROP INDEX plays_track;"
 	"DROP INDEX tracks_artist; DROP INDEX tracks_popular; DROP INDEX tracks_genre;";

@@ -1,5 +1,5 @@
 #include "config.h"
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <sodium.h>

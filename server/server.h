@@ -5,14 +5,14 @@
 #define SEGUE_SERVER_H
 
 #include "jobs.h"
-#include "licence.h"
-#include "metrics.h"
-#include "ratelimit.h"
-#include "recommender.h"
-#include "searcher.h"
+#include "offline/licence.h"
+#include "http/metrics.h"
+#include "http/ratelimit.h"
+#include "recs/recommender.h"
+#include "search/searcher.h"
 #include "settings.h"
-#include "sign.h"
-#include "store.h"
+#include "accounts/sign.h"
+#include "store/store.h"
 
 struct lws_context;
 struct hub;
@@ -21,7 +21,7 @@ struct server {
 	struct settings cfg;
 	struct store store;
 	struct keyring keys;
-	struct licence_keys licences; /* offline licences (h_offline.c) */
+	struct licence_keys licences; /* offline licences (server/api/offline.c) */
 	struct ratelimit rl;
 	struct metrics metrics;
 	struct searcher search;

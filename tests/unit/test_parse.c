@@ -4,9 +4,9 @@
 #include <stdlib.h>
 
 #include "settings.h"
-#include "tags.h"
+#include "catalog/tags.h"
 #include "tap.h"
-#include "urlenc.h"
+#include "http/urlenc.h"
 
 int main(void)
 {

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "range.h"
+#include "http/range.h"
 #include "tap.h"
 
 static void check(const char *h, long long size, enum range_result want, long long wf, long long wl)

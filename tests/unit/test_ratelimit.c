@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "ratelimit.h"
+#include "http/ratelimit.h"
 #include "tap.h"
 
 int main(void)

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "search.h"
-#include "store.h"
+#include "search/search.h"
+#include "store/store.h"
 #include "tap.h"
 
 static const char *const words[] = {

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sign.h"
+#include "accounts/sign.h"
 #include "tap.h"
 
 int main(void)

@@ -1,0 +1,282 @@
+/* Listening history. Clients deliver play events in batches (POST /v1/segue/events), each
+ * with the client's own event id: a retried batch is harmless because (user, event id) is
+ * the primary key. A play counts towards a track's play count once it has lasted 30 s (or
+ * the whole of a shorter track), the rule royalty accounting uses. GET
+ * /v1/me/player/recently-played reads the counted plays back in the Web API's shape. */
+#include "config.h"
+#include "api/handlers.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base62.h"
+#include "catalog/catalog.h"
+#include "server.h"
+
+#define EVENTS_MAX 500
+#define COUNTS_AFTER_MS 30000
+#define DAY_MS (86400LL * 1000)
+
+static const char *const reasons[] = { "track_done", "skipped", "paused", "device_change", "error", "logout" };
+
+static bool valid_event_id(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isgraph((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* "segue:track:ID" or a bare ID. */
+static const char *track_of(json_t *e)
+{
+	const char *t = json_string_value(json_object_get(e, "track_id"));
+	const char *uri = json_string_value(json_object_get(e, "track_uri"));
+
+	if (!t && uri && !strncmp(uri, "segue:track:", 12))
+		t = uri + 12;
+	return t && base62_is_id(t) ? t : NULL;
+}
+
+static bool valid_context(const char *uri)
+{
+	static const char *const kinds[] = { "segue:album:", "segue:playlist:", "segue:artist:",
+	                                     "segue:collection:", "segue:search:", "segue:radio:" };
+
+	if (!uri)
+		return true;
+	if (strlen(uri) > 200)
+		return false;
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (!strncmp(uri, kinds[i], strlen(kinds[i])))
+			return true;
+	return !strncmp(uri, "segue:user:", 11);
+}
+
+/* Checks one event; returns NULL or what is wrong with it. */
+static const char *check_event(json_t *e, long long now)
+{
+	json_t *started = json_object_get(e, "started_at"), *played = json_object_get(e, "ms_played");
+	const char *reason = json_string_value(json_object_get(e, "reason_end"));
+	bool known = false;
+
+	if (!json_is_object(e))
+		return "not an object";
+	if (!valid_event_id(json_string_value(json_object_get(e, "id"))))
+		return "id must be 1 to 64 printable characters";
+	if (!track_of(e))
+		return "track_id (or track_uri) is missing or malformed";
+	if (!json_is_integer(started) || json_integer_value(started) <= 0 ||
+	    json_integer_value(started) > now + DAY_MS)
+		return "started_at must be a time in milliseconds since 1970, not in the future";
+	if (!json_is_integer(played) || json_integer_value(played) < 0 ||
+	    json_integer_value(played) > DAY_MS)
+		return "ms_played must be a whole number of milliseconds up to a day";
+	for (size_t i = 0; reason && i < sizeof reasons / sizeof reasons[0]; i++)
+		known |= !strcmp(reason, reasons[i]);
+	if (!known)
+		return "reason_end must be track_done, skipped, paused, device_change, error or logout";
+	if (!json_is_null(json_object_get(e, "context_uri")) &&
+	    json_object_get(e, "context_uri") &&
+	    !valid_context(json_string_value(json_object_get(e, "context_uri"))))
+		return "context_uri is not a segue URI";
+	return NULL;
+}
+
+void h_events(struct req *r)
+{
+	struct store *s = &r->srv->store;
+	long long now = store_now_ms();
+	json_t *body, *events, *e, *rejected;
+	int accepted = 0, duplicates = 0;
+	size_t i;
+
+	if (!(body = req_json_body(r, false)))
+		return;
+	events = json_object_get(body, "events");
+	if (!json_is_array(events)) {
+		reply_error(r, 400, "events must be an array");
+		goto out;
+	}
+	if (json_array_size(events) > EVENTS_MAX) {
+		reply_error(r, 400, "too many events: at most %d per batch", EVENTS_MAX);
+		goto out;
+	}
+	/* All or nothing: a malformed event refuses the batch before anything is stored. */
+	json_array_foreach(events, i, e) {
+		const char *why = check_event(e, now);
+
+		if (why) {
+			reply_error(r, 400, "events[%zu]: %s", i, why);
+			goto out;
+		}
+	}
+	rejected = json_array();
+	if (store_begin(s) < 0)
+		goto fail;
+	json_array_foreach(events, i, e) {
+		const char *track = track_of(e);
+		const char *reason = json_string_value(json_object_get(e, "reason_end"));
+		long long played = json_integer_value(json_object_get(e, "ms_played"));
+		sqlite3_stmt *st = store_stmt(s, "SELECT duration_ms FROM tracks WHERE id = ?");
+		long long duration;
+		bool counted;
+
+		if (!st)
+			goto fail_tx;
+		store_bind_text(st, 1, track);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_reset(st);
+			/* Not an error of the batch: the client should drop it, not retry it. */
+			json_array_append_new(rejected, json_pack("{s:i,s:s,s:s}", "index", (int)i, "id",
+			                      json_string_value(json_object_get(e, "id")), "reason", "unknown track"));
+			continue;
+		}
+		duration = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		counted = played >= COUNTS_AFTER_MS ||
+		          (duration < COUNTS_AFTER_MS && played >= duration - 1000 && !strcmp(reason, "track_done"));
+		st = store_stmt(s, "INSERT INTO plays (user_id, event_id, track_id, context_uri, started_at,"
+		                   " ms_played, reason_end, counted, received_at) VALUES (?,?,?,?,?,?,?,?,?)"
+		                   " ON CONFLICT DO NOTHING");
+		if (!st)
+			goto fail_tx;
+		store_bind_text(st, 1, r->user.id);
+		store_bind_text(st, 2, json_string_value(json_object_get(e, "id")));
+		store_bind_text(st, 3, track);
+		store_bind_text(st, 4, json_string_value(json_object_get(e, "context_uri")));
+		sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(e, "started_at")));
+		sqlite3_bind_int64(st, 6, played);
+		store_bind_text(st, 7, reason);
+		sqlite3_bind_int(st, 8, counted);
+		sqlite3_bind_int64(st, 9, now);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail_tx;
+		if (!sqlite3_changes(s->db)) {
+			duplicates++;
+			continue;
+		}
+		accepted++;
+		if (counted) {
+			st = store_stmt(s, "UPDATE tracks SET play_count = play_count + 1 WHERE id = ?");
+			if (!st)
+				goto fail_tx;
+			store_bind_text(st, 1, track);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				goto fail_tx;
+		}
+	}
+	if (store_commit(s) < 0)
+		goto fail_tx;
+	reply_json(r, 200, json_pack("{s:i,s:i,s:o}", "accepted", accepted, "duplicates", duplicates,
+	                             "rejected", rejected));
+	goto out;
+fail_tx:
+	store_rollback(s);
+	json_decref(rejected);
+fail:
+	reply_error(r, 500, "the events could not be stored");
+out:
+	json_decref(body);
+}
+
+static json_t *context_object(struct req *r, const char *uri)
+{
+	char base[512];
+	const char *kind, *colon;
+
+	if (strncmp(uri, "segue:", 6) != 0)
+		return json_null(); /* no context (or none we know) */
+	kind = uri + 6;
+	if (!(colon = strchr(kind, ':')))
+		return json_null();
+	req_base_url(r, base, sizeof base);
+	return json_pack("{s:s#,s:s,s:o,s:{}}", "type", kind, (int)(colon - kind), "uri", uri,
+	                 "href", json_sprintf("%s/v1/%.*ss/%s", base, (int)(colon - kind), kind, colon + 1),
+	                 "external_urls");
+}
+
+static int ms_arg(struct req *r, const char *name, long long *out)
+{
+	const char *v = req_arg(r, name);
+	char *end;
+
+	*out = -1;
+	if (!v)
+		return 0;
+	*out = strtoll(v, &end, 10);
+	if (!*v || *end || *out < 0) {
+		reply_error(r, 400, "%s must be a Unix time in milliseconds", name);
+		return -1;
+	}
+	return 0;
+}
+
+void h_recently_played(struct req *r)
+{
+	long long before, after, newest = -1, oldest = -1;
+	char base[512];
+	sqlite3_stmt *st;
+	json_t *items;
+	int limit;
+	bool more = false;
+
+	if (catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0 || ms_arg(r, "before", &before) < 0 ||
+	    ms_arg(r, "after", &after) < 0)
+		return;
+	if (before >= 0 && after >= 0) {
+		reply_error(r, 400, "give before or after, not both");
+		return;
+	}
+	/* after: the plays just after the cursor (oldest first, then reversed for the page). */
+	st = store_stmt(&r->srv->store, after >= 0 ?
+		"SELECT * FROM (SELECT track_id, context_uri, started_at, ms_played FROM plays"
+		" WHERE user_id = ?1 AND counted AND started_at > ?2 ORDER BY started_at ASC LIMIT ?3)"
+		" ORDER BY started_at DESC" :
+		"SELECT track_id, context_uri, started_at, ms_played FROM plays"
+		" WHERE user_id = ?1 AND counted AND started_at < ?2 ORDER BY started_at DESC LIMIT ?3");
+	if (!st) {
+		reply_error(r, 500, "database error");
+		return;
+	}
+	store_bind_text(st, 1, r->user.id);
+	sqlite3_bind_int64(st, 2, after >= 0 ? after : before >= 0 ? before : 0x7fffffffffffffffLL);
+	sqlite3_bind_int(st, 3, limit + 1);
+	items = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char id[BASE62_ID_LEN + 1];
+		long long started = sqlite3_column_int64(st, 2);
+		json_t *track;
+
+		if ((int)json_array_size(items) == limit) {
+			more = true;
+			break;
+		}
+		snprintf(id, sizeof id, "%s", store_col_text(st, 0));
+		if (newest < 0)
+			newest = started;
+		oldest = started;
+		track = catalog_track(r, id, NULL);
+		if (!track)
+			continue;
+		json_array_append_new(items, json_pack("{s:o,s:o,s:o}", "track", track, "played_at",
+		                      catalog_time(started + sqlite3_column_int64(st, 3), true),
+		                      "context", context_object(r, store_col_text(st, 1))));
+	}
+	sqlite3_reset(st);
+	req_base_url(r, base, sizeof base);
+	reply_json(r, 200, json_pack("{s:o,s:o,s:i,s:o,s:o}",
+		"href", json_sprintf("%s/v1/me/player/recently-played?limit=%d", base, limit),
+		"items", items, "limit", limit,
+		"next", more && after < 0 ? json_sprintf("%s/v1/me/player/recently-played?before=%lld&limit=%d",
+		                                         base, oldest, limit) : json_null(),
+		"cursors", newest < 0 ? json_null() :
+		           json_pack("{s:o,s:o}", "after", json_sprintf("%lld", newest),
+		                     "before", json_sprintf("%lld", oldest))));
+}

@@ -1,0 +1,86 @@
+/* Playback authorization: the one place that decides whether a user may hear a track, and
+ * at which qualities. It answers with signed audio URLs; the stream handler only checks
+ * signatures. */
+#include "config.h"
+#include "api/handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "audio/audio.h"
+#include "catalog/catalog.h"
+#include "server.h"
+
+json_t *playback_url(struct req *r, const char *id, int q, long long exp)
+{
+	char base[512], path[128], kid[SIGN_KID_MAX], sig[SIGN_SIG_MAX];
+
+	req_base_url(r, base, sizeof base);
+	snprintf(path, sizeof path, "/audio/%s/%s.ogg", id, quality_info[q].name);
+	if (sign_url(&r->srv->keys, path, exp, r->user.id, kid, sig) < 0)
+		return NULL;
+	return json_sprintf("%s%s?exp=%lld&uid=%s&kid=%s&sig=%s", base, path, exp, r->user.id, kid, sig);
+}
+
+void h_playback(struct req *r)
+{
+	struct server *srv = r->srv;
+	const char *id = r->params[0];
+	const char *qname = req_arg(r, "quality");
+	int q = r->user.premium ? Q_HIGH : Q_NORMAL;
+	sqlite3_stmt *st;
+	long long duration;
+	double gain;
+	long long exp;
+	json_t *urls;
+
+	if (!catalog_check_id(r, id, "track"))
+		return;
+	if (qname && (q = quality_from_name(qname)) < 0) {
+		reply_error(r, 400, "unknown quality \"%.20s\": low, normal, high or very_high", qname);
+		return;
+	}
+	st = store_stmt(&srv->store, "SELECT duration_ms, gain_db, markets FROM tracks WHERE id = ?");
+	if (!st) {
+		reply_error(r, 500, "database error");
+		return;
+	}
+	store_bind_text(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		reply_error(r, 404, "no track with id %s", id);
+		return;
+	}
+	duration = sqlite3_column_int64(st, 0);
+	gain = sqlite3_column_double(st, 1);
+	if (!catalog_available(r, sqlite3_column_text(st, 2) ? store_col_text(st, 2) : NULL,
+	                       r->user.country)) {
+		sqlite3_reset(st);
+		reply_error(r, 403, "this track is not available in your market (%s)", r->user.country);
+		return;
+	}
+	sqlite3_reset(st);
+	if (q == Q_VERY_HIGH && !r->user.premium) {
+		reply_error(r, 403, "very_high quality (320 kbit/s) needs a premium account");
+		return;
+	}
+	keyring_refresh(&srv->keys, time(NULL));
+	exp = (long long)time(NULL) + srv->cfg.url_ttl;
+	urls = json_object();
+	/* The chosen quality and every lower one, so the player can step down on its own. */
+	for (int i = 0; i <= q; i++) {
+		json_t *url = playback_url(r, id, i, exp);
+
+		if (!url) {
+			json_decref(urls);
+			reply_error(r, 500, "no signing key");
+			return;
+		}
+		json_object_set_new(urls, quality_info[i].name, url);
+	}
+	reply_json(r, 200, json_pack("{s:s,s:I,s:f,s:s,s:o,s:I}", "track_id", id,
+	                             "duration_ms", (json_int_t)duration, "gain_db", gain,
+	                             "quality", quality_info[q].name, "urls", urls,
+	                             "expires_at", (json_int_t)exp));
+}

@@ -1,0 +1,121 @@
+/* GET /audio/{id}/{quality}.ogg: the signed audio stream. The signature is the only
+ * credential (players cannot send bearer tokens), so it is checked before the file is even
+ * opened; a refused request costs one MAC. The body goes out from server/http/http.c in slices read with
+ * pread, so the service loop never waits on disk for long or on a client at all. */
+#include "config.h"
+#include "api/handlers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audio/audio.h"
+#include "log.h"
+#include "catalog/media.h"
+#include "http/range.h"
+#include "server.h"
+
+static void refuse(struct req *r, const char *why)
+{
+	r->srv->metrics.stream_refusals++;
+	reply_error(r, 403, "%s", why);
+}
+
+void h_audio(struct req *r)
+{
+	struct server *srv = r->srv;
+	const char *id = r->params[0], *file = r->params[1];
+	const char *exp_s = req_arg(r, "exp"), *uid = req_arg(r, "uid");
+	const char *kid = req_arg(r, "kid"), *sig = req_arg(r, "sig");
+	char qname[16], path[1300], signed_path[128], etag[96];
+	long long exp, first, last;
+	enum sign_result check;
+	struct stat st;
+	char *end;
+	int q, fd;
+	size_t flen = strlen(file);
+
+	/* Only "<quality>.ogg" names exist; anything else (dots, slashes, encodings) is 404. */
+	if (flen < 5 || flen - 4 >= sizeof qname || strcmp(file + flen - 4, ".ogg") != 0) {
+		reply_error(r, 404, "no such audio file");
+		return;
+	}
+	memcpy(qname, file, flen - 4);
+	qname[flen - 4] = '\0';
+	q = quality_from_name(qname);
+	if (q < 0 || media_path(srv->media_dir, id, q, path, sizeof path) < 0) {
+		reply_error(r, 404, "no such audio file");
+		return;
+	}
+	if (!exp_s || !uid || !kid || !sig) {
+		refuse(r, "the link is not signed (exp, uid, kid and sig are required)");
+		return;
+	}
+	errno = 0;
+	exp = strtoll(exp_s, &end, 10);
+	if (errno || *end || !*exp_s) {
+		refuse(r, "the link's expiry is malformed");
+		return;
+	}
+	snprintf(signed_path, sizeof signed_path, "/audio/%s/%s.ogg", id, qname);
+	keyring_refresh(&srv->keys, time(NULL));
+	check = sign_verify(&srv->keys, signed_path, exp, uid, kid, sig, time(NULL));
+	if (check != SIGN_OK) {
+		refuse(r, sign_result_str(check));
+		return;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		if (errno == ENOENT) {
+			reply_error(r, 404, "no such audio file");
+		} else {
+			log_err("stream: %s: %s", path, strerror(errno));
+			reply_error(r, 500, "the audio file cannot be read");
+		}
+		return;
+	}
+	/* Encoded files never change once renamed into place: size and mtime name the bytes. */
+	snprintf(etag, sizeof etag, "\"%s-%s-%llx-%llx\"", id, qname, (unsigned long long)st.st_size,
+	         (unsigned long long)st.st_mtime);
+	if (r->if_none_match[0] && strstr(r->if_none_match, etag)) {
+		close(fd);
+		reply_empty(r, 304);
+		reply_header(r, "etag:", "%s", etag);
+		return;
+	}
+	switch (range_parse(r->range[0] ? r->range : NULL, st.st_size, &first, &last)) {
+	case RANGE_UNSATISFIABLE:
+		close(fd);
+		reply_error(r, 416, "the range is beyond the end of the file (%lld bytes)",
+		            (long long)st.st_size);
+		reply_header(r, "content-range:", "bytes */%lld", (long long)st.st_size);
+		return;
+	case RANGE_OK:
+		reply_empty(r, 206);
+		reply_header(r, "content-range:", "bytes %lld-%lld/%lld", first, last, (long long)st.st_size);
+		break;
+	case RANGE_NONE:
+		reply_empty(r, 200);
+		first = 0;
+		last = st.st_size - 1;
+		break;
+	}
+	r->ctype = "audio/ogg";
+	reply_header(r, "accept-ranges:", "bytes");
+	reply_header(r, "etag:", "%s", etag);
+	reply_header(r, "cache-control:", "public, max-age=31536000, immutable");
+	r->fd = fd;
+	r->streaming = true;
+	r->stream_off = first;
+	r->stream_left = last - first + 1;
+	r->stream_total = st.st_size;
+	srv->metrics.open_streams++;
+	srv->metrics.streams_started++;
+}

@@ -1,0 +1,142 @@
+#include "config.h"
+#include "audio/audio.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ebur128.h>
+#include <sodium.h>
+
+#include "audio/features.h"
+#include "audio/source.h"
+
+const struct quality_info quality_info[Q_COUNT] = {
+	[Q_LOW] = { "low", 24 },
+	[Q_NORMAL] = { "normal", 96 },
+	[Q_HIGH] = { "high", 160 },
+	[Q_VERY_HIGH] = { "very_high", 320 },
+};
+
+int quality_from_name(const char *s)
+{
+	for (int q = 0; q < Q_COUNT; q++)
+		if (strcmp(s, quality_info[q].name) == 0)
+			return q;
+	return -1;
+}
+
+/* The content hash covers "segue-pcm16", the channel count and the rate (little-endian
+ * 32-bit each), then every sample rounded to 16 bits, little-endian, interleaved. Any
+ * lossless container of the same audio hashes the same; 16-bit sources round-trip exactly
+ * (libsndfile scales them by 1/32768). */
+static void hash_start(crypto_generichash_state *h, int channels, int rate)
+{
+	unsigned char head[11 + 8] = "segue-pcm16";
+
+	for (int i = 0; i < 4; i++) {
+		head[11 + i] = (unsigned char)((uint32_t)channels >> (8 * i));
+		head[15 + i] = (unsigned char)((uint32_t)rate >> (8 * i));
+	}
+	crypto_generichash_init(h, NULL, 0, 32);
+	crypto_generichash_update(h, head, sizeof head);
+}
+
+static void hash_block(crypto_generichash_state *h, const float *s, size_t n,
+		       unsigned char *pcm)
+{
+	for (size_t i = 0; i < n; i++) {
+		float v = s[i] * 32768.0f;
+		long q = v >= 32767.0f ? 32767 : v <= -32768.0f ? -32768 : lrintf(v);
+
+		pcm[2 * i] = (unsigned char)(q & 0xff);
+		pcm[2 * i + 1] = (unsigned char)((q >> 8) & 0xff);
+	}
+	crypto_generichash_update(h, pcm, 2 * n);
+}
+
+/* Gain to the target loudness, lowered when the true peak would go over full scale. */
+static double gain_for(double lufs, double peak)
+{
+	double gain = AUDIO_TARGET_LUFS - lufs;
+
+	if (peak > 0 && peak * pow(10.0, gain / 20.0) > 1.0)
+		gain = -20.0 * log10(peak);
+	return gain;
+}
+
+int audio_analyse(const char *path, struct analysis *a, char *err, size_t errlen)
+{
+	struct audio_src src;
+	crypto_generichash_state h;
+	unsigned char *pcm = NULL;
+	ebur128_state *ebu = NULL;
+	struct features *feat = NULL;
+	int rc = -1;
+	long n;
+
+	memset(a, 0, sizeof *a);
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium failed to initialise");
+		return -1;
+	}
+	if (audio_src_open(&src, path, err, errlen) != 0)
+		return -1;
+	pcm = malloc(2 * AUDIO_SRC_BLOCK * (size_t)src.channels);
+	ebu = ebur128_init((unsigned)src.out_channels, (unsigned long)src.rate,
+			   EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_LRA);
+	feat = features_new(src.rate, src.out_channels);
+	if (ebu == NULL || feat == NULL || pcm == NULL) {
+		snprintf(err, errlen, "cannot set up the analysis for %d Hz", src.rate);
+		goto out;
+	}
+	hash_start(&h, src.channels, src.rate);
+
+	for (;;) {
+		const float *raw, *out;
+
+		n = audio_src_read(&src, &raw, &out, err, errlen);
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		hash_block(&h, raw, (size_t)n * (size_t)src.channels, pcm);
+		if (ebur128_add_frames_float(ebu, out, (size_t)n) != EBUR128_SUCCESS) {
+			snprintf(err, errlen, "loudness analysis failed");
+			goto out;
+		}
+		features_add(feat, out, n);
+	}
+
+	crypto_generichash_final(&h, a->content_hash, sizeof a->content_hash);
+	a->frames = src.pos;
+	a->channels = src.channels;
+	a->rate = src.rate;
+	a->duration_ms = (long)(src.pos * 1000 / src.rate);
+
+	/* Silence and tracks shorter than one 400 ms block have no integrated loudness
+	 * (-inf): they get no gain rather than an infinite one. */
+	if (ebur128_loudness_global(ebu, &a->loudness_lufs) != EBUR128_SUCCESS ||
+	    !isfinite(a->loudness_lufs))
+		a->loudness_lufs = -70.0;
+	if (ebur128_loudness_range(ebu, &a->lra) != EBUR128_SUCCESS || !isfinite(a->lra))
+		a->lra = 0;
+	for (int c = 0; c < src.out_channels; c++) {
+		double p = 0;
+
+		if (ebur128_true_peak(ebu, (unsigned)c, &p) == EBUR128_SUCCESS && p > a->true_peak)
+			a->true_peak = p;
+	}
+	a->gain_db = a->loudness_lufs <= -70.0 ? 0 : gain_for(a->loudness_lufs, a->true_peak);
+	features_finish(feat, a);
+	rc = 0;
+out:
+	if (ebu != NULL)
+		ebur128_destroy(&ebu);
+	features_free(feat);
+	free(pcm);
+	audio_src_close(&src);
+	return rc;
+}

@@ -1,0 +1,58 @@
+/* segue-server ingest PATH...: see server/catalog/ingest.h. Prints one summary line (unless --quiet) and
+ * exits 1 when any file failed, so scripts can tell a partial import from a clean one. */
+#include "config.h"
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog/ingest.h"
+
+int cmd_ingest(int argc, char **argv)
+{
+	struct settings cfg;
+	struct ingest_report rep;
+	bool quiet = false;
+	int jobs, rc, npaths = 0;
+	char **paths;
+
+	if ((rc = cli_settings(&cfg, &argc, argv)) != 0)
+		return rc;
+	jobs = (int)cfg.ingest_jobs;
+	paths = calloc((size_t)argc, sizeof *paths);
+	if (!paths)
+		return EXIT_FAILURE_;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
+			quiet = true;
+		} else if (!strcmp(argv[i], "--jobs") && i + 1 < argc) {
+			jobs = atoi(argv[++i]);
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "segue-server ingest: unknown option \"%s\"\n", argv[i]);
+			free(paths);
+			return EXIT_USAGE;
+		} else {
+			paths[npaths++] = argv[i];
+		}
+	}
+	if (!npaths) {
+		fprintf(stderr, "usage: segue-server ingest [--data-dir DIR] [--jobs N] [--quiet] PATH...\n");
+		free(paths);
+		return EXIT_USAGE;
+	}
+	rc = ingest_run(&cfg, paths, npaths, jobs, isatty(STDERR_FILENO), quiet, &rep);
+	free(paths);
+	if (rc < 0)
+		return EXIT_FAILURE_;
+	if (!quiet) {
+		double per_core = rep.cpu_seconds > 0 ? rep.audio_seconds / rep.cpu_seconds : 0;
+
+		printf("ingested %d file%s: %d added, %d already known, %d failed"
+		       " (%.0f s of audio in %.1f s, %.1fx real time per core)\n",
+		       rep.files, rep.files == 1 ? "" : "s", rep.added, rep.updated, rep.failed,
+		       rep.audio_seconds, rep.wall_seconds, per_core);
+	}
+	return rep.failed ? EXIT_PARTIAL : EXIT_OK;
+}

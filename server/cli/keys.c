@@ -1,0 +1,46 @@
+/* segue-server keys: rotation of the keys that sign audio links. A running server notices
+ * the new key file within a second; links signed with an older key keep working until they
+ * expire. */
+#include "config.h"
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "accounts/sign.h"
+
+int cmd_keys(int argc, char **argv)
+{
+	struct settings cfg;
+	struct keyring kr;
+	char err[512];
+	int rc;
+
+	if ((rc = cli_settings(&cfg, &argc, argv)) != 0)
+		return rc;
+	if (argc != 2 || (strcmp(argv[1], "rotate") && strcmp(argv[1], "list"))) {
+		fprintf(stderr, "usage: segue-server keys rotate | keys list\n");
+		return EXIT_USAGE;
+	}
+	if (keyring_open(&kr, cfg.data_dir, err, sizeof err) < 0) {
+		fprintf(stderr, "segue-server: %s\n", err);
+		return EXIT_FAILURE_;
+	}
+	/* A retired key must outlive the longest link it may have signed. */
+	if (!strcmp(argv[1], "rotate") && keyring_rotate(&kr, cfg.url_ttl + 60, err, sizeof err) < 0) {
+		fprintf(stderr, "segue-server: %s\n", err);
+		keyring_wipe(&kr);
+		return EXIT_FAILURE_;
+	}
+	for (int i = 0; i < kr.nkeys; i++) {
+		char when[32];
+		struct tm tm;
+
+		gmtime_r(&kr.keys[i].created, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		printf("%s  %s%s\n", kr.keys[i].kid, when, i == kr.nkeys - 1 ? "  (signing)" : "");
+	}
+	keyring_wipe(&kr);
+	return EXIT_OK;
+}

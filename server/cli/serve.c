@@ -1,0 +1,202 @@
+/* segue-server serve: one process, one libwebsockets service loop. Everything a request
+ * needs is set up here before the first poll; SIGTERM and SIGINT end the loop cleanly. */
+#include "config.h"
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "http/http.h"
+#include "connect/hub.h"
+#include "http/ws.h"
+#include "log.h"
+#include "server.h"
+
+static volatile sig_atomic_t stopping;
+static struct lws_context *running;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	if (running)
+		lws_cancel_service(running);
+}
+
+/* Splits "ADDR:PORT" (or "[v6]:PORT"). */
+static int parse_listen(const char *s, char *addr, size_t alen, int *port)
+{
+	const char *colon = strrchr(s, ':');
+	const char *a = s;
+	size_t n;
+	char *end;
+	long p;
+
+	if (!colon)
+		return -1;
+	n = (size_t)(colon - s);
+	if (n >= 2 && s[0] == '[' && colon[-1] == ']') {
+		a = s + 1;
+		n -= 2;
+	}
+	if (n == 0 || n >= alen)
+		return -1;
+	memcpy(addr, a, n);
+	addr[n] = '\0';
+	p = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || p < 0 || p > 65535)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+/* tx_packet_size caps each send(): lws's default (4 KiB) would cut a 64 KiB audio range
+ * into sixteen system calls and copy the tail into a buffer list. */
+static const struct lws_protocols protocols[] = {
+	{ "http", (lws_callback_function *)http_callback, sizeof(struct req *), 0, 0, NULL,
+	  HTTP_MAX_SEND },
+	{ WS_PROTOCOL, (lws_callback_function *)ws_callback, sizeof(struct hub_conn), 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct server *srv;
+	struct lws_context_creation_info info;
+	struct lws_vhost *vh;
+	char addr[128], err[512];
+	int port, rc, status = EXIT_FAILURE_;
+	long limits[RL_NCATEGORIES] = { 0 };
+	sigset_t stop_sigs;
+
+	srv = calloc(1, sizeof *srv);
+	if (!srv)
+		return EXIT_FAILURE_;
+	if ((rc = cli_settings(&srv->cfg, &argc, argv)) != 0) {
+		free(srv);
+		return rc;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "segue-server serve: unexpected argument \"%s\"\n", argv[1]);
+		free(srv);
+		return EXIT_USAGE;
+	}
+	if (parse_listen(srv->cfg.listen, addr, sizeof addr, &port) < 0) {
+		fprintf(stderr, "segue-server: --listen takes ADDR:PORT, got \"%s\"\n", srv->cfg.listen);
+		free(srv);
+		return EXIT_USAGE;
+	}
+	snprintf(srv->media_dir, sizeof srv->media_dir, "%s/media", srv->cfg.data_dir);
+	if (store_open(&srv->store, srv->cfg.data_dir, err, sizeof err) < 0 ||
+	    keyring_open(&srv->keys, srv->cfg.data_dir, err, sizeof err) < 0 ||
+	    licence_keys_open(&srv->licences, srv->cfg.data_dir, err, sizeof err) < 0) {
+		fprintf(stderr, "segue-server: %s\n", err);
+		goto out;
+	}
+	limits[RL_STANDARD] = srv->cfg.rl_standard;
+	limits[RL_SEARCH] = srv->cfg.rl_search;
+	limits[RL_PLAYER] = srv->cfg.rl_player;
+	limits[RL_PLAYLIST] = srv->cfg.rl_playlist;
+	if (ratelimit_init(&srv->rl, 1 << 16, srv->cfg.rl_window, limits) < 0) {
+		fprintf(stderr, "segue-server: out of memory\n");
+		goto out;
+	}
+	srv->metrics.start_unix = time(NULL);
+	/* SIGINT and SIGTERM for the main thread alone: the threads started from here on inherit
+	 * them blocked, so the handler never runs in one of them (racing the loop it stops). */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+	if (searcher_start(&srv->search, srv->cfg.data_dir, srv->cfg.popularity_interval) < 0) {
+		fprintf(stderr, "segue-server: cannot start the search indexer\n");
+		goto out;
+	}
+	if (recommender_start(&srv->recs, &srv->cfg) < 0) {
+		fprintf(stderr, "segue-server: cannot start the recommendation trainer\n");
+		goto out;
+	}
+
+	if (!(srv->hub = hub_new(srv))) {
+		fprintf(stderr, "segue-server: out of memory\n");
+		goto out;
+	}
+	raise_fd_limit();
+	lws_set_log_level(log_get_level() >= LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, NULL);
+	memset(&info, 0, sizeof info);
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6 * !strchr(addr, ':');
+	info.user = srv;
+	info.max_http_header_data = 8192;
+	/* Every open HTTP connection holds a header table until its exchange ends, so the pool
+	 * bounds how many slow readers can stream at once: make it generous. */
+	info.max_http_header_pool = 4096;
+	info.fd_limit_per_thread = 20000;
+	info.keepalive_timeout = 30;
+	info.timeout_secs = 30;
+	srv->lws = lws_create_context(&info);
+	if (!srv->lws) {
+		fprintf(stderr, "segue-server: cannot start the event loop\n");
+		goto out;
+	}
+	if (jobs_start(&srv->jobs, srv->lws, 2) < 0) {
+		fprintf(stderr, "segue-server: cannot start worker threads\n");
+		goto out;
+	}
+	info.port = port;
+	info.iface = addr;
+	info.protocols = protocols;
+	info.vhost_name = "segue";
+	vh = lws_create_vhost(srv->lws, &info);
+	if (!vh) {
+		fprintf(stderr, "segue-server: cannot listen on %s (in use, or not an address of this host)\n",
+		        srv->cfg.listen);
+		goto out;
+	}
+	/* Tests and scripts read this first line to learn the port chosen for :0. */
+	printf("listening on %s:%d\n", addr, lws_get_vhost_listen_port(vh));
+	fflush(stdout);
+	log_info("serving %s from %s", srv->cfg.listen, srv->cfg.data_dir);
+
+	signal(SIGPIPE, SIG_IGN);
+	running = srv->lws;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	pthread_sigmask(SIG_UNBLOCK, &stop_sigs, NULL); /* one that came meanwhile is handled now */
+	while (!stopping && lws_service(srv->lws, 0) >= 0)
+		;
+	log_info("stopping");
+	status = EXIT_OK;
+out:
+	running = NULL;
+	jobs_stop(&srv->jobs);
+	if (srv->lws)
+		lws_context_destroy(srv->lws); /* closes every Connect session first */
+	hub_free(srv->hub);
+	recommender_stop(&srv->recs);
+	searcher_stop(&srv->search);
+	ratelimit_free(&srv->rl);
+	keyring_wipe(&srv->keys);
+	licence_keys_wipe(&srv->licences);
+	if (srv->store.db)
+		store_close(&srv->store);
+	free(srv);
+	return status;
+}

@@ -1,0 +1,94 @@
+/* The Connect hub (doc/connect.md): per user, the connected devices and one player state;
+ * commands routed to the device that plays and answered when it confirms; transfers; live
+ * playlist notices. It runs on the service loop only. The WebSocket framing lives in server/http/ws.c,
+ * which hands the hub whole messages and sends what the hub queues; the REST doors
+ * (server/api/player.c) reach the same functions with a pending request as the party to answer.
+ *
+ * Nothing here is kept across restarts: devices reconnect, and the device that was active
+ * brings the state back in its hello. */
+#ifndef SEGUE_HUB_H
+#define SEGUE_HUB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct server;
+struct req;
+struct hub;
+struct hub_user;
+struct lws;
+
+#define HUB_DEVICE_ID_MAX 64
+#define HUB_NAME_MAX 64   /* characters */
+#define HUB_TYPE_MAX 32
+#define HUB_WATCH_MAX 16  /* playlists one session may watch */
+
+/* Who waits for the outcome of a command or transfer: a WebSocket session (with the id it
+ * chose) or a pending REST request. req is cleared by server/http/http.c if the client goes away. */
+struct hub_reply {
+	struct hub_conn *conn;
+	char id[HUB_DEVICE_ID_MAX + 1];
+	struct req *req;
+};
+
+/* One WebSocket session. server/http/ws.c allocates it at the handshake and owns its buffers; the hub
+ * owns its place in the user's list. */
+struct hub_conn {
+	struct lws *wsi;
+	struct hub *hub;
+	struct hub_user *user;
+	char user_id[72];
+	unsigned char token_hash[32];
+	bool hello, observer;
+	char device_id[HUB_DEVICE_ID_MAX + 1];
+	char name[HUB_NAME_MAX * 4 + 1];
+	char type[HUB_TYPE_MAX + 1];
+	int volume;
+	char watch[HUB_WATCH_MAX][23];
+	int nwatch;
+	struct hub_conn *next;          /* in the user's list */
+	/* server/http/ws.c's side */
+	struct ws_msg *out_head, *out_tail;
+	size_t out_bytes;
+	unsigned char *rx;
+	size_t rx_len, rx_cap;
+	int close_code;                 /* nonzero: close with this after the queue drains */
+	int64_t last_rx;                /* monotonic ms of the last message (liveness) */
+	struct hub_conn *all_prev, *all_next; /* every session, for the liveness sweep */
+	char close_reason[64];
+	int strikes;                    /* refused messages in the current minute */
+	int64_t strike_window, rate_window;
+	int rate_count;
+};
+
+struct hub *hub_new(struct server *srv);
+void hub_free(struct hub *h);
+
+/* server/http/ws.c's entry points. */
+void hub_conn_open(struct hub_conn *c);
+void hub_conn_message(struct hub_conn *c, const char *text, size_t len);
+void hub_conn_closed(struct hub_conn *c);
+/* Tokens were revoked: close the sessions of user_id opened with a token no longer valid. */
+void hub_tokens_revoked(struct hub *h, const char *user_id);
+
+/* The REST doors. Each either answers r at once or leaves it pending and answers it when the
+ * device does (http_resume). */
+json_t *hub_player_state(struct hub *h, const char *user_id);   /* NULL: none */
+json_t *hub_devices(struct hub *h, const char *user_id);        /* {"devices": [...]} */
+json_t *hub_queue_snapshot(struct hub *h, const char *user_id); /* borrowed; NULL: none */
+/* cmd: {"command": "pause", ...arguments}; stolen. device_id may be NULL (the active one). */
+void hub_rest_command(struct hub *h, struct req *r, const char *device_id, json_t *cmd);
+void hub_rest_transfer(struct hub *h, struct req *r, const char *device_id, int play);
+
+/* A playlist changed (after the commit): tells everyone who can see it. change is stolen. */
+void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *snapshot_id,
+                          json_t *change);
+
+/* server/http/http.c: the request r waited on is going away. */
+void hub_reply_orphan(struct hub_reply *rep);
+
+/* Metrics. */
+long hub_connections(const struct hub *h);
+
+#endif

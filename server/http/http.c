@@ -1,0 +1,590 @@
+#include "config.h"
+#include "http/http.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "connect/hub.h"
+#include "http/ws.h"
+#include "log.h"
+#include "api/routes.h"
+#include "server.h"
+
+/* Audio goes out in slices, one slice per writeable event, so that a slow reader costs one
+ * slice of memory and a fast one few system calls. */
+#define STREAM_SLICE HTTP_STREAM_SLICE
+
+static unsigned char slice[LWS_PRE + STREAM_SLICE];
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *req_arg(const struct req *r, const char *name)
+{
+	for (int i = 0; i < r->nargs; i++)
+		if (!strcmp(r->args[i].name, name))
+			return r->args[i].value;
+	return NULL;
+}
+
+static void reset_response(struct req *r)
+{
+	buf_reset(&r->out);
+	r->nheaders = 0;
+	r->ctype = NULL;
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	r->streaming = false;
+}
+
+void reply_json(struct req *r, int status, json_t *body)
+{
+	char *s;
+
+	reset_response(r);
+	r->status = status;
+	r->ctype = "application/json";
+	s = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (!s) {
+		r->status = 500;
+		buf_puts(&r->out, "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}");
+		return;
+	}
+	buf_puts(&r->out, s);
+	free(s);
+}
+
+void reply_error(struct req *r, int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	reply_json(r, status, json_pack("{s:{s:i,s:s}}", "error", "status", status, "message", msg));
+}
+
+void reply_text(struct req *r, int status, const char *ctype, const char *text)
+{
+	reset_response(r);
+	r->status = status;
+	r->ctype = ctype;
+	buf_puts(&r->out, text);
+}
+
+void reply_empty(struct req *r, int status)
+{
+	reset_response(r);
+	r->status = status;
+}
+
+void reply_header(struct req *r, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->nheaders == REQ_MAX_HEADERS)
+		return;
+	r->headers[r->nheaders].name = name;
+	va_start(ap, fmt);
+	vsnprintf(r->headers[r->nheaders].value, sizeof r->headers[0].value, fmt, ap);
+	va_end(ap);
+	r->nheaders++;
+}
+
+void req_base_url(const struct req *r, char *out, size_t len)
+{
+	if (r->srv->cfg.public_url[0])
+		snprintf(out, len, "%s", r->srv->cfg.public_url);
+	else
+		snprintf(out, len, "http://%s", r->host[0] ? r->host : r->srv->cfg.listen);
+	size_t n = strlen(out);
+	if (n && out[n - 1] == '/')
+		out[n - 1] = '\0';
+}
+
+json_t *req_json_body(struct req *r, bool allow_empty)
+{
+	json_error_t e;
+	json_t *j;
+
+	if (!r->body.len) {
+		if (allow_empty)
+			return json_object();
+		reply_error(r, 400, "a JSON request body is required");
+		return NULL;
+	}
+	j = json_loadb(r->body.p, r->body.len, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		if (json_error_code(&e) == json_error_invalid_utf8) {
+			reply_error(r, 400, "the JSON body is not valid UTF-8 (at byte %d)", e.position);
+			return NULL;
+		}
+		reply_error(r, 400, "malformed JSON body: %s (line %d, column %d)", e.text, e.line,
+		            e.column);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		reply_error(r, 400, "the JSON body must be an object");
+		return NULL;
+	}
+	return j;
+}
+
+static void req_free(struct req *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < r->nargs; i++) {
+		free(r->args[i].name);
+		free(r->args[i].value);
+	}
+	for (int i = 0; i < r->nparams; i++)
+		free(r->params[i]);
+	if (r->job)
+		r->job->r = NULL; /* the job's result has nowhere to go */
+	if (r->hub_reply)
+		hub_reply_orphan(r->hub_reply);
+	if (r->fd >= 0) {
+		close(r->fd);
+		r->srv->metrics.open_streams--;
+	}
+	buf_free(&r->body);
+	buf_free(&r->out);
+	free(r->head);
+	sodium_memzero(r->authorization, sizeof r->authorization);
+	free(r);
+}
+
+static const struct { int token; enum http_method m; const char *name; } methods[] = {
+	{ WSI_TOKEN_GET_URI, M_GET, "GET" },
+	{ WSI_TOKEN_POST_URI, M_POST, "POST" },
+	{ WSI_TOKEN_PUT_URI, M_PUT, "PUT" },
+	{ WSI_TOKEN_DELETE_URI, M_DELETE, "DELETE" },
+	{ WSI_TOKEN_PATCH_URI, M_PATCH, "PATCH" },
+	{ WSI_TOKEN_HEAD_URI, M_HEAD, "HEAD" },
+	{ WSI_TOKEN_OPTIONS_URI, M_OPTIONS, "OPTIONS" },
+};
+
+static void copy_header(struct lws *wsi, enum lws_token_indexes t, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (lws_hdr_total_length(wsi, t) >= (int)len || lws_hdr_copy(wsi, out, (int)len, t) < 0)
+		out[0] = '\0';
+}
+
+static int read_args(struct req *r)
+{
+	char frag[4096];
+
+	for (int i = 0; r->nargs < REQ_MAX_ARGS; i++) {
+		int n = lws_hdr_copy_fragment(r->wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+		char *eq;
+
+		if (n < 0)
+			break;
+		eq = strchr(frag, '=');
+		if (eq)
+			*eq = '\0';
+		r->args[r->nargs].name = strdup(frag);
+		r->args[r->nargs].value = strdup(eq ? eq + 1 : "");
+		if (!r->args[r->nargs].name || !r->args[r->nargs].value)
+			return -1;
+		r->nargs++;
+	}
+	return 0;
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	}
+	return "Status";
+}
+
+/* Builds the status line and headers for r's response into r->head (after LWS_PRE). */
+static int build_head(struct req *r, long long content_length)
+{
+	size_t cap = 2048;
+	unsigned char *p, *end;
+
+	free(r->head);
+	r->head = malloc(LWS_PRE + cap);
+	if (!r->head)
+		return -1;
+	p = r->head + LWS_PRE;
+	end = p + cap;
+	char line[64];
+	int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s", r->status, reason(r->status));
+
+	/* lws knows few reason phrases; write the status line ourselves. */
+	if (lws_add_http_header_by_name(r->wsi, NULL, (unsigned char *)line, n, &p, end))
+		return -1;
+	if (r->ctype && lws_add_http_header_by_token(r->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+	                                             (const unsigned char *)r->ctype,
+	                                             (int)strlen(r->ctype), &p, end))
+		return -1;
+	if (r->status != 204 && r->status != 304 &&
+	    lws_add_http_header_content_length(r->wsi, (lws_filepos_t)content_length, &p, end))
+		return -1;
+	for (int i = 0; i < r->nheaders; i++)
+		if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)r->headers[i].name,
+		                                (const unsigned char *)r->headers[i].value,
+		                                (int)strlen(r->headers[i].value), &p, end))
+			return -1;
+	if (r->close_after &&
+	    lws_add_http_header_by_token(r->wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &p, end))
+		return -1;
+	if (lws_finalize_http_header(r->wsi, &p, end))
+		return -1;
+	r->head_len = (size_t)(p - (r->head + LWS_PRE));
+	return 0;
+}
+
+static void record(struct req *r)
+{
+	const char *route = r->route ? routes_pattern(r->route) : "unmatched";
+
+	metrics_request(&r->srv->metrics, r->method_name, route, r->status,
+	                (double)(now_ns() - r->started_ns) / 1e9);
+}
+
+/* Called once the handler has produced a response: asks lws for a writeable slot. */
+static void respond(struct req *r)
+{
+	long long len = r->streaming ? r->stream_left : (long long)r->out.len;
+
+	if (r->status == 204 || r->status == 304)
+		len = 0;
+	if (build_head(r, len) < 0) {
+		log_err("http: cannot build response headers");
+		free(r->head);
+		r->head = NULL;
+		r->broken = true;
+	}
+	record(r);
+	lws_callback_on_writable(r->wsi);
+}
+
+void http_resume(struct req *r)
+{
+	r->pending = false;
+	if (!r->status)
+		reply_error(r, 500, "the handler produced no response");
+	respond(r);
+}
+
+static void dispatch(struct req *r)
+{
+	routes_dispatch(r);
+	if (r->pending)
+		return; /* a job will finish it: http_resume */
+	if (!r->status)
+		reply_error(r, 500, "the handler produced no response");
+	if (r->method == M_HEAD)
+		r->head_only = true;
+	respond(r);
+}
+
+/* The most one writeable event sends of a file, so one fast reader cannot hold the loop. */
+#define SEND_BUDGET (1024 * 1024)
+
+/* Sends what the socket takes of the file range, straight from the page cache. Returns 1
+ * when the range is done, 0 when the socket is full (wait for writeable), -1 on error.
+ * Called only from a writeable event, when lws holds no output of its own for this
+ * connection, so bytes cannot overtake each other. */
+static int send_file_part(struct req *r)
+{
+	int sock = lws_get_socket_fd(r->wsi);
+	long long budget = SEND_BUDGET;
+
+	while (r->stream_left > 0 && budget > 0) {
+		size_t want = (size_t)(r->stream_left < budget ? r->stream_left : budget);
+		off_t off = (off_t)r->stream_off;
+		ssize_t n = sendfile(sock, r->fd, &off, want);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0) {
+			log_err("stream: sending failed: %s", n < 0 ? strerror(errno) : "the file shrank");
+			return -1;
+		}
+		r->stream_off += n;
+		r->stream_left -= n;
+		budget -= n;
+		r->srv->metrics.bytes_streamed += (uint64_t)n;
+		if ((size_t)n < want)
+			return 0;
+	}
+	return r->stream_left == 0;
+}
+
+/* Sends the status line and headers. For a file, they go out with MSG_MORE so the kernel
+ * puts them in one segment with the first file bytes; whatever the socket does not take is
+ * left to lws, which then reports writeable only once it has flushed it. Returns 1 when all
+ * was sent, 0 when lws holds a remainder, -1 on error. */
+static int send_head(struct req *r, unsigned char *buf, size_t n, bool more)
+{
+	ssize_t sent = send(lws_get_socket_fd(r->wsi), buf, n, MSG_NOSIGNAL | MSG_DONTWAIT |
+	                    (more ? MSG_MORE : 0));
+
+	if (sent < 0 && errno != EAGAIN && errno != EINTR)
+		return -1;
+	if (sent < 0)
+		sent = 0;
+	if ((size_t)sent == n)
+		return 1;
+	if (lws_write(r->wsi, buf + sent, n - (size_t)sent, LWS_WRITE_HTTP) != (int)(n - (size_t)sent))
+		return -1;
+	return 0;
+}
+
+/* Writes the response: headers and a small body in one send, or headers and then the file
+ * range. Returns -1 to close the connection. */
+static int write_response(struct req *r)
+{
+	struct lws *wsi = r->wsi;
+
+	if (r->broken)
+		return -1;
+	if (r->head) {
+		bool has_body = !r->head_only && r->status != 204 && r->status != 304;
+		size_t n = r->head_len;
+		unsigned char *buf = slice + LWS_PRE;
+
+		memcpy(buf, r->head + LWS_PRE, r->head_len);
+		free(r->head);
+		r->head = NULL;
+		if (r->streaming && has_body && r->stream_left > 0) {
+			int rc = send_head(r, buf, n, true);
+
+			if (rc < 0)
+				return -1;
+			if (rc == 0) {
+				lws_callback_on_writable(wsi);
+				return 0;
+			}
+		} else if (has_body && !r->streaming && r->out.len > STREAM_SLICE - n) {
+			/* A large JSON body: lws keeps whatever the socket does not take yet. */
+			if (lws_write(wsi, buf, n, LWS_WRITE_HTTP) != (int)n ||
+			    lws_write(wsi, (unsigned char *)r->out.p, r->out.len, LWS_WRITE_HTTP_FINAL) != (int)r->out.len)
+				return -1;
+			goto done;
+		} else {
+			if (has_body && !r->streaming && r->out.len) {
+				memcpy(buf + n, r->out.p, r->out.len);
+				n += r->out.len;
+			}
+			if (lws_write(wsi, buf, n, LWS_WRITE_HTTP_FINAL) != (int)n)
+				return -1;
+			goto done;
+		}
+	}
+	if (r->streaming && r->stream_left > 0) {
+		int rc = send_file_part(r);
+
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+done:
+	if (r->fd >= 0) {
+		close(r->fd);
+		r->fd = -1;
+		r->srv->metrics.open_streams--;
+	}
+	if (r->close_after)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static struct req *req_new(struct lws *wsi)
+{
+	struct req *r = calloc(1, sizeof *r);
+
+	if (!r)
+		return NULL;
+	r->wsi = wsi;
+	r->srv = lws_context_user(lws_get_context(wsi));
+	r->fd = -1;
+	r->content_length = -1;
+	r->started_ns = now_ns();
+	return r;
+}
+
+/* Reads the request line and headers. Returns false when the request cannot proceed (the
+ * response is already set). */
+static bool begin(struct req *r, const char *path)
+{
+	struct lws *wsi = r->wsi;
+	char cl[32];
+
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (lws_hdr_total_length(wsi, methods[i].token)) {
+			r->method = methods[i].m;
+			r->method_name = methods[i].name;
+			break;
+		}
+	if (!r->method) {
+		r->method_name = "OTHER";
+		reply_error(r, 405, "method not supported");
+		r->close_after = true;
+		return false;
+	}
+	if (strlen(path) >= sizeof r->path) {
+		reply_error(r, 414, "the request path is too long");
+		r->close_after = true;
+		return false;
+	}
+	strcpy(r->path, path);
+	copy_header(wsi, WSI_TOKEN_HOST, r->host, sizeof r->host);
+	copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->authorization, sizeof r->authorization);
+	copy_header(wsi, WSI_TOKEN_HTTP_RANGE, r->range, sizeof r->range);
+	copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->content_type, sizeof r->content_type);
+	copy_header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, r->if_none_match, sizeof r->if_none_match);
+	copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof cl);
+	if (cl[0]) {
+		char *end;
+
+		errno = 0;
+		r->content_length = strtoll(cl, &end, 10);
+		if (errno || *end || r->content_length < 0) {
+			reply_error(r, 400, "malformed Content-Length");
+			r->close_after = true;
+			return false;
+		}
+	}
+	if (read_args(r) < 0) {
+		reply_error(r, 500, "out of memory");
+		return false;
+	}
+	if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, REQ_MAX_ARGS) > 0) {
+		reply_error(r, 400, "too many query parameters (at most %d)", REQ_MAX_ARGS);
+		return false;
+	}
+	if ((r->method & (M_POST | M_PUT | M_PATCH)) && r->content_length < 0) {
+		/* lws would wait for a body of unknown length; chunked uploads are not needed. */
+		reply_error(r, 411, "Content-Length is required");
+		r->close_after = true;
+		return false;
+	}
+	if (r->content_length > r->srv->cfg.max_body) {
+		reply_error(r, 413, "request body too large (at most %ld bytes)", r->srv->cfg.max_body);
+		r->close_after = true;
+		return false;
+	}
+	return true;
+}
+
+int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
+{
+	struct req **pss = user;
+	struct req *r = pss ? *pss : NULL;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		req_free(r);
+		r = *pss = req_new(wsi);
+		if (!r)
+			return -1;
+		if (!begin(r, in)) {
+			respond(r);
+			return 0;
+		}
+		/* With a body, wait for it; lws also reports an explicit empty POST body. */
+		if (r->content_length > 0 || (r->method == M_POST && r->content_length == 0))
+			return 0;
+		dispatch(r);
+		return 0;
+
+	case LWS_CALLBACK_HTTP_BODY:
+		if (!r || r->status)
+			return 0; /* already answered (413): discard */
+		if ((long long)(r->body.len + len) > r->srv->cfg.max_body) {
+			reply_error(r, 413, "request body too large (at most %ld bytes)", r->srv->cfg.max_body);
+			r->close_after = true;
+			respond(r);
+			return 0;
+		}
+		if (buf_append(&r->body, in, len) < 0)
+			return -1;
+		return 0;
+
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (!r || r->status || r->pending)
+			return 0;
+		dispatch(r);
+		return 0;
+
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return ws_confirm_upgrade(wsi);
+
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* A WebSocket upgrade that names no protocol of ours lands here: refuse it. */
+		return -1;
+
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* a job finished (the only cross-thread wake-up lws offers) */
+		if (wsi)
+			jobs_drain(&((struct server *)lws_context_user(lws_get_context(wsi)))->jobs);
+		return 0;
+
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (!r || !r->status || r->pending)
+			return 0;
+		return write_response(r);
+
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (pss) {
+			req_free(r);
+			*pss = NULL;
+		}
+		return 0;
+
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, (enum lws_callback_reasons)reason, user, in, len);
+}

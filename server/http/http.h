@@ -1,0 +1,107 @@
+/* One HTTP exchange as handlers see it: the parsed request (method, path, query, headers,
+ * body, the authenticated user) and the response they build (status, JSON or text body, extra
+ * headers, or a file range to stream). server/http/http.c moves it to and from libwebsockets; handlers
+ * never touch lws. A struct req lives from the request line to the end of the response. */
+#ifndef SEGUE_HTTP_H
+#define SEGUE_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "http/ratelimit.h"
+
+struct server;
+struct lws;
+struct job;
+struct route;
+struct hub_reply;
+
+enum http_method {
+	M_GET = 1, M_HEAD = 2, M_POST = 4, M_PUT = 8, M_DELETE = 16, M_PATCH = 32, M_OPTIONS = 64,
+};
+
+/* The most server/http/http.c hands lws in one write: a stream slice plus the response headers. */
+#define HTTP_STREAM_SLICE (128 * 1024)
+#define HTTP_MAX_SEND (HTTP_STREAM_SLICE + 4096)
+
+#define REQ_MAX_ARGS 32
+#define REQ_MAX_PARAMS 4
+#define REQ_MAX_HEADERS 8
+
+struct user {
+	char id[72];
+	char display_name[128];
+	char country[4];
+	bool premium;
+	unsigned char token_hash[32];
+};
+
+struct req {
+	struct server *srv;
+	struct lws *wsi;
+	enum http_method method;
+	const char *method_name;
+	char path[1024];
+	struct { char *name, *value; } args[REQ_MAX_ARGS];
+	int nargs;
+	char *params[REQ_MAX_PARAMS]; /* {x} segments of the route pattern, in order */
+	int nparams;
+	char host[256];
+	char authorization[512];
+	char range[128];
+	char content_type[128];
+	char if_none_match[128];
+	long long content_length; /* -1 when absent */
+	struct buf body;
+	bool authed;
+	struct user user;
+	const struct route *route;
+	int64_t started_ns;
+
+	/* the response */
+	int status;
+	const char *ctype;
+	struct buf out;
+	struct { const char *name; char value[160]; } headers[REQ_MAX_HEADERS];
+	int nheaders;
+	bool close_after;
+	bool pending;      /* a job (jobs.h) or a device (server/connect/hub.h) is working on the response */
+	struct job *job;
+	struct hub_reply *hub_reply;
+	bool broken; /* the response could not be built: close the connection */
+	/* streaming a file range instead of out */
+	int fd;
+	long long stream_off, stream_left, stream_total;
+	bool streaming;
+	size_t sent_head; /* bytes of the header block already handed to lws */
+	unsigned char *head;
+	size_t head_len;
+	bool head_only; /* HEAD: headers with the GET's length, no body */
+};
+
+/* Query parameter by name (already URL-decoded), or NULL. */
+const char *req_arg(const struct req *r, const char *name);
+
+/* Response builders. Each replaces any response set before. */
+void reply_json(struct req *r, int status, json_t *body); /* steals body */
+void reply_error(struct req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void reply_text(struct req *r, int status, const char *ctype, const char *text);
+void reply_empty(struct req *r, int status);
+void reply_header(struct req *r, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The base URL clients use to reach this server ("http://host:port"), no trailing slash. */
+void req_base_url(const struct req *r, char *out, size_t len);
+
+/* Parses the request body as a JSON object (or NULL body when allowed). On failure it replies
+ * 400 with a message and returns NULL. The caller owns the result. */
+json_t *req_json_body(struct req *r, bool allow_empty);
+
+/* Sends the response of a request that was pending on a job. */
+void http_resume(struct req *r);
+
+/* lws protocol callback for plain HTTP; registered by cli/serve.c. */
+int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);
+
+#endif

@@ -1,0 +1,117 @@
+#include "config.h"
+#include "http/ratelimit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int ratelimit_init(struct ratelimit *rl, uint32_t size, long window_s, const long limits[RL_NCATEGORIES])
+{
+	uint32_t n = 1;
+
+	while (n < size)
+		n <<= 1;
+	memset(rl, 0, sizeof *rl);
+	rl->table = calloc(n, sizeof *rl->table);
+	if (!rl->table)
+		return -1;
+	rl->size = n;
+	rl->window_ms = window_s * 1000;
+	memcpy(rl->limit, limits, sizeof rl->limit);
+	return 0;
+}
+
+void ratelimit_free(struct ratelimit *rl)
+{
+	free(rl->table);
+	memset(rl, 0, sizeof *rl);
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x ? x : 1;
+}
+
+/* Empties the table of clients idle for two windows; called when it fills up. Rebuilding
+ * keeps linear probing correct without tombstones. */
+static void sweep(struct ratelimit *rl, int64_t window)
+{
+	struct rl_entry *old = rl->table;
+	uint32_t size = rl->size;
+	struct rl_entry *fresh = calloc(size, sizeof *fresh);
+
+	if (!fresh) {
+		memset(old, 0, size * sizeof *old);
+		rl->used = 0;
+		return;
+	}
+	rl->used = 0;
+	for (uint32_t i = 0; i < size; i++) {
+		if (!old[i].key || old[i].window < window - 1)
+			continue;
+		uint32_t j = (uint32_t)old[i].key & (size - 1);
+		while (fresh[j].key)
+			j = (j + 1) & (size - 1);
+		fresh[j] = old[i];
+		rl->used++;
+	}
+	free(old);
+	rl->table = fresh;
+}
+
+long ratelimit_hit(struct ratelimit *rl, uint64_t client, enum rl_category cat, int64_t now_ms)
+{
+	int64_t window = now_ms / rl->window_ms;
+	int64_t into = now_ms % rl->window_ms;
+	uint64_t key;
+	struct rl_entry *e;
+	uint32_t i;
+	double estimate;
+
+	if (cat == RL_NONE || cat >= RL_NCATEGORIES)
+		return 0;
+	key = mix(client * RL_NCATEGORIES + (uint64_t)cat);
+	if (rl->used * 4 >= rl->size * 3) {
+		sweep(rl, window);
+		if (rl->used * 4 >= rl->size * 3)
+			return 0; /* that many live clients: fail open rather than refuse everyone */
+	}
+	i = (uint32_t)key & (rl->size - 1);
+	while (rl->table[i].key && rl->table[i].key != key)
+		i = (i + 1) & (rl->size - 1);
+	e = &rl->table[i];
+	if (!e->key) {
+		e->key = key;
+		e->window = window;
+		e->cur = e->prev = 0;
+		rl->used++;
+	}
+	if (e->window != window) {
+		e->prev = e->window == window - 1 ? e->cur : 0;
+		e->cur = 0;
+		e->window = window;
+	}
+	estimate = e->prev * (double)(rl->window_ms - into) / rl->window_ms + e->cur;
+	if (estimate + 1 > rl->limit[cat]) {
+		/* Wait until the previous window's weight has decayed enough, or the window ends. */
+		double excess = estimate + 1 - rl->limit[cat];
+		long wait_ms = rl->window_ms - into;
+
+		if (e->prev && excess <= e->prev * (double)(rl->window_ms - into) / rl->window_ms)
+			wait_ms = (long)(excess * rl->window_ms / e->prev) + 1;
+		return wait_ms / 1000 + 1;
+	}
+	e->cur++;
+	return 0;
+}
+
+const char *rl_category_name(enum rl_category cat)
+{
+	static const char *names[] = { "none", "standard", "search", "player", "playlist" };
+
+	return cat < RL_NCATEGORIES ? names[cat] : "?";
+}

@@ -1,0 +1,43 @@
+/* The Connect WebSocket endpoint: handshake authentication, message assembly and size
+ * limits, per-session output queues. Whole messages go to the hub (server/connect/hub.h); nothing here
+ * knows what they mean. */
+#ifndef SEGUE_WS_H
+#define SEGUE_WS_H
+
+#include <stddef.h>
+
+struct hub_conn;
+struct lws;
+
+#define WS_PROTOCOL "segue-connect.v1"
+#define WS_PATH "/v1/connect"
+
+/* Close codes of our own (4000-4999 are for applications). */
+enum {
+	WS_CLOSE_HELLO_FIRST = 4000,
+	WS_CLOSE_REVOKED = 4001,
+	WS_CLOSE_TOO_MANY_ERRORS = 4002,
+	WS_CLOSE_REPLACED = 4003,
+	WS_CLOSE_RATE = 4008,
+};
+
+/* Queues one text message (copied). A session whose queue grows past what a slow reader can
+ * be allowed to hold is closed. */
+void ws_send(struct hub_conn *c, const char *text, size_t len);
+
+/* One message for many sessions (a broadcast): made once, queued to each by reference. */
+struct ws_payload;
+struct ws_payload *ws_payload_new(const char *text, size_t len);
+void ws_send_payload(struct hub_conn *c, struct ws_payload *p);
+void ws_payload_unref(struct ws_payload *p);
+/* Closes after what is queued has been sent. */
+void ws_close(struct hub_conn *c, int code, const char *reason);
+
+/* For the HTTP callback's LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 lets a valid Connect
+ * handshake through; 1 means it was refused with an HTTP status (401, 400, 404). */
+int ws_confirm_upgrade(struct lws *wsi);
+
+/* lws protocol callback; registered by cli/serve.c after the HTTP one. */
+int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);
+
+#endif

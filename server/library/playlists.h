@@ -1,0 +1,56 @@
+/* Playlists in the store: their details, their items and who may see or change them. Items
+ * keep dense positions 0..n-1; every change rewrites only the positions from the first one it
+ * touches, and bumps the playlist's version, which is what its snapshot_id names. All of it
+ * runs inside the caller's transaction. */
+#ifndef SEGUE_PLAYLISTS_H
+#define SEGUE_PLAYLISTS_H
+
+#include <stdbool.h>
+
+#include "store/store.h"
+
+#define PLAYLIST_MAX_ITEMS 10000
+#define PLAYLIST_NAME_MAX 200
+#define PLAYLIST_DESC_MAX 1000
+#define SNAPSHOT_MAX 48
+
+struct playlist {
+	char id[23];
+	char owner[72];
+	char name[PLAYLIST_NAME_MAX * 4 + 1];
+	char description[PLAYLIST_DESC_MAX * 4 + 1];
+	bool public_;
+	bool collaborative;
+	long long version;
+	long long length;
+};
+
+struct pl_item {
+	char track[23];
+	long long added_at;
+	char added_by[72];
+};
+
+enum pl_access { PL_NONE, PL_READ, PL_WRITE };
+
+/* 0 and p filled, 1 when there is no such playlist, -1 on a database error. */
+int playlist_load(struct store *s, const char *id, struct playlist *p);
+/* Owners write; followers of a collaborative playlist write; anyone reads a public one, and
+ * followers read a private one they follow. */
+enum pl_access playlist_access(struct store *s, const struct playlist *p, const char *user);
+bool playlist_follows(struct store *s, const char *id, const char *user);
+
+void playlist_snapshot(const struct playlist *p, long long version, char out[SNAPSHOT_MAX]);
+/* The version a snapshot_id of this playlist names, or -1 if it is not one of its own. */
+long long playlist_snapshot_version(const struct playlist *p, const char *snapshot);
+
+/* Items [from, length): a malloc'd array the caller frees. */
+int playlist_items_load(struct store *s, const struct playlist *p, long long from,
+                        struct pl_item **items, long long *n);
+/* Replaces items [from, length) with items[0..n), then bumps the version (p is updated). */
+int playlist_items_rewrite(struct store *s, struct playlist *p, long long from,
+                           const struct pl_item *items, long long n);
+/* Bumps the version after a change of details. */
+int playlist_touch(struct store *s, struct playlist *p);
+
+#endif

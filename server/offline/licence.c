@@ -1,0 +1,142 @@
+#include "config.h"
+#include "offline/licence.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
+
+static int decode(const char *text, unsigned char *out, size_t len)
+{
+	size_t got = 0;
+
+	return sodium_base642bin(out, len, text, strlen(text), NULL, &got, NULL, B64) == 0 && got == len
+	       ? 0 : -1;
+}
+
+static int read_keys(struct licence_keys *k, const char *path, char *err, size_t errlen)
+{
+	char line[256], sk[160] = "", master[80] = "";
+	FILE *f = fopen(path, "r");
+	int rc = -1;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "ed25519 %159s", sk) == 1 || sscanf(line, "master %79s", master) == 1)
+			continue;
+	}
+	if (decode(sk, k->sk, sizeof k->sk) < 0 || decode(master, k->master, sizeof k->master) < 0) {
+		snprintf(err, errlen, "%s: not an offline key file (ed25519 and master lines)", path);
+		goto out;
+	}
+	crypto_sign_ed25519_sk_to_pk(k->pk, k->sk);
+	sodium_bin2base64(k->pk_b64, sizeof k->pk_b64, k->pk, sizeof k->pk, B64);
+	rc = 0;
+out:
+	sodium_memzero(sk, sizeof sk);
+	sodium_memzero(master, sizeof master);
+	sodium_memzero(line, sizeof line);
+	fclose(f);
+	return rc;
+}
+
+static int write_keys(const char *path, char *err, size_t errlen)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES], master[32];
+	char sk64[sodium_base64_ENCODED_LEN(sizeof sk, B64)], m64[sodium_base64_ENCODED_LEN(32, B64)];
+	char tmp[1200];
+	FILE *f = NULL;
+	int fd, rc = -1;
+
+	crypto_sign_keypair(pk, sk);
+	randombytes_buf(master, sizeof master);
+	sodium_bin2base64(sk64, sizeof sk64, sk, sizeof sk, B64);
+	sodium_bin2base64(m64, sizeof m64, master, sizeof master, B64);
+	snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) /* 0600 */
+		goto fail;
+	if (!(f = fdopen(fd, "w"))) {
+		close(fd);
+		goto fail;
+	}
+	fprintf(f, "# segue-server offline licence keys. Keep secret: whoever holds them can\n"
+	           "# sign licences. Losing them makes every device download again.\n"
+	           "ed25519 %s\nmaster %s\n", sk64, m64);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		goto fail;
+	if (fclose(f) != 0) {
+		f = NULL;
+		goto fail;
+	}
+	f = NULL;
+	if (rename(tmp, path) != 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (f)
+		fclose(f);
+	unlink(tmp);
+out:
+	sodium_memzero(sk, sizeof sk);
+	sodium_memzero(master, sizeof master);
+	sodium_memzero(sk64, sizeof sk64);
+	sodium_memzero(m64, sizeof m64);
+	return rc;
+}
+
+int licence_keys_open(struct licence_keys *k, const char *data_dir, char *err, size_t errlen)
+{
+	char path[1100];
+
+	memset(k, 0, sizeof *k);
+	snprintf(path, sizeof path, "%s/offline.key", data_dir);
+	if (access(path, F_OK) != 0 && write_keys(path, err, errlen) < 0)
+		return -1;
+	return read_keys(k, path, err, errlen);
+}
+
+void licence_keys_wipe(struct licence_keys *k)
+{
+	sodium_memzero(k, sizeof *k);
+}
+
+void licence_sign(const struct licence_keys *k, struct licence *l)
+{
+	unsigned char key[LICENCE_KEY_BYTES], sig[crypto_sign_BYTES];
+	crypto_auth_hmacsha256_state st;
+	char num[24], *msg;
+	size_t len;
+	int n;
+
+	/* Each field ends in a NUL, which none of them can contain. */
+	crypto_auth_hmacsha256_init(&st, k->master, sizeof k->master);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)l->user, strlen(l->user) + 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)l->device, strlen(l->device) + 1);
+	n = snprintf(num, sizeof num, "%lld", l->registered_at);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)num, (size_t)n + 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)l->track, strlen(l->track) + 1);
+	crypto_auth_hmacsha256_final(&st, key);
+	sodium_bin2base64(l->key, sizeof l->key, key, sizeof key, B64);
+	sodium_memzero(key, sizeof key);
+
+	/* The signed text: doc/offline.md, "Licences". */
+	n = asprintf(&msg, "segue-licence-1\n%s\n%s\n%s\n%s\n%lld\n%lld\n%s\n", l->user, l->device,
+	             l->track, l->quality, l->issued_at, l->expires_at, l->key);
+	if (n < 0) {
+		l->sig[0] = '\0';
+		return;
+	}
+	len = (size_t)n;
+	crypto_sign_detached(sig, NULL, (const unsigned char *)msg, len, k->sk);
+	sodium_memzero(msg, len);
+	free(msg);
+	sodium_bin2base64(l->sig, sizeof l->sig, sig, sizeof sig, B64);
+}

@@ -1,0 +1,177 @@
+#include "config.h"
+#include "recs/recommender.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store/store.h"
+
+#define POLL_SECONDS 2
+/* An ingest adds its tracks one at a time: retrain for new tracks at most this often. */
+#define CATALOG_DEBOUNCE_S 600
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long long meta_get(struct store *s, const char *key)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT value FROM meta WHERE key = ?");
+	long long v = 0;
+
+	if (!st)
+		return 0;
+	store_bind_text(st, 1, key);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+static void meta_set(struct store *s, const char *key, long long v)
+{
+	sqlite3_stmt *st = store_stmt(s, "INSERT INTO meta (key, value) VALUES (?, ?)"
+	                                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+
+	if (!st)
+		return;
+	store_bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, v);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		log_warn("recommendations: cannot record %s: %s", key, sqlite3_errmsg(s->db));
+	sqlite3_reset(st);
+}
+
+static void train(struct recommender *rc, struct store *s, bool catalog_only)
+{
+	char err[256];
+	struct recs_model *m, *old;
+	struct recs_params p = rc->params;
+
+	p.catalog_only = catalog_only;
+	log_info(catalog_only ? "recommendations: loading the catalog" : "recommendations: training");
+	m = recs_model_build(s, &p, NULL, &rc->stop, err, sizeof err);
+	if (!m) {
+		if (rc->stop)
+			return;
+		log_err("recommendations: training failed, keeping the previous model: %s", err);
+		pthread_mutex_lock(&rc->lock);
+		snprintf(rc->last_error, sizeof rc->last_error, "%s", err);
+		rc->failures++;
+		pthread_mutex_unlock(&rc->lock);
+		meta_set(s, RECS_META_FAILED, store_now_ms());
+		return;
+	}
+	log_info("recommendations: %d tracks, %lld listeners, %lld plays, %lld pairs; k=%d;"
+	         " %.2f s (ALS %.2f s)", m->n_items, m->users, m->plays, m->interactions, m->k,
+	         m->seconds, m->als_seconds);
+	pthread_mutex_lock(&rc->lock);
+	old = rc->current;
+	rc->current = m;
+	rc->trainings++;
+	rc->last_error[0] = '\0';
+	pthread_mutex_unlock(&rc->lock);
+	recs_model_unref(old);
+	if (catalog_only)
+		return;
+	meta_set(s, RECS_META_SECONDS, (long long)(m->seconds * 1000));
+	meta_set(s, RECS_META_TRAINED, m->built_at_ms);
+}
+
+static void *worker(void *arg)
+{
+	struct recommender *rc = arg;
+	struct store s;
+	char err[512];
+	long long handled = -1, catalog = -1;
+	double due = 0, last = -CATALOG_DEBOUNCE_S;
+
+	if (store_open(&s, rc->data_dir, err, sizeof err) < 0) {
+		log_err("recommendations: %s", err);
+		return NULL;
+	}
+	pthread_mutex_lock(&rc->lock);
+	while (!rc->stop) {
+		long long requested, version;
+
+		pthread_mutex_unlock(&rc->lock);
+		requested = meta_get(&s, RECS_META_REQUESTED);
+		version = store_tracks_version(&s);
+		if (handled < 0)
+			handled = requested;   /* a request older than this start is served by it */
+		if (mono_s() >= due || requested != handled ||
+		    (version != catalog && mono_s() >= last + CATALOG_DEBOUNCE_S)) {
+			handled = requested;
+			catalog = version;
+			last = mono_s();
+			/* Training on millions of plays takes minutes: serve from the catalog meanwhile. */
+			if (!rc->current)
+				train(rc, &s, true);
+			train(rc, &s, false);
+			due = mono_s() + (double)rc->interval;
+		}
+		pthread_mutex_lock(&rc->lock);
+		if (!rc->stop) {
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += POLL_SECONDS;
+			pthread_cond_timedwait(&rc->wake, &rc->lock, &until);
+		}
+	}
+	pthread_mutex_unlock(&rc->lock);
+	store_close(&s);
+	return NULL;
+}
+
+int recommender_start(struct recommender *rc, const struct settings *cfg)
+{
+	memset(rc, 0, sizeof *rc);
+	recs_params_default(&rc->params);
+	rc->params.factors = (int)cfg->recs_factors;
+	rc->params.iterations = (int)cfg->recs_iterations;
+	rc->params.reg = (float)cfg->recs_regularization;
+	rc->params.alpha = (float)cfg->recs_alpha;
+	rc->params.skip_weight = (float)cfg->recs_skip_weight;
+	rc->params.threads = (int)cfg->recs_threads;
+	rc->interval = cfg->recs_interval;
+	snprintf(rc->data_dir, sizeof rc->data_dir, "%s", cfg->data_dir);
+	pthread_mutex_init(&rc->lock, NULL);
+	pthread_cond_init(&rc->wake, NULL);
+	if (pthread_create(&rc->thread, NULL, worker, rc) != 0)
+		return -1;
+	rc->started = true;
+	return 0;
+}
+
+struct recs_model *recommender_get(struct recommender *rc)
+{
+	struct recs_model *m;
+
+	pthread_mutex_lock(&rc->lock);
+	m = recs_model_ref(rc->current);
+	pthread_mutex_unlock(&rc->lock);
+	return m;
+}
+
+void recommender_stop(struct recommender *rc)
+{
+	if (!rc->started)
+		return;
+	pthread_mutex_lock(&rc->lock);
+	rc->stop = true;
+	pthread_cond_signal(&rc->wake);
+	pthread_mutex_unlock(&rc->lock);
+	pthread_join(rc->thread, NULL);
+	recs_model_unref(rc->current);
+	rc->current = NULL;
+	pthread_mutex_destroy(&rc->lock);
+	pthread_cond_destroy(&rc->wake);
+	rc->started = false;
+}

@@ -1,0 +1,43 @@
+/* Keeps a recommendation model current: a worker thread with its own database connection
+ * trains one at start, then every recs_interval seconds, when the catalog changes, and when an
+ * administrator asks (`segue-server recs train`, which leaves a request in the store's meta
+ * table that the worker looks for every few seconds). A finished model replaces the previous
+ * one atomically; requests hold a reference to the model they started with, so an old model
+ * lives until its last reader lets go. Until the first model exists, recommender_get returns
+ * NULL and every surface falls back to the catalog (genre and popularity). */
+#ifndef SEGUE_RECOMMENDER_H
+#define SEGUE_RECOMMENDER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "recs/model.h"
+#include "settings.h"
+
+struct recommender {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool started;
+	atomic_bool stop;             /* read by the training threads without the lock */
+	char data_dir[1024];
+	struct recs_params params;
+	long interval;
+	struct recs_model *current;   /* under lock */
+	long long trainings, failures;
+	char last_error[256];          /* under lock */
+};
+
+int recommender_start(struct recommender *rc, const struct settings *cfg);
+/* The newest model with a reference the caller drops with recs_model_unref, or NULL. */
+struct recs_model *recommender_get(struct recommender *rc);
+void recommender_stop(struct recommender *rc);
+
+/* The meta keys the worker and the admin command share. */
+#define RECS_META_REQUESTED "recs_train_requested"
+#define RECS_META_TRAINED "recs_trained_at"
+#define RECS_META_SECONDS "recs_train_ms"
+#define RECS_META_FAILED "recs_train_failed_at"
+
+#endif

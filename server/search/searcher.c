@@ -1,0 +1,206 @@
+#include "config.h"
+#include "search/searcher.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "catalog/popularity.h"
+#include "store/store.h"
+
+/* A delta costs time in proportion to its rows at every change and at every query; past
+ * this many logged changes, or this age, building the base again is cheaper. */
+#define DELTA_MAX_CHANGES 20000
+#define BASE_MAX_AGE_S 3600.0
+#define POLL_NS 100000000L
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void view_free(struct search_view *v)
+{
+	if (!v)
+		return;
+	search_free(v->delta); /* before its base */
+	search_free(v->base);
+	free(v);
+}
+
+/* Hands a view over; delta becomes the view's. False when there was no memory for it. */
+static bool publish(struct searcher *sr, struct search_index *base, struct search_index *delta)
+{
+	struct search_view *v = malloc(sizeof *v);
+
+	if (!v) {
+		log_err("search: out of memory");
+		search_free(delta);
+		return false;
+	}
+	v->base = search_hold(base);
+	v->delta = delta;
+	/* A view built before but never taken is superseded. */
+	view_free(atomic_exchange(&sr->fresh, v));
+	return true;
+}
+
+static long all_docs(const struct search_index *ix)
+{
+	long n = 0;
+
+	for (int ty = 0; ty < ST_NTYPES; ty++)
+		n += search_count(ix, ty);
+	return n;
+}
+
+/* One look at the change log: a new base, a new delta, or nothing. *base is the worker's
+ * hold on the base. */
+static void follow(struct searcher *sr, struct store *s, struct search_index **base, long long *delta_seq,
+                   double *base_at)
+{
+	long long head = store_search_head(s);
+	struct search_index *ix;
+	char err[512];
+	double t0 = now_s();
+
+	if (head < 0) {
+		log_err("search: reading the change log: %s", sqlite3_errmsg(s->db));
+		return;
+	}
+	if (*base && head == *delta_seq)
+		return;
+	if (!*base || head - search_seq(*base) > DELTA_MAX_CHANGES + all_docs(*base) / 16 ||
+	    t0 - *base_at > BASE_MAX_AGE_S) {
+		if (!(ix = search_build(s, err, sizeof err))) {
+			log_err("search: %s", err);
+			return;
+		}
+		log_info("search: indexed %ld tracks, %ld artists, %ld albums, %ld playlists in %.2f s",
+		         search_count(ix, ST_TRACK), search_count(ix, ST_ARTIST), search_count(ix, ST_ALBUM),
+		         search_count(ix, ST_PLAYLIST), now_s() - t0);
+		search_free(*base);
+		*base = ix;
+		*base_at = t0;
+		*delta_seq = publish(sr, ix, NULL) ? search_seq(ix) : -1;
+		/* The log up to here is in the base; a later delta reads only what follows. */
+		if (store_search_trim(s, search_seq(ix)) < 0)
+			log_warn("search: trimming the change log: %s", sqlite3_errmsg(s->db));
+		return;
+	}
+	if (!(ix = search_build_delta(s, *base, err, sizeof err))) {
+		log_err("search: %s", err);
+		return;
+	}
+	log_debug("search: %lld changes taken in (%ld docs new or changed, %ld superseded) in %.3f s",
+	          search_seq(ix) - search_seq(*base), all_docs(ix), search_superseded(ix), now_s() - t0);
+	/* Not handed over: the next look builds it again. */
+	if (publish(sr, *base, ix))
+		*delta_seq = search_seq(ix);
+}
+
+static void *worker(void *arg)
+{
+	struct searcher *sr = arg;
+	struct search_index *base = NULL;
+	struct store s;
+	char err[512];
+	long long plays_seen = -1, delta_seq = 0;
+	double next_popularity = 0, base_at = 0;
+
+	if (store_open(&s, sr->data_dir, err, sizeof err) < 0) {
+		log_err("search: %s", err);
+		return NULL;
+	}
+	pthread_mutex_lock(&sr->lock);
+	while (!sr->stop) {
+		struct search_view *old = sr->retired;
+
+		sr->retired = NULL;
+		pthread_mutex_unlock(&sr->lock);
+		view_free(old);
+		/* The index first: at start-up search answers as soon as it is built, not after a
+		 * refresh that may touch every track. What a refresh changes is logged and followed
+		 * at the next turn. */
+		follow(sr, &s, &base, &delta_seq, &base_at);
+		if (base && now_s() >= next_popularity) {
+			if (popularity_refresh(&s, &plays_seen) < 0)
+				log_warn("popularity: refresh failed: %s", sqlite3_errmsg(s.db));
+			next_popularity = now_s() + sr->popularity_interval;
+		}
+		pthread_mutex_lock(&sr->lock);
+		if (!sr->stop && !sr->retired) {
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += POLL_NS;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&sr->wake, &sr->lock, &until);
+		}
+	}
+	pthread_mutex_unlock(&sr->lock);
+	search_free(base);
+	store_close(&s);
+	return NULL;
+}
+
+int searcher_start(struct searcher *sr, const char *data_dir, long popularity_interval)
+{
+	memset(sr, 0, sizeof *sr);
+	sr->popularity_interval = (double)popularity_interval;
+	snprintf(sr->data_dir, sizeof sr->data_dir, "%s", data_dir);
+	atomic_init(&sr->fresh, NULL);
+	pthread_mutex_init(&sr->lock, NULL);
+	pthread_cond_init(&sr->wake, NULL);
+	if (pthread_create(&sr->thread, NULL, worker, sr) != 0)
+		return -1;
+	sr->started = true;
+	return 0;
+}
+
+const struct search_view *searcher_get(struct searcher *sr)
+{
+	struct search_view *v = atomic_exchange(&sr->fresh, NULL);
+
+	if (v) {
+		pthread_mutex_lock(&sr->lock);
+		if (sr->retired) {
+			/* the worker has not freed the previous one yet: keep it waiting a turn */
+			struct search_view *older = sr->retired;
+			sr->retired = NULL;
+			pthread_mutex_unlock(&sr->lock);
+			view_free(older);
+			pthread_mutex_lock(&sr->lock);
+		}
+		sr->retired = sr->current;
+		sr->current = v;
+		pthread_cond_signal(&sr->wake);
+		pthread_mutex_unlock(&sr->lock);
+	}
+	return sr->current;
+}
+
+void searcher_stop(struct searcher *sr)
+{
+	if (!sr->started)
+		return;
+	pthread_mutex_lock(&sr->lock);
+	sr->stop = true;
+	pthread_cond_signal(&sr->wake);
+	pthread_mutex_unlock(&sr->lock);
+	pthread_join(sr->thread, NULL);
+	view_free(sr->retired);
+	view_free(atomic_exchange(&sr->fresh, NULL));
+	view_free(sr->current);
+	pthread_mutex_destroy(&sr->lock);
+	pthread_cond_destroy(&sr->wake);
+	sr->started = false;
+}
