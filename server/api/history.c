@@ -14,6 +14,8 @@
 #include "base62.h"
 #include "catalog/catalog.h"
 #include "server.h"
+#include "store/catalog.h"
+#include "store/history.h"
 
 #define EVENTS_MAX 500
 #define COUNTS_AFTER_MS 30000
@@ -121,56 +123,35 @@ void h_events(struct req *r)
 	if (store_begin(s) < 0)
 		goto fail;
 	json_array_foreach(events, i, e) {
-		const char *track = track_of(e);
-		const char *reason = json_string_value(json_object_get(e, "reason_end"));
-		long long played = json_integer_value(json_object_get(e, "ms_played"));
-		sqlite3_stmt *st = store_stmt(s, "SELECT duration_ms FROM tracks WHERE id = ?");
+		struct play_event ev = {
+			.event_id = json_string_value(json_object_get(e, "id")),
+			.track_id = track_of(e),
+			.context_uri = json_string_value(json_object_get(e, "context_uri")),
+			.reason_end = json_string_value(json_object_get(e, "reason_end")),
+			.started_at = json_integer_value(json_object_get(e, "started_at")),
+			.ms_played = json_integer_value(json_object_get(e, "ms_played")),
+		};
 		long long duration;
 		bool counted;
+		int rc;
 
-		if (!st)
+		if ((rc = store_track_duration(s, ev.track_id, &duration)) < 0)
 			goto fail_tx;
-		store_bind_text(st, 1, track);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			sqlite3_reset(st);
+		if (rc == 0) {
 			/* Not an error of the batch: the client should drop it, not retry it. */
 			json_array_append_new(rejected, json_pack("{s:i,s:s,s:s}", "index", (int)i, "id",
-			                      json_string_value(json_object_get(e, "id")), "reason", "unknown track"));
+			                      ev.event_id, "reason", "unknown track"));
 			continue;
 		}
-		duration = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		counted = played >= COUNTS_AFTER_MS ||
-		          (duration < COUNTS_AFTER_MS && played >= duration - 1000 && !strcmp(reason, "track_done"));
-		st = store_stmt(s, "INSERT INTO plays (user_id, event_id, track_id, context_uri, started_at,"
-		                   " ms_played, reason_end, counted, received_at) VALUES (?,?,?,?,?,?,?,?,?)"
-		                   " ON CONFLICT DO NOTHING");
-		if (!st)
+		counted = ev.ms_played >= COUNTS_AFTER_MS ||
+		          (duration < COUNTS_AFTER_MS && ev.ms_played >= duration - 1000 &&
+		           !strcmp(ev.reason_end, "track_done"));
+		if ((rc = store_play_add(s, r->user.id, &ev, counted, now)) < 0)
 			goto fail_tx;
-		store_bind_text(st, 1, r->user.id);
-		store_bind_text(st, 2, json_string_value(json_object_get(e, "id")));
-		store_bind_text(st, 3, track);
-		store_bind_text(st, 4, json_string_value(json_object_get(e, "context_uri")));
-		sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(e, "started_at")));
-		sqlite3_bind_int64(st, 6, played);
-		store_bind_text(st, 7, reason);
-		sqlite3_bind_int(st, 8, counted);
-		sqlite3_bind_int64(st, 9, now);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto fail_tx;
-		if (!sqlite3_changes(s->db)) {
+		if (rc == 0)
 			duplicates++;
-			continue;
-		}
-		accepted++;
-		if (counted) {
-			st = store_stmt(s, "UPDATE tracks SET play_count = play_count + 1 WHERE id = ?");
-			if (!st)
-				goto fail_tx;
-			store_bind_text(st, 1, track);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				goto fail_tx;
-		}
+		else
+			accepted++;
 	}
 	if (store_commit(s) < 0)
 		goto fail_tx;
@@ -220,12 +201,12 @@ static int ms_arg(struct req *r, const char *name, long long *out)
 
 void h_recently_played(struct req *r)
 {
+	struct play_row rows[51];
 	long long before, after, newest = -1, oldest = -1;
 	char base[512];
-	sqlite3_stmt *st;
 	json_t *items;
-	int limit;
-	bool more = false;
+	int limit, n;
+	bool more;
 
 	if (catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0 || ms_arg(r, "before", &before) < 0 ||
 	    ms_arg(r, "after", &after) < 0)
@@ -234,42 +215,25 @@ void h_recently_played(struct req *r)
 		reply_error(r, 400, "give before or after, not both");
 		return;
 	}
-	/* after: the plays just after the cursor (oldest first, then reversed for the page). */
-	st = store_stmt(&r->srv->store, after >= 0 ?
-		"SELECT * FROM (SELECT track_id, context_uri, started_at, ms_played FROM plays"
-		" WHERE user_id = ?1 AND counted AND started_at > ?2 ORDER BY started_at ASC LIMIT ?3)"
-		" ORDER BY started_at DESC" :
-		"SELECT track_id, context_uri, started_at, ms_played FROM plays"
-		" WHERE user_id = ?1 AND counted AND started_at < ?2 ORDER BY started_at DESC LIMIT ?3");
-	if (!st) {
+	/* One more than the page tells whether there is a next one. */
+	if ((n = store_plays_recent(&r->srv->store, r->user.id, before, after, rows, limit + 1)) < 0) {
 		reply_error(r, 500, "database error");
 		return;
 	}
-	store_bind_text(st, 1, r->user.id);
-	sqlite3_bind_int64(st, 2, after >= 0 ? after : before >= 0 ? before : 0x7fffffffffffffffLL);
-	sqlite3_bind_int(st, 3, limit + 1);
+	more = n > limit;
 	items = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char id[BASE62_ID_LEN + 1];
-		long long started = sqlite3_column_int64(st, 2);
+	for (int i = 0; i < n && i < limit; i++) {
 		json_t *track;
 
-		if ((int)json_array_size(items) == limit) {
-			more = true;
-			break;
-		}
-		snprintf(id, sizeof id, "%s", store_col_text(st, 0));
 		if (newest < 0)
-			newest = started;
-		oldest = started;
-		track = catalog_track(r, id, NULL);
-		if (!track)
+			newest = rows[i].started_at;
+		oldest = rows[i].started_at;
+		if (!(track = catalog_track(r, rows[i].track_id, NULL)))
 			continue;
 		json_array_append_new(items, json_pack("{s:o,s:o,s:o}", "track", track, "played_at",
-		                      catalog_time(started + sqlite3_column_int64(st, 3), true),
-		                      "context", context_object(r, store_col_text(st, 1))));
+		                      catalog_time(rows[i].started_at + rows[i].ms_played, true),
+		                      "context", context_object(r, rows[i].context_uri)));
 	}
-	sqlite3_reset(st);
 	req_base_url(r, base, sizeof base);
 	reply_json(r, 200, json_pack("{s:o,s:o,s:i,s:o,s:o}",
 		"href", json_sprintf("%s/v1/me/player/recently-played?limit=%d", base, limit),

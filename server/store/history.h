@@ -1,0 +1,40 @@
+/* Listening history in the store: play events as clients deliver them, each kept once per
+ * (user, event id), and read back newest first. The rule of what counts as a play is the
+ * caller's (api/history.c); the store keeps the verdict and the track's play count with it. */
+#ifndef SEGUE_STORE_HISTORY_H
+#define SEGUE_STORE_HISTORY_H
+
+#include <stdbool.h>
+
+#include "base62.h"
+#include "store/store.h"
+
+#define PLAY_CONTEXT_MAX 256 /* a context URI, with its NUL; longer ones are refused upstream */
+
+/* One play event as a client delivered it. Strings are borrowed for the call; context_uri may
+ * be NULL. */
+struct play_event {
+	const char *event_id, *track_id, *context_uri, *reason_end;
+	long long started_at, ms_played;
+};
+
+/* One counted play read back. */
+struct play_row {
+	char track_id[BASE62_ID_LEN + 1];
+	char context_uri[PLAY_CONTEXT_MAX]; /* "" for none */
+	long long started_at, ms_played;
+};
+
+/* Keeps e for user unless that user already delivered an event with its id; a counted one
+ * adds one to the track's play count, in the same transaction as the caller's. Returns 1 when
+ * kept, 0 for a duplicate, -1 on error (logged). */
+int store_play_add(struct store *s, const char *user, const struct play_event *e, bool counted,
+                   long long received_at);
+
+/* Up to max counted plays of user, newest first: those started before `before` (any time
+ * when before < 0), or, when after >= 0, the max plays just after `after` (still given newest
+ * first). Returns how many rows were filled, or -1 on error (logged). */
+int store_plays_recent(struct store *s, const char *user, long long before, long long after,
+                       struct play_row *rows, int max);
+
+#endif
