@@ -6,8 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server.h"
-#include "accounts/users.h"
+#include "store/accounts.h"
 
 void auth_hash_token(const char *token, unsigned char out[32])
 {
@@ -23,23 +22,13 @@ static void random_token(char out[TOKEN_TEXT_MAX])
 	sodium_memzero(raw, sizeof raw);
 }
 
-static int insert(struct store *s, const char *token, const char *user_id, const char *kind,
+static int insert(struct store *s, const char *token, const char *user_id, bool refresh,
                   const unsigned char family[16], long long expires_at)
 {
 	unsigned char h[32];
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO tokens (hash, user_id, kind, family, expires_at, created_at)"
-	                                 " VALUES (?, ?, ?, ?, ?, ?)");
 
-	if (!st)
-		return -1;
 	auth_hash_token(token, h);
-	sqlite3_bind_blob(st, 1, h, sizeof h, SQLITE_TRANSIENT);
-	store_bind_text(st, 2, user_id);
-	store_bind_text(st, 3, kind);
-	sqlite3_bind_blob(st, 4, family, 16, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, expires_at);
-	sqlite3_bind_int64(st, 6, store_now_ms());
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	return store_token_insert(s, h, user_id, refresh, family, expires_at, store_now_ms());
 }
 
 static int issue_in_family(struct store *s, const char *user_id, const unsigned char family[16],
@@ -50,8 +39,8 @@ static int issue_in_family(struct store *s, const char *user_id, const unsigned 
 	random_token(out->access);
 	random_token(out->refresh);
 	out->expires_in = access_ttl;
-	if (insert(s, out->access, user_id, "access", family, now + access_ttl * 1000LL) < 0 ||
-	    insert(s, out->refresh, user_id, "refresh", family, now + refresh_ttl * 1000LL) < 0)
+	if (insert(s, out->access, user_id, false, family, now + access_ttl * 1000LL) < 0 ||
+	    insert(s, out->refresh, user_id, true, family, now + refresh_ttl * 1000LL) < 0)
 		return -1;
 	return 0;
 }
@@ -73,55 +62,31 @@ int auth_issue(struct store *s, const char *user_id, long access_ttl, long refre
 	return 0;
 }
 
-static void revoke_family(struct store *s, const void *family)
-{
-	sqlite3_stmt *st = store_stmt(s, "UPDATE tokens SET revoked = 1 WHERE family = ?");
-
-	if (!st)
-		return;
-	sqlite3_bind_blob(st, 1, family, 16, SQLITE_TRANSIENT);
-	sqlite3_step(st);
-}
-
 enum refresh_result auth_refresh(struct store *s, const char *refresh, long access_ttl,
                                  long refresh_ttl, struct token_pair *out, char user_id[72])
 {
-	unsigned char h[32], family[16];
+	unsigned char h[32];
 	enum refresh_result res = REFRESH_INVALID;
-	sqlite3_stmt *st;
-	int revoked;
-	long long expires;
+	struct token_row t;
+	int found;
 
 	auth_hash_token(refresh, h);
 	if (store_begin(s) < 0)
 		return REFRESH_ERROR;
-	st = store_stmt(s, "SELECT user_id, family, revoked, expires_at FROM tokens"
-	                   " WHERE hash = ? AND kind = 'refresh'");
-	if (!st)
+	if ((found = store_token_get(s, h, &t)) < 0)
 		goto error;
-	sqlite3_bind_blob(st, 1, h, sizeof h, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_ROW)
+	if (!found || !t.refresh || !t.has_family)
 		goto out;
-	snprintf(user_id, 72, "%s", store_col_text(st, 0));
-	if (sqlite3_column_bytes(st, 1) != 16)
-		goto out;
-	memcpy(family, sqlite3_column_blob(st, 1), 16);
-	revoked = sqlite3_column_int(st, 2);
-	expires = sqlite3_column_int64(st, 3);
-	sqlite3_reset(st);
-	if (revoked) {
+	snprintf(user_id, 72, "%s", t.user_id);
+	if (t.revoked) {
 		/* Reuse of a rotated-out refresh token: whoever holds the family is suspect. */
-		revoke_family(s, family);
+		store_token_revoke_family(s, t.family);
 		goto out;
 	}
-	if (expires <= store_now_ms())
+	if (t.expires_at <= store_now_ms())
 		goto out;
-	st = store_stmt(s, "UPDATE tokens SET revoked = 1 WHERE hash = ?");
-	if (!st)
-		goto error;
-	sqlite3_bind_blob(st, 1, h, sizeof h, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE ||
-	    issue_in_family(s, user_id, family, access_ttl, refresh_ttl, out) < 0)
+	if (store_token_revoke(s, h) < 0 ||
+	    issue_in_family(s, user_id, t.family, access_ttl, refresh_ttl, out) < 0)
 		goto error;
 	res = REFRESH_OK;
 out:
@@ -136,73 +101,37 @@ error:
 int auth_revoke(struct store *s, const char *token, char user_id[72])
 {
 	unsigned char h[32];
-	sqlite3_stmt *st;
+	struct token_row t;
+	int found;
 
 	user_id[0] = '\0';
 	auth_hash_token(token, h);
-	st = store_stmt(s, "SELECT family, kind, user_id FROM tokens WHERE hash = ?");
-	if (!st)
-		return -1;
-	sqlite3_bind_blob(st, 1, h, sizeof h, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return 0;
-	snprintf(user_id, 72, "%s", store_col_text(st, 2));
-	if (!strcmp(store_col_text(st, 1), "refresh") && sqlite3_column_bytes(st, 0) == 16) {
-		unsigned char family[16];
-
-		memcpy(family, sqlite3_column_blob(st, 0), 16);
-		sqlite3_reset(st);
-		revoke_family(s, family);
-		return 0;
-	}
-	sqlite3_reset(st);
-	st = store_stmt(s, "UPDATE tokens SET revoked = 1 WHERE hash = ?");
-	if (!st)
-		return -1;
-	sqlite3_bind_blob(st, 1, h, sizeof h, SQLITE_TRANSIENT);
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-}
-
-const char *auth_request(struct req *r)
-{
-	const char *why = auth_bearer(&r->srv->store, r->authorization, &r->user);
-
-	r->authed = !why;
-	return why;
+	if ((found = store_token_get(s, h, &t)) <= 0)
+		return found;
+	snprintf(user_id, 72, "%s", t.user_id);
+	if (t.refresh && t.has_family)
+		return store_token_revoke_family(s, t.family);
+	return store_token_revoke(s, h);
 }
 
 const char *auth_bearer(struct store *s, const char *h, struct user *u)
 {
-	sqlite3_stmt *st;
 	long long expires;
+	bool revoked;
+	int found;
 
 	if (!h[0])
 		return "no access token: send Authorization: Bearer TOKEN";
 	if (strncasecmp(h, "Bearer ", 7) != 0 || !h[7])
 		return "malformed Authorization header: expected Bearer TOKEN";
 	auth_hash_token(h + 7, u->token_hash);
-	st = store_stmt(s,
-	                "SELECT u.id, u.display_name, u.tier, u.country, t.expires_at, t.revoked"
-	                " FROM tokens t JOIN users u ON u.id = t.user_id"
-	                " WHERE t.hash = ? AND t.kind = 'access'");
-	if (!st)
+	if ((found = store_token_user(s, u->token_hash, u, &expires, &revoked)) < 0)
 		return "the token could not be checked";
-	sqlite3_bind_blob(st, 1, u->token_hash, 32, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_ROW)
+	if (!found)
 		return "invalid access token";
-	expires = sqlite3_column_int64(st, 4);
-	if (sqlite3_column_int(st, 5)) {
-		sqlite3_reset(st);
+	if (revoked)
 		return "the access token has been revoked";
-	}
-	if (expires <= store_now_ms()) {
-		sqlite3_reset(st);
+	if (expires <= store_now_ms())
 		return "the access token has expired";
-	}
-	snprintf(u->id, sizeof u->id, "%s", store_col_text(st, 0));
-	snprintf(u->display_name, sizeof u->display_name, "%s", store_col_text(st, 1));
-	u->premium = !strcmp(store_col_text(st, 2), "premium");
-	snprintf(u->country, sizeof u->country, "%s", store_col_text(st, 3));
-	sqlite3_reset(st);
 	return NULL;
 }

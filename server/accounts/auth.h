@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "http/http.h"
+#include "accounts/user.h"
 #include "store/store.h"
 
 #define TOKEN_TEXT_MAX 64
@@ -18,9 +18,8 @@ struct token_pair {
 	long expires_in;
 };
 
-/* Authenticates r from its Authorization header, filling r->user. Returns NULL, or why not. */
-const char *auth_request(struct req *r);
-/* The same for an Authorization header value ("Bearer TOKEN"), filling u. */
+/* Authenticates an Authorization header value ("Bearer TOKEN"), filling u. Returns NULL, or
+ * why not. */
 const char *auth_bearer(struct store *s, const char *authorization, struct user *u);
 
 /* Issues a new access and refresh token for user in a new family. */

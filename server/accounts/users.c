@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "store/accounts.h"
 
 bool user_name_valid(const char *name)
 {
@@ -71,28 +72,16 @@ int user_hash_password(const char *password, char out[128])
 enum user_result user_insert(struct store *s, const char *name, const char *hash, bool premium,
                              const char *country, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO users (id, display_name, pw_hash, tier, country, created_at)"
-	                                 " VALUES (?1, ?1, ?2, ?3, ?4, ?5)");
-	int rc;
-
-	if (!st)
-		goto fail;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, hash);
-	store_bind_text(st, 3, premium ? "premium" : "free");
-	store_bind_text(st, 4, country);
-	sqlite3_bind_int64(st, 5, store_now_ms());
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT) {
+	switch (store_user_insert(s, name, hash, premium, country, store_now_ms())) {
+	case 1:
+		return USER_OK;
+	case 0:
 		snprintf(err, errlen, "the name \"%s\" is taken", name);
 		return USER_EXISTS;
+	default:
+		snprintf(err, errlen, "database error");
+		return USER_ERROR;
 	}
-	if (rc != SQLITE_DONE)
-		goto fail;
-	return USER_OK;
-fail:
-	snprintf(err, errlen, "database error: %s", sqlite3_errmsg(s->db));
-	return USER_ERROR;
 }
 
 enum user_result user_create(struct store *s, const char *name, const char *password,
@@ -112,29 +101,14 @@ enum user_result user_create(struct store *s, const char *name, const char *pass
 	return res;
 }
 
-static void fill(sqlite3_stmt *st, struct user *u)
+static enum user_result result_of(int found)
 {
-	snprintf(u->id, sizeof u->id, "%s", store_col_text(st, 0));
-	snprintf(u->display_name, sizeof u->display_name, "%s", store_col_text(st, 1));
-	u->premium = !strcmp(store_col_text(st, 2), "premium");
-	snprintf(u->country, sizeof u->country, "%s", store_col_text(st, 3));
+	return found > 0 ? USER_OK : found == 0 ? USER_NOT_FOUND : USER_ERROR;
 }
 
 enum user_result user_get(struct store *s, const char *name, struct user *u)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, display_name, tier, country FROM users WHERE id = ?");
-	int rc;
-
-	if (!st)
-		return USER_ERROR;
-	store_bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		fill(st, u);
-	/* An unreset statement keeps its read transaction open: this connection's next write
-	 * would then fail (SQLITE_BUSY_SNAPSHOT) once another connection had written. */
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? USER_OK : rc == SQLITE_DONE ? USER_NOT_FOUND : USER_ERROR;
+	return result_of(store_user_get(s, name, u, NULL));
 }
 
 enum user_result user_password_hash(struct store *s, const char *name, struct user *u, char hash[128])
@@ -142,23 +116,13 @@ enum user_result user_password_hash(struct store *s, const char *name, struct us
 	/* A fixed hash to verify against when the user does not exist, so that a missing name
 	 * costs the same time as a wrong password. Made once, on the loop, before any worker. */
 	static char decoy[crypto_pwhash_STRBYTES];
-	sqlite3_stmt *st;
-	int rc;
+	int found;
 
 	if (!decoy[0] && hash_password("segue-not-a-password", decoy) != 0)
 		return USER_ERROR;
-	snprintf(hash, 128, "%s", decoy);
-	st = store_stmt(s, "SELECT id, display_name, tier, country, pw_hash FROM users WHERE id = ?");
-	if (!st)
-		return USER_ERROR;
-	store_bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		fill(st, u);
-		snprintf(hash, 128, "%s", store_col_text(st, 4));
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? USER_OK : rc == SQLITE_DONE ? USER_NOT_FOUND : USER_ERROR;
+	if ((found = store_user_get(s, name, u, hash)) <= 0)
+		snprintf(hash, 128, "%s", decoy);
+	return result_of(found);
 }
 
 bool user_password_ok(const char *hash, const char *password)
@@ -170,28 +134,29 @@ bool user_password_ok(const char *hash, const char *password)
 enum user_result user_set(struct store *s, const char *name, const char *field,
                           const char *value, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
 	char hash[crypto_pwhash_STRBYTES];
+	enum user_field f;
 	const char *why;
+	int found;
 
 	if (!strcmp(field, "tier")) {
 		if (strcmp(value, "free") && strcmp(value, "premium")) {
 			snprintf(err, errlen, "the tier is free or premium");
 			return USER_INVALID;
 		}
-		st = store_stmt(s, "UPDATE users SET tier = ?2 WHERE id = ?1");
+		f = USER_FIELD_TIER;
 	} else if (!strcmp(field, "country")) {
 		if (!country_valid(value)) {
 			snprintf(err, errlen, "the country must be a two-letter ISO 3166 code such as US");
 			return USER_INVALID;
 		}
-		st = store_stmt(s, "UPDATE users SET country = ?2 WHERE id = ?1");
+		f = USER_FIELD_COUNTRY;
 	} else if (!strcmp(field, "display_name")) {
 		if (!*value || strlen(value) > 100) {
 			snprintf(err, errlen, "the display name must have 1 to 100 bytes");
 			return USER_INVALID;
 		}
-		st = store_stmt(s, "UPDATE users SET display_name = ?2 WHERE id = ?1");
+		f = USER_FIELD_DISPLAY_NAME;
 	} else if (!strcmp(field, "password")) {
 		if ((why = password_problem(value))) {
 			snprintf(err, errlen, "%s", why);
@@ -202,44 +167,29 @@ enum user_result user_set(struct store *s, const char *name, const char *field,
 			return USER_ERROR;
 		}
 		value = hash;
-		st = store_stmt(s, "UPDATE users SET pw_hash = ?2 WHERE id = ?1");
+		f = USER_FIELD_PW_HASH;
 	} else {
 		snprintf(err, errlen, "unknown field \"%s\" (tier, country, display_name or password)", field);
 		return USER_INVALID;
 	}
-	if (!st)
-		return USER_ERROR;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, value);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		snprintf(err, errlen, "database error: %s", sqlite3_errmsg(s->db));
+	found = store_user_update(s, name, f, value);
+	sodium_memzero(hash, sizeof hash);
+	if (found < 0) {
+		snprintf(err, errlen, "database error");
 		return USER_ERROR;
 	}
-	sodium_memzero(hash, sizeof hash);
-	if (sqlite3_changes(s->db) == 0) {
+	if (found == 0) {
 		snprintf(err, errlen, "no user named \"%s\"", name);
 		return USER_NOT_FOUND;
 	}
-	/* A changed password or tier ends every session: tokens carry no claims, but a password
-	 * change must lock out whoever knew the old one. */
-	if (!strcmp(field, "password")) {
-		st = store_stmt(s, "UPDATE tokens SET revoked = 1 WHERE user_id = ?");
-		if (st) {
-			store_bind_text(st, 1, name);
-			sqlite3_step(st);
-		}
-	}
+	/* A changed password ends every session: tokens carry no claims, but a password change
+	 * must lock out whoever knew the old one. */
+	if (f == USER_FIELD_PW_HASH)
+		store_token_revoke_user(s, name);
 	return USER_OK;
 }
 
 enum user_result user_delete(struct store *s, const char *name)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM users WHERE id = ?");
-
-	if (!st)
-		return USER_ERROR;
-	store_bind_text(st, 1, name);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return USER_ERROR;
-	return sqlite3_changes(s->db) ? USER_OK : USER_NOT_FOUND;
+	return result_of(store_user_delete(s, name));
 }

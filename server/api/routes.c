@@ -154,8 +154,9 @@ void routes_dispatch(struct req *r)
 	}
 	r->route = found;
 	if (found->auth == AUTH_BEARER) {
-		const char *why = auth_request(r);
+		const char *why = auth_bearer(&r->srv->store, r->authorization, &r->user);
 
+		r->authed = !why;
 		if (why) {
 			reply_error(r, 401, "%s", why);
 			reply_header(r, "www-authenticate:", "Bearer realm=\"segue\"");

@@ -6,11 +6,12 @@
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "store/store.h"
 #include "accounts/users.h"
+#include "store/accounts.h"
 
 static int read_password(char *out, size_t len)
 {
@@ -81,13 +82,15 @@ static int user_add(struct store *s, int argc, char **argv)
 
 static int user_list(struct store *s)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, tier, country, display_name FROM users WHERE id <> '" SYSTEM_USER "' ORDER BY id");
+	struct user *users;
+	size_t n;
 
-	if (!st)
+	if (store_users_list(s, &users, &n) < 0)
 		return EXIT_FAILURE_;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		printf("%-24s %-8s %-3s %s\n", store_col_text(st, 0), store_col_text(st, 1),
-		       store_col_text(st, 2), store_col_text(st, 3));
+	for (size_t i = 0; i < n; i++)
+		printf("%-24s %-8s %-3s %s\n", users[i].id, users[i].premium ? "premium" : "free",
+		       users[i].country, users[i].display_name);
+	free(users);
 	return EXIT_OK;
 }
 

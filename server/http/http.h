@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "accounts/user.h"
 #include "http/ratelimit.h"
 
 struct server;
@@ -30,13 +31,6 @@ enum http_method {
 #define REQ_MAX_PARAMS 4
 #define REQ_MAX_HEADERS 8
 
-struct user {
-	char id[72];
-	char display_name[128];
-	char country[4];
-	bool premium;
-	unsigned char token_hash[32];
-};
 
 struct req {
 	struct server *srv;
