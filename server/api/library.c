@@ -13,39 +13,18 @@
 #include "base62.h"
 #include "catalog/catalog.h"
 #include "server.h"
+#include "store/library.h"
 
 #define LIBRARY_MAX_IDS 50
 
 struct collection {
-	const char *kind;      /* "track", "album", "artist" */
-	const char *catalog;   /* the table the ids must exist in */
-	const char *insert;    /* SQL: (user, id, time) */
-	const char *remove;    /* SQL: (user, id) */
-	const char *contains;  /* SQL: (user, id) -> row */
-	const char *latest;    /* SQL: (user) -> the newest time in the collection */
+	const char *kind; /* "track", "album", "artist" */
+	enum library_kind store;
 };
 
-static const struct collection saved_tracks = {
-	"track", "tracks",
-	"INSERT INTO saved_tracks (user_id, track_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-	"DELETE FROM saved_tracks WHERE user_id = ? AND track_id = ?",
-	"SELECT 1 FROM saved_tracks WHERE user_id = ? AND track_id = ?",
-	"SELECT max(added_at) FROM saved_tracks WHERE user_id = ?",
-};
-static const struct collection saved_albums = {
-	"album", "albums",
-	"INSERT INTO saved_albums (user_id, album_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-	"DELETE FROM saved_albums WHERE user_id = ? AND album_id = ?",
-	"SELECT 1 FROM saved_albums WHERE user_id = ? AND album_id = ?",
-	"SELECT max(added_at) FROM saved_albums WHERE user_id = ?",
-};
-static const struct collection followed_artists = {
-	"artist", "artists",
-	"INSERT INTO followed_artists (user_id, artist_id, followed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-	"DELETE FROM followed_artists WHERE user_id = ? AND artist_id = ?",
-	"SELECT 1 FROM followed_artists WHERE user_id = ? AND artist_id = ?",
-	"SELECT max(followed_at) FROM followed_artists WHERE user_id = ?",
-};
+static const struct collection saved_tracks = { "track", LIBRARY_TRACKS };
+static const struct collection saved_albums = { "album", LIBRARY_ALBUMS };
+static const struct collection followed_artists = { "artist", LIBRARY_ARTISTS };
 
 /* Ids from ?ids= or, failing that, from a JSON body {"ids": [...]}, as the Web API takes
  * them. Replies 400 and returns -1 on a bad list. */
@@ -107,27 +86,18 @@ static void change(struct req *r, const struct collection *c, bool save, int ok_
 	if (save) {
 		/* Times strictly increase within a collection, so "newest first" is the order of
 		 * the requests (and of the ids within one) even within one millisecond. */
-		sqlite3_stmt *st = store_stmt(s, c->latest);
+		long long latest;
+		int found = store_library_latest(s, c->store, r->user.id, &latest);
 
-		if (!st)
+		if (found < 0)
 			goto fail_tx;
-		store_bind_text(st, 1, r->user.id);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) >= now)
-			now = sqlite3_column_int64(st, 0) + 1;
-		sqlite3_reset(st);
+		if (found && latest >= now)
+			now = latest + 1;
 	}
-	for (int i = 0; i < n; i++) {
-		sqlite3_stmt *st = store_stmt(s, save ? c->insert : c->remove);
-
-		if (!st)
+	for (int i = 0; i < n; i++)
+		if ((save ? store_library_add(s, c->store, r->user.id, ids[i], now + i)
+		          : store_library_remove(s, c->store, r->user.id, ids[i])) < 0)
 			goto fail_tx;
-		store_bind_text(st, 1, r->user.id);
-		store_bind_text(st, 2, ids[i]);
-		if (save)
-			sqlite3_bind_int64(st, 3, now + i);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto fail_tx;
-	}
 	if (store_commit(s) < 0)
 		goto fail_tx;
 	reply_empty(r, ok_status);
@@ -150,77 +120,41 @@ static void contains(struct req *r, const struct collection *c)
 		json_decref(list);
 		return;
 	}
-	for (int i = 0; i < n; i++) {
-		sqlite3_stmt *st = store_stmt(&r->srv->store, c->contains);
-		bool has = false;
-
-		if (st) {
-			store_bind_text(st, 1, r->user.id);
-			store_bind_text(st, 2, ids[i]);
-			has = sqlite3_step(st) == SQLITE_ROW;
-			sqlite3_reset(st);
-		}
-		json_array_append_new(list, json_boolean(has));
-	}
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, json_boolean(
+			store_library_has(&r->srv->store, c->store, r->user.id, ids[i]) > 0));
 	catalog_free_ids(ids, n);
 	reply_json(r, 200, list);
 }
 
-static long long count_for_user(struct req *r, const char *sql)
-{
-	sqlite3_stmt *st = store_stmt(&r->srv->store, sql);
-	long long n = 0;
-
-	if (st) {
-		store_bind_text(st, 1, r->user.id);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
-	return n;
-}
-
 /* GET /v1/me/tracks and /v1/me/albums: newest first, offset paging. */
-static void list_saved(struct req *r, bool tracks)
+static void list_saved(struct req *r, const struct collection *c)
 {
+	struct library_item page[50];
 	const char *market;
-	int limit, offset;
-	long long total = 0;
-	sqlite3_stmt *st;
-	json_t *items = json_array();
+	int limit, offset, n;
+	json_t *items;
 	bool bad;
 
 	market = catalog_market(r, &bad);
 	if (bad || catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0 ||
-	    catalog_int_arg(r, "offset", 0, 0, 100000, &offset) < 0) {
-		json_decref(items);
+	    catalog_int_arg(r, "offset", 0, 0, 100000, &offset) < 0)
+		return;
+	if ((n = store_library_page(&r->srv->store, c->store, r->user.id, offset, page, limit)) < 0) {
+		reply_error(r, 500, "database error");
 		return;
 	}
-	total = count_for_user(r, tracks ? "SELECT count(*) FROM saved_tracks WHERE user_id = ?"
-	                                 : "SELECT count(*) FROM saved_albums WHERE user_id = ?");
-	st = store_stmt(&r->srv->store,
-	                tracks ? "SELECT track_id, added_at FROM saved_tracks WHERE user_id = ?"
-	                         " ORDER BY added_at DESC, track_id LIMIT ? OFFSET ?"
-	                       : "SELECT album_id, added_at FROM saved_albums WHERE user_id = ?"
-	                         " ORDER BY added_at DESC, album_id LIMIT ? OFFSET ?");
-	if (st) {
-		store_bind_text(st, 1, r->user.id);
-		sqlite3_bind_int(st, 2, limit);
-		sqlite3_bind_int(st, 3, offset);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			char id[BASE62_ID_LEN + 1];
-			long long added = sqlite3_column_int64(st, 1);
-			json_t *o;
+	items = json_array();
+	for (int i = 0; i < n; i++) {
+		bool track = c->store == LIBRARY_TRACKS;
+		json_t *o = track ? catalog_track(r, page[i].id, market) : catalog_album(r, page[i].id, market);
 
-			snprintf(id, sizeof id, "%s", store_col_text(st, 0));
-			o = tracks ? catalog_track(r, id, market) : catalog_album(r, id, market);
-			if (o)
-				json_array_append_new(items, json_pack("{s:o,s:o}", "added_at", catalog_time(added, false),
-				                                       tracks ? "track" : "album", o));
-		}
-		sqlite3_reset(st);
+		if (o)
+			json_array_append_new(items, json_pack("{s:o,s:o}", "added_at",
+			                      catalog_time(page[i].added_at, false), track ? "track" : "album", o));
 	}
-	reply_json(r, 200, catalog_paging(r, items, limit, offset, total));
+	reply_json(r, 200, catalog_paging(r, items, limit, offset,
+	                                  store_library_count(&r->srv->store, c->store, r->user.id)));
 }
 
 void h_saved_tracks(struct req *r)
@@ -230,7 +164,7 @@ void h_saved_tracks(struct req *r)
 	else if (r->method == M_DELETE)
 		change(r, &saved_tracks, false, 200);
 	else
-		list_saved(r, true);
+		list_saved(r, &saved_tracks);
 }
 
 void h_saved_tracks_contains(struct req *r) { contains(r, &saved_tracks); }
@@ -242,7 +176,7 @@ void h_saved_albums(struct req *r)
 	else if (r->method == M_DELETE)
 		change(r, &saved_albums, false, 200);
 	else
-		list_saved(r, false);
+		list_saved(r, &saved_albums);
 }
 
 void h_saved_albums_contains(struct req *r) { contains(r, &saved_albums); }
@@ -262,37 +196,30 @@ static bool artist_type(struct req *r)
 static void list_following(struct req *r)
 {
 	const char *after = req_arg(r, "after");
+	struct library_item page[51];
 	char cursor[BASE62_ID_LEN + 1] = "", base[512];
 	json_t *items, *next = json_null();
-	bool more = false;
-	sqlite3_stmt *st;
-	int limit;
+	bool more;
+	int limit, n;
 
 	if (catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0)
 		return;
 	if (after && !catalog_check_id(r, after, "artist"))
 		return;
+	/* One more than the page tells whether a next page exists. */
+	n = store_library_page_by_id(&r->srv->store, LIBRARY_ARTISTS, r->user.id, after, page, limit + 1);
+	if (n < 0) {
+		reply_error(r, 500, "database error");
+		return;
+	}
+	more = n > limit;
 	items = json_array();
-	st = store_stmt(&r->srv->store, "SELECT artist_id FROM followed_artists WHERE user_id = ?"
-	                                " AND artist_id > ? ORDER BY artist_id LIMIT ?");
-	if (st) {
-		store_bind_text(st, 1, r->user.id);
-		store_bind_text(st, 2, after ? after : "");
-		sqlite3_bind_int(st, 3, limit + 1); /* one more tells whether a next page exists */
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			char id[BASE62_ID_LEN + 1];
-			json_t *a;
+	for (int i = 0; i < n && i < limit; i++) {
+		json_t *a;
 
-			if ((int)json_array_size(items) == limit) {
-				more = true;
-				break;
-			}
-			snprintf(id, sizeof id, "%s", store_col_text(st, 0));
-			snprintf(cursor, sizeof cursor, "%s", id);
-			if ((a = catalog_artist(r, id)))
-				json_array_append_new(items, a);
-		}
-		sqlite3_reset(st);
+		snprintf(cursor, sizeof cursor, "%s", page[i].id);
+		if ((a = catalog_artist(r, page[i].id)))
+			json_array_append_new(items, a);
 	}
 	req_base_url(r, base, sizeof base);
 	if (more)
@@ -301,7 +228,7 @@ static void list_following(struct req *r)
 		"href", json_sprintf("%s/v1/me/following?type=artist&limit=%d", base, limit),
 		"items", items, "limit", limit, "next", next,
 		"cursors", "after", more ? json_string(cursor) : json_null(),
-		"total", (json_int_t)count_for_user(r, "SELECT count(*) FROM followed_artists WHERE user_id = ?")));
+		"total", (json_int_t)store_library_count(&r->srv->store, LIBRARY_ARTISTS, r->user.id)));
 }
 
 void h_following(struct req *r)

@@ -1,0 +1,34 @@
+/* The user's library in the store: saved tracks, saved albums and followed artists, each a
+ * set of ids with the time it was added. */
+#ifndef SEGUE_STORE_LIBRARY_H
+#define SEGUE_STORE_LIBRARY_H
+
+#include "base62.h"
+#include "store/store.h"
+
+enum library_kind { LIBRARY_TRACKS, LIBRARY_ALBUMS, LIBRARY_ARTISTS };
+
+struct library_item {
+	char id[BASE62_ID_LEN + 1];
+	long long added_at;
+};
+
+/* The newest time in user's collection into *t. Returns 1, 0 when it is empty, -1 on error. */
+int store_library_latest(struct store *s, enum library_kind k, const char *user, long long *t);
+/* Returns 1 when added, 0 when it was there already, -1 on error. */
+int store_library_add(struct store *s, enum library_kind k, const char *user, const char *id,
+                      long long added_at);
+/* Returns 1 when removed, 0 when it was not there, -1 on error. */
+int store_library_remove(struct store *s, enum library_kind k, const char *user, const char *id);
+/* Returns 1 when id is in the collection, 0 when not, -1 on error. */
+int store_library_has(struct store *s, enum library_kind k, const char *user, const char *id);
+/* How many ids the collection holds, or -1 on error. */
+long long store_library_count(struct store *s, enum library_kind k, const char *user);
+/* Up to max items newest first from offset (by_id: in id order after the id `after`, which
+ * may be ""). Returns how many were filled, or -1 on error. */
+int store_library_page(struct store *s, enum library_kind k, const char *user, int offset,
+                       struct library_item *items, int max);
+int store_library_page_by_id(struct store *s, enum library_kind k, const char *user,
+                             const char *after, struct library_item *items, int max);
+
+#endif
