@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "log.h"
 #include "catalog/media.h"
+#include "store/catalog.h"
 #include "store/store.h"
 #include "catalog/tags.h"
 
@@ -211,133 +212,46 @@ static int record(struct store *s, const char *id, const struct tags *t, const s
                   const long long bytes[Q_COUNT], const char *source)
 {
 	char artist_id[23], album_artist_id[23], album_id[23], date[16], markets[TAG_MAX];
+	char old_album[23] = "", old_artist[23] = "";
 	long long now = store_now_ms();
-	sqlite3_stmt *st;
+	struct track_record tr;
 
 	ingest_artist_id(t->artist, artist_id);
 	ingest_artist_id(t->album_artist, album_artist_id);
 	ingest_album_id(t->album_artist, t->album, album_id);
 	normalise_date(t->date, date, sizeof date);
 	normalise_markets(t->markets, markets, sizeof markets);
-
-	char old_album[23] = "", old_artist[23] = "";
-
+	tr = (struct track_record){
+		.id = id, .name = t->title, .album_id = album_id, .artist_id = artist_id,
+		.genre = t->genre, .markets = markets[0] ? markets : NULL, .source_path = source,
+		.disc_number = t->disc_number > 0 ? t->disc_number : 1, .track_number = t->track_number,
+		.explicit_ = t->explicit_, .duration_ms = a->duration_ms, .gain_db = a->gain_db,
+		.true_peak = a->true_peak, .loudness = a->loudness_lufs, .tempo = a->tempo_bpm,
+		.energy = a->energy, .brightness = a->brightness, .danceability = a->danceability,
+		.acousticness = a->acousticness, .bytes = bytes,
+	};
 	if (store_begin(s) < 0)
 		return -1;
-	/* Remember where the track was filed, to tidy up if new tags move it. */
-	st = store_stmt(s, "SELECT album_id, artist_id FROM tracks WHERE id = ?");
-	if (!st)
+	/* Where the track was filed, to tidy up if new tags move it; an album's date is its
+	 * earliest track's. */
+	if (store_track_filing(s, id, old_album, old_artist) < 0 ||
+	    store_artist_ensure(s, artist_id, t->artist, now) < 0 ||
+	    store_artist_ensure(s, album_artist_id, t->album_artist, now) < 0 ||
+	    store_album_ensure(s, album_id, t->album, album_artist_id, date, now) < 0 ||
+	    store_track_put(s, &tr, now) < 0 || store_bump_tracks(s) < 0)
 		goto fail;
-	store_bind_text(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(old_album, sizeof old_album, "%s", store_col_text(st, 0));
-		snprintf(old_artist, sizeof old_artist, "%s", store_col_text(st, 1));
-	}
-	sqlite3_reset(st);
-	for (int i = 0; i < 2; i++) {
-		st = store_stmt(s, "INSERT INTO artists (id, name, created_at) VALUES (?, ?, ?)"
-		                   " ON CONFLICT(id) DO NOTHING");
-		if (!st)
-			goto fail;
-		store_bind_text(st, 1, i ? album_artist_id : artist_id);
-		store_bind_text(st, 2, i ? t->album_artist : t->artist);
-		sqlite3_bind_int64(st, 3, now);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto fail;
-	}
-	/* An album's date is its earliest track's. */
-	st = store_stmt(s, "INSERT INTO albums (id, name, artist_id, release_date, created_at)"
-	                   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET release_date ="
-	                   " CASE WHEN excluded.release_date <> '' AND (albums.release_date = ''"
-	                   " OR excluded.release_date < albums.release_date)"
-	                   " THEN excluded.release_date ELSE albums.release_date END");
-	if (!st)
+	if (old_album[0] && (strcmp(old_album, album_id) || strcmp(old_artist, artist_id)) &&
+	    (store_album_drop_if_empty(s, old_album) < 0 || store_artist_drop_if_unused(s, old_artist) < 0))
 		goto fail;
-	store_bind_text(st, 1, album_id);
-	store_bind_text(st, 2, t->album);
-	store_bind_text(st, 3, album_artist_id);
-	store_bind_text(st, 4, date);
-	sqlite3_bind_int64(st, 5, now);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	st = store_stmt(s,
-		"INSERT INTO tracks (id, name, album_id, artist_id, disc_number, track_number, duration_ms,"
-		" explicit, genre, markets, gain_db, true_peak, loudness, tempo, energy, brightness,"
-		" danceability, acousticness, bytes_low, bytes_normal, bytes_high, bytes_very_high,"
-		" source_path, created_at)"
-		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)"
-		" ON CONFLICT(id) DO UPDATE SET name = excluded.name, album_id = excluded.album_id,"
-		" artist_id = excluded.artist_id, disc_number = excluded.disc_number,"
-		" track_number = excluded.track_number, explicit = excluded.explicit,"
-		" genre = excluded.genre, markets = excluded.markets, source_path = excluded.source_path,"
-		" bytes_low = coalesce(excluded.bytes_low, bytes_low),"
-		" bytes_normal = coalesce(excluded.bytes_normal, bytes_normal),"
-		" bytes_high = coalesce(excluded.bytes_high, bytes_high),"
-		" bytes_very_high = coalesce(excluded.bytes_very_high, bytes_very_high)");
-	if (!st)
-		goto fail;
-	store_bind_text(st, 1, id);
-	store_bind_text(st, 2, t->title);
-	store_bind_text(st, 3, album_id);
-	store_bind_text(st, 4, artist_id);
-	sqlite3_bind_int(st, 5, t->disc_number > 0 ? t->disc_number : 1);
-	sqlite3_bind_int(st, 6, t->track_number);
-	sqlite3_bind_int64(st, 7, a->duration_ms);
-	sqlite3_bind_int(st, 8, t->explicit_ ? 1 : 0);
-	store_bind_text(st, 9, t->genre);
-	store_bind_text(st, 10, markets[0] ? markets : NULL);
-	sqlite3_bind_double(st, 11, a->gain_db);
-	sqlite3_bind_double(st, 12, a->true_peak);
-	sqlite3_bind_double(st, 13, a->loudness_lufs);
-	sqlite3_bind_double(st, 14, a->tempo_bpm);
-	sqlite3_bind_double(st, 15, a->energy);
-	sqlite3_bind_double(st, 16, a->brightness);
-	sqlite3_bind_double(st, 17, a->danceability);
-	sqlite3_bind_double(st, 18, a->acousticness);
-	for (int q = 0; q < Q_COUNT; q++)
-		if (bytes)
-			sqlite3_bind_int64(st, 19 + q, bytes[q]);
-	store_bind_text(st, 23, source);
-	sqlite3_bind_int64(st, 24, now);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	if (store_bump_tracks(s) < 0)
-		goto fail;
-	if (old_album[0] && (strcmp(old_album, album_id) || strcmp(old_artist, artist_id))) {
-		st = store_stmt(s, "DELETE FROM albums WHERE id = ?1"
-		                   " AND NOT EXISTS (SELECT 1 FROM tracks WHERE album_id = ?1)");
-		if (!st)
-			goto fail;
-		store_bind_text(st, 1, old_album);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto fail;
-		st = store_stmt(s, "DELETE FROM artists WHERE id = ?1"
-		                   " AND NOT EXISTS (SELECT 1 FROM tracks WHERE artist_id = ?1)"
-		                   " AND NOT EXISTS (SELECT 1 FROM albums WHERE artist_id = ?1)");
-		if (!st)
-			goto fail;
-		store_bind_text(st, 1, old_artist);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto fail;
-	}
 	return store_commit(s);
 fail:
-	log_err("ingest: database: %s", sqlite3_errmsg(s->db));
 	store_rollback(s);
 	return -1;
 }
 
-static bool track_known(struct store *s, const char *id)
+static long long mtime_ns(const struct stat *sb)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM tracks WHERE id = ?");
-	bool known;
-
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	known = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	return known;
+	return (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
 }
 
 /* A source file ingested before and not touched since (same size and modification time to
@@ -345,35 +259,16 @@ static bool track_known(struct store *s, const char *id)
  * an edit of them changes its mtime too. */
 static bool file_unchanged(struct job *j, struct store *s, const char *path, const struct stat *sb)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT track_id FROM ingest_files WHERE path = ? AND"
-	                                 " size = ? AND mtime_ns = ?");
-	char id[BASE62_ID_LEN + 1] = "";
+	char id[BASE62_ID_LEN + 1];
 
-	if (!st)
-		return false;
-	store_bind_text(st, 1, path);
-	sqlite3_bind_int64(st, 2, (long long)sb->st_size);
-	sqlite3_bind_int64(st, 3, (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	return id[0] && track_known(s, id) && media_complete(j->media_dir, id);
+	return store_ingest_file_track(s, path, (long long)sb->st_size, mtime_ns(sb), id) > 0 &&
+	       store_track_exists(s, id) > 0 && media_complete(j->media_dir, id);
 }
 
 static void remember_file(struct store *s, const char *path, const struct stat *sb, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO ingest_files (path, size, mtime_ns,"
-	                                 " track_id) VALUES (?, ?, ?, ?)");
-
-	if (!st)
-		return;
-	store_bind_text(st, 1, path);
-	sqlite3_bind_int64(st, 2, (long long)sb->st_size);
-	sqlite3_bind_int64(st, 3, (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec);
-	store_bind_text(st, 4, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_warn("ingest: cannot remember %s: %s", path, sqlite3_errmsg(s->db));
-	sqlite3_reset(st);
+	/* Logged by the store: the next ingest decodes the file again, nothing worse. */
+	store_ingest_file_remember(s, path, (long long)sb->st_size, mtime_ns(sb), id);
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -439,7 +334,7 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		return;
 	}
 	base62_encode128(a.content_hash, id);
-	if (!track_known(s, id) || !media_complete(j->media_dir, id)) {
+	if (store_track_exists(s, id) <= 0 || !media_complete(j->media_dir, id)) {
 		if (media_path(j->media_dir, id, -1, dir, sizeof dir) < 0 || mkdirs(dir) < 0) {
 			snprintf(err, sizeof err, "cannot create %s: %s", dir, strerror(errno));
 			report_failure(j, path, err);

@@ -3,9 +3,51 @@
 #ifndef SEGUE_STORE_CATALOG_H
 #define SEGUE_STORE_CATALOG_H
 
+#include <stdbool.h>
+
+#include "base62.h"
 #include "store/store.h"
 
 /* The duration of track id in *ms. Returns 1, 0 when there is no such track, -1 on error. */
 int store_track_duration(struct store *s, const char *id, long long *ms);
+/* Returns 1 when track id exists, 0 when not, -1 on error. */
+int store_track_exists(struct store *s, const char *id);
+
+/* A track as ingest files it: its tags, where it is filed, what analysis measured and the
+ * sizes of its encodings (bytes NULL: keep the sizes already recorded). Strings are borrowed;
+ * genre and markets may be NULL. */
+struct track_record {
+	const char *id, *name, *album_id, *artist_id, *genre, *markets, *source_path;
+	int disc_number, track_number;
+	bool explicit_;
+	long long duration_ms;
+	double gain_db, true_peak, loudness, tempo, energy, brightness, danceability, acousticness;
+	const long long *bytes; /* low, normal, high, very high */
+};
+
+/* Where track id is filed now (album and artist ids). Returns 1, 0 for a new track, -1. */
+int store_track_filing(struct store *s, const char *id, char album_id[BASE62_ID_LEN + 1],
+                       char artist_id[BASE62_ID_LEN + 1]);
+/* The artist, made if it is new (a known one keeps its name). Returns 0, -1 on error. */
+int store_artist_ensure(struct store *s, const char *id, const char *name, long long now);
+/* The album, made if it is new; its release date becomes the earliest one any of its tracks
+ * gave (release_date may be ""). Returns 0, -1 on error. */
+int store_album_ensure(struct store *s, const char *id, const char *name, const char *artist_id,
+                       const char *release_date, long long now);
+/* The track, added or its tags and sizes brought up to date (its analysis is kept: the audio
+ * is the same, the id is its hash). Returns 0, -1 on error. */
+int store_track_put(struct store *s, const struct track_record *t, long long now);
+/* Removes an album no track is on any more, and an artist with no track or album left.
+ * Return 0 (whether or not anything went), -1 on error. */
+int store_album_drop_if_empty(struct store *s, const char *id);
+int store_artist_drop_if_unused(struct store *s, const char *id);
+
+/* Ingest's memory of source files, so an unchanged file is not decoded again: the track a
+ * file of this path, size and modification time (ns) gave. Returns 1 with track_id set, 0 when
+ * unknown or changed, -1 on error. */
+int store_ingest_file_track(struct store *s, const char *path, long long size, long long mtime_ns,
+                            char track_id[BASE62_ID_LEN + 1]);
+int store_ingest_file_remember(struct store *s, const char *path, long long size,
+                               long long mtime_ns, const char *track_id);
 
 #endif

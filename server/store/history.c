@@ -3,6 +3,7 @@
 #include "store/history.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "log.h"
 
@@ -75,4 +76,74 @@ int store_plays_recent(struct store *s, const char *user, long long before, long
 	}
 	sqlite3_reset(st);
 	return n;
+}
+
+long long store_plays_mark(struct store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT coalesce(max(rowid), 0) + count(*) FROM plays");
+	long long mark = -1;
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		mark = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return mark < 0 ? failed(s, "the plays' mark") : mark;
+}
+
+int store_track_plays(struct store *s, long long now, long long window_ms, double tau_days,
+                      struct track_plays **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	/* segue_decay is store.c's, registered on every connection. */
+	st = store_stmt(s, "SELECT t.id, t.popularity, t.play_count, coalesce(r.score, 0)"
+		" FROM tracks t LEFT JOIN (SELECT track_id, sum(segue_decay(started_at, ?1, ?3)) AS score"
+		"  FROM plays WHERE counted AND started_at > ?1 - ?2 GROUP BY track_id) r"
+		"  ON r.track_id = t.id WHERE t.play_count > 0 OR r.score IS NOT NULL");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, window_ms);
+	sqlite3_bind_double(st, 3, tau_days);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct track_plays *p;
+
+		if (*n == cap) {
+			if (!(p = realloc(*out, (cap = cap ? cap * 2 : 4096) * sizeof **out))) {
+				log_err("store: out of memory reading plays");
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			*out = p;
+		}
+		p = &(*out)[(*n)++];
+		snprintf(p->id, sizeof p->id, "%s", store_col_text(st, 0));
+		p->popularity = sqlite3_column_int(st, 1);
+		p->play_count = sqlite3_column_int64(st, 2);
+		p->recent = sqlite3_column_double(st, 3);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return rc == SQLITE_NOMEM ? -1 : failed(s, "the tracks' plays");
+	}
+	return 0;
+}
+
+int store_track_set_popularity(struct store *s, const char *id, int popularity)
+{
+	sqlite3_stmt *st = store_stmt(s, "UPDATE tracks SET popularity = ? WHERE id = ?");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, popularity);
+	store_bind_text(st, 2, id);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : failed(s, "a track's popularity");
 }

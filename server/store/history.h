@@ -37,4 +37,22 @@ int store_play_add(struct store *s, const char *user, const struct play_event *e
 int store_plays_recent(struct store *s, const char *user, long long before, long long after,
                        struct play_row *rows, int max);
 
+/* A number that changes whenever a play is added (0 with none): a cheap "anything new?".
+ * Returns -1 on error. */
+long long store_plays_mark(struct store *s);
+
+/* A track's plays, for popularity: its lifetime count and the counted plays of the window
+ * before now, each weighing exp(-age / tau_days), summed. */
+struct track_plays {
+	char id[BASE62_ID_LEN + 1];
+	int popularity; /* as stored now */
+	long long play_count;
+	double recent;
+};
+/* Every track with plays into *out (the caller frees it), *n of them. Returns 0, -1. */
+int store_track_plays(struct store *s, long long now, long long window_ms, double tau_days,
+                      struct track_plays **out, size_t *n);
+/* Returns 0, -1 on error. */
+int store_track_set_popularity(struct store *s, const char *id, int popularity);
+
 #endif

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "store/store.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -323,6 +324,17 @@ fail:
 	return -1;
 }
 
+/* segue_decay(started_at, now, tau_days): how much a play of that age weighs, exp(-age/tau).
+ * SQLite has no exp() of its own in every build; PostgreSQL would use exp() in the query. */
+static void decay(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	double age_days = (double)(sqlite3_value_int64(argv[1]) - sqlite3_value_int64(argv[0])) /
+	                  (86400.0 * 1000);
+
+	(void)argc;
+	sqlite3_result_double(ctx, exp(-age_days / sqlite3_value_double(argv[2])));
+}
+
 int store_open(struct store *s, const char *data_dir, char *err, size_t errlen)
 {
 	char path[1200];
@@ -335,6 +347,8 @@ int store_open(struct store *s, const char *data_dir, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_create_function(s->db, "segue_decay", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+	                        decay, NULL, NULL);
 	/* WAL with synchronous=FULL: a commit is on disk before it is acknowledged, so an
 	 * acknowledged write survives kill -9 and power loss alike. */
 	if (store_exec(s, "PRAGMA journal_mode=WAL") < 0 ||
