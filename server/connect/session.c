@@ -1,0 +1,285 @@
+/* The Connect hub's sessions: devices connecting and leaving, hello, the device list, revoked
+ * tokens, and the dispatch of every message a session sends (ping, the heartbeat, answered here). */
+#include "config.h"
+#include "connect/hub_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "http/ws.h"
+#include "server.h"
+#include "store/store.h"
+
+/* ---- sessions ---- */
+
+void hub_conn_open(struct hub_conn *c)
+{
+	hub_of(c)->nconns++;
+}
+
+static void conn_unlink(struct hub_conn *c)
+{
+	struct hub_user *u = c->user;
+
+	if (!u)
+		return;
+	for (struct hub_conn **pp = &u->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	c->next = NULL;
+}
+
+/* c is leaving u (closed or replaced): nothing may wait on it or answer to it any more. */
+static void conn_detach(struct hub *h, struct hub_conn *c, struct hub_conn *successor)
+{
+	struct hub_user *u = c->user;
+	bool was_active;
+
+	if (!u)
+		return;
+	conn_unlink(c);
+	if (c->nwatch)
+		hub_watchers_drop(h, c);
+	c->nwatch = 0;
+	/* Whoever asked through c gets no answer now; what waits on c fails. */
+	for (struct pending *p = u->pending; p; p = p->next)
+		if (p->reply.conn == c)
+			p->reply.conn = NULL;
+	if (u->xfer.reply.conn == c)
+		u->xfer.reply.conn = NULL;
+	for (struct pending **pp = &u->pending; *pp;) {
+		struct pending *p = *pp;
+
+		if (p->target != c) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		hub_pending_finish(p, false, "device_gone", "the device disconnected", NULL);
+		pp = &u->pending; /* hub_pending_finish may have added and removed entries */
+	}
+	if (u->xfer.busy && u->xfer.source == c)
+		u->xfer.source = NULL;
+	was_active = u->active == c;
+	if (was_active) {
+		if (successor) {
+			u->active = successor;
+		} else {
+			/* Paused where it was: the next command or transfer picks it up. */
+			u->active = NULL;
+			if (u->state) {
+				json_object_set_new(u->state, "progress_ms", json_integer(hub_now_position(u->state)));
+				json_object_set_new(u->state, "timestamp", json_integer(store_now_ms()));
+				json_object_set_new(u->state, "is_playing", json_false());
+			}
+		}
+	}
+	c->user = NULL;
+	if (!c->observer && c->hello) {
+		hub_broadcast_devices(u);
+		if (was_active && !successor)
+			hub_broadcast_player(u, false);
+	}
+}
+
+void hub_conn_closed(struct hub_conn *c)
+{
+	struct hub *h = hub_of(c);
+
+	conn_detach(h, c, NULL);
+	h->nconns--;
+}
+
+void hub_tokens_revoked(struct hub *h, const char *user_id)
+{
+	struct hub_user *u = hub_user_find(h, user_id);
+	sqlite3_stmt *st;
+
+	for (struct hub_conn *c = u ? u->conns : NULL; c; c = c->next) {
+		bool valid = false;
+
+		st = store_stmt(&h->srv->store, "SELECT revoked FROM tokens WHERE hash = ?");
+		if (!st)
+			continue;
+		sqlite3_bind_blob(st, 1, c->token_hash, 32, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			valid = !sqlite3_column_int(st, 0);
+		sqlite3_reset(st);
+		if (!valid)
+			ws_close(c, WS_CLOSE_REVOKED, "the access token was revoked");
+	}
+}
+
+static bool text_ok(const char *s, size_t max_chars)
+{
+	size_t n = 0;
+
+	if (!s || !*s)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+		if ((*p & 0xc0) != 0x80)
+			n++;
+	}
+	return n <= max_chars;
+}
+
+bool hub_device_id_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 1 || n > HUB_DEVICE_ID_MAX)
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* ---- the device list ---- */
+
+json_t *hub_device_object(const struct hub_user *u, const struct hub_conn *c)
+{
+	return json_pack("{s:s,s:b,s:b,s:b,s:s,s:s,s:i,s:b}", "id", c->device_id,
+	                 "is_active", c == u->active, "is_private_session", 0, "is_restricted", 0,
+	                 "name", c->name, "type", c->type, "volume_percent", c->volume,
+	                 "supports_volume", 1);
+}
+
+json_t *hub_devices_array(const struct hub_user *u)
+{
+	json_t *a = json_array();
+
+	for (const struct hub_conn *c = u ? u->conns : NULL; c; c = c->next)
+		if (c->hello && !c->observer)
+			json_array_append_new(a, hub_device_object(u, c));
+	return a;
+}
+
+void hub_broadcast_devices(struct hub_user *u)
+{
+	hub_broadcast(u, json_pack("{s:s,s:o}", "type", "devices", "devices", hub_devices_array(u)), NULL);
+}
+
+struct hub_conn *hub_device_find(struct hub_user *u, const char *id)
+{
+	for (struct hub_conn *c = u ? u->conns : NULL; c; c = c->next)
+		if (c->hello && !c->observer && !strcmp(c->device_id, id))
+			return c;
+	return NULL;
+}
+
+/* ---- hello and the messages ---- */
+
+static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
+{
+	json_t *dev = json_object_get(m, "device"), *state = json_object_get(m, "state");
+	json_t *queue = json_object_get(m, "queue");
+	struct hub_user *u;
+	struct hub_conn *old = NULL;
+	bool took_state = false;
+
+	c->observer = json_is_true(json_object_get(m, "observer"));
+	if (!c->observer) {
+		const char *id = json_string_value(json_object_get(dev, "id"));
+		const char *name = json_string_value(json_object_get(dev, "name"));
+		const char *type = json_string_value(json_object_get(dev, "type"));
+		json_t *vol = json_object_get(dev, "volume_percent");
+
+		if (!hub_device_id_ok(id) || !text_ok(name, HUB_NAME_MAX) || !text_ok(type, HUB_TYPE_MAX) ||
+		    (vol && (!json_is_integer(vol) || json_integer_value(vol) < 0 || json_integer_value(vol) > 100))) {
+			hub_send_error(c, "bad_request", "hello needs device {id: 1-64 of [A-Za-z0-9_-], name: 1-64 "
+			               "characters, type: 1-32 characters, volume_percent: 0-100}");
+			ws_close(c, WS_CLOSE_HELLO_FIRST, "a valid hello must come first");
+			return;
+		}
+		snprintf(c->device_id, sizeof c->device_id, "%s", id);
+		snprintf(c->name, sizeof c->name, "%s", name);
+		snprintf(c->type, sizeof c->type, "%s", type);
+		c->volume = vol ? (int)json_integer_value(vol) : 100;
+	}
+	u = hub_user_get(h, c->user_id);
+	if (!u) {
+		ws_close(c, 1011, "out of memory");
+		return;
+	}
+	if (!c->observer && (old = hub_device_find(u, c->device_id)) != NULL) {
+		/* The same device again (it reconnected before we noticed it had gone): the new
+		 * session takes over, active or not. */
+		conn_detach(h, old, c);
+		ws_close(old, WS_CLOSE_REPLACED, "replaced by a newer session of this device");
+	}
+	c->user = u;
+	c->hello = true;
+	c->next = u->conns;
+	u->conns = c;
+	if (old && old == u->active)
+		u->active = c;
+	/* After a hub restart, the device that was playing says so and brings the state back. */
+	if (!c->observer && !u->active && json_is_true(json_object_get(m, "active")) && hub_state_ok(state)) {
+		u->active = c;
+		hub_state_set(u, c, state, queue);
+		took_state = true;
+	}
+	json_t *st = hub_render_state(u);
+	json_t *w = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "type", "welcome", "user_id", u->id,
+	                      "device_id", c->device_id, "heartbeat_ms",
+	                      (json_int_t)h->srv->cfg.connect_heartbeat_ms, "devices", hub_devices_array(u),
+	                      "player", st ? st : json_null());
+	if (u->queue)
+		json_object_set(w, "queue", u->queue);
+	hub_send_json(c, w);
+	json_decref(w);
+	if (!c->observer) {
+		hub_broadcast_devices(u);
+		if (took_state)
+			hub_broadcast_player(u, true);
+	}
+}
+
+void hub_conn_message(struct hub_conn *c, const char *text, size_t len)
+{
+	struct hub *h = hub_of(c);
+	json_error_t e;
+	json_t *m = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
+	const char *type = json_string_value(json_object_get(m, "type"));
+
+	if (!json_is_object(m) || !type) {
+		if (!c->hello)
+			ws_close(c, WS_CLOSE_HELLO_FIRST, "the first message must be a hello");
+		else
+			hub_send_error(c, "bad_message", "a message must be a JSON object with a string \"type\"%s%s",
+			               m ? "" : ": ", m ? "" : e.text);
+		goto out;
+	}
+	if (!c->hello) {
+		if (strcmp(type, "hello"))
+			ws_close(c, WS_CLOSE_HELLO_FIRST, "the first message must be a hello");
+		else
+			on_hello(h, c, m);
+		goto out;
+	}
+	if (!c->user)
+		goto out; /* replaced: closing */
+	if (!strcmp(type, "ping")) {
+		json_t *pong = json_pack("{s:s}", "type", "pong");
+		hub_send_json(c, pong);
+		json_decref(pong);
+	} else if (!strcmp(type, "state")) {
+		hub_on_state(h, c, m);
+	} else if (!strcmp(type, "command")) {
+		hub_on_command(h, c, m);
+	} else if (!strcmp(type, "transfer")) {
+		hub_on_transfer(h, c, m);
+	} else if (!strcmp(type, "result")) {
+		hub_on_result(h, c, m);
+	} else if (!strcmp(type, "watch") || !strcmp(type, "unwatch")) {
+		hub_on_watch(h, c, m, type[0] == 'w');
+	} else if (!strcmp(type, "hello")) {
+		hub_send_error(c, "bad_request", "hello was said already");
+	} else {
+		hub_send_error(c, "bad_message", "unknown message type \"%.40s\"", type);
+	}
+out:
+	json_decref(m);
+}

@@ -1,0 +1,130 @@
+/* The Connect hub's live playlists: sessions watching playlists, and the notice of a change
+ * sent to everyone who can see the playlist. */
+#include "config.h"
+#include "connect/hub_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base62.h"
+#include "http/ws.h"
+#include "library/playlists.h"
+#include "server.h"
+#include "store/store.h"
+
+/* ---- live playlists ---- */
+
+void hub_watchers_drop(struct hub *h, struct hub_conn *c)
+{
+	for (size_t i = 0; i < h->nwatchers; i++)
+		if (h->watchers[i] == c) {
+			h->watchers[i] = h->watchers[--h->nwatchers];
+			return;
+		}
+}
+
+void hub_on_watch(struct hub *h, struct hub_conn *c, json_t *m, bool on)
+{
+	const char *pid = json_string_value(json_object_get(m, "playlist_id"));
+	struct playlist pl;
+	int i;
+
+	if (!pid || !base62_is_id(pid)) {
+		hub_send_error(c, "bad_request", "playlist_id must be a playlist id");
+		return;
+	}
+	for (i = 0; i < c->nwatch && strcmp(c->watch[i], pid); i++)
+		;
+	if (!on) {
+		if (i < c->nwatch) {
+			memmove(c->watch[i], c->watch[i + 1], (size_t)(c->nwatch - i - 1) * sizeof c->watch[0]);
+			if (--c->nwatch == 0)
+				hub_watchers_drop(h, c);
+		}
+		return;
+	}
+	if (i < c->nwatch)
+		return;
+	if (playlist_load(&h->srv->store, pid, &pl) != 0 ||
+	    playlist_access(&h->srv->store, &pl, c->user_id) == PL_NONE) {
+		hub_send_error(c, "not_found", "no playlist %s that you can see", pid);
+		return;
+	}
+	if (c->nwatch == HUB_WATCH_MAX) {
+		hub_send_error(c, "bad_request", "a session watches at most %d playlists", HUB_WATCH_MAX);
+		return;
+	}
+	if (c->nwatch == 0) {
+		if (h->nwatchers == h->capwatchers) {
+			size_t cap = h->capwatchers ? h->capwatchers * 2 : 16;
+			struct hub_conn **w = realloc(h->watchers, cap * sizeof *w);
+
+			if (!w) {
+				hub_send_error(c, "failed", "out of memory");
+				return;
+			}
+			h->watchers = w;
+			h->capwatchers = cap;
+		}
+		h->watchers[h->nwatchers++] = c;
+	}
+	snprintf(c->watch[c->nwatch++], sizeof c->watch[0], "%s", pid);
+	json_t *ack = json_pack("{s:s,s:s}", "type", "watching", "playlist_id", pid);
+	hub_send_json(c, ack);
+	json_decref(ack);
+}
+
+static void tell_user(struct hub *h, const char *user_id, struct ws_payload *text)
+{
+	struct hub_user *u = hub_user_find(h, user_id);
+
+	if (!u || u->mark == h->mark)
+		return;
+	u->mark = h->mark;
+	for (struct hub_conn *c = u->conns; c; c = c->next)
+		if (c->hello)
+			ws_send_payload(c, text);
+}
+
+void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *snapshot_id,
+                          json_t *change)
+{
+	json_t *m = json_pack("{s:s,s:s,s:s,s:o}", "type", "playlist", "playlist_id", playlist_id,
+	                      "snapshot_id", snapshot_id, "change", change);
+	char *dumped = json_dumps(m, JSON_COMPACT);
+	struct store *s = &h->srv->store;
+	struct ws_payload *text;
+	sqlite3_stmt *st;
+
+	json_decref(m);
+	if (!dumped)
+		return;
+	text = ws_payload_new(dumped, strlen(dumped));
+	free(dumped);
+	if (!text)
+		return;
+	h->mark++;
+	st = store_stmt(s, "SELECT owner_id FROM playlists WHERE id = ?1"
+	                   " UNION SELECT user_id FROM playlist_followers WHERE playlist_id = ?1");
+	if (st) {
+		store_bind_text(st, 1, playlist_id);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			tell_user(h, store_col_text(st, 0), text);
+		sqlite3_reset(st);
+	}
+	/* Sessions watching it without following it; each session once, even if it watches
+	 * from a user already told. */
+	for (size_t i = 0; i < h->nwatchers; i++) {
+		struct hub_conn *c = h->watchers[i];
+
+		if (!c->user || c->user->mark == h->mark)
+			continue;
+		for (int k = 0; k < c->nwatch; k++)
+			if (!strcmp(c->watch[k], playlist_id)) {
+				ws_send_payload(c, text);
+				break;
+			}
+	}
+	ws_payload_unref(text);
+}
