@@ -180,4 +180,5 @@ finally:
         p = pid_of(f)
         if running(p):
             os.kill(p, 9)
+    shutil.rmtree(root, ignore_errors=True)
 t.done()

@@ -87,7 +87,6 @@ void hub_pending_free(struct pending *p);
 struct pending *hub_pending_send(struct hub *h, struct hub_user *u, struct hub_conn *target,
                                  enum pending_kind kind, json_t *cmd, const char *from);
 void hub_send_stop(struct hub *h, struct hub_conn *c);
-json_t *hub_command_clean(json_t *in, const char **why);
 void hub_route_command(struct hub *h, struct hub_user *u, const char *device_id, json_t *cmd,
                        struct hub_reply *rep, const char *from);
 void hub_on_command(struct hub *h, struct hub_conn *c, json_t *m);

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "connect/hub_internal.h"
 
+#include "connect_proto.h"
 #include "http/http.h"
 
 /* ---- REST doors ---- */
@@ -29,7 +30,7 @@ void hub_rest_command(struct hub *h, struct req *r, const char *device_id, json_
 	struct hub_reply rep = { .req = r };
 	struct hub_user *u = hub_user_get(h, r->user.id);
 	const char *why;
-	json_t *clean = hub_command_clean(cmd, &why);
+	json_t *clean = connect_command_clean(cmd, &why);
 
 	json_decref(cmd);
 	if (!u) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "connect_proto.h"
 #include "log.h"
 #include "store/store.h"
 
@@ -25,7 +26,7 @@ static void xfer_fail(struct hub *h, struct hub_user *u, const char *reason, con
 
 	/* The source paused for a handoff that did not happen: it resumes where it stopped. */
 	if (rollback && src && u->xfer.state && src != u->xfer.target) {
-		json_t *cmd = json_pack("{s:s,s:O,s:O,s:I,s:b}", "command", "transfer_in",
+		json_t *cmd = json_pack("{s:s,s:O,s:O,s:I,s:b}", "command", connect_commands[CC_TRANSFER_IN].name,
 		                        "state", u->xfer.state, "queue", u->xfer.queue ? u->xfer.queue : json_null(),
 		                        "position_ms", (json_int_t)hub_int_member(u->xfer.state, "progress_ms", 0),
 		                        "play", json_is_true(json_object_get(u->xfer.state, "is_playing")));
@@ -40,7 +41,7 @@ static void xfer_in(struct hub *h, struct hub_user *u)
 {
 	struct transfer *x = &u->xfer;
 	bool play = x->play >= 0 ? x->play : json_is_true(json_object_get(x->state, "is_playing"));
-	json_t *cmd = json_pack("{s:s,s:O,s:O,s:I,s:b}", "command", "transfer_in", "state", x->state,
+	json_t *cmd = json_pack("{s:s,s:O,s:O,s:I,s:b}", "command", connect_commands[CC_TRANSFER_IN].name, "state", x->state,
 	                        "queue", x->queue ? x->queue : json_null(),
 	                        "position_ms", (json_int_t)hub_now_position(x->state), "play", play);
 
@@ -79,7 +80,7 @@ void hub_xfer_start(struct hub *h, struct hub_user *u, struct hub_conn *target, 
 	hub_reply_move(&x->reply, rep);
 	hub_reply_wait(&x->reply);
 	if (x->source) {
-		json_t *cmd = json_pack("{s:s}", "command", "transfer_out");
+		json_t *cmd = json_pack("{s:s}", "command", connect_commands[CC_TRANSFER_OUT].name);
 
 		if (!hub_pending_send(h, u, x->source, P_XFER_OUT, cmd, "hub"))
 			xfer_fail(h, u, "failed", "out of memory", false);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "connect_proto.h"
 #include "device.h"
 #include "queue.h"
 #include "resolve.h"
@@ -98,6 +99,47 @@ static enum seg_err call(struct seg *s, const char *method, const char *endpoint
 	return e;
 }
 
+/* Connect command id, with its argument (stolen; NULL for none), through its door in the
+ * Web API. The argument is checked as the hub checks it, so a bad one is refused here with
+ * the hub's words. */
+static enum seg_err send_cc(struct seg *s, enum cc id, json_t *arg, const char *device)
+{
+	const struct connect_command *c = &connect_commands[id];
+	char query[256] = "";
+	const char *why;
+	json_t *cmd, *clean;
+	enum seg_err e = SEG_OK;
+
+	if (arg && c->field) {
+		cmd = json_pack("{s:s,s:O}", "command", c->name, c->field, arg);
+		clean = cmd ? connect_command_clean(cmd, &why) : NULL;
+		json_decref(cmd);
+		json_decref(clean);
+		if (!clean) {
+			e = seg_fail(SEG_EUSAGE, "%s", cmd ? why : "out of memory");
+			goto out;
+		}
+		if (json_is_string(arg)) {
+			char *v = api_escape(json_string_value(arg));
+
+			if (!v) {
+				e = seg_fail(SEG_ENOMEM, "out of memory");
+				goto out;
+			}
+			snprintf(query, sizeof query, "%s=%s", c->field, v);
+			free(v);
+		} else if (json_is_boolean(arg)) {
+			snprintf(query, sizeof query, "%s=%s", c->field, json_is_true(arg) ? "true" : "false");
+		} else {
+			snprintf(query, sizeof query, "%s=%" JSON_INTEGER_FORMAT, c->field, json_integer_value(arg));
+		}
+	}
+	e = call(s, c->method, c->path, query[0] ? query : NULL, device, NULL);
+out:
+	json_decref(arg);
+	return e;
+}
+
 static enum seg_err hub_state(struct seg *s, json_t **out)
 {
 	long status = 0;
@@ -117,7 +159,7 @@ static enum seg_err play(struct seg *s, struct cmd_args *a, const char *device)
 	enum seg_err e;
 
 	if (a->argc == 0)
-		return call(s, "PUT", "/play", NULL, device, NULL);
+		return send_cc(s, CC_RESUME, NULL, device);
 	if ((e = cmd_flag_int(a, "from", 1, CONTEXT_TRACKS_MAX, 1, &from)))
 		return e;
 	if (!(what = cmd_join_args(a)))
@@ -140,9 +182,9 @@ static enum seg_err play(struct seg *s, struct cmd_args *a, const char *device)
 				json_array_append_new(uris, json_string(json_string_value(json_object_get(t, "uri")) ?: ""));
 		json_object_set_new(body, "uris", uris);
 	}
-	if (cmd_has(a, "shuffle") && (e = call(s, "PUT", "/shuffle", "state=true", device, NULL)))
+	if (cmd_has(a, "shuffle") && (e = send_cc(s, CC_SHUFFLE, json_true(), device)))
 		goto out;
-	e = call(s, "PUT", "/play", NULL, device, body);
+	e = call(s, connect_commands[CC_PLAY].method, connect_commands[CC_PLAY].path, NULL, device, body);
 out:
 	json_decref(body);
 	json_decref(tracks);
@@ -156,7 +198,6 @@ static enum seg_err seek(struct seg *s, struct cmd_args *a, const char *device)
 {
 	long long ms;
 	bool rel;
-	char q[64];
 	enum seg_err e;
 
 	if ((e = cmd_position(a->argv[0], &ms, &rel)))
@@ -169,13 +210,11 @@ static enum seg_err seek(struct seg *s, struct cmd_args *a, const char *device)
 		ms += json_integer_value(json_object_get(st, "progress_ms"));
 		json_decref(st);
 	}
-	snprintf(q, sizeof q, "position_ms=%lld", ms < 0 ? 0 : ms);
-	return call(s, "PUT", "/seek", q, device, NULL);
+	return send_cc(s, CC_SEEK, json_integer(ms < 0 ? 0 : ms), device);
 }
 
 static enum seg_err volume(struct seg *s, struct cmd_args *a, const char *device)
 {
-	char q[64];
 	int n;
 	bool rel;
 	enum seg_err e;
@@ -190,13 +229,12 @@ static enum seg_err volume(struct seg *s, struct cmd_args *a, const char *device
 		n += json_integer_value(json_object_get(json_object_get(st, "device"), "volume_percent"));
 		json_decref(st);
 	}
-	snprintf(q, sizeof q, "volume_percent=%d", n < 0 ? 0 : n > 100 ? 100 : n);
-	return call(s, "PUT", "/volume", q, device, NULL);
+	return send_cc(s, CC_VOLUME, json_integer(n < 0 ? 0 : n > 100 ? 100 : n), device);
 }
 
 static enum seg_err add_to_queue(struct seg *s, struct cmd_args *a, const char *device)
 {
-	char id[32], q[96];
+	char id[32], uri[64];
 	enum seg_err e;
 
 	for (int i = 0; i < a->argc; i++)
@@ -204,8 +242,8 @@ static enum seg_err add_to_queue(struct seg *s, struct cmd_args *a, const char *
 			return e;
 	for (int i = 0; i < a->argc; i++) {
 		uri_id(a->argv[i], "track", id);
-		snprintf(q, sizeof q, "uri=segue%%3Atrack%%3A%s", id);
-		if ((e = call(s, "POST", "/queue", q, device, NULL)))
+		snprintf(uri, sizeof uri, "segue:track:%s", id);
+		if ((e = send_cc(s, CC_QUEUE_ADD, json_string(uri), device)))
 			return e;
 	}
 	return SEG_OK;
@@ -216,7 +254,6 @@ enum seg_err remote_exec(struct seg *s, const struct cmd_entry *c, struct cmd_ar
 {
 	const char *n = c->name;
 	enum seg_err e = SEG_OK;
-	char q[32];
 
 	*out = NULL;
 	if (!seg_api(s))
@@ -224,36 +261,34 @@ enum seg_err remote_exec(struct seg *s, const struct cmd_entry *c, struct cmd_ar
 	if (!strcmp(n, "play")) {
 		e = play(s, a, device);
 	} else if (!strcmp(n, "pause")) {
-		e = call(s, "PUT", "/pause", NULL, device, NULL);
+		e = send_cc(s, CC_PAUSE, NULL, device);
 	} else if (!strcmp(n, "resume")) {
-		e = call(s, "PUT", "/play", NULL, device, NULL);
+		e = send_cc(s, CC_RESUME, NULL, device);
 	} else if (!strcmp(n, "toggle")) {
 		json_t *st = NULL;
 
 		if (!(e = hub_state(s, &st)))
-			e = call(s, "PUT", json_is_true(json_object_get(st, "is_playing")) ? "/pause" : "/play",
-			         NULL, device, NULL);
+			e = send_cc(s, json_is_true(json_object_get(st, "is_playing")) ? CC_PAUSE : CC_RESUME,
+			            NULL, device);
 		json_decref(st);
 	} else if (!strcmp(n, "next")) {
-		e = call(s, "POST", "/next", NULL, device, NULL);
+		e = send_cc(s, CC_NEXT, NULL, device);
 	} else if (!strcmp(n, "prev")) {
-		e = call(s, "POST", "/previous", NULL, device, NULL);
+		e = send_cc(s, CC_PREVIOUS, NULL, device);
 	} else if (!strcmp(n, "seek")) {
 		e = seek(s, a, device);
 	} else if (!strcmp(n, "volume")) {
 		e = volume(s, a, device);
-	} else if (!strcmp(n, "shuffle") || !strcmp(n, "repeat")) {
+	} else if (!strcmp(n, "shuffle")) {
 		const char *v = a->argv[0];
 
-		if (!strcmp(n, "shuffle")) {
-			if (strcmp(v, "on") && strcmp(v, "off") && strcmp(v, "true") && strcmp(v, "false"))
-				return seg_fail(SEG_EUSAGE, "say on or off, not \"%s\"", v);
-			v = !strcmp(v, "on") || !strcmp(v, "true") ? "true" : "false";
-		} else if (repeat_from_name(v) < 0) {
+		if (strcmp(v, "on") && strcmp(v, "off") && strcmp(v, "true") && strcmp(v, "false"))
+			return seg_fail(SEG_EUSAGE, "say on or off, not \"%s\"", v);
+		e = send_cc(s, CC_SHUFFLE, json_boolean(!strcmp(v, "on") || !strcmp(v, "true")), device);
+	} else if (!strcmp(n, "repeat")) {
+		if (repeat_from_name(a->argv[0]) < 0)
 			return seg_fail(SEG_EUSAGE, "repeat takes off, context or track");
-		}
-		snprintf(q, sizeof q, "state=%s", v);
-		e = call(s, "PUT", n[0] == 's' ? "/shuffle" : "/repeat", q, device, NULL);
+		e = send_cc(s, CC_REPEAT, json_string(a->argv[0]), device);
 	} else if (!strcmp(n, "queue add")) {
 		e = add_to_queue(s, a, device);
 	} else if (!strcmp(n, "status") || !strcmp(n, "queue")) {

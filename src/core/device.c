@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "connect.h"
+#include "connect_proto.h"
 #include "log.h"
 #include "player.h"
 #include "resolve.h"
@@ -315,63 +316,61 @@ static enum seg_err do_transfer_in(struct device *d, json_t *m)
 	return player_restore(d->p, queue, item, pos, play);
 }
 
-static enum seg_err run_command(struct device *d, const char *name, json_t *m, json_t **extra)
+static enum seg_err run_command(struct device *d, const struct connect_command *c, json_t *m,
+                               json_t **extra)
 {
-	json_t *v;
-	int now;
+	const char *u;
+	char kind[16], id[32];
+	int now, r;
 
 	*extra = NULL;
-	if (!strcmp(name, "play"))
+	switch (c - connect_commands) {
+	case CC_PLAY:
 		return do_play(d, m);
-	if (!strcmp(name, "pause"))
+	case CC_PAUSE:
 		return player_pause(d->p, true);
-	if (!strcmp(name, "resume"))
+	case CC_RESUME:
 		return player_pause(d->p, false);
-	if (!strcmp(name, "next"))
+	case CC_NEXT:
 		return player_next(d->p);
-	if (!strcmp(name, "previous"))
+	case CC_PREVIOUS:
 		return player_prev(d->p);
-	if (!strcmp(name, "seek"))
-		return player_seek(d->p, json_integer_value(json_object_get(m, "position_ms")), false);
-	if (!strcmp(name, "volume"))
-		return player_volume(d->p, (int)json_integer_value(json_object_get(m, "volume_percent")),
-		                     false, &now);
-	if (!strcmp(name, "shuffle"))
-		return player_shuffle(d->p, json_is_true(json_object_get(m, "state")));
-	if (!strcmp(name, "repeat")) {
-		int r = repeat_from_name(json_string_value(json_object_get(m, "state")) ?: "");
-
+	case CC_SEEK:
+		return player_seek(d->p, json_integer_value(json_object_get(m, c->field)), false);
+	case CC_VOLUME:
+		return player_volume(d->p, (int)json_integer_value(json_object_get(m, c->field)), false, &now);
+	case CC_SHUFFLE:
+		return player_shuffle(d->p, json_is_true(json_object_get(m, c->field)));
+	case CC_REPEAT:
+		r = repeat_from_name(json_string_value(json_object_get(m, c->field)) ?: "");
 		return r < 0 ? seg_fail(SEG_EUSAGE, "unknown repeat mode") : player_repeat(d->p, (enum repeat)r);
-	}
-	if (!strcmp(name, "queue_add")) {
-		const char *u = json_string_value(json_object_get(m, "uri"));
-		char kind[16], id[32];
-
+	case CC_QUEUE_ADD:
+		u = json_string_value(json_object_get(m, c->field));
 		if (!u || !uri_parse(u, "track", kind, id) || strcmp(kind, "track"))
 			return seg_fail(SEG_EUSAGE, "not a track URI");
 		return player_queue_add(d->p, id, NULL);
-	}
-	if (!strcmp(name, "transfer_out")) {
+	case CC_TRANSFER_OUT:
 		*extra = do_transfer_out(d);
 		return SEG_OK;
-	}
-	if (!strcmp(name, "transfer_in"))
+	case CC_TRANSFER_IN:
 		return do_transfer_in(d, m);
-	(void)v;
-	return seg_fail(SEG_EUSAGE, "this device does not know the command \"%s\"", name);
+	default:
+		return seg_fail(SEG_EUSAGE, "this device does not run \"%s\" as a command", c->name);
+	}
 }
 
 static void on_command(struct device *d, json_t *m)
 {
 	unsigned sends;
 	const char *name = json_string_value(json_object_get(m, "command"));
+	const struct connect_command *c = connect_command_find(name);
 	const char *id = json_string_value(json_object_get(m, "id"));
 	json_t *extra = NULL, *r, *st;
 	enum seg_err e;
 
 	if (!name || !id)
 		return;
-	if (!strcmp(name, "stop")) {
+	if (c == &connect_commands[CC_STOP]) {
 		/* Another device took over: this one ends its play and falls silent. */
 		d->active = false;
 		player_stop(d->p, "device_change");
@@ -379,13 +378,14 @@ static void on_command(struct device *d, json_t *m)
 	}
 	log_info("connect: %s from %s", name, json_string_value(json_object_get(m, "from")) ?: "?");
 	sends = d->sends;
-	e = run_command(d, name, m, &extra);
+	e = c ? run_command(d, c, m, &extra)
+	      : seg_fail(SEG_EUSAGE, "this device does not know the command \"%s\"", name);
 	/* The state that reflects the command goes first (doc/connect.md, Ordering), unless the
 	 * player's own event already carried it while the command ran. */
-	if (strcmp(name, "transfer_out") && d->sends == sends &&
-	    (d->active || !strcmp(name, "transfer_in") || !strcmp(name, "play"))) {
+	if (c != &connect_commands[CC_TRANSFER_OUT] && d->sends == sends &&
+	    (d->active || c == &connect_commands[CC_TRANSFER_IN] || c == &connect_commands[CC_PLAY])) {
 		st = player_state(d->p);
-		send_state(d, st, !strcmp(name, "transfer_in"));
+		send_state(d, st, c == &connect_commands[CC_TRANSFER_IN]);
 		json_decref(st);
 	}
 	r = json_pack("{s:s,s:s,s:b}", "type", "result", "id", id, "ok", e == SEG_OK);

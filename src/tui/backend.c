@@ -224,7 +224,7 @@ enum seg_err backend_next_event(struct backend *b, json_t **event)
 	if (b->sub_fd < 0)
 		return seg_fail(SEG_ENOPLAYER, "the player is not running");
 	for (;;) {
-		if ((nl = memchr(b->in, '\n', b->inlen))) {
+		if (b->inlen && (nl = memchr(b->in, '\n', b->inlen))) {
 			size_t used = (size_t)(nl - b->in) + 1;
 			json_t *m;
 
