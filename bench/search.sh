@@ -100,7 +100,7 @@ if ! skip fn; then
 		rm -rf "$WORK/fn"
 	else
 		head -5 "$WORK/cc.err" >&2
-		say "bench: search-bench does not build (is server/search/search.c in the library?); skipped"
+		say "bench: search-bench does not build (is server/search/ in the library?); skipped"
 	fi
 fi
 

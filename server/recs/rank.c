@@ -96,7 +96,7 @@ void recs_profile_free(struct recs_profile *p)
 	memset(p, 0, sizeof *p);
 }
 
-/* The confidence training gave such listening (server/recs/model.c scan_user). */
+/* The confidence training gave such listening (server/recs/model_listening.c scan_user). */
 static float confidence(const struct recs_model *m, float listen)
 {
 	return listen > 0 ? 1 + m->alpha * log1pf(listen) : -(1 + m->skip_weight * -listen);
