@@ -30,16 +30,16 @@
 #include "log.h"
 #include "catalog/media.h"
 #include "server.h"
+#include "store/catalog.h"
+#include "store/offline.h"
 
 #define OFFLINE_MAX_IDS 50   /* tracks per licence request, like the Web API's id lists */
-#define DEVICE_ID_MAX 64
-#define DEVICE_NAME_MAX 64
 
 static bool device_id_ok(const char *id)
 {
 	size_t n = strlen(id);
 
-	if (n < 1 || n > DEVICE_ID_MAX)
+	if (n < 1 || n > OFFLINE_DEVICE_ID_MAX)
 		return false;
 	for (const char *p = id; *p; p++)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
@@ -52,7 +52,8 @@ static bool device_id_ok(const char *id)
 static const char *device_param(struct req *r)
 {
 	if (!device_id_ok(r->params[0])) {
-		reply_error(r, 400, "a device id is 1 to %d of A-Z, a-z, 0-9, '-' and '_'", DEVICE_ID_MAX);
+		reply_error(r, 400, "a device id is 1 to %d of A-Z, a-z, 0-9, '-' and '_'",
+		            OFFLINE_DEVICE_ID_MAX);
 		return NULL;
 	}
 	return r->params[0];
@@ -66,59 +67,26 @@ static bool need_premium(struct req *r)
 	return false;
 }
 
-/* The device's registration time: 1 when registered, 0 when not, -1 on a database error. */
-static int device_registered(struct req *r, const char *device, long long *registered_at)
+static json_t *device_json(const struct offline_device *d)
 {
-	sqlite3_stmt *st = store_stmt(&r->srv->store, "SELECT registered_at FROM offline_devices"
-	                                              " WHERE user_id = ? AND device_id = ?");
-	int rc;
-
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, r->user.id);
-	store_bind_text(st, 2, device);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && registered_at)
-		*registered_at = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-static const char *DEVICE_COLUMNS =
-	"SELECT device_id, name, registered_at, last_checkin,"
-	" (SELECT count(*) FROM offline_licences l WHERE l.user_id = d.user_id AND l.device_id = d.device_id)"
-	" FROM offline_devices d WHERE user_id = ?";
-
-static json_t *device_json(sqlite3_stmt *st)
-{
-	return json_pack("{s:s,s:s,s:o,s:o,s:I}", "id", store_col_text(st, 0), "name",
-	                 store_col_text(st, 1), "registered_at",
-	                 catalog_time(sqlite3_column_int64(st, 2), false), "last_checkin",
-	                 catalog_time(sqlite3_column_int64(st, 3), false), "tracks",
-	                 (json_int_t)sqlite3_column_int64(st, 4));
+	return json_pack("{s:s,s:s,s:o,s:o,s:I}", "id", d->id, "name", d->name, "registered_at",
+	                 catalog_time(d->registered_at, false), "last_checkin",
+	                 catalog_time(d->last_checkin, false), "tracks", (json_int_t)d->tracks);
 }
 
 /* Every device of the user, oldest first (NULL on a database error). */
 static json_t *devices_list(struct req *r)
 {
-	char sql[512];
-	sqlite3_stmt *st;
-	json_t *list = json_array();
-	int rc;
+	struct offline_device *devices;
+	json_t *list;
+	size_t n;
 
-	snprintf(sql, sizeof sql, "%s ORDER BY registered_at, device_id", DEVICE_COLUMNS);
-	if (!list || !(st = store_stmt(&r->srv->store, sql))) {
-		json_decref(list);
+	if (store_offline_devices(&r->srv->store, r->user.id, &devices, &n) < 0)
 		return NULL;
-	}
-	store_bind_text(st, 1, r->user.id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(list, device_json(st));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(list);
-		return NULL;
-	}
+	if ((list = json_array()))
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(list, device_json(&devices[i]));
+	free(devices);
 	return list;
 }
 
@@ -146,20 +114,20 @@ static void device_put(struct req *r, const char *device)
 {
 	struct store *s = &r->srv->store;
 	json_t *body = NULL, *list = NULL, *one;
+	struct offline_device d;
 	const char *name;
-	long long now = store_now_ms();
-	sqlite3_stmt *st;
 	int known;
 	size_t i;
 
 	if (!need_premium(r) || !(body = req_json_body(r, false)))
 		return;
 	name = json_string_value(json_object_get(body, "name"));
-	if (!name || !*name || strlen(name) > DEVICE_NAME_MAX) {
-		reply_error(r, 400, "\"name\" must be a string of 1 to %d bytes", DEVICE_NAME_MAX);
+	if (!name || !*name || strlen(name) > OFFLINE_DEVICE_NAME_MAX) {
+		reply_error(r, 400, "\"name\" must be a string of 1 to %d bytes", OFFLINE_DEVICE_NAME_MAX);
 		goto out;
 	}
-	if ((known = device_registered(r, device, NULL)) < 0 || !(list = devices_list(r)))
+	if ((known = store_offline_device_registered(s, r->user.id, device, NULL)) < 0 ||
+	    !(list = devices_list(r)))
 		goto db_error;
 	if (!known && (long)json_array_size(list) >= r->srv->cfg.offline_devices) {
 		char names[512] = "";
@@ -180,37 +148,12 @@ static void device_put(struct req *r, const char *device)
 		            r->srv->cfg.offline_devices, names);
 		goto out;
 	}
-	st = store_stmt(s, known ? "UPDATE offline_devices SET name = ? WHERE user_id = ? AND device_id = ?"
-	                         : "INSERT INTO offline_devices (name, user_id, device_id, registered_at,"
-	                           " last_checkin) VALUES (?, ?, ?, ?, ?)");
-	if (!st)
+	if ((known ? store_offline_device_rename(s, r->user.id, device, name)
+	           : store_offline_device_add(s, r->user.id, device, name, store_now_ms())) < 0)
 		goto db_error;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, r->user.id);
-	store_bind_text(st, 3, device);
-	if (!known) {
-		sqlite3_bind_int64(st, 4, now);
-		sqlite3_bind_int64(st, 5, now);
-	}
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
+	if (store_offline_device_get(s, r->user.id, device, &d) <= 0 || !(one = device_json(&d)))
 		goto db_error;
-	}
-	sqlite3_reset(st);
-	{
-		char sql[512];
-
-		snprintf(sql, sizeof sql, "%s AND device_id = ?", DEVICE_COLUMNS);
-		if (!(st = store_stmt(s, sql)))
-			goto db_error;
-		store_bind_text(st, 1, r->user.id);
-		store_bind_text(st, 2, device);
-		one = sqlite3_step(st) == SQLITE_ROW ? device_json(st) : NULL;
-		sqlite3_reset(st);
-		if (!one)
-			goto db_error;
-		reply_json(r, known ? 200 : 201, with_policy(r, one));
-	}
+	reply_json(r, known ? 200 : 201, with_policy(r, one));
 	goto out;
 db_error:
 	reply_error(r, 500, "database error");
@@ -222,7 +165,6 @@ out:
 void h_offline_device(struct req *r)
 {
 	const char *device = device_param(r);
-	sqlite3_stmt *st;
 	int changed;
 
 	if (!device)
@@ -231,16 +173,8 @@ void h_offline_device(struct req *r)
 		device_put(r, device);
 		return;
 	}
-	/* The licences go with the device (ON DELETE CASCADE). */
-	st = store_stmt(&r->srv->store, "DELETE FROM offline_devices WHERE user_id = ? AND device_id = ?");
-	if (!st) {
-		reply_error(r, 500, "database error");
-		return;
-	}
-	store_bind_text(st, 1, r->user.id);
-	store_bind_text(st, 2, device);
-	changed = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(r->srv->store.db) : -1;
-	sqlite3_reset(st);
+	/* The licences go with the device. */
+	changed = store_offline_device_remove(&r->srv->store, r->user.id, device);
 	if (changed < 0)
 		reply_error(r, 500, "database error");
 	else if (!changed)
@@ -254,25 +188,16 @@ void h_offline_device(struct req *r)
 /* Whether track id exists and plays in the user's market: 1, 0 (message in why), -1. */
 static int track_playable(struct req *r, const char *id, char *why, size_t len)
 {
-	sqlite3_stmt *st = store_stmt(&r->srv->store, "SELECT markets FROM tracks WHERE id = ?");
-	int rc;
+	char markets[TRACK_MARKETS_MAX];
+	int rc = store_track_markets(&r->srv->store, id, markets);
 
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
+	if (rc == 0) {
 		snprintf(why, len, "no track with id %s", id);
-		rc = 0;
-	} else if (rc == SQLITE_ROW) {
-		rc = catalog_available(r, sqlite3_column_text(st, 0) ? store_col_text(st, 0) : NULL,
-		                       r->user.country);
+	} else if (rc > 0) {
+		rc = catalog_available(r, markets, r->user.country);
 		if (!rc)
 			snprintf(why, len, "this track is not available in your market (%s)", r->user.country);
-	} else {
-		rc = -1;
 	}
-	sqlite3_reset(st);
 	return rc;
 }
 
@@ -297,14 +222,13 @@ static json_t *licence_json(struct req *r, const char *device, long long registe
 struct digest_item {
 	char id[BASE62_ID_LEN + 1];
 	char path[1300];
-	long long size, mtime_ns;     /* as cached; then as found */
-	char digest[65];              /* hex BLAKE2b-256; "" when the file is missing */
+	struct audio_digest d;        /* as cached, then as found; digest "" when the file is missing */
 	bool fresh;                   /* computed by the job: to be cached */
 };
 
 struct licence_job {
 	struct job job;
-	char device[DEVICE_ID_MAX + 1];
+	char device[OFFLINE_DEVICE_ID_MAX + 1];
 	long long registered_at;
 	int quality;
 	int n;
@@ -323,12 +247,12 @@ static void digest_file(struct digest_item *it)
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		if (fd >= 0)
 			close(fd);
-		it->digest[0] = '\0';
+		it->d.digest[0] = '\0';
 		return;
 	}
 	long long mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 
-	if (it->digest[0] && it->size == st.st_size && it->mtime_ns == mtime_ns) {
+	if (it->d.digest[0] && it->d.size == st.st_size && it->d.mtime_ns == mtime_ns) {
 		close(fd);
 		return;
 	}
@@ -338,13 +262,13 @@ static void digest_file(struct digest_item *it)
 			crypto_generichash_update(&h, buf, (size_t)got);
 	close(fd);
 	if (got < 0) {
-		it->digest[0] = '\0';
+		it->d.digest[0] = '\0';
 		return;
 	}
 	crypto_generichash_final(&h, out, sizeof out);
-	sodium_bin2hex(it->digest, sizeof it->digest, out, sizeof out);
-	it->size = st.st_size;
-	it->mtime_ns = mtime_ns;
+	sodium_bin2hex(it->d.digest, sizeof it->d.digest, out, sizeof out);
+	it->d.size = st.st_size;
+	it->d.mtime_ns = mtime_ns;
 	it->fresh = true;
 }
 
@@ -361,9 +285,8 @@ static void licence_done(struct req *r, struct job *j)
 	struct licence_job *l = (struct licence_job *)j;
 	struct store *s = &r->srv->store;
 	const char *qname = quality_info[l->quality].name;
-	long long now = time(NULL);
+	long long now = time(NULL), expires = now + r->srv->cfg.offline_licence_days * 86400;
 	json_t *licences = json_array();
-	sqlite3_stmt *put_digest, *put_licence;
 	bool began = false;
 
 	if (!licences)
@@ -371,45 +294,20 @@ static void licence_done(struct req *r, struct job *j)
 	if (store_begin(s) < 0)
 		goto fail;
 	began = true;
-	put_digest = store_stmt(s, "INSERT OR REPLACE INTO audio_digests (track_id, quality, size,"
-	                           " mtime_ns, digest) VALUES (?, ?, ?, ?, ?)");
-	put_licence = store_stmt(s, "INSERT OR REPLACE INTO offline_licences (user_id, device_id,"
-	                            " track_id, quality, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)");
-	if (!put_digest || !put_licence)
-		goto fail;
 	for (int i = 0; i < l->n; i++) {
 		struct digest_item *it = &l->items[i];
 		json_t *lic, *url;
 
-		if (!it->digest[0]) {
+		if (!it->d.digest[0]) {
 			log_err("offline: %s: the audio file cannot be read", it->path);
 			json_array_append_new(l->refused, json_pack("{s:s,s:i,s:s}", "id", it->id, "status", 404,
 			                                            "message", "the audio file is missing on the server"));
 			continue;
 		}
-		if (it->fresh) {
-			store_bind_text(put_digest, 1, it->id);
-			sqlite3_bind_int(put_digest, 2, l->quality);
-			sqlite3_bind_int64(put_digest, 3, it->size);
-			sqlite3_bind_int64(put_digest, 4, it->mtime_ns);
-			store_bind_text(put_digest, 5, it->digest);
-			if (sqlite3_step(put_digest) != SQLITE_DONE) {
-				sqlite3_reset(put_digest);
-				goto fail;
-			}
-			sqlite3_reset(put_digest);
-		}
-		store_bind_text(put_licence, 1, r->user.id);
-		store_bind_text(put_licence, 2, l->device);
-		store_bind_text(put_licence, 3, it->id);
-		store_bind_text(put_licence, 4, qname);
-		sqlite3_bind_int64(put_licence, 5, now);
-		sqlite3_bind_int64(put_licence, 6, now + r->srv->cfg.offline_licence_days * 86400);
-		if (sqlite3_step(put_licence) != SQLITE_DONE) {
-			sqlite3_reset(put_licence);
+		if (it->fresh && store_audio_digest_put(s, it->id, l->quality, &it->d) < 0)
 			goto fail;
-		}
-		sqlite3_reset(put_licence);
+		if (store_offline_licence_put(s, r->user.id, l->device, it->id, qname, now, expires) < 0)
+			goto fail;
 		lic = licence_json(r, l->device, l->registered_at, it->id, qname, now);
 		url = playback_url(r, it->id, l->quality, now + r->srv->cfg.url_ttl);
 		if (!lic || !url) {
@@ -419,8 +317,8 @@ static void licence_done(struct req *r, struct job *j)
 		}
 		json_object_set_new(lic, "url", url);
 		json_object_set_new(lic, "url_expires_at", json_integer(now + r->srv->cfg.url_ttl));
-		json_object_set_new(lic, "bytes", json_integer(it->size));
-		json_object_set_new(lic, "digest", json_string(it->digest));
+		json_object_set_new(lic, "bytes", json_integer(it->d.size));
+		json_object_set_new(lic, "digest", json_string(it->d.digest));
 		json_array_append_new(licences, lic);
 	}
 	if (store_commit(s) < 0)
@@ -436,46 +334,13 @@ fail:
 	reply_error(r, 500, "the licences could not be issued");
 }
 
-/* How many licences the device holds beyond the ones being asked for again. */
-static long long licences_held(struct req *r, const char *device)
-{
-	sqlite3_stmt *st = store_stmt(&r->srv->store, "SELECT count(*) FROM offline_licences"
-	                                              " WHERE user_id = ? AND device_id = ?");
-	long long n = -1;
-
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, r->user.id);
-	store_bind_text(st, 2, device);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
-}
-
-static int licence_held(struct req *r, const char *device, const char *track)
-{
-	sqlite3_stmt *st = store_stmt(&r->srv->store, "SELECT 1 FROM offline_licences"
-	                                              " WHERE user_id = ? AND device_id = ? AND track_id = ?");
-	int rc;
-
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, r->user.id);
-	store_bind_text(st, 2, device);
-	store_bind_text(st, 3, track);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
 void h_offline_licences(struct req *r)
 {
+	struct store *s = &r->srv->store;
 	const char *device = device_param(r), *qname;
 	struct licence_job *l = NULL;
 	json_t *body = NULL, *ids, *v;
 	long long held, adding = 0;
-	sqlite3_stmt *st;
 	size_t i;
 	int known;
 
@@ -484,7 +349,7 @@ void h_offline_licences(struct req *r)
 	if (!(l = calloc(1, sizeof *l)) || !(l->refused = json_array()))
 		goto db_error;
 	snprintf(l->device, sizeof l->device, "%s", device);
-	if ((known = device_registered(r, device, &l->registered_at)) < 0)
+	if ((known = store_offline_device_registered(s, r->user.id, device, &l->registered_at)) < 0)
 		goto db_error;
 	if (!known) {
 		reply_error(r, 404, "this device is not registered for offline listening "
@@ -502,9 +367,6 @@ void h_offline_licences(struct req *r)
 		reply_error(r, 400, "\"ids\" must be an array of 1 to %d track ids", OFFLINE_MAX_IDS);
 		goto out;
 	}
-	if (!(st = store_stmt(&r->srv->store, "SELECT size, mtime_ns, digest FROM audio_digests"
-	                                      " WHERE track_id = ? AND quality = ?")))
-		goto db_error;
 	json_array_foreach(ids, i, v) {
 		const char *id = json_string_value(v);
 		char why[160];
@@ -526,7 +388,7 @@ void h_offline_licences(struct req *r)
 			                                            "message", why));
 			continue;
 		}
-		if ((ok = licence_held(r, device, id)) < 0)
+		if ((ok = store_offline_licence_has(s, r->user.id, device, id)) < 0)
 			goto db_error;
 		adding += !ok;
 
@@ -535,16 +397,12 @@ void h_offline_licences(struct req *r)
 		snprintf(it->id, sizeof it->id, "%s", id);
 		if (media_path(r->srv->media_dir, id, l->quality, it->path, sizeof it->path) < 0)
 			goto db_error;
-		store_bind_text(st, 1, id);
-		sqlite3_bind_int(st, 2, l->quality);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			it->size = sqlite3_column_int64(st, 0);
-			it->mtime_ns = sqlite3_column_int64(st, 1);
-			snprintf(it->digest, sizeof it->digest, "%s", store_col_text(st, 2));
-		}
-		sqlite3_reset(st);
+		/* What is cached; the job checks it against the file. */
+		if (store_audio_digest_get(s, id, l->quality, &it->d) < 0)
+			goto db_error;
 	}
-	if ((held = licences_held(r, device)) < 0)
+	/* How many licences the device holds beyond the ones being asked for again. */
+	if ((held = store_offline_licence_count(s, r->user.id, device)) < 0)
 		goto db_error;
 	if (held + adding > r->srv->cfg.offline_tracks) {
 		reply_error(r, 403, "this device holds %lld downloaded tracks, and may hold at most %ld: "
@@ -581,7 +439,7 @@ void h_offline_checkin(struct req *r)
 	json_t *body = NULL, *tracks, *v, *licences = NULL, *revoked = NULL;
 	const char *all_reason = NULL, *all_message = NULL;
 	long long registered_at = 0, now = time(NULL);
-	sqlite3_stmt *put, *st;
+	long long expires = now + r->srv->cfg.offline_licence_days * 86400;
 	bool began = false;
 	size_t i;
 	int known;
@@ -596,7 +454,7 @@ void h_offline_checkin(struct req *r)
 	}
 	if (!(licences = json_array()) || !(revoked = json_array()))
 		goto db_error;
-	if ((known = device_registered(r, device, &registered_at)) < 0)
+	if ((known = store_offline_device_registered(s, r->user.id, device, &registered_at)) < 0)
 		goto db_error;
 	/* A device that lost its right keeps nothing: every licence is revoked at once. */
 	if (!r->user.premium) {
@@ -609,18 +467,7 @@ void h_offline_checkin(struct req *r)
 	if (store_begin(s) < 0)
 		goto db_error;
 	began = true;
-	if (!(st = store_stmt(s, "DELETE FROM offline_licences WHERE user_id = ? AND device_id = ?")))
-		goto db_error;
-	store_bind_text(st, 1, r->user.id);
-	store_bind_text(st, 2, device);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
-		goto db_error;
-	}
-	sqlite3_reset(st);
-	put = store_stmt(s, "INSERT OR REPLACE INTO offline_licences (user_id, device_id, track_id,"
-	                    " quality, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)");
-	if (!put)
+	if (store_offline_licences_clear(s, r->user.id, device) < 0)
 		goto db_error;
 	json_array_foreach(tracks, i, v) {
 		const char *id = json_string_value(json_object_get(v, "id"));
@@ -646,36 +493,18 @@ void h_offline_checkin(struct req *r)
 			revoke_one(revoked, id, "unavailable", why);
 			continue;
 		}
-		store_bind_text(put, 1, r->user.id);
-		store_bind_text(put, 2, device);
-		store_bind_text(put, 3, id);
-		store_bind_text(put, 4, qname);
-		sqlite3_bind_int64(put, 5, now);
-		sqlite3_bind_int64(put, 6, now + r->srv->cfg.offline_licence_days * 86400);
-		ok = sqlite3_step(put) == SQLITE_DONE;
-		sqlite3_reset(put);
-		if (!ok || !(lic = licence_json(r, device, registered_at, id, qname, now)))
+		if (store_offline_licence_put(s, r->user.id, device, id, qname, now, expires) < 0 ||
+		    !(lic = licence_json(r, device, registered_at, id, qname, now)))
 			goto db_error;
 		json_array_append_new(licences, lic);
 	}
-	if (known) {
-		if (!(st = store_stmt(s, "UPDATE offline_devices SET last_checkin = ?"
-		                         " WHERE user_id = ? AND device_id = ?")))
-			goto db_error;
-		sqlite3_bind_int64(st, 1, store_now_ms());
-		store_bind_text(st, 2, r->user.id);
-		store_bind_text(st, 3, device);
-		known = sqlite3_step(st) == SQLITE_DONE;
-		sqlite3_reset(st);
-		if (!known)
-			goto db_error;
-	}
+	if (known && store_offline_device_checked_in(s, r->user.id, device, store_now_ms()) < 0)
+		goto db_error;
 	if (store_commit(s) < 0)
 		goto db_error;
 	began = false;
 	reply_json(r, 200, with_policy(r, json_pack("{s:O,s:O,s:I}", "licences", licences, "revoked",
-	                                            revoked, "checkin_by",
-	                                            (json_int_t)(now + r->srv->cfg.offline_licence_days * 86400))));
+	                                            revoked, "checkin_by", (json_int_t)expires)));
 	goto out;
 db_error:
 	if (began)

@@ -205,3 +205,21 @@ int store_ingest_file_remember(struct store *s, const char *path, long long size
 	store_bind_text(st, 4, track_id);
 	return done(s, st, "a source file");
 }
+
+int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARKETS_MAX])
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT markets FROM tracks WHERE id = ?");
+	int rc;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(markets, TRACK_MARKETS_MAX, "%s", store_col_text(st, 0));
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	log_err("store: track %s: %s", id, sqlite3_errmsg(s->db));
+	return -1;
+}

@@ -50,4 +50,10 @@ int store_ingest_file_track(struct store *s, const char *path, long long size, l
 int store_ingest_file_remember(struct store *s, const char *path, long long size,
                                long long mtime_ns, const char *track_id);
 
+#define TRACK_MARKETS_MAX 1024 /* the markets column with its NUL; ingest keeps it under 512 */
+
+/* The markets track id plays in, comma-separated, into markets ("" for everywhere). Returns
+ * 1, 0 when there is no such track, -1 on error. */
+int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARKETS_MAX]);
+
 #endif
