@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/search.h"
+
 #define TOP_N 256
 
 /* ---- reading and tokenising ---- */
@@ -167,75 +169,40 @@ static int by_score(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-static char *dup_col(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : strdup(store_col_text(st, i));
-}
-
-/* Each ends in a WHERE clause, so that a delta can narrow it to the changed ids. */
-static const struct {
-	const char *sql;
-	const char *id;
-} load[ST_NTYPES] = {
-	{ "SELECT t.id, t.name, ar.name, al.name, t.genre, substr(al.release_date, 1, 4),"
-	" t.popularity + ln(1 + t.play_count) / 100.0, t.markets, t.artist_id"
-	" FROM tracks t JOIN artists ar ON ar.id = t.artist_id JOIN albums al ON al.id = t.album_id"
-	" WHERE 1", "t.id" },
-	{ "SELECT ar.id, ar.name, NULL, NULL,"
-	" (SELECT genre FROM tracks WHERE artist_id = ar.id AND genre <> '' GROUP BY genre ORDER BY count(*) DESC, genre LIMIT 1),"
-	" NULL, coalesce((SELECT max(popularity) FROM tracks WHERE artist_id = ar.id), 0), NULL, ar.id"
-	" FROM artists ar WHERE EXISTS (SELECT 1 FROM tracks WHERE artist_id = ar.id)", "ar.id" },
-	{ "SELECT al.id, al.name, ar.name, NULL,"
-	" (SELECT genre FROM tracks WHERE album_id = al.id AND genre <> '' LIMIT 1),"
-	" substr(al.release_date, 1, 4),"
-	" coalesce((SELECT max(popularity) FROM tracks WHERE album_id = al.id), 0), NULL, al.artist_id"
-	" FROM albums al JOIN artists ar ON ar.id = al.artist_id WHERE 1", "al.id" },
-	{ "SELECT p.id, p.name, u.display_name, NULL, NULL, NULL,"
-	" (SELECT count(*) FROM playlist_followers f WHERE f.playlist_id = p.id) + p.length / 1000.0, NULL, NULL"
-	" FROM playlists p JOIN users u ON u.id = p.owner_id WHERE p.public", "p.id" },
-};
-
 /* The changes of a delta: the search_changes rows in (since, upto]. */
 struct span {
 	long long since, upto;
 };
 
+static char *dup_or_null(const char *v)
+{
+	return v ? strdup(v) : NULL;
+}
+
+/* One row from the store, kept (its strings copied) for tokenising. */
+static int keep_row(void *ud, const struct search_source *src)
+{
+	struct row *r = rows_add(ud);
+
+	if (!r)
+		return -1;
+	snprintf(r->id, sizeof r->id, "%s", src->id);
+	for (int f = 0; f < 3; f++)
+		if (src->text[f] && !(r->text[f] = strdup(src->text[f])))
+			return -1;
+	if ((src->genre && !(r->genre = dup_or_null(src->genre))) ||
+	    (src->markets && !(r->markets = dup_or_null(src->markets))))
+		return -1;
+	r->year = src->year;
+	r->score = src->score;
+	snprintf(r->artist_id, sizeof r->artist_id, "%s", src->artist_id);
+	return 0;
+}
+
 /* Reads the rows of a type: all of them, or with a span only those it changed. */
 static int load_rows(struct store *s, enum search_type type, const struct span *sp, struct rows *rs)
 {
-	char sql[1024];
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sp)
-		snprintf(sql, sizeof sql, "%s AND %s IN (SELECT id FROM search_changes"
-		         " WHERE seq > ?1 AND seq <= ?2 AND type = %d)", load[type].sql, load[type].id, (int)type);
-	else
-		snprintf(sql, sizeof sql, "%s", load[type].sql);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sp) {
-		sqlite3_bind_int64(st, 1, sp->since);
-		sqlite3_bind_int64(st, 2, sp->upto);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct row *r = rows_add(rs);
-
-		if (!r) {
-			sqlite3_finalize(st);
-			return -1;
-		}
-		snprintf(r->id, sizeof r->id, "%s", store_col_text(st, 0));
-		for (int f = 0; f < 3; f++)
-			r->text[f] = dup_col(st, 1 + f);
-		r->genre = dup_col(st, 4);
-		r->year = atoi(store_col_text(st, 5));
-		r->score = sqlite3_column_double(st, 6);
-		r->markets = dup_col(st, 7);
-		snprintf(r->artist_id, sizeof r->artist_id, "%s", store_col_text(st, 8));
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return store_search_rows(s, (int)type, sp ? sp->since : -1, sp ? sp->upto : 0, keep_row, rs);
 }
 
 static int genre_id(struct search_index *ix, const char *g)
@@ -533,31 +500,34 @@ static uint32_t doc_by_id(const struct tindex *t, const char *id)
 
 /* A delta's bits: every doc of its base that a change in the span touched, whether the
  * delta has the row again (changed) or not (removed, or no longer searchable). */
+struct dead_marks {
+	const struct tindex *base;
+	uint64_t *bits;
+	long *n;
+};
+
+static int mark_one(void *ud, const char *id)
+{
+	struct dead_marks *dm = ud;
+	uint32_t d = doc_by_id(dm->base, id);
+
+	if (d != UINT32_MAX && !(dm->bits[d / 64] & (1ULL << (d % 64)))) {
+		dm->bits[d / 64] |= 1ULL << (d % 64);
+		(*dm->n)++;
+	}
+	return 0;
+}
+
 static int mark_dead(struct store *s, struct search_index *ix, const struct span *sp)
 {
 	for (int ty = 0; ty < ST_NTYPES; ty++) {
 		const struct tindex *bt = &ix->base->t[ty];
-		sqlite3_stmt *st;
-		int rc;
+		struct dead_marks dm;
 
 		if (!(ix->dead[ty] = calloc(bt->ndocs / 64 + 1, sizeof *ix->dead[ty])))
 			return -1;
-		if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT id FROM search_changes"
-		                       " WHERE seq > ?1 AND seq <= ?2 AND type = ?3", -1, &st, NULL) != SQLITE_OK)
-			return -1;
-		sqlite3_bind_int64(st, 1, sp->since);
-		sqlite3_bind_int64(st, 2, sp->upto);
-		sqlite3_bind_int(st, 3, ty);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			uint32_t d = doc_by_id(bt, store_col_text(st, 0));
-
-			if (d != UINT32_MAX && !(ix->dead[ty][d / 64] & (1ULL << (d % 64)))) {
-				ix->dead[ty][d / 64] |= 1ULL << (d % 64);
-				ix->ndead[ty]++;
-			}
-		}
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
+		dm = (struct dead_marks){ bt, ix->dead[ty], &ix->ndead[ty] };
+		if (store_search_changed(s, ty, sp->since, sp->upto, mark_one, &dm) < 0)
 			return -1;
 	}
 	return 0;
@@ -589,11 +559,8 @@ static struct search_index *build(struct store *s, const struct search_index *ba
 	gmtime_r(&now, &tm);
 	ix->this_year = tm.tm_year + 1900;
 	pool_add(ix, "");
-	/* A full build reads the whole catalog: mapped, it is read without a system call a page.
-	 * Unmapped again afterwards, so the server's memory is not the database's size. */
-	if (!base)
-		sqlite3_exec(s->db, "PRAGMA mmap_size = 2147418112", NULL, NULL, NULL);
-	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	/* A full build reads the whole catalog, mapped. */
+	if (store_snapshot_begin(s, !base) < 0)
 		goto db_fail;
 	in_tx = true;
 	if ((ix->seq = store_search_head(s)) < 0)
@@ -617,8 +584,7 @@ static struct search_index *build(struct store *s, const struct search_index *ba
 	}
 	if (base && mark_dead(s, ix, &span) < 0)
 		goto db_fail;
-	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-	sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+	store_snapshot_end(s, !base);
 	in_tx = false;
 	/* Terms in sorted order, so a prefix is a range of term ids. */
 	ix->nterms = (uint32_t)st.n;
@@ -651,14 +617,13 @@ static struct search_index *build(struct store *s, const struct search_index *ba
 	strtab_free(&st);
 	return ix;
 db_fail:
-	snprintf(err, errlen, "reading the catalog: %s", sqlite3_errmsg(s->db));
+	snprintf(err, errlen, "reading the catalog failed (the log says why)");
 	goto fail;
 oom:
 	snprintf(err, errlen, "out of memory building the search index");
 fail:
 	if (in_tx)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+		store_snapshot_end(s, !base);
 	for (int ty = 0; ty < ST_NTYPES; ty++) {
 		rows_free(&rs[ty]);
 		free(f[ty].v);

@@ -70,7 +70,7 @@ static void follow(struct searcher *sr, struct store *s, struct search_index **b
 	double t0 = now_s();
 
 	if (head < 0) {
-		log_err("search: reading the change log: %s", sqlite3_errmsg(s->db));
+		log_err("search: the change log cannot be read; trying again at the next look");
 		return;
 	}
 	if (*base && head == *delta_seq)
@@ -90,7 +90,7 @@ static void follow(struct searcher *sr, struct store *s, struct search_index **b
 		*delta_seq = publish(sr, ix, NULL) ? search_seq(ix) : -1;
 		/* The log up to here is in the base; a later delta reads only what follows. */
 		if (store_search_trim(s, search_seq(ix)) < 0)
-			log_warn("search: trimming the change log: %s", sqlite3_errmsg(s->db));
+			log_warn("search: the change log was not trimmed; the next full build trims it");
 		return;
 	}
 	if (!(ix = search_build_delta(s, *base, err, sizeof err))) {
@@ -130,7 +130,7 @@ static void *worker(void *arg)
 		follow(sr, &s, &base, &delta_seq, &base_at);
 		if (base && now_s() >= next_popularity) {
 			if (popularity_refresh(&s, &plays_seen) < 0)
-				log_warn("popularity: refresh failed: %s", sqlite3_errmsg(s.db));
+				log_warn("popularity: the refresh failed; trying again in %.0f s", (double)sr->popularity_interval);
 			next_popularity = now_s() + sr->popularity_interval;
 		}
 		pthread_mutex_lock(&sr->lock);

@@ -199,12 +199,17 @@ static long long scalar(struct store *s, const char *sql)
 {
 	sqlite3_stmt *st = store_stmt(s, sql);
 	long long v = 0;
+	int rc;
 
 	if (!st)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_err("database: \"%.60s\": %s", sql, sqlite3_errmsg(s->db));
+		return -1;
+	}
 	return v;
 }
 
@@ -225,6 +230,7 @@ int store_search_trim(struct store *s, long long upto)
 			return -1;
 		sqlite3_bind_int64(st, 1, upto);
 		if (sqlite3_step(st) != SQLITE_DONE) {
+			log_err("database: trimming the search change log: %s", sqlite3_errmsg(s->db));
 			sqlite3_reset(st);
 			return -1;
 		}

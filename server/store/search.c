@@ -1,0 +1,133 @@
+/* The search index's sources. See store/search.h. */
+#include "config.h"
+#include "store/search.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+
+/* Each ends in a WHERE clause, so that a delta can narrow it to the changed ids. */
+static const struct {
+	const char *sql;
+	const char *id;
+} load[] = {
+	{ "SELECT t.id, t.name, ar.name, al.name, t.genre, substr(al.release_date, 1, 4),"
+	" t.popularity + ln(1 + t.play_count) / 100.0, t.markets, t.artist_id"
+	" FROM tracks t JOIN artists ar ON ar.id = t.artist_id JOIN albums al ON al.id = t.album_id"
+	" WHERE 1", "t.id" },
+	{ "SELECT ar.id, ar.name, NULL, NULL,"
+	" (SELECT genre FROM tracks WHERE artist_id = ar.id AND genre <> '' GROUP BY genre ORDER BY count(*) DESC, genre LIMIT 1),"
+	" NULL, coalesce((SELECT max(popularity) FROM tracks WHERE artist_id = ar.id), 0), NULL, ar.id"
+	" FROM artists ar WHERE EXISTS (SELECT 1 FROM tracks WHERE artist_id = ar.id)", "ar.id" },
+	{ "SELECT al.id, al.name, ar.name, NULL,"
+	" (SELECT genre FROM tracks WHERE album_id = al.id AND genre <> '' LIMIT 1),"
+	" substr(al.release_date, 1, 4),"
+	" coalesce((SELECT max(popularity) FROM tracks WHERE album_id = al.id), 0), NULL, al.artist_id"
+	" FROM albums al JOIN artists ar ON ar.id = al.artist_id WHERE 1", "al.id" },
+	{ "SELECT p.id, p.name, u.display_name, NULL, NULL, NULL,"
+	" (SELECT count(*) FROM playlist_followers f WHERE f.playlist_id = p.id) + p.length / 1000.0, NULL, NULL"
+	" FROM playlists p JOIN users u ON u.id = p.owner_id WHERE p.public", "p.id" },
+};
+
+#define NTYPES (int)(sizeof load / sizeof load[0])
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static int failed(struct store *s, const char *what)
+{
+	log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
+	return -1;
+}
+
+int store_search_rows(struct store *s, int type, long long since, long long upto,
+                      int (*each)(void *ud, const struct search_source *row), void *ud)
+{
+	char sql[1024];
+	sqlite3_stmt *st;
+	int rc, stop = 0;
+
+	if (type < 0 || type >= NTYPES)
+		return -1;
+	if (since >= 0)
+		snprintf(sql, sizeof sql, "%s AND %s IN (SELECT id FROM search_changes"
+		         " WHERE seq > ?1 AND seq <= ?2 AND type = %d)", load[type].sql, load[type].id, type);
+	else
+		snprintf(sql, sizeof sql, "%s", load[type].sql);
+	/* Not cached: a build is rare, and the delta's text differs from the whole one's. */
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return failed(s, "the search sources");
+	if (since >= 0) {
+		sqlite3_bind_int64(st, 1, since);
+		sqlite3_bind_int64(st, 2, upto);
+	}
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *year = col(st, 5);
+		struct search_source r = {
+			.id = store_col_text(st, 0), .artist_id = store_col_text(st, 8),
+			.text = { col(st, 1), col(st, 2), col(st, 3) },
+			.genre = col(st, 4), .markets = col(st, 7),
+			.year = year ? atoi(year) : 0, .score = sqlite3_column_double(st, 6),
+		};
+
+		stop = each(ud, &r) < 0;
+	}
+	if (stop) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (rc != SQLITE_DONE) {
+		failed(s, "the search sources");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int store_search_changed(struct store *s, int type, long long since, long long upto,
+                         int (*each)(void *ud, const char *id), void *ud)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT id FROM search_changes"
+	                                 " WHERE seq > ?1 AND seq <= ?2 AND type = ?3");
+	int rc = SQLITE_DONE;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, upto);
+	sqlite3_bind_int(st, 3, type);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (each(ud, store_col_text(st, 0)) < 0) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : failed(s, "the search change log");
+}
+
+int store_snapshot_begin(struct store *s, bool whole)
+{
+	/* Mapped, a read of the whole file costs no system call a page. */
+	if (whole)
+		sqlite3_exec(s->db, "PRAGMA mmap_size = 2147418112", NULL, NULL, NULL);
+	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		failed(s, "a read transaction");
+		if (whole)
+			sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void store_snapshot_end(struct store *s, bool whole)
+{
+	/* A read transaction: COMMIT and ROLLBACK end it alike. */
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	/* Unmapped again, so the server's memory is not the database's size. */
+	if (whole)
+		sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+}
