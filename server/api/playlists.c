@@ -16,9 +16,12 @@
 #include "connect/hub.h"
 #include "library/playlists.h"
 #include "server.h"
+#include "store/playlists.h"
 #include "accounts/users.h"
 
 #define URIS_MAX 100
+#define PAGE_MAX 100 /* items in one page */
+#define LIST_MAX 50  /* playlists in one page */
 
 static json_t *user_object(struct req *r, const char *id)
 {
@@ -33,46 +36,32 @@ static json_t *user_object(struct req *r, const char *id)
 	                 "uri", json_sprintf("segue:user:%s", id));
 }
 
+/* A database error counts no followers, as it always has (the store logs it). */
 static long long followers(struct req *r, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(&r->srv->store, "SELECT count(*) FROM playlist_followers WHERE playlist_id = ?");
-	long long n = 0;
+	long long n = store_playlist_followers(&r->srv->store, id);
 
-	if (st) {
-		store_bind_text(st, 1, id);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
-	return n;
+	return n < 0 ? 0 : n;
 }
 
-/* Items [offset, offset + limit): a range scan on the dense positions, so the cost of a page
- * does not grow with the playlist's length. */
+/* Items [offset, offset + limit), limit at most PAGE_MAX: a range scan on the dense
+ * positions, so the cost of a page does not grow with the playlist's length. A database
+ * error gives an empty page (the store logs it). */
 static json_t *items_page(struct req *r, const struct playlist *p, int limit, int offset,
                           const char *market)
 {
-	sqlite3_stmt *st = store_stmt(&r->srv->store, "SELECT track_id, added_at, added_by FROM playlist_items"
-	                                              " WHERE playlist_id = ? AND pos >= ? ORDER BY pos LIMIT ?");
+	struct pl_item page[PAGE_MAX];
+	long long n = store_playlist_items(&r->srv->store, p->id, offset, page,
+	                                   limit < PAGE_MAX ? limit : PAGE_MAX);
 	json_t *items = json_array();
 
-	if (st) {
-		store_bind_text(st, 1, p->id);
-		sqlite3_bind_int(st, 2, offset);
-		sqlite3_bind_int(st, 3, limit);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			char id[BASE62_ID_LEN + 1], by[72];
-			long long added = sqlite3_column_int64(st, 1);
-			json_t *t;
+	for (long long i = 0; i < n; i++) {
+		json_t *t = catalog_track(r, page[i].track, market);
 
-			snprintf(id, sizeof id, "%s", store_col_text(st, 0));
-			snprintf(by, sizeof by, "%s", store_col_text(st, 2));
-			t = catalog_track(r, id, market);
-			json_array_append_new(items, json_pack("{s:o,s:o,s:b,s:o}", "added_at", catalog_time(added, false),
-			                      "added_by", user_object(r, by), "is_local", 0,
-			                      "track", t ? t : json_null()));
-		}
-		sqlite3_reset(st);
+		json_array_append_new(items, json_pack("{s:o,s:o,s:b,s:o}",
+		                      "added_at", catalog_time(page[i].added_at, false),
+		                      "added_by", user_object(r, page[i].added_by), "is_local", 0,
+		                      "track", t ? t : json_null()));
 	}
 	return items;
 }
@@ -200,8 +189,6 @@ void h_playlist_create(struct req *r)
 {
 	struct store *s = &r->srv->store;
 	struct playlist p;
-	long long now = store_now_ms();
-	sqlite3_stmt *st;
 	json_t *body;
 
 	if (strcasecmp(r->params[0], r->user.id) != 0) {
@@ -216,21 +203,7 @@ void h_playlist_create(struct req *r)
 	base62_id_random(p.id);
 	snprintf(p.owner, sizeof p.owner, "%s", r->user.id);
 	p.version = 1;
-	st = store_stmt(s, "INSERT INTO playlists (id, owner_id, name, description, public, collaborative,"
-	                   " version, length, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?)");
-	if (!st) {
-		reply_error(r, 500, "database error");
-		goto out;
-	}
-	store_bind_text(st, 1, p.id);
-	store_bind_text(st, 2, p.owner);
-	store_bind_text(st, 3, p.name);
-	store_bind_text(st, 4, p.description);
-	sqlite3_bind_int(st, 5, p.public_);
-	sqlite3_bind_int(st, 6, p.collaborative);
-	sqlite3_bind_int64(st, 7, now);
-	sqlite3_bind_int64(st, 8, now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (store_playlist_insert(s, &p, store_now_ms()) < 0) {
 		reply_error(r, 500, "the playlist could not be stored");
 		goto out;
 	}
@@ -264,7 +237,6 @@ void h_playlist_details(struct req *r)
 {
 	struct store *s = &r->srv->store;
 	struct playlist p;
-	sqlite3_stmt *st;
 	json_t *body;
 
 	if (!load_for(r, &p, PL_WRITE))
@@ -279,16 +251,7 @@ void h_playlist_details(struct req *r)
 		goto out;
 	if (store_begin(s) < 0)
 		goto fail;
-	st = store_stmt(s, "UPDATE playlists SET name = ?, description = ?, public = ?, collaborative = ?"
-	                   " WHERE id = ?");
-	if (!st)
-		goto fail_tx;
-	store_bind_text(st, 1, p.name);
-	store_bind_text(st, 2, p.description);
-	sqlite3_bind_int(st, 3, p.public_);
-	sqlite3_bind_int(st, 4, p.collaborative);
-	store_bind_text(st, 5, p.id);
-	if (sqlite3_step(st) != SQLITE_DONE || playlist_touch(s, &p) < 0 || store_commit(s) < 0)
+	if (store_playlist_set_details(s, &p) < 0 || playlist_touch(s, &p) < 0 || store_commit(s) < 0)
 		goto fail_tx;
 	reply_empty(r, 200);
 	announce(r, &p, json_pack("{s:s}", "kind", "details"));
@@ -305,45 +268,25 @@ out:
  * public ones. */
 static void list_playlists(struct req *r, const char *user, bool self)
 {
-	int limit, offset;
-	long long total = 0;
-	sqlite3_stmt *st;
+	struct store *s = &r->srv->store;
+	char ids[LIST_MAX][BASE62_ID_LEN + 1];
+	int limit, offset, n;
+	long long total;
 	json_t *items;
 
-	if (catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0 ||
+	if (catalog_int_arg(r, "limit", 20, 1, LIST_MAX, &limit) < 0 ||
 	    catalog_int_arg(r, "offset", 0, 0, 100000, &offset) < 0)
 		return;
-	st = store_stmt(&r->srv->store, self ?
-		"SELECT count(*) FROM (SELECT id FROM playlists WHERE owner_id = ?1"
-		" UNION SELECT playlist_id FROM playlist_followers WHERE user_id = ?1)" :
-		"SELECT count(*) FROM playlists WHERE owner_id = ?1 AND public");
-	if (st) {
-		store_bind_text(st, 1, user);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			total = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
-	st = store_stmt(&r->srv->store, self ?
-		"SELECT id FROM (SELECT id, created_at AS t FROM playlists WHERE owner_id = ?1"
-		" UNION SELECT playlist_id, followed_at FROM playlist_followers WHERE user_id = ?1"
-		" AND playlist_id NOT IN (SELECT id FROM playlists WHERE owner_id = ?1))"
-		" ORDER BY t DESC, id LIMIT ?2 OFFSET ?3" :
-		"SELECT id FROM playlists WHERE owner_id = ?1 AND public ORDER BY created_at DESC, id"
-		" LIMIT ?2 OFFSET ?3");
+	/* A database error lists nothing, as it always has (the store logs it). */
+	if ((total = store_playlists_count(s, user, self)) < 0)
+		total = 0;
+	n = store_playlists_page(s, user, self, offset, ids, limit);
 	items = json_array();
-	if (st) {
-		store_bind_text(st, 1, user);
-		sqlite3_bind_int(st, 2, limit);
-		sqlite3_bind_int(st, 3, offset);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			struct playlist p;
-			char id[BASE62_ID_LEN + 1];
+	for (int i = 0; i < n; i++) {
+		struct playlist p;
 
-			snprintf(id, sizeof id, "%s", store_col_text(st, 0));
-			if (playlist_load(&r->srv->store, id, &p) == 0)
-				json_array_append_new(items, playlist_object(r, &p, false, NULL));
-		}
-		sqlite3_reset(st);
+		if (playlist_load(s, ids[i], &p) == 0)
+			json_array_append_new(items, playlist_object(r, &p, false, NULL));
 	}
 	reply_json(r, 200, catalog_paging(r, items, limit, offset, total));
 }
@@ -411,17 +354,7 @@ static int uris_arg(struct req *r, json_t *body, char ids[][BASE62_ID_LEN + 1], 
 			reply_error(r, 400, "uris[%d] is not a track URI (segue:track:ID)", i);
 			return -1;
 		}
-		sqlite3_stmt *st = store_stmt(&r->srv->store, "SELECT 1 FROM tracks WHERE id = ?");
-		bool found;
-
-		if (!st) {
-			reply_error(r, 500, "database error");
-			return -1;
-		}
-		store_bind_text(st, 1, u + 12);
-		found = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_reset(st);
-		if (!found) {
+		if (!catalog_exists(r, "track", u + 12)) {
 			reply_error(r, 400, "uris[%d]: no track with id %s", i, u + 12);
 			return -1;
 		}
@@ -774,7 +707,6 @@ void h_playlist_followers(struct req *r)
 {
 	struct store *s = &r->srv->store;
 	struct playlist p;
-	sqlite3_stmt *st;
 	const char *id = r->params[0];
 	int rc;
 
@@ -789,26 +721,16 @@ void h_playlist_followers(struct req *r)
 	}
 	if (r->method == M_DELETE && !strcasecmp(p.owner, r->user.id)) {
 		/* The owner unfollowing is deleting, as the Web API has it. */
-		st = store_stmt(s, "DELETE FROM playlists WHERE id = ?");
+		rc = store_playlist_delete(s, id);
 	} else if (r->method == M_DELETE) {
-		st = store_stmt(s, "DELETE FROM playlist_followers WHERE playlist_id = ? AND user_id = ?");
+		rc = store_playlist_unfollow(s, id, r->user.id);
 	} else if (!strcasecmp(p.owner, r->user.id)) {
 		reply_empty(r, 200); /* owners always have their playlists */
 		return;
 	} else {
-		st = store_stmt(s, "INSERT INTO playlist_followers (playlist_id, user_id, followed_at)"
-		                   " VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+		rc = store_playlist_follow(s, id, r->user.id, store_now_ms());
 	}
-	if (!st) {
-		reply_error(r, 500, "database error");
-		return;
-	}
-	store_bind_text(st, 1, id);
-	if (sqlite3_bind_parameter_count(st) >= 2)
-		store_bind_text(st, 2, r->user.id);
-	if (sqlite3_bind_parameter_count(st) >= 3)
-		sqlite3_bind_int64(st, 3, store_now_ms());
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (rc < 0) {
 		reply_error(r, 500, "database error");
 		return;
 	}

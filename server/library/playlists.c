@@ -8,45 +8,18 @@
 #include <strings.h>
 
 #include "base62.h"
+#include "store/playlists.h"
 
 int playlist_load(struct store *s, const char *id, struct playlist *p)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT owner_id, name, description, public, collaborative,"
-	                                 " version, length FROM playlists WHERE id = ?");
-	int rc;
+	int rc = store_playlist_get(s, id, p);
 
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? 1 : -1;
-	}
-	snprintf(p->id, sizeof p->id, "%s", id);
-	snprintf(p->owner, sizeof p->owner, "%s", store_col_text(st, 0));
-	snprintf(p->name, sizeof p->name, "%s", store_col_text(st, 1));
-	snprintf(p->description, sizeof p->description, "%s", store_col_text(st, 2));
-	p->public_ = sqlite3_column_int(st, 3);
-	p->collaborative = sqlite3_column_int(st, 4);
-	p->version = sqlite3_column_int64(st, 5);
-	p->length = sqlite3_column_int64(st, 6);
-	sqlite3_reset(st);
-	return 0;
+	return rc < 0 ? -1 : !rc;
 }
 
 bool playlist_follows(struct store *s, const char *id, const char *user)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM playlist_followers WHERE playlist_id = ? AND user_id = ?");
-	bool yes;
-
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	store_bind_text(st, 2, user);
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	return yes;
+	return store_playlist_follows(s, id, user) == 1;
 }
 
 enum pl_access playlist_access(struct store *s, const struct playlist *p, const char *user)
@@ -96,39 +69,25 @@ long long playlist_snapshot_version(const struct playlist *p, const char *snapsh
 int playlist_items_load(struct store *s, const struct playlist *p, long long from,
                         struct pl_item **items, long long *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT track_id, added_at, added_by FROM playlist_items"
-	                                 " WHERE playlist_id = ? AND pos >= ? ORDER BY pos");
-	long long cap = p->length - from > 0 ? p->length - from : 1;
+	long long cap = p->length - from > 0 ? p->length - from : 1, got;
 	struct pl_item *a;
 
 	*items = NULL;
 	*n = 0;
-	if (!st || !(a = calloc((size_t)cap, sizeof *a)))
+	if (!(a = calloc((size_t)cap, sizeof *a)))
 		return -1;
-	store_bind_text(st, 1, p->id);
-	sqlite3_bind_int64(st, 2, from);
-	while (sqlite3_step(st) == SQLITE_ROW && *n < cap) {
-		snprintf(a[*n].track, sizeof a[*n].track, "%s", store_col_text(st, 0));
-		a[*n].added_at = sqlite3_column_int64(st, 1);
-		snprintf(a[*n].added_by, sizeof a[*n].added_by, "%s", store_col_text(st, 2));
-		(*n)++;
+	if ((got = store_playlist_items(s, p->id, from, a, cap)) < 0) {
+		free(a);
+		return -1;
 	}
-	sqlite3_reset(st);
 	*items = a;
+	*n = got;
 	return 0;
 }
 
 int playlist_touch(struct store *s, struct playlist *p)
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE playlists SET version = version + 1, length = ?2,"
-	                                 " updated_at = ?3 WHERE id = ?1");
-
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, p->id);
-	sqlite3_bind_int64(st, 2, p->length);
-	sqlite3_bind_int64(st, 3, store_now_ms());
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if (store_playlist_bump(s, p->id, p->length, store_now_ms()) < 0)
 		return -1;
 	p->version++;
 	return 0;
@@ -137,27 +96,8 @@ int playlist_touch(struct store *s, struct playlist *p)
 int playlist_items_rewrite(struct store *s, struct playlist *p, long long from,
                            const struct pl_item *items, long long n)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM playlist_items WHERE playlist_id = ? AND pos >= ?");
-
-	if (!st)
+	if (store_playlist_items_write(s, p->id, from, items, n) < 0)
 		return -1;
-	store_bind_text(st, 1, p->id);
-	sqlite3_bind_int64(st, 2, from);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return -1;
-	for (long long i = 0; i < n; i++) {
-		st = store_stmt(s, "INSERT INTO playlist_items (playlist_id, pos, track_id, added_at, added_by)"
-		                   " VALUES (?, ?, ?, ?, ?)");
-		if (!st)
-			return -1;
-		store_bind_text(st, 1, p->id);
-		sqlite3_bind_int64(st, 2, from + i);
-		store_bind_text(st, 3, items[i].track);
-		sqlite3_bind_int64(st, 4, items[i].added_at);
-		store_bind_text(st, 5, items[i].added_by);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			return -1;
-	}
 	p->length = from + n;
 	return playlist_touch(s, p);
 }

@@ -1,5 +1,5 @@
-/* Playlists in the store: their details, their items and who may see or change them. Items
- * keep dense positions 0..n-1; every change rewrites only the positions from the first one it
+/* Playlists: their details, their items and who may see or change them. Items keep dense
+ * positions 0..n-1; every change rewrites only the positions from the first one it
  * touches, and bumps the playlist's version, which is what its snapshot_id names. All of it
  * runs inside the caller's transaction. */
 #ifndef SEGUE_PLAYLISTS_H
@@ -7,29 +7,11 @@
 
 #include <stdbool.h>
 
+#include "library/playlist.h"
 #include "store/store.h"
 
 #define PLAYLIST_MAX_ITEMS 10000
-#define PLAYLIST_NAME_MAX 200
-#define PLAYLIST_DESC_MAX 1000
 #define SNAPSHOT_MAX 48
-
-struct playlist {
-	char id[23];
-	char owner[72];
-	char name[PLAYLIST_NAME_MAX * 4 + 1];
-	char description[PLAYLIST_DESC_MAX * 4 + 1];
-	bool public_;
-	bool collaborative;
-	long long version;
-	long long length;
-};
-
-struct pl_item {
-	char track[23];
-	long long added_at;
-	char added_by[72];
-};
 
 enum pl_access { PL_NONE, PL_READ, PL_WRITE };
 
