@@ -1,0 +1,94 @@
+/* What the parts of the TUI share: its state (struct tui), the job tags, and the functions one
+ * part calls in another. tui.h is the TUI's interface; this header is for src/tui/tui*.c only.
+ *
+ * tui.c          the loop and tui_run; messages, jobs, the pages' history, the state on show
+ * tui_draw.c     drawing the screen: sidebar, the page's rows, the bar, the status line, help
+ * tui_input.c    keys and the mouse, and the actions they are bound to
+ * tui_prompt.c   the bottom line's prompts and the search page's query
+ * tui_events.c   the worker's results and the daemon's events */
+#ifndef SEGUE_TUI_INTERNAL_H
+#define SEGUE_TUI_INTERNAL_H
+
+#define NCURSES_WIDECHAR 1
+#include <curses.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "backend.h"
+#include "pages.h"
+#include "seg.h"
+#include "tui.h"
+
+#define SEARCH_DEBOUNCE_MS 150
+#define STATUS_MS 5000
+#define DOUBLE_CLICK_MS 400
+#define SEEK_STEP_MS 5000
+#define VOLUME_STEP 5
+#define MAX_PLAY_URIS 500
+
+/* Job tags below TAG_PAGE say what to do with a result; page loads use TAG_PAGE and up. */
+enum { TAG_ACTION = 1, TAG_RELOAD, TAG_COMMAND, TAG_PLAYLISTS, TAG_DEVICES, TAG_HUB, TAG_OFFLINE, TAG_PAGE };
+
+enum focus { F_SIDEBAR, F_LIST, F_QUERY };
+enum prompt { PR_NONE, PR_COMMAND, PR_FIND, PR_PLAYLIST, PR_CREATE, PR_RENAME };
+
+struct tui {
+	struct seg *s;
+	struct backend *b;
+	struct page *page;
+	int side;               /* the sidebar's highlighted entry */
+	enum focus focus;
+	json_t *local, *hub, *devices; /* the daemon's player, the hub's, the device list */
+	char status[300];
+	bool status_err;
+	long long status_until;
+	enum prompt prompt;
+	char line[512];         /* the prompt's text, UTF-8 */
+	char pending_uri[128];  /* what PR_PLAYLIST adds, or the playlist PR_RENAME renames */
+	char find[128];
+	bool help;
+	int help_top;           /* first line of the help shown */
+	int next_tag;
+	long long search_due;
+	json_t *playlists;      /* the user's, for completing PR_PLAYLIST */
+	json_t *offline;        /* the daemon's report of the downloads (offline status) */
+	json_t *marks;          /* what is downloaded: offline_marks() */
+	bool dirty, quit, quit_all, player_gone;
+	long long click_at;
+	int click_row;
+	int rows, cols, side_w, list_y, list_h, bar_y;
+};
+
+#define RUN(t, tag, ...) do { \
+		const char *argv_[] = { __VA_ARGS__ }; \
+		tui_submit(t, tag, (int)(sizeof argv_ / sizeof argv_[0]), argv_); \
+	} while (0)
+
+/* tui.c */
+long long tui_now_ms(void);
+void tui_say(struct tui *t, bool err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void tui_submit(struct tui *t, int tag, int argc, const char *const *argv);
+void tui_load(struct tui *t, struct page *p);
+void tui_open_page(struct tui *t, struct page *p, bool push);
+void tui_go(struct tui *t, enum page_kind k);
+void tui_back(struct tui *t);
+struct row *tui_selected(struct tui *t);
+json_t *tui_shown_state(struct tui *t);
+long long tui_progress_now(json_t *st);
+
+/* tui_draw.c */
+void tui_draw(struct tui *t);
+
+/* tui_input.c */
+void tui_find(struct tui *t, int dir, bool from_here);
+void tui_on_key(struct tui *t, wint_t c, bool is_key);
+
+/* tui_prompt.c */
+void tui_on_prompt_key(struct tui *t, wint_t c, bool is_key);
+void tui_on_query_key(struct tui *t, wint_t c, bool is_key);
+
+/* tui_events.c */
+void tui_on_result(struct tui *t, struct job_result *r);
+void tui_on_event(struct tui *t, json_t *ev);
+
+#endif
