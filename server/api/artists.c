@@ -12,9 +12,9 @@ void h_artist(struct req *r)
 	const char *id = r->params[0];
 	json_t *o;
 
-	if (!catalog_check_id(r, id, "artist"))
+	if (!api_check_id(r, id, "artist"))
 		return;
-	if (!(o = catalog_artist(r, id))) {
+	if (!(o = api_artist(r, id))) {
 		reply_error(r, 404, "no artist with id %s", id);
 		return;
 	}
@@ -33,11 +33,11 @@ void h_artist_albums(struct req *r)
 	size_t i;
 	json_t *v;
 
-	if (!catalog_check_id(r, id, "artist"))
+	if (!api_check_id(r, id, "artist"))
 		return;
-	market = catalog_market(r, &bad);
-	if (bad || catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0 ||
-	    catalog_int_arg(r, "offset", 0, 0, 1000000, &offset) < 0)
+	market = api_market(r, &bad);
+	if (bad || api_int_arg(r, "limit", 20, 1, 50, &limit) < 0 ||
+	    api_int_arg(r, "offset", 0, 0, 1000000, &offset) < 0)
 		return;
 	if (groups && *groups) {
 		want_album = strstr(groups, "album") != NULL;
@@ -48,7 +48,7 @@ void h_artist_albums(struct req *r)
 			return;
 		}
 	}
-	if (!catalog_exists(r, "artist", id)) {
+	if (!api_exists(r, "artist", id)) {
 		reply_error(r, 404, "no artist with id %s", id);
 		return;
 	}
@@ -64,7 +64,7 @@ void h_artist_albums(struct req *r)
 			const char *type;
 
 			snprintf(album_id, sizeof album_id, "%s", store_col_text(st, 0));
-			a = catalog_album_simple(r, album_id, market);
+			a = api_album_simple(r, album_id, market);
 			if (!a)
 				continue;
 			type = json_string_value(json_object_get(a, "album_type"));
@@ -84,7 +84,7 @@ void h_artist_albums(struct req *r)
 	json_array_foreach(all, i, v)
 		if ((int)i >= offset && (int)i < offset + limit)
 			json_array_append(items, v);
-	reply_json(r, 200, catalog_paging(r, items, limit, offset, (long long)json_array_size(all)));
+	reply_json(r, 200, api_paging(r, items, limit, offset, (long long)json_array_size(all)));
 	json_decref(all);
 }
 
@@ -101,7 +101,7 @@ static json_t *playable(struct req *r, sqlite3_stmt *st, const char *market, siz
 		json_t *t;
 
 		snprintf(track_id, sizeof track_id, "%s", store_col_text(st, 0));
-		t = catalog_track(r, track_id, market);
+		t = api_track(r, track_id, market);
 		if (t && json_is_true(json_object_get(t, "is_playable")))
 			json_array_append_new(tracks, t);
 		else
@@ -126,8 +126,8 @@ void h_popular(struct req *r)
 	int limit;
 	bool bad;
 
-	market = catalog_market(r, &bad);
-	if (bad || catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0)
+	market = api_market(r, &bad);
+	if (bad || api_int_arg(r, "limit", 20, 1, 50, &limit) < 0)
 		return;
 	if (!market)
 		market = r->user.country;
@@ -159,14 +159,14 @@ void h_artist_top_tracks(struct req *r)
 	sqlite3_stmt *st;
 	bool bad;
 
-	if (!catalog_check_id(r, id, "artist"))
+	if (!api_check_id(r, id, "artist"))
 		return;
-	market = catalog_market(r, &bad);
+	market = api_market(r, &bad);
 	if (bad)
 		return;
 	if (!market)
 		market = r->user.country;
-	if (!catalog_exists(r, "artist", id)) {
+	if (!api_exists(r, "artist", id)) {
 		reply_error(r, 404, "no artist with id %s", id);
 		return;
 	}

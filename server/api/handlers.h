@@ -2,6 +2,7 @@
 #ifndef SEGUE_HANDLERS_H
 #define SEGUE_HANDLERS_H
 
+#include "api/args.h"
 #include "http/http.h"
 
 /* server/api/health.c */

@@ -208,7 +208,7 @@ void h_recently_played(struct req *r)
 	int limit, n;
 	bool more;
 
-	if (catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0 || ms_arg(r, "before", &before) < 0 ||
+	if (api_int_arg(r, "limit", 20, 1, 50, &limit) < 0 || ms_arg(r, "before", &before) < 0 ||
 	    ms_arg(r, "after", &after) < 0)
 		return;
 	if (before >= 0 && after >= 0) {
@@ -228,7 +228,7 @@ void h_recently_played(struct req *r)
 		if (newest < 0)
 			newest = rows[i].started_at;
 		oldest = rows[i].started_at;
-		if (!(track = catalog_track(r, rows[i].track_id, NULL)))
+		if (!(track = api_track(r, rows[i].track_id, NULL)))
 			continue;
 		json_array_append_new(items, json_pack("{s:o,s:o,s:o}", "track", track, "played_at",
 		                      catalog_time(rows[i].started_at + rows[i].ms_played, true),

@@ -34,7 +34,7 @@ static int ids_arg(struct req *r, char ***ids, int *n)
 	size_t i;
 
 	if (req_arg(r, "ids") || !r->body.len)
-		return catalog_ids_arg(r, LIBRARY_MAX_IDS, ids, n);
+		return api_ids_arg(r, LIBRARY_MAX_IDS, ids, n);
 	if (!(body = req_json_body(r, false)))
 		return -1;
 	arr = json_object_get(body, "ids");
@@ -55,7 +55,7 @@ static int ids_arg(struct req *r, char ***ids, int *n)
 
 		if (!s || !base62_is_id(s)) {
 			reply_error(r, 400, "invalid id at ids[%zu]", i);
-			catalog_free_ids(*ids, *n);
+			api_free_ids(*ids, *n);
 			json_decref(body);
 			return -1;
 		}
@@ -77,7 +77,7 @@ static void change(struct req *r, const struct collection *c, bool save, int ok_
 		return;
 	if (save)
 		for (int i = 0; i < n; i++)
-			if (!catalog_exists(r, c->kind, ids[i])) {
+			if (!api_exists(r, c->kind, ids[i])) {
 				reply_error(r, 404, "no %s with id %s", c->kind, ids[i]);
 				goto out;
 			}
@@ -107,7 +107,7 @@ fail_tx:
 fail:
 	reply_error(r, 500, "the library could not be changed");
 out:
-	catalog_free_ids(ids, n);
+	api_free_ids(ids, n);
 }
 
 static void contains(struct req *r, const struct collection *c)
@@ -116,14 +116,14 @@ static void contains(struct req *r, const struct collection *c)
 	char **ids;
 	int n;
 
-	if (catalog_ids_arg(r, LIBRARY_MAX_IDS, &ids, &n) < 0) {
+	if (api_ids_arg(r, LIBRARY_MAX_IDS, &ids, &n) < 0) {
 		json_decref(list);
 		return;
 	}
 	for (int i = 0; i < n; i++)
 		json_array_append_new(list, json_boolean(
 			store_library_has(&r->srv->store, c->store, r->user.id, ids[i]) > 0));
-	catalog_free_ids(ids, n);
+	api_free_ids(ids, n);
 	reply_json(r, 200, list);
 }
 
@@ -136,9 +136,9 @@ static void list_saved(struct req *r, const struct collection *c)
 	json_t *items;
 	bool bad;
 
-	market = catalog_market(r, &bad);
-	if (bad || catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0 ||
-	    catalog_int_arg(r, "offset", 0, 0, 100000, &offset) < 0)
+	market = api_market(r, &bad);
+	if (bad || api_int_arg(r, "limit", 20, 1, 50, &limit) < 0 ||
+	    api_int_arg(r, "offset", 0, 0, 100000, &offset) < 0)
 		return;
 	if ((n = store_library_page(&r->srv->store, c->store, r->user.id, offset, page, limit)) < 0) {
 		reply_error(r, 500, "database error");
@@ -147,13 +147,13 @@ static void list_saved(struct req *r, const struct collection *c)
 	items = json_array();
 	for (int i = 0; i < n; i++) {
 		bool track = c->store == LIBRARY_TRACKS;
-		json_t *o = track ? catalog_track(r, page[i].id, market) : catalog_album(r, page[i].id, market);
+		json_t *o = track ? api_track(r, page[i].id, market) : api_album(r, page[i].id, market);
 
 		if (o)
 			json_array_append_new(items, json_pack("{s:o,s:o}", "added_at",
 			                      catalog_time(page[i].added_at, false), track ? "track" : "album", o));
 	}
-	reply_json(r, 200, catalog_paging(r, items, limit, offset,
+	reply_json(r, 200, api_paging(r, items, limit, offset,
 	                                  store_library_count(&r->srv->store, c->store, r->user.id)));
 }
 
@@ -202,9 +202,9 @@ static void list_following(struct req *r)
 	bool more;
 	int limit, n;
 
-	if (catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0)
+	if (api_int_arg(r, "limit", 20, 1, 50, &limit) < 0)
 		return;
-	if (after && !catalog_check_id(r, after, "artist"))
+	if (after && !api_check_id(r, after, "artist"))
 		return;
 	/* One more than the page tells whether a next page exists. */
 	n = store_library_page_by_id(&r->srv->store, LIBRARY_ARTISTS, r->user.id, after, page, limit + 1);
@@ -218,7 +218,7 @@ static void list_following(struct req *r)
 		json_t *a;
 
 		snprintf(cursor, sizeof cursor, "%s", page[i].id);
-		if ((a = catalog_artist(r, page[i].id)))
+		if ((a = api_artist(r, page[i].id)))
 			json_array_append_new(items, a);
 	}
 	req_base_url(r, base, sizeof base);

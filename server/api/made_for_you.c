@@ -565,7 +565,7 @@ void h_made_for_you(struct req *r)
 			order[n++] = &c.mix[i];
 		order[n++] = &c.radar;
 		for (int i = 0; i < n; i++) {
-			json_t *o = order[i]->playlist[0] ? catalog_playlist_simple(r, order[i]->playlist) : NULL;
+			json_t *o = order[i]->playlist[0] ? api_playlist_simple(r, order[i]->playlist) : NULL;
 
 			if (o)
 				json_array_append_new(items, o);
@@ -638,7 +638,7 @@ static void taste_set(struct req *r)
 			const char *x = json_string_value(v);
 
 			if (!x || !*x || strlen(x) > 64 ||
-			    (k == 0 ? !genre_known(r, x) : !base62_is_id(x) || !catalog_exists(r, "artist", x))) {
+			    (k == 0 ? !genre_known(r, x) : !base62_is_id(x) || !api_exists(r, "artist", x))) {
 				reply_error(r, 400, "%s[%zu]: no such %s in the catalog (see %s)", names[k], i,
 				            k == 0 ? "genre" : "artist",
 				            k == 0 ? "/v1/recommendations/available-genre-seeds" : "/v1/search");

@@ -194,7 +194,7 @@ static int track_playable(struct req *r, const char *id, char *why, size_t len)
 	if (rc == 0) {
 		snprintf(why, len, "no track with id %s", id);
 	} else if (rc > 0) {
-		rc = catalog_available(r, markets, r->user.country);
+		rc = api_available(r, markets, r->user.country);
 		if (!rc)
 			snprintf(why, len, "this track is not available in your market (%s)", r->user.country);
 	}

@@ -35,7 +35,7 @@ void h_playback(struct req *r)
 	long long exp;
 	json_t *urls;
 
-	if (!catalog_check_id(r, id, "track"))
+	if (!api_check_id(r, id, "track"))
 		return;
 	if (qname && (q = quality_from_name(qname)) < 0) {
 		reply_error(r, 400, "unknown quality \"%.20s\": low, normal, high or very_high", qname);
@@ -54,7 +54,7 @@ void h_playback(struct req *r)
 	}
 	duration = sqlite3_column_int64(st, 0);
 	gain = sqlite3_column_double(st, 1);
-	if (!catalog_available(r, sqlite3_column_text(st, 2) ? store_col_text(st, 2) : NULL,
+	if (!api_available(r, sqlite3_column_text(st, 2) ? store_col_text(st, 2) : NULL,
 	                       r->user.country)) {
 		sqlite3_reset(st);
 		reply_error(r, 403, "this track is not available in your market (%s)", r->user.country);

@@ -100,7 +100,7 @@ void h_player_seek(struct req *r)
 		reply_error(r, 400, "position_ms is required");
 		return;
 	}
-	if (catalog_int_arg(r, "position_ms", 0, 0, INT_MAX, &ms) < 0)
+	if (api_int_arg(r, "position_ms", 0, 0, INT_MAX, &ms) < 0)
 		return;
 	command(r, json_pack("{s:s,s:i}", "command", "seek", "position_ms", ms));
 }
@@ -113,7 +113,7 @@ void h_player_volume(struct req *r)
 		reply_error(r, 400, "volume_percent is required");
 		return;
 	}
-	if (catalog_int_arg(r, "volume_percent", 0, 0, 100, &v) < 0)
+	if (api_int_arg(r, "volume_percent", 0, 0, 100, &v) < 0)
 		return;
 	command(r, json_pack("{s:s,s:i}", "command", "volume", "volume_percent", v));
 }
@@ -153,7 +153,7 @@ static void upnext(struct req *r, json_t *q, json_t *out, const char *market)
 
 		if (json_array_size(out) >= QUEUE_SHOWN)
 			return;
-		if (json_is_string(v) && (t = catalog_track(r, json_string_value(v), market)))
+		if (json_is_string(v) && (t = api_track(r, json_string_value(v), market)))
 			json_array_append_new(out, t);
 	}
 	for (i = (size_t)pos + 1; i < json_array_size(order) && json_array_size(out) < QUEUE_SHOWN; i++) {
@@ -163,7 +163,7 @@ static void upnext(struct req *r, json_t *q, json_t *out, const char *market)
 		if (!json_is_integer(ix))
 			continue;
 		id = json_string_value(json_array_get(tracks, (size_t)json_integer_value(ix)));
-		if (id && (t = catalog_track(r, id, market)))
+		if (id && (t = api_track(r, id, market)))
 			json_array_append_new(out, t);
 	}
 }
@@ -187,7 +187,7 @@ void h_player_queue(struct req *r)
 	if (q) {
 		id = json_string_value(json_object_get(q, "current"));
 		if (id)
-			cur = catalog_track(r, id, r->user.country);
+			cur = api_track(r, id, r->user.country);
 		upnext(r, q, list, r->user.country);
 	}
 	reply_json(r, 200, json_pack("{s:o,s:o}", "currently_playing", cur ? cur : json_null(), "queue", list));

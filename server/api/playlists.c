@@ -56,7 +56,7 @@ static json_t *items_page(struct req *r, const struct playlist *p, int limit, in
 	json_t *items = json_array();
 
 	for (long long i = 0; i < n; i++) {
-		json_t *t = catalog_track(r, page[i].track, market);
+		json_t *t = api_track(r, page[i].track, market);
 
 		json_array_append_new(items, json_pack("{s:o,s:o,s:b,s:o}",
 		                      "added_at", catalog_time(page[i].added_at, false),
@@ -78,7 +78,7 @@ static json_t *playlist_object(struct req *r, const struct playlist *p, bool ful
 
 		/* The embedded page's links are those of the items endpoint. */
 		snprintf(r->path, sizeof r->path, "/v1/playlists/%s/tracks", p->id);
-		tracks = catalog_paging(r, items_page(r, p, 100, 0, market), 100, 0, p->length);
+		tracks = api_paging(r, items_page(r, p, 100, 0, market), 100, 0, p->length);
 		snprintf(r->path, sizeof r->path, "%s", saved ? saved : "");
 		free(saved);
 	} else {
@@ -95,7 +95,7 @@ static json_t *playlist_object(struct req *r, const struct playlist *p, bool ful
 	return o;
 }
 
-json_t *catalog_playlist_simple(struct req *r, const char *id)
+json_t *api_playlist_simple(struct req *r, const char *id)
 {
 	struct playlist p;
 
@@ -109,7 +109,7 @@ static bool load_for(struct req *r, struct playlist *p, enum pl_access need)
 	enum pl_access have;
 	int rc;
 
-	if (!catalog_check_id(r, id, "playlist"))
+	if (!api_check_id(r, id, "playlist"))
 		return false;
 	rc = playlist_load(&r->srv->store, id, p);
 	if (rc < 0) {
@@ -218,7 +218,7 @@ void h_playlist(struct req *r)
 	const char *market;
 	bool bad;
 
-	market = catalog_market(r, &bad);
+	market = api_market(r, &bad);
 	if (bad || !load_for(r, &p, PL_READ))
 		return;
 	reply_json(r, 200, playlist_object(r, &p, true, market));
@@ -274,8 +274,8 @@ static void list_playlists(struct req *r, const char *user, bool self)
 	long long total;
 	json_t *items;
 
-	if (catalog_int_arg(r, "limit", 20, 1, LIST_MAX, &limit) < 0 ||
-	    catalog_int_arg(r, "offset", 0, 0, 100000, &offset) < 0)
+	if (api_int_arg(r, "limit", 20, 1, LIST_MAX, &limit) < 0 ||
+	    api_int_arg(r, "offset", 0, 0, 100000, &offset) < 0)
 		return;
 	/* A database error lists nothing, as it always has (the store logs it). */
 	if ((total = store_playlists_count(s, user, self)) < 0)
@@ -288,7 +288,7 @@ static void list_playlists(struct req *r, const char *user, bool self)
 		if (playlist_load(s, ids[i], &p) == 0)
 			json_array_append_new(items, playlist_object(r, &p, false, NULL));
 	}
-	reply_json(r, 200, catalog_paging(r, items, limit, offset, total));
+	reply_json(r, 200, api_paging(r, items, limit, offset, total));
 }
 
 void h_my_playlists(struct req *r)
@@ -354,7 +354,7 @@ static int uris_arg(struct req *r, json_t *body, char ids[][BASE62_ID_LEN + 1], 
 			reply_error(r, 400, "uris[%d] is not a track URI (segue:track:ID)", i);
 			return -1;
 		}
-		if (!catalog_exists(r, "track", u + 12)) {
+		if (!api_exists(r, "track", u + 12)) {
 			reply_error(r, 400, "uris[%d]: no track with id %s", i, u + 12);
 			return -1;
 		}
@@ -683,11 +683,11 @@ void h_playlist_tracks(struct req *r)
 	bool bad;
 
 	if (r->method == M_GET || r->method == M_HEAD) {
-		market = catalog_market(r, &bad);
-		if (bad || catalog_int_arg(r, "limit", 100, 1, 100, &limit) < 0 ||
-		    catalog_int_arg(r, "offset", 0, 0, PLAYLIST_MAX_ITEMS, &offset) < 0 || !load_for(r, &p, PL_READ))
+		market = api_market(r, &bad);
+		if (bad || api_int_arg(r, "limit", 100, 1, 100, &limit) < 0 ||
+		    api_int_arg(r, "offset", 0, 0, PLAYLIST_MAX_ITEMS, &offset) < 0 || !load_for(r, &p, PL_READ))
 			return;
-		reply_json(r, 200, catalog_paging(r, items_page(r, &p, limit, offset, market), limit, offset, p.length));
+		reply_json(r, 200, api_paging(r, items_page(r, &p, limit, offset, market), limit, offset, p.length));
 		return;
 	}
 	if (!load_for(r, &p, PL_WRITE))
@@ -710,7 +710,7 @@ void h_playlist_followers(struct req *r)
 	const char *id = r->params[0];
 	int rc;
 
-	if (!catalog_check_id(r, id, "playlist"))
+	if (!api_check_id(r, id, "playlist"))
 		return;
 	rc = playlist_load(s, id, &p);
 	/* The id of a collaborative playlist is its invitation: knowing it lets one follow it. */

@@ -320,8 +320,8 @@ void h_recommendations(struct req *r)
 	json_t *out, *seeds;
 	sqlite3_stmt *st;
 
-	market = catalog_market(r, &bad);
-	if (bad || catalog_int_arg(r, "limit", 20, 1, 100, &limit) < 0 || !read_bounds(r, &b) ||
+	market = api_market(r, &bad);
+	if (bad || api_int_arg(r, "limit", 20, 1, 100, &limit) < 0 || !read_bounds(r, &b) ||
 	    read_seeds(r, "seed_tracks", tracks, &nt, true) < 0 ||
 	    read_seeds(r, "seed_artists", artists, &na, true) < 0 ||
 	    read_seeds(r, "seed_genres", genres, &ng, false) < 0)
@@ -336,7 +336,7 @@ void h_recommendations(struct req *r)
 	for (int k = 0; k < nt + na; k++) {
 		const char *kind = k < nt ? "track" : "artist", *id = k < nt ? tracks[k] : artists[k - nt];
 
-		if (!catalog_exists(r, kind, id)) {
+		if (!api_exists(r, kind, id)) {
 			json_decref(seeds);
 			reply_error(r, 400, "no %s with id %s", kind, id);
 			return;
@@ -404,7 +404,7 @@ void h_recommendations(struct req *r)
 			c->genre_hit |= !strcasecmp(genres[k], store_col_text(st, NFEAT));
 		for (int k = 0; k < na; k++)
 			c->artist_hit |= !strcmp(artists[k], c->artist);
-		keep = catalog_available(r, sqlite3_column_text(st, NFEAT + 2) ? store_col_text(st, NFEAT + 2) : NULL, market);
+		keep = api_available(r, sqlite3_column_text(st, NFEAT + 2) ? store_col_text(st, NFEAT + 2) : NULL, market);
 		sqlite3_reset(st);
 		for (int k = 0; keep && k < NFEAT; k++)
 			keep = !(b.has_min[k] && c->f[k] < b.min[k]) && !(b.has_max[k] && c->f[k] > b.max[k]);
@@ -436,7 +436,7 @@ void h_recommendations(struct req *r)
 		 * and what was picked sits compacted at its front). */
 		for (int j = 0; j < picked; j++)
 			same += !strcmp(p.c[j].artist, p.c[i].artist);
-		if (same >= PER_ARTIST_IN_LIST || !(t = catalog_track(r, p.c[i].id, market)))
+		if (same >= PER_ARTIST_IN_LIST || !(t = api_track(r, p.c[i].id, market)))
 			continue;
 		json_array_append_new(out, t);
 		p.c[picked++] = p.c[i];
@@ -494,7 +494,7 @@ void h_audio_features_one(struct req *r)
 {
 	json_t *o;
 
-	if (!catalog_check_id(r, r->params[0], "track"))
+	if (!api_check_id(r, r->params[0], "track"))
 		return;
 	if (!(o = features_of(r, r->params[0]))) {
 		reply_error(r, 404, "no track with id %s", r->params[0]);
@@ -509,7 +509,7 @@ void h_audio_features(struct req *r)
 	int n;
 	json_t *a;
 
-	if (catalog_ids_arg(r, 100, &ids, &n) < 0)
+	if (api_ids_arg(r, 100, &ids, &n) < 0)
 		return;
 	a = json_array();
 	for (int i = 0; i < n; i++) {
@@ -517,6 +517,6 @@ void h_audio_features(struct req *r)
 
 		json_array_append_new(a, o ? o : json_null());
 	}
-	catalog_free_ids(ids, n);
+	api_free_ids(ids, n);
 	reply_json(r, 200, json_pack("{s:o}", "audio_features", a));
 }

@@ -141,9 +141,9 @@ void h_search(struct req *r)
 			break;
 		t += n + 1;
 	}
-	market = catalog_market(r, &bad);
-	if (bad || catalog_int_arg(r, "limit", 20, 1, 50, &limit) < 0 ||
-	    catalog_int_arg(r, "offset", 0, 0, SEARCH_MAX_OFFSET, &offset) < 0)
+	market = api_market(r, &bad);
+	if (bad || api_int_arg(r, "limit", 20, 1, 50, &limit) < 0 ||
+	    api_int_arg(r, "offset", 0, 0, SEARCH_MAX_OFFSET, &offset) < 0)
 		return;
 	if (!view) {
 		reply_error(r, 503, "the search index is still being built; try again in a moment");
@@ -169,9 +169,9 @@ void h_search(struct req *r)
 		items = json_array();
 		for (int i = 0; i < res.nhits[ty]; i++) {
 			const char *id = res.hits[ty][i].id;
-			json_t *o = ty == ST_TRACK ? catalog_track(r, id, market) :
-			            ty == ST_ARTIST ? catalog_artist(r, id) :
-			            ty == ST_ALBUM ? catalog_album_simple(r, id, market) : catalog_playlist_simple(r, id);
+			json_t *o = ty == ST_TRACK ? api_track(r, id, market) :
+			            ty == ST_ARTIST ? api_artist(r, id) :
+			            ty == ST_ALBUM ? api_album_simple(r, id, market) : api_playlist_simple(r, id);
 
 			if (o)
 				json_array_append_new(items, o);
@@ -179,7 +179,7 @@ void h_search(struct req *r)
 		long total = res.total[ty];
 		if (total < offset + (long)json_array_size(items))
 			total = offset + (long)json_array_size(items);
-		json_object_set_new(body, type_keys[ty], catalog_paging(r, items, limit, offset, total));
+		json_object_set_new(body, type_keys[ty], api_paging(r, items, limit, offset, total));
 	}
 	if (res.did_you_mean[0])
 		json_object_set_new(body, "did_you_mean", json_string(res.did_you_mean));

@@ -10,12 +10,12 @@ void h_track(struct req *r)
 	bool bad;
 	json_t *o;
 
-	if (!catalog_check_id(r, id, "track"))
+	if (!api_check_id(r, id, "track"))
 		return;
-	market = catalog_market(r, &bad);
+	market = api_market(r, &bad);
 	if (bad)
 		return;
-	o = catalog_track(r, id, market);
+	o = api_track(r, id, market);
 	if (!o) {
 		reply_error(r, 404, "no track with id %s", id);
 		return;
@@ -31,15 +31,15 @@ void h_tracks(struct req *r)
 	bool bad;
 	json_t *list;
 
-	market = catalog_market(r, &bad);
-	if (bad || catalog_ids_arg(r, 50, &ids, &n) < 0)
+	market = api_market(r, &bad);
+	if (bad || api_ids_arg(r, 50, &ids, &n) < 0)
 		return;
 	list = json_array();
 	for (int i = 0; i < n; i++) {
-		json_t *o = catalog_track(r, ids[i], market);
+		json_t *o = api_track(r, ids[i], market);
 
 		json_array_append_new(list, o ? o : json_null());
 	}
-	catalog_free_ids(ids, n);
+	api_free_ids(ids, n);
 	reply_json(r, 200, json_pack("{s:o}", "tracks", list));
 }

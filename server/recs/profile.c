@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/args.h" /* until recs/ takes a context instead of a request */
 #include "base62.h"
 #include "catalog/catalog.h"
 #include "library/playlists.h"
@@ -136,7 +137,7 @@ static int seed_unmodelled(struct req *r, const struct recs_model *m, struct rec
 			p->artists[p->n_artists++] = a;
 		if (g >= 0 && p->n_genres < RECS_PROFILE_TAGS)
 			p->genres[p->n_genres++] = g;
-	} else if (!track && catalog_exists(r, "artist", id)) {
+	} else if (!track && api_exists(r, "artist", id)) {
 		found = 1;   /* an artist with no tracks yet: nothing to place it by */
 	}
 	sqlite3_reset(st);
@@ -183,7 +184,7 @@ int recs_profile_seed(struct req *r, const struct recs_model *m, struct recs_pro
 		return 0;
 	}
 	if (!strcmp(kind, "album")) {
-		if (!catalog_exists(r, "album", id))
+		if (!api_exists(r, "album", id))
 			return 1;
 		st = store_stmt(s, "SELECT id FROM tracks WHERE album_id = ? ORDER BY disc_number, track_number LIMIT ?");
 	} else if (!strcmp(kind, "playlist")) {
@@ -209,13 +210,13 @@ bool recs_keep_market(void *ctx, int item)
 	bool ok;
 
 	if (!k->market || !k->m->restricted[item])
-		return !k->market || catalog_available(k->r, NULL, k->market);
+		return !k->market || api_available(k->r, NULL, k->market);
 	st = store_stmt(&k->r->srv->store, "SELECT markets FROM tracks WHERE id = ?");
 	if (!st)
 		return false;
 	store_bind_text(st, 1, k->m->item_id[item]);
 	ok = sqlite3_step(st) == SQLITE_ROW &&
-	     catalog_available(k->r, sqlite3_column_text(st, 0) ? store_col_text(st, 0) : NULL, k->market);
+	     api_available(k->r, sqlite3_column_text(st, 0) ? store_col_text(st, 0) : NULL, k->market);
 	sqlite3_reset(st);
 	return ok;
 }
@@ -226,7 +227,7 @@ json_t *recs_tracks_json(struct req *r, const struct recs_model *m, const int32_
 	json_t *a = json_array();
 
 	for (int i = 0; i < n; i++) {
-		json_t *t = catalog_track(r, m->item_id[items[i]], market);
+		json_t *t = api_track(r, m->item_id[items[i]], market);
 
 		if (t)
 			json_array_append_new(a, t);

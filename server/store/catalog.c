@@ -223,3 +223,182 @@ int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARK
 	log_err("store: track %s: %s", id, sqlite3_errmsg(s->db));
 	return -1;
 }
+
+/* Columns of a track row: every statement that reads one selects them in this order. */
+#define TRACK_COLUMNS \
+	"t.id, t.name, t.disc_number, t.track_number, t.duration_ms, t.explicit, t.markets," \
+	" t.popularity, t.album_id, t.artist_id, ar.name"
+
+static void track_from(sqlite3_stmt *st, struct track_row *t)
+{
+	snprintf(t->id, sizeof t->id, "%s", store_col_text(st, 0));
+	snprintf(t->name, sizeof t->name, "%s", store_col_text(st, 1));
+	t->disc_number = sqlite3_column_int(st, 2);
+	t->track_number = sqlite3_column_int(st, 3);
+	t->duration_ms = sqlite3_column_int64(st, 4);
+	t->explicit_ = sqlite3_column_int(st, 5) != 0;
+	t->has_markets = sqlite3_column_type(st, 6) != SQLITE_NULL;
+	snprintf(t->markets, sizeof t->markets, "%s", store_col_text(st, 6));
+	t->popularity = sqlite3_column_int(st, 7);
+	snprintf(t->album_id, sizeof t->album_id, "%s", store_col_text(st, 8));
+	snprintf(t->artist_id, sizeof t->artist_id, "%s", store_col_text(st, 9));
+	snprintf(t->artist_name, sizeof t->artist_name, "%s", store_col_text(st, 10));
+}
+
+/* Steps a statement that selects at most one row: 1 with fill(st, out) done, 0, -1. */
+static int one_row(struct store *s, sqlite3_stmt *st, const char *what,
+                   void (*fill)(sqlite3_stmt *st, void *out), void *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		fill(st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	return failed(s, what);
+}
+
+int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id)
+{
+	sqlite3_stmt *st = store_stmt(s,
+		k == CATALOG_TRACK ? "SELECT 1 FROM tracks WHERE id = ?" :
+		k == CATALOG_ALBUM ? "SELECT 1 FROM albums WHERE id = ?" : "SELECT 1 FROM artists WHERE id = ?");
+	int rc;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	return failed(s, "a catalog id");
+}
+
+static void fill_track(sqlite3_stmt *st, void *out)
+{
+	track_from(st, out);
+}
+
+int store_track_row(struct store *s, const char *id, struct track_row *out)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT " TRACK_COLUMNS " FROM tracks t"
+	                                 " JOIN artists ar ON ar.id = t.artist_id WHERE t.id = ?");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	return one_row(s, st, "a track", fill_track, out);
+}
+
+static void fill_album(sqlite3_stmt *st, void *out)
+{
+	struct album_row *a = out;
+
+	snprintf(a->name, sizeof a->name, "%s", store_col_text(st, 0));
+	snprintf(a->release_date, sizeof a->release_date, "%s", store_col_text(st, 1));
+	snprintf(a->artist_id, sizeof a->artist_id, "%s", store_col_text(st, 2));
+	snprintf(a->artist_name, sizeof a->artist_name, "%s", store_col_text(st, 3));
+	a->total_tracks = sqlite3_column_int64(st, 4);
+}
+
+int store_album_row(struct store *s, const char *id, struct album_row *out)
+{
+	sqlite3_stmt *st = store_stmt(s,
+		"SELECT al.name, al.release_date, al.artist_id, ar.name,"
+		" (SELECT count(*) FROM tracks t WHERE t.album_id = al.id)"
+		" FROM albums al JOIN artists ar ON ar.id = al.artist_id WHERE al.id = ?");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	return one_row(s, st, "an album", fill_album, out);
+}
+
+static void fill_artist(sqlite3_stmt *st, void *out)
+{
+	struct artist_row *a = out;
+
+	snprintf(a->name, sizeof a->name, "%s", store_col_text(st, 0));
+	a->popularity = sqlite3_column_int(st, 1);
+	snprintf(a->genres, sizeof a->genres, "%s", store_col_text(st, 2));
+	a->followers = sqlite3_column_int64(st, 3);
+}
+
+int store_artist_row(struct store *s, const char *id, struct artist_row *out)
+{
+	sqlite3_stmt *st = store_stmt(s,
+		/* An artist can have a hundred thousand tracks: read only the most played (the
+		 * index gives them in order), which carry the popularity and the main genres. */
+		"SELECT ar.name, (SELECT max(popularity) FROM (SELECT popularity FROM tracks"
+		"  WHERE artist_id = ar.id ORDER BY play_count DESC LIMIT 50)),"
+		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT genre g FROM"
+		"  (SELECT genre FROM tracks WHERE artist_id = ?1 ORDER BY play_count DESC LIMIT 200)"
+		"  WHERE genre <> '' ORDER BY genre)),"
+		" (SELECT count(*) FROM followed_artists f WHERE f.artist_id = ar.id)"
+		" FROM artists ar WHERE ar.id = ?1");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	return one_row(s, st, "an artist", fill_artist, out);
+}
+
+int store_album_tracks(struct store *s, const char *album_id, int offset, struct track_row *rows,
+                       int max)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT " TRACK_COLUMNS " FROM tracks t"
+	                                 " JOIN artists ar ON ar.id = t.artist_id WHERE t.album_id = ?"
+	                                 " ORDER BY t.disc_number, t.track_number, t.name LIMIT ? OFFSET ?");
+	int n = 0, rc = SQLITE_DONE;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, album_id);
+	sqlite3_bind_int(st, 2, max);
+	sqlite3_bind_int(st, 3, offset);
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		track_from(st, &rows[n++]);
+	sqlite3_reset(st);
+	if (n < max && rc != SQLITE_DONE)
+		return failed(s, "an album's tracks");
+	return n;
+}
+
+int store_album_markets(struct store *s, const char *album_id,
+                        void (*each)(void *ud, const char *markets), void *ud)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks WHERE album_id = ?");
+	int rc;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, album_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		each(ud, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : failed(s, "an album's markets");
+}
+
+int store_album_stats(struct store *s, const char *album_id, int *popularity,
+                      char genres[CATALOG_NAME_MAX])
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT max(popularity),"
+		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT genre g FROM tracks"
+		" WHERE album_id = ?1 AND genre <> '' ORDER BY genre)), count(*)"
+		" FROM tracks WHERE album_id = ?1");
+	int rc, found = 0;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, album_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*popularity = sqlite3_column_int(st, 0);
+		snprintf(genres, CATALOG_NAME_MAX, "%s", store_col_text(st, 1));
+		found = sqlite3_column_int64(st, 2) > 0;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? found : failed(s, "an album's genres");
+}

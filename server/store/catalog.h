@@ -56,4 +56,51 @@ int store_ingest_file_remember(struct store *s, const char *path, long long size
  * 1, 0 when there is no such track, -1 on error. */
 int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARKETS_MAX]);
 
+/* Catalog names are at most 512 bytes from ingest; the rows keep twice that. */
+#define CATALOG_NAME_MAX 1024
+
+/* A track as the Web API shows it. markets: "" when the track plays wherever the server's
+ * markets say (has_markets false). */
+struct track_row {
+	char id[BASE62_ID_LEN + 1], album_id[BASE62_ID_LEN + 1], artist_id[BASE62_ID_LEN + 1];
+	char name[CATALOG_NAME_MAX], artist_name[CATALOG_NAME_MAX];
+	char markets[TRACK_MARKETS_MAX];
+	bool has_markets, explicit_;
+	int disc_number, track_number, popularity;
+	long long duration_ms;
+};
+
+struct album_row {
+	char name[CATALOG_NAME_MAX], artist_id[BASE62_ID_LEN + 1], artist_name[CATALOG_NAME_MAX];
+	char release_date[16];
+	long long total_tracks;
+};
+
+struct artist_row {
+	char name[CATALOG_NAME_MAX];
+	char genres[CATALOG_NAME_MAX]; /* of its most played tracks, sorted, separated by \x1f */
+	int popularity;                /* of its most played tracks */
+	long long followers;
+};
+
+enum catalog_kind { CATALOG_TRACK, CATALOG_ALBUM, CATALOG_ARTIST };
+
+/* Returns 1 when a track, album or artist with this id exists, 0 when not, -1 on error. */
+int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id);
+/* One row into *out. Each returns 1, 0 when there is no such id, -1 on error. */
+int store_track_row(struct store *s, const char *id, struct track_row *out);
+int store_album_row(struct store *s, const char *id, struct album_row *out);
+int store_artist_row(struct store *s, const char *id, struct artist_row *out);
+/* An album's tracks in disc and track order, up to max from offset. Returns how many, -1. */
+int store_album_tracks(struct store *s, const char *album_id, int offset, struct track_row *rows,
+                       int max);
+/* Calls each with every distinct markets value among an album's tracks (NULL: the server's
+ * markets). Returns 0, -1 on error. */
+int store_album_markets(struct store *s, const char *album_id,
+                        void (*each)(void *ud, const char *markets), void *ud);
+/* An album's popularity (its most popular track's) and its tracks' genres, sorted, separated
+ * by \x1f. Returns 1, 0 when it has no tracks, -1 on error. */
+int store_album_stats(struct store *s, const char *album_id, int *popularity,
+                      char genres[CATALOG_NAME_MAX]);
+
 #endif

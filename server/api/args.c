@@ -1,0 +1,198 @@
+/* Request helpers for the handlers. See api/args.h. */
+#include "config.h"
+#include "api/args.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base62.h"
+#include "buf.h"
+#include "http/urlenc.h"
+#include "server.h"
+
+const char *api_market(struct req *r, bool *bad)
+{
+	const char *m = req_arg(r, "market");
+
+	*bad = false;
+	if (!m || !*m)
+		return NULL;
+	if (!strcmp(m, "from_token"))
+		return r->user.country;
+	if (strlen(m) != 2 || m[0] < 'A' || m[0] > 'Z' || m[1] < 'A' || m[1] > 'Z') {
+		reply_error(r, 400, "invalid market code \"%.16s\": use an ISO 3166-1 alpha-2 code or from_token", m);
+		*bad = true;
+		return NULL;
+	}
+	return m;
+}
+
+int api_int_arg(struct req *r, const char *name, int def, int min, int max, int *out)
+{
+	const char *v = req_arg(r, name);
+	char *end;
+	long n;
+
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || !*v || *end || n < min || n > max) {
+		reply_error(r, 400, "invalid %s: expected a whole number from %d to %d", name, min, max);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+void api_free_ids(char **ids, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+int api_ids_arg(struct req *r, int max, char ***out, int *n)
+{
+	const char *v = req_arg(r, "ids");
+	char **ids;
+	int count = 1;
+
+	if (!v || !*v) {
+		reply_error(r, 400, "the ids parameter is required");
+		return -1;
+	}
+	for (const char *p = v; *p; p++)
+		if (*p == ',')
+			count++;
+	if (count > max) {
+		reply_error(r, 400, "too many ids: at most %d per request", max);
+		return -1;
+	}
+	ids = calloc((size_t)count, sizeof *ids);
+	if (!ids) {
+		reply_error(r, 500, "out of memory");
+		return -1;
+	}
+	*n = 0;
+	for (const char *p = v;; ) {
+		const char *c = strchrnul(p, ',');
+		char *id = strndup(p, (size_t)(c - p));
+
+		if (!id || !base62_is_id(id)) {
+			reply_error(r, 400, "invalid id \"%.40s\"", id ? id : "");
+			free(id);
+			api_free_ids(ids, *n);
+			return -1;
+		}
+		ids[(*n)++] = id;
+		if (!*c)
+			break;
+		p = c + 1;
+	}
+	*out = ids;
+	return 0;
+}
+
+bool api_check_id(struct req *r, const char *id, const char *kind)
+{
+	if (base62_is_id(id))
+		return true;
+	reply_error(r, 400, "invalid %s id \"%.40s\"", kind, id);
+	return false;
+}
+
+json_t *api_paging(struct req *r, json_t *items, int limit, int offset, long long total)
+{
+	char base[512];
+	struct buf link = BUF_INIT;
+	json_t *page, *next = json_null(), *prev = json_null(), *href = NULL;
+
+	req_base_url(r, base, sizeof base);
+	/* The links keep every other parameter of the request. */
+	for (int which = 0; which < 3; which++) {
+		long long off = which == 0 ? offset : which == 1 ? offset + limit : offset - limit;
+
+		if (which == 1 && off >= total)
+			continue;
+		if (which == 2 && offset == 0)
+			continue;
+		if (off < 0)
+			off = 0;
+		buf_reset(&link);
+		buf_printf(&link, "%s%s?", base, r->path);
+		for (int i = 0; i < r->nargs; i++) {
+			if (!strcmp(r->args[i].name, "offset") || !strcmp(r->args[i].name, "limit"))
+				continue;
+			url_encode(&link, r->args[i].name);
+			buf_puts(&link, "=");
+			url_encode(&link, r->args[i].value);
+			buf_puts(&link, "&");
+		}
+		buf_printf(&link, "offset=%lld&limit=%d", off, limit);
+		if (which == 0)
+			href = json_string(link.p);
+		else if (which == 1)
+			next = json_string(link.p);
+		else
+			prev = json_string(link.p);
+	}
+	page = json_pack("{s:o,s:o,s:i,s:o,s:i,s:o,s:I}", "href", href, "items", items, "limit", limit,
+	                 "next", next, "offset", offset, "previous", prev, "total", (json_int_t)total);
+	buf_free(&link);
+	return page;
+}
+
+const struct catalog_view *api_view(struct req *r, struct api_view *out)
+{
+	req_base_url(r, out->base, sizeof out->base);
+	out->v = (struct catalog_view){ &r->srv->store, out->base, r->srv->cfg.markets };
+	return &out->v;
+}
+
+json_t *api_track(struct req *r, const char *id, const char *market)
+{
+	struct api_view v;
+
+	return catalog_track(api_view(r, &v), id, market);
+}
+
+json_t *api_album(struct req *r, const char *id, const char *market)
+{
+	struct api_view v;
+
+	return catalog_album(api_view(r, &v), id, market);
+}
+
+json_t *api_album_simple(struct req *r, const char *id, const char *market)
+{
+	struct api_view v;
+
+	return catalog_album_simple(api_view(r, &v), id, market);
+}
+
+json_t *api_artist(struct req *r, const char *id)
+{
+	struct api_view v;
+
+	return catalog_artist(api_view(r, &v), id);
+}
+
+bool api_exists(struct req *r, const char *kind, const char *id)
+{
+	enum catalog_kind k = !strcmp(kind, "track") ? CATALOG_TRACK :
+	                      !strcmp(kind, "album") ? CATALOG_ALBUM : CATALOG_ARTIST;
+
+	return store_catalog_exists(&r->srv->store, k, id) > 0;
+}
+
+bool api_available(struct req *r, const char *markets, const char *market)
+{
+	struct api_view v;
+
+	return catalog_available(api_view(r, &v), markets, market);
+}

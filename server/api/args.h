@@ -1,0 +1,48 @@
+/* What handlers share to read a request and to answer in the catalog's shapes: the query
+ * parameters the Web API uses everywhere (market, limit and offset, id lists), paging links
+ * that keep the request's other parameters, and the catalog seen from this request (its
+ * base URL, the server's markets). Each reader replies 400 itself on a bad value. */
+#ifndef SEGUE_API_ARGS_H
+#define SEGUE_API_ARGS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "catalog/catalog.h"
+#include "http/http.h"
+
+/* The market a request asks for: NULL when it names none, the user's country for
+ * "from_token". On a malformed value it replies 400 and sets *bad. */
+const char *api_market(struct req *r, bool *bad);
+/* Reads an integer query parameter; on a bad value replies 400 and returns -1. */
+int api_int_arg(struct req *r, const char *name, int def, int min, int max, int *out);
+/* Splits ?ids= into at most max valid ids (caller frees with api_free_ids); replies 400 and
+ * returns -1 for a missing, oversized or malformed list. */
+int api_ids_arg(struct req *r, int max, char ***ids, int *n);
+void api_free_ids(char **ids, int n);
+/* Validates a path id; replies 400 and returns false when malformed. */
+bool api_check_id(struct req *r, const char *id, const char *kind);
+/* A paging object around items (stolen), its links the request's path and other parameters. */
+json_t *api_paging(struct req *r, json_t *items, int limit, int offset, long long total);
+
+/* The catalog as this request sees it. The view borrows r's server and a base URL kept in
+ * the view itself, so it lives as long as the variable it is filled into. */
+struct api_view {
+	struct catalog_view v;
+	char base[512];
+};
+const struct catalog_view *api_view(struct req *r, struct api_view *out);
+
+/* The catalog's objects for this request (see catalog/catalog.h). */
+json_t *api_track(struct req *r, const char *id, const char *market);
+json_t *api_album(struct req *r, const char *id, const char *market);
+json_t *api_album_simple(struct req *r, const char *id, const char *market);
+json_t *api_artist(struct req *r, const char *id);
+/* Whether a track, album or artist ("track", "album", "artist") with this id exists. */
+bool api_exists(struct req *r, const char *kind, const char *id);
+/* Whether a track with this markets column value plays in market, by the server's markets. */
+bool api_available(struct req *r, const char *markets, const char *market);
+/* A public playlist's simplified object (api/playlists.c). */
+json_t *api_playlist_simple(struct req *r, const char *id);
+
+#endif
