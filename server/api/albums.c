@@ -8,42 +8,13 @@
 
 void h_album(struct req *r)
 {
-	const char *id = r->params[0];
-	const char *market;
-	bool bad;
-	json_t *o;
-
-	if (!api_check_id(r, id, "album"))
-		return;
-	market = api_market(r, &bad);
-	if (bad)
-		return;
-	if (!(o = api_album(r, id, market))) {
-		reply_error(r, 404, "no album with id %s", id);
-		return;
-	}
-	reply_json(r, 200, o);
+	api_reply_one(r, "album", api_album);
 }
 
+/* At most 20, as the Web API allows. */
 void h_albums(struct req *r)
 {
-	const char *market;
-	char **ids;
-	int n;
-	bool bad;
-	json_t *list;
-
-	market = api_market(r, &bad);
-	if (bad || api_ids_arg(r, 20, &ids, &n) < 0)
-		return;
-	list = json_array();
-	for (int i = 0; i < n; i++) {
-		json_t *o = api_album(r, ids[i], market);
-
-		json_array_append_new(list, o ? o : json_null());
-	}
-	api_free_ids(ids, n);
-	reply_json(r, 200, json_pack("{s:o}", "albums", list));
+	api_reply_several(r, "albums", 20, api_album);
 }
 
 void h_album_tracks(struct req *r)

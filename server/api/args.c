@@ -196,3 +196,43 @@ bool api_available(struct req *r, const char *markets, const char *market)
 
 	return catalog_available(api_view(r, &v), markets, market);
 }
+
+void api_reply_one(struct req *r, const char *kind, api_render_fn render)
+{
+	const char *id = r->params[0];
+	const char *market;
+	bool bad;
+	json_t *o;
+
+	if (!api_check_id(r, id, kind))
+		return;
+	market = api_market(r, &bad);
+	if (bad)
+		return;
+	if (!(o = render(r, id, market))) {
+		reply_error(r, 404, "no %s with id %s", kind, id);
+		return;
+	}
+	reply_json(r, 200, o);
+}
+
+void api_reply_several(struct req *r, const char *key, int max, api_render_fn render)
+{
+	const char *market;
+	char **ids;
+	int n;
+	bool bad;
+	json_t *list;
+
+	market = api_market(r, &bad);
+	if (bad || api_ids_arg(r, max, &ids, &n) < 0)
+		return;
+	list = json_array();
+	for (int i = 0; i < n; i++) {
+		json_t *o = render(r, ids[i], market);
+
+		json_array_append_new(list, o ? o : json_null());
+	}
+	api_free_ids(ids, n);
+	reply_json(r, 200, json_pack("{s:o}", key, list));
+}

@@ -42,6 +42,11 @@ json_t *api_artist(struct req *r, const char *id);
 bool api_exists(struct req *r, const char *kind, const char *id);
 /* Whether a track with this markets column value plays in market, by the server's markets. */
 bool api_available(struct req *r, const char *markets, const char *market);
+/* GET /v1/{kind}s/{id} and GET /v1/{kind}s?ids=: one catalog object, or up to max of them
+ * (null for an unknown id), each rendered by render in the request's market. */
+typedef json_t *(*api_render_fn)(struct req *r, const char *id, const char *market);
+void api_reply_one(struct req *r, const char *kind, api_render_fn render);
+void api_reply_several(struct req *r, const char *key, int max, api_render_fn render);
 /* A public playlist's simplified object (api/playlists.c). */
 json_t *api_playlist_simple(struct req *r, const char *id);
 
