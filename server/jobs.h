@@ -6,8 +6,9 @@
 #ifndef SEGUE_JOBS_H
 #define SEGUE_JOBS_H
 
-#include <pthread.h>
 #include <stdbool.h>
+
+#include "worker.h"
 
 struct req;
 struct lws_context;
@@ -25,12 +26,8 @@ struct job {
 };
 
 struct jobs {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	struct worker w; /* its lock guards the lists */
 	struct job *todo, *finished;
-	pthread_t threads[4];
-	int nthreads;
-	bool stop;
 	struct lws_context *lws;
 };
 

@@ -14,7 +14,7 @@
  * this many logged changes, or this age, building the base again is cheaper. */
 #define DELTA_MAX_CHANGES 20000
 #define BASE_MAX_AGE_S 3600.0
-#define POLL_NS 100000000L
+#define POLL_MS 100
 
 static double now_s(void)
 {
@@ -117,12 +117,12 @@ static void *worker(void *arg)
 		log_err("search: %s", err);
 		return NULL;
 	}
-	pthread_mutex_lock(&sr->lock);
-	while (!sr->stop) {
+	pthread_mutex_lock(&sr->w.lock);
+	while (!sr->w.stop) {
 		struct search_view *old = sr->retired;
 
 		sr->retired = NULL;
-		pthread_mutex_unlock(&sr->lock);
+		pthread_mutex_unlock(&sr->w.lock);
 		view_free(old);
 		/* The index first: at start-up search answers as soon as it is built, not after a
 		 * refresh that may touch every track. What a refresh changes is logged and followed
@@ -133,20 +133,11 @@ static void *worker(void *arg)
 				log_warn("popularity: the refresh failed; trying again in %.0f s", (double)sr->popularity_interval);
 			next_popularity = now_s() + sr->popularity_interval;
 		}
-		pthread_mutex_lock(&sr->lock);
-		if (!sr->stop && !sr->retired) {
-			struct timespec until;
-
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += POLL_NS;
-			if (until.tv_nsec >= 1000000000) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&sr->wake, &sr->lock, &until);
-		}
+		pthread_mutex_lock(&sr->w.lock);
+		if (!sr->retired)
+			worker_wait(&sr->w, POLL_MS);
 	}
-	pthread_mutex_unlock(&sr->lock);
+	pthread_mutex_unlock(&sr->w.lock);
 	search_free(base);
 	store_close(&s);
 	return NULL;
@@ -158,12 +149,7 @@ int searcher_start(struct searcher *sr, const char *data_dir, long popularity_in
 	sr->popularity_interval = (double)popularity_interval;
 	snprintf(sr->data_dir, sizeof sr->data_dir, "%s", data_dir);
 	atomic_init(&sr->fresh, NULL);
-	pthread_mutex_init(&sr->lock, NULL);
-	pthread_cond_init(&sr->wake, NULL);
-	if (pthread_create(&sr->thread, NULL, worker, sr) != 0)
-		return -1;
-	sr->started = true;
-	return 0;
+	return worker_start(&sr->w, 1, worker, sr);
 }
 
 const struct search_view *searcher_get(struct searcher *sr)
@@ -171,36 +157,30 @@ const struct search_view *searcher_get(struct searcher *sr)
 	struct search_view *v = atomic_exchange(&sr->fresh, NULL);
 
 	if (v) {
-		pthread_mutex_lock(&sr->lock);
+		pthread_mutex_lock(&sr->w.lock);
 		if (sr->retired) {
 			/* the worker has not freed the previous one yet: keep it waiting a turn */
 			struct search_view *older = sr->retired;
 			sr->retired = NULL;
-			pthread_mutex_unlock(&sr->lock);
+			pthread_mutex_unlock(&sr->w.lock);
 			view_free(older);
-			pthread_mutex_lock(&sr->lock);
+			pthread_mutex_lock(&sr->w.lock);
 		}
 		sr->retired = sr->current;
 		sr->current = v;
-		pthread_cond_signal(&sr->wake);
-		pthread_mutex_unlock(&sr->lock);
+		pthread_cond_signal(&sr->w.wake);
+		pthread_mutex_unlock(&sr->w.lock);
 	}
 	return sr->current;
 }
 
 void searcher_stop(struct searcher *sr)
 {
-	if (!sr->started)
+	if (!sr->w.nthreads)
 		return;
-	pthread_mutex_lock(&sr->lock);
-	sr->stop = true;
-	pthread_cond_signal(&sr->wake);
-	pthread_mutex_unlock(&sr->lock);
-	pthread_join(sr->thread, NULL);
+	worker_stop(&sr->w);
 	view_free(sr->retired);
 	view_free(atomic_exchange(&sr->fresh, NULL));
 	view_free(sr->current);
-	pthread_mutex_destroy(&sr->lock);
-	pthread_cond_destroy(&sr->wake);
-	sr->started = false;
+	sr->retired = sr->current = NULL;
 }

@@ -6,11 +6,11 @@
 #ifndef SEGUE_SEARCHER_H
 #define SEGUE_SEARCHER_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
 #include "search/search.h"
+#include "worker.h"
 
 struct search_view {
 	struct search_index *base;  /* held */
@@ -18,10 +18,7 @@ struct search_view {
 };
 
 struct searcher {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool started, stop;
+	struct worker w; /* one thread; its lock guards retired */
 	char data_dir[1024];
 	struct search_view *current;             /* the service loop's */
 	_Atomic(struct search_view *) fresh;     /* built, not yet taken */
