@@ -94,7 +94,7 @@ static void revoke_token(struct api *a, const char *token)
 
 	snprintf(msg, sizeof msg, "%s", seg_errmsg());
 	api_post_form(a, "/api/revoke", kv, 1, &c);
-	api_buf_free(&c.resp);
+	api_answer_free(&c.resp);
 	seg_fail(SEG_OK, "%s", msg);
 }
 
@@ -147,7 +147,7 @@ out:
 	if (seen == LOAD_FOREIGN)
 		a->foreign = true;
 	api_session_clear(&disk);
-	api_buf_free(&c.resp);
+	api_answer_free(&c.resp);
 	api_unlock_creds(lock);
 	return rc;
 }
@@ -254,7 +254,7 @@ static char *whoami(struct api *a, const char *access)
 			id = strdup(s);
 		json_decref(me);
 	}
-	api_buf_free(&c.resp);
+	api_answer_free(&c.resp);
 	free(url);
 	return id;
 }
@@ -304,7 +304,7 @@ enum seg_err api_login(struct api *a, const char *username, const char *password
 out:
 	api_unlock_creds(lock);
 	api_session_clear(&fresh);
-	api_buf_free(&c.resp);
+	api_answer_free(&c.resp);
 	return rc;
 }
 
@@ -396,7 +396,7 @@ enum seg_err api_request(struct api *a, const char *method, const char *path, js
 	}
 	rc = SEG_OK;
 out:
-	api_buf_free(&c.resp);
+	api_answer_free(&c.resp);
 	free(text);
 	free(url);
 	return rc;

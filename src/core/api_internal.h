@@ -32,7 +32,7 @@ struct api {
 };
 
 /* An answer being received. Token responses pass through it, so it is wiped before reuse. */
-struct buf {
+struct answer {
 	char *p;
 	size_t len, cap;
 	bool too_big, nomem;
@@ -48,7 +48,7 @@ struct call {
 	const char *bearer; /* access token; NULL: no Authorization header */
 	long status;        /* 0: no answer */
 	long retry_after;   /* seconds; 0: not given */
-	struct buf resp;
+	struct answer resp;
 };
 
 enum load { LOAD_OK, LOAD_NONE, LOAD_FOREIGN, LOAD_BAD, LOAD_NOMEM };
@@ -66,7 +66,7 @@ enum seg_err api_save_session(struct api *a);
 enum seg_err api_drop_file(struct api *a, enum load seen);
 
 /* http.c: one exchange and its answer. */
-void api_buf_free(struct buf *b);
+void api_answer_free(struct answer *b);
 char *api_concat(const char *x, const char *y);
 enum seg_err api_exchange(struct api *a, struct call *c, bool idempotent);
 enum seg_err api_post_form(struct api *a, const char *endpoint, const char *const *kv,

@@ -18,7 +18,7 @@
 #define RETRY_AFTER_CAP_S 10
 #define USER_AGENT "segue/" PACKAGE_VERSION
 
-static void buf_wipe(struct buf *b)
+static void answer_wipe(struct answer *b)
 {
 	if (b->p)
 		sodium_memzero(b->p, b->len);
@@ -26,9 +26,9 @@ static void buf_wipe(struct buf *b)
 	b->too_big = b->nomem = false;
 }
 
-void api_buf_free(struct buf *b)
+void api_answer_free(struct answer *b)
 {
-	buf_wipe(b);
+	answer_wipe(b);
 	free(b->p);
 	b->p = NULL;
 	b->cap = 0;
@@ -48,7 +48,7 @@ char *api_concat(const char *x, const char *y)
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 {
-	struct buf *b = ud;
+	struct answer *b = ud;
 	size_t len = size * nmemb;
 
 	if (len > (size_t)RESPONSE_MAX - b->len) {
@@ -115,7 +115,7 @@ static CURLcode perform(struct api *a, struct call *c)
 	bool get = !strcmp(c->method, "GET"), post = !strcmp(c->method, "POST");
 	bool has_body = c->body || post || !strcmp(c->method, "PUT");
 
-	buf_wipe(&c->resp);
+	answer_wipe(&c->resp);
 	c->status = 0;
 	c->retry_after = 0;
 	a->errbuf[0] = '\0';
