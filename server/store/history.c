@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "store/store_sqlite.h"
 
 static int failed(struct store *s, const char *what)
 {

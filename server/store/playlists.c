@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "store/store_sqlite.h"
 
 static int failed(struct store *s, const char *what, const char *id)
 {
