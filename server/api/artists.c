@@ -3,9 +3,9 @@
 
 #include <string.h>
 
-#include "base62.h"
 #include "catalog/catalog.h"
 #include "server.h"
+#include "store/catalog.h"
 
 void h_artist(struct req *r)
 {
@@ -21,29 +21,58 @@ void h_artist(struct req *r)
 	reply_json(r, 200, o);
 }
 
+/* An artist's albums of the wanted groups, playable in market when one is named, with their
+ * group. */
+struct albums {
+	struct req *r;
+	const char *market;
+	bool want_album, want_single, want_comp;
+	json_t *all;
+};
+
+static int take_album(void *ud, const char *album_id)
+{
+	struct albums *l = ud;
+	json_t *a = api_album_simple(l->r, album_id, l->market);
+	const char *type;
+
+	if (!a)
+		return 0;
+	type = json_string_value(json_object_get(a, "album_type"));
+	if ((l->market && !json_is_true(json_object_get(a, "is_playable"))) ||
+	    (!strcmp(type, "album") && !l->want_album) ||
+	    (!strcmp(type, "single") && !l->want_single) ||
+	    (!strcmp(type, "compilation") && !l->want_comp)) {
+		json_decref(a);
+		return 0;
+	}
+	json_object_set_new(a, "album_group", json_string(type));
+	json_array_append_new(l->all, a);
+	return 0;
+}
+
 void h_artist_albums(struct req *r)
 {
 	const char *id = r->params[0];
 	const char *groups = req_arg(r, "include_groups");
-	const char *market;
+	struct albums l = { .r = r, .want_album = true, .want_single = true, .want_comp = true };
 	int limit, offset;
-	bool bad, want_album = true, want_single = true, want_comp = true;
-	sqlite3_stmt *st;
-	json_t *all, *items;
+	bool bad;
+	json_t *items;
 	size_t i;
 	json_t *v;
 
 	if (!api_check_id(r, id, "artist"))
 		return;
-	market = api_market(r, &bad);
+	l.market = api_market(r, &bad);
 	if (bad || api_int_arg(r, "limit", 20, 1, 50, &limit) < 0 ||
 	    api_int_arg(r, "offset", 0, 0, 1000000, &offset) < 0)
 		return;
 	if (groups && *groups) {
-		want_album = strstr(groups, "album") != NULL;
-		want_single = strstr(groups, "single") != NULL;
-		want_comp = strstr(groups, "compilation") != NULL;
-		if (!want_album && !want_single && !want_comp && !strstr(groups, "appears_on")) {
+		l.want_album = strstr(groups, "album") != NULL;
+		l.want_single = strstr(groups, "single") != NULL;
+		l.want_comp = strstr(groups, "compilation") != NULL;
+		if (!l.want_album && !l.want_single && !l.want_comp && !strstr(groups, "appears_on")) {
 			reply_error(r, 400, "include_groups takes album, single, appears_on and compilation");
 			return;
 		}
@@ -52,127 +81,92 @@ void h_artist_albums(struct req *r)
 		reply_error(r, 404, "no artist with id %s", id);
 		return;
 	}
-	/* An artist's albums are few: build the filtered list, then page it. */
-	st = store_stmt(&r->srv->store, "SELECT id FROM albums WHERE artist_id = ?"
-	                                " ORDER BY release_date DESC, name");
-	all = json_array();
-	if (st) {
-		store_bind_text(st, 1, id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			char album_id[BASE62_ID_LEN + 1];
-			json_t *a;
-			const char *type;
-
-			snprintf(album_id, sizeof album_id, "%s", store_col_text(st, 0));
-			a = api_album_simple(r, album_id, market);
-			if (!a)
-				continue;
-			type = json_string_value(json_object_get(a, "album_type"));
-			if ((market && !json_is_true(json_object_get(a, "is_playable"))) ||
-			    (!strcmp(type, "album") && !want_album) ||
-			    (!strcmp(type, "single") && !want_single) ||
-			    (!strcmp(type, "compilation") && !want_comp)) {
-				json_decref(a);
-				continue;
-			}
-			json_object_set_new(a, "album_group", json_string(type));
-			json_array_append_new(all, a);
-		}
-		sqlite3_reset(st);
-	}
+	/* An artist's albums are few: build the filtered list, then page it. A database error
+	 * (logged) leaves the list as far as it got. */
+	l.all = json_array();
+	store_artist_albums(&r->srv->store, id, take_album, &l);
 	items = json_array();
-	json_array_foreach(all, i, v)
+	json_array_foreach(l.all, i, v)
 		if ((int)i >= offset && (int)i < offset + limit)
 			json_array_append(items, v);
-	reply_json(r, 200, api_paging(r, items, limit, offset, (long long)json_array_size(all)));
-	json_decref(all);
+	reply_json(r, 200, api_paging(r, items, limit, offset, (long long)json_array_size(l.all)));
+	json_decref(l.all);
 }
 
-/* The full objects of the track ids st selects that are playable in market, in its order:
- * up to want of them, looking at no more than scan rows (-1: all). st may be NULL. */
-static json_t *playable(struct req *r, sqlite3_stmt *st, const char *market, size_t want, int scan)
+/* Collects the full objects of the tracks a list gives that are playable in market, in its
+ * order: up to want of them in all, looking at no more than scan ids (-1: all) of the list. A
+ * database error (logged) leaves them as far as they got. */
+struct playable {
+	struct req *r;
+	const char *market;
+	size_t want;
+	int scan;
+	json_t *tracks;
+};
+
+static int take_playable(void *ud, const char *track_id)
 {
-	json_t *tracks = json_array();
+	struct playable *p = ud;
+	json_t *t;
 
-	if (!st)
-		return tracks;
-	while (json_array_size(tracks) < want && scan-- != 0 && sqlite3_step(st) == SQLITE_ROW) {
-		char track_id[BASE62_ID_LEN + 1];
-		json_t *t;
-
-		snprintf(track_id, sizeof track_id, "%s", store_col_text(st, 0));
-		t = api_track(r, track_id, market);
-		if (t && json_is_true(json_object_get(t, "is_playable")))
-			json_array_append_new(tracks, t);
-		else
-			json_decref(t);
-	}
-	sqlite3_reset(st);
-	return tracks;
+	if (json_array_size(p->tracks) >= p->want || p->scan-- == 0)
+		return 1;
+	t = api_track(p->r, track_id, p->market);
+	if (t && json_is_true(json_object_get(t, "is_playable")))
+		json_array_append_new(p->tracks, t);
+	else
+		json_decref(t);
+	return json_array_size(p->tracks) >= p->want;
 }
 
 /* GET /v1/segue/popular: the catalog's most played tracks the user may play, for a Home
  * page before there is anything personal to show. A Segue extension: the Web API has none.
  * Tracks nobody has played yet (a new catalog is all of them) follow the played ones newest
- * release first, album by album in their order: in id order they read as noise. Two
- * statements, each walking an index (the join's order and index are forced: the planner
- * would otherwise take tracks_popular's equality and sort), so a catalog of a million
- * unplayed tracks is not sorted on every request. */
+ * release first, album by album in their order: in id order they read as noise. Both lists
+ * walk an index (store/catalog.c), so a catalog of a million unplayed tracks is not sorted on
+ * every request. */
 void h_popular(struct req *r)
 {
-	const char *market;
-	sqlite3_stmt *st;
-	json_t *tracks, *more;
+	struct playable p = { .r = r };
 	int limit;
 	bool bad;
 
-	market = api_market(r, &bad);
+	p.market = api_market(r, &bad);
 	if (bad || api_int_arg(r, "limit", 20, 1, 50, &limit) < 0)
 		return;
-	if (!market)
-		market = r->user.country;
-	st = store_stmt(&r->srv->store, "SELECT id FROM tracks WHERE play_count > 0 OR popularity > 0"
-	                                " ORDER BY play_count DESC, popularity DESC, id");
+	if (!p.market)
+		p.market = r->user.country;
+	p.want = (size_t)limit;
+	p.tracks = json_array();
 	/* Bounded: a market that has few of the most played tracks does not scan the whole
 	 * catalog. */
-	tracks = playable(r, st, market, (size_t)limit, limit * 20);
-	if (json_array_size(tracks) < (size_t)limit) {
-		size_t i;
-		json_t *t;
-
-		st = store_stmt(&r->srv->store, "SELECT t.id FROM albums al CROSS JOIN tracks t INDEXED BY tracks_album"
-		                                " ON t.album_id = al.id"
-		                                " WHERE t.play_count = 0 AND t.popularity = 0"
-		                                " ORDER BY al.release_date DESC, al.id, t.disc_number, t.track_number");
-		more = playable(r, st, market, (size_t)limit - json_array_size(tracks), limit * 20);
-		json_array_foreach(more, i, t)
-			json_array_append(tracks, t);
-		json_decref(more);
+	p.scan = limit * 20;
+	store_tracks_popular(&r->srv->store, take_playable, &p);
+	if (json_array_size(p.tracks) < p.want) {
+		p.scan = limit * 20;
+		store_tracks_unplayed(&r->srv->store, take_playable, &p);
 	}
-	reply_json(r, 200, json_pack("{s:o}", "tracks", tracks));
+	reply_json(r, 200, json_pack("{s:o}", "tracks", p.tracks));
 }
 
 void h_artist_top_tracks(struct req *r)
 {
 	const char *id = r->params[0];
-	const char *market;
-	sqlite3_stmt *st;
+	struct playable p = { .r = r, .want = 10, .scan = -1 };
 	bool bad;
 
 	if (!api_check_id(r, id, "artist"))
 		return;
-	market = api_market(r, &bad);
+	p.market = api_market(r, &bad);
 	if (bad)
 		return;
-	if (!market)
-		market = r->user.country;
+	if (!p.market)
+		p.market = r->user.country;
 	if (!api_exists(r, "artist", id)) {
 		reply_error(r, 404, "no artist with id %s", id);
 		return;
 	}
-	st = store_stmt(&r->srv->store, "SELECT t.id FROM tracks t WHERE t.artist_id = ?"
-	                                " ORDER BY t.play_count DESC, t.popularity DESC, t.created_at, t.id");
-	if (st)
-		store_bind_text(st, 1, id);
-	reply_json(r, 200, json_pack("{s:o}", "tracks", playable(r, st, market, 10, -1)));
+	p.tracks = json_array();
+	store_artist_top_tracks(&r->srv->store, id, take_playable, &p);
+	reply_json(r, 200, json_pack("{s:o}", "tracks", p.tracks));
 }

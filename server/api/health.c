@@ -2,18 +2,17 @@
 #include "api/handlers.h"
 
 #include "server.h"
+#include "store/catalog.h"
 
 void h_healthz(struct req *r)
 {
-	sqlite3_stmt *st = store_stmt(&r->srv->store, "SELECT count(*) FROM tracks");
+	long long tracks = store_tracks_count(&r->srv->store);
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+	if (tracks < 0) {
 		reply_json(r, 503, json_pack("{s:s,s:s}", "status", "unavailable", "reason", "database"));
 		return;
 	}
-	reply_json(r, 200, json_pack("{s:s,s:I}", "status", "ok", "tracks",
-	                             (json_int_t)sqlite3_column_int64(st, 0)));
-	sqlite3_reset(st);
+	reply_json(r, 200, json_pack("{s:s,s:I}", "status", "ok", "tracks", (json_int_t)tracks));
 }
 
 void h_metrics(struct req *r)

@@ -11,6 +11,7 @@
 #include "audio/audio.h"
 #include "catalog/catalog.h"
 #include "server.h"
+#include "store/catalog.h"
 
 json_t *playback_url(struct req *r, const char *id, int q, long long exp)
 {
@@ -29,9 +30,7 @@ void h_playback(struct req *r)
 	const char *id = r->params[0];
 	const char *qname = req_arg(r, "quality");
 	int q = r->user.premium ? Q_HIGH : Q_NORMAL;
-	sqlite3_stmt *st;
-	long long duration;
-	double gain;
+	struct track_playback t;
 	long long exp;
 	json_t *urls;
 
@@ -41,26 +40,18 @@ void h_playback(struct req *r)
 		reply_error(r, 400, "unknown quality \"%.20s\": low, normal, high or very_high", qname);
 		return;
 	}
-	st = store_stmt(&srv->store, "SELECT duration_ms, gain_db, markets FROM tracks WHERE id = ?");
-	if (!st) {
+	switch (store_track_playback(&srv->store, id, &t)) {
+	case -1:
 		reply_error(r, 500, "database error");
 		return;
-	}
-	store_bind_text(st, 1, id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
+	case 0:
 		reply_error(r, 404, "no track with id %s", id);
 		return;
 	}
-	duration = sqlite3_column_int64(st, 0);
-	gain = sqlite3_column_double(st, 1);
-	if (!api_available(r, sqlite3_column_text(st, 2) ? store_col_text(st, 2) : NULL,
-	                       r->user.country)) {
-		sqlite3_reset(st);
+	if (!api_available(r, t.has_markets ? t.markets : NULL, r->user.country)) {
 		reply_error(r, 403, "this track is not available in your market (%s)", r->user.country);
 		return;
 	}
-	sqlite3_reset(st);
 	if (q == Q_VERY_HIGH && !r->user.premium) {
 		reply_error(r, 403, "very_high quality (320 kbit/s) needs a premium account");
 		return;
@@ -80,7 +71,7 @@ void h_playback(struct req *r)
 		json_object_set_new(urls, quality_info[i].name, url);
 	}
 	reply_json(r, 200, json_pack("{s:s,s:I,s:f,s:s,s:o,s:I}", "track_id", id,
-	                             "duration_ms", (json_int_t)duration, "gain_db", gain,
+	                             "duration_ms", (json_int_t)t.duration_ms, "gain_db", t.gain_db,
 	                             "quality", quality_info[q].name, "urls", urls,
 	                             "expires_at", (json_int_t)exp));
 }

@@ -11,6 +11,7 @@
 #include "catalog/catalog.h"
 #include "search/search.h"
 #include "server.h"
+#include "store/history.h"
 #include "http/urlenc.h"
 
 #define AFFINITY_SLOTS 64
@@ -28,14 +29,15 @@ struct affinity_entry {
 /* Service loop only. */
 static struct affinity_entry cache[AFFINITY_SLOTS];
 
-struct pair {
-	char id[23];
-	float w;
+/* What the user's listening and library weigh. Only their ratios count: the heaviest sum
+ * becomes 1. */
+static const struct affinity_weights weights = {
+	.play = 1.0, .played_artist = 0.5, .saved_track = 3.0, .followed_artist = 5.0,
 };
 
-static int cmp_pair(const void *a, const void *b)
+static int cmp_row(const void *a, const void *b)
 {
-	return strcmp(((const struct pair *)a)->id, ((const struct pair *)b)->id);
+	return strcmp(((const struct affinity_row *)a)->id, ((const struct affinity_row *)b)->id);
 }
 
 /* Tracks and artists the user played in the last 90 days or saved or follows, weighted. */
@@ -43,9 +45,9 @@ static const struct search_affinity *user_affinity(struct req *r)
 {
 	long long now = store_now_ms();
 	struct affinity_entry *e = &cache[0], *oldest = &cache[0];
-	struct pair *v;
+	struct affinity_row *v;
+	float top = 0;
 	int n = 0;
-	sqlite3_stmt *st;
 
 	for (int i = 0; i < AFFINITY_SLOTS; i++) {
 		if (!strcmp(cache[i].user, r->user.id) && now - cache[i].at < AFFINITY_TTL_MS)
@@ -58,32 +60,14 @@ static const struct search_affinity *user_affinity(struct req *r)
 	free(e->weights);
 	memset(e, 0, sizeof *e);
 	v = calloc(AFFINITY_MAX, sizeof *v);
-	st = store_stmt(&r->srv->store,
-		"SELECT id, sum(w) FROM ("
-		" SELECT track_id AS id, 1.0 AS w FROM plays WHERE user_id = ?1 AND counted AND started_at > ?2"
-		" UNION ALL SELECT t.artist_id, 0.5 FROM plays p JOIN tracks t ON t.id = p.track_id"
-		"  WHERE p.user_id = ?1 AND p.counted AND p.started_at > ?2"
-		" UNION ALL SELECT track_id, 3.0 FROM saved_tracks WHERE user_id = ?1"
-		" UNION ALL SELECT artist_id, 5.0 FROM followed_artists WHERE user_id = ?1)"
-		" GROUP BY id ORDER BY sum(w) DESC LIMIT ?3");
-	if (v && st) {
-		float top = 0;
-
-		store_bind_text(st, 1, r->user.id);
-		sqlite3_bind_int64(st, 2, now - 90LL * 86400 * 1000);
-		sqlite3_bind_int(st, 3, AFFINITY_MAX);
-		while (sqlite3_step(st) == SQLITE_ROW && n < AFFINITY_MAX) {
-			snprintf(v[n].id, sizeof v[n].id, "%s", store_col_text(st, 0));
-			v[n].w = (float)sqlite3_column_double(st, 1);
-			if (v[n].w > top)
-				top = v[n].w;
-			n++;
-		}
-		sqlite3_reset(st);
-		for (int i = 0; i < n; i++)
-			v[i].w /= top; /* 0..1 */
-	}
-	qsort(v, (size_t)n, sizeof *v, cmp_pair);
+	/* A database error (logged) leaves the user without affinity until the entry expires. */
+	if (v && (n = store_user_affinity(&r->srv->store, r->user.id, now - 90LL * 86400 * 1000,
+	                                  &weights, v, AFFINITY_MAX)) < 0)
+		n = 0;
+	for (int i = 0; i < n; i++)
+		if ((float)v[i].weight > top)
+			top = (float)v[i].weight;
+	qsort(v, (size_t)n, sizeof *v, cmp_row);
 	e->ids = malloc((size_t)(n ? n : 1) * sizeof *e->ids);
 	e->weights = malloc((size_t)(n ? n : 1) * sizeof *e->weights);
 	if (!v || !e->ids || !e->weights) {
@@ -92,7 +76,7 @@ static const struct search_affinity *user_affinity(struct req *r)
 	}
 	for (int i = 0; i < n; i++) {
 		memcpy(e->ids[i], v[i].id, 23);
-		e->weights[i] = v[i].w;
+		e->weights[i] = (float)v[i].weight / top; /* 0..1 */
 	}
 	free(v);
 	snprintf(e->user, sizeof e->user, "%s", r->user.id);

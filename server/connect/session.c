@@ -8,7 +8,7 @@
 
 #include "http/ws.h"
 #include "server.h"
-#include "store/store.h"
+#include "store/accounts.h"
 
 /* ---- sessions ---- */
 
@@ -95,19 +95,12 @@ void hub_conn_closed(struct hub_conn *c)
 void hub_tokens_revoked(struct hub *h, const char *user_id)
 {
 	struct hub_user *u = hub_user_find(h, user_id);
-	sqlite3_stmt *st;
 
 	for (struct hub_conn *c = u ? u->conns : NULL; c; c = c->next) {
-		bool valid = false;
+		struct token_row t;
 
-		st = store_stmt(&h->srv->store, "SELECT revoked FROM tokens WHERE hash = ?");
-		if (!st)
-			continue;
-		sqlite3_bind_blob(st, 1, c->token_hash, 32, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			valid = !sqlite3_column_int(st, 0);
-		sqlite3_reset(st);
-		if (!valid)
+		/* A token the store cannot vouch for (gone, or a database error) closes too. */
+		if (store_token_get(&h->srv->store, c->token_hash, &t) != 1 || t.revoked)
 			ws_close(c, WS_CLOSE_REVOKED, "the access token was revoked");
 	}
 }

@@ -11,7 +11,7 @@
 #include "http/ws.h"
 #include "library/playlists.h"
 #include "server.h"
-#include "store/store.h"
+#include "store/playlists.h"
 
 /* ---- live playlists ---- */
 
@@ -75,16 +75,23 @@ void hub_on_watch(struct hub *h, struct hub_conn *c, json_t *m, bool on)
 	json_decref(ack);
 }
 
-static void tell_user(struct hub *h, const char *user_id, struct ws_payload *text)
-{
-	struct hub_user *u = hub_user_find(h, user_id);
+/* A change told to a playlist's owner and followers, each once, through all their sessions. */
+struct telling {
+	struct hub *h;
+	struct ws_payload *text;
+};
 
-	if (!u || u->mark == h->mark)
+static void tell_user(void *ud, const char *user_id)
+{
+	struct telling *t = ud;
+	struct hub_user *u = hub_user_find(t->h, user_id);
+
+	if (!u || u->mark == t->h->mark)
 		return;
-	u->mark = h->mark;
+	u->mark = t->h->mark;
 	for (struct hub_conn *c = u->conns; c; c = c->next)
 		if (c->hello)
-			ws_send_payload(c, text);
+			ws_send_payload(c, t->text);
 }
 
 void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *snapshot_id,
@@ -93,9 +100,7 @@ void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *sn
 	json_t *m = json_pack("{s:s,s:s,s:s,s:o}", "type", "playlist", "playlist_id", playlist_id,
 	                      "snapshot_id", snapshot_id, "change", change);
 	char *dumped = json_dumps(m, JSON_COMPACT);
-	struct store *s = &h->srv->store;
 	struct ws_payload *text;
-	sqlite3_stmt *st;
 
 	json_decref(m);
 	if (!dumped)
@@ -105,14 +110,9 @@ void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *sn
 	if (!text)
 		return;
 	h->mark++;
-	st = store_stmt(s, "SELECT owner_id FROM playlists WHERE id = ?1"
-	                   " UNION SELECT user_id FROM playlist_followers WHERE playlist_id = ?1");
-	if (st) {
-		store_bind_text(st, 1, playlist_id);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			tell_user(h, store_col_text(st, 0), text);
-		sqlite3_reset(st);
-	}
+	/* A database error (logged) leaves the watchers alone told. */
+	store_playlist_audience(&h->srv->store, playlist_id, tell_user,
+	                        &(struct telling){ .h = h, .text = text });
 	/* Sessions watching it without following it; each session once, even if it watches
 	 * from a user already told. */
 	for (size_t i = 0; i < h->nwatchers; i++) {

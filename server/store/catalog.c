@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "store/store_sqlite.h"
 
 static int failed(struct store *s, const char *what)
 {
@@ -401,4 +402,106 @@ int store_album_stats(struct store *s, const char *album_id, int *popularity,
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? found : failed(s, "an album's genres");
+}
+
+static void fill_playback(sqlite3_stmt *st, void *out)
+{
+	struct track_playback *p = out;
+
+	p->duration_ms = sqlite3_column_int64(st, 0);
+	p->gain_db = sqlite3_column_double(st, 1);
+	p->has_markets = sqlite3_column_type(st, 2) != SQLITE_NULL;
+	snprintf(p->markets, sizeof p->markets, "%s", store_col_text(st, 2));
+}
+
+int store_track_playback(struct store *s, const char *id, struct track_playback *out)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT duration_ms, gain_db, markets FROM tracks WHERE id = ?");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	return one_row(s, st, "a track's playback", fill_playback, out);
+}
+
+long long store_tracks_count(struct store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM tracks");
+	long long n = 0;
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? n : failed(s, "the tracks' count");
+}
+
+/* Gives each the id in column 0 of every row st selects, until each stops. The id is copied
+ * first: each may run other statements. */
+static int each_id(struct store *s, sqlite3_stmt *st, const char *what,
+                   int (*each)(void *ud, const char *id), void *ud)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char id[BASE62_ID_LEN + 1];
+
+		snprintf(id, sizeof id, "%s", store_col_text(st, 0));
+		if (each(ud, id))
+			break;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : failed(s, what);
+}
+
+int store_artist_albums(struct store *s, const char *artist_id,
+                        int (*each)(void *ud, const char *album_id), void *ud)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM albums WHERE artist_id = ?"
+	                                 " ORDER BY release_date DESC, name");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, artist_id);
+	return each_id(s, st, "an artist's albums", each, ud);
+}
+
+int store_artist_top_tracks(struct store *s, const char *artist_id,
+                            int (*each)(void *ud, const char *track_id), void *ud)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT t.id FROM tracks t WHERE t.artist_id = ?"
+	                                 " ORDER BY t.play_count DESC, t.popularity DESC, t.created_at, t.id");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, artist_id);
+	return each_id(s, st, "an artist's top tracks", each, ud);
+}
+
+/* This and the next each walk an index (tracks_popular; albums_release, then tracks_album),
+ * so a catalog of a million tracks is not sorted on every call. The join's order and index
+ * are forced: the planner would otherwise take tracks_popular's equality and sort. */
+int store_tracks_popular(struct store *s, int (*each)(void *ud, const char *track_id), void *ud)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM tracks WHERE play_count > 0 OR popularity > 0"
+	                                 " ORDER BY play_count DESC, popularity DESC, id");
+
+	if (!st)
+		return -1;
+	return each_id(s, st, "the popular tracks", each, ud);
+}
+
+int store_tracks_unplayed(struct store *s, int (*each)(void *ud, const char *track_id), void *ud)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT t.id FROM albums al CROSS JOIN tracks t INDEXED BY tracks_album"
+	                                 " ON t.album_id = al.id"
+	                                 " WHERE t.play_count = 0 AND t.popularity = 0"
+	                                 " ORDER BY al.release_date DESC, al.id, t.disc_number, t.track_number");
+
+	if (!st)
+		return -1;
+	return each_id(s, st, "the unplayed tracks", each, ud);
 }

@@ -103,4 +103,31 @@ int store_album_markets(struct store *s, const char *album_id,
 int store_album_stats(struct store *s, const char *album_id, int *popularity,
                       char genres[CATALOG_NAME_MAX]);
 
+/* What playback needs of a track. markets as in track_row. */
+struct track_playback {
+	long long duration_ms;
+	double gain_db;
+	char markets[TRACK_MARKETS_MAX];
+	bool has_markets;
+};
+/* Returns 1, 0 when there is no such track, -1 on error. */
+int store_track_playback(struct store *s, const char *id, struct track_playback *out);
+/* How many tracks the catalog holds, or -1 on error. */
+long long store_tracks_count(struct store *s);
+
+/* Lists of ids, each given to each in order (borrowed for the call); each returns 0 to go
+ * on, anything else to stop. They return 0 (done or stopped), -1 on error. */
+/* An artist's albums, latest release first, then by name. */
+int store_artist_albums(struct store *s, const char *artist_id,
+                        int (*each)(void *ud, const char *album_id), void *ud);
+/* An artist's tracks, most played first (then most popular, oldest, by id). */
+int store_artist_top_tracks(struct store *s, const char *artist_id,
+                            int (*each)(void *ud, const char *track_id), void *ud);
+/* The tracks anyone has played or that have a popularity, most played first (then most
+ * popular, by id). */
+int store_tracks_popular(struct store *s, int (*each)(void *ud, const char *track_id), void *ud);
+/* The tracks nobody has played and with no popularity: albums latest release first (then by
+ * id), each in disc and track order. */
+int store_tracks_unplayed(struct store *s, int (*each)(void *ud, const char *track_id), void *ud);
+
 #endif

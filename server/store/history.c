@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "store/store_sqlite.h"
 
 static int failed(struct store *s, const char *what)
 {
@@ -146,4 +147,37 @@ int store_track_set_popularity(struct store *s, const char *id, int popularity)
 	sqlite3_bind_int(st, 1, popularity);
 	store_bind_text(st, 2, id);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : failed(s, "a track's popularity");
+}
+
+int store_user_affinity(struct store *s, const char *user, long long since,
+                        const struct affinity_weights *w, struct affinity_row *rows, int max)
+{
+	sqlite3_stmt *st = store_stmt(s,
+		"SELECT id, sum(w) FROM ("
+		" SELECT track_id AS id, ?4 AS w FROM plays WHERE user_id = ?1 AND counted AND started_at > ?2"
+		" UNION ALL SELECT t.artist_id, ?5 FROM plays p JOIN tracks t ON t.id = p.track_id"
+		"  WHERE p.user_id = ?1 AND p.counted AND p.started_at > ?2"
+		" UNION ALL SELECT track_id, ?6 FROM saved_tracks WHERE user_id = ?1"
+		" UNION ALL SELECT artist_id, ?7 FROM followed_artists WHERE user_id = ?1)"
+		" GROUP BY id ORDER BY sum(w) DESC LIMIT ?3");
+	int n = 0, rc = SQLITE_DONE;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, user);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int(st, 3, max);
+	sqlite3_bind_double(st, 4, w->play);
+	sqlite3_bind_double(st, 5, w->played_artist);
+	sqlite3_bind_double(st, 6, w->saved_track);
+	sqlite3_bind_double(st, 7, w->followed_artist);
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(rows[n].id, sizeof rows[n].id, "%s", store_col_text(st, 0));
+		rows[n].weight = sqlite3_column_double(st, 1);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (n < max && rc != SQLITE_DONE)
+		return failed(s, "a user's affinity");
+	return n;
 }

@@ -55,4 +55,20 @@ int store_track_plays(struct store *s, long long now, long long window_ms, doubl
 /* Returns 0, -1 on error. */
 int store_track_set_popularity(struct store *s, const char *id, int popularity);
 
+/* What a user's listening and library say of their taste: tracks and artists (ids of both in
+ * one list), each weighing the sum of what names it. The weights are the caller's. */
+struct affinity_weights {
+	double play;          /* each counted play of the track since `since` */
+	double played_artist; /* each counted play since `since` of one of the artist's tracks */
+	double saved_track, followed_artist;
+};
+struct affinity_row {
+	char id[BASE62_ID_LEN + 1];
+	double weight;
+};
+/* Up to max of user's tracks and artists, heaviest first. Returns how many rows were
+ * filled, or -1 on error. */
+int store_user_affinity(struct store *s, const char *user, long long since,
+                        const struct affinity_weights *w, struct affinity_row *rows, int max);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "store/store_sqlite.h"
 
 struct collection {
 	const char *what;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "store/store_sqlite.h"
 
 static int failed(struct store *s, const char *what)
 {

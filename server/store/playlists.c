@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "store/store_sqlite.h"
 
 static int failed(struct store *s, const char *what, const char *id)
 {
@@ -197,6 +198,22 @@ int store_playlist_unfollow(struct store *s, const char *id, const char *user)
 	store_bind_text(st, 1, id);
 	store_bind_text(st, 2, user);
 	return changed(s, st, "unfollowing playlist", id);
+}
+
+int store_playlist_audience(struct store *s, const char *id,
+                            void (*each)(void *ud, const char *user), void *ud)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT owner_id FROM playlists WHERE id = ?1"
+	                                 " UNION SELECT user_id FROM playlist_followers WHERE playlist_id = ?1");
+	int rc;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		each(ud, store_col_text(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : failed(s, "the audience of playlist", id);
 }
 
 /* A one-integer answer over one text argument, or -1 on error. */

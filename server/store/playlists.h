@@ -43,6 +43,11 @@ int store_playlist_unfollow(struct store *s, const char *id, const char *user);
 /* How many users follow id, or -1 on error. */
 long long store_playlist_followers(struct store *s, const char *id);
 
+/* Calls each with every user who owns or follows id, once each (borrowed for the call).
+ * Returns 0, -1 on error. */
+int store_playlist_audience(struct store *s, const char *id,
+                            void (*each)(void *ud, const char *user), void *ud);
+
 /* A user's playlists: when self, every one they own and every one they follow; otherwise
  * the public ones they own. The count, or -1 on error; and up to max ids from offset, newest
  * (created or followed) first, returning how many were filled, or -1 on error. */

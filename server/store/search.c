@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "store/store_sqlite.h"
 
 /* Each ends in a WHERE clause, so that a delta can narrow it to the changed ids. */
 static const struct {

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "store/store_sqlite.h"
 
 /* Schema migrations: each entry moves the database from version i to i + 1 and runs inside
  * one transaction, so a crash mid-migration leaves the previous version intact. Append only. */

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "search/search.h"
-#include "store/store.h"
+#include "store/store_sqlite.h" /* the test writes its catalog with SQL */
 #include "tap.h"
 
 static const char *const words[] = {

@@ -1,0 +1,24 @@
+/* The store's SQLite side, private to server/store/: the statements and the helpers that bind
+ * and read them. Every other module speaks to the store through the domain headers
+ * (store/catalog.h, store/history.h, ...), which say nothing of SQL, so that another backend
+ * can implement them. */
+#ifndef SEGUE_STORE_SQLITE_H
+#define SEGUE_STORE_SQLITE_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* A prepared statement for sql, which must be a string literal (the cache keys on its
+ * address). The statement is reset and its bindings cleared; the store keeps ownership.
+ * A statement that returns rows is reset before the function that stepped it returns. */
+sqlite3_stmt *store_stmt(struct store *s, const char *sql);
+
+/* Runs sql (no results) and returns 0, or -1 after logging the error. */
+int store_exec(struct store *s, const char *sql);
+
+/* Binding helpers: text NULL binds SQL NULL. */
+void store_bind_text(sqlite3_stmt *st, int i, const char *v);
+const char *store_col_text(sqlite3_stmt *st, int i); /* "" for NULL */
+
+#endif
