@@ -67,7 +67,8 @@ static const struct search_affinity *user_affinity(struct req *r)
 	for (int i = 0; i < n; i++)
 		if ((float)v[i].weight > top)
 			top = (float)v[i].weight;
-	qsort(v, (size_t)n, sizeof *v, cmp_row);
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof *v, cmp_row);
 	e->ids = malloc((size_t)(n ? n : 1) * sizeof *e->ids);
 	e->weights = malloc((size_t)(n ? n : 1) * sizeof *e->weights);
 	if (!v || !e->ids || !e->weights) {
