@@ -9,20 +9,6 @@
 #include "log.h"
 #include "store/store_sqlite.h"
 
-static int failed(struct store *s, const char *what)
-{
-	log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
-	return -1;
-}
-
-/* Statements that change rows: 1 when one did, 0 when none matched. */
-static int changed(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return failed(s, what);
-	return sqlite3_changes(s->db) > 0;
-}
-
 /* Columns id, display_name, tier, country. */
 static void fill(sqlite3_stmt *st, struct user *u)
 {
@@ -50,7 +36,7 @@ int store_user_insert(struct store *s, const char *name, const char *pw_hash, bo
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : failed(s, "a new user");
+	return rc == SQLITE_DONE ? 1 : store_fail(s, "a new user");
 }
 
 int store_user_get(struct store *s, const char *name, struct user *u, char pw_hash[PW_HASH_MAX])
@@ -73,7 +59,7 @@ int store_user_get(struct store *s, const char *name, struct user *u, char pw_ha
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc == SQLITE_ROW;
-	return failed(s, "a user");
+	return store_fail(s, "a user");
 }
 
 int store_user_update(struct store *s, const char *name, enum user_field f, const char *value)
@@ -98,7 +84,7 @@ int store_user_update(struct store *s, const char *name, enum user_field f, cons
 		return -1;
 	store_bind_text(st, 1, name);
 	store_bind_text(st, 2, value);
-	return changed(s, st, "a user's settings");
+	return store_change(s, st, "a user's settings");
 }
 
 int store_user_delete(struct store *s, const char *name)
@@ -108,7 +94,7 @@ int store_user_delete(struct store *s, const char *name)
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, name);
-	return changed(s, st, "deleting a user");
+	return store_change(s, st, "deleting a user");
 }
 
 int store_users_list(struct store *s, struct user **out, size_t *n)
@@ -143,7 +129,7 @@ int store_users_list(struct store *s, struct user **out, size_t *n)
 		free(*out);
 		*out = NULL;
 		*n = 0;
-		return failed(s, "the users");
+		return store_fail(s, "the users");
 	}
 	return 0;
 }
@@ -163,7 +149,7 @@ int store_token_insert(struct store *s, const unsigned char hash[32], const char
 	sqlite3_bind_blob(st, 4, family, 16, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 5, expires_at);
 	sqlite3_bind_int64(st, 6, created_at);
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : failed(s, "a new token");
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, "a new token");
 }
 
 int store_token_get(struct store *s, const unsigned char hash[32], struct token_row *t)
@@ -189,7 +175,7 @@ int store_token_get(struct store *s, const unsigned char hash[32], struct token_
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc == SQLITE_ROW;
-	return failed(s, "a token");
+	return store_fail(s, "a token");
 }
 
 int store_token_user(struct store *s, const unsigned char hash[32], struct user *u,
@@ -216,7 +202,7 @@ int store_token_user(struct store *s, const unsigned char hash[32], struct user 
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc == SQLITE_ROW;
-	return failed(s, "a token's user");
+	return store_fail(s, "a token's user");
 }
 
 int store_token_revoke(struct store *s, const unsigned char hash[32])
@@ -226,7 +212,7 @@ int store_token_revoke(struct store *s, const unsigned char hash[32])
 	if (!st)
 		return -1;
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
-	return changed(s, st, "revoking a token") < 0 ? -1 : 0;
+	return store_change(s, st, "revoking a token") < 0 ? -1 : 0;
 }
 
 int store_token_revoke_family(struct store *s, const unsigned char family[16])
@@ -236,7 +222,7 @@ int store_token_revoke_family(struct store *s, const unsigned char family[16])
 	if (!st)
 		return -1;
 	sqlite3_bind_blob(st, 1, family, 16, SQLITE_TRANSIENT);
-	return changed(s, st, "revoking a token family") < 0 ? -1 : 0;
+	return store_change(s, st, "revoking a token family") < 0 ? -1 : 0;
 }
 
 int store_token_revoke_user(struct store *s, const char *user_id)
@@ -246,5 +232,5 @@ int store_token_revoke_user(struct store *s, const char *user_id)
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user_id);
-	return changed(s, st, "revoking a user's tokens") < 0 ? -1 : 0;
+	return store_change(s, st, "revoking a user's tokens") < 0 ? -1 : 0;
 }

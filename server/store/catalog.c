@@ -7,18 +7,6 @@
 #include "log.h"
 #include "store/store_sqlite.h"
 
-static int failed(struct store *s, const char *what)
-{
-	log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
-	return -1;
-}
-
-/* A statement that changes rows, stepped once: 0, or -1 after logging. */
-static int done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : failed(s, what);
-}
-
 int store_track_duration(struct store *s, const char *id, long long *ms)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT duration_ms FROM tracks WHERE id = ?");
@@ -33,22 +21,17 @@ int store_track_duration(struct store *s, const char *id, long long *ms)
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc == SQLITE_ROW;
-	return failed(s, "a track's duration");
+	return store_fail(s, "a track's duration");
 }
 
 int store_track_exists(struct store *s, const char *id)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM tracks WHERE id = ?");
-	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	return failed(s, "a track");
+	return store_one(s, st, "a track", NULL, NULL);
 }
 
 int store_track_filing(struct store *s, const char *id, char album_id[BASE62_ID_LEN + 1],
@@ -68,7 +51,7 @@ int store_track_filing(struct store *s, const char *id, char album_id[BASE62_ID_
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc == SQLITE_ROW;
-	return failed(s, "a track's filing");
+	return store_fail(s, "a track's filing");
 }
 
 int store_artist_ensure(struct store *s, const char *id, const char *name, long long now)
@@ -81,7 +64,7 @@ int store_artist_ensure(struct store *s, const char *id, const char *name, long 
 	store_bind_text(st, 1, id);
 	store_bind_text(st, 2, name);
 	sqlite3_bind_int64(st, 3, now);
-	return done(s, st, "an artist");
+	return store_done(s, st, "an artist");
 }
 
 int store_album_ensure(struct store *s, const char *id, const char *name, const char *artist_id,
@@ -100,7 +83,7 @@ int store_album_ensure(struct store *s, const char *id, const char *name, const 
 	store_bind_text(st, 3, artist_id);
 	store_bind_text(st, 4, release_date);
 	sqlite3_bind_int64(st, 5, now);
-	return done(s, st, "an album");
+	return store_done(s, st, "an album");
 }
 
 int store_track_put(struct store *s, const struct track_record *t, long long now)
@@ -145,7 +128,7 @@ int store_track_put(struct store *s, const struct track_record *t, long long now
 			sqlite3_bind_int64(st, 19 + q, t->bytes[q]);
 	store_bind_text(st, 23, t->source_path);
 	sqlite3_bind_int64(st, 24, now);
-	return done(s, st, "a track");
+	return store_done(s, st, "a track");
 }
 
 int store_album_drop_if_empty(struct store *s, const char *id)
@@ -156,7 +139,7 @@ int store_album_drop_if_empty(struct store *s, const char *id)
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	return done(s, st, "an empty album");
+	return store_done(s, st, "an empty album");
 }
 
 int store_artist_drop_if_unused(struct store *s, const char *id)
@@ -168,7 +151,7 @@ int store_artist_drop_if_unused(struct store *s, const char *id)
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	return done(s, st, "an artist without music");
+	return store_done(s, st, "an artist without music");
 }
 
 int store_ingest_file_track(struct store *s, const char *path, long long size, long long mtime_ns,
@@ -189,7 +172,7 @@ int store_ingest_file_track(struct store *s, const char *path, long long size, l
 		found = 1;
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : failed(s, "a source file");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : store_fail(s, "a source file");
 }
 
 int store_ingest_file_remember(struct store *s, const char *path, long long size,
@@ -204,7 +187,7 @@ int store_ingest_file_remember(struct store *s, const char *path, long long size
 	sqlite3_bind_int64(st, 2, size);
 	sqlite3_bind_int64(st, 3, mtime_ns);
 	store_bind_text(st, 4, track_id);
-	return done(s, st, "a source file");
+	return store_done(s, st, "a source file");
 }
 
 int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARKETS_MAX])
@@ -246,35 +229,16 @@ static void track_from(sqlite3_stmt *st, struct track_row *t)
 	snprintf(t->artist_name, sizeof t->artist_name, "%s", store_col_text(st, 10));
 }
 
-/* Steps a statement that selects at most one row: 1 with fill(st, out) done, 0, -1. */
-static int one_row(struct store *s, sqlite3_stmt *st, const char *what,
-                   void (*fill)(sqlite3_stmt *st, void *out), void *out)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc == SQLITE_ROW)
-		fill(st, out);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	return failed(s, what);
-}
-
 int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id)
 {
 	sqlite3_stmt *st = store_stmt(s,
 		k == CATALOG_TRACK ? "SELECT 1 FROM tracks WHERE id = ?" :
 		k == CATALOG_ALBUM ? "SELECT 1 FROM albums WHERE id = ?" : "SELECT 1 FROM artists WHERE id = ?");
-	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	return failed(s, "a catalog id");
+	return store_one(s, st, "a catalog id", NULL, NULL);
 }
 
 static void fill_track(sqlite3_stmt *st, void *out)
@@ -290,7 +254,7 @@ int store_track_row(struct store *s, const char *id, struct track_row *out)
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	return one_row(s, st, "a track", fill_track, out);
+	return store_one(s, st, "a track", fill_track, out);
 }
 
 static void fill_album(sqlite3_stmt *st, void *out)
@@ -314,7 +278,7 @@ int store_album_row(struct store *s, const char *id, struct album_row *out)
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	return one_row(s, st, "an album", fill_album, out);
+	return store_one(s, st, "an album", fill_album, out);
 }
 
 static void fill_artist(sqlite3_stmt *st, void *out)
@@ -343,7 +307,7 @@ int store_artist_row(struct store *s, const char *id, struct artist_row *out)
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	return one_row(s, st, "an artist", fill_artist, out);
+	return store_one(s, st, "an artist", fill_artist, out);
 }
 
 int store_album_tracks(struct store *s, const char *album_id, int offset, struct track_row *rows,
@@ -363,7 +327,7 @@ int store_album_tracks(struct store *s, const char *album_id, int offset, struct
 		track_from(st, &rows[n++]);
 	sqlite3_reset(st);
 	if (n < max && rc != SQLITE_DONE)
-		return failed(s, "an album's tracks");
+		return store_fail(s, "an album's tracks");
 	return n;
 }
 
@@ -379,7 +343,7 @@ int store_album_markets(struct store *s, const char *album_id,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		each(ud, (const char *)sqlite3_column_text(st, 0));
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : failed(s, "an album's markets");
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "an album's markets");
 }
 
 int store_album_stats(struct store *s, const char *album_id, int *popularity,
@@ -401,7 +365,7 @@ int store_album_stats(struct store *s, const char *album_id, int *popularity,
 		found = sqlite3_column_int64(st, 2) > 0;
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? found : failed(s, "an album's genres");
+	return rc == SQLITE_ROW ? found : store_fail(s, "an album's genres");
 }
 
 static void fill_playback(sqlite3_stmt *st, void *out)
@@ -421,7 +385,7 @@ int store_track_playback(struct store *s, const char *id, struct track_playback 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	return one_row(s, st, "a track's playback", fill_playback, out);
+	return store_one(s, st, "a track's playback", fill_playback, out);
 }
 
 long long store_tracks_count(struct store *s)
@@ -436,7 +400,7 @@ long long store_tracks_count(struct store *s)
 	if (rc == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? n : failed(s, "the tracks' count");
+	return rc == SQLITE_ROW ? n : store_fail(s, "the tracks' count");
 }
 
 /* Gives each the id in column 0 of every row st selects, until each stops. The id is copied
@@ -454,7 +418,7 @@ static int each_id(struct store *s, sqlite3_stmt *st, const char *what,
 			break;
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : failed(s, what);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, what);
 }
 
 int store_artist_albums(struct store *s, const char *artist_id,

@@ -8,12 +8,6 @@
 #include "log.h"
 #include "store/store_sqlite.h"
 
-static int failed(struct store *s, const char *what)
-{
-	log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
-	return -1;
-}
-
 int store_play_add(struct store *s, const char *user, const struct play_event *e, bool counted,
                    long long received_at)
 {
@@ -33,7 +27,7 @@ int store_play_add(struct store *s, const char *user, const struct play_event *e
 	sqlite3_bind_int(st, 8, counted);
 	sqlite3_bind_int64(st, 9, received_at);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		return failed(s, "a play event");
+		return store_fail(s, "a play event");
 	if (!sqlite3_changes(s->db))
 		return 0;
 	if (!counted)
@@ -42,7 +36,7 @@ int store_play_add(struct store *s, const char *user, const struct play_event *e
 		return -1;
 	store_bind_text(st, 1, e->track_id);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		return failed(s, "a play count");
+		return store_fail(s, "a play count");
 	return 1;
 }
 
@@ -73,7 +67,7 @@ int store_plays_recent(struct store *s, const char *user, long long before, long
 	}
 	if (n < max && rc != SQLITE_DONE) {
 		sqlite3_reset(st);
-		return failed(s, "recent plays");
+		return store_fail(s, "recent plays");
 	}
 	sqlite3_reset(st);
 	return n;
@@ -89,7 +83,7 @@ long long store_plays_mark(struct store *s)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		mark = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	return mark < 0 ? failed(s, "the plays' mark") : mark;
+	return mark < 0 ? store_fail(s, "the plays' mark") : mark;
 }
 
 int store_track_plays(struct store *s, long long now, long long window_ms, double tau_days,
@@ -133,7 +127,7 @@ int store_track_plays(struct store *s, long long now, long long window_ms, doubl
 		free(*out);
 		*out = NULL;
 		*n = 0;
-		return rc == SQLITE_NOMEM ? -1 : failed(s, "the tracks' plays");
+		return rc == SQLITE_NOMEM ? -1 : store_fail(s, "the tracks' plays");
 	}
 	return 0;
 }
@@ -146,7 +140,7 @@ int store_track_set_popularity(struct store *s, const char *id, int popularity)
 		return -1;
 	sqlite3_bind_int(st, 1, popularity);
 	store_bind_text(st, 2, id);
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : failed(s, "a track's popularity");
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, "a track's popularity");
 }
 
 int store_user_affinity(struct store *s, const char *user, long long since,
@@ -178,6 +172,6 @@ int store_user_affinity(struct store *s, const char *user, long long since,
 	}
 	sqlite3_reset(st);
 	if (n < max && rc != SQLITE_DONE)
-		return failed(s, "a user's affinity");
+		return store_fail(s, "a user's affinity");
 	return n;
 }

@@ -90,17 +90,12 @@ int store_library_remove(struct store *s, enum library_kind k, const char *user,
 int store_library_has(struct store *s, enum library_kind k, const char *user, const char *id)
 {
 	sqlite3_stmt *st = store_stmt(s, collections[k].has);
-	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	return failed(s, &collections[k]);
+	return store_one(s, st, collections[k].what, NULL, NULL);
 }
 
 /* A one-integer answer over (user): 1 with *v set, 0 for NULL, -1 on error. */

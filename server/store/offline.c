@@ -9,20 +9,6 @@
 #include "log.h"
 #include "store/store_sqlite.h"
 
-static int failed(struct store *s, const char *what)
-{
-	log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
-	return -1;
-}
-
-/* Statements that change rows: 1 when one did, 0 when none matched. */
-static int changed(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return failed(s, what);
-	return sqlite3_changes(s->db) > 0;
-}
-
 /* --- devices --- */
 
 int store_offline_device_registered(struct store *s, const char *user, const char *device,
@@ -42,7 +28,7 @@ int store_offline_device_registered(struct store *s, const char *user, const cha
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc == SQLITE_ROW;
-	return failed(s, "an offline device");
+	return store_fail(s, "an offline device");
 }
 
 /* The columns both device queries select, the licence count last. */
@@ -77,7 +63,7 @@ int store_offline_device_get(struct store *s, const char *user, const char *devi
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc == SQLITE_ROW;
-	return failed(s, "an offline device");
+	return store_fail(s, "an offline device");
 }
 
 int store_offline_devices(struct store *s, const char *user, struct offline_device **out,
@@ -113,7 +99,7 @@ int store_offline_devices(struct store *s, const char *user, struct offline_devi
 		free(*out);
 		*out = NULL;
 		*n = 0;
-		return failed(s, "the offline devices");
+		return store_fail(s, "the offline devices");
 	}
 	return 0;
 }
@@ -130,7 +116,7 @@ int store_offline_device_add(struct store *s, const char *user, const char *devi
 	store_bind_text(st, 2, device);
 	store_bind_text(st, 3, name);
 	sqlite3_bind_int64(st, 4, now_ms);
-	return changed(s, st, "registering an offline device");
+	return store_change(s, st, "registering an offline device");
 }
 
 int store_offline_device_rename(struct store *s, const char *user, const char *device,
@@ -144,7 +130,7 @@ int store_offline_device_rename(struct store *s, const char *user, const char *d
 	store_bind_text(st, 1, name);
 	store_bind_text(st, 2, user);
 	store_bind_text(st, 3, device);
-	return changed(s, st, "renaming an offline device");
+	return store_change(s, st, "renaming an offline device");
 }
 
 int store_offline_device_remove(struct store *s, const char *user, const char *device)
@@ -156,7 +142,7 @@ int store_offline_device_remove(struct store *s, const char *user, const char *d
 		return -1;
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, device);
-	return changed(s, st, "removing an offline device");
+	return store_change(s, st, "removing an offline device");
 }
 
 int store_offline_device_checked_in(struct store *s, const char *user, const char *device,
@@ -170,7 +156,7 @@ int store_offline_device_checked_in(struct store *s, const char *user, const cha
 	sqlite3_bind_int64(st, 1, at_ms);
 	store_bind_text(st, 2, user);
 	store_bind_text(st, 3, device);
-	return changed(s, st, "an offline check-in");
+	return store_change(s, st, "an offline check-in");
 }
 
 /* --- licences --- */
@@ -190,7 +176,7 @@ long long store_offline_licence_count(struct store *s, const char *user, const c
 	if (rc == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? n : failed(s, "counting offline licences");
+	return rc == SQLITE_ROW ? n : store_fail(s, "counting offline licences");
 }
 
 int store_offline_licence_has(struct store *s, const char *user, const char *device,
@@ -198,18 +184,13 @@ int store_offline_licence_has(struct store *s, const char *user, const char *dev
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM offline_licences"
 	                                 " WHERE user_id = ? AND device_id = ? AND track_id = ?");
-	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, device);
 	store_bind_text(st, 3, track);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	return failed(s, "an offline licence");
+	return store_one(s, st, "an offline licence", NULL, NULL);
 }
 
 int store_offline_licence_put(struct store *s, const char *user, const char *device,
@@ -227,7 +208,7 @@ int store_offline_licence_put(struct store *s, const char *user, const char *dev
 	store_bind_text(st, 4, quality);
 	sqlite3_bind_int64(st, 5, issued_at);
 	sqlite3_bind_int64(st, 6, expires_at);
-	return changed(s, st, "an offline licence") < 0 ? -1 : 1;
+	return store_change(s, st, "an offline licence") < 0 ? -1 : 1;
 }
 
 int store_offline_licences_clear(struct store *s, const char *user, const char *device)
@@ -239,7 +220,7 @@ int store_offline_licences_clear(struct store *s, const char *user, const char *
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, device);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		return failed(s, "clearing offline licences");
+		return store_fail(s, "clearing offline licences");
 	return sqlite3_changes(s->db);
 }
 
@@ -265,7 +246,7 @@ int store_audio_digest_get(struct store *s, const char *track, int quality,
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc == SQLITE_ROW;
-	return failed(s, "an audio digest");
+	return store_fail(s, "an audio digest");
 }
 
 int store_audio_digest_put(struct store *s, const char *track, int quality,
@@ -281,5 +262,5 @@ int store_audio_digest_put(struct store *s, const char *track, int quality,
 	sqlite3_bind_int64(st, 3, d->size);
 	sqlite3_bind_int64(st, 4, d->mtime_ns);
 	store_bind_text(st, 5, d->digest);
-	return changed(s, st, "an audio digest") < 0 ? -1 : 1;
+	return store_change(s, st, "an audio digest") < 0 ? -1 : 1;
 }

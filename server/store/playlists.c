@@ -163,17 +163,12 @@ int store_playlist_items_write(struct store *s, const char *id, long long from,
 int store_playlist_follows(struct store *s, const char *id, const char *user)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM playlist_followers WHERE playlist_id = ? AND user_id = ?");
-	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
 	store_bind_text(st, 2, user);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	return failed(s, "followers of playlist", id);
+	return store_one(s, st, "a playlist's followers", NULL, NULL);
 }
 
 int store_playlist_follow(struct store *s, const char *id, const char *user, long long followed_at)

@@ -38,12 +38,6 @@ static const char *col(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-static int failed(struct store *s, const char *what)
-{
-	log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
-	return -1;
-}
-
 int store_search_rows(struct store *s, int type, long long since, long long upto,
                       int (*each)(void *ud, const struct search_source *row), void *ud)
 {
@@ -60,7 +54,7 @@ int store_search_rows(struct store *s, int type, long long since, long long upto
 		snprintf(sql, sizeof sql, "%s", load[type].sql);
 	/* Not cached: a build is rare, and the delta's text differs from the whole one's. */
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return failed(s, "the search sources");
+		return store_fail(s, "the search sources");
 	if (since >= 0) {
 		sqlite3_bind_int64(st, 1, since);
 		sqlite3_bind_int64(st, 2, upto);
@@ -81,7 +75,7 @@ int store_search_rows(struct store *s, int type, long long since, long long upto
 		return -1;
 	}
 	if (rc != SQLITE_DONE) {
-		failed(s, "the search sources");
+		store_fail(s, "the search sources");
 		sqlite3_finalize(st);
 		return -1;
 	}
@@ -107,7 +101,7 @@ int store_search_changed(struct store *s, int type, long long since, long long u
 			return -1;
 		}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : failed(s, "the search change log");
+	return rc == SQLITE_DONE ? 0 : store_fail(s, "the search change log");
 }
 
 int store_snapshot_begin(struct store *s, bool whole)
@@ -116,7 +110,7 @@ int store_snapshot_begin(struct store *s, bool whole)
 	if (whole)
 		sqlite3_exec(s->db, "PRAGMA mmap_size = 2147418112", NULL, NULL, NULL);
 	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		failed(s, "a read transaction");
+		store_fail(s, "a read transaction");
 		if (whole)
 			sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
 		return -1;

@@ -423,3 +423,34 @@ const char *store_col_text(sqlite3_stmt *st, int i)
 
 	return t ? (const char *)t : "";
 }
+
+int store_fail(struct store *s, const char *what)
+{
+	log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
+	return -1;
+}
+
+int store_change(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return store_fail(s, what);
+	return sqlite3_changes(s->db) > 0;
+}
+
+int store_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, what);
+}
+
+int store_one(struct store *s, sqlite3_stmt *st, const char *what,
+              void (*fill)(sqlite3_stmt *st, void *out), void *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW && fill)
+		fill(st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	return store_fail(s, what);
+}

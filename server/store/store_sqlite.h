@@ -17,6 +17,18 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql);
 /* Runs sql (no results) and returns 0, or -1 after logging the error. */
 int store_exec(struct store *s, const char *sql);
 
+/* Logs the database's last error, saying what was being done, and returns -1. */
+int store_fail(struct store *s, const char *what);
+/* Steps a statement that changes rows, once: 1 when it changed one or more, 0 when it
+ * matched none, -1 (logged). */
+int store_change(struct store *s, sqlite3_stmt *st, const char *what);
+/* The same when how many does not matter: 0, or -1 (logged). */
+int store_done(struct store *s, sqlite3_stmt *st, const char *what);
+/* Steps a statement that selects at most one row and resets it: 1 with fill(st, out) done
+ * (fill may be NULL: existence), 0 when there is no row, -1 (logged). */
+int store_one(struct store *s, sqlite3_stmt *st, const char *what,
+              void (*fill)(sqlite3_stmt *st, void *out), void *out);
+
 /* Binding helpers: text NULL binds SQL NULL. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
 const char *store_col_text(sqlite3_stmt *st, int i); /* "" for NULL */
