@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "accounts/user.h"
+#include "types/user.h"
 #include "store/store.h"
 
 #define TOKEN_TEXT_MAX 64

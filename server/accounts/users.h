@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "accounts/user.h"
+#include "types/user.h"
 #include "store/store.h"
 
 #define USER_NAME_MAX 64

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "accounts/user.h"
+#include "types/user.h"
 #include "http/ratelimit.h"
 
 struct server;

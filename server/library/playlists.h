@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "library/playlist.h"
+#include "types/playlist.h"
 #include "store/store.h"
 
 #define PLAYLIST_MAX_ITEMS 10000

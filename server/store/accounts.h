@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "accounts/user.h"
+#include "types/user.h"
 #include "store/store.h"
 
 #define PW_HASH_MAX 128 /* an argon2id string with its NUL */

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 #include "base62.h"
-#include "library/playlist.h"
+#include "types/playlist.h"
 #include "store/store.h"
 
 /* The playlist id into p. Returns 1, 0 when there is none, -1 on error (logged). */
