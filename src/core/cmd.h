@@ -1,8 +1,9 @@
 /* The command table, after tmux's cmd_entry: every command the client understands is one
  * entry (name, usage, help, flags, where it runs, exec, and how to print its result for
- * people), defined in its own file under src/cmd/ and listed in cmd_table[]. The command line,
- * the daemon's control socket and the TUI's ':' line all dispatch through this table, so the
- * three faces cannot drift apart.
+ * people), defined in its own file under src/cmd/ and listed in cmd_table[] beside them
+ * (src/cmd/table.c). The core parses and dispatches over that table without naming a
+ * command. The command line, the daemon's control socket and the TUI's ':' line all
+ * dispatch through this table, so the three faces cannot drift apart.
  *
  * exec produces a JSON document (the --json output and the control socket's result); print,
  * if any, renders that document for people. A command that must run where the player lives
@@ -53,6 +54,7 @@ struct cmd_entry {
 	enum seg_err (*follow)(struct seg *s, int fd, struct cmd_args *a, json_t **out);
 };
 
+/* Every command, NULL-terminated, in the order `segue help` lists them (src/cmd/table.c). */
 extern const struct cmd_entry *const cmd_table[];
 
 /* Finds the command named by the first one or two words of argv; *used receives how many
@@ -86,6 +88,7 @@ enum seg_err cmd_volume_arg(const char *s, int *n, bool *relative);
 char *cmd_join_args(const struct cmd_args *a);
 
 void cmd_print_usage(const struct cmd_entry *c, FILE *f);
+/* segue's synopsis and the list of commands (src/cmd/table.c). */
 void cmd_print_help(FILE *f);
 
 #endif
