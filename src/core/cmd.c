@@ -2,7 +2,6 @@
  * commands' (src/cmd/table.c): nothing here names a command. */
 #include "config.h"
 #include "cmd.h"
-#include "remote.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -124,23 +123,6 @@ void cmd_args_free(struct cmd_args *a)
 	a->argc = 0;
 }
 
-enum seg_err cmd_exec(struct seg *s, const struct cmd_entry *c, struct cmd_args *a, json_t **out)
-{
-	char device[65];
-	bool remote = false;
-	enum seg_err e;
-
-	*out = NULL;
-	seg_clear_error();
-	if ((c->opts & CMD_REMOTE) && (e = remote_target(s, a, device, &remote)))
-		return e;
-	if (remote)
-		return remote_exec(s, c, a, device, out);
-	if (c->where == CMD_PLAYER && !s->player && !(c->opts & CMD_NO_PLAYER_OK))
-		return seg_fail(SEG_ENOPLAYER, "%s needs the player, and there is none here", c->name);
-	return c->exec(s, a, out);
-}
-
 enum seg_err cmd_run_argv(struct seg *s, int argc, char **argv, json_t **out)
 {
 	const struct cmd_entry *c;
@@ -156,7 +138,7 @@ enum seg_err cmd_run_argv(struct seg *s, int argc, char **argv, json_t **out)
 		return seg_fail(SEG_EUSAGE, "%s works only from the command line", c->name);
 	if ((e = cmd_parse(c, argc - used, argv + used, &a)))
 		return e;
-	e = cmd_exec(s, c, &a, out);
+	e = cmd_route(s, c, &a, argc, argv, NULL, out);
 	cmd_args_free(&a);
 	return e;
 }
