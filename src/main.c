@@ -1,7 +1,8 @@
 /* segue: the command line face. It reads the global flags, finds the command in the table,
- * and runs it here, or hands it to the daemon over the control socket when it needs the
- * player (starting a daemon first for `play`). Output is for people unless --json asks for
- * one JSON document; the exit status says what kind of failure it was (segue(1)). */
+ * and has the core run it where it belongs (cmd_route: here, or in the daemon over the
+ * control socket when it needs the player, starting a daemon first for `play`, or on
+ * another device). Output is for people unless --json asks for one JSON document; the exit
+ * status says what kind of failure it was (segue(1)). */
 #include "config.h"
 
 #include <signal.h>
@@ -11,11 +12,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ctl.h"
 #include "daemon.h"
 #include "log.h"
 #include "offline.h"
-#include "remote.h"
 #include "seg.h"
 #include "text.h"
 #include "tui.h"
@@ -102,45 +101,6 @@ static int fail(enum seg_err e, bool json)
 	}
 	fprintf(stderr, "segue: %s\n", seg_errmsg()[0] ? seg_errmsg() : seg_err_name(e));
 	return seg_exit_status(e);
-}
-
-/* Runs a player command in the daemon; words is the command line after the globals. */
-static enum seg_err via_daemon(struct seg *s, const struct globals *g, const struct cmd_entry *c,
-                               struct cmd_args *a, int nwords, char **words, json_t **out)
-{
-	enum seg_err e;
-	char device[65];
-	bool remote = false;
-	int fd;
-
-	/* Aimed at a device by name: the server carries it there; no daemon needed here. */
-	if ((c->opts & CMD_REMOTE) && cmd_flag(a, "device"))
-		return cmd_exec(s, c, a, out);
-	/* One being started (segue daemon &, just before us) is waited for. */
-	e = daemon_connect(s, g->config, false, &fd, NULL);
-	/* No daemon here, but another device plays: that is the one to control. */
-	if (e == SEG_ENOPLAYER && (c->opts & CMD_REMOTE) && !remote_target(s, a, device, &remote) && remote) {
-		/* Straight there: cmd_exec would ask the server again which device that is. */
-		*out = NULL;
-		seg_clear_error();
-		return remote_exec(s, c, a, device, out);
-	}
-	/* Only something to play is worth starting a daemon for: "segue play" alone resumes, but
-	 * a command that takes no arguments (segue discover) always names what it plays. */
-	if (e == SEG_ENOPLAYER && (c->opts & CMD_STARTS_DAEMON) && (a->argc > 0 || c->max_args == 0))
-		e = daemon_connect(s, g->config, true, &fd, NULL);
-	if (e == SEG_ENOPLAYER && (c->opts & CMD_NO_PLAYER_OK))
-		return cmd_exec(s, c, a, out);
-	if (e == SEG_ENOPLAYER)
-		return seg_fail(SEG_ENOPLAYER, "nothing is playing: no segue daemon runs (segue play "
-		                "starts one, or segue daemon)");
-	if (e)
-		return e;
-	e = ctl_call(fd, nwords, words, 60000, out);
-	if (!e && c->follow)
-		e = c->follow(s, fd, a, out);
-	close(fd);
-	return e;
 }
 
 /* Before the terminal interface takes the screen: with no session, or no server and nothing
@@ -235,10 +195,8 @@ int main(int argc, char **argv)
 	if ((e = cmd_parse(c, n - used, argv + used, &a)))
 		goto done;
 	s.json = g.json;
-	if (c->where == CMD_PLAYER)
-		e = via_daemon(&s, &g, c, &a, n, argv, &out);
-	else
-		e = cmd_exec(&s, c, &a, &out);
+	/* Here, in the daemon (started for it if need be) or on another device: cmd_route says. */
+	e = cmd_route(&s, c, &a, n, argv, NULL, &out);
 	if (!e && !(c->opts & CMD_STREAMS))
 		print_result(c, out, g.json);
 done:

@@ -1,6 +1,6 @@
 /* Player commands aimed at another device: through the server's player endpoints (the Web
  * API's /v1/me/player…, doors into the Connect hub), which answer once that device has acted.
- * cmd_exec sends every command marked CMD_REMOTE here when it is aimed elsewhere: with
+ * cmd_route sends every command marked CMD_REMOTE here when it is aimed elsewhere: with
  * --device NAME, or when another device of the user is the active one. */
 #ifndef SEGUE_REMOTE_H
 #define SEGUE_REMOTE_H

@@ -1,35 +1,11 @@
-/* Lookup, argument parsing and dispatch for the command table. */
+/* Lookup, argument parsing and dispatch for the command table. The table itself is the
+ * commands' (src/cmd/table.c): nothing here names a command. */
 #include "config.h"
 #include "cmd.h"
-#include "remote.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-extern const struct cmd_entry cmd_login, cmd_logout, cmd_whoami, cmd_search, cmd_play,
-	cmd_pause, cmd_resume, cmd_toggle, cmd_next, cmd_prev, cmd_seek, cmd_volume, cmd_shuffle,
-	cmd_repeat, cmd_status, cmd_queue, cmd_queue_add, cmd_queue_rm, cmd_queue_mv, cmd_queue_clear,
-	cmd_playlist_ls, cmd_playlist_show, cmd_playlist_create, cmd_playlist_rename, cmd_playlist_add,
-	cmd_playlist_rm, cmd_playlist_mv, cmd_playlist_delete, cmd_library_save, cmd_library_unsave,
-	cmd_library_ls, cmd_follow, cmd_unfollow, cmd_recent, cmd_set, cmd_daemon, cmd_quit, cmd_help,
-	cmd_devices, cmd_transfer, cmd_playlist_watch, cmd_show, cmd_tui, cmd_home,
-	cmd_radio, cmd_discover, cmd_mixes, cmd_taste, cmd_download, cmd_offline_status,
-	cmd_offline_ls, cmd_offline_rm, cmd_offline_sync, cmd_offline_devices;
-
-/* Every command, in the order `segue help` lists them. */
-const struct cmd_entry *const cmd_table[] = {
-	&cmd_login, &cmd_logout, &cmd_whoami, &cmd_search, &cmd_show, &cmd_play, &cmd_pause, &cmd_resume,
-	&cmd_toggle, &cmd_next, &cmd_prev, &cmd_seek, &cmd_volume, &cmd_shuffle, &cmd_repeat,
-	&cmd_status, &cmd_queue, &cmd_queue_add, &cmd_queue_rm, &cmd_queue_mv, &cmd_queue_clear,
-	&cmd_playlist_ls, &cmd_playlist_show, &cmd_playlist_create, &cmd_playlist_rename,
-	&cmd_playlist_add, &cmd_playlist_rm, &cmd_playlist_mv, &cmd_playlist_delete, &cmd_playlist_watch,
-	&cmd_library_save, &cmd_library_unsave, &cmd_library_ls, &cmd_follow, &cmd_unfollow,
-	&cmd_recent, &cmd_home, &cmd_radio, &cmd_discover, &cmd_mixes, &cmd_taste,
-	&cmd_download, &cmd_offline_status, &cmd_offline_ls, &cmd_offline_rm, &cmd_offline_sync,
-	&cmd_offline_devices, &cmd_devices, &cmd_transfer, &cmd_set, &cmd_daemon, &cmd_tui, &cmd_quit, &cmd_help,
-	NULL
-};
 
 const struct cmd_entry *cmd_find(int argc, char **argv, int *used)
 {
@@ -147,23 +123,6 @@ void cmd_args_free(struct cmd_args *a)
 	a->argc = 0;
 }
 
-enum seg_err cmd_exec(struct seg *s, const struct cmd_entry *c, struct cmd_args *a, json_t **out)
-{
-	char device[65];
-	bool remote = false;
-	enum seg_err e;
-
-	*out = NULL;
-	seg_clear_error();
-	if ((c->opts & CMD_REMOTE) && (e = remote_target(s, a, device, &remote)))
-		return e;
-	if (remote)
-		return remote_exec(s, c, a, device, out);
-	if (c->where == CMD_PLAYER && !s->player && !(c->opts & CMD_NO_PLAYER_OK))
-		return seg_fail(SEG_ENOPLAYER, "%s needs the player, and there is none here", c->name);
-	return c->exec(s, a, out);
-}
-
 enum seg_err cmd_run_argv(struct seg *s, int argc, char **argv, json_t **out)
 {
 	const struct cmd_entry *c;
@@ -179,7 +138,7 @@ enum seg_err cmd_run_argv(struct seg *s, int argc, char **argv, json_t **out)
 		return seg_fail(SEG_EUSAGE, "%s works only from the command line", c->name);
 	if ((e = cmd_parse(c, argc - used, argv + used, &a)))
 		return e;
-	e = cmd_exec(s, c, &a, out);
+	e = cmd_route(s, c, &a, argc, argv, NULL, out);
 	cmd_args_free(&a);
 	return e;
 }
@@ -250,15 +209,6 @@ void cmd_print_usage(const struct cmd_entry *c, FILE *f)
 			fprintf(f, "  %.*s\n", (int)(p - line), line);
 		}
 	}
-}
-
-void cmd_print_help(FILE *f)
-{
-	fputs("usage: segue [--server URL] [--config FILE] [--json] [--audio-output DRIVER]\n"
-	      "             COMMAND [ARGS]\n\ncommands:\n", f);
-	for (size_t i = 0; cmd_table[i]; i++)
-		fprintf(f, "  %-16s %s\n", cmd_table[i]->name, cmd_table[i]->usage);
-	fputs("\nsegue COMMAND --help describes one; segue(1) describes them all.\n", f);
 }
 
 enum seg_err cmd_position(const char *s, long long *ms, bool *relative)

@@ -184,6 +184,7 @@ enum seg_err player_new(struct seg *s, struct player **out)
 	if (!p)
 		return seg_fail(SEG_ENOMEM, "out of memory");
 	p->s = s;
+	p->src.s = s;
 	p->wake[0] = p->wake[1] = -1;
 	queue_init(&p->q, (uint64_t)clock_wall_ms() ^ (uint64_t)getpid() << 32);
 	radio_init(&p->radio);

@@ -96,7 +96,6 @@ void player_start_fade(struct player *p, long long pos_ms)
 	}
 	set_gain(p->fader, p->volume, 0);
 	mpv_set_property(p->fader, "pause", MPV_FORMAT_FLAG, &paused);
-	player_track_meta(p, id);
 	if (player_load(p, p->fader, id, 0, false, &p->fade) != LOAD_OK)
 		return;
 	p->fading = true;

@@ -4,7 +4,8 @@
  *
  * player.c          the mpv instances and the player's life, and the helpers every part uses
  * player_outbox.c   a play's accounting in the outbox
- * player_load.c     track metadata, and loading the current and next tracks into mpv
+ * player_load.c     loading the current and next tracks into mpv, from where source.h says
+ *                   each comes from; the tier, the quality asked for
  * player_events.c   mpv's events and the timers: what the owner's loop calls
  * player_fade.c     crossfades, and the short fade that hides a change of quality
  * player_control.c  the commands: play, pause, next, seek, volume, queue edits, options
@@ -23,6 +24,7 @@
 #include "queue.h"
 #include "radio.h"
 #include "seg.h"
+#include "source.h"
 
 #define RESTART_PREV_MS 3000   /* prev within this restarts the track instead */
 #define RENEW_MARGIN_S 15      /* renew a signed URL this close to its expiry before a seek */
@@ -30,8 +32,6 @@
 #define QC_PERIOD_MS 2000
 #define QC_SETTLE_MS 3000
 #define SKIP_LIMIT 50          /* unavailable tracks skipped in a row before giving up */
-#define AWAY_MS 3000           /* loads take the server for gone this long after it was */
-#define DOWNLOADED_AHEAD 200   /* how far on offline playback looks for a download */
 #define FADE_STEP_MS 40        /* volume steps of a crossfade */
 #define SWITCH_FADE_MS 300     /* the short crossfade that hides a change of quality */
 #define SWITCH_LEAD_MS 60      /* how far ahead the new stream starts: mpv's time to open it */
@@ -50,6 +50,7 @@ struct player {
 	struct queue q;
 	struct radio radio;       /* feedback of the station playing, if one is */
 	json_t *meta;             /* track id -> track object */
+	struct source_ctx src;    /* where tracks come from (source.h) */
 	player_listener fn;
 	void *ud;
 
@@ -77,7 +78,6 @@ struct player {
 	struct qctl qc;
 	enum quality cap;         /* preference limited by the tier */
 	bool tier_known;
-	long long away_until;     /* monotonic ms: the server was just found out of reach */
 	long long qc_at;          /* next controller sample; 0: none */
 	int volume;
 	char message[256];        /* the last error shown to the user */

@@ -61,6 +61,8 @@ static struct job *pop(struct job **head, struct job **tail)
 
 /* --- the worker ---------------------------------------------------------------------------- */
 
+/* Runs a job where cmd_route says, as the other faces do; the worker's control connection
+ * (ctl_fd) stays open from one job to the next. */
 static enum seg_err run(struct seg *ws, int *ctl_fd, struct job_result *r)
 {
 	const struct cmd_entry *c;
@@ -74,20 +76,7 @@ static enum seg_err run(struct seg *ws, int *ctl_fd, struct job_result *r)
 		return seg_fail(SEG_EUSAGE, "%s works only from the command line", c->name);
 	if ((e = cmd_parse(c, r->argc - used, r->argv + used, &a)))
 		return e;
-	if (c->where == CMD_PLAYER && !((c->opts & CMD_REMOTE) && cmd_flag(&a, "device"))) {
-		for (int attempt = 0; attempt < 2; attempt++) {
-			if (*ctl_fd < 0 && (e = daemon_connect(ws, NULL, false, ctl_fd, NULL)))
-				break;
-			e = ctl_call(*ctl_fd, r->argc, r->argv, 60000, &r->out);
-			/* A broken connection (the daemon restarted): once more on a fresh one. */
-			if (e != SEG_EUNREACHABLE && e != SEG_EPROTO && e != SEG_ENOPLAYER)
-				break;
-			close(*ctl_fd);
-			*ctl_fd = -1;
-		}
-	} else {
-		e = cmd_exec(ws, c, &a, &r->out);
-	}
+	e = cmd_route(ws, c, &a, r->argc, r->argv, ctl_fd, &r->out);
 	cmd_args_free(&a);
 	return e;
 }

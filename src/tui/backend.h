@@ -3,8 +3,8 @@
  * daemon round trip ever blocks the interface.
  *
  * Jobs are command lines, exactly as `segue` takes them; each comes back as a result with the
- * tag it was submitted with. Player commands go to the daemon's control socket; the rest run
- * in the worker with its own API client. The daemon's events (player state, devices, the
+ * tag it was submitted with. Where each runs is the core's cmd_route to say: player commands
+ * go to the daemon's control socket; the rest run in the worker with its own API client. The daemon's events (player state, devices, the
  * hub's state, playlist changes) arrive on a subscription. */
 #ifndef SEGUE_TUI_BACKEND_H
 #define SEGUE_TUI_BACKEND_H

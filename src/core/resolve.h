@@ -1,5 +1,7 @@
 /* From what a user types to what the server knows: URIs, ids, and the track lists behind a
- * context (album, playlist, artist, search). */
+ * context (album, playlist, artist, search). Part of the core, not of the commands: the
+ * Connect device (device.c) resolves the contexts other devices send it with the same calls
+ * the commands use. */
 #ifndef SEGUE_RESOLVE_H
 #define SEGUE_RESOLVE_H
 
