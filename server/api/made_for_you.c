@@ -329,7 +329,7 @@ static int cluster_taste(const struct recs_model *m, const struct ranked *top, i
 
 /* The week's new releases of the user's artists, then of their genres; newest first. */
 static int release_radar(const struct recs_model *m, const struct recs_profile *p, const int32_t *artists, int na,
-                         int today, struct recs_market *mk, int32_t *out)
+                         int today, struct recs_ctx *c, int32_t *out)
 {
 	int n = 0, per_artist[LIST_LEN] = { 0 }, seen_artist[LIST_LEN];
 	int nseen = 0;
@@ -356,7 +356,7 @@ static int release_radar(const struct recs_model *m, const struct recs_profile *
 					if (seen_artist[k] == a)
 						slot = k;
 				if (dup || (slot >= 0 && per_artist[slot] >= 2) || (slot < 0 && nseen == LIST_LEN) ||
-				    !recs_keep_market(mk, it))
+				    !recs_keep_market(c, it))
 					continue;
 				if (slot < 0) {
 					slot = nseen++;
@@ -409,17 +409,18 @@ static int radar_artists(struct req *r, const struct recs_model *m, const struct
 static int generate(struct req *r, const struct recs_model *m, struct current *c, bool discover, bool mixes,
                     bool radar, const char *week, const char *day)
 {
+	struct api_view v;
+	struct recs_ctx ctx = { api_view(r, &v), m, &r->user, r->user.country, store_now_ms() };
 	struct recs_profile p;
-	struct recs_market mk = { r, m, r->user.country };
 	int32_t items[LIST_LEN], artists[RADAR_ARTISTS];
 	char desc[600];
 	int n, rc = -1;
 
-	if (recs_user_profile(r, m, &p, true) < 0)
+	if (recs_user_profile(&ctx, &p, true) < 0)
 		return -1;
 	if (discover) {
 		struct recs_query q = { .surface = RECS_DISCOVER, .limit = LIST_LEN, .keep = recs_keep_market,
-		                        .ctx = &mk, .today = recs_today() };
+		                        .ctx = &ctx, .today = recs_today(&ctx) };
 
 		snprintf(desc, sizeof desc, "Thirty tracks you have not heard yet, picked for %s. New every Monday.",
 		         r->user.display_name);
@@ -450,7 +451,7 @@ static int generate(struct req *r, const struct recs_model *m, struct current *c
 		for (int k = 0; k < nc; k++) {
 			struct recs_profile sub = { .history = p.history, .exclude = p.exclude, .n_exclude = p.n_exclude };
 			struct recs_query q = { .surface = RECS_MIX, .limit = LIST_LEN, .keep = recs_keep_market,
-			                        .ctx = &mk, .today = recs_today() };
+			                        .ctx = &ctx, .today = recs_today(&ctx) };
 			char name[32];
 			bool ok = true;
 
@@ -481,7 +482,7 @@ static int generate(struct req *r, const struct recs_model *m, struct current *c
 	if (radar) {
 		int na = radar_artists(r, m, &p, artists);
 
-		n = release_radar(m, &p, artists, na, recs_today(), &mk, items);
+		n = release_radar(m, &p, artists, na, recs_today(&ctx), &ctx, items);
 		snprintf(desc, sizeof desc, "New music from artists you follow and play, and in the genres you like. New every Monday.");
 		/* A radar with nothing new is created once there is something, kept empty otherwise. */
 		if ((n || c->radar.playlist[0]) &&

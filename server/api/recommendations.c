@@ -224,7 +224,7 @@ static const int model_feat[NFEAT] = {
 };
 
 struct bounds_ctx {
-	struct recs_market market;
+	struct recs_ctx *c;
 	const struct bounds *b;
 };
 
@@ -236,16 +236,16 @@ static bool keep_bounded(void *ctx, int item)
 	double f[NFEAT];
 	bool ok = true;
 
-	if (!recs_keep_market(&k->market, item))
+	if (!recs_keep_market(k->c, item))
 		return false;
 	for (int i = 0; i < NFEAT && ok; i++)
 		ok = !k->b->has_min[i] && !k->b->has_max[i];
 	if (ok)
 		return true;
-	st = store_stmt(&k->market.r->srv->store, "SELECT " FEATURE_COLUMNS " FROM tracks t WHERE t.id = ?");
+	st = store_stmt(k->c->view->store, "SELECT " FEATURE_COLUMNS " FROM tracks t WHERE t.id = ?");
 	if (!st)
 		return false;
-	store_bind_text(st, 1, k->market.m->item_id[item]);
+	store_bind_text(st, 1, k->c->m->item_id[item]);
 	ok = sqlite3_step(st) == SQLITE_ROW;
 	if (ok)
 		read_feats(st, 0, f);
@@ -260,10 +260,12 @@ static bool model_recommendations(struct req *r, struct recs_model *m, char trac
                                   char artists[][64], int na, char genres[][64], int ng,
                                   const struct bounds *b, const char *market, int limit, json_t **out)
 {
+	struct api_view v;
+	struct recs_ctx c = { api_view(r, &v), m, &r->user, market, store_now_ms() };
 	struct recs_profile p = { 0 };
-	struct bounds_ctx k = { { r, m, market }, b };
+	struct bounds_ctx k = { &c, b };
 	struct recs_query q = { .surface = RECS_SEEDED, .limit = limit, .keep = keep_bounded, .ctx = &k,
-	                        .today = recs_today() };
+	                        .today = recs_today(&c) };
 	float f[RECS_NFEAT];
 	int32_t *items = malloc((size_t)limit * sizeof *items);
 	int n = -1;
@@ -275,7 +277,7 @@ static bool model_recommendations(struct req *r, struct recs_model *m, char trac
 
 		snprintf(uri, sizeof uri, "segue:%s:%s", i < nt ? "track" : "artist", i < nt ? tracks[i] : artists[i - nt]);
 		/* Seeds were checked against the catalog above: 1 is one deleted since. */
-		if (recs_profile_seed(r, m, &p, uri, 1.0f) < 0)
+		if (recs_profile_seed(&c, &p, uri, 1.0f) < 0)
 			goto oom;
 	}
 	for (int i = 0; i < ng && p.n_genres < RECS_PROFILE_TAGS; i++) {
@@ -296,7 +298,7 @@ static bool model_recommendations(struct req *r, struct recs_model *m, char trac
 	recs_profile_seal(&p);
 	if ((n = recs_rank(m, &p, &q, items)) < 0)
 		goto oom;
-	*out = recs_tracks_json(r, m, items, n, market);
+	*out = recs_tracks_json(&c, items, n);
 	free(items);
 	recs_profile_free(&p);
 	return true;

@@ -3,26 +3,23 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-
-#include "api/args.h" /* until recs/ takes a context instead of a request */
 #include "base62.h"
-#include "catalog/catalog.h"
 #include "library/playlists.h"
-#include "server.h"
+#include "store/catalog.h"
 
 #define SAVED_TRACKS 200
 #define SEED_ARTIST_TRACKS 5
 #define SEED_LIST_TRACKS 100
 
-int recs_today(void)
+int recs_today(const struct recs_ctx *c)
 {
-	return (int)(time(NULL) / 86400);
+	return (int)(c->now / 86400000);
 }
 
-int recs_user_profile(struct req *r, const struct recs_model *m, struct recs_profile *p, bool all_heard)
+int recs_user_profile(const struct recs_ctx *c, struct recs_profile *p, bool all_heard)
 {
-	struct store *s = &r->srv->store;
+	const struct recs_model *m = c->m;
+	struct store *s = c->view->store;
 	sqlite3_stmt *st;
 
 	memset(p, 0, sizeof *p);
@@ -35,7 +32,7 @@ int recs_user_profile(struct req *r, const struct recs_model *m, struct recs_pro
 	                   " JOIN tracks t ON t.id = p.track_id GROUP BY p.track_id");
 	if (!st)
 		return -1;
-	store_bind_text(st, 1, r->user.id);
+	store_bind_text(st, 1, c->user->id);
 	sqlite3_bind_int(st, 2, RECS_RECENT_PLAYS);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int item = recs_item(m, store_col_text(st, 0));
@@ -55,7 +52,7 @@ int recs_user_profile(struct req *r, const struct recs_model *m, struct recs_pro
 	st = store_stmt(s, "SELECT track_id FROM saved_tracks WHERE user_id = ? ORDER BY added_at DESC LIMIT ?");
 	if (!st)
 		return -1;
-	store_bind_text(st, 1, r->user.id);
+	store_bind_text(st, 1, c->user->id);
 	sqlite3_bind_int(st, 2, SAVED_TRACKS);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int item = recs_item(m, store_col_text(st, 0));
@@ -68,7 +65,7 @@ int recs_user_profile(struct req *r, const struct recs_model *m, struct recs_pro
 		st = store_stmt(s, "SELECT DISTINCT track_id FROM plays WHERE user_id = ?");
 		if (!st)
 			return -1;
-		store_bind_text(st, 1, r->user.id);
+		store_bind_text(st, 1, c->user->id);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			int item = recs_item(m, store_col_text(st, 0));
 
@@ -80,7 +77,7 @@ int recs_user_profile(struct req *r, const struct recs_model *m, struct recs_pro
 	st = store_stmt(s, "SELECT kind, value FROM taste WHERE user_id = ? ORDER BY added_at, value");
 	if (!st)
 		return -1;
-	store_bind_text(st, 1, r->user.id);
+	store_bind_text(st, 1, c->user->id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		bool genre = !strcmp(store_col_text(st, 0), "genre");
 		int x = genre ? recs_genre(m, store_col_text(st, 1)) : recs_artist(m, store_col_text(st, 1));
@@ -117,10 +114,10 @@ static int add_tracks(struct recs_profile *p, const struct recs_model *m, sqlite
 
 /* A track or artist the catalog has but the model does not (ingested since it was built):
  * its artist and genre still place it, through the tags the ranker matches. */
-static int seed_unmodelled(struct req *r, const struct recs_model *m, struct recs_profile *p, bool track,
-                           const char *id)
+static int seed_unmodelled(const struct recs_ctx *c, struct recs_profile *p, bool track, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(&r->srv->store, track ? "SELECT artist_id, genre FROM tracks WHERE id = ?"
+	const struct recs_model *m = c->m;
+	sqlite3_stmt *st = store_stmt(c->view->store, track ? "SELECT artist_id, genre FROM tracks WHERE id = ?"
 	                                                    : "SELECT artist_id, genre FROM tracks WHERE artist_id = ?"
 	                                                      " ORDER BY play_count DESC LIMIT 1");
 	int found = 0;
@@ -137,17 +134,17 @@ static int seed_unmodelled(struct req *r, const struct recs_model *m, struct rec
 			p->artists[p->n_artists++] = a;
 		if (g >= 0 && p->n_genres < RECS_PROFILE_TAGS)
 			p->genres[p->n_genres++] = g;
-	} else if (!track && api_exists(r, "artist", id)) {
+	} else if (!track && store_catalog_exists(c->view->store, CATALOG_ARTIST, id) > 0) {
 		found = 1;   /* an artist with no tracks yet: nothing to place it by */
 	}
 	sqlite3_reset(st);
 	return found ? 0 : 1;
 }
 
-int recs_profile_seed(struct req *r, const struct recs_model *m, struct recs_profile *p, const char *uri,
-                      float weight)
+int recs_profile_seed(const struct recs_ctx *c, struct recs_profile *p, const char *uri, float weight)
 {
-	struct store *s = &r->srv->store;
+	const struct recs_model *m = c->m;
+	struct store *s = c->view->store;
 	const char *id = uri;
 	char kind[16] = "track";
 	sqlite3_stmt *st = NULL;
@@ -168,14 +165,14 @@ int recs_profile_seed(struct req *r, const struct recs_model *m, struct recs_pro
 		int item = recs_item(m, id);
 
 		if (item < 0)
-			return seed_unmodelled(r, m, p, true, id);
+			return seed_unmodelled(c, p, true, id);
 		return recs_profile_add(p, item, 3 * weight) < 0 || recs_profile_exclude(p, item) < 0 ? -1 : 0;
 	}
 	if (!strcmp(kind, "artist")) {
 		int a = recs_artist(m, id);
 
 		if (a < 0)
-			return seed_unmodelled(r, m, p, false, id);
+			return seed_unmodelled(c, p, false, id);
 		if (p->n_artists < RECS_PROFILE_TAGS)
 			p->artists[p->n_artists++] = a;
 		for (int64_t j = m->artist_ptr[a]; j < m->artist_ptr[a + 1] && j < m->artist_ptr[a] + SEED_ARTIST_TRACKS; j++)
@@ -184,13 +181,13 @@ int recs_profile_seed(struct req *r, const struct recs_model *m, struct recs_pro
 		return 0;
 	}
 	if (!strcmp(kind, "album")) {
-		if (!api_exists(r, "album", id))
+		if (store_catalog_exists(s, CATALOG_ALBUM, id) <= 0)
 			return 1;
 		st = store_stmt(s, "SELECT id FROM tracks WHERE album_id = ? ORDER BY disc_number, track_number LIMIT ?");
 	} else if (!strcmp(kind, "playlist")) {
 		struct playlist pl;
 
-		if (playlist_load(s, id, &pl) != 0 || playlist_access(s, &pl, r->user.id) == PL_NONE)
+		if (playlist_load(s, id, &pl) != 0 || playlist_access(s, &pl, c->user->id) == PL_NONE)
 			return 1;
 		st = store_stmt(s, "SELECT track_id FROM playlist_items WHERE playlist_id = ? ORDER BY pos LIMIT ?");
 	} else {
@@ -205,29 +202,28 @@ int recs_profile_seed(struct req *r, const struct recs_model *m, struct recs_pro
 
 bool recs_keep_market(void *ctx, int item)
 {
-	struct recs_market *k = ctx;
+	const struct recs_ctx *c = ctx;
 	sqlite3_stmt *st;
 	bool ok;
 
-	if (!k->market || !k->m->restricted[item])
-		return !k->market || api_available(k->r, NULL, k->market);
-	st = store_stmt(&k->r->srv->store, "SELECT markets FROM tracks WHERE id = ?");
+	if (!c->market || !c->m->restricted[item])
+		return !c->market || catalog_available(c->view, NULL, c->market);
+	st = store_stmt(c->view->store, "SELECT markets FROM tracks WHERE id = ?");
 	if (!st)
 		return false;
-	store_bind_text(st, 1, k->m->item_id[item]);
+	store_bind_text(st, 1, c->m->item_id[item]);
 	ok = sqlite3_step(st) == SQLITE_ROW &&
-	     api_available(k->r, sqlite3_column_text(st, 0) ? store_col_text(st, 0) : NULL, k->market);
+	     catalog_available(c->view, sqlite3_column_text(st, 0) ? store_col_text(st, 0) : NULL, c->market);
 	sqlite3_reset(st);
 	return ok;
 }
 
-json_t *recs_tracks_json(struct req *r, const struct recs_model *m, const int32_t *items, int n,
-                         const char *market)
+json_t *recs_tracks_json(const struct recs_ctx *c, const int32_t *items, int n)
 {
 	json_t *a = json_array();
 
 	for (int i = 0; i < n; i++) {
-		json_t *t = api_track(r, m->item_id[items[i]], market);
+		json_t *t = catalog_track(c->view, c->m->item_id[items[i]], c->market);
 
 		if (t)
 			json_array_append_new(a, t);
