@@ -10,6 +10,7 @@
 #include "api/handlers.h"
 #include "recs/made_for_you.h"
 #include "server.h"
+#include "store/recs.h"
 
 #define TASTE_MAX 10
 
@@ -52,40 +53,26 @@ void h_made_for_you(struct req *r)
 
 static void taste_set(struct req *r);
 
+static int list_pick(void *ud, bool genre, const char *value)
+{
+	json_t **lists = ud;
+
+	json_array_append_new(lists[genre ? 0 : 1], json_string(value));
+	return 0;
+}
+
 void h_taste(struct req *r)
 {
-	struct store *s = &r->srv->store;
-	sqlite3_stmt *st;
-	json_t *genres, *artists;
+	json_t *lists[2];
 
 	if (r->method == M_PUT) {
 		taste_set(r);
 		return;
 	}
-	genres = json_array();
-	artists = json_array();
-	st = store_stmt(s, "SELECT kind, value FROM taste WHERE user_id = ? ORDER BY added_at, value");
-	if (st) {
-		store_bind_text(st, 1, r->user.id);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(!strcmp(store_col_text(st, 0), "genre") ? genres : artists,
-			                      json_string(store_col_text(st, 1)));
-		sqlite3_reset(st);
-	}
-	reply_json(r, 200, json_pack("{s:o,s:o}", "genres", genres, "artists", artists));
-}
-
-static bool genre_known(struct req *r, const char *g)
-{
-	sqlite3_stmt *st = store_stmt(&r->srv->store, "SELECT 1 FROM tracks WHERE genre = ? COLLATE NOCASE LIMIT 1");
-	bool ok;
-
-	if (!st)
-		return false;
-	store_bind_text(st, 1, g);
-	ok = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	return ok;
+	lists[0] = json_array();
+	lists[1] = json_array();
+	store_taste(&r->srv->store, r->user.id, list_pick, lists);
+	reply_json(r, 200, json_pack("{s:o,s:o}", "genres", lists[0], "artists", lists[1]));
 }
 
 /* PUT /v1/me/taste {genres: [...], artists: [ids]}: replaces the picks. */
@@ -95,7 +82,6 @@ static void taste_set(struct req *r)
 	json_t *body = req_json_body(r, false), *lists[2];
 	static const char *const names[2] = { "genres", "artists" };
 	long long now = store_now_ms();
-	sqlite3_stmt *st;
 
 	if (!body)
 		return;
@@ -112,7 +98,7 @@ static void taste_set(struct req *r)
 			const char *x = json_string_value(v);
 
 			if (!x || !*x || strlen(x) > 64 ||
-			    (k == 0 ? !genre_known(r, x) : !base62_is_id(x) || !api_exists(r, "artist", x))) {
+			    (k == 0 ? store_genre_exists(s, x) <= 0 : !base62_is_id(x) || !api_exists(r, "artist", x))) {
 				reply_error(r, 400, "%s[%zu]: no such %s in the catalog (see %s)", names[k], i,
 				            k == 0 ? "genre" : "artist",
 				            k == 0 ? "/v1/recommendations/available-genre-seeds" : "/v1/search");
@@ -127,37 +113,25 @@ static void taste_set(struct req *r)
 	if (store_begin(s) < 0)
 		goto fail;
 	for (int k = 0; k < 2; k++) {
+		char low[TASTE_MAX][65];
+		const char *values[TASTE_MAX];
 		size_t i;
 		json_t *v;
 
 		if (!lists[k])
 			continue;
-		st = store_stmt(s, "DELETE FROM taste WHERE user_id = ? AND kind = ?");
-		if (!st)
-			goto fail_tx;
-		store_bind_text(st, 1, r->user.id);
-		store_bind_text(st, 2, k == 0 ? "genre" : "artist");
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto fail_tx;
+		/* Genres are kept in lower case, as the catalog's genre seeds are listed. */
 		json_array_foreach(lists[k], i, v) {
-			char low[65];
 			const char *x = json_string_value(v);
 			size_t j;
 
-			for (j = 0; x[j] && j < sizeof low - 1; j++)
-				low[j] = k == 0 ? (char)tolower((unsigned char)x[j]) : x[j];
-			low[j] = '\0';
-			st = store_stmt(s, "INSERT INTO taste (user_id, kind, value, added_at) VALUES (?, ?, ?, ?)"
-			                   " ON CONFLICT DO NOTHING");
-			if (!st)
-				goto fail_tx;
-			store_bind_text(st, 1, r->user.id);
-			store_bind_text(st, 2, k == 0 ? "genre" : "artist");
-			store_bind_text(st, 3, low);
-			sqlite3_bind_int64(st, 4, now + (long long)i);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				goto fail_tx;
+			for (j = 0; x[j] && j < sizeof low[i] - 1; j++)
+				low[i][j] = k == 0 ? (char)tolower((unsigned char)x[j]) : x[j];
+			low[i][j] = '\0';
+			values[i] = low[i];
 		}
+		if (store_taste_set(s, r->user.id, k == 0, values, (int)json_array_size(lists[k]), now) < 0)
+			goto fail_tx;
 	}
 	if (store_commit(s) < 0)
 		goto fail_tx;

@@ -11,6 +11,7 @@
 #include "library/playlists.h"
 #include "log.h"
 #include "store/playlists.h"
+#include "store/recs.h"
 
 #define LIST_LEN 30
 #define MIX_SEEDS 120
@@ -43,64 +44,39 @@ static void periods(long long now_ms, char week[16], char day[16])   /* room for
 	strftime(day, 16, "%Y-%m-%d", &tm);
 }
 
-static int read_current(struct store *s, const char *user, struct current *cur)
+static int slot_read(void *ud, const struct mfy_slot *row)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT kind, slot, playlist_id, period FROM made_for_you"
-	                                 " WHERE user_id = ? ORDER BY kind, slot");
+	struct current *cur = ud;
+	struct slot *to = NULL;
 
-	memset(cur, 0, sizeof *cur);
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, user);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *kind = store_col_text(st, 0);
-		int slot = sqlite3_column_int(st, 1);
-		struct slot *to = NULL;
-
-		if (slot < 0) {
-			/* the marker of a generation that may have written nothing */
-			if (!strcmp(kind, kind_names[K_MIX]))
-				snprintf(cur->mixes_period, sizeof cur->mixes_period, "%s", store_col_text(st, 3));
-			else if (!strcmp(kind, kind_names[K_RADAR]))
-				snprintf(cur->radar_period, sizeof cur->radar_period, "%s", store_col_text(st, 3));
-			continue;
-		}
-		if (!strcmp(kind, kind_names[K_DISCOVER]))
-			to = &cur->discover;
-		else if (!strcmp(kind, kind_names[K_RADAR]))
-			to = &cur->radar;
-		else if (!strcmp(kind, kind_names[K_MIX]) && slot >= 0 && slot < RECS_MFY_MIXES) {
-			to = &cur->mix[slot];
-			if (slot + 1 > cur->mixes)
-				cur->mixes = slot + 1;
-		}
-		if (to) {
-			snprintf(to->playlist, sizeof to->playlist, "%s", store_col_text(st, 2));
-			snprintf(to->period, sizeof to->period, "%s", store_col_text(st, 3));
-		}
+	if (row->slot < 0) {
+		/* the marker of a generation that may have written nothing */
+		if (!strcmp(row->kind, kind_names[K_MIX]))
+			snprintf(cur->mixes_period, sizeof cur->mixes_period, "%s", row->period);
+		else if (!strcmp(row->kind, kind_names[K_RADAR]))
+			snprintf(cur->radar_period, sizeof cur->radar_period, "%s", row->period);
+		return 0;
 	}
-	sqlite3_reset(st);
+	if (!strcmp(row->kind, kind_names[K_DISCOVER]))
+		to = &cur->discover;
+	else if (!strcmp(row->kind, kind_names[K_RADAR]))
+		to = &cur->radar;
+	else if (!strcmp(row->kind, kind_names[K_MIX]) && row->slot < RECS_MFY_MIXES) {
+		to = &cur->mix[row->slot];
+		if (row->slot + 1 > cur->mixes)
+			cur->mixes = row->slot + 1;
+	}
+	if (to) {
+		snprintf(to->playlist, sizeof to->playlist, "%s", row->playlist);
+		snprintf(to->period, sizeof to->period, "%s", row->period);
+	}
 	return 0;
 }
 
-static int set_slot(const struct recs_ctx *c, enum kind kind, int slot, const char *playlist, const char *period)
+static int read_current(struct store *s, const char *user, struct current *cur)
 {
-	sqlite3_stmt *st = store_stmt(c->view->store, "INSERT INTO made_for_you (user_id, kind, slot, playlist_id, period)"
-	                                              " VALUES (?, ?, ?, ?, ?)"
-	                                              " ON CONFLICT (user_id, kind, slot) DO UPDATE SET playlist_id = excluded.playlist_id,"
-	                                              " period = excluded.period");
-	int rc;
-
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, c->user->id);
-	store_bind_text(st, 2, kind_names[kind]);
-	sqlite3_bind_int(st, 3, slot);
-	store_bind_text(st, 4, playlist);
-	store_bind_text(st, 5, period);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_reset(st);
-	return rc;
+	memset(cur, 0, sizeof *cur);
+	return store_mfy_slots(s, user, slot_read, cur);
 }
 
 /* Creates or rewrites one made-for-you playlist; inside the caller's transaction. */
@@ -137,7 +113,8 @@ static int write_list(const struct recs_ctx *c, enum kind kind, int slot, struct
 			goto out;
 	}
 	/* The items, a new version and the update time. */
-	if (playlist_items_rewrite(s, &p, 0, pi, n) < 0 || set_slot(c, kind, slot, p.id, period) < 0)
+	if (playlist_items_rewrite(s, &p, 0, pi, n) < 0 ||
+	    store_mfy_set(s, c->user->id, kind_names[kind], slot, p.id, period) < 0)
 		goto out;
 	snprintf(cur->period, sizeof cur->period, "%s", period);
 	rc = 0;
@@ -146,39 +123,10 @@ out:
 	return rc;
 }
 
-static int mark(const struct recs_ctx *c, enum kind kind, const char *period)
-{
-	sqlite3_stmt *st = store_stmt(c->view->store, "INSERT INTO made_for_you (user_id, kind, slot, playlist_id, period)"
-	                                              " VALUES (?, ?, -1, '', ?) ON CONFLICT (user_id, kind, slot)"
-	                                              " DO UPDATE SET period = excluded.period");
-	int rc;
-
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, c->user->id);
-	store_bind_text(st, 2, kind_names[kind]);
-	store_bind_text(st, 3, period);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_reset(st);
-	return rc;
-}
-
 static int drop_mix(const struct recs_ctx *c, int slot, struct slot *cur)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (store_playlist_delete(c->view->store, cur->playlist) < 0)
-		return -1;
-	st = store_stmt(c->view->store, "DELETE FROM made_for_you WHERE user_id = ? AND kind = ? AND slot = ?");
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, c->user->id);
-	store_bind_text(st, 2, kind_names[K_MIX]);
-	sqlite3_bind_int(st, 3, slot);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_reset(st);
-	if (rc < 0)
+	if (store_playlist_delete(c->view->store, cur->playlist) < 0 ||
+	    store_mfy_drop(c->view->store, c->user->id, kind_names[K_MIX], slot) < 0)
 		return -1;
 	memset(cur, 0, sizeof *cur);
 	return 0;
@@ -188,13 +136,13 @@ static int drop_mix(const struct recs_ctx *c, int slot, struct slot *cur)
 static void artists_line(const struct recs_ctx *c, const int32_t *items, int n, char *out, size_t len)
 {
 	const struct recs_model *m = c->m;
-	sqlite3_stmt *st = store_stmt(c->view->store, "SELECT name FROM artists WHERE id = ?");
+	char name[CATALOG_NAME_MAX];
 	int32_t seen[3];
 	int k = 0;
 	size_t at = 0;
 
 	out[0] = '\0';
-	for (int i = 0; st && i < n && k < 3; i++) {
+	for (int i = 0; i < n && k < 3; i++) {
 		int a = m->artist[items[i]];
 		bool dup = a < 0;
 
@@ -203,10 +151,8 @@ static void artists_line(const struct recs_ctx *c, const int32_t *items, int n, 
 		if (dup)
 			continue;
 		seen[k++] = a;
-		store_bind_text(st, 1, m->artist_id[a]);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			at += (size_t)snprintf(out + at, at < len ? len - at : 0, "%s%s", at ? ", " : "", store_col_text(st, 0));
-		sqlite3_reset(st);
+		if (store_recs_artist_name(c->view->store, m->artist_id[a], name) > 0)
+			at += (size_t)snprintf(out + at, at < len ? len - at : 0, "%s%s", at ? ", " : "", name);
 	}
 	if (at && at < len)
 		snprintf(out + at, len - at, " and more");
@@ -351,19 +297,14 @@ static int release_radar(const struct recs_model *m, const struct recs_profile *
 static int radar_artists(const struct recs_ctx *c, const struct recs_profile *p, int32_t *out)
 {
 	const struct recs_model *m = c->m;
-	sqlite3_stmt *st = store_stmt(c->view->store, "SELECT artist_id FROM followed_artists WHERE user_id = ?"
-	                                              " ORDER BY followed_at DESC LIMIT ?");
+	char followed[RADAR_ARTISTS / 2][BASE62_ID_LEN + 1];
+	int nf = store_recs_followed_artists(c->view->store, c->user->id, followed, RADAR_ARTISTS / 2);
 	struct ranked *by = calloc((size_t)p->n + 1, sizeof *by);
 	int n = 0;
 
-	if (st) {
-		store_bind_text(st, 1, c->user->id);
-		sqlite3_bind_int(st, 2, RADAR_ARTISTS / 2);
-		while (sqlite3_step(st) == SQLITE_ROW && n < RADAR_ARTISTS)
-			if ((out[n] = recs_artist(m, store_col_text(st, 0))) >= 0)
-				n++;
-		sqlite3_reset(st);
-	}
+	for (int i = 0; i < nf; i++)
+		if ((out[n] = recs_artist(m, followed[i])) >= 0)
+			n++;
 	for (int i = 0; i < p->n_artists && n < RADAR_ARTISTS; i++)
 		out[n++] = p->artists[i];
 	if (!by)
@@ -438,7 +379,7 @@ static int make_mixes(struct recs_ctx *c, const struct recs_profile *p, struct c
 		if (cur->mix[x].playlist[0] && drop_mix(c, x, &cur->mix[x]) < 0)
 			return -1;
 	cur->mixes = slot;
-	return mark(c, K_MIX, day);
+	return store_mfy_mark(c->view->store, c->user->id, kind_names[K_MIX], day);
 }
 
 static int generate(struct recs_ctx *c, struct current *cur, bool discover, bool mixes, bool radar,
@@ -473,7 +414,7 @@ static int generate(struct recs_ctx *c, struct current *cur, bool discover, bool
 		if ((n || cur->radar.playlist[0]) &&
 		    write_list(c, K_RADAR, 0, &cur->radar, week, "Release Radar", desc, items, n) < 0)
 			goto out;
-		if (mark(c, K_RADAR, week) < 0)
+		if (store_mfy_mark(c->view->store, c->user->id, kind_names[K_RADAR], week) < 0)
 			goto out;
 	}
 	rc = 0;
@@ -518,7 +459,7 @@ int recs_mfy_refresh(const struct recs_ctx *c)
 	}
 	if (store_begin(s) < 0 || generate(&ctx, &cur, discover, mixes, radar, week, day) < 0 ||
 	    store_commit(s) < 0) {
-		log_warn("made for you: could not refresh %s's playlists: %s", c->user->id, sqlite3_errmsg(s->db));
+		log_warn("made for you: could not refresh %s's playlists", c->user->id);
 		store_rollback(s);
 		return -1;
 	}

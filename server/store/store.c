@@ -296,6 +296,34 @@ void store_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_snapshot_begin(struct store *s, bool whole)
+{
+	/* Mapped, a read of the whole file costs no system call a page. */
+	if (whole)
+		sqlite3_exec(s->db, "PRAGMA mmap_size = 2147418112", NULL, NULL, NULL);
+	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		log_err("store: a read transaction: %s", sqlite3_errmsg(s->db));
+		if (whole)
+			sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void store_snapshot_end(struct store *s, bool whole)
+{
+	/* A read transaction: COMMIT and ROLLBACK end it alike. */
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	/* Unmapped again, so the server's memory is not the database's size. */
+	if (whole)
+		sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+}
+
+const char *store_file(struct store *s)
+{
+	return sqlite3_db_filename(s->db, "main");
+}
+
 static int migrate(struct store *s, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;

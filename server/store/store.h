@@ -38,6 +38,14 @@ int store_begin(struct store *s);   /* BEGIN IMMEDIATE: take the write lock up f
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
+/* A consistent view of the database across several reads (a read transaction); whole maps
+ * the file for a read of all of it, and unmaps it after. */
+int store_snapshot_begin(struct store *s, bool whole);
+void store_snapshot_end(struct store *s, bool whole);
+
+/* The database's file, for scratch files beside it; NULL or "" when it has none. */
+const char *store_file(struct store *s);
+
 /* The user that owns the made-for-you playlists (migration 8 makes it); it cannot log in. */
 #define SYSTEM_USER "_segue"
 
