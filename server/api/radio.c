@@ -18,7 +18,7 @@
 #define RADIO_HISTORY_MAX 1000
 
 /* Adds the session's played (liked) or skipped tracks; -1 after a 400. */
-static int session_tracks(struct req *r, const struct recs_model *m, struct recs_profile *p, json_t *list,
+static int session_tracks(struct req *r, const struct recs_ctx *c, struct recs_profile *p, json_t *list,
                           const char *name, float listen)
 {
 	size_t i;
@@ -41,7 +41,7 @@ static int session_tracks(struct req *r, const struct recs_model *m, struct recs
 			return -1;
 		}
 		/* A track removed from the catalog since is no reason to refuse the batch. */
-		if ((item = recs_item(m, id)) < 0)
+		if ((item = recs_item(c->m, id)) < 0)
 			continue;
 		if ((listen != 0 && recs_profile_add(p, item, listen) < 0) || recs_profile_exclude(p, item) < 0) {
 			reply_error(r, 500, "out of memory");
@@ -57,7 +57,8 @@ void h_radio(struct req *r)
 	json_t *body = req_json_body(r, false), *lim;
 	struct recs_model *m = NULL;
 	struct recs_profile p = { 0 };
-	struct recs_market mk = { 0 };
+	struct api_view v;
+	struct recs_ctx c;
 	struct recs_query q = { .surface = RECS_RADIO, .limit = 30 };
 	const char *seed;
 	int32_t out[50];
@@ -83,7 +84,8 @@ void h_radio(struct req *r)
 		reply_error(r, 503, "recommendations are warming up");
 		goto out;
 	}
-	switch (recs_profile_seed(r, m, &p, seed, 1.0f)) {
+	c = (struct recs_ctx){ api_view(r, &v), m, &r->user, r->user.country, store_now_ms() };
+	switch (recs_profile_seed(&c, &p, seed, 1.0f)) {
 	case 0:
 		break;
 	case 1:
@@ -95,20 +97,19 @@ void h_radio(struct req *r)
 	}
 	/* The seed speaks for the station as a long history would. */
 	p.history = 40;
-	if (session_tracks(r, m, &p, json_object_get(body, "played"), "played", 1.0f) < 0 ||
-	    session_tracks(r, m, &p, json_object_get(body, "skipped"), "skipped", -2.0f) < 0 ||
-	    session_tracks(r, m, &p, json_object_get(body, "queued"), "queued", 0.0f) < 0)
+	if (session_tracks(r, &c, &p, json_object_get(body, "played"), "played", 1.0f) < 0 ||
+	    session_tracks(r, &c, &p, json_object_get(body, "skipped"), "skipped", -2.0f) < 0 ||
+	    session_tracks(r, &c, &p, json_object_get(body, "queued"), "queued", 0.0f) < 0)
 		goto out;
 	recs_profile_seal(&p);
-	mk = (struct recs_market){ r, m, r->user.country };
 	q.keep = recs_keep_market;
-	q.ctx = &mk;
-	q.today = recs_today();
+	q.ctx = &c;
+	q.today = recs_today(&c);
 	if ((n = recs_rank(m, &p, &q, out)) < 0) {
 		reply_error(r, 500, "out of memory");
 		goto out;
 	}
-	reply_json(r, 200, json_pack("{s:s,s:o}", "seed", seed, "tracks", recs_tracks_json(r, m, out, n, r->user.country)));
+	reply_json(r, 200, json_pack("{s:s,s:o}", "seed", seed, "tracks", recs_tracks_json(&c, out, n)));
 out:
 	recs_profile_free(&p);
 	recs_model_unref(m);

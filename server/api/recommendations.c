@@ -17,12 +17,14 @@
 #include "api/handlers.h"
 #include "recs/profile.h"
 #include "server.h"
+#include "store/recs.h"
 
 #define SEEDS_MAX 5
 #define POOL_MAX 4000
 #define PER_GENRE 600
 #define PER_ARTIST 100
 #define PER_ARTIST_IN_LIST 2
+#define SEED_ARTIST_TRACKS 10
 
 /* The features a bound or target can name, with how to bring each to about [0, 1]. */
 enum feat { F_ACOUSTICNESS, F_DANCEABILITY, F_ENERGY, F_LOUDNESS, F_TEMPO, F_BRIGHTNESS,
@@ -55,13 +57,16 @@ struct bounds {
 	bool has_min[NFEAT], has_max[NFEAT], has_target[NFEAT];
 };
 
-#define FEATURE_COLUMNS "t.acousticness, t.danceability, t.energy, t.loudness, t.tempo, t.brightness," \
-	" t.popularity, t.duration_ms"
-
-static void read_feats(sqlite3_stmt *st, int col, double f[NFEAT])
+static void read_feats(const struct track_features *t, double f[NFEAT])
 {
-	for (int i = 0; i < NFEAT; i++)
-		f[i] = sqlite3_column_double(st, col + i);
+	f[F_ACOUSTICNESS] = t->acousticness;
+	f[F_DANCEABILITY] = t->danceability;
+	f[F_ENERGY] = t->energy;
+	f[F_LOUDNESS] = t->loudness;
+	f[F_TEMPO] = t->tempo;
+	f[F_BRIGHTNESS] = t->brightness;
+	f[F_POPULARITY] = t->popularity;
+	f[F_DURATION] = t->duration_ms;
 }
 
 static double norm(int i, double v)
@@ -138,18 +143,17 @@ static int cand_cmp_id(const void *a, const void *b)
 	return strcmp(((const struct cand *)a)->id, ((const struct cand *)b)->id);
 }
 
-static void pool_add_query(struct req *r, struct pool *p, const char *sql, const char *arg, int limit)
+static void pool_add(struct req *r, struct pool *p, enum recs_pool pool, const char *key, int limit)
 {
-	sqlite3_stmt *st = store_stmt(&r->srv->store, sql);
+	int room = POOL_MAX - p->n, n;
+	char (*ids)[BASE62_ID_LEN + 1] = room > 0 ? malloc((size_t)room * sizeof *ids) : NULL;
 
-	if (!st)
+	if (!ids)
 		return;
-	if (arg)
-		store_bind_text(st, 1, arg);
-	sqlite3_bind_int(st, arg ? 2 : 1, limit);
-	while (p->n < POOL_MAX && sqlite3_step(st) == SQLITE_ROW)
-		snprintf(p->c[p->n++].id, sizeof p->c[0].id, "%s", store_col_text(st, 0));
-	sqlite3_reset(st);
+	n = store_recs_pool(&r->srv->store, pool, key, limit, ids, room);
+	for (int i = 0; i < n; i++)
+		snprintf(p->c[p->n++].id, sizeof p->c[0].id, "%s", ids[i]);
+	free(ids);
 }
 
 /* The seeds' place in feature space: the mean of the seed tracks and of the seed artists'
@@ -157,25 +161,19 @@ static void pool_add_query(struct req *r, struct pool *p, const char *sql, const
 static bool seed_profile(struct req *r, char tracks[][64], int nt, char artists[][64], int na,
                          double mean[NFEAT], char genres[][64], int *ng)
 {
-	sqlite3_stmt *st;
+	struct track_features rows[SEED_ARTIST_TRACKS];
 	int count = 0;
 
 	memset(mean, 0, NFEAT * sizeof *mean);
 	for (int k = 0; k < nt + na; k++) {
-		bool is_track = k < nt;
+		int n = k < nt ? store_track_features(&r->srv->store, tracks[k], &rows[0])
+		               : store_artist_features(&r->srv->store, artists[k - nt], rows, SEED_ARTIST_TRACKS);
 
-		st = store_stmt(&r->srv->store, is_track
-		                ? "SELECT " FEATURE_COLUMNS ", t.genre FROM tracks t WHERE t.id = ?"
-		                : "SELECT " FEATURE_COLUMNS ", t.genre FROM tracks t WHERE t.artist_id = ?"
-		                  " ORDER BY t.play_count DESC LIMIT 10");
-		if (!st)
-			continue;
-		store_bind_text(st, 1, is_track ? tracks[k] : artists[k - nt]);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int row = 0; row < n; row++) {
 			double f[NFEAT];
-			const char *g = store_col_text(st, NFEAT);
+			const char *g = rows[row].genre;
 
-			read_feats(st, 0, f);
+			read_feats(&rows[row], f);
 			for (int i = 0; i < NFEAT; i++)
 				mean[i] += f[i];
 			count++;
@@ -187,7 +185,6 @@ static bool seed_profile(struct req *r, char tracks[][64], int nt, char artists[
 			if (*g && !have && *ng < SEEDS_MAX * 3)
 				snprintf(genres[(*ng)++], 64, "%s", g);
 		}
-		sqlite3_reset(st);
 	}
 	if (!count)
 		return false;
@@ -224,7 +221,7 @@ static const int model_feat[NFEAT] = {
 };
 
 struct bounds_ctx {
-	struct recs_market market;
+	struct recs_ctx *c;
 	const struct bounds *b;
 };
 
@@ -232,24 +229,19 @@ struct bounds_ctx {
 static bool keep_bounded(void *ctx, int item)
 {
 	struct bounds_ctx *k = ctx;
-	sqlite3_stmt *st;
+	struct track_features t;
 	double f[NFEAT];
 	bool ok = true;
 
-	if (!recs_keep_market(&k->market, item))
+	if (!recs_keep_market(k->c, item))
 		return false;
 	for (int i = 0; i < NFEAT && ok; i++)
 		ok = !k->b->has_min[i] && !k->b->has_max[i];
 	if (ok)
 		return true;
-	st = store_stmt(&k->market.r->srv->store, "SELECT " FEATURE_COLUMNS " FROM tracks t WHERE t.id = ?");
-	if (!st)
-		return false;
-	store_bind_text(st, 1, k->market.m->item_id[item]);
-	ok = sqlite3_step(st) == SQLITE_ROW;
+	ok = store_track_features(k->c->view->store, k->c->m->item_id[item], &t) > 0;
 	if (ok)
-		read_feats(st, 0, f);
-	sqlite3_reset(st);
+		read_feats(&t, f);
 	for (int i = 0; ok && i < NFEAT; i++)
 		ok = !(k->b->has_min[i] && f[i] < k->b->min[i]) && !(k->b->has_max[i] && f[i] > k->b->max[i]);
 	return ok;
@@ -260,10 +252,12 @@ static bool model_recommendations(struct req *r, struct recs_model *m, char trac
                                   char artists[][64], int na, char genres[][64], int ng,
                                   const struct bounds *b, const char *market, int limit, json_t **out)
 {
+	struct api_view v;
+	struct recs_ctx c = { api_view(r, &v), m, &r->user, market, store_now_ms() };
 	struct recs_profile p = { 0 };
-	struct bounds_ctx k = { { r, m, market }, b };
+	struct bounds_ctx k = { &c, b };
 	struct recs_query q = { .surface = RECS_SEEDED, .limit = limit, .keep = keep_bounded, .ctx = &k,
-	                        .today = recs_today() };
+	                        .today = recs_today(&c) };
 	float f[RECS_NFEAT];
 	int32_t *items = malloc((size_t)limit * sizeof *items);
 	int n = -1;
@@ -275,7 +269,7 @@ static bool model_recommendations(struct req *r, struct recs_model *m, char trac
 
 		snprintf(uri, sizeof uri, "segue:%s:%s", i < nt ? "track" : "artist", i < nt ? tracks[i] : artists[i - nt]);
 		/* Seeds were checked against the catalog above: 1 is one deleted since. */
-		if (recs_profile_seed(r, m, &p, uri, 1.0f) < 0)
+		if (recs_profile_seed(&c, &p, uri, 1.0f) < 0)
 			goto oom;
 	}
 	for (int i = 0; i < ng && p.n_genres < RECS_PROFILE_TAGS; i++) {
@@ -296,7 +290,7 @@ static bool model_recommendations(struct req *r, struct recs_model *m, char trac
 	recs_profile_seal(&p);
 	if ((n = recs_rank(m, &p, &q, items)) < 0)
 		goto oom;
-	*out = recs_tracks_json(r, m, items, n, market);
+	*out = recs_tracks_json(&c, items, n);
 	free(items);
 	recs_profile_free(&p);
 	return true;
@@ -318,7 +312,7 @@ void h_recommendations(struct req *r)
 	const char *market;
 	bool bad;
 	json_t *out, *seeds;
-	sqlite3_stmt *st;
+	struct track_features row;
 
 	market = api_market(r, &bad);
 	if (bad || api_int_arg(r, "limit", 20, 1, 100, &limit) < 0 || !read_bounds(r, &b) ||
@@ -368,20 +362,15 @@ void h_recommendations(struct req *r)
 	}
 	/* Candidates: the genres' and artists' most played tracks, and the catalog's. */
 	for (int i = 0; i < ng; i++)
-		pool_add_query(r, &p, "SELECT id FROM tracks WHERE genre = ? COLLATE NOCASE"
-		               " ORDER BY play_count DESC, popularity DESC LIMIT ?", genres[i], PER_GENRE);
+		pool_add(r, &p, RECS_POOL_GENRE, genres[i], PER_GENRE);
 	for (int i = 0; i < na; i++)
-		pool_add_query(r, &p, "SELECT id FROM tracks WHERE artist_id = ? ORDER BY play_count DESC LIMIT ?",
-		               artists[i], PER_ARTIST);
-	pool_add_query(r, &p, "SELECT id FROM tracks ORDER BY play_count DESC, popularity DESC, id LIMIT ?",
-	               NULL, 300);
+		pool_add(r, &p, RECS_POOL_ARTIST, artists[i], PER_ARTIST);
+	pool_add(r, &p, RECS_POOL_TOP, NULL, 300);
 	qsort(p.c, (size_t)p.n, sizeof *p.c, cand_cmp_id);
 	/* Each candidate once, scored; the ones the rules exclude dropped. */
-	st = store_stmt(&r->srv->store, "SELECT " FEATURE_COLUMNS ", t.genre, t.artist_id, t.markets"
-	                                " FROM tracks t WHERE t.id = ?");
 	char prev[BASE62_ID_LEN + 1] = "";
 
-	for (int i = 0; st && i < p.n; i++) {
+	for (int i = 0; i < p.n; i++) {
 		struct cand *c = &p.c[i];
 		/* Sorted by id: a repeat follows its first (kept compacts below i, so compare with
 		 * a copy, not with p.c[i - 1]). */
@@ -393,19 +382,15 @@ void h_recommendations(struct req *r)
 			keep = strcmp(c->id, tracks[k]) != 0;
 		if (!keep)
 			continue;
-		store_bind_text(st, 1, c->id);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			sqlite3_reset(st);
+		if (store_track_features(&r->srv->store, c->id, &row) <= 0)
 			continue;
-		}
-		read_feats(st, 0, c->f);
-		snprintf(c->artist, sizeof c->artist, "%s", store_col_text(st, NFEAT + 1));
+		read_feats(&row, c->f);
+		snprintf(c->artist, sizeof c->artist, "%s", row.artist_id);
 		for (int k = 0; k < ng; k++)
-			c->genre_hit |= !strcasecmp(genres[k], store_col_text(st, NFEAT));
+			c->genre_hit |= !strcasecmp(genres[k], row.genre);
 		for (int k = 0; k < na; k++)
 			c->artist_hit |= !strcmp(artists[k], c->artist);
-		keep = api_available(r, sqlite3_column_text(st, NFEAT + 2) ? store_col_text(st, NFEAT + 2) : NULL, market);
-		sqlite3_reset(st);
+		keep = api_available(r, row.markets, market);
 		for (int k = 0; keep && k < NFEAT; k++)
 			keep = !(b.has_min[k] && c->f[k] < b.min[k]) && !(b.has_max[k] && c->f[k] > b.max[k]);
 		if (!keep)
@@ -446,31 +431,29 @@ void h_recommendations(struct req *r)
 	reply_json(r, 200, json_pack("{s:o,s:o}", "tracks", out, "seeds", seeds));
 }
 
+static int list_genre(void *ud, const char *genre)
+{
+	json_array_append_new(ud, json_string(genre));
+	return 0;
+}
+
 void h_genre_seeds(struct req *r)
 {
-	sqlite3_stmt *st = store_stmt(&r->srv->store,
-		"SELECT DISTINCT lower(genre) FROM tracks WHERE genre <> '' ORDER BY 1");
 	json_t *a = json_array();
 
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a, json_string(store_col_text(st, 0)));
-	if (st)
-		sqlite3_reset(st);
+	store_genres(&r->srv->store, list_genre, a);
 	reply_json(r, 200, json_pack("{s:o}", "genres", a));
 }
 
 static json_t *features_of(struct req *r, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(&r->srv->store, "SELECT " FEATURE_COLUMNS " FROM tracks t WHERE t.id = ?");
+	struct track_features t;
 	char base[300], href[400];
 	json_t *o = NULL;
 	double f[NFEAT];
 
-	if (!st)
-		return NULL;
-	store_bind_text(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		read_feats(st, 0, f);
+	if (store_track_features(&r->srv->store, id, &t) > 0) {
+		read_feats(&t, f);
 		req_base_url(r, base, sizeof base);
 		snprintf(href, sizeof href, "%s/v1/tracks/%s", base, id);
 		/* The Web API's object; what ingest does not measure is null. */
@@ -486,7 +469,6 @@ static json_t *features_of(struct req *r, const char *id)
 		snprintf(uri, sizeof uri, "segue:track:%s", id);
 		json_object_set_new(o, "uri", json_string(uri));
 	}
-	sqlite3_reset(st);
 	return o;
 }
 

@@ -10,22 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "recs/recommender.h"
-#include "store/store.h"
-
-static long long meta(struct store *s, const char *key)
-{
-	sqlite3_stmt *st = store_stmt(s, "SELECT value FROM meta WHERE key = ?");
-	long long v = 0;
-
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, key);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return v;
-}
+#include "store/recs.h"
 
 static void print_when(const char *what, long long ms)
 {
@@ -42,14 +27,16 @@ static void print_when(const char *what, long long ms)
 
 static int status(struct store *s)
 {
-	long long trained = meta(s, RECS_META_TRAINED), failed = meta(s, RECS_META_FAILED);
+	struct recs_training t;
 
-	print_when("trained", trained);
-	if (trained > 0)
-		printf("%-16s %.1f s\n", "took", (double)meta(s, RECS_META_SECONDS) / 1000.0);
-	if (failed > trained)
-		print_when("last failure", failed);
-	printf("%-16s %s\n", "requested", meta(s, RECS_META_REQUESTED) > trained ? "yes, pending" : "no");
+	if (store_recs_training(s, &t) < 0)
+		return EXIT_FAILURE_;
+	print_when("trained", t.trained_at);
+	if (t.trained_at > 0)
+		printf("%-16s %.1f s\n", "took", (double)t.took_ms / 1000.0);
+	if (t.failed_at > t.trained_at)
+		print_when("last failure", t.failed_at);
+	printf("%-16s %s\n", "requested", t.requested > t.trained_at ? "yes, pending" : "no");
 	return EXIT_OK;
 }
 
@@ -85,34 +72,29 @@ int cmd_recs(int argc, char **argv)
 	}
 	{
 		/* The request is a time: a model trained after it answers it. */
-		long long now = store_now_ms(), before = meta(&s, RECS_META_TRAINED);
-		sqlite3_stmt *st = store_stmt(&s, "UPDATE meta SET value = ? WHERE key = '" RECS_META_REQUESTED "'");
+		long long now = store_now_ms(), before;
+		struct recs_training t;
 
-		if (!st) {
+		if (store_recs_training(&s, &t) < 0 || store_recs_request_training(&s, now) < 0) {
 			rc = EXIT_FAILURE_;
 			goto out;
 		}
-		sqlite3_bind_int64(st, 1, now);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			fprintf(stderr, "segue-server: %s\n", sqlite3_errmsg(s.db));
-			sqlite3_reset(st);
-			rc = EXIT_FAILURE_;
-			goto out;
-		}
-		sqlite3_reset(st);
+		before = t.trained_at;
 		if (wait < 0) {
 			printf("training requested; a running server starts it within seconds\n");
 			rc = EXIT_OK;
 			goto out;
 		}
 		for (long i = 0; i <= wait * 10; i++) {
-			long long t = meta(&s, RECS_META_TRAINED);
-
-			if (t > before && t >= now - 1000) {
+			if (store_recs_training(&s, &t) < 0) {
+				rc = EXIT_FAILURE_;
+				goto out;
+			}
+			if (t.trained_at > before && t.trained_at >= now - 1000) {
 				rc = status(&s);
 				goto out;
 			}
-			if (meta(&s, RECS_META_FAILED) >= now) {
+			if (t.failed_at >= now) {
 				fprintf(stderr, "segue-server: training failed; the server's log says why\n");
 				rc = EXIT_FAILURE_;
 				goto out;

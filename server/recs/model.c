@@ -90,7 +90,7 @@ static void scan_free(struct scan *sc)
  * or -1, and then v stays in memory: a full disk costs memory, not the training. */
 static int spill(struct store *s, struct vec *v)
 {
-	const char *db = sqlite3_db_filename(s->db, "main");
+	const char *db = store_file(s);
 	char path[4096];
 	size_t left = v->n * v->size;
 	const char *p = v->p;
@@ -186,8 +186,8 @@ struct recs_model *recs_model_build(struct store *s, const struct recs_params *p
 	if (held)
 		memset(held, 0, sizeof *held);
 	/* One read transaction: the catalog and the plays seen are of one moment. */
-	if (store_exec(s, "BEGIN") < 0) {
-		snprintf(err, errlen, "cannot begin a read: %s", sqlite3_errmsg(s->db));
+	if (store_snapshot_begin(s, false) < 0) {
+		snprintf(err, errlen, "cannot begin a read");
 		goto fail;
 	}
 	if (recs_load_catalog(s, m, &duration, err, errlen) < 0)
@@ -203,11 +203,11 @@ struct recs_model *recs_model_build(struct store *s, const struct recs_params *p
 	if (!p->catalog_only && (recs_scan_playlists(s, &sc, &im, &playlists_at, &ranges) < 0 ||
 	                         recs_scan_playlist_words(s, &sc, &ranges) < 0)) {
 		free(ranges.p);
-		snprintf(err, errlen, "reading playlists: out of memory");
+		snprintf(err, errlen, "reading playlists: out of memory, or the store failed");
 		goto fail_tx;
 	}
 	free(ranges.p);
-	store_exec(s, "COMMIT");
+	store_snapshot_end(s, false);
 	memlog("scanned");
 	free(im.slot);
 	im.slot = NULL;
@@ -321,7 +321,7 @@ oom:
 	snprintf(err, errlen, "out of memory training");
 	goto fail;
 fail_tx:
-	store_exec(s, "ROLLBACK");
+	store_snapshot_end(s, false);
 fail:
 	if (seq_fd >= 0)
 		close(seq_fd);

@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "store/recs.h"
+
 #define GENRE_TOP 500
 #define POPULAR_TOP 1000
 
@@ -150,29 +152,66 @@ fail:
 	return -1;
 }
 
+/* The catalog being read into the model. */
+struct load {
+	struct recs_model *m;
+	struct vec artists, genres;
+	int32_t *duration;
+	int n, cap, last_genre;
+	bool oom;
+};
+
+static int add_artist(void *ud, const char *id)
+{
+	struct load *l = ud;
+	char *slot = recs_vec_push(&l->artists, 1);
+
+	if (!slot) {
+		l->oom = true;
+		return -1;
+	}
+	snprintf(slot, RECS_ID_LEN + 1, "%s", id);
+	return 0;
+}
+
+static int add_track(void *ud, const struct recs_track_source *t)
+{
+	struct load *l = ud;
+	struct recs_model *m = l->m;
+	int n = l->n;
+	const char (*hit)[RECS_ID_LEN + 1];
+
+	/* more rows than counted: none, within one read transaction */
+	if (n == l->cap)
+		return 0;
+	hit = bsearch(t->artist_id, m->artist_id, (size_t)m->n_artists, sizeof *m->artist_id, cmp_id);
+	snprintf(m->item_id[n], RECS_ID_LEN + 1, "%s", t->id);
+	m->artist[n] = hit ? (int32_t)(hit - m->artist_id) : -1;
+	m->genre[n] = *t->genre ? genre_index(m, &l->genres, t->genre, &l->last_genre) : -1;
+	m->pop[n] = (float)t->popularity / 100.0f;
+	m->released[n] = days_of(t->release_date);
+	recs_features(t->tempo, t->energy, t->danceability, t->acousticness, t->brightness, t->loudness, m->feat[n]);
+	m->restricted[n] = (uint8_t)t->restricted;
+	l->duration[n] = t->duration_ms;
+	l->n++;
+	return 0;
+}
+
 int recs_load_catalog(struct store *s, struct recs_model *m, int32_t **duration, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	struct vec artists = { .size = sizeof *m->artist_id }, genres = { .size = 48 };
-	int n = 0, last_genre = -1, cap;
+	struct load l = { .m = m, .artists = { .size = sizeof *m->artist_id }, .genres = { .size = 48 },
+	                  .last_genre = -1 };
+	long long cap;
+	int rc;
 
-	st = store_stmt(s, "SELECT id FROM artists ORDER BY id");
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		char *slot = recs_vec_push(&artists, 1);
-
-		if (!slot)
-			goto oom;
-		snprintf(slot, RECS_ID_LEN + 1, "%s", store_col_text(st, 0));
-	}
-	if (st)
-		sqlite3_reset(st);
-	m->artist_id = artists.p;
-	m->n_artists = (int)artists.n;
-	st = store_stmt(s, "SELECT count(*) FROM tracks");
-	if (!st || sqlite3_step(st) != SQLITE_ROW)
-		goto db;
-	cap = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+	rc = store_recs_artists(s, add_artist, &l);
+	m->artist_id = l.artists.p;
+	m->n_artists = (int)l.artists.n;
+	if (rc < 0)
+		goto fail;
+	if ((cap = store_recs_track_count(s)) < 0)
+		goto fail;
+	l.cap = (int)cap;
 	m->item_id = malloc(((size_t)cap + 1) * sizeof *m->item_id);
 	m->artist = malloc(((size_t)cap + 1) * sizeof *m->artist);
 	m->genre = malloc(((size_t)cap + 1) * sizeof *m->genre);
@@ -180,43 +219,21 @@ int recs_load_catalog(struct store *s, struct recs_model *m, int32_t **duration,
 	m->pop = malloc(((size_t)cap + 1) * sizeof *m->pop);
 	m->feat = malloc(((size_t)cap + 1) * sizeof *m->feat);
 	m->restricted = malloc((size_t)cap + 1);
-	*duration = malloc(((size_t)cap + 1) * sizeof **duration);
+	*duration = l.duration = malloc(((size_t)cap + 1) * sizeof **duration);
 	if (!m->item_id || !m->artist || !m->genre || !m->released || !m->pop || !m->feat ||
-	    !m->restricted || !*duration)
-		goto oom;
-	st = store_stmt(s, "SELECT t.id, t.artist_id, t.genre, t.popularity, coalesce(a.release_date, ''),"
-	                   " t.tempo, t.energy, t.danceability, t.acousticness, t.brightness, t.loudness,"
-	                   " t.markets IS NOT NULL, t.duration_ms"
-	                   " FROM tracks t LEFT JOIN albums a ON a.id = t.album_id ORDER BY t.id");
-	if (!st)
-		goto db;
-	while (n < cap && sqlite3_step(st) == SQLITE_ROW) {
-		const char *artist = store_col_text(st, 1);
-		const char (*hit)[RECS_ID_LEN + 1] = bsearch(artist, m->artist_id, (size_t)m->n_artists,
-		                                             sizeof *m->artist_id, cmp_id);
-
-		snprintf(m->item_id[n], RECS_ID_LEN + 1, "%s", store_col_text(st, 0));
-		m->artist[n] = hit ? (int32_t)(hit - m->artist_id) : -1;
-		m->genre[n] = *store_col_text(st, 2) ? genre_index(m, &genres, store_col_text(st, 2), &last_genre) : -1;
-		m->pop[n] = (float)sqlite3_column_int(st, 3) / 100.0f;
-		m->released[n] = days_of(store_col_text(st, 4));
-		recs_features(sqlite3_column_double(st, 5), sqlite3_column_double(st, 6),
-		              sqlite3_column_double(st, 7), sqlite3_column_double(st, 8),
-		              sqlite3_column_double(st, 9), sqlite3_column_double(st, 10), m->feat[n]);
-		m->restricted[n] = (uint8_t)sqlite3_column_int(st, 11);
-		(*duration)[n] = sqlite3_column_int(st, 12);
-		n++;
+	    !m->restricted || !*duration) {
+		l.oom = true;
+		goto fail;
 	}
-	sqlite3_reset(st);
-	m->n_items = n;
-	m->genre_name = genres.p;
-	m->n_genres = (int)genres.n;
+	rc = store_recs_tracks(s, add_track, &l);
+	m->n_items = l.n;
+	m->genre_name = l.genres.p;
+	m->n_genres = (int)l.genres.n;
+	if (rc < 0)
+		goto fail;
 	return 0;
-oom:
-	snprintf(err, errlen, "out of memory loading the catalog");
-	return -1;
-db:
-	snprintf(err, errlen, "reading the catalog: %s", sqlite3_errmsg(s->db));
+fail:
+	snprintf(err, errlen, l.oom ? "out of memory loading the catalog" : "cannot read the catalog");
 	return -1;
 }
 

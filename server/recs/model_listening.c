@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/recs.h"
+
 #define SESSION_GAP_MS (30LL * 60 * 1000)
 #define WORD_MAX 23            /* longer words are not names of moods or genres */
 #define WORD_TRACKS 50         /* a word's playlist: its most shared tracks */
@@ -181,22 +183,55 @@ static int scan_user(struct scan *sc, const char *user, struct play *pl, int n)
 	return 0;
 }
 
+/* The scan of plays under way: the current user's plays, gathered until the next user's. */
+struct plays_scan {
+	struct scan *sc;
+	struct idmap *im;
+	const atomic_bool *stop;
+	struct vec pl;
+	char user[64];
+	bool oom, stopped;
+};
+
+static int scan_play(void *ud, const struct recs_play_source *row)
+{
+	struct plays_scan *ps = ud;
+	struct scan *sc = ps->sc;
+	long long cutoff = sc->p->now_ms;
+	struct play *p;
+	int item;
+
+	if (strcmp(row->user, ps->user)) {
+		if (ps->pl.n && scan_user(sc, ps->user, ps->pl.p, (int)ps->pl.n) < 0) {
+			ps->oom = true;
+			return -1;
+		}
+		ps->pl.n = 0;
+		snprintf(ps->user, sizeof ps->user, "%s", row->user);
+		if (ps->stop && *ps->stop) {
+			ps->stopped = true;
+			return -1;
+		}
+	}
+	if ((item = idmap_get(ps->im, sc->m, row->track)) < 0)
+		return 0;   /* a play of a track since removed */
+	if (cutoff && row->started_at > cutoff)
+		return 0;
+	if (!(p = recs_vec_push(&ps->pl, 1))) {
+		ps->oom = true;
+		return -1;
+	}
+	*p = (struct play){ item, row->ms_played, row->started_at, row->counted, row->skipped };
+	sc->plays++;
+	return 0;
+}
+
 int recs_scan_plays(struct store *s, struct scan *sc, struct idmap *im, const atomic_bool *stop,
                       char *err, size_t errlen)
 {
-	/* Descending users, ascending time: the backwards walk of plays_recent(user_id, started_at
-	 * DESC), so no sort of every play is needed. */
-	sqlite3_stmt *st = store_stmt(s, "SELECT user_id, track_id, started_at, ms_played, counted,"
-	                                 " reason_end = 'skipped' FROM plays"
-	                                 " ORDER BY user_id DESC, started_at ASC");
-	struct vec pl = { .size = sizeof(struct play) };
-	char user[64] = "";
-	long long cutoff = sc->p->now_ms;
+	struct plays_scan ps = { .sc = sc, .im = im, .stop = stop, .pl = { .size = sizeof(struct play) } };
 	int64_t *zero;
-	int rc;
 
-	if (!st)
-		goto db;
 	if (!(zero = recs_vec_push(&sc->ptr, 1)))
 		goto oom;
 	*zero = 0;
@@ -204,52 +239,53 @@ int recs_scan_plays(struct store *s, struct scan *sc, struct idmap *im, const at
 		goto oom;
 	if (sc->p->holdout > 0)
 		*zero = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *u = store_col_text(st, 0);
-		struct play *p;
-		int item;
-
-		if (strcmp(u, user)) {
-			if (pl.n && scan_user(sc, user, pl.p, (int)pl.n) < 0)
-				goto oom;
-			pl.n = 0;
-			snprintf(user, sizeof user, "%s", u);
-			if (stop && *stop)
-				goto stopped;
-		}
-		if ((item = idmap_get(im, sc->m, store_col_text(st, 1))) < 0)
-			continue;   /* a play of a track since removed */
-		if (cutoff && sqlite3_column_int64(st, 2) > cutoff)
-			continue;
-		if (!(p = recs_vec_push(&pl, 1)))
+	/* By user, each user's in time order: one user's plays at a time. */
+	if (store_recs_plays(s, scan_play, &ps) < 0) {
+		if (ps.oom)
 			goto oom;
-		*p = (struct play){ item, sqlite3_column_int(st, 3), sqlite3_column_int64(st, 2),
-		                    sqlite3_column_int(st, 4) != 0, sqlite3_column_int(st, 5) != 0 };
-		sc->plays++;
+		free(ps.pl.p);
+		snprintf(err, errlen, ps.stopped ? "stopped" : "cannot read plays");
+		return -1;
 	}
-	if (rc != SQLITE_DONE)
-		goto db_reset;
-	sqlite3_reset(st);
-	if (pl.n && scan_user(sc, user, pl.p, (int)pl.n) < 0)
+	if (ps.pl.n && scan_user(sc, ps.user, ps.pl.p, (int)ps.pl.n) < 0)
 		goto oom;
-	free(pl.p);
+	free(ps.pl.p);
 	return 0;
-stopped:
-	sqlite3_reset(st);
-	free(pl.p);
-	snprintf(err, errlen, "stopped");
-	return -1;
-db_reset:
-	sqlite3_reset(st);
-db:
-	free(pl.p);
-	snprintf(err, errlen, "reading plays: %s", sqlite3_errmsg(s->db));
-	return -1;
 oom:
-	sqlite3_reset(st);
-	free(pl.p);
+	free(ps.pl.p);
 	snprintf(err, errlen, "out of memory reading plays");
 	return -1;
+}
+
+/* The scan of playlists under way. */
+struct lists_scan {
+	struct scan *sc;
+	struct idmap *im;
+	struct vec *ranges;
+	struct list_range *r;   /* the current playlist's */
+};
+
+static int scan_item(void *ud, const char *playlist, const char *track)
+{
+	struct lists_scan *ls = ud;
+	struct scan *sc = ls->sc;
+	int item = idmap_get(ls->im, sc->m, track);
+	int32_t *slot;
+
+	if (!ls->r || strcmp(ls->r->id, playlist)) {
+		if (!(slot = recs_vec_push(&sc->seq, 1)) || !(ls->r = recs_vec_push(ls->ranges, 1)))
+			return -1;
+		*slot = -1;
+		snprintf(ls->r->id, sizeof ls->r->id, "%s", playlist);
+		ls->r->a = ls->r->b = (int64_t)sc->seq.n;
+	}
+	if (item < 0)
+		return 0;
+	if (!(slot = recs_vec_push(&sc->seq, 1)))
+		return -1;
+	*slot = item;
+	ls->r->b = (int64_t)sc->seq.n;
+	return 0;
 }
 
 /* Users' playlists join the sequence after the sessions, each after a -1; ranges (sorted by
@@ -258,36 +294,10 @@ oom:
 int recs_scan_playlists(struct store *s, struct scan *sc, struct idmap *im, int64_t *start,
                           struct vec *ranges)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT i.playlist_id, i.track_id FROM playlist_items i"
-	                                 " JOIN playlists p ON p.id = i.playlist_id"
-	                                 " WHERE p.owner_id <> '" SYSTEM_USER "' ORDER BY i.playlist_id, i.pos");
-	struct list_range *r = NULL;
+	struct lists_scan ls = { sc, im, ranges, NULL };
 
 	*start = (int64_t)sc->seq.n;
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		int item = idmap_get(im, sc->m, store_col_text(st, 1));
-		int32_t *slot;
-
-		if (!r || strcmp(r->id, store_col_text(st, 0))) {
-			if (!(slot = recs_vec_push(&sc->seq, 1)) || !(r = recs_vec_push(ranges, 1)))
-				goto oom;
-			*slot = -1;
-			snprintf(r->id, sizeof r->id, "%s", store_col_text(st, 0));
-			r->a = r->b = (int64_t)sc->seq.n;
-		}
-		if (item < 0)
-			continue;
-		if (!(slot = recs_vec_push(&sc->seq, 1)))
-			goto oom;
-		*slot = item;
-		r->b = (int64_t)sc->seq.n;
-	}
-	if (st)
-		sqlite3_reset(st);
-	return 0;
-oom:
-	sqlite3_reset(st);
-	return -1;
+	return store_recs_playlist_items(s, scan_item, &ls);
 }
 
 struct word_ref {
@@ -321,67 +331,77 @@ static int cmp_count_desc(const void *a, const void *b, void *ctx)
 	return count[x] != count[y] ? (count[x] < count[y]) - (count[x] > count[y]) : (x > y) - (x < y);
 }
 
+/* The scan of playlist names under way: their words, with the range of each playlist. */
+struct words_scan {
+	const struct vec *ranges;
+	size_t at;              /* the range of the playlist read last, or past it */
+	struct vec refs;
+};
+
+static int scan_name(void *ud, const char *id, const char *name)
+{
+	struct words_scan *ws = ud;
+	const struct list_range *r = ws->ranges->p;
+
+	/* a playlist with no known tracks has none */
+	while (ws->at < ws->ranges->n && strcmp(r[ws->at].id, id) < 0)
+		ws->at++;
+	if (ws->at == ws->ranges->n || strcmp(r[ws->at].id, id) || r[ws->at].a == r[ws->at].b)
+		return 0;
+	for (const char *q = name; *q;) {
+		char w[WORD_MAX + 1];
+		size_t n = 0;
+
+		/* a word: letters, digits, '&' ("r&b") and any non-ASCII byte, folded to lower case */
+		while (*q && !(isalnum((unsigned char)*q) || *q == '&' || (unsigned char)*q >= 0x80))
+			q++;
+		while (*q && (isalnum((unsigned char)*q) || *q == '&' || (unsigned char)*q >= 0x80)) {
+			if (n < WORD_MAX)
+				w[n] = (char)tolower((unsigned char)*q);
+			n++;
+			q++;
+		}
+		if (n < 2 || n > WORD_MAX)
+			continue;
+		w[n] = '\0';
+		if (stop_word(w))
+			continue;
+		struct word_ref *ref = recs_vec_push(&ws->refs, 1);
+
+		if (!ref)
+			return -1;
+		memcpy(ref->w, w, n + 1);
+		ref->list = (int32_t)ws->at;
+	}
+	return 0;
+}
+
 /* Words in playlist names relate their tracks: for each word that names two playlists or more
  * ("rainy", "workout", "jazz"), the tracks those playlists share most, most shared first, join
  * the sequence as one more playlist, so co-occurrence links tracks that never shared a list. */
 int recs_scan_playlist_words(struct store *s, struct scan *sc, const struct vec *ranges)
 {
 	const struct list_range *r = ranges->p;
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, name FROM playlists WHERE owner_id <> '" SYSTEM_USER "' ORDER BY id");
-	struct vec refs = { .size = sizeof(struct word_ref) };
+	struct words_scan ws = { ranges, 0, { .size = sizeof(struct word_ref) } };
+	struct vec *refs = &ws.refs;
 	int32_t *count = NULL, *touched = NULL;
-	size_t at = 0;
 	int rc = -1;
 
-	if (!st)
-		return -1;
-	/* Both in id order: walk the ranges along (a playlist with no known tracks has none). */
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *id = store_col_text(st, 0), *name = store_col_text(st, 1);
-
-		while (at < ranges->n && strcmp(r[at].id, id) < 0)
-			at++;
-		if (at == ranges->n || strcmp(r[at].id, id) || r[at].a == r[at].b)
-			continue;
-		for (const char *q = name; *q;) {
-			char w[WORD_MAX + 1];
-			size_t n = 0;
-
-			/* a word: letters, digits, '&' ("r&b") and any non-ASCII byte, folded to lower case */
-			while (*q && !(isalnum((unsigned char)*q) || *q == '&' || (unsigned char)*q >= 0x80))
-				q++;
-			while (*q && (isalnum((unsigned char)*q) || *q == '&' || (unsigned char)*q >= 0x80)) {
-				if (n < WORD_MAX)
-					w[n] = (char)tolower((unsigned char)*q);
-				n++;
-				q++;
-			}
-			if (n < 2 || n > WORD_MAX)
-				continue;
-			w[n] = '\0';
-			if (stop_word(w))
-				continue;
-			struct word_ref *ref = recs_vec_push(&refs, 1);
-
-			if (!ref)
-				goto out;
-			memcpy(ref->w, w, n + 1);
-			ref->list = (int32_t)at;
-		}
-	}
-	sqlite3_reset(st);
-	if (refs.n > 1) /* qsort's array may not be NULL, even empty */
-		qsort(refs.p, refs.n, refs.size, cmp_word_ref);
+	/* Both in id order: the names walk the ranges along. */
+	if (store_recs_playlist_names(s, scan_name, &ws) < 0)
+		goto out;
+	if (refs->n > 1) /* qsort's array may not be NULL, even empty */
+		qsort(refs->p, refs->n, refs->size, cmp_word_ref);
 	count = calloc((size_t)sc->m->n_items + 1, sizeof *count);
 	touched = malloc(((size_t)sc->m->n_items + 1) * sizeof *touched);
 	if (!count || !touched)
 		goto out;
-	for (size_t g = 0, e; g < refs.n; g = e) {
-		const struct word_ref *ref = refs.p;
+	for (size_t g = 0, e; g < refs->n; g = e) {
+		const struct word_ref *ref = refs->p;
 		int nt = 0, lists = 0;
 		int32_t *slot;
 
-		for (e = g; e < refs.n && !strcmp(ref[e].w, ref[g].w); e++)
+		for (e = g; e < refs->n && !strcmp(ref[e].w, ref[g].w); e++)
 			lists += e == g || ref[e].list != ref[e - 1].list;
 		if (lists < 2 || lists > WORD_LISTS_MAX)
 			continue;
@@ -410,7 +430,7 @@ int recs_scan_playlist_words(struct store *s, struct scan *sc, const struct vec 
 	}
 	rc = 0;
 out:
-	free(refs.p);
+	free(refs->p);
 	free(count);
 	free(touched);
 	return rc;

@@ -1,156 +1,131 @@
+/* Profiles from the store, the market filter, JSON. See recs/profile.h. */
 #include "config.h"
 #include "recs/profile.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-#include "api/args.h" /* until recs/ takes a context instead of a request */
 #include "base62.h"
-#include "catalog/catalog.h"
 #include "library/playlists.h"
-#include "server.h"
+#include "store/catalog.h"
+#include "store/recs.h"
 
 #define SAVED_TRACKS 200
 #define SEED_ARTIST_TRACKS 5
 #define SEED_LIST_TRACKS 100
 
-int recs_today(void)
+int recs_today(const struct recs_ctx *c)
 {
-	return (int)(time(NULL) / 86400);
+	return (int)(c->now / 86400000);
 }
 
-int recs_user_profile(struct req *r, const struct recs_model *m, struct recs_profile *p, bool all_heard)
+/* The store's rows into a profile being built: each with the model, the profile, and how a
+ * track counts. */
+struct fill {
+	const struct recs_model *m;
+	struct recs_profile *p;
+	float weight;   /* what each track adds */
+	bool add;       /* false: tracks are only excluded */
+};
+
+static int add_listening(void *ud, const struct recs_listening *l)
 {
-	struct store *s = &r->srv->store;
-	sqlite3_stmt *st;
+	struct fill *f = ud;
+	struct recs_profile *p = f->p;
+	int item = recs_item(f->m, l->track);
+	double net = l->full - 0.5 * l->skips;
+
+	if (item < 0)
+		return 0;
+	p->history += l->counted;
+	if ((net > 0 && recs_profile_add(p, item, (float)net) < 0) ||
+	    (net <= 0 && l->skips > 0 && recs_profile_add(p, item, (float)-l->skips) < 0) ||
+	    recs_profile_exclude(p, item) < 0)
+		return -1;
+	return 0;
+}
+
+static int add_track(void *ud, const char *id)
+{
+	struct fill *f = ud;
+	int item = recs_item(f->m, id);
+
+	if (item >= 0 && ((f->add && recs_profile_add(f->p, item, f->weight) < 0) ||
+	                  recs_profile_exclude(f->p, item) < 0))
+		return -1;
+	return 0;
+}
+
+static int add_pick(void *ud, bool genre, const char *value)
+{
+	struct fill *f = ud;
+	struct recs_profile *p = f->p;
+	int x = genre ? recs_genre(f->m, value) : recs_artist(f->m, value);
+
+	if (x < 0)
+		return 0;
+	if (genre && p->n_genres < RECS_PROFILE_TAGS)
+		p->genres[p->n_genres++] = x;
+	else if (!genre && p->n_artists < RECS_PROFILE_TAGS)
+		p->artists[p->n_artists++] = x;
+	return 0;
+}
+
+int recs_user_profile(const struct recs_ctx *c, struct recs_profile *p, bool all_heard)
+{
+	struct store *s = c->view->store;
+	struct fill f = { c->m, p, 1.0f, true };
 
 	memset(p, 0, sizeof *p);
-	/* Completion of counted plays, less half a play per skip: as training counts them. */
-	st = store_stmt(s, "SELECT p.track_id,"
-	                   " sum(CASE WHEN p.counted THEN min(1.0, p.ms_played * 1.0 / max(t.duration_ms, 1)) ELSE 0 END),"
-	                   " sum(NOT p.counted AND p.reason_end = 'skipped'), sum(p.counted)"
-	                   " FROM (SELECT track_id, counted, ms_played, reason_end FROM plays WHERE user_id = ?"
-	                   "       ORDER BY started_at DESC LIMIT ?) p"
-	                   " JOIN tracks t ON t.id = p.track_id GROUP BY p.track_id");
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, r->user.id);
-	sqlite3_bind_int(st, 2, RECS_RECENT_PLAYS);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int item = recs_item(m, store_col_text(st, 0));
-		double full = sqlite3_column_double(st, 1), skips = sqlite3_column_double(st, 2);
-		double net = full - 0.5 * skips;
-
-		if (item < 0)
-			continue;
-		p->history += sqlite3_column_int(st, 3);
-		if ((net > 0 && recs_profile_add(p, item, (float)net) < 0) ||
-		    (net <= 0 && skips > 0 && recs_profile_add(p, item, (float)-skips) < 0) ||
-		    recs_profile_exclude(p, item) < 0)
-			goto oom;
-	}
-	sqlite3_reset(st);
-	/* A saved track is as good as a listen, and never a discovery. */
-	st = store_stmt(s, "SELECT track_id FROM saved_tracks WHERE user_id = ? ORDER BY added_at DESC LIMIT ?");
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, r->user.id);
-	sqlite3_bind_int(st, 2, SAVED_TRACKS);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int item = recs_item(m, store_col_text(st, 0));
-
-		if (item >= 0 && (recs_profile_add(p, item, 1.0f) < 0 || recs_profile_exclude(p, item) < 0))
-			goto oom;
-	}
-	sqlite3_reset(st);
-	if (all_heard) {
-		st = store_stmt(s, "SELECT DISTINCT track_id FROM plays WHERE user_id = ?");
-		if (!st)
-			return -1;
-		store_bind_text(st, 1, r->user.id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			int item = recs_item(m, store_col_text(st, 0));
-
-			if (item >= 0 && recs_profile_exclude(p, item) < 0)
-				goto oom;
-		}
-		sqlite3_reset(st);
-	}
-	st = store_stmt(s, "SELECT kind, value FROM taste WHERE user_id = ? ORDER BY added_at, value");
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, r->user.id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		bool genre = !strcmp(store_col_text(st, 0), "genre");
-		int x = genre ? recs_genre(m, store_col_text(st, 1)) : recs_artist(m, store_col_text(st, 1));
-
-		if (x < 0)
-			continue;
-		if (genre && p->n_genres < RECS_PROFILE_TAGS)
-			p->genres[p->n_genres++] = x;
-		else if (!genre && p->n_artists < RECS_PROFILE_TAGS)
-			p->artists[p->n_artists++] = x;
-	}
-	sqlite3_reset(st);
+	/* Completion of counted plays, less half a play per skip: as training counts them; then
+	 * saved tracks, each as good as a listen and never a discovery. */
+	if (store_recs_recent_listening(s, c->user->id, RECS_RECENT_PLAYS, add_listening, &f) < 0 ||
+	    store_recs_saved_tracks(s, c->user->id, SAVED_TRACKS, add_track, &f) < 0)
+		goto fail;
+	f.add = false;
+	if (all_heard && store_recs_heard_tracks(s, c->user->id, add_track, &f) < 0)
+		goto fail;
+	if (store_taste(s, c->user->id, add_pick, &f) < 0)
+		goto fail;
 	recs_profile_seal(p);
 	return 0;
-oom:
-	sqlite3_reset(st);
+fail:
 	recs_profile_free(p);
 	return -1;
 }
 
-static int add_tracks(struct recs_profile *p, const struct recs_model *m, sqlite3_stmt *st, float weight)
-{
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int item = recs_item(m, store_col_text(st, 0));
-
-		if (item >= 0 && (recs_profile_add(p, item, weight) < 0 || recs_profile_exclude(p, item) < 0)) {
-			sqlite3_reset(st);
-			return -1;
-		}
-	}
-	sqlite3_reset(st);
-	return 0;
-}
-
 /* A track or artist the catalog has but the model does not (ingested since it was built):
  * its artist and genre still place it, through the tags the ranker matches. */
-static int seed_unmodelled(struct req *r, const struct recs_model *m, struct recs_profile *p, bool track,
-                           const char *id)
+static int seed_unmodelled(const struct recs_ctx *c, struct recs_profile *p, bool track, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(&r->srv->store, track ? "SELECT artist_id, genre FROM tracks WHERE id = ?"
-	                                                    : "SELECT artist_id, genre FROM tracks WHERE artist_id = ?"
-	                                                      " ORDER BY play_count DESC LIMIT 1");
-	int found = 0;
+	char artist[BASE62_ID_LEN + 1], genre[CATALOG_NAME_MAX];
+	int rc = store_recs_placing(c->view->store, id, !track, artist, genre);
 
-	if (!st)
+	if (rc < 0)
 		return -1;
-	store_bind_text(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		int a = recs_artist(m, store_col_text(st, 0));
-		int g = sqlite3_column_text(st, 1) ? recs_genre(m, store_col_text(st, 1)) : -1;
+	if (rc > 0) {
+		int a = recs_artist(c->m, artist), g = recs_genre(c->m, genre);
 
-		found = 1;
 		if (a >= 0 && p->n_artists < RECS_PROFILE_TAGS)
 			p->artists[p->n_artists++] = a;
 		if (g >= 0 && p->n_genres < RECS_PROFILE_TAGS)
 			p->genres[p->n_genres++] = g;
-	} else if (!track && api_exists(r, "artist", id)) {
-		found = 1;   /* an artist with no tracks yet: nothing to place it by */
+		return 0;
 	}
-	sqlite3_reset(st);
-	return found ? 0 : 1;
+	if (track)
+		return 1;
+	/* an artist with no tracks yet: nothing to place it by */
+	rc = store_catalog_exists(c->view->store, CATALOG_ARTIST, id);
+	return rc < 0 ? -1 : rc ? 0 : 1;
 }
 
-int recs_profile_seed(struct req *r, const struct recs_model *m, struct recs_profile *p, const char *uri,
-                      float weight)
+int recs_profile_seed(const struct recs_ctx *c, struct recs_profile *p, const char *uri, float weight)
 {
-	struct store *s = &r->srv->store;
+	const struct recs_model *m = c->m;
+	struct store *s = c->view->store;
+	struct fill f = { m, p, weight, true };
 	const char *id = uri;
 	char kind[16] = "track";
-	sqlite3_stmt *st = NULL;
 
 	if (!strncmp(uri, "segue:", 6)) {
 		const char *colon = strchr(uri + 6, ':');
@@ -168,14 +143,14 @@ int recs_profile_seed(struct req *r, const struct recs_model *m, struct recs_pro
 		int item = recs_item(m, id);
 
 		if (item < 0)
-			return seed_unmodelled(r, m, p, true, id);
+			return seed_unmodelled(c, p, true, id);
 		return recs_profile_add(p, item, 3 * weight) < 0 || recs_profile_exclude(p, item) < 0 ? -1 : 0;
 	}
 	if (!strcmp(kind, "artist")) {
 		int a = recs_artist(m, id);
 
 		if (a < 0)
-			return seed_unmodelled(r, m, p, false, id);
+			return seed_unmodelled(c, p, false, id);
 		if (p->n_artists < RECS_PROFILE_TAGS)
 			p->artists[p->n_artists++] = a;
 		for (int64_t j = m->artist_ptr[a]; j < m->artist_ptr[a + 1] && j < m->artist_ptr[a] + SEED_ARTIST_TRACKS; j++)
@@ -184,50 +159,39 @@ int recs_profile_seed(struct req *r, const struct recs_model *m, struct recs_pro
 		return 0;
 	}
 	if (!strcmp(kind, "album")) {
-		if (!api_exists(r, "album", id))
-			return 1;
-		st = store_stmt(s, "SELECT id FROM tracks WHERE album_id = ? ORDER BY disc_number, track_number LIMIT ?");
-	} else if (!strcmp(kind, "playlist")) {
+		int rc = store_catalog_exists(s, CATALOG_ALBUM, id);
+
+		if (rc <= 0)
+			return rc < 0 ? -1 : 1;
+		return store_recs_album_tracks(s, id, SEED_LIST_TRACKS, add_track, &f) < 0 ? -1 : 0;
+	}
+	if (!strcmp(kind, "playlist")) {
 		struct playlist pl;
 
-		if (playlist_load(s, id, &pl) != 0 || playlist_access(s, &pl, r->user.id) == PL_NONE)
+		if (playlist_load(s, id, &pl) != 0 || playlist_access(s, &pl, c->user->id) == PL_NONE)
 			return 1;
-		st = store_stmt(s, "SELECT track_id FROM playlist_items WHERE playlist_id = ? ORDER BY pos LIMIT ?");
-	} else {
-		return 1;
+		return store_recs_playlist_tracks(s, id, SEED_LIST_TRACKS, add_track, &f) < 0 ? -1 : 0;
 	}
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, id);
-	sqlite3_bind_int(st, 2, SEED_LIST_TRACKS);
-	return add_tracks(p, m, st, weight);
+	return 1;
 }
 
 bool recs_keep_market(void *ctx, int item)
 {
-	struct recs_market *k = ctx;
-	sqlite3_stmt *st;
-	bool ok;
+	const struct recs_ctx *c = ctx;
+	char markets[TRACK_MARKETS_MAX];
 
-	if (!k->market || !k->m->restricted[item])
-		return !k->market || api_available(k->r, NULL, k->market);
-	st = store_stmt(&k->r->srv->store, "SELECT markets FROM tracks WHERE id = ?");
-	if (!st)
-		return false;
-	store_bind_text(st, 1, k->m->item_id[item]);
-	ok = sqlite3_step(st) == SQLITE_ROW &&
-	     api_available(k->r, sqlite3_column_text(st, 0) ? store_col_text(st, 0) : NULL, k->market);
-	sqlite3_reset(st);
-	return ok;
+	if (!c->market || !c->m->restricted[item])
+		return !c->market || catalog_available(c->view, NULL, c->market);
+	return store_track_markets(c->view->store, c->m->item_id[item], markets) > 0 &&
+	       catalog_available(c->view, markets, c->market);
 }
 
-json_t *recs_tracks_json(struct req *r, const struct recs_model *m, const int32_t *items, int n,
-                         const char *market)
+json_t *recs_tracks_json(const struct recs_ctx *c, const int32_t *items, int n)
 {
 	json_t *a = json_array();
 
 	for (int i = 0; i < n; i++) {
-		json_t *t = api_track(r, m->item_id[items[i]], market);
+		json_t *t = catalog_track(c->view, c->m->item_id[items[i]], c->market);
 
 		if (t)
 			json_array_append_new(a, t);

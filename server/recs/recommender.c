@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "store/store.h"
+#include "store/recs.h"
 
 #define POLL_SECONDS 2
 /* An ingest adds its tracks one at a time: retrain for new tracks at most this often. */
@@ -18,34 +18,6 @@ static double mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long long meta_get(struct store *s, const char *key)
-{
-	sqlite3_stmt *st = store_stmt(s, "SELECT value FROM meta WHERE key = ?");
-	long long v = 0;
-
-	if (!st)
-		return 0;
-	store_bind_text(st, 1, key);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return v;
-}
-
-static void meta_set(struct store *s, const char *key, long long v)
-{
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO meta (key, value) VALUES (?, ?)"
-	                                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-
-	if (!st)
-		return;
-	store_bind_text(st, 1, key);
-	sqlite3_bind_int64(st, 2, v);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_warn("recommendations: cannot record %s: %s", key, sqlite3_errmsg(s->db));
-	sqlite3_reset(st);
 }
 
 static void train(struct recommender *rc, struct store *s, bool catalog_only)
@@ -65,7 +37,7 @@ static void train(struct recommender *rc, struct store *s, bool catalog_only)
 		snprintf(rc->last_error, sizeof rc->last_error, "%s", err);
 		rc->failures++;
 		pthread_mutex_unlock(&rc->lock);
-		meta_set(s, RECS_META_FAILED, store_now_ms());
+		store_recs_failed(s, store_now_ms());
 		return;
 	}
 	log_info("recommendations: %d tracks, %lld listeners, %lld plays, %lld pairs; k=%d;"
@@ -80,8 +52,7 @@ static void train(struct recommender *rc, struct store *s, bool catalog_only)
 	recs_model_unref(old);
 	if (catalog_only)
 		return;
-	meta_set(s, RECS_META_SECONDS, (long long)(m->seconds * 1000));
-	meta_set(s, RECS_META_TRAINED, m->built_at_ms);
+	store_recs_trained(s, m->built_at_ms, (long long)(m->seconds * 1000));
 }
 
 static void *worker(void *arg)
@@ -98,10 +69,12 @@ static void *worker(void *arg)
 	}
 	pthread_mutex_lock(&rc->lock);
 	while (!rc->stop) {
+		struct recs_training t;
 		long long requested, version;
 
 		pthread_mutex_unlock(&rc->lock);
-		requested = meta_get(&s, RECS_META_REQUESTED);
+		/* A failed read is no request. */
+		requested = store_recs_training(&s, &t) < 0 ? handled : t.requested;
 		version = store_tracks_version(&s);
 		if (handled < 0)
 			handled = requested;   /* a request older than this start is served by it */

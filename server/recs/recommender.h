@@ -34,10 +34,4 @@ int recommender_start(struct recommender *rc, const struct settings *cfg);
 struct recs_model *recommender_get(struct recommender *rc);
 void recommender_stop(struct recommender *rc);
 
-/* The meta keys the worker and the admin command share. */
-#define RECS_META_REQUESTED "recs_train_requested"
-#define RECS_META_TRAINED "recs_trained_at"
-#define RECS_META_SECONDS "recs_train_ms"
-#define RECS_META_FAILED "recs_train_failed_at"
-
 #endif

@@ -103,26 +103,3 @@ int store_search_changed(struct store *s, int type, long long since, long long u
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : store_fail(s, "the search change log");
 }
-
-int store_snapshot_begin(struct store *s, bool whole)
-{
-	/* Mapped, a read of the whole file costs no system call a page. */
-	if (whole)
-		sqlite3_exec(s->db, "PRAGMA mmap_size = 2147418112", NULL, NULL, NULL);
-	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		store_fail(s, "a read transaction");
-		if (whole)
-			sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
-		return -1;
-	}
-	return 0;
-}
-
-void store_snapshot_end(struct store *s, bool whole)
-{
-	/* A read transaction: COMMIT and ROLLBACK end it alike. */
-	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-	/* Unmapped again, so the server's memory is not the database's size. */
-	if (whole)
-		sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
-}

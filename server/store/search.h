@@ -27,9 +27,4 @@ int store_search_rows(struct store *s, int type, long long since, long long upto
 int store_search_changed(struct store *s, int type, long long since, long long upto,
                          int (*each)(void *ud, const char *id), void *ud);
 
-/* A consistent view of the database across several reads (a read transaction); whole maps
- * the file for a read of all of it, and unmaps it after. */
-int store_snapshot_begin(struct store *s, bool whole);
-void store_snapshot_end(struct store *s, bool whole);
-
 #endif

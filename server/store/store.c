@@ -297,6 +297,34 @@ void store_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_snapshot_begin(struct store *s, bool whole)
+{
+	/* Mapped, a read of the whole file costs no system call a page. */
+	if (whole)
+		sqlite3_exec(s->db, "PRAGMA mmap_size = 2147418112", NULL, NULL, NULL);
+	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		log_err("store: a read transaction: %s", sqlite3_errmsg(s->db));
+		if (whole)
+			sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void store_snapshot_end(struct store *s, bool whole)
+{
+	/* A read transaction: COMMIT and ROLLBACK end it alike. */
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	/* Unmapped again, so the server's memory is not the database's size. */
+	if (whole)
+		sqlite3_exec(s->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+}
+
+const char *store_file(struct store *s)
+{
+	return sqlite3_db_filename(s->db, "main");
+}
+
 static int migrate(struct store *s, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
@@ -432,14 +460,22 @@ int store_fail(struct store *s, const char *what)
 
 int store_change(struct store *s, sqlite3_stmt *st, const char *what)
 {
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return store_fail(s, what);
-	return sqlite3_changes(s->db) > 0;
+	int rc = sqlite3_step(st), n = rc == SQLITE_DONE ? sqlite3_changes(s->db) : 0;
+
+	if (rc != SQLITE_DONE)
+		store_fail(s, what); /* before the reset, which may change the message */
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n > 0 : -1;
 }
 
 int store_done(struct store *s, sqlite3_stmt *st, const char *what)
 {
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, what);
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE)
+		store_fail(s, what);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int store_one(struct store *s, sqlite3_stmt *st, const char *what,
@@ -449,8 +485,8 @@ int store_one(struct store *s, sqlite3_stmt *st, const char *what,
 
 	if (rc == SQLITE_ROW && fill)
 		fill(st, out);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_fail(s, what);
 	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	return store_fail(s, what);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }

@@ -35,6 +35,14 @@ int store_begin(struct store *s);   /* BEGIN IMMEDIATE: take the write lock up f
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
+/* A consistent view of the database across several reads (a read transaction); whole maps
+ * the file for a read of all of it, and unmaps it after. */
+int store_snapshot_begin(struct store *s, bool whole);
+void store_snapshot_end(struct store *s, bool whole);
+
+/* The database's file, for scratch files beside it; NULL or "" when it has none. */
+const char *store_file(struct store *s);
+
 /* The user that owns the made-for-you playlists (migration 8 makes it); it cannot log in. */
 #define SYSTEM_USER "_segue"
 
@@ -49,12 +57,5 @@ int store_search_trim(struct store *s, long long upto);
  * learns from. Play counts and playlists change all day and would retrain it every debounce. */
 int store_bump_tracks(struct store *s);
 long long store_tracks_version(struct store *s);
-
-/* Still to move (issue "One house"): server/recs/, server/cli/recs.c and
- * server/api/{recommendations,made_for_you}.c read statements, and others are moving them
- * now. Until they have moved or include store/store_sqlite.h themselves, they get it from
- * here, and so, for now, does every includer of this header; no module but those may use it
- * (a build without this line fails in those files alone). Then delete it. */
-#include "store/store_sqlite.h"
 
 #endif
