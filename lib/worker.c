@@ -8,8 +8,10 @@
 int worker_start(struct worker *w, int n, void *(*fn)(void *), void *arg)
 {
 	memset(w, 0, sizeof *w);
+	atomic_init(&w->stop, false);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
+	w->ready = true;
 	if (n > WORKER_MAX_THREADS)
 		n = WORKER_MAX_THREADS;
 	for (int i = 0; i < n; i++) {
@@ -17,16 +19,12 @@ int worker_start(struct worker *w, int n, void *(*fn)(void *), void *arg)
 			break;
 		w->nthreads++;
 	}
-	if (w->nthreads)
-		return 0;
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->wake);
-	return -1;
+	return w->nthreads ? 0 : -1;
 }
 
 void worker_stop(struct worker *w)
 {
-	if (!w->nthreads)
+	if (!w->ready)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
@@ -37,6 +35,7 @@ void worker_stop(struct worker *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
 	w->nthreads = 0;
+	w->ready = false;
 }
 
 void worker_wake(struct worker *w, bool every)

@@ -7,6 +7,7 @@
 #define SEGUE_WORKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #define WORKER_MAX_THREADS 8
@@ -16,14 +17,16 @@ struct worker {
 	pthread_cond_t wake;
 	pthread_t threads[WORKER_MAX_THREADS];
 	int nthreads;
-	bool stop; /* under lock: set once, by worker_stop */
+	bool ready;       /* the lock and wake-up exist (from worker_start to worker_stop) */
+	atomic_bool stop; /* set once, by worker_stop; long work may poll it without the lock */
 };
 
 /* Starts n threads (at most WORKER_MAX_THREADS) running fn(arg). Returns 0 when at least
- * one started (w->nthreads says how many), -1 when none did. */
+ * one started (w->nthreads says how many), -1 when none did; the lock is usable either way
+ * until worker_stop. */
 int worker_start(struct worker *w, int n, void *(*fn)(void *), void *arg);
 /* Sets stop, wakes every thread and joins them; the lock and wake-up are then destroyed.
- * Harmless when none started. */
+ * Harmless after a start that failed, and a second time. */
 void worker_stop(struct worker *w);
 /* Wakes one waiting thread (all with every). Takes the lock itself. */
 void worker_wake(struct worker *w, bool every);

@@ -56,7 +56,7 @@ static void free_list(struct job *j)
 
 void jobs_stop(struct jobs *q)
 {
-	if (!q->w.nthreads)
+	if (!q->w.ready)
 		return;
 	worker_stop(&q->w);
 	free_list(q->todo);

@@ -28,27 +28,27 @@ static void train(struct recommender *rc, struct store *s, bool catalog_only)
 
 	p.catalog_only = catalog_only;
 	log_info(catalog_only ? "recommendations: loading the catalog" : "recommendations: training");
-	m = recs_model_build(s, &p, NULL, &rc->stop, err, sizeof err);
+	m = recs_model_build(s, &p, NULL, &rc->w.stop, err, sizeof err);
 	if (!m) {
-		if (rc->stop)
+		if (rc->w.stop)
 			return;
 		log_err("recommendations: training failed, keeping the previous model: %s", err);
-		pthread_mutex_lock(&rc->lock);
+		pthread_mutex_lock(&rc->w.lock);
 		snprintf(rc->last_error, sizeof rc->last_error, "%s", err);
 		rc->failures++;
-		pthread_mutex_unlock(&rc->lock);
+		pthread_mutex_unlock(&rc->w.lock);
 		store_recs_failed(s, store_now_ms());
 		return;
 	}
 	log_info("recommendations: %d tracks, %lld listeners, %lld plays, %lld pairs; k=%d;"
 	         " %.2f s (ALS %.2f s)", m->n_items, m->users, m->plays, m->interactions, m->k,
 	         m->seconds, m->als_seconds);
-	pthread_mutex_lock(&rc->lock);
+	pthread_mutex_lock(&rc->w.lock);
 	old = rc->current;
 	rc->current = m;
 	rc->trainings++;
 	rc->last_error[0] = '\0';
-	pthread_mutex_unlock(&rc->lock);
+	pthread_mutex_unlock(&rc->w.lock);
 	recs_model_unref(old);
 	if (catalog_only)
 		return;
@@ -67,12 +67,12 @@ static void *worker(void *arg)
 		log_err("recommendations: %s", err);
 		return NULL;
 	}
-	pthread_mutex_lock(&rc->lock);
-	while (!rc->stop) {
+	pthread_mutex_lock(&rc->w.lock);
+	while (!rc->w.stop) {
 		struct recs_training t;
 		long long requested, version;
 
-		pthread_mutex_unlock(&rc->lock);
+		pthread_mutex_unlock(&rc->w.lock);
 		/* A failed read is no request. */
 		requested = store_recs_training(&s, &t) < 0 ? handled : t.requested;
 		version = store_tracks_version(&s);
@@ -89,16 +89,10 @@ static void *worker(void *arg)
 			train(rc, &s, false);
 			due = mono_s() + (double)rc->interval;
 		}
-		pthread_mutex_lock(&rc->lock);
-		if (!rc->stop) {
-			struct timespec until;
-
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += POLL_SECONDS;
-			pthread_cond_timedwait(&rc->wake, &rc->lock, &until);
-		}
+		pthread_mutex_lock(&rc->w.lock);
+		worker_wait(&rc->w, POLL_SECONDS * 1000L);
 	}
-	pthread_mutex_unlock(&rc->lock);
+	pthread_mutex_unlock(&rc->w.lock);
 	store_close(&s);
 	return NULL;
 }
@@ -115,36 +109,24 @@ int recommender_start(struct recommender *rc, const struct settings *cfg)
 	rc->params.threads = (int)cfg->recs_threads;
 	rc->interval = cfg->recs_interval;
 	snprintf(rc->data_dir, sizeof rc->data_dir, "%s", cfg->data_dir);
-	pthread_mutex_init(&rc->lock, NULL);
-	pthread_cond_init(&rc->wake, NULL);
-	if (pthread_create(&rc->thread, NULL, worker, rc) != 0)
-		return -1;
-	rc->started = true;
-	return 0;
+	return worker_start(&rc->w, 1, worker, rc);
 }
 
 struct recs_model *recommender_get(struct recommender *rc)
 {
 	struct recs_model *m;
 
-	pthread_mutex_lock(&rc->lock);
+	pthread_mutex_lock(&rc->w.lock);
 	m = recs_model_ref(rc->current);
-	pthread_mutex_unlock(&rc->lock);
+	pthread_mutex_unlock(&rc->w.lock);
 	return m;
 }
 
 void recommender_stop(struct recommender *rc)
 {
-	if (!rc->started)
+	if (!rc->w.ready)
 		return;
-	pthread_mutex_lock(&rc->lock);
-	rc->stop = true;
-	pthread_cond_signal(&rc->wake);
-	pthread_mutex_unlock(&rc->lock);
-	pthread_join(rc->thread, NULL);
+	worker_stop(&rc->w);
 	recs_model_unref(rc->current);
 	rc->current = NULL;
-	pthread_mutex_destroy(&rc->lock);
-	pthread_cond_destroy(&rc->wake);
-	rc->started = false;
 }

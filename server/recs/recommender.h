@@ -8,19 +8,14 @@
 #ifndef SEGUE_RECOMMENDER_H
 #define SEGUE_RECOMMENDER_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "recs/model.h"
 #include "settings.h"
+#include "worker.h"
 
 struct recommender {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool started;
-	atomic_bool stop;             /* read by the training threads without the lock */
+	struct worker w;              /* one thread; its stop flag is polled by training */
 	char data_dir[1024];
 	struct recs_params params;
 	long interval;

@@ -176,7 +176,7 @@ const struct search_view *searcher_get(struct searcher *sr)
 
 void searcher_stop(struct searcher *sr)
 {
-	if (!sr->w.nthreads)
+	if (!sr->w.ready)
 		return;
 	worker_stop(&sr->w);
 	view_free(sr->retired);
