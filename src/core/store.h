@@ -18,6 +18,12 @@ struct store {
 enum seg_err store_open(struct store *s, const char *path);
 void store_close(struct store *s);
 
+/* Transactions around calls of the domain stores (store_offline.h, ...): BEGIN IMMEDIATE,
+ * COMMIT, ROLLBACK. begin and commit return SEG_EIO with the message on failure. */
+enum seg_err store_begin(struct store *s);
+enum seg_err store_commit(struct store *s);
+void store_rollback(struct store *s);
+
 /* Runs SQL without results (BEGIN, COMMIT, ...); SEG_EIO with the message on failure. */
 enum seg_err store_exec(struct store *s, const char *sql);
 
