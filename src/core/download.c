@@ -188,8 +188,6 @@ static void set_state(struct store *db, const char *id, const char *state, const
 	store_offline_finish(db, id, state, error, fetched);
 }
 
-/* The ids to ask licences for along with id: the next queued tracks of the same quality that
- * no thread is downloading and none has a licence waiting for (lock not held). */
 struct batch {
 	struct downloader *d;
 	json_t *ids;
@@ -209,6 +207,8 @@ static int batch_add(void *arg, const struct store_offline_queued *q)
 	return json_array_size(b->ids) >= LICENCE_BATCH;
 }
 
+/* The ids to ask licences for along with id: the next queued tracks of the same quality that
+ * no thread is downloading and none has a licence waiting for (lock not held). */
 static json_t *batch_ids(struct worker *w, const char *id, const char *quality)
 {
 	struct downloader *d = w->d;
