@@ -20,6 +20,7 @@
 #include "quality.h"
 #include "render.h"
 #include "resolve.h"
+#include "store_offline.h"
 
 #define WATCH_ANSWER_MS 10000 /* the daemon answers a request within this */
 #define WATCH_IDLE_MS 1000    /* with no event this long, the database is read again */
@@ -129,43 +130,46 @@ static void format_mb(char *out, size_t len, long long bytes)
 	snprintf(out, len, bytes >= 10000000 ? "%.0f MB" : "%.1f MB", bytes / 1e6);
 }
 
+struct tally {
+	json_t *active;
+	int *done, *failed, *left;
+	long long *bytes_done, *bytes_all;
+};
+
+static void tally_one(void *arg, const char *id, const char *state, long long bytes)
+{
+	struct tally *t = arg;
+	json_t *x;
+	size_t k;
+
+	if (!state) {
+		(*t->failed)++; /* removed meanwhile */
+		return;
+	}
+	*t->bytes_all += bytes;
+	if (!strcmp(state, "done")) {
+		(*t->done)++;
+		*t->bytes_done += bytes;
+	} else if (!strcmp(state, "queued")) {
+		(*t->left)++;
+		json_array_foreach(t->active, k, x)
+			if (!strcmp(json_string_value(json_object_get(x, "id")) ?: "", id))
+				*t->bytes_done += json_integer_value(json_object_get(x, "done"));
+	} else {
+		(*t->failed)++;
+	}
+}
+
 /* Counts the states of ids; *bytes_done / *bytes_all over the downloaded ones and the
  * active progress. */
 static void tally(struct store *db, json_t *ids, json_t *active, int *done, int *failed, int *left,
                   long long *bytes_done, long long *bytes_all)
 {
-	sqlite3_stmt *st = store_prepare(db, "SELECT state, bytes FROM offline_tracks WHERE track_id = ?");
-	json_t *v, *x;
-	size_t i, k;
+	struct tally t = { active, done, failed, left, bytes_done, bytes_all };
 
 	*done = *failed = *left = 0;
 	*bytes_done = *bytes_all = 0;
-	if (!st)
-		return;
-	json_array_foreach(ids, i, v) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, json_string_value(v), -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			(*failed)++; /* removed meanwhile */
-			continue;
-		}
-		const char *state = (const char *)sqlite3_column_text(st, 0);
-		long long bytes = sqlite3_column_int64(st, 1);
-
-		*bytes_all += bytes;
-		if (!strcmp(state, "done")) {
-			(*done)++;
-			*bytes_done += bytes;
-		} else if (!strcmp(state, "queued")) {
-			(*left)++;
-			json_array_foreach(active, k, x)
-				if (!strcmp(json_string_value(json_object_get(x, "id")) ?: "", json_string_value(v)))
-					*bytes_done += json_integer_value(json_object_get(x, "done"));
-		} else {
-			(*failed)++;
-		}
-	}
-	sqlite3_finalize(st);
+	store_offline_states(db, ids, tally_one, &t);
 }
 
 static void draw_bar(int done, int total, long long bdone, long long ball, double rate)
@@ -257,9 +261,8 @@ static enum seg_err follow_ids(struct seg *s, int fd, json_t *ids, json_t **repo
 	bool bar = !s->json && isatty(STDERR_FILENO);
 	int done = 0, failed = 0, left = 1, total = (int)json_array_size(ids);
 	long long bdone = 0, ball = 0, last_bytes = -1, t0 = 0;
-	json_t *failures = json_array(), *v;
+	json_t *failures = json_array();
 	enum seg_err e = SEG_OK;
-	size_t i;
 
 	if (!db || !failures) {
 		json_decref(failures);
@@ -282,21 +285,7 @@ static enum seg_err follow_ids(struct seg *s, int fd, json_t *ids, json_t **repo
 	if (bar)
 		fputc('\n', stderr);
 	if (!e) {
-		sqlite3_stmt *q = store_prepare(db, "SELECT track_id, coalesce(json_extract(track, '$.name'), track_id),"
-		                                    " coalesce(error, state) FROM offline_tracks WHERE track_id = ?"
-		                                    " AND state <> 'done'");
-
-		json_array_foreach(ids, i, v) {
-			if (!q)
-				break;
-			sqlite3_reset(q);
-			sqlite3_bind_text(q, 1, json_string_value(v), -1, SQLITE_STATIC);
-			if (sqlite3_step(q) == SQLITE_ROW)
-				json_array_append_new(failures, json_pack("{s:s,s:s,s:s}", "id", sqlite3_column_text(q, 0),
-				                                          "name", sqlite3_column_text(q, 1),
-				                                          "error", sqlite3_column_text(q, 2)));
-		}
-		sqlite3_finalize(q);
+		store_offline_unfinished(db, ids, failures);
 		json_object_set_new(*out, "downloaded", json_integer(done));
 		json_object_set(*out, "failed", failures);
 		if (json_array_size(failures))
@@ -547,20 +536,22 @@ static enum seg_err sync_exec(struct seg *s, struct cmd_args *a, json_t **out)
 /* Adds the queued tracks not yet in ids. */
 static void add_queued(struct store *db, json_t *ids)
 {
-	sqlite3_stmt *q = store_prepare(db, "SELECT track_id FROM offline_tracks WHERE state = 'queued'");
+	json_t *queued = json_array(), *q, *v;
+	size_t k, i;
 
-	while (q && sqlite3_step(q) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(q, 0);
+	if (!queued)
+		return;
+	store_offline_queued_ids(db, queued);
+	json_array_foreach(queued, k, q) {
+		const char *id = json_string_value(q);
 		bool have = false;
-		json_t *v;
-		size_t i;
 
 		json_array_foreach(ids, i, v)
 			have |= !strcmp(json_string_value(v), id);
 		if (!have)
-			json_array_append_new(ids, json_string(id));
+			json_array_append(ids, q);
 	}
-	sqlite3_finalize(q);
+	json_decref(queued);
 }
 
 static enum seg_err sync_follow(struct seg *s, int fd, struct cmd_args *a, json_t **out)

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "offline.h"
 #include "seg.h"
+#include "store_offline.h"
 #include "vault.h"
 
 #define MAX_WORKERS 8
@@ -99,17 +100,10 @@ struct transfer {
 	int write_errno;
 };
 
+/* On a database error, as if still queued: the file stays. */
 static bool still_queued(struct store *db, const char *id)
 {
-	sqlite3_stmt *st = store_prepare(db, "SELECT 1 FROM offline_tracks WHERE track_id = ? AND state = 'queued'");
-	bool yes;
-
-	if (!st)
-		return true;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
+	return store_offline_is_queued(db, id) != 0;
 }
 
 /* Sleeps on d->wake (lock held) for at most us microseconds. */
@@ -191,18 +185,26 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 
 static void set_state(struct store *db, const char *id, const char *state, const char *error, long long fetched)
 {
-	sqlite3_stmt *st = store_prepare(db, "UPDATE offline_tracks SET state = ?, error = ?,"
-	                                     " fetched = fetched + ? WHERE track_id = ? AND state = 'queued'");
+	store_offline_finish(db, id, state, error, fetched);
+}
 
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	if (error)
-		sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, fetched);
-	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
+struct batch {
+	struct downloader *d;
+	json_t *ids;
+};
+
+/* One queued track for the batch, unless a thread has it or a licence waits for it (lock
+ * held); stops when the batch is full. */
+static int batch_add(void *arg, const struct store_offline_queued *q)
+{
+	struct batch *b = arg;
+	bool skip = json_object_get(b->d->ahead, q->id) != NULL;
+
+	for (int i = 0; i < MAX_WORKERS; i++)
+		skip |= b->d->active[i].busy && !strcmp(b->d->active[i].id, q->id);
+	if (!skip)
+		json_array_append_new(b->ids, json_string(q->id));
+	return json_array_size(b->ids) >= LICENCE_BATCH;
 }
 
 /* The ids to ask licences for along with id: the next queued tracks of the same quality that
@@ -210,29 +212,15 @@ static void set_state(struct store *db, const char *id, const char *state, const
 static json_t *batch_ids(struct worker *w, const char *id, const char *quality)
 {
 	struct downloader *d = w->d;
-	sqlite3_stmt *st = store_prepare(&w->db, "SELECT track_id FROM offline_tracks WHERE state = 'queued'"
-	                                         " AND quality = ? AND track_id <> ? ORDER BY klass, prio LIMIT ?");
-	json_t *ids = json_pack("[s]", id);
+	struct batch b = { d, json_pack("[s]", id) };
 
-	if (!st || !ids)
-		goto out;
-	sqlite3_bind_text(st, 1, quality, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, LICENCE_BATCH + MAX_WORKERS);
+	if (!b.ids)
+		return NULL;
 	pthread_mutex_lock(&d->lock);
-	while (json_array_size(ids) < LICENCE_BATCH && sqlite3_step(st) == SQLITE_ROW) {
-		const char *other = (const char *)sqlite3_column_text(st, 0);
-		bool skip = json_object_get(d->ahead, other) != NULL;
-
-		for (int i = 0; i < MAX_WORKERS; i++)
-			skip |= d->active[i].busy && !strcmp(d->active[i].id, other);
-		if (!skip)
-			json_array_append_new(ids, json_string(other));
-	}
+	if (json_array_size(b.ids) < LICENCE_BATCH)
+		store_offline_queue(&w->db, quality, id, LICENCE_BATCH + MAX_WORKERS, batch_add, &b);
 	pthread_mutex_unlock(&d->lock);
-out:
-	sqlite3_finalize(st);
-	return ids;
+	return b.ids;
 }
 
 /* A licence fetched ahead for id at quality whose URL has time left (new reference), or NULL. */
@@ -284,7 +272,6 @@ static enum outcome get_licence(struct worker *w, const char *id, const char *qu
 	json_t *got = NULL, *ids = NULL, *l = NULL, *x;
 	enum outcome r = FAILED;
 	enum seg_err e = SEG_OK;
-	sqlite3_stmt *st;
 	size_t i;
 
 	*lic = NULL;
@@ -336,12 +323,7 @@ have:
 	}
 	/* A file changed on the server (a new encoding) starts afresh: its chunks would not
 	 * belong with the old ones. */
-	if ((st = store_prepare(&w->db, "SELECT digest FROM offline_tracks WHERE track_id = ?"))) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-			old_digest = strdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-	}
+	store_offline_digest(&w->db, id, &old_digest);
 	if (old_digest && strcmp(old_digest, json_string_value(json_object_get(l, "digest")))) {
 		char file[PATH_MAX];
 
@@ -352,21 +334,14 @@ have:
 	json_object_del(l, "url");
 	json_object_del(l, "url_expires_at");
 	text = json_dumps(l, JSON_COMPACT);
-	st = store_prepare(&w->db, "UPDATE offline_tracks SET licence = ?, expires_at = ?, bytes = ?,"
-	                           " digest = ? WHERE track_id = ?");
-	if (!st || !text || !*lic) {
-		sqlite3_finalize(st);
+	if (!text || !*lic) {
 		json_decref(*lic);
 		*lic = NULL;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(l, "expires_at")));
-	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(l, "bytes")));
-	sqlite3_bind_text(st, 4, json_string_value(json_object_get(l, "digest")), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
+	store_offline_set_licence(&w->db, id, text, json_integer_value(json_object_get(l, "expires_at")),
+	                          json_integer_value(json_object_get(l, "bytes")),
+	                          json_string_value(json_object_get(l, "digest")));
 	r = DONE;
 out:
 	free(text);
@@ -501,56 +476,55 @@ out:
 		if (!still_queued(&w->db, id))
 			unlink(path);
 	} else if (r == RETRY_NETWORK || r == STOPPED) {
-		sqlite3_stmt *st = store_prepare(&w->db, "UPDATE offline_tracks SET fetched = fetched + ? WHERE track_id = ?");
-
-		if (st) {
-			sqlite3_bind_int64(st, 1, t.fetched);
-			sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-			sqlite3_step(st);
-			sqlite3_finalize(st);
-		}
+		store_offline_add_fetched(&w->db, id, t.fetched);
 	}
 	return r;
 }
 
 /* --- threads ------------------------------------------------------------------------- */
 
+struct claim {
+	struct worker *w;
+	char *id, *quality;
+	size_t idlen, qlen;
+	bool found;
+};
+
+/* Takes q unless another thread has it (lock held); stops at the first taken. */
+static int claim_one(void *arg, const struct store_offline_queued *q)
+{
+	struct claim *c = arg;
+	struct downloader *d = c->w->d;
+	bool taken = false;
+
+	for (int i = 0; i < MAX_WORKERS; i++)
+		taken |= d->active[i].busy && !strcmp(d->active[i].id, q->id);
+	if (taken)
+		return 0;
+	json_t *t = json_loads(q->track ?: "", 0, NULL);
+	struct active *a = &d->active[c->w->slot];
+
+	snprintf(c->id, c->idlen, "%s", q->id);
+	snprintf(c->quality, c->qlen, "%s", q->quality);
+	snprintf(a->id, sizeof a->id, "%s", q->id);
+	snprintf(a->name, sizeof a->name, "%s", json_string_value(json_object_get(t, "name")) ?: q->id);
+	a->bytes = a->done = 0;
+	a->busy = true;
+	notify(d, false);
+	json_decref(t);
+	c->found = true;
+	return 1;
+}
+
 /* The next queued track no other thread has (lock held). */
 static bool claim(struct worker *w, char *id, size_t idlen, char *quality, size_t qlen)
 {
-	struct downloader *d = w->d;
-	sqlite3_stmt *st = store_prepare(&w->db, "SELECT track_id, quality, track FROM offline_tracks"
-	                                         " WHERE state = 'queued' ORDER BY klass, prio LIMIT ?");
-	bool found = false;
+	struct claim c = { w, id, quality, idlen, qlen, false };
 
-	if (!st)
-		return false;
 	/* Every slot, not the first nthreads: the threads start working while downloader_start
 	 * still counts them (an unused slot is never busy). */
-	sqlite3_bind_int(st, 1, MAX_WORKERS + 1);
-	while (!found && sqlite3_step(st) == SQLITE_ROW) {
-		const char *tid = (const char *)sqlite3_column_text(st, 0);
-		bool taken = false;
-
-		for (int i = 0; i < MAX_WORKERS; i++)
-			taken |= d->active[i].busy && !strcmp(d->active[i].id, tid);
-		if (taken)
-			continue;
-		json_t *t = json_loads((const char *)sqlite3_column_text(st, 2) ?: "", 0, NULL);
-		struct active *a = &d->active[w->slot];
-
-		snprintf(id, idlen, "%s", tid);
-		snprintf(quality, qlen, "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(a->id, sizeof a->id, "%s", tid);
-		snprintf(a->name, sizeof a->name, "%s", json_string_value(json_object_get(t, "name")) ?: tid);
-		a->bytes = a->done = 0;
-		a->busy = true;
-		notify(d, false);
-		json_decref(t);
-		found = true;
-	}
-	sqlite3_finalize(st);
-	return found;
+	store_offline_queue(&w->db, NULL, NULL, MAX_WORKERS + 1, claim_one, &c);
+	return c.found;
 }
 
 static void do_sync(struct worker *w)

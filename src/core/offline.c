@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "log.h"
 #include "paths.h"
+#include "store_offline.h"
 
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
@@ -186,19 +187,11 @@ static const char *track_title(json_t *track)
 enum offline_state offline_lookup(struct store *db, const char *data_dir, const char *id,
                                   struct offline_item *it)
 {
-	sqlite3_stmt *st = store_prepare(db, "SELECT licence, expires_at, track FROM offline_tracks"
-	                                     " WHERE track_id = ? AND state = 'done'");
 	enum offline_state r = OFFLINE_NONE;
 	json_t *lic = NULL, *track = NULL;
 
-	if (!st)
-		return OFFLINE_NONE;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
+	if (store_offline_download(db, id, &lic, &it->expires_at, &track) != 1)
 		goto out;
-	lic = json_loads((const char *)sqlite3_column_text(st, 0) ?: "", 0, NULL);
-	track = json_loads((const char *)sqlite3_column_text(st, 2) ?: "", 0, NULL);
-	it->expires_at = sqlite3_column_int64(st, 1);
 	snprintf(it->title, sizeof it->title, "%s", track_title(track));
 	if (it->expires_at <= offline_now()) {
 		r = OFFLINE_EXPIRED;
@@ -210,96 +203,55 @@ enum offline_state offline_lookup(struct store *db, const char *data_dir, const 
 out:
 	json_decref(lic);
 	json_decref(track);
-	sqlite3_finalize(st);
 	return r;
 }
 
 bool offline_has(struct store *db, const char *id)
 {
-	sqlite3_stmt *st = store_prepare(db, "SELECT 1 FROM offline_tracks WHERE track_id = ?"
-	                                     " AND state = 'done' AND expires_at > ?");
-	bool yes;
-
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, offline_now());
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
+	return store_offline_has(db, id, offline_now()) == 1;
 }
 
 json_t *offline_track(struct store *db, const char *id)
 {
-	sqlite3_stmt *st = store_prepare(db, "SELECT track FROM offline_tracks WHERE track_id = ?");
 	json_t *t = NULL;
 
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		t = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-	sqlite3_finalize(st);
+	store_offline_track(db, id, &t);
 	return t;
 }
 
 void offline_played(struct store *db, const char *id)
 {
-	sqlite3_stmt *st = store_prepare(db, "UPDATE offline_tracks SET last_played = ? WHERE track_id = ?");
-
-	if (!st)
-		return;
-	sqlite3_bind_int64(st, 1, offline_now());
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
+	store_offline_played(db, id, offline_now());
 }
 
 void offline_requeue(struct store *db, const char *id, const char *why)
 {
-	sqlite3_stmt *st = store_prepare(db, "UPDATE offline_tracks SET state = 'queued', klass = 0,"
-	                                     " prio = ?, error = ? WHERE track_id = ?"); /* KLASS_ASKED */
-
-	if (!st)
-		return;
-	sqlite3_bind_int64(st, 1, -clock_wall_ms()); /* before anything else the user asked for */
-	sqlite3_bind_text(st, 2, why, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
+	/* before anything else the user asked for */
+	store_offline_requeue(db, id, -clock_wall_ms(), why);
 }
 
 void offline_delete_track(struct store *db, const char *data_dir, const char *id)
 {
 	char path[PATH_MAX];
-	sqlite3_stmt *st = store_prepare(db, "DELETE FROM offline_tracks WHERE track_id = ?");
 
 	offline_track_path(data_dir, id, path, sizeof path);
 	if (unlink(path) < 0 && errno != ENOENT)
 		log_warn("offline: %s: %s", path, strerror(errno));
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
+	store_offline_delete(db, id);
 }
 
 /* Deletes the downloads no collection holds any more. */
 static enum seg_err drop_orphans(struct store *db, const char *data_dir, int *n)
 {
-	sqlite3_stmt *st = store_prepare(db, "SELECT track_id FROM offline_tracks WHERE track_id NOT IN"
-	                                     " (SELECT track_id FROM offline_members)");
 	json_t *ids = json_array(), *v;
 	size_t i;
 
-	if (!st || !ids) {
-		sqlite3_finalize(st);
+	if (!ids)
+		return seg_fail(SEG_ENOMEM, "out of memory");
+	if (store_offline_orphans(db, ids) < 0) {
 		json_decref(ids);
-		return seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
+		return SEG_EIO;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(ids, json_string((const char *)sqlite3_column_text(st, 0)));
-	sqlite3_finalize(st);
 	json_array_foreach(ids, i, v)
 		offline_delete_track(db, data_dir, json_string_value(v));
 	if (n)
@@ -308,97 +260,48 @@ static enum seg_err drop_orphans(struct store *db, const char *data_dir, int *n)
 	return SEG_OK;
 }
 
+/* Where set_members queues a track not yet downloaded: in class 0 when the user asked (in
+ * the order asked), else in the background, where what recent (ids in the user's recently
+ * played, newest first; may be NULL) holds goes before the rest. */
+struct ranking {
+	bool asked;
+	json_t *recent;
+	long long now_ms;
+};
+
+static void rank_track(void *arg, const char *id, size_t i, int *klass, long long *prio)
+{
+	struct ranking *r = arg;
+	json_t *played;
+
+	if (r->asked) {
+		*klass = KLASS_ASKED;
+		*prio = r->now_ms + (long long)i;
+	} else if ((played = json_object_get(r->recent, id))) {
+		*klass = KLASS_RECENT;
+		*prio = json_integer_value(played);
+	} else {
+		/* the newest additions first */
+		*klass = KLASS_BACKGROUND;
+		*prio = -(r->now_ms + (long long)i);
+	}
+}
+
 /* The members of a collection are replaced by tracks (in order); each track not yet
- * downloaded is queued: in class 0 when the user asked (in the order asked), else in the
- * background, where what recent (ids in the user's recently played, newest first; may be
- * NULL) holds goes before the rest. */
+ * downloaded is queued as rank_track says. */
 static enum seg_err set_members(struct store *db, const char *uri, const char *quality, json_t *tracks,
                                 bool asked, json_t *recent, int *queued)
 {
-	sqlite3_stmt *del = store_prepare(db, "DELETE FROM offline_members WHERE collection = ?");
-	sqlite3_stmt *mem = store_prepare(db, "INSERT OR IGNORE INTO offline_members (collection, track_id,"
-	                                      " position) VALUES (?, ?, ?)");
-	/* A failed or evicted track asked for again is queued again; one being downloaded or
-	 * done stays as it is. */
-	sqlite3_stmt *put = store_prepare(db,
-		"INSERT INTO offline_tracks (track_id, quality, state, klass, prio, track, added_at)"
-		" VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6)"
-		" ON CONFLICT (track_id) DO UPDATE SET track = excluded.track,"
-		"  state = CASE WHEN state IN ('failed', 'evicted') AND ?3 = 0 THEN 'queued' ELSE state END,"
-		"  error = CASE WHEN state IN ('failed', 'evicted') AND ?3 = 0 THEN NULL ELSE error END,"
-		"  klass = CASE WHEN state = 'queued' OR (state IN ('failed', 'evicted') AND ?3 = 0)"
-		"               THEN min(klass, excluded.klass) ELSE klass END,"
-		"  prio = CASE WHEN (state IN ('failed', 'evicted') AND ?3 = 0) OR"
-		"               (state = 'queued' AND excluded.klass < klass) THEN excluded.prio ELSE prio END");
-	sqlite3_stmt *is_queued = store_prepare(db, "SELECT state = 'queued' FROM offline_tracks WHERE track_id = ?");
-	long long now_ms = clock_wall_ms(), now = offline_now();
-	enum seg_err e = SEG_OK;
-	json_t *t, *played;
-	size_t i;
+	struct ranking r = { asked, recent, clock_wall_ms() };
 
-	if (!del || !mem || !put || !is_queued) {
-		e = seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
-		goto out;
-	}
-	sqlite3_bind_text(del, 1, uri, -1, SQLITE_STATIC);
-	if (sqlite3_step(del) != SQLITE_DONE)
-		goto db_error;
-	json_array_foreach(tracks, i, t) {
-		const char *id = json_string_value(json_object_get(t, "id"));
-		char *text;
-		int rc;
-
-		if (!id || strlen(id) > 64)
-			continue;
-		sqlite3_reset(mem);
-		sqlite3_bind_text(mem, 1, uri, -1, SQLITE_STATIC);
-		sqlite3_bind_text(mem, 2, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(mem, 3, (sqlite3_int64)i);
-		if (sqlite3_step(mem) != SQLITE_DONE)
-			goto db_error;
-		if (!(text = json_dumps(t, JSON_COMPACT))) {
-			e = seg_fail(SEG_ENOMEM, "out of memory");
-			goto out;
-		}
-		sqlite3_reset(put);
-		sqlite3_bind_text(put, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(put, 2, quality, -1, SQLITE_STATIC);
-		if (asked) {
-			sqlite3_bind_int(put, 3, KLASS_ASKED);
-			sqlite3_bind_int64(put, 4, now_ms + (long long)i);
-		} else if ((played = json_object_get(recent, id))) {
-			sqlite3_bind_int(put, 3, KLASS_RECENT);
-			sqlite3_bind_int64(put, 4, json_integer_value(played));
-		} else {
-			/* the newest additions first */
-			sqlite3_bind_int(put, 3, KLASS_BACKGROUND);
-			sqlite3_bind_int64(put, 4, -(now_ms + (long long)i));
-		}
-		sqlite3_bind_text(put, 5, text, -1, free);
-		sqlite3_bind_int64(put, 6, now);
-		if (sqlite3_step(put) != SQLITE_DONE)
-			goto db_error;
-		sqlite3_reset(is_queued);
-		sqlite3_bind_text(is_queued, 1, id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(is_queued);
-		if (rc == SQLITE_ROW && queued)
-			*queued += sqlite3_column_int(is_queued, 0);
-	}
-	goto out;
-db_error:
-	e = seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
-out:
-	sqlite3_finalize(del);
-	sqlite3_finalize(mem);
-	sqlite3_finalize(put);
-	sqlite3_finalize(is_queued);
-	return e;
+	if (store_offline_set_members(db, uri, quality, tracks, offline_now(), rank_track, &r, queued) < 0)
+		return SEG_EIO; /* the message is recorded */
+	return SEG_OK;
 }
 
 enum seg_err offline_add(struct store *db, const char *uri, const char *name, const char *quality,
                          const char *snapshot, json_t *tracks, json_t **out)
 {
-	sqlite3_stmt *st = NULL;
 	json_t *ids = json_array(), *t;
 	enum seg_err e;
 	int queued = 0;
@@ -407,26 +310,13 @@ enum seg_err offline_add(struct store *db, const char *uri, const char *name, co
 	*out = NULL;
 	if (!ids)
 		return seg_fail(SEG_ENOMEM, "out of memory");
-	if ((e = store_exec(db, "BEGIN IMMEDIATE")))
+	if ((e = store_begin(db)))
 		goto fail;
-	st = store_prepare(db, "INSERT INTO offline_collections (uri, name, quality, snapshot_id, added_at)"
-	                       " VALUES (?, ?, ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET name = excluded.name,"
-	                       " quality = excluded.quality, snapshot_id = excluded.snapshot_id, followed = 1");
-	if (!st) {
+	if (store_offline_collection_put(db, uri, name, quality, snapshot, offline_now()) < 0) {
 		e = SEG_EIO;
 		goto rollback;
 	}
-	sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, quality, -1, SQLITE_STATIC);
-	if (snapshot)
-		sqlite3_bind_text(st, 4, snapshot, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, offline_now());
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		e = seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
-		goto rollback;
-	}
-	if ((e = set_members(db, uri, quality, tracks, true, NULL, &queued)) || (e = store_exec(db, "COMMIT")))
+	if ((e = set_members(db, uri, quality, tracks, true, NULL, &queued)) || (e = store_commit(db)))
 		goto rollback;
 	json_array_foreach(tracks, i, t)
 		if (json_is_string(json_object_get(t, "id")))
@@ -436,65 +326,42 @@ enum seg_err offline_add(struct store *db, const char *uri, const char *name, co
 	ids = NULL;
 	goto fail;
 rollback:
-	store_exec(db, "ROLLBACK");
+	store_rollback(db);
 fail:
-	sqlite3_finalize(st);
 	json_decref(ids);
 	return e;
 }
 
 enum seg_err offline_remove(struct store *db, const char *data_dir, const char *uri, int *removed)
 {
-	sqlite3_stmt *st = store_prepare(db, "DELETE FROM offline_collections WHERE uri = ?");
-	enum seg_err e;
 	int changed;
 
 	*removed = 0;
-	if (!st)
+	if ((changed = store_offline_collection_delete(db, uri)) < 0)
 		return SEG_EIO;
-	sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-	changed = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db->db) : -1;
-	sqlite3_finalize(st);
-	if (changed < 0)
-		return seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
 	if (!changed)
 		return seg_fail(SEG_ENOTFOUND, "%s is not downloaded (segue offline ls lists what is)", uri);
-	e = drop_orphans(db, data_dir, removed);
-	return e;
+	return drop_orphans(db, data_dir, removed);
 }
 
 enum seg_err offline_collection_tracks(struct store *db, const char *uri, json_t **tracks)
 {
-	sqlite3_stmt *st = store_prepare(db, "SELECT t.track FROM offline_members m JOIN offline_tracks t"
-	                                     " ON t.track_id = m.track_id WHERE m.collection = ?"
-	                                     " AND t.state = 'done' ORDER BY m.position");
-
 	*tracks = json_array();
-	if (!st || !*tracks) {
-		sqlite3_finalize(st);
+	if (!*tracks || store_offline_collection_tracks(db, uri, *tracks) < 0)
 		return SEG_EIO;
-	}
-	sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *t = json_loads((const char *)sqlite3_column_text(st, 0) ?: "", 0, NULL);
-
-		if (t)
-			json_array_append_new(*tracks, t);
-	}
-	sqlite3_finalize(st);
 	return SEG_OK;
+}
+
+static void add_file_size(void *arg, long long bytes)
+{
+	*(long long *)arg += (long long)vault_file_size((uint64_t)bytes, VAULT_CHUNK);
 }
 
 long long offline_used(struct store *db)
 {
-	sqlite3_stmt *st = store_prepare(db, "SELECT bytes FROM offline_tracks WHERE state = 'done'");
 	long long used = 0;
 
-	if (!st)
-		return 0;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		used += (long long)vault_file_size((uint64_t)sqlite3_column_int64(st, 0), VAULT_CHUNK);
-	sqlite3_finalize(st);
+	store_offline_sizes(db, add_file_size, &used);
 	return used;
 }
 
@@ -503,58 +370,27 @@ enum seg_err offline_make_room(struct store *db, const char *data_dir, long long
 {
 	/* Stale first (by last play, or by download for what was never played), then what only
 	 * unfollowed playlists hold, then the least recently played; never the tracks of the
-	 * collections the download in hand belongs to. */
-	sqlite3_stmt *st = store_prepare(db,
-		"SELECT t.track_id, CASE"
-		"  WHEN coalesce(t.last_played, t.added_at) < ?1 THEN 0"
-		"  WHEN NOT EXISTS (SELECT 1 FROM offline_members m JOIN offline_collections c"
-		"                   ON c.uri = m.collection WHERE m.track_id = t.track_id AND c.followed)"
-		"  THEN 1 ELSE 2 END AS rank"
-		" FROM offline_tracks t WHERE t.state = 'done' AND t.track_id NOT IN"
-		"  (SELECT m2.track_id FROM offline_members m2 WHERE m2.collection IN"
-		"   (SELECT m3.collection FROM offline_members m3 WHERE m3.track_id = ?2))"
-		" ORDER BY rank, coalesce(t.last_played, t.added_at), t.track_id LIMIT 1");
-	sqlite3_stmt *evict = store_prepare(db, "UPDATE offline_tracks SET state = 'evicted',"
-	                                        " error = 'removed to make room for newer downloads'"
-	                                        " WHERE track_id = ?");
+	 * collections the download in hand belongs to (store_offline_evict_candidate). */
 	long long cap = max_mb * 1000000LL, used;
-	enum seg_err e = SEG_OK;
 
-	if (!st || !evict) {
-		e = seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
-		goto out;
-	}
 	while (max_mb > 0 && (used = offline_used(db)) + need > cap) {
 		char id[72], path[PATH_MAX];
+		int rank;
 
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, offline_now() - OFFLINE_STALE_DAYS * 86400LL);
-		sqlite3_bind_text(st, 2, keep ? keep : "", -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			e = seg_fail(SEG_EFAIL, "no room for this download: offline_max_size is %lld MB and "
-			             "%.1f MB of it are taken by what this download belongs to; raise it "
-			             "(segue set offline_max_size MB) or remove downloads (segue offline rm)",
-			             max_mb, used / 1e6);
-			goto out;
-		}
-		snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(st, 0));
-		log_info("offline: evicting %s (rank %d) to make room", id, sqlite3_column_int(st, 1));
+		if (store_offline_evict_candidate(db, offline_now() - OFFLINE_STALE_DAYS * 86400LL, keep,
+		                                  id, sizeof id, &rank) != 1)
+			return seg_fail(SEG_EFAIL, "no room for this download: offline_max_size is %lld MB and "
+			                "%.1f MB of it are taken by what this download belongs to; raise it "
+			                "(segue set offline_max_size MB) or remove downloads (segue offline rm)",
+			                max_mb, used / 1e6);
+		log_info("offline: evicting %s (rank %d) to make room", id, rank);
 		offline_track_path(data_dir, id, path, sizeof path);
-		if (unlink(path) < 0 && errno != ENOENT) {
-			e = seg_fail(SEG_EIO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		sqlite3_reset(evict);
-		sqlite3_bind_text(evict, 1, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(evict) != SQLITE_DONE) {
-			e = seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
-			goto out;
-		}
+		if (unlink(path) < 0 && errno != ENOENT)
+			return seg_fail(SEG_EIO, "%s: %s", path, strerror(errno));
+		if (store_offline_evict(db, id) < 0)
+			return SEG_EIO;
 	}
-out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(evict);
-	return e;
+	return SEG_OK;
 }
 
 enum seg_err offline_register(struct store *db, struct api *a, const char *device, const char *name)
@@ -583,16 +419,14 @@ out:
 /* Forgets every download: the device lost its right to them. */
 static void drop_everything(struct store *db, const char *data_dir)
 {
-	store_exec(db, "DELETE FROM offline_collections");
+	store_offline_collections_clear(db);
 	drop_orphans(db, data_dir, NULL);
-	store_exec(db, "DELETE FROM kv WHERE key IN ('offline_device', 'offline_public_key')");
+	store_offline_forget_device(db);
 }
 
 enum seg_err offline_checkin(struct store *db, struct api *a, const char *data_dir, const char *device,
                              json_t **out)
 {
-	sqlite3_stmt *st = store_prepare(db, "SELECT track_id, quality FROM offline_tracks WHERE licence IS NOT NULL");
-	sqlite3_stmt *renew = NULL;
 	json_t *held = json_array(), *body = NULL, *got = NULL, *v;
 	const char *user = api_user(a);
 	enum seg_err e = SEG_OK;
@@ -602,23 +436,21 @@ enum seg_err offline_checkin(struct store *db, struct api *a, const char *data_d
 	size_t i;
 
 	*out = NULL;
-	if (!st || !held || !user) {
-		e = user ? seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db))
+	if (!held || !user) {
+		e = user ? seg_fail(SEG_ENOMEM, "out of memory")
 		         : seg_fail(SEG_EAUTH, "not logged in: run segue login NAME");
 		goto out;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(held, json_pack("{s:s,s:s}", "id", sqlite3_column_text(st, 0),
-		                                      "quality", sqlite3_column_text(st, 1)));
+	if (store_offline_licensed(db, held) < 0) {
+		e = SEG_EIO;
+		goto out;
+	}
 	body = json_pack("{s:O}", "tracks", held);
 	snprintf(path, sizeof path, "/v1/segue/offline/devices/%s/checkin", device);
 	if ((e = api_request(a, "POST", path, body, &got, NULL)))
 		goto out;
-	renew = store_prepare(db, "UPDATE offline_tracks SET licence = ?, expires_at = ? WHERE track_id = ?");
-	if (!renew || (e = store_exec(db, "BEGIN IMMEDIATE"))) {
-		e = e ? e : seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
+	if ((e = store_begin(db)))
 		goto out;
-	}
 	json_array_foreach(json_object_get(got, "licences"), i, v) {
 		const char *id = json_string_value(json_object_get(v, "track_id"));
 		char *text;
@@ -629,12 +461,9 @@ enum seg_err offline_checkin(struct store *db, struct api *a, const char *data_d
 		}
 		if (!(text = json_dumps(v, JSON_COMPACT)))
 			continue;
-		sqlite3_reset(renew);
-		sqlite3_bind_text(renew, 1, text, -1, free);
-		sqlite3_bind_int64(renew, 2, json_integer_value(json_object_get(v, "expires_at")));
-		sqlite3_bind_text(renew, 3, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(renew) == SQLITE_DONE)
+		if (store_offline_renew(db, id, text, json_integer_value(json_object_get(v, "expires_at"))) == 0)
 			renewed++;
+		free(text);
 	}
 	json_array_foreach(json_object_get(got, "revoked"), i, v) {
 		const char *id = json_string_value(json_object_get(v, "id"));
@@ -652,16 +481,14 @@ enum seg_err offline_checkin(struct store *db, struct api *a, const char *data_d
 		drop_everything(db, data_dir);
 	snprintf(num, sizeof num, "%lld", offline_now());
 	store_kv_set(db, "offline_checkin_at", num);
-	if ((e = store_exec(db, "COMMIT"))) {
-		store_exec(db, "ROLLBACK");
+	if ((e = store_commit(db))) {
+		store_rollback(db);
 		goto out;
 	}
 	*out = json_pack("{s:i,s:O,s:O}", "renewed", renewed, "revoked",
 	                 json_object_get(got, "revoked") ?: json_null(), "checkin_by",
 	                 json_object_get(got, "checkin_by") ?: json_null());
 out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(renew);
 	json_decref(held);
 	json_decref(body);
 	json_decref(got);
@@ -688,8 +515,6 @@ static json_t *recently_played(struct api *a)
 
 enum seg_err offline_follow_playlists(struct store *db, struct api *a, const char *data_dir, json_t **out)
 {
-	sqlite3_stmt *st = store_prepare(db, "SELECT uri, quality, coalesce(snapshot_id, '') FROM"
-	                                     " offline_collections WHERE uri LIKE 'segue:playlist:%'");
 	json_t *lists = json_array(), *v, *recent = NULL;
 	const char *user = api_user(a);
 	enum seg_err e = SEG_OK;
@@ -697,15 +522,12 @@ enum seg_err offline_follow_playlists(struct store *db, struct api *a, const cha
 	size_t i;
 
 	*out = NULL;
-	if (!st || !lists) {
-		sqlite3_finalize(st);
+	if (!lists)
+		return seg_fail(SEG_ENOMEM, "out of memory");
+	if (store_offline_playlists(db, lists) < 0) {
 		json_decref(lists);
-		return seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
+		return SEG_EIO;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(lists, json_pack("[sss]", sqlite3_column_text(st, 0),
-		                                       sqlite3_column_text(st, 1), sqlite3_column_text(st, 2)));
-	sqlite3_finalize(st);
 	if (json_array_size(lists))
 		recent = recently_played(a);
 	json_array_foreach(lists, i, v) {
@@ -733,13 +555,7 @@ enum seg_err offline_follow_playlists(struct store *db, struct api *a, const cha
 				json_decref(yes);
 			}
 		}
-		st = store_prepare(db, "UPDATE offline_collections SET followed = ? WHERE uri = ?");
-		if (st) {
-			sqlite3_bind_int(st, 1, followed);
-			sqlite3_bind_text(st, 2, uri, -1, SQLITE_STATIC);
-			sqlite3_step(st);
-			sqlite3_finalize(st);
-		}
+		store_offline_set_followed(db, uri, followed);
 		e = SEG_OK;
 		now_snap = json_string_value(json_object_get(pl, "snapshot_id"));
 		if (!pl || !now_snap || !strcmp(now_snap, snap))
@@ -751,22 +567,16 @@ enum seg_err offline_follow_playlists(struct store *db, struct api *a, const cha
 		json_array_foreach(items, k, it)
 			if (json_is_object(json_object_get(it, "track")))
 				json_array_append(tracks, json_object_get(it, "track"));
-		if ((e = store_exec(db, "BEGIN IMMEDIATE")))
+		if ((e = store_begin(db)))
 			goto next;
 		if ((e = set_members(db, uri, quality, tracks, false, recent, &queued)) ||
 		    (e = drop_orphans(db, data_dir, &removed))) {
-			store_exec(db, "ROLLBACK");
+			store_rollback(db);
 			goto next;
 		}
-		st = store_prepare(db, "UPDATE offline_collections SET snapshot_id = ? WHERE uri = ?");
-		if (st) {
-			sqlite3_bind_text(st, 1, now_snap, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, uri, -1, SQLITE_STATIC);
-			sqlite3_step(st);
-			sqlite3_finalize(st);
-		}
-		if ((e = store_exec(db, "COMMIT")))
-			store_exec(db, "ROLLBACK");
+		store_offline_set_snapshot(db, uri, now_snap);
+		if ((e = store_commit(db)))
+			store_rollback(db);
 		added += queued;
 next:
 		json_decref(pl);
@@ -784,114 +594,68 @@ next:
 
 json_t *offline_marks(struct store *db)
 {
-	sqlite3_stmt *t = store_prepare(db, "SELECT track_id, state FROM offline_tracks WHERE state <> 'evicted'");
-	sqlite3_stmt *c = store_prepare(db,
-		"SELECT m.collection, min(t.state = 'done') FROM offline_members m"
-		" JOIN offline_tracks t ON t.track_id = m.track_id GROUP BY m.collection");
 	json_t *o = json_object();
 
-	if (!t || !c || !o) {
+	if (o && store_offline_marks(db, o) < 0) {
 		json_decref(o);
 		o = NULL;
-		goto out;
 	}
-	while (sqlite3_step(t) == SQLITE_ROW)
-		json_object_set_new(o, (const char *)sqlite3_column_text(t, 0),
-		                    json_string((const char *)sqlite3_column_text(t, 1)));
-	while (sqlite3_step(c) == SQLITE_ROW)
-		json_object_set_new(o, (const char *)sqlite3_column_text(c, 0),
-		                    json_string(sqlite3_column_int(c, 1) ? "done" : "queued"));
-out:
-	sqlite3_finalize(t);
-	sqlite3_finalize(c);
 	return o;
 }
 
 json_t *offline_status(struct store *db, long long max_mb)
 {
-	sqlite3_stmt *st = store_prepare(db, "SELECT count(*) FILTER (WHERE state = 'done'),"
-	                                     " count(*) FILTER (WHERE state = 'queued'),"
-	                                     " count(*) FILTER (WHERE state = 'failed'),"
-	                                     " count(*) FILTER (WHERE state = 'evicted'),"
-	                                     " count(*) FILTER (WHERE state = 'done' AND expires_at <= ?1),"
-	                                     " min(expires_at) FILTER (WHERE state = 'done'),"
-	                                     " (SELECT count(*) FROM offline_collections)"
-	                                     " FROM offline_tracks");
 	char *device = store_kv_get(db, "offline_device"), *at = store_kv_get(db, "offline_checkin_at");
+	struct store_offline_counts c;
 	json_t *o = NULL;
 
-	if (st) {
-		sqlite3_bind_int64(st, 1, offline_now());
-		if (sqlite3_step(st) == SQLITE_ROW)
-			o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:b,s:o}",
-			              "downloaded", (json_int_t)sqlite3_column_int64(st, 0),
-			              "queued", (json_int_t)sqlite3_column_int64(st, 1),
-			              "failed", (json_int_t)sqlite3_column_int64(st, 2),
-			              "evicted", (json_int_t)sqlite3_column_int64(st, 3),
-			              "expired", (json_int_t)sqlite3_column_int64(st, 4),
-			              "licences_expire_at", sqlite3_column_type(st, 5) == SQLITE_NULL ? json_null()
-			                                    : json_integer(sqlite3_column_int64(st, 5)),
-			              "collections", (json_int_t)sqlite3_column_int64(st, 6),
-			              "used_bytes", (json_int_t)offline_used(db),
-			              "limit_bytes", (json_int_t)(max_mb * 1000000LL),
-			              "registered", device != NULL,
-			              "last_checkin", at ? json_integer(strtoll(at, NULL, 10)) : json_null());
-	}
-	sqlite3_finalize(st);
+	if (store_offline_counts(db, offline_now(), &c) == 1)
+		o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:b,s:o}",
+		              "downloaded", (json_int_t)c.downloaded,
+		              "queued", (json_int_t)c.queued,
+		              "failed", (json_int_t)c.failed,
+		              "evicted", (json_int_t)c.evicted,
+		              "expired", (json_int_t)c.expired,
+		              "licences_expire_at", c.has_expiry ? json_integer(c.licences_expire_at) : json_null(),
+		              "collections", (json_int_t)c.collections,
+		              "used_bytes", (json_int_t)offline_used(db),
+		              "limit_bytes", (json_int_t)(max_mb * 1000000LL),
+		              "registered", device != NULL,
+		              "last_checkin", at ? json_integer(strtoll(at, NULL, 10)) : json_null());
 	free(device);
 	free(at);
 	return o;
 }
 
+/* One row of `offline ls URI`, appended to the array arg. */
+static int list_member(void *arg, const struct store_offline_member *m)
+{
+	json_t *t = json_loads(m->track ?: "", 0, NULL);
+	json_t *artists = json_object_get(t, "artists");
+
+	json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:o,s:o}",
+	                      "id", m->id, "name", track_title(t),
+	                      "artist", json_string_value(json_object_get(json_array_get(artists, 0), "name")) ?: "",
+	                      "state", m->state, "quality", m->quality,
+	                      "bytes", (json_int_t)m->bytes,
+	                      "expires_at", m->has_expiry ? json_integer(m->expires_at) : json_null(),
+	                      "error", m->error ? json_string(m->error) : json_null()));
+	json_decref(t);
+	return 0;
+}
+
 enum seg_err offline_list(struct store *db, const char *uri, json_t **out)
 {
-	sqlite3_stmt *st;
+	int n;
 
-	*out = json_array();
-	if (!uri)
-		st = store_prepare(db, "SELECT c.uri, c.name, c.quality, c.followed, count(m.track_id),"
-		                       " count(t.track_id) FILTER (WHERE t.state = 'done'),"
-		                       " coalesce(sum(t.bytes) FILTER (WHERE t.state = 'done'), 0)"
-		                       " FROM offline_collections c LEFT JOIN offline_members m ON m.collection = c.uri"
-		                       " LEFT JOIN offline_tracks t ON t.track_id = m.track_id"
-		                       " GROUP BY c.uri ORDER BY c.added_at, c.uri");
-	else
-		st = store_prepare(db, "SELECT t.track_id, t.track, t.state, t.bytes, t.expires_at, t.error,"
-		                       " t.quality FROM offline_members m JOIN offline_tracks t"
-		                       " ON t.track_id = m.track_id WHERE m.collection = ? ORDER BY m.position");
-	if (!st || !*out) {
-		sqlite3_finalize(st);
+	if (!(*out = json_array()))
+		return seg_fail(SEG_ENOMEM, "out of memory");
+	n = uri ? store_offline_members(db, uri, list_member, *out) : store_offline_collections(db, *out);
+	if (n < 0) {
 		json_decref(*out);
 		*out = NULL;
-		return seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(db->db));
+		return SEG_EIO;
 	}
-	if (uri)
-		sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (!uri) {
-			json_array_append_new(*out, json_pack("{s:s,s:s,s:s,s:b,s:I,s:I,s:I}",
-			                      "uri", sqlite3_column_text(st, 0), "name", sqlite3_column_text(st, 1),
-			                      "quality", sqlite3_column_text(st, 2), "followed", sqlite3_column_int(st, 3),
-			                      "tracks", (json_int_t)sqlite3_column_int64(st, 4),
-			                      "downloaded", (json_int_t)sqlite3_column_int64(st, 5),
-			                      "bytes", (json_int_t)sqlite3_column_int64(st, 6)));
-		} else {
-			json_t *t = json_loads((const char *)sqlite3_column_text(st, 1) ?: "", 0, NULL);
-			json_t *artists = json_object_get(t, "artists");
-
-			json_array_append_new(*out, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:o,s:o}",
-			                      "id", sqlite3_column_text(st, 0), "name", track_title(t),
-			                      "artist", json_string_value(json_object_get(json_array_get(artists, 0), "name")) ?: "",
-			                      "state", sqlite3_column_text(st, 2), "quality", sqlite3_column_text(st, 6),
-			                      "bytes", (json_int_t)sqlite3_column_int64(st, 3),
-			                      "expires_at", sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null()
-			                                    : json_integer(sqlite3_column_int64(st, 4)),
-			                      "error", sqlite3_column_text(st, 5) ? json_string((const char *)sqlite3_column_text(st, 5))
-			                                                          : json_null()));
-			json_decref(t);
-		}
-	}
-	sqlite3_finalize(st);
 	if (uri && !json_array_size(*out)) {
 		json_decref(*out);
 		*out = NULL;

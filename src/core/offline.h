@@ -3,7 +3,7 @@
  * follow their changes. The bytes themselves are vaults (vault.h) in
  * $XDG_DATA_HOME/segue/offline/, one per track, under a key made from this device's key
  * (offline/device.key, mode 0600, never sent anywhere) and the licence's key material; the
- * rest is in the state database (store.h, tables offline_*).
+ * rest is in the state database (store_offline.h, tables offline_*).
  *
  * Functions take the database connection to use, so the downloader's thread (download.h)
  * works on its own connection while the player and the commands use the process's. */

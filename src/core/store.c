@@ -1,6 +1,7 @@
 /* The client's SQLite database. */
 #include "config.h"
 #include "store.h"
+#include "store_sqlite.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -164,6 +165,76 @@ sqlite3_stmt *store_prepare(struct store *s, const char *sql)
 		return NULL;
 	}
 	return st;
+}
+
+enum seg_err store_begin(struct store *s)
+{
+	return store_exec(s, "BEGIN IMMEDIATE");
+}
+
+enum seg_err store_commit(struct store *s)
+{
+	return store_exec(s, "COMMIT");
+}
+
+void store_rollback(struct store *s)
+{
+	store_exec(s, "ROLLBACK");
+}
+
+int store_fail(struct store *s)
+{
+	seg_fail(SEG_EIO, "state database: %s", sqlite3_errmsg(s->db));
+	return -1;
+}
+
+int store_change(struct store *s, sqlite3_stmt *st)
+{
+	int rc, n;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	n = rc == SQLITE_DONE ? sqlite3_changes(s->db) : 0;
+	if (rc != SQLITE_DONE)
+		store_fail(s); /* before the finalise, which may change the message */
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? n > 0 : -1;
+}
+
+int store_done(struct store *s, sqlite3_stmt *st)
+{
+	int rc;
+
+	if (!st)
+		return -1;
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		store_fail(s);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_one(struct store *s, sqlite3_stmt *st, void (*fill)(sqlite3_stmt *st, void *out), void *out)
+{
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && fill)
+		fill(st, out);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_fail(s);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+void store_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
 }
 
 json_t *store_cache_get(struct store *s, const char *key, long max_age_s)

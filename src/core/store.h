@@ -1,28 +1,35 @@
 /* The client's local state: one SQLite database ($XDG_DATA_HOME/segue/segue.db) in WAL mode
  * with synchronous=FULL, so whatever a function here reports as written survives kill -9 and
- * power loss. It holds the play-event outbox (outbox.h) and a cache of catalog metadata.
- * Schema changes are append-only migrations, numbered by PRAGMA user_version. */
+ * power loss. It holds the play-event outbox (store_outbox.h), the offline downloads
+ * (store_offline.h), a cache of catalog metadata and small named values. Schema changes are
+ * append-only migrations, numbered by PRAGMA user_version.
+ *
+ * This header and the domain headers speak no SQL: the statements live in store.c and its
+ * neighbours store_*.c, whose SQLite helpers are the private store_sqlite.h. */
 #ifndef SEGUE_CLIENT_STORE_H
 #define SEGUE_CLIENT_STORE_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "err.h"
 
+struct sqlite3;
+
+/* One connection. A struct so that callers can hold one by value; the member is the store
+ * files' alone. */
 struct store {
-	sqlite3 *db;
+	struct sqlite3 *db;
 };
 
 /* Opens (creating the file 0600 and its directory 0700) and migrates. */
 enum seg_err store_open(struct store *s, const char *path);
 void store_close(struct store *s);
 
-/* Runs SQL without results (BEGIN, COMMIT, ...); SEG_EIO with the message on failure. */
-enum seg_err store_exec(struct store *s, const char *sql);
-
-/* A prepared statement that is finalised by the caller; NULL on error (message recorded). */
-sqlite3_stmt *store_prepare(struct store *s, const char *sql);
+/* Transactions around calls of the domain stores (store_offline.h, ...): BEGIN IMMEDIATE,
+ * COMMIT, ROLLBACK. begin and commit return SEG_EIO with the message on failure. */
+enum seg_err store_begin(struct store *s);
+enum seg_err store_commit(struct store *s);
+void store_rollback(struct store *s);
 
 /* The metadata cache: JSON documents by key (e.g. "track:ID"). get returns a new reference or
  * NULL when absent or older than max_age_s seconds. put is best effort. */

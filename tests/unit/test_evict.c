@@ -11,6 +11,7 @@
 
 #include "offline.h"
 #include "store.h"
+#include "store_sqlite.h" /* the test writes its downloads with SQL of its own */
 #include "tap.h"
 
 #define NOW 2000000000LL

@@ -10,6 +10,7 @@
 
 #include "outbox.h"
 #include "store.h"
+#include "store_sqlite.h" /* the test reads rows with SQL of its own */
 #include "tap.h"
 
 static const char *const T1 = "0123456789abcdefABCDEF", *const T2 = "ABCDEFabcdef0123456789";
