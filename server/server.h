@@ -4,7 +4,7 @@
 #ifndef SEGUE_SERVER_H
 #define SEGUE_SERVER_H
 
-#include "jobs.h"
+#include "http/jobs.h"
 #include "offline/licence.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"

@@ -1,5 +1,5 @@
 #include "config.h"
-#include "jobs.h"
+#include "http/jobs.h"
 
 #include <libwebsockets.h>
 #include <stdlib.h>
