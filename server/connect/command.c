@@ -9,7 +9,6 @@
 
 #include "base62.h"
 #include "connect_proto.h"
-#include "http/http.h"
 #include "server.h"
 
 /* ---- pending commands ---- */
@@ -17,8 +16,8 @@
 void hub_pending_free(struct pending *p)
 {
 	lws_sul_cancel(&p->sul);
-	if (p->reply.req && p->reply.req->hub_reply == &p->reply)
-		p->reply.req->hub_reply = NULL;
+	if (p->reply.caller && p->reply.waiting)
+		p->reply.caller->wait(p->reply.ud, NULL); /* unanswered: the hub is going */
 	free(p);
 }
 

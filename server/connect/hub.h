@@ -2,7 +2,8 @@
  * commands routed to the device that plays and answered when it confirms; transfers; live
  * playlist notices. It runs on the service loop only. The WebSocket framing lives in server/http/ws.c,
  * which hands the hub whole messages and sends what the hub queues; the REST doors
- * (server/api/player.c) reach the same functions with a pending request as the party to answer.
+ * (server/api/player.c) reach the same functions with a caller (struct hub_caller) as the
+ * party to answer.
  *
  * Nothing here is kept across restarts: devices reconnect, and the device that was active
  * brings the state back in its hello. */
@@ -14,8 +15,8 @@
 #include <stdint.h>
 
 struct server;
-struct req;
 struct hub;
+struct hub_reply;
 struct hub_user;
 struct lws;
 
@@ -24,12 +25,24 @@ struct lws;
 #define HUB_TYPE_MAX 32
 #define HUB_WATCH_MAX 16  /* playlists one session may watch */
 
+/* A REST caller of a command or transfer (server/api/player.c answers a request through
+ * one). done runs once with the outcome (ok, or a reason of doc/connect.md and a message):
+ * before the door returns, or later, when the device answers. wait tells where the hub keeps
+ * the caller while the outcome is awaited -- rep, to hand to hub_reply_orphan if the caller
+ * goes first -- and NULL when the hub drops it unanswered (freed as the process stops). */
+struct hub_caller {
+	void (*done)(void *ud, bool ok, const char *reason, const char *message);
+	void (*wait)(void *ud, struct hub_reply *rep);
+};
+
 /* Who waits for the outcome of a command or transfer: a WebSocket session (with the id it
- * chose) or a pending REST request. req is cleared by server/http/http.c if the client goes away. */
+ * chose) or a REST caller. The caller is cleared by hub_reply_orphan if it goes away. */
 struct hub_reply {
 	struct hub_conn *conn;
 	char id[HUB_DEVICE_ID_MAX + 1];
-	struct req *req;
+	const struct hub_caller *caller;
+	void *ud;                       /* the caller's */
+	bool waiting;                   /* the caller was told where (hub_caller.wait) */
 };
 
 /* One WebSocket session. server/http/ws.c allocates it at the handshake and owns its buffers; the hub
@@ -72,20 +85,23 @@ void hub_conn_closed(struct hub_conn *c);
 /* Tokens were revoked: close the sessions of user_id opened with a token no longer valid. */
 void hub_tokens_revoked(struct hub *h, const char *user_id);
 
-/* The REST doors. Each either answers r at once or leaves it pending and answers it when the
- * device does (http_resume). */
+/* The REST doors. Each gives caller the outcome at once, or tells it to wait and gives it
+ * the outcome when the device answers. */
 json_t *hub_player_state(struct hub *h, const char *user_id);   /* NULL: none */
 json_t *hub_devices(struct hub *h, const char *user_id);        /* {"devices": [...]} */
 json_t *hub_queue_snapshot(struct hub *h, const char *user_id); /* borrowed; NULL: none */
-/* cmd: {"command": "pause", ...arguments}; stolen. device_id may be NULL (the active one). */
-void hub_rest_command(struct hub *h, struct req *r, const char *device_id, json_t *cmd);
-void hub_rest_transfer(struct hub *h, struct req *r, const char *device_id, int play);
+/* cmd: {"command": "pause", ...arguments}; stolen. device_id may be NULL (the active one).
+ * Both return -1, having told the caller nothing, when out of memory. */
+int hub_rest_command(struct hub *h, const char *user_id, const char *device_id, json_t *cmd,
+                     const struct hub_caller *caller, void *ud);
+int hub_rest_transfer(struct hub *h, const char *user_id, const char *device_id, int play,
+                      const struct hub_caller *caller, void *ud);
 
 /* A playlist changed (after the commit): tells everyone who can see it. change is stolen. */
 void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *snapshot_id,
                           json_t *change);
 
-/* server/http/http.c: the request r waited on is going away. */
+/* The caller waiting at rep is going away: the outcome goes nowhere. */
 void hub_reply_orphan(struct hub_reply *rep);
 
 /* Metrics. */

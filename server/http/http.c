@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "connect/hub.h"
 #include "http/ws.h"
 #include "log.h"
 #include "api/routes.h"
@@ -158,10 +157,8 @@ static void req_free(struct req *r)
 	}
 	for (int i = 0; i < r->nparams; i++)
 		free(r->params[i]);
-	if (r->job)
-		r->job->r = NULL; /* the job's result has nowhere to go */
-	if (r->hub_reply)
-		hub_reply_orphan(r->hub_reply);
+	if (r->gone)
+		r->gone(r->holder); /* the answer has nowhere to go */
 	if (r->fd >= 0) {
 		close(r->fd);
 		r->srv->metrics.open_streams--;
@@ -304,9 +301,18 @@ static void respond(struct req *r)
 	lws_callback_on_writable(r->wsi);
 }
 
+void req_defer(struct req *r, req_gone_fn gone, void *holder)
+{
+	r->pending = true;
+	r->gone = gone;
+	r->holder = gone ? holder : NULL;
+}
+
 void http_resume(struct req *r)
 {
 	r->pending = false;
+	r->gone = NULL;
+	r->holder = NULL;
 	if (!r->status)
 		reply_error(r, 500, "the handler produced no response");
 	respond(r);
@@ -316,7 +322,7 @@ static void dispatch(struct req *r)
 {
 	routes_dispatch(r);
 	if (r->pending)
-		return; /* a job will finish it: http_resume */
+		return; /* its holder will finish it: http_resume */
 	if (!r->status)
 		reply_error(r, 500, "the handler produced no response");
 	if (r->method == M_HEAD)

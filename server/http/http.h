@@ -15,9 +15,7 @@
 
 struct server;
 struct lws;
-struct job;
 struct route;
-struct hub_reply;
 
 enum http_method {
 	M_GET = 1, M_HEAD = 2, M_POST = 4, M_PUT = 8, M_DELETE = 16, M_PATCH = 32, M_OPTIONS = 64,
@@ -31,6 +29,9 @@ enum http_method {
 #define REQ_MAX_PARAMS 4
 #define REQ_MAX_HEADERS 8
 
+
+/* Told that a pending request went away (its connection closed) before it was answered. */
+typedef void (*req_gone_fn)(void *holder);
 
 struct req {
 	struct server *srv;
@@ -61,9 +62,9 @@ struct req {
 	struct { const char *name; char value[160]; } headers[REQ_MAX_HEADERS];
 	int nheaders;
 	bool close_after;
-	bool pending;      /* a job (jobs.h) or a device (server/connect/hub.h) is working on the response */
-	struct job *job;
-	struct hub_reply *hub_reply;
+	bool pending;      /* the answer comes later: req_defer */
+	req_gone_fn gone;  /* told if the request goes first; NULL: no one holds it */
+	void *holder;
 	bool broken; /* the response could not be built: close the connection */
 	/* streaming a file range instead of out */
 	int fd;
@@ -92,7 +93,14 @@ void req_base_url(const struct req *r, char *out, size_t len);
  * 400 with a message and returns NULL. The caller owns the result. */
 json_t *req_json_body(struct req *r, bool allow_empty);
 
-/* Sends the response of a request that was pending on a job. */
+/* Leaves r pending: the handler returns without a response, and whoever holds r (a job, a
+ * Connect device's answer) answers it later on the service loop -- reply_*, then http_resume.
+ * If the connection closes first, gone(holder) runs once, on the loop, and r must not be
+ * touched again. Called again, it names the new holder; gone NULL forgets the holder (r stays
+ * pending, and goes unanswered). */
+void req_defer(struct req *r, req_gone_fn gone, void *holder);
+
+/* Sends the response of a pending request; its holder is forgotten. */
 void http_resume(struct req *r);
 
 /* lws protocol callback for plain HTTP; registered by cli/serve.c. */
