@@ -4,6 +4,7 @@
 #ifndef SEGUE_SERVER_H
 #define SEGUE_SERVER_H
 
+#include "http/http.h"
 #include "http/jobs.h"
 #include "offline/licence.h"
 #include "http/metrics.h"
@@ -19,6 +20,7 @@ struct hub;
 
 struct server {
 	struct settings cfg;
+	struct http_ctx http;      /* what http/ runs requests with (cli/serve.c) */
 	struct store store;
 	struct keyring keys;
 	struct licence_keys licences; /* offline licences (server/api/offline.c) */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "api/routes.h"
 #include "http/http.h"
 #include "connect/hub.h"
 #include "http/ws.h"
@@ -141,9 +142,20 @@ int cmd_serve(int argc, char **argv)
 	}
 	raise_fd_limit();
 	lws_set_log_level(log_get_level() >= LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, NULL);
+	/* http/ runs each request through the route table and knows nothing else of ours. */
+	srv->http = (struct http_ctx){
+		.dispatch = routes_dispatch,
+		.upgrade = ws_confirm_upgrade,
+		.srv = srv,
+		.metrics = &srv->metrics,
+		.jobs = &srv->jobs,
+		.public_url = srv->cfg.public_url,
+		.listen = srv->cfg.listen,
+		.max_body = srv->cfg.max_body,
+	};
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6 * !strchr(addr, ':');
-	info.user = srv;
+	info.user = &srv->http;
 	info.max_http_header_data = 8192;
 	/* Every open HTTP connection holds a header table until its exchange ends, so the pool
 	 * bounds how many slow readers can stream at once: make it generous. */

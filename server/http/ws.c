@@ -11,6 +11,7 @@
 
 #include "accounts/auth.h"
 #include "connect/hub.h"
+#include "http/http.h"
 #include "log.h"
 #include "server.h"
 
@@ -44,7 +45,7 @@ static struct {
 
 static struct server *server_of(struct lws *wsi)
 {
-	return lws_context_user(lws_get_context(wsi));
+	return ((const struct http_ctx *)lws_context_user(lws_get_context(wsi)))->srv;
 }
 
 struct ws_payload *ws_payload_new(const char *text, size_t len)
@@ -280,12 +281,13 @@ static int upgrade_check(struct lws *wsi, struct user *who, const char **why)
 	return *why ? HTTP_STATUS_UNAUTHORIZED : 0;
 }
 
-int ws_confirm_upgrade(struct lws *wsi)
+int ws_confirm_upgrade(void *ud, struct lws *wsi)
 {
 	struct user who;
 	const char *why;
 	int status = upgrade_check(wsi, &who, &why);
 
+	(void)ud;
 	if (!status)
 		return 0;
 	unsigned char buf[LWS_PRE + 768];

@@ -33,9 +33,9 @@ void ws_payload_unref(struct ws_payload *p);
 /* Closes after what is queued has been sent. */
 void ws_close(struct hub_conn *c, int code, const char *reason);
 
-/* For the HTTP callback's LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 lets a valid Connect
- * handshake through; 1 means it was refused with an HTTP status (401, 400, 404). */
-int ws_confirm_upgrade(struct lws *wsi);
+/* struct http_ctx's upgrade check (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE): 0 lets a valid
+ * Connect handshake through; 1 means it was refused with an HTTP status (401, 400, 404). */
+int ws_confirm_upgrade(void *ud, struct lws *wsi);
 
 /* lws protocol callback; registered by cli/serve.c after the HTTP one. */
 int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);
