@@ -6,7 +6,7 @@
  *
  * Ownership: the hub owns its users (kept for the life of the process, so a state outlives its
  * devices), each user's pending commands and its one transfer. Sessions (struct hub_conn)
- * belong to server/http/ws.c; the hub links them into their user's list at hello and unlinks them in
+ * belong to server/connect/ws.c; the hub links them into their user's list at hello and unlinks them in
  * hub_conn_closed. A pending command points at its target session and is failed before that
  * session goes away, so no pointer into a closed session survives. */
 #include "config.h"
@@ -18,15 +18,15 @@
 #include <string.h>
 
 #include "connect/hub_internal.h"
-#include "http/ws.h"
+#include "connect/ws.h"
 #include "store/store.h"
 
-struct hub *hub_new(struct server *srv)
+struct hub *hub_new(const struct hub_config *cfg)
 {
 	struct hub *h = calloc(1, sizeof *h);
 
 	if (h)
-		h->srv = srv;
+		h->cfg = *cfg;
 	return h;
 }
 

@@ -1,6 +1,6 @@
 /* The Connect hub (doc/connect.md): per user, the connected devices and one player state;
  * commands routed to the device that plays and answered when it confirms; transfers; live
- * playlist notices. It runs on the service loop only. The WebSocket framing lives in server/http/ws.c,
+ * playlist notices. It runs on the service loop only. The WebSocket framing lives in server/connect/ws.c,
  * which hands the hub whole messages and sends what the hub queues; the REST doors
  * (server/api/player.c) reach the same functions with a caller (struct hub_caller) as the
  * party to answer.
@@ -14,11 +14,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct server;
 struct hub;
 struct hub_reply;
 struct hub_user;
 struct lws;
+struct lws_context;
+struct store;
+struct user;
 
 #define HUB_DEVICE_ID_MAX 64
 #define HUB_NAME_MAX 64   /* characters */
@@ -45,7 +47,7 @@ struct hub_reply {
 	bool waiting;                   /* the caller was told where (hub_caller.wait) */
 };
 
-/* One WebSocket session. server/http/ws.c allocates it at the handshake and owns its buffers; the hub
+/* One WebSocket session. server/connect/ws.c allocates it at the handshake and owns its buffers; the hub
  * owns its place in the user's list. */
 struct hub_conn {
 	struct lws *wsi;
@@ -61,7 +63,7 @@ struct hub_conn {
 	char watch[HUB_WATCH_MAX][23];
 	int nwatch;
 	struct hub_conn *next;          /* in the user's list */
-	/* server/http/ws.c's side */
+	/* server/connect/ws.c's side */
 	struct ws_msg *out_head, *out_tail;
 	size_t out_bytes;
 	unsigned char *rx;
@@ -75,10 +77,23 @@ struct hub_conn {
 	int rate_count;
 };
 
-struct hub *hub_new(struct server *srv);
+/* What the hub is given by its maker (cli/serve.c); it keeps a copy. */
+struct hub_config {
+	struct store *store;        /* the service loop's */
+	struct lws_context *lws;    /* commands time out on its loop */
+	long heartbeat_ms;          /* told to devices; silent for three, a session is closed */
+	long timeout_ms;            /* how long a device has to answer a command */
+	long max_message;           /* the largest WebSocket message, bytes */
+	/* Checks a handshake's Authorization header (maybe empty): NULL with who filled, or why
+	 * it is refused. */
+	const char *(*authenticate)(void *ud, const char *authorization, struct user *who);
+	void *auth_ud;
+};
+
+struct hub *hub_new(const struct hub_config *cfg);
 void hub_free(struct hub *h);
 
-/* server/http/ws.c's entry points. */
+/* server/connect/ws.c's entry points. */
 void hub_conn_open(struct hub_conn *c);
 void hub_conn_message(struct hub_conn *c, const char *text, size_t len);
 void hub_conn_closed(struct hub_conn *c);

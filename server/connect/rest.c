@@ -1,5 +1,5 @@
 /* The Connect hub's REST doors: the entry points of the /v1/me/player endpoints
- * (server/api/player.c), where a pending request stands in for a session. */
+ * (server/api/player.c), where a caller (struct hub_caller) stands in for a session. */
 #include "config.h"
 #include "connect/hub_internal.h"
 
