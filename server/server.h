@@ -1,6 +1,9 @@
 /* What every handler can reach: settings, the database connection of the service loop, the
  * signing keys, rate limits and metrics. One instance per serving process, owned by
- * cmd_serve; nothing here is state the server could not rebuild from the store. */
+ * cmd_serve; nothing here is state the server could not rebuild from the store.
+ *
+ * The composition root: cli/ and api/ include it; the modules below are given what they need
+ * (struct http_ctx, struct hub_config, ...), never this (doc/architecture.md, Dependencies). */
 #ifndef SEGUE_SERVER_H
 #define SEGUE_SERVER_H
 
