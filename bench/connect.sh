@@ -153,7 +153,7 @@ hub() {
 		wait $_p1 || die "user add failed"
 	done
 	echo "  ($USERS accounts made in $(($(date +%s) - _t0)) s)"
-	# log_level=info: the hub logs the sessions it drops (server/http/ws.c: "does not read what it is sent").
+	# log_level=info: the hub logs the sessions it drops (server/connect/ws.c: "does not read what it is sent").
 	bench_serve "$WORK/data" rl_window=1 rl_standard=1000000 rl_player=1000000 rl_search=1000000 \
 		rl_playlist=1000000 log_level=info
 	bench_run timeout 280 python3 bench/hubload.py run --port "$PORT" --pid "$SEG_PID" --users "$USERS" \
@@ -162,7 +162,7 @@ hub() {
 			"workers: $(tail -3 "$WORK"/worker*.err 2>/dev/null))"
 	kill -0 "$SEG_PID" 2>/dev/null || die "the server died: $(tail -5 "$WORK/segue.err")"
 	_drops=$(grep -c 'does not read what it is sent' "$WORK/segue.err" || true)
-	echo "  server log: $_drops sessions dropped for not reading (server/http/ws.c), $(grep -c ' error: ' "$WORK/segue.err" || true) errors"
+	echo "  server log: $_drops sessions dropped for not reading (server/connect/ws.c), $(grep -c ' error: ' "$WORK/segue.err" || true) errors"
 	grep -v ' info: ' "$WORK/segue.err" | head -5 | sed 's/^/    /'
 }
 

@@ -1,10 +1,14 @@
 /* What every handler can reach: settings, the database connection of the service loop, the
  * signing keys, rate limits and metrics. One instance per serving process, owned by
- * cmd_serve; nothing here is state the server could not rebuild from the store. */
+ * cmd_serve; nothing here is state the server could not rebuild from the store.
+ *
+ * The composition root: cli/ and api/ include it; the modules below are given what they need
+ * (struct http_ctx, struct hub_config, ...), never this (doc/architecture.md, Dependencies). */
 #ifndef SEGUE_SERVER_H
 #define SEGUE_SERVER_H
 
-#include "jobs.h"
+#include "http/http.h"
+#include "http/jobs.h"
 #include "offline/licence.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"
@@ -19,6 +23,7 @@ struct hub;
 
 struct server {
 	struct settings cfg;
+	struct http_ctx http;      /* what http/ runs requests with (cli/serve.c) */
 	struct store store;
 	struct keyring keys;
 	struct licence_keys licences; /* offline licences (server/api/offline.c) */

@@ -11,7 +11,7 @@
 
 #include "accounts/auth.h"
 #include "connect/hub.h"
-#include "jobs.h"
+#include "http/jobs.h"
 #include "log.h"
 #include "server.h"
 #include "http/urlenc.h"

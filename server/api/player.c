@@ -12,6 +12,48 @@
 
 #define QUEUE_SHOWN 20
 
+/* ---- the hub's answers to a request (struct hub_caller) ---- */
+
+static const struct { const char *reason; int status; } reasons[] = {
+	{ "no_active_device", 404 }, { "device_not_found", 404 }, { "device_gone", 502 },
+	{ "timed_out", 504 }, { "bad_request", 400 }, { "busy", 409 }, { "failed", 502 },
+};
+
+static int reason_status(const char *reason)
+{
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		if (!strcmp(reasons[i].reason, reason))
+			return reasons[i].status;
+	return 502;
+}
+
+static void rest_answer(void *ud, bool ok, const char *reason, const char *message)
+{
+	struct req *r = ud;
+
+	if (ok)
+		reply_empty(r, 204);
+	else
+		reply_error(r, reason_status(reason), "%s: %s", reason, message ? message : reason);
+	if (r->pending)
+		http_resume(r);
+}
+
+/* The request went away while the hub held it at rep. */
+static void rest_gone(void *rep)
+{
+	hub_reply_orphan(rep);
+}
+
+/* The device will answer later: the request waits, held by the hub at rep. */
+static void rest_wait(void *ud, struct hub_reply *rep)
+{
+	req_defer(ud, rep ? rest_gone : NULL, rep);
+}
+
+static const struct hub_caller caller = { rest_answer, rest_wait };
+
+
 void h_player(struct req *r)
 {
 	json_t *st;
@@ -35,8 +77,9 @@ void h_player(struct req *r)
 	} else if (play && !json_is_boolean(play)) {
 		reply_error(r, 400, "play must be true or false");
 	} else {
-		hub_rest_transfer(r->srv->hub, r, json_string_value(json_array_get(ids, 0)),
-		                  play ? json_is_true(play) : -1);
+		if (hub_rest_transfer(r->srv->hub, r->user.id, json_string_value(json_array_get(ids, 0)),
+		                      play ? json_is_true(play) : -1, &caller, r) < 0)
+			reply_error(r, 500, "out of memory");
 	}
 	json_decref(body);
 }
@@ -62,7 +105,8 @@ void h_player_devices(struct req *r)
 /* Sends {"command": name} plus what the caller added to the device named by ?device_id. */
 static void command(struct req *r, json_t *cmd)
 {
-	hub_rest_command(r->srv->hub, r, req_arg(r, "device_id"), cmd);
+	if (hub_rest_command(r->srv->hub, r->user.id, req_arg(r, "device_id"), cmd, &caller, r) < 0)
+		reply_error(r, 500, "out of memory");
 }
 
 void h_player_play(struct req *r)

@@ -76,11 +76,6 @@ static const struct route routes[] = {
 
 #define NROUTES (sizeof routes / sizeof routes[0])
 
-const char *routes_pattern(const struct route *route)
-{
-	return route->pattern;
-}
-
 static void clear_params(struct req *r)
 {
 	for (int i = 0; i < r->nparams; i++)
@@ -152,7 +147,7 @@ void routes_dispatch(struct req *r)
 		reply_error(r, 404, "no such resource: %s", r->path);
 		return;
 	}
-	r->route = found;
+	r->route_name = found->pattern;
 	if (found->auth == AUTH_BEARER) {
 		const char *why = auth_bearer(&r->srv->store, r->authorization, &r->user);
 

@@ -20,8 +20,8 @@ struct route {
 };
 
 /* Finds the route, authenticates, applies rate limits and runs the handler; or replies
- * 404, 405, 401 or 429. */
+ * 404, 405, 401 or 429. http/ runs every request through it (struct http_ctx's dispatch, set
+ * by cli/serve.c). */
 void routes_dispatch(struct req *r);
-const char *routes_pattern(const struct route *route);
 
 #endif

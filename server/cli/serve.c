@@ -14,9 +14,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "http/http.h"
+#include "accounts/auth.h"
+#include "api/routes.h"
 #include "connect/hub.h"
-#include "http/ws.h"
+#include "connect/ws.h"
+#include "http/http.h"
 #include "log.h"
 #include "server.h"
 
@@ -58,14 +60,11 @@ static int parse_listen(const char *s, char *addr, size_t alen, int *port)
 	return 0;
 }
 
-/* tx_packet_size caps each send(): lws's default (4 KiB) would cut a 64 KiB audio range
- * into sixteen system calls and copy the tail into a buffer list. */
-static const struct lws_protocols protocols[] = {
-	{ "http", (lws_callback_function *)http_callback, sizeof(struct req *), 0, 0, NULL,
-	  HTTP_MAX_SEND },
-	{ WS_PROTOCOL, (lws_callback_function *)ws_callback, sizeof(struct hub_conn), 0, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 },
-};
+/* The Connect handshake's token is checked as every API request's is. */
+static const char *connect_auth(void *store, const char *authorization, struct user *who)
+{
+	return auth_bearer(store, authorization, who);
+}
 
 static void raise_fd_limit(void)
 {
@@ -82,6 +81,7 @@ int cmd_serve(int argc, char **argv)
 	struct server *srv;
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
+	struct hub_config hub_cfg;
 	char addr[128], err[512];
 	int port, rc, status = EXIT_FAILURE_;
 	long limits[RL_NCATEGORIES] = { 0 };
@@ -135,15 +135,23 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 
-	if (!(srv->hub = hub_new(srv))) {
-		fprintf(stderr, "segue-server: out of memory\n");
-		goto out;
-	}
 	raise_fd_limit();
 	lws_set_log_level(log_get_level() >= LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, NULL);
+	/* http/ runs each request through the route table, and hands WebSocket upgrades to
+	 * Connect (upgrade_ud, the hub, is set once there is one); it knows nothing else of ours. */
+	srv->http = (struct http_ctx){
+		.dispatch = routes_dispatch,
+		.upgrade = ws_confirm_upgrade,
+		.srv = srv,
+		.metrics = &srv->metrics,
+		.jobs = &srv->jobs,
+		.public_url = srv->cfg.public_url,
+		.listen = srv->cfg.listen,
+		.max_body = srv->cfg.max_body,
+	};
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6 * !strchr(addr, ':');
-	info.user = srv;
+	info.user = &srv->http;
 	info.max_http_header_data = 8192;
 	/* Every open HTTP connection holds a header table until its exchange ends, so the pool
 	 * bounds how many slow readers can stream at once: make it generous. */
@@ -156,10 +164,34 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "segue-server: cannot start the event loop\n");
 		goto out;
 	}
+	hub_cfg = (struct hub_config){
+		.store = &srv->store,
+		.lws = srv->lws,
+		.heartbeat_ms = srv->cfg.connect_heartbeat_ms,
+		.timeout_ms = srv->cfg.connect_timeout_ms,
+		.max_message = srv->cfg.connect_max_message,
+		.authenticate = connect_auth,
+		.auth_ud = &srv->store,
+	};
+	if (!(srv->hub = hub_new(&hub_cfg))) {
+		fprintf(stderr, "segue-server: out of memory\n");
+		goto out;
+	}
+	srv->http.upgrade_ud = srv->hub;
 	if (jobs_start(&srv->jobs, srv->lws, 2) < 0) {
 		fprintf(stderr, "segue-server: cannot start worker threads\n");
 		goto out;
 	}
+	/* Each protocol's user pointer is its context: the Connect endpoint's is the hub.
+	 * tx_packet_size caps each send(): lws's default (4 KiB) would cut a 64 KiB audio range
+	 * into sixteen system calls and copy the tail into a buffer list. */
+	const struct lws_protocols protocols[] = {
+		{ "http", (lws_callback_function *)http_callback, sizeof(struct req *), 0, 0, NULL,
+		  HTTP_MAX_SEND },
+		{ WS_PROTOCOL, (lws_callback_function *)ws_callback, sizeof(struct hub_conn), 0, 0,
+		  srv->hub, 0 },
+		{ NULL, NULL, 0, 0, 0, NULL, 0 },
+	};
 	info.port = port;
 	info.iface = addr;
 	info.protocols = protocols;

@@ -9,16 +9,14 @@
 
 #include "base62.h"
 #include "connect_proto.h"
-#include "http/http.h"
-#include "server.h"
 
 /* ---- pending commands ---- */
 
 void hub_pending_free(struct pending *p)
 {
 	lws_sul_cancel(&p->sul);
-	if (p->reply.req && p->reply.req->hub_reply == &p->reply)
-		p->reply.req->hub_reply = NULL;
+	if (p->reply.caller && p->reply.waiting)
+		p->reply.caller->wait(p->reply.ud, NULL); /* unanswered: the hub is going */
 	free(p);
 }
 
@@ -60,8 +58,8 @@ struct pending *hub_pending_send(struct hub *h, struct hub_user *u, struct hub_c
 	json_object_set_new(cmd, "from", json_string(from));
 	hub_send_json(target, cmd);
 	json_decref(cmd);
-	lws_sul_schedule(h->srv->lws, 0, &p->sul, pending_expired,
-	                 (lws_usec_t)h->srv->cfg.connect_timeout_ms * LWS_US_PER_MS);
+	lws_sul_schedule(h->cfg.lws, 0, &p->sul, pending_expired,
+	                 (lws_usec_t)h->cfg.timeout_ms * LWS_US_PER_MS);
 	return p;
 }
 

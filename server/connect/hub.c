@@ -6,7 +6,7 @@
  *
  * Ownership: the hub owns its users (kept for the life of the process, so a state outlives its
  * devices), each user's pending commands and its one transfer. Sessions (struct hub_conn)
- * belong to server/http/ws.c; the hub links them into their user's list at hello and unlinks them in
+ * belong to server/connect/ws.c; the hub links them into their user's list at hello and unlinks them in
  * hub_conn_closed. A pending command points at its target session and is failed before that
  * session goes away, so no pointer into a closed session survives. */
 #include "config.h"
@@ -18,29 +18,15 @@
 #include <string.h>
 
 #include "connect/hub_internal.h"
-#include "http/http.h"
-#include "http/ws.h"
+#include "connect/ws.h"
 #include "store/store.h"
 
-static const struct { const char *reason; int status; } reasons[] = {
-	{ "no_active_device", 404 }, { "device_not_found", 404 }, { "device_gone", 502 },
-	{ "timed_out", 504 }, { "bad_request", 400 }, { "busy", 409 }, { "failed", 502 },
-};
-
-static int reason_status(const char *reason)
-{
-	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
-		if (!strcmp(reasons[i].reason, reason))
-			return reasons[i].status;
-	return 502;
-}
-
-struct hub *hub_new(struct server *srv)
+struct hub *hub_new(const struct hub_config *cfg)
 {
 	struct hub *h = calloc(1, sizeof *h);
 
 	if (h)
-		h->srv = srv;
+		h->cfg = *cfg;
 	return h;
 }
 
@@ -177,41 +163,38 @@ void hub_reply_done(struct hub_reply *rep, bool ok, const char *reason, const ch
 		hub_send_json(rep->conn, m);
 		json_decref(m);
 	}
-	if (rep->req) {
-		struct req *r = rep->req;
+	if (rep->caller) {
+		const struct hub_caller *caller = rep->caller;
+		void *ud = rep->ud;
 
-		r->hub_reply = NULL;
-		if (ok)
-			reply_empty(r, 204);
-		else
-			reply_error(r, reason_status(reason), "%s: %s", reason, message ? message : reason);
-		if (r->pending)
-			http_resume(r);
+		hub_reply_orphan(rep);
+		caller->done(ud, ok, reason, message);
 	}
 	rep->conn = NULL;
-	rep->req = NULL;
 }
 
-/* Makes rep wait: a REST request stays pending until hub_reply_done. */
+/* Makes rep wait: a REST caller is told where, and waits until hub_reply_done. */
 void hub_reply_wait(struct hub_reply *rep)
 {
-	if (rep->req) {
-		rep->req->pending = true;
-		rep->req->hub_reply = rep;
+	if (rep->caller) {
+		rep->waiting = true;
+		rep->caller->wait(rep->ud, rep);
 	}
 }
 
 void hub_reply_orphan(struct hub_reply *rep)
 {
-	rep->req = NULL;
+	rep->caller = NULL;
+	rep->ud = NULL;
+	rep->waiting = false;
 }
 
-/* The reply moves (from a stack copy into a pending or the transfer): a waiting request must
+/* The reply moves (from a stack copy into a pending or the transfer): a waiting caller must
  * follow it. */
 void hub_reply_move(struct hub_reply *to, struct hub_reply *from)
 {
 	*to = *from;
 	memset(from, 0, sizeof *from);
-	if (to->req && to->req->hub_reply == from)
-		to->req->hub_reply = to;
+	if (to->caller && to->waiting)
+		to->caller->wait(to->ud, to);
 }

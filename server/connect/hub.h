@@ -1,8 +1,9 @@
 /* The Connect hub (doc/connect.md): per user, the connected devices and one player state;
  * commands routed to the device that plays and answered when it confirms; transfers; live
- * playlist notices. It runs on the service loop only. The WebSocket framing lives in server/http/ws.c,
+ * playlist notices. It runs on the service loop only. The WebSocket framing lives in server/connect/ws.c,
  * which hands the hub whole messages and sends what the hub queues; the REST doors
- * (server/api/player.c) reach the same functions with a pending request as the party to answer.
+ * (server/api/player.c) reach the same functions with a caller (struct hub_caller) as the
+ * party to answer.
  *
  * Nothing here is kept across restarts: devices reconnect, and the device that was active
  * brings the state back in its hello. */
@@ -13,26 +14,40 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct server;
-struct req;
 struct hub;
+struct hub_reply;
 struct hub_user;
 struct lws;
+struct lws_context;
+struct store;
+struct user;
 
 #define HUB_DEVICE_ID_MAX 64
 #define HUB_NAME_MAX 64   /* characters */
 #define HUB_TYPE_MAX 32
 #define HUB_WATCH_MAX 16  /* playlists one session may watch */
 
+/* A REST caller of a command or transfer (server/api/player.c answers a request through
+ * one). done runs once with the outcome (ok, or a reason of doc/connect.md and a message):
+ * before the door returns, or later, when the device answers. wait tells where the hub keeps
+ * the caller while the outcome is awaited -- rep, to hand to hub_reply_orphan if the caller
+ * goes first -- and NULL when the hub drops it unanswered (freed as the process stops). */
+struct hub_caller {
+	void (*done)(void *ud, bool ok, const char *reason, const char *message);
+	void (*wait)(void *ud, struct hub_reply *rep);
+};
+
 /* Who waits for the outcome of a command or transfer: a WebSocket session (with the id it
- * chose) or a pending REST request. req is cleared by server/http/http.c if the client goes away. */
+ * chose) or a REST caller. The caller is cleared by hub_reply_orphan if it goes away. */
 struct hub_reply {
 	struct hub_conn *conn;
 	char id[HUB_DEVICE_ID_MAX + 1];
-	struct req *req;
+	const struct hub_caller *caller;
+	void *ud;                       /* the caller's */
+	bool waiting;                   /* the caller was told where (hub_caller.wait) */
 };
 
-/* One WebSocket session. server/http/ws.c allocates it at the handshake and owns its buffers; the hub
+/* One WebSocket session. server/connect/ws.c allocates it at the handshake and owns its buffers; the hub
  * owns its place in the user's list. */
 struct hub_conn {
 	struct lws *wsi;
@@ -48,7 +63,7 @@ struct hub_conn {
 	char watch[HUB_WATCH_MAX][23];
 	int nwatch;
 	struct hub_conn *next;          /* in the user's list */
-	/* server/http/ws.c's side */
+	/* server/connect/ws.c's side */
 	struct ws_msg *out_head, *out_tail;
 	size_t out_bytes;
 	unsigned char *rx;
@@ -62,30 +77,46 @@ struct hub_conn {
 	int rate_count;
 };
 
-struct hub *hub_new(struct server *srv);
+/* What the hub is given by its maker (cli/serve.c); it keeps a copy. */
+struct hub_config {
+	struct store *store;        /* the service loop's */
+	struct lws_context *lws;    /* commands time out on its loop */
+	long heartbeat_ms;          /* told to devices; silent for three, a session is closed */
+	long timeout_ms;            /* how long a device has to answer a command */
+	long max_message;           /* the largest WebSocket message, bytes */
+	/* Checks a handshake's Authorization header (maybe empty): NULL with who filled, or why
+	 * it is refused. */
+	const char *(*authenticate)(void *ud, const char *authorization, struct user *who);
+	void *auth_ud;
+};
+
+struct hub *hub_new(const struct hub_config *cfg);
 void hub_free(struct hub *h);
 
-/* server/http/ws.c's entry points. */
+/* server/connect/ws.c's entry points. */
 void hub_conn_open(struct hub_conn *c);
 void hub_conn_message(struct hub_conn *c, const char *text, size_t len);
 void hub_conn_closed(struct hub_conn *c);
 /* Tokens were revoked: close the sessions of user_id opened with a token no longer valid. */
 void hub_tokens_revoked(struct hub *h, const char *user_id);
 
-/* The REST doors. Each either answers r at once or leaves it pending and answers it when the
- * device does (http_resume). */
+/* The REST doors. Each gives caller the outcome at once, or tells it to wait and gives it
+ * the outcome when the device answers. */
 json_t *hub_player_state(struct hub *h, const char *user_id);   /* NULL: none */
 json_t *hub_devices(struct hub *h, const char *user_id);        /* {"devices": [...]} */
 json_t *hub_queue_snapshot(struct hub *h, const char *user_id); /* borrowed; NULL: none */
-/* cmd: {"command": "pause", ...arguments}; stolen. device_id may be NULL (the active one). */
-void hub_rest_command(struct hub *h, struct req *r, const char *device_id, json_t *cmd);
-void hub_rest_transfer(struct hub *h, struct req *r, const char *device_id, int play);
+/* cmd: {"command": "pause", ...arguments}; stolen. device_id may be NULL (the active one).
+ * Both return -1, having told the caller nothing, when out of memory. */
+int hub_rest_command(struct hub *h, const char *user_id, const char *device_id, json_t *cmd,
+                     const struct hub_caller *caller, void *ud);
+int hub_rest_transfer(struct hub *h, const char *user_id, const char *device_id, int play,
+                      const struct hub_caller *caller, void *ud);
 
 /* A playlist changed (after the commit): tells everyone who can see it. change is stolen. */
 void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *snapshot_id,
                           json_t *change);
 
-/* server/http/http.c: the request r waited on is going away. */
+/* The caller waiting at rep is going away: the outcome goes nowhere. */
 void hub_reply_orphan(struct hub_reply *rep);
 
 /* Metrics. */

@@ -45,7 +45,7 @@ struct hub_user {
 };
 
 struct hub {
-	struct server *srv;
+	struct hub_config cfg;
 	struct hub_user *buckets[USER_BUCKETS];
 	unsigned long long seq;
 	unsigned mark;

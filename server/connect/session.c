@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http/ws.h"
-#include "server.h"
+#include "connect/ws.h"
 #include "store/accounts.h"
 
 /* ---- sessions ---- */
@@ -100,7 +99,7 @@ void hub_tokens_revoked(struct hub *h, const char *user_id)
 		struct token_row t;
 
 		/* A token the store cannot vouch for (gone, or a database error) closes too. */
-		if (store_token_get(&h->srv->store, c->token_hash, &t) != 1 || t.revoked)
+		if (store_token_get(h->cfg.store, c->token_hash, &t) != 1 || t.revoked)
 			ws_close(c, WS_CLOSE_REVOKED, "the access token was revoked");
 	}
 }
@@ -217,7 +216,7 @@ static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
 	json_t *st = hub_render_state(u);
 	json_t *w = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "type", "welcome", "user_id", u->id,
 	                      "device_id", c->device_id, "heartbeat_ms",
-	                      (json_int_t)h->srv->cfg.connect_heartbeat_ms, "devices", hub_devices_array(u),
+	                      (json_int_t)h->cfg.heartbeat_ms, "devices", hub_devices_array(u),
 	                      "player", st ? st : json_null());
 	if (u->queue)
 		json_object_set(w, "queue", u->queue);

@@ -8,9 +8,8 @@
 #include <string.h>
 
 #include "base62.h"
-#include "http/ws.h"
+#include "connect/ws.h"
 #include "library/playlists.h"
-#include "server.h"
 #include "store/playlists.h"
 
 /* ---- live playlists ---- */
@@ -46,8 +45,8 @@ void hub_on_watch(struct hub *h, struct hub_conn *c, json_t *m, bool on)
 	}
 	if (i < c->nwatch)
 		return;
-	if (playlist_load(&h->srv->store, pid, &pl) != 0 ||
-	    playlist_access(&h->srv->store, &pl, c->user_id) == PL_NONE) {
+	if (playlist_load(h->cfg.store, pid, &pl) != 0 ||
+	    playlist_access(h->cfg.store, &pl, c->user_id) == PL_NONE) {
 		hub_send_error(c, "not_found", "no playlist %s that you can see", pid);
 		return;
 	}
@@ -111,7 +110,7 @@ void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *sn
 		return;
 	h->mark++;
 	/* A database error (logged) leaves the watchers alone told. */
-	store_playlist_audience(&h->srv->store, playlist_id, tell_user,
+	store_playlist_audience(h->cfg.store, playlist_id, tell_user,
 	                        &(struct telling){ .h = h, .text = text });
 	/* Sessions watching it without following it; each session once, even if it watches
 	 * from a user already told. */

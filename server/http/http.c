@@ -13,11 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "connect/hub.h"
-#include "http/ws.h"
+#include "http/jobs.h"
+#include "http/metrics.h"
 #include "log.h"
-#include "api/routes.h"
-#include "server.h"
 
 /* Audio goes out in slices, one slice per writeable event, so that a slow reader costs one
  * slice of memory and a fast one few system calls. */
@@ -110,10 +108,10 @@ void reply_header(struct req *r, const char *name, const char *fmt, ...)
 
 void req_base_url(const struct req *r, char *out, size_t len)
 {
-	if (r->srv->cfg.public_url[0])
-		snprintf(out, len, "%s", r->srv->cfg.public_url);
+	if (r->ctx->public_url[0])
+		snprintf(out, len, "%s", r->ctx->public_url);
 	else
-		snprintf(out, len, "http://%s", r->host[0] ? r->host : r->srv->cfg.listen);
+		snprintf(out, len, "http://%s", r->host[0] ? r->host : r->ctx->listen);
 	size_t n = strlen(out);
 	if (n && out[n - 1] == '/')
 		out[n - 1] = '\0';
@@ -158,13 +156,11 @@ static void req_free(struct req *r)
 	}
 	for (int i = 0; i < r->nparams; i++)
 		free(r->params[i]);
-	if (r->job)
-		r->job->r = NULL; /* the job's result has nowhere to go */
-	if (r->hub_reply)
-		hub_reply_orphan(r->hub_reply);
+	if (r->gone)
+		r->gone(r->holder); /* the answer has nowhere to go */
 	if (r->fd >= 0) {
 		close(r->fd);
-		r->srv->metrics.open_streams--;
+		r->ctx->metrics->open_streams--;
 	}
 	buf_free(&r->body);
 	buf_free(&r->out);
@@ -281,9 +277,9 @@ static int build_head(struct req *r, long long content_length)
 
 static void record(struct req *r)
 {
-	const char *route = r->route ? routes_pattern(r->route) : "unmatched";
+	const char *route = r->route_name ? r->route_name : "unmatched";
 
-	metrics_request(&r->srv->metrics, r->method_name, route, r->status,
+	metrics_request(r->ctx->metrics, r->method_name, route, r->status,
 	                (double)(now_ns() - r->started_ns) / 1e9);
 }
 
@@ -304,9 +300,18 @@ static void respond(struct req *r)
 	lws_callback_on_writable(r->wsi);
 }
 
+void req_defer(struct req *r, req_gone_fn gone, void *holder)
+{
+	r->pending = true;
+	r->gone = gone;
+	r->holder = gone ? holder : NULL;
+}
+
 void http_resume(struct req *r)
 {
 	r->pending = false;
+	r->gone = NULL;
+	r->holder = NULL;
 	if (!r->status)
 		reply_error(r, 500, "the handler produced no response");
 	respond(r);
@@ -314,9 +319,9 @@ void http_resume(struct req *r)
 
 static void dispatch(struct req *r)
 {
-	routes_dispatch(r);
+	r->ctx->dispatch(r);
 	if (r->pending)
-		return; /* a job will finish it: http_resume */
+		return; /* its holder will finish it: http_resume */
 	if (!r->status)
 		reply_error(r, 500, "the handler produced no response");
 	if (r->method == M_HEAD)
@@ -350,7 +355,7 @@ static int send_file_part(struct req *r)
 		r->stream_off += n;
 		r->stream_left -= n;
 		budget -= n;
-		r->srv->metrics.bytes_streamed += (uint64_t)n;
+		r->ctx->metrics->bytes_streamed += (uint64_t)n;
 		if ((size_t)n < want)
 			return 0;
 	}
@@ -432,7 +437,7 @@ done:
 	if (r->fd >= 0) {
 		close(r->fd);
 		r->fd = -1;
-		r->srv->metrics.open_streams--;
+		r->ctx->metrics->open_streams--;
 	}
 	if (r->close_after)
 		return -1;
@@ -446,7 +451,8 @@ static struct req *req_new(struct lws *wsi)
 	if (!r)
 		return NULL;
 	r->wsi = wsi;
-	r->srv = lws_context_user(lws_get_context(wsi));
+	r->ctx = lws_context_user(lws_get_context(wsi));
+	r->srv = r->ctx->srv;
 	r->fd = -1;
 	r->content_length = -1;
 	r->started_ns = now_ns();
@@ -509,8 +515,8 @@ static bool begin(struct req *r, const char *path)
 		r->close_after = true;
 		return false;
 	}
-	if (r->content_length > r->srv->cfg.max_body) {
-		reply_error(r, 413, "request body too large (at most %ld bytes)", r->srv->cfg.max_body);
+	if (r->content_length > r->ctx->max_body) {
+		reply_error(r, 413, "request body too large (at most %ld bytes)", r->ctx->max_body);
 		r->close_after = true;
 		return false;
 	}
@@ -519,6 +525,7 @@ static bool begin(struct req *r, const char *path)
 
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 {
+	const struct http_ctx *ctx = wsi ? lws_context_user(lws_get_context(wsi)) : NULL;
 	struct req **pss = user;
 	struct req *r = pss ? *pss : NULL;
 
@@ -541,8 +548,8 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!r || r->status)
 			return 0; /* already answered (413): discard */
-		if ((long long)(r->body.len + len) > r->srv->cfg.max_body) {
-			reply_error(r, 413, "request body too large (at most %ld bytes)", r->srv->cfg.max_body);
+		if ((long long)(r->body.len + len) > r->ctx->max_body) {
+			reply_error(r, 413, "request body too large (at most %ld bytes)", r->ctx->max_body);
 			r->close_after = true;
 			respond(r);
 			return 0;
@@ -558,7 +565,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		return 0;
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		return ws_confirm_upgrade(wsi);
+		return ctx->upgrade ? ctx->upgrade(ctx->upgrade_ud, wsi) : -1;
 
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		/* A WebSocket upgrade that names no protocol of ours lands here: refuse it. */
@@ -567,7 +574,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		/* a job finished (the only cross-thread wake-up lws offers) */
 		if (wsi)
-			jobs_drain(&((struct server *)lws_context_user(lws_get_context(wsi)))->jobs);
+			jobs_drain(ctx->jobs);
 		return 0;
 
 	case LWS_CALLBACK_HTTP_WRITEABLE:

@@ -1,7 +1,10 @@
 /* One HTTP exchange as handlers see it: the parsed request (method, path, query, headers,
  * body, the authenticated user) and the response they build (status, JSON or text body, extra
  * headers, or a file range to stream). server/http/http.c moves it to and from libwebsockets; handlers
- * never touch lws. A struct req lives from the request line to the end of the response. */
+ * never touch lws. A struct req lives from the request line to the end of the response.
+ *
+ * http/ is a layer below the application: it runs a request through what the application
+ * gave it when it started (struct http_ctx), and knows no route, handler or module above. */
 #ifndef SEGUE_HTTP_H
 #define SEGUE_HTTP_H
 
@@ -13,11 +16,11 @@
 #include "types/user.h"
 #include "http/ratelimit.h"
 
-struct server;
+struct server; /* the application's: http/ carries a pointer to it, never looks inside */
 struct lws;
-struct job;
-struct route;
-struct hub_reply;
+struct metrics;
+struct jobs;
+struct req;
 
 enum http_method {
 	M_GET = 1, M_HEAD = 2, M_POST = 4, M_PUT = 8, M_DELETE = 16, M_PATCH = 32, M_OPTIONS = 64,
@@ -31,9 +34,30 @@ enum http_method {
 #define REQ_MAX_PARAMS 4
 #define REQ_MAX_HEADERS 8
 
+/* What the application gives http/ when it serves: the lws context's user pointer, set by
+ * cli/serve.c, living as long as the context. */
+struct http_ctx {
+	/* Runs r: finds its route, checks it, calls its handler. r comes back answered, or
+	 * pending (req_defer). It sets r->route_name when a route matched. */
+	void (*dispatch)(struct req *r);
+	/* A WebSocket upgrade (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE): 0 lets it through, 1 means it
+	 * was refused with an HTTP answer already written, -1 closes. NULL: upgrades close. */
+	int (*upgrade)(void *ud, struct lws *wsi);
+	void *upgrade_ud;
+	struct server *srv;      /* handed to every request as r->srv */
+	struct metrics *metrics; /* every exchange and stream is counted here */
+	struct jobs *jobs;       /* drained when a worker wakes the loop (http/jobs.h) */
+	const char *public_url;  /* the base URL clients use; "" to take it from Host */
+	const char *listen;      /* ADDR:PORT: the base URL when there is no Host either */
+	long max_body;           /* bytes of request body accepted */
+};
+
+/* Told that a pending request went away (its connection closed) before it was answered. */
+typedef void (*req_gone_fn)(void *holder);
 
 struct req {
-	struct server *srv;
+	const struct http_ctx *ctx;
+	struct server *srv;      /* ctx->srv, for handlers */
 	struct lws *wsi;
 	enum http_method method;
 	const char *method_name;
@@ -51,7 +75,7 @@ struct req {
 	struct buf body;
 	bool authed;
 	struct user user;
-	const struct route *route;
+	const char *route_name; /* the pattern of the route that matched (metrics), or NULL */
 	int64_t started_ns;
 
 	/* the response */
@@ -61,9 +85,9 @@ struct req {
 	struct { const char *name; char value[160]; } headers[REQ_MAX_HEADERS];
 	int nheaders;
 	bool close_after;
-	bool pending;      /* a job (jobs.h) or a device (server/connect/hub.h) is working on the response */
-	struct job *job;
-	struct hub_reply *hub_reply;
+	bool pending;      /* the answer comes later: req_defer */
+	req_gone_fn gone;  /* told if the request goes first; NULL: no one holds it */
+	void *holder;
 	bool broken; /* the response could not be built: close the connection */
 	/* streaming a file range instead of out */
 	int fd;
@@ -92,7 +116,14 @@ void req_base_url(const struct req *r, char *out, size_t len);
  * 400 with a message and returns NULL. The caller owns the result. */
 json_t *req_json_body(struct req *r, bool allow_empty);
 
-/* Sends the response of a request that was pending on a job. */
+/* Leaves r pending: the handler returns without a response, and whoever holds r (a job, a
+ * Connect device's answer) answers it later on the service loop -- reply_*, then http_resume.
+ * If the connection closes first, gone(holder) runs once, on the loop, and r must not be
+ * touched again. Called again, it names the new holder; gone NULL forgets the holder (r stays
+ * pending, and goes unanswered). */
+void req_defer(struct req *r, req_gone_fn gone, void *holder);
+
+/* Sends the response of a pending request; its holder is forgotten. */
 void http_resume(struct req *r);
 
 /* lws protocol callback for plain HTTP; registered by cli/serve.c. */

@@ -1,6 +1,8 @@
 /* The Connect WebSocket endpoint: handshake authentication, message assembly and size
  * limits, per-session output queues. Whole messages go to the hub (server/connect/hub.h); nothing here
- * knows what they mean. */
+ * knows what they mean. It is its own lws protocol, beside http/'s: http/ only hands it the
+ * upgrade check (struct http_ctx's upgrade), and the token is checked by the hub's
+ * authenticate (struct hub_config). */
 #ifndef SEGUE_WS_H
 #define SEGUE_WS_H
 
@@ -33,11 +35,13 @@ void ws_payload_unref(struct ws_payload *p);
 /* Closes after what is queued has been sent. */
 void ws_close(struct hub_conn *c, int code, const char *reason);
 
-/* For the HTTP callback's LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 lets a valid Connect
- * handshake through; 1 means it was refused with an HTTP status (401, 400, 404). */
-int ws_confirm_upgrade(struct lws *wsi);
+/* The HTTP side's upgrade check (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE; http/'s struct
+ * http_ctx upgrade, with the hub as ud): 0 lets a valid Connect handshake through; 1 means
+ * it was refused with an HTTP status (401, 400, 404). */
+int ws_confirm_upgrade(void *hub, struct lws *wsi);
 
-/* lws protocol callback; registered by cli/serve.c after the HTTP one. */
+/* lws protocol callback; registered by cli/serve.c after the HTTP one, with the hub as the
+ * protocol's user pointer and struct hub_conn as its per-session memory. */
 int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);
 
 #endif

@@ -1,5 +1,5 @@
 #include "config.h"
-#include "jobs.h"
+#include "http/jobs.h"
 
 #include <libwebsockets.h>
 #include <stdlib.h>
@@ -42,13 +42,21 @@ int jobs_start(struct jobs *q, struct lws_context *lws, int threads)
 	return worker_start(&q->w, threads < JOBS_MAX_THREADS ? threads : JOBS_MAX_THREADS, run, q);
 }
 
+/* The request went away: the job's result has nowhere to go. */
+static void job_gone(void *holder)
+{
+	struct job *j = holder;
+
+	j->r = NULL;
+}
+
 static void free_list(struct job *j)
 {
 	while (j) {
 		struct job *next = j->next;
 
 		if (j->r)
-			j->r->job = NULL;
+			req_defer(j->r, NULL, NULL);
 		free(j);
 		j = next;
 	}
@@ -67,8 +75,7 @@ void jobs_stop(struct jobs *q)
 void jobs_submit(struct jobs *q, struct job *j, struct req *r)
 {
 	j->r = r;
-	r->job = j;
-	r->pending = true;
+	req_defer(r, job_gone, j);
 	pthread_mutex_lock(&q->w.lock);
 	j->next = q->todo;
 	q->todo = j;
@@ -89,7 +96,7 @@ void jobs_drain(struct jobs *q)
 		struct req *r = j->r;
 
 		if (r) {
-			r->job = NULL;
+			req_defer(r, NULL, NULL);
 			j->done(r, j);
 			http_resume(r);
 		}

@@ -2,17 +2,16 @@
  * memory (lws frees it); what it points to (the output queue, the receive buffer) is freed
  * here when the session closes. */
 #include "config.h"
-#include "http/ws.h"
+#include "connect/ws.h"
 
 #include <libwebsockets.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "accounts/auth.h"
-#include "connect/hub.h"
+#include "connect/hub_internal.h"
 #include "log.h"
-#include "server.h"
+#include "types/user.h"
 
 /* A reader that lets this much pile up is not reading: its session is dropped. */
 #define WS_OUT_MAX (16u << 20)
@@ -42,9 +41,10 @@ static struct {
 	bool armed;
 } live;
 
-static struct server *server_of(struct lws *wsi)
+/* The hub, at the handshake: the protocol's user pointer (cli/serve.c). Afterwards c->hub. */
+static struct hub *hub_of_wsi(struct lws *wsi)
 {
-	return lws_context_user(lws_get_context(wsi));
+	return lws_get_protocol(wsi)->user;
 }
 
 struct ws_payload *ws_payload_new(const char *text, size_t len)
@@ -112,9 +112,8 @@ void ws_close(struct hub_conn *c, int code, const char *reason)
  * one sweep a second, rather than re-arming an lws timeout per message: lws keeps its
  * timeouts in one sorted list, and re-arming walks it (at 10,000 sessions, a third of the
  * service thread went there). */
-static void touch(struct hub_conn *c, struct server *srv)
+static void touch(struct hub_conn *c)
 {
-	(void)srv;
 	c->last_rx = lws_now_usecs() / 1000;
 }
 
@@ -134,15 +133,15 @@ static void sweep(lws_sorted_usec_list_t *sul)
 		live.armed = false;
 }
 
-static void live_add(struct hub_conn *c, struct server *srv)
+static void live_add(struct hub_conn *c)
 {
 	c->all_prev = NULL;
 	c->all_next = live.all;
 	if (live.all)
 		live.all->all_prev = c;
 	live.all = c;
-	live.ctx = srv->lws;
-	live.heartbeat_ms = srv->cfg.connect_heartbeat_ms;
+	live.ctx = c->hub->cfg.lws;
+	live.heartbeat_ms = c->hub->cfg.heartbeat_ms;
 	if (!live.armed) {
 		live.armed = true;
 		lws_sul_schedule(live.ctx, 0, &live.sul, sweep, SWEEP_US);
@@ -182,11 +181,11 @@ static int refuse(struct hub_conn *c, enum lws_close_status code, const char *wh
 	return -1;
 }
 
-static int receive(struct hub_conn *c, struct server *srv, const void *in, size_t len)
+static int receive(struct hub_conn *c, const void *in, size_t len)
 {
 	int64_t now = lws_now_usecs() / 1000;
 
-	touch(c, srv);
+	touch(c);
 	if (now - c->rate_window >= 1000) {
 		c->rate_window = now;
 		c->rate_count = 0;
@@ -195,7 +194,7 @@ static int receive(struct hub_conn *c, struct server *srv, const void *in, size_
 		return refuse(c, (enum lws_close_status)WS_CLOSE_RATE, "too many messages: at most 200 a second");
 	if (lws_frame_is_binary(c->wsi))
 		return refuse(c, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "messages are JSON text");
-	if (c->rx_len + len > (size_t)srv->cfg.connect_max_message)
+	if (c->rx_len + len > (size_t)c->hub->cfg.max_message)
 		return refuse(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
 	if (c->rx_len + len > c->rx_cap) {
 		size_t cap = c->rx_cap ? c->rx_cap : 4096;
@@ -253,9 +252,8 @@ static int writeable(struct hub_conn *c)
 
 /* Checks an upgrade request: the path, our subprotocol, a valid access token. Returns 0 with
  * who filled, or the HTTP status to refuse it with. */
-static int upgrade_check(struct lws *wsi, struct user *who, const char **why)
+static int upgrade_check(struct hub *h, struct lws *wsi, struct user *who, const char **why)
 {
-	struct server *srv = server_of(wsi);
 	char uri[64], proto[256], auth[600];
 	bool ours = false;
 
@@ -275,16 +273,16 @@ static int upgrade_check(struct lws *wsi, struct user *who, const char **why)
 	    lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
 		auth[0] = '\0';
 	memset(who, 0, sizeof *who);
-	*why = auth_bearer(&srv->store, auth, who);
+	*why = h->cfg.authenticate(h->cfg.auth_ud, auth, who);
 	sodium_memzero(auth, sizeof auth);
 	return *why ? HTTP_STATUS_UNAUTHORIZED : 0;
 }
 
-int ws_confirm_upgrade(struct lws *wsi)
+int ws_confirm_upgrade(void *hub, struct lws *wsi)
 {
 	struct user who;
 	const char *why;
-	int status = upgrade_check(wsi, &who, &why);
+	int status = upgrade_check(hub, wsi, &who, &why);
 
 	if (!status)
 		return 0;
@@ -309,37 +307,37 @@ int ws_confirm_upgrade(struct lws *wsi)
 int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 {
 	struct hub_conn *c = user;
-	struct server *srv;
+	struct hub *h;
 	struct user who;
 	const char *why;
 
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		/* Checked already in the HTTP callback's confirm-upgrade; again here for who. */
-		srv = server_of(wsi);
-		if (upgrade_check(wsi, &who, &why))
+		h = hub_of_wsi(wsi);
+		if (upgrade_check(h, wsi, &who, &why))
 			return -1;
 		memset(c, 0, sizeof *c);
-		c->hub = srv->hub;
+		c->hub = h;
 		snprintf(c->user_id, sizeof c->user_id, "%s", who.id);
 		memcpy(c->token_hash, who.token_hash, sizeof c->token_hash);
 		return 0;
 
 	case LWS_CALLBACK_ESTABLISHED:
 		c->wsi = wsi;
-		touch(c, server_of(wsi));
-		live_add(c, server_of(wsi));
+		touch(c);
+		live_add(c);
 		hub_conn_open(c);
 		return 0;
 
 	case LWS_CALLBACK_RECEIVE:
 		if (!c || !c->wsi)
 			return -1;
-		return receive(c, server_of(wsi), in, len);
+		return receive(c, in, len);
 
 	case LWS_CALLBACK_RECEIVE_PONG:
 		if (c && c->wsi)
-			touch(c, server_of(wsi));
+			touch(c);
 		return 0;
 
 	case LWS_CALLBACK_SERVER_WRITEABLE:
