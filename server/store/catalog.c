@@ -403,24 +403,6 @@ long long store_tracks_count(struct store *s)
 	return rc == SQLITE_ROW ? n : store_fail(s, "the tracks' count");
 }
 
-/* Gives each the id in column 0 of every row st selects, until each stops. The id is copied
- * first: each may run other statements. */
-static int each_id(struct store *s, sqlite3_stmt *st, const char *what,
-                   int (*each)(void *ud, const char *id), void *ud)
-{
-	int rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char id[BASE62_ID_LEN + 1];
-
-		snprintf(id, sizeof id, "%s", store_col_text(st, 0));
-		if (each(ud, id))
-			break;
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, what);
-}
-
 int store_artist_albums(struct store *s, const char *artist_id,
                         int (*each)(void *ud, const char *album_id), void *ud)
 {
@@ -430,7 +412,7 @@ int store_artist_albums(struct store *s, const char *artist_id,
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, artist_id);
-	return each_id(s, st, "an artist's albums", each, ud);
+	return store_each_text(s, st, "an artist's albums", each, ud);
 }
 
 int store_artist_top_tracks(struct store *s, const char *artist_id,
@@ -442,7 +424,7 @@ int store_artist_top_tracks(struct store *s, const char *artist_id,
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, artist_id);
-	return each_id(s, st, "an artist's top tracks", each, ud);
+	return store_each_text(s, st, "an artist's top tracks", each, ud);
 }
 
 /* This and the next each walk an index (tracks_popular; albums_release, then tracks_album),
@@ -455,7 +437,7 @@ int store_tracks_popular(struct store *s, int (*each)(void *ud, const char *trac
 
 	if (!st)
 		return -1;
-	return each_id(s, st, "the popular tracks", each, ud);
+	return store_each_text(s, st, "the popular tracks", each, ud);
 }
 
 int store_tracks_unplayed(struct store *s, int (*each)(void *ud, const char *track_id), void *ud)
@@ -467,5 +449,5 @@ int store_tracks_unplayed(struct store *s, int (*each)(void *ud, const char *tra
 
 	if (!st)
 		return -1;
-	return each_id(s, st, "the unplayed tracks", each, ud);
+	return store_each_text(s, st, "the unplayed tracks", each, ud);
 }

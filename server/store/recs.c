@@ -14,43 +14,14 @@
 #define META_TOOK "recs_train_ms"
 #define META_FAILED "recs_train_failed_at"
 
-/* Steps st to its end, calling row for each row with cb, the caller's callback (a function
- * pointer cannot travel as void *: it comes as a pointer to one); st is reset either way.
- * Returns 0, -1 when row stopped, -1 after logging on an error. */
-static int each_row(struct store *s, sqlite3_stmt *st, const char *what,
-                    int (*row)(sqlite3_stmt *st, void *cb, void *ud), void *cb, void *ud)
-{
-	int rc;
-
-	if (!st)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (row(st, cb, ud) < 0) {
-			sqlite3_reset(st);
-			return -1;
-		}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_fail(s, what);
-}
-
-/* Statements whose rows are one id: each gets column 0. */
+/* A callback over ids (store_each_text hands it column 0). */
 typedef int (*each_id)(void *ud, const char *id);
-
-static int id_row(sqlite3_stmt *st, void *cb, void *ud)
-{
-	return (*(each_id *)cb)(ud, store_col_text(st, 0));
-}
-
-static int ids(struct store *s, sqlite3_stmt *st, const char *what, each_id each, void *ud)
-{
-	return each_row(s, st, what, id_row, &each, ud);
-}
 
 /* ---- the model's build ---- */
 
 int store_recs_artists(struct store *s, int (*each)(void *ud, const char *id), void *ud)
 {
-	return ids(s, store_stmt(s, "SELECT id FROM artists ORDER BY id"), "artists", each, ud);
+	return store_each_text(s, store_stmt(s, "SELECT id FROM artists ORDER BY id"), "artists", each, ud);
 }
 
 long long store_recs_track_count(struct store *s)
@@ -91,7 +62,7 @@ int store_recs_tracks(struct store *s, int (*each)(void *ud, const struct recs_t
 	                                 " t.markets IS NOT NULL, t.duration_ms"
 	                                 " FROM tracks t LEFT JOIN albums a ON a.id = t.album_id ORDER BY t.id");
 
-	return each_row(s, st, "tracks", track_row, &each, ud);
+	return store_each(s, st, "tracks", track_row, &each, ud);
 }
 
 typedef int (*each_play)(void *ud, const struct recs_play_source *p);
@@ -115,7 +86,7 @@ int store_recs_plays(struct store *s, int (*each)(void *ud, const struct recs_pl
 	                                 " reason_end = 'skipped' FROM plays"
 	                                 " ORDER BY user_id DESC, started_at ASC");
 
-	return each_row(s, st, "plays", play_row, &each, ud);
+	return store_each(s, st, "plays", play_row, &each, ud);
 }
 
 typedef int (*each_pair)(void *ud, const char *a, const char *b);
@@ -133,7 +104,7 @@ int store_recs_playlist_items(struct store *s, int (*each)(void *ud, const char 
 	                                 " JOIN playlists p ON p.id = i.playlist_id"
 	                                 " WHERE p.owner_id <> '" SYSTEM_USER "' ORDER BY i.playlist_id, i.pos");
 
-	return each_row(s, st, "playlist items", pair_row, &each, ud);
+	return store_each(s, st, "playlist items", pair_row, &each, ud);
 }
 
 int store_recs_playlist_names(struct store *s, int (*each)(void *ud, const char *id, const char *name),
@@ -141,7 +112,7 @@ int store_recs_playlist_names(struct store *s, int (*each)(void *ud, const char 
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT id, name FROM playlists WHERE owner_id <> '" SYSTEM_USER "' ORDER BY id");
 
-	return each_row(s, st, "playlist names", pair_row, &each, ud);
+	return store_each(s, st, "playlist names", pair_row, &each, ud);
 }
 
 /* ---- profiles ---- */
@@ -173,7 +144,7 @@ int store_recs_recent_listening(struct store *s, const char *user, int max,
 		return -1;
 	store_bind_text(st, 1, user);
 	sqlite3_bind_int(st, 2, max);
-	return each_row(s, st, "recent plays", listening_row, &each, ud);
+	return store_each(s, st, "recent plays", listening_row, &each, ud);
 }
 
 int store_recs_saved_tracks(struct store *s, const char *user, int max,
@@ -185,7 +156,7 @@ int store_recs_saved_tracks(struct store *s, const char *user, int max,
 		return -1;
 	store_bind_text(st, 1, user);
 	sqlite3_bind_int(st, 2, max);
-	return ids(s, st, "saved tracks", each, ud);
+	return store_each_text(s, st, "saved tracks", each, ud);
 }
 
 int store_recs_heard_tracks(struct store *s, const char *user, int (*each)(void *ud, const char *track),
@@ -196,7 +167,7 @@ int store_recs_heard_tracks(struct store *s, const char *user, int (*each)(void 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
-	return ids(s, st, "heard tracks", each, ud);
+	return store_each_text(s, st, "heard tracks", each, ud);
 }
 
 static int list_tracks(struct store *s, sqlite3_stmt *st, const char *id, int max, each_id each, void *ud)
@@ -205,7 +176,7 @@ static int list_tracks(struct store *s, sqlite3_stmt *st, const char *id, int ma
 		return -1;
 	store_bind_text(st, 1, id);
 	sqlite3_bind_int(st, 2, max);
-	return ids(s, st, "a seed's tracks", each, ud);
+	return store_each_text(s, st, "a seed's tracks", each, ud);
 }
 
 int store_recs_album_tracks(struct store *s, const char *id, int max,
@@ -303,7 +274,7 @@ int store_taste(struct store *s, const char *user, int (*each)(void *ud, bool ge
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
-	return each_row(s, st, "taste", pick_row, &each, ud);
+	return store_each(s, st, "taste", pick_row, &each, ud);
 }
 
 int store_taste_set(struct store *s, const char *user, bool genre, const char *const *values, int n,
@@ -406,7 +377,7 @@ int store_recs_pool(struct store *s, enum recs_pool pool, const char *key, int l
 
 int store_genres(struct store *s, int (*each)(void *ud, const char *genre), void *ud)
 {
-	return ids(s, store_stmt(s, "SELECT DISTINCT lower(genre) FROM tracks WHERE genre <> '' ORDER BY 1"),
+	return store_each_text(s, store_stmt(s, "SELECT DISTINCT lower(genre) FROM tracks WHERE genre <> '' ORDER BY 1"),
 	           "genres", each, ud);
 }
 
@@ -447,7 +418,7 @@ int store_mfy_slots(struct store *s, const char *user, int (*each)(void *ud, con
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
-	return each_row(s, st, "made-for-you lists", slot_row, &each, ud);
+	return store_each(s, st, "made-for-you lists", slot_row, &each, ud);
 }
 
 int store_mfy_set(struct store *s, const char *user, const char *kind, int slot, const char *playlist,

@@ -490,3 +490,29 @@ int store_one(struct store *s, sqlite3_stmt *st, const char *what,
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
+
+int store_each(struct store *s, sqlite3_stmt *st, const char *what,
+               int (*row)(sqlite3_stmt *st, void *cb, void *ud), void *cb, void *ud)
+{
+	int rc, verdict = 0;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !(verdict = row(st, cb, ud)))
+		;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_fail(s, what);
+	sqlite3_reset(st);
+	return verdict < 0 || (rc != SQLITE_ROW && rc != SQLITE_DONE) ? -1 : 0;
+}
+
+static int text_row(sqlite3_stmt *st, void *cb, void *ud)
+{
+	return (*(int (**)(void *, const char *))cb)(ud, store_col_text(st, 0));
+}
+
+int store_each_text(struct store *s, sqlite3_stmt *st, const char *what,
+                    int (*each)(void *ud, const char *text), void *ud)
+{
+	return store_each(s, st, what, text_row, &each, ud);
+}

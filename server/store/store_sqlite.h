@@ -29,6 +29,15 @@ int store_done(struct store *s, sqlite3_stmt *st, const char *what);
 int store_one(struct store *s, sqlite3_stmt *st, const char *what,
               void (*fill)(sqlite3_stmt *st, void *out), void *out);
 
+/* Steps st (NULL: -1 at once) through its rows, calling row(st, cb, ud) for each: 0 goes on,
+ * more stops the walk there (no error), less fails it. st is reset. Returns 0, or -1 for a
+ * failed row or after logging the database's error. */
+int store_each(struct store *s, sqlite3_stmt *st, const char *what,
+               int (*row)(sqlite3_stmt *st, void *cb, void *ud), void *cb, void *ud);
+/* The same for statements whose rows are one text (an id): each(ud, column 0). */
+int store_each_text(struct store *s, sqlite3_stmt *st, const char *what,
+                    int (*each)(void *ud, const char *text), void *ud);
+
 /* Binding helpers: text NULL binds SQL NULL. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
 const char *store_col_text(sqlite3_stmt *st, int i); /* "" for NULL */
