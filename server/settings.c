@@ -42,6 +42,9 @@ static const struct option_def options[] = {
 	NUM(rl_player, 1, 1000000, "50", "requests per window and token: player"),
 	NUM(rl_playlist, 1, 1000000, "25", "requests per window and token: playlist changes"),
 	NUM(ingest_jobs, 0, 256, "0", "ingest worker threads; 0 means one per core"),
+	STR(artist_separators, ";|feat.|ft.|featuring",
+	    "'|'-separated separators that split a single artist tag into several artists"
+	    " (words match with spaces around them); empty: never split"),
 	STR(markets, "AR,AT,AU,BE,BR,CA,CH,CL,CO,DE,DK,ES,FI,FR,GB,IE,IN,IT,JP,KR,MX,NL,NO,NZ,PL,PT,SE,US,ZA",
 	    "markets a track without its own SEGUE_MARKETS tag is available in"),
 	STR(log_level, "info", "error, warning, info or debug"),

@@ -20,6 +20,7 @@ struct settings {
 	long rl_player;
 	long rl_playlist;
 	long ingest_jobs;        /* worker threads for ingest; 0 = one per core */
+	char artist_separators[256]; /* '|'-separated words that split one artist tag into several */
 	char markets[1024];      /* markets a track without SEGUE_MARKETS is available in */
 	char log_level[16];
 	long registration;       /* 1: POST /api/register is open */

@@ -21,76 +21,103 @@ void h_artist(struct req *r)
 	reply_json(r, 200, o);
 }
 
-/* An artist's albums of the wanted groups, playable in market when one is named, with their
- * group. */
+/* An artist's albums of the wanted groups, playable in market when one is named, each with
+ * its album_group: its album_type on the artist's own releases, appears_on on others'. The
+ * groups come in the Web API's order: album, single, compilation, appears_on. */
+enum { G_ALBUM, G_SINGLE, G_COMPILATION, G_APPEARS_ON, G_COUNT };
+static const char *const group_names[G_COUNT] = { "album", "single", "compilation", "appears_on" };
+
 struct albums {
 	struct req *r;
 	const char *market;
-	bool want_album, want_single, want_comp;
-	json_t *all;
+	bool want[G_COUNT];
+	json_t *groups[G_COUNT];
 };
 
-static int take_album(void *ud, const char *album_id)
+static int take_album(void *ud, const char *album_id, bool appears_on)
 {
 	struct albums *l = ud;
 	json_t *a = api_album_simple(l->r, album_id, l->market);
-	const char *type;
+	int g = G_APPEARS_ON;
 
 	if (!a)
 		return 0;
-	type = json_string_value(json_object_get(a, "album_type"));
-	if ((l->market && !json_is_true(json_object_get(a, "is_playable"))) ||
-	    (!strcmp(type, "album") && !l->want_album) ||
-	    (!strcmp(type, "single") && !l->want_single) ||
-	    (!strcmp(type, "compilation") && !l->want_comp)) {
+	if (!appears_on) {
+		const char *type = json_string_value(json_object_get(a, "album_type"));
+
+		for (g = 0; g < G_APPEARS_ON && strcmp(type, group_names[g]); g++)
+			;
+	}
+	if ((l->market && !json_is_true(json_object_get(a, "is_playable"))) || !l->want[g]) {
 		json_decref(a);
 		return 0;
 	}
-	json_object_set_new(a, "album_group", json_string(type));
-	json_array_append_new(l->all, a);
+	json_object_set_new(a, "album_group", json_string(group_names[g]));
+	json_array_append_new(l->groups[g], a);
+	return 0;
+}
+
+/* include_groups: a comma-separated list of the four group names. Returns 0, or -1 (replied). */
+static int parse_groups(struct req *r, const char *arg, bool want[G_COUNT])
+{
+	if (!arg || !*arg) {
+		for (int g = 0; g < G_COUNT; g++)
+			want[g] = true;
+		return 0;
+	}
+	for (const char *p = arg; *p; ) {
+		size_t n = strcspn(p, ",");
+		int g;
+
+		for (g = 0; g < G_COUNT; g++)
+			if (strlen(group_names[g]) == n && !strncmp(p, group_names[g], n))
+				break;
+		if (g == G_COUNT) {
+			reply_error(r, 400, "include_groups takes album, single, appears_on and compilation");
+			return -1;
+		}
+		want[g] = true;
+		p += n + (p[n] == ',');
+	}
 	return 0;
 }
 
 void h_artist_albums(struct req *r)
 {
 	const char *id = r->params[0];
-	const char *groups = req_arg(r, "include_groups");
-	struct albums l = { .r = r, .want_album = true, .want_single = true, .want_comp = true };
+	struct albums l = { .r = r };
 	int limit, offset;
 	bool bad;
-	json_t *items;
+	json_t *items, *all, *v;
 	size_t i;
-	json_t *v;
 
 	if (!api_check_id(r, id, "artist"))
 		return;
 	l.market = api_market(r, &bad);
 	if (bad || api_int_arg(r, "limit", 20, 1, 50, &limit) < 0 ||
-	    api_int_arg(r, "offset", 0, 0, 1000000, &offset) < 0)
+	    api_int_arg(r, "offset", 0, 0, 1000000, &offset) < 0 ||
+	    parse_groups(r, req_arg(r, "include_groups"), l.want) < 0)
 		return;
-	if (groups && *groups) {
-		l.want_album = strstr(groups, "album") != NULL;
-		l.want_single = strstr(groups, "single") != NULL;
-		l.want_comp = strstr(groups, "compilation") != NULL;
-		if (!l.want_album && !l.want_single && !l.want_comp && !strstr(groups, "appears_on")) {
-			reply_error(r, 400, "include_groups takes album, single, appears_on and compilation");
-			return;
-		}
-	}
 	if (!api_exists(r, "artist", id)) {
 		reply_error(r, 404, "no artist with id %s", id);
 		return;
 	}
 	/* An artist's albums are few: build the filtered list, then page it. A database error
 	 * (logged) leaves the list as far as it got. */
-	l.all = json_array();
+	for (int g = 0; g < G_COUNT; g++)
+		l.groups[g] = json_array();
 	store_artist_albums(&r->srv->store, id, take_album, &l);
+	all = json_array();
+	for (int g = 0; g < G_COUNT; g++) {
+		json_array_extend(all, l.groups[g]);
+		json_decref(l.groups[g]);
+	}
 	items = json_array();
-	json_array_foreach(l.all, i, v)
+	json_array_foreach(all, i, v)
 		if ((int)i >= offset && (int)i < offset + limit)
 			json_array_append(items, v);
-	reply_json(r, 200, api_paging(r, items, limit, offset, (long long)json_array_size(l.all)));
-	json_decref(l.all);
+	reply_json(r, 200, api_paging(r, items, limit, offset, (long long)json_array_size(all)));
+	json_decref(all);
 }
 
 /* Collects the full objects of the tracks a list gives that are playable in market, in its

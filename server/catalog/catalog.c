@@ -102,11 +102,51 @@ static const char *precision(const char *date)
 	return n >= 10 ? "day" : n >= 7 ? "month" : "year";
 }
 
-static const char *album_type(const char *artist, long long total)
+/* The Web API's album_type: what the release type tag says when it says one of its three,
+ * else Spotify's own rule (one to three tracks under 30 minutes make a single; an EP is shown
+ * as a single, as Spotify does). */
+static const char *album_type(const struct album_row *al)
 {
-	if (!strcmp(artist, "Various Artists"))
+	const char *t = al->release_type;
+
+	if (al->compilation || !strcmp(t, "compilation"))
 		return "compilation";
-	return total <= 3 ? "single" : "album";
+	if (!strcmp(t, "single") || !strcmp(t, "ep"))
+		return "single";
+	if (!strcmp(t, "album"))
+		return "album";
+	return al->total_tracks >= 1 && al->total_tracks <= 3 && al->duration_ms < 30 * 60 * 1000
+	       ? "single" : "album";
+}
+
+/* Gathers an artist list into simplified artist objects. */
+struct artist_list {
+	const struct catalog_view *v;
+	json_t *a;
+};
+
+static int add_artist(void *ud, const char *id, const char *name)
+{
+	struct artist_list *l = ud;
+
+	json_array_append_new(l->a, catalog_artist_simple(l->v, id, name));
+	return 0;
+}
+
+/* A track's or an album's artists; on a database error (logged) the one artist its row
+ * names, so no object goes out without one. */
+static json_t *artists_of(const struct catalog_view *v, bool album, const char *id,
+                          const char *first_id, const char *first_name)
+{
+	struct artist_list l = { v, json_array() };
+	int rc = album ? store_album_artists(v->store, id, add_artist, &l)
+	               : store_track_artists(v->store, id, add_artist, &l);
+
+	if (rc < 0 || !json_array_size(l.a)) {
+		json_array_clear(l.a);
+		json_array_append_new(l.a, catalog_artist_simple(v, first_id, first_name));
+	}
+	return l.a;
 }
 
 /* Collects an album's markets: every one any of its tracks plays in, once. */
@@ -137,21 +177,23 @@ static void add_markets(void *ud, const char *markets)
 
 static json_t *album_object(const struct catalog_view *v, const char *id, const char *market, bool full)
 {
-	struct album_row al;
-	json_t *o;
+	struct album_row *al = malloc(sizeof *al); /* a few KiB: not on a worker's stack */
+	json_t *o = NULL;
 
-	if (store_album_row(v->store, id, &al) <= 0)
-		return NULL;
-	o = json_pack("{s:s,s:I,s:{},s:o,s:s,s:[],s:s,s:s,s:s,s:s,s:o,s:[o]}",
-	              "album_type", album_type(al.artist_name, al.total_tracks),
-	              "total_tracks", (json_int_t)al.total_tracks, "external_urls",
+	if (!al || store_album_row(v->store, id, al) <= 0)
+		goto out;
+	o = json_pack("{s:s,s:I,s:{},s:o,s:s,s:[],s:s,s:s,s:s,s:s,s:o,s:o}",
+	              "album_type", album_type(al),
+	              "total_tracks", (json_int_t)al->total_tracks, "external_urls",
 	              "href", href(v, "albums", id), "id", id, "images",
-	              "name", al.name, "release_date", al.release_date,
-	              "release_date_precision", precision(al.release_date),
+	              "name", al->name, "release_date", al->release_date,
+	              "release_date_precision", precision(al->release_date),
 	              "type", "album", "uri", json_sprintf("segue:album:%s", id),
-	              "artists", catalog_artist_simple(v, al.artist_id, al.artist_name));
+	              "artists", artists_of(v, true, id, al->artist_id, al->artist_name));
 	if (!o)
-		return NULL;
+		goto out;
+	if (full)
+		json_object_set_new(o, "label", json_string(al->label));
 	if (full || !market) {
 		/* An album is available wherever one of its tracks is. */
 		struct album_markets am = { .v = v, .all = json_array() };
@@ -164,6 +206,8 @@ static json_t *album_object(const struct catalog_view *v, const char *id, const 
 			json_object_set_new(o, "available_markets", am.all);
 		}
 	}
+out:
+	free(al);
 	return o;
 }
 
@@ -176,12 +220,13 @@ json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_
                                const char *market, bool with_album)
 {
 	const char *markets = t->has_markets ? t->markets : NULL;
-	json_t *o = json_pack("{s:[o],s:i,s:I,s:b,s:{},s:{},s:o,s:s,s:b,s:s,s:n,s:i,s:s,s:o}",
-		"artists", catalog_artist_simple(v, t->artist_id, t->artist_name),
+	json_t *o = json_pack("{s:o,s:i,s:I,s:b,s:o,s:{},s:o,s:s,s:b,s:s,s:n,s:i,s:s,s:o}",
+		"artists", artists_of(v, false, t->id, t->artist_id, t->artist_name),
 		"disc_number", t->disc_number,
 		"duration_ms", (json_int_t)t->duration_ms,
 		"explicit", t->explicit_,
-		"external_ids", "external_urls",
+		"external_ids", t->isrc[0] ? json_pack("{s:s}", "isrc", t->isrc) : json_object(),
+		"external_urls",
 		"href", href(v, "tracks", t->id), "id", t->id, "is_local", 0,
 		"name", t->name, "preview_url",
 		"track_number", t->track_number, "type", "track",
@@ -246,7 +291,6 @@ json_t *catalog_album(const struct catalog_view *v, const char *id, const char *
 	json_object_set_new(o, "tracks", page);
 	json_object_set_new(o, "copyrights", json_array());
 	json_object_set_new(o, "external_ids", json_object());
-	json_object_set_new(o, "label", json_string(""));
 	if (store_album_stats(v->store, id, &popularity, genres) >= 0) {
 		json_object_set_new(o, "popularity", json_integer(popularity));
 		json_object_set_new(o, "genres", split_array(genres, '\x1f'));

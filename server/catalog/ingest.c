@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "audio/audio.h"
 #include "base62.h"
 #include "buf.h"
@@ -40,6 +42,10 @@ struct job {
 	pthread_mutex_t lock;     /* guards next, the report and stderr */
 	struct ingest_report *report;
 	bool progress, quiet;
+	/* The artist_separators setting, parsed once: words get spaces around them. */
+	char separator_text[8][64];
+	const char *separators[8];
+	int nseparators;
 	struct timespec started;
 	int fatal;
 };
@@ -208,45 +214,252 @@ static int mkdirs(const char *path)
 	return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int record(struct store *s, const char *id, const struct tags *t, const struct analysis *a,
-                  const long long bytes[Q_COUNT], const char *source)
+#define VARIOUS_ARTISTS "Various Artists"
+
+/* A disc folder ("CD1", "Disc 2", "disk03") is part of its album's folder, not one of its own. */
+static bool is_disc_folder(const char *name, size_t n)
 {
-	char artist_id[23], album_artist_id[23], album_id[23], date[16], markets[TAG_MAX];
-	char old_album[23] = "", old_artist[23] = "";
+	size_t i = 0;
+
+	if (n >= 4 && !strncasecmp(name, "disc", 4))
+		i = 4;
+	else if (n >= 4 && !strncasecmp(name, "disk", 4))
+		i = 4;
+	else if (n >= 2 && !strncasecmp(name, "cd", 2))
+		i = 2;
+	else
+		return false;
+	while (i < n && (name[i] == ' ' || name[i] == '_' || name[i] == '-'))
+		i++;
+	if (i == n)
+		return false;
+	for (; i < n; i++)
+		if (!isdigit((unsigned char)name[i]))
+			return false;
+	return true;
+}
+
+/* The folder an album without album artists is grouped by: the file's, or its parent's when
+ * the file sits in a disc folder. */
+static void album_folder(const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	if (n) {
+		const char *up = memrchr(path, '/', n);
+		const char *name = up ? up + 1 : path;
+
+		if (is_disc_folder(name, (size_t)(path + n - name)) && up)
+			n = (size_t)(up - path);
+	}
+	snprintf(out, len, "%.*s", (int)n, path);
+}
+
+/* The album's id. By MusicBrainz release when tagged. Else the album of the same name that a
+ * track in the same album folder is already filed under, so one release stays one album when
+ * some of its files lack the album artist tag (a WAV among FLACs) -- unless both name album
+ * artists and they differ. Else by album artists and name, with the year added when another
+ * release of the same artists and name is already filed under another year; else, with no
+ * album artist, by folder (the album artist is then decided from its tracks: see record()).
+ * aa_id: the first album artist's id, NULL when none is tagged. *by_folder tells whether the
+ * id is the folder's. */
+static int album_key(struct store *s, const struct tags *t, const char *aa_names, const char *aa_id,
+                     const char *path, const char *date, char id[23], bool *by_folder)
+{
+	char key[3 * TAG_MAX + 1200], a[2 * TAG_MAX], b[TAG_MAX], folder[1100], other[16];
+	char folder_id[23], found[23], found_artist[23];
+	int rc;
+
+	*by_folder = false;
+	if (t->mb_album_id[0]) {
+		lower_ascii(t->mb_album_id, b, sizeof b);
+		snprintf(key, sizeof key, "album\x1fmb\x1f%s", b);
+		base62_id_from_bytes(key, strlen(key), id);
+		return 0;
+	}
+	lower_ascii(t->album, b, sizeof b);
+	album_folder(path, folder, sizeof folder);
+	snprintf(key, sizeof key, "album\x1f" "dir\x1f%s\x1f%s", folder, b);
+	base62_id_from_bytes(key, strlen(key), folder_id);
+	if ((rc = store_album_in_folder(s, folder, t->album, found, found_artist)) < 0)
+		return -1;
+	if (rc > 0 && (!aa_id || !strcmp(found, folder_id) || !strcmp(found_artist, aa_id))) {
+		memcpy(id, found, 23);
+		*by_folder = !strcmp(found, folder_id);
+		return 0;
+	}
+	if (!aa_id) {
+		memcpy(id, folder_id, 23);
+		*by_folder = true;
+		return 0;
+	}
+	ingest_album_id(aa_names, t->album, id);
+	if (!date[0] || (rc = store_album_release_date(s, id, other)) == 0 || !other[0] ||
+	    !strncmp(other, date, 4))
+		return 0;
+	if (rc < 0)
+		return -1;
+	lower_ascii(aa_names, a, sizeof a);
+	snprintf(key, sizeof key, "album\x1f%s\x1f%s\x1f%.4s", a, b, date);
+	base62_id_from_bytes(key, strlen(key), id);
+	return 0;
+}
+
+/* The artists a track was filed under before, so those it no longer names can be tidied. */
+struct old_artists {
+	int n;
+	char id[CATALOG_ARTISTS_MAX][23];
+};
+
+static int keep_old_artist(void *ud, const char *id)
+{
+	struct old_artists *o = ud;
+
+	if (o->n < CATALOG_ARTISTS_MAX)
+		snprintf(o->id[o->n++], 23, "%s", id);
+	return 0;
+}
+
+/* The artists of a list, made if new; ids into ids. mb: their MusicBrainz ids when the list
+ * gives one for each. */
+static int ensure_artists(struct store *s, const struct tag_list *names, const struct tag_list *mb,
+                          char ids[][23], const char **ptrs, long long now)
+{
+	int n = names->n < CATALOG_ARTISTS_MAX ? names->n : CATALOG_ARTISTS_MAX;
+
+	for (int i = 0; i < n; i++) {
+		ingest_artist_id(names->v[i], ids[i]);
+		ptrs[i] = ids[i];
+		if (store_artist_ensure(s, ids[i], names->v[i], mb->n == names->n ? mb->v[i] : NULL,
+		                        now) < 0)
+			return -1;
+	}
+	return n;
+}
+
+/* The genres as the JSON array the store keeps (heap; NULL when out of memory). */
+static char *genres_json(const struct tag_list *g)
+{
+	json_t *a = json_array();
+	char *out;
+
+	for (int i = 0; i < g->n; i++)
+		json_array_append_new(a, json_string(g->v[i]));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+static const struct tag_list no_ids;
+
+static int record(struct job *j, struct store *s, const char *id, struct tags *t,
+                  const struct analysis *a, const long long bytes[Q_COUNT], const char *source)
+{
+	char artist_ids[CATALOG_ARTISTS_MAX][23], aa_ids[CATALOG_ARTISTS_MAX][23], album_id[23];
+	const char *artist_ptrs[CATALOG_ARTISTS_MAX], *aa_ptrs[CATALOG_ARTISTS_MAX];
+	char date[16], original[16], markets[TAG_MAX], aa_names[TAG_MAX], lead[23];
+	char old_album[23] = "", old_artist[23] = "", *genres = NULL;
+	struct old_artists old = { 0 };
+	struct tag_list *various = NULL;
 	long long now = store_now_ms();
 	struct track_record tr;
+	struct album_record ar;
+	bool compilation, tagged, by_folder;
+	int nartists, naa, rc = -1;
 
-	ingest_artist_id(t->artist, artist_id);
-	ingest_artist_id(t->album_artist, album_artist_id);
-	ingest_album_id(t->album_artist, t->album, album_id);
+	tags_split_artists(&t->artists, j->separators, j->nseparators);
+	tags_split_artists(&t->album_artists, j->separators, j->nseparators);
+	compilation = t->compilation ||
+	              (t->album_artists.n == 1 && !strcasecmp(t->album_artists.v[0], VARIOUS_ARTISTS));
+	tagged = compilation || t->album_artists.n;
+	if (compilation) {
+		if (!(various = calloc(1, sizeof *various)))
+			return -1;
+		various->n = 1;
+		snprintf(various->v[0], TAG_MAX, VARIOUS_ARTISTS);
+	}
+	const struct tag_list *aa = compilation ? various : tagged ? &t->album_artists : &t->artists;
+
+	aa_names[0] = '\0';
+	for (int i = 0; i < aa->n; i++)
+		snprintf(aa_names + strlen(aa_names), sizeof aa_names - strlen(aa_names), "%s%s",
+		         i ? "; " : "", aa->v[i]);
 	normalise_date(t->date, date, sizeof date);
+	normalise_date(t->original_date, original, sizeof original);
 	normalise_markets(t->markets, markets, sizeof markets);
+	if (!(genres = genres_json(&t->genres)))
+		goto out;
+	if (store_begin(s) < 0)
+		goto out;
+	/* Where the track was filed, to tidy up if new tags move it; an album's date is its
+	 * earliest track's. */
+	if (store_track_filing(s, id, old_album, old_artist) < 0 ||
+	    store_track_artist_ids(s, id, keep_old_artist, &old) < 0 ||
+	    (nartists = ensure_artists(s, &t->artists, &t->mb_artist_ids, artist_ids, artist_ptrs,
+	                               now)) < 1 ||
+	    (naa = ensure_artists(s, aa, compilation ? &no_ids : &t->mb_album_artist_ids, aa_ids,
+	                          aa_ptrs, now)) < 1 ||
+	    album_key(s, t, aa_names, tagged ? aa_ids[0] : NULL, source, date, album_id, &by_folder) < 0)
+		goto fail;
+	ar = (struct album_record){
+		.id = album_id, .name = t->album, .artist_id = aa_ids[0], .release_date = date,
+		.original_date = original, .release_type = t->release_type, .label = t->label,
+		.mb_album_id = t->mb_album_id, .compilation = compilation,
+	};
 	tr = (struct track_record){
-		.id = id, .name = t->title, .album_id = album_id, .artist_id = artist_id,
-		.genre = t->genre, .markets = markets[0] ? markets : NULL, .source_path = source,
+		.id = id, .name = t->title, .album_id = album_id, .artist_id = artist_ids[0],
+		.artist_ids = artist_ptrs, .nartists = nartists,
+		.genre = t->genres.n ? t->genres.v[0] : "", .genres = genres,
+		.markets = markets[0] ? markets : NULL, .source_path = source,
 		.disc_number = t->disc_number > 0 ? t->disc_number : 1, .track_number = t->track_number,
+		.disc_total = t->disc_total, .track_total = t->track_total,
+		.disc_subtitle = t->disc_subtitle, .isrc = t->isrc, .mb_track_id = t->mb_track_id,
+		.mb_recording_id = t->mb_recording_id,
 		.explicit_ = t->explicit_, .duration_ms = a->duration_ms, .gain_db = a->gain_db,
 		.true_peak = a->true_peak, .loudness = a->loudness_lufs, .tempo = a->tempo_bpm,
 		.energy = a->energy, .brightness = a->brightness, .danceability = a->danceability,
 		.acousticness = a->acousticness, .bytes = bytes,
 	};
-	if (store_begin(s) < 0)
-		return -1;
-	/* Where the track was filed, to tidy up if new tags move it; an album's date is its
-	 * earliest track's. */
-	if (store_track_filing(s, id, old_album, old_artist) < 0 ||
-	    store_artist_ensure(s, artist_id, t->artist, now) < 0 ||
-	    store_artist_ensure(s, album_artist_id, t->album_artist, now) < 0 ||
-	    store_album_ensure(s, album_id, t->album, album_artist_id, date, now) < 0 ||
-	    store_track_put(s, &tr, now) < 0 || store_bump_tracks(s) < 0)
+	if (store_album_ensure(s, &ar, now) < 0 || store_track_put(s, &tr, now) < 0)
 		goto fail;
-	if (old_album[0] && (strcmp(old_album, album_id) || strcmp(old_artist, artist_id)) &&
-	    (store_album_drop_if_empty(s, old_album) < 0 || store_artist_drop_if_unused(s, old_artist) < 0))
+	if (!tagged && by_folder) {
+		/* No album artist tagged: the album is its tracks' artist's, or, when its tracks
+		 * have different lead artists, a compilation. */
+		int n = store_album_lead_artists(s, album_id, lead);
+		const char *one[1] = { lead };
+		char va[23];
+
+		if (n < 0)
+			goto fail;
+		if (n >= 2) {
+			ingest_artist_id(VARIOUS_ARTISTS, va);
+			one[0] = va;
+			if (store_artist_ensure(s, va, VARIOUS_ARTISTS, NULL, now) < 0)
+				goto fail;
+		}
+		if (store_album_artists_set(s, album_id, one, 1, n >= 2) < 0)
+			goto fail;
+	} else if (tagged && store_album_artists_set(s, album_id, aa_ptrs, naa, compilation) < 0) {
 		goto fail;
-	return store_commit(s);
+	}
+	if (store_bump_tracks(s) < 0)
+		goto fail;
+	if (old_album[0] && strcmp(old_album, album_id) && store_album_drop_if_empty(s, old_album) < 0)
+		goto fail;
+	for (int i = 0; i < old.n; i++)
+		if (store_artist_drop_if_unused(s, old.id[i]) < 0)
+			goto fail;
+	if (old_artist[0] && store_artist_drop_if_unused(s, old_artist) < 0)
+		goto fail;
+	rc = store_commit(s);
+	goto out;
 fail:
 	store_rollback(s);
-	return -1;
+out:
+	free(genres);
+	free(various);
+	return rc;
 }
 
 static long long mtime_ns(const struct stat *sb)
@@ -311,9 +524,9 @@ static void report_failure(struct job *j, const char *path, const char *why)
 
 static void ingest_one(struct job *j, struct store *s, const char *path)
 {
-	struct tags t;
+	struct tags *t = NULL;
 	struct analysis a;
-	char err[512], id[BASE62_ID_LEN + 1], dir[1300];
+	char err[512], id[BASE62_ID_LEN + 1], dir[1300], album_artists[TAG_MAX] = "";
 	long long bytes[Q_COUNT];
 	struct vcomment comments[8];
 	size_t nc = 0;
@@ -329,35 +542,44 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		pthread_mutex_unlock(&j->lock);
 		return;
 	}
-	if (tags_read(path, &t, err, sizeof err) < 0 || audio_analyse(path, &a, err, sizeof err) < 0) {
-		report_failure(j, path, err);
+	if (!(t = calloc(1, sizeof *t))) { /* tags hold tens of KiB of lists */
+		report_failure(j, path, "out of memory");
 		return;
+	}
+	if (tags_read(path, t, err, sizeof err) < 0 || audio_analyse(path, &a, err, sizeof err) < 0) {
+		report_failure(j, path, err);
+		goto out;
 	}
 	base62_encode128(a.content_hash, id);
 	if (store_track_exists(s, id) <= 0 || !media_complete(j->media_dir, id)) {
 		if (media_path(j->media_dir, id, -1, dir, sizeof dir) < 0 || mkdirs(dir) < 0) {
 			snprintf(err, sizeof err, "cannot create %s: %s", dir, strerror(errno));
 			report_failure(j, path, err);
-			return;
+			goto out;
 		}
-		comments[nc++] = (struct vcomment){ "TITLE", t.title };
-		comments[nc++] = (struct vcomment){ "ARTIST", t.artist };
-		comments[nc++] = (struct vcomment){ "ALBUM", t.album };
-		comments[nc++] = (struct vcomment){ "ALBUMARTIST", t.album_artist };
-		if (t.genre[0])
-			comments[nc++] = (struct vcomment){ "GENRE", t.genre };
-		if (t.date[0])
-			comments[nc++] = (struct vcomment){ "DATE", t.date };
+		for (int i = 0; i < t->album_artists.n; i++)
+			snprintf(album_artists + strlen(album_artists),
+			         sizeof album_artists - strlen(album_artists), "%s%s", i ? "; " : "",
+			         t->album_artists.v[i]);
+		comments[nc++] = (struct vcomment){ "TITLE", t->title };
+		comments[nc++] = (struct vcomment){ "ARTIST", t->artist };
+		comments[nc++] = (struct vcomment){ "ALBUM", t->album };
+		if (album_artists[0])
+			comments[nc++] = (struct vcomment){ "ALBUMARTIST", album_artists };
+		if (t->genres.n)
+			comments[nc++] = (struct vcomment){ "GENRE", t->genres.v[0] };
+		if (t->date[0])
+			comments[nc++] = (struct vcomment){ "DATE", t->date };
 		comments[nc++] = (struct vcomment){ "SEGUE_TRACK_ID", id };
 		if (audio_transcode(path, dir, &a, comments, nc, bytes, err, sizeof err) < 0) {
 			report_failure(j, path, err);
-			return;
+			goto out;
 		}
 		added = true;
 	}
-	if (record(s, id, &t, &a, added ? bytes : NULL, path) < 0) {
+	if (record(j, s, id, t, &a, added ? bytes : NULL, path) < 0) {
 		report_failure(j, path, "the catalog could not be updated (see the log above)");
-		return;
+		goto out;
 	}
 	if (have_stat)
 		remember_file(s, path, &sb, id);
@@ -370,6 +592,36 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 	if (j->progress)
 		draw_progress(j);
 	pthread_mutex_unlock(&j->lock);
+out:
+	if (t)
+		tags_free(t);
+	free(t);
+}
+
+/* artist_separators: "a|b|c"; a separator with a letter in it is a word and matches with a
+ * space on each side ("feat." splits "A feat. B" but not "Feat.ures"). */
+static void parse_separators(struct job *j, const char *setting)
+{
+	char copy[256], *save = NULL;
+
+	snprintf(copy, sizeof copy, "%s", setting);
+	for (char *tok = strtok_r(copy, "|", &save); tok && j->nseparators < 8;
+	     tok = strtok_r(NULL, "|", &save)) {
+		bool word = false;
+
+		while (*tok == ' ')
+			tok++;
+		for (size_t n = strlen(tok); n && tok[n - 1] == ' '; n--)
+			tok[n - 1] = '\0';
+		if (!*tok)
+			continue;
+		for (const char *p = tok; *p; p++)
+			word = word || isalpha((unsigned char)*p);
+		snprintf(j->separator_text[j->nseparators], sizeof j->separator_text[0],
+		         word ? " %s " : "%s", tok);
+		j->separators[j->nseparators] = j->separator_text[j->nseparators];
+		j->nseparators++;
+	}
 }
 
 static void *worker(void *arg)
@@ -417,6 +669,7 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 	j.quiet = quiet;
 	pthread_mutex_init(&j.lock, NULL);
 	snprintf(j.media_dir, sizeof j.media_dir, "%s/media", cfg->data_dir);
+	parse_separators(&j, cfg->artist_separators);
 
 	/* Create the schema once before the workers race to. */
 	if (store_open(&s, cfg->data_dir, err, sizeof err) < 0) {

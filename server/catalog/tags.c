@@ -211,22 +211,34 @@ static int key_is(const char *key, size_t klen, const char *name)
 	return strlen(name) == klen && strncasecmp(key, name, klen) == 0;
 }
 
+static void list_add(struct tag_list *l, const char *val, size_t vlen)
+{
+	if (l->n < TAG_VALUES_MAX) {
+		set_text(l->v[l->n], TAG_MAX, val, vlen);
+		if (l->v[l->n][0])
+			l->n++;
+	}
+}
+
 static void apply_tag(struct tags *t, const char *comment, size_t klen, const char *val,
 		      size_t vlen)
 {
 	if (key_is(comment, klen, "TITLE"))
 		set_text(t->title, sizeof t->title, val, vlen);
-	else if (key_is(comment, klen, "ARTIST"))
-		set_text(t->artist, sizeof t->artist, val, vlen);
+	else if (key_is(comment, klen, "ARTIST")) {
+		if (!t->artist[0])
+			set_text(t->artist, sizeof t->artist, val, vlen);
+		list_add(&t->artists, val, vlen);
+	}
 	else if (key_is(comment, klen, "ALBUM"))
 		set_text(t->album, sizeof t->album, val, vlen);
 	else if (key_is(comment, klen, "ALBUMARTIST") || key_is(comment, klen, "ALBUM ARTIST") ||
 		 key_is(comment, klen, "ALBUM_ARTIST"))
-		set_text(t->album_artist, sizeof t->album_artist, val, vlen);
+		list_add(&t->album_artists, val, vlen);
 	else if (key_is(comment, klen, "DATE") || key_is(comment, klen, "YEAR"))
 		set_date(t, val, vlen);
 	else if (key_is(comment, klen, "GENRE"))
-		set_text(t->genre, sizeof t->genre, val, vlen);
+		list_add(&t->genres, val, vlen);
 	else if (key_is(comment, klen, "TRACKNUMBER")) {
 		if (t->track_number == 0)
 			t->track_number = parse_index(val, vlen);
@@ -550,18 +562,70 @@ void tags_fallback_from_path(struct tags *t, const char *path)
 	}
 	if (t->album[0] == '\0' && len1 > 0)
 		clean_copy(t->album, sizeof t->album, dir1, (size_t)len1);
-	if (t->artist[0] == '\0')
-		memcpy(t->artist, t->album_artist, sizeof t->artist);
+	if (t->artist[0] == '\0' && t->artists.n)
+		memcpy(t->artist, t->artists.v[0], sizeof t->artist);
+	if (t->artist[0] == '\0' && t->album_artists.n)
+		memcpy(t->artist, t->album_artists.v[0], sizeof t->artist);
 	if (t->artist[0] == '\0' && len2 > 0)
 		clean_copy(t->artist, sizeof t->artist, dir2, (size_t)len2);
 	if (t->artist[0] == '\0')
 		snprintf(t->artist, sizeof t->artist, "Unknown Artist");
 	if (t->album[0] == '\0')
 		snprintf(t->album, sizeof t->album, "Unknown Album");
-	if (t->album_artist[0] == '\0')
-		memcpy(t->album_artist, t->artist, sizeof t->album_artist);
+	if (!t->artists.n) {
+		memcpy(t->artists.v[0], t->artist, TAG_MAX);
+		t->artists.n = 1;
+	}
 	if (t->title[0] == '\0' && nlen > 0)
 		clean_copy(t->title, sizeof t->title, name, (size_t)nlen);
 	if (t->disc_number <= 0)
 		t->disc_number = 1;
+}
+
+void tags_free(struct tags *t)
+{
+	free(t->lyrics);
+	free(t->picture);
+	t->lyrics = NULL;
+	t->picture = NULL;
+	t->picture_len = 0;
+}
+
+void tags_split_artists(struct tag_list *l, const char *const *separators, int nseparators)
+{
+	char rest[TAG_MAX];
+
+	if (l->n != 1)
+		return;
+	snprintf(rest, sizeof rest, "%s", l->v[0]);
+	l->n = 0;
+	for (char *p = rest; *p && l->n < TAG_VALUES_MAX; ) {
+		char *cut = NULL;
+		size_t seplen = 0;
+
+		for (int i = 0; i < nseparators; i++) {
+			char *c = strstr(p, separators[i]);
+
+			if (c && (!cut || c < cut)) {
+				cut = c;
+				seplen = strlen(separators[i]);
+			}
+		}
+		if (cut)
+			*cut = '\0';
+		while (*p == ' ')
+			p++;
+		size_t n = strlen(p);
+		while (n && p[n - 1] == ' ')
+			p[--n] = '\0';
+		if (n)
+			snprintf(l->v[l->n++], TAG_MAX, "%s", p);
+		if (!cut)
+			break;
+		p = cut + seplen;
+	}
+	if (!l->n) {
+		snprintf(l->v[0], TAG_MAX, "%s", rest);
+		l->n = 1;
+	}
 }

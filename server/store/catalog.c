@@ -3,6 +3,7 @@
 #include "store/catalog.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "log.h"
 #include "store/store_sqlite.h"
@@ -54,36 +55,211 @@ int store_track_filing(struct store *s, const char *id, char album_id[BASE62_ID_
 	return store_fail(s, "a track's filing");
 }
 
-int store_artist_ensure(struct store *s, const char *id, const char *name, long long now)
+int store_artist_ensure(struct store *s, const char *id, const char *name, const char *mb_artist_id,
+                        long long now)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO artists (id, name, created_at) VALUES (?, ?, ?)"
-	                                 " ON CONFLICT(id) DO NOTHING");
+	sqlite3_stmt *st = store_stmt(s, "INSERT INTO artists (id, name, mb_artist_id, created_at)"
+	                                 " VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+	                                 " mb_artist_id = excluded.mb_artist_id"
+	                                 " WHERE artists.mb_artist_id = '' AND excluded.mb_artist_id <> ''");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
 	store_bind_text(st, 2, name);
-	sqlite3_bind_int64(st, 3, now);
+	store_bind_text(st, 3, mb_artist_id ? mb_artist_id : "");
+	sqlite3_bind_int64(st, 4, now);
 	return store_done(s, st, "an artist");
 }
 
-int store_album_ensure(struct store *s, const char *id, const char *name, const char *artist_id,
-                       const char *release_date, long long now)
+int store_album_ensure(struct store *s, const struct album_record *a, long long now)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO albums (id, name, artist_id, release_date, created_at)"
-	                   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET release_date ="
-	                   " CASE WHEN excluded.release_date <> '' AND (albums.release_date = ''"
-	                   " OR excluded.release_date < albums.release_date)"
-	                   " THEN excluded.release_date ELSE albums.release_date END");
+	sqlite3_stmt *st = store_stmt(s,
+		"INSERT INTO albums (id, name, artist_id, release_date, original_date, release_type,"
+		" label, mb_album_id, compilation, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO UPDATE SET"
+		" release_date = CASE WHEN excluded.release_date <> '' AND (albums.release_date = ''"
+		"  OR excluded.release_date < albums.release_date)"
+		"  THEN excluded.release_date ELSE albums.release_date END,"
+		" original_date = CASE WHEN albums.original_date = '' THEN excluded.original_date"
+		"  ELSE albums.original_date END,"
+		" release_type = CASE WHEN albums.release_type = '' THEN excluded.release_type"
+		"  ELSE albums.release_type END,"
+		" label = CASE WHEN albums.label = '' THEN excluded.label ELSE albums.label END,"
+		" mb_album_id = CASE WHEN albums.mb_album_id = '' THEN excluded.mb_album_id"
+		"  ELSE albums.mb_album_id END,"
+		" compilation = max(albums.compilation, excluded.compilation)");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, a->id);
+	store_bind_text(st, 2, a->name);
+	store_bind_text(st, 3, a->artist_id);
+	store_bind_text(st, 4, a->release_date ? a->release_date : "");
+	store_bind_text(st, 5, a->original_date ? a->original_date : "");
+	store_bind_text(st, 6, a->release_type ? a->release_type : "");
+	store_bind_text(st, 7, a->label ? a->label : "");
+	store_bind_text(st, 8, a->mb_album_id ? a->mb_album_id : "");
+	sqlite3_bind_int(st, 9, a->compilation ? 1 : 0);
+	sqlite3_bind_int64(st, 10, now);
+	return store_done(s, st, "an album");
+}
+
+static void fill_date(sqlite3_stmt *st, void *out)
+{
+	snprintf(out, 16, "%s", store_col_text(st, 0));
+}
+
+int store_album_release_date(struct store *s, const char *id, char date[16])
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT release_date FROM albums WHERE id = ?");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
+	return store_one(s, st, "an album's date", fill_date, date);
+}
+
+/* Whether the rows of a list (track_artists or album_artists, by the statement given) already
+ * hold ids in this order. Returns 1, 0, or -1 on error. */
+static int list_is(struct store *s, sqlite3_stmt *st, const char *owner, const char *const *ids, int n)
+{
+	int rc, i = 0, same = 1;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, owner);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (i >= n || strcmp(store_col_text(st, 0), ids[i++]))
+			same = 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "an artist list");
+	return same && i == n;
+}
+
+/* Replaces a list's rows by ids (the delete and insert statements given). */
+static int list_set(struct store *s, sqlite3_stmt *del, sqlite3_stmt *ins, const char *owner,
+                    const char *const *ids, int n)
+{
+	if (!del || !ins)
+		return -1;
+	store_bind_text(del, 1, owner);
+	if (store_done(s, del, "an artist list") < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		bool dup = false;
+
+		for (int j = 0; j < i; j++)
+			dup = dup || !strcmp(ids[j], ids[i]);
+		if (dup)
+			continue; /* "A feat. A": one artist, once */
+		store_bind_text(ins, 1, owner);
+		sqlite3_bind_int(ins, 2, i);
+		store_bind_text(ins, 3, ids[i]);
+		if (store_done(s, ins, "an artist list") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int track_artists_set(struct store *s, const char *track_id, const char *const *ids, int n)
+{
+	int same = list_is(s, store_stmt(s, "SELECT artist_id FROM track_artists WHERE track_id = ?"
+	                                    " ORDER BY pos"), track_id, ids, n);
+
+	if (same != 0)
+		return same < 0 ? -1 : 0;
+	return list_set(s, store_stmt(s, "DELETE FROM track_artists WHERE track_id = ?"),
+	                store_stmt(s, "INSERT INTO track_artists (track_id, pos, artist_id) VALUES (?, ?, ?)"),
+	                track_id, ids, n);
+}
+
+int store_album_artists_set(struct store *s, const char *album_id, const char *const *artist_ids,
+                            int n, bool compilation)
+{
+	sqlite3_stmt *st;
+	int same;
+
+	if (n < 1)
+		return 0;
+	same = list_is(s, store_stmt(s, "SELECT artist_id FROM album_artists WHERE album_id = ?"
+	                                " ORDER BY pos"), album_id, artist_ids, n);
+	if (same < 0)
+		return -1;
+	if (!same && list_set(s, store_stmt(s, "DELETE FROM album_artists WHERE album_id = ?"),
+	                      store_stmt(s, "INSERT INTO album_artists (album_id, pos, artist_id)"
+	                                    " VALUES (?, ?, ?)"), album_id, artist_ids, n) < 0)
+		return -1;
+	st = store_stmt(s, "UPDATE albums SET artist_id = ?2, compilation = ?3 WHERE id = ?1"
+	                   " AND (artist_id IS NOT ?2 OR compilation IS NOT ?3)");
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, album_id);
+	store_bind_text(st, 2, artist_ids[0]);
+	sqlite3_bind_int(st, 3, compilation ? 1 : 0);
+	return store_done(s, st, "an album's artist");
+}
+
+int store_album_lead_artists(struct store *s, const char *album_id,
+                             char artist_id[BASE62_ID_LEN + 1])
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT count(*), min(artist_id) FROM (SELECT DISTINCT artist_id"
+	                                 " FROM tracks WHERE album_id = ? LIMIT 2)");
+	int n = 0, rc;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, album_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		n = sqlite3_column_int(st, 0);
+		snprintf(artist_id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 1));
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? n : store_fail(s, "an album's artists");
+}
+
+struct two_ids {
+	char *a, *b;
+};
+
+static void fill_two_ids(sqlite3_stmt *st, void *out)
+{
+	struct two_ids *ids = out;
+
+	snprintf(ids->a, BASE62_ID_LEN + 1, "%s", store_col_text(st, 0));
+	snprintf(ids->b, BASE62_ID_LEN + 1, "%s", store_col_text(st, 1));
+}
+
+int store_album_in_folder(struct store *s, const char *folder, const char *name,
+                          char album_id[BASE62_ID_LEN + 1], char artist_id[BASE62_ID_LEN + 1])
+{
+	/* A range over the path index: every path under folder/ sorts between "folder/" and
+	 * "folder0" ('0' follows '/'). */
+	sqlite3_stmt *st = store_stmt(s, "SELECT al.id, al.artist_id FROM tracks t"
+	                                 " JOIN albums al ON al.id = t.album_id"
+	                                 " WHERE t.source_path >= ?1 || '/' AND t.source_path < ?1 || '0'"
+	                                 " AND al.name = ?2 COLLATE NOCASE LIMIT 1");
+	struct two_ids ids = { album_id, artist_id };
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, folder);
 	store_bind_text(st, 2, name);
-	store_bind_text(st, 3, artist_id);
-	store_bind_text(st, 4, release_date);
-	sqlite3_bind_int64(st, 5, now);
-	return store_done(s, st, "an album");
+	return store_one(s, st, "a folder's album", fill_two_ids, &ids);
+}
+
+int store_track_artist_ids(struct store *s, const char *track_id,
+                           int (*each)(void *ud, const char *artist_id), void *ud)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT artist_id FROM track_artists WHERE track_id = ?"
+	                                 " ORDER BY pos");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, track_id);
+	return store_each_text(s, st, "a track's artists", each, ud);
 }
 
 int store_track_put(struct store *s, const struct track_record *t, long long now)
@@ -92,16 +268,22 @@ int store_track_put(struct store *s, const struct track_record *t, long long now
 		"INSERT INTO tracks (id, name, album_id, artist_id, disc_number, track_number, duration_ms,"
 		" explicit, genre, markets, gain_db, true_peak, loudness, tempo, energy, brightness,"
 		" danceability, acousticness, bytes_low, bytes_normal, bytes_high, bytes_very_high,"
-		" source_path, created_at)"
-		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)"
+		" source_path, created_at, genres, disc_subtitle, isrc, mb_track_id, mb_recording_id,"
+		" disc_total, track_total)"
+		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,"
+		" ?25,?26,?27,?28,?29,?30,?31)"
 		" ON CONFLICT(id) DO UPDATE SET name = excluded.name, album_id = excluded.album_id,"
 		" artist_id = excluded.artist_id, disc_number = excluded.disc_number,"
 		" track_number = excluded.track_number, explicit = excluded.explicit,"
 		" genre = excluded.genre, markets = excluded.markets, source_path = excluded.source_path,"
+		" genres = excluded.genres, disc_subtitle = excluded.disc_subtitle, isrc = excluded.isrc,"
+		" mb_track_id = excluded.mb_track_id, mb_recording_id = excluded.mb_recording_id,"
+		" disc_total = excluded.disc_total, track_total = excluded.track_total,"
 		" bytes_low = coalesce(excluded.bytes_low, bytes_low),"
 		" bytes_normal = coalesce(excluded.bytes_normal, bytes_normal),"
 		" bytes_high = coalesce(excluded.bytes_high, bytes_high),"
 		" bytes_very_high = coalesce(excluded.bytes_very_high, bytes_very_high)");
+	const char *one[1] = { t->artist_id };
 
 	if (!st)
 		return -1;
@@ -128,7 +310,17 @@ int store_track_put(struct store *s, const struct track_record *t, long long now
 			sqlite3_bind_int64(st, 19 + q, t->bytes[q]);
 	store_bind_text(st, 23, t->source_path);
 	sqlite3_bind_int64(st, 24, now);
-	return store_done(s, st, "a track");
+	store_bind_text(st, 25, t->genres ? t->genres : "[]");
+	store_bind_text(st, 26, t->disc_subtitle ? t->disc_subtitle : "");
+	store_bind_text(st, 27, t->isrc ? t->isrc : "");
+	store_bind_text(st, 28, t->mb_track_id ? t->mb_track_id : "");
+	store_bind_text(st, 29, t->mb_recording_id ? t->mb_recording_id : "");
+	sqlite3_bind_int(st, 30, t->disc_total);
+	sqlite3_bind_int(st, 31, t->track_total);
+	if (store_done(s, st, "a track") < 0)
+		return -1;
+	return t->nartists > 0 ? track_artists_set(s, t->id, t->artist_ids, t->nartists)
+	                       : track_artists_set(s, t->id, one, 1);
 }
 
 int store_album_drop_if_empty(struct store *s, const char *id)
@@ -146,7 +338,9 @@ int store_artist_drop_if_unused(struct store *s, const char *id)
 {
 	sqlite3_stmt *st = store_stmt(s, "DELETE FROM artists WHERE id = ?1"
 	                                 " AND NOT EXISTS (SELECT 1 FROM tracks WHERE artist_id = ?1)"
-	                                 " AND NOT EXISTS (SELECT 1 FROM albums WHERE artist_id = ?1)");
+	                                 " AND NOT EXISTS (SELECT 1 FROM albums WHERE artist_id = ?1)"
+	                                 " AND NOT EXISTS (SELECT 1 FROM track_artists WHERE artist_id = ?1)"
+	                                 " AND NOT EXISTS (SELECT 1 FROM album_artists WHERE artist_id = ?1)");
 
 	if (!st)
 		return -1;
@@ -211,7 +405,7 @@ int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARK
 /* Columns of a track row: every statement that reads one selects them in this order. */
 #define TRACK_COLUMNS \
 	"t.id, t.name, t.disc_number, t.track_number, t.duration_ms, t.explicit, t.markets," \
-	" t.popularity, t.album_id, t.artist_id, ar.name"
+	" t.popularity, t.album_id, t.artist_id, ar.name, t.isrc"
 
 static void track_from(sqlite3_stmt *st, struct track_row *t)
 {
@@ -227,6 +421,7 @@ static void track_from(sqlite3_stmt *st, struct track_row *t)
 	snprintf(t->album_id, sizeof t->album_id, "%s", store_col_text(st, 8));
 	snprintf(t->artist_id, sizeof t->artist_id, "%s", store_col_text(st, 9));
 	snprintf(t->artist_name, sizeof t->artist_name, "%s", store_col_text(st, 10));
+	snprintf(t->isrc, sizeof t->isrc, "%s", store_col_text(st, 11));
 }
 
 int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id)
@@ -266,19 +461,71 @@ static void fill_album(sqlite3_stmt *st, void *out)
 	snprintf(a->artist_id, sizeof a->artist_id, "%s", store_col_text(st, 2));
 	snprintf(a->artist_name, sizeof a->artist_name, "%s", store_col_text(st, 3));
 	a->total_tracks = sqlite3_column_int64(st, 4);
+	a->duration_ms = sqlite3_column_int64(st, 5);
+	snprintf(a->original_date, sizeof a->original_date, "%s", store_col_text(st, 6));
+	snprintf(a->release_type, sizeof a->release_type, "%s", store_col_text(st, 7));
+	snprintf(a->label, sizeof a->label, "%s", store_col_text(st, 8));
+	snprintf(a->mb_album_id, sizeof a->mb_album_id, "%s", store_col_text(st, 9));
+	a->compilation = sqlite3_column_int(st, 10) != 0;
 }
 
 int store_album_row(struct store *s, const char *id, struct album_row *out)
 {
 	sqlite3_stmt *st = store_stmt(s,
-		"SELECT al.name, al.release_date, al.artist_id, ar.name,"
-		" (SELECT count(*) FROM tracks t WHERE t.album_id = al.id)"
-		" FROM albums al JOIN artists ar ON ar.id = al.artist_id WHERE al.id = ?");
+		"SELECT al.name, al.release_date, al.artist_id, ar.name, t.n, t.ms, al.original_date,"
+		" al.release_type, al.label, al.mb_album_id, al.compilation"
+		" FROM albums al, (SELECT count(*) n, coalesce(sum(duration_ms), 0) ms FROM tracks"
+		"  WHERE album_id = ?1) t JOIN artists ar ON ar.id = al.artist_id WHERE al.id = ?1");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
 	return store_one(s, st, "an album", fill_album, out);
+}
+
+/* Calls each with the id and name of every row; an empty list calls it once with the
+ * fallback statement's row (the one artist kept in tracks or albums). */
+static int each_named(struct store *s, sqlite3_stmt *list, sqlite3_stmt *fallback, const char *owner,
+                      int (*each)(void *ud, const char *id, const char *name), void *ud)
+{
+	sqlite3_stmt *st = list;
+	int rc, n = 0, stop = 0;
+
+	if (!list || !fallback)
+		return -1;
+	for (int pass = 0; pass < 2 && !n && !stop; pass++, st = fallback) {
+		store_bind_text(st, 1, owner);
+		while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			n++;
+			stop = each(ud, store_col_text(st, 0), store_col_text(st, 1));
+		}
+		sqlite3_reset(st);
+		if (!stop && rc != SQLITE_DONE)
+			return store_fail(s, "an artist list");
+	}
+	return 0;
+}
+
+int store_track_artists(struct store *s, const char *track_id,
+                        int (*each)(void *ud, const char *id, const char *name), void *ud)
+{
+	return each_named(s, store_stmt(s, "SELECT ar.id, ar.name FROM track_artists ta"
+	                                   " JOIN artists ar ON ar.id = ta.artist_id"
+	                                   " WHERE ta.track_id = ? ORDER BY ta.pos"),
+	                  store_stmt(s, "SELECT ar.id, ar.name FROM tracks t JOIN artists ar"
+	                                " ON ar.id = t.artist_id WHERE t.id = ?"),
+	                  track_id, each, ud);
+}
+
+int store_album_artists(struct store *s, const char *album_id,
+                        int (*each)(void *ud, const char *id, const char *name), void *ud)
+{
+	return each_named(s, store_stmt(s, "SELECT ar.id, ar.name FROM album_artists aa"
+	                                   " JOIN artists ar ON ar.id = aa.artist_id"
+	                                   " WHERE aa.album_id = ? ORDER BY aa.pos"),
+	                  store_stmt(s, "SELECT ar.id, ar.name FROM albums al JOIN artists ar"
+	                                " ON ar.id = al.artist_id WHERE al.id = ?"),
+	                  album_id, each, ud);
 }
 
 static void fill_artist(sqlite3_stmt *st, void *out)
@@ -298,9 +545,10 @@ int store_artist_row(struct store *s, const char *id, struct artist_row *out)
 		 * index gives them in order), which carry the popularity and the main genres. */
 		"SELECT ar.name, (SELECT max(popularity) FROM (SELECT popularity FROM tracks"
 		"  WHERE artist_id = ar.id ORDER BY play_count DESC LIMIT 50)),"
-		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT genre g FROM"
-		"  (SELECT genre FROM tracks WHERE artist_id = ?1 ORDER BY play_count DESC LIMIT 200)"
-		"  WHERE genre <> '' ORDER BY genre)),"
+		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT j.value g FROM"
+		"  (SELECT genre, genres FROM tracks WHERE artist_id = ?1 ORDER BY play_count DESC LIMIT 200) t,"
+		"  json_each(CASE WHEN t.genres = '[]' THEN json_array(t.genre) ELSE t.genres END) j"
+		"  WHERE j.value <> '' ORDER BY g)),"
 		" (SELECT count(*) FROM followed_artists f WHERE f.artist_id = ar.id)"
 		" FROM artists ar WHERE ar.id = ?1");
 
@@ -350,8 +598,9 @@ int store_album_stats(struct store *s, const char *album_id, int *popularity,
                       char genres[CATALOG_NAME_MAX])
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT max(popularity),"
-		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT genre g FROM tracks"
-		" WHERE album_id = ?1 AND genre <> '' ORDER BY genre)), count(*)"
+		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT j.value g FROM tracks t,"
+		"  json_each(CASE WHEN t.genres = '[]' THEN json_array(t.genre) ELSE t.genres END) j"
+		"  WHERE t.album_id = ?1 AND j.value <> '' ORDER BY g)), count(*)"
 		" FROM tracks WHERE album_id = ?1");
 	int rc, found = 0;
 
@@ -404,21 +653,34 @@ long long store_tracks_count(struct store *s)
 }
 
 int store_artist_albums(struct store *s, const char *artist_id,
-                        int (*each)(void *ud, const char *album_id), void *ud)
+                        int (*each)(void *ud, const char *album_id, bool appears_on), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM albums WHERE artist_id = ?"
-	                                 " ORDER BY release_date DESC, name");
+	sqlite3_stmt *st = store_stmt(s,
+		"SELECT al.id, 0, al.release_date, al.name FROM albums al WHERE al.artist_id = ?1"
+		"  OR al.id IN (SELECT album_id FROM album_artists WHERE artist_id = ?1)"
+		" UNION ALL"
+		" SELECT al.id, 1, al.release_date, al.name FROM albums al WHERE al.id IN"
+		"  (SELECT t.album_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id"
+		"   WHERE ta.artist_id = ?1 UNION SELECT album_id FROM tracks WHERE artist_id = ?1)"
+		"  AND al.artist_id <> ?1"
+		"  AND al.id NOT IN (SELECT album_id FROM album_artists WHERE artist_id = ?1)"
+		" ORDER BY 2, 3 DESC, 4");
+	int rc, stop = 0;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, artist_id);
-	return store_each_text(s, st, "an artist's albums", each, ud);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = each(ud, store_col_text(st, 0), sqlite3_column_int(st, 1) != 0);
+	sqlite3_reset(st);
+	return stop || rc == SQLITE_DONE ? 0 : store_fail(s, "an artist's albums");
 }
 
 int store_artist_top_tracks(struct store *s, const char *artist_id,
                             int (*each)(void *ud, const char *track_id), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT t.id FROM tracks t WHERE t.artist_id = ?"
+	sqlite3_stmt *st = store_stmt(s, "SELECT t.id FROM tracks t WHERE t.artist_id = ?1"
+	                                 " OR t.id IN (SELECT track_id FROM track_artists WHERE artist_id = ?1)"
 	                                 " ORDER BY t.play_count DESC, t.popularity DESC, t.created_at, t.id");
 
 	if (!st)

@@ -13,30 +13,66 @@ int store_track_duration(struct store *s, const char *id, long long *ms);
 /* Returns 1 when track id exists, 0 when not, -1 on error. */
 int store_track_exists(struct store *s, const char *id);
 
+#define CATALOG_ARTISTS_MAX 16 /* artists a track or an album names; more are dropped */
+
 /* A track as ingest files it: its tags, where it is filed, what analysis measured and the
  * sizes of its encodings (bytes NULL: keep the sizes already recorded). Strings are borrowed;
- * genre and markets may be NULL. */
+ * genre and markets may be NULL. artist_ids are the track's artists in tag order (the first is
+ * also artist_id); genres is a JSON array of strings. */
 struct track_record {
 	const char *id, *name, *album_id, *artist_id, *genre, *markets, *source_path;
-	int disc_number, track_number;
+	const char *const *artist_ids;
+	int nartists;
+	const char *genres, *disc_subtitle, *isrc, *mb_track_id, *mb_recording_id;
+	int disc_number, track_number, disc_total, track_total;
 	bool explicit_;
 	long long duration_ms;
 	double gain_db, true_peak, loudness, tempo, energy, brightness, danceability, acousticness;
 	const long long *bytes; /* low, normal, high, very high */
 };
 
+/* An album as ingest files it; strings borrowed, "" when untagged. release_type is the tag
+ * (MusicBrainz's "album", "single", "ep", "compilation"…), lowercased. */
+struct album_record {
+	const char *id, *name, *artist_id, *release_date, *original_date, *release_type, *label,
+		*mb_album_id;
+	bool compilation;
+};
+
 /* Where track id is filed now (album and artist ids). Returns 1, 0 for a new track, -1. */
 int store_track_filing(struct store *s, const char *id, char album_id[BASE62_ID_LEN + 1],
                        char artist_id[BASE62_ID_LEN + 1]);
-/* The artist, made if it is new (a known one keeps its name). Returns 0, -1 on error. */
-int store_artist_ensure(struct store *s, const char *id, const char *name, long long now);
+/* The artist, made if it is new (a known one keeps its name; its MusicBrainz id is filled in
+ * when it had none; mb_artist_id may be NULL). Returns 0, -1 on error. */
+int store_artist_ensure(struct store *s, const char *id, const char *name, const char *mb_artist_id,
+                        long long now);
 /* The album, made if it is new; its release date becomes the earliest one any of its tracks
- * gave (release_date may be ""). Returns 0, -1 on error. */
-int store_album_ensure(struct store *s, const char *id, const char *name, const char *artist_id,
-                       const char *release_date, long long now);
+ * gave, and tags a track brings fill in what the album lacked (compilation sticks once set).
+ * Returns 0, -1 on error. */
+int store_album_ensure(struct store *s, const struct album_record *a, long long now);
+/* The release date of album id, or "" when it has none, into date. Returns 1, 0 when there is
+ * no such album, -1 on error. */
+int store_album_release_date(struct store *s, const char *id, char date[16]);
 /* The track, added or its tags and sizes brought up to date (its analysis is kept: the audio
- * is the same, the id is its hash). Returns 0, -1 on error. */
+ * is the same, the id is its hash), with its artists. Returns 0, -1 on error. */
 int store_track_put(struct store *s, const struct track_record *t, long long now);
+/* Sets an album's artists (n >= 1; the first becomes albums.artist_id), leaving the rows
+ * alone when they already say so (search then sees no change). Returns 0, -1 on error. */
+int store_album_artists_set(struct store *s, const char *album_id, const char *const *artist_ids,
+                            int n, bool compilation);
+/* The distinct first artists of an album's tracks: how many (up to 2 are told apart) and the
+ * first one into artist_id. Returns the count, -1 on error. */
+int store_album_lead_artists(struct store *s, const char *album_id,
+                             char artist_id[BASE62_ID_LEN + 1]);
+/* An album named name (case-insensitively) that holds a track filed from under folder (a
+ * path without the trailing slash): its id and lead artist. Returns 1, 0 when there is none,
+ * -1 on error. */
+int store_album_in_folder(struct store *s, const char *folder, const char *name,
+                          char album_id[BASE62_ID_LEN + 1], char artist_id[BASE62_ID_LEN + 1]);
+/* Calls each with a track's artists before it is filed again, so the ones it drops can be
+ * tidied. Returns 0, -1 on error. */
+int store_track_artist_ids(struct store *s, const char *track_id,
+                           int (*each)(void *ud, const char *artist_id), void *ud);
 /* Removes an album no track is on any more, and an artist with no track or album left.
  * Return 0 (whether or not anything went), -1 on error. */
 int store_album_drop_if_empty(struct store *s, const char *id);
@@ -65,6 +101,7 @@ struct track_row {
 	char id[BASE62_ID_LEN + 1], album_id[BASE62_ID_LEN + 1], artist_id[BASE62_ID_LEN + 1];
 	char name[CATALOG_NAME_MAX], artist_name[CATALOG_NAME_MAX];
 	char markets[TRACK_MARKETS_MAX];
+	char isrc[32];
 	bool has_markets, explicit_;
 	int disc_number, track_number, popularity;
 	long long duration_ms;
@@ -72,8 +109,10 @@ struct track_row {
 
 struct album_row {
 	char name[CATALOG_NAME_MAX], artist_id[BASE62_ID_LEN + 1], artist_name[CATALOG_NAME_MAX];
-	char release_date[16];
-	long long total_tracks;
+	char release_date[16], original_date[16], release_type[64], label[CATALOG_NAME_MAX];
+	char mb_album_id[64];
+	bool compilation;
+	long long total_tracks, duration_ms; /* duration: of all its tracks */
 };
 
 struct artist_row {
@@ -91,6 +130,13 @@ int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id);
 int store_track_row(struct store *s, const char *id, struct track_row *out);
 int store_album_row(struct store *s, const char *id, struct album_row *out);
 int store_artist_row(struct store *s, const char *id, struct artist_row *out);
+/* A track's artists in tag order, an album's album artists: each gets an id and a name (both
+ * borrowed for the call); each returns 0 to go on, anything else to stop. A track or album
+ * filed before artists were listed gives its one artist. Return 0, -1 on error. */
+int store_track_artists(struct store *s, const char *track_id,
+                        int (*each)(void *ud, const char *id, const char *name), void *ud);
+int store_album_artists(struct store *s, const char *album_id,
+                        int (*each)(void *ud, const char *id, const char *name), void *ud);
 /* An album's tracks in disc and track order, up to max from offset. Returns how many, -1. */
 int store_album_tracks(struct store *s, const char *album_id, int offset, struct track_row *rows,
                        int max);
@@ -117,10 +163,12 @@ long long store_tracks_count(struct store *s);
 
 /* Lists of ids, each given to each in order (borrowed for the call); each returns 0 to go
  * on, anything else to stop. They return 0 (done or stopped), -1 on error. */
-/* An artist's albums, latest release first, then by name. */
+/* An artist's albums, latest release first, then by name: first those it is an album artist
+ * of (appears_on false), then those it only plays on (true). */
 int store_artist_albums(struct store *s, const char *artist_id,
-                        int (*each)(void *ud, const char *album_id), void *ud);
-/* An artist's tracks, most played first (then most popular, oldest, by id). */
+                        int (*each)(void *ud, const char *album_id, bool appears_on), void *ud);
+/* An artist's tracks (any artist of theirs), most played first (then most popular, oldest,
+ * by id). */
 int store_artist_top_tracks(struct store *s, const char *artist_id,
                             int (*each)(void *ud, const char *track_id), void *ud);
 /* The tracks anyone has played or that have a popularity, most played first (then most

@@ -13,15 +13,23 @@ static const struct {
 	const char *sql;
 	const char *id;
 } load[] = {
-	{ "SELECT t.id, t.name, ar.name, al.name, t.genre, substr(al.release_date, 1, 4),"
+	/* A track is found by any of its artists and an album by any of its album artists: the
+	 * artist text is the list, in order (most have one, which the join gives directly). */
+	{ "SELECT t.id, t.name, coalesce((SELECT group_concat(name, ', ') FROM (SELECT a.name"
+	"  FROM track_artists ta JOIN artists a ON a.id = ta.artist_id WHERE ta.track_id = t.id"
+	"  ORDER BY ta.pos) HAVING count(*) > 1), ar.name), al.name, t.genre,"
+	" substr(al.release_date, 1, 4),"
 	" t.popularity + ln(1 + t.play_count) / 100.0, t.markets, t.artist_id"
 	" FROM tracks t JOIN artists ar ON ar.id = t.artist_id JOIN albums al ON al.id = t.album_id"
 	" WHERE 1", "t.id" },
 	{ "SELECT ar.id, ar.name, NULL, NULL,"
 	" (SELECT genre FROM tracks WHERE artist_id = ar.id AND genre <> '' GROUP BY genre ORDER BY count(*) DESC, genre LIMIT 1),"
 	" NULL, coalesce((SELECT max(popularity) FROM tracks WHERE artist_id = ar.id), 0), NULL, ar.id"
-	" FROM artists ar WHERE EXISTS (SELECT 1 FROM tracks WHERE artist_id = ar.id)", "ar.id" },
-	{ "SELECT al.id, al.name, ar.name, NULL,"
+	" FROM artists ar WHERE EXISTS (SELECT 1 FROM tracks WHERE artist_id = ar.id)"
+	"  OR EXISTS (SELECT 1 FROM track_artists WHERE artist_id = ar.id)", "ar.id" },
+	{ "SELECT al.id, al.name, coalesce((SELECT group_concat(name, ', ') FROM (SELECT a.name"
+	"  FROM album_artists aa JOIN artists a ON a.id = aa.artist_id WHERE aa.album_id = al.id"
+	"  ORDER BY aa.pos) HAVING count(*) > 1), ar.name), NULL,"
 	" (SELECT genre FROM tracks WHERE album_id = al.id AND genre <> '' LIMIT 1),"
 	" substr(al.release_date, 1, 4),"
 	" coalesce((SELECT max(popularity) FROM tracks WHERE album_id = al.id), 0), NULL, al.artist_id"

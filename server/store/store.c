@@ -191,6 +191,60 @@ static const char *const migrations[] = {
 	" END;",
 	/* 11: Home's popular list walks albums newest first for the tracks nobody has played. */
 	"CREATE INDEX albums_release ON albums(release_date DESC, id);",
+	/* 12: the catalog as tags say. A track has its artists in tag order and an album its
+	 * album artists (track_artists, album_artists; the first of each stays in
+	 * tracks.artist_id and albums.artist_id, which the indexes and recommendations use). The
+	 * fields MusicBrainz Picard and players write come along; genres is a JSON array of every
+	 * genre (genre keeps the first, for the genre index). Existing rows get their one artist. */
+	"CREATE TABLE track_artists ("
+	"  track_id TEXT NOT NULL REFERENCES tracks(id) ON DELETE CASCADE, pos INTEGER NOT NULL,"
+	"  artist_id TEXT NOT NULL, PRIMARY KEY (track_id, pos)) WITHOUT ROWID;"
+	"CREATE INDEX track_artists_artist ON track_artists(artist_id, track_id);"
+	"CREATE TABLE album_artists ("
+	"  album_id TEXT NOT NULL REFERENCES albums(id) ON DELETE CASCADE, pos INTEGER NOT NULL,"
+	"  artist_id TEXT NOT NULL, PRIMARY KEY (album_id, pos)) WITHOUT ROWID;"
+	"CREATE INDEX album_artists_artist ON album_artists(artist_id, album_id);"
+	"INSERT INTO track_artists SELECT id, 0, artist_id FROM tracks;"
+	"INSERT INTO album_artists SELECT id, 0, artist_id FROM albums;"
+	"ALTER TABLE tracks ADD COLUMN track_total INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tracks ADD COLUMN disc_total INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tracks ADD COLUMN disc_subtitle TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tracks ADD COLUMN genres TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE tracks ADD COLUMN isrc TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tracks ADD COLUMN mb_track_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tracks ADD COLUMN mb_recording_id TEXT NOT NULL DEFAULT '';"
+	"UPDATE tracks SET genres = json_array(genre) WHERE genre <> '';"
+	"ALTER TABLE albums ADD COLUMN release_type TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE albums ADD COLUMN compilation INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE albums ADD COLUMN original_date TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE albums ADD COLUMN label TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE albums ADD COLUMN mb_album_id TEXT NOT NULL DEFAULT '';"
+	"UPDATE albums SET compilation = 1 WHERE artist_id IN"
+	"  (SELECT id FROM artists WHERE name = 'Various Artists');"
+	"ALTER TABLE artists ADD COLUMN mb_artist_id TEXT NOT NULL DEFAULT '';"
+	/* Ingest finds the album a folder's tracks are filed under by the path. */
+	"CREATE INDEX tracks_source ON tracks(source_path);"
+	/* Search shows every artist of a track and album: a change of the lists is a change of
+	 * the text, and an artist renamed changes the tracks and albums that show it second. */
+	"CREATE TRIGGER search_track_artists_added AFTER INSERT ON track_artists BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (0, NEW.track_id), (1, NEW.artist_id);"
+	" END;"
+	"CREATE TRIGGER search_track_artists_removed AFTER DELETE ON track_artists BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (0, OLD.track_id), (1, OLD.artist_id);"
+	" END;"
+	"CREATE TRIGGER search_album_artists_added AFTER INSERT ON album_artists BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (2, NEW.album_id), (1, NEW.artist_id);"
+	" END;"
+	"CREATE TRIGGER search_album_artists_removed AFTER DELETE ON album_artists BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (2, OLD.album_id), (1, OLD.artist_id);"
+	" END;"
+	"CREATE TRIGGER search_artist_renamed_lists AFTER UPDATE OF name ON artists"
+	"  WHEN OLD.name IS NOT NEW.name BEGIN"
+	"  INSERT INTO search_changes (type, id) SELECT 0, track_id FROM track_artists"
+	"    WHERE artist_id = NEW.id AND pos > 0;"
+	"  INSERT INTO search_changes (type, id) SELECT 2, album_id FROM album_artists"
+	"    WHERE artist_id = NEW.id AND pos > 0;"
+	" END;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
