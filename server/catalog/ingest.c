@@ -42,6 +42,8 @@ struct job {
 	pthread_mutex_t lock;     /* guards next, the report and stderr */
 	struct ingest_report *report;
 	bool progress, quiet;
+	char **roots;             /* the paths ingest was given */
+	int nroots;
 	/* The artist_separators setting, parsed once: words get spaces around them. */
 	char separator_text[8][64];
 	const char *separators[8];
@@ -353,6 +355,29 @@ static char *genres_json(const struct tag_list *g)
 
 static const struct tag_list no_ids;
 
+/* The file's path under the folder it was found in (the longest root given that holds it), or
+ * its name when it was given itself. */
+static const char *library_path(const struct job *j, const char *path)
+{
+	const char *best = NULL;
+	size_t best_len = 0;
+
+	for (int i = 0; i < j->nroots; i++) {
+		size_t n = strlen(j->roots[i]);
+
+		while (n > 1 && j->roots[i][n - 1] == '/')
+			n--;
+		if (n > best_len && !strncmp(path, j->roots[i], n) && path[n] == '/') {
+			best = path + n + 1;
+			best_len = n;
+		}
+	}
+	if (best)
+		return best;
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
 static int record(struct job *j, struct store *s, const char *id, struct tags *t,
                   const struct analysis *a, const long long bytes[Q_COUNT], const char *source)
 {
@@ -415,7 +440,7 @@ static int record(struct job *j, struct store *s, const char *id, struct tags *t
 		.disc_number = t->disc_number > 0 ? t->disc_number : 1, .track_number = t->track_number,
 		.disc_total = t->disc_total, .track_total = t->track_total,
 		.disc_subtitle = t->disc_subtitle, .isrc = t->isrc, .mb_track_id = t->mb_track_id,
-		.mb_recording_id = t->mb_recording_id,
+		.mb_recording_id = t->mb_recording_id, .library_path = library_path(j, source),
 		.explicit_ = t->explicit_, .duration_ms = a->duration_ms, .gain_db = a->gain_db,
 		.true_peak = a->true_peak, .loudness = a->loudness_lufs, .tempo = a->tempo_bpm,
 		.energy = a->energy, .brightness = a->brightness, .danceability = a->danceability,
@@ -670,6 +695,8 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 	pthread_mutex_init(&j.lock, NULL);
 	snprintf(j.media_dir, sizeof j.media_dir, "%s/media", cfg->data_dir);
 	parse_separators(&j, cfg->artist_separators);
+	j.roots = paths;
+	j.nroots = npaths;
 
 	/* Create the schema once before the workers race to. */
 	if (store_open(&s, cfg->data_dir, err, sizeof err) < 0) {

@@ -269,9 +269,9 @@ int store_track_put(struct store *s, const struct track_record *t, long long now
 		" explicit, genre, markets, gain_db, true_peak, loudness, tempo, energy, brightness,"
 		" danceability, acousticness, bytes_low, bytes_normal, bytes_high, bytes_very_high,"
 		" source_path, created_at, genres, disc_subtitle, isrc, mb_track_id, mb_recording_id,"
-		" disc_total, track_total)"
+		" disc_total, track_total, library_path)"
 		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,"
-		" ?25,?26,?27,?28,?29,?30,?31)"
+		" ?25,?26,?27,?28,?29,?30,?31,?32)"
 		" ON CONFLICT(id) DO UPDATE SET name = excluded.name, album_id = excluded.album_id,"
 		" artist_id = excluded.artist_id, disc_number = excluded.disc_number,"
 		" track_number = excluded.track_number, explicit = excluded.explicit,"
@@ -279,6 +279,7 @@ int store_track_put(struct store *s, const struct track_record *t, long long now
 		" genres = excluded.genres, disc_subtitle = excluded.disc_subtitle, isrc = excluded.isrc,"
 		" mb_track_id = excluded.mb_track_id, mb_recording_id = excluded.mb_recording_id,"
 		" disc_total = excluded.disc_total, track_total = excluded.track_total,"
+		" library_path = excluded.library_path,"
 		" bytes_low = coalesce(excluded.bytes_low, bytes_low),"
 		" bytes_normal = coalesce(excluded.bytes_normal, bytes_normal),"
 		" bytes_high = coalesce(excluded.bytes_high, bytes_high),"
@@ -317,6 +318,7 @@ int store_track_put(struct store *s, const struct track_record *t, long long now
 	store_bind_text(st, 29, t->mb_recording_id ? t->mb_recording_id : "");
 	sqlite3_bind_int(st, 30, t->disc_total);
 	sqlite3_bind_int(st, 31, t->track_total);
+	store_bind_text(st, 32, t->library_path);
 	if (store_done(s, st, "a track") < 0)
 		return -1;
 	return t->nartists > 0 ? track_artists_set(s, t->id, t->artist_ids, t->nartists)

@@ -24,6 +24,7 @@ struct track_record {
 	const char *const *artist_ids;
 	int nartists;
 	const char *genres, *disc_subtitle, *isrc, *mb_track_id, *mb_recording_id;
+	const char *library_path; /* the path under the library folder, NULL when not known */
 	int disc_number, track_number, disc_total, track_total;
 	bool explicit_;
 	long long duration_ms;

@@ -213,6 +213,10 @@ static const char *const migrations[] = {
 	"ALTER TABLE tracks ADD COLUMN isrc TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE tracks ADD COLUMN mb_track_id TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE tracks ADD COLUMN mb_recording_id TEXT NOT NULL DEFAULT '';"
+	/* The file's path under the library folder it was found in: what playlists exported as
+	 * M3U and other players name it by. */
+	"ALTER TABLE tracks ADD COLUMN library_path TEXT;"
+	"CREATE INDEX tracks_library_path ON tracks(library_path);"
 	"UPDATE tracks SET genres = json_array(genre) WHERE genre <> '';"
 	"ALTER TABLE albums ADD COLUMN release_type TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE albums ADD COLUMN compilation INTEGER NOT NULL DEFAULT 0;"
