@@ -191,6 +191,16 @@ static const char *const migrations[] = {
 	" END;",
 	/* 11: Home's popular list walks albums newest first for the tracks nobody has played. */
 	"CREATE INDEX albums_release ON albums(release_date DESC, id);",
+	/* 12: lyrics, a track's lines, synced (from LRC) or not, in server/lyrics/'s stored form
+	 * ("START_MS\tTEXT\n" a line); and the .lrc ingest last read beside each source file, by
+	 * size and mtime, so a re-ingest of unchanged audio still sees the .lrc come, change or go */
+	"CREATE TABLE lyrics ("
+	"  track_id TEXT PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,"
+	"  synced INTEGER NOT NULL, language TEXT,"
+	"  source TEXT NOT NULL CHECK (source IN ('lrc','embedded')),"
+	"  lines TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE lyrics_sidecars ("
+	"  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
