@@ -37,6 +37,8 @@ void h_radio(struct req *r);
 void h_made_for_you(struct req *r);
 void h_taste(struct req *r);
 void mfy_refresh(struct req *r);   /* before listing the user's playlists */
+/* server/api/lyrics.c */
+void h_lyrics(struct req *r);
 /* server/api/playback.c */
 void h_playback(struct req *r);
 /* A signed URL of track id's audio at quality q, valid until exp (unix s); NULL without a

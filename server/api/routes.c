@@ -32,6 +32,7 @@ static const struct route routes[] = {
 	{ GET, "/v1/artists/{id}/top-tracks", RL_STANDARD, AUTH_BEARER, h_artist_top_tracks },
 	{ GET, "/v1/segue/playback/{id}", RL_PLAYER, AUTH_BEARER, h_playback },
 	{ GET, "/v1/segue/popular", RL_STANDARD, AUTH_BEARER, h_popular },
+	{ GET, "/v1/segue/lyrics/{id}", RL_STANDARD, AUTH_BEARER, h_lyrics },
 	{ GET, "/v1/recommendations", RL_STANDARD, AUTH_BEARER, h_recommendations },
 	{ GET, "/v1/recommendations/available-genre-seeds", RL_STANDARD, AUTH_BEARER, h_genre_seeds },
 	{ GET, "/v1/audio-features", RL_STANDARD, AUTH_BEARER, h_audio_features },

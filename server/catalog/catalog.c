@@ -9,6 +9,7 @@
 
 #include "base62.h"
 #include "buf.h"
+#include "store/lyrics.h"
 
 json_t *catalog_time(long long ms, bool millis)
 {
@@ -216,6 +217,16 @@ json_t *catalog_album_simple(const struct catalog_view *v, const char *album_id,
 	return album_object(v, album_id, market, false);
 }
 
+/* The object's "segue" extension (Segue's own fields beside the Web API's), made when new. */
+static json_t *segue_ext(json_t *o)
+{
+	json_t *x = json_object_get(o, "segue");
+
+	if (!x)
+		json_object_set_new(o, "segue", x = json_object());
+	return x;
+}
+
 json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_row *t,
                                const char *market, bool with_album)
 {
@@ -249,6 +260,8 @@ json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_
 		json_object_set_new(o, "popularity", json_integer(t->popularity));
 		json_object_set_new(o, "album", album ? album : json_null());
 	}
+	json_object_set_new(segue_ext(o), "has_lyrics",
+	                    json_boolean(store_lyrics_exists(v->store, t->id) > 0));
 	return o;
 }
 

@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "log.h"
 #include "catalog/media.h"
+#include "lyrics/lyrics.h"
 #include "store/catalog.h"
 #include "store/store.h"
 #include "catalog/tags.h"
@@ -495,10 +496,9 @@ static long long mtime_ns(const struct stat *sb)
 /* A source file ingested before and not touched since (same size and modification time to
  * the nanosecond, and its track still complete) needs no decoding: tags live in the file, so
  * an edit of them changes its mtime too. */
-static bool file_unchanged(struct job *j, struct store *s, const char *path, const struct stat *sb)
+static bool file_unchanged(struct job *j, struct store *s, const char *path, const struct stat *sb,
+                           char id[BASE62_ID_LEN + 1])
 {
-	char id[BASE62_ID_LEN + 1];
-
 	return store_ingest_file_track(s, path, (long long)sb->st_size, mtime_ns(sb), id) > 0 &&
 	       store_track_exists(s, id) > 0 && media_complete(j->media_dir, id);
 }
@@ -547,6 +547,31 @@ static void report_failure(struct job *j, const char *path, const char *why)
 	pthread_mutex_unlock(&j->lock);
 }
 
+/* Says what was left out of a track that was ingested all the same; called unlocked. */
+static void report_note(struct job *j, const char *path, const char *what, const char *note)
+{
+	pthread_mutex_lock(&j->lock);
+	if (j->progress)
+		fprintf(stderr, "\r\033[K");
+	fprintf(stderr, "segue-server: ingest: %s: %s: %s\n", path, what, note);
+	if (j->progress)
+		draw_progress(j);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* The track's lyrics: from an .lrc beside the file, else from its tags. A bad .lrc is a note,
+ * never a failure of the track. */
+static void ingest_lyrics(struct job *j, struct store *s, const char *path, const char *id,
+                          const struct tags *t)
+{
+	char note[1024];
+
+	lyrics_ingest(s, path, id, t->lyrics, t->lyrics_synced,
+	              t->lyrics_lang[0] ? t->lyrics_lang : NULL, note, sizeof note);
+	if (note[0])
+		report_note(j, path, "lyrics", note);
+}
+
 static void ingest_one(struct job *j, struct store *s, const char *path)
 {
 	struct tags *t = NULL;
@@ -559,7 +584,14 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 	struct stat sb;
 	bool have_stat = stat(path, &sb) == 0;
 
-	if (have_stat && file_unchanged(j, s, path, &sb)) {
+	if (have_stat && file_unchanged(j, s, path, &sb, id)) {
+		/* The audio is as it was, but an .lrc beside it may have come, changed or gone. */
+		if (lyrics_sidecar_changed(s, path) > 0 && (t = calloc(1, sizeof *t)) &&
+		    tags_read(path, t, err, sizeof err) == 0)
+			ingest_lyrics(j, s, path, id, t);
+		if (t)
+			tags_free(t);
+		free(t);
 		pthread_mutex_lock(&j->lock);
 		j->report->updated++;
 		if (j->progress)
@@ -606,6 +638,7 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		report_failure(j, path, "the catalog could not be updated (see the log above)");
 		goto out;
 	}
+	ingest_lyrics(j, s, path, id, t);
 	if (have_stat)
 		remember_file(s, path, &sb, id);
 	pthread_mutex_lock(&j->lock);

@@ -249,6 +249,16 @@ static const char *const migrations[] = {
 	"  INSERT INTO search_changes (type, id) SELECT 2, album_id FROM album_artists"
 	"    WHERE artist_id = NEW.id AND pos > 0;"
 	" END;",
+	/* 13: lyrics, a track's lines, synced (from LRC) or not, in server/lyrics/'s stored form
+	 * ("START_MS\tTEXT\n" a line); and the .lrc ingest last read beside each source file, by
+	 * size and mtime, so a re-ingest of unchanged audio still sees the .lrc come, change or go */
+	"CREATE TABLE lyrics ("
+	"  track_id TEXT PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,"
+	"  synced INTEGER NOT NULL, language TEXT,"
+	"  source TEXT NOT NULL CHECK (source IN ('lrc','embedded')),"
+	"  lines TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE lyrics_sidecars ("
+	"  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

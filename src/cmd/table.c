@@ -10,14 +10,15 @@ extern const struct cmd_entry cmd_login, cmd_logout, cmd_whoami, cmd_search, cmd
 	cmd_playlist_ls, cmd_playlist_show, cmd_playlist_create, cmd_playlist_rename, cmd_playlist_add,
 	cmd_playlist_rm, cmd_playlist_mv, cmd_playlist_delete, cmd_library_save, cmd_library_unsave,
 	cmd_library_ls, cmd_follow, cmd_unfollow, cmd_recent, cmd_set, cmd_daemon, cmd_quit, cmd_help,
-	cmd_devices, cmd_transfer, cmd_playlist_watch, cmd_show, cmd_tui, cmd_home,
+	cmd_devices, cmd_transfer, cmd_playlist_watch, cmd_show, cmd_lyrics, cmd_tui, cmd_home,
 	cmd_radio, cmd_discover, cmd_mixes, cmd_taste, cmd_download, cmd_offline_status,
 	cmd_offline_ls, cmd_offline_rm, cmd_offline_sync, cmd_offline_devices;
 
 /* Every command, in the order `segue help` lists them. */
 const struct cmd_entry *const cmd_table[] = {
-	&cmd_login, &cmd_logout, &cmd_whoami, &cmd_search, &cmd_show, &cmd_play, &cmd_pause, &cmd_resume,
-	&cmd_toggle, &cmd_next, &cmd_prev, &cmd_seek, &cmd_volume, &cmd_shuffle, &cmd_repeat,
+	&cmd_login, &cmd_logout, &cmd_whoami, &cmd_search, &cmd_show, &cmd_lyrics, &cmd_play,
+	&cmd_pause, &cmd_resume, &cmd_toggle, &cmd_next, &cmd_prev, &cmd_seek, &cmd_volume,
+	&cmd_shuffle, &cmd_repeat,
 	&cmd_status, &cmd_queue, &cmd_queue_add, &cmd_queue_rm, &cmd_queue_mv, &cmd_queue_clear,
 	&cmd_playlist_ls, &cmd_playlist_show, &cmd_playlist_create, &cmd_playlist_rename,
 	&cmd_playlist_add, &cmd_playlist_rm, &cmd_playlist_mv, &cmd_playlist_delete, &cmd_playlist_watch,

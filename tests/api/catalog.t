@@ -138,3 +138,34 @@ each tracks is_playable true
 GET /v1/artists/{artist0}/top-tracks?market=JP
 status 200
 each tracks is_playable true
+
+=== a track says whether it has lyrics (the demo catalog has none)
+GET /v1/tracks/{track0}
+status 200
+json {"segue": {"has_lyrics": false}}
+
+=== so do an album's tracks
+GET /v1/albums/{album0}/tracks
+status 200
+each items segue {"has_lyrics": false}
+
+=== a track without lyrics: 404 with an error object
+GET /v1/segue/lyrics/{track0}
+status 404
+json {"error": {"status": 404}}
+error-contains no lyrics
+
+=== lyrics of an unknown track: 404
+GET /v1/segue/lyrics/{unknown_id}
+status 404
+error-contains no track
+
+=== lyrics of a malformed id: 400
+GET /v1/segue/lyrics/not-an-id
+status 400
+error-contains invalid track id
+
+=== lyrics need a token
+GET /v1/segue/lyrics/{track0}
+as nobody
+status 401
