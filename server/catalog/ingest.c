@@ -208,6 +208,23 @@ static int mkdirs(const char *path)
 	return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* The names a track is filed under: the first artist, the first album artist (else the first
+ * artist) and the first genre. */
+static const char *first_artist(const struct tags *t)
+{
+	return t->artists.n > 0 ? t->artists.v[0] : t->artist;
+}
+
+static const char *first_album_artist(const struct tags *t)
+{
+	return t->album_artists.n > 0 ? t->album_artists.v[0] : first_artist(t);
+}
+
+static const char *first_genre(const struct tags *t)
+{
+	return t->genres.n > 0 ? t->genres.v[0] : "";
+}
+
 static int record(struct store *s, const char *id, const struct tags *t, const struct analysis *a,
                   const long long bytes[Q_COUNT], const char *source)
 {
@@ -216,14 +233,14 @@ static int record(struct store *s, const char *id, const struct tags *t, const s
 	long long now = store_now_ms();
 	struct track_record tr;
 
-	ingest_artist_id(t->artist, artist_id);
-	ingest_artist_id(t->album_artist, album_artist_id);
-	ingest_album_id(t->album_artist, t->album, album_id);
+	ingest_artist_id(first_artist(t), artist_id);
+	ingest_artist_id(first_album_artist(t), album_artist_id);
+	ingest_album_id(first_album_artist(t), t->album, album_id);
 	normalise_date(t->date, date, sizeof date);
 	normalise_markets(t->markets, markets, sizeof markets);
 	tr = (struct track_record){
 		.id = id, .name = t->title, .album_id = album_id, .artist_id = artist_id,
-		.genre = t->genre, .markets = markets[0] ? markets : NULL, .source_path = source,
+		.genre = first_genre(t), .markets = markets[0] ? markets : NULL, .source_path = source,
 		.disc_number = t->disc_number > 0 ? t->disc_number : 1, .track_number = t->track_number,
 		.explicit_ = t->explicit_, .duration_ms = a->duration_ms, .gain_db = a->gain_db,
 		.true_peak = a->true_peak, .loudness = a->loudness_lufs, .tempo = a->tempo_bpm,
@@ -235,8 +252,8 @@ static int record(struct store *s, const char *id, const struct tags *t, const s
 	/* Where the track was filed, to tidy up if new tags move it; an album's date is its
 	 * earliest track's. */
 	if (store_track_filing(s, id, old_album, old_artist) < 0 ||
-	    store_artist_ensure(s, artist_id, t->artist, now) < 0 ||
-	    store_artist_ensure(s, album_artist_id, t->album_artist, now) < 0 ||
+	    store_artist_ensure(s, artist_id, first_artist(t), now) < 0 ||
+	    store_artist_ensure(s, album_artist_id, first_album_artist(t), now) < 0 ||
 	    store_album_ensure(s, album_id, t->album, album_artist_id, date, now) < 0 ||
 	    store_track_put(s, &tr, now) < 0 || store_bump_tracks(s) < 0)
 		goto fail;
@@ -330,9 +347,11 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		return;
 	}
 	if (tags_read(path, &t, err, sizeof err) < 0 || audio_analyse(path, &a, err, sizeof err) < 0) {
+		tags_free(&t);
 		report_failure(j, path, err);
 		return;
 	}
+	tags_free(&t); /* nothing below keeps lyrics or pictures yet */
 	base62_encode128(a.content_hash, id);
 	if (store_track_exists(s, id) <= 0 || !media_complete(j->media_dir, id)) {
 		if (media_path(j->media_dir, id, -1, dir, sizeof dir) < 0 || mkdirs(dir) < 0) {
@@ -341,11 +360,11 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 			return;
 		}
 		comments[nc++] = (struct vcomment){ "TITLE", t.title };
-		comments[nc++] = (struct vcomment){ "ARTIST", t.artist };
+		comments[nc++] = (struct vcomment){ "ARTIST", first_artist(&t) };
 		comments[nc++] = (struct vcomment){ "ALBUM", t.album };
-		comments[nc++] = (struct vcomment){ "ALBUMARTIST", t.album_artist };
-		if (t.genre[0])
-			comments[nc++] = (struct vcomment){ "GENRE", t.genre };
+		comments[nc++] = (struct vcomment){ "ALBUMARTIST", first_album_artist(&t) };
+		if (t.genres.n > 0)
+			comments[nc++] = (struct vcomment){ "GENRE", first_genre(&t) };
 		if (t.date[0])
 			comments[nc++] = (struct vcomment){ "DATE", t.date };
 		comments[nc++] = (struct vcomment){ "SEGUE_TRACK_ID", id };
