@@ -19,7 +19,8 @@ struct taglib_sink {
 	 * the shim adds from format-specific data (DISCSUBTITLE from ID3's TSST, ITUNESADVISORY
 	 * from MP4's rtng, COMPILATION from ASF's WM/IsCompilation, freeform MP4 and ASF names),
 	 * with its values in tag order (at most TAGLIB_VALUES_MAX). A key may come more than
-	 * once; the first call for a key carries TagLib's own reading. */
+	 * once (DISCSUBTITLE from TSST and from TXXX:DISCSUBTITLE); the format-specific readings
+	 * come first, then the property map, then the items it has no name for. */
 	void (*property)(void *ctx, const char *key, const char *const *values, int n);
 	/* One embedded picture; front is 1 for a front cover. mime may be empty. */
 	void (*picture)(void *ctx, int front, const char *mime, const unsigned char *data,
