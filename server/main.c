@@ -21,6 +21,8 @@ static const struct subcommand commands[] = {
 	{ "keys", "keys rotate | keys list", "manage the keys that sign audio links", cmd_keys },
 	{ "recs", "recs train [--wait SECONDS] | recs status",
 	  "train the recommendation model now, or show when it last was", cmd_recs },
+	{ "tags", "tags [--json] FILE...",
+	  "show the tags Segue reads from audio files, as ingest files them", cmd_tags },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

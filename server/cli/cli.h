@@ -8,7 +8,7 @@
 /* Exit statuses, documented in segue-server(1). */
 enum {
 	EXIT_OK = 0,
-	EXIT_PARTIAL = 1,  /* ingest: some files failed; the rest went in */
+	EXIT_PARTIAL = 1,  /* ingest: some files failed; the rest went in (tags: some unreadable) */
 	EXIT_USAGE = 2,
 	EXIT_FAILURE_ = 3, /* could not start: bad configuration, database, keys, port */
 	EXIT_NOT_FOUND = 4,
@@ -31,5 +31,6 @@ int cmd_ingest(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_recs(int argc, char **argv);
+int cmd_tags(int argc, char **argv);
 
 #endif
