@@ -19,8 +19,10 @@
 #include "base62.h"
 #include "buf.h"
 #include "log.h"
+#include "catalog/art.h"
 #include "catalog/media.h"
 #include "store/catalog.h"
+#include "store/images.h"
 #include "store/store.h"
 #include "catalog/tags.h"
 
@@ -35,6 +37,8 @@ struct filelist {
 struct job {
 	const struct settings *cfg;
 	char media_dir[1100];
+	char images_dir[1100];
+	struct art_cache *art;    /* the folders' pictures, looked at once per run */
 	struct filelist files;
 	size_t next;              /* next file to take; under lock */
 	pthread_mutex_t lock;     /* guards next, the report and stderr */
@@ -257,10 +261,9 @@ static long long mtime_ns(const struct stat *sb)
 /* A source file ingested before and not touched since (same size and modification time to
  * the nanosecond, and its track still complete) needs no decoding: tags live in the file, so
  * an edit of them changes its mtime too. */
-static bool file_unchanged(struct job *j, struct store *s, const char *path, const struct stat *sb)
+static bool file_unchanged(struct job *j, struct store *s, const char *path, const struct stat *sb,
+                           char id[BASE62_ID_LEN + 1])
 {
-	char id[BASE62_ID_LEN + 1];
-
 	return store_ingest_file_track(s, path, (long long)sb->st_size, mtime_ns(sb), id) > 0 &&
 	       store_track_exists(s, id) > 0 && media_complete(j->media_dir, id);
 }
@@ -309,6 +312,45 @@ static void report_failure(struct job *j, const char *path, const char *why)
 	pthread_mutex_unlock(&j->lock);
 }
 
+/* One line about a picture that was left out; the track is not failed for it. */
+static void report_note(struct job *j, const char *note)
+{
+	if (!note[0])
+		return;
+	pthread_mutex_lock(&j->lock);
+	if (j->progress)
+		fprintf(stderr, "\r\033[K");
+	fprintf(stderr, "segue-server: ingest: %s\n", note);
+	if (j->progress)
+		draw_progress(j);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* The pictures of track id's album and album artist, when they have none yet: the first
+ * track with art gives its album's cover. Re-ingesting unchanged files comes here too, so
+ * a cover put beside them later is found. A failure costs the picture, never the track. */
+static void ingest_art(struct job *j, struct store *s, const char *path, const char *id,
+                       const unsigned char *embedded, size_t embedded_len)
+{
+	char album[BASE62_ID_LEN + 1], artist[BASE62_ID_LEN + 1], hash[IMAGES_HASH_LEN + 1], note[4600];
+	struct album_art *a = malloc(sizeof *a);
+
+	if (!a || store_track_filing(s, id, album, artist) <= 0 || store_album_art(s, album, a) <= 0)
+		goto out;
+	if (!a->has_image) {
+		if (art_for_track(j->art, j->images_dir, path, embedded, embedded_len, hash, note, sizeof note) > 0)
+			store_album_image_set(s, album, hash);
+		report_note(j, note);
+	}
+	if (!a->artist_has_image) {
+		if (art_for_artist(j->art, j->images_dir, path, a->artist_name, hash, note, sizeof note) > 0)
+			store_artist_image_set(s, a->artist_id, hash);
+		report_note(j, note);
+	}
+out:
+	free(a);
+}
+
 static void ingest_one(struct job *j, struct store *s, const char *path)
 {
 	struct tags t;
@@ -321,7 +363,8 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 	struct stat sb;
 	bool have_stat = stat(path, &sb) == 0;
 
-	if (have_stat && file_unchanged(j, s, path, &sb)) {
+	if (have_stat && file_unchanged(j, s, path, &sb, id)) {
+		ingest_art(j, s, path, id, NULL, 0);
 		pthread_mutex_lock(&j->lock);
 		j->report->updated++;
 		if (j->progress)
@@ -361,6 +404,8 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 	}
 	if (have_stat)
 		remember_file(s, path, &sb, id);
+	/* The embedded picture is the tags reader's to give (t.picture, t.picture_len). */
+	ingest_art(j, s, path, id, NULL, 0);
 	pthread_mutex_lock(&j->lock);
 	if (added)
 		j->report->added++;
@@ -417,6 +462,9 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 	j.quiet = quiet;
 	pthread_mutex_init(&j.lock, NULL);
 	snprintf(j.media_dir, sizeof j.media_dir, "%s/media", cfg->data_dir);
+	snprintf(j.images_dir, sizeof j.images_dir, "%s/images", cfg->data_dir);
+	if (!(j.art = art_cache_new()))
+		goto out;
 
 	/* Create the schema once before the workers race to. */
 	if (store_open(&s, cfg->data_dir, err, sizeof err) < 0) {
@@ -472,6 +520,7 @@ out:
 		free(j.files.paths[i]);
 	free(j.files.paths);
 	free(threads);
+	art_cache_free(j.art);
 	pthread_mutex_destroy(&j.lock);
 	return rc;
 }

@@ -191,6 +191,12 @@ static const char *const migrations[] = {
 	" END;",
 	/* 11: Home's popular list walks albums newest first for the tracks nobody has played. */
 	"CREATE INDEX albums_release ON albums(release_date DESC, id);",
+	/* 12: pictures by name (server/images/): an album's cover, an artist's own picture, a
+	 * playlist's mosaic or the one its owner uploaded (image_custom), which sticks */
+	"ALTER TABLE albums ADD COLUMN image TEXT;"
+	"ALTER TABLE artists ADD COLUMN image TEXT;"
+	"ALTER TABLE playlists ADD COLUMN image TEXT;"
+	"ALTER TABLE playlists ADD COLUMN image_custom INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
