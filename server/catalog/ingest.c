@@ -313,7 +313,7 @@ static void report_failure(struct job *j, const char *path, const char *why)
 }
 
 /* One line about a picture that was left out; the track is not failed for it. */
-static void report_note(struct job *j, const char *note)
+static void report_picture(struct job *j, const char *note)
 {
 	if (!note[0])
 		return;
@@ -340,12 +340,12 @@ static void ingest_art(struct job *j, struct store *s, const char *path, const c
 	if (!a->has_image) {
 		if (art_for_track(j->art, j->images_dir, path, embedded, embedded_len, hash, note, sizeof note) > 0)
 			store_album_image_set(s, album, hash);
-		report_note(j, note);
+		report_picture(j, note);
 	}
 	if (!a->artist_has_image) {
 		if (art_for_artist(j->art, j->images_dir, path, a->artist_name, hash, note, sizeof note) > 0)
 			store_artist_image_set(s, a->artist_id, hash);
-		report_note(j, note);
+		report_picture(j, note);
 	}
 out:
 	free(a);
