@@ -35,6 +35,7 @@ struct server {
 	struct lws_context *lws;
 	struct hub *hub;
 	char media_dir[1100];
+	char images_dir[1100];     /* pictures by content (server/images/) */
 };
 
 #endif

@@ -150,7 +150,7 @@ json_t *api_paging(struct req *r, json_t *items, int limit, int offset, long lon
 const struct catalog_view *api_view(struct req *r, struct api_view *out)
 {
 	req_base_url(r, out->base, sizeof out->base);
-	out->v = (struct catalog_view){ &r->srv->store, out->base, r->srv->cfg.markets };
+	out->v = (struct catalog_view){ &r->srv->store, out->base, r->srv->cfg.markets, r->srv->images_dir };
 	return &out->v;
 }
 

@@ -49,5 +49,13 @@ void api_reply_one(struct req *r, const char *kind, api_render_fn render);
 void api_reply_several(struct req *r, const char *key, int max, api_render_fn render);
 /* A public playlist's simplified object (api/playlists.c). */
 json_t *api_playlist_simple(struct req *r, const char *id);
+/* A playlist's image objects (api/images.c): [] when it has no picture. */
+json_t *api_playlist_images(struct req *r, const char *id);
+
+struct stat;
+/* Answers r with the file open on fd (st its stat), an immutable representation named by
+ * etag: 304 when If-None-Match names it, one Range's part (206, or 416), else all of it (200);
+ * the body is sent by http/ from fd, which r owns from here on (api/stream.c). */
+void api_send_file(struct req *r, int fd, const struct stat *st, const char *etag, const char *ctype);
 
 #endif

@@ -85,5 +85,8 @@ void h_playlist_followers_contains(struct req *r);
 void h_search(struct req *r);
 /* server/api/stream.c */
 void h_audio(struct req *r);
+/* server/api/images.c */
+void h_image(struct req *r);
+void h_playlist_images(struct req *r);
 
 #endif

@@ -92,6 +92,8 @@ static json_t *playlist_object(struct req *r, const struct playlist *p, bool ful
 	              "name", p->name, "owner", user_object(r, p->owner), "public", p->public_,
 	              "snapshot_id", snap, "tracks", tracks, "type", "playlist",
 	              "uri", json_sprintf("segue:playlist:%s", p->id));
+	if (o)
+		json_object_set_new(o, "images", api_playlist_images(r, p->id));
 	return o;
 }
 
@@ -421,7 +423,7 @@ static void apply(struct req *r, struct playlist *p, const char *op, long long f
 		reply_error(r, 400, "a playlist holds at most %d tracks", PLAYLIST_MAX_ITEMS);
 		goto out;
 	}
-	if (playlist_items_rewrite(s, p, from, fresh, n_new) < 0 || store_commit(s) < 0)
+	if (playlist_items_rewrite(s, r->srv->images_dir, p, from, fresh, n_new) < 0 || store_commit(s) < 0)
 		goto fail_tx;
 	reply_snapshot(r, ok, p);
 	announce(r, p, json_pack("{s:s,s:s,s:I,s:I}", "kind", "items", "op", op, "from", (json_int_t)from,

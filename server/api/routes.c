@@ -19,6 +19,7 @@ static const struct route routes[] = {
 	{ M_POST, "/api/revoke", RL_NONE, AUTH_NONE, h_revoke },
 	{ M_POST, "/api/register", RL_NONE, AUTH_NONE, h_register },
 	{ GET, "/audio/{id}/{file}", RL_NONE, AUTH_NONE, h_audio },
+	{ GET, "/images/{hash}/{file}", RL_NONE, AUTH_NONE, h_image },
 
 	{ GET, "/v1/me", RL_STANDARD, AUTH_BEARER, h_me },
 	{ GET, "/v1/search", RL_SEARCH, AUTH_BEARER, h_search },
@@ -60,6 +61,8 @@ static const struct route routes[] = {
 	{ M_POST | M_PUT | M_DELETE, "/v1/playlists/{id}/tracks", RL_PLAYLIST, AUTH_BEARER, h_playlist_tracks },
 	{ M_PUT | M_DELETE, "/v1/playlists/{id}/followers", RL_PLAYLIST, AUTH_BEARER, h_playlist_followers },
 	{ GET, "/v1/playlists/{id}/followers/contains", RL_STANDARD, AUTH_BEARER, h_playlist_followers_contains },
+	{ GET, "/v1/playlists/{id}/images", RL_STANDARD, AUTH_BEARER, h_playlist_images },
+	{ M_PUT, "/v1/playlists/{id}/images", RL_PLAYLIST, AUTH_BEARER, h_playlist_images },
 	{ GET, "/v1/me/player/recently-played", RL_PLAYER, AUTH_BEARER, h_recently_played },
 	{ GET | M_PUT, "/v1/me/player", RL_PLAYER, AUTH_BEARER, h_player },
 	{ GET, "/v1/me/player/currently-playing", RL_PLAYER, AUTH_BEARER, h_player_currently_playing },

@@ -1,4 +1,5 @@
-/* GET /audio/{id}/{quality}.ogg: the signed audio stream. The signature is the only
+/* GET /audio/{id}/{quality}.ogg: the signed audio stream; and how a file is sent, for it and
+ * for pictures (api/images.c). The signature is the only
  * credential (players cannot send bearer tokens), so it is checked before the file is even
  * opened; a refused request costs one MAC. The body goes out from server/http/http.c in slices read with
  * pread, so the service loop never waits on disk for long or on a client at all. */
@@ -33,7 +34,7 @@ void h_audio(struct req *r)
 	const char *exp_s = req_arg(r, "exp"), *uid = req_arg(r, "uid");
 	const char *kid = req_arg(r, "kid"), *sig = req_arg(r, "sig");
 	char qname[16], path[1300], signed_path[128], etag[96];
-	long long exp, first, last;
+	long long exp;
 	enum sign_result check;
 	struct stat st;
 	char *end;
@@ -84,30 +85,39 @@ void h_audio(struct req *r)
 	/* Encoded files never change once renamed into place: size and mtime name the bytes. */
 	snprintf(etag, sizeof etag, "\"%s-%s-%llx-%llx\"", id, qname, (unsigned long long)st.st_size,
 	         (unsigned long long)st.st_mtime);
+	api_send_file(r, fd, &st, etag, "audio/ogg");
+	if (r->streaming)
+		srv->metrics.streams_started++;
+}
+
+void api_send_file(struct req *r, int fd, const struct stat *st, const char *etag, const char *ctype)
+{
+	long long first, last;
+
 	if (r->if_none_match[0] && strstr(r->if_none_match, etag)) {
 		close(fd);
 		reply_empty(r, 304);
 		reply_header(r, "etag:", "%s", etag);
 		return;
 	}
-	switch (range_parse(r->range[0] ? r->range : NULL, st.st_size, &first, &last)) {
+	switch (range_parse(r->range[0] ? r->range : NULL, st->st_size, &first, &last)) {
 	case RANGE_UNSATISFIABLE:
 		close(fd);
 		reply_error(r, 416, "the range is beyond the end of the file (%lld bytes)",
-		            (long long)st.st_size);
-		reply_header(r, "content-range:", "bytes */%lld", (long long)st.st_size);
+		            (long long)st->st_size);
+		reply_header(r, "content-range:", "bytes */%lld", (long long)st->st_size);
 		return;
 	case RANGE_OK:
 		reply_empty(r, 206);
-		reply_header(r, "content-range:", "bytes %lld-%lld/%lld", first, last, (long long)st.st_size);
+		reply_header(r, "content-range:", "bytes %lld-%lld/%lld", first, last, (long long)st->st_size);
 		break;
 	case RANGE_NONE:
 		reply_empty(r, 200);
 		first = 0;
-		last = st.st_size - 1;
+		last = st->st_size - 1;
 		break;
 	}
-	r->ctype = "audio/ogg";
+	r->ctype = ctype;
 	reply_header(r, "accept-ranges:", "bytes");
 	reply_header(r, "etag:", "%s", etag);
 	reply_header(r, "cache-control:", "public, max-age=31536000, immutable");
@@ -115,7 +125,6 @@ void h_audio(struct req *r)
 	r->streaming = true;
 	r->stream_off = first;
 	r->stream_left = last - first + 1;
-	r->stream_total = st.st_size;
-	srv->metrics.open_streams++;
-	srv->metrics.streams_started++;
+	r->stream_total = st->st_size;
+	r->srv->metrics.open_streams++; /* http.c counts it down when it closes fd */
 }

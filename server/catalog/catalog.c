@@ -9,6 +9,8 @@
 
 #include "base62.h"
 #include "buf.h"
+#include "images/images.h"
+#include "store/images.h"
 #include "store/lyrics.h"
 
 json_t *catalog_time(long long ms, bool millis)
@@ -94,6 +96,15 @@ json_t *catalog_artist_simple(const struct catalog_view *v, const char *id, cons
 	return json_pack("{s:{},s:o,s:s,s:s,s:s,s:o}", "external_urls", "href", href(v, "artists", id),
 	                 "id", id, "name", name, "type", "artist", "uri",
 	                 json_sprintf("segue:artist:%s", id));
+}
+
+/* An album's or artist's image objects; none when the store has no picture or fails. */
+static json_t *pictures(const struct catalog_view *v, int (*get)(struct store *, const char *, char *),
+                        const char *id)
+{
+	char hash[STORE_IMAGE_MAX];
+
+	return images_json(v->base_url, get(v->store, id, hash) > 0 ? hash : NULL);
 }
 
 static const char *precision(const char *date)
@@ -193,6 +204,7 @@ static json_t *album_object(const struct catalog_view *v, const char *id, const 
 	              "artists", artists_of(v, true, id, al->artist_id, al->artist_name));
 	if (!o)
 		goto out;
+	json_object_set_new(o, "images", pictures(v, store_album_image, id));
 	if (full)
 		json_object_set_new(o, "label", json_string(al->label));
 	if (full || !market) {
@@ -323,7 +335,7 @@ json_t *catalog_artist(const struct catalog_view *v, const char *id)
 	o = catalog_artist_simple(v, id, a->name);
 	json_object_set_new(o, "followers", json_pack("{s:n,s:I}", "href", "total", (json_int_t)a->followers));
 	json_object_set_new(o, "genres", split_array(a->genres, '\x1f'));
-	json_object_set_new(o, "images", json_array());
+	json_object_set_new(o, "images", pictures(v, store_artist_image, id));
 	json_object_set_new(o, "popularity", json_integer(a->popularity));
 	free(a);
 	return o;

@@ -15,6 +15,7 @@ struct catalog_view {
 	struct store *store;
 	const char *base_url; /* "http://host:port": links are absolute, as the Web API's are */
 	const char *markets;  /* the server's markets, for tracks that name none */
+	const char *images_dir; /* where pictures are made (playlists' mosaics); NULL: none made */
 };
 
 /* Objects; NULL when the id is unknown. market may be NULL (then available_markets is given

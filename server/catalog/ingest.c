@@ -21,9 +21,11 @@
 #include "base62.h"
 #include "buf.h"
 #include "log.h"
+#include "catalog/art.h"
 #include "catalog/media.h"
 #include "lyrics/lyrics.h"
 #include "store/catalog.h"
+#include "store/images.h"
 #include "store/store.h"
 #include "catalog/tags.h"
 
@@ -38,6 +40,8 @@ struct filelist {
 struct job {
 	const struct settings *cfg;
 	char media_dir[1100];
+	char images_dir[1100];
+	struct art_cache *art;    /* the folders' pictures, looked at once per run */
 	struct filelist files;
 	size_t next;              /* next file to take; under lock */
 	pthread_mutex_t lock;     /* guards next, the report and stderr */
@@ -572,6 +576,45 @@ static void ingest_lyrics(struct job *j, struct store *s, const char *path, cons
 		report_note(j, path, "lyrics", note);
 }
 
+/* One line about a picture that was left out; the track is not failed for it. */
+static void report_picture(struct job *j, const char *note)
+{
+	if (!note[0])
+		return;
+	pthread_mutex_lock(&j->lock);
+	if (j->progress)
+		fprintf(stderr, "\r\033[K");
+	fprintf(stderr, "segue-server: ingest: %s\n", note);
+	if (j->progress)
+		draw_progress(j);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* The pictures of track id's album and album artist, when they have none yet: the first
+ * track with art gives its album's cover. Re-ingesting unchanged files comes here too, so
+ * a cover put beside them later is found. A failure costs the picture, never the track. */
+static void ingest_art(struct job *j, struct store *s, const char *path, const char *id,
+                       const unsigned char *embedded, size_t embedded_len)
+{
+	char album[BASE62_ID_LEN + 1], artist[BASE62_ID_LEN + 1], hash[IMAGES_HASH_LEN + 1], note[4600];
+	struct album_art *a = malloc(sizeof *a);
+
+	if (!a || store_track_filing(s, id, album, artist) <= 0 || store_album_art(s, album, a) <= 0)
+		goto out;
+	if (!a->has_image) {
+		if (art_for_track(j->art, j->images_dir, path, embedded, embedded_len, hash, note, sizeof note) > 0)
+			store_album_image_set(s, album, hash);
+		report_picture(j, note);
+	}
+	if (!a->artist_has_image) {
+		if (art_for_artist(j->art, j->images_dir, path, a->artist_name, hash, note, sizeof note) > 0)
+			store_artist_image_set(s, a->artist_id, hash);
+		report_picture(j, note);
+	}
+out:
+	free(a);
+}
+
 static void ingest_one(struct job *j, struct store *s, const char *path)
 {
 	struct tags *t = NULL;
@@ -592,6 +635,7 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		if (t)
 			tags_free(t);
 		free(t);
+		ingest_art(j, s, path, id, NULL, 0);
 		pthread_mutex_lock(&j->lock);
 		j->report->updated++;
 		if (j->progress)
@@ -641,6 +685,9 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 	ingest_lyrics(j, s, path, id, t);
 	if (have_stat)
 		remember_file(s, path, &sb, id);
+	if (t->picture_note[0])
+		report_note(j, path, "picture ignored", t->picture_note);
+	ingest_art(j, s, path, id, t->picture, t->picture_len);
 	pthread_mutex_lock(&j->lock);
 	if (added)
 		j->report->added++;
@@ -730,6 +777,9 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 	parse_separators(&j, cfg->artist_separators);
 	j.roots = paths;
 	j.nroots = npaths;
+	snprintf(j.images_dir, sizeof j.images_dir, "%s/images", cfg->data_dir);
+	if (!(j.art = art_cache_new()))
+		goto out;
 
 	/* Create the schema once before the workers race to. */
 	if (store_open(&s, cfg->data_dir, err, sizeof err) < 0) {
@@ -785,6 +835,7 @@ out:
 		free(j.files.paths[i]);
 	free(j.files.paths);
 	free(threads);
+	art_cache_free(j.art);
 	pthread_mutex_destroy(&j.lock);
 	return rc;
 }

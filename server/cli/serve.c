@@ -105,6 +105,7 @@ int cmd_serve(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	snprintf(srv->media_dir, sizeof srv->media_dir, "%s/media", srv->cfg.data_dir);
+	snprintf(srv->images_dir, sizeof srv->images_dir, "%s/images", srv->cfg.data_dir);
 	if (store_open(&srv->store, srv->cfg.data_dir, err, sizeof err) < 0 ||
 	    keyring_open(&srv->keys, srv->cfg.data_dir, err, sizeof err) < 0 ||
 	    licence_keys_open(&srv->licences, srv->cfg.data_dir, err, sizeof err) < 0) {

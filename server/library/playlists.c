@@ -8,6 +8,9 @@
 #include <strings.h>
 
 #include "base62.h"
+#include "images/images.h"
+#include "log.h"
+#include "store/images.h"
 #include "store/playlists.h"
 
 int playlist_load(struct store *s, const char *id, struct playlist *p)
@@ -93,11 +96,35 @@ int playlist_touch(struct store *s, struct playlist *p)
 	return 0;
 }
 
-int playlist_items_rewrite(struct store *s, struct playlist *p, long long from,
+/* The mosaic of p's covers, stored as its picture unless its owner uploaded one. When the
+ * first four covers are those of the last mosaic, it is found made and nothing is decoded. */
+static void cover_refresh(struct store *s, const char *images_dir, const struct playlist *p)
+{
+	char covers[4][STORE_IMAGE_MAX], hash[IMAGES_HASH_LEN + 1], err[256], old[STORE_IMAGE_MAX];
+	const char *names[4];
+	bool custom;
+	int n;
+
+	if (store_playlist_image(s, p->id, old, &custom) <= 0 || custom ||
+	    (n = store_playlist_covers(s, p->id, covers, 4)) < 0)
+		return;
+	for (int i = 0; i < n; i++)
+		names[i] = covers[i];
+	if (images_mosaic(images_dir, names, n, hash, err, sizeof err) < 0) {
+		log_warn("playlist %s: its picture is kept: %s", p->id, err);
+		return;
+	}
+	if (strcmp(hash, old))
+		store_playlist_image_set(s, p->id, hash, false);
+}
+
+int playlist_items_rewrite(struct store *s, const char *images_dir, struct playlist *p, long long from,
                            const struct pl_item *items, long long n)
 {
 	if (store_playlist_items_write(s, p->id, from, items, n) < 0)
 		return -1;
 	p->length = from + n;
+	if (images_dir)
+		cover_refresh(s, images_dir, p);
 	return playlist_touch(s, p);
 }

@@ -29,8 +29,11 @@ long long playlist_snapshot_version(const struct playlist *p, const char *snapsh
 /* Items [from, length): a malloc'd array the caller frees. */
 int playlist_items_load(struct store *s, const struct playlist *p, long long from,
                         struct pl_item **items, long long *n);
-/* Replaces items [from, length) with items[0..n), then bumps the version (p is updated). */
-int playlist_items_rewrite(struct store *s, struct playlist *p, long long from,
+/* Replaces items [from, length) with items[0..n), then bumps the version (p is updated).
+ * With images_dir, the playlist's picture follows its items: a mosaic of the first four
+ * distinct album covers (one cover when fewer, none without any), made there, unless its
+ * owner uploaded one. A picture that cannot be made never fails the change. */
+int playlist_items_rewrite(struct store *s, const char *images_dir, struct playlist *p, long long from,
                            const struct pl_item *items, long long n);
 /* Bumps the version after a change of details. */
 int playlist_touch(struct store *s, struct playlist *p);

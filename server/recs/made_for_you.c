@@ -113,7 +113,7 @@ static int write_list(const struct recs_ctx *c, enum kind kind, int slot, struct
 			goto out;
 	}
 	/* The items, a new version and the update time. */
-	if (playlist_items_rewrite(s, &p, 0, pi, n) < 0 ||
+	if (playlist_items_rewrite(s, c->view->images_dir, &p, 0, pi, n) < 0 ||
 	    store_mfy_set(s, c->user->id, kind_names[kind], slot, p.id, period) < 0)
 		goto out;
 	snprintf(cur->period, sizeof cur->period, "%s", period);

@@ -259,6 +259,12 @@ static const char *const migrations[] = {
 	"  lines TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE lyrics_sidecars ("
 	"  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 14: pictures by name (server/images/): an album's cover, an artist's own picture, a
+	 * playlist's mosaic or the one its owner uploaded (image_custom), which sticks */
+	"ALTER TABLE albums ADD COLUMN image TEXT;"
+	"ALTER TABLE artists ADD COLUMN image TEXT;"
+	"ALTER TABLE playlists ADD COLUMN image TEXT;"
+	"ALTER TABLE playlists ADD COLUMN image_custom INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

@@ -1,0 +1,167 @@
+/* Pictures' names on albums, artists and playlists. See store/images.h. */
+#include "config.h"
+#include "store/images.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store_sqlite.h"
+
+static void fill_hash(sqlite3_stmt *st, void *out)
+{
+	snprintf(out, STORE_IMAGE_MAX, "%s", store_col_text(st, 0));
+}
+
+/* One picture name from st: 1 when there is a non-empty one. */
+static int one_hash(struct store *s, sqlite3_stmt *st, const char *what, char hash[STORE_IMAGE_MAX])
+{
+	int rc;
+
+	hash[0] = '\0';
+	if (!st)
+		return -1;
+	rc = store_one(s, st, what, fill_hash, hash);
+	return rc < 0 ? -1 : rc && hash[0];
+}
+
+int store_album_image(struct store *s, const char *album_id, char hash[STORE_IMAGE_MAX])
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT image FROM albums WHERE id = ?");
+
+	if (st)
+		store_bind_text(st, 1, album_id);
+	return one_hash(s, st, "an album's cover", hash);
+}
+
+int store_album_image_set(struct store *s, const char *album_id, const char *hash)
+{
+	sqlite3_stmt *st = store_stmt(s, "UPDATE albums SET image = ?2 WHERE id = ?1 AND image IS NULL");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, album_id);
+	store_bind_text(st, 2, hash);
+	return store_change(s, st, "an album's cover");
+}
+
+int store_artist_image(struct store *s, const char *artist_id, char hash[STORE_IMAGE_MAX])
+{
+	/* Each fallback walks an index: albums_artist then tracks_album, or tracks_artist. */
+	sqlite3_stmt *st = store_stmt(s,
+		"SELECT coalesce(ar.image,"
+		" (SELECT al.image FROM albums al WHERE al.artist_id = ar.id AND al.image IS NOT NULL"
+		"  ORDER BY (SELECT sum(play_count) FROM tracks t WHERE t.album_id = al.id) DESC,"
+		"  al.release_date DESC, al.id LIMIT 1),"
+		" (SELECT al.image FROM tracks t JOIN albums al ON al.id = t.album_id"
+		"  WHERE t.artist_id = ar.id AND al.image IS NOT NULL GROUP BY al.id"
+		"  ORDER BY sum(t.play_count) DESC, al.release_date DESC, al.id LIMIT 1))"
+		" FROM artists ar WHERE ar.id = ?");
+
+	if (st)
+		store_bind_text(st, 1, artist_id);
+	return one_hash(s, st, "an artist's picture", hash);
+}
+
+int store_artist_image_set(struct store *s, const char *artist_id, const char *hash)
+{
+	sqlite3_stmt *st = store_stmt(s, "UPDATE artists SET image = ?2 WHERE id = ?1 AND image IS NULL");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, artist_id);
+	store_bind_text(st, 2, hash);
+	return store_change(s, st, "an artist's picture");
+}
+
+static void fill_art(sqlite3_stmt *st, void *out)
+{
+	struct album_art *a = out;
+
+	a->has_image = sqlite3_column_type(st, 0) != SQLITE_NULL;
+	snprintf(a->artist_id, sizeof a->artist_id, "%s", store_col_text(st, 1));
+	snprintf(a->artist_name, sizeof a->artist_name, "%s", store_col_text(st, 2));
+	a->artist_has_image = sqlite3_column_type(st, 3) != SQLITE_NULL;
+}
+
+int store_album_art(struct store *s, const char *album_id, struct album_art *out)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT al.image, ar.id, ar.name, ar.image FROM albums al"
+	                                 " JOIN artists ar ON ar.id = al.artist_id WHERE al.id = ?");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, album_id);
+	return store_one(s, st, "an album's pictures", fill_art, out);
+}
+
+struct playlist_image {
+	char *hash;
+	bool *custom;
+};
+
+static void fill_playlist(sqlite3_stmt *st, void *out)
+{
+	struct playlist_image *o = out;
+
+	snprintf(o->hash, STORE_IMAGE_MAX, "%s", store_col_text(st, 0));
+	*o->custom = sqlite3_column_int(st, 1) != 0;
+}
+
+int store_playlist_image(struct store *s, const char *id, char hash[STORE_IMAGE_MAX], bool *custom)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT image, image_custom FROM playlists WHERE id = ?");
+	struct playlist_image o = { hash, custom };
+
+	hash[0] = '\0';
+	*custom = false;
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	return store_one(s, st, "a playlist's picture", fill_playlist, &o);
+}
+
+int store_playlist_image_set(struct store *s, const char *id, const char *hash, bool custom)
+{
+	sqlite3_stmt *st = store_stmt(s, custom ?
+		"UPDATE playlists SET image = ?2, image_custom = 1 WHERE id = ?1" :
+		"UPDATE playlists SET image = ?2 WHERE id = ?1 AND image_custom = 0");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, hash && hash[0] ? hash : NULL);
+	return store_change(s, st, "a playlist's picture");
+}
+
+struct covers {
+	char (*hashes)[STORE_IMAGE_MAX];
+	int n, max;
+};
+
+static int cover_row(sqlite3_stmt *st, void *cb, void *ud)
+{
+	struct covers *c = ud;
+	const char *h = store_col_text(st, 0);
+
+	(void)cb;
+	for (int i = 0; i < c->n; i++)
+		if (!strcmp(c->hashes[i], h))
+			return 0;
+	snprintf(c->hashes[c->n++], STORE_IMAGE_MAX, "%s", h);
+	return c->n == c->max; /* enough: stop the walk */
+}
+
+int store_playlist_covers(struct store *s, const char *id, char (*hashes)[STORE_IMAGE_MAX], int max)
+{
+	/* The items in position order (their primary key), stopping at the max-th new cover. */
+	sqlite3_stmt *st = store_stmt(s, "SELECT al.image FROM playlist_items pi"
+	                                 " JOIN tracks t ON t.id = pi.track_id JOIN albums al ON al.id = t.album_id"
+	                                 " WHERE pi.playlist_id = ? AND al.image IS NOT NULL ORDER BY pi.pos");
+	struct covers c = { hashes, 0, max };
+
+	if (max <= 0)
+		return 0;
+	if (st)
+		store_bind_text(st, 1, id);
+	return store_each(s, st, "a playlist's covers", cover_row, NULL, &c) < 0 ? -1 : c.n;
+}
