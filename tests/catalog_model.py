@@ -76,6 +76,14 @@ for i in range(1, 5):
          album="Little EP", releasetype="ep")
 flac("Single/01.flac", title="Only Song", artist="Shorty", albumartist="Shorty", album="Just One")
 
+# Embedded art and lyrics: a FLAC PICTURE block and a LYRICS comment, nothing beside the file.
+cover = os.path.join(work, "embedded.jpg")
+run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=red:s=500x400", "-frames:v", "1", cover],
+    check=True)
+emb = flac("Embedded/01.flac", title="Pictured", artist="Painter", albumartist="Painter",
+           album="Canvas", lyrics="first line\nsecond line")
+run(["metaflac", "--import-picture-from=3||front||" + cover, emb], check=True)
+
 p = server_cmd("ingest", lib, data_dir=data)
 t.eq(p.returncode, 0, "the library ingests", p.stderr.decode(errors="replace"))
 add_user(data, "ana", premium=True)
@@ -157,6 +165,19 @@ with Server(data) as srv:
     t.eq(ep[0]["album_type"] if ep else None, "single", "release type ep: shown as a single")
     one = album_named(srv, tok, "Just One")
     t.eq(one[0]["album_type"] if one else None, "single", "one short untyped track: a single")
+
+    canvas = album_named(srv, tok, "Canvas")
+    imgs = canvas[0].get("images", []) if canvas else []
+    t.eq([(i["width"], i["height"]) for i in imgs], [(640, 640), (300, 300), (64, 64)],
+         "an embedded picture is the album's cover, in three sizes")
+    if imgs:
+        path = urllib.parse.urlparse(imgs[0]["url"]).path
+        r = srv.get(path)
+        t.ok(r.status == 200 and r.body[:2] == b"\xff\xd8", "its 640 px JPEG is served without a token")
+    tid = canvas[0]["tracks"]["items"][0]["id"] if canvas else "x"
+    r = srv.get("/v1/segue/lyrics/%s" % tid, token=tok)
+    t.eq([l.get("text") for l in r.json().get("lines", [])] if r.status == 200 else r.status,
+         ["first line", "second line"], "embedded LYRICS: unsynced lines")
 
     # Search finds a track by its second artist and an album by its album artist.
     q = urllib.parse.quote("Singer C")
