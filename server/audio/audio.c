@@ -31,7 +31,7 @@ int quality_from_name(const char *s)
 /* The content hash covers "segue-pcm16", the channel count and the rate (little-endian
  * 32-bit each), then every sample rounded to 16 bits, little-endian, interleaved. Any
  * lossless container of the same audio hashes the same; 16-bit sources round-trip exactly
- * (libsndfile scales them by 1/32768). */
+ * (source.c scales them by 1/32768, as libsndfile did before it, so ids did not change). */
 static void hash_start(crypto_generichash_state *h, int channels, int rate)
 {
 	unsigned char head[11 + 8] = "segue-pcm16";

@@ -18,7 +18,8 @@
 
 /* Output formats, found by trying vorbis_encode_init on libvorbis 1.3.7:
  *  - Bitrate-managed (ABR) setups exist only up to 48 kHz: hi-res masters are decimated by
- *    two (88.2/96 kHz) or four (176.4/192 kHz) to 44.1/48 kHz for every quality.
+ *    two (88.2/96 kHz), four (176.4/192 kHz), eight (352.8/384 kHz: DXD, and DSD64 as
+ *    FFmpeg decodes it) or sixteen (705.6/768 kHz) to 44.1/48 kHz for every quality.
  *  - 24 kbps is refused for stereo at 22.05 kHz and above, and for mono above 24 kHz, but
  *    accepted for mono at 8..24 kHz: "low" is a mono downmix, decimated by two while above
  *    24 kHz (44.1 -> 22.05, 48 -> 24, 32 -> 16 kHz). libvorbis low-passes 24 kbps mono at
@@ -54,7 +55,7 @@
  * count: a join is a click, which costs short blocks that the track does not have. */
 #define GUARD 2048
 
-#define MAX_STAGES 2 /* decimation stages before the full-rate encoders (192 -> 48 kHz) */
+#define MAX_STAGES 4 /* decimation stages before the full-rate encoders (768 -> 48 kHz) */
 
 enum role { ROLE_OFF, ROLE_COUNT, ROLE_WRITE }; /* an encoder's part in a pass */
 
@@ -523,10 +524,6 @@ static int run_pass(struct job *j, const struct rate_plan *plan, const struct vc
 	j->pass_plan = plan;
 	if (audio_src_open(&j->src, j->path, j->err, j->errlen) != 0)
 		return -1;
-	if (a->frames > 0 && j->src.claimed >= 0 && j->src.claimed != a->frames) {
-		snprintf(j->err, j->errlen, "the master changed since its analysis");
-		goto out;
-	}
 	if (chain_init(&j->full, j->src.out_channels, j->full_stages) != 0 ||
 	    chain_init(&j->low, 1, j->low_stages) != 0) {
 		snprintf(j->err, j->errlen, "out of memory");
