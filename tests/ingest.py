@@ -52,8 +52,9 @@ t.ok("corrupt.flac" in err and "truncated.flac" in err, "each bad file gets a li
 bad_lines = [l for l in err.splitlines() if "ingest:" in l]
 t.eq(len(bad_lines), 2, "exactly one line per bad file", err)
 t.ok(all(len(l.split(": ", 2)) == 3 and l.split(": ", 2)[2] for l in bad_lines), "each line gives a reason", err)
-t.ok("notes.txt" not in err, "files without an audio extension are skipped when walking folders")
-t.ok(re.search(r"ingested 6 files: 4 added, 0 already known, 2 failed", out) is not None, "summary line", out)
+t.ok("notes.txt" not in err, "a companion file (.txt) is counted as not audio in silence")
+t.ok(re.search(r"ingested 7 files: 4 added, 0 already known, 0 updated, 1 not audio, 2 failed", out)
+     is not None, "summary line", out)
 
 rows = {r[0]: r for r in sql(data, "SELECT t.name, ar.name, al.name, aa.name, t.track_number, t.disc_number,"
                                   " t.genre, t.markets, al.release_date, t.duration_ms, t.gain_db, t.tempo,"
@@ -121,6 +122,8 @@ with open(victim, "wb") as f:
 run(["flac", "--silent", "-d", "-f", "-o", os.path.join(work, "same.wav"), os.path.join(masters, "tagged.flac")], check=True)
 p = server_cmd("ingest", os.path.join(work, "same.wav"), data_dir=data)
 t.eq(p.returncode, 0, "ingest of one good file exits 0")
+t.ok(b"ingested 1 file: 0 added, 0 already known, 1 updated, 0 not audio, 0 failed" in p.stdout,
+     "audio already in the catalog counts as updated", p.stdout)
 t.eq(sql(data, "SELECT count(*) FROM tracks")[0][0], 4, "the same audio in another container is the same track")
 p = server_cmd("ingest", os.path.join(work, "does-not-exist.flac"), data_dir=data)
 t.eq(p.returncode, 1, "a missing path is a failure")

@@ -47,7 +47,8 @@ write(os.path.join(album, "05 - Hostile.lrc"), "[00:01.00]" + "x" * (300 * 1024)
 p = server_cmd("ingest", os.path.join(work, "masters"), data_dir=data)
 out, err = p.stdout.decode(), p.stderr.decode()
 t.eq(p.returncode, 0, "a bad .lrc fails no track: ingest exits 0", err)
-t.ok(re.search(r"ingested 5 files: 5 added, 0 already known, 0 failed", out), "five tracks added", out)
+t.ok(re.search(r"ingested 9 files: 5 added, 0 already known, 0 updated, 4 not audio, 0 failed", out),
+     "five tracks added, the .lrc files counted as not audio", out)
 notes = [l for l in err.splitlines() if ": lyrics: " in l]
 t.ok(any("05 - Hostile.lrc not read: too large" in l for l in notes),
      "the hostile .lrc gets a line saying why", err)

@@ -2,7 +2,6 @@
 #include "catalog/ingest.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -28,21 +27,14 @@
 #include "store/images.h"
 #include "store/store.h"
 #include "catalog/tags.h"
-
-#define MAX_FILES 1000000
-#define MAX_DEPTH 32
-
-struct filelist {
-	char **paths;
-	size_t n, cap;
-};
+#include "catalog/walk.h"
 
 struct job {
 	const struct settings *cfg;
 	char media_dir[1100];
 	char images_dir[1100];
 	struct art_cache *art;    /* the folders' pictures, looked at once per run */
-	struct filelist files;
+	struct walk files;
 	size_t next;              /* next file to take; under lock */
 	pthread_mutex_t lock;     /* guards next, the report and stderr */
 	struct ingest_report *report;
@@ -56,79 +48,6 @@ struct job {
 	struct timespec started;
 	int fatal;
 };
-
-/* Extensions tried when walking folders; a file named on the command line is always tried. */
-static const char *const audio_ext[] = {
-	"wav", "wave", "flac", "ogg", "oga", "aif", "aiff", "aifc", "au", "snd", "w64", "caf",
-	"mp3", "opus", "rf64", "sd2", "voc", "htk", "mat", "pvf", "xi", "paf", "sf", "ircam",
-};
-
-static bool has_audio_ext(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-
-	if (!dot)
-		return false;
-	for (size_t i = 0; i < sizeof audio_ext / sizeof audio_ext[0]; i++)
-		if (!strcasecmp(dot + 1, audio_ext[i]))
-			return true;
-	return false;
-}
-
-static int add_file(struct filelist *fl, const char *path)
-{
-	if (fl->n == MAX_FILES)
-		return -1;
-	if (fl->n == fl->cap) {
-		size_t cap = fl->cap ? fl->cap * 2 : 256;
-		char **p = realloc(fl->paths, cap * sizeof *p);
-
-		if (!p)
-			return -1;
-		fl->paths = p;
-		fl->cap = cap;
-	}
-	if (!(fl->paths[fl->n] = strdup(path)))
-		return -1;
-	fl->n++;
-	return 0;
-}
-
-static int walk(struct filelist *fl, const char *dir, int depth)
-{
-	DIR *d;
-	struct dirent *e;
-	char path[4096];
-
-	if (depth > MAX_DEPTH)
-		return 0;
-	if (!(d = opendir(dir))) {
-		fprintf(stderr, "segue-server: ingest: %s: %s\n", dir, strerror(errno));
-		return 1;
-	}
-	int failures = 0;
-	while ((e = readdir(d))) {
-		struct stat st;
-
-		if (e->d_name[0] == '.')
-			continue; /* hidden files, and our own temporaries */
-		if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
-			continue;
-		if (lstat(path, &st) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			failures += walk(fl, path, depth + 1);
-		else if (S_ISREG(st.st_mode) && has_audio_ext(e->d_name) && add_file(fl, path) < 0)
-			failures++;
-	}
-	closedir(d);
-	return failures;
-}
-
-static int compare_paths(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static void lower_ascii(const char *in, char *out, size_t len)
 {
@@ -525,7 +444,7 @@ static double seconds_since(const struct timespec *t0)
 static void draw_progress(struct job *j)
 {
 	const struct ingest_report *r = j->report;
-	int done = r->added + r->updated + r->failed;
+	int done = r->added + r->known + r->updated + r->not_audio + r->failed;
 	int width = 30, fill = r->files ? done * width / r->files : width;
 	double el = seconds_since(&j->started);
 
@@ -637,7 +556,7 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		free(t);
 		ingest_art(j, s, path, id, NULL, 0);
 		pthread_mutex_lock(&j->lock);
-		j->report->updated++;
+		j->report->known++;
 		if (j->progress)
 			draw_progress(j);
 		pthread_mutex_unlock(&j->lock);
@@ -764,7 +683,7 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 	struct store s;
 	struct rusage ru0, ru1;
 	char err[512];
-	int started = 0, rc = -1, missing = 0;
+	int started = 0, rc = -1;
 
 	memset(&j, 0, sizeof j);
 	memset(report, 0, sizeof *report);
@@ -787,22 +706,13 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 		goto out;
 	}
 	store_close(&s);
-	for (int i = 0; i < npaths; i++) {
-		struct stat st;
-
-		if (stat(paths[i], &st) < 0) {
-			fprintf(stderr, "segue-server: ingest: %s: %s\n", paths[i], strerror(errno));
-			missing++;
-		} else if (S_ISDIR(st.st_mode)) {
-			missing += walk(&j.files, paths[i], 0);
-		} else if (add_file(&j.files, paths[i]) < 0) {
-			missing++;
-		}
+	if (walk_paths(&j.files, paths, npaths) < 0) {
+		fprintf(stderr, "segue-server: ingest: out of memory\n");
+		goto out;
 	}
-	if (j.files.n)
-		qsort(j.files.paths, j.files.n, sizeof *j.files.paths, compare_paths);
-	report->files = (int)j.files.n;
-	report->failed = missing;
+	report->not_audio = j.files.not_audio;
+	report->failed = j.files.failed;
+	report->files = (int)j.files.n + j.files.not_audio + j.files.failed;
 	if (jobs <= 0)
 		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (jobs < 1)
@@ -831,9 +741,7 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 		fprintf(stderr, "\r\033[K");
 	rc = started ? (j.fatal ? -1 : 0) : -1;
 out:
-	for (size_t i = 0; i < j.files.n; i++)
-		free(j.files.paths[i]);
-	free(j.files.paths);
+	walk_free(&j.files);
 	free(threads);
 	art_cache_free(j.art);
 	pthread_mutex_destroy(&j.lock);

@@ -9,17 +9,22 @@
 
 #include "settings.h"
 
+/* Every file found is counted once: files = added + known + updated + not_audio + failed. */
 struct ingest_report {
 	int files;
 	int added;     /* new tracks, transcoded */
-	int updated;   /* audio already known: tags refreshed, nothing transcoded */
-	int failed;
+	int known;     /* unchanged since the last ingest (same size and mtime): not even decoded */
+	int updated;   /* decoded, but its audio was in the catalog already (tags edited, file
+	                * moved or copied): tags refreshed, nothing transcoded */
+	int not_audio; /* companions (covers, lyrics, ...) and files of other kinds, by extension */
+	int failed;    /* could not be read, decoded or recorded; each got a line on stderr */
 	double audio_seconds;   /* of audio analysed */
 	double wall_seconds;
 	double cpu_seconds;     /* process CPU time while transcoding */
 };
 
-/* progress: draw a progress bar on stderr (only sensible on a terminal). Errors are printed
+/* Walks paths (server/catalog/walk.h says which files are tried) and ingests what it finds.
+ * progress: draw a progress bar on stderr (only sensible on a terminal). Errors are printed
  * one line per file on stderr. Returns 0, or -1 if the catalog could not be opened. */
 int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, bool progress,
                bool quiet, struct ingest_report *report);

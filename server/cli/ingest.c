@@ -49,10 +49,10 @@ int cmd_ingest(int argc, char **argv)
 	if (!quiet) {
 		double per_core = rep.cpu_seconds > 0 ? rep.audio_seconds / rep.cpu_seconds : 0;
 
-		printf("ingested %d file%s: %d added, %d already known, %d failed"
-		       " (%.0f s of audio in %.1f s, %.1fx real time per core)\n",
-		       rep.files, rep.files == 1 ? "" : "s", rep.added, rep.updated, rep.failed,
-		       rep.audio_seconds, rep.wall_seconds, per_core);
+		printf("ingested %d file%s: %d added, %d already known, %d updated, %d not audio,"
+		       " %d failed (%.0f s of audio in %.1f s, %.1fx real time per core)\n",
+		       rep.files, rep.files == 1 ? "" : "s", rep.added, rep.known, rep.updated,
+		       rep.not_audio, rep.failed, rep.audio_seconds, rep.wall_seconds, per_core);
 	}
 	return rep.failed ? EXIT_PARTIAL : EXIT_OK;
 }
