@@ -71,6 +71,7 @@ static double seconds(const struct audio_src *s, long long frames)
 static int open_codec(struct audio_dec *d, char *err, size_t errlen)
 {
 	AVStream *st = d->p.fmt->streams[d->p.stream];
+	const AVCodecDescriptor *desc;
 	int ret;
 
 	d->codec = avcodec_alloc_context3(d->p.decoder);
@@ -84,6 +85,12 @@ static int open_codec(struct audio_dec *d, char *err, size_t errlen)
 		goto fail;
 	d->codec->pkt_timebase = st->time_base;
 	d->codec->thread_count = 1; /* ingest runs one file per core already */
+	/* A lossless master with a bad checksum (FLAC, WavPack, TTA, APE keep them) is not
+	 * what was archived: refuse it rather than pass a click on. Lossy decoders keep their
+	 * tolerance, as players do. */
+	desc = avcodec_descriptor_get(st->codecpar->codec_id);
+	if (desc != NULL && (desc->props & AV_CODEC_PROP_LOSSLESS))
+		d->codec->err_recognition |= AV_EF_CRCCHECK | AV_EF_EXPLODE;
 	if ((ret = avcodec_open2(d->codec, d->p.decoder, NULL)) < 0)
 		goto fail;
 	return 0;
@@ -312,8 +319,9 @@ static int decode_more(struct audio_src *s, char *err, size_t errlen)
 	}
 	return 0;
 corrupt:
+	/* Some decoders fail with a bare -1, which would read "Operation not permitted". */
 	snprintf(err, errlen, "truncated or corrupt audio at %.1f s: %s", seconds(s, d->at),
-		 av_err2str(ret));
+		 ret == -1 ? "undecodable data" : av_err2str(ret));
 	return -1;
 }
 

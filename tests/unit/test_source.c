@@ -248,6 +248,33 @@ static void check_refusals(void)
 	ok(s.dec == NULL, "and nothing is left open");
 }
 
+/* One byte changed in the middle of a FLAC file: the frame's checksum no longer holds, and a
+ * lossless master that is not what was archived is refused. */
+static void check_flipped(const char *d)
+{
+	char path[256], err[256] = "";
+	float *all = NULL;
+	FILE *f;
+	long size;
+	int c;
+
+	snprintf(path, sizeof path, "%s/x.flac", d);
+	if ((f = fopen(path, "r+b")) == NULL) {
+		ok(0, "x.flac is there to damage");
+		return;
+	}
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, size * 2 / 3, SEEK_SET);
+	c = fgetc(f);
+	fseek(f, size * 2 / 3, SEEK_SET);
+	fputc(c ^ 0x55, f);
+	fclose(f);
+	ok(read_all(path, &all, err, sizeof err) < 0 && strstr(err, "corrupt") != NULL,
+	   "a FLAC with one byte changed is refused: %s", err);
+	free(all);
+}
+
 /* Lossy formats from a longer WAV through the ffmpeg command, when there is one. */
 static void check_lossy(void)
 {
@@ -276,6 +303,7 @@ static void check_lossy(void)
 		check_seeks(fmts[i].name, path);
 	}
 	check_seeks("long.wav", wav);
+	check_flipped(dir);
 }
 
 int main(void)
