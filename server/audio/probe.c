@@ -8,8 +8,10 @@
 #include <libavutil/avstring.h>
 #include <ogg/ogg.h>
 
-/* How much of the file the format detection may read: FFmpeg's own default, which is
- * enough to see past an ID3v2 tag with a cover in it to the audio behind. */
+/* How much of the file the format detection may read: FFmpeg's cap. It reads no more than
+ * it needs to be sure (a few kB for most files). Behind an ID3v2 tag larger than this (a big
+ * cover) the content cannot be seen and the extension decides, which is right unless the
+ * file is misnamed too. */
 #define PROBE_BYTES (1 << 20)
 /* What reading the streams' parameters may cost. */
 #define INFO_BYTES (5 << 20)
