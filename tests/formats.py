@@ -6,6 +6,7 @@ each unknown file once, makes a track of each good one with the source's duratio
 each track streams as Ogg Vorbis. APE is not covered: ffmpeg has no APE encoder."""
 
 import os
+import random
 import re
 import shutil
 import urllib.parse
@@ -67,14 +68,16 @@ with open(os.path.join(lib, "lyrics.lrc"), "w") as f:
     f.write("[00:00.00]la la la\n")
 with open(os.path.join(lib, "notes.txt"), "w") as f:
     f.write("ripped with care\n")
+# Noise, but the same noise every run, so that what FFmpeg makes of it cannot change.
+noise = random.Random(21)
 with open(os.path.join(lib, "mystery.xyz"), "wb") as f:
-    f.write(os.urandom(2000))
+    f.write(noise.randbytes(2000))
 with open(os.path.join(lib, ".DS_Store"), "wb") as f:
-    f.write(os.urandom(500))
+    f.write(noise.randbytes(500))
 os.makedirs(os.path.join(lib, ".hidden"))
 shutil.copy(os.path.join(lib, "cbr.mp3"), os.path.join(lib, ".hidden", "copy.mp3"))
 with open(os.path.join(lib, "corrupt.mp3"), "wb") as f:
-    f.write(os.urandom(40000))
+    f.write(noise.randbytes(40000))
 m4a = os.path.join(work, "whole.m4a")
 ffmpeg(*(music(40, 44100) + ["-c:a", "aac", "-movflags", "+faststart", m4a]))
 whole = open(m4a, "rb").read()
@@ -140,4 +143,25 @@ p = server_cmd("ingest", os.path.join(work, "Formats"), data_dir=data)
 t.ok(p.returncode == 1 and re.search(r"^ingested %d files: 0 added, %d already known, 0 updated, 4 not audio, "
                                      "%d failed " % (total, len(GOOD), len(FAILED)), p.stdout.decode(), re.M),
      "a second ingest finds every good file already known", p.stdout + p.stderr)
+
+# Links: one to a file elsewhere is followed, one to a folder is not (and says so). Files
+# named on the command line: a cover is counted as not audio, anything else is tried.
+links = os.path.join(work, "links")
+os.makedirs(links)
+elsewhere = os.path.join(work, "elsewhere.wav")
+ffmpeg(*(music(50, 44100) + ["-c:a", "pcm_s16le", elsewhere]))
+os.symlink(elsewhere, os.path.join(links, "linked.wav"))
+os.symlink(lib, os.path.join(links, "folder"))
+p = server_cmd("ingest", links, data_dir=data)
+out, err = p.stdout.decode(), p.stderr.decode()
+t.ok(p.returncode == 0 and "ingested 1 file: 1 added," in out, "a link to a file is followed", out + err)
+t.eq(err.splitlines(), ["segue-server: ingest: %s: skipped: symbolic link to a folder (name the folder itself)"
+                        % os.path.join(links, "folder")], "a link to a folder is not, in one line")
+p = server_cmd("ingest", os.path.join(lib, "cover.jpg"), data_dir=data)
+t.ok(p.returncode == 0 and b"ingested 1 file: 0 added, 0 already known, 0 updated, 1 not audio, 0 failed"
+     in p.stdout and p.stderr == b"", "a cover named on the command line is counted as not audio",
+     p.stdout + p.stderr)
+p = server_cmd("ingest", os.path.join(lib, "mystery.xyz"), data_dir=data)
+t.ok(p.returncode == 1 and b"mystery.xyz: " in p.stderr and b"not audio" in p.stderr,
+     "any other file named on the command line is tried", p.stderr)
 t.done()
