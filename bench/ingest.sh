@@ -2,7 +2,8 @@
 # Ingest benchmark, in one run:
 #  1. segue-server ingest of a library in the formats people keep (FLAC, MP3, M4A/AAC; decode
 #     once, analyse loudness/tempo/features, four Ogg Vorbis encodes) against the ffmpeg
-#     command doing the same four encodes of the same files, one process a file, as many at
+#     command doing the same four encodes of the same files (the low one mono at 22.05 kHz,
+#     as segue's is), one process a file, as many at
 #     once as ingest has threads: x real time per core and the ratio (goal >= 1.0x);
 #  2. cover images served next to audio: wrk on loopback for the 640 px JPEG and for a signed
 #     64 KiB Range of audio, bytes per second of each;
@@ -54,13 +55,14 @@ while IFS= read -r f; do
 	album=$((i / 6))
 	dir="$WORK/lib/Artist $album/Album $album"
 	mkdir -p "$dir"
-	[ -f "$dir/cover.jpg" ] || ffmpeg -v error -f lavfi -i "color=c=0x$(printf '%02x' $((album * 40 % 256)))4080:s=1000x1000" \
+	[ -f "$dir/cover.jpg" ] || ffmpeg -v error -nostdin -f lavfi -i "color=c=0x$(printf '%02x' $((album * 40 % 256)))4080:s=1000x1000" \
 		-frames:v 1 "$dir/cover.jpg"
-	meta="-metadata artist=Artist\ $album -metadata album=Album\ $album -metadata title=Track\ $i -metadata track=$((i % 6 + 1))"
+	set -- -metadata "artist=Artist $album" -metadata "album=Album $album" \
+		-metadata "title=Track $i" -metadata "track=$((i % 6 + 1))"
 	case $((i % 3)) in
-	0) eval ffmpeg -v error -i "\"$f\"" $meta -c:a flac "\"$dir/$i.flac\"" ;;
-	1) eval ffmpeg -v error -i "\"$f\"" $meta -id3v2_version 4 -c:a libmp3lame -q:a 2 "\"$dir/$i.mp3\"" ;;
-	2) eval ffmpeg -v error -i "\"$f\"" $meta -c:a aac -b:a 256k "\"$dir/$i.m4a\"" ;;
+	0) ffmpeg -v error -nostdin -i "$f" "$@" -c:a flac "$dir/$i.flac" ;;
+	1) ffmpeg -v error -nostdin -i "$f" "$@" -id3v2_version 4 -c:a libmp3lame -q:a 2 "$dir/$i.mp3" ;;
+	2) ffmpeg -v error -nostdin -i "$f" "$@" -c:a aac -b:a 256k "$dir/$i.m4a" ;;
 	esac
 	i=$((i + 1))
 done <"$WORK/list"
@@ -87,7 +89,7 @@ bench_run /usr/bin/time -f "%U %S" -o "$WORK/ff.time" sh -c '
 		n=$((n + 1))
 		printf "%s\n%s\n" "$f" "$1/ff/$n"
 	done <"$1/files" | xargs -d "\n" -P "$2" -n 2 sh -c "ffmpeg -v error -y -i \"\$0\" -vn \
-		-c:a libvorbis -b:a 24k \"\$1.24.ogg\" -vn -c:a libvorbis -b:a 96k \"\$1.96.ogg\" \
+		-ac 1 -ar 22050 -c:a libvorbis -b:a 24k \"\$1.24.ogg\" -vn -c:a libvorbis -b:a 96k \"\$1.96.ogg\" \
 		-vn -c:a libvorbis -b:a 160k \"\$1.160.ogg\" -vn -c:a libvorbis -b:a 320k \"\$1.320.ogg\""
 ' sh "$WORK" "$JOBS" || die "ffmpeg failed"
 end=$(date +%s.%N)
