@@ -17,6 +17,8 @@ void h_me(struct req *r);
 /* server/api/tracks.c */
 void h_track(struct req *r);
 void h_tracks(struct req *r);
+/* server/api/match.c */
+void h_track_match(struct req *r);
 /* server/api/albums.c */
 void h_album(struct req *r);
 void h_album_tracks(struct req *r);

@@ -25,6 +25,7 @@ static const struct route routes[] = {
 	{ GET, "/v1/search", RL_SEARCH, AUTH_BEARER, h_search },
 	{ GET, "/v1/tracks", RL_STANDARD, AUTH_BEARER, h_tracks },
 	{ GET, "/v1/tracks/{id}", RL_STANDARD, AUTH_BEARER, h_track },
+	{ M_POST, "/v1/segue/tracks/match", RL_STANDARD, AUTH_BEARER, h_track_match },
 	{ GET, "/v1/albums", RL_STANDARD, AUTH_BEARER, h_albums },
 	{ GET, "/v1/albums/{id}", RL_STANDARD, AUTH_BEARER, h_album },
 	{ GET, "/v1/albums/{id}/tracks", RL_STANDARD, AUTH_BEARER, h_album_tracks },

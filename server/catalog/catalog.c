@@ -239,6 +239,19 @@ static json_t *segue_ext(json_t *o)
 	return x;
 }
 
+/* The "segue" extension's path: where the file sits under the library folder it came from,
+ * which playlists exported as M3U name it by. A path that is not UTF-8 cannot be told in
+ * JSON and is left out. */
+static void add_library_path(const struct catalog_view *v, const char *id, json_t *o)
+{
+	char *path = NULL;
+	json_t *p;
+
+	if (store_track_library_path(v->store, id, &path) > 0 && (p = json_string(path)))
+		json_object_set_new(segue_ext(o), "path", p);
+	free(path);
+}
+
 json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_row *t,
                                const char *market, bool with_album)
 {
@@ -266,6 +279,7 @@ json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_
 	} else {
 		json_object_set_new(o, "available_markets", markets_array(v, markets));
 	}
+	add_library_path(v, t->id, o);
 	if (with_album) {
 		json_t *album = album_object(v, t->album_id, market, false);
 

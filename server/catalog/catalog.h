@@ -26,7 +26,9 @@ json_t *catalog_artist(const struct catalog_view *v, const char *id);
 /* The simplified shapes used inside other objects and lists. */
 json_t *catalog_artist_simple(const struct catalog_view *v, const char *id, const char *name);
 json_t *catalog_album_simple(const struct catalog_view *v, const char *album_id, const char *market);
-/* A track row as a full track object (with_album) or a simplified one. */
+/* A track row as a full track object (with_album) or a simplified one. Both carry a "segue"
+ * extension object with "path", the file's path under the library folder it was ingested
+ * from, when the store knows it. */
 json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_row *t,
                                const char *market, bool with_album);
 

@@ -79,6 +79,14 @@ int search_run(const struct search_index *ix, const struct search_index *delta, 
                struct search_result *out);
 void search_result_free(struct search_result *out);
 
+/* The tracks whose title folds to exactly title (folded already, as search_fold gives it), in
+ * ix and its delta (or NULL), the most popular first within each: each gets a track's id and
+ * its folded artist text (its artists' names in order, as one text), both borrowed, and
+ * returns 0 to go on, anything else to stop. Returns how many were given (exact.c). */
+long search_tracks_titled(const struct search_index *ix, const struct search_index *delta,
+                          const char *title, int (*each)(void *ud, const char *id, const char *artist),
+                          void *ud);
+
 /* Folds UTF-8 text into the index's alphabet (lower case ASCII letters and digits for Latin
  * scripts, other letters kept), words separated by single spaces. Exposed for tests. */
 size_t search_fold(const char *in, char *out, size_t outlen);

@@ -3,6 +3,7 @@
 #include "store/catalog.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -714,4 +715,55 @@ int store_tracks_unplayed(struct store *s, int (*each)(void *ud, const char *tra
 	if (!st)
 		return -1;
 	return store_each_text(s, st, "the unplayed tracks", each, ud);
+}
+
+int store_track_library_path(struct store *s, const char *id, char **path)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT library_path FROM tracks WHERE id = ?"
+	                                 " AND library_path IS NOT NULL");
+	int rc;
+
+	*path = NULL;
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && !(*path = strdup(store_col_text(st, 0)))) {
+		sqlite3_reset(st);
+		log_err("store: a track's library path: out of memory");
+		return -1;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	return store_fail(s, "a track's library path");
+}
+
+/* A library path's last component, word for word the expression of the index
+ * tracks_library_file (migration 15), so that the planner takes the index. */
+#define LIBRARY_FILE \
+	"substr(library_path, length(rtrim(library_path, replace(library_path, '/', ''))) + 1)"
+
+int store_tracks_by_library_path(struct store *s, const char *path, bool suffix,
+                                 char id[BASE62_ID_LEN + 1])
+{
+	const char *slash = strrchr(path, '/');
+	sqlite3_stmt *st = suffix
+		? store_stmt(s, "SELECT id FROM tracks WHERE " LIBRARY_FILE " = ?2 AND (library_path = ?1"
+		                " OR (length(library_path) > length(?1)"
+		                "     AND substr(library_path, -length(?1) - 1) = '/' || ?1))"
+		                " ORDER BY id LIMIT 2")
+		: store_stmt(s, "SELECT id FROM tracks WHERE library_path = ?1 ORDER BY id LIMIT 2");
+	int rc, n = 0;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, path);
+	if (suffix)
+		store_bind_text(st, 2, slash ? slash + 1 : path);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (n++ == 0)
+			snprintf(id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : store_fail(s, "tracks by their library path");
 }

@@ -162,6 +162,17 @@ int store_track_playback(struct store *s, const char *id, struct track_playback 
 /* How many tracks the catalog holds, or -1 on error. */
 long long store_tracks_count(struct store *s);
 
+/* The path track id's file has under the library folder it was ingested from, as a new
+ * string the caller frees, into *path. Returns 1, 0 when the track is unknown or its path is
+ * not (ingested before paths were kept), -1 on error. */
+int store_track_library_path(struct store *s, const char *id, char **path);
+/* The tracks whose library path is path (suffix false), or is path or ends with "/" path
+ * (suffix true: path is the last components of a file's path, as another player names it).
+ * The first one's id goes into id. Returns how many there are, counted up to 2 (2: several),
+ * -1 on error. */
+int store_tracks_by_library_path(struct store *s, const char *path, bool suffix,
+                                 char id[BASE62_ID_LEN + 1]);
+
 /* Lists of ids, each given to each in order (borrowed for the call); each returns 0 to go
  * on, anything else to stop. They return 0 (done or stopped), -1 on error. */
 /* An artist's albums, latest release first, then by name: first those it is an album artist

@@ -265,6 +265,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE artists ADD COLUMN image TEXT;"
 	"ALTER TABLE playlists ADD COLUMN image TEXT;"
 	"ALTER TABLE playlists ADD COLUMN image_custom INTEGER NOT NULL DEFAULT 0;",
+	/* 15: playlists from other players name a file by the end of its path: an index on the
+	 * library path's last component (its file name) bounds a suffix match to the few tracks
+	 * of that name (store_tracks_by_library_path), without a column to keep up to date. The
+	 * expression must stay word for word the one LIBRARY_FILE in store/catalog.c uses. */
+	"CREATE INDEX tracks_library_file ON tracks("
+	"  substr(library_path, length(rtrim(library_path, replace(library_path, '/', ''))) + 1));",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
