@@ -218,6 +218,49 @@ static bool same(const struct search_result *a, const struct search_result *b, i
 	return true;
 }
 
+/* A track's name, "" when it has none. */
+static void name_of(struct store *s, int n, char *out, size_t len)
+{
+	sqlite3_stmt *st;
+	char id[23];
+
+	id_of(id, 't', n);
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(s->db, "SELECT name FROM tracks WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+/* The ids search_tracks_titled gives for a title (folded here), one line each. */
+struct titled {
+	char ids[512];
+	char artist[128]; /* the first one's artist text */
+};
+
+static int add_titled(void *ud, const char *id, const char *artist)
+{
+	struct titled *t = ud;
+	size_t n = strlen(t->ids);
+
+	if (!n)
+		snprintf(t->artist, sizeof t->artist, "%s", artist);
+	snprintf(t->ids + n, sizeof t->ids - n, "%s\n", id);
+	return 0;
+}
+
+static long titled(const struct search_index *ix, const struct search_index *delta, const char *name,
+                   struct titled *t)
+{
+	char folded[256];
+
+	memset(t, 0, sizeof *t);
+	search_fold(name, folded, sizeof folded);
+	return search_tracks_titled(ix, delta, folded, add_titled, t);
+}
+
 static bool finds(const struct search_index *ix, const struct search_index *delta, const char *q, int ty,
                   const char *id)
 {
@@ -244,6 +287,10 @@ int main(void)
 	ok(make_catalog(&s) == 0, "a catalog of 600 tracks");
 	ok((base = search_build(&s, err, sizeof err)) != NULL, "the base index (%s)", err);
 	ok(search_seq(base) > 0, "the base knows how far the change log went (%lld)", search_seq(base));
+	/* Track names before the changes, for the exact lookups after them. */
+	static char before[640][128];
+	for (int n = 0; n < 640; n++)
+		name_of(&s, n, before[n], sizeof before[n]);
 	ok(change_catalog(&s) == 0, "changes of every kind");
 	ok((delta = search_build_delta(&s, base, err, sizeof err)) != NULL, "the delta (%s)", err);
 	ok((fresh = search_build(&s, err, sizeof err)) != NULL, "an index built afresh (%s)", err);
@@ -297,6 +344,42 @@ int main(void)
 	}
 	ok(differ == 0, "base and delta answer as an index built afresh: %d of %d queries differ", differ,
 	   compared);
+
+	/* Exact title lookups, over every title before and after the changes. */
+	compared = differ = 0;
+	for (int n = 0; n < 641; n++)
+		for (int when = 0; when < 2; when++) {
+			struct titled a, b;
+			char name[128];
+
+			if (when)
+				name_of(&s, n, name, sizeof name);
+			else
+				snprintf(name, sizeof name, "%s", n < 640 ? before[n] : "");
+			if (!name[0])
+				continue;
+			titled(base, delta, name, &a);
+			titled(fresh, NULL, name, &b);
+			compared++;
+			if (strcmp(a.ids, b.ids) && differ++ < 5)
+				printf("# titled \"%s\": %s, afresh %s\n", name, a.ids, b.ids);
+		}
+	ok(differ == 0 && compared > 600, "exact title lookups over base and delta answer as afresh: %d of %d differ",
+	   differ, compared);
+	{
+		struct titled t;
+		char name[128];
+
+		ok(titled(base, delta, "Honey's Lament", &t) == 1 && !strcmp(t.ids, "t000000000000000000640\n") &&
+		   !strcmp(t.artist, "zephyr quartet"), "a new track by its title, folded, with its artist's text");
+		ok(titled(base, NULL, "honeys lament", &t) == 0, "(not in the base alone)");
+		name_of(&s, 0, name, sizeof name);
+		ok(titled(base, delta, name, &t) == 1 && titled(base, delta, before[0], &t) == 0 &&
+		   titled(base, NULL, before[0], &t) == 1, "a renamed track by its new title, not its old one");
+		ok(titled(base, delta, before[2], &t) == 0 && titled(base, NULL, before[2], &t) == 1,
+		   "a removed track is not found");
+		ok(titled(base, delta, "love", &t) == 0, "a word of titles is not a title");
+	}
 
 	/* The plain facts, readable on their own. */
 	id_of(id, 't', 600);
