@@ -269,7 +269,7 @@ static const char *const migrations[] = {
 	 * library path's last component (its file name) bounds a suffix match to the few tracks
 	 * of that name (store_tracks_by_library_path), without a column to keep up to date. The
 	 * expression must stay word for word the one LIBRARY_FILE in store/catalog.c uses. */
-	"CREATE INDEX tracks_library_file ON tracks("
+	"CREATE INDEX IF NOT EXISTS tracks_library_file ON tracks("
 	"  substr(library_path, length(rtrim(library_path, replace(library_path, '/', ''))) + 1));",
 };
 

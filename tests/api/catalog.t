@@ -147,7 +147,12 @@ json {"segue": {"has_lyrics": false}}
 === so do an album's tracks
 GET /v1/albums/{album0}/tracks
 status 200
-each items segue {"has_lyrics": false}
+each items segue.has_lyrics false
+
+=== a track tells its file's path under the library folder, for M3U playlists
+GET /v1/tracks/{track0}
+status 200
+has segue.path
 
 === a track without lyrics: 404 with an error object
 GET /v1/segue/lyrics/{track0}
