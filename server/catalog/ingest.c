@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +36,16 @@ struct filelist {
 struct job {
 	const struct settings *cfg;
 	char media_dir[1100];
-	struct filelist files;
-	size_t next;              /* next file to take; under lock */
+	struct filelist files;    /* every file found, sorted */
+	char **todo;              /* those the fast path did not settle (borrowed from files) */
+	size_t ntodo;
+	size_t next;              /* next of todo to take; under lock */
 	pthread_mutex_t lock;     /* guards next, the report and stderr */
 	struct ingest_report *report;
 	bool progress, quiet;
 	struct timespec started;
 	int fatal;
+	const atomic_bool *stop; /* set by the caller to end early; may be NULL */
 };
 
 /* Extensions tried when walking folders; a file named on the command line is always tried. */
@@ -60,6 +64,11 @@ static bool has_audio_ext(const char *name)
 		if (!strcasecmp(dot + 1, audio_ext[i]))
 			return true;
 	return false;
+}
+
+bool ingest_audio_name(const char *name)
+{
+	return has_audio_ext(name);
 }
 
 static int add_file(struct filelist *fl, const char *path)
@@ -209,7 +218,7 @@ static int mkdirs(const char *path)
 }
 
 static int record(struct store *s, const char *id, const struct tags *t, const struct analysis *a,
-                  const long long bytes[Q_COUNT], const char *source)
+                  const long long bytes[Q_COUNT], const char *source, bool *restored)
 {
 	char artist_id[23], album_artist_id[23], album_id[23], date[16], markets[TAG_MAX];
 	char old_album[23] = "", old_artist[23] = "";
@@ -234,7 +243,7 @@ static int record(struct store *s, const char *id, const struct tags *t, const s
 		return -1;
 	/* Where the track was filed, to tidy up if new tags move it; an album's date is its
 	 * earliest track's. */
-	if (store_track_filing(s, id, old_album, old_artist) < 0 ||
+	if (store_track_filing(s, id, old_album, old_artist, restored) < 0 ||
 	    store_artist_ensure(s, artist_id, t->artist, now) < 0 ||
 	    store_artist_ensure(s, album_artist_id, t->album_artist, now) < 0 ||
 	    store_album_ensure(s, album_id, t->album, album_artist_id, date, now) < 0 ||
@@ -254,21 +263,83 @@ static long long mtime_ns(const struct stat *sb)
 	return (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
 }
 
-/* A source file ingested before and not touched since (same size and modification time to
- * the nanosecond, and its track still complete) needs no decoding: tags live in the file, so
- * an edit of them changes its mtime too. */
-static bool file_unchanged(struct job *j, struct store *s, const char *path, const struct stat *sb)
+/* The fast path, before any worker starts: a source file ingested before and not touched
+ * since (same size and modification time to the nanosecond, its track still available and
+ * encoded) needs no decoding, as tags live in the file and an edit of them changes its mtime
+ * too. One stat and one lookup a file, all in one read transaction on one connection; the
+ * rest, to decode, go to todo. Returns 0, -1 when out of memory. */
+static int take_changed(struct job *j, struct store *s)
 {
 	char id[BASE62_ID_LEN + 1];
+	bool snapshot;
 
-	return store_ingest_file_track(s, path, (long long)sb->st_size, mtime_ns(sb), id) > 0 &&
-	       store_track_exists(s, id) > 0 && media_complete(j->media_dir, id);
+	if (!(j->todo = malloc((j->files.n ? j->files.n : 1) * sizeof *j->todo)))
+		return -1;
+	/* Without the snapshot every lookup is a transaction of its own: slower, still right. */
+	snapshot = store_snapshot_begin(s, false) == 0;
+	for (size_t i = 0; i < j->files.n; i++) {
+		char *path = j->files.paths[i];
+		struct stat sb;
+
+		if (stat(path, &sb) == 0 &&
+		    store_ingest_file_track(s, path, (long long)sb.st_size, mtime_ns(&sb), id) > 0)
+			j->report->updated++;
+		else
+			j->todo[j->ntodo++] = path;
+	}
+	if (snapshot)
+		store_snapshot_end(s, false);
+	return 0;
 }
 
+/* Each remembered file of a track: the paths that no longer exist, to forget. */
+struct vanished {
+	const char *keep;   /* the path just ingested */
+	char **paths;
+	size_t n, cap;
+};
+
+static bool path_gone(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR);
+}
+
+static int note_vanished(void *ud, const char *path, const char *track_id)
+{
+	struct vanished *v = ud;
+	char **p;
+
+	(void)track_id;
+	/* A relative name is an older ingest's (names are real and absolute now): the file it
+	 * named, wherever that was, is remembered by its real name at the latest now. */
+	if (!strcmp(path, v->keep) || ((path[0] == '/' || v->keep[0] != '/') && !path_gone(path)))
+		return 0;
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 4;
+		if (!(p = realloc(v->paths, v->cap * sizeof *p)))
+			return -1;
+		v->paths = p;
+	}
+	return (v->paths[v->n] = strdup(path)) ? (v->n++, 0) : -1;
+}
+
+/* Remembers path as giving track id, and forgets the track's other remembered files that are
+ * gone: a file moved or renamed leaves no stale row behind to keep its track alive, whichever
+ * folder it came from. Failures are logged by the store: the next ingest decodes the file
+ * again, or the stale row waits for the next walk of its folder, nothing worse. */
 static void remember_file(struct store *s, const char *path, const struct stat *sb, const char *id)
 {
-	/* Logged by the store: the next ingest decodes the file again, nothing worse. */
+	struct vanished v = { .keep = path };
+
 	store_ingest_file_remember(s, path, (long long)sb->st_size, mtime_ns(sb), id);
+	if (store_ingest_files_of_track(s, id, note_vanished, &v) == 0)
+		for (size_t i = 0; i < v.n; i++)
+			store_ingest_file_forget(s, v.paths[i]);
+	for (size_t i = 0; i < v.n; i++)
+		free(v.paths[i]);
+	free(v.paths);
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -317,18 +388,10 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 	long long bytes[Q_COUNT];
 	struct vcomment comments[8];
 	size_t nc = 0;
-	bool added = false;
+	bool added = false, restored = false;
 	struct stat sb;
 	bool have_stat = stat(path, &sb) == 0;
 
-	if (have_stat && file_unchanged(j, s, path, &sb)) {
-		pthread_mutex_lock(&j->lock);
-		j->report->updated++;
-		if (j->progress)
-			draw_progress(j);
-		pthread_mutex_unlock(&j->lock);
-		return;
-	}
 	if (tags_read(path, &t, err, sizeof err) < 0 || audio_analyse(path, &a, err, sizeof err) < 0) {
 		report_failure(j, path, err);
 		return;
@@ -355,7 +418,7 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		}
 		added = true;
 	}
-	if (record(s, id, &t, &a, added ? bytes : NULL, path) < 0) {
+	if (record(s, id, &t, &a, added ? bytes : NULL, path, &restored) < 0) {
 		report_failure(j, path, "the catalog could not be updated (see the log above)");
 		return;
 	}
@@ -366,6 +429,7 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		j->report->added++;
 	else
 		j->report->updated++;
+	j->report->restored += restored;
 	j->report->audio_seconds += (double)a.duration_ms / 1000.0;
 	if (j->progress)
 		draw_progress(j);
@@ -389,25 +453,113 @@ static void *worker(void *arg)
 		size_t i;
 
 		pthread_mutex_lock(&j->lock);
-		i = j->fatal ? j->files.n : j->next++;
+		i = j->fatal || (j->stop && atomic_load(j->stop)) ? j->ntodo : j->next++;
 		pthread_mutex_unlock(&j->lock);
-		if (i >= j->files.n)
+		if (i >= j->ntodo)
 			break;
-		ingest_one(j, &s, j->files.paths[i]);
+		ingest_one(j, &s, j->todo[i]);
 	}
 	store_close(&s);
 	return NULL;
 }
 
-int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, bool progress,
-               bool quiet, struct ingest_report *report)
+/* A remembered file under a root that is gone from the disk, and its track. */
+struct gone {
+	const struct filelist *walked; /* found by the walk just done, so there: sorted; may be NULL */
+	char **paths;
+	char (*tracks)[BASE62_ID_LEN + 1];
+	size_t n, cap;
+};
+
+static int note_gone(void *ud, const char *path, const char *track_id)
+{
+	struct gone *g = ud;
+
+	if (g->walked && g->walked->n &&
+	    bsearch(&path, g->walked->paths, g->walked->n, sizeof *g->walked->paths, compare_paths))
+		return 0;
+	if (!path_gone(path))
+		return 0; /* there, though the walk did not take it (unreadable folder, hidden...) */
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		char **p = realloc(g->paths, cap * sizeof *p);
+		char (*t)[BASE62_ID_LEN + 1];
+
+		if (!p)
+			return -1;
+		g->paths = p;
+		if (!(t = realloc(g->tracks, cap * sizeof *t)))
+			return -1;
+		g->tracks = t;
+		g->cap = cap;
+	}
+	if (!(g->paths[g->n] = strdup(path)))
+		return -1;
+	snprintf(g->tracks[g->n++], BASE62_ID_LEN + 1, "%s", track_id);
+	return 0;
+}
+
+/* Forgets the remembered files at root or below it that are gone from the disk, and withdraws
+ * the tracks that have no remembered file left, in one transaction. Runs after the files
+ * found were ingested, so a file moved within the library has been remembered at its new
+ * path (remember_file) before its old one goes, and its track never flickers out. */
+static int prune(struct store *s, const char *root, const struct filelist *walked,
+                 struct ingest_report *report)
+{
+	struct gone g = { .walked = walked };
+	long long now = store_now_ms();
+	int forgotten = 0, withdrawn = 0, rc = -1, r;
+
+	if (store_ingest_files_under(s, root, note_gone, &g) < 0)
+		goto out;
+	if (!g.n) {
+		rc = 0;
+		goto out;
+	}
+	if (store_begin(s) < 0)
+		goto out;
+	for (size_t i = 0; i < g.n; i++) {
+		if ((r = store_ingest_file_forget(s, g.paths[i])) < 0)
+			goto fail;
+		forgotten += r;
+	}
+	/* A track named twice is withdrawn by the first call and left alone by the second. */
+	for (size_t i = 0; i < g.n; i++) {
+		if ((r = store_track_withdraw_if_orphaned(s, g.tracks[i], now)) < 0)
+			goto fail;
+		withdrawn += r;
+	}
+	if (withdrawn && store_bump_tracks(s) < 0)
+		goto fail;
+	if (store_commit(s) < 0)
+		goto fail;
+	report->forgotten += forgotten;
+	report->withdrawn += withdrawn;
+	rc = 0;
+	goto out;
+fail:
+	store_rollback(s);
+out:
+	if (rc < 0)
+		fprintf(stderr, "segue-server: ingest: %s: the files gone from it could not be forgotten"
+		        " (see the log above)\n", root);
+	for (size_t i = 0; i < g.n; i++)
+		free(g.paths[i]);
+	free(g.paths);
+	free(g.tracks);
+	return rc;
+}
+
+int ingest_scan(const struct settings *cfg, char **paths, int npaths, int jobs, bool progress,
+                bool quiet, const atomic_bool *stop, struct ingest_report *report)
 {
 	struct job j;
 	pthread_t *threads = NULL;
-	struct store s;
+	struct store s = { 0 };
 	struct rusage ru0, ru1;
 	char err[512];
 	int started = 0, rc = -1, missing = 0;
+	bool *walked = NULL;
 
 	memset(&j, 0, sizeof j);
 	memset(report, 0, sizeof *report);
@@ -415,15 +567,17 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 	j.report = report;
 	j.progress = progress && !quiet;
 	j.quiet = quiet;
+	j.stop = stop;
 	pthread_mutex_init(&j.lock, NULL);
 	snprintf(j.media_dir, sizeof j.media_dir, "%s/media", cfg->data_dir);
 
-	/* Create the schema once before the workers race to. */
+	/* Opened first, so the schema exists before the workers race to make it. */
 	if (store_open(&s, cfg->data_dir, err, sizeof err) < 0) {
 		fprintf(stderr, "segue-server: %s\n", err);
 		goto out;
 	}
-	store_close(&s);
+	if (npaths > 0 && !(walked = calloc((size_t)npaths, sizeof *walked)))
+		goto out;
 	for (int i = 0; i < npaths; i++) {
 		struct stat st;
 
@@ -432,6 +586,7 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 			missing++;
 		} else if (S_ISDIR(st.st_mode)) {
 			missing += walk(&j.files, paths[i], 0);
+			walked[i] = true;
 		} else if (add_file(&j.files, paths[i]) < 0) {
 			missing++;
 		}
@@ -440,17 +595,18 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 		qsort(j.files.paths, j.files.n, sizeof *j.files.paths, compare_paths);
 	report->files = (int)j.files.n;
 	report->failed = missing;
+	if (take_changed(&j, &s) < 0)
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &j.started);
+	getrusage(RUSAGE_SELF, &ru0);
 	if (jobs <= 0)
 		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (jobs < 1)
 		jobs = 1;
-	if ((size_t)jobs > j.files.n)
-		jobs = j.files.n ? (int)j.files.n : 1;
-	threads = calloc((size_t)jobs, sizeof *threads);
-	if (!threads)
+	if ((size_t)jobs > j.ntodo)
+		jobs = (int)j.ntodo;
+	if (jobs && !(threads = calloc((size_t)jobs, sizeof *threads)))
 		goto out;
-	clock_gettime(CLOCK_MONOTONIC, &j.started);
-	getrusage(RUSAGE_SELF, &ru0);
 	for (int i = 0; i < jobs; i++) {
 		if (pthread_create(&threads[i], NULL, worker, &j) != 0)
 			break;
@@ -466,12 +622,44 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 	                      (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
 	if (j.progress)
 		fprintf(stderr, "\r\033[K");
-	rc = started ? (j.fatal ? -1 : 0) : -1;
+	if (jobs && !started)
+		goto out;
+	rc = j.fatal ? -1 : 0;
+	/* Withdrawal: after a walk of a folder, what was remembered there and is gone. */
+	for (int i = 0; i < npaths && !rc && !(stop && atomic_load(stop)); i++)
+		if (walked[i] && prune(&s, paths[i], &j.files, report) < 0)
+			report->failed++;
 out:
+	if (s.db)
+		store_close(&s);
 	for (size_t i = 0; i < j.files.n; i++)
 		free(j.files.paths[i]);
 	free(j.files.paths);
+	free(j.todo);
+	free(walked);
 	free(threads);
 	pthread_mutex_destroy(&j.lock);
 	return rc;
+}
+
+int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, bool progress,
+               bool quiet, struct ingest_report *report)
+{
+	return ingest_scan(cfg, paths, npaths, jobs, progress, quiet, NULL, report);
+}
+
+int ingest_forget(const struct settings *cfg, char **paths, int npaths, struct ingest_report *report)
+{
+	struct store s;
+	char err[512];
+
+	if (store_open(&s, cfg->data_dir, err, sizeof err) < 0) {
+		fprintf(stderr, "segue-server: %s\n", err);
+		return -1;
+	}
+	for (int i = 0; i < npaths; i++)
+		if (prune(&s, paths[i], NULL, report) < 0)
+			report->failed++;
+	store_close(&s);
+	return 0;
 }
