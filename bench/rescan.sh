@@ -1,16 +1,19 @@
 #!/bin/sh
 # Rescan benchmark: segue-server ingest over a library it already holds, every file unchanged,
 # so that only the walk and the fast path run (issue #21: under 3 s for 10,000 files). The
-# same rescan is timed with a build of BEFORE (default: main) in the same run, and the ratio
-# printed.
-#   usage: bench/rescan.sh [FILES]         (default 10000; BEFORE=REF picks the "before" build)
+# same rescan is timed with a build of BEFORE in the same run, and the ratio printed.
+#   usage: bench/rescan.sh [FILES]         (default 10000)
+# BEFORE=REF picks the "before" commit; the default is where this tree's branch left main
+# (git merge-base HEAD main). The library is ingested by the "before" build and opened by this
+# tree, so BEFORE's schema must be one this tree migrates from: not a main that has gained
+# migrations since (they share numbers until merged).
 # The masters (FILES distinct half-second WAVs made with sox, a hundred to a folder), the
 # "before" build and the first, slow ingest (about a minute per thousand files on two cores)
 # are kept in $SEGUE_RESCAN_CACHE (default /tmp/segue-rescan-cache) for the next run.
 set -eu
 cd "$(dirname "$0")/.."
 FILES=${1:-10000}
-BEFORE=${BEFORE:-main}
+BEFORE=${BEFORE:-$(git merge-base HEAD main)}
 CACHE=${SEGUE_RESCAN_CACHE:-/tmp/segue-rescan-cache}
 die() { echo "bench: $*" >&2; exit 1; }
 command -v sox >/dev/null || die "needs sox"
@@ -67,8 +70,11 @@ rescan() {
 	mkdir "$WORK/$2"
 	cp "$lib/segue.db" "$WORK/$2/"
 	ln -s "$lib/media" "$WORK/$2/media"
-	out=$("$1" ingest --data-dir "$WORK/$2" "$masters")
-	case "$out" in *"$FILES already known"*) ;; *) die "$2: not a rescan: $out" ;; esac
+	out=$("$1" ingest --data-dir "$WORK/$2" "$masters" 2>"$WORK/$2.err") || true
+	case "$out" in
+	*"$FILES already known"*) ;;
+	*) die "$2: not a rescan: $out $(head -c 300 "$WORK/$2.err")" ;;
+	esac
 	best=
 	for _ in 1 2 3; do
 		t0=$(date +%s%N)
@@ -83,8 +89,8 @@ rescan() {
 echo "rescan benchmark: $FILES unchanged files, $(nproc) cores"
 b=$(rescan "$before/server/segue-server" before)
 a=$(rescan server/segue-server after)
-awk -v a="$a" -v b="$b" -v n="$FILES" -v ref="$BEFORE" -v c="$(echo "$commit" | cut -c1-10)" 'BEGIN {
-	printf "before (%s, %s): %6.2f s\n", ref, c, b / 1000
+awk -v a="$a" -v b="$b" -v n="$FILES" -v c="$(git log -1 --format='%h %s' "$commit" | cut -c1-50)" 'BEGIN {
+	printf "before (%s): %6.2f s\n", c, b / 1000
 	printf "after (this tree):    %6.2f s  (%.0f files/s)\n", a / 1000, n / (a > 0 ? a / 1000 : 0.001)
 	printf "ratio before / after: %.1fx; target under 3 s for 10,000 files\n", b / (a > 0 ? a : 1)
 }'
