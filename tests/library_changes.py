@@ -222,6 +222,13 @@ try:
     t.eq(srv.get("/v1/segue/playback/" + t2, token=tok).status, 200, "and it plays")
     t.eq(track("Quiet Heron")[1], 0, "the track still gone stays withdrawn")
 
+    # A file whose audio is replaced gives a new track, and the old one, left with no file, goes.
+    flac(outside, "D4", title="Travel Tune", artist="Movers", album="Going Places", tracknumber="1")
+    rc, out = ingest(outside)
+    t.ok(rc == 0 and "1 added" in out and "1 withdrawn" in out, "new audio at a path is a new track", out)
+    t.eq(sql(data, "SELECT available FROM tracks WHERE id = '%s'" % t4)[0][0], 0,
+         "and the track the file gave before is withdrawn")
+
     # ingest with no path takes the library folders of the configuration
     conf = os.path.join(work, "segue-server.conf")
     with open(conf, "w") as f:

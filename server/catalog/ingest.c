@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "log.h"
 #include "catalog/media.h"
+#include "catalog/sources.h"
 #include "store/catalog.h"
 #include "store/store.h"
 #include "catalog/tags.h"
@@ -292,56 +293,6 @@ static int take_changed(struct job *j, struct store *s)
 	return 0;
 }
 
-/* Each remembered file of a track: the paths that no longer exist, to forget. */
-struct vanished {
-	const char *keep;   /* the path just ingested */
-	char **paths;
-	size_t n, cap;
-};
-
-static bool path_gone(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR);
-}
-
-static int note_vanished(void *ud, const char *path, const char *track_id)
-{
-	struct vanished *v = ud;
-	char **p;
-
-	(void)track_id;
-	/* A relative name is an older ingest's (names are real and absolute now): the file it
-	 * named, wherever that was, is remembered by its real name at the latest now. */
-	if (!strcmp(path, v->keep) || ((path[0] == '/' || v->keep[0] != '/') && !path_gone(path)))
-		return 0;
-	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 4;
-		if (!(p = realloc(v->paths, v->cap * sizeof *p)))
-			return -1;
-		v->paths = p;
-	}
-	return (v->paths[v->n] = strdup(path)) ? (v->n++, 0) : -1;
-}
-
-/* Remembers path as giving track id, and forgets the track's other remembered files that are
- * gone: a file moved or renamed leaves no stale row behind to keep its track alive, whichever
- * folder it came from. Failures are logged by the store: the next ingest decodes the file
- * again, or the stale row waits for the next walk of its folder, nothing worse. */
-static void remember_file(struct store *s, const char *path, const struct stat *sb, const char *id)
-{
-	struct vanished v = { .keep = path };
-
-	store_ingest_file_remember(s, path, (long long)sb->st_size, mtime_ns(sb), id);
-	if (store_ingest_files_of_track(s, id, note_vanished, &v) == 0)
-		for (size_t i = 0; i < v.n; i++)
-			store_ingest_file_forget(s, v.paths[i]);
-	for (size_t i = 0; i < v.n; i++)
-		free(v.paths[i]);
-	free(v.paths);
-}
-
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -389,6 +340,7 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 	struct vcomment comments[8];
 	size_t nc = 0;
 	bool added = false, restored = false;
+	int withdrawn = 0;
 	struct stat sb;
 	bool have_stat = stat(path, &sb) == 0;
 
@@ -423,13 +375,14 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		return;
 	}
 	if (have_stat)
-		remember_file(s, path, &sb, id);
+		withdrawn = sources_remember(s, path, (long long)sb.st_size, mtime_ns(&sb), id);
 	pthread_mutex_lock(&j->lock);
 	if (added)
 		j->report->added++;
 	else
 		j->report->updated++;
 	j->report->restored += restored;
+	j->report->withdrawn += withdrawn;
 	j->report->audio_seconds += (double)a.duration_ms / 1000.0;
 	if (j->progress)
 		draw_progress(j);
@@ -461,93 +414,6 @@ static void *worker(void *arg)
 	}
 	store_close(&s);
 	return NULL;
-}
-
-/* A remembered file under a root that is gone from the disk, and its track. */
-struct gone {
-	const struct filelist *walked; /* found by the walk just done, so there: sorted; may be NULL */
-	char **paths;
-	char (*tracks)[BASE62_ID_LEN + 1];
-	size_t n, cap;
-};
-
-static int note_gone(void *ud, const char *path, const char *track_id)
-{
-	struct gone *g = ud;
-
-	if (g->walked && g->walked->n &&
-	    bsearch(&path, g->walked->paths, g->walked->n, sizeof *g->walked->paths, compare_paths))
-		return 0;
-	if (!path_gone(path))
-		return 0; /* there, though the walk did not take it (unreadable folder, hidden...) */
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 64;
-		char **p = realloc(g->paths, cap * sizeof *p);
-		char (*t)[BASE62_ID_LEN + 1];
-
-		if (!p)
-			return -1;
-		g->paths = p;
-		if (!(t = realloc(g->tracks, cap * sizeof *t)))
-			return -1;
-		g->tracks = t;
-		g->cap = cap;
-	}
-	if (!(g->paths[g->n] = strdup(path)))
-		return -1;
-	snprintf(g->tracks[g->n++], BASE62_ID_LEN + 1, "%s", track_id);
-	return 0;
-}
-
-/* Forgets the remembered files at root or below it that are gone from the disk, and withdraws
- * the tracks that have no remembered file left, in one transaction. Runs after the files
- * found were ingested, so a file moved within the library has been remembered at its new
- * path (remember_file) before its old one goes, and its track never flickers out. */
-static int prune(struct store *s, const char *root, const struct filelist *walked,
-                 struct ingest_report *report)
-{
-	struct gone g = { .walked = walked };
-	long long now = store_now_ms();
-	int forgotten = 0, withdrawn = 0, rc = -1, r;
-
-	if (store_ingest_files_under(s, root, note_gone, &g) < 0)
-		goto out;
-	if (!g.n) {
-		rc = 0;
-		goto out;
-	}
-	if (store_begin(s) < 0)
-		goto out;
-	for (size_t i = 0; i < g.n; i++) {
-		if ((r = store_ingest_file_forget(s, g.paths[i])) < 0)
-			goto fail;
-		forgotten += r;
-	}
-	/* A track named twice is withdrawn by the first call and left alone by the second. */
-	for (size_t i = 0; i < g.n; i++) {
-		if ((r = store_track_withdraw_if_orphaned(s, g.tracks[i], now)) < 0)
-			goto fail;
-		withdrawn += r;
-	}
-	if (withdrawn && store_bump_tracks(s) < 0)
-		goto fail;
-	if (store_commit(s) < 0)
-		goto fail;
-	report->forgotten += forgotten;
-	report->withdrawn += withdrawn;
-	rc = 0;
-	goto out;
-fail:
-	store_rollback(s);
-out:
-	if (rc < 0)
-		fprintf(stderr, "segue-server: ingest: %s: the files gone from it could not be forgotten"
-		        " (see the log above)\n", root);
-	for (size_t i = 0; i < g.n; i++)
-		free(g.paths[i]);
-	free(g.paths);
-	free(g.tracks);
-	return rc;
 }
 
 int ingest_scan(const struct settings *cfg, char **paths, int npaths, int jobs, bool progress,
@@ -627,7 +493,7 @@ int ingest_scan(const struct settings *cfg, char **paths, int npaths, int jobs, 
 	rc = j.fatal ? -1 : 0;
 	/* Withdrawal: after a walk of a folder, what was remembered there and is gone. */
 	for (int i = 0; i < npaths && !rc && !(stop && atomic_load(stop)); i++)
-		if (walked[i] && prune(&s, paths[i], &j.files, report) < 0)
+		if (walked[i] && sources_prune(&s, paths[i], j.files.paths, j.files.n, report) < 0)
 			report->failed++;
 out:
 	if (s.db)
@@ -646,20 +512,4 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
                bool quiet, struct ingest_report *report)
 {
 	return ingest_scan(cfg, paths, npaths, jobs, progress, quiet, NULL, report);
-}
-
-int ingest_forget(const struct settings *cfg, char **paths, int npaths, struct ingest_report *report)
-{
-	struct store s;
-	char err[512];
-
-	if (store_open(&s, cfg->data_dir, err, sizeof err) < 0) {
-		fprintf(stderr, "segue-server: %s\n", err);
-		return -1;
-	}
-	for (int i = 0; i < npaths; i++)
-		if (prune(&s, paths[i], NULL, report) < 0)
-			report->failed++;
-	store_close(&s);
-	return 0;
 }

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +21,8 @@
 #include "worker.h"
 
 #define DEBOUNCE_S 2.0     /* quiet after the last event before the changes are ingested */
+#define MAX_WAIT_S 30.0    /* ...unless writes never stop (a download into the library) */
+#define NICE 10            /* the watcher's and ingest's threads yield to the service loop */
 #define LOOK_MS 250        /* how often the thread looks at the clock and the stop flag */
 #define PENDING_MAX 100000 /* changed paths held; beyond, a full scan takes them all */
 #define MAX_DEPTH 32       /* as ingest's walk */
@@ -41,6 +45,7 @@ struct library_watch {
 	size_t npending, pending_cap;
 	bool full;             /* a full scan is due */
 	double last_event;     /* when the last change was seen (monotonic s) */
+	double first_pending;  /* when the oldest change waiting was seen */
 	double next_rescan;    /* when polling: the next full scan */
 	struct library_stats stats;
 };
@@ -155,6 +160,8 @@ static void pend(struct library_watch *lw, const char *path)
 
 	if (lw->full)
 		return;
+	if (!lw->npending)
+		lw->first_pending = now_s();
 	if (lw->npending == PENDING_MAX) {
 		lw->full = true; /* a scan of everything takes them all, and costs less than tracking */
 		return;
@@ -325,10 +332,11 @@ static void scan_changes(struct library_watch *lw)
 		}
 		if (inside)
 			continue;
-		if (lstat(p, &st) == 0)
-			there[nthere++] = p;
-		else
+		/* What a walk would take: files and folders, not links or devices. */
+		if (lstat(p, &st) < 0)
 			gone[ngone++] = p;
+		else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+			there[nthere++] = p;
 	}
 	memset(&r, 0, sizeof r);
 	if ((nthere && ingest_scan(lw->cfg, there, nthere, (int)lw->cfg->ingest_jobs, false, true,
@@ -347,6 +355,10 @@ static void *run(void *arg)
 	struct library_watch *lw = arg;
 	struct pollfd pfd;
 
+	/* Linux keeps a nice value per thread, and the threads ingest starts inherit it:
+	 * transcoding takes the cores the service loop leaves. */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), NICE) < 0)
+		log_debug("library: cannot lower the watcher's priority: %s", strerror(errno));
 	if (lw->fd < 0)
 		watch_failed(lw, lw->roots[0], lw->init_errno);
 	scan_all(lw);
@@ -365,7 +377,10 @@ static void *run(void *arg)
 			pthread_mutex_unlock(&lw->w.lock);
 		}
 		now = now_s();
-		if (atomic_load(&lw->w.stop) || now - lw->last_event < DEBOUNCE_S)
+		/* A file is pending once written and closed, so even a flush amid writes takes
+		 * no file half-written; a folder walked then might, and is walked again later. */
+		if (atomic_load(&lw->w.stop) ||
+		    (now - lw->last_event < DEBOUNCE_S && !(lw->npending && now - lw->first_pending > MAX_WAIT_S)))
 			continue;
 		if (lw->full || (atomic_load(&lw->stats.polling) && now >= lw->next_rescan))
 			scan_all(lw);

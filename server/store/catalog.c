@@ -181,6 +181,23 @@ int store_ingest_file_track(struct store *s, const char *path, long long size, l
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : store_fail(s, "a source file");
 }
 
+int store_ingest_file_get(struct store *s, const char *path, char track_id[BASE62_ID_LEN + 1])
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT track_id FROM ingest_files WHERE path = ?");
+	int rc;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, path);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(track_id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 0));
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	return store_fail(s, "a source file");
+}
+
 int store_ingest_file_remember(struct store *s, const char *path, long long size,
                                long long mtime_ns, const char *track_id)
 {

@@ -52,6 +52,9 @@ int store_ingest_file_track(struct store *s, const char *path, long long size, l
                             char track_id[BASE62_ID_LEN + 1]);
 int store_ingest_file_remember(struct store *s, const char *path, long long size,
                                long long mtime_ns, const char *track_id);
+/* The track path was last remembered as giving, whatever its size and time. Returns 1, 0
+ * when path is not remembered, -1. */
+int store_ingest_file_get(struct store *s, const char *path, char track_id[BASE62_ID_LEN + 1]);
 /* The remembered files at root or below it (root names a folder, without a trailing '/'), in
  * path order; and those of one track. each gets values borrowed for the call, must not write
  * to the store, and returns 0 to go on, more to stop, less to fail. Return 0, -1. */
