@@ -69,6 +69,10 @@ static const struct option_def options[] = {
 	    "offline: days a downloaded track's licence lasts; a device checks in to renew it"),
 	LIST(library, "a folder of masters that serve watches and ingest scans when given none;"
 	     " once per folder, up to 16"),
+	NUM(library_max_watches, 0, 100000000, "0",
+	    "folders of the library inotify may watch; 0 means as many as the system allows"),
+	NUM(library_rescan, 1, 86400, "60",
+	    "seconds between full scans of the library when inotify cannot watch all of it"),
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

@@ -48,6 +48,8 @@ struct settings {
 	long offline_tracks;       /* licences (downloaded tracks) per offline device */
 	long offline_licence_days; /* days a licence lasts between check-ins */
 	struct settings_list library; /* folders serve watches and ingest scans by default */
+	long library_max_watches;  /* folders inotify may watch; 0 = as many as it allows */
+	long library_rescan;       /* seconds between full scans when not all can be watched */
 };
 
 void settings_defaults(struct settings *c);

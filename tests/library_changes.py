@@ -297,10 +297,23 @@ log = open(os.path.join(data2, "server.log"), errors="replace").read()
 t.ok(re.search(r"library: scanned \d+ files?: .*in [\d.]+ s", log) and re.search(r"library: took in .* 2 withdrawn", log),
      "the log tells each scan", log[-2000:])
 
-# The setting works as the flag does.
-srv = Server(data2, {"library": watched}).start()
+# The setting works as the flag does; past the watch limit (here a setting's, of one folder),
+# full scans repeat instead of inotify.
+data3 = os.path.join(work, "data3")
+os.makedirs(data3)
+add_user(data3, "premium-us", premium=True)
+srv = Server(data3, {"library": watched, "library_max_watches": 1, "library_rescan": 1, "rl_search": 100000}).start()
 try:
+    tok = srv.login("premium-us")
     t.ok(wait_for(lambda: metric(srv, "segue_library_scans_total"), 10), "the setting library watches too")
+    t.eq((metric(srv, "segue_library_watches"), metric(srv, "segue_library_polling")), (1, 1),
+         "up to the watch limit, then it says it scans instead")
+    sox(os.path.join(watched, "Seed Artist", "Seed Album", "02 - Sprout.wav"), "sine", "410")
+    t.ok(wait_for(lambda: search_ids(srv, tok, "sprout", "track"), 20, 0.2),
+         "a file written in an unwatched folder is found by the next full scan")
 finally:
     srv.stop()
+log = open(os.path.join(data3, "server.log"), errors="replace").read()
+t.ok("watch limit is reached at 1 folders (the setting library_max_watches)" in log,
+     "the log says the limit was reached, once", log[-1500:])
 t.done()

@@ -23,10 +23,10 @@
 #define DEBOUNCE_S 2.0     /* quiet after the last event before the changes are ingested */
 #define MAX_WAIT_S 30.0    /* ...unless writes never stop (a download into the library) */
 #define NICE 10            /* the watcher's and ingest's threads yield to the service loop */
+#define OVER_SETTING (-1)  /* watch_failed's err: the setting library_max_watches said so */
 #define LOOK_MS 250        /* how often the thread looks at the clock and the stop flag */
 #define PENDING_MAX 100000 /* changed paths held; beyond, a full scan takes them all */
 #define MAX_DEPTH 32       /* as ingest's walk */
-#define RESCAN_MIN_S 60.0  /* periodic full scans, when inotify cannot watch everything */
 
 #define DIR_EVENTS (IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_CREATE | \
                     IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
@@ -79,19 +79,22 @@ static void forget_wd(struct library_watch *lw, int wd)
 /* Past the watch limit the watcher falls back on periodic scans, and says so once. */
 static void watch_failed(struct library_watch *lw, const char *dir, int err)
 {
+	double every = (double)lw->cfg->library_rescan;
+
 	if (!atomic_load(&lw->stats.polling))
-		lw->next_rescan = now_s() + RESCAN_MIN_S;
+		lw->next_rescan = now_s() + every;
 	atomic_store(&lw->stats.polling, true);
 	if (lw->limit_logged)
 		return;
 	lw->limit_logged = true;
-	if (err == ENOSPC)
-		log_warn("library: the inotify watch limit is reached at %ld folders (raise"
-		         " fs.inotify.max_user_watches): scanning the library again every %.0f s or more instead",
-		         atomic_load(&lw->stats.watches), RESCAN_MIN_S);
+	if (err == ENOSPC || err == OVER_SETTING)
+		log_warn("library: the inotify watch limit is reached at %ld folders (%s): scanning the library"
+		         " again every %.0f s or more instead", atomic_load(&lw->stats.watches),
+		         err == ENOSPC ? "raise fs.inotify.max_user_watches" : "the setting library_max_watches",
+		         every);
 	else
 		log_warn("library: cannot watch %s (%s): scanning the library again every %.0f s or more instead",
-		         dir, strerror(err), RESCAN_MIN_S);
+		         dir, strerror(err), every);
 }
 
 /* Watches dir and every folder below it (hidden ones aside, as ingest skips them). Watching
@@ -108,6 +111,12 @@ static void watch_tree(struct library_watch *lw, const char *dir, int depth)
 	if ((wd = inotify_add_watch(lw->fd, dir, DIR_EVENTS)) < 0) {
 		if (errno != ENOENT && errno != ENOTDIR)
 			watch_failed(lw, dir, errno);
+		return;
+	}
+	if (lw->cfg->library_max_watches && ((size_t)wd >= lw->wd_cap || !lw->wd_path[wd]) &&
+	    atomic_load(&lw->stats.watches) >= lw->cfg->library_max_watches) {
+		inotify_rm_watch(lw->fd, wd);
+		watch_failed(lw, dir, OVER_SETTING);
 		return;
 	}
 	if ((size_t)wd >= lw->wd_cap) {
@@ -295,10 +304,12 @@ static void scan_all(struct library_watch *lw)
 		return;
 	}
 	log_scan(lw, "scanned", &r, now_s() - t0);
+	/* Looking (the walk, a stat and a lookup a file) at most a tenth of the time; what was
+	 * found to ingest is work that had to be done anyway. */
 	if (atomic_load(&lw->stats.polling)) {
-		double every = 10 * (now_s() - t0);
+		double every = 10 * (now_s() - t0 - r.wall_seconds), least = (double)lw->cfg->library_rescan;
 
-		lw->next_rescan = now_s() + (every > RESCAN_MIN_S ? every : RESCAN_MIN_S);
+		lw->next_rescan = now_s() + (every > least ? every : least);
 	}
 }
 
