@@ -163,14 +163,20 @@ static void unwatch_tree(struct library_watch *lw, const char *dir)
 
 /* ---- what changed ---- */
 
+/* The first change since the last scan starts the longest wait. */
+static void note_change(struct library_watch *lw)
+{
+	if (!lw->npending && !lw->full)
+		lw->first_pending = now_s();
+}
+
 static void pend(struct library_watch *lw, const char *path)
 {
 	char **p;
 
+	note_change(lw);
 	if (lw->full)
 		return;
-	if (!lw->npending)
-		lw->first_pending = now_s();
 	if (lw->npending == PENDING_MAX) {
 		lw->full = true; /* a scan of everything takes them all, and costs less than tracking */
 		return;
@@ -209,6 +215,7 @@ static void on_event(struct library_watch *lw, const struct inotify_event *e)
 	lw->last_event = now_s();
 	if (e->mask & IN_Q_OVERFLOW) {
 		log_info("library: inotify's queue overflowed: scanning everything again");
+		note_change(lw);
 		lw->full = true;
 		return;
 	}
@@ -372,9 +379,11 @@ static void *run(void *arg)
 		log_debug("library: cannot lower the watcher's priority: %s", strerror(errno));
 	if (lw->fd < 0)
 		watch_failed(lw, lw->roots[0], lw->init_errno);
+	for (int i = 0; i < lw->nroots; i++)
+		watch_tree(lw, lw->roots[i], 0);
+	log_info("library: watching %d folder%s (%ld inotify watches); scanning them", lw->nroots,
+	         lw->nroots == 1 ? "" : "s", atomic_load(&lw->stats.watches));
 	scan_all(lw);
-	log_info("library: watching %d folder%s (%ld inotify watches)", lw->nroots, lw->nroots == 1 ? "" : "s",
-	         atomic_load(&lw->stats.watches));
 	while (!atomic_load(&lw->w.stop)) {
 		double now;
 
@@ -390,8 +399,8 @@ static void *run(void *arg)
 		now = now_s();
 		/* A file is pending once written and closed, so even a flush amid writes takes
 		 * no file half-written; a folder walked then might, and is walked again later. */
-		if (atomic_load(&lw->w.stop) ||
-		    (now - lw->last_event < DEBOUNCE_S && !(lw->npending && now - lw->first_pending > MAX_WAIT_S)))
+		if (atomic_load(&lw->w.stop) || (now - lw->last_event < DEBOUNCE_S &&
+		    !((lw->npending || lw->full) && now - lw->first_pending > MAX_WAIT_S)))
 			continue;
 		if (lw->full || (atomic_load(&lw->stats.polling) && now >= lw->next_rescan))
 			scan_all(lw);
