@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,11 @@
 #include "log.h"
 
 static const struct subcommand commands[] = {
-	{ "serve", "serve [--listen ADDR:PORT] [--data-dir DIR] [--config FILE] [--set NAME=VALUE]...",
-	  "run the server", cmd_serve },
-	{ "ingest", "ingest [--data-dir DIR] [--jobs N] [--quiet] PATH...",
-	  "add audio files and folders to the catalog", cmd_ingest },
+	{ "serve", "serve [--listen ADDR:PORT] [--data-dir DIR] [--config FILE] [--set NAME=VALUE]..."
+	  " [--library DIR]...",
+	  "run the server (and watch the library folders)", cmd_serve },
+	{ "ingest", "ingest [--data-dir DIR] [--jobs N] [--quiet] [PATH...]",
+	  "add audio files and folders to the catalog (by default the library folders)", cmd_ingest },
 	{ "user", "user add NAME [--premium] [--country CC] | user list | user set NAME FIELD VALUE | user del NAME",
 	  "manage accounts (passwords are read from standard input)", cmd_user },
 	{ "keys", "keys rotate | keys list", "manage the keys that sign audio links", cmd_keys },
@@ -156,6 +158,62 @@ int cli_settings(struct settings *cfg, int *argc, char **argv)
 		fprintf(stderr, "segue-server: cannot create %s: %s\n", cfg->data_dir, strerror(errno));
 		return EXIT_FAILURE_;
 	}
+	return 0;
+}
+
+void cli_free_paths(char **paths, int n)
+{
+	for (int i = 0; paths && i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+/* Whether folder a holds folder b (or is it). */
+static bool folder_holds(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return !strncmp(a, b, n) && (b[n] == '/' || !b[n] || (n == 1 && a[0] == '/'));
+}
+
+int cli_library_roots(const struct settings *cfg, char ***roots, int *n)
+{
+	char **r = calloc(SETTINGS_LIST_MAX, sizeof *r);
+	int k = 0, kept = 0;
+
+	*roots = NULL;
+	*n = 0;
+	if (!r)
+		return EXIT_FAILURE_;
+	for (int i = 0; i < cfg->library.n; i++) {
+		struct stat st;
+		char *real = realpath(cfg->library.v[i], NULL);
+
+		if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "segue-server: library folder %s: %s\n", cfg->library.v[i],
+			        real ? "not a folder" : strerror(errno));
+			free(real);
+			cli_free_paths(r, k);
+			return EXIT_FAILURE_;
+		}
+		r[k++] = real;
+	}
+	/* A folder inside another is walked with it: watched and scanned once. */
+	for (int i = 0; i < k; i++) {
+		bool inside = false;
+
+		for (int j = 0; j < k && !inside; j++)
+			inside = j != i && r[j] && folder_holds(r[j], r[i]) && (strcmp(r[i], r[j]) || j < i);
+		if (inside) {
+			free(r[i]);
+			r[i] = NULL;
+		}
+	}
+	for (int i = 0; i < k; i++)
+		if (r[i])
+			r[kept++] = r[i];
+	*roots = r;
+	*n = kept;
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 
 struct lws_context;
 struct hub;
+struct library_watch;
 
 struct server {
 	struct settings cfg;
@@ -34,6 +35,7 @@ struct server {
 	struct jobs jobs;
 	struct lws_context *lws;
 	struct hub *hub;
+	struct library_watch *library; /* the watched folders; NULL when there are none */
 	char media_dir[1100];
 	char images_dir[1100];     /* pictures by content (server/images/) */
 };

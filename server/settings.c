@@ -8,7 +8,7 @@
 
 #include "conffile.h"
 
-enum opt_type { OPT_STR, OPT_LONG, OPT_REAL };
+enum opt_type { OPT_STR, OPT_LONG, OPT_REAL, OPT_LIST };
 
 struct option_def {
 	const char *name;
@@ -27,6 +27,8 @@ struct option_def {
 	{ #field, OPT_LONG, offsetof(struct settings, field), 0, lo, hi, def, help }
 #define REAL(field, lo, hi, def, help) \
 	{ #field, OPT_REAL, offsetof(struct settings, field), 0, lo, hi, def, help }
+#define LIST(field, help) \
+	{ #field, OPT_LIST, offsetof(struct settings, field), 0, 0, 0, "", help }
 
 static const struct option_def options[] = {
 	STR(listen, "127.0.0.1:8080", "address and port to listen on (port 0 picks a free one)"),
@@ -68,6 +70,12 @@ static const struct option_def options[] = {
 	NUM(offline_tracks, 1, 1000000, "10000", "offline: downloaded tracks per device"),
 	NUM(offline_licence_days, 1, 365, "30",
 	    "offline: days a downloaded track's licence lasts; a device checks in to renew it"),
+	LIST(library, "a folder of masters that serve watches and ingest scans when given none;"
+	     " once per folder, up to 16"),
+	NUM(library_max_watches, 0, 100000000, "0",
+	    "folders of the library inotify may watch; 0 means as many as the system allows"),
+	NUM(library_rescan, 1, 86400, "60",
+	    "seconds between full scans of the library when inotify cannot watch all of it"),
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -85,6 +93,24 @@ static int apply(struct settings *c, const struct option_def *o, const char *val
 {
 	char *field = (char *)c + o->offset;
 
+	if (o->type == OPT_LIST) {
+		struct settings_list *l = (struct settings_list *)field;
+
+		if (!*value) {
+			l->n = 0;
+			return 0;
+		}
+		if (strlen(value) >= sizeof l->v[0]) {
+			snprintf(err, errlen, "%s: value too long (at most %zu bytes)", o->name, sizeof l->v[0] - 1);
+			return -1;
+		}
+		if (l->n == SETTINGS_LIST_MAX) {
+			snprintf(err, errlen, "%s: at most %d of them", o->name, SETTINGS_LIST_MAX);
+			return -1;
+		}
+		strcpy(l->v[l->n++], value);
+		return 0;
+	}
 	if (o->type == OPT_STR) {
 		if (strlen(value) >= o->size) {
 			snprintf(err, errlen, "%s: value too long (at most %zu bytes)", o->name, o->size - 1);

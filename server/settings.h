@@ -6,6 +6,16 @@
 
 #include <stddef.h>
 
+#define SETTINGS_LIST_MAX 16   /* values of a list setting */
+#define SETTINGS_LIST_LEN 1024 /* bytes of each, with its NUL */
+
+/* A setting given once per value (library): each line or --set adds one; an empty value
+ * empties the list. */
+struct settings_list {
+	int n;
+	char v[SETTINGS_LIST_MAX][SETTINGS_LIST_LEN];
+};
+
 struct settings {
 	char listen[128];        /* ADDR:PORT */
 	char data_dir[1024];
@@ -38,6 +48,9 @@ struct settings {
 	long offline_devices;      /* offline devices a premium account may register */
 	long offline_tracks;       /* licences (downloaded tracks) per offline device */
 	long offline_licence_days; /* days a licence lasts between check-ins */
+	struct settings_list library; /* folders serve watches and ingest scans by default */
+	long library_max_watches;  /* folders inotify may watch; 0 = as many as it allows */
+	long library_rescan;       /* seconds between full scans when not all can be watched */
 };
 
 void settings_defaults(struct settings *c);

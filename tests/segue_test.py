@@ -85,9 +85,10 @@ def add_user(data_dir, name, password="password123", premium=False, country="US"
 class Server:
     """segue-server serve on 127.0.0.1:0 over data_dir."""
 
-    def __init__(self, data_dir, settings=None, port=0):
+    def __init__(self, data_dir, settings=None, port=0, args=()):
         self.data_dir = data_dir
         self.settings = dict(settings or {})
+        self.args = list(args)
         self.proc = None
         self.port = port
         self.log = None
@@ -98,6 +99,7 @@ class Server:
                 "--data-dir", self.data_dir]
         for k, v in self.settings.items():
             args += ["--set", "%s=%s" % (k, v)]
+        args += self.args
         self.log = open(os.path.join(self.data_dir, "server.log"), "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log)
         deadline = time.time() + timeout

@@ -185,18 +185,26 @@ void h_offline_device(struct req *r)
 
 /* --- licences ------------------------------------------------------------------------- */
 
-/* Whether track id exists and plays in the user's market: 1, 0 (message in why), -1. */
-static int track_playable(struct req *r, const char *id, char *why, size_t len)
+/* Whether track id exists, is available and plays in the user's market: 1, 0 (message in
+ * why and the status a refusal carries in *status), -1. */
+static int track_playable(struct req *r, const char *id, char *why, size_t len, int *status)
 {
-	char markets[TRACK_MARKETS_MAX];
-	int rc = store_track_markets(&r->srv->store, id, markets);
+	struct track_playback t;
+	int rc = store_track_playback(&r->srv->store, id, &t);
 
 	if (rc == 0) {
 		snprintf(why, len, "no track with id %s", id);
+		*status = 404;
+	} else if (rc > 0 && !t.available) {
+		snprintf(why, len, "this track is unavailable: its source file is no longer in the library");
+		*status = 410;
+		rc = 0;
 	} else if (rc > 0) {
-		rc = api_available(r, markets, r->user.country);
-		if (!rc)
+		rc = api_available(r, t.has_markets ? t.markets : NULL, r->user.country);
+		if (!rc) {
 			snprintf(why, len, "this track is not available in your market (%s)", r->user.country);
+			*status = 403;
+		}
 	}
 	return rc;
 }
@@ -370,7 +378,7 @@ void h_offline_licences(struct req *r)
 	json_array_foreach(ids, i, v) {
 		const char *id = json_string_value(v);
 		char why[160];
-		int ok, dup = 0;
+		int ok, dup = 0, status = 0;
 
 		if (!id || !base62_is_id(id)) {
 			reply_error(r, 400, "\"ids\"[%zu] is not a track id", i);
@@ -380,11 +388,10 @@ void h_offline_licences(struct req *r)
 			dup |= !strcmp(l->items[k].id, id);
 		if (dup)
 			continue;
-		if ((ok = track_playable(r, id, why, sizeof why)) < 0)
+		if ((ok = track_playable(r, id, why, sizeof why, &status)) < 0)
 			goto db_error;
 		if (!ok) {
-			json_array_append_new(l->refused, json_pack("{s:s,s:i,s:s}", "id", id, "status",
-			                                            strncmp(why, "no track", 8) ? 403 : 404,
+			json_array_append_new(l->refused, json_pack("{s:s,s:i,s:s}", "id", id, "status", status,
 			                                            "message", why));
 			continue;
 		}
@@ -474,7 +481,7 @@ void h_offline_checkin(struct req *r)
 		const char *qname = json_string_value(json_object_get(v, "quality"));
 		char why[160];
 		json_t *lic;
-		int ok;
+		int ok, status;
 
 		if (!id || !base62_is_id(id) || !qname || quality_from_name(qname) < 0) {
 			if (began)
@@ -487,9 +494,10 @@ void h_offline_checkin(struct req *r)
 			revoke_one(revoked, id, all_reason, all_message);
 			continue;
 		}
-		if ((ok = track_playable(r, id, why, sizeof why)) < 0)
+		if ((ok = track_playable(r, id, why, sizeof why, &status)) < 0)
 			goto db_error;
 		if (!ok) {
+			/* withdrawn, gone or out of the market: the device deletes it all the same */
 			revoke_one(revoked, id, "unavailable", why);
 			continue;
 		}

@@ -48,6 +48,11 @@ void h_playback(struct req *r)
 		reply_error(r, 404, "no track with id %s", id);
 		return;
 	}
+	/* 410, not 404: the id is known and its object still served; only the audio left. */
+	if (!t.available) {
+		reply_error(r, 410, "this track is unavailable: its source file is no longer in the library");
+		return;
+	}
 	if (!api_available(r, t.has_markets ? t.markets : NULL, r->user.country)) {
 		reply_error(r, 403, "this track is not available in your market (%s)", r->user.country);
 		return;

@@ -20,6 +20,7 @@
 #include "catalog/media.h"
 #include "http/range.h"
 #include "server.h"
+#include "store/catalog.h"
 
 static void refuse(struct req *r, const char *why)
 {
@@ -36,6 +37,7 @@ void h_audio(struct req *r)
 	char qname[16], path[1300], signed_path[128], etag[96];
 	long long exp;
 	enum sign_result check;
+	struct track_playback t;
 	struct stat st;
 	char *end;
 	int q, fd;
@@ -69,6 +71,17 @@ void h_audio(struct req *r)
 	if (check != SIGN_OK) {
 		refuse(r, sign_result_str(check));
 		return;
+	}
+	/* A link signed before its track was withdrawn does not outlive the withdrawal. */
+	switch (store_track_playback(&srv->store, id, &t)) {
+	case -1:
+		reply_error(r, 500, "database error");
+		return;
+	case 1:
+		if (!t.available) {
+			reply_error(r, 410, "this track is unavailable: its source file is no longer in the library");
+			return;
+		}
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {

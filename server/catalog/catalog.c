@@ -270,14 +270,17 @@ json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_
 
 	if (!o)
 		return NULL;
+	/* A withdrawn track keeps its object (history, playlists and saved tracks show it) but
+	 * plays nowhere. */
 	if (market) {
-		bool ok = catalog_available(v, markets, market);
+		bool ok = t->available && catalog_available(v, markets, market);
 
 		json_object_set_new(o, "is_playable", json_boolean(ok));
 		if (!ok)
-			json_object_set_new(o, "restrictions", json_pack("{s:s}", "reason", "market"));
+			json_object_set_new(o, "restrictions", json_pack("{s:s}", "reason",
+			                                                 t->available ? "market" : "unavailable"));
 	} else {
-		json_object_set_new(o, "available_markets", markets_array(v, markets));
+		json_object_set_new(o, "available_markets", t->available ? markets_array(v, markets) : json_array());
 	}
 	add_library_path(v, t->id, o);
 	if (with_album) {

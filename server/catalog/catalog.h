@@ -19,7 +19,9 @@ struct catalog_view {
 };
 
 /* Objects; NULL when the id is unknown. market may be NULL (then available_markets is given
- * instead of is_playable). */
+ * instead of is_playable). A withdrawn track is not playable, with "restrictions":
+ * {"reason": "unavailable"} (with no market: empty available_markets); an album counts,
+ * lists and is available through its available tracks only. */
 json_t *catalog_track(const struct catalog_view *v, const char *id, const char *market);
 json_t *catalog_album(const struct catalog_view *v, const char *id, const char *market);
 json_t *catalog_artist(const struct catalog_view *v, const char *id);

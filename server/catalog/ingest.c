@@ -23,6 +23,7 @@
 #include "catalog/art.h"
 #include "catalog/media.h"
 #include "lyrics/lyrics.h"
+#include "catalog/sources.h"
 #include "store/catalog.h"
 #include "store/images.h"
 #include "store/store.h"
@@ -34,8 +35,11 @@ struct job {
 	char media_dir[1100];
 	char images_dir[1100];
 	struct art_cache *art;    /* the folders' pictures, looked at once per run */
-	struct walk files;
-	size_t next;              /* next file to take; under lock */
+	struct walk files;        /* every file found, sorted */
+	char **todo;              /* those the fast path did not settle (borrowed from files) */
+	size_t ntodo;
+	size_t next;              /* next of todo to take; under lock */
+	const atomic_bool *stop;  /* set: end after the files under way (may be NULL) */
 	pthread_mutex_t lock;     /* guards next, the report and stderr */
 	struct ingest_report *report;
 	bool progress, quiet;
@@ -303,7 +307,8 @@ static const char *library_path(const struct job *j, const char *path)
 }
 
 static int record(struct job *j, struct store *s, const char *id, struct tags *t,
-                  const struct analysis *a, const long long bytes[Q_COUNT], const char *source)
+                  const struct analysis *a, const long long bytes[Q_COUNT], const char *source,
+                  bool *restored)
 {
 	char artist_ids[CATALOG_ARTISTS_MAX][23], aa_ids[CATALOG_ARTISTS_MAX][23], album_id[23];
 	const char *artist_ptrs[CATALOG_ARTISTS_MAX], *aa_ptrs[CATALOG_ARTISTS_MAX];
@@ -343,7 +348,7 @@ static int record(struct job *j, struct store *s, const char *id, struct tags *t
 		goto out;
 	/* Where the track was filed, to tidy up if new tags move it; an album's date is its
 	 * earliest track's. */
-	if (store_track_filing(s, id, old_album, old_artist) < 0 ||
+	if (store_track_filing(s, id, old_album, old_artist, restored) < 0 ||
 	    store_track_artist_ids(s, id, keep_old_artist, &old) < 0 ||
 	    (nartists = ensure_artists(s, &t->artists, &t->mb_artist_ids, artist_ids, artist_ptrs,
 	                               now)) < 1 ||
@@ -426,10 +431,35 @@ static bool file_unchanged(struct job *j, struct store *s, const char *path, con
 	       store_track_exists(s, id) > 0 && media_complete(j->media_dir, id);
 }
 
-static void remember_file(struct store *s, const char *path, const struct stat *sb, const char *id)
+/* The fast path, before any worker starts: a file ingested before and not touched since,
+ * whose track is still available and encoded (the catalog's row vouches for it), whose .lrc
+ * has not come, changed or gone and whose album has its cover, needs nothing: one stat and
+ * a few lookups a file, all in one read transaction on one connection. The rest go to todo:
+ * to decode, or (unchanged audio) to look again for lyrics and pictures. Returns 0, -1 when
+ * out of memory. */
+static int take_changed(struct job *j, struct store *s)
 {
-	/* Logged by the store: the next ingest decodes the file again, nothing worse. */
-	store_ingest_file_remember(s, path, (long long)sb->st_size, mtime_ns(sb), id);
+	char id[BASE62_ID_LEN + 1];
+	bool snapshot;
+
+	if (!(j->todo = malloc((j->files.n ? j->files.n : 1) * sizeof *j->todo)))
+		return -1;
+	/* Without the snapshot every lookup is a transaction of its own: slower, still right. */
+	snapshot = store_snapshot_begin(s, false) == 0;
+	for (size_t i = 0; i < j->files.n; i++) {
+		char *path = j->files.paths[i];
+		struct stat sb;
+
+		if (stat(path, &sb) == 0 &&
+		    store_ingest_file_track(s, path, (long long)sb.st_size, mtime_ns(&sb), id) > 0 &&
+		    lyrics_sidecar_changed(s, path) == 0 && store_track_has_cover(s, id) > 0)
+			j->report->known++;
+		else
+			j->todo[j->ntodo++] = path;
+	}
+	if (snapshot)
+		store_snapshot_end(s, false);
+	return 0;
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -518,7 +548,7 @@ static void ingest_art(struct job *j, struct store *s, const char *path, const c
 	char album[BASE62_ID_LEN + 1], artist[BASE62_ID_LEN + 1], hash[IMAGES_HASH_LEN + 1], note[4600];
 	struct album_art *a = malloc(sizeof *a);
 
-	if (!a || store_track_filing(s, id, album, artist) <= 0 || store_album_art(s, album, a) <= 0)
+	if (!a || store_track_filing(s, id, album, artist, NULL) <= 0 || store_album_art(s, album, a) <= 0)
 		goto out;
 	if (!a->has_image) {
 		if (art_for_track(j->art, j->images_dir, path, embedded, embedded_len, hash, note, sizeof note) > 0)
@@ -542,7 +572,8 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 	long long bytes[Q_COUNT];
 	struct vcomment comments[8];
 	size_t nc = 0;
-	bool added = false;
+	bool added = false, restored = false;
+	int withdrawn = 0;
 	struct stat sb;
 	bool have_stat = stat(path, &sb) == 0;
 
@@ -597,13 +628,13 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		}
 		added = true;
 	}
-	if (record(j, s, id, t, &a, added ? bytes : NULL, path) < 0) {
+	if (record(j, s, id, t, &a, added ? bytes : NULL, path, &restored) < 0) {
 		report_failure(j, path, "the catalog could not be updated (see the log above)");
 		goto out;
 	}
 	ingest_lyrics(j, s, path, id, t);
 	if (have_stat)
-		remember_file(s, path, &sb, id);
+		withdrawn = sources_remember(s, path, (long long)sb.st_size, mtime_ns(&sb), id);
 	if (t->picture_note[0])
 		report_note(j, path, "picture ignored", t->picture_note);
 	ingest_art(j, s, path, id, t->picture, t->picture_len);
@@ -612,6 +643,8 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		j->report->added++;
 	else
 		j->report->updated++;
+	j->report->restored += restored;
+	j->report->withdrawn += withdrawn;
 	j->report->audio_seconds += (double)a.duration_ms / 1000.0;
 	if (j->progress)
 		draw_progress(j);
@@ -665,25 +698,31 @@ static void *worker(void *arg)
 		size_t i;
 
 		pthread_mutex_lock(&j->lock);
-		i = j->fatal ? j->files.n : j->next++;
+		i = j->fatal || (j->stop && atomic_load(j->stop)) ? j->ntodo : j->next++;
 		pthread_mutex_unlock(&j->lock);
-		if (i >= j->files.n)
+		if (i >= j->ntodo)
 			break;
-		ingest_one(j, &s, j->files.paths[i]);
+		ingest_one(j, &s, j->todo[i]);
 	}
 	store_close(&s);
 	return NULL;
 }
 
-int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, bool progress,
-               bool quiet, struct ingest_report *report)
+bool ingest_audio_name(const char *name)
+{
+	return walk_is_audio_name(name);
+}
+
+int ingest_scan(const struct settings *cfg, char **paths, int npaths, int jobs, bool progress,
+                bool quiet, const atomic_bool *stop, struct ingest_report *report)
 {
 	struct job j;
 	pthread_t *threads = NULL;
-	struct store s;
+	struct store s = { 0 };
 	struct rusage ru0, ru1;
 	char err[512];
 	int started = 0, rc = -1;
+	bool *walked = NULL;
 
 	memset(&j, 0, sizeof j);
 	memset(report, 0, sizeof *report);
@@ -691,6 +730,7 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 	j.report = report;
 	j.progress = progress && !quiet;
 	j.quiet = quiet;
+	j.stop = stop;
 	pthread_mutex_init(&j.lock, NULL);
 	snprintf(j.media_dir, sizeof j.media_dir, "%s/media", cfg->data_dir);
 	parse_separators(&j, cfg->artist_separators);
@@ -700,12 +740,18 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 	if (!(j.art = art_cache_new()))
 		goto out;
 
-	/* Create the schema once before the workers race to. */
+	/* Opened first, so the schema exists before the workers race to make it. */
 	if (store_open(&s, cfg->data_dir, err, sizeof err) < 0) {
 		fprintf(stderr, "segue-server: %s\n", err);
 		goto out;
 	}
-	store_close(&s);
+	if (npaths > 0 && !(walked = calloc((size_t)npaths, sizeof *walked)))
+		goto out;
+	for (int i = 0; i < npaths; i++) {
+		struct stat st;
+
+		walked[i] = stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode);
+	}
 	if (walk_paths(&j.files, paths, npaths) < 0) {
 		fprintf(stderr, "segue-server: ingest: out of memory\n");
 		goto out;
@@ -713,17 +759,18 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 	report->not_audio = j.files.not_audio;
 	report->failed = j.files.failed;
 	report->files = (int)j.files.n + j.files.not_audio + j.files.failed;
+	if (take_changed(&j, &s) < 0)
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &j.started);
+	getrusage(RUSAGE_SELF, &ru0);
 	if (jobs <= 0)
 		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (jobs < 1)
 		jobs = 1;
-	if ((size_t)jobs > j.files.n)
-		jobs = j.files.n ? (int)j.files.n : 1;
-	threads = calloc((size_t)jobs, sizeof *threads);
-	if (!threads)
+	if ((size_t)jobs > j.ntodo)
+		jobs = (int)j.ntodo;
+	if (jobs && !(threads = calloc((size_t)jobs, sizeof *threads)))
 		goto out;
-	clock_gettime(CLOCK_MONOTONIC, &j.started);
-	getrusage(RUSAGE_SELF, &ru0);
 	for (int i = 0; i < jobs; i++) {
 		if (pthread_create(&threads[i], NULL, worker, &j) != 0)
 			break;
@@ -739,11 +786,27 @@ int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, b
 	                      (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
 	if (j.progress)
 		fprintf(stderr, "\r\033[K");
-	rc = started ? (j.fatal ? -1 : 0) : -1;
+	if (jobs && !started)
+		goto out;
+	rc = j.fatal ? -1 : 0;
+	/* Withdrawal: after a walk of a folder, what was remembered there and is gone. */
+	for (int i = 0; i < npaths && !rc && !(stop && atomic_load(stop)); i++)
+		if (walked[i] && sources_prune(&s, paths[i], j.files.paths, j.files.n, report) < 0)
+			report->failed++;
 out:
+	if (s.db)
+		store_close(&s);
 	walk_free(&j.files);
+	free(j.todo);
+	free(walked);
 	free(threads);
 	art_cache_free(j.art);
 	pthread_mutex_destroy(&j.lock);
 	return rc;
+}
+
+int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, bool progress,
+               bool quiet, struct ingest_report *report)
+{
+	return ingest_scan(cfg, paths, npaths, jobs, progress, quiet, NULL, report);
 }

@@ -5,6 +5,7 @@
 #ifndef SEGUE_INGEST_H
 #define SEGUE_INGEST_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "settings.h"
@@ -21,13 +22,34 @@ struct ingest_report {
 	double audio_seconds;   /* of audio analysed */
 	double wall_seconds;
 	double cpu_seconds;     /* process CPU time while transcoding */
+	int forgotten; /* remembered source files gone from the disk, forgotten */
+	int withdrawn; /* tracks left with no source file, withdrawn */
+	int restored;  /* withdrawn tracks whose audio came back, available again */
 };
 
 /* Walks paths (server/catalog/walk.h says which files are tried) and ingests what it finds.
  * progress: draw a progress bar on stderr (only sensible on a terminal). Errors are printed
- * one line per file on stderr. Returns 0, or -1 if the catalog could not be opened. */
+ * one line per file on stderr. Returns 0, or -1 if the catalog could not be opened.
+ *
+ * A file ingested before and unchanged since (its size and mtime) costs a stat and a lookup;
+ * its track must still be available and encoded, which the catalog's row vouches for.
+ * Ingesting a file remembers it as its track's source and forgets the track's other sources
+ * that are gone from the disk (a move). After the walk of a folder, every file remembered
+ * under it that is gone is forgotten, and a track left with no remembered file is withdrawn
+ * (store/catalog.h); its encodings stay, and the same audio found again restores it. */
 int ingest_run(const struct settings *cfg, char **paths, int npaths, int jobs, bool progress,
                bool quiet, struct ingest_report *report);
+/* The same, ending early (after the files under way) once *stop is set (stop may be NULL):
+ * for the library watcher (catalog/watcher.h). */
+int ingest_scan(const struct settings *cfg, char **paths, int npaths, int jobs, bool progress,
+                bool quiet, const atomic_bool *stop, struct ingest_report *report);
+/* Forgets the remembered files at each path or under it (a file or a folder that was
+ * deleted or moved away) that are gone from the disk, and withdraws the tracks left with no
+ * file, adding to *report (which the caller zeroed). Returns 0, -1 when the catalog could not
+ * be opened. */
+int ingest_forget(const struct settings *cfg, char **paths, int npaths, struct ingest_report *report);
+/* Whether a file name has one of the audio extensions a walk takes. */
+bool ingest_audio_name(const char *name);
 
 /* The ids ingest derives from names: stable, so re-ingesting is idempotent. Exposed for tests. */
 void ingest_artist_id(const char *name, char out[23]);

@@ -1,6 +1,8 @@
 #include "config.h"
 #include "catalog/walk.h"
 
+#include <stdbool.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -40,6 +42,11 @@ static int ext_in(const char *name, const char *const *list, size_t n)
 static int is_audio(const char *name)
 {
 	return ext_in(name, audio_ext, sizeof audio_ext / sizeof audio_ext[0]);
+}
+
+bool walk_is_audio_name(const char *name)
+{
+	return is_audio(name);
 }
 
 static int is_companion(const char *name)

@@ -7,6 +7,7 @@
 #ifndef SEGUE_WALK_H
 #define SEGUE_WALK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define WALK_MAX_FILES 1000000
@@ -25,5 +26,8 @@ struct walk {
 int walk_paths(struct walk *w, char **paths, int npaths);
 
 void walk_free(struct walk *w);
+
+/* Whether a file of this name is tried as audio (by its extension). */
+bool walk_is_audio_name(const char *name);
 
 #endif

@@ -25,6 +25,12 @@ struct subcommand {
 /* Loads defaults, then the configuration file, then --config/--data-dir/--listen/--set from
  * argv (removing them from argv). Creates the data directory. Returns 0 or an exit status. */
 int cli_settings(struct settings *cfg, int *argc, char **argv);
+/* The library folders of cfg made real (absolute, links resolved) into *roots (n of them,
+ * none below another, each freed with the array by cli_free_paths), so that ingest remembers
+ * a file by one name however it was reached. Returns 0, or an exit status after a one-line
+ * error naming a folder that is missing or not a folder. */
+int cli_library_roots(const struct settings *cfg, char ***roots, int *n);
+void cli_free_paths(char **paths, int n);
 
 int cmd_serve(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);

@@ -1,5 +1,6 @@
-/* segue-server ingest PATH...: see server/catalog/ingest.h. Prints one summary line (unless --quiet) and
- * exits 1 when any file failed, so scripts can tell a partial import from a clean one. */
+/* segue-server ingest [PATH...]: see server/catalog/ingest.h. Without a path, the library
+ * folders of the configuration. Prints one summary line (unless --quiet) and exits 1 when
+ * any file failed, so scripts can tell a partial import from a clean one. */
 #include "config.h"
 #include "cli/cli.h"
 
@@ -9,6 +10,19 @@
 #include <unistd.h>
 
 #include "catalog/ingest.h"
+
+static void print_summary(const struct ingest_report *rep)
+{
+	double per_core = rep->cpu_seconds > 0 ? rep->audio_seconds / rep->cpu_seconds : 0;
+
+	printf("ingested %d file%s: %d added, %d already known, %d updated, %d not audio, %d failed",
+	       rep->files, rep->files == 1 ? "" : "s", rep->added, rep->known, rep->updated,
+	       rep->not_audio, rep->failed);
+	if (rep->forgotten || rep->withdrawn || rep->restored)
+		printf(", %d gone, %d withdrawn, %d restored", rep->forgotten, rep->withdrawn, rep->restored);
+	printf(" (%.0f s of audio in %.1f s, %.1fx real time per core)\n", rep->audio_seconds,
+	       rep->wall_seconds, per_core);
+}
 
 int cmd_ingest(int argc, char **argv)
 {
@@ -31,28 +45,35 @@ int cmd_ingest(int argc, char **argv)
 			jobs = atoi(argv[++i]);
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "segue-server ingest: unknown option \"%s\"\n", argv[i]);
-			free(paths);
+			cli_free_paths(paths, npaths);
 			return EXIT_USAGE;
 		} else {
-			paths[npaths++] = argv[i];
+			/* Remembered by their real names, as the library's folders are (serve). A
+			 * path that cannot be resolved is kept as given, for ingest to report. */
+			char *real = realpath(argv[i], NULL);
+
+			if (!(paths[npaths++] = real ? real : strdup(argv[i]))) {
+				cli_free_paths(paths, npaths);
+				return EXIT_FAILURE_;
+			}
 		}
 	}
+	if (!npaths && cfg.library.n) {
+		free(paths);
+		if ((rc = cli_library_roots(&cfg, &paths, &npaths)) != 0)
+			return rc;
+	}
 	if (!npaths) {
-		fprintf(stderr, "usage: segue-server ingest [--data-dir DIR] [--jobs N] [--quiet] PATH...\n");
+		fprintf(stderr, "usage: segue-server ingest [--data-dir DIR] [--jobs N] [--quiet] [PATH...]\n"
+		                "(without a PATH, the folders of the setting library)\n");
 		free(paths);
 		return EXIT_USAGE;
 	}
 	rc = ingest_run(&cfg, paths, npaths, jobs, isatty(STDERR_FILENO), quiet, &rep);
-	free(paths);
+	cli_free_paths(paths, npaths);
 	if (rc < 0)
 		return EXIT_FAILURE_;
-	if (!quiet) {
-		double per_core = rep.cpu_seconds > 0 ? rep.audio_seconds / rep.cpu_seconds : 0;
-
-		printf("ingested %d file%s: %d added, %d already known, %d updated, %d not audio,"
-		       " %d failed (%.0f s of audio in %.1f s, %.1fx real time per core)\n",
-		       rep.files, rep.files == 1 ? "" : "s", rep.added, rep.known, rep.updated,
-		       rep.not_audio, rep.failed, rep.audio_seconds, rep.wall_seconds, per_core);
-	}
+	if (!quiet)
+		print_summary(&rep);
 	return rep.failed ? EXIT_PARTIAL : EXIT_OK;
 }

@@ -16,6 +16,7 @@
 
 #include "accounts/auth.h"
 #include "api/routes.h"
+#include "catalog/watcher.h"
 #include "connect/hub.h"
 #include "connect/ws.h"
 #include "http/http.h"
@@ -66,6 +67,32 @@ static const char *connect_auth(void *store, const char *authorization, struct u
 	return auth_bearer(store, authorization, who);
 }
 
+/* --library DIR, repeated: the folders to watch. The first replaces those of the
+ * configuration file, as any flag overrides the file. Returns 0, or an exit status. */
+static int library_flags(struct settings *cfg, int argc, char **argv)
+{
+	char err[512];
+	bool first = true;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--library")) {
+			fprintf(stderr, "segue-server serve: unexpected argument \"%s\"\n", argv[i]);
+			return EXIT_USAGE;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "segue-server: --library needs a folder\n");
+			return EXIT_USAGE;
+		}
+		if ((first && settings_set(cfg, "library", "", err, sizeof err) < 0) ||
+		    settings_set(cfg, "library", argv[++i], err, sizeof err) < 0) {
+			fprintf(stderr, "segue-server: %s\n", err);
+			return EXIT_USAGE;
+		}
+		first = false;
+	}
+	return 0;
+}
+
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -82,8 +109,8 @@ int cmd_serve(int argc, char **argv)
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
 	struct hub_config hub_cfg;
-	char addr[128], err[512];
-	int port, rc, status = EXIT_FAILURE_;
+	char addr[128], err[512], **roots = NULL;
+	int port, rc, nroots = 0, status = EXIT_FAILURE_;
 	long limits[RL_NCATEGORIES] = { 0 };
 	sigset_t stop_sigs;
 
@@ -94,13 +121,14 @@ int cmd_serve(int argc, char **argv)
 		free(srv);
 		return rc;
 	}
-	if (argc > 1) {
-		fprintf(stderr, "segue-server serve: unexpected argument \"%s\"\n", argv[1]);
+	if ((rc = library_flags(&srv->cfg, argc, argv)) != 0 ||
+	    (rc = cli_library_roots(&srv->cfg, &roots, &nroots)) != 0) {
 		free(srv);
-		return EXIT_USAGE;
+		return rc;
 	}
 	if (parse_listen(srv->cfg.listen, addr, sizeof addr, &port) < 0) {
 		fprintf(stderr, "segue-server: --listen takes ADDR:PORT, got \"%s\"\n", srv->cfg.listen);
+		cli_free_paths(roots, nroots);
 		free(srv);
 		return EXIT_USAGE;
 	}
@@ -133,6 +161,10 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (recommender_start(&srv->recs, &srv->cfg) < 0) {
 		fprintf(stderr, "segue-server: cannot start the recommendation trainer\n");
+		goto out;
+	}
+	if (nroots && !(srv->library = library_watch_start(&srv->cfg, roots, nroots))) {
+		fprintf(stderr, "segue-server: cannot start the library watcher\n");
 		goto out;
 	}
 
@@ -219,6 +251,8 @@ int cmd_serve(int argc, char **argv)
 	status = EXIT_OK;
 out:
 	running = NULL;
+	library_watch_stop(srv->library);
+	cli_free_paths(roots, nroots);
 	jobs_stop(&srv->jobs);
 	if (srv->lws)
 		lws_context_destroy(srv->lws); /* closes every Connect session first */

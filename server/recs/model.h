@@ -56,7 +56,7 @@ struct recs_model {
 	int32_t *artist, *genre, *released;   /* released: days since 1970, 0 when unknown */
 	float *pop;                           /* 0..1 */
 	float (*feat)[RECS_NFEAT];            /* each in about [0, 1] */
-	uint8_t *restricted;                  /* 1: the track names its markets */
+	uint8_t *restricted;                  /* 1: the track names its markets, or is withdrawn */
 	int n_artists;
 	char (*artist_id)[RECS_ID_LEN + 1];
 	int64_t *artist_ptr;                  /* per artist, its items by popularity */

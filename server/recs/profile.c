@@ -178,12 +178,13 @@ int recs_profile_seed(const struct recs_ctx *c, struct recs_profile *p, const ch
 bool recs_keep_market(void *ctx, int item)
 {
 	const struct recs_ctx *c = ctx;
-	char markets[TRACK_MARKETS_MAX];
+	struct track_playback t;
 
-	if (!c->market || !c->m->restricted[item])
+	if (!c->m->restricted[item])
 		return !c->market || catalog_available(c->view, NULL, c->market);
-	return store_track_markets(c->view->store, c->m->item_id[item], markets) > 0 &&
-	       catalog_available(c->view, markets, c->market);
+	/* Restricted: it names its markets, or it was withdrawn when the model was made. */
+	return store_track_playback(c->view->store, c->m->item_id[item], &t) > 0 && t.available &&
+	       (!c->market || catalog_available(c->view, t.has_markets ? t.markets : NULL, c->market));
 }
 
 json_t *recs_tracks_json(const struct recs_ctx *c, const int32_t *items, int n)

@@ -37,15 +37,17 @@ int store_track_exists(struct store *s, const char *id)
 }
 
 int store_track_filing(struct store *s, const char *id, char album_id[BASE62_ID_LEN + 1],
-                       char artist_id[BASE62_ID_LEN + 1])
+                       char artist_id[BASE62_ID_LEN + 1], bool *withdrawn)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT album_id, artist_id FROM tracks WHERE id = ?");
+	sqlite3_stmt *st = store_stmt(s, "SELECT album_id, artist_id, available FROM tracks WHERE id = ?");
 	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
 	rc = sqlite3_step(st);
+	if (withdrawn)
+		*withdrawn = rc == SQLITE_ROW && !sqlite3_column_int(st, 2);
 	if (rc == SQLITE_ROW) {
 		snprintf(album_id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 0));
 		snprintf(artist_id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 1));
@@ -281,6 +283,7 @@ int store_track_put(struct store *s, const struct track_record *t, long long now
 		" mb_track_id = excluded.mb_track_id, mb_recording_id = excluded.mb_recording_id,"
 		" disc_total = excluded.disc_total, track_total = excluded.track_total,"
 		" library_path = excluded.library_path,"
+		" available = 1, withdrawn_at = NULL,"
 		" bytes_low = coalesce(excluded.bytes_low, bytes_low),"
 		" bytes_normal = coalesce(excluded.bytes_normal, bytes_normal),"
 		" bytes_high = coalesce(excluded.bytes_high, bytes_high),"
@@ -354,8 +357,11 @@ int store_artist_drop_if_unused(struct store *s, const char *id)
 int store_ingest_file_track(struct store *s, const char *path, long long size, long long mtime_ns,
                             char track_id[BASE62_ID_LEN + 1])
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT track_id FROM ingest_files WHERE path = ? AND"
-	                                 " size = ? AND mtime_ns = ?");
+	/* A track row is written only once its four encodings are in place (ingest renames
+	 * them there first), so the row's sizes vouch for the files without a stat of each. */
+	sqlite3_stmt *st = store_stmt(s, "SELECT f.track_id FROM ingest_files f JOIN tracks t ON t.id = f.track_id"
+	                                 " WHERE f.path = ? AND f.size = ? AND f.mtime_ns = ? AND t.available"
+	                                 " AND t.bytes_low IS NOT NULL AND t.bytes_very_high IS NOT NULL");
 	int rc, found = 0;
 
 	if (!st)
@@ -372,6 +378,23 @@ int store_ingest_file_track(struct store *s, const char *path, long long size, l
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : store_fail(s, "a source file");
 }
 
+int store_ingest_file_get(struct store *s, const char *path, char track_id[BASE62_ID_LEN + 1])
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT track_id FROM ingest_files WHERE path = ?");
+	int rc;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, path);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(track_id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 0));
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	return store_fail(s, "a source file");
+}
+
 int store_ingest_file_remember(struct store *s, const char *path, long long size,
                                long long mtime_ns, const char *track_id)
 {
@@ -385,6 +408,76 @@ int store_ingest_file_remember(struct store *s, const char *path, long long size
 	sqlite3_bind_int64(st, 3, mtime_ns);
 	store_bind_text(st, 4, track_id);
 	return store_done(s, st, "a source file");
+}
+
+/* Each row of a statement whose columns are a path and a track id. */
+static int file_row(sqlite3_stmt *st, void *cb, void *ud)
+{
+	return (*(int (**)(void *, const char *, const char *))cb)(ud, store_col_text(st, 0),
+	                                                            store_col_text(st, 1));
+}
+
+int store_ingest_files_under(struct store *s, const char *root,
+                             int (*each)(void *ud, const char *path, const char *track_id), void *ud)
+{
+	/* Paths under root sort between root "/" and root "0", the byte after '/': a range of
+	 * the primary key, however many files the rest of the library has. */
+	sqlite3_stmt *st = store_stmt(s, "SELECT path, track_id FROM ingest_files"
+	                                 " WHERE path = ?1 OR (path > ?1 || '/' AND path < ?1 || '0') ORDER BY path");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, root);
+	return store_each(s, st, "the source files under a folder", file_row, &each, ud);
+}
+
+int store_ingest_files_of_track(struct store *s, const char *track_id,
+                                int (*each)(void *ud, const char *path, const char *track_id), void *ud)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT path, track_id FROM ingest_files WHERE track_id = ?");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, track_id);
+	return store_each(s, st, "a track's source files", file_row, &each, ud);
+}
+
+int store_ingest_file_forget(struct store *s, const char *path)
+{
+	sqlite3_stmt *st = store_stmt(s, "DELETE FROM ingest_files WHERE path = ?");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, path);
+	return store_change(s, st, "a source file");
+}
+
+int store_track_withdraw_if_orphaned(struct store *s, const char *id, long long now)
+{
+	sqlite3_stmt *st = store_stmt(s, "UPDATE tracks SET available = 0, withdrawn_at = ?2"
+	                                 " WHERE id = ?1 AND available"
+	                                 " AND NOT EXISTS (SELECT 1 FROM ingest_files WHERE track_id = ?1)");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	return store_change(s, st, "a track's withdrawal");
+}
+
+long long store_tracks_withdrawn(struct store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM tracks WHERE NOT available");
+	long long n = 0;
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? n : store_fail(s, "the withdrawn tracks' count");
 }
 
 int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARKETS_MAX])
@@ -408,7 +501,7 @@ int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARK
 /* Columns of a track row: every statement that reads one selects them in this order. */
 #define TRACK_COLUMNS \
 	"t.id, t.name, t.disc_number, t.track_number, t.duration_ms, t.explicit, t.markets," \
-	" t.popularity, t.album_id, t.artist_id, ar.name, t.isrc"
+	" t.popularity, t.album_id, t.artist_id, ar.name, t.isrc, t.available"
 
 static void track_from(sqlite3_stmt *st, struct track_row *t)
 {
@@ -425,6 +518,7 @@ static void track_from(sqlite3_stmt *st, struct track_row *t)
 	snprintf(t->artist_id, sizeof t->artist_id, "%s", store_col_text(st, 9));
 	snprintf(t->artist_name, sizeof t->artist_name, "%s", store_col_text(st, 10));
 	snprintf(t->isrc, sizeof t->isrc, "%s", store_col_text(st, 11));
+	t->available = sqlite3_column_int(st, 12) != 0;
 }
 
 int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id)
@@ -478,7 +572,8 @@ int store_album_row(struct store *s, const char *id, struct album_row *out)
 		"SELECT al.name, al.release_date, al.artist_id, ar.name, t.n, t.ms, al.original_date,"
 		" al.release_type, al.label, al.mb_album_id, al.compilation"
 		" FROM albums al, (SELECT count(*) n, coalesce(sum(duration_ms), 0) ms FROM tracks"
-		"  WHERE album_id = ?1) t JOIN artists ar ON ar.id = al.artist_id WHERE al.id = ?1");
+		"  WHERE album_id = ?1 AND available) t JOIN artists ar ON ar.id = al.artist_id"
+		" WHERE al.id = ?1");
 
 	if (!st)
 		return -1;
@@ -565,7 +660,7 @@ int store_album_tracks(struct store *s, const char *album_id, int offset, struct
                        int max)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT " TRACK_COLUMNS " FROM tracks t"
-	                                 " JOIN artists ar ON ar.id = t.artist_id WHERE t.album_id = ?"
+	                                 " JOIN artists ar ON ar.id = t.artist_id WHERE t.album_id = ? AND t.available"
 	                                 " ORDER BY t.disc_number, t.track_number, t.name LIMIT ? OFFSET ?");
 	int n = 0, rc = SQLITE_DONE;
 
@@ -585,7 +680,7 @@ int store_album_tracks(struct store *s, const char *album_id, int offset, struct
 int store_album_markets(struct store *s, const char *album_id,
                         void (*each)(void *ud, const char *markets), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks WHERE album_id = ?");
+	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks WHERE album_id = ? AND available");
 	int rc;
 
 	if (!st)
@@ -603,8 +698,8 @@ int store_album_stats(struct store *s, const char *album_id, int *popularity,
 	sqlite3_stmt *st = store_stmt(s, "SELECT max(popularity),"
 		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT j.value g FROM tracks t,"
 		"  json_each(CASE WHEN t.genres = '[]' THEN json_array(t.genre) ELSE t.genres END) j"
-		"  WHERE t.album_id = ?1 AND j.value <> '' ORDER BY g)), count(*)"
-		" FROM tracks WHERE album_id = ?1");
+		"  WHERE t.album_id = ?1 AND t.available AND j.value <> '' ORDER BY g)), count(*)"
+		" FROM tracks WHERE album_id = ?1 AND available");
 	int rc, found = 0;
 
 	if (!st)
@@ -628,11 +723,12 @@ static void fill_playback(sqlite3_stmt *st, void *out)
 	p->gain_db = sqlite3_column_double(st, 1);
 	p->has_markets = sqlite3_column_type(st, 2) != SQLITE_NULL;
 	snprintf(p->markets, sizeof p->markets, "%s", store_col_text(st, 2));
+	p->available = sqlite3_column_int(st, 3) != 0;
 }
 
 int store_track_playback(struct store *s, const char *id, struct track_playback *out)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT duration_ms, gain_db, markets FROM tracks WHERE id = ?");
+	sqlite3_stmt *st = store_stmt(s, "SELECT duration_ms, gain_db, markets, available FROM tracks WHERE id = ?");
 
 	if (!st)
 		return -1;
@@ -659,12 +755,14 @@ int store_artist_albums(struct store *s, const char *artist_id,
                         int (*each)(void *ud, const char *album_id, bool appears_on), void *ud)
 {
 	sqlite3_stmt *st = store_stmt(s,
-		"SELECT al.id, 0, al.release_date, al.name FROM albums al WHERE al.artist_id = ?1"
-		"  OR al.id IN (SELECT album_id FROM album_artists WHERE artist_id = ?1)"
+		"SELECT al.id, 0, al.release_date, al.name FROM albums al WHERE (al.artist_id = ?1"
+		"  OR al.id IN (SELECT album_id FROM album_artists WHERE artist_id = ?1))"
+		"  AND EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND t.available)"
 		" UNION ALL"
 		" SELECT al.id, 1, al.release_date, al.name FROM albums al WHERE al.id IN"
 		"  (SELECT t.album_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id"
-		"   WHERE ta.artist_id = ?1 UNION SELECT album_id FROM tracks WHERE artist_id = ?1)"
+		"   WHERE ta.artist_id = ?1 AND t.available"
+		"   UNION SELECT album_id FROM tracks WHERE artist_id = ?1 AND available)"
 		"  AND al.artist_id <> ?1"
 		"  AND al.id NOT IN (SELECT album_id FROM album_artists WHERE artist_id = ?1)"
 		" ORDER BY 2, 3 DESC, 4");
@@ -682,8 +780,9 @@ int store_artist_albums(struct store *s, const char *artist_id,
 int store_artist_top_tracks(struct store *s, const char *artist_id,
                             int (*each)(void *ud, const char *track_id), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT t.id FROM tracks t WHERE t.artist_id = ?1"
-	                                 " OR t.id IN (SELECT track_id FROM track_artists WHERE artist_id = ?1)"
+	sqlite3_stmt *st = store_stmt(s, "SELECT t.id FROM tracks t WHERE (t.artist_id = ?1"
+	                                 " OR t.id IN (SELECT track_id FROM track_artists WHERE artist_id = ?1))"
+	                                 " AND t.available"
 	                                 " ORDER BY t.play_count DESC, t.popularity DESC, t.created_at, t.id");
 
 	if (!st)
@@ -697,7 +796,7 @@ int store_artist_top_tracks(struct store *s, const char *artist_id,
  * are forced: the planner would otherwise take tracks_popular's equality and sort. */
 int store_tracks_popular(struct store *s, int (*each)(void *ud, const char *track_id), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM tracks WHERE play_count > 0 OR popularity > 0"
+	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM tracks WHERE (play_count > 0 OR popularity > 0) AND available"
 	                                 " ORDER BY play_count DESC, popularity DESC, id");
 
 	if (!st)
@@ -709,7 +808,7 @@ int store_tracks_unplayed(struct store *s, int (*each)(void *ud, const char *tra
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT t.id FROM albums al CROSS JOIN tracks t INDEXED BY tracks_album"
 	                                 " ON t.album_id = al.id"
-	                                 " WHERE t.play_count = 0 AND t.popularity = 0"
+	                                 " WHERE t.play_count = 0 AND t.popularity = 0 AND t.available"
 	                                 " ORDER BY al.release_date DESC, al.id, t.disc_number, t.track_number");
 
 	if (!st)

@@ -40,9 +40,10 @@ struct album_record {
 	bool compilation;
 };
 
-/* Where track id is filed now (album and artist ids). Returns 1, 0 for a new track, -1. */
+/* Where track id is filed now (album and artist ids), and (withdrawn, may be NULL) whether it
+ * is withdrawn. Returns 1, 0 for a new track, -1. */
 int store_track_filing(struct store *s, const char *id, char album_id[BASE62_ID_LEN + 1],
-                       char artist_id[BASE62_ID_LEN + 1]);
+                       char artist_id[BASE62_ID_LEN + 1], bool *withdrawn);
 /* The artist, made if it is new (a known one keeps its name; its MusicBrainz id is filled in
  * when it had none; mb_artist_id may be NULL). Returns 0, -1 on error. */
 int store_artist_ensure(struct store *s, const char *id, const char *name, const char *mb_artist_id,
@@ -55,7 +56,8 @@ int store_album_ensure(struct store *s, const struct album_record *a, long long 
  * no such album, -1 on error. */
 int store_album_release_date(struct store *s, const char *id, char date[16]);
 /* The track, added or its tags and sizes brought up to date (its analysis is kept: the audio
- * is the same, the id is its hash), with its artists. Returns 0, -1 on error. */
+ * is the same, the id is its hash), with its artists, and available again if it was
+ * withdrawn. Returns 0, -1 on error. */
 int store_track_put(struct store *s, const struct track_record *t, long long now);
 /* Sets an album's artists (n >= 1; the first becomes albums.artist_id), leaving the rows
  * alone when they already say so (search then sees no change). Returns 0, -1 on error. */
@@ -80,30 +82,50 @@ int store_album_drop_if_empty(struct store *s, const char *id);
 int store_artist_drop_if_unused(struct store *s, const char *id);
 
 /* Ingest's memory of source files, so an unchanged file is not decoded again: the track a
- * file of this path, size and modification time (ns) gave. Returns 1 with track_id set, 0 when
- * unknown or changed, -1 on error. */
+ * file of this path, size and modification time (ns) gave, when that track is still in the
+ * catalog, available, with its encodings. Returns 1 with track_id set, 0 when unknown,
+ * changed or the track needs work, -1 on error. */
 int store_ingest_file_track(struct store *s, const char *path, long long size, long long mtime_ns,
                             char track_id[BASE62_ID_LEN + 1]);
 int store_ingest_file_remember(struct store *s, const char *path, long long size,
                                long long mtime_ns, const char *track_id);
+/* The track path was last remembered as giving, whatever its size and time. Returns 1, 0
+ * when path is not remembered, -1. */
+int store_ingest_file_get(struct store *s, const char *path, char track_id[BASE62_ID_LEN + 1]);
+/* The remembered files at root or below it (root names a folder, without a trailing '/'), in
+ * path order; and those of one track. each gets values borrowed for the call, must not write
+ * to the store, and returns 0 to go on, more to stop, less to fail. Return 0, -1. */
+int store_ingest_files_under(struct store *s, const char *root,
+                             int (*each)(void *ud, const char *path, const char *track_id), void *ud);
+int store_ingest_files_of_track(struct store *s, const char *track_id,
+                                int (*each)(void *ud, const char *path, const char *track_id), void *ud);
+/* Forgets a remembered file. Returns 1, 0 when it was not remembered, -1. */
+int store_ingest_file_forget(struct store *s, const char *path);
+/* Withdraws track id (available 0, withdrawn_at now in ms) when no remembered file gives it
+ * any more. Returns 1 when it was withdrawn now, 0 (a file is left, or it was withdrawn
+ * already, or there is no such track), -1. */
+int store_track_withdraw_if_orphaned(struct store *s, const char *id, long long now);
+/* How many tracks are withdrawn, or -1. */
+long long store_tracks_withdrawn(struct store *s);
 
 #define TRACK_MARKETS_MAX 1024 /* the markets column with its NUL; ingest keeps it under 512 */
 
-/* The markets track id plays in, comma-separated, into markets ("" for everywhere). Returns
- * 1, 0 when there is no such track, -1 on error. */
+/* The markets track id plays in, comma-separated, into markets ("" for everywhere), whether
+ * or not it is available. Returns 1, 0 when there is no such track, -1 on error. */
 int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARKETS_MAX]);
 
 /* Catalog names are at most 512 bytes from ingest; the rows keep twice that. */
 #define CATALOG_NAME_MAX 1024
 
 /* A track as the Web API shows it. markets: "" when the track plays wherever the server's
- * markets say (has_markets false). */
+ * markets say (has_markets false). available is false for a withdrawn track (its source files
+ * left the library), which plays nowhere. */
 struct track_row {
 	char id[BASE62_ID_LEN + 1], album_id[BASE62_ID_LEN + 1], artist_id[BASE62_ID_LEN + 1];
 	char name[CATALOG_NAME_MAX], artist_name[CATALOG_NAME_MAX];
 	char markets[TRACK_MARKETS_MAX];
 	char isrc[32];
-	bool has_markets, explicit_;
+	bool has_markets, explicit_, available;
 	int disc_number, track_number, popularity;
 	long long duration_ms;
 };
@@ -138,15 +160,16 @@ int store_track_artists(struct store *s, const char *track_id,
                         int (*each)(void *ud, const char *id, const char *name), void *ud);
 int store_album_artists(struct store *s, const char *album_id,
                         int (*each)(void *ud, const char *id, const char *name), void *ud);
-/* An album's tracks in disc and track order, up to max from offset. Returns how many, -1. */
+/* An album's available tracks in disc and track order, up to max from offset (total_tracks of
+ * its row counts the same). Returns how many, -1. */
 int store_album_tracks(struct store *s, const char *album_id, int offset, struct track_row *rows,
                        int max);
-/* Calls each with every distinct markets value among an album's tracks (NULL: the server's
- * markets). Returns 0, -1 on error. */
+/* Calls each with every distinct markets value among an album's available tracks (NULL: the
+ * server's markets). Returns 0, -1 on error. */
 int store_album_markets(struct store *s, const char *album_id,
                         void (*each)(void *ud, const char *markets), void *ud);
 /* An album's popularity (its most popular track's) and its tracks' genres, sorted, separated
- * by \x1f. Returns 1, 0 when it has no tracks, -1 on error. */
+ * by \x1f, of its available tracks. Returns 1, 0 when it has none, -1 on error. */
 int store_album_stats(struct store *s, const char *album_id, int *popularity,
                       char genres[CATALOG_NAME_MAX]);
 
@@ -156,6 +179,7 @@ struct track_playback {
 	double gain_db;
 	char markets[TRACK_MARKETS_MAX];
 	bool has_markets;
+	bool available; /* false: withdrawn, plays nowhere */
 };
 /* Returns 1, 0 when there is no such track, -1 on error. */
 int store_track_playback(struct store *s, const char *id, struct track_playback *out);
@@ -174,7 +198,8 @@ int store_tracks_by_library_path(struct store *s, const char *path, bool suffix,
                                  char id[BASE62_ID_LEN + 1]);
 
 /* Lists of ids, each given to each in order (borrowed for the call); each returns 0 to go
- * on, anything else to stop. They return 0 (done or stopped), -1 on error. */
+ * on, anything else to stop. They return 0 (done or stopped), -1 on error. Withdrawn tracks,
+ * and albums with no available track, are left out. */
 /* An artist's albums, latest release first, then by name: first those it is an album artist
  * of (appears_on false), then those it only plays on (true). */
 int store_artist_albums(struct store *s, const char *artist_id,

@@ -165,3 +165,14 @@ int store_playlist_covers(struct store *s, const char *id, char (*hashes)[STORE_
 		store_bind_text(st, 1, id);
 	return store_each(s, st, "a playlist's covers", cover_row, NULL, &c) < 0 ? -1 : c.n;
 }
+
+int store_track_has_cover(struct store *s, const char *track_id)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM tracks t JOIN albums al ON al.id = t.album_id"
+	                                 " WHERE t.id = ? AND al.image IS NOT NULL");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, track_id);
+	return store_one(s, st, "a track's cover", NULL, NULL);
+}

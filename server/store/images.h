@@ -46,5 +46,7 @@ int store_playlist_image_set(struct store *s, const char *id, const char *hash, 
 /* The first max distinct album covers of a playlist's items, in item order. Returns how many
  * were filled, -1 on error. */
 int store_playlist_covers(struct store *s, const char *id, char (*hashes)[STORE_IMAGE_MAX], int max);
+/* Whether track id's album has its cover. Returns 1, 0 (no cover, or no such track), -1. */
+int store_track_has_cover(struct store *s, const char *track_id);
 
 #endif

@@ -59,7 +59,7 @@ int store_recs_tracks(struct store *s, int (*each)(void *ud, const struct recs_t
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT t.id, t.artist_id, t.genre, t.popularity, coalesce(a.release_date, ''),"
 	                                 " t.tempo, t.energy, t.danceability, t.acousticness, t.brightness, t.loudness,"
-	                                 " t.markets IS NOT NULL, t.duration_ms"
+	                                 " t.markets IS NOT NULL OR NOT t.available, t.duration_ms"
 	                                 " FROM tracks t LEFT JOIN albums a ON a.id = t.album_id ORDER BY t.id");
 
 	return store_each(s, st, "tracks", track_row, &each, ud);
@@ -362,10 +362,11 @@ int store_recs_pool(struct store *s, enum recs_pool pool, const char *key, int l
                     char (*ids)[BASE62_ID_LEN + 1], int max)
 {
 	sqlite3_stmt *st = store_stmt(s, pool == RECS_POOL_GENRE ?
-		"SELECT id FROM tracks WHERE genre = ? COLLATE NOCASE ORDER BY play_count DESC, popularity DESC LIMIT ?" :
+		"SELECT id FROM tracks WHERE genre = ? COLLATE NOCASE AND available"
+		" ORDER BY play_count DESC, popularity DESC LIMIT ?" :
 		pool == RECS_POOL_ARTIST ?
-		"SELECT id FROM tracks WHERE artist_id = ? ORDER BY play_count DESC LIMIT ?" :
-		"SELECT id FROM tracks ORDER BY play_count DESC, popularity DESC, id LIMIT ?");
+		"SELECT id FROM tracks WHERE artist_id = ? AND available ORDER BY play_count DESC LIMIT ?" :
+		"SELECT id FROM tracks WHERE available ORDER BY play_count DESC, popularity DESC, id LIMIT ?");
 
 	if (!st)
 		return -1;

@@ -30,7 +30,7 @@ struct recs_track_source {
 	const char *release_date;   /* its album's, "" when unknown */
 	int popularity;             /* 0..100 */
 	double tempo, energy, danceability, acousticness, brightness, loudness;
-	bool restricted;            /* it names its own markets */
+	bool restricted;            /* it names its own markets, or is withdrawn */
 	int duration_ms;
 };
 /* Every track, in id order. Returns 0, -1. */
@@ -113,7 +113,7 @@ int store_track_features(struct store *s, const char *id, struct track_features 
 int store_artist_features(struct store *s, const char *id, struct track_features *rows, int max);
 
 /* Where the catalog-only ranker draws candidates from: a genre's (case-insensitive) or an
- * artist's most played tracks, or the catalog's. */
+ * artist's most played tracks, or the catalog's; withdrawn tracks are never candidates. */
 enum recs_pool { RECS_POOL_GENRE, RECS_POOL_ARTIST, RECS_POOL_TOP };
 /* Up to limit ids of a pool (key: the genre or artist id; NULL for the top), at most max of them
  * into ids. Returns how many, -1. */

@@ -8,7 +8,8 @@
 #include "log.h"
 #include "store/store_sqlite.h"
 
-/* Each ends in a WHERE clause, so that a delta can narrow it to the changed ids. */
+/* Each ends in a WHERE clause, so that a delta can narrow it to the changed ids. Withdrawn
+ * tracks are not searchable, nor an album or artist that has no available track left. */
 static const struct {
 	const char *sql;
 	const char *id;
@@ -21,19 +22,21 @@ static const struct {
 	" substr(al.release_date, 1, 4),"
 	" t.popularity + ln(1 + t.play_count) / 100.0, t.markets, t.artist_id"
 	" FROM tracks t JOIN artists ar ON ar.id = t.artist_id JOIN albums al ON al.id = t.album_id"
-	" WHERE 1", "t.id" },
+	" WHERE t.available", "t.id" },
 	{ "SELECT ar.id, ar.name, NULL, NULL,"
 	" (SELECT genre FROM tracks WHERE artist_id = ar.id AND genre <> '' GROUP BY genre ORDER BY count(*) DESC, genre LIMIT 1),"
 	" NULL, coalesce((SELECT max(popularity) FROM tracks WHERE artist_id = ar.id), 0), NULL, ar.id"
-	" FROM artists ar WHERE EXISTS (SELECT 1 FROM tracks WHERE artist_id = ar.id)"
-	"  OR EXISTS (SELECT 1 FROM track_artists WHERE artist_id = ar.id)", "ar.id" },
+	" FROM artists ar WHERE EXISTS (SELECT 1 FROM tracks WHERE artist_id = ar.id AND available)"
+	"  OR EXISTS (SELECT 1 FROM track_artists ta JOIN tracks t ON t.id = ta.track_id"
+	"   WHERE ta.artist_id = ar.id AND t.available)", "ar.id" },
 	{ "SELECT al.id, al.name, coalesce((SELECT group_concat(name, ', ') FROM (SELECT a.name"
 	"  FROM album_artists aa JOIN artists a ON a.id = aa.artist_id WHERE aa.album_id = al.id"
 	"  ORDER BY aa.pos) HAVING count(*) > 1), ar.name), NULL,"
 	" (SELECT genre FROM tracks WHERE album_id = al.id AND genre <> '' LIMIT 1),"
 	" substr(al.release_date, 1, 4),"
 	" coalesce((SELECT max(popularity) FROM tracks WHERE album_id = al.id), 0), NULL, al.artist_id"
-	" FROM albums al JOIN artists ar ON ar.id = al.artist_id WHERE 1", "al.id" },
+	" FROM albums al JOIN artists ar ON ar.id = al.artist_id"
+	" WHERE EXISTS (SELECT 1 FROM tracks WHERE album_id = al.id AND available)", "al.id" },
 	{ "SELECT p.id, p.name, u.display_name, NULL, NULL, NULL,"
 	" (SELECT count(*) FROM playlist_followers f WHERE f.playlist_id = p.id) + p.length / 1000.0, NULL, NULL"
 	" FROM playlists p JOIN users u ON u.id = p.owner_id WHERE p.public", "p.id" },

@@ -271,6 +271,27 @@ static const char *const migrations[] = {
 	 * expression must stay word for word the one LIBRARY_FILE in store/catalog.c uses. */
 	"CREATE INDEX IF NOT EXISTS tracks_library_file ON tracks("
 	"  substr(library_path, length(rtrim(library_path, replace(library_path, '/', ''))) + 1));",
+	/* 16: a library that changes: a track none of whose source files is left is withdrawn, not
+	 * deleted (history, playlists and saved tracks keep it; the same audio brings it back
+	 * under the same id). withdrawn_at is in ms, NULL while available. search_track_changed
+	 * follows availability, as a withdrawn track leaves search and may take its album and
+	 * artist along; ingest finds a track's remembered files by track; /metrics counts the
+	 * withdrawn tracks (few) at every scrape. */
+	"ALTER TABLE tracks ADD COLUMN available INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE tracks ADD COLUMN withdrawn_at INTEGER;"
+	"DROP TRIGGER search_track_changed;"
+	"CREATE TRIGGER search_track_changed"
+	"  AFTER UPDATE OF name, album_id, artist_id, genre, markets, popularity, available ON tracks"
+	"  WHEN OLD.name IS NOT NEW.name OR OLD.album_id IS NOT NEW.album_id"
+	"    OR OLD.artist_id IS NOT NEW.artist_id OR OLD.genre IS NOT NEW.genre"
+	"    OR OLD.markets IS NOT NEW.markets OR OLD.popularity IS NOT NEW.popularity"
+	"    OR OLD.available IS NOT NEW.available BEGIN"
+	"  INSERT INTO search_changes (type, id) VALUES (0, NEW.id), (1, NEW.artist_id), (2, NEW.album_id);"
+	"  INSERT INTO search_changes (type, id) SELECT 1, OLD.artist_id WHERE OLD.artist_id IS NOT NEW.artist_id;"
+	"  INSERT INTO search_changes (type, id) SELECT 2, OLD.album_id WHERE OLD.album_id IS NOT NEW.album_id;"
+	" END;"
+	"CREATE INDEX ingest_files_track ON ingest_files(track_id);"
+	"CREATE INDEX tracks_withdrawn ON tracks(id) WHERE NOT available;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

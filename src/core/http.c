@@ -344,6 +344,7 @@ static enum seg_err status_error(long status)
 	case 403:
 		return SEG_EFORBIDDEN;
 	case 404:
+	case 410: /* a track withdrawn from the server's library: skipped like a missing one */
 		return SEG_ENOTFOUND;
 	default:
 		return status >= 400 && status < 600 ? SEG_EFAIL : SEG_EPROTO;

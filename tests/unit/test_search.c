@@ -155,6 +155,15 @@ static int change_catalog(struct store *s)
 		if (exec(s, "DELETE FROM tracks WHERE id = %Q", id) < 0)
 			return -1;
 	}
+	/* every track of artist 13 withdrawn (its files gone): the artist and its albums leave
+	 * the index, though their rows stay; one track withdrawn and restored */
+	id_of(ar, 'a', 13);
+	if (exec(s, "UPDATE tracks SET available = 0 WHERE artist_id = %Q", ar) < 0)
+		return -1;
+	id_of(id, 't', 1);
+	if (exec(s, "UPDATE tracks SET available = 0 WHERE id = %Q", id) < 0 ||
+	    exec(s, "UPDATE tracks SET available = 1 WHERE id = %Q", id) < 0)
+		return -1;
 	/* One row each: an artist and an album renamed, an album dated again; playlists new,
 	 * renamed, gone private, made public, removed. */
 	static const struct {
@@ -181,6 +190,42 @@ static int change_catalog(struct store *s)
 	if (exec(s, "UPDATE users SET display_name = 'Harbor Ghost' WHERE id = 'user2'") < 0)
 		return -1;
 	return exec(s, "COMMIT");
+}
+
+/* One text column of one row into out (false when there is none). */
+static bool one_text(struct store *s, const char *sql, const char *id, char *out, size_t n)
+{
+	sqlite3_stmt *st;
+	bool found = false;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+		found = true;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static bool album_name(struct store *s, const char *id, char *out, size_t n)
+{
+	return one_text(s, "SELECT name FROM albums WHERE id = ?", id, out, n);
+}
+
+static bool track_name(struct store *s, const char *id, char *out, size_t n)
+{
+	return one_text(s, "SELECT name FROM tracks WHERE id = ?", id, out, n);
+}
+
+/* How many tracks match a condition (a literal). */
+static long count_where(struct store *s, const char *cond)
+{
+	char sql[256], out[32];
+
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM tracks WHERE %s AND ? IS NOT NULL", cond);
+	return one_text(s, sql, "x", out, sizeof out) ? atol(out) : -1;
 }
 
 /* The same answer, allowing for the order of equal scores: the scores page by page, and the
@@ -392,6 +437,17 @@ int main(void)
 	ok(finds(base, NULL, "the", ST_ARTIST, "a000000000000000000003") &&
 	   !finds(base, delta, "the", ST_ARTIST, "a000000000000000000003"),
 	   "an artist whose tracks are all gone is no longer found");
+	ok(finds(base, NULL, "the", ST_ARTIST, "a000000000000000000013") &&
+	   !finds(base, delta, "the", ST_ARTIST, "a000000000000000000013"),
+	   "an artist whose tracks are all withdrawn is no longer found");
+	ok(album_name(&s, "l000000000000000000013", q, sizeof q) &&
+	   finds(base, NULL, q, ST_ALBUM, "l000000000000000000013") &&
+	   !finds(base, delta, q, ST_ALBUM, "l000000000000000000013"),
+	   "nor its album, by its name (\"%s\")", q);
+	id_of(id, 't', 1);
+	ok(count_where(&s, "available = 0") > 0 && !count_where(&s, "id = 't000000000000000000001' AND NOT available") &&
+	   track_name(&s, id, q, sizeof q) && finds(base, delta, q, ST_TRACK, id),
+	   "a track withdrawn and restored is found (\"%s\")", q);
 	ok(finds(base, delta, "velvet satellite orchestra", ST_ARTIST, "a000000000000000000007"),
 	   "a renamed artist is found by the new name");
 	ok(finds(base, delta, "cosmic harbor sessions", ST_ALBUM, "l000000000000000000009"),
