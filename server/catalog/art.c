@@ -174,6 +174,24 @@ static int folder_picture(const char *images_dir, const char *dir, const char *c
 	return 0;
 }
 
+bool art_folder_has_cover(const char *audio_path)
+{
+	char dir[PATH_MAX_];
+	const char *slash = strrchr(audio_path, '/');
+	struct dirent *de;
+	DIR *d;
+	bool found = false;
+
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - audio_path) : 1,
+	         slash ? audio_path : ".");
+	if (!(d = opendir(dir)))
+		return false;
+	while (!found && (de = readdir(d)))
+		found = rank(de->d_name, cover_names, (int)(sizeof cover_names / sizeof cover_names[0])) >= 0;
+	closedir(d);
+	return found;
+}
+
 /* The folder of path (path up to its last slash; "." for none) into out. */
 static void dir_of(const char *path, char *out, size_t len)
 {

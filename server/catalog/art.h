@@ -8,6 +8,7 @@
 #ifndef SEGUE_ART_H
 #define SEGUE_ART_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "images/images.h"
@@ -31,5 +32,10 @@ int art_for_track(struct art_cache *cache, const char *images_dir, const char *a
  * folder is named artist_name (ignoring ASCII case). Returns and notes as art_for_track. */
 int art_for_artist(struct art_cache *cache, const char *images_dir, const char *audio_path,
                    const char *artist_name, char hash[IMAGES_HASH_LEN + 1], char *note, size_t notelen);
+
+/* Whether the folder of audio_path holds a file named as a cover is (whatever it holds):
+ * ingest's fast path sends an unchanged file whose album has no cover to be looked at again
+ * only then. */
+bool art_folder_has_cover(const char *audio_path);
 
 #endif

@@ -433,14 +433,14 @@ static bool file_unchanged(struct job *j, struct store *s, const char *path, con
 
 /* The fast path, before any worker starts: a file ingested before and not touched since,
  * whose track is still available and encoded (the catalog's row vouches for it), whose .lrc
- * has not come, changed or gone and whose album has its cover, needs nothing: one stat and
- * a few lookups a file, all in one read transaction on one connection. The rest go to todo:
- * to decode, or (unchanged audio) to look again for lyrics and pictures. Returns 0, -1 when
- * out of memory. */
+ * has not come, changed or gone, and whose album has its cover or whose folder holds no
+ * picture named as a cover, needs nothing: one stat and a few lookups a file, all in one read
+ * transaction on one connection. The rest go to todo: to decode, or (unchanged audio) to look
+ * again for lyrics and pictures. Returns 0, -1 when out of memory. */
 static int take_changed(struct job *j, struct store *s)
 {
-	char id[BASE62_ID_LEN + 1];
-	bool snapshot;
+	char id[BASE62_ID_LEN + 1], dir[1100] = "";
+	bool snapshot, dir_has_cover = false;
 
 	if (!(j->todo = malloc((j->files.n ? j->files.n : 1) * sizeof *j->todo)))
 		return -1;
@@ -448,14 +448,28 @@ static int take_changed(struct job *j, struct store *s)
 	snapshot = store_snapshot_begin(s, false) == 0;
 	for (size_t i = 0; i < j->files.n; i++) {
 		char *path = j->files.paths[i];
+		const char *slash = strrchr(path, '/');
+		size_t dlen = slash ? (size_t)(slash - path) : 0;
 		struct stat sb;
 
-		if (stat(path, &sb) == 0 &&
-		    store_ingest_file_track(s, path, (long long)sb.st_size, mtime_ns(&sb), id) > 0 &&
-		    lyrics_sidecar_changed(s, path) == 0 && store_track_has_cover(s, id) > 0)
-			j->report->known++;
-		else
+		if (stat(path, &sb) < 0 ||
+		    store_ingest_file_track(s, path, (long long)sb.st_size, mtime_ns(&sb), id) <= 0 ||
+		    lyrics_sidecar_changed(s, path) != 0) {
 			j->todo[j->ntodo++] = path;
+			continue;
+		}
+		if (store_track_has_cover(s, id) == 0) {
+			/* The paths are sorted: a folder's files come together, its listing is read once. */
+			if (dlen >= sizeof dir || strncmp(dir, path, dlen) || dir[dlen]) {
+				snprintf(dir, sizeof dir, "%.*s", (int)dlen, path);
+				dir_has_cover = art_folder_has_cover(path);
+			}
+			if (dir_has_cover) {
+				j->todo[j->ntodo++] = path;
+				continue;
+			}
+		}
+		j->report->known++;
 	}
 	if (snapshot)
 		store_snapshot_end(s, false);
