@@ -467,17 +467,7 @@ int store_track_withdraw_if_orphaned(struct store *s, const char *id, long long 
 
 long long store_tracks_withdrawn(struct store *s)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM tracks WHERE NOT available");
-	long long n = 0;
-	int rc;
-
-	if (!st)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? n : store_fail(s, "the withdrawn tracks' count");
+	return store_integer(s, store_stmt(s, "SELECT count(*) FROM tracks WHERE NOT available"), "the withdrawn tracks' count");
 }
 
 int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARKETS_MAX])
@@ -738,17 +728,7 @@ int store_track_playback(struct store *s, const char *id, struct track_playback 
 
 long long store_tracks_count(struct store *s)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM tracks");
-	long long n = 0;
-	int rc;
-
-	if (!st)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? n : store_fail(s, "the tracks' count");
+	return store_integer(s, store_stmt(s, "SELECT count(*) FROM tracks"), "the tracks' count");
 }
 
 int store_artist_albums(struct store *s, const char *artist_id,

@@ -165,18 +165,12 @@ long long store_offline_licence_count(struct store *s, const char *user, const c
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM offline_licences"
 	                                 " WHERE user_id = ? AND device_id = ?");
-	long long n = 0;
-	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, device);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? n : store_fail(s, "counting offline licences");
+	return store_integer(s, st, "counting offline licences");
 }
 
 int store_offline_licence_has(struct store *s, const char *user, const char *device,

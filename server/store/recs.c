@@ -26,17 +26,7 @@ int store_recs_artists(struct store *s, int (*each)(void *ud, const char *id), v
 
 long long store_recs_track_count(struct store *s)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM tracks");
-	long long n = 0;
-	int rc;
-
-	if (!st)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? n : store_fail(s, "counting tracks");
+	return store_integer(s, store_stmt(s, "SELECT count(*) FROM tracks"), "counting tracks");
 }
 
 typedef int (*each_track)(void *ud, const struct recs_track_source *t);

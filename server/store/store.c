@@ -579,6 +579,20 @@ int store_done(struct store *s, sqlite3_stmt *st, const char *what)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+long long store_integer(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	long long n = 0;
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : store_fail(s, what);
+}
+
 int store_one(struct store *s, sqlite3_stmt *st, const char *what,
               void (*fill)(sqlite3_stmt *st, void *out), void *out)
 {

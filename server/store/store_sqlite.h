@@ -29,6 +29,10 @@ int store_done(struct store *s, sqlite3_stmt *st, const char *what);
 int store_one(struct store *s, sqlite3_stmt *st, const char *what,
               void (*fill)(sqlite3_stmt *st, void *out), void *out);
 
+/* The integer a one-row statement answers (a count), 0 when it gives no row, or -1 (logged;
+ * st NULL: -1 at once). The statement is reset. */
+long long store_integer(struct store *s, sqlite3_stmt *st, const char *what);
+
 /* Steps st (NULL: -1 at once) through its rows, calling row(st, cb, ud) for each: 0 goes on,
  * more stops the walk there (no error), less fails it. st is reset. Returns 0, or -1 for a
  * failed row or after logging the database's error. */
