@@ -42,7 +42,8 @@ static void text(void)
 
 static void lyrics(void)
 {
-	char *l = tags_clean_lyrics("\r\n\nOne \r\nTwo\rThree\x07\n\n", 24), *big;
+	static const char text[] = "\r\n\nOne \r\nTwo\rThree\x07\n\n";
+	char *l = tags_clean_lyrics(text, sizeof text - 1), *big;
 	size_t n = TAG_LYRICS_MAX + 100;
 
 	is_str(l, "One\nTwo\nThree\n", "line breaks unified, blank ends dropped, controls gone");
