@@ -2,6 +2,7 @@
 #include "audio/audio.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,15 +68,20 @@ static double gain_for(double lufs, double peak)
 	return gain;
 }
 
+/* Samples allocated for kept tracks by all threads together, held to AUDIO_PCM_BUDGET. */
+static atomic_llong pcm_reserved;
+
 void audio_pcm_free(struct audio_pcm *pcm)
 {
-	if (pcm != NULL)
+	if (pcm != NULL) {
+		atomic_fetch_sub(&pcm_reserved, pcm->cap);
 		free(pcm->s);
+	}
 	free(pcm);
 }
 
-/* Appends n frames to the kept track, growing it by half each time; over the cap or out of
- * memory, lets go of it (the transcode then decodes the master itself). */
+/* Appends n frames to the kept track, growing it by half each time; over either cap or out
+ * of memory, lets go of it (the transcode then decodes the master itself). */
 static void keep_block(struct audio_pcm **kept, const float *out, long n)
 {
 	struct audio_pcm *p = *kept;
@@ -90,9 +96,16 @@ static void keep_block(struct audio_pcm **kept, const float *out, long n)
 		cap = cap + cap / 2 > have + add ? cap + cap / 2 : have + add + (1 << 20);
 		if (cap > AUDIO_PCM_MAX_SAMPLES)
 			cap = AUDIO_PCM_MAX_SAMPLES;
-		s = realloc(p->s, sizeof(float) * (size_t)cap);
-		if (s == NULL)
+		if (atomic_fetch_add(&pcm_reserved, cap - p->cap) + (cap - p->cap) >
+		    AUDIO_PCM_BUDGET) {
+			atomic_fetch_sub(&pcm_reserved, cap - p->cap);
 			goto drop;
+		}
+		s = realloc(p->s, sizeof(float) * (size_t)cap);
+		if (s == NULL) {
+			atomic_fetch_sub(&pcm_reserved, cap - p->cap);
+			goto drop;
+		}
 		p->s = s;
 		p->cap = cap;
 	}

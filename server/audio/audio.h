@@ -1,8 +1,8 @@
 /* The audio pipeline of ingest: analyse a master (content hash, loudness, features), then
  * transcode it to Ogg Vorbis at the four stream qualities. Both stream the file in blocks;
  * the analysis may also keep the decoded audio of a track up to AUDIO_PCM_MAX_SAMPLES, so
- * that the transcode's passes need not decode the master again. Thread-safe: no shared
- * state. */
+ * that the transcode's passes need not decode the master again. Thread-safe: the only
+ * shared state is the atomic count of samples kept (AUDIO_PCM_BUDGET). */
 #ifndef SEGUE_AUDIO_H
 #define SEGUE_AUDIO_H
 
@@ -49,9 +49,12 @@ struct audio_pcm {
 	long long cap; /* samples allocated, for audio.c */
 };
 
-/* Tracks with more delivered samples than this are not kept (128 MiB of floats: 6 min of
- * 44.1 kHz stereo); the transcode then decodes the master for each of its passes. */
+/* Tracks with more delivered samples than AUDIO_PCM_MAX_SAMPLES are not kept (128 MiB of
+ * floats: 6 min of 44.1 kHz stereo), nor those that would take the tracks kept by all ingest
+ * threads together over AUDIO_PCM_BUDGET samples (256 MiB); the transcode then decodes the
+ * master for each of its passes. */
 #define AUDIO_PCM_MAX_SAMPLES (32LL * 1024 * 1024)
+#define AUDIO_PCM_BUDGET (64LL * 1024 * 1024)
 
 /* Reads the whole master once. Returns 0, or -1 with a one-line reason in err (unreadable,
  * not audio, zero length, too long, corrupt data part-way through). When pcm is not NULL,
