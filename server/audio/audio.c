@@ -2,6 +2,7 @@
 #include "audio/audio.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,8 +68,59 @@ static double gain_for(double lufs, double peak)
 	return gain;
 }
 
-int audio_analyse(const char *path, struct analysis *a, char *err, size_t errlen)
+/* Samples allocated for kept tracks by all threads together, held to AUDIO_PCM_BUDGET. */
+static atomic_llong pcm_reserved;
+
+void audio_pcm_free(struct audio_pcm *pcm)
 {
+	if (pcm != NULL) {
+		atomic_fetch_sub(&pcm_reserved, pcm->cap);
+		free(pcm->s);
+	}
+	free(pcm);
+}
+
+/* Appends n frames to the kept track, growing it by half each time; over either cap or out
+ * of memory, lets go of it (the transcode then decodes the master itself). */
+static void keep_block(struct audio_pcm **kept, const float *out, long n)
+{
+	struct audio_pcm *p = *kept;
+	long long have = p->frames * p->channels, add = (long long)n * p->channels;
+	long long cap = p->cap;
+
+	if (have + add > AUDIO_PCM_MAX_SAMPLES)
+		goto drop;
+	if (have + add > cap) {
+		float *s;
+
+		cap = cap + cap / 2 > have + add ? cap + cap / 2 : have + add + (1 << 20);
+		if (cap > AUDIO_PCM_MAX_SAMPLES)
+			cap = AUDIO_PCM_MAX_SAMPLES;
+		if (atomic_fetch_add(&pcm_reserved, cap - p->cap) + (cap - p->cap) >
+		    AUDIO_PCM_BUDGET) {
+			atomic_fetch_sub(&pcm_reserved, cap - p->cap);
+			goto drop;
+		}
+		s = realloc(p->s, sizeof(float) * (size_t)cap);
+		if (s == NULL) {
+			atomic_fetch_sub(&pcm_reserved, cap - p->cap);
+			goto drop;
+		}
+		p->s = s;
+		p->cap = cap;
+	}
+	memcpy(p->s + have, out, sizeof(float) * (size_t)add);
+	p->frames += n;
+	return;
+drop:
+	audio_pcm_free(p);
+	*kept = NULL;
+}
+
+int audio_analyse(const char *path, struct analysis *a, struct audio_pcm **out_pcm, char *err,
+		  size_t errlen)
+{
+	struct audio_pcm *kept = NULL;
 	struct audio_src src;
 	crypto_generichash_state h;
 	unsigned char *pcm = NULL;
@@ -82,8 +134,14 @@ int audio_analyse(const char *path, struct analysis *a, char *err, size_t errlen
 		snprintf(err, errlen, "libsodium failed to initialise");
 		return -1;
 	}
+	if (out_pcm != NULL)
+		*out_pcm = NULL;
 	if (audio_src_open(&src, path, err, errlen) != 0)
 		return -1;
+	if (out_pcm != NULL && (kept = calloc(1, sizeof *kept)) != NULL) {
+		kept->channels = src.out_channels;
+		kept->rate = src.rate;
+	}
 	pcm = malloc(2 * AUDIO_SRC_BLOCK * (size_t)src.channels);
 	ebu = ebur128_init((unsigned)src.out_channels, (unsigned long)src.rate,
 			   EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_LRA);
@@ -108,6 +166,8 @@ int audio_analyse(const char *path, struct analysis *a, char *err, size_t errlen
 			goto out;
 		}
 		features_add(feat, out, n);
+		if (kept != NULL)
+			keep_block(&kept, out, n);
 	}
 
 	crypto_generichash_final(&h, a->content_hash, sizeof a->content_hash);
@@ -131,8 +191,17 @@ int audio_analyse(const char *path, struct analysis *a, char *err, size_t errlen
 	}
 	a->gain_db = a->loudness_lufs <= -70.0 ? 0 : gain_for(a->loudness_lufs, a->true_peak);
 	features_finish(feat, a);
+	if (kept != NULL && kept->frames == 0) {
+		audio_pcm_free(kept);
+		kept = NULL;
+	}
+	if (out_pcm != NULL) {
+		*out_pcm = kept;
+		kept = NULL;
+	}
 	rc = 0;
 out:
+	audio_pcm_free(kept);
 	if (ebu != NULL)
 		ebur128_destroy(&ebu);
 	features_free(feat);

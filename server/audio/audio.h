@@ -1,6 +1,8 @@
 /* The audio pipeline of ingest: analyse a master (content hash, loudness, features), then
- * transcode it to Ogg Vorbis at the four stream qualities. Both stream the file in blocks so
- * memory does not grow with the length of the track. Thread-safe: no shared state. */
+ * transcode it to Ogg Vorbis at the four stream qualities. Both stream the file in blocks;
+ * the analysis may also keep the decoded audio of a track up to AUDIO_PCM_MAX_SAMPLES, so
+ * that the transcode's passes need not decode the master again. Thread-safe: the only
+ * shared state is the atomic count of samples kept (AUDIO_PCM_BUDGET). */
 #ifndef SEGUE_AUDIO_H
 #define SEGUE_AUDIO_H
 
@@ -37,9 +39,32 @@ struct analysis {
 	double acousticness;    /* 0..1: the inverse of spectral flatness/noisiness */
 };
 
+/* The delivered samples of a whole track (at most two channels, interleaved, as
+ * audio_src_read hands them out), kept from the analysis for the transcode. */
+struct audio_pcm {
+	float *s;
+	long long frames;
+	int channels; /* 1 or 2 */
+	int rate;
+	long long cap; /* samples allocated, for audio.c */
+};
+
+/* Tracks with more delivered samples than AUDIO_PCM_MAX_SAMPLES are not kept (128 MiB of
+ * floats: 6 min of 44.1 kHz stereo), nor those that would take the tracks kept by all ingest
+ * threads together over AUDIO_PCM_BUDGET samples (256 MiB); the transcode then decodes the
+ * master for each of its passes. */
+#define AUDIO_PCM_MAX_SAMPLES (32LL * 1024 * 1024)
+#define AUDIO_PCM_BUDGET (64LL * 1024 * 1024)
+
 /* Reads the whole master once. Returns 0, or -1 with a one-line reason in err (unreadable,
- * not audio, zero length, too long, corrupt data part-way through). */
-int audio_analyse(const char *path, struct analysis *a, char *err, size_t errlen);
+ * not audio, zero length, too long, corrupt data part-way through). When pcm is not NULL,
+ * *pcm gets the decoded track if it fits in AUDIO_PCM_MAX_SAMPLES (and memory), else NULL;
+ * the caller frees it with audio_pcm_free. */
+int audio_analyse(const char *path, struct analysis *a, struct audio_pcm **pcm, char *err,
+                  size_t errlen);
+
+/* Frees what audio_analyse kept; NULL is fine. */
+void audio_pcm_free(struct audio_pcm *pcm);
 
 /* A comment to write into every output, e.g. "TITLE=Song". */
 struct vcomment {
@@ -47,13 +72,14 @@ struct vcomment {
 	const char *value;
 };
 
-/* Transcodes path into dir/low.ogg, dir/normal.ogg, dir/high.ogg and dir/very_high.ogg (dir
+/* Transcodes path (or pcm, its decoded audio from audio_analyse, when not NULL: the same
+ * bytes come out either way) into dir/low.ogg, dir/normal.ogg, dir/high.ogg and dir/very_high.ogg (dir
  * must exist). Every output carries the given comments plus REPLAYGAIN_TRACK_GAIN and
  * REPLAYGAIN_TRACK_PEAK from a. Each file is written under a temporary name, fsynced and
  * renamed, so a reader never sees a partial file. On failure no output is left behind.
  * out_bytes (optional) receives each output's size. */
-int audio_transcode(const char *path, const char *dir, const struct analysis *a,
-                    const struct vcomment *comments, size_t ncomments,
+int audio_transcode(const char *path, const struct audio_pcm *pcm, const char *dir,
+                    const struct analysis *a, const struct vcomment *comments, size_t ncomments,
                     long long out_bytes[Q_COUNT], char *err, size_t errlen);
 
 #endif

@@ -46,8 +46,9 @@
  *     bitrate measured as ogginfo does (audio pages over the duration).
  *  3. Outside FINAL_TOL, it is encoded again at a quality corrected by the whole-track
  *     figure; still outside (or out of VBR's reach), with bitrate management.
- * Every pass decodes the master once and feeds every encoder that takes part in it. The
- * choices depend on the audio only, so the same master gives the same bytes. */
+ * Every pass decodes the master once (or reads the analysis's copy of it, see audio.h) and
+ * feeds every encoder that takes part in it. The choices depend on the audio only, so the
+ * same master gives the same bytes. */
 #define SAMPLE_TOL 0.03
 #define FINAL_TOL 0.05
 #define MAX_ROUNDS 4
@@ -100,7 +101,9 @@ struct chain {
 struct job {
 	const char *path;
 	const struct analysis *a;
+	const struct audio_pcm *pcm;         /* the decoded track, or NULL: decode path */
 	struct audio_src src;
+	int channels;                        /* delivered by the source: 1 or 2 */
 	struct enc enc[Q_COUNT];
 	int full_stages, low_stages;
 	struct chain full, low;
@@ -474,6 +477,34 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
+/* Feeds frames [start, start + len) of the kept track to the chains, in blocks no larger
+ * than the source's. */
+static int feed_kept(struct job *j, long long start, long long len)
+{
+	const struct audio_pcm *p = j->pcm;
+	long long end = start + len < p->frames ? start + len : p->frames;
+	float *in[2];
+
+	for (long long at = start; at < end; at += AUDIO_SRC_BLOCK) {
+		long n = end - at < AUDIO_SRC_BLOCK ? (long)(end - at) : AUDIO_SRC_BLOCK;
+		const float *out = p->s + at * p->channels;
+
+		if (p->channels == 1) {
+			in[0] = (float *)out; /* the encoders only read it */
+		} else {
+			for (long i = 0; i < n; i++) {
+				j->planar[0][i] = out[2 * i];
+				j->planar[1][i] = out[2 * i + 1];
+			}
+			in[0] = j->planar[0];
+			in[1] = j->planar[1];
+		}
+		if (chain_feed(j, &j->full, 0, in, n, full_sink) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Feeds the master's frames [start, start + len) to the chains: seeks there when it can,
  * else reads on and drops what comes before. */
 static int feed_range(struct job *j, long long start, long long len)
@@ -481,6 +512,8 @@ static int feed_range(struct job *j, long long start, long long len)
 	long long end = start + len;
 	float *in[2];
 
+	if (j->pcm != NULL)
+		return feed_kept(j, start, len);
 	if (j->src.pos != start)
 		audio_src_seek(&j->src, start); /* on failure pos stays <= start: read up to it */
 	while (j->src.pos < end) {
@@ -522,9 +555,9 @@ static int run_pass(struct job *j, const struct rate_plan *plan, const struct vc
 	int rc = -1;
 
 	j->pass_plan = plan;
-	if (audio_src_open(&j->src, j->path, j->err, j->errlen) != 0)
+	if (j->pcm == NULL && audio_src_open(&j->src, j->path, j->err, j->errlen) != 0)
 		return -1;
-	if (chain_init(&j->full, j->src.out_channels, j->full_stages) != 0 ||
+	if (chain_init(&j->full, j->channels, j->full_stages) != 0 ||
 	    chain_init(&j->low, 1, j->low_stages) != 0) {
 		snprintf(j->err, j->errlen, "out of memory");
 		goto out;
@@ -543,9 +576,10 @@ static int run_pass(struct job *j, const struct rate_plan *plan, const struct vc
 			if (feed_range(j, plan->start[i], plan->len[i]) != 0)
 				goto out;
 	} else {
-		if (feed_range(j, 0, (long long)AUDIO_MAX_SECONDS * j->src.rate + 1) != 0)
+		if (feed_range(j, 0, j->pcm != NULL ? j->pcm->frames
+						    : (long long)AUDIO_MAX_SECONDS * j->src.rate + 1) != 0)
 			goto out;
-		if (a->frames > 0 && j->src.pos != a->frames) {
+		if (j->pcm == NULL && a->frames > 0 && j->src.pos != a->frames) {
 			snprintf(j->err, j->errlen, "the master changed since its analysis");
 			goto out;
 		}
@@ -622,13 +656,14 @@ static int any_role(const struct job *j)
 	return 0;
 }
 
-int audio_transcode(const char *path, const char *dir, const struct analysis *a,
-		    const struct vcomment *comments, size_t ncomments,
+int audio_transcode(const char *path, const struct audio_pcm *pcm, const char *dir,
+		    const struct analysis *a, const struct vcomment *comments, size_t ncomments,
 		    long long out_bytes[Q_COUNT], char *err, size_t errlen)
 {
 	struct job *j = calloc(1, sizeof *j);
 	long full_rate;
 	long long frames;
+	int rate;
 	int rc = -1;
 
 	if (j == NULL) {
@@ -637,26 +672,35 @@ int audio_transcode(const char *path, const char *dir, const struct analysis *a,
 	}
 	j->path = path;
 	j->a = a;
+	j->pcm = pcm;
 	j->err = err;
 	j->errlen = errlen;
-	/* A first look for the format and length. */
-	if (audio_src_open(&j->src, path, err, errlen) != 0)
-		goto out;
-	frames = a->frames > 0 ? a->frames : j->src.claimed;
-	j->full_stages = halvings(j->src.rate, 48000);
-	full_rate = j->src.rate >> (j->full_stages > 0 ? j->full_stages : 0);
+	if (pcm != NULL) {
+		frames = pcm->frames;
+		rate = pcm->rate;
+		j->channels = pcm->channels;
+	} else {
+		/* A first look for the format and length. */
+		if (audio_src_open(&j->src, path, err, errlen) != 0)
+			goto out;
+		frames = a->frames > 0 ? a->frames : j->src.claimed;
+		rate = j->src.rate;
+		j->channels = j->src.out_channels;
+	}
+	j->full_stages = halvings(rate, 48000);
+	full_rate = rate >> (j->full_stages > 0 ? j->full_stages : 0);
 	j->low_stages = halvings(full_rate, 24000);
 	if (j->full_stages < 0 || j->low_stages < 0 || j->full_stages > MAX_STAGES ||
 	    j->low_stages > MAX_STAGES) {
-		snprintf(err, errlen, "unsupported sample rate %d Hz", j->src.rate);
+		snprintf(err, errlen, "unsupported sample rate %d Hz", rate);
 		goto out;
 	}
 	for (int q = 0; q < Q_COUNT; q++) {
 		struct enc *e = &j->enc[q];
 
-		e->channels = q == Q_LOW ? 1 : j->src.out_channels;
+		e->channels = q == Q_LOW ? 1 : j->channels;
 		e->shift = j->full_stages + (q == Q_LOW ? j->low_stages : 0);
-		e->rate = j->src.rate >> e->shift;
+		e->rate = rate >> e->shift;
 		e->kbps = accepted_bitrate(e, quality_info[q].kbps);
 		if (e->kbps > 0) {
 			e->target = e->kbps;
@@ -669,7 +713,7 @@ int audio_transcode(const char *path, const char *dir, const struct analysis *a,
 		}
 	}
 	if (frames > 0)
-		rate_plan_make(&j->plan, frames, j->src.rate);
+		rate_plan_make(&j->plan, frames, rate);
 	audio_src_close(&j->src);
 	j->planar[0] = malloc(sizeof(float) * AUDIO_SRC_BLOCK);
 	j->planar[1] = malloc(sizeof(float) * AUDIO_SRC_BLOCK);

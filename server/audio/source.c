@@ -188,7 +188,7 @@ fail:
 static int setup_swr(struct audio_src *s, const AVFrame *f)
 {
 	struct audio_dec *d = s->dec;
-	AVChannelLayout layout;
+	AVChannelLayout layout = { 0 }; /* av_channel_layout_copy frees what dst held */
 	int ret;
 
 	/* The layout only labels the channels here: nothing is remixed. */

@@ -582,6 +582,7 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 {
 	struct tags *t = NULL;
 	struct analysis a;
+	struct audio_pcm *pcm = NULL; /* the decoded master, so the transcode need not decode it */
 	char err[512], id[BASE62_ID_LEN + 1], dir[1300], album_artists[TAG_MAX] = "";
 	long long bytes[Q_COUNT];
 	struct vcomment comments[8];
@@ -611,7 +612,7 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		report_failure(j, path, "out of memory");
 		return;
 	}
-	if (tags_read(path, t, err, sizeof err) < 0 || audio_analyse(path, &a, err, sizeof err) < 0) {
+	if (tags_read(path, t, err, sizeof err) < 0 || audio_analyse(path, &a, &pcm, err, sizeof err) < 0) {
 		report_failure(j, path, err);
 		goto out;
 	}
@@ -636,12 +637,14 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		if (t->date[0])
 			comments[nc++] = (struct vcomment){ "DATE", t->date };
 		comments[nc++] = (struct vcomment){ "SEGUE_TRACK_ID", id };
-		if (audio_transcode(path, dir, &a, comments, nc, bytes, err, sizeof err) < 0) {
+		if (audio_transcode(path, pcm, dir, &a, comments, nc, bytes, err, sizeof err) < 0) {
 			report_failure(j, path, err);
 			goto out;
 		}
 		added = true;
 	}
+	audio_pcm_free(pcm);
+	pcm = NULL;
 	if (record(j, s, id, t, &a, added ? bytes : NULL, path, &restored) < 0) {
 		report_failure(j, path, "the catalog could not be updated (see the log above)");
 		goto out;
@@ -664,6 +667,7 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 		draw_progress(j);
 	pthread_mutex_unlock(&j->lock);
 out:
+	audio_pcm_free(pcm);
 	if (t)
 		tags_free(t);
 	free(t);
