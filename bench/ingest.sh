@@ -150,7 +150,7 @@ SEG_PID=
 if server/segue-server serve --help 2>&1 | grep -q -- "--library"; then
 	mkdir "$WORK/watched"
 	server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK/data" --set log_level=error \
-		--library "$WORK/watched" >"$WORK/segue.out" 2>"$WORK/segue.err" &
+		--set rl_search=1000000 --library "$WORK/watched" >"$WORK/segue.out" 2>"$WORK/segue.err" &
 	SEG_PID=$!
 	i=0
 	while ! grep -q listening "$WORK/segue.out" 2>/dev/null; do
