@@ -101,6 +101,21 @@ awk -v s="$secs" -v sc="$seg_cpu" -v sw="$seg_wall" -v fc="$ff_cpu" -v fw="$ff_w
 	printf "ratio segue / ffmpeg per core: %.2fx (goal >= 1.0; segue also analyses loudness, tempo and features)\n", fc/sc
 }'
 
+# The same four encodes? Both aim at 24/96/160/320 kbit/s; how close each lands (average
+# bitrate over all files: bytes * 8 / seconds of audio).
+python3 - "$WORK" "$secs" <<'PY'
+import glob, os, sys
+work, secs = sys.argv[1], float(sys.argv[2])
+def kbps(files):
+    return sum(os.path.getsize(f) for f in files) * 8 / secs / 1000
+seg = {q: glob.glob(os.path.join(work, "data", "media", "*", "*", q + ".ogg"))
+       for q in ("low", "normal", "high", "very_high")}
+ff = {b: glob.glob(os.path.join(work, "ff", "*.%d.ogg" % b)) for b in (24, 96, 160, 320)}
+print("average bitrate, target:      24      96     160     320 kbit/s")
+print("segue-server (calibrated): " + " ".join("%7.1f" % kbps(seg[q]) for q in seg))
+print("ffmpeg (libvorbis -b:a):   " + " ".join("%7.1f" % kbps(ff[b]) for b in ff))
+PY
+
 # 2. Images next to audio, served by the same server.
 echo "bench-password" | server/segue-server user add bencher --premium --data-dir "$WORK/data" >/dev/null
 server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK/data" --set log_level=error \
