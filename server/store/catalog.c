@@ -12,18 +12,11 @@
 int store_track_duration(struct store *s, const char *id, long long *ms)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT duration_ms FROM tracks WHERE id = ?");
-	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*ms = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	return store_fail(s, "a track's duration");
+	return store_one_int64(s, st, "a track's duration", ms);
 }
 
 int store_track_exists(struct store *s, const char *id)
@@ -108,11 +101,6 @@ int store_album_ensure(struct store *s, const struct album_record *a, long long 
 	return store_done(s, st, "an album");
 }
 
-static void fill_date(sqlite3_stmt *st, void *out)
-{
-	snprintf(out, 16, "%s", store_col_text(st, 0));
-}
-
 int store_album_release_date(struct store *s, const char *id, char date[16])
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT release_date FROM albums WHERE id = ?");
@@ -120,7 +108,7 @@ int store_album_release_date(struct store *s, const char *id, char date[16])
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	return store_one(s, st, "an album's date", fill_date, date);
+	return store_one_text(s, st, "an album's date", date, 16);
 }
 
 /* Whether the rows of a list (track_artists or album_artists, by the statement given) already
@@ -381,18 +369,11 @@ int store_ingest_file_track(struct store *s, const char *path, long long size, l
 int store_ingest_file_get(struct store *s, const char *path, char track_id[BASE62_ID_LEN + 1])
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT track_id FROM ingest_files WHERE path = ?");
-	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, path);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(track_id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 0));
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	return store_fail(s, "a source file");
+	return store_one_text(s, st, "a source file", track_id, BASE62_ID_LEN + 1);
 }
 
 int store_ingest_file_remember(struct store *s, const char *path, long long size,
@@ -473,19 +454,11 @@ long long store_tracks_withdrawn(struct store *s)
 int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARKETS_MAX])
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT markets FROM tracks WHERE id = ?");
-	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(markets, TRACK_MARKETS_MAX, "%s", store_col_text(st, 0));
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	log_err("store: track %s: %s", id, sqlite3_errmsg(s->db));
-	return -1;
+	return store_one_text(s, st, "a track's markets", markets, TRACK_MARKETS_MAX);
 }
 
 /* Columns of a track row: every statement that reads one selects them in this order. */

@@ -16,19 +16,12 @@ int store_offline_device_registered(struct store *s, const char *user, const cha
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT registered_at FROM offline_devices"
 	                                 " WHERE user_id = ? AND device_id = ?");
-	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, device);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && registered_at)
-		*registered_at = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	return store_fail(s, "an offline device");
+	return store_one_int64(s, st, "an offline device", registered_at);
 }
 
 /* The columns both device queries select, the licence count last. */

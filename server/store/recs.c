@@ -233,18 +233,11 @@ int store_recs_followed_artists(struct store *s, const char *user, char (*ids)[B
 int store_recs_artist_name(struct store *s, const char *id, char name[CATALOG_NAME_MAX])
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT name FROM artists WHERE id = ?");
-	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(name, CATALOG_NAME_MAX, "%s", store_col_text(st, 0));
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	return store_fail(s, "an artist's name");
+	return store_one_text(s, st, "an artist's name", name, CATALOG_NAME_MAX);
 }
 
 /* ---- onboarding picks ---- */

@@ -606,6 +606,35 @@ int store_one(struct store *s, sqlite3_stmt *st, const char *what,
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+struct text_out {
+	char *buf;
+	size_t len;
+};
+
+static void fill_text(sqlite3_stmt *st, void *out)
+{
+	struct text_out *t = out;
+
+	snprintf(t->buf, t->len, "%s", store_col_text(st, 0));
+}
+
+int store_one_text(struct store *s, sqlite3_stmt *st, const char *what, char *out, size_t len)
+{
+	struct text_out t = { out, len };
+
+	return st ? store_one(s, st, what, fill_text, &t) : -1;
+}
+
+static void fill_int64(sqlite3_stmt *st, void *out)
+{
+	*(long long *)out = sqlite3_column_int64(st, 0);
+}
+
+int store_one_int64(struct store *s, sqlite3_stmt *st, const char *what, long long *out)
+{
+	return st ? store_one(s, st, what, out ? fill_int64 : NULL, out) : -1;
+}
+
 int store_each(struct store *s, sqlite3_stmt *st, const char *what,
                int (*row)(sqlite3_stmt *st, void *cb, void *ud), void *cb, void *ud)
 {

@@ -28,6 +28,10 @@ int store_done(struct store *s, sqlite3_stmt *st, const char *what);
  * (fill may be NULL: existence), 0 when there is no row, -1 (logged). */
 int store_one(struct store *s, sqlite3_stmt *st, const char *what,
               void (*fill)(sqlite3_stmt *st, void *out), void *out);
+/* store_one for a row of one column: its text copied into out (len bytes with the NUL), or
+ * its integer into *out (out may be NULL: existence). */
+int store_one_text(struct store *s, sqlite3_stmt *st, const char *what, char *out, size_t len);
+int store_one_int64(struct store *s, sqlite3_stmt *st, const char *what, long long *out);
 
 /* The integer a one-row statement answers (a count), 0 when it gives no row, or -1 (logged;
  * st NULL: -1 at once). The statement is reset. */
