@@ -56,6 +56,9 @@ struct stat;
 /* Answers r with the file open on fd (st its stat), an immutable representation named by
  * etag: 304 when If-None-Match names it, one Range's part (206, or 416), else all of it (200);
  * the body is sent by http/ from fd, which r owns from here on (api/stream.c). */
+/* Opens a file to serve and stats it: its descriptor, or -1 after replying 404 ("no such
+ * WHAT") when it is not there, 500 (logged) when it cannot be read. */
+int api_open_file(struct req *r, const char *path, const char *what, struct stat *st);
 void api_send_file(struct req *r, int fd, const struct stat *st, const char *etag, const char *ctype);
 
 #endif

@@ -40,18 +40,8 @@ void h_image(struct req *r)
 		reply_error(r, 404, "no such image");
 		return;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		if (fd >= 0)
-			close(fd);
-		if (errno == ENOENT) {
-			reply_error(r, 404, "no such image");
-		} else {
-			log_err("images: %s: %s", path, strerror(errno));
-			reply_error(r, 500, "the image cannot be read");
-		}
+	if ((fd = api_open_file(r, path, "image", &st)) < 0)
 		return;
-	}
 	/* The name is the source's hash and the size says which version: together they name
 	 * the bytes for good. */
 	snprintf(etag, sizeof etag, "\"%s-%d\"", hash, size);

@@ -83,24 +83,32 @@ void h_audio(struct req *r)
 			return;
 		}
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		if (fd >= 0)
-			close(fd);
-		if (errno == ENOENT) {
-			reply_error(r, 404, "no such audio file");
-		} else {
-			log_err("stream: %s: %s", path, strerror(errno));
-			reply_error(r, 500, "the audio file cannot be read");
-		}
+	if ((fd = api_open_file(r, path, "audio file", &st)) < 0)
 		return;
-	}
 	/* Encoded files never change once renamed into place: size and mtime name the bytes. */
 	snprintf(etag, sizeof etag, "\"%s-%s-%llx-%llx\"", id, qname, (unsigned long long)st.st_size,
 	         (unsigned long long)st.st_mtime);
 	api_send_file(r, fd, &st, etag, "audio/ogg");
 	if (r->streaming)
 		srv->metrics.streams_started++;
+}
+
+int api_open_file(struct req *r, const char *path, const char *what, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd >= 0 && fstat(fd, st) == 0)
+		return fd;
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (err == ENOENT) {
+		reply_error(r, 404, "no such %s", what);
+	} else {
+		log_err("%s %s: %s", what, path, strerror(err));
+		reply_error(r, 500, "the %s cannot be read", what);
+	}
+	return -1;
 }
 
 void api_send_file(struct req *r, int fd, const struct stat *st, const char *etag, const char *ctype)
