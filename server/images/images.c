@@ -16,6 +16,7 @@
 #include <libavutil/frame.h>
 #include <libavutil/mem.h>
 
+#include "fileio.h"
 #include "images/picture.h"
 
 const int images_sizes[IMAGES_NSIZES] = { 640, 300, 64 };
@@ -107,22 +108,14 @@ static int write_file(const char *dir, const char *name, const unsigned char *b,
                       char *err, size_t errlen)
 {
 	char tmp[1500], path[1500];
-	size_t done = 0;
 	int fd;
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		goto fail;
-	while (done < len) {
-		ssize_t n = write(fd, b + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail_fd;
-		done += (size_t)n;
-	}
+	if (fd_write_all(fd, b, len) < 0)
+		goto fail_fd;
 	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
 		goto fail_fd;
 	if (close(fd) < 0) {

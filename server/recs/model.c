@@ -16,6 +16,7 @@
 #include <malloc.h>
 #endif
 
+#include "fileio.h"
 #include "log.h"
 #include "recs/pfor.h"
 
@@ -92,28 +93,18 @@ static int spill(struct store *s, struct vec *v)
 {
 	const char *db = store_file(s);
 	char path[4096];
-	size_t left = v->n * v->size;
-	const char *p = v->p;
 	int fd;
 
 	if (!db || !*db || snprintf(path, sizeof path, "%s.recs-XXXXXX", db) >= (int)sizeof path ||
 	    (fd = mkstemp(path)) < 0)
 		return -1;
 	unlink(path);
-	while (left > 0) {
-		ssize_t w = write(fd, p, left);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			/* a full disk, say: keep it in memory instead */
-			log_warn("recommendations: cannot set %zu MiB aside on disk (%s): training holds it",
-			         v->n * v->size >> 20, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		p += w;
-		left -= (size_t)w;
+	if (fd_write_all(fd, v->p, v->n * v->size) < 0) {
+		/* a full disk, say: keep it in memory instead */
+		log_warn("recommendations: cannot set %zu MiB aside on disk (%s): training holds it",
+		         v->n * v->size >> 20, strerror(errno));
+		close(fd);
+		return -1;
 	}
 	free(v->p);
 	v->p = NULL;

@@ -3,6 +3,7 @@
  * secrets from memory. Part of the API (api_internal.h). */
 #include "config.h"
 #include "api_internal.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -260,21 +261,6 @@ out:
 	return res;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Writes the session so that a crash leaves either the old file or the new one, never a
  * torn or world-readable one: a private temporary file beside it, fsync, rename, fsync of the
  * directory. */
@@ -305,8 +291,8 @@ enum seg_err api_save_session(struct api *a)
 		goto out;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || fchmod(fd, 0600) < 0 || write_all(fd, text, strlen(text)) < 0 ||
-	    write_all(fd, "\n", 1) < 0 || fsync(fd) < 0)
+	if (fd < 0 || fchmod(fd, 0600) < 0 || fd_write_all(fd, text, strlen(text)) < 0 ||
+	    fd_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0)
 		goto io_error;
 	saved = fd;
 	fd = -1;

@@ -1,6 +1,7 @@
 /* M3U playlists as text. See m3u.h. */
 #include "config.h"
 #include "m3u.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -326,21 +327,6 @@ int m3u_put_entry(struct buf *b, long long duration_ms, const char *artists, con
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 enum seg_err m3u_write_file(const char *path, const char *data, size_t len)
 {
 	size_t n = strlen(path) + 48;
@@ -361,7 +347,7 @@ enum seg_err m3u_write_file(const char *path, const char *data, size_t len)
 		e = seg_fail(SEG_EIO, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		e = seg_fail(SEG_EIO, "cannot write %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(tmp);
