@@ -30,13 +30,20 @@
 #include "catalog/tags.h"
 #include "catalog/walk.h"
 
+/* A file for the workers: path borrowed from the walk; id set when its audio is unchanged
+ * (its track's id) and only its lyrics and pictures are to be looked at again. */
+struct todo {
+	const char *path;
+	char id[BASE62_ID_LEN + 1];
+};
+
 struct job {
 	const struct settings *cfg;
 	char media_dir[1100];
 	char images_dir[1100];
 	struct art_cache *art;    /* the folders' pictures, looked at once per run */
 	struct walk files;        /* every file found, sorted */
-	char **todo;              /* those the fast path did not settle (borrowed from files) */
+	struct todo *todo;        /* those the fast path did not settle */
 	size_t ntodo;
 	size_t next;              /* next of todo to take; under lock */
 	const atomic_bool *stop;  /* set: end after the files under way (may be NULL) */
@@ -421,16 +428,6 @@ static long long mtime_ns(const struct stat *sb)
 	return (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
 }
 
-/* A source file ingested before and not touched since (same size and modification time to
- * the nanosecond, and its track still complete) needs no decoding: tags live in the file, so
- * an edit of them changes its mtime too. */
-static bool file_unchanged(struct job *j, struct store *s, const char *path, const struct stat *sb,
-                           char id[BASE62_ID_LEN + 1])
-{
-	return store_ingest_file_track(s, path, (long long)sb->st_size, mtime_ns(sb), id) > 0 &&
-	       store_track_exists(s, id) > 0 && media_complete(j->media_dir, id);
-}
-
 /* The fast path, before any worker starts: a file ingested before and not touched since,
  * whose track is still available and encoded (the catalog's row vouches for it), whose .lrc
  * has not come, changed or gone, and whose album has its cover or whose folder holds no
@@ -447,15 +444,23 @@ static int take_changed(struct job *j, struct store *s)
 	/* Without the snapshot every lookup is a transaction of its own: slower, still right. */
 	snapshot = store_snapshot_begin(s, false) == 0;
 	for (size_t i = 0; i < j->files.n; i++) {
-		char *path = j->files.paths[i];
-		const char *slash = strrchr(path, '/');
+		struct todo *td = &j->todo[j->ntodo];
+		const char *path = j->files.paths[i], *slash = strrchr(path, '/');
 		size_t dlen = slash ? (size_t)(slash - path) : 0;
 		struct stat sb;
 
+		td->path = path;
+		td->id[0] = '\0';
 		if (stat(path, &sb) < 0 ||
-		    store_ingest_file_track(s, path, (long long)sb.st_size, mtime_ns(&sb), id) <= 0 ||
-		    lyrics_sidecar_changed(s, path) != 0) {
-			j->todo[j->ntodo++] = path;
+		    store_ingest_file_track(s, path, (long long)sb.st_size, mtime_ns(&sb), id) <= 0) {
+			j->ntodo++;
+			continue;
+		}
+		/* Unchanged audio: settled, unless its .lrc came, changed or went, or its album has
+		 * no cover while its folder now holds one. */
+		if (lyrics_sidecar_changed(s, path) != 0) {
+			memcpy(td->id, id, sizeof td->id);
+			j->ntodo++;
 			continue;
 		}
 		if (store_track_has_cover(s, id) == 0) {
@@ -465,7 +470,8 @@ static int take_changed(struct job *j, struct store *s)
 				dir_has_cover = art_folder_has_cover(path);
 			}
 			if (dir_has_cover) {
-				j->todo[j->ntodo++] = path;
+				memcpy(td->id, id, sizeof td->id);
+				j->ntodo++;
 				continue;
 			}
 		}
@@ -578,6 +584,27 @@ out:
 	free(a);
 }
 
+/* A file whose audio is unchanged (track id): the lyrics and pictures that may have come
+ * beside it since, without decoding it. */
+static void look_again(struct job *j, struct store *s, const char *path, const char *id)
+{
+	struct tags *t = NULL;
+	char err[512];
+
+	if (lyrics_sidecar_changed(s, path) > 0 && (t = calloc(1, sizeof *t)) &&
+	    tags_read(path, t, err, sizeof err) == 0)
+		ingest_lyrics(j, s, path, id, t);
+	if (t)
+		tags_free(t);
+	free(t);
+	ingest_art(j, s, path, id, NULL, 0);
+	pthread_mutex_lock(&j->lock);
+	j->report->known++;
+	if (j->progress)
+		draw_progress(j);
+	pthread_mutex_unlock(&j->lock);
+}
+
 static void ingest_one(struct job *j, struct store *s, const char *path)
 {
 	struct tags *t = NULL;
@@ -592,22 +619,6 @@ static void ingest_one(struct job *j, struct store *s, const char *path)
 	struct stat sb;
 	bool have_stat = stat(path, &sb) == 0;
 
-	if (have_stat && file_unchanged(j, s, path, &sb, id)) {
-		/* The audio is as it was, but an .lrc beside it may have come, changed or gone. */
-		if (lyrics_sidecar_changed(s, path) > 0 && (t = calloc(1, sizeof *t)) &&
-		    tags_read(path, t, err, sizeof err) == 0)
-			ingest_lyrics(j, s, path, id, t);
-		if (t)
-			tags_free(t);
-		free(t);
-		ingest_art(j, s, path, id, NULL, 0);
-		pthread_mutex_lock(&j->lock);
-		j->report->known++;
-		if (j->progress)
-			draw_progress(j);
-		pthread_mutex_unlock(&j->lock);
-		return;
-	}
 	if (!(t = calloc(1, sizeof *t))) { /* tags hold tens of KiB of lists */
 		report_failure(j, path, "out of memory");
 		return;
@@ -720,7 +731,10 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&j->lock);
 		if (i >= j->ntodo)
 			break;
-		ingest_one(j, &s, j->todo[i]);
+		if (j->todo[i].id[0])
+			look_again(j, &s, j->todo[i].path, j->todo[i].id);
+		else
+			ingest_one(j, &s, j->todo[i].path);
 	}
 	store_close(&s);
 	return NULL;
