@@ -289,8 +289,7 @@ json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_
 		json_object_set_new(o, "popularity", json_integer(t->popularity));
 		json_object_set_new(o, "album", album ? album : json_null());
 	}
-	json_object_set_new(segue_ext(o), "has_lyrics",
-	                    json_boolean(store_lyrics_exists(v->store, t->id) > 0));
+	json_object_set_new(segue_ext(o), "has_lyrics", json_boolean(t->has_lyrics));
 	return o;
 }
 

@@ -464,7 +464,8 @@ int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARK
 /* Columns of a track row: every statement that reads one selects them in this order. */
 #define TRACK_COLUMNS \
 	"t.id, t.name, t.disc_number, t.track_number, t.duration_ms, t.explicit, t.markets," \
-	" t.popularity, t.album_id, t.artist_id, ar.name, t.isrc, t.available"
+	" t.popularity, t.album_id, t.artist_id, ar.name, t.isrc, t.available," \
+	" EXISTS (SELECT 1 FROM lyrics l WHERE l.track_id = t.id)"
 
 static void track_from(sqlite3_stmt *st, struct track_row *t)
 {
@@ -482,6 +483,7 @@ static void track_from(sqlite3_stmt *st, struct track_row *t)
 	snprintf(t->artist_name, sizeof t->artist_name, "%s", store_col_text(st, 10));
 	snprintf(t->isrc, sizeof t->isrc, "%s", store_col_text(st, 11));
 	t->available = sqlite3_column_int(st, 12) != 0;
+	t->has_lyrics = sqlite3_column_int(st, 13) != 0;
 }
 
 int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id)

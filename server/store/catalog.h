@@ -125,7 +125,7 @@ struct track_row {
 	char name[CATALOG_NAME_MAX], artist_name[CATALOG_NAME_MAX];
 	char markets[TRACK_MARKETS_MAX];
 	char isrc[32];
-	bool has_markets, explicit_, available;
+	bool has_markets, explicit_, available, has_lyrics;
 	int disc_number, track_number, popularity;
 	long long duration_ms;
 };
