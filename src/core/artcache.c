@@ -139,7 +139,18 @@ struct sink {
 	FILE *f;
 	size_t len;
 	bool too_big, write_failed;
+	const atomic_bool *cancel; /* may be NULL */
 };
+
+/* libcurl calls this often (about once a second when nothing moves, more while data
+ * flows): a non-zero answer ends the transfer. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	const struct sink *s = ud;
+
+	return s->cancel && atomic_load(s->cancel);
+}
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 {
@@ -193,11 +204,18 @@ static enum seg_err download(const char *url, long timeout_ms, struct sink *s)
 #endif
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	if (s->cancel) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (s->too_big || cc == CURLE_FILESIZE_EXCEEDED)
 		e = seg_fail(SEG_EPROTO, "the picture at %s is larger than %ld MiB", url,
 		             ARTCACHE_MAX_BYTES >> 20);
+	else if (cc == CURLE_ABORTED_BY_CALLBACK)
+		e = seg_fail(SEG_EFAIL, "fetching %s: given up", url);
 	else if (s->write_failed)
 		e = seg_fail(SEG_EIO, "cannot write the art cache: %s", strerror(errno));
 	else if (cc != CURLE_OK)
@@ -218,8 +236,14 @@ static enum seg_err download(const char *url, long timeout_ms, struct sink *s)
 enum seg_err artcache_fetch(const char *cache_dir, const char *url, long timeout_ms, char *out,
                             size_t len)
 {
+	return artcache_fetch_cancel(cache_dir, url, timeout_ms, NULL, out, len);
+}
+
+enum seg_err artcache_fetch_cancel(const char *cache_dir, const char *url, long timeout_ms,
+                                   const atomic_bool *cancel, char *out, size_t len)
+{
 	char dir[PATH_MAX], tmp[PATH_MAX + 16];
-	struct sink s = { 0 };
+	struct sink s = { .cancel = cancel };
 	struct stat st;
 	enum seg_err e;
 	char *slash;

@@ -16,6 +16,8 @@
 #define SEGUE_ARTCACHE_H
 
 #include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -45,5 +47,9 @@ const char *artcache_pick(const json_t *images, int want_px);
  * or another status; SEG_EIO: the cache cannot be written. */
 enum seg_err artcache_fetch(const char *cache_dir, const char *url, long timeout_ms, char *out,
                             size_t len);
+/* The same, given up (SEG_EFAIL, nothing kept) soon after *cancel becomes true: a worker
+ * that is being stopped does not wait out a slow server. */
+enum seg_err artcache_fetch_cancel(const char *cache_dir, const char *url, long timeout_ms,
+                                   const atomic_bool *cancel, char *out, size_t len);
 
 #endif
