@@ -37,7 +37,7 @@ data = os.path.join(work, "data")
 def track(folder, name, freq):
     os.makedirs(os.path.join(masters, folder), exist_ok=True)
     run(["sox", "-n", "-r", "22050", "-c", "1", "-b", "16", os.path.join(masters, folder, name + ".wav"),
-         "synth", "1.5", "sine", str(freq), "vol", "0.5"], check=True)
+         "synth", "8", "sine", str(freq), "vol", "0.5"], check=True)
 
 
 def picture(path, colour):
@@ -300,9 +300,16 @@ with Server(data, {"public_url": proxy.base, "rl_standard": 100000}) as srv:
     # The now-playing view shows the playing track's cover, fetched when the track began.
     s = start(T, 120, 40)
     s = open_album("Red Album", "Garnet")
+    big = os.path.join(T.env["XDG_CACHE_HOME"], "segue", "images", image["Red Album"], "640.jpg")
+    if os.path.exists(big):
+        os.unlink(big)
     keys("Enter")
     s = wait_for(lambda s: "\u25b6" in bar(s) and ("Ruby" in bar(s) or "Garnet" in bar(s)))
     t.ok("\u25b6" in bar(s), "Enter on the album page plays its track", bar(s))
+    deadline = time.time() + 5
+    while time.time() < deadline and not os.path.exists(big):
+        time.sleep(0.05)
+    t.ok(os.path.exists(big), "when the track starts its large cover is fetched for the now-playing view")
     keys("i")
     s = wait_for(lambda s: "Now playing" in s and art_region(s)[0] >= 8)
     t.ok(art_region(s)[0] >= 8 and ("Ruby" in pane(s) or "Garnet" in pane(s)),
