@@ -136,5 +136,5 @@ static void print_show(json_t *o, FILE *f)
 
 const struct cmd_entry cmd_show = {
 	"show", "URI", "Shows an album with all its tracks, an artist with their top tracks and "
-	"albums, or a track.", NULL, 1, 1, CMD_ANY, 0, show_exec, print_show, NULL
+	"albums, or a track; on a terminal, its cover above (the art setting).", NULL, 1, 1, CMD_ANY, 0, show_exec, print_show, NULL
 };
