@@ -328,6 +328,54 @@ with Server(data, {"public_url": proxy.base, "rl_standard": 100000}) as srv:
         keys("Q")
         time.sleep(0.3)
 
+    # --- a pixel protocol, on a terminal of our own (tmux would swallow it) -----------------
+    P = Client(srv.base, {"art": "kitty"})
+    P.login("listener")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    penv = dict(P.env, TERM="xterm-256color", LANG="C.UTF-8")
+    penv.pop("TMUX", None)
+    tui = subprocess.Popen([BIN], stdin=slave, stdout=slave, stderr=slave, env=penv, start_new_session=True)
+    os.close(slave)
+    seen = [b""]
+
+    def read_until(want, timeout=8.0):
+        """Reads the terminal until want appears in what came since the call; True if it did."""
+        start = len(seen[0])
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if want in seen[0][start:]:
+                return True
+            r, _, _ = select.select([master], [], [], 0.1)
+            if r:
+                try:
+                    seen[0] += os.read(master, 65536)
+                except OSError:
+                    return False
+        return want in seen[0][start:]
+
+    def type_in(text):
+        os.write(master, text.encode())
+
+    read_until(b"? help")
+    type_in("2")
+    type_in("Red Album")
+    read_until(b"Albums")
+    type_in("\r/Red Album\r")
+    time.sleep(0.3)
+    type_in("\r")
+    got = read_until(b"\x1b_G")
+    t.ok(got, "art = kitty: the album page's cover is sent as a kitty graphics picture after the screen")
+    type_in("\x1b")
+    t.ok(read_until(b"\x1b_Ga=d"), "going back deletes it")
+    type_in("Q")
+    try:
+        tui.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        tui.kill()
+        tui.wait()
+    os.close(master)
+
     # --- a slow image server --------------------------------------------------------------
     S = Client(srv.base)
     S.login("listener")

@@ -339,6 +339,9 @@ int tui_run(struct seg *s, const char *config)
 	RUN(&t, TAG_OFFLINE, "offline", "status");
 	loop(&t, sig_fd);
 	status = 0;
+	/* A kitty picture would outlive the screen it was on. */
+	t.pixel = NULL;
+	tui_cover_flush(&t);
 	endwin();
 	/* Quitting leaves the music playing, unless this TUI started the player or was told to
 	 * stop it too. */

@@ -390,6 +390,9 @@ void tui_draw(struct tui *t)
 		draw_help(t);
 	draw_status(t);
 	refresh();
+	/* Nothing is drawn over the overlay: it goes, and comes back when the overlay does. */
+	if (t->help)
+		t->pixel = NULL;
 	tui_cover_flush(t);
 	t->dirty = false;
 }
