@@ -251,7 +251,9 @@ with Server(data, {"public_url": proxy.base, "rl_standard": 100000}) as srv:
         keys("Enter")
         time.sleep(0.2)
         keys("Enter")
-        return wait_for(lambda s: first_track in pane(s) and name in s.split("\n")[0])
+        # Not the search page, whose title and rows say as much.
+        return wait_for(lambda s: first_track in pane(s) and name in s.split("\n")[0]
+                        and "Search:" not in s.split("\n")[0])
 
     def bar(s):
         return "\n".join(s.rstrip("\n").split("\n")[-3:-1])
