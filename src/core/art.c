@@ -6,6 +6,7 @@
 #include <chafa.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -16,6 +17,10 @@
 #include "picture.h"
 
 extern char **environ;
+
+/* chafa's terminal database is one shared object, and its documentation promises nothing
+ * about threads: lookups in it take turns. */
+static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A cover is at most 640 px; this leaves room for a picture the cache did not make and keeps
  * a hostile one from costing more than some tens of MiB while it decodes. */
@@ -66,7 +71,10 @@ static enum art_mode detect_terminal(void)
 		return ART_KITTY;
 	if (program && (!strcmp(program, "iTerm.app") || !strcmp(program, "WezTerm")))
 		return ART_ITERM2;
-	if (!(ti = chafa_term_db_detect(chafa_term_db_get_default(), environ)))
+	pthread_mutex_lock(&db_lock);
+	ti = chafa_term_db_detect(chafa_term_db_get_default(), environ);
+	pthread_mutex_unlock(&db_lock);
+	if (!ti)
 		return ART_SYMBOLS;
 	if (chafa_term_info_have_seq(ti, CHAFA_TERM_SEQ_BEGIN_KITTY_IMMEDIATE_IMAGE_V1))
 		m = ART_KITTY;
@@ -188,10 +196,15 @@ static enum seg_err take_cells(ChafaCanvas *c, struct art_block *out)
  * the setting forced on a terminal the database does not know. */
 static enum seg_err take_text(ChafaCanvas *c, struct art_block *out)
 {
-	ChafaTermDb *db = chafa_term_db_get_default();
-	ChafaTermInfo *ti = chafa_term_db_detect(db, environ);
-	ChafaTermInfo *fb = chafa_term_db_get_fallback_info(db);
+	ChafaTermDb *db;
+	ChafaTermInfo *ti, *fb;
 	GString *s;
+
+	pthread_mutex_lock(&db_lock);
+	db = chafa_term_db_get_default();
+	ti = chafa_term_db_detect(db, environ);
+	fb = chafa_term_db_get_fallback_info(db);
+	pthread_mutex_unlock(&db_lock);
 
 	if (!ti || !fb) {
 		if (ti)
