@@ -2,7 +2,7 @@
 details and never into a pipe or --json, caching the server's picture on disk; the TUI under
 tmux draws an album's cover as coloured block symbols at 80x24 and 200x60, a different one for
 a different cover, none with art = off or NO_COLOR; and a slow image server (a proxy on
-loopback that holds pictures back) slows no key."""
+loopback that holds pictures back) slows no key and holds up no command."""
 
 import fcntl
 import http.server
@@ -381,7 +381,7 @@ with Server(data, {"public_url": proxy.base, "rl_standard": 100000}) as srv:
     # --- a slow image server --------------------------------------------------------------
     S = Client(srv.base)
     S.login("listener")
-    proxy.delay = 4.0
+    proxy.delay = 5.0
     start(S, 100, 30)
     s = open_album("Blue Album", "Indigo")
     held = wait_for(lambda s: proxy.pending > 0, 3) is not None and proxy.pending > 0
@@ -404,6 +404,15 @@ with Server(data, {"public_url": proxy.base, "rl_standard": 100000}) as srv:
     t.ok(all(m < 500 for m in moved_ms) and proxy.pending > 0,
          "keys move the selection at once while the picture is pending (%s ms; still pending: %d)"
          % ([round(m) for m in moved_ms], proxy.pending))
+    # Commands do not queue behind the picture either: another page loads meanwhile.
+    t0 = time.time()
+    keys("9")
+    s = wait_for(lambda s: "Recently played" in s.split("\n")[0] and "loading" not in pane(s), 3)
+    took = time.time() - t0
+    t.ok("Recently played" in s.split("\n")[0] and "loading" not in pane(s) and took < 1.5
+         and proxy.pending > 0,
+         "a page that runs a command loads meanwhile (%.0f ms; still pending: %d)" % (took * 1000, proxy.pending), s)
+    s = open_album("Blue Album", "Indigo")
     s = wait_for(lambda s: art_region(s)[0] >= 4, 10)
     t.ok(art_region(s)[0] >= 4, "the cover appears when the image server answers", s)
     keys("Q")
