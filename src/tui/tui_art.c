@@ -23,6 +23,7 @@
 #define KEPT 8              /* pictures kept drawn, the least recently used replaced */
 #define READY_MAX 4
 #define URL_MAX 1024
+#define RETRY_MS 30000      /* a picture that failed is asked for again after this long */
 
 struct key {
 	char url[URL_MAX];
@@ -33,7 +34,8 @@ struct drawn {
 	struct key key;
 	struct art_block b;
 	bool failed, used;
-	long long seen; /* when last asked for, for replacing the least recently used */
+	long long seen;      /* when last asked for, for replacing the least recently used */
+	long long failed_at; /* when it was taken, failed (a server that was away may be back) */
 };
 
 struct tui_art {
@@ -206,7 +208,7 @@ static void keep(struct tui_art *a, struct drawn *d)
 	art_block_free(&slot->b);
 	*slot = *d;
 	slot->used = true;
-	slot->seen = clock_mono_ms();
+	slot->seen = slot->failed_at = clock_mono_ms();
 }
 
 bool tui_art_take(struct tui_art *a)
@@ -242,6 +244,10 @@ const struct art_block *tui_art_get(struct tui_art *a, const char *url, int cols
 	}
 	for (int i = 0; i < KEPT; i++)
 		if (a->kept[i].used && same(&a->kept[i].key, &k)) {
+			if (a->kept[i].failed && clock_mono_ms() - a->kept[i].failed_at > RETRY_MS) {
+				a->kept[i].used = false;
+				break;
+			}
 			a->kept[i].seen = clock_mono_ms();
 			*failed = a->kept[i].failed;
 			return a->kept[i].failed ? NULL : &a->kept[i].b;

@@ -29,7 +29,7 @@ bool tui_art_take(struct tui_art *a);
 
 /* The picture at url drawn in at most cols x rows cells: the block when it is drawn, NULL
  * while the worker fetches it (asked for here, once) or when it failed (*failed set, with
- * the reason in the TUI's log). */
+ * the reason in the TUI's log; asked for again when drawn 30 s later). */
 const struct art_block *tui_art_get(struct tui_art *a, const char *url, int cols, int rows,
                                     bool *failed);
 /* Fetches url into the disk cache only, behind anything on screen (the track that just
