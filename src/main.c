@@ -195,6 +195,7 @@ int main(int argc, char **argv)
 	if ((e = cmd_parse(c, n - used, argv + used, &a)))
 		goto done;
 	s.json = g.json;
+	s.tty = !g.json && isatty(STDOUT_FILENO);
 	/* Here, in the daemon (started for it if need be) or on another device: cmd_route says. */
 	e = cmd_route(&s, c, &a, n, argv, NULL, &out);
 	if (!e && !(c->opts & CMD_STREAMS))

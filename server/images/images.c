@@ -17,7 +17,7 @@
 #include <libavutil/mem.h>
 
 #include "fileio.h"
-#include "images/picture.h"
+#include "images/square.h"
 
 const int images_sizes[IMAGES_NSIZES] = { 640, 300, 64 };
 

@@ -15,8 +15,10 @@
 #include <stddef.h>
 
 #define IMAGES_HASH_LEN 32            /* hex characters of a picture's name */
-#define IMAGES_MAX_BYTES (16L << 20)  /* largest source picture accepted */
-#define IMAGES_MAX_SIDE 8000          /* widest or highest source picture accepted, pixels */
+#include "picture.h"
+
+#define IMAGES_MAX_BYTES PICTURE_MAX_BYTES /* largest source picture accepted */
+#define IMAGES_MAX_SIDE PICTURE_MAX_SIDE   /* widest or highest, pixels */
 #define IMAGES_NSIZES 3
 
 /* The squares every picture is made in, widest first: 640, 300, 64. */

@@ -1,10 +1,9 @@
-/* One square JPEG of a picture: libswscale scales it to fit the square (RGBA, so that a
- * transparent picture is laid over the background instead of showing whatever colour its
- * transparent pixels hold), it is centred on the background, turned into full-range YCbCr
- * and encoded by libavcodec's mjpeg encoder. The scaler is never handed the deprecated
- * yuvj formats (it would log a warning each time): their range is given to it instead. */
+/* One square JPEG of a picture: it is scaled to fit the square (RGBA, so that a transparent
+ * picture is laid over the background instead of showing whatever colour its transparent
+ * pixels hold; lib/picture.c), centred on the background, turned into full-range YCbCr and
+ * encoded by libavcodec's mjpeg encoder. */
 #include "config.h"
-#include "images/picture.h"
+#include "images/square.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,14 +11,11 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/frame.h>
 #include <libavutil/mem.h>
-#include <libavutil/pixdesc.h>
-#include <libswscale/swscale.h>
 
 /* libavcodec's qscale for the mjpeg encoder: 3 is close to libjpeg's quality 85, where
  * covers look clean and a 640 px one weighs some tens of KiB. */
 #define JPEG_QSCALE 3
-#define QUIET_LOGS 64 /* as in decode.c: the caller reports failures */
-#define SCALE_FLAGS (SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP)
+#define QUIET_LOGS 64 /* as in lib/picture.c: the caller reports failures */
 
 void picture_fit(int w, int h, int box, struct picture_fit *f)
 {
@@ -42,41 +38,6 @@ void picture_fit(int w, int h, int box, struct picture_fit *f)
 	f->y = (box - f->h) / 2;
 }
 
-/* The format to hand the scaler, and whether the source is full range. */
-static enum AVPixelFormat plain_format(const AVFrame *src, int *full)
-{
-	*full = src->color_range == AVCOL_RANGE_JPEG;
-	switch (src->format) {
-	case AV_PIX_FMT_YUVJ420P: *full = 1; return AV_PIX_FMT_YUV420P;
-	case AV_PIX_FMT_YUVJ422P: *full = 1; return AV_PIX_FMT_YUV422P;
-	case AV_PIX_FMT_YUVJ444P: *full = 1; return AV_PIX_FMT_YUV444P;
-	case AV_PIX_FMT_YUVJ440P: *full = 1; return AV_PIX_FMT_YUV440P;
-	case AV_PIX_FMT_YUVJ411P: *full = 1; return AV_PIX_FMT_YUV411P;
-	default: return (enum AVPixelFormat)src->format;
-	}
-}
-
-/* Converts src into dst (both allocated, any size and format the scaler knows); dst is full
- * range when it is YCbCr. */
-static int convert(const AVFrame *src, AVFrame *dst, char *err, size_t errlen)
-{
-	int full;
-	enum AVPixelFormat in = plain_format(src, &full);
-	const int *coefs = sws_getCoefficients(SWS_CS_DEFAULT); /* BT.601, as JFIF has it */
-	struct SwsContext *sws = sws_getContext(src->width, src->height, in, dst->width, dst->height,
-	                                        (enum AVPixelFormat)dst->format, SCALE_FLAGS, NULL, NULL, NULL);
-
-	if (!sws) {
-		snprintf(err, errlen, "pixels of format %s cannot be converted",
-		         av_get_pix_fmt_name(in) ? av_get_pix_fmt_name(in) : "(none)");
-		return -1;
-	}
-	sws_setColorspaceDetails(sws, coefs, full, coefs, 1, 0, 1 << 16, 1 << 16);
-	sws_scale(sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height, dst->data, dst->linesize);
-	sws_freeContext(sws);
-	return 0;
-}
-
 static AVFrame *new_frame(enum AVPixelFormat fmt, int w, int h)
 {
 	AVFrame *f = av_frame_alloc();
@@ -89,18 +50,6 @@ static AVFrame *new_frame(enum AVPixelFormat fmt, int w, int h)
 	if (av_frame_get_buffer(f, 0) < 0)
 		av_frame_free(&f);
 	return f;
-}
-
-int picture_scale_rgba(const AVFrame *src, int w, int h, AVFrame *dst, char *err, size_t errlen)
-{
-	dst->format = AV_PIX_FMT_RGBA;
-	dst->width = w;
-	dst->height = h;
-	if (av_frame_get_buffer(dst, 0) < 0) {
-		snprintf(err, errlen, "out of memory scaling a picture");
-		return -1;
-	}
-	return convert(src, dst, err, errlen);
 }
 
 /* The square: background, with the RGBA picture laid over it at f. */
@@ -200,7 +149,7 @@ int picture_square_jpeg(const AVFrame *src, int box, unsigned char **out, size_t
 	if (picture_scale_rgba(src, f.w, f.h, pic, err, errlen) < 0)
 		goto out;
 	compose(square, pic, &f);
-	if (convert(square, yuv, err, errlen) < 0)
+	if (picture_convert(square, yuv, err, errlen) < 0)
 		goto out;
 	/* The same planes, named as the encoder wants full-range 4:2:0. */
 	yuv->format = AV_PIX_FMT_YUVJ420P;

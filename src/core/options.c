@@ -13,6 +13,7 @@
 
 static const char *const qualities[] = { "low", "normal", "high", "very_high", NULL };
 static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
+static const char *const arts[] = { "auto", "kitty", "sixels", "iterm2", "symbols", "off", NULL };
 
 const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_SERVER] = { "server", OT_STRING, "http://127.0.0.1:8080", 0, 0, NULL,
@@ -52,6 +53,12 @@ const struct opt_def opt_defs[OPT_COUNT] = {
 		"How many tracks download at once." },
 	[OPT_DOWNLOAD_RATE] = { "download_rate", OT_INT, "0", 0, 10000000, NULL,
 		"Kilobytes per second each download may take (0: as fast as the network goes)." },
+	[OPT_ART] = { "art", OT_ENUM, "auto", 0, 0, arts,
+		"Cover art in the terminal (album and artist pages, the now-playing view, segue show): "
+		"auto, kitty (the kitty graphics protocol), sixels, iterm2 (iTerm2's inline images), "
+		"symbols (coloured Unicode block symbols, any colour terminal) or off. auto picks "
+		"what the terminal supports by TERM, TERM_PROGRAM and KITTY_WINDOW_ID, and symbols "
+		"under tmux. NO_COLOR turns art off." },
 };
 
 int options_find(const char *name)

@@ -26,6 +26,9 @@ struct seg {
 	struct device *device; /* its Connect device (device.h); NULL elsewhere */
 	struct downloader *downloader; /* the daemon's downloads (download.h); NULL elsewhere */
 	bool json;             /* the face wants JSON (streaming commands print as they go) */
+	bool tty;              /* the command line prints for people on a terminal (not --json,
+	                        * not a pipe): a command may draw there what only a terminal
+	                        * shows (show's cover art); never set in the daemon or TUI */
 	const char *config;    /* --config as given (NULL: the default), for processes it starts */
 	int (*run_tui)(struct seg *s, const char *config); /* the terminal face, when linked in */
 	void *face;            /* the face's own data (the daemon's state) */

@@ -65,6 +65,8 @@ int page_argv(struct page *p, const char **argv, int max)
 		argv[n++] = "show";
 		argv[n++] = p->uri;
 		return n;
+	case P_NOW:
+		return 0;
 	case P_PLAYLIST:
 		argv[n++] = "playlist";
 		argv[n++] = "show";

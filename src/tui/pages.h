@@ -10,6 +10,7 @@ enum page_kind {
 	P_HOME, P_SEARCH, P_LIKED, P_ALBUMS, P_ARTISTS, P_PLAYLISTS, P_QUEUE, P_DEVICES, P_RECENT,
 	P_SIDEBAR_COUNT, /* the kinds above are the sidebar's entries, in its order */
 	P_ALBUM = P_SIDEBAR_COUNT, P_ARTIST, P_PLAYLIST,
+	P_NOW, /* the now-playing view: drawn from the player's state, nothing loaded */
 };
 
 enum row_kind { R_HEADER, R_TRACK, R_ALBUM, R_ARTIST, R_PLAYLIST, R_DEVICE, R_TEXT };

@@ -16,10 +16,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "artcache.h"
 #include "clock.h"
 #include "keys.h"
 #include "text.h"
 #include "theme.h"
+#include "tui_art.h"
 
 long long tui_now_ms(void)
 {
@@ -142,6 +144,32 @@ long long tui_progress_now(json_t *st)
 	return pos < 0 ? 0 : pos;
 }
 
+/* The cover of the track that started, fetched now so the now-playing view has it at once. */
+static void follow_cover(struct tui *t)
+{
+	json_t *item = json_object_get(tui_shown_state(t), "item");
+	const char *url = artcache_pick(json_object_get(json_object_get(item, "album"), "images"),
+	                                TUI_NOW_ART_PX);
+
+	if (url && strcmp(url, t->now_art)) {
+		snprintf(t->now_art, sizeof t->now_art, "%s", url);
+		tui_art_prefetch(t->art, url);
+	}
+}
+
+/* Art as the option and the terminal allow: none without colours. */
+static void art_open(struct tui *t)
+{
+	enum art_mode mode = art_detect(opt_str(&t->s->opt, OPT_ART));
+	enum art_colors colors = COLORS >= 256 ? ART_COLORS_240 : COLORS >= 16 ? ART_COLORS_16 : ART_COLORS_8;
+	int cell_h;
+
+	if (!has_colors() || COLORS < 8)
+		mode = ART_OFF;
+	art_cell_pixels(STDOUT_FILENO, &t->cell_w, &cell_h);
+	t->art = tui_art_new(t->s, mode, colors);
+}
+
 /* --- the loop -------------------------------------------------------------------------- */
 
 static long timeout_ms(struct tui *t)
@@ -165,7 +193,7 @@ static long timeout_ms(struct tui *t)
 static void loop(struct tui *t, int sig_fd)
 {
 	while (!t->quit) {
-		struct pollfd pfd[4];
+		struct pollfd pfd[5];
 		long long before;
 		int n;
 		wint_t c;
@@ -177,8 +205,9 @@ static void loop(struct tui *t, int sig_fd)
 		pfd[1] = (struct pollfd){ .fd = backend_result_fd(t->b), .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = backend_event_fd(t->b), .events = POLLIN };
 		pfd[3] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
+		pfd[4] = (struct pollfd){ .fd = tui_art_fd(t->art), .events = POLLIN };
 		before = tui_now_ms();
-		n = poll(pfd, 4, (int)timeout_ms(t));
+		n = poll(pfd, 5, (int)timeout_ms(t));
 		if (n < 0 && errno != EINTR)
 			break;
 		if (pfd[3].revents & POLLIN) {
@@ -190,6 +219,7 @@ static void loop(struct tui *t, int sig_fd)
 					endwin();
 					refresh();
 					t->dirty = true;
+					t->pixel_resend = true;
 				} else {
 					t->quit = true;
 				}
@@ -225,6 +255,9 @@ static void loop(struct tui *t, int sig_fd)
 				tui_say(t, true, "the player stopped");
 			}
 		}
+		if ((pfd[4].revents & POLLIN) && tui_art_take(t->art))
+			t->dirty = true;
+		follow_cover(t);
 		if (t->search_due && tui_now_ms() >= t->search_due) {
 			t->search_due = 0;
 			if (t->page && t->page->kind == P_SEARCH)
@@ -299,17 +332,22 @@ int tui_run(struct seg *s, const char *config)
 		goto out;
 	}
 	t.status[0] = '\0';
+	art_open(&t);
 	tui_load(&t, t.page);
 	RUN(&t, TAG_PLAYLISTS, "playlist", "ls");
 	RUN(&t, TAG_DEVICES, "devices");
 	RUN(&t, TAG_OFFLINE, "offline", "status");
 	loop(&t, sig_fd);
 	status = 0;
+	/* A kitty picture would outlive the screen it was on. */
+	t.pixel = NULL;
+	tui_cover_flush(&t);
 	endwin();
 	/* Quitting leaves the music playing, unless this TUI started the player or was told to
 	 * stop it too. */
 	backend_close(t.b, t.quit_all || backend_started_daemon(t.b));
 out:
+	tui_art_free(t.art);
 	while (t.page) {
 		struct page *b = t.page->back;
 

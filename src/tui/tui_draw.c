@@ -162,6 +162,13 @@ static void draw_list(struct tui *t)
 
 	if (!p)
 		return;
+	if (p->kind == P_NOW) {
+		attrset(theme_attr(TH_TITLE));
+		put(y, x, w, p->title, true);
+		attrset(theme_attr(TH_NORMAL));
+		tui_cover_now(t, t->list_y, x, w, t->list_h);
+		return;
+	}
 	attrset(theme_attr(TH_TITLE));
 	if (p->kind == P_SEARCH)
 		snprintf(title, sizeof title, "Search: %s%s", p->query, t->focus == F_QUERY ? "_" : "");
@@ -171,6 +178,14 @@ static void draw_list(struct tui *t)
 	attrset(theme_attr(TH_NORMAL));
 	y = t->list_y;
 	h = t->list_h;
+	/* An album's or artist's cover heads its page, the rows below it. */
+	int art_rows = tui_cover_header_rows(t, h);
+
+	if (art_rows > 0) {
+		tui_cover_header(t, y, x, w, art_rows);
+		y += art_rows + 1;
+		h -= art_rows + 1;
+	}
 	if (p->error[0] && !p->nrows) {
 		attrset(theme_attr(TH_ERROR));
 		put(y + 1, x, w, p->error, true);
@@ -362,6 +377,7 @@ void tui_draw(struct tui *t)
 {
 	layout(t);
 	erase();
+	t->pixel = NULL;
 	if (t->rows < 8 || t->cols < 30) {
 		put(0, 0, t->cols, "the terminal is too small for segue", false);
 		refresh();
@@ -374,5 +390,9 @@ void tui_draw(struct tui *t)
 		draw_help(t);
 	draw_status(t);
 	refresh();
+	/* Nothing is drawn over the overlay: it goes, and comes back when the overlay does. */
+	if (t->help)
+		t->pixel = NULL;
+	tui_cover_flush(t);
 	t->dirty = false;
 }

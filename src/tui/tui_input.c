@@ -171,6 +171,12 @@ static void act(struct tui *t, enum action a)
 	case ACT_QUIT: t->quit = true; break;
 	case ACT_QUIT_ALL: t->quit = t->quit_all = true; break;
 	case ACT_HELP: t->help = !t->help; t->dirty = true; break;
+	case ACT_NOW_PLAYING:
+		if (t->page && t->page->kind == P_NOW)
+			tui_back(t);
+		else
+			tui_open_page(t, page_new(P_NOW, NULL, "Now playing"), true);
+		break;
 	case ACT_COMMAND: t->prompt = PR_COMMAND; t->line[0] = '\0'; t->dirty = true; break;
 	case ACT_FIND: t->prompt = PR_FIND; t->line[0] = '\0'; t->dirty = true; break;
 	case ACT_FIND_NEXT: tui_find(t, 1, false); break;

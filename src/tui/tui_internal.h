@@ -5,7 +5,9 @@
  * tui_draw.c     drawing the screen: sidebar, the page's rows, the bar, the status line, help
  * tui_input.c    keys and the mouse, and the actions they are bound to
  * tui_prompt.c   the bottom line's prompts and the search page's query
- * tui_events.c   the worker's results and the daemon's events */
+ * tui_events.c   the worker's results and the daemon's events
+ * tui_cover.c    cover art on screen: album and artist headers, the now-playing view
+ *                (tui_art.c is the worker that fetches and draws the pictures) */
 #ifndef SEGUE_TUI_INTERNAL_H
 #define SEGUE_TUI_INTERNAL_H
 
@@ -14,6 +16,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "art.h"
 #include "backend.h"
 #include "pages.h"
 #include "seg.h"
@@ -25,6 +28,7 @@
 #define SEEK_STEP_MS 5000
 #define VOLUME_STEP 5
 #define MAX_PLAY_URIS 500
+#define TUI_NOW_ART_PX 640 /* the now-playing view's picture: the largest (prefetched) */
 
 /* Job tags below TAG_PAGE say what to do with a result; page loads use TAG_PAGE and up. */
 enum { TAG_ACTION = 1, TAG_RELOAD, TAG_COMMAND, TAG_PLAYLISTS, TAG_DEVICES, TAG_HUB, TAG_OFFLINE, TAG_PAGE };
@@ -57,6 +61,14 @@ struct tui {
 	long long click_at;
 	int click_row;
 	int rows, cols, side_w, list_y, list_h, bar_y;
+	struct tui_art *art;            /* the cover art worker (tui_art.h) */
+	int cell_w;                     /* a cell's width in pixels; 0: unknown */
+	char now_art[1024];             /* the playing track's cover, prefetched */
+	/* A pixel protocol's picture on this frame, written after the refresh (tui_cover.c). */
+	const struct art_block *pixel;
+	int pixel_y, pixel_x;
+	char pixel_key[1200], pixel_sent[1200];
+	bool pixel_resend;              /* the screen was drawn from scratch: send it again */
 };
 
 #define RUN(t, tag, ...) do { \
@@ -78,6 +90,12 @@ long long tui_progress_now(json_t *st);
 
 /* tui_draw.c */
 void tui_draw(struct tui *t);
+
+/* tui_cover.c */
+int tui_cover_header_rows(struct tui *t, int list_h);
+void tui_cover_header(struct tui *t, int y, int x, int w, int rows);
+void tui_cover_now(struct tui *t, int y, int x, int w, int h);
+void tui_cover_flush(struct tui *t);
 
 /* tui_input.c */
 void tui_find(struct tui *t, int dir, bool from_here);

@@ -12,7 +12,7 @@
 #include <libavutil/mem.h>
 
 #include "images/images.h"
-#include "images/picture.h"
+#include "images/square.h"
 #include "tap.h"
 
 static void fit(int w, int h, int box, int ww, int wh, int wx, int wy)

@@ -1,24 +1,26 @@
-/* What a picture is and its pixels. The type comes from the magic bytes, never from a file
- * name; the size from the header, checked before a decoder is even opened; then libavcodec
- * decodes the whole file as one packet, with two more guards against a header that lied:
- * max_pixels, and a buffer callback that refuses an oversized frame before its pixels are
- * decoded. */
-#include "config.h"
-#include "images/picture.h"
+/* What a picture is and its pixels (picture.h). The type comes from the magic bytes, never
+ * from a file name; the size from the header, checked before a decoder is even opened; then
+ * libavcodec decodes the whole file as one packet, with two more guards against a header
+ * that lied: max_pixels, and a buffer callback that refuses an oversized frame before its
+ * pixels are decoded. libswscale converts and scales; it is never handed the deprecated yuvj
+ * formats (it would log a warning each time): their range is given to it instead. */
+#include "picture.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/frame.h>
-
-#include "images/images.h"
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
 
 /* Added to the level of everything a codec context logs: above AV_LOG_TRACE, so nothing is
  * printed. A refusal is reported once, by the caller, in its own words. */
 #define QUIET_LOGS 64
+#define SCALE_FLAGS (SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP)
 
 static const struct {
 	enum picture_type type;
@@ -146,6 +148,7 @@ int picture_header_size(enum picture_type t, const unsigned char *b, size_t len,
 }
 
 struct guard {
+	int max_side;
 	char why[128];
 };
 
@@ -154,35 +157,39 @@ static int checked_buffer(AVCodecContext *c, AVFrame *f, int flags)
 {
 	struct guard *g = c->opaque;
 
-	if (c->width > IMAGES_MAX_SIDE || c->height > IMAGES_MAX_SIDE) {
-		snprintf(g->why, sizeof g->why, "over %d pixels wide or high (%dx%d)", IMAGES_MAX_SIDE,
+	if (c->width > g->max_side || c->height > g->max_side) {
+		snprintf(g->why, sizeof g->why, "over %d pixels wide or high (%dx%d)", g->max_side,
 		         c->width, c->height);
 		return AVERROR(ERANGE);
 	}
 	return avcodec_default_get_buffer2(c, f, flags);
 }
 
-AVFrame *picture_decode(const unsigned char *b, size_t len, char *err, size_t errlen)
+AVFrame *picture_decode_max(const unsigned char *b, size_t len, int max_side, char *err,
+                            size_t errlen)
 {
 	enum picture_type t = picture_sniff(b, len);
 	const AVCodec *codec;
 	AVCodecContext *c = NULL;
 	AVPacket *pkt = NULL;
 	AVFrame *f = NULL;
-	struct guard g = { "" };
+	struct guard g = { max_side, "" };
 	int w, h, rc;
+
+	if (max_side < 1 || max_side > PICTURE_MAX_SIDE)
+		g.max_side = max_side = PICTURE_MAX_SIDE;
 
 	if (t == PICTURE_UNKNOWN) {
 		snprintf(err, errlen, "not a JPEG, PNG, WebP, GIF or BMP picture");
 		return NULL;
 	}
-	if (len > (size_t)IMAGES_MAX_BYTES) {
-		snprintf(err, errlen, "over %ld MiB (%zu bytes)", IMAGES_MAX_BYTES >> 20, len);
+	if (len > (size_t)PICTURE_MAX_BYTES) {
+		snprintf(err, errlen, "over %ld MiB (%zu bytes)", PICTURE_MAX_BYTES >> 20, len);
 		return NULL;
 	}
 	if (picture_header_size(t, b, len, &w, &h) == 0) {
-		if (w > IMAGES_MAX_SIDE || h > IMAGES_MAX_SIDE) {
-			snprintf(err, errlen, "over %d pixels wide or high (%dx%d)", IMAGES_MAX_SIDE, w, h);
+		if (w > max_side || h > max_side) {
+			snprintf(err, errlen, "over %d pixels wide or high (%dx%d)", max_side, w, h);
 			return NULL;
 		}
 		if (w < 1 || h < 1) {
@@ -196,7 +203,7 @@ AVFrame *picture_decode(const unsigned char *b, size_t len, char *err, size_t er
 	}
 	if (!(c = avcodec_alloc_context3(codec)) || !(pkt = av_packet_alloc()) || !(f = av_frame_alloc()))
 		goto oom;
-	c->max_pixels = (int64_t)IMAGES_MAX_SIDE * IMAGES_MAX_SIDE;
+	c->max_pixels = (int64_t)max_side * max_side;
 	c->thread_count = 1; /* one picture, one thread: the caller's */
 	c->log_level_offset = QUIET_LOGS;
 	c->opaque = &g;
@@ -216,8 +223,8 @@ AVFrame *picture_decode(const unsigned char *b, size_t len, char *err, size_t er
 	}
 	if (rc < 0)
 		goto fail;
-	if (f->width > IMAGES_MAX_SIDE || f->height > IMAGES_MAX_SIDE || f->width < 1 || f->height < 1) {
-		snprintf(err, errlen, "over %d pixels wide or high (%dx%d)", IMAGES_MAX_SIDE, f->width, f->height);
+	if (f->width > max_side || f->height > max_side || f->width < 1 || f->height < 1) {
+		snprintf(err, errlen, "over %d pixels wide or high (%dx%d)", max_side, f->width, f->height);
 		goto out_free;
 	}
 	av_packet_free(&pkt);
@@ -240,4 +247,108 @@ out_free:
 	av_packet_free(&pkt);
 	avcodec_free_context(&c);
 	return NULL;
+}
+
+AVFrame *picture_decode(const unsigned char *b, size_t len, char *err, size_t errlen)
+{
+	return picture_decode_max(b, len, PICTURE_MAX_SIDE, err, errlen);
+}
+
+/* The format to hand the scaler, and whether the source is full range. */
+static enum AVPixelFormat plain_format(const AVFrame *src, int *full)
+{
+	*full = src->color_range == AVCOL_RANGE_JPEG;
+	switch (src->format) {
+	case AV_PIX_FMT_YUVJ420P: *full = 1; return AV_PIX_FMT_YUV420P;
+	case AV_PIX_FMT_YUVJ422P: *full = 1; return AV_PIX_FMT_YUV422P;
+	case AV_PIX_FMT_YUVJ444P: *full = 1; return AV_PIX_FMT_YUV444P;
+	case AV_PIX_FMT_YUVJ440P: *full = 1; return AV_PIX_FMT_YUV440P;
+	case AV_PIX_FMT_YUVJ411P: *full = 1; return AV_PIX_FMT_YUV411P;
+	default: return (enum AVPixelFormat)src->format;
+	}
+}
+
+int picture_convert(const AVFrame *src, AVFrame *dst, char *err, size_t errlen)
+{
+	int full;
+	enum AVPixelFormat in = plain_format(src, &full);
+	const int *coefs = sws_getCoefficients(SWS_CS_DEFAULT); /* BT.601, as JFIF has it */
+	struct SwsContext *sws = sws_getContext(src->width, src->height, in, dst->width, dst->height,
+	                                        (enum AVPixelFormat)dst->format, SCALE_FLAGS, NULL, NULL, NULL);
+
+	if (!sws) {
+		snprintf(err, errlen, "pixels of format %s cannot be converted",
+		         av_get_pix_fmt_name(in) ? av_get_pix_fmt_name(in) : "(none)");
+		return -1;
+	}
+	sws_setColorspaceDetails(sws, coefs, full, coefs, 1, 0, 1 << 16, 1 << 16);
+	sws_scale(sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height, dst->data, dst->linesize);
+	sws_freeContext(sws);
+	return 0;
+}
+
+int picture_scale_rgba(const AVFrame *src, int w, int h, AVFrame *dst, char *err, size_t errlen)
+{
+	dst->format = AV_PIX_FMT_RGBA;
+	dst->width = w;
+	dst->height = h;
+	if (av_frame_get_buffer(dst, 0) < 0) {
+		snprintf(err, errlen, "out of memory scaling a picture");
+		return -1;
+	}
+	return picture_convert(src, dst, err, errlen);
+}
+
+int picture_load_rgba(const unsigned char *b, size_t len, int max_side, int fit,
+                      struct picture_rgba *out, char *err, size_t errlen)
+{
+	AVFrame *src = picture_decode_max(b, len, max_side, err, errlen), *rgba = NULL;
+	int w, h, rc = -1;
+
+	out->w = out->h = 0;
+	out->px = NULL;
+	if (!src)
+		return -1;
+	w = src->width;
+	h = src->height;
+	if (fit > 0 && (w > fit || h > fit)) {
+		if (w >= h) {
+			h = (int)(((long long)h * fit + w / 2) / w);
+			w = fit;
+		} else {
+			w = (int)(((long long)w * fit + h / 2) / h);
+			h = fit;
+		}
+		if (w < 1)
+			w = 1;
+		if (h < 1)
+			h = 1;
+	}
+	if (!(rgba = av_frame_alloc())) {
+		snprintf(err, errlen, "out of memory scaling a picture");
+		goto out;
+	}
+	if (picture_scale_rgba(src, w, h, rgba, err, errlen) < 0)
+		goto out;
+	if (!(out->px = malloc((size_t)w * (size_t)h * 4))) {
+		snprintf(err, errlen, "out of memory scaling a picture");
+		goto out;
+	}
+	for (int y = 0; y < h; y++)
+		memcpy(out->px + (size_t)y * (size_t)w * 4,
+		       rgba->data[0] + (size_t)y * (size_t)rgba->linesize[0], (size_t)w * 4);
+	out->w = w;
+	out->h = h;
+	rc = 0;
+out:
+	av_frame_free(&rgba);
+	av_frame_free(&src);
+	return rc;
+}
+
+void picture_rgba_free(struct picture_rgba *p)
+{
+	free(p->px);
+	p->px = NULL;
+	p->w = p->h = 0;
 }
