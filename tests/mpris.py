@@ -62,6 +62,7 @@ data = make_catalog()
 srv = Server(data, {"rl_player": 100000, "rl_standard": 100000}).start()
 clients = []
 monitors = []
+children = []
 
 
 def client(**conf):
@@ -383,10 +384,25 @@ try:
     # --- notifications ---------------------------------------------------------------------
     notes = Monitor("type='method_call',interface='org.freedesktop.Notifications',member='Notify'")
     notes.mark()
-    rc, out, err = A.run("next")
+    rc, out, err = A.run("play", "segue:track:" + tracks[1])
     t.ok(rc == 0 and not notes.wait(lambda s: "member=Notify" in s, 2),
          "notify off (the default): a track change asks for no notification", err)
     A.stop()
+    # A notification server of our own, which answers with ids (tests/fake_notifier.py).
+    shown = os.path.join(tmpdir("segue-notes-"), "shown")
+    notifier = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                              "fake_notifier.py"), shown])
+    children.append(notifier)
+
+    def shown_lines():
+        try:
+            with open(shown) as f:
+                return f.read().splitlines()
+        except OSError:
+            return []
+
+    t.ok(wait_for(lambda: "ready" in shown_lines(), 10), "a stand-in notification server is on the bus",
+         shown_lines())
     NN = client(notify="yes")
     NN.login("premium-us")
     NN.start_daemon()
@@ -404,10 +420,29 @@ try:
          "the cover is a file in the art cache, as a file:// image-path", cover)
     with open(path, "rb") as f:
         t.ok(f.read(3) == b"\xff\xd8\xff", "and it is the JPEG the server serves")
+    first_note = wait_for(lambda: [l for l in shown_lines() if l.startswith("Notify")], 10)
+    t.ok(first_note and first_note[0].startswith("Notify replaces=0 app=Segue summary=%s " % items[0]["name"]),
+         "the notification server got it, replacing nothing", shown_lines())
+    notes.mark()
+    NN.run("next")
+    got = notes.wait(lambda s: "member=Notify" in s and items[1]["name"] in s, 20)
+    notes_now = wait_for(lambda: [l for l in shown_lines() if l.startswith("Notify")][1:], 10)
+    t.ok(notes_now and notes_now[0].startswith("Notify replaces=1 app=Segue summary=%s " % items[1]["name"]),
+         "the next track's notification replaces the first (replaces_id is the id the server gave)",
+         shown_lines())
+    cover2 = [l for l in got.splitlines() if "file://" in l]
+    t.ok(cover2 and cover2[0].split('"')[1] == cover[0].split('"')[1],
+         "and shows the same cover, from the cache", cover2)
     NN.stop()
 finally:
     for m in monitors:
         m.stop()
+    for p in children:
+        p.terminate()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
     for c in clients:
         c.stop()
     srv.stop()
