@@ -20,7 +20,7 @@ if os.environ.get("SEGUE_TEST_OWN_BUS") != "1":
 
 import shutil
 
-from segue_client import Client
+from segue_client import Client, wait_gone
 from segue_test import TAP, Server, add_user, run, server_cmd, tmpdir, wait_for
 
 NAME = "org.mpris.MediaPlayer2.segue"
@@ -194,9 +194,14 @@ try:
     t.ok(rc == 0 and not wrong, "busctl introspect: every member has the specification's type",
          wrong or err)
     rc, out, err = busctl("get-property", NAME, PATH, "org.mpris.MediaPlayer2", "Identity",
-                          "SupportedUriSchemes", "CanRaise", "HasTrackList", "CanQuit")
-    t.eq(out.split("\n")[:5], ['s "Segue"', 'as 1 "segue"', "b false", "b false", "b true"],
-         "the root interface: Identity Segue, the segue: scheme, no raise or track list, can quit")
+                          "SupportedUriSchemes", "CanRaise", "HasTrackList", "CanQuit", "DesktopEntry")
+    t.eq(out.split("\n")[:6], ['s "Segue"', 'as 1 "segue"', "b false", "b false", "b true", 's "segue"'],
+         "the root interface: Identity Segue, the segue: scheme, no raise or track list, can quit, "
+         "desktop entry segue")
+    srcdir = os.environ.get("SEGUE_SRCDIR", ".")
+    with open(os.path.join(srcdir, "data", "segue.desktop")) as f:
+        entry = f.read()
+    t.ok("Exec=segue\n" in entry and "Terminal=true" in entry, "and data/segue.desktop is that entry", entry)
     # Position is read, never signalled (the spec's EmitsChangedSignal false).
     rc, out, err = busctl("introspect", NAME, PATH, PLAYER)
     pos_line = next((l for l in out.splitlines() if l.startswith(".Position")), "")
@@ -343,9 +348,11 @@ try:
     # Both are devices of one account: the second shows what the first plays.
     t.ok(wait_for(lambda: meta("xesam:title", player=inst) == other["name"], 10),
          "and answers on it, showing the track the desk plays", meta("xesam:title", player=inst))
-    B.stop()
+    pid = B.daemon_pid()
+    rc, out, err = busctl("call", NAME + "." + inst.split(".", 1)[1], PATH, "org.mpris.MediaPlayer2", "Quit")
+    t.ok(rc == 0 and wait_gone(pid, 10), "Quit stops that daemon", err)
     t.ok(wait_for(lambda: inst not in pctl("-l", player=None)[1].split(), 5),
-         "its name goes with it when it stops")
+         "and its name goes with it")
 
     # --- another device plays: MPRIS shows and controls it ---------------------------------
     A.run("pause")

@@ -136,7 +136,11 @@ void mpris_update(struct mpris *m)
 
 	if (!m || m->gone || !(st = mpris_state(m)))
 		return;
-	if (json_is_true(json_object_get(st, "is_playing")))
+	/* Stopped lasts until something plays, the track changes or the position leaves the
+	 * start (a seek from another face). */
+	if (m->stopped && (json_is_true(json_object_get(st, "is_playing")) ||
+	                   !same_track(m->seen.item, json_object_get(st, "item")) ||
+	                   mpris_position_ms(st) > JUMP_MS))
 		m->stopped = false;
 	was = m->seen;
 	m->seen.item = NULL; /* moved into was */
@@ -258,7 +262,7 @@ void mpris_free(struct mpris *m)
 
 long mpris_poll(struct mpris *m, struct pollfd *pfd)
 {
-	uint64_t due;
+	uint64_t due, now;
 	int ev;
 
 	for (int i = 0; i < MPRIS_NFDS; i++)
@@ -272,21 +276,23 @@ long mpris_poll(struct mpris *m, struct pollfd *pfd)
 	/* A deadline only while a call of ours waits for its answer. */
 	if (sd_bus_get_timeout(m->bus, &due) < 0 || due == UINT64_MAX)
 		return -1;
-	{
-		uint64_t now = (uint64_t)clock_mono_us();
-
-		return due <= now ? 0 : (long)((due - now + 999) / 1000);
-	}
+	now = (uint64_t)clock_mono_us();
+	return due <= now ? 0 : (long)((due - now + 999) / 1000);
 }
 
 void mpris_dispatch(struct mpris *m, const struct pollfd *pfd)
 {
+	uint64_t due;
 	int r;
 
 	if (!m || m->gone)
 		return;
 	if (pfd[1].revents & POLLIN)
 		mpris_notify_dispatch(m->notify);
+	/* Only when the bus has something, or a call of ours has timed out: the loop also turns
+	 * for the player, and each look costs a read. */
+	if (!pfd[0].revents && (sd_bus_get_timeout(m->bus, &due) < 0 || due > (uint64_t)clock_mono_us()))
+		return;
 	/* Everything the bus has for us: sd_bus_process handles one message a call. The
 	 * timeouts of our own calls are also run here. */
 	while ((r = sd_bus_process(m->bus, NULL)) > 0)

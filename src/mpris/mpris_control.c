@@ -74,13 +74,12 @@ int mpris_method_stop(sd_bus_message *msg, void *ud, sd_bus_error *err)
 	struct mpris *m = ud;
 	int r;
 
-	m->stopped = true;
 	m->seek_asked = true;
 	if ((r = mpris_run(m, err, (const char *const[]){ "pause", NULL })) < 0 ||
-	    (r = mpris_run(m, err, (const char *const[]){ "seek", "0", NULL })) < 0) {
-		m->stopped = false;
+	    (r = mpris_run(m, err, (const char *const[]){ "seek", "0", NULL })) < 0)
 		return r;
-	}
+	/* Said once the player is there, or its own news would end it at once. */
+	m->stopped = true;
 	mpris_update(m);
 	return sd_bus_reply_method_return(msg, "");
 }
