@@ -99,11 +99,11 @@ int mpris_run(struct mpris *m, sd_bus_error *err, const char *const *argv)
 
 /* --- change signals --------------------------------------------------------------------- */
 
+/* What st shows, as it would be signalled; now->item is a new reference. */
 static void seen_take(struct mpris *m, struct mpris_seen *now, json_t *st)
 {
 	json_t *item = json_object_get(st, "item");
 
-	json_decref(m->seen.item);
 	*now = (struct mpris_seen){ 0 };
 	snprintf(now->status, sizeof now->status, "%s", mpris_status(m, st));
 	snprintf(now->loop, sizeof now->loop, "%s", mpris_loop(st));
