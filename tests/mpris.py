@@ -314,6 +314,17 @@ try:
     rc, out, err = busctl("set-property", NAME, PATH, PLAYER, "LoopStatus", "s", "Sometimes")
     t.ok(rc != 0 and "None, Track or Playlist" in err, "a LoopStatus outside the spec's is refused", err)
 
+    rc, out, err = busctl("set-property", NAME, PATH, PLAYER, "Rate", "d", "2")
+    t.ok(rc != 0 and "1.0" in err, "a Rate other than 1.0 is refused", err)
+    rc, out = pctl("volume", "1.5")
+    t.ok(rc == 0 and wait_for(lambda: status(A)["device"]["volume_percent"] == 100, 5),
+         "a volume above 1.0 is full volume", status(A).get("device"))
+    # A seek past the end is the next track (spec).
+    was = playing_id(A)
+    rc, out, err = busctl("call", NAME, PATH, PLAYER, "Seek", "x", "999000000")
+    t.ok(rc == 0 and was in tracks and wait_for(lambda: playing_id(A) not in (None, was), 10),
+         "Seek past the end plays the next track", (err, was, playing_id(A)))
+
     # open segue:URI.
     props.mark()
     rc, out = pctl("open", "segue:track:" + other["id"])
