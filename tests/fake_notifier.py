@@ -5,7 +5,9 @@ that each notification replaces the last. Python has no D-Bus binding on Debian'
 system, so this speaks the wire protocol itself (only what Notify needs: little-endian
 messages, the EXTERNAL authentication, strings and integers).
 
-    python3 fake_notifier.py OUT_FILE     (DBUS_SESSION_BUS_ADDRESS names the bus)"""
+    python3 fake_notifier.py OUT_FILE [CAPABILITIES]   (DBUS_SESSION_BUS_ADDRESS names the bus)
+
+CAPABILITIES, comma-separated, is what GetCapabilities answers (default body,body-markup)."""
 
 import os
 import socket
@@ -137,6 +139,7 @@ def strings_and_uint(body, sig):
 
 def main():
     out_path = sys.argv[1]
+    caps = (sys.argv[2] if len(sys.argv) > 2 else "body,body-markup").split(",")
     sock = connect(os.environ["DBUS_SESSION_BUS_ADDRESS"])
     sock.sendall(b"\0AUTH EXTERNAL " + str(os.getuid()).encode().hex().encode() + b"\r\n")
     reply = b""
@@ -167,6 +170,17 @@ def main():
         if kind != 1 or fields.get(2) != "org.freedesktop.Notifications":
             continue
         member, sender = fields.get(3), fields.get(7)
+        if member == "GetCapabilities":
+            items = Writer()
+            for c in caps:
+                items.s(c)
+            w = Writer()
+            w.u(len(items.b))
+            w.b += items.b
+            sock.sendall(message(2, serial, [(5, "u", ser), (6, "s", sender)], "as", bytes(w.b)))
+            serial += 1
+            with open(out_path, "a") as f:
+                f.write("GetCapabilities\n")
         if member == "Notify":
             app, replaces, _icon, summary, body_text = strings_and_uint(body, "susss")
             next_id += 1

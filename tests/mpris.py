@@ -408,9 +408,14 @@ try:
     A.stop()
     # A notification server of our own, which answers with ids (tests/fake_notifier.py).
     shown = os.path.join(tmpdir("segue-notes-"), "shown")
-    notifier = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                              "fake_notifier.py"), shown])
-    children.append(notifier)
+
+    def notifier(*caps):
+        if os.path.exists(shown):
+            os.unlink(shown)
+        p = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                           "fake_notifier.py"), shown] + list(caps))
+        children.append(p)
+        return p
 
     def shown_lines():
         try:
@@ -419,6 +424,7 @@ try:
         except OSError:
             return []
 
+    server = notifier()
     t.ok(wait_for(lambda: "ready" in shown_lines(), 10), "a stand-in notification server is on the bus",
          shown_lines())
     NN = client(notify="yes")
@@ -451,6 +457,21 @@ try:
     cover2 = [l for l in got.splitlines() if "file://" in l]
     t.ok(cover2 and cover2[0].split('"')[1] == cover[0].split('"')[1],
          "and shows the same cover, from the cache", cover2)
+    NN.stop()
+    # A server that shows a body as it is gets the names unescaped.
+    server.terminate()
+    server.wait(5)
+    server = notifier("body")
+    wait_for(lambda: "ready" in shown_lines(), 10)
+    NN = client(notify="yes")
+    NN.login("premium-us")
+    NN.start_daemon()
+    t.ok(wait_for(lambda: "GetCapabilities" in shown_lines(), 10),
+         "the daemon asks the server what it shows", shown_lines())
+    notes.mark()
+    NN.run("play", "segue:track:" + tracks[2])
+    got = notes.wait(lambda s: "member=Notify" in s and items[2]["name"] in s, 20)
+    t.ok('"%s"' % body in got, "without body-markup the body is plain: " + body, got[-800:])
     NN.stop()
 finally:
     for m in monitors:

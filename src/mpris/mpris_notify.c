@@ -5,7 +5,9 @@
  * cover not yet on disk is fetched on a worker thread, which wakes the loop through an
  * eventfd; the notification then goes out from the loop (sd-bus is not shared between
  * threads), with the cover or, when it could not be had, without. Notify is called
- * asynchronously: its answer, the id to replace next time, comes through the bus later. */
+ * asynchronously: its answer, the id to replace next time, comes through the bus later.
+ * The server's capabilities are asked once, at start, for whether it reads markup in a
+ * body (then names with & or < are escaped) or shows it as it is. */
 #include "config.h"
 #include "mpris_internal.h"
 
@@ -30,6 +32,8 @@ struct mpris_notify {
 	struct mpris *m;
 	uint32_t id;          /* the server's id of our last notification; 0: none */
 	sd_bus_slot *call;    /* the Notify call under way, if any */
+	sd_bus_slot *caps_call; /* the GetCapabilities call under way, if any */
+	bool markup;          /* the server reads a body as markup (until it says, the common case) */
 	int efd;              /* the worker -> the loop */
 	struct worker w;
 	bool worker_on;
@@ -56,6 +60,22 @@ static int on_reply(sd_bus_message *reply, void *ud, sd_bus_error *unused)
 	}
 	if (sd_bus_message_read(reply, "u", &id) > 0)
 		n->id = id;
+	return 0;
+}
+
+static int on_caps(sd_bus_message *reply, void *ud, sd_bus_error *unused)
+{
+	struct mpris_notify *n = ud;
+	const char *cap;
+	bool markup = false;
+
+	n->caps_call = sd_bus_slot_unref(n->caps_call);
+	if (sd_bus_message_is_method_error(reply, NULL) ||
+	    sd_bus_message_enter_container(reply, 'a', "s") < 0)
+		return 0; /* no server yet: keep the common case */
+	while (sd_bus_message_read(reply, "s", &cap) > 0)
+		markup |= !strcmp(cap, "body-markup");
+	n->markup = markup;
 	return 0;
 }
 
@@ -94,8 +114,8 @@ out:
 
 /* --- the text --------------------------------------------------------------------------- */
 
-/* Appends s to out (size TEXT_MAX), escaping what notification servers read as markup in a
- * body (the spec's body-markup, which the common servers have). */
+/* Appends s to out (size TEXT_MAX), with markup escaping what a server that reads a body as
+ * markup (the spec's body-markup) would take for it; cut short on a whole character. */
 static void put(char *out, const char *s, bool markup)
 {
 	size_t len = strlen(out);
@@ -122,7 +142,7 @@ static void put(char *out, const char *s, bool markup)
 }
 
 /* "Artist, Artist — Album". */
-static void body_of(json_t *item, char *out)
+static void body_of(json_t *item, char *out, bool markup)
 {
 	json_t *a;
 	size_t i;
@@ -130,13 +150,13 @@ static void body_of(json_t *item, char *out)
 	out[0] = '\0';
 	json_array_foreach(json_object_get(item, "artists"), i, a) {
 		if (i)
-			put(out, ", ", true);
-		put(out, json_string_value(json_object_get(a, "name")), true);
+			put(out, ", ", markup);
+		put(out, json_string_value(json_object_get(a, "name")), markup);
 	}
 	if (json_string_value(json_object_get(json_object_get(item, "album"), "name"))) {
 		if (out[0])
-			put(out, " \xe2\x80\x94 ", true);
-		put(out, json_string_value(json_object_get(json_object_get(item, "album"), "name")), true);
+			put(out, " \xe2\x80\x94 ", markup);
+		put(out, json_string_value(json_object_get(json_object_get(item, "album"), "name")), markup);
 	}
 }
 
@@ -206,7 +226,7 @@ void mpris_notify_track(struct mpris_notify *n, json_t *item)
 	bool cached = false;
 
 	put(summary, json_string_value(json_object_get(item, "name")) ?: "?", false);
-	body_of(item, body);
+	body_of(item, body, n->markup);
 	pthread_mutex_lock(&n->w.lock);
 	n->gen++;
 	n->job = n->done = false;
@@ -236,6 +256,7 @@ struct mpris_notify *mpris_notify_new(struct mpris *m)
 	if (!n)
 		return NULL;
 	n->m = m;
+	n->markup = true;
 	if ((n->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		free(n);
 		return NULL;
@@ -243,6 +264,10 @@ struct mpris_notify *mpris_notify_new(struct mpris *m)
 	n->worker_on = worker_start(&n->w, 1, cover_main, n) == 0;
 	if (!n->worker_on)
 		log_warn("mpris: notifications will come without covers (no worker thread)");
+	if (sd_bus_call_method_async(m->bus, &n->caps_call, "org.freedesktop.Notifications",
+	                             "/org/freedesktop/Notifications", "org.freedesktop.Notifications",
+	                             "GetCapabilities", on_caps, n, "") < 0)
+		log_info("mpris: cannot ask the notification server what it shows");
 	return n;
 }
 
@@ -252,6 +277,7 @@ void mpris_notify_free(struct mpris_notify *n)
 		return;
 	worker_stop(&n->w);
 	sd_bus_slot_unref(n->call);
+	sd_bus_slot_unref(n->caps_call);
 	close(n->efd);
 	free(n);
 }
