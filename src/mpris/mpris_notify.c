@@ -182,8 +182,9 @@ static void *cover_main(void *arg)
 		gen = n->gen;
 		snprintf(url, sizeof url, "%s", n->url);
 		pthread_mutex_unlock(&n->w.lock);
-		e = artcache_fetch(cache, url, COVER_TIMEOUT_MS, path, sizeof path);
-		if (e)
+		/* Given up at once when the daemon stops, rather than waiting out the server. */
+		e = artcache_fetch_cancel(cache, url, COVER_TIMEOUT_MS, &n->w.stop, path, sizeof path);
+		if (e && !atomic_load(&n->w.stop))
 			log_info("mpris: no cover for the notification: %s", seg_errmsg());
 		pthread_mutex_lock(&n->w.lock);
 		if (gen == n->gen) {
