@@ -146,8 +146,9 @@ paused = rows["segue paused"]
 print("       paused: %.2f ms of CPU per 10 s, %d main-thread wake-ups per 10 s" % (paused["sched"], paused["wake_main"]))
 off = rows["mpris off paused"]
 print("paused, main-thread wake-ups per 10 s: MPRIS on %d, MPRIS off %d, ratio on / off %s;"
-      " CPU %.2f vs %.2f ms per 10 s (schedstat)" % (paused["wake_main"], off["wake_main"],
-      ratio(paused["wake_main"], off["wake_main"]).replace("mpv", "off"), paused["sched"], off["sched"]))
+      " all threads %d vs %d; CPU %.2f vs %.2f ms per 10 s (schedstat)"
+      % (paused["wake_main"], off["wake_main"], ratio(paused["wake_main"], off["wake_main"]).replace("mpv", "off"),
+         paused["wake_all"], off["wake_all"], paused["sched"], off["sched"]))
 print("goal, paused with MPRIS on: 0 main-thread wake-ups per 10 s: %s"
       % ("met" if paused["wake_main"] == 0 else "MISSED"))
 PY
