@@ -5,9 +5,9 @@ daemon asks for). Everything runs on a private bus of its own (dbus-run-session)
 suite never touches a real desktop's."""
 
 import os
+import shutil
 import subprocess
 import sys
-import time
 
 # Our own bus, always: a desktop's must never see the test's players.
 if os.environ.get("SEGUE_TEST_OWN_BUS") != "1":
@@ -17,8 +17,6 @@ if os.environ.get("SEGUE_TEST_OWN_BUS") != "1":
     except OSError as e:
         print("Bail out! dbus-run-session cannot run (apt-get install dbus): %s" % e, flush=True)
         sys.exit(1)
-
-import shutil
 
 from segue_client import Client, wait_gone
 from segue_test import TAP, Server, add_user, run, server_cmd, tmpdir, wait_for
