@@ -377,6 +377,16 @@ try:
     t.ok(rc == 0 and wait_for(lambda: not status(R).get("is_playing"), 10),
          "pause through the desk's MPRIS pauses the kitchen", out)
     t.ok(wait_for(lambda: pctl("status")[1] == "Paused", 10), "and the desk shows it Paused")
+    # The kitchen's own seek is a jump the desk's clients are told of.
+    props.mark()
+    rc, out, err = R.run("seek", "40")
+    got = props.wait(lambda s: "Seeked" in s, 10)
+    line = next((l for l in got.splitlines() if l.strip().startswith("int64")), "")
+    t.ok(rc == 0 and line and 39000000 <= int(line.split()[-1]) <= 43000000,
+         "a seek on the kitchen reaches the desk's MPRIS as Seeked, with the kitchen's position",
+         (err, got[-600:]))
+    rc, out = pctl("position")
+    t.ok(rc == 0 and 39.0 <= float(out or 0) <= 43.0, "and position reads the kitchen's", out)
     rc, out = pctl("volume", "0.3")
     t.ok(rc == 0 and wait_for(lambda: status(R).get("device", {}).get("volume_percent") == 30, 10),
          "volume through the desk's MPRIS sets the kitchen's", (out, status(R).get("device")))
