@@ -413,6 +413,15 @@ try:
     rc, out, err = A.run("play", "segue:track:" + tracks[1])
     t.ok(rc == 0 and not notes.wait(lambda s: "member=Notify" in s, 2),
          "notify off (the default): a track change asks for no notification", err)
+    rc, out, err = A.run("set", "notify", "yes")
+    notes.mark()
+    A.run("play", "segue:track:" + tracks[0])
+    got = notes.wait(lambda s: "member=Notify" in s and items[0]["name"] in s, 20)
+    t.ok(rc == 0 and got, "segue set notify yes turns them on in the running daemon", err)
+    A.run("set", "notify", "no")
+    notes.mark()
+    A.run("play", "segue:track:" + tracks[1])
+    t.ok(not notes.wait(lambda s: "member=Notify" in s, 2), "and segue set notify no off again")
     A.stop()
     # A notification server of our own, which answers with ids (tests/fake_notifier.py).
     shown = os.path.join(tmpdir("segue-notes-"), "shown")

@@ -65,7 +65,7 @@ const struct opt_def opt_defs[OPT_COUNT] = {
 		"when the daemon starts." },
 	[OPT_NOTIFY] = { "notify", OT_BOOL, "false", 0, 0, NULL,
 		"Show a desktop notification (title, artists, album and cover) when the track "
-		"changes; read when the daemon starts, and needs mpris." },
+		"changes (needs mpris); takes effect at once." },
 };
 
 int options_find(const char *name)

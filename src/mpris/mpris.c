@@ -126,6 +126,20 @@ static bool same_track(json_t *a, json_t *b)
 	return x && y && !strcmp(x, y);
 }
 
+/* notify may be changed while the daemon runs (segue set notify yes): the notifier is made
+ * or let go as the setting now says. */
+static void notify_follow_option(struct mpris *m)
+{
+	bool want = opt_bool(&m->s->opt, OPT_NOTIFY);
+
+	if (want && !m->notify) {
+		m->notify = mpris_notify_new(m);
+	} else if (!want && m->notify) {
+		mpris_notify_free(m->notify);
+		m->notify = NULL;
+	}
+}
+
 void mpris_update(struct mpris *m)
 {
 	struct mpris_seen was, now;
@@ -183,6 +197,7 @@ void mpris_update(struct mpris *m)
 		sd_bus_emit_signal(m->bus, MPRIS_PATH, MPRIS_PLAYER_IFACE, "Seeked", "x",
 		                   (int64_t)now.pos_ms * 1000);
 	m->seek_asked = false;
+	notify_follow_option(m);
 	if (m->notify && now.item && !same_track(was.item, now.item))
 		mpris_notify_track(m->notify, now.item);
 out:
@@ -235,8 +250,7 @@ struct mpris *mpris_start(struct seg *s)
 		         "and desktop controls", m->name, strerror(-r));
 		goto fail;
 	}
-	if (opt_bool(&s->opt, OPT_NOTIFY))
-		m->notify = mpris_notify_new(m);
+	notify_follow_option(m);
 	log_info("mpris: on the session bus as %s", m->name);
 	mpris_update(m);
 	return m;
