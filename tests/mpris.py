@@ -346,6 +346,11 @@ try:
     rc, out = pctl("play")
     t.ok(rc == 0 and wait_for(lambda: pctl("status")[1] == "Playing", 5), "play plays again")
 
+    changes = props.text()
+    t.ok(changes.count("member=PropertiesChanged") >= 10 and '"Position"' not in changes,
+         "through all of it, Position was never in PropertiesChanged (the spec's rule)",
+         changes.count("member=PropertiesChanged"))
+
     # --- a second daemon: the instance name ------------------------------------------------
     B = client(device_name="Second")
     B.login("premium-us")
