@@ -10,14 +10,23 @@
 #             threads' schedstat (ns; misses threads that end inside the window)
 #   wake-ups  context switches per 10 s: of the main thread (for segue, its poll loop) and of
 #             all live threads
+# The segue rows run on a private session bus (dbus-run-session; the script re-executes itself
+# under one), so the daemon is on it as an MPRIS player (mpris = yes, the default); one more
+# paused window is taken with mpris = no, and the paused daemon's main-thread wake-ups are
+# shown with MPRIS on next to off, and their ratio: the bus adds none (goal: 0 per 10 s).
 # An idle daemon with no polling loop shows ~0 of all three. The bare mpv, as asked with
 # --no-config only, still loads its built-in Lua scripts (segue's mpv has load-scripts=no):
-# part of its RSS. Takes about 80 s with 10 s windows.
+# part of its RSS. Takes about 95 s with 10 s windows.
 # Needs a catalog: demo/data (sh scripts/demo-catalog) when there is one, else the test
 # catalog, tests/.catalog/data (made by make check); a private copy of its database is used.
 #   usage: bench/daemon.sh [DATA_DIR] [WINDOW_SECONDS]
 set -eu
 cd "$(dirname "$0")/.."
+# A session bus of our own: the daemon's MPRIS face is measured, and no desktop's bus sees it.
+if [ "${SEGUE_BENCH_OWN_BUS:-}" != 1 ]; then
+	command -v dbus-run-session >/dev/null || { echo "bench: dbus-run-session is needed (apt-get install dbus)" >&2; exit 1; }
+	SEGUE_BENCH_OWN_BUS=1 exec dbus-run-session -- sh "$0" "$@"
+fi
 PATH=/usr/bin:/bin:$PATH # Debian's python3 (bench_serve runs python3 too) and mpv
 . bench/lib.sh
 die() { echo "bench: $*" >&2; exit 1; }
@@ -57,9 +66,24 @@ Q1=$(status_field 's["segue"]["quality"]')
 "$SEGUE" pause >/dev/null
 sleep 1
 bench_measure "segue paused" "$DPID"
-"$SEGUE" quit >/dev/null 2>&1 || true
-_i=0
-while kill -0 "$DPID" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+grep -q "mpris: on the session bus" "$XDG_DATA_HOME/segue/daemon.log" ||
+	die "the daemon was not on the session bus: $(grep mpris "$XDG_DATA_HOME/segue/daemon.log")"
+segue_quit() {
+	"$SEGUE" quit >/dev/null 2>&1 || true
+	_i=0
+	while kill -0 "$DPID" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+}
+segue_quit
+
+# The same pause with MPRIS off.
+echo "mpris = no" >>"$XDG_CONFIG_HOME/segue/segue.conf"
+"$SEGUE" play "segue:album:$ALBUM" >/dev/null
+DPID=$(cat "$XDG_RUNTIME_DIR/segue/daemon.pid")
+sleep 1
+"$SEGUE" pause >/dev/null
+sleep 1
+bench_measure "mpris off paused" "$DPID"
+segue_quit
 
 # --- bare mpv ------------------------------------------------------------------------------
 # shellcheck disable=SC2119 # (no socket but its own to wait for)
@@ -97,6 +121,8 @@ for line in open(sys.argv[1]):
 print("  %-15s %9s %9s %11s %14s %11s %11s %8s" % ("", "RSS MiB", "anon MiB", "CPU ms/10s",
       "(schedstat ms)", "wake main", "wake all", "threads"))
 for name, r in rows.items():
+    if name.startswith("mpris off"):
+        continue
     print("  %-15s %9.1f %9.1f %11.0f %14.2f %11.0f %11.0f %8s" % (name, r["rss"], r["anon"], r["cpu"],
           r["sched"], r["wake_main"], r["wake_all"], r["threads"]))
 print("  (wake-ups are context switches per 10 s; segue played at quality %s, %s at the window's end;"
@@ -118,4 +144,11 @@ print("goal, idle CPU ~0 (no polling loop; a Connect heartbeat every 5 s): %.2f 
       "met" if idle["sched"] < 5.0 and idle["wake_main"] < 5 else "MISSED"))
 paused = rows["segue paused"]
 print("       paused: %.2f ms of CPU per 10 s, %d main-thread wake-ups per 10 s" % (paused["sched"], paused["wake_main"]))
+off = rows["mpris off paused"]
+print("paused, main-thread wake-ups per 10 s: MPRIS on %d, MPRIS off %d, ratio on / off %s;"
+      " all threads %d vs %d; CPU %.2f vs %.2f ms per 10 s (schedstat)"
+      % (paused["wake_main"], off["wake_main"], ratio(paused["wake_main"], off["wake_main"]).replace("mpv", "off"),
+         paused["wake_all"], off["wake_all"], paused["sched"], off["sched"]))
+print("goal, paused with MPRIS on: 0 main-thread wake-ups per 10 s: %s"
+      % ("met" if paused["wake_main"] == 0 else "MISSED"))
 PY

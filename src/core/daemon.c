@@ -1,6 +1,7 @@
 /* The daemon's event loop: one poll() over the control socket, its clients, the player's
- * wake-up descriptor and a signalfd, with a timeout only when a timer is due (the player's
- * retries, the outbox's next delivery). Idle, it sleeps in poll for good. */
+ * wake-up descriptor, a signalfd and the session bus (mpris.h), with a timeout only when a
+ * timer is due (the player's retries, the outbox's next delivery, an answer the bus awaits).
+ * Idle, it sleeps in poll for good. */
 #include "config.h"
 #include "daemon.h"
 #include "download.h"
@@ -26,6 +27,7 @@
 #include "ctl.h"
 #include "device.h"
 #include "log.h"
+#include "mpris.h"
 #include "outbox.h"
 #include "player.h"
 
@@ -47,6 +49,7 @@ struct daemon {
 	struct client clients[MAX_CLIENTS];
 	int nclients;
 	bool quit;
+	struct mpris *mpris;  /* the desktop face; NULL: off, or no session bus */
 	long long outbox_due; /* monotonic ms of the next delivery; 0: none planned */
 	int outbox_backoff;   /* seconds */
 };
@@ -115,7 +118,12 @@ static void publish(struct daemon *d, const char *event, json_t *data)
 /* Connect's news (devices, the hub's player state, playlist changes) for subscribers. */
 static void on_device_event(void *ud, const char *event, json_t *data)
 {
-	publish(ud, event, data);
+	struct daemon *d = ud;
+
+	publish(d, event, data);
+	/* Another device's play (or the end of it) is what the desktop shows. */
+	if (!strcmp(event, "player") || !strcmp(event, "devices"))
+		mpris_update(d->mpris);
 }
 
 /* The downloads moved on: subscribers (the TUI) show it. */
@@ -139,6 +147,7 @@ static void on_player_event(void *ud, const char *event, json_t *data)
 
 	publish(d, event, data);
 	device_player_event(d->s->device, event, data);
+	mpris_update(d->mpris);
 	/* A finished play is waiting in the outbox: plan a delivery. */
 	if (!strcmp(event, "track") && !d->outbox_due)
 		d->outbox_due = clock_mono_ms() + opt_int(&d->s->opt, OPT_OUTBOX_INTERVAL) * 1000LL;
@@ -409,12 +418,16 @@ static int signals(struct daemon *d)
 
 static void loop(struct daemon *d)
 {
-	struct pollfd pfd[5 + MAX_CLIENTS];
+	enum { FIXED = 5 + MPRIS_NFDS };
+	struct pollfd pfd[FIXED + MAX_CLIENTS];
 
 	while (!d->quit) {
 		long long now = clock_mono_ms();
-		long timeout = player_timeout_ms(d->s->player);
+		long timeout = player_timeout_ms(d->s->player), bus = mpris_poll(d->mpris, &pfd[5]);
 		int n = 0;
+
+		if (bus >= 0 && (timeout < 0 || bus < timeout))
+			timeout = bus;
 
 		if (d->outbox_due) {
 			long t = d->outbox_due > now ? (long)(d->outbox_due - now) : 0;
@@ -428,6 +441,7 @@ static void loop(struct daemon *d)
 		pfd[n++] = (struct pollfd){ .fd = device_fd(d->s->device), .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = d->s->downloader ? downloader_fd(d->s->downloader) : -1,
 		                            .events = POLLIN };
+		n += MPRIS_NFDS; /* filled above */
 		for (int i = 0; i < d->nclients; i++)
 			pfd[n++] = (struct pollfd){ .fd = d->clients[i].fd,
 			                            .events = POLLIN | (d->clients[i].outlen ? POLLOUT : 0) };
@@ -450,8 +464,9 @@ static void loop(struct daemon *d)
 			device_dispatch(d->s->device);
 		if (pfd[4].revents & POLLIN)
 			on_downloads(d);
+		mpris_dispatch(d->mpris, &pfd[5]);
 		/* Clients by descriptor: the array shifts when one closes. */
-		for (int k = 5; k < n; k++) {
+		for (int k = FIXED; k < n; k++) {
 			int i;
 
 			for (i = 0; i < d->nclients && d->clients[i].fd != pfd[k].fd; i++)
@@ -560,6 +575,8 @@ int daemon_run(struct seg *s, bool detach_it)
 	if (listen_on(&d) < 0)
 		goto out;
 	log_info("segue daemon %s listening on %s", PACKAGE_VERSION, s->paths.sock);
+	/* After the player and the device, whose state it shows; without a bus, without it. */
+	d.mpris = mpris_start(s);
 	if (ready_fd >= 0) {
 		(void)!write(ready_fd, "1", 1);
 		close(ready_fd);
@@ -579,6 +596,8 @@ out:
 	while (d.nclients)
 		client_close(&d, d.nclients - 1);
 	stop_listening(&d);
+	mpris_free(d.mpris);
+	d.mpris = NULL;
 	downloader_stop(s->downloader);
 	s->downloader = NULL;
 	device_free(s->device);

@@ -59,6 +59,13 @@ const struct opt_def opt_defs[OPT_COUNT] = {
 		"symbols (coloured Unicode block symbols, any colour terminal) or off. auto picks "
 		"what the terminal supports by TERM, TERM_PROGRAM and KITTY_WINDOW_ID, and symbols "
 		"under tmux. NO_COLOR turns art off." },
+	[OPT_MPRIS] = { "mpris", OT_BOOL, "true", 0, 0, NULL,
+		"Show the daemon on the desktop's session bus as an MPRIS media player "
+		"(org.mpris.MediaPlayer2.segue), for media keys, desktop controls and playerctl; read "
+		"when the daemon starts." },
+	[OPT_NOTIFY] = { "notify", OT_BOOL, "false", 0, 0, NULL,
+		"Show a desktop notification (title, artists, album and cover) when the track "
+		"changes (needs mpris); takes effect at once." },
 };
 
 int options_find(const char *name)
