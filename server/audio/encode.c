@@ -37,11 +37,18 @@
  * but its rate follows the material (-40..+40% of the nominal rate on music, far less on
  * sparse or tonal sound). So each quality is encoded in VBR at a quality measured for the
  * track:
- *  1. Calibration: a sample of the track (server/audio/bitrate.c: 12%, at least 5 s, in 1 s
+ *  1. Calibration: a sample of the track (server/audio/bitrate.c: 6%, at least 2 s, in 1 s
  *     excerpts) is encoded, counting bytes only, at libvorbis's nominal quality for the
- *     target, then at the model's correction until the sample is within SAMPLE_TOL
- *     (MAX_ROUNDS at most; each round encodes only the qualities still off). Tracks under
- *     10 s skip this: their first whole encode is their calibration.
+ *     target; the model's correction from that one measurement is taken as it is when the
+ *     sample was within RETRY_TOL, else measured once more (MAX_ROUNDS; a round encodes only
+ *     the qualities still off, and a quality within SAMPLE_TOL keeps its first one). A
+ *     counting pass does not end its streams (see sample_kbps). Tracks under 4 s skip
+ *     this: their first whole encode is their calibration.
+ *     Why so little: the four whole encodes are the floor of the cost, and ingest is to be
+ *     at least as fast as ffmpeg doing those four encodes with no calibration at all
+ *     (bench/ingest.sh). The sample used to be 12% (5 s at least) for up to four rounds:
+ *     on 10 s tracks that cost more than the whole encodes. A smaller sample follows the
+ *     track less well, which step 3 catches, at the price of a second encode of that quality.
  *  2. The whole track is encoded at that quality to the output file, and its average
  *     bitrate measured as ogginfo does (audio pages over the duration).
  *  3. Outside FINAL_TOL, it is encoded again at a quality corrected by the whole-track
@@ -51,7 +58,10 @@
  * same master gives the same bytes. */
 #define SAMPLE_TOL 0.03
 #define FINAL_TOL 0.05
-#define MAX_ROUNDS 4
+#define MAX_ROUNDS 2
+/* A first round this close to the target moves the quality by the model's estimate without
+ * measuring it again. */
+#define RETRY_TOL 0.10
 /* Packets whose window could reach across the join of two excerpts are left out of the
  * count: a join is a click, which costs short blocks that the track does not have. */
 #define GUARD 2048
@@ -355,13 +365,18 @@ static void enc_free(struct enc *e, int keep_output)
 		unlink(e->final);
 }
 
-/* The sample's bitrate as the file would have it, from the count. */
+/* The sample's bitrate as the file would have it, from the count. A counting pass does not
+ * end its stream (the end would encode three long blocks of extrapolated audio that no
+ * window counts), so the last window may reach past the last packet out: the count goes up
+ * to that packet. */
 static double sample_kbps(const struct job *j, const struct enc *e)
 {
 	long long lo, hi, frames = 0;
 
 	for (int i = 0; i < j->pass_plan->n; i++) {
 		window(j, e, i, &lo, &hi);
+		if (hi > e->granule)
+			hi = e->granule;
 		frames += hi > lo ? hi - lo : 0;
 	}
 	return frames > 0 ? e->counted * 8 / ((double)frames / e->rate) / 1000 : 0;
@@ -588,7 +603,7 @@ static int run_pass(struct job *j, const struct rate_plan *plan, const struct vc
 	    (j->enc[Q_LOW].role != ROLE_OFF && chain_end(j, &j->low, low_sink) != 0))
 		goto out;
 	for (int q = 0; q < Q_COUNT; q++)
-		if (j->enc[q].role != ROLE_OFF && enc_end(j, &j->enc[q]) != 0)
+		if (j->enc[q].role == ROLE_WRITE && enc_end(j, &j->enc[q]) != 0)
 			goto out;
 	rc = 0;
 out:
@@ -620,7 +635,7 @@ static void calibrate_step(const struct job *j, struct enc *e, int last_round)
 		return;
 	}
 	e->q = q;
-	e->settled = last_round || rate_fit_between(&e->fit, q);
+	e->settled = last_round || fabs(miss) <= RETRY_TOL || rate_fit_between(&e->fit, q);
 }
 
 /* After a whole-track pass: accepts the file, or sets up the next attempt. The first miss
