@@ -139,6 +139,14 @@ int rate_fit_between(const struct rate_fit *f, float q)
 	return below && above;
 }
 
+int rate_fit_in_step(const struct rate_fit *f, float q)
+{
+	for (int i = 0; i < f->n; i++)
+		if (segment(f->q[i]) == segment(q))
+			return 1;
+	return 0;
+}
+
 void rate_fit_rescale(struct rate_fit *f, float q, double kbps)
 {
 	double predicted = rate_fit_predict(f, q);

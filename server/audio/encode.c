@@ -39,11 +39,12 @@
  * track:
  *  1. Calibration: a sample of the track (server/audio/bitrate.c: 6%, at least 2 s, in 1 s
  *     excerpts) is encoded, counting bytes only, at libvorbis's nominal quality for the
- *     target; the model's correction from that one measurement is taken as it is when the
- *     sample was within RETRY_TOL, else measured once more (MAX_ROUNDS; a round encodes only
- *     the qualities still off, and a quality within SAMPLE_TOL keeps its first one). A
- *     counting pass does not end its streams (see sample_kbps). Tracks under 4 s skip
- *     this: their first whole encode is their calibration.
+ *     target; the model's correction is taken as it is when the sample was within
+ *     RETRY_TOL and the correction stays in a step of libvorbis's setup where a measurement
+ *     was made (across a step the rate jumps: bitrate.h), else measured again (MAX_ROUNDS at
+ *     most; a round encodes only the qualities still off, and one within SAMPLE_TOL keeps
+ *     its quality). A counting pass does not end its streams (see sample_kbps). Tracks
+ *     under 4 s skip this: their first whole encode is their calibration.
  *     Why so little: the four whole encodes are the floor of the cost, and ingest is to be
  *     at least as fast as ffmpeg doing those four encodes with no calibration at all
  *     (bench/ingest.sh). The sample used to be 12% (5 s at least) for up to four rounds:
@@ -58,9 +59,9 @@
  * same master gives the same bytes. */
 #define SAMPLE_TOL 0.03
 #define FINAL_TOL 0.05
-#define MAX_ROUNDS 2
-/* A first round this close to the target moves the quality by the model's estimate without
- * measuring it again. */
+#define MAX_ROUNDS 3
+/* A round this close to the target moves the quality by the model's estimate without
+ * measuring it again, if the estimate stays in a measured step. */
 #define RETRY_TOL 0.10
 /* Packets whose window could reach across the join of two excerpts are left out of the
  * count: a join is a click, which costs short blocks that the track does not have. */
@@ -635,7 +636,8 @@ static void calibrate_step(const struct job *j, struct enc *e, int last_round)
 		return;
 	}
 	e->q = q;
-	e->settled = last_round || fabs(miss) <= RETRY_TOL || rate_fit_between(&e->fit, q);
+	e->settled = last_round || rate_fit_between(&e->fit, q) ||
+		     (fabs(miss) <= RETRY_TOL && rate_fit_in_step(&e->fit, q));
 }
 
 /* After a whole-track pass: accepts the file, or sets up the next attempt. The first miss
