@@ -11,6 +11,11 @@
 #include <unistd.h>
 
 #include <vorbis/vorbisenc.h>
+#if defined(__x86_64__) || defined(__SSE2__)
+#include <pmmintrin.h>
+#include <xmmintrin.h>
+#define HAVE_MXCSR 1
+#endif
 
 #include "audio/bitrate.h"
 #include "audio/source.h"
@@ -673,6 +678,32 @@ static int any_role(const struct job *j)
 	return 0;
 }
 
+/* libvorbis's end of stream runs an LPC predictor on past the last sample, and its output
+ * decays into denormal floats, which x86 computes about a hundred times slower: it was 2-4%
+ * of ingest's time. While this thread encodes, denormals are taken as zero (MXCSR's FTZ and
+ * DAZ; the thread's previous mode comes back on return). They are below -758 dBFS: the
+ * output differs from an encode without this only in what they would have rounded to. */
+static unsigned denormals_off(void)
+{
+#ifdef HAVE_MXCSR
+	unsigned csr = _mm_getcsr();
+
+	_mm_setcsr(csr | _MM_FLUSH_ZERO_ON | _MM_DENORMALS_ZERO_ON);
+	return csr;
+#else
+	return 0;
+#endif
+}
+
+static void denormals_restore(unsigned csr)
+{
+#ifdef HAVE_MXCSR
+	_mm_setcsr(csr);
+#else
+	(void)csr;
+#endif
+}
+
 int audio_transcode(const char *path, const struct audio_pcm *pcm, const char *dir,
 		    const struct analysis *a, const struct vcomment *comments, size_t ncomments,
 		    long long out_bytes[Q_COUNT], char *err, size_t errlen)
@@ -682,11 +713,13 @@ int audio_transcode(const char *path, const struct audio_pcm *pcm, const char *d
 	long long frames;
 	int rate;
 	int rc = -1;
+	unsigned csr;
 
 	if (j == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	csr = denormals_off();
 	j->path = path;
 	j->a = a;
 	j->pcm = pcm;
@@ -800,5 +833,6 @@ out:
 	free(j->mono);
 	audio_src_close(&j->src);
 	free(j);
+	denormals_restore(csr);
 	return rc;
 }
