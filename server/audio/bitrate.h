@@ -44,6 +44,10 @@ void rate_fit_rescale(struct rate_fit *f, float q, double kbps);
  * the model is then an interpolation, good to about a percent. */
 int rate_fit_between(const struct rate_fit *f, float q);
 
+/* Whether a measurement was made in q's step: the model then follows the track's own curve
+ * there, not libvorbis's across a jump. */
+int rate_fit_in_step(const struct rate_fit *f, float q);
+
 /* The quality the model predicts for the target, within RATE_QMIN..RATE_QMAX. */
 float rate_fit_quality(const struct rate_fit *f);
 

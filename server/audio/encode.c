@@ -11,6 +11,11 @@
 #include <unistd.h>
 
 #include <vorbis/vorbisenc.h>
+#if defined(__x86_64__) || defined(__SSE2__)
+#include <pmmintrin.h>
+#include <xmmintrin.h>
+#define HAVE_MXCSR 1
+#endif
 
 #include "audio/bitrate.h"
 #include "audio/source.h"
@@ -37,11 +42,19 @@
  * but its rate follows the material (-40..+40% of the nominal rate on music, far less on
  * sparse or tonal sound). So each quality is encoded in VBR at a quality measured for the
  * track:
- *  1. Calibration: a sample of the track (server/audio/bitrate.c: 12%, at least 5 s, in 1 s
+ *  1. Calibration: a sample of the track (server/audio/bitrate.c: 6%, at least 2 s, in 1 s
  *     excerpts) is encoded, counting bytes only, at libvorbis's nominal quality for the
- *     target, then at the model's correction until the sample is within SAMPLE_TOL
- *     (MAX_ROUNDS at most; each round encodes only the qualities still off). Tracks under
- *     10 s skip this: their first whole encode is their calibration.
+ *     target; the model's correction is taken as it is when the sample was within
+ *     RETRY_TOL and the correction stays in a step of libvorbis's setup where a measurement
+ *     was made (across a step the rate jumps: bitrate.h), else measured again (MAX_ROUNDS at
+ *     most; a round encodes only the qualities still off, and one within SAMPLE_TOL keeps
+ *     its quality). A counting pass does not end its streams (see sample_kbps). Tracks
+ *     under 4 s skip this: their first whole encode is their calibration.
+ *     Why so little: the four whole encodes are the floor of the cost, and ingest is to be
+ *     at least as fast as ffmpeg doing those four encodes with no calibration at all
+ *     (bench/ingest.sh). The sample used to be 12% (5 s at least) for up to four rounds:
+ *     on 10 s tracks that cost more than the whole encodes. A smaller sample follows the
+ *     track less well, which step 3 catches, at the price of a second encode of that quality.
  *  2. The whole track is encoded at that quality to the output file, and its average
  *     bitrate measured as ogginfo does (audio pages over the duration).
  *  3. Outside FINAL_TOL, it is encoded again at a quality corrected by the whole-track
@@ -51,7 +64,10 @@
  * same master gives the same bytes. */
 #define SAMPLE_TOL 0.03
 #define FINAL_TOL 0.05
-#define MAX_ROUNDS 4
+#define MAX_ROUNDS 3
+/* A round this close to the target moves the quality by the model's estimate without
+ * measuring it again, if the estimate stays in a measured step. */
+#define RETRY_TOL 0.10
 /* Packets whose window could reach across the join of two excerpts are left out of the
  * count: a join is a click, which costs short blocks that the track does not have. */
 #define GUARD 2048
@@ -355,13 +371,18 @@ static void enc_free(struct enc *e, int keep_output)
 		unlink(e->final);
 }
 
-/* The sample's bitrate as the file would have it, from the count. */
+/* The sample's bitrate as the file would have it, from the count. A counting pass does not
+ * end its stream (the end would encode three long blocks of extrapolated audio that no
+ * window counts), so the last window may reach past the last packet out: the count goes up
+ * to that packet. */
 static double sample_kbps(const struct job *j, const struct enc *e)
 {
 	long long lo, hi, frames = 0;
 
 	for (int i = 0; i < j->pass_plan->n; i++) {
 		window(j, e, i, &lo, &hi);
+		if (hi > e->granule)
+			hi = e->granule;
 		frames += hi > lo ? hi - lo : 0;
 	}
 	return frames > 0 ? e->counted * 8 / ((double)frames / e->rate) / 1000 : 0;
@@ -588,7 +609,7 @@ static int run_pass(struct job *j, const struct rate_plan *plan, const struct vc
 	    (j->enc[Q_LOW].role != ROLE_OFF && chain_end(j, &j->low, low_sink) != 0))
 		goto out;
 	for (int q = 0; q < Q_COUNT; q++)
-		if (j->enc[q].role != ROLE_OFF && enc_end(j, &j->enc[q]) != 0)
+		if (j->enc[q].role == ROLE_WRITE && enc_end(j, &j->enc[q]) != 0)
 			goto out;
 	rc = 0;
 out:
@@ -620,7 +641,8 @@ static void calibrate_step(const struct job *j, struct enc *e, int last_round)
 		return;
 	}
 	e->q = q;
-	e->settled = last_round || rate_fit_between(&e->fit, q);
+	e->settled = last_round || rate_fit_between(&e->fit, q) ||
+		     (fabs(miss) <= RETRY_TOL && rate_fit_in_step(&e->fit, q));
 }
 
 /* After a whole-track pass: accepts the file, or sets up the next attempt. The first miss
@@ -656,6 +678,32 @@ static int any_role(const struct job *j)
 	return 0;
 }
 
+/* libvorbis's end of stream runs an LPC predictor on past the last sample, and its output
+ * decays into denormal floats, which x86 computes about a hundred times slower: it was 2-4%
+ * of ingest's time. While this thread encodes, denormals are taken as zero (MXCSR's FTZ and
+ * DAZ; the thread's previous mode comes back on return). They are below -758 dBFS: the
+ * output differs from an encode without this only in what they would have rounded to. */
+static unsigned denormals_off(void)
+{
+#ifdef HAVE_MXCSR
+	unsigned csr = _mm_getcsr();
+
+	_mm_setcsr(csr | _MM_FLUSH_ZERO_ON | _MM_DENORMALS_ZERO_ON);
+	return csr;
+#else
+	return 0;
+#endif
+}
+
+static void denormals_restore(unsigned csr)
+{
+#ifdef HAVE_MXCSR
+	_mm_setcsr(csr);
+#else
+	(void)csr;
+#endif
+}
+
 int audio_transcode(const char *path, const struct audio_pcm *pcm, const char *dir,
 		    const struct analysis *a, const struct vcomment *comments, size_t ncomments,
 		    long long out_bytes[Q_COUNT], char *err, size_t errlen)
@@ -665,11 +713,13 @@ int audio_transcode(const char *path, const struct audio_pcm *pcm, const char *d
 	long long frames;
 	int rate;
 	int rc = -1;
+	unsigned csr;
 
 	if (j == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	csr = denormals_off();
 	j->path = path;
 	j->a = a;
 	j->pcm = pcm;
@@ -783,5 +833,6 @@ out:
 	free(j->mono);
 	audio_src_close(&j->src);
 	free(j);
+	denormals_restore(csr);
 	return rc;
 }
