@@ -96,7 +96,8 @@ def paused(s):
 
 srv = Server(data, {"rl_player": 100000, "rl_standard": 100000}).start()
 A = Client(srv.base, {"device_name": "Laptop"})
-follower = None
+C = Client(srv.base, {"device_name": "Phone"})
+follower, followers = None, []
 try:
     A.login("listener")
     tracks = {}
@@ -190,16 +191,25 @@ try:
     t.ok(lit(s) == "Delta line", "and the page follows the song again", pane(s))
 
     # segue lyrics --follow: the lines as they are sung, in order, at about their times.
-    follower = subprocess.Popen([SEGUE_BIN, "--json", "lyrics", "--follow"], env=A.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-    got = []
+    def follow(client, *args):
+        p = subprocess.Popen([SEGUE_BIN] + list(args) + ["lyrics", "--follow"], env=client.env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines = []
 
-    def reader():
-        for line in follower.stdout:
-            got.append((time.time(), line))
+        def reader():
+            for line in p.stdout:
+                lines.append((time.time(), line))
 
-    th = threading.Thread(target=reader, daemon=True)
-    th.start()
+        threading.Thread(target=reader, daemon=True).start()
+        followers.append(p)
+        return p, lines
+
+    # As JSON and as text, from the daemon; and as text from another home of the account with
+    # no daemon, following what the server says plays.
+    follower, got = follow(A, "--json")
+    _, text_got = follow(A)
+    C.login("listener")
+    _, hub_got = follow(C)
     A.run("seek", "4.5")
     time.sleep(0.3)
     t0 = time.time()
@@ -221,6 +231,15 @@ try:
     line = [d for _, d in docs if d.get("text") == "Delta line"]
     t.ok(line and line[0].get("start_ms") == 7000 and line[0].get("index") == 3,
          "each line with its stamp and index", line)
+    texts = [l.rstrip("\n") for _, l in text_got]
+    t.ok(texts[-3:] == ["Charlie line", "Delta line", "Echo line"], "as text: each line as it is sung", texts)
+    deadline = time.time() + 6
+    while time.time() < deadline and not any(l == "Echo line\n" for _, l in hub_got):
+        time.sleep(0.05)
+    when = {l.rstrip("\n"): w for w, l in hub_got}
+    t.ok("Delta line" in when and "Echo line" in when and 1.7 <= when["Echo line"] - when["Delta line"] <= 2.3,
+         "with no daemon here, from the server's view of the device that plays (%s)" % [l for _, l in hub_got],
+         hub_got)
 
     # A track without lyrics: the page says so, following the track change; --follow says
     # the track has none.
@@ -254,15 +273,17 @@ try:
         follower.kill()
         rc = follower.wait()
     t.eq(rc, 7, "--follow ends when the player stops (exit status 7)", follower.stderr.read())
-    follower = None
 
     # Text form, and a URI with --follow is refused.
     rc, out, err = A.run("lyrics", "--follow", "segue:track:" + tracks["Sung"])
     t.eq(rc, 2, "--follow with a URI is a usage error", err)
 finally:
-    if follower:
-        follower.kill()
+    for f in followers:
+        if f.poll() is None:
+            f.kill()
+        f.wait()
     tmux("kill-server")
     A.stop()
+    C.stop()
     srv.stop()
 t.done()
