@@ -178,10 +178,14 @@ try:
     s = wait_for(lambda s: lit(s) == "Hotel line", 3)
     t.ok(lit(s) == "Hotel line", "and it moves on from there at the next stamp", pane(s))
 
-    # Enter on a line seeks there: the cursor goes up to Charlie, Enter, and Charlie is sung.
-    for _ in range(6):
-        keys("k")
+    # Enter on a line seeks there: the cursor goes to Charlie (found with /), Enter, and
+    # Charlie is sung.
+    keys("/")
+    tmux("send-keys", "-t", "lyr", "-l", "charlie")
+    keys("Enter")
     s = wait_for(lambda s: "Charlie line" in pane(s))
+    t.ok(lit(s) == "Hotel line" and "Charlie line" in pane(s), "/ finds a line: the view goes to it, the light stays",
+         pane(s))
     keys("Enter")
     s = wait_for(lambda s: lit(s) == "Charlie line", 4)
     st = status()

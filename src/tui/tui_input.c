@@ -143,6 +143,8 @@ void tui_find(struct tui *t, int dir, bool from_here)
 		if (p->rows[i].kind != R_HEADER && strcasestr(row_name(&p->rows[i]), t->find)) {
 			p->sel = i;
 			t->dirty = true;
+			if (p->kind == P_LYRICS)
+				tui_lyrics_moved(t);
 			return;
 		}
 	}
