@@ -218,7 +218,8 @@ try:
     time.sleep(0.3)
     t0 = time.time()
     deadline = time.time() + 8
-    while time.time() < deadline and sum('"Echo line"' in l for _, l in got) == 0:
+    while time.time() < deadline and not (any('"Echo line"' in l for _, l in got) and
+                                          any(l == "Echo line\n" for _, l in text_got)):
         time.sleep(0.05)
     docs = [(w, json.loads(l)) for w, l in got]
     texts = [d.get("text") for _, d in docs if d.get("type") == "line"]
