@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tui as tb  # noqa: E402  (bench/tui.py: the terminal, the helpers)
 
 MARK = "\u25b6 "
-SAMPLE_MS = 50
+SAMPLE_MS = 200
 
 
 class Control:

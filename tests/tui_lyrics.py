@@ -160,7 +160,9 @@ try:
          "a long line is wrapped, not cut", pane(s))
     t.ok("\u266a" in pane(s), "a line without words shows as a note", pane(s))
 
-    # Pause holds the light; resume moves it on.
+    # Pause holds the light; resume moves it on. (Well inside Foxtrot's seven seconds, so
+    # that the pause lands in it whatever the machine's load.)
+    time.sleep(1.0)
     keys("Space")
     s = wait_for(paused)
     held = lit(s)
