@@ -55,6 +55,17 @@ print(json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/token" % sys.arg
     {"grant_type": "password", "username": "bencher", "password": "bench-password"}).encode()))["access_token"])' "$PORT")
 }
 
+# bench_apt_want PACKAGE: installs it when missing (as scripts/deps does), never at the cost of
+# removing another package (--no-remove: jackd2, for one, would take libmpv-dev's JACK away);
+# false when it cannot be had.
+bench_apt_want() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" && return 0
+	[ "$(id -u)" -eq 0 ] || return 1
+	echo "bench: installing $1" >&2
+	_apt() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-remove "$1" >/dev/null 2>&1; }
+	_apt "$1" || { apt-get update -qq >/dev/null 2>&1 && _apt "$1"; }
+}
+
 # --- the benchmarks that play (tap, daemon): a catalog with media, segue's daemon, a bare mpv ---
 
 # bench_player_catalog [DATA_DIR]: checks the benchmark tools (scripts/deps --bench, mpv) and the

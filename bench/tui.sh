@@ -31,17 +31,7 @@ done
 [ "$QUERIES" -ge 1 ] && [ "$QUERIES" -le 500 ] || die "QUERIES: 1 to 500"
 [ "$WIN" -ge 4 ] && [ "$WIN" -le 120 ] || die "WINDOW_SECONDS: 4 to 120"
 
-# apt_want PACKAGE: installs it when missing (as scripts/deps does), never at the cost of
-# removing another package (--no-remove: jackd2, for one, would take libmpv-dev's JACK away);
-# false when it cannot be had.
-apt_want() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" && return 0
-	[ "$(id -u)" -eq 0 ] || return 1
-	echo "bench: installing $1" >&2
-	_apt() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-remove "$1" >/dev/null 2>&1; }
-	_apt "$1" || { apt-get update -qq >/dev/null 2>&1 && _apt "$1"; }
-}
-apt_want python3-pyte && python3 -c 'import pyte' 2>/dev/null ||
+bench_apt_want python3-pyte && python3 -c 'import pyte' 2>/dev/null ||
 	die "needs Debian's python3-pyte (the terminal emulator bench/tui.py reads the screen with)"
 # The anchor: cmus, playing to a JACK server with the dummy driver (JACK1's jackd: it goes with
 # the libjack0 that libmpv-dev needs), which takes audio in real time as a sound card would.
@@ -50,9 +40,9 @@ apt_want python3-pyte && python3 -c 'import pyte' 2>/dev/null ||
 # accordingly): no idle to measure. Without jackd, cmus is only started.
 CMUS=
 JACKD=
-if apt_want cmus && command -v cmus >/dev/null && command -v cmus-remote >/dev/null; then
+if bench_apt_want cmus && command -v cmus >/dev/null && command -v cmus-remote >/dev/null; then
 	CMUS=$(command -v cmus)
-	if apt_want jackd1 && command -v jackd >/dev/null; then
+	if bench_apt_want jackd1 && command -v jackd >/dev/null; then
 		JACKD=$(command -v jackd)
 	else
 		echo "bench: no JACK server (jackd1) to be had: cmus is only started, not played" >&2

@@ -239,7 +239,8 @@ enum seg_err cmd_position(const char *s, long long *ms, bool *relative)
 			return seg_fail(SEG_EUSAGE, "\"%s\" is not a position", s);
 		p = end + 1;
 	}
-	*ms = (long long)(total * 1000) * sign;
+	/* Rounded: 12.34 s is 12340 ms, though 12.34 * 1000 comes out a hair under it. */
+	*ms = (long long)(total * 1000 + 0.5) * sign;
 	return SEG_OK;
 }
 

@@ -35,6 +35,9 @@ void player_emit_state(struct player *p)
 	if (!p->fn)
 		return;
 	st = player_state(p);
+	p->sent_pos = json_integer_value(json_object_get(st, "progress_ms"));
+	p->sent_mono = clock_mono_ms();
+	p->sent_moving = json_is_true(json_object_get(st, "is_playing")) && !p->buffering && !p->waiting;
 	player_emit(p, "state", st);
 	json_decref(st);
 }

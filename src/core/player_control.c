@@ -102,6 +102,8 @@ enum seg_err player_pause(struct player *p, bool pause)
 		mpv_set_property_string(p->fader, "pause", pause ? "yes" : "no");
 	player_play_run(p, !pause);
 	player_play_save(p);
+	if (!pause)
+		player_settle(p);
 	player_emit_state(p);
 	return SEG_OK;
 }

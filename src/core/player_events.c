@@ -15,6 +15,15 @@
 
 /* --- mpv events ----------------------------------------------------------------------- */
 
+#define DRIFT_MS 30
+#define DRIFT_EVERY_MS 1000
+
+void player_settle(struct player *p)
+{
+	p->settling = !p->paused;
+	p->settle_pos = player_get_double(p, "time-pos", -1);
+}
+
 static void on_start_file(struct player *p, int64_t entry)
 {
 	if (entry && entry == p->next_entry) {
@@ -115,6 +124,17 @@ static void on_property(struct player *p, mpv_event_property *pr)
 		long long xf = opt_int(&p->s->opt, OPT_CROSSFADE) * 1000LL;
 
 		p->resume_ms = (long long)(*(double *)pr->data * 1000);
+		if (p->settling && *(double *)pr->data != p->settle_pos) {
+			p->settling = false;
+			player_emit_state(p);
+		} else if (p->sent_moving && !p->settling && clock_mono_ms() - p->drift_sent >= DRIFT_EVERY_MS) {
+			long long off = p->resume_ms - (p->sent_pos + clock_mono_ms() - p->sent_mono);
+
+			if (off > DRIFT_MS || off < -DRIFT_MS) {
+				p->drift_sent = clock_mono_ms();
+				player_emit_state(p);
+			}
+		}
 		if (xf && !p->fading && !p->fade_tried && p->cur_entry && p->cur_duration_ms > 2 * xf &&
 		    p->resume_ms >= p->cur_duration_ms - xf)
 			player_start_fade(p, p->resume_ms);
@@ -124,6 +144,8 @@ static void on_property(struct player *p, mpv_event_property *pr)
 		return;
 	if (!strcmp(pr->name, "paused-for-cache")) {
 		p->buffering = *(int *)pr->data;
+		if (!p->buffering)
+			player_settle(p);
 		player_emit_state(p);
 	}
 }
@@ -162,6 +184,7 @@ void player_dispatch(struct player *p)
 			on_end_file(p, ev->data);
 			break;
 		case MPV_EVENT_PLAYBACK_RESTART:
+			player_settle(p);
 			player_emit_state(p);
 			break;
 		case MPV_EVENT_PROPERTY_CHANGE:

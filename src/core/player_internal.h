@@ -62,6 +62,18 @@ struct player {
 	long long cur_duration_ms;
 	bool paused;
 	bool buffering;
+	/* Audio (re)started -- a track, a seek, a resume, the end of buffering -- and mpv's
+	 * position has not moved on yet from settle_pos: the state sent then says "playing from
+	 * here" a little before the sound does, so another is sent once it moves, for those who
+	 * carry the position forward from the last state (lyrics on time). */
+	bool settling;
+	double settle_pos;
+	/* Where the last state said the track was (progress_ms at sent_mono, monotonic ms) and
+	 * whether it moves: when mpv's position departs from that by more than DRIFT_MS (audio
+	 * starved of time, or a seek mpv made on its own), another state is sent, at most one a
+	 * DRIFT_EVERY_MS. */
+	long long sent_pos, sent_mono, drift_sent;
+	bool sent_moving;
 	long long live_since;     /* monotonic ms a handed-over position was taken at; 0: none */
 
 	/* Accounting of the current play for the outbox. */
@@ -99,6 +111,8 @@ enum load_result { LOAD_OK, LOAD_UNAVAILABLE, LOAD_RETRY, LOAD_FATAL };
 const char *player_replaygain_mode(struct player *p);
 void player_emit(struct player *p, const char *event, json_t *data);
 void player_emit_state(struct player *p);
+/* Audio (re)starts: one more state once mpv's position moves on (settling). */
+void player_settle(struct player *p);
 void player_emit_error(struct player *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 double player_get_double(struct player *p, const char *name, double def);
 bool player_get_flag(struct player *p, const char *name);

@@ -170,3 +170,22 @@ int text_fit_utf8(const char *s, int width, bool pad, char *out, size_t n)
 
 	return fit(s, width, pad, &o);
 }
+
+size_t text_wrap(const char *s, int width)
+{
+	const char *p = s, *space = NULL;
+	int used = 0;
+
+	while (*p) {
+		const char *at = p;
+		wchar_t wc = next_char(&p);
+		int w = cells(wc);
+
+		if (used + w > width)
+			return space ? (size_t)(space - s) : at > s ? (size_t)(at - s) : (size_t)(p - s);
+		used += w;
+		if (wc == ' ')
+			space = p;
+	}
+	return (size_t)(p - s);
+}

@@ -31,5 +31,10 @@ int text_width(const char *s);
 int text_fit(const char *s, int width, bool pad, wchar_t *out, size_t n);
 /* The same, as UTF-8 bytes. */
 int text_fit_utf8(const char *s, int width, bool pad, char *out, size_t n);
+/* Where to break s to wrap it at width cells: the bytes of its first piece, the whole of s
+ * when it fits, else up to and including the last space that fits, else as many characters
+ * as fit (never none, so that wrapping always advances: a character wider than width is a
+ * piece alone). Lines of lyrics wrap with it. */
+size_t text_wrap(const char *s, int width);
 
 #endif

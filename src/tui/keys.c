@@ -49,6 +49,7 @@ const struct action_info actions[ACT_COUNT] = {
 	[ACT_DOWNLOAD] = { "download", "D", "download the track, album or playlist to play offline" },
 	[ACT_REFRESH] = { "refresh", "C-r", "load this page again (and start the player if it stopped)" },
 	[ACT_NOW_PLAYING] = { "now_playing", "i", "the now-playing view: the cover and the track (again: back)" },
+	[ACT_LYRICS] = { "lyrics", "l", "the lyrics of what plays, the line being sung lit (again: back); Enter on a line seeks there" },
 	[ACT_GO_HOME] = { "go_home", "1", "Home" },
 	[ACT_GO_SEARCH] = { "go_search", "2", "Search" },
 	[ACT_GO_LIKED] = { "go_liked", "3", "Liked Songs" },

@@ -72,6 +72,12 @@ int page_argv(struct page *p, const char **argv, int max)
 		argv[n++] = "show";
 		argv[n++] = p->uri;
 		return n;
+	case P_LYRICS:
+		if (!p->uri[0])
+			return 0;
+		argv[n++] = "lyrics";
+		argv[n++] = p->uri;
+		return n;
 	default:
 		for (; n < 6 && fixed[p->kind][n]; n++)
 			argv[n] = fixed[p->kind][n];
@@ -136,6 +142,7 @@ void page_take(struct page *p, json_t *data, const char *this_device)
 	p->nrows = 0;
 	p->loaded = true;
 	p->error[0] = '\0';
+	p->none = false;
 	cap = (int)count(data);
 	if (!(p->rows = calloc((size_t)cap, sizeof *p->rows)))
 		return;
@@ -212,6 +219,16 @@ void page_take(struct page *p, json_t *data, const char *this_device)
 		snprintf(p->title, sizeof p->title, "%s", json_string_value(json_object_get(data, "name")) ?: "Playlist");
 		add_list(p, cap, R_TRACK, json_object_get(json_object_get(data, "tracks"), "items"), "track");
 		break;
+	case P_LYRICS: {
+		json_t *line;
+		size_t i;
+
+		json_array_foreach(json_object_get(data, "lines"), i, line)
+			if (json_is_object(line))
+				add(p, cap, R_LYRIC, line, (int)i + 1,
+				    json_string_value(json_object_get(line, "text")) ?: "");
+		break;
+	}
 	default:
 		break;
 	}
@@ -248,6 +265,8 @@ int page_track_uris(const struct page *p, int i, const char **uris, int max, int
 
 const char *row_uri(const struct row *r)
 {
+	if (r->kind == R_LYRIC)
+		return NULL;
 	if (r->kind == R_DEVICE)
 		return json_string_value(json_object_get(r->obj, "id"));
 	return r->obj ? json_string_value(json_object_get(r->obj, "uri")) : NULL;
@@ -255,7 +274,7 @@ const char *row_uri(const struct row *r)
 
 const char *row_name(const struct row *r)
 {
-	if (r->kind == R_HEADER || r->kind == R_TEXT)
+	if (r->kind == R_HEADER || r->kind == R_TEXT || r->kind == R_LYRIC)
 		return r->text ? r->text : "";
 	return json_string_value(json_object_get(r->obj, "name")) ?: "";
 }

@@ -11,20 +11,21 @@ enum page_kind {
 	P_SIDEBAR_COUNT, /* the kinds above are the sidebar's entries, in its order */
 	P_ALBUM = P_SIDEBAR_COUNT, P_ARTIST, P_PLAYLIST,
 	P_NOW, /* the now-playing view: drawn from the player's state, nothing loaded */
+	P_LYRICS,         /* what plays: tui_lyrics.c */
 };
 
-enum row_kind { R_HEADER, R_TRACK, R_ALBUM, R_ARTIST, R_PLAYLIST, R_DEVICE, R_TEXT };
+enum row_kind { R_HEADER, R_TRACK, R_ALBUM, R_ARTIST, R_PLAYLIST, R_DEVICE, R_TEXT, R_LYRIC };
 
 struct row {
 	enum row_kind kind;
 	json_t *obj;      /* borrowed from the page's data */
 	int pos;          /* 1-based: track number in the context, queue or playlist position */
-	const char *text; /* R_HEADER, R_TEXT: borrowed */
+	const char *text; /* R_HEADER, R_TEXT, R_LYRIC: borrowed */
 };
 
 struct page {
 	enum page_kind kind;
-	char uri[96];          /* P_ALBUM, P_ARTIST, P_PLAYLIST */
+	char uri[96];          /* P_ALBUM, P_ARTIST, P_PLAYLIST; P_LYRICS: the track's id */
 	char title[256];
 	char query[256];       /* P_SEARCH */
 	json_t *data;
@@ -34,6 +35,7 @@ struct page {
 	int tag;               /* of the job loading it; 0 when none runs */
 	bool loaded;
 	char error[300];
+	bool none;             /* P_LYRICS: the track has no lyrics */
 	struct page *back;
 };
 

@@ -50,8 +50,13 @@ void tui_submit(struct tui *t, int tag, int argc, const char *const *argv)
 void tui_load(struct tui *t, struct page *p)
 {
 	const char *argv[8];
-	int n = page_argv(p, argv, 8);
+	int n;
 
+	if (p->kind == P_LYRICS) {
+		tui_lyrics_load(t, p);
+		return;
+	}
+	n = page_argv(p, argv, 8);
 	if (!n) {
 		page_take(p, json_object(), seg_device_id(t->s));
 		p->tag = 0;
@@ -132,16 +137,42 @@ json_t *tui_shown_state(struct tui *t)
 	return t->local;
 }
 
-long long tui_progress_now(json_t *st)
+void tui_anchor(struct anchor *a, json_t *st)
 {
-	long long pos = json_integer_value(json_object_get(st, "progress_ms"));
-	long long dur = json_integer_value(json_object_get(json_object_get(st, "item"), "duration_ms"));
+	json_t *ext = json_object_get(st, "segue");
+	long long since;
 
-	if (json_is_true(json_object_get(st, "is_playing")))
-		pos += clock_wall_ms() - json_integer_value(json_object_get(st, "timestamp"));
-	if (dur > 0 && pos > dur)
-		pos = dur;
-	return pos < 0 ? 0 : pos;
+	*a = (struct anchor){ .mono_us = clock_mono_us() };
+	if (!json_is_object(st))
+		return;
+	a->pos_ms = json_integer_value(json_object_get(st, "progress_ms"));
+	a->dur_ms = json_integer_value(json_object_get(json_object_get(st, "item"), "duration_ms"));
+	a->moving = json_is_true(json_object_get(st, "is_playing")) &&
+	            !json_is_true(json_object_get(ext, "buffering")) &&
+	            !json_is_true(json_object_get(ext, "waiting_for_server"));
+	/* The time the state spent on its way here (the daemon's: well under a millisecond; the
+	 * hub's: a network's, told by another machine's clock, so never taken as negative or as
+	 * more than a minute). */
+	since = clock_wall_ms() - json_integer_value(json_object_get(st, "timestamp"));
+	if (a->moving && json_integer_value(json_object_get(st, "timestamp")) > 0 && since > 0)
+		a->pos_ms += since < 60000 ? since : 60000;
+}
+
+long long tui_position_us(struct tui *t)
+{
+	const struct anchor *a = tui_shown_state(t) == t->hub && t->hub ? &t->at_hub : &t->at_local;
+	long long us = a->pos_ms * 1000;
+
+	if (a->moving)
+		us += clock_mono_us() - a->mono_us;
+	if (a->dur_ms > 0 && us > a->dur_ms * 1000)
+		us = a->dur_ms * 1000;
+	return us < 0 ? 0 : us;
+}
+
+long long tui_progress_now(struct tui *t)
+{
+	return tui_position_us(t) / 1000;
 }
 
 /* The cover of the track that started, fetched now so the now-playing view has it at once. */
@@ -176,12 +207,21 @@ static long timeout_ms(struct tui *t)
 {
 	long long now = tui_now_ms(), due = -1;
 	json_t *st = tui_shown_state(t);
+	long long lyric = tui_lyrics_due_us(t);
 
 	if (json_is_true(json_object_get(st, "is_playing"))) {
 		/* The next whole second of the track, when its clock changes on screen. */
-		long long pos = tui_progress_now(st);
+		long long pos = tui_progress_now(t);
 
 		due = now + 1000 - pos % 1000;
+	}
+	/* The next line of the lyrics on screen, to the millisecond after its stamp (rounded
+	 * up: waking a little early would find the old line still sung). */
+	if (lyric >= 0) {
+		long long at = now + (lyric - clock_mono_us() + 999) / 1000;
+
+		if (due < 0 || at < due)
+			due = at;
 	}
 	if (t->search_due && (due < 0 || t->search_due < due))
 		due = t->search_due;
@@ -199,7 +239,8 @@ static void loop(struct tui *t, int sig_fd)
 		wint_t c;
 		int k;
 
-		if (t->dirty)
+		tui_lyrics_follow(t);
+		if (t->dirty || tui_lyrics_stale(t))
 			tui_draw(t);
 		pfd[0] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = backend_result_fd(t->b), .events = POLLIN };
@@ -252,6 +293,7 @@ static void loop(struct tui *t, int sig_fd)
 				t->player_gone = true;
 				json_decref(t->local);
 				t->local = NULL;
+				tui_anchor(&t->at_local, NULL);
 				tui_say(t, true, "the player stopped");
 			}
 		}
@@ -275,7 +317,7 @@ static void loop(struct tui *t, int sig_fd)
 
 int tui_run(struct seg *s, const char *config)
 {
-	struct tui t = { .s = s, .dirty = true, .click_row = -1 };
+	struct tui t = { .s = s, .dirty = true, .click_row = -1, .lyr_follow = true, .lyr_drawn = -1 };
 	sigset_t set;
 	int sig_fd = -1, err_fd = -1, status = 1;
 	SCREEN *term;
@@ -360,6 +402,7 @@ out:
 	json_decref(t.playlists);
 	json_decref(t.offline);
 	json_decref(t.marks);
+	json_decref(t.lyr_cache);
 	if (sig_fd >= 0)
 		close(sig_fd);
 	if (err_fd >= 0) {

@@ -166,7 +166,7 @@ void tui_cover_now(struct tui *t, int y, int x, int w, int h)
 		dw = w - cols - 2;
 	}
 	render_artists(artists, sizeof artists, json_object_get(item, "artists"));
-	render_duration(pos, sizeof pos, tui_progress_now(st));
+	render_duration(pos, sizeof pos, tui_progress_now(t));
 	render_duration(dur, sizeof dur, json_integer_value(json_object_get(item, "duration_ms")));
 	snprintf(line, sizeof line, "%s %s / %s", json_is_true(json_object_get(st, "is_playing")) ?
 	         "\xe2\x96\xb6" : "\xe2\x8f\xb8", pos, dur);

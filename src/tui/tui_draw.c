@@ -125,6 +125,9 @@ static void draw_row(struct tui *t, struct row *r, int y, int x, int w, bool sel
 		put(y, x + 2 + w * 55 / 100, w - w * 55 / 100 - 9, artists, true);
 		put(y, x + w - 6, 6, buf, true);
 		break;
+	case R_LYRIC:
+		put(y, x + 1, w - 1, r->text, true);
+		break;
 	case R_ARTIST:
 		put(y, x + 1, w - 1, json_string_value(json_object_get(r->obj, "name")) ?: "", true);
 		break;
@@ -167,6 +170,10 @@ static void draw_list(struct tui *t)
 		put(y, x, w, p->title, true);
 		attrset(theme_attr(TH_NORMAL));
 		tui_cover_now(t, t->list_y, x, w, t->list_h);
+		return;
+	}
+	if (p->kind == P_LYRICS) {
+		tui_lyrics_draw(t);
 		return;
 	}
 	attrset(theme_attr(TH_TITLE));
@@ -226,7 +233,7 @@ static void draw_bar(struct tui *t)
 	json_t *ext = json_object_get(st, "segue"), *dev = json_object_get(st, "device");
 	int y = t->bar_y, w = t->cols;
 	char left[600], right[200], artists[256], pos[16], dur[16];
-	long long p = tui_progress_now(st), d = json_integer_value(json_object_get(item, "duration_ms"));
+	long long p = tui_progress_now(t), d = json_integer_value(json_object_get(item, "duration_ms"));
 	const char *quality = json_string_value(json_object_get(ext, "quality"));
 
 	attrset(theme_attr(TH_BORDER));

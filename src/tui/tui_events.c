@@ -61,7 +61,9 @@ void tui_on_result(struct tui *t, struct job_result *r)
 	if (r->tag >= TAG_PAGE) {
 		for (p = t->page; p && p->tag != r->tag; p = p->back)
 			;
-		if (p) {
+		if (p && p->kind == P_LYRICS) {
+			tui_lyrics_result(t, p, r);
+		} else if (p) {
 			p->tag = 0;
 			if (r->err) {
 				snprintf(p->error, sizeof p->error, "%s", r->message);
@@ -96,6 +98,7 @@ void tui_on_result(struct tui *t, struct job_result *r)
 		json_decref(t->hub);
 		t->hub = r->out;
 		r->out = NULL;
+		tui_anchor(&t->at_hub, t->hub);
 	} else if (r->tag == TAG_OFFLINE) {
 		take_offline(t, r->out);
 	} else if (r->tag == TAG_PLAYLISTS) {
@@ -118,11 +121,13 @@ void tui_on_event(struct tui *t, json_t *ev)
 
 		json_decref(t->local);
 		t->local = json_incref(data);
+		tui_anchor(&t->at_local, t->local);
 		if (changed && t->page && t->page->kind == P_QUEUE && !t->page->tag)
 			tui_load(t, t->page);
 	} else if (!strcmp(name, "player")) {
 		json_decref(t->hub);
 		t->hub = json_is_object(data) ? json_incref(data) : NULL;
+		tui_anchor(&t->at_hub, t->hub);
 	} else if (!strcmp(name, "devices")) {
 		json_decref(t->devices);
 		t->devices = json_incref(data);

@@ -55,6 +55,9 @@ static void play_row(struct tui *t)
 		RUN(t, TAG_ACTION, "transfer", row_uri(r));
 		tui_say(t, false, "moving playback to %s", row_name(r));
 		return;
+	case R_LYRIC:
+		tui_lyrics_enter(t);
+		return;
 	case R_TEXT:
 		snprintf(p->query, sizeof p->query, "%s", r->text);
 		tui_load(t, p);
@@ -124,6 +127,8 @@ static void move_sel(struct tui *t, int delta)
 		to++;
 	p->sel = to;
 	t->dirty = true;
+	if (p->kind == P_LYRICS)
+		tui_lyrics_moved(t);
 }
 
 void tui_find(struct tui *t, int dir, bool from_here)
@@ -138,6 +143,8 @@ void tui_find(struct tui *t, int dir, bool from_here)
 		if (p->rows[i].kind != R_HEADER && strcasestr(row_name(&p->rows[i]), t->find)) {
 			p->sel = i;
 			t->dirty = true;
+			if (p->kind == P_LYRICS)
+				tui_lyrics_moved(t);
 			return;
 		}
 	}
@@ -147,7 +154,7 @@ void tui_find(struct tui *t, int dir, bool from_here)
 static void seek_by(struct tui *t, long long delta)
 {
 	char arg[32];
-	long long to = tui_progress_now(tui_shown_state(t)) + delta;
+	long long to = tui_progress_now(t) + delta;
 
 	snprintf(arg, sizeof arg, "%lld", (to < 0 ? 0 : to) / 1000);
 	RUN(t, TAG_ACTION, "seek", arg);
@@ -284,6 +291,7 @@ static void act(struct tui *t, enum action a)
 		if (t->page)
 			tui_load(t, t->page);
 		break;
+	case ACT_LYRICS: tui_lyrics_toggle(t); break;
 	case ACT_GO_HOME: case ACT_GO_SEARCH: case ACT_GO_LIKED: case ACT_GO_ALBUMS: case ACT_GO_ARTISTS:
 	case ACT_GO_PLAYLISTS: case ACT_GO_QUEUE: case ACT_GO_DEVICES: case ACT_GO_RECENT:
 		tui_go(t, (enum page_kind)(a - ACT_GO_HOME));
@@ -330,14 +338,16 @@ static void on_mouse(struct tui *t)
 		return;
 	}
 	if (ev.x > t->side_w && t->page && ev.y >= t->list_y && ev.y < t->list_y + t->list_h) {
-		int i = t->page->top + ev.y - t->list_y;
+		int i = t->page->kind == P_LYRICS ? tui_lyrics_line_at_row(t, ev.y) : t->page->top + ev.y - t->list_y;
 		long long now = tui_now_ms();
 
-		if (i >= t->page->nrows)
+		if (i < 0 || i >= t->page->nrows)
 			return;
 		t->focus = F_LIST;
 		t->page->sel = i;
 		t->dirty = true;
+		if (t->page->kind == P_LYRICS)
+			tui_lyrics_moved(t);
 		if (t->click_row == i && now - t->click_at < DOUBLE_CLICK_MS) {
 			play_row(t);
 			t->click_at = 0;

@@ -7,7 +7,8 @@
  * tui_prompt.c   the bottom line's prompts and the search page's query
  * tui_events.c   the worker's results and the daemon's events
  * tui_cover.c    cover art on screen: album and artist headers, the now-playing view
- *                (tui_art.c is the worker that fetches and draws the pictures) */
+ *                (tui_art.c is the worker that fetches and draws the pictures)
+ * tui_lyrics.c   the Lyrics page: the line being sung, lit on time */
 #ifndef SEGUE_TUI_INTERNAL_H
 #define SEGUE_TUI_INTERNAL_H
 
@@ -29,6 +30,16 @@
 #define VOLUME_STEP 5
 #define MAX_PLAY_URIS 500
 #define TUI_NOW_ART_PX 640 /* the now-playing view's picture: the largest (prefetched) */
+#define LYRICS_MAP_ROWS 512     /* screen rows the Lyrics page remembers the lines of */
+
+/* Where a player was, and when by our monotonic clock: a state (its progress_ms at its
+ * timestamp) carried forward to the moment it arrived, so that the position is worked out
+ * from here on without asking anyone again, and without trusting the wall clock to keep
+ * still. moving: playing, not buffering or waiting. */
+struct anchor {
+	long long pos_ms, mono_us, dur_ms;
+	bool moving;
+};
 
 /* Job tags below TAG_PAGE say what to do with a result; page loads use TAG_PAGE and up. */
 enum { TAG_ACTION = 1, TAG_RELOAD, TAG_COMMAND, TAG_PLAYLISTS, TAG_DEVICES, TAG_HUB, TAG_OFFLINE, TAG_PAGE };
@@ -43,6 +54,15 @@ struct tui {
 	int side;               /* the sidebar's highlighted entry */
 	enum focus focus;
 	json_t *local, *hub, *devices; /* the daemon's player, the hub's, the device list */
+	struct anchor at_local, at_hub; /* their positions */
+	/* The Lyrics page: the last answer kept (a track's lyrics, or that it has none), whether
+	 * the view follows the line being sung, the line drawn lit, and which line each screen
+	 * row shows (-1: none), for the mouse. */
+	char lyr_cache_id[32];
+	json_t *lyr_cache;
+	bool lyr_cache_none, lyr_follow;
+	int lyr_drawn;
+	int lyr_map[LYRICS_MAP_ROWS];
 	char status[300];
 	bool status_err;
 	long long status_until;
@@ -86,7 +106,11 @@ void tui_go(struct tui *t, enum page_kind k);
 void tui_back(struct tui *t);
 struct row *tui_selected(struct tui *t);
 json_t *tui_shown_state(struct tui *t);
-long long tui_progress_now(json_t *st);
+/* Sets an anchor from a player state (NULL or not an object: nowhere, still). */
+void tui_anchor(struct anchor *a, json_t *st);
+/* The shown player's position now, in microseconds (within its track's length). */
+long long tui_position_us(struct tui *t);
+long long tui_progress_now(struct tui *t);
 
 /* tui_draw.c */
 void tui_draw(struct tui *t);
@@ -108,5 +132,25 @@ void tui_on_query_key(struct tui *t, wint_t c, bool is_key);
 /* tui_events.c */
 void tui_on_result(struct tui *t, struct job_result *r);
 void tui_on_event(struct tui *t, json_t *ev);
+
+/* tui_lyrics.c */
+void tui_lyrics_toggle(struct tui *t);
+/* Loads the page's track's lyrics: from the kept answer, or through the worker. */
+void tui_lyrics_load(struct tui *t, struct page *p);
+/* The page follows the track that plays (called on every turn of the loop). */
+void tui_lyrics_follow(struct tui *t);
+/* A lyrics job's result for page p. */
+void tui_lyrics_result(struct tui *t, struct page *p, struct job_result *r);
+/* When, by clock_mono_us, the next line is due on screen; -1 when nothing is (not shown,
+ * not playing, not timed, no more lines). */
+long long tui_lyrics_due_us(struct tui *t);
+/* The line being sung is not the one on screen. */
+bool tui_lyrics_stale(struct tui *t);
+void tui_lyrics_draw(struct tui *t);
+void tui_lyrics_enter(struct tui *t);
+/* The cursor moved: the view follows the song again when it is on the line being sung. */
+void tui_lyrics_moved(struct tui *t);
+/* The line shown at screen row y, -1 for none. */
+int tui_lyrics_line_at_row(struct tui *t, int y);
 
 #endif

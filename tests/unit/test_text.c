@@ -105,6 +105,14 @@ static void check(const char *env)
 	   "%s: the same for wide characters", env);
 	text_fit_utf8("Hello", 5, true, buf, 0);
 	ok(buf[0] == 'H', "%s: a buffer of nothing is left alone", env);
+
+	/* Wrapping: at the last space that fits, else mid-word, never an empty piece. */
+	is_int((int)text_wrap("hello world", 20), 11, "%s: wrap: what fits is one piece", env);
+	is_int((int)text_wrap("hello world", 8), 6, "%s: wrap: after the last space that fits", env);
+	is_int((int)text_wrap("helloworld", 4), 4, "%s: wrap: a word longer than the width is cut", env);
+	is_int((int)text_wrap("日本語", 5), 6, "%s: wrap: by cells (two CJK in five)", env);
+	is_int((int)text_wrap("日x", 1), 3, "%s: wrap: a character wider than the width goes alone", env);
+	is_int((int)text_wrap("", 4), 0, "%s: wrap: nothing is nothing", env);
 }
 
 int main(void)
