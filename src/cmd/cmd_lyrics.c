@@ -7,7 +7,9 @@
  * nothing while the music is paused. The states come from the daemon's events on the
  * control connection (a seek, a pause, a new track each send one); with no daemon here,
  * from the server's view of whichever device plays (GET /v1/me/player, asked again every
- * FOLLOW_POLL_MS). */
+ * FOLLOW_POLL_MS, and again before a line is printed on a view older than FOLLOW_FRESH_MS:
+ * a seek made elsewhere reaches us only through the next answer, and a line is better late
+ * by a round trip than printed at a time the song has left). */
 #include "config.h"
 
 #include <errno.h>
@@ -22,7 +24,8 @@
 #include "player.h"
 #include "resolve.h"
 
-#define FOLLOW_POLL_MS 5000
+#define FOLLOW_POLL_MS 2000
+#define FOLLOW_FRESH_MS 500
 
 static void put_text(FILE *f, const char *s);
 static enum seg_err follow_hub(struct seg *s);
@@ -311,33 +314,46 @@ out:
 	return e;
 }
 
-/* No daemon here: what the server says plays on the account's devices, asked again every
- * FOLLOW_POLL_MS (sooner when a line is due, then carried forward between). */
+/* Whether the line sung now is not the one printed last. */
+static bool line_due(struct follower *f)
+{
+	long long next;
+
+	return f->lyrics && line_at(f->lyrics, position_ms(f), &next) != f->printed;
+}
+
+/* No daemon here: what the server says plays on the account's devices, asked every
+ * FOLLOW_POLL_MS and before a line is printed on an older view, carried forward between. */
 static enum seg_err follow_hub(struct seg *s)
 {
 	struct follower f = { .s = s, .printed = -1 };
+	long long asked = 0;
+	bool never = true;
 	enum seg_err e;
 
 	if (!seg_api(s))
 		return seg_fail(SEG_EFAIL, "%s", seg_errmsg());
 	for (;;) {
-		long long asked = clock_mono_ms();
-		long status = 0, wait;
+		long long age = clock_mono_ms() - asked;
+		long status = 0, wait, left;
 		json_t *st = NULL;
 
-		if ((e = api_request(s->api, "GET", "/v1/me/player", NULL, &st, &status)))
-			goto out;
-		json_decref(f.hub);
-		f.hub = json_is_object(st) ? st : (json_decref(st), NULL);
-		if ((e = take_state(&f)))
-			goto out;
-		while (clock_mono_ms() - asked < FOLLOW_POLL_MS) {
-			long left = (long)(FOLLOW_POLL_MS - (clock_mono_ms() - asked));
-
-			if ((e = tick(&f, &wait)))
+		if (never || age >= FOLLOW_POLL_MS || (age >= FOLLOW_FRESH_MS && line_due(&f))) {
+			if ((e = api_request(s->api, "GET", "/v1/me/player", NULL, &st, &status)))
 				goto out;
-			poll(NULL, 0, wait >= 0 && wait < left ? (int)wait : (int)left);
+			asked = clock_mono_ms();
+			never = false;
+			json_decref(f.hub);
+			f.hub = json_is_object(st) ? st : (json_decref(st), NULL);
+			if ((e = take_state(&f)))
+				goto out;
 		}
+		if ((e = tick(&f, &wait)))
+			goto out;
+		left = (long)(FOLLOW_POLL_MS - (clock_mono_ms() - asked));
+		if (left < 0)
+			left = 0;
+		poll(NULL, 0, wait >= 0 && wait < left ? (int)wait : (int)left);
 	}
 out:
 	follower_free(&f);
@@ -353,6 +369,6 @@ const struct cmd_entry cmd_lyrics = {
 	"--json, one object per line: {\"type\":\"line\",\"track_id\",\"index\",\"start_ms\","
 	"\"text\"}, and {\"type\":\"track\",\"track_id\",\"lyrics\",\"synced\",\"lines\"} when a "
 	"track starts. It follows the daemon here, or with none, the device that plays, as the "
-	"server sees it every 5 seconds.",
+	"server sees it (asked every 2 seconds, and again before a line is printed).",
 	"follow", 0, 1, CMD_PLAYER, CMD_NO_PLAYER_OK, lyrics_exec, print_lyrics, lyrics_follow
 };
