@@ -45,8 +45,9 @@
  * track:
  *  1. Calibration: a sample of the track (server/audio/bitrate.c: 6%, at least 2 s, in 1 s
  *     excerpts) is encoded, counting bytes only, at libvorbis's nominal quality for the
- *     target; the model's correction is taken as it is when the sample was within
- *     RETRY_TOL and the correction stays in a step of libvorbis's setup where a measurement
+ *     target (in its lowest step, where music runs well over that mapping, at 1.3 times
+ *     its rate: bitrate.c); the model's correction is taken as it is when the sample was
+ *     within RETRY_TOL and the correction stays in a step of libvorbis's setup where a measurement
  *     was made (across a step the rate jumps: bitrate.h), else measured again (MAX_ROUNDS at
  *     most; a round encodes only the qualities still off, and one within SAMPLE_TOL keeps
  *     its quality). A counting pass does not end its streams (see sample_kbps). Tracks
