@@ -47,11 +47,12 @@
  *     excerpts) is encoded, counting bytes only, at libvorbis's nominal quality for the
  *     target (in its lowest step, where music runs well over that mapping, at 1.3 times
  *     its rate: bitrate.c); the model's correction is taken as it is when the sample was
- *     within RETRY_TOL and the correction stays in a step of libvorbis's setup where a measurement
- *     was made (across a step the rate jumps: bitrate.h), else measured again (MAX_ROUNDS at
- *     most; a round encodes only the qualities still off, and one within SAMPLE_TOL keeps
- *     its quality). A counting pass does not end its streams (see sample_kbps). Tracks
- *     under 4 s skip this: their first whole encode is their calibration.
+ *     within RETRY_TOL and the correction stays in a step of libvorbis's setup where a
+ *     measurement was made (across a step the rate jumps: bitrate.h), else measured again
+ *     (MAX_ROUNDS at most; a round encodes only the qualities still off, and one within
+ *     SAMPLE_TOL keeps its quality). A counting pass does not end its streams (see
+ *     sample_kbps). Tracks under 4 s skip this: their first whole encode is their
+ *     calibration.
  *     Why so little: the four whole encodes are the floor of the cost, and ingest is to be
  *     at least as fast as ffmpeg doing those four encodes with no calibration at all
  *     (bench/ingest.sh). The sample used to be 12% (5 s at least) for up to four rounds:
@@ -742,10 +743,12 @@ static void log_costs(const struct job *j)
 		const struct enc *e = &j->enc[q];
 
 		len += (size_t)snprintf(line + len, sizeof line - len,
-					" %s: %d count (q %.3f: %.1f), %d write%s, q %.3f pred %.1f got %.1f final %.1f/%g%s;",
-					quality_info[q].name, e->counts, e->qs0, e->ks0, e->writes,
-					e->writes > 1 ? "s" : "", e->q, e->pred0, e->kbps0,
-					file_kbps(e), e->target, e->managed ? " managed" : "");
+					" %s: %d count (q %.3f: %.1f), %d write%s, q %.3f"
+					" pred %.1f got %.1f final %.1f/%g%s;",
+					quality_info[q].name, e->counts, e->qs0, e->ks0,
+					e->writes, e->writes > 1 ? "s" : "", e->q, e->pred0,
+					e->kbps0, file_kbps(e), e->target,
+					e->managed ? " managed" : "");
 	}
 	log_debug("encode %s: sample %.1f s;%s", j->path,
 		  sample / (double)(j->enc[Q_NORMAL].rate << j->enc[Q_NORMAL].shift), line);
