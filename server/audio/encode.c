@@ -20,6 +20,7 @@
 #include "audio/bitrate.h"
 #include "audio/source.h"
 #include "audio/halfband.h"
+#include "log.h"
 
 /* Output formats, found by trying vorbis_encode_init on libvorbis 1.3.7:
  *  - Bitrate-managed (ABR) setups exist only up to 48 kHz: hi-res masters are decimated by
@@ -44,12 +45,14 @@
  * track:
  *  1. Calibration: a sample of the track (server/audio/bitrate.c: 6%, at least 2 s, in 1 s
  *     excerpts) is encoded, counting bytes only, at libvorbis's nominal quality for the
- *     target; the model's correction is taken as it is when the sample was within
- *     RETRY_TOL and the correction stays in a step of libvorbis's setup where a measurement
- *     was made (across a step the rate jumps: bitrate.h), else measured again (MAX_ROUNDS at
- *     most; a round encodes only the qualities still off, and one within SAMPLE_TOL keeps
- *     its quality). A counting pass does not end its streams (see sample_kbps). Tracks
- *     under 4 s skip this: their first whole encode is their calibration.
+ *     target (in its lowest step, where music runs well over that mapping, at 1.3 times
+ *     its rate: bitrate.c); the model's correction is taken as it is when the sample was
+ *     within RETRY_TOL and the correction stays in a step of libvorbis's setup where a
+ *     measurement was made (across a step the rate jumps: bitrate.h), else measured again
+ *     (MAX_ROUNDS at most; a round encodes only the qualities still off, and one within
+ *     SAMPLE_TOL keeps its quality). A counting pass does not end its streams (see
+ *     sample_kbps). Tracks under 4 s skip this: their first whole encode is their
+ *     calibration.
  *     Why so little: the four whole encodes are the floor of the cost, and ingest is to be
  *     at least as fast as ffmpeg doing those four encodes with no calibration at all
  *     (bench/ingest.sh). The sample used to be 12% (5 s at least) for up to four rounds:
@@ -88,6 +91,13 @@ struct enc {
 	int settled;      /* calibration is over */
 	int tries;        /* whole-track VBR encodes so far */
 	int done;         /* the output file is final */
+	/* What it cost, for the debug log: */
+	int counts;       /* calibration passes taking part in */
+	int writes;       /* whole-track encodes */
+	float qs0;        /* the first sample's quality */
+	double ks0;       /* and what it gave */
+	double pred0;     /* the first whole encode's predicted kbps */
+	double kbps0;     /* and what it gave */
 	enum role role;
 	vorbis_info vi;
 	vorbis_comment vc;
@@ -583,9 +593,16 @@ static int run_pass(struct job *j, const struct rate_plan *plan, const struct vc
 		snprintf(j->err, j->errlen, "out of memory");
 		goto out;
 	}
-	for (int q = 0; q < Q_COUNT; q++)
-		if (j->enc[q].role != ROLE_OFF && enc_start(j, q, comments, ncomments) != 0)
+	for (int q = 0; q < Q_COUNT; q++) {
+		if (j->enc[q].role == ROLE_OFF)
+			continue;
+		if (enc_start(j, q, comments, ncomments) != 0)
 			goto out;
+		j->enc[q].counts += j->enc[q].role == ROLE_COUNT;
+		j->enc[q].writes += j->enc[q].role == ROLE_WRITE;
+		if (j->enc[q].role == ROLE_WRITE && j->enc[q].writes == 1 && !j->enc[q].managed)
+			j->enc[q].pred0 = rate_fit_predict(&j->enc[q].fit, j->enc[q].q);
+	}
 	if (plan != NULL) {
 		long long off = 0;
 
@@ -629,6 +646,10 @@ static void calibrate_step(const struct job *j, struct enc *e, int last_round)
 	double kbps = sample_kbps(j, e), miss = kbps / e->target - 1;
 	float q;
 
+	if (e->counts == 1) {
+		e->qs0 = e->q;
+		e->ks0 = kbps;
+	}
 	rate_fit_add(&e->fit, e->q, kbps);
 	if (fabs(miss) <= SAMPLE_TOL) {
 		e->settled = 1;
@@ -654,6 +675,8 @@ static void judge(struct enc *e, int calibrated)
 	double kbps = file_kbps(e), miss = kbps / e->target - 1;
 	float q;
 
+	if (e->writes == 1)
+		e->kbps0 = kbps;
 	if (e->managed || e->target <= 0 || fabs(miss) <= FINAL_TOL) {
 		e->done = 1;
 		return;
@@ -702,6 +725,33 @@ static void denormals_restore(unsigned csr)
 #else
 	(void)csr;
 #endif
+}
+
+/* What calibration cost this track, and how well it predicted the whole encodes: the
+ * figures to tune bitrate.c's sample and model by (--set log_level=debug). */
+static void log_costs(const struct job *j)
+{
+	char line[768];
+	size_t len = 0;
+	double sample = 0;
+
+	if (log_get_level() < LOG_DEBUG)
+		return;
+	for (int i = 0; i < j->plan.n; i++)
+		sample += (double)j->plan.len[i];
+	for (int q = 0; q < Q_COUNT && len < sizeof line; q++) {
+		const struct enc *e = &j->enc[q];
+
+		len += (size_t)snprintf(line + len, sizeof line - len,
+					" %s: %d count (q %.3f: %.1f), %d write%s, q %.3f"
+					" pred %.1f got %.1f final %.1f/%g%s;",
+					quality_info[q].name, e->counts, e->qs0, e->ks0,
+					e->writes, e->writes > 1 ? "s" : "", e->q, e->pred0,
+					e->kbps0, file_kbps(e), e->target,
+					e->managed ? " managed" : "");
+	}
+	log_debug("encode %s: sample %.1f s;%s", j->path,
+		  sample / (double)(j->enc[Q_NORMAL].rate << j->enc[Q_NORMAL].shift), line);
 }
 
 int audio_transcode(const char *path, const struct audio_pcm *pcm, const char *dir,
@@ -824,6 +874,7 @@ int audio_transcode(const char *path, const struct audio_pcm *pcm, const char *d
 	for (int q = 0; q < Q_COUNT; q++)
 		if (out_bytes != NULL)
 			out_bytes[q] = j->enc[q].bytes;
+	log_costs(j);
 	rc = 0;
 out:
 	for (int q = 0; q < Q_COUNT; q++)
