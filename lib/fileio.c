@@ -2,6 +2,9 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int fd_write_all(int fd, const void *p, size_t len)
@@ -23,4 +26,70 @@ int fd_write_all(int fd, const void *p, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+enum file_read file_read_all(const char *path, size_t max, unsigned char **out, size_t *len)
+{
+	enum file_read r = FILE_READ_ERRNO;
+	unsigned char *b = NULL;
+	struct stat st;
+	size_t n = 0, cap;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), saved;
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		goto out;
+	if (!S_ISREG(st.st_mode)) {
+		r = FILE_READ_NOT_REGULAR;
+		goto out;
+	}
+	if ((unsigned long long)st.st_size > max) {
+		*len = (size_t)st.st_size;
+		r = FILE_READ_TOO_BIG;
+		goto out;
+	}
+	/* Room for one byte more than fstat saw, to see a file that grew since; one that did
+	 * gets more room, up to one byte past max. */
+	cap = (size_t)st.st_size + 1;
+	if (!(b = malloc(cap + 1)))
+		goto out;
+	for (;;) {
+		ssize_t got;
+
+		if (n == cap) {
+			unsigned char *more;
+
+			if (cap > max)
+				break;
+			cap = cap > max / 2 ? max + 1 : cap * 2;
+			if (!(more = realloc(b, cap + 1)))
+				goto out;
+			b = more;
+		}
+		if ((got = read(fd, b + n, cap - n)) < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			goto out;
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	if (n > max) {
+		*len = n;
+		r = FILE_READ_TOO_BIG;
+		goto out;
+	}
+	b[n] = '\0';
+	*out = b;
+	*len = n;
+	b = NULL;
+	r = FILE_READ_OK;
+out:
+	saved = errno;
+	free(b);
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return r;
 }

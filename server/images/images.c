@@ -207,50 +207,19 @@ int images_put(const char *images_dir, const void *bytes, size_t len, char hash[
 /* Reads path whole, refusing it unread when it is over max bytes. */
 static int read_file(const char *path, long max, unsigned char **out, size_t *len, char *err, size_t errlen)
 {
-	struct stat st;
-	unsigned char *b = NULL;
-	size_t done = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	*out = NULL;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	switch (file_read_all(path, (size_t)max, out, len)) {
+	case FILE_READ_OK:
+		return 0;
+	case FILE_READ_NOT_REGULAR:
 		snprintf(err, errlen, "not a regular file");
-		goto fail;
+		return -1;
+	case FILE_READ_TOO_BIG:
+		snprintf(err, errlen, "over %ld MiB (%zu bytes)", max >> 20, *len);
+		return -1;
+	default:
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
 	}
-	if (st.st_size > max) {
-		snprintf(err, errlen, "over %ld MiB (%lld bytes)", max >> 20, (long long)st.st_size);
-		goto fail;
-	}
-	if (!(b = malloc((size_t)st.st_size + 1))) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + done, (size_t)st.st_size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "%s", strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break; /* it shrank: take what there is */
-		done += (size_t)n;
-	}
-	close(fd);
-	*out = b;
-	*len = done;
-	return 0;
-fail:
-	free(b);
-	if (fd >= 0)
-		close(fd);
-	return -1;
 }
 
 int images_put_file(const char *images_dir, const char *path, char hash[IMAGES_HASH_LEN + 1],

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "store/lyrics.h"
 
 #define SIDECAR_PATH_MAX 4200
@@ -60,53 +61,22 @@ static bool sidecar_find(const char *audio_path, char *path, size_t len, struct 
 /* The whole file, at most LYRICS_INPUT_MAX bytes, into *text (malloc'd). */
 static int read_lrc(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
-	struct stat st;
-	char *p = NULL;
-	size_t n = 0;
-	ssize_t r;
-	/* Not blocking: a FIFO named like a sidecar must not hang ingest before fstat says so. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	unsigned char *b;
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	switch (file_read_all(path, LYRICS_INPUT_MAX, &b, len)) {
+	case FILE_READ_OK:
+		*text = (char *)b;
+		return 0;
+	case FILE_READ_NOT_REGULAR:
 		snprintf(err, errlen, "not a regular file");
-		goto fail;
+		return -1;
+	case FILE_READ_TOO_BIG:
+		snprintf(err, errlen, "too large: %zu bytes, at most %d", *len, LYRICS_INPUT_MAX);
+		return -1;
+	default:
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
 	}
-	if (st.st_size > LYRICS_INPUT_MAX) {
-		snprintf(err, errlen, "too large: %lld bytes, at most %d", (long long)st.st_size,
-		         LYRICS_INPUT_MAX);
-		goto fail;
-	}
-	if (!(p = malloc(LYRICS_INPUT_MAX + 1))) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	/* One byte more than allowed, to see a file that grew since fstat. */
-	while (n <= LYRICS_INPUT_MAX && (r = read(fd, p + n, LYRICS_INPUT_MAX + 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "%s", strerror(errno));
-			goto fail;
-		}
-		n += (size_t)r;
-	}
-	if (n > LYRICS_INPUT_MAX) {
-		snprintf(err, errlen, "too large: more than %d bytes", LYRICS_INPUT_MAX);
-		goto fail;
-	}
-	close(fd);
-	*text = p;
-	*len = n;
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(p);
-	return -1;
 }
 
 /* Notes what parsing dropped. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "artcache.h"
+#include "fileio.h"
 #include "picture.h"
 
 extern char **environ;
@@ -115,45 +116,16 @@ void art_cell_pixels(int fd, int *cell_w, int *cell_h)
 /* The whole file, refused over the cache's limit: the cache never keeps a larger one. */
 static enum seg_err read_picture(const char *path, unsigned char **out, size_t *len)
 {
-	struct stat st;
-	unsigned char *b = NULL;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	enum seg_err e;
-
-	if (fd < 0)
-		return seg_fail(SEG_EIO, "cannot read %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		e = seg_fail(SEG_EIO, "cannot read %s: not a file", path);
-		goto out;
+	switch (file_read_all(path, ARTCACHE_MAX_BYTES, out, len)) {
+	case FILE_READ_OK:
+		return SEG_OK;
+	case FILE_READ_NOT_REGULAR:
+		return seg_fail(SEG_EIO, "cannot read %s: not a file", path);
+	case FILE_READ_TOO_BIG:
+		return seg_fail(SEG_EPROTO, "%s: over %ld MiB", path, ARTCACHE_MAX_BYTES >> 20);
+	default:
+		return seg_fail(errno == ENOMEM ? SEG_ENOMEM : SEG_EIO, "cannot read %s: %s", path, strerror(errno));
 	}
-	if (st.st_size > ARTCACHE_MAX_BYTES) {
-		e = seg_fail(SEG_EPROTO, "%s: over %ld MiB", path, ARTCACHE_MAX_BYTES >> 20);
-		goto out;
-	}
-	if (!(b = malloc((size_t)st.st_size + 1))) {
-		e = seg_fail(SEG_ENOMEM, "out of memory");
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			e = seg_fail(SEG_EIO, "cannot read %s: %s", path, n < 0 ? strerror(errno) : "cut short");
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	*out = b;
-	*len = got;
-	b = NULL;
-	e = SEG_OK;
-out:
-	free(b);
-	close(fd);
-	return e;
 }
 
 static ChafaCanvasMode canvas_mode(enum art_colors colors)
