@@ -117,15 +117,7 @@ print("ffmpeg (libvorbis -b:a):   " + " ".join("%7.1f" % kbps(ff[b]) for b in ff
 PY
 
 # 2. Images next to audio, served by the same server.
-echo "bench-password" | server/segue-server user add bencher --premium --data-dir "$WORK/data" >/dev/null
-server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK/data" --set log_level=error \
-	>"$WORK/segue.out" 2>"$WORK/segue.err" &
-SEG_PID=$!
-i=0
-while ! grep -q listening "$WORK/segue.out" 2>/dev/null; do
-	sleep 0.05; i=$((i + 1)); [ $i -lt 200 ] || die "the server did not start"
-done
-PORT=$(sed -n 's/^listening on .*://p' "$WORK/segue.out")
+bench_serve "$WORK/data"
 python3 - "$WORK" "$PORT" <<'PY' || die "could not find an image and an audio URL"
 import json, os, sqlite3, sys, urllib.parse, urllib.request
 work, port = sys.argv[1], int(sys.argv[2])
@@ -164,14 +156,7 @@ SEG_PID=
 # 3. A watched folder: an album lands, search finds it.
 if server/segue-server serve --help 2>&1 | grep -q -- "--library"; then
 	mkdir "$WORK/watched"
-	server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK/data" --set log_level=error \
-		--set rl_search=1000000 --library "$WORK/watched" >"$WORK/segue.out" 2>"$WORK/segue.err" &
-	SEG_PID=$!
-	i=0
-	while ! grep -q listening "$WORK/segue.out" 2>/dev/null; do
-		sleep 0.05; i=$((i + 1)); [ $i -lt 200 ] || die "the server did not start"
-	done
-	PORT=$(sed -n 's/^listening on .*://p' "$WORK/segue.out")
+	bench_serve "$WORK/data" rl_search=1000000 library="$WORK/watched"
 	sleep 1
 	python3 - "$WORK" "$PORT" <<'PY'
 import json, os, shutil, subprocess, sys, time, urllib.parse, urllib.request

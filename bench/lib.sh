@@ -29,14 +29,16 @@ bench_stop_pid() {
 	kill -9 "$1" 2>/dev/null || true
 }
 
-# bench_serve DATA_DIR [NAME=VALUE...]: adds the account "bencher", starts segue-server on
-# 127.0.0.1:0 over DATA_DIR with those settings, and sets SEG_PID, PORT and TOKEN. The
-# server's output goes to $WORK/segue.out and $WORK/segue.err.
+# bench_serve DATA_DIR [NAME=VALUE...]: adds the account "bencher" (unless it is there from
+# an earlier start), starts segue-server on 127.0.0.1:0 over DATA_DIR with those settings, and
+# sets SEG_PID, PORT and TOKEN. The server's output goes to $WORK/segue.out and $WORK/segue.err.
 bench_serve() {
 	_dir=$1
 	shift
-	echo "bench-password" | server/segue-server user add bencher --premium --country US \
-		--data-dir "$_dir" >/dev/null
+	if ! server/segue-server user list --data-dir "$_dir" 2>/dev/null | grep -q '^bencher '; then
+		echo "bench-password" | server/segue-server user add bencher --premium --country US \
+			--data-dir "$_dir" >/dev/null
+	fi
 	_sets=""
 	for _s in log_level=error "$@"; do _sets="$_sets --set $_s"; done
 	# shellcheck disable=SC2086
