@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "accounts/users.h"
+#include "log.h"
 
 #define GUARD_TABLE (1u << 15) /* 32 bytes each: 1 MiB, whoever knocks */
 #define HOUR_MS (3600 * 1000LL)
@@ -56,6 +57,11 @@ static void fold(const char *name, char out[USER_NAME_MAX + 1])
 	out[i] = '\0';
 }
 
+static const char *shown(const char *address)
+{
+	return *address ? address : "an unknown address";
+}
+
 static long seconds(int64_t ms)
 {
 	return (long)((ms + 999) / 1000);
@@ -77,8 +83,14 @@ long guard_login(struct guard *g, const char *name, const char *address, int64_t
 		return seconds(wait);
 	/* Counted now, not when the hash says no: guesses sent all at once are counted as
 	 * they come, before any of them is checked. */
-	throttle_count(&g->t, pair, &g->pair, now_ms);
-	throttle_count(&g->t, addr, &g->address, now_ms);
+	/* Said once per key as its waits begin, for whoever watches the log (fail2ban...). The
+	 * name is the client's: one that is not a valid user name is not written out. */
+	if (throttle_count(&g->t, pair, &g->pair, now_ms) == g->pair.free)
+		log_warn("login: %u tries for %s from %s: further ones wait", g->pair.free,
+		         user_name_valid(name) ? name : "(an invalid name)", shown(address));
+	if (throttle_count(&g->t, addr, &g->address, now_ms) == g->address.free)
+		log_warn("login: %u tries from %s, whatever the account: further ones wait",
+		         g->address.free, shown(address));
 	return 0;
 }
 
@@ -98,6 +110,7 @@ long guard_signup(struct guard *g, const char *address, int64_t now_ms)
 
 	if (wait > 0)
 		return seconds(wait);
-	throttle_count(&g->t, key, &g->signup, now_ms);
+	if (throttle_count(&g->t, key, &g->signup, now_ms) == g->signup.free)
+		log_warn("register: %u sign-ups from %s: further ones wait", g->signup.free, shown(address));
 	return 0;
 }

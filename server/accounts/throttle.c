@@ -111,7 +111,7 @@ static int64_t wait_after(const struct throttle_policy *p, uint32_t count)
 	return p->first_ms << doublings;
 }
 
-void throttle_count(struct throttle *t, uint64_t key, const struct throttle_policy *p, int64_t now_ms)
+uint32_t throttle_count(struct throttle *t, uint64_t key, const struct throttle_policy *p, int64_t now_ms)
 {
 	struct throttle_entry *e;
 
@@ -129,6 +129,7 @@ void throttle_count(struct throttle *t, uint64_t key, const struct throttle_poli
 		e->count++;
 	e->until_ms = now_ms + wait_after(p, e->count);
 	e->forget_ms = e->until_ms + p->forget_ms;
+	return e->count;
 }
 
 void throttle_uncount(struct throttle *t, uint64_t key, const struct throttle_policy *p)

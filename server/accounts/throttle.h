@@ -37,8 +37,8 @@ void throttle_free(struct throttle *t);
 uint64_t throttle_key(const struct throttle *t, const char *kind, const char *a, const char *b);
 /* Milliseconds until key may try again (0: now). */
 int64_t throttle_wait(struct throttle *t, uint64_t key, int64_t now_ms);
-/* Counts an attempt of key, which sets its next wait under p. */
-void throttle_count(struct throttle *t, uint64_t key, const struct throttle_policy *p, int64_t now_ms);
+/* Counts an attempt of key, which sets its next wait under p. Returns the key's count. */
+uint32_t throttle_count(struct throttle *t, uint64_t key, const struct throttle_policy *p, int64_t now_ms);
 /* Takes back one attempt (one that turned out good), and the wait it brought if it brought
  * one. */
 void throttle_uncount(struct throttle *t, uint64_t key, const struct throttle_policy *p);
