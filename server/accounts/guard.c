@@ -103,6 +103,15 @@ void guard_login_good(struct guard *g, const char *name, const char *address)
 	throttle_uncount(&g->t, throttle_key(&g->t, "login-address", address, ""), &g->address);
 }
 
+void guard_login_bad(struct guard *g, const char *name, const char *address, int64_t now_ms)
+{
+	char folded[USER_NAME_MAX + 1];
+
+	fold(name, folded);
+	throttle_restart(&g->t, throttle_key(&g->t, "login", folded, address), &g->pair, now_ms);
+	throttle_restart(&g->t, throttle_key(&g->t, "login-address", address, ""), &g->address, now_ms);
+}
+
 long guard_signup(struct guard *g, const char *address, int64_t now_ms)
 {
 	uint64_t key = throttle_key(&g->t, "signup", address, "");

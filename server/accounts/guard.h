@@ -43,6 +43,8 @@ void guard_address(const char *peer, char out[GUARD_ADDRESS_MAX]);
  * wait, and nothing is counted. */
 long guard_login(struct guard *g, const char *name, const char *address, int64_t now_ms);
 void guard_login_good(struct guard *g, const char *name, const char *address);
+/* The check said no: the waits it brought run from now. */
+void guard_login_bad(struct guard *g, const char *name, const char *address, int64_t now_ms);
 
 /* Before a sign-up from address: 0 counts it and lets it go on; more is the seconds to wait. */
 long guard_signup(struct guard *g, const char *address, int64_t now_ms);

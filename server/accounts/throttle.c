@@ -132,6 +132,19 @@ uint32_t throttle_count(struct throttle *t, uint64_t key, const struct throttle_
 	return e->count;
 }
 
+void throttle_restart(struct throttle *t, uint64_t key, const struct throttle_policy *p, int64_t now_ms)
+{
+	struct throttle_entry *e = find(t, key);
+	int64_t until;
+
+	if (!e->key || e->forget_ms <= now_ms)
+		return;
+	if ((until = now_ms + wait_after(p, e->count)) > e->until_ms) {
+		e->until_ms = until;
+		e->forget_ms = until + p->forget_ms;
+	}
+}
+
 void throttle_uncount(struct throttle *t, uint64_t key, const struct throttle_policy *p)
 {
 	struct throttle_entry *e = find(t, key);

@@ -39,6 +39,9 @@ uint64_t throttle_key(const struct throttle *t, const char *kind, const char *a,
 int64_t throttle_wait(struct throttle *t, uint64_t key, int64_t now_ms);
 /* Counts an attempt of key, which sets its next wait under p. Returns the key's count. */
 uint32_t throttle_count(struct throttle *t, uint64_t key, const struct throttle_policy *p, int64_t now_ms);
+/* Starts key's current wait again from now: an attempt counted when it began may be known to
+ * have failed only later (a password check), and the wait runs from the answer. */
+void throttle_restart(struct throttle *t, uint64_t key, const struct throttle_policy *p, int64_t now_ms);
 /* Takes back one attempt (one that turned out good), and the wait it brought if it brought
  * one. */
 void throttle_uncount(struct throttle *t, uint64_t key, const struct throttle_policy *p);

@@ -86,6 +86,7 @@ static void login_done(struct req *r, struct job *j)
 	struct token_pair tokens;
 
 	if (!l->ok) {
+		guard_login_bad(&r->srv->guard, l->name, l->address, store_now_ms());
 		oauth_error(r, 400, "invalid_grant", "wrong user name or password");
 		return;
 	}

@@ -27,6 +27,10 @@ int main(void)
 	is_int(throttle_wait(&t, k, now + 1000), 2000, "the fourth: 2 s");
 	throttle_count(&t, k, &p, now + 3000);
 	is_int(throttle_wait(&t, k, now + 3000), 4000, "the fifth: 4 s");
+	throttle_restart(&t, k, &p, now + 3500);
+	is_int(throttle_wait(&t, k, now + 3500), 4000, "restarted half a second later: 4 s from then");
+	throttle_restart(&t, k, &p, now + 3000);
+	is_int(throttle_wait(&t, k, now + 3500), 4000, "a restart never shortens a wait");
 	for (int i = 0; i < 50; i++)
 		throttle_count(&t, k, &p, now + 10000);
 	is_int(throttle_wait(&t, k, now + 10000), 8000, "capped at the policy's longest wait");
