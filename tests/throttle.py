@@ -95,6 +95,8 @@ with Server(data, limits) as srv:
     status, _, body = login(srv, "free-us", "password123", "127.0.0.2")
     t.eq(status, 200, "the right password from 127.0.0.2 works while 127.0.0.1 waits on it", body)
     t.eq(login(srv, "free-us", "password123", "127.0.0.1")[0], 429, "127.0.0.1 still waits")
+    rc, out, err = Client(srv.base).run("login", "free-us", input=b"password123\n")
+    t.ok(rc != 0 and "try again in" in err, "segue login there says how long to wait", (rc, err))
 
     # A good login clears its pair's count.
     got = [login(srv, "premium-jp", "nope-%d" % i, "127.0.0.2")[0] for i in range(2)]
