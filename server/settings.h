@@ -16,6 +16,8 @@ struct settings_list {
 	char v[SETTINGS_LIST_MAX][SETTINGS_LIST_LEN];
 };
 
+enum registration { REG_CLOSED, REG_INVITE, REG_OPEN }; /* the order of its words */
+
 struct settings {
 	char listen[128];        /* ADDR:PORT */
 	char data_dir[1024];
@@ -33,7 +35,11 @@ struct settings {
 	char artist_separators[256]; /* '|'-separated words that split one artist tag into several */
 	char markets[1024];      /* markets a track without SEGUE_MARKETS is available in */
 	char log_level[16];
-	long registration;       /* 1: POST /api/register is open */
+	long registration;       /* enum registration: who may sign up */
+	long register_tries;     /* sign-ups from one address before each waits */
+	long login_free_tries;   /* failed logins (account, address) before each waits */
+	long login_address_tries; /* failed logins from one address before each waits */
+	long login_max_wait;     /* seconds: the cap of the doubling wait */
 	long popularity_interval; /* seconds between popularity refreshes */
 	long connect_heartbeat_ms; /* Connect: heartbeat interval a device is told to keep */
 	long connect_timeout_ms;   /* Connect: how long a device has to answer a command */

@@ -148,6 +148,13 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "segue-server: out of memory\n");
 		goto out;
 	}
+	if (guard_init(&srv->guard, &(struct guard_limits){ srv->cfg.login_free_tries,
+	                                                    srv->cfg.login_address_tries,
+	                                                    srv->cfg.login_max_wait,
+	                                                    srv->cfg.register_tries }) < 0) {
+		fprintf(stderr, "segue-server: out of memory\n");
+		goto out;
+	}
 	srv->metrics.start_unix = time(NULL);
 	/* SIGINT and SIGTERM for the main thread alone: the threads started from here on inherit
 	 * them blocked, so the handler never runs in one of them (racing the loop it stops). */
@@ -260,6 +267,7 @@ out:
 	recommender_stop(&srv->recs);
 	searcher_stop(&srv->search);
 	ratelimit_free(&srv->rl);
+	guard_free(&srv->guard);
 	keyring_wipe(&srv->keys);
 	licence_keys_wipe(&srv->licences);
 	if (srv->store.db)

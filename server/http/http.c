@@ -484,6 +484,8 @@ static bool begin(struct req *r, const char *path)
 		return false;
 	}
 	strcpy(r->path, path);
+	if (!lws_get_peer_simple(wsi, r->peer, sizeof r->peer))
+		r->peer[0] = '\0';
 	copy_header(wsi, WSI_TOKEN_HOST, r->host, sizeof r->host);
 	copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->authorization, sizeof r->authorization);
 	copy_header(wsi, WSI_TOKEN_HTTP_RANGE, r->range, sizeof r->range);

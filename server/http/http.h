@@ -66,6 +66,7 @@ struct req {
 	int nargs;
 	char *params[REQ_MAX_PARAMS]; /* {x} segments of the route pattern, in order */
 	int nparams;
+	char peer[64];           /* the socket's peer address ("" when unknown) */
 	char host[256];
 	char authorization[512];
 	char range[128];

@@ -292,6 +292,12 @@ static const char *const migrations[] = {
 	" END;"
 	"CREATE INDEX ingest_files_track ON ingest_files(track_id);"
 	"CREATE INDEX tracks_withdrawn ON tracks(id) WHERE NOT available;",
+	/* 17: invites to sign up (registration = invite), kept by the BLAKE2b-256 of their code
+	 * as tokens are; a row stays when used up or expired, so that the list can say so. */
+	"CREATE TABLE invites ("
+	"  hash BLOB PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+	"  uses INTEGER NOT NULL, uses_left INTEGER NOT NULL"
+	") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
