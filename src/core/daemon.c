@@ -527,15 +527,14 @@ static bool client_pump(struct daemon *d, struct client *c, short revents)
 {
 	if ((revents & POLLIN) && !client_read(c))
 		return false;
-	client_serve(d, c);
-	if (!client_flush(c) || c->overflow)
-		return false;
-	/* What it asked for while its output was full is answered as the output drains. */
-	if (c->outlen < CLIENT_OUT_HIGH && client_has_line(c)) {
+	/* Until its output is over the mark (poll then waits for it to drain) or no request is
+	 * left (poll waits for more): a request read earlier has no event of its own to wake
+	 * the loop for it. The input bound (CTL_LINE_MAX) bounds the turn. */
+	do {
 		client_serve(d, c);
 		if (!client_flush(c) || c->overflow)
 			return false;
-	}
+	} while (c->outlen < CLIENT_OUT_HIGH && client_has_line(c));
 	if ((revents & (POLLHUP | POLLERR)) && !(revents & POLLIN))
 		return false; /* gone both ways: nothing can reach it any more */
 	return !(c->eof && !c->outlen && !client_has_line(c));
