@@ -10,13 +10,12 @@
 #include <string.h>
 
 #include "connect/hub_internal.h"
+#include "connect/wsguard.h"
 #include "log.h"
 #include "types/user.h"
 
 /* A reader that lets this much pile up is not reading: its session is dropped. */
 #define WS_OUT_MAX (16u << 20)
-/* Messages a session may send per second: ten times what a busy player needs. */
-#define WS_RATE_MAX 200
 
 /* A message's bytes, shared by the queues of every session it goes to. lws writes each
  * frame's header into the LWS_PRE bytes before the text; that is safe to share because
@@ -324,6 +323,11 @@ int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		return 0;
 
 	case LWS_CALLBACK_ESTABLISHED:
+		/* Pings, closes, fragments and the mask bit are checked below lws (wsguard.h). */
+		if (wsguard_open(wsi, &why) < 0) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)why, strlen(why));
+			return -1;
+		}
 		c->wsi = wsi;
 		touch(c);
 		live_add(c);
@@ -346,6 +350,7 @@ int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		return writeable(c);
 
 	case LWS_CALLBACK_CLOSED:
+		wsguard_close(wsi);
 		if (c && c->wsi) {
 			live_remove(c);
 			hub_conn_closed(c);

@@ -14,6 +14,11 @@ struct lws;
 #define WS_PROTOCOL "segue-connect.v1"
 #define WS_PATH "/v1/connect"
 
+/* Messages a session may send per second: ten times what a busy player needs. Frames that
+ * start no message (pings, pongs, closes, continuation fragments) have a budget of their own
+ * of the same size (wsguard.h). */
+#define WS_RATE_MAX 200
+
 /* Close codes of our own (4000-4999 are for applications). */
 enum {
 	WS_CLOSE_HELLO_FIRST = 4000,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fileperm.h"
 #include "log.h"
 #include "store/store_sqlite.h"
 
@@ -483,6 +484,10 @@ int store_open(struct store *s, const char *data_dir, char *err, size_t errlen)
 
 	memset(s, 0, sizeof *s);
 	snprintf(path, sizeof path, "%s/segue.db", data_dir);
+	/* It holds password hashes and token hashes: 0600, whatever the data directory's mode.
+	 * SQLite gives -wal and -shm the database's mode, so a private database keeps them so. */
+	if (sqlite_files_make_private(path, err, errlen) < 0 || file_create_private(path, err, errlen) < 0)
+		goto fail;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
