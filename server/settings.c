@@ -52,6 +52,9 @@ static const struct option_def options[] = {
 	STR(log_level, "info", "error, warning, info or debug"),
 	NUM(registration, 0, 1, "1", "1 lets anyone sign up through POST /api/register"),
 	NUM(popularity_interval, 1, 86400, "60", "seconds between refreshes of track popularity from plays"),
+	STR(event_loop, "libev",
+	    "the service loop: libev (epoll: a wake-up costs what is ready) or poll (libwebsockets'"
+	    " own poll(2) loop, which scans every connection on each wake-up)"),
 	NUM(connect_heartbeat_ms, 100, 600000, "5000",
 	    "Connect: milliseconds between a device's heartbeats; three missed ones end its session"),
 	NUM(connect_timeout_ms, 100, 600000, "5000",

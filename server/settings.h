@@ -35,6 +35,7 @@ struct settings {
 	char log_level[16];
 	long registration;       /* 1: POST /api/register is open */
 	long popularity_interval; /* seconds between popularity refreshes */
+	char event_loop[16];     /* the service loop: libev or poll */
 	long connect_heartbeat_ms; /* Connect: heartbeat interval a device is told to keep */
 	long connect_timeout_ms;   /* Connect: how long a device has to answer a command */
 	long connect_max_message;  /* Connect: largest WebSocket message, bytes */
