@@ -232,8 +232,8 @@ int cmd_serve(int argc, char **argv)
 	const struct lws_protocols protocols[] = {
 		{ "http", (lws_callback_function *)http_callback, sizeof(struct req *), 0, 0, NULL,
 		  HTTP_MAX_SEND },
-		{ WS_PROTOCOL, (lws_callback_function *)ws_callback, sizeof(struct hub_conn), 0, 0,
-		  srv->hub, 0 },
+		{ WS_PROTOCOL, (lws_callback_function *)ws_callback, sizeof(struct hub_conn),
+		  WS_RX_BUFFER, 0, srv->hub, 0 },
 		{ NULL, NULL, 0, 0, 0, NULL, 0 },
 	};
 	info.port = port;

@@ -104,7 +104,7 @@ void ws_close(struct hub_conn *c, int code, const char *reason)
 	if (!c->wsi || c->close_code)
 		return;
 	c->close_code = code;
-	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+	c->close_reason = reason;
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -173,6 +173,11 @@ static void conn_release(struct hub_conn *c)
 	free(c->rx);
 	c->rx = NULL;
 	c->rx_len = c->rx_cap = 0;
+	free(c->name);
+	c->name = c->type = NULL;
+	free(c->watch);
+	c->watch = NULL;
+	c->nwatch = 0;
 }
 
 static int refuse(struct hub_conn *c, enum lws_close_status code, const char *why)

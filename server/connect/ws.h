@@ -13,6 +13,10 @@ struct lws;
 
 #define WS_PROTOCOL "segue-connect.v1"
 #define WS_PATH "/v1/connect"
+/* lws's receive buffer per session (the protocol's rx_buffer_size): what one read takes.
+ * Longer messages come in pieces (ws.c assembles them); lws's default, 4 KiB, would be half
+ * of what an idle session may cost. */
+#define WS_RX_BUFFER 1024
 
 /* Close codes of our own (4000-4999 are for applications). */
 enum {
@@ -32,7 +36,7 @@ struct ws_payload;
 struct ws_payload *ws_payload_new(const char *text, size_t len);
 void ws_send_payload(struct hub_conn *c, struct ws_payload *p);
 void ws_payload_unref(struct ws_payload *p);
-/* Closes after what is queued has been sent. */
+/* Closes after what is queued has been sent. reason is a string literal (kept, not copied). */
 void ws_close(struct hub_conn *c, int code, const char *reason);
 
 /* The HTTP side's upgrade check (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE; http/'s struct
