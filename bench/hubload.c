@@ -297,6 +297,8 @@ static void start_connect(struct dev *d)
 
 		/* 127.0.0.2 and up: loopback answers the whole 127/8 */
 		src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)((d - devs) % nsources));
+		/* the port is picked at connect, for the whole 4-tuple: not one per bind */
+		setsockopt(d->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
 		if (bind(d->fd, (struct sockaddr *)&src, sizeof src) < 0) {
 			give_up(d, "bind() of a source address failed");
 			return;
@@ -698,8 +700,12 @@ static bool on_stdin(void)
 		if (!nl)
 			break;
 		*nl = '\0';
-		if (!strcmp(line, "quit"))
-			return false;
+		if (!strcmp(line, "quit")) {
+			/* the sessions end now; the process when run closes the pipe */
+			for (int i = 0; i < ndev; i++)
+				dev_close(&devs[i]);
+			halted = true;
+		}
 		if (!strcmp(line, "halt")) {
 			halted = true;
 			for (int i = 0; i < ndev; i++)

@@ -18,9 +18,10 @@
 # says why and how). Every descriptor is a connection: RLIMIT_NOFILE is raised to the hard
 # limit here, for the server and the generators; a count the hard limit cannot hold in the
 # server is reported as not measured, with the limit (raising a hard limit needs
-# CAP_SYS_RESOURCE: prlimit, or LimitNOFILE= of a systemd unit). Past ~25,000 devices the
-# generators spread their connections over 127.0.0.2... source addresses (one source address
-# has ~28,000 ephemeral ports to one destination); no sysctl is touched.
+# CAP_SYS_RESOURCE: prlimit, or LimitNOFILE= of a systemd unit). The generators spread
+# their connections over 127.0.0.2... source addresses, one per 10,000 (one source address has
+# ~28,000 ephemeral ports to one destination, and the runs before leave some in TIME_WAIT); no
+# sysctl is touched.
 #   usage: bench/hubscale.sh [--devices "10000 50000 100000"] [--loops "poll libev"]
 #                            [--per-user N] [--window SECONDS]
 # About 2 minutes per count and loop at 10,000.
@@ -93,8 +94,8 @@ for _n in $COUNTS; do
 		fi
 		_workers=$(((_n + _nofile - 601) / (_nofile - 600)))
 		[ "$_workers" -lt 2 ] && _workers=2
-		_sources=1
-		[ "$_n" -gt 25000 ] && _sources=$((_n / 20000 + 1))
+		# A source address per 10,000: the runs before leave ports in TIME_WAIT.
+		_sources=$((_n / 10000 + 1))
 		bench_serve "$WORK/data" event_loop="$_loop" rl_window=1 rl_standard=1000000 rl_player=1000000 \
 			rl_search=1000000 rl_playlist=1000000 log_level=info
 		bench_run timeout 400 python3 bench/hubload.py run --port "$PORT" --pid "$SEG_PID" \

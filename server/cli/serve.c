@@ -233,7 +233,7 @@ int cmd_serve(int argc, char **argv)
 		{ "http", (lws_callback_function *)http_callback, sizeof(struct req *), 0, 0, NULL,
 		  HTTP_MAX_SEND },
 		{ WS_PROTOCOL, (lws_callback_function *)ws_callback, sizeof(struct hub_conn),
-		  WS_RX_BUFFER, 0, srv->hub, 0 },
+		  WS_RX_BUFFER, 0, srv->hub, WS_TX_PACKET },
 		{ NULL, NULL, 0, 0, 0, NULL, 0 },
 	};
 	info.port = port;

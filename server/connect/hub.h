@@ -71,7 +71,7 @@ struct hub_conn {
 	size_t rx_len, rx_cap;
 	int close_code;                 /* nonzero: close with this after the queue drains */
 	int64_t last_rx;                /* monotonic ms of the last message (liveness) */
-	struct hub_conn *all_prev, *all_next; /* every session, for the liveness sweep */
+	struct hub_conn *all_prev, *all_next; /* every session, least recently heard first */
 	const char *close_reason;       /* a string literal (ws_close) */
 	int strikes;                    /* refused messages in the current minute */
 	int64_t strike_window, rate_window;

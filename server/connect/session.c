@@ -262,9 +262,9 @@ void hub_conn_message(struct hub_conn *c, const char *text, size_t len)
 	if (!c->user)
 		goto out; /* replaced: closing */
 	if (!strcmp(type, "ping")) {
-		json_t *pong = json_pack("{s:s}", "type", "pong");
-		hub_send_json(c, pong);
-		json_decref(pong);
+		static const char pong[] = "{\"type\":\"pong\"}";
+
+		ws_send(c, pong, sizeof pong - 1);
 	} else if (!strcmp(type, "state")) {
 		hub_on_state(h, c, m);
 	} else if (!strcmp(type, "command")) {

@@ -17,6 +17,9 @@ struct lws;
  * Longer messages come in pieces (ws.c assembles them); lws's default, 4 KiB, would be half
  * of what an idle session may cost. */
 #define WS_RX_BUFFER 1024
+/* The most one send() of a session takes (the protocol's tx_packet_size; without it lws
+ * would cut at WS_RX_BUFFER and copy the rest). */
+#define WS_TX_PACKET 65536
 
 /* Close codes of our own (4000-4999 are for applications). */
 enum {
