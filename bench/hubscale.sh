@@ -82,6 +82,10 @@ python3 bench/hubusers.py "$WORK/data" "$USERS_MAX" "$WORK/tokens" || die "makin
 echo "  ($USERS_MAX accounts with a token each)"
 
 : >"$WORK/table"
+# Each server on a port of its own below the ephemeral range: a port picked by :0 can be the
+# one the server before had, whose thousands of connections are still in TIME_WAIT (the
+# server closed them), and a new connection whose 4-tuple meets one of those is refused.
+_port=$((21000 + $$ % 5000))
 for _n in $COUNTS; do
 	for _loop in $LOOPS; do
 		echo
@@ -96,7 +100,8 @@ for _n in $COUNTS; do
 		[ "$_workers" -lt 2 ] && _workers=2
 		# A source address per 10,000: the runs before leave ports in TIME_WAIT.
 		_sources=$((_n / 10000 + 1))
-		bench_serve "$WORK/data" event_loop="$_loop" rl_window=1 rl_standard=1000000 rl_player=1000000 \
+		_port=$((_port + 1))
+		bench_serve "$WORK/data" listen=127.0.0.1:$_port event_loop="$_loop" rl_window=1 rl_standard=1000000 rl_player=1000000 \
 			rl_search=1000000 rl_playlist=1000000 log_level=info
 		bench_run timeout 400 python3 bench/hubload.py run --port "$PORT" --pid "$SEG_PID" \
 			--users $((_n / PER_USER)) --per-user "$PER_USER" --window "$WINDOW" --workdir "$WORK" \
