@@ -238,6 +238,12 @@ int cmd_serve(int argc, char **argv)
 	};
 	info.port = port;
 	info.iface = addr;
+	/* No lws "validity" timer per connection (by default a ping after 300 s of quiet and a
+	 * hang-up at 310): lws keeps them in one time-sorted list, and inserting a session's
+	 * walks past every other one's, so connecting n devices cost n^2/2 steps. Connect has
+	 * its own liveness (connect/ws.c), HTTP its timeouts. */
+	static const lws_retry_bo_t no_validity = { .secs_since_valid_ping = 0 };
+	info.retry_and_idle_policy = &no_validity;
 	info.protocols = protocols;
 	info.vhost_name = "segue";
 	vh = lws_create_vhost(srv->lws, &info);
