@@ -813,8 +813,8 @@ int main(int argc, char **argv)
 			while (next < ndev && inflight < concurrency)
 				start_connect(&devs[next++]);
 		}
-		/* heartbeats: a scan every 2 ms at most */
-		for (int i = 0; now - last_scan >= 0.002 && i < ndev; i++) {
+		/* heartbeats: a scan every 10 ms at most (a ping is due within that of its time) */
+		for (int i = 0; now - last_scan >= 0.01 && i < ndev; i++) {
 			struct dev *d = &devs[i];
 
 			if (d->st == S_OPEN && d->next_ping <= now) {
@@ -824,7 +824,7 @@ int main(int argc, char **argv)
 				d->next_ping = now + d->hb * uniform(0.9, 1.0);
 			}
 		}
-		if (now - last_scan >= 0.002)
+		if (now - last_scan >= 0.01)
 			last_scan = now;
 		if (!ready_sent && inflight == 0 && next == ndev) {
 			bool waiting = false;
@@ -843,7 +843,7 @@ int main(int argc, char **argv)
 			printf("}\n");
 			fflush(stdout);
 		}
-		int n = epoll_wait(epfd, evs, 512, 2);
+		int n = epoll_wait(epfd, evs, 512, 10);
 
 		for (int i = 0; i < n; i++) {
 			struct dev *d = evs[i].data.ptr;
