@@ -61,6 +61,25 @@ for _n in $COUNTS; do
 	[ "$_n" -gt "$_max" ] && _max=$_n
 done
 
+# The server over the accounts' data directory with the given settings; PORT and SEG_PID.
+serve() {
+	_sets=""
+	for _s in "$@"; do _sets="$_sets --set $_s"; done
+	# shellcheck disable=SC2086
+	server/segue-server serve --data-dir "$WORK/data" $_sets >"$WORK/segue.out" 2>"$WORK/segue.err" &
+	SEG_PID=$!
+	_i=0
+	until grep -q '^listening on' "$WORK/segue.out" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ $_i -lt 600 ] && kill -0 "$SEG_PID" 2>/dev/null || die "the server did not start: $(tail -5 "$WORK/segue.err")"
+		sleep 0.1
+	done
+	PORT=$(sed -n '1s/^listening on .*://p' "$WORK/segue.out")
+	curl -sf -m 10 -o /dev/null "http://127.0.0.1:$PORT/healthz" ||
+		die "the server does not answer on port $PORT (alive: $(kill -0 "$SEG_PID" 2>/dev/null && echo yes || echo no);" \
+			"$(tail -5 "$WORK/segue.err"))"
+}
+
 WORK='' SEG_PID='' MPV_PID='' BENCH_HOME=''
 trap bench_cleanup EXIT
 trap 'exit 130' HUP INT PIPE TERM
@@ -101,7 +120,7 @@ for _n in $COUNTS; do
 		# A source address per 10,000: the runs before leave ports in TIME_WAIT.
 		_sources=$((_n / 10000 + 1))
 		_port=$((_port + 1))
-		bench_serve "$WORK/data" listen=127.0.0.1:$_port event_loop="$_loop" rl_window=1 rl_standard=1000000 rl_player=1000000 \
+		serve listen=127.0.0.1:$_port event_loop="$_loop" rl_window=1 rl_standard=1000000 rl_player=1000000 \
 			rl_search=1000000 rl_playlist=1000000 log_level=info
 		bench_run timeout 400 python3 bench/hubload.py run --port "$PORT" --pid "$SEG_PID" \
 			--users $((_n / PER_USER)) --per-user "$PER_USER" --window "$WINDOW" --workdir "$WORK" \
