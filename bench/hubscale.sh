@@ -80,6 +80,7 @@ serve() {
 			"$(tail -5 "$WORK/segue.err"))"
 }
 
+# shellcheck disable=SC2034 # (bench/lib.sh's, for bench_cleanup)
 WORK='' SEG_PID='' MPV_PID='' BENCH_HOME=''
 trap bench_cleanup EXIT
 trap 'exit 130' HUP INT PIPE TERM
