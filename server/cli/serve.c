@@ -58,11 +58,11 @@ static const char *connect_auth(void *store, const char *authorization, struct u
 	return auth_bearer(store, authorization, who);
 }
 
-/* --library DIR, repeated: the folders to watch. The first replaces those of the
- * configuration file, as any flag overrides the file. Returns 0, or an exit status. */
 /* Past a million descriptors lws's per-descriptor tables (16 bytes each) are not worth it. */
 #define SERVE_MAX_FDS (1 << 20)
 
+/* --library DIR, repeated: the folders to watch. The first replaces those of the
+ * configuration file, as any flag overrides the file. Returns 0, or an exit status. */
 static int library_flags(struct settings *cfg, int argc, char **argv)
 {
 	char err[512];
