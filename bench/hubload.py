@@ -657,7 +657,16 @@ class Run:
             async with sem:
                 return await loop.run_in_executor(None, login, a.port, u)
 
-        tokens = dict(zip(users, await asyncio.gather(*(one(u) for u in users))))
+        tokens = {}
+        if a.tokens and os.path.exists(a.tokens):
+            # "user token" lines from an earlier run over the same data directory
+            with open(a.tokens) as f:
+                tokens = dict(line.split() for line in f if line.strip())
+        missing = [u for u in users if u not in tokens]
+        tokens.update(zip(missing, await asyncio.gather(*(one(u) for u in missing))))
+        if a.tokens and missing:
+            with open(a.tokens, "w") as f:
+                f.write("".join("%s %s\n" % (u, t) for u, t in tokens.items()))
         t_login = time.perf_counter() - t0
         srv0 = proc_sample(a.pid)
 
@@ -673,9 +682,11 @@ class Run:
             specs[w].sort(key=lambda d: (d["id"].rsplit("-d", 1)[1], d["user"]))
             path = os.path.join(a.workdir, "worker%d.json" % w)
             with open(path, "w") as f:
-                json.dump({"port": a.port, "concurrency": a.concurrency, "seed": w + 1, "devices": specs[w]}, f)
+                json.dump({"port": a.port, "concurrency": a.concurrency, "seed": w + 1, "sources": a.sources,
+                           "devices": specs[w]}, f)
             err = open(os.path.join(a.workdir, "worker%d.err" % w), "w")
-            p = await asyncio.create_subprocess_exec(sys.executable, os.path.abspath(__file__), "worker", path,
+            cmd = [a.worker_cmd, path] if a.worker_cmd else [sys.executable, os.path.abspath(__file__), "worker", path]
+            p = await asyncio.create_subprocess_exec(*cmd,
                                                      stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                                                      stderr=err, limit=1 << 26)
             self.procs.append(p)
@@ -799,7 +810,7 @@ class Run:
                                      sum(x["ticks"] for x in wk_ready) / clk))
         win = w1["t"] - w0["t"]
         steady = cpu_pct(w0, w1)
-        row("server CPU, steady (heartbeats only)", "%.2f %% of a core (%.1f s window, %d pings/s: %.0f us of CPU"
+        row("server CPU, steady (heartbeats only)", "%.2f %% of a core (%.1f s window, %d pings/s: %.1f us of CPU"
             " per ping); load generators %.1f %% (all %d)"
             % (steady, win, round(len(ping) / win), (w1["ticks"] - w0["ticks"]) / clk * 1e6 / max(len(ping), 1),
                sum(cpu_pct(x, y) for x, y in zip(wk0, wk1)), len(wk0)))
@@ -860,6 +871,11 @@ def main():
     ap.add_argument("--connect-timeout", type=int, default=60,
                     help="s to connect them all; past it, go on with those connected")
     ap.add_argument("--workdir", required=True)
+    ap.add_argument("--worker-cmd", help="a program that speaks the worker protocol (bench/hubload.c) instead of"
+                    " this file's asyncio worker")
+    ap.add_argument("--tokens", help="a file of \"user token\" lines: read if it exists (those users are not"
+                    " logged in again), written with the new ones")
+    ap.add_argument("--sources", type=int, default=1, help="127.0.0.x source addresses (--worker-cmd only)")
     a = ap.parse_args()
     asyncio.run(run_main(a))
 

@@ -66,6 +66,9 @@ static const struct option_def options[] = {
 	    "failed logins from one address, whatever the account, before each further try waits"),
 	NUM(login_max_wait, 1, 86400, "600", "seconds: the longest wait between failed logins"),
 	NUM(popularity_interval, 1, 86400, "60", "seconds between refreshes of track popularity from plays"),
+	STR(event_loop, "libev",
+	    "the service loop: libev (epoll: a wake-up costs what is ready) or poll (libwebsockets'"
+	    " own poll(2) loop, which scans every connection on each wake-up)"),
 	NUM(connect_heartbeat_ms, 100, 600000, "5000",
 	    "Connect: milliseconds between a device's heartbeats; three missed ones end its session"),
 	NUM(connect_timeout_ms, 100, 600000, "5000",

@@ -41,6 +41,7 @@ struct settings {
 	long login_address_tries; /* failed logins from one address before each waits */
 	long login_max_wait;     /* seconds: the cap of the doubling wait */
 	long popularity_interval; /* seconds between popularity refreshes */
+	char event_loop[16];     /* the service loop: libev or poll */
 	long connect_heartbeat_ms; /* Connect: heartbeat interval a device is told to keep */
 	long connect_timeout_ms;   /* Connect: how long a device has to answer a command */
 	long connect_max_message;  /* Connect: largest WebSocket message, bytes */

@@ -4,6 +4,7 @@
 #include "connect/hub_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "connect/ws.h"
@@ -185,9 +186,16 @@ static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
 			ws_close(c, WS_CLOSE_HELLO_FIRST, "a valid hello must come first");
 			return;
 		}
+		size_t nl = strlen(name), tl = strlen(type);
+
+		if (!(c->name = malloc(nl + tl + 2))) {
+			ws_close(c, 1011, "out of memory");
+			return;
+		}
+		memcpy(c->name, name, nl + 1);
+		c->type = c->name + nl + 1;
+		memcpy(c->type, type, tl + 1);
 		snprintf(c->device_id, sizeof c->device_id, "%s", id);
-		snprintf(c->name, sizeof c->name, "%s", name);
-		snprintf(c->type, sizeof c->type, "%s", type);
 		c->volume = vol ? (int)json_integer_value(vol) : 100;
 	}
 	u = hub_user_get(h, c->user_id);
@@ -254,9 +262,9 @@ void hub_conn_message(struct hub_conn *c, const char *text, size_t len)
 	if (!c->user)
 		goto out; /* replaced: closing */
 	if (!strcmp(type, "ping")) {
-		json_t *pong = json_pack("{s:s}", "type", "pong");
-		hub_send_json(c, pong);
-		json_decref(pong);
+		static const char pong[] = "{\"type\":\"pong\"}";
+
+		ws_send(c, pong, sizeof pong - 1);
 	} else if (!strcmp(type, "state")) {
 		hub_on_state(h, c, m);
 	} else if (!strcmp(type, "command")) {

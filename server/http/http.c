@@ -283,8 +283,10 @@ static void record(struct req *r)
 	                (double)(now_ns() - r->started_ns) / 1e9);
 }
 
-/* Called once the handler has produced a response: asks lws for a writeable slot. */
-static void respond(struct req *r)
+static int write_response(struct req *r);
+
+/* The handler has produced a response: its status line and headers, and its record. */
+static void prepare_response(struct req *r)
 {
 	long long len = r->streaming ? r->stream_left : (long long)r->out.len;
 
@@ -297,7 +299,28 @@ static void respond(struct req *r)
 		r->broken = true;
 	}
 	record(r);
+}
+
+/* Answers later, from a writeable event: for a response finished outside the connection's
+ * own callback (a job's, drained on another). */
+static void respond(struct req *r)
+{
+	prepare_response(r);
 	lws_callback_on_writable(r->wsi);
+}
+
+/* Answers from the connection's own callback: at once when lws holds no output of it, which
+ * spares a writeable round trip (two epoll_ctl calls and a pass of the loop) per request;
+ * what the socket does not take waits for writeable as before. Returns the callback's value
+ * (-1: close). */
+static int respond_now(struct req *r)
+{
+	prepare_response(r);
+	if (r->broken || lws_partial_buffered(r->wsi)) {
+		lws_callback_on_writable(r->wsi);
+		return 0;
+	}
+	return write_response(r);
 }
 
 void req_defer(struct req *r, req_gone_fn gone, void *holder)
@@ -317,16 +340,17 @@ void http_resume(struct req *r)
 	respond(r);
 }
 
-static void dispatch(struct req *r)
+/* Returns the callback's value. */
+static int dispatch(struct req *r)
 {
 	r->ctx->dispatch(r);
 	if (r->pending)
-		return; /* its holder will finish it: http_resume */
+		return 0; /* its holder will finish it: http_resume */
 	if (!r->status)
 		reply_error(r, 500, "the handler produced no response");
 	if (r->method == M_HEAD)
 		r->head_only = true;
-	respond(r);
+	return respond_now(r);
 }
 
 /* The most one writeable event sends of a file, so one fast reader cannot hold the loop. */
@@ -334,8 +358,8 @@ static void dispatch(struct req *r)
 
 /* Sends what the socket takes of the file range, straight from the page cache. Returns 1
  * when the range is done, 0 when the socket is full (wait for writeable), -1 on error.
- * Called only from a writeable event, when lws holds no output of its own for this
- * connection, so bytes cannot overtake each other. */
+ * Called from a writeable event or from the connection's own callback, when lws holds no
+ * output of its own for this connection, so bytes cannot overtake each other. */
 static int send_file_part(struct req *r)
 {
 	int sock = lws_get_socket_fd(r->wsi);
@@ -544,8 +568,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		/* With a body, wait for it; lws also reports an explicit empty POST body. */
 		if (r->content_length > 0 || (r->method == M_POST && r->content_length == 0))
 			return 0;
-		dispatch(r);
-		return 0;
+		return dispatch(r);
 
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!r || r->status)
@@ -563,8 +586,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (!r || r->status || r->pending)
 			return 0;
-		dispatch(r);
-		return 0;
+		return dispatch(r);
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return ctx->upgrade ? ctx->upgrade(ctx->upgrade_ud, wsi) : -1;
