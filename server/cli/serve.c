@@ -205,6 +205,7 @@ int cmd_serve(int argc, char **argv)
 	 * http/ times the other states. */
 	info.keepalive_timeout = (int)srv->cfg.http_keepalive;
 	info.timeout_secs = (unsigned)srv->cfg.http_header_timeout;
+	info.timeout_secs_ah_idle = (unsigned)srv->cfg.http_header_timeout;
 	srv->lws = lws_create_context(&info);
 	if (!srv->lws) {
 		fprintf(stderr, "segue-server: cannot start the event loop\n");

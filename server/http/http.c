@@ -339,8 +339,12 @@ static void dispatch(struct req *r)
 {
 	r->ctx->dispatch(r);
 	if (r->pending) {
-		r->phase = PHASE_PENDING; /* its holder will finish it: http_resume */
+		/* Its holder will finish it (http_resume), within http_deferred_timeout: lws's own
+		 * request timeout (the header timeout, still armed after a bodiless PUT) is
+		 * not the deadline for that. */
+		r->phase = PHASE_PENDING;
 		r->phase_ms = watch_now_ms();
+		lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
 		return;
 	}
 	if (!r->status)
