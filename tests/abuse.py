@@ -78,6 +78,22 @@ def closed_within(s, limit):
     return time.time() - t0 if closed else None
 
 
+def server_side_state(srv, s):
+    """The TCP state of the server's end of s, from /proc/net/tcp: "ESTABLISHED", another
+    state (the server closed its end: its queued bytes may still be on the way), or None.
+    A client only learns of a close once it has read all that was queued before it."""
+    names = {"01": "ESTABLISHED", "04": "FIN_WAIT1", "05": "FIN_WAIT2", "06": "TIME_WAIT",
+             "07": "CLOSE", "08": "CLOSE_WAIT", "09": "LAST_ACK", "0B": "CLOSING"}
+    me = s.getsockname()[1]
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            local, remote, st = fields[1], fields[2], fields[3]
+            if int(local.split(":")[1], 16) == srv.port and int(remote.split(":")[1], 16) == me:
+                return names.get(st, st)
+    return None
+
+
 def count_5xx(srv):
     body = srv.get("/metrics").body.decode()
     return sum(int(line.rsplit(" ", 1)[1]) for line in body.splitlines()
@@ -313,11 +329,15 @@ with Server(data, settings) as srv:
     t.eq(size, long_size, "the long track is served whole to a client that reads")
     s = connect(srv, rcvbuf=4096)
     s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-    time.sleep(6)
+    time.sleep(1)
+    t.eq(server_side_state(srv, s), "ESTABLISHED", "a client that stopped reading a second ago is kept")
+    time.sleep(4.5)
+    st = server_side_state(srv, s)
     raw, closed, _ = read_all(s, 10)
     s.close()
-    t.ok(closed and len(raw) < size, "a client that reads nothing is cut after http_send_timeout "
-         "(had %d of %d bytes queued)" % (len(raw), size))
+    t.ok(st != "ESTABLISHED" and closed and len(raw) < size,
+         "a client that reads nothing is cut after http_send_timeout (server side %s; %d of %d bytes "
+         "were queued)" % (st, len(raw), size))
 
     # a slow player that keeps reading: 16 KB/s for 8 s (four send timeouts)
     s = connect(srv, rcvbuf=4096)
@@ -335,8 +355,10 @@ with Server(data, settings) as srv:
             break
         got += len(c)
         time.sleep(0.25)
+    st = server_side_state(srv, s)
     s.close()
-    t.ok(not cut and got > 64 * 1024, "a player reading 16 KB/s is never cut (%d bytes in 8 s)" % got)
+    t.ok(not cut and st == "ESTABLISHED" and got > 64 * 1024,
+         "a player reading 16 KB/s is never cut (%d bytes in 8 s; server side %s)" % (got, st))
 
     # a deferred answer that never comes: a Connect device that does not answer
     dev = FakeDevice(srv.port, tok, "dev-mute", answer=False).connect()

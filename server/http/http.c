@@ -312,9 +312,14 @@ static void respond(struct req *r)
 		r->broken = true;
 	}
 	record(r);
+	/* From here http_send_timeout is the deadline (check_deadline). lws's request timeout
+	 * (http_header_timeout), still armed after a GET, would cut a stream that lasts longer
+	 * than it: a player reading at its bitrate lost its stream after 30 s, the kernel's
+	 * queue later. */
 	r->phase = PHASE_SENDING;
 	r->progress_ms = watch_now_ms();
 	r->outq = LLONG_MAX;
+	lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
 	lws_callback_on_writable(r->wsi);
 }
 
