@@ -8,9 +8,9 @@ another's clock:
                                     audio readers (16 KB/s each, reopened at the end of a
                                     file); touches READY once all are open; prints
                                     "loris_open loris_cut readers_open reader_bytes_per_s reader_cut"
-  flood HOST PORT SECS              wrong passwords to POST /api/token from 4 threads as fast
-                                    as answers come; prints "attempts_per_s status:count..."
-SLOW and READERS come from the environment (defaults 1000 and 100)."""
+  flood HOST PORT SECS              wrong passwords to POST /api/token from FLOOD threads as
+                                    fast as answers come; prints "attempts_per_s status:count..."
+SLOW, READERS and FLOOD come from the environment (defaults 1000, 100 and 4)."""
 
 import collections
 import os
@@ -70,6 +70,7 @@ def load(host, port, paths_file, secs, ready):
     sel = selectors.DefaultSelector()
     conns = {}  # socket -> {"kind", "out" (bytes still to send), "due" (loris), "got" (reader, this tick)}
     stats = collections.Counter()
+    live = collections.Counter()  # open connections by kind
     rate, tick = 16 * 1024, 0.25  # each reader takes 16 KB/s, in quarter-second helpings
     budget = rate * tick
 
@@ -88,9 +89,11 @@ def load(host, port, paths_file, secs, ready):
             out = ("GET %s HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n" % paths[i % len(paths)]).encode()
         conns[s] = {"kind": kind, "out": out, "due": time.time() + 5, "got": 0, "reading": True}
         sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        live[kind] += 1
 
     def drop(s, cut):
         c = conns.pop(s)
+        live[c["kind"]] -= 1
         if c["reading"]:
             sel.unregister(s)
         s.close()
@@ -104,14 +107,13 @@ def load(host, port, paths_file, secs, ready):
     t_end = t_start + secs
     next_tick = t_start + tick
     while time.time() < t_end and not stop:
-        kinds = collections.Counter(c["kind"] for c in conns.values())
-        for _ in range(min(50, n_slow - kinds["loris"])):
+        for _ in range(min(50, n_slow - live["loris"])):
             open_one("loris", opened)
             opened += 1
-        for _ in range(min(10, n_read - kinds["reader"])):
+        for _ in range(min(10, n_read - live["reader"])):
             open_one("reader", opened)
             opened += 1
-        if not announced and kinds["loris"] >= n_slow and kinds["reader"] >= n_read:
+        if not announced and live["loris"] >= n_slow and live["reader"] >= n_read:
             open(ready, "w").close()
             announced = True
             stats.clear()
@@ -162,9 +164,8 @@ def load(host, port, paths_file, secs, ready):
                         s.send(b"X-Slow: %d\r\n" % int(now))
                     except OSError:
                         drop(s, True)
-    kinds = collections.Counter(c["kind"] for c in conns.values())
     span = max(0.001, time.time() - t_start)
-    print("%d %d %d %.0f %d" % (kinds["loris"], stats["loris_cut"], kinds["reader"],
+    print("%d %d %d %.0f %d" % (live["loris"], stats["loris_cut"], live["reader"],
                                 stats["reader_bytes"] / span, stats["reader_cut"]))
 
 
@@ -208,12 +209,15 @@ def flood(host, port, secs):
             with lock:
                 counts[status] += 1
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
+    threads = [threading.Thread(target=worker) for _ in range(int(os.environ.get("FLOOD", "4")))]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
     total = sum(counts.values())
+    if not threads:
+        print("0 none")
+        return
     print("%.0f %s" % (total / secs, " ".join("%s:%d" % kv for kv in sorted(counts.items()))))
 
 

@@ -12,7 +12,9 @@
 #
 # Needs a catalog: demo/data (sh scripts/demo-catalog) when there is one, else the test
 # catalog, tests/.catalog/data (made by make check). About 2 x SECONDS + 20 s.
-#   usage: bench/abuse.sh [--data DIR] [--seconds N] [--slow N] [--readers N]
+# --slow, --readers and --flood (login clients) size each part; 0 leaves one out, to see
+# which one costs what.
+#   usage: bench/abuse.sh [--data DIR] [--seconds N] [--slow N] [--readers N] [--flood N]
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -22,13 +24,15 @@ DATA=
 SECS=20
 SLOW=1000
 READERS=100
+FLOOD=4
 while [ $# -gt 0 ]; do
 	case $1 in
 	--data) DATA=$2; shift 2 ;;
 	--seconds) SECS=$2; shift 2 ;;
 	--slow) SLOW=$2; shift 2 ;;
 	--readers) READERS=$2; shift 2 ;;
-	*) die "usage: bench/abuse.sh [--data DIR] [--seconds N] [--slow N] [--readers N]" ;;
+	--flood) FLOOD=$2; shift 2 ;;
+	*) die "usage: bench/abuse.sh [--data DIR] [--seconds N] [--slow N] [--readers N] [--flood N]" ;;
 	esac
 done
 if [ -z "$DATA" ]; then
@@ -85,17 +89,21 @@ until [ -f "$WORK/ready" ]; do
 	[ $i -lt 600 ] && kill -0 "$LOAD_PID" 2>/dev/null || die "the load did not get its connections open in 60 s"
 	sleep 0.1
 done
-python3 bench/abuse.py flood 127.0.0.1 "$PORT" "$((SECS + 2))" >"$WORK/flood" &
+FLOOD=$FLOOD python3 bench/abuse.py flood 127.0.0.1 "$PORT" "$((SECS + 2))" >"$WORK/flood" &
 FLOOD_PID=$!
 sleep 1
 echo "bench/abuse: probe under abuse, ${SECS} s" >&2
+CPU0=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$SEG_PID/stat")
+LCPU0=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$LOAD_PID/stat")
 bench_run python3 bench/abuse.py probe 127.0.0.1 "$PORT" "$SECS" >"$WORK/busy"
+HZ=$(getconf CLK_TCK)
+CPU=$(awk -v c0="$CPU0" -v s="$SECS" -v hz="$HZ" '{ sub(/^.*\) /, ""); printf "%.0f", 100 * ($12 + $13 - c0) / hz / s }' "/proc/$SEG_PID/stat")
+LCPU=$(awk -v c0="$LCPU0" -v s="$SECS" -v hz="$HZ" '{ sub(/^.*\) /, ""); printf "%.0f", 100 * ($12 + $13 - c0) / hz / s }' "/proc/$LOAD_PID/stat")
 wait "$FLOOD_PID" || die "the login flood failed"
 FLOOD_PID=
 kill "$LOAD_PID" 2>/dev/null || true # it reports what it saw, then ends
 wait "$LOAD_PID" || true
 LOAD_PID=
-CPU=$(awk '{ sub(/^.*\) /, ""); printf "%.1f", ($12 + $13) / 100 }' "/proc/$SEG_PID/stat")
 
 read -r I50 I99 IMAX IN IERR <"$WORK/idle"
 read -r B50 B99 BMAX BN BERR <"$WORK/busy"
@@ -105,8 +113,8 @@ printf '%-28s %10s %10s %10s %8s %7s\n' "idle (anchor)" "$I50" "$I99" "$IMAX" "$
 printf '%-28s %10s %10s %10s %8s %7s\n' "under abuse" "$B50" "$B99" "$BMAX" "$BN" "$BERR"
 awk -v a="$I99" -v b="$B99" 'BEGIN { printf "p99 under abuse / idle: %.1fx; goal under 10 ms: %s\n", b / a, (b < 10 ? "met" : "NOT met") }'
 printf 'login flood: %s attempts/s, by status %s\n' "$FRATE" "$FSTATUS"
-echo "server CPU time over the whole run: $CPU s"
-echo "note: the load was $SLOW slowloris and $READERS readers; what it saw, once all were open, is printed by the load at its end:"
+echo "CPU while probed under abuse: server $CPU %, the slow-connection load $LCPU % (of one core; $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg))"
+echo "the load: $SLOW slowloris, $READERS readers, $FLOOD login clients; what it saw once all were open:"
 if [ -s "$WORK/load" ]; then
 	read -r LOPEN LCUT ROPEN RRATE RCUT <"$WORK/load"
 	echo "  slowloris open $LOPEN (cut $LCUT, reopened), readers open $ROPEN at $RRATE B/s in all (cut $RCUT)"
