@@ -250,7 +250,7 @@ def long_track(data_dir, track_id, times=24):
 data = catalog_copy()
 long_size = long_track(data, track)
 settings = {"http_header_timeout": 2, "http_keepalive": 2, "http_body_timeout": 3,
-            "http_send_timeout": 2, "http_deferred_timeout": 2, "http_linger": 2,
+            "http_send_timeout": 3, "http_deferred_timeout": 2, "http_linger": 2,
             "connect_timeout_ms": 20000, "connect_heartbeat_ms": 500, "rl_player": 100000}
 with Server(data, settings) as srv:
     tok = srv.login("premium-us")
@@ -331,7 +331,7 @@ with Server(data, settings) as srv:
     s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     time.sleep(1)
     t.eq(server_side_state(srv, s), "ESTABLISHED", "a client that stopped reading a second ago is kept")
-    time.sleep(4.5)
+    time.sleep(5.5)
     st = server_side_state(srv, s)
     raw, closed, _ = read_all(s, 10)
     s.close()
@@ -339,12 +339,12 @@ with Server(data, settings) as srv:
          "a client that reads nothing is cut after http_send_timeout (server side %s; %d of %d bytes "
          "were queued)" % (st, len(raw), size))
 
-    # a slow player that keeps reading: 16 KB/s for 8 s (four send timeouts)
+    # a slow player that keeps reading: 16 KB/s for 9 s (three send timeouts)
     s = connect(srv, rcvbuf=4096)
     s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     t0, got, cut = time.time(), 0, False
     s.settimeout(3)
-    while time.time() - t0 < 8:
+    while time.time() - t0 < 9:
         try:
             c = s.recv(4096)
         except OSError:
@@ -358,7 +358,7 @@ with Server(data, settings) as srv:
     st = server_side_state(srv, s)
     s.close()
     t.ok(not cut and st == "ESTABLISHED" and got > 64 * 1024,
-         "a player reading 16 KB/s is never cut (%d bytes in 8 s; server side %s)" % (got, st))
+         "a player reading 16 KB/s is never cut (%d bytes in 9 s; server side %s)" % (got, st))
 
     # a deferred answer that never comes: a Connect device that does not answer
     dev = FakeDevice(srv.port, tok, "dev-mute", answer=False).connect()
