@@ -41,6 +41,20 @@ static const struct option_def options[] = {
 	NUM(access_ttl, 60, 7 * 86400, "3600", "seconds an access token stays valid"),
 	NUM(refresh_ttl, 3600, 365 * 86400, "2592000", "seconds a refresh token stays valid"),
 	NUM(max_body, 1024, 64L << 20, "1048576", "largest request body accepted, in bytes"),
+	NUM(http_header_timeout, 1, 3600, "20",
+	    "seconds a new connection has to send its request line and headers (and the most"
+	    " between two parts of a request body)"),
+	NUM(http_keepalive, 1, 3600, "30",
+	    "seconds an idle kept-alive connection stays open, its next request's headers included"),
+	NUM(http_body_timeout, 1, 86400, "60", "seconds a whole request body has to arrive in"),
+	NUM(http_send_timeout, 1, 86400, "60",
+	    "seconds a client may take none of its answer (a player reading slowly keeps taking)"
+	    " before the connection is closed"),
+	NUM(http_deferred_timeout, 1, 3600, "60",
+	    "seconds an answer waiting on a worker thread or a Connect device may take before a 503"),
+	NUM(http_linger, 1, 600, "10",
+	    "seconds a connection answered before its body was read (413, 411, 400) keeps being"
+	    " read, and dropped, so that the client gets the answer"),
 	NUM(rl_window, 1, 3600, "30", "rate-limit window in seconds"),
 	NUM(rl_standard, 1, 1000000, "100", "requests per window and token: catalog and account"),
 	NUM(rl_search, 1, 1000000, "30", "requests per window and token: search"),

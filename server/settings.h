@@ -26,6 +26,12 @@ struct settings {
 	long access_ttl;         /* seconds an access token stays valid */
 	long refresh_ttl;        /* seconds a refresh token stays valid */
 	long max_body;           /* bytes of request body accepted */
+	long http_header_timeout; /* seconds: request line and headers of a new connection */
+	long http_keepalive;      /* seconds: an idle kept-alive connection, and its next headers */
+	long http_body_timeout;   /* seconds: a whole request body */
+	long http_send_timeout;   /* seconds a client may take none of its answer */
+	long http_deferred_timeout; /* seconds an answer waiting on a worker or a device may take */
+	long http_linger;         /* seconds an early-answered connection is read before closing */
 	long rl_window;          /* rate-limit window, seconds */
 	long rl_standard;        /* requests per window per token, by category */
 	long rl_search;

@@ -196,6 +196,10 @@ int cmd_serve(int argc, char **argv)
 		.public_url = srv->cfg.public_url,
 		.listen = srv->cfg.listen,
 		.max_body = srv->cfg.max_body,
+		.body_timeout = srv->cfg.http_body_timeout,
+		.deferred_timeout = srv->cfg.http_deferred_timeout,
+		.send_timeout = srv->cfg.http_send_timeout,
+		.linger = srv->cfg.http_linger,
 	};
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6 * !strchr(addr, ':');
@@ -205,8 +209,11 @@ int cmd_serve(int argc, char **argv)
 	 * bounds how many slow readers can stream at once: make it generous. */
 	info.max_http_header_pool = 4096;
 	info.fd_limit_per_thread = (unsigned)nfds;
-	info.keepalive_timeout = 30;
-	info.timeout_secs = 30;
+	/* lws times the headers (timeout_secs, also each gap in a body) and idle keep-alive;
+	 * http/ times the other states. */
+	info.keepalive_timeout = (int)srv->cfg.http_keepalive;
+	info.timeout_secs = (unsigned)srv->cfg.http_header_timeout;
+	info.timeout_secs_ah_idle = (unsigned)srv->cfg.http_header_timeout;
 	serve_loop_configure(loop, &info);
 	srv->lws = lws_create_context(&info);
 	if (!srv->lws) {
@@ -237,7 +244,7 @@ int cmd_serve(int argc, char **argv)
 	 * tx_packet_size caps each send(): lws's default (4 KiB) would cut a 64 KiB audio range
 	 * into sixteen system calls and copy the tail into a buffer list. */
 	const struct lws_protocols protocols[] = {
-		{ "http", (lws_callback_function *)http_callback, sizeof(struct req *), 0, 0, NULL,
+		{ "http", (lws_callback_function *)http_callback, sizeof(struct http_session), 0, 0, NULL,
 		  HTTP_MAX_SEND },
 		{ WS_PROTOCOL, (lws_callback_function *)ws_callback, sizeof(struct hub_conn),
 		  WS_RX_BUFFER, 0, srv->hub, WS_TX_PACKET },
