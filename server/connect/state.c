@@ -65,14 +65,19 @@ long long hub_now_position(json_t *state)
 
 /* ---- a device's state ---- */
 
-/* Takes a device's state: everything but the device object, which the hub renders. */
-void hub_state_set(struct hub_user *u, struct hub_conn *c, json_t *state, json_t *queue)
+/* Takes a device's state: everything but the device object, which the hub renders. True when
+ * the device's volume changed with it: its entry in the device list did too. */
+bool hub_state_set(struct hub_user *u, struct hub_conn *c, json_t *state, json_t *queue)
 {
 	json_t *dev = json_object_get(state, "device");
 	json_t *vol = dev ? json_object_get(dev, "volume_percent") : NULL;
+	bool changed = false;
 
-	if (json_is_integer(vol) && json_integer_value(vol) >= 0 && json_integer_value(vol) <= 100)
+	if (json_is_integer(vol) && json_integer_value(vol) >= 0 && json_integer_value(vol) <= 100 &&
+	    json_integer_value(vol) != c->volume) {
 		c->volume = (int)json_integer_value(vol);
+		changed = true;
+	}
 	json_decref(u->state);
 	u->state = json_copy(state);
 	json_object_del(u->state, "device");
@@ -82,6 +87,7 @@ void hub_state_set(struct hub_user *u, struct hub_conn *c, json_t *state, json_t
 		json_decref(u->queue);
 		u->queue = json_incref(queue);
 	}
+	return changed;
 }
 
 bool hub_state_ok(json_t *state)
@@ -116,18 +122,15 @@ void hub_on_state(struct hub *h, struct hub_conn *c, json_t *m)
 	}
 	if (!claim && c != u->active) {
 		/* The transfer's target: xfer_done makes it active and tells everyone. */
-		hub_state_set(u, c, state, queue);
+		if (hub_state_set(u, c, state, queue))
+			hub_devices_changed(u, c, NULL);
 		return;
 	}
-	if (claim) {
-		struct hub_conn *prev = u->active;
-
-		u->active = c;
-		if (prev)
-			hub_send_stop(h, prev);
-	}
-	hub_state_set(u, c, state, queue);
+	if (claim && u->active)
+		hub_send_stop(h, u->active);
+	if (hub_state_set(u, c, state, queue) && !claim)
+		hub_devices_changed(u, c, NULL);
 	if (claim)
-		hub_broadcast_devices(u);
+		hub_active_set(u, c); /* c's entry with its new volume, if that changed too */
 	hub_broadcast_player(u, json_is_object(queue));
 }
