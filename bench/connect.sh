@@ -28,7 +28,8 @@
 # Needs a catalog for handoff: demo/data (sh scripts/demo-catalog) when there is one, else the
 # test catalog, tests/.catalog/data (made by make check); and python3-websockets for hub.
 #   usage: bench/connect.sh [handoff|hub|all] [--data DIR] [--transfers N]
-#                           [--devices N] [--users N] [--window SECONDS]
+#                           [--devices N] [--users N] [--window SECONDS] [--whole-lists]
+#   --whole-lists  (hub) the fake devices do not ask for device-list deltas: as older clients
 #   --devices  fake devices in all (default 10000), spread over --users users (default 100);
 #              --transfers (default 50) handoffs; --window (default 20) s of steady state
 set -eu
@@ -43,6 +44,7 @@ TRANSFERS=50
 DEVICES=10000
 USERS=100
 WINDOW=20
+WHOLE_LISTS=
 while [ $# -gt 0 ]; do
 	case $1 in
 	handoff | hub | all) WHAT=$1 ;;
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--devices) DEVICES=${2:?}; shift ;;
 	--users) USERS=${2:?}; shift ;;
 	--window) WINDOW=${2:?}; shift ;;
+	--whole-lists) WHOLE_LISTS=--whole-lists ;;
 	-h | --help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument \"$1\" (see --help)" ;;
 	esac
@@ -157,7 +160,7 @@ hub() {
 	bench_serve "$WORK/data" rl_window=1 rl_standard=1000000 rl_player=1000000 rl_search=1000000 \
 		rl_playlist=1000000 log_level=info
 	bench_run timeout 280 python3 bench/hubload.py run --port "$PORT" --pid "$SEG_PID" --users "$USERS" \
-		--per-user "$PER_USER" --window "$WINDOW" --workdir "$WORK" ||
+		--per-user "$PER_USER" --window "$WINDOW" --workdir "$WORK" $WHOLE_LISTS ||
 		die "the hub measurement failed (server stderr: $(tail -5 "$WORK/segue.err");" \
 			"workers: $(tail -3 "$WORK"/worker*.err 2>/dev/null))"
 	kill -0 "$SEG_PID" 2>/dev/null || die "the server died: $(tail -5 "$WORK/segue.err")"

@@ -165,7 +165,9 @@ static enum seg_err watch_exec(struct seg *s, struct cmd_args *a, json_t **out)
 			if (!strcmp(type, "_connected")) {
 				char hello[128];
 
-				connect_hello(c, "{\"type\":\"hello\",\"observer\":true}");
+				/* Deltas: it reads no device list, and a delta costs less than a list. */
+				connect_hello(c, "{\"type\":\"hello\",\"observer\":true,"
+				              "\"capabilities\":[\"device_deltas\"]}");
 				snprintf(hello, sizeof hello, "{\"type\":\"watch\",\"playlist_id\":\"%s\"}", id);
 				connect_send(c, hello);
 			} else if (!strcmp(type, "_unauthorized")) {
