@@ -619,7 +619,7 @@ class Run:
             playing[u] = r.status == 200 and json.loads(body).get("is_playing", False)
         rtts, fails = [], {}
         deadline = time.monotonic() + 15
-        for k in range(n):
+        for k in range(n if users else 0):  # --active 0: no device plays, nothing to command
             if time.monotonic() > deadline:
                 break
             u = users[k % len(users)]

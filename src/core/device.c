@@ -225,7 +225,11 @@ static void take_devices(struct device *d, json_t *devices)
 	json_t *v, *doc;
 	size_t i;
 
-	if (!json_is_array(devices) || !(doc = json_pack("{s:o}", "devices", devices)))
+	if (!json_is_array(devices)) {
+		json_decref(devices);
+		return;
+	}
+	if (!(doc = json_pack("{s:o}", "devices", devices))) /* took devices even so */
 		return;
 	json_decref(d->devices);
 	d->devices = doc;
