@@ -119,7 +119,7 @@ class FakeDevice:
 
     def __init__(self, port, token, device_id=None, name=None, type="computer", volume=50,
                  observer=False, catalog=None, contexts=None, answer=True, answer_delay=0.0,
-                 fail=False, heartbeat=True, report_transfer_in=True, deltas=True):
+                 fail=False, heartbeat=True, report_transfer_in=True, deltas=True, wants_queue=True):
         self.port = port
         self.token = token
         self.id = device_id
@@ -135,6 +135,7 @@ class FakeDevice:
         self.heartbeat = heartbeat
         self.report_transfer_in = report_transfer_in  # False: the state only in transfer_in's result
         self.deltas = deltas              # says hello with the capability device_deltas
+        self.wants_queue = wants_queue    # False: with player_without_queue
         self.devices = []                 # the user's devices as this session knows them
         self.clock_skew_ms = 0            # added to the timestamps this device reports
         self.messages = []
@@ -182,8 +183,9 @@ class FakeDevice:
             msg["observer"] = True
         if self.id is not None:
             msg["device"] = {"id": self.id, "name": self.name, "type": self.type, "volume_percent": self.volume}
-        if self.deltas:
-            msg["capabilities"] = ["device_deltas"]
+        caps = (["device_deltas"] if self.deltas else []) + ([] if self.wants_queue else ["player_without_queue"])
+        if caps:
+            msg["capabilities"] = caps
         if with_state:
             msg["active"] = True
             msg["state"] = self.state()

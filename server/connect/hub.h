@@ -57,6 +57,7 @@ struct hub_conn {
 	unsigned char token_hash[32];
 	bool hello, observer;
 	bool deltas;                    /* reads device-list changes (hello's capabilities) */
+	bool no_queue;                  /* wants no queue snapshot in player messages (the same) */
 	char device_id[HUB_DEVICE_ID_MAX + 1];
 	char name[HUB_NAME_MAX * 4 + 1];
 	char type[HUB_TYPE_MAX + 1];

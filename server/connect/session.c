@@ -142,6 +142,8 @@ static bool capabilities_take(struct hub_conn *c, json_t *caps)
 			return false;
 		if (!strcmp(name, "device_deltas"))
 			c->deltas = true;
+		else if (!strcmp(name, "player_without_queue"))
+			c->no_queue = true;
 	}
 	return true;
 }
@@ -207,7 +209,9 @@ static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
 	                      "player", st ? st : json_null(), "capabilities");
 	if (c->deltas)
 		json_array_append_new(json_object_get(w, "capabilities"), json_string("device_deltas"));
-	if (u->queue)
+	if (c->no_queue)
+		json_array_append_new(json_object_get(w, "capabilities"), json_string("player_without_queue"));
+	else if (u->queue)
 		json_object_set(w, "queue", u->queue);
 	hub_send_json(c, w);
 	json_decref(w);

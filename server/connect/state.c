@@ -3,6 +3,7 @@
 #include "config.h"
 #include "connect/hub_internal.h"
 
+#include "connect/ws.h"
 #include "store/store.h"
 
 /* ---- rendering ---- */
@@ -44,14 +45,34 @@ json_t *hub_render_state(const struct hub_user *u)
 	return o;
 }
 
+/* The state to every session of u; with the queue snapshot when it changed (with_queue) to
+ * those that did not ask to go without. A snapshot may hold 40,000 tracks: a device that
+ * advances to its next track changes it, and sending it to every device of the user each time
+ * cost more than everything else a playing device does. Each form is rendered once. */
 void hub_broadcast_player(struct hub_user *u, bool with_queue)
 {
 	json_t *st = hub_render_state(u);
 	json_t *m = json_pack("{s:s,s:o}", "type", "player", "player", st ? st : json_null());
+	struct ws_payload *slim = NULL, *full = NULL;
+	bool wants_queue = false;
 
-	if (with_queue && u->queue)
-		json_object_set(m, "queue", u->queue);
-	hub_broadcast(u, m, NULL);
+	with_queue = with_queue && u->queue;
+	for (struct hub_conn *c = with_queue ? u->conns : NULL; c; c = c->next)
+		wants_queue |= c->hello && !c->no_queue;
+	if (wants_queue) {
+		json_t *fm = json_copy(m); /* shallow: only "queue" is added */
+
+		if (fm && json_object_set(fm, "queue", u->queue) == 0)
+			full = hub_payload(fm);
+		else
+			json_decref(fm);
+	}
+	slim = hub_payload(m);
+	for (struct hub_conn *c = u->conns; c; c = c->next)
+		if (c->hello)
+			ws_send_payload(c, with_queue && !c->no_queue ? full : slim);
+	ws_payload_unref(slim);
+	ws_payload_unref(full);
 }
 
 long long hub_now_position(json_t *state)

@@ -194,12 +194,13 @@ static void hello(struct device *d)
 	char name[64 * 4 + 1];
 
 	hub_name(seg_device_name(d->s), name, sizeof name);
-	/* device_deltas: the list once in the welcome, then its changes (doc/connect.md). */
-	json_t *m = json_pack("{s:s,s:{s:s,s:s,s:s,s:I},s:[s]}", "type", "hello", "device",
+	/* device_deltas: the list once in the welcome, then its changes; player_without_queue:
+	 * this device reads no other's queue from the hub (doc/connect.md, Versions). */
+	json_t *m = json_pack("{s:s,s:{s:s,s:s,s:s,s:I},s:[s,s]}", "type", "hello", "device",
 	                      "id", seg_device_id(d->s), "name", name, "type", d->type,
 	                      "volume_percent",
 	                      json_integer_value(json_object_get(json_object_get(st, "device"), "volume_percent")),
-	                      "capabilities", "device_deltas");
+	                      "capabilities", "device_deltas", "player_without_queue");
 	char *text;
 
 	/* After a hub restart, the device that was playing brings the state back. */
