@@ -136,6 +136,10 @@ with Server(data, SETTINGS) as srv:
     z.connect(hello=False)
     z.send({"type": "ping"})
     t.eq(z.wait_closed(3), 4000, "a first message other than hello closes the session with 4000")
+    z = dev(tok, "dev-z")
+    z.connect(hello=False)
+    z.send('{"type":"ping"}')  # the spelling the hub answers without parsing
+    t.eq(z.wait_closed(3), 4000, "... a compact ping first too")
     for did, name, typ, what in (("bad id!", "x", "computer", "an invalid device id"),
                                  ("x" * 65, "x", "computer", "a 65-character device id"),
                                  ("dev-n", "n" * 65, "computer", "a 65-character name"),
@@ -529,6 +533,12 @@ with Server(data, SETTINGS) as srv:
         t.ok(e is not None and isinstance(e.get("reason"), str) and isinstance(e.get("message"), str),
              "%s gets an `error` with reason and message" % what, e)
     t.ok(C.ping() and C.is_open, "the session stays open: ping still gets pong")
+    mC = C.mark()
+    C.send('{"type":"ping"}')
+    C.send('{"type":"ping","x":1}')
+    C.wait(lambda m: len(C.received("pong", mC)) >= 2, since=mC, timeout=2)
+    t.eq([m.get("type") for m in C.received(since=mC)], ["pong", "pong"],
+         "a compact ping and one with more members: a pong each")
     E = dev(tok, "dev-e").connect()
     for i in range(25):
         if not E.send('{"type": "dance"}'):

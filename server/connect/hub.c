@@ -24,9 +24,15 @@
 struct hub *hub_new(const struct hub_config *cfg)
 {
 	struct hub *h = calloc(1, sizeof *h);
+	static const char pong[] = "{\"type\":\"pong\"}";
 
-	if (h)
-		h->cfg = *cfg;
+	if (!h)
+		return NULL;
+	h->cfg = *cfg;
+	if (!(h->pong = ws_payload_new(pong, sizeof pong - 1))) {
+		free(h);
+		return NULL;
+	}
 	return h;
 }
 
@@ -53,6 +59,7 @@ void hub_free(struct hub *h)
 		}
 	}
 	free(h->watchers);
+	ws_payload_unref(h->pong);
 	free(h);
 }
 

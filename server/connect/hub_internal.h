@@ -54,6 +54,7 @@ struct hub {
 	long nconns;
 	struct hub_conn **watchers;
 	size_t nwatchers, capwatchers;
+	struct ws_payload *pong;    /* the heartbeat's answer, rendered once for every session */
 };
 
 /* hub.c: the hub, its users, sending, answering whoever asked. */
