@@ -9,12 +9,13 @@
  * commands come as lines on stdin (halt, mark, report, quit).
  *
  * A device: TCP connect, the upgrade request with its bearer token, a 101 (status and
- * subprotocol checked), hello, the welcome (its heartbeat_ms read), then {"type":"ping"}
- * every 0.9-1.0 heartbeat (the first at a random point of the first), each pong timed. Frames
- * are parsed as they come and skipped by their first bytes (device lists, player states);
- * client frames are masked (RFC 6455 5.3). An active device (device 0 of the first users)
- * reports a playing state after the welcome and answers commands as a player does: the state,
- * then the result. Failed connects are retried (5 attempts, 0.5 s more each time).
+ * subprotocol checked), hello (asking for device deltas, as segue does), the welcome (its
+ * heartbeat_ms read), then {"type":"ping"} every 0.9-1.0 heartbeat (the first at a random
+ * point of the first), each pong timed. Frames are parsed as they come and skipped by their
+ * first bytes (device lists, player states); client frames are masked (RFC 6455 5.3). An
+ * active device (device 0 of the first users) reports a playing state after the welcome and
+ * answers commands as a player does: the state, then the result. Failed connects are retried
+ * (5 attempts, 0.5 s more each time).
  *
  *   usage: hubload SPEC_FILE        (built by bench/hubscale.sh: cc -O2 ... -ljansson) */
 #define _GNU_SOURCE
@@ -567,10 +568,11 @@ static void on_readable(struct dev *d)
 		d->in_len = 0;
 		d->t_hs = wall();
 		d->st = S_HELLO;
-		char hello[256];
+		char hello[384];
 
 		snprintf(hello, sizeof hello, "{\"type\":\"hello\",\"device\":{\"id\":\"%s\",\"name\":\"%s\","
-		         "\"type\":\"speaker\",\"volume_percent\":50}}", d->id, d->id);
+		         "\"type\":\"speaker\",\"volume_percent\":50},"
+		         "\"capabilities\":[\"device_deltas\",\"player_without_queue\"]}", d->id, d->id);
 		send_text(d, hello);
 		if (rest_in)
 			ws_bytes(d, buf + (size_t)r - rest_in, rest_in);

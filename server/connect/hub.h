@@ -56,6 +56,8 @@ struct hub_conn {
 	char user_id[72];
 	unsigned char token_hash[32];
 	bool hello, observer;
+	bool deltas;                    /* reads device-list changes (hello's capabilities) */
+	bool no_queue;                  /* wants no queue snapshot in player messages (the same) */
 	char device_id[HUB_DEVICE_ID_MAX + 1];
 	/* A device's name and type, in one allocation (name owns it; type points into it):
 	 * session memory is kept small, as a hub holds tens of thousands of idle sessions. */

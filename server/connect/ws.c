@@ -224,6 +224,12 @@ static int receive(struct hub_conn *c, const void *in, size_t len)
 		return refuse(c, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "messages are JSON text");
 	if (c->rx_len + len > (size_t)c->hub->cfg.max_message)
 		return refuse(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+	/* A message whole in one piece (a ping, a state: nearly all) is read where lws has it, so
+	 * that a session that sends nothing else never holds a receive buffer of its own. */
+	if (c->rx_len == 0 && lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi)) {
+		hub_conn_message(c, in, len);
+		return 0;
+	}
 	if (c->rx_len + len > c->rx_cap) {
 		size_t cap = c->rx_cap ? c->rx_cap : 4096;
 		unsigned char *p;
