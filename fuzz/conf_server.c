@@ -16,15 +16,16 @@
 static int check_pair(void *ud, const char *name, const char *value, char *err, size_t errlen)
 {
 	size_t nl = strlen(name), vl = strlen(value);
+	const unsigned *flags = ud;
 
-	(void)ud;
 	(void)err;
 	(void)errlen;
 	fuzz_check(!strchr(name, '\n') && !strchr(value, '\n'), "a pair spans lines");
 	fuzz_check(!strchr(name, '='), "the name \"%s\" holds the '='", name);
 	fuzz_check(nl == 0 || (!isspace((unsigned char)name[0]) && !isspace((unsigned char)name[nl - 1])),
 	           "the name \"%s\" is not trimmed", name);
-	fuzz_check(vl == 0 || (!isspace((unsigned char)value[0]) && !isspace((unsigned char)value[vl - 1])),
+	/* A quoted value is taken as it stands, blanks and all. */
+	fuzz_check(vl == 0 || (*flags & CONFFILE_QUOTES) || (!isspace((unsigned char)value[0]) && !isspace((unsigned char)value[vl - 1])),
 	           "the value \"%s\" is not trimmed", value);
 	return 0;
 }
@@ -34,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct settings cfg;
 	char path[64], err[1024];
 	int fd = memfd_create("segue.conf", MFD_CLOEXEC);
+	unsigned flags;
 	int rc;
 
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size) {
@@ -54,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < cfg.library.n; i++)
 		fuzz_check(memchr(cfg.library.v[i], '\0', SETTINGS_LIST_LEN), "a library folder lost its terminator");
 
-	rc = conffile_read(path, (size && data[0] & 1) ? CONFFILE_QUOTES : 0, check_pair, NULL, err, sizeof err);
+	flags = (size && data[0] & 1) ? CONFFILE_QUOTES : 0;
+	rc = conffile_read(path, flags, check_pair, &flags, err, sizeof err);
 	fuzz_check(rc == 0 || rc == -1, "conffile_read returned %d", rc);
 	close(fd);
 	return 0;
