@@ -30,6 +30,8 @@ static struct lws *live; /* the connection under test, until lws frees it */
 
 static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
+	if (getenv("FUZZ_TRACE"))
+		fprintf(stderr, "cb %d len %zu\n", (int)reason, len);
 	if (reason == LWS_CALLBACK_WSI_DESTROY && wsi == live)
 		live = NULL;
 	return http_callback(wsi, (int)reason, user, in, len);
@@ -149,6 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				moved = true;
 			}
 		}
+		if (getenv("FUZZ_TRACE"))
+			fprintf(stderr, "service\n");
 		lws_service(fx->srv->lws, -1);
 		if (take_output(sv[1], out, &nout, sizeof out))
 			moved = true;

@@ -559,6 +559,12 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		return 0;
 
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		/* lws 4.1.6 reports the end of a body that came pipelined behind another request
+		 * again and again, within one service, serving nothing else: close that one. */
+		if (r && r->body_done)
+			return -1;
+		if (r)
+			r->body_done = true;
 		if (!r || r->status || r->pending)
 			return 0;
 		dispatch(r);

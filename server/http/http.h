@@ -73,6 +73,7 @@ struct req {
 	char if_none_match[128];
 	long long content_length; /* -1 when absent */
 	struct buf body;
+	bool body_done;           /* lws said the body was complete */
 	bool authed;
 	struct user user;
 	const char *route_name; /* the pattern of the route that matched (metrics), or NULL */
