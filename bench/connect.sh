@@ -23,12 +23,20 @@
 #          how. About 3 minutes with 10,000 (of which ~25 s making and logging in the
 #          accounts: each hashes a password). On a 2-core box the hub's one service thread is
 #          saturated before 10,000 (about 94 % of a core at 5,000, idle devices); --devices
-#          5000 (100 users x 50) is a count that completes there.
+#          5000 (100 users x 50) is a count that completes there. What the steady figure is
+#          made of, at 4,000 on poll(2) (perf record of the service thread): 85-90 % in the
+#          kernel's poll scan (do_sys_poll, sock_poll, tcp_poll, fdget/fput), one scan of every
+#          descriptor per wake-up, and next to nothing in the hub; the devices that play send
+#          nothing in the window and cost nothing there (--active 0: 619 and 695 us per ping,
+#          --active 10: 710 and 727, runs alternated). Per ping it is the scan's cost divided by
+#          the pings one wake-up finds, so it moves with how the pings bunch, not with playing.
 #
 # Needs a catalog for handoff: demo/data (sh scripts/demo-catalog) when there is one, else the
 # test catalog, tests/.catalog/data (made by make check); and python3-websockets for hub.
 #   usage: bench/connect.sh [handoff|hub|all] [--data DIR] [--transfers N]
-#                           [--devices N] [--users N] [--window SECONDS]
+#                           [--devices N] [--users N] [--window SECONDS] [--whole-lists] [--active N]
+#   --whole-lists  (hub) the fake devices do not ask for device-list deltas: as older clients
+#   --active N     (hub) users whose device 0 plays (default 10; 0: all idle, no command phase)
 #   --devices  fake devices in all (default 10000), spread over --users users (default 100);
 #              --transfers (default 50) handoffs; --window (default 20) s of steady state
 set -eu
@@ -43,6 +51,8 @@ TRANSFERS=50
 DEVICES=10000
 USERS=100
 WINDOW=20
+WHOLE_LISTS=
+ACTIVE=10
 while [ $# -gt 0 ]; do
 	case $1 in
 	handoff | hub | all) WHAT=$1 ;;
@@ -51,12 +61,14 @@ while [ $# -gt 0 ]; do
 	--devices) DEVICES=${2:?}; shift ;;
 	--users) USERS=${2:?}; shift ;;
 	--window) WINDOW=${2:?}; shift ;;
+	--whole-lists) WHOLE_LISTS=--whole-lists ;;
+	--active) ACTIVE=${2:?}; shift ;;
 	-h | --help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument \"$1\" (see --help)" ;;
 	esac
 	shift
 done
-for _n in "$TRANSFERS" "$DEVICES" "$USERS" "$WINDOW"; do
+for _n in "$TRANSFERS" "$DEVICES" "$USERS" "$WINDOW" "$ACTIVE"; do
 	case $_n in '' | *[!0-9]*) die "counts are whole numbers" ;; esac
 done
 [ "$TRANSFERS" -ge 2 ] && [ "$TRANSFERS" -le 500 ] || die "--transfers: 2 to 500"
@@ -157,7 +169,7 @@ hub() {
 	bench_serve "$WORK/data" rl_window=1 rl_standard=1000000 rl_player=1000000 rl_search=1000000 \
 		rl_playlist=1000000 log_level=info
 	bench_run timeout 280 python3 bench/hubload.py run --port "$PORT" --pid "$SEG_PID" --users "$USERS" \
-		--per-user "$PER_USER" --window "$WINDOW" --workdir "$WORK" ||
+		--per-user "$PER_USER" --window "$WINDOW" --workdir "$WORK" --active "$ACTIVE" $WHOLE_LISTS ||
 		die "the hub measurement failed (server stderr: $(tail -5 "$WORK/segue.err");" \
 			"workers: $(tail -3 "$WORK"/worker*.err 2>/dev/null))"
 	kill -0 "$SEG_PID" 2>/dev/null || die "the server died: $(tail -5 "$WORK/segue.err")"

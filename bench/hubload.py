@@ -9,7 +9,9 @@ run logs every user in (POST /api/token, password grant), splits the U x D fake 
 each opening at most --concurrency handshakes at a time, and waits until every device has its
 welcome, --connect-timeout s at the most: past that it stops connecting and takes the figures
 with the devices connected by then (said so in the output). A fake device (one WebSocket
-connection, no compression, see Dev and DevProto) says hello, then sends {"type": "ping"}
+connection, no compression, see Dev and DevProto) says hello (asking for device_deltas, as
+segue does; --whole-lists: not, as an older client, which the hub sends the whole device list on
+every change), then sends {"type": "ping"}
 every heartbeat_ms of the welcome (the first at a random point of the first interval, then
 every 0.9-1.0 interval: jitter, never late for the hub's three-interval timeout) and times each
 pong. Device 0 of the first --active users also reports a playing state (so it is the active
@@ -254,7 +256,7 @@ class DevProto(asyncio.Protocol):
                 if d.ping_at is not None:
                     d.rtts.append((time.perf_counter() - d.ping_at) * 1000)
                     d.ping_at = None
-            elif head.startswith(b'{"type":"devices"') or head.startswith(b'{"type":"player"'):
+            elif head.startswith(b'{"type":"device') or head.startswith(b'{"type":"player"'):
                 pass
             elif head.startswith(b'{"type":"welcome"'):
                 if not self.welcome.done():
@@ -278,6 +280,7 @@ class Worker:
     def __init__(self, spec):
         self.port = spec["port"]
         self.concurrency = spec["concurrency"]
+        self.capabilities = spec.get("capabilities", [])
         self.devs = [Dev(d) for d in spec["devices"]]
         self.failures = {}
         self.attempts = 0
@@ -308,7 +311,8 @@ class Worker:
                     d.proto = proto
                     t1 = await asyncio.wait_for(proto.handshake, 60)
                     d.send({"type": "hello", "device": {"id": d.id, "name": d.id, "type": "speaker",
-                                                        "volume_percent": 50}})
+                                                        "volume_percent": 50},
+                            "capabilities": self.capabilities})
                     t2, w = await asyncio.wait_for(proto.welcome, 60)
                 except asyncio.CancelledError:
                     # halted (run's connect time is up): this one is not made
@@ -615,7 +619,7 @@ class Run:
             playing[u] = r.status == 200 and json.loads(body).get("is_playing", False)
         rtts, fails = [], {}
         deadline = time.monotonic() + 15
-        for k in range(n):
+        for k in range(n if users else 0):  # --active 0: no device plays, nothing to command
             if time.monotonic() > deadline:
                 break
             u = users[k % len(users)]
@@ -657,7 +661,16 @@ class Run:
             async with sem:
                 return await loop.run_in_executor(None, login, a.port, u)
 
-        tokens = dict(zip(users, await asyncio.gather(*(one(u) for u in users))))
+        tokens = {}
+        if a.tokens and os.path.exists(a.tokens):
+            # "user token" lines from an earlier run over the same data directory
+            with open(a.tokens) as f:
+                tokens = dict(line.split() for line in f if line.strip())
+        missing = [u for u in users if u not in tokens]
+        tokens.update(zip(missing, await asyncio.gather(*(one(u) for u in missing))))
+        if a.tokens and missing:
+            with open(a.tokens, "w") as f:
+                f.write("".join("%s %s\n" % (u, t) for u, t in tokens.items()))
         t_login = time.perf_counter() - t0
         srv0 = proc_sample(a.pid)
 
@@ -673,9 +686,11 @@ class Run:
             specs[w].sort(key=lambda d: (d["id"].rsplit("-d", 1)[1], d["user"]))
             path = os.path.join(a.workdir, "worker%d.json" % w)
             with open(path, "w") as f:
-                json.dump({"port": a.port, "concurrency": a.concurrency, "seed": w + 1, "devices": specs[w]}, f)
+                json.dump({"port": a.port, "concurrency": a.concurrency, "seed": w + 1, "sources": a.sources,
+                           "devices": specs[w], "capabilities": [] if a.whole_lists else ["device_deltas"]}, f)
             err = open(os.path.join(a.workdir, "worker%d.err" % w), "w")
-            p = await asyncio.create_subprocess_exec(sys.executable, os.path.abspath(__file__), "worker", path,
+            cmd = [a.worker_cmd, path] if a.worker_cmd else [sys.executable, os.path.abspath(__file__), "worker", path]
+            p = await asyncio.create_subprocess_exec(*cmd,
                                                      stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                                                      stderr=err, limit=1 << 26)
             self.procs.append(p)
@@ -788,8 +803,9 @@ class Run:
             % (connect_s, connected / connect_s if connect_s else 0, sum(r["attempts"] for r in ready), none(failures)))
         dist("   one device: TCP+handshake", hs, "devices", prec=1)
         dist("   one device: TCP -> welcome", wel, "devices", prec=1)
-        row("   received by the devices while connecting", "%.1f MiB in %d messages (%.0f KiB per device)"
-            % (conn_bytes / 1048576.0, conn_msgs, conn_bytes / 1024.0 / max(connected, 1)))
+        row("   received by the devices while connecting", "%.1f MiB in %d messages (%.1f KiB per device; %s)"
+            % (conn_bytes / 1048576.0, conn_msgs, conn_bytes / 1024.0 / max(connected, 1),
+               "whole device lists" if a.whole_lists else "device-list deltas"))
         row("server RSS (VmRSS)", "%.1f MiB before any device, %.1f MiB all connected (%.1f KiB per device), %.1f MiB"
             " at the window's end (peak VmHWM %.1f MiB, counting the logins' password hashing: 64 MiB each); %d fds"
             " open" % (mib(srv0["rss_kb"]), mib(srv1["rss_kb"]), (srv1["rss_kb"] - srv0["rss_kb"]) / max(connected, 1),
@@ -799,7 +815,7 @@ class Run:
                                      sum(x["ticks"] for x in wk_ready) / clk))
         win = w1["t"] - w0["t"]
         steady = cpu_pct(w0, w1)
-        row("server CPU, steady (heartbeats only)", "%.2f %% of a core (%.1f s window, %d pings/s: %.0f us of CPU"
+        row("server CPU, steady (heartbeats only)", "%.2f %% of a core (%.1f s window, %d pings/s: %.1f us of CPU"
             " per ping); load generators %.1f %% (all %d)"
             % (steady, win, round(len(ping) / win), (w1["ticks"] - w0["ticks"]) / clk * 1e6 / max(len(ping), 1),
                sum(cpu_pct(x, y) for x, y in zip(wk0, wk1)), len(wk0)))
@@ -851,6 +867,8 @@ def main():
     ap.add_argument("--per-user", type=int, default=100)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--active", type=int, default=10, help="users whose device 0 plays")
+    ap.add_argument("--whole-lists", action="store_true",
+                    help="devices do not ask for device_deltas: the whole list on every change, as older clients")
     ap.add_argument("--commands", type=int, default=500)
     ap.add_argument("--rest", type=int, default=300)
     ap.add_argument("--window", type=float, default=20)
@@ -860,6 +878,11 @@ def main():
     ap.add_argument("--connect-timeout", type=int, default=60,
                     help="s to connect them all; past it, go on with those connected")
     ap.add_argument("--workdir", required=True)
+    ap.add_argument("--worker-cmd", help="a program that speaks the worker protocol (bench/hubload.c) instead of"
+                    " this file's asyncio worker")
+    ap.add_argument("--tokens", help="a file of \"user token\" lines: read if it exists (those users are not"
+                    " logged in again), written with the new ones")
+    ap.add_argument("--sources", type=int, default=1, help="127.0.0.x source addresses (--worker-cmd only)")
     a = ap.parse_args()
     asyncio.run(run_main(a))
 

@@ -3,12 +3,28 @@
 # and, in the same run, nginx serving the same files behind its secure_link check (with
 # tcp_nopush off, its best setting for this load). Prints req/s, MB/s, p99, the ratio, and
 # time to first byte. Needs a catalog: demo/data (sh scripts/demo-catalog) by default.
-#   usage: bench/stream.sh [DATA_DIR] [SECONDS] [CONNECTIONS]
+# --idle N: then segue-server again with N idle Connect devices connected to it (N/10 users of
+# 10 devices, each pinging every heartbeat: bench/hubload.c, built here; accounts and tokens
+# by bench/hubusers.py), which shows whether the hub taxes the streams; nginx has none.
+#   usage: bench/stream.sh [DATA_DIR] [SECONDS] [CONNECTIONS] [--idle N]
 set -eu
 cd "$(dirname "$0")/.."
+IDLE=0
+_pos=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--idle) IDLE=${2:?--idle needs a count}; shift ;;
+	*) _pos="$_pos $1" ;;
+	esac
+	shift
+done
+# shellcheck disable=SC2086 # (the positional arguments, split back)
+set -- $_pos
 DATA=${1:-demo/data}
 SECS=${2:-10}
 CONNS=${3:-64}
+case $IDLE in '' | *[!0-9]*) echo "bench: --idle takes a count" >&2; exit 1 ;; esac
+[ $((IDLE % 10)) -eq 0 ] || { echo "bench: --idle: a multiple of 10 (10 devices a user)" >&2; exit 1; }
 sh scripts/deps --bench >/dev/null || exit 1
 command -v wrk >/dev/null && command -v nginx >/dev/null || {
 	echo "bench: needs wrk and nginx (apt-get install wrk nginx-light)" >&2; exit 1; }
@@ -17,6 +33,7 @@ WORK=$(mktemp -d /tmp/segue-bench-XXXXXX)
 cleanup() {
 	[ -n "${SEG_PID:-}" ] && kill "$SEG_PID" 2>/dev/null || true
 	[ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+	[ -n "${IDLE_PID:-}" ] && kill "$IDLE_PID" 2>/dev/null || true
 	sleep 0.3
 	rm -rf "$WORK"
 }
@@ -26,6 +43,14 @@ trap cleanup EXIT INT TERM
 cp "$DATA/segue.db" "$WORK/"
 ln -s "$(cd "$DATA" && pwd)/media" "$WORK/media"
 echo "bench-password" | server/segue-server user add bencher --premium --data-dir "$WORK" >/dev/null
+if [ "$IDLE" -gt 0 ]; then
+	# One descriptor per device, in the server and in the load generators.
+	# shellcheck disable=SC3045 # (ulimit -n and -H: dash, bash and busybox sh have them)
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+	cc -O2 -Wall -Wextra -o "$WORK/hubload" bench/hubload.c -ljansson || exit 1
+	echo "bench-password" | server/segue-server user add u000 --country US --data-dir "$WORK" >/dev/null
+	python3 bench/hubusers.py "$WORK" $((IDLE / 10)) "$WORK/tokens" || exit 1
+fi
 server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK" --set log_level=error \
 	>"$WORK/segue.out" 2>"$WORK/segue.err" &
 SEG_PID=$!
@@ -98,9 +123,46 @@ run_wrk() { # name port pathfile
 	eval "RPS_$4=$rps"
 }
 
+# N idle devices on the server, through load generators of up to 15,000 each; returns once
+# every one has its welcome (or says why not).
+idle_devices() {
+	python3 - "$WORK" "$SEG_PORT" "$IDLE" <<'PY'
+import json, os, sys
+work, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+toks = [l.split() for l in open(os.path.join(work, "tokens"))]
+devs = [{"user": u, "token": t, "id": "%s-d%02d" % (u, j), "active": False} for j in range(10) for u, t in toks]
+per = 15000
+for w in range((len(devs) + per - 1) // per):
+    with open(os.path.join(work, "idle%d.json" % w), "w") as f:
+        json.dump({"port": port, "concurrency": 200, "seed": w + 1, "sources": 1 + n // 10000,
+                   "devices": devs[w * per:(w + 1) * per]}, f)
+PY
+	IDLE_PID=""
+	mkfifo "$WORK/idle.ctl"
+	exec 3<>"$WORK/idle.ctl"
+	for _spec in "$WORK"/idle*.json; do
+		"$WORK/hubload" "$_spec" <"$WORK/idle.ctl" >"$_spec.out" 2>&1 &
+		IDLE_PID="$IDLE_PID $!"
+	done
+	_i=0
+	until [ "$(cat "$WORK"/idle*.json.out 2>/dev/null | grep -c '"ev":"ready"')" -eq "$(echo $IDLE_PID | wc -w)" ]; do
+		_i=$((_i + 1))
+		[ $_i -lt 1200 ] || { echo "bench: the idle devices did not connect in 120 s" >&2; exit 1; }
+		sleep 0.1
+	done
+	_got=$(cat "$WORK"/idle*.json.out | sed -n 's/.*"ev":"ready".*"connected":\([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n }')
+	echo "idle devices: $_got of $IDLE connected (server RSS $(awk '/^VmRSS/ {print $2 / 1024 " MiB"}' /proc/$SEG_PID/status))"
+	[ "$_got" -eq "$IDLE" ] || { echo "bench: only $_got of $IDLE idle devices connected" >&2; exit 1; }
+}
+
 echo "stream benchmark: signed 64 KiB Range requests, $CONNS connections, ${SECS}s each, wrk -t2"
 echo "files: $(wc -l <"$WORK/segue.paths") signed paths over $(ls "$MEDIA" | wc -l) media folders"
 run_wrk segue-server "$SEG_PORT" "$WORK/segue.paths" seg
+RPS_segidle=0
+if [ "$IDLE" -gt 0 ]; then
+	idle_devices
+	run_wrk "segue-server + $IDLE idle" "$SEG_PORT" "$WORK/segue.paths" segidle
+fi
 NGX_PORT=$(free_port)
 nginx_conf 1 "$NGX_PORT"
 nginx -c "$WORK/nginx.conf" -p "$WORK"
@@ -115,11 +177,15 @@ nginx_conf 2 "$NGX_PORT"
 nginx -c "$WORK/nginx.conf" -p "$WORK"
 sleep 0.3
 run_wrk "nginx (2 workers)" "$NGX_PORT" "$WORK/nginx.paths" ng2
-python3 - "$RPS_seg" "$RPS_ng1" "$RPS_ng2" "$T_SEG" "$T_NGX" <<'PY'
+python3 - "$RPS_seg" "$RPS_ng1" "$RPS_ng2" "$T_SEG" "$T_NGX" "$RPS_segidle" "$IDLE" <<'PY'
 import sys
 seg, ng1, ng2 = (float(x) for x in sys.argv[1:4])
 ts, tn = sys.argv[4].split(), sys.argv[5].split()
+idle_rps, idle = float(sys.argv[6]), int(sys.argv[7])
 print("ratio segue-server / nginx: %.2fx (1 worker each), %.2fx (nginx with 2 workers)" % (seg / ng1, seg / ng2))
+if idle:
+    print("ratio segue-server with %d idle devices / nginx: %.2fx (1 worker each), %.2fx (nginx with 2 workers);"
+          " / segue-server alone: %.2fx" % (idle, idle_rps / ng1, idle_rps / ng2, idle_rps / seg))
 print("time to first byte, fresh connection, 500 requests: segue-server p50 %s ms p99 %s ms;"
       " nginx p50 %s ms p99 %s ms" % (ts[0], ts[1], tn[0], tn[1]))
 PY

@@ -1,7 +1,7 @@
 /* The control socket's line reader, both ends of it.
  *
- * The daemon's end (src/core/daemon.c: client_read, handle_line, client_flush, compiled in
- * here so that its static functions run as the daemon runs them): the input is what a
+ * The daemon's end (src/core/daemon.c: client_pump, its reading, answering and sending,
+ * compiled in here so that its static functions run as the daemon's loop runs them): the input is what a
  * client sends, written to a socket in pieces of the sizes its first bytes choose and read
  * as the daemon's loop reads it. Each request line is parsed and checked against the real
  * command table (cmd_run_argv: cmd_find, cmd_parse); only the execution (cmd_route) is the
@@ -84,15 +84,18 @@ static void daemon_side(const uint8_t *data, size_t size)
 		off += n;
 		if (off == size)
 			shutdown(sv[1], SHUT_WR);
-		open = client_read(&d, c);
-		if (open && (!client_flush(c) || c->outlen >= CLIENT_OUT_MAX))
-			open = false;
+		open = client_pump(&d, c, POLLIN);
 		answers += drain(sv[1]);
 	}
-	if (open) {
-		shutdown(sv[1], SHUT_WR);
-		while ((open = client_read(&d, c)))
-			;
+	if (off < size || !open) {
+		/* closed early: a line over the limit, or its output past the bound */
+	} else {
+		/* The client has shut its side: the daemon answers the rest, then closes. */
+		for (int turns = 0; turns < 100000 && open; turns++) {
+			open = client_pump(&d, c, POLLIN);
+			answers += drain(sv[1]);
+		}
+		fuzz_check(!open, "the daemon kept a client that had shut down and was answered");
 	}
 	answers += drain(sv[1]);
 	complete = count_lines(data, size);

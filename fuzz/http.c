@@ -50,8 +50,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	protocols[0] = (struct lws_protocols){ "http", http_cb, sizeof(struct req *), 0, 0, NULL, HTTP_MAX_SEND };
-	protocols[1] = (struct lws_protocols){ WS_PROTOCOL, ws_cb, sizeof(struct hub_conn), 0, 0, fx->srv->hub, 0 };
+	/* As cli/serve.c registers them. */
+	protocols[0] = (struct lws_protocols){ "http", http_cb, sizeof(struct http_session), 0, 0, NULL, HTTP_MAX_SEND };
+	protocols[1] = (struct lws_protocols){ WS_PROTOCOL, ws_cb, sizeof(struct hub_conn), WS_RX_BUFFER, 0,
+	                                       fx->srv->hub, WS_TX_PACKET };
 	memset(&info, 0, sizeof info);
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = protocols;

@@ -18,8 +18,9 @@ static const struct subcommand commands[] = {
 	  "run the server (and watch the library folders)", cmd_serve },
 	{ "ingest", "ingest [--data-dir DIR] [--jobs N] [--quiet] [PATH...]",
 	  "add audio files and folders to the catalog (by default the library folders)", cmd_ingest },
-	{ "user", "user add NAME [--premium] [--country CC] | user list | user set NAME FIELD VALUE | user del NAME",
-	  "manage accounts (passwords are read from standard input)", cmd_user },
+	{ "user", "user add NAME [--premium] [--country CC] | user list | user set NAME FIELD VALUE | user del NAME"
+	  " | user invite [--expires DURATION] [--uses N] | user invite list | user invite revoke ID",
+	  "manage accounts (passwords are read from standard input) and invites to sign up", cmd_user },
 	{ "keys", "keys rotate | keys list", "manage the keys that sign audio links", cmd_keys },
 	{ "recs", "recs train [--wait SECONDS] | recs status",
 	  "train the recommendation model now, or show when it last was", cmd_recs },

@@ -7,6 +7,7 @@
 #ifndef SEGUE_SERVER_H
 #define SEGUE_SERVER_H
 
+#include "accounts/guard.h"
 #include "http/http.h"
 #include "http/jobs.h"
 #include "offline/licence.h"
@@ -29,6 +30,7 @@ struct server {
 	struct keyring keys;
 	struct licence_keys licences; /* offline licences (server/api/offline.c) */
 	struct ratelimit rl;
+	struct guard guard;        /* waits before password checks and sign-ups */
 	struct metrics metrics;
 	struct searcher search;
 	struct recommender recs;

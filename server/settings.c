@@ -8,7 +8,7 @@
 
 #include "conffile.h"
 
-enum opt_type { OPT_STR, OPT_LONG, OPT_REAL, OPT_LIST };
+enum opt_type { OPT_STR, OPT_LONG, OPT_REAL, OPT_LIST, OPT_CHOICE };
 
 struct option_def {
 	const char *name;
@@ -18,17 +18,20 @@ struct option_def {
 	long min, max;    /* for numbers */
 	const char *def;
 	const char *help;
+	const char *choices; /* OPT_CHOICE: '|'-separated words; the field holds the index */
 };
 
 #define STR(field, def, help) \
 	{ #field, OPT_STR, offsetof(struct settings, field), \
-	  sizeof(((struct settings *)0)->field), 0, 0, def, help }
+	  sizeof(((struct settings *)0)->field), 0, 0, def, help, NULL }
 #define NUM(field, lo, hi, def, help) \
-	{ #field, OPT_LONG, offsetof(struct settings, field), 0, lo, hi, def, help }
+	{ #field, OPT_LONG, offsetof(struct settings, field), 0, lo, hi, def, help, NULL }
 #define REAL(field, lo, hi, def, help) \
-	{ #field, OPT_REAL, offsetof(struct settings, field), 0, lo, hi, def, help }
+	{ #field, OPT_REAL, offsetof(struct settings, field), 0, lo, hi, def, help, NULL }
 #define LIST(field, help) \
-	{ #field, OPT_LIST, offsetof(struct settings, field), 0, 0, 0, "", help }
+	{ #field, OPT_LIST, offsetof(struct settings, field), 0, 0, 0, "", help, NULL }
+#define CHOICE(field, words, def, help) \
+	{ #field, OPT_CHOICE, offsetof(struct settings, field), 0, 0, 0, def, help, words }
 
 static const struct option_def options[] = {
 	STR(listen, "127.0.0.1:8080", "address and port to listen on (port 0 picks a free one)"),
@@ -38,6 +41,20 @@ static const struct option_def options[] = {
 	NUM(access_ttl, 60, 7 * 86400, "3600", "seconds an access token stays valid"),
 	NUM(refresh_ttl, 3600, 365 * 86400, "2592000", "seconds a refresh token stays valid"),
 	NUM(max_body, 1024, 64L << 20, "1048576", "largest request body accepted, in bytes"),
+	NUM(http_header_timeout, 1, 3600, "20",
+	    "seconds a new connection has to send its request line and headers (and the most"
+	    " between two parts of a request body)"),
+	NUM(http_keepalive, 1, 3600, "30",
+	    "seconds an idle kept-alive connection stays open, its next request's headers included"),
+	NUM(http_body_timeout, 1, 86400, "60", "seconds a whole request body has to arrive in"),
+	NUM(http_send_timeout, 1, 86400, "60",
+	    "seconds a client may take none of its answer (a player reading slowly keeps taking)"
+	    " before the connection is closed"),
+	NUM(http_deferred_timeout, 1, 3600, "60",
+	    "seconds an answer waiting on a worker thread or a Connect device may take before a 503"),
+	NUM(http_linger, 1, 600, "10",
+	    "seconds a connection answered before its body was read (413, 411, 400) keeps being"
+	    " read, and dropped, so that the client gets the answer"),
 	NUM(rl_window, 1, 3600, "30", "rate-limit window in seconds"),
 	NUM(rl_standard, 1, 1000000, "100", "requests per window and token: catalog and account"),
 	NUM(rl_search, 1, 1000000, "30", "requests per window and token: search"),
@@ -50,8 +67,22 @@ static const struct option_def options[] = {
 	STR(markets, "AR,AT,AU,BE,BR,CA,CH,CL,CO,DE,DK,ES,FI,FR,GB,IE,IN,IT,JP,KR,MX,NL,NO,NZ,PL,PT,SE,US,ZA",
 	    "markets a track without its own SEGUE_MARKETS tag is available in"),
 	STR(log_level, "info", "error, warning, info or debug"),
-	NUM(registration, 0, 1, "1", "1 lets anyone sign up through POST /api/register"),
+	CHOICE(registration, "closed|invite|open", "closed",
+	       "who may sign up through POST /api/register: no one (closed), the holder of an invite"
+	       " code from segue-server user invite (invite), or anyone (open)"),
+	NUM(register_tries, 1, 1000000, "5",
+	    "sign-ups tried from one address before each further one waits (1 min, doubling up to"
+	    " an hour)"),
+	NUM(login_free_tries, 1, 1000000, "5",
+	    "failed logins to one account from one address before each further try waits (1 s,"
+	    " doubling up to login_max_wait)"),
+	NUM(login_address_tries, 1, 1000000, "20",
+	    "failed logins from one address, whatever the account, before each further try waits"),
+	NUM(login_max_wait, 1, 86400, "600", "seconds: the longest wait between failed logins"),
 	NUM(popularity_interval, 1, 86400, "60", "seconds between refreshes of track popularity from plays"),
+	STR(event_loop, "libev",
+	    "the service loop: libev (epoll: a wake-up costs what is ready) or poll (libwebsockets'"
+	    " own poll(2) loop, which scans every connection on each wake-up)"),
 	NUM(connect_heartbeat_ms, 100, 600000, "5000",
 	    "Connect: milliseconds between a device's heartbeats; three missed ones end its session"),
 	NUM(connect_timeout_ms, 100, 600000, "5000",
@@ -118,6 +149,22 @@ static int apply(struct settings *c, const struct option_def *o, const char *val
 		}
 		strcpy(field, value);
 		return 0;
+	}
+	if (o->type == OPT_CHOICE) {
+		size_t n = strlen(value);
+		long i = 0;
+
+		for (const char *w = o->choices; *w; i++) {
+			size_t len = strcspn(w, "|");
+
+			if (len == n && !strncmp(w, value, n)) {
+				*(long *)field = i;
+				return 0;
+			}
+			w += len + (w[len] == '|');
+		}
+		snprintf(err, errlen, "%s: expected one of %s, got \"%s\"", o->name, o->choices, value);
+		return -1;
 	}
 	char *end;
 	errno = 0;

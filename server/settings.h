@@ -16,6 +16,8 @@ struct settings_list {
 	char v[SETTINGS_LIST_MAX][SETTINGS_LIST_LEN];
 };
 
+enum registration { REG_CLOSED, REG_INVITE, REG_OPEN }; /* the order of its words */
+
 struct settings {
 	char listen[128];        /* ADDR:PORT */
 	char data_dir[1024];
@@ -24,6 +26,12 @@ struct settings {
 	long access_ttl;         /* seconds an access token stays valid */
 	long refresh_ttl;        /* seconds a refresh token stays valid */
 	long max_body;           /* bytes of request body accepted */
+	long http_header_timeout; /* seconds: request line and headers of a new connection */
+	long http_keepalive;      /* seconds: an idle kept-alive connection, and its next headers */
+	long http_body_timeout;   /* seconds: a whole request body */
+	long http_send_timeout;   /* seconds a client may take none of its answer */
+	long http_deferred_timeout; /* seconds an answer waiting on a worker or a device may take */
+	long http_linger;         /* seconds an early-answered connection is read before closing */
 	long rl_window;          /* rate-limit window, seconds */
 	long rl_standard;        /* requests per window per token, by category */
 	long rl_search;
@@ -33,8 +41,13 @@ struct settings {
 	char artist_separators[256]; /* '|'-separated words that split one artist tag into several */
 	char markets[1024];      /* markets a track without SEGUE_MARKETS is available in */
 	char log_level[16];
-	long registration;       /* 1: POST /api/register is open */
+	long registration;       /* enum registration: who may sign up */
+	long register_tries;     /* sign-ups from one address before each waits */
+	long login_free_tries;   /* failed logins (account, address) before each waits */
+	long login_address_tries; /* failed logins from one address before each waits */
+	long login_max_wait;     /* seconds: the cap of the doubling wait */
 	long popularity_interval; /* seconds between popularity refreshes */
+	char event_loop[16];     /* the service loop: libev or poll */
 	long connect_heartbeat_ms; /* Connect: heartbeat interval a device is told to keep */
 	long connect_timeout_ms;   /* Connect: how long a device has to answer a command */
 	long connect_max_message;  /* Connect: largest WebSocket message, bytes */

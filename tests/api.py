@@ -73,7 +73,8 @@ def main():
         if not markets:
             env.setdefault("track_everywhere", tid)
     env["unknown_id"] = "0000000000000000000000"
-    with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
+    with Server(data, {"rl_standard": 100000, "rl_player": 100000, "registration": "open",
+                       "register_tries": 1000}) as srv:
         tokens = {}
         for user in ("premium-us", "free-us", "premium-jp"):
             tokens[user] = srv.login(user)

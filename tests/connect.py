@@ -5,12 +5,22 @@ remote control from a third device and from a command line with no daemon, the a
 killed, the hub restarted, another user's devices invisible, a transfer to a vanished device,
 and a playlist followed live while two users edit it."""
 
+import importlib.util
 import json
+import os
 import subprocess
+import sys
 import time
+
+if importlib.util.find_spec("websockets") is None:  # Debian's python3-websockets (ws_device)
+    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    print("Bail out! python3-websockets is not installed (apt-get install python3-websockets)")
+    sys.exit(1)
 
 from segue_client import Client
 from segue_test import TAP, Server, add_user, catalog_copy, sql, wait_for
+from ws_device import FakeDevice
 
 t = TAP()
 data = catalog_copy()
@@ -64,6 +74,29 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     rc, out, err = C.run("devices")
     t.ok(rc == 0 and "(this device)" in out and "Kitchen" in out, "the plain listing marks this device", out + err)
     t.eq(names(devices(D)), ["Dora's box"], "another user sees only their own device")
+
+    # The daemon's own list (what the TUI's Devices page and MPRIS are given) follows the hub's
+    # changes: a device joins and leaves, and each time the daemon tells its subscribers the
+    # list as REST has it.
+    ctl = A.connect()
+    ctl.subscribe()
+    tok = srv.login("premium-us")
+
+    def rest_devices():
+        return sorted((d["id"], d["name"], d["is_active"]) for d in srv.get("/v1/me/player/devices", token=tok).json()["devices"])
+
+    def listed_event(pred):
+        return ctl.wait_event(lambda e: e.get("event") == "devices" and pred((e.get("data") or {}).get("devices") or []), 5)
+
+    guest = FakeDevice(srv.port, tok, "guest-phone", "Guest phone", type="smartphone").connect()
+    ev = listed_event(lambda ds: "guest-phone" in [d.get("id") for d in ds])
+    t.ok(ev is not None, "a device joins: the daemon tells its subscribers the list with it")
+    t.eq(sorted((d["id"], d["name"], d["is_active"]) for d in (ev or {}).get("data", {}).get("devices", [])),
+         rest_devices(), "... the list REST has")
+    guest.close()
+    ev = listed_event(lambda ds: "guest-phone" not in [d.get("id") for d in ds])
+    t.ok(ev is not None and len(ev["data"]["devices"]) == 3, "it leaves: the list without it", ev)
+    ctl.close()
 
     # Play on A.
     rc, out, err = A.run("play", "segue:album:" + albums[0])

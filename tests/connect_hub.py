@@ -20,7 +20,7 @@ if importlib.util.find_spec("websockets") is None:  # Debian's python3-websocket
     sys.exit(1)
 
 from segue_test import TAP, Server, catalog_copy, sql, subset
-from ws_device import FakeDevice, handshake
+from ws_device import DEVICE_MESSAGES, FakeDevice, handshake
 
 t = TAP()
 data = catalog_copy()
@@ -63,7 +63,9 @@ def is_player(dev_id=None, playing=None, item=None):
 
 
 def is_devices(pred):
-    return lambda m: m.get("type") == "devices" and pred(m.get("devices"))
+    """A message that changed the device list (a delta, or a whole list), after which the
+    session's list satisfies pred."""
+    return lambda m: m.get("type") in DEVICE_MESSAGES and m.get("type") != "welcome" and pred(m.get("_devices"))
 
 
 def is_cmd(name, **match):
@@ -134,6 +136,10 @@ with Server(data, SETTINGS) as srv:
     z.connect(hello=False)
     z.send({"type": "ping"})
     t.eq(z.wait_closed(3), 4000, "a first message other than hello closes the session with 4000")
+    z = dev(tok, "dev-z")
+    z.connect(hello=False)
+    z.send('{"type":"ping"}')  # the spelling the hub answers without parsing
+    t.eq(z.wait_closed(3), 4000, "... a compact ping first too")
     for did, name, typ, what in (("bad id!", "x", "computer", "an invalid device id"),
                                  ("x" * 65, "x", "computer", "a 65-character device id"),
                                  ("dev-n", "n" * 65, "computer", "a 65-character name"),
@@ -527,6 +533,12 @@ with Server(data, SETTINGS) as srv:
         t.ok(e is not None and isinstance(e.get("reason"), str) and isinstance(e.get("message"), str),
              "%s gets an `error` with reason and message" % what, e)
     t.ok(C.ping() and C.is_open, "the session stays open: ping still gets pong")
+    mC = C.mark()
+    C.send('{"type":"ping"}')
+    C.send('{"type":"ping","x":1}')
+    C.wait(lambda m: len(C.received("pong", mC)) >= 2, since=mC, timeout=2)
+    t.eq([m.get("type") for m in C.received(since=mC)], ["pong", "pong"],
+         "a compact ping and one with more members: a pong each")
     E = dev(tok, "dev-e").connect()
     for i in range(25):
         if not E.send('{"type": "dance"}'):
@@ -590,7 +602,7 @@ with Server(data, SETTINGS) as srv:
 
     # --- Isolation, all along -----------------------------------------------------------------
     leaked = [m for m in X.messages if m.get("type") == "player" or
-              (m.get("type") == "devices" and set(ids(m.get("devices"))) - {"dev-x"})]
+              (m.get("type") in DEVICE_MESSAGES and set(ids(m.get("_devices"))) - {"dev-x"})]
     t.eq(leaked, [], "user 2's device never got user 1's player or devices")
 
     A.ping()
@@ -599,8 +611,8 @@ with Server(data, SETTINGS) as srv:
     def seq(d, since):
         out = []
         for m in d.received(since=since):
-            if m.get("type") == "devices":
-                out.append(("devices", tuple(ids(m["devices"])), tuple(active(m["devices"]))))
+            if m.get("type") in DEVICE_MESSAGES and m.get("type") != "welcome":
+                out.append((m["type"], tuple(ids(m["_devices"])), tuple(active(m["_devices"]))))
             elif m.get("type") == "player":
                 p = m.get("player") or {}
                 out.append(("player", (p.get("device") or {}).get("id"), p.get("is_playing"), (p.get("item") or {}).get("id")))

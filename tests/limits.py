@@ -35,7 +35,8 @@ def raw(srv, data_bytes, read_timeout=5):
         s.close()
 
 
-with Server(data, {"max_body": 4096, "rl_standard": 20, "rl_player": 5, "rl_window": 30}) as srv:
+with Server(data, {"max_body": 4096, "rl_standard": 20, "rl_player": 5, "rl_window": 30,
+                  "registration": "open"}) as srv:
     r = srv.request("POST", "/api/register", body=b"{" + b" " * 5000 + b"}",
                     headers={"Content-Type": "application/json"})
     t.eq(r.status, 413, "a body over max_body is 413")

@@ -36,7 +36,7 @@ def typed(text):
     tmux("send-keys", "-t", "tui", "-l", text)
 
 
-def wait_for(pred, timeout=6.0):
+def wait_for(pred, timeout=15.0):
     """The screen once pred(screen) holds (or the last one, after timeout)."""
     deadline = time.time() + timeout
     s = screen()

@@ -11,7 +11,13 @@ then a `result`), answers `transfer_out` with its state and queue and adopts the
 answer (answer=False), to answer late (answer_delay), to fail (fail=True), to stay silent
 (heartbeat=False), to put its state only in transfer_in's result (report_transfer_in=False),
 to report with a skewed clock (clock_skew_ms), or to die abruptly (abort(): the TCP connection
-closes without a close frame)."""
+closes without a close frame).
+
+It keeps the user's device list as a client does: the welcome's, then each change applied
+(device_added, device_removed, device_changed, asked for with the capability device_deltas),
+or each whole `devices` list when it says hello without it (deltas=False, as a client older
+than the deltas). Every message that touches the list carries the list as it stands after it,
+in "_devices" (.devices is the latest), so a test can wait for a list whatever way it came."""
 
 import asyncio
 import json
@@ -23,6 +29,7 @@ import websockets.exceptions as wse
 
 SUBPROTOCOL = "segue-connect.v1"
 TIMEOUT = 3.0
+DEVICE_MESSAGES = ("welcome", "devices", "device_added", "device_removed", "device_changed")
 
 _loop = None
 _loop_lock = threading.Lock()
@@ -80,6 +87,31 @@ def empty_queue():
             "current_is_user": False, "shuffle": False, "repeat": "off"}
 
 
+def apply_devices(devices, msg):
+    """The device list after msg (a new list; the one given is left as it was). A delta that
+    does not fit the list (an added id it has, a changed or removed id it lacks) is applied
+    anyway and marks the message "_misfit", so a test can see that the hub's deltas and its
+    list disagreed."""
+    t = msg.get("type")
+    if t in ("welcome", "devices"):
+        return list(msg.get("devices") or [])
+    out = list(devices)
+    d = msg.get("device") if t != "device_removed" else None
+    did = msg.get("id") if t == "device_removed" else (d or {}).get("id")
+    at = next((i for i, x in enumerate(out) if x.get("id") == did), None)
+    fits = (at is None) == (t == "device_added")
+    if t == "device_removed":
+        if at is not None:
+            del out[at]
+    elif at is None:
+        out.append(d)
+    else:
+        out[at] = d
+    if not fits:
+        msg["_misfit"] = True
+    return out
+
+
 class FakeDevice:
     """A Connect session. connect() opens it and (unless hello=False) says hello and waits for
     the welcome. Everything the hub sends is appended to .messages (dicts; text that is not
@@ -87,7 +119,7 @@ class FakeDevice:
 
     def __init__(self, port, token, device_id=None, name=None, type="computer", volume=50,
                  observer=False, catalog=None, contexts=None, answer=True, answer_delay=0.0,
-                 fail=False, heartbeat=True, report_transfer_in=True):
+                 fail=False, heartbeat=True, report_transfer_in=True, deltas=True, wants_queue=True):
         self.port = port
         self.token = token
         self.id = device_id
@@ -102,6 +134,9 @@ class FakeDevice:
         self.fail = fail
         self.heartbeat = heartbeat
         self.report_transfer_in = report_transfer_in  # False: the state only in transfer_in's result
+        self.deltas = deltas              # says hello with the capability device_deltas
+        self.wants_queue = wants_queue    # False: with player_without_queue
+        self.devices = []                 # the user's devices as this session knows them
         self.clock_skew_ms = 0            # added to the timestamps this device reports
         self.messages = []
         self.sent = []                    # what this device sent (dicts or raw)
@@ -148,6 +183,9 @@ class FakeDevice:
             msg["observer"] = True
         if self.id is not None:
             msg["device"] = {"id": self.id, "name": self.name, "type": self.type, "volume_percent": self.volume}
+        caps = (["device_deltas"] if self.deltas else []) + ([] if self.wants_queue else ["player_without_queue"])
+        if caps:
+            msg["capabilities"] = caps
         if with_state:
             msg["active"] = True
             msg["state"] = self.state()
@@ -169,6 +207,10 @@ class FakeDevice:
                     if not isinstance(msg, dict):
                         msg = {"type": "<not an object>", "raw": raw}
                 msg["_at"] = time.time()
+                msg["_len"] = len(raw)  # bytes as sent (text: characters, ASCII here)
+                if msg.get("type") in DEVICE_MESSAGES:
+                    self.devices = apply_devices(self.devices, msg)
+                    msg["_devices"] = self.devices
                 with self.cond:
                     self.messages.append(msg)
                     self.cond.notify_all()

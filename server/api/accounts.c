@@ -10,6 +10,8 @@
 #include <strings.h>
 
 #include "accounts/auth.h"
+#include "accounts/guard.h"
+#include "accounts/invites.h"
 #include "connect/hub.h"
 #include "http/jobs.h"
 #include "log.h"
@@ -64,6 +66,8 @@ struct login_job {
 	struct job job;
 	struct user user;
 	bool found, ok;
+	char name[USER_NAME_MAX + 1];
+	char address[GUARD_ADDRESS_MAX];
 	char hash[crypto_pwhash_STRBYTES];
 	char password[PASSWORD_MAX + 1];
 };
@@ -82,9 +86,11 @@ static void login_done(struct req *r, struct job *j)
 	struct token_pair tokens;
 
 	if (!l->ok) {
+		guard_login_bad(&r->srv->guard, l->name, l->address, store_now_ms());
 		oauth_error(r, 400, "invalid_grant", "wrong user name or password");
 		return;
 	}
+	guard_login_good(&r->srv->guard, l->name, l->address);
 	if (auth_issue(&r->srv->store, l->user.id, r->srv->cfg.access_ttl, r->srv->cfg.refresh_ttl, &tokens) < 0) {
 		oauth_error(r, 500, "server_error", "the token could not be stored");
 		return;
@@ -109,6 +115,7 @@ void h_token(struct req *r)
 	if (!strcmp(grant, "password")) {
 		struct login_job *l = calloc(1, sizeof *l);
 		enum user_result found;
+		long wait;
 
 		if (!l) {
 			oauth_error(r, 500, "server_error", "out of memory");
@@ -120,6 +127,20 @@ void h_token(struct req *r)
 			free(l);
 			return;
 		}
+		/* Before any hash: a guess that must wait costs the server nothing. */
+		guard_address(r->peer, l->address);
+		wait = guard_login(&srv->guard, name, l->address, store_now_ms());
+		if (wait) {
+			char msg[96];
+
+			sodium_memzero(l, sizeof *l);
+			free(l);
+			snprintf(msg, sizeof msg, "too many failed logins: try again in %ld s", wait);
+			oauth_error(r, 429, "slow_down", msg);
+			reply_header(r, "retry-after:", "%ld", wait);
+			return;
+		}
+		snprintf(l->name, sizeof l->name, "%s", name);
 		found = user_password_hash(&srv->store, name, &l->user, l->hash);
 		if (found == USER_ERROR) {
 			sodium_memzero(l, sizeof *l);
@@ -181,6 +202,7 @@ struct signup_job {
 	struct job job;
 	char name[USER_NAME_MAX + 1];
 	char country[4];
+	char invite[INVITE_CODE_LEN + 1]; /* "" unless registration = invite */
 	char password[PASSWORD_MAX + 1];
 	char hash[crypto_pwhash_STRBYTES];
 	int rc;
@@ -197,48 +219,94 @@ static void signup_work(struct job *j)
 static void signup_done(struct req *r, struct job *j)
 {
 	struct signup_job *s = (struct signup_job *)j;
+	struct store *store = &r->srv->store;
 	char err[256];
 	struct user u;
 
 	if (s->rc != 0) {
 		reply_error(r, 500, "out of memory while hashing the password");
-		return;
+		goto out;
 	}
-	switch (user_insert(&r->srv->store, s->name, s->hash, false, s->country, err, sizeof err)) {
+	/* The invite was good before the hash; it is taken now, when the account is made, and
+	 * given back if the account cannot be. */
+	if (s->invite[0]) {
+		switch (invite_take(store, s->invite)) {
+		case INVITE_OK:
+			break;
+		case INVITE_REFUSED:
+			reply_error(r, 403, "the invite code is unknown, used up or expired");
+			goto out;
+		default:
+			reply_error(r, 500, "the invite could not be checked");
+			goto out;
+		}
+	}
+	switch (user_insert(store, s->name, s->hash, false, s->country, err, sizeof err)) {
 	case USER_OK:
-		if (user_get(&r->srv->store, s->name, &u) != USER_OK) {
+		if (user_get(store, s->name, &u) != USER_OK) {
 			reply_error(r, 500, "the account was created but cannot be read back");
 			break;
 		}
-		log_info("register: new user %s (%s)", u.id, u.country);
+		log_info("register: new user %s (%s)%s", u.id, u.country, s->invite[0] ? " by invite" : "");
 		reply_json(r, 201, json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", u.id, "display_name",
 		                             u.display_name, "country", u.country, "product", "free",
 		                             "type", "user"));
 		break;
 	case USER_EXISTS:
+		if (s->invite[0])
+			invite_give_back(store, s->invite);
 		reply_error(r, 409, "%s", err);
 		break;
 	default:
+		if (s->invite[0])
+			invite_give_back(store, s->invite);
 		reply_error(r, 500, "%s", err);
 		break;
 	}
+out:
 	sodium_memzero(s->hash, sizeof s->hash);
 }
 
+/* Who may learn anything here depends on registration: closed refuses before reading the
+ * body; invite checks the code before it looks at the name; open makes every attempt cost
+ * one hash whatever the name, so only the insert tells a taken name, and only to someone who
+ * could have taken it. Every attempt past closed counts against its address. */
 void h_register(struct req *r)
 {
-	const char *name, *password, *country;
+	const char *name, *password, *country, *invite = NULL;
+	long mode = r->srv->cfg.registration, wait;
+	char address[GUARD_ADDRESS_MAX], err[256];
 	struct signup_job *s;
-	struct user existing;
-	char err[256];
 	json_t *body;
 
-	if (!r->srv->cfg.registration) {
+	if (mode == REG_CLOSED) {
 		reply_error(r, 403, "sign-up is closed on this server");
+		return;
+	}
+	guard_address(r->peer, address);
+	if ((wait = guard_signup(&r->srv->guard, address, store_now_ms()))) {
+		reply_error(r, 429, "too many sign-ups from this address: try again in %ld s", wait);
+		reply_header(r, "retry-after:", "%ld", wait);
 		return;
 	}
 	if (!(body = req_json_body(r, false)))
 		return;
+	if (mode == REG_INVITE) {
+		if (!(invite = json_string_value(json_object_get(body, "invite")))) {
+			reply_error(r, 403, "sign-up on this server needs an invite code");
+			goto out;
+		}
+		switch (invite_check(&r->srv->store, invite)) {
+		case INVITE_OK:
+			break;
+		case INVITE_REFUSED:
+			reply_error(r, 403, "the invite code is unknown, used up or expired");
+			goto out;
+		default:
+			reply_error(r, 500, "the invite could not be checked");
+			goto out;
+		}
+	}
 	name = json_string_value(json_object_get(body, "username"));
 	password = json_string_value(json_object_get(body, "password"));
 	country = json_string_value(json_object_get(body, "country"));
@@ -252,17 +320,13 @@ void h_register(struct req *r)
 		reply_error(r, 400, "%s", err);
 		goto out;
 	}
-	/* Refuse a taken name before spending a hash on it (the insert still decides). */
-	if (user_get(&r->srv->store, name, &existing) == USER_OK) {
-		reply_error(r, 409, "the name \"%s\" is taken", name);
-		goto out;
-	}
 	if (!(s = calloc(1, sizeof *s))) {
 		reply_error(r, 500, "out of memory");
 		goto out;
 	}
 	snprintf(s->name, sizeof s->name, "%s", name);
 	snprintf(s->country, sizeof s->country, "%s", country);
+	snprintf(s->invite, sizeof s->invite, "%s", invite ? invite : "");
 	snprintf(s->password, sizeof s->password, "%s", password);
 	s->job.work = signup_work;
 	s->job.done = signup_done;

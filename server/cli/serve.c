@@ -1,7 +1,9 @@
-/* segue-server serve: one process, one libwebsockets service loop. Everything a request
- * needs is set up here before the first poll; SIGTERM and SIGINT end the loop cleanly. */
+/* segue-server serve: one process, one libwebsockets service loop (cli/loop.c: libev, or
+ * poll). Everything a request needs is set up here before the loop runs; SIGTERM and SIGINT
+ * end the loop cleanly. */
 #include "config.h"
 #include "cli/cli.h"
+#include "cli/loop.h"
 
 #include <errno.h>
 #include <libwebsockets.h>
@@ -22,17 +24,6 @@
 #include "http/http.h"
 #include "log.h"
 #include "server.h"
-
-static volatile sig_atomic_t stopping;
-static struct lws_context *running;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stopping = 1;
-	if (running)
-		lws_cancel_service(running);
-}
 
 /* Splits "ADDR:PORT" (or "[v6]:PORT"). */
 static int parse_listen(const char *s, char *addr, size_t alen, int *port)
@@ -67,6 +58,9 @@ static const char *connect_auth(void *store, const char *authorization, struct u
 	return auth_bearer(store, authorization, who);
 }
 
+/* Past a million descriptors lws's per-descriptor tables (16 bytes each) are not worth it. */
+#define SERVE_MAX_FDS (1 << 20)
+
 /* --library DIR, repeated: the folders to watch. The first replaces those of the
  * configuration file, as any flag overrides the file. Returns 0, or an exit status. */
 static int library_flags(struct settings *cfg, int argc, char **argv)
@@ -93,14 +87,21 @@ static int library_flags(struct settings *cfg, int argc, char **argv)
 	return 0;
 }
 
-static void raise_fd_limit(void)
+/* One descriptor per connection: the soft limit goes up to the hard one, and lws is told to
+ * use all of it (its tables are allocated at that size but only touched as descriptors are
+ * used). Returns the descriptors this process may have. */
+static int raise_fd_limit(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > SERVE_MAX_FDS ? SERVE_MAX_FDS : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	return rl.rlim_cur > SERVE_MAX_FDS ? SERVE_MAX_FDS : (int)rl.rlim_cur;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -109,8 +110,9 @@ int cmd_serve(int argc, char **argv)
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
 	struct hub_config hub_cfg;
+	struct serve_loop *loop = NULL;
 	char addr[128], err[512], **roots = NULL;
-	int port, rc, nroots = 0, status = EXIT_FAILURE_;
+	int port, rc, nroots = 0, nfds, status = EXIT_FAILURE_;
 	long limits[RL_NCATEGORIES] = { 0 };
 	sigset_t stop_sigs;
 
@@ -132,6 +134,12 @@ int cmd_serve(int argc, char **argv)
 		free(srv);
 		return EXIT_USAGE;
 	}
+	if (!(loop = serve_loop_new(srv->cfg.event_loop, err, sizeof err))) {
+		fprintf(stderr, "segue-server: %s\n", err);
+		cli_free_paths(roots, nroots);
+		free(srv);
+		return EXIT_USAGE;
+	}
 	snprintf(srv->media_dir, sizeof srv->media_dir, "%s/media", srv->cfg.data_dir);
 	snprintf(srv->images_dir, sizeof srv->images_dir, "%s/images", srv->cfg.data_dir);
 	if (store_open(&srv->store, srv->cfg.data_dir, err, sizeof err) < 0 ||
@@ -145,6 +153,13 @@ int cmd_serve(int argc, char **argv)
 	limits[RL_PLAYER] = srv->cfg.rl_player;
 	limits[RL_PLAYLIST] = srv->cfg.rl_playlist;
 	if (ratelimit_init(&srv->rl, 1 << 16, srv->cfg.rl_window, limits) < 0) {
+		fprintf(stderr, "segue-server: out of memory\n");
+		goto out;
+	}
+	if (guard_init(&srv->guard, &(struct guard_limits){ srv->cfg.login_free_tries,
+	                                                    srv->cfg.login_address_tries,
+	                                                    srv->cfg.login_max_wait,
+	                                                    srv->cfg.register_tries }) < 0) {
 		fprintf(stderr, "segue-server: out of memory\n");
 		goto out;
 	}
@@ -168,7 +183,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 
-	raise_fd_limit();
+	nfds = raise_fd_limit();
 	lws_set_log_level(log_get_level() >= LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, NULL);
 	/* http/ runs each request through the route table, and hands WebSocket upgrades to
 	 * Connect (upgrade_ud, the hub, is set once there is one); it knows nothing else of ours. */
@@ -181,6 +196,10 @@ int cmd_serve(int argc, char **argv)
 		.public_url = srv->cfg.public_url,
 		.listen = srv->cfg.listen,
 		.max_body = srv->cfg.max_body,
+		.body_timeout = srv->cfg.http_body_timeout,
+		.deferred_timeout = srv->cfg.http_deferred_timeout,
+		.send_timeout = srv->cfg.http_send_timeout,
+		.linger = srv->cfg.http_linger,
 	};
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6 * !strchr(addr, ':');
@@ -189,12 +208,18 @@ int cmd_serve(int argc, char **argv)
 	/* Every open HTTP connection holds a header table until its exchange ends, so the pool
 	 * bounds how many slow readers can stream at once: make it generous. */
 	info.max_http_header_pool = 4096;
-	info.fd_limit_per_thread = 20000;
-	info.keepalive_timeout = 30;
-	info.timeout_secs = 30;
+	info.fd_limit_per_thread = (unsigned)nfds;
+	/* lws times the headers (timeout_secs, also each gap in a body) and idle keep-alive;
+	 * http/ times the other states. */
+	info.keepalive_timeout = (int)srv->cfg.http_keepalive;
+	info.timeout_secs = (unsigned)srv->cfg.http_header_timeout;
+	info.timeout_secs_ah_idle = (unsigned)srv->cfg.http_header_timeout;
+	serve_loop_configure(loop, &info);
 	srv->lws = lws_create_context(&info);
 	if (!srv->lws) {
-		fprintf(stderr, "segue-server: cannot start the event loop\n");
+		fprintf(stderr, "segue-server: cannot start the event loop (%s)%s\n", srv->cfg.event_loop,
+		        strcmp(srv->cfg.event_loop, "libev") ? "" :
+		        ": is libwebsockets' libev plugin installed (Debian: libwebsockets-evlib-ev)?");
 		goto out;
 	}
 	hub_cfg = (struct hub_config){
@@ -219,14 +244,20 @@ int cmd_serve(int argc, char **argv)
 	 * tx_packet_size caps each send(): lws's default (4 KiB) would cut a 64 KiB audio range
 	 * into sixteen system calls and copy the tail into a buffer list. */
 	const struct lws_protocols protocols[] = {
-		{ "http", (lws_callback_function *)http_callback, sizeof(struct req *), 0, 0, NULL,
+		{ "http", (lws_callback_function *)http_callback, sizeof(struct http_session), 0, 0, NULL,
 		  HTTP_MAX_SEND },
-		{ WS_PROTOCOL, (lws_callback_function *)ws_callback, sizeof(struct hub_conn), 0, 0,
-		  srv->hub, 0 },
+		{ WS_PROTOCOL, (lws_callback_function *)ws_callback, sizeof(struct hub_conn),
+		  WS_RX_BUFFER, 0, srv->hub, WS_TX_PACKET },
 		{ NULL, NULL, 0, 0, 0, NULL, 0 },
 	};
 	info.port = port;
 	info.iface = addr;
+	/* No lws "validity" timer per connection (by default a ping after 300 s of quiet and a
+	 * hang-up at 310): lws keeps them in one time-sorted list, and inserting a session's
+	 * walks past every other one's, so connecting n devices cost n^2/2 steps. Connect has
+	 * its own liveness (connect/ws.c), HTTP its timeouts. */
+	static const lws_retry_bo_t no_validity = { .secs_since_valid_ping = 0 };
+	info.retry_and_idle_policy = &no_validity;
 	info.protocols = protocols;
 	info.vhost_name = "segue";
 	vh = lws_create_vhost(srv->lws, &info);
@@ -238,28 +269,25 @@ int cmd_serve(int argc, char **argv)
 	/* Tests and scripts read this first line to learn the port chosen for :0. */
 	printf("listening on %s:%d\n", addr, lws_get_vhost_listen_port(vh));
 	fflush(stdout);
-	log_info("serving %s from %s", srv->cfg.listen, srv->cfg.data_dir);
+	log_info("serving %s from %s on %s, up to %d descriptors", srv->cfg.listen, srv->cfg.data_dir,
+	         serve_loop_describe(loop), nfds);
 
 	signal(SIGPIPE, SIG_IGN);
-	running = srv->lws;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	pthread_sigmask(SIG_UNBLOCK, &stop_sigs, NULL); /* one that came meanwhile is handled now */
-	while (!stopping && lws_service(srv->lws, 0) >= 0)
-		;
+	serve_loop_run(loop, srv->lws, &stop_sigs); /* one that came meanwhile is handled now */
 	log_info("stopping");
 	status = EXIT_OK;
 out:
-	running = NULL;
 	library_watch_stop(srv->library);
 	cli_free_paths(roots, nroots);
 	jobs_stop(&srv->jobs);
 	if (srv->lws)
 		lws_context_destroy(srv->lws); /* closes every Connect session first */
+	serve_loop_free(loop);
 	hub_free(srv->hub);
 	recommender_stop(&srv->recs);
 	searcher_stop(&srv->search);
 	ratelimit_free(&srv->rl);
+	guard_free(&srv->guard);
 	keyring_wipe(&srv->keys);
 	licence_keys_wipe(&srv->licences);
 	if (srv->store.db)

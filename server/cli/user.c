@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "accounts/invites.h"
 #include "accounts/users.h"
 #include "store/accounts.h"
 
@@ -94,6 +96,119 @@ static int user_list(struct store *s)
 	return EXIT_OK;
 }
 
+/* "90s", "30m", "12h", "7d" (a bare number is days) into seconds; -1 when malformed or out
+ * of range. */
+static long parse_duration(const char *s)
+{
+	static const struct { char unit; long seconds; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { '\0', 86400 },
+	};
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (end == s || n <= 0 || (*end && end[1]))
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (*end == units[i].unit)
+			return n > INVITE_TTL_MAX / units[i].seconds ? -1 : n * units[i].seconds;
+	return -1;
+}
+
+static void print_time(FILE *f, long long ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char text[32];
+
+	strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", gmtime_r(&t, &tm));
+	fputs(text, f);
+}
+
+static int invite_new(struct store *s, int argc, char **argv)
+{
+	char code[INVITE_CODE_LEN + 1], id[INVITE_ID_LEN + 1];
+	long ttl = 7 * 86400L, uses = 1;
+	long long expires;
+
+	for (int i = 0; i < argc; i++) {
+		char *end;
+
+		if (!strcmp(argv[i], "--expires") && i + 1 < argc) {
+			if ((ttl = parse_duration(argv[++i])) < 0 || ttl < 60) {
+				fprintf(stderr, "segue-server user invite: --expires takes 60s to 365d"
+				                " (a number with s, m, h or d), not \"%s\"\n", argv[i]);
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[i], "--uses") && i + 1 < argc) {
+			uses = strtol(argv[++i], &end, 10);
+			if (end == argv[i] || *end || uses < 1 || uses > INVITE_USES_MAX) {
+				fprintf(stderr, "segue-server user invite: --uses takes 1 to %d, not \"%s\"\n",
+				        INVITE_USES_MAX, argv[i]);
+				return EXIT_USAGE;
+			}
+		} else {
+			fprintf(stderr, "segue-server user invite: unexpected \"%s\"\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (invite_create(s, ttl, (int)uses, code, id, &expires) < 0) {
+		fprintf(stderr, "segue-server: the invite could not be stored\n");
+		return EXIT_FAILURE_;
+	}
+	/* The code alone on standard output, for scripts; what it is good for beside it. */
+	printf("%s\n", code);
+	fprintf(stderr, "invite %s: %ld sign-up%s until ", id, uses, uses == 1 ? "" : "s");
+	print_time(stderr, expires);
+	fprintf(stderr, " (the code is shown only now)\n");
+	sodium_memzero(code, sizeof code);
+	return EXIT_OK;
+}
+
+static int invite_list(struct store *s)
+{
+	long long now = store_now_ms();
+	struct invite_row *v;
+	size_t n;
+
+	if (store_invites_list(s, &v, &n) < 0)
+		return EXIT_FAILURE_;
+	for (size_t i = 0; i < n; i++) {
+		const char *state = v[i].uses_left <= 0 ? "used" : v[i].expires_at <= now ? "expired" : "open";
+
+		printf("%-8s %-7s %d/%d left  expires ", v[i].id, state, v[i].uses_left, v[i].uses);
+		print_time(stdout, v[i].expires_at);
+		putchar('\n');
+	}
+	free(v);
+	return EXIT_OK;
+}
+
+static int cmd_invite(struct store *s, int argc, char **argv)
+{
+	if (argc >= 1 && !strcmp(argv[0], "list")) {
+		if (argc == 1)
+			return invite_list(s);
+	} else if (argc >= 1 && !strcmp(argv[0], "revoke")) {
+		if (argc == 2) {
+			int rc = strlen(argv[1]) == INVITE_ID_LEN ? store_invite_delete(s, argv[1]) : 0;
+
+			if (rc < 0)
+				return EXIT_FAILURE_;
+			if (rc == 0) {
+				fprintf(stderr, "segue-server: no invite with the id \"%s\"\n", argv[1]);
+				return EXIT_NOT_FOUND;
+			}
+			printf("revoked invite %s\n", argv[1]);
+			return EXIT_OK;
+		}
+	} else {
+		return invite_new(s, argc, argv);
+	}
+	fprintf(stderr, "usage: segue-server user invite [--expires DURATION] [--uses N] | invite list |"
+	                " invite revoke ID\n");
+	return EXIT_USAGE;
+}
+
 int cmd_user(int argc, char **argv)
 {
 	struct settings cfg;
@@ -104,7 +219,7 @@ int cmd_user(int argc, char **argv)
 	if ((rc = cli_settings(&cfg, &argc, argv)) != 0)
 		return rc;
 	if (argc < 2) {
-		fprintf(stderr, "usage: segue-server user add|list|set|del ...\n");
+		fprintf(stderr, "usage: segue-server user add|list|set|del|invite ...\n");
 		return EXIT_USAGE;
 	}
 	if (store_open(&s, cfg.data_dir, err, sizeof err) < 0) {
@@ -131,13 +246,16 @@ int cmd_user(int argc, char **argv)
 		sodium_memzero(password, sizeof password);
 		if (rc)
 			fprintf(stderr, "segue-server: %s\n", err);
+	} else if (!strcmp(argv[1], "invite")) {
+		rc = cmd_invite(&s, argc - 2, argv + 2);
 	} else if (!strcmp(argv[1], "del") && argc == 3) {
 		rc = status_of(user_delete(&s, argv[2]));
 		if (rc == EXIT_NOT_FOUND)
 			fprintf(stderr, "segue-server: no user named \"%s\"\n", argv[2]);
 	} else {
 		fprintf(stderr, "usage: segue-server user add NAME [--premium] [--country CC] | list |"
-		                " set NAME tier|country|display_name VALUE | set NAME password | del NAME\n");
+		                " set NAME tier|country|display_name VALUE | set NAME password | del NAME |"
+		                " invite [--expires DURATION] [--uses N] | invite list | invite revoke ID\n");
 		rc = EXIT_USAGE;
 	}
 out:

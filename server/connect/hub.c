@@ -24,9 +24,15 @@
 struct hub *hub_new(const struct hub_config *cfg)
 {
 	struct hub *h = calloc(1, sizeof *h);
+	static const char pong[] = "{\"type\":\"pong\"}";
 
-	if (h)
-		h->cfg = *cfg;
+	if (!h)
+		return NULL;
+	h->cfg = *cfg;
+	if (!(h->pong = ws_payload_new(pong, sizeof pong - 1))) {
+		free(h);
+		return NULL;
+	}
 	return h;
 }
 
@@ -53,6 +59,7 @@ void hub_free(struct hub *h)
 		}
 	}
 	free(h->watchers);
+	ws_payload_unref(h->pong);
 	free(h);
 }
 
@@ -112,17 +119,27 @@ void hub_send_json(struct hub_conn *c, json_t *msg)
 	}
 }
 
-/* Sends msg to every session of u that has said hello (except skip); steals msg. */
-void hub_broadcast(struct hub_user *u, json_t *msg, struct hub_conn *skip)
+/* msg (stolen) rendered once, for as many sessions as it goes to; NULL when out of memory. */
+struct ws_payload *hub_payload(json_t *msg)
 {
-	char *text = json_dumps(msg, JSON_COMPACT);
+	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
 	struct ws_payload *p;
 
 	json_decref(msg);
 	if (!text)
-		return;
+		return NULL;
 	p = ws_payload_new(text, strlen(text));
 	free(text);
+	return p;
+}
+
+/* Sends msg to every session of u that has said hello (except skip); steals msg. */
+void hub_broadcast(struct hub_user *u, json_t *msg, struct hub_conn *skip)
+{
+	struct ws_payload *p = hub_payload(msg);
+
+	if (!p)
+		return;
 	for (struct hub_conn *c = u->conns; c; c = c->next)
 		if (c != skip && c->hello)
 			ws_send_payload(c, p);

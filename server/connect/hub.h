@@ -56,11 +56,14 @@ struct hub_conn {
 	char user_id[72];
 	unsigned char token_hash[32];
 	bool hello, observer;
+	bool deltas;                    /* reads device-list changes (hello's capabilities) */
+	bool no_queue;                  /* wants no queue snapshot in player messages (the same) */
 	char device_id[HUB_DEVICE_ID_MAX + 1];
-	char name[HUB_NAME_MAX * 4 + 1];
-	char type[HUB_TYPE_MAX + 1];
+	/* A device's name and type, in one allocation (name owns it; type points into it):
+	 * session memory is kept small, as a hub holds tens of thousands of idle sessions. */
+	char *name, *type;
 	int volume;
-	char watch[HUB_WATCH_MAX][23];
+	char (*watch)[23];              /* HUB_WATCH_MAX of them, allocated at the first watch */
 	int nwatch;
 	struct hub_conn *next;          /* in the user's list */
 	/* server/connect/ws.c's side */
@@ -70,8 +73,8 @@ struct hub_conn {
 	size_t rx_len, rx_cap;
 	int close_code;                 /* nonzero: close with this after the queue drains */
 	int64_t last_rx;                /* monotonic ms of the last message (liveness) */
-	struct hub_conn *all_prev, *all_next; /* every session, for the liveness sweep */
-	char close_reason[64];
+	struct hub_conn *all_prev, *all_next; /* every session, least recently heard first */
+	const char *close_reason;       /* a string literal (ws_close) */
 	int strikes;                    /* refused messages in the current minute */
 	int64_t strike_window, rate_window;
 	int rate_count;

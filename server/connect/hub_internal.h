@@ -9,6 +9,8 @@
 
 #include "connect/hub.h"
 
+struct ws_payload;
+
 #define USER_BUCKETS 4096
 #define CMD_ID_MAX 64
 
@@ -52,6 +54,7 @@ struct hub {
 	long nconns;
 	struct hub_conn **watchers;
 	size_t nwatchers, capwatchers;
+	struct ws_payload *pong;    /* the heartbeat's answer, rendered once for every session */
 };
 
 /* hub.c: the hub, its users, sending, answering whoever asked. */
@@ -59,6 +62,7 @@ struct hub_user *hub_user_find(struct hub *h, const char *id);  /* NULL: never s
 struct hub_user *hub_user_get(struct hub *h, const char *id);   /* NULL: out of memory */
 struct hub *hub_of(struct hub_conn *c);
 void hub_send_json(struct hub_conn *c, json_t *msg);
+struct ws_payload *hub_payload(json_t *msg);
 void hub_broadcast(struct hub_user *u, json_t *msg, struct hub_conn *skip);
 void hub_send_error(struct hub_conn *c, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -66,19 +70,25 @@ void hub_reply_done(struct hub_reply *rep, bool ok, const char *reason, const ch
 void hub_reply_wait(struct hub_reply *rep);
 void hub_reply_move(struct hub_reply *to, struct hub_reply *from);
 
-/* session.c: sessions and the device list. */
+/* devices.c: the device list, in arrival order, and its changes told as changes (to the
+ * sessions that asked for deltas; the whole list to the others). Each hub_devices_* tells
+ * every session of u that said hello but skip (may be NULL). */
 bool hub_device_id_ok(const char *s);
 json_t *hub_device_object(const struct hub_user *u, const struct hub_conn *c);
 json_t *hub_devices_array(const struct hub_user *u);
-void hub_broadcast_devices(struct hub_user *u);
 struct hub_conn *hub_device_find(struct hub_user *u, const char *id);
+void hub_device_link(struct hub_user *u, struct hub_conn *c, struct hub_conn *in_place_of);
+void hub_devices_added(struct hub_user *u, struct hub_conn *c, struct hub_conn *skip);
+void hub_devices_changed(struct hub_user *u, struct hub_conn *c, struct hub_conn *skip);
+void hub_devices_removed(struct hub_user *u, const struct hub_conn *gone);
+void hub_active_set(struct hub_user *u, struct hub_conn *c);
 
 /* state.c: the player state. */
 long long hub_int_member(json_t *o, const char *name, long long def);
 json_t *hub_render_state(const struct hub_user *u);
 void hub_broadcast_player(struct hub_user *u, bool with_queue);
 long long hub_now_position(json_t *state);
-void hub_state_set(struct hub_user *u, struct hub_conn *c, json_t *state, json_t *queue);
+bool hub_state_set(struct hub_user *u, struct hub_conn *c, json_t *state, json_t *queue);
 bool hub_state_ok(json_t *state);
 void hub_on_state(struct hub *h, struct hub_conn *c, json_t *m);
 

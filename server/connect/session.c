@@ -4,6 +4,7 @@
 #include "connect/hub_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "connect/ws.h"
@@ -80,9 +81,10 @@ static void conn_detach(struct hub *h, struct hub_conn *c, struct hub_conn *succ
 		}
 	}
 	c->user = NULL;
-	if (!c->observer && c->hello) {
-		hub_broadcast_devices(u);
-		if (was_active && !successor)
+	/* A successor takes c's place in the list: its hello tells of it as a change. */
+	if (!c->observer && c->hello && !successor) {
+		hub_devices_removed(u, c);
+		if (was_active)
 			hub_broadcast_player(u, false);
 	}
 }
@@ -123,49 +125,33 @@ static bool text_ok(const char *s, size_t max_chars)
 	return n <= max_chars;
 }
 
-bool hub_device_id_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n < 1 || n > HUB_DEVICE_ID_MAX)
-		return false;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
-/* ---- the device list ---- */
-
-json_t *hub_device_object(const struct hub_user *u, const struct hub_conn *c)
-{
-	return json_pack("{s:s,s:b,s:b,s:b,s:s,s:s,s:i,s:b}", "id", c->device_id,
-	                 "is_active", c == u->active, "is_private_session", 0, "is_restricted", 0,
-	                 "name", c->name, "type", c->type, "volume_percent", c->volume,
-	                 "supports_volume", 1);
-}
-
-json_t *hub_devices_array(const struct hub_user *u)
-{
-	json_t *a = json_array();
-
-	for (const struct hub_conn *c = u ? u->conns : NULL; c; c = c->next)
-		if (c->hello && !c->observer)
-			json_array_append_new(a, hub_device_object(u, c));
-	return a;
-}
-
-void hub_broadcast_devices(struct hub_user *u)
-{
-	hub_broadcast(u, json_pack("{s:s,s:o}", "type", "devices", "devices", hub_devices_array(u)), NULL);
-}
-
-struct hub_conn *hub_device_find(struct hub_user *u, const char *id)
-{
-	for (struct hub_conn *c = u ? u->conns : NULL; c; c = c->next)
-		if (c->hello && !c->observer && !strcmp(c->device_id, id))
-			return c;
-	return NULL;
-}
-
 /* ---- hello and the messages ---- */
+
+/* What a client may ask for in hello's "capabilities" (doc/connect.md, Versions); a name the
+ * hub does not know is ignored, so that clients can ask before hubs offer. */
+#define CAPS_MAX 16
+
+static bool capabilities_take(struct hub_conn *c, json_t *caps)
+{
+	json_t *v;
+	size_t i;
+
+	if (!caps)
+		return true;
+	if (!json_is_array(caps) || json_array_size(caps) > CAPS_MAX)
+		return false;
+	json_array_foreach(caps, i, v) {
+		const char *name = json_string_value(v);
+
+		if (!name || strlen(name) > 32)
+			return false;
+		if (!strcmp(name, "device_deltas"))
+			c->deltas = true;
+		else if (!strcmp(name, "player_without_queue"))
+			c->no_queue = true;
+	}
+	return true;
+}
 
 static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
 {
@@ -176,6 +162,12 @@ static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
 	bool took_state = false;
 
 	c->observer = json_is_true(json_object_get(m, "observer"));
+	if (!capabilities_take(c, json_object_get(m, "capabilities"))) {
+		hub_send_error(c, "bad_request", "capabilities must be an array of at most %d names (strings of "
+		               "at most 32 characters)", CAPS_MAX);
+		ws_close(c, WS_CLOSE_HELLO_FIRST, "a valid hello must come first");
+		return;
+	}
 	if (!c->observer) {
 		const char *id = json_string_value(json_object_get(dev, "id"));
 		const char *name = json_string_value(json_object_get(dev, "name"));
@@ -189,9 +181,16 @@ static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
 			ws_close(c, WS_CLOSE_HELLO_FIRST, "a valid hello must come first");
 			return;
 		}
+		size_t nl = strlen(name), tl = strlen(type);
+
+		if (!(c->name = malloc(nl + tl + 2))) {
+			ws_close(c, 1011, "out of memory");
+			return;
+		}
+		memcpy(c->name, name, nl + 1);
+		c->type = c->name + nl + 1;
+		memcpy(c->type, type, tl + 1);
 		snprintf(c->device_id, sizeof c->device_id, "%s", id);
-		snprintf(c->name, sizeof c->name, "%s", name);
-		snprintf(c->type, sizeof c->type, "%s", type);
 		c->volume = vol ? (int)json_integer_value(vol) : 100;
 	}
 	u = hub_user_get(h, c->user_id);
@@ -199,18 +198,16 @@ static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
 		ws_close(c, 1011, "out of memory");
 		return;
 	}
-	if (!c->observer && (old = hub_device_find(u, c->device_id)) != NULL) {
+	old = c->observer ? NULL : hub_device_find(u, c->device_id);
+	hub_device_link(u, c, old);
+	if (old) {
 		/* The same device again (it reconnected before we noticed it had gone): the new
-		 * session takes over, active or not. */
+		 * session takes over, active or not, in the old one's place. */
 		conn_detach(h, old, c);
 		ws_close(old, WS_CLOSE_REPLACED, "replaced by a newer session of this device");
 	}
 	c->user = u;
 	c->hello = true;
-	c->next = u->conns;
-	u->conns = c;
-	if (old && old == u->active)
-		u->active = c;
 	/* After a hub restart, the device that was playing says so and brings the state back. */
 	if (!c->observer && !u->active && json_is_true(json_object_get(m, "active")) && hub_state_ok(state)) {
 		u->active = c;
@@ -218,16 +215,24 @@ static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
 		took_state = true;
 	}
 	json_t *st = hub_render_state(u);
-	json_t *w = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "type", "welcome", "user_id", u->id,
+	json_t *w = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:[]}", "type", "welcome", "user_id", u->id,
 	                      "device_id", c->device_id, "heartbeat_ms",
 	                      (json_int_t)h->cfg.heartbeat_ms, "devices", hub_devices_array(u),
-	                      "player", st ? st : json_null());
-	if (u->queue)
+	                      "player", st ? st : json_null(), "capabilities");
+	if (c->deltas)
+		json_array_append_new(json_object_get(w, "capabilities"), json_string("device_deltas"));
+	if (c->no_queue)
+		json_array_append_new(json_object_get(w, "capabilities"), json_string("player_without_queue"));
+	else if (u->queue)
 		json_object_set(w, "queue", u->queue);
 	hub_send_json(c, w);
 	json_decref(w);
+	/* The others hear of it; c has the whole list in its welcome. */
 	if (!c->observer) {
-		hub_broadcast_devices(u);
+		if (old)
+			hub_devices_changed(u, c, c);
+		else
+			hub_devices_added(u, c, c);
 		if (took_state)
 			hub_broadcast_player(u, true);
 	}
@@ -235,10 +240,20 @@ static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
 
 void hub_conn_message(struct hub_conn *c, const char *text, size_t len)
 {
+	static const char ping[] = "{\"type\":\"ping\"}";
 	struct hub *h = hub_of(c);
 	json_error_t e;
-	json_t *m = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
-	const char *type = json_string_value(json_object_get(m, "type"));
+	json_t *m;
+	const char *type;
+
+	/* Heartbeats are nearly all a hub hears from idle devices: the usual spelling of one is
+	 * answered without parsing it or rendering the answer (any other goes the long way). */
+	if (c->user && len == sizeof ping - 1 && !memcmp(text, ping, len)) {
+		ws_send_payload(c, h->pong);
+		return;
+	}
+	m = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
+	type = json_string_value(json_object_get(m, "type"));
 
 	if (!json_is_object(m) || !type) {
 		if (!c->hello)
@@ -258,9 +273,7 @@ void hub_conn_message(struct hub_conn *c, const char *text, size_t len)
 	if (!c->user)
 		goto out; /* replaced: closing */
 	if (!strcmp(type, "ping")) {
-		json_t *pong = json_pack("{s:s}", "type", "pong");
-		hub_send_json(c, pong);
-		json_decref(pong);
+		ws_send_payload(c, h->pong);
 	} else if (!strcmp(type, "state")) {
 		hub_on_state(h, c, m);
 	} else if (!strcmp(type, "command")) {

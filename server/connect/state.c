@@ -3,6 +3,7 @@
 #include "config.h"
 #include "connect/hub_internal.h"
 
+#include "connect/ws.h"
 #include "store/store.h"
 
 /* ---- rendering ---- */
@@ -44,14 +45,34 @@ json_t *hub_render_state(const struct hub_user *u)
 	return o;
 }
 
+/* The state to every session of u; with the queue snapshot when it changed (with_queue) to
+ * those that did not ask to go without. A snapshot may hold 40,000 tracks: a device that
+ * advances to its next track changes it, and sending it to every device of the user each time
+ * cost more than everything else a playing device does. Each form is rendered once. */
 void hub_broadcast_player(struct hub_user *u, bool with_queue)
 {
 	json_t *st = hub_render_state(u);
 	json_t *m = json_pack("{s:s,s:o}", "type", "player", "player", st ? st : json_null());
+	struct ws_payload *slim = NULL, *full = NULL;
+	bool wants_queue = false;
 
-	if (with_queue && u->queue)
-		json_object_set(m, "queue", u->queue);
-	hub_broadcast(u, m, NULL);
+	with_queue = with_queue && u->queue;
+	for (struct hub_conn *c = with_queue ? u->conns : NULL; c; c = c->next)
+		wants_queue |= c->hello && !c->no_queue;
+	if (wants_queue) {
+		json_t *fm = json_copy(m); /* shallow: only "queue" is added */
+
+		if (fm && json_object_set(fm, "queue", u->queue) == 0)
+			full = hub_payload(fm);
+		else
+			json_decref(fm);
+	}
+	slim = hub_payload(m);
+	for (struct hub_conn *c = u->conns; c; c = c->next)
+		if (c->hello)
+			ws_send_payload(c, with_queue && !c->no_queue ? full : slim);
+	ws_payload_unref(slim);
+	ws_payload_unref(full);
 }
 
 long long hub_now_position(json_t *state)
@@ -65,14 +86,19 @@ long long hub_now_position(json_t *state)
 
 /* ---- a device's state ---- */
 
-/* Takes a device's state: everything but the device object, which the hub renders. */
-void hub_state_set(struct hub_user *u, struct hub_conn *c, json_t *state, json_t *queue)
+/* Takes a device's state: everything but the device object, which the hub renders. True when
+ * the device's volume changed with it: its entry in the device list did too. */
+bool hub_state_set(struct hub_user *u, struct hub_conn *c, json_t *state, json_t *queue)
 {
 	json_t *dev = json_object_get(state, "device");
 	json_t *vol = dev ? json_object_get(dev, "volume_percent") : NULL;
+	bool changed = false;
 
-	if (json_is_integer(vol) && json_integer_value(vol) >= 0 && json_integer_value(vol) <= 100)
+	if (json_is_integer(vol) && json_integer_value(vol) >= 0 && json_integer_value(vol) <= 100 &&
+	    json_integer_value(vol) != c->volume) {
 		c->volume = (int)json_integer_value(vol);
+		changed = true;
+	}
 	json_decref(u->state);
 	u->state = json_copy(state);
 	json_object_del(u->state, "device");
@@ -82,6 +108,7 @@ void hub_state_set(struct hub_user *u, struct hub_conn *c, json_t *state, json_t
 		json_decref(u->queue);
 		u->queue = json_incref(queue);
 	}
+	return changed;
 }
 
 bool hub_state_ok(json_t *state)
@@ -116,18 +143,15 @@ void hub_on_state(struct hub *h, struct hub_conn *c, json_t *m)
 	}
 	if (!claim && c != u->active) {
 		/* The transfer's target: xfer_done makes it active and tells everyone. */
-		hub_state_set(u, c, state, queue);
+		if (hub_state_set(u, c, state, queue))
+			hub_devices_changed(u, c, NULL);
 		return;
 	}
-	if (claim) {
-		struct hub_conn *prev = u->active;
-
-		u->active = c;
-		if (prev)
-			hub_send_stop(h, prev);
-	}
-	hub_state_set(u, c, state, queue);
+	if (claim && u->active)
+		hub_send_stop(h, u->active);
+	if (hub_state_set(u, c, state, queue) && !claim)
+		hub_devices_changed(u, c, NULL);
 	if (claim)
-		hub_broadcast_devices(u);
+		hub_active_set(u, c); /* c's entry with its new volume, if that changed too */
 	hub_broadcast_player(u, json_is_object(queue));
 }

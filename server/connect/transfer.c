@@ -95,8 +95,7 @@ void hub_xfer_start(struct hub *h, struct hub_user *u, struct hub_conn *target, 
 	}
 	if (!u->state) {
 		/* Nothing to carry over: the target is simply the active device now. */
-		u->active = target;
-		hub_broadcast_devices(u);
+		hub_active_set(u, target);
 		hub_reply_done(&x->reply, true, NULL, NULL);
 		xfer_end(u);
 		return;
@@ -114,14 +113,13 @@ static void xfer_done(struct hub *h, struct hub_user *u, json_t *result)
 	struct hub_conn *src = x->source;
 	json_t *st = json_object_get(result, "state");
 
-	u->active = x->target;
 	if (src && src != x->target)
 		hub_send_stop(h, src);
 	if (hub_state_ok(st))
 		hub_state_set(u, x->target, st, json_object_get(result, "queue"));
 	if (!u->queue && x->queue)
 		u->queue = json_incref(x->queue);
-	hub_broadcast_devices(u);
+	hub_active_set(u, x->target); /* with its new volume, if the state changed that */
 	hub_broadcast_player(u, true);
 	hub_reply_done(&x->reply, true, NULL, NULL);
 	xfer_end(u);

@@ -54,6 +54,10 @@ void hub_on_watch(struct hub *h, struct hub_conn *c, json_t *m, bool on)
 		hub_send_error(c, "bad_request", "a session watches at most %d playlists", HUB_WATCH_MAX);
 		return;
 	}
+	if (!c->watch && !(c->watch = malloc(HUB_WATCH_MAX * sizeof c->watch[0]))) {
+		hub_send_error(c, "failed", "out of memory");
+		return;
+	}
 	if (c->nwatch == 0) {
 		if (h->nwatchers == h->capwatchers) {
 			size_t cap = h->capwatchers ? h->capwatchers * 2 : 16;

@@ -10,13 +10,12 @@
 #include <string.h>
 
 #include "connect/hub_internal.h"
+#include "connect/wsguard.h"
 #include "log.h"
 #include "types/user.h"
 
 /* A reader that lets this much pile up is not reading: its session is dropped. */
 #define WS_OUT_MAX (16u << 20)
-/* Messages a session may send per second: ten times what a busy player needs. */
-#define WS_RATE_MAX 200
 
 /* A message's bytes, shared by the queues of every session it goes to. lws writes each
  * frame's header into the LWS_PRE bytes before the text; that is safe to share because
@@ -32,9 +31,10 @@ struct ws_msg {
 	struct ws_payload *p;
 };
 
-/* Every established session, for the liveness sweep (one lws context per process). */
+/* Every established session, least recently heard from first, for the liveness sweep (one
+ * lws context per process). */
 static struct {
-	struct hub_conn *all;
+	struct hub_conn *all, *last;
 	lws_sorted_usec_list_t sul;
 	struct lws_context *ctx;
 	long heartbeat_ms;
@@ -65,12 +65,21 @@ void ws_payload_unref(struct ws_payload *p)
 		free(p);
 }
 
+/* Sends at once when nothing waits before it (most messages: a pong, a state to an idle
+ * device), which spares the two epoll_ctl calls and the loop pass of asking lws for a
+ * writable callback. lws may write outside that callback when it holds nothing unsent
+ * (lws_partial_buffered): what the socket does not take, it keeps and sends first. */
 void ws_send_payload(struct hub_conn *c, struct ws_payload *p)
 {
 	struct ws_msg *m;
 
 	if (!p || !c->wsi || c->close_code)
 		return;
+	if (!c->out_head && !lws_partial_buffered(c->wsi)) {
+		if (lws_write(c->wsi, p->data + LWS_PRE, p->len, LWS_WRITE_TEXT) < 0)
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return;
+	}
 	if (c->out_bytes + p->len > WS_OUT_MAX) {
 		log_info("connect: dropping a session of %s that does not read what it is sent", c->user_id);
 		c->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
@@ -104,17 +113,46 @@ void ws_close(struct hub_conn *c, int code, const char *reason)
 	if (!c->wsi || c->close_code)
 		return;
 	c->close_code = code;
-	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+	c->close_reason = reason;
 	lws_callback_on_writable(c->wsi);
 }
 
-/* Liveness: a session silent for three heartbeats is closed. A time stamp per message and
- * one sweep a second, rather than re-arming an lws timeout per message: lws keeps its
- * timeouts in one sorted list, and re-arming walks it (at 10,000 sessions, a third of the
- * service thread went there). */
+/* Liveness: a session silent for three heartbeats is closed. The sessions are kept in the
+ * order they were last heard from (a message moves its session to the end), so the sweep,
+ * once a second, looks at the silent ones only and stops at the first that is not: a walk
+ * over all of them each second cost more than their pings. (Not an lws timeout re-armed
+ * per message: lws keeps those in one sorted list, and re-arming walks it.) */
+static void live_unlink(struct hub_conn *c)
+{
+	if (c->all_prev)
+		c->all_prev->all_next = c->all_next;
+	else if (live.all == c)
+		live.all = c->all_next;
+	if (c->all_next)
+		c->all_next->all_prev = c->all_prev;
+	else if (live.last == c)
+		live.last = c->all_prev;
+	c->all_prev = c->all_next = NULL;
+}
+
+static void live_append(struct hub_conn *c)
+{
+	c->all_next = NULL;
+	c->all_prev = live.last;
+	if (live.last)
+		live.last->all_next = c;
+	else
+		live.all = c;
+	live.last = c;
+}
+
 static void touch(struct hub_conn *c)
 {
 	c->last_rx = lws_now_usecs() / 1000;
+	if (live.last != c) {
+		live_unlink(c);
+		live_append(c);
+	}
 }
 
 #define SWEEP_US (1000 * LWS_US_PER_MS)
@@ -124,8 +162,8 @@ static void sweep(lws_sorted_usec_list_t *sul)
 	int64_t now = lws_now_usecs() / 1000;
 
 	(void)sul;
-	for (struct hub_conn *c = live.all; c; c = c->all_next)
-		if (c->wsi && now - c->last_rx > live.heartbeat_ms * 3)
+	for (struct hub_conn *c = live.all; c && now - c->last_rx > live.heartbeat_ms * 3; c = c->all_next)
+		if (c->wsi)
 			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	if (live.all)
 		lws_sul_schedule(live.ctx, 0, &live.sul, sweep, SWEEP_US);
@@ -135,28 +173,13 @@ static void sweep(lws_sorted_usec_list_t *sul)
 
 static void live_add(struct hub_conn *c)
 {
-	c->all_prev = NULL;
-	c->all_next = live.all;
-	if (live.all)
-		live.all->all_prev = c;
-	live.all = c;
+	live_append(c);
 	live.ctx = c->hub->cfg.lws;
 	live.heartbeat_ms = c->hub->cfg.heartbeat_ms;
 	if (!live.armed) {
 		live.armed = true;
 		lws_sul_schedule(live.ctx, 0, &live.sul, sweep, SWEEP_US);
 	}
-}
-
-static void live_remove(struct hub_conn *c)
-{
-	if (c->all_prev)
-		c->all_prev->all_next = c->all_next;
-	else if (live.all == c)
-		live.all = c->all_next;
-	if (c->all_next)
-		c->all_next->all_prev = c->all_prev;
-	c->all_prev = c->all_next = NULL;
 }
 
 static void conn_release(struct hub_conn *c)
@@ -173,6 +196,11 @@ static void conn_release(struct hub_conn *c)
 	free(c->rx);
 	c->rx = NULL;
 	c->rx_len = c->rx_cap = 0;
+	free(c->name);
+	c->name = c->type = NULL;
+	free(c->watch);
+	c->watch = NULL;
+	c->nwatch = 0;
 }
 
 static int refuse(struct hub_conn *c, enum lws_close_status code, const char *why)
@@ -196,6 +224,12 @@ static int receive(struct hub_conn *c, const void *in, size_t len)
 		return refuse(c, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "messages are JSON text");
 	if (c->rx_len + len > (size_t)c->hub->cfg.max_message)
 		return refuse(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+	/* A message whole in one piece (a ping, a state: nearly all) is read where lws has it, so
+	 * that a session that sends nothing else never holds a receive buffer of its own. */
+	if (c->rx_len == 0 && lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi)) {
+		hub_conn_message(c, in, len);
+		return 0;
+	}
 	if (c->rx_len + len > c->rx_cap) {
 		size_t cap = c->rx_cap ? c->rx_cap : 4096;
 		unsigned char *p;
@@ -324,8 +358,13 @@ int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		return 0;
 
 	case LWS_CALLBACK_ESTABLISHED:
+		/* Pings, closes, fragments and the mask bit are checked below lws (wsguard.h). */
+		if (wsguard_open(wsi, &why) < 0) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)why, strlen(why));
+			return -1;
+		}
 		c->wsi = wsi;
-		touch(c);
+		c->last_rx = lws_now_usecs() / 1000;
 		live_add(c);
 		hub_conn_open(c);
 		return 0;
@@ -346,8 +385,9 @@ int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		return writeable(c);
 
 	case LWS_CALLBACK_CLOSED:
+		wsguard_close(wsi);
 		if (c && c->wsi) {
-			live_remove(c);
+			live_unlink(c);
 			hub_conn_closed(c);
 			conn_release(c);
 			c->wsi = NULL;

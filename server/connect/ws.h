@@ -13,6 +13,18 @@ struct lws;
 
 #define WS_PROTOCOL "segue-connect.v1"
 #define WS_PATH "/v1/connect"
+/* lws's receive buffer per session (the protocol's rx_buffer_size): what one read takes.
+ * Longer messages come in pieces (ws.c assembles them); lws's default, 4 KiB, would be half
+ * of what an idle session may cost. */
+#define WS_RX_BUFFER 1024
+/* The most one send() of a session takes (the protocol's tx_packet_size; without it lws
+ * would cut at WS_RX_BUFFER and copy the rest). */
+#define WS_TX_PACKET 65536
+
+/* Messages a session may send per second: ten times what a busy player needs. Frames that
+ * start no message (pings, pongs, closes, continuation fragments) have a budget of their own
+ * of the same size (wsguard.h). */
+#define WS_RATE_MAX 200
 
 /* Close codes of our own (4000-4999 are for applications). */
 enum {
@@ -32,7 +44,7 @@ struct ws_payload;
 struct ws_payload *ws_payload_new(const char *text, size_t len);
 void ws_send_payload(struct hub_conn *c, struct ws_payload *p);
 void ws_payload_unref(struct ws_payload *p);
-/* Closes after what is queued has been sent. */
+/* Closes after what is queued has been sent. reason is a string literal (kept, not copied). */
 void ws_close(struct hub_conn *c, int code, const char *reason);
 
 /* The HTTP side's upgrade check (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE; http/'s struct

@@ -2,19 +2,25 @@
 #include "http/http.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <libwebsockets.h>
+#include <linux/sockios.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "http/jobs.h"
+#include "http/linger.h"
 #include "http/metrics.h"
+#include "http/utf8.h"
+#include "http/watch.h"
 #include "log.h"
 
 /* Audio goes out in slices, one slice per writeable event, so that a slow reader costs one
@@ -22,6 +28,9 @@
 #define STREAM_SLICE HTTP_STREAM_SLICE
 
 static unsigned char slice[LWS_PRE + STREAM_SLICE];
+
+/* The route name of requests no route took (metrics keys it by address). */
+static const char unmatched[] = "unmatched";
 
 static int64_t now_ns(void)
 {
@@ -68,15 +77,19 @@ void reply_json(struct req *r, int status, json_t *body)
 	free(s);
 }
 
+/* Messages often quote the request (a path, a parameter): whatever bytes it held, the
+ * message is made valid UTF-8, which is all JSON can carry, so that quoting it can never
+ * turn the answer into a 500. */
 void reply_error(struct req *r, int status, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], safe[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	reply_json(r, status, json_pack("{s:{s:i,s:s}}", "error", "status", status, "message", msg));
+	utf8_escape(msg, safe, sizeof safe);
+	reply_json(r, status, json_pack("{s:{s:i,s:s}}", "error", "status", status, "message", safe));
 }
 
 void reply_text(struct req *r, int status, const char *ctype, const char *text)
@@ -150,6 +163,7 @@ static void req_free(struct req *r)
 {
 	if (!r)
 		return;
+	watch_del(r);
 	for (int i = 0; i < r->nargs; i++) {
 		free(r->args[i].name);
 		free(r->args[i].value);
@@ -222,6 +236,7 @@ static const char *reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 409: return "Conflict";
 	case 411: return "Length Required";
 	case 412: return "Precondition Failed";
@@ -277,14 +292,17 @@ static int build_head(struct req *r, long long content_length)
 
 static void record(struct req *r)
 {
-	const char *route = r->route_name ? r->route_name : "unmatched";
+	const char *route = r->route_name ? r->route_name : unmatched;
 
 	metrics_request(r->ctx->metrics, r->method_name, route, r->status,
 	                (double)(now_ns() - r->started_ns) / 1e9);
 }
 
-/* Called once the handler has produced a response: asks lws for a writeable slot. */
-static void respond(struct req *r)
+static int write_response(struct req *r);
+
+/* The handler has produced a response: its status line and headers, its record, and from
+ * here on its deadline. */
+static void prepare_response(struct req *r)
 {
 	long long len = r->streaming ? r->stream_left : (long long)r->out.len;
 
@@ -297,7 +315,37 @@ static void respond(struct req *r)
 		r->broken = true;
 	}
 	record(r);
+	/* From here http_send_timeout is the deadline (check_deadline). lws's request timeout
+	 * (http_header_timeout), still armed after a GET, would cut a stream that lasts longer
+	 * than it: a player reading at its bitrate lost its stream after 30 s, the kernel's
+	 * queue later. */
+	r->phase = PHASE_SENDING;
+	r->progress_ms = watch_now_ms();
+	r->outq = LLONG_MAX;
+	lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
+}
+
+/* Answers from a writeable event: for a response finished outside the connection's own
+ * callback (a job's, drained on another), and for early answers, which close through a
+ * lingering close. */
+static void respond(struct req *r)
+{
+	prepare_response(r);
 	lws_callback_on_writable(r->wsi);
+}
+
+/* Answers from the connection's own callback: at once when lws holds no output of it, which
+ * spares a writeable round trip (two epoll_ctl calls and a pass of the loop) per request;
+ * what the socket does not take waits for writeable as before. Returns the callback's value
+ * (-1: close). */
+static int respond_now(struct req *r)
+{
+	prepare_response(r);
+	if (r->broken || lws_partial_buffered(r->wsi)) {
+		lws_callback_on_writable(r->wsi);
+		return 0;
+	}
+	return write_response(r);
 }
 
 void req_defer(struct req *r, req_gone_fn gone, void *holder)
@@ -317,16 +365,24 @@ void http_resume(struct req *r)
 	respond(r);
 }
 
-static void dispatch(struct req *r)
+/* Returns the callback's value. */
+static int dispatch(struct req *r)
 {
 	r->ctx->dispatch(r);
-	if (r->pending)
-		return; /* its holder will finish it: http_resume */
+	if (r->pending) {
+		/* Its holder will finish it (http_resume), within http_deferred_timeout: lws's own
+		 * request timeout (the header timeout, still armed after a bodiless PUT) is
+		 * not the deadline for that. */
+		r->phase = PHASE_PENDING;
+		r->phase_ms = watch_now_ms();
+		lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
+		return 0;
+	}
 	if (!r->status)
 		reply_error(r, 500, "the handler produced no response");
 	if (r->method == M_HEAD)
 		r->head_only = true;
-	respond(r);
+	return respond_now(r);
 }
 
 /* The most one writeable event sends of a file, so one fast reader cannot hold the loop. */
@@ -334,8 +390,8 @@ static void dispatch(struct req *r)
 
 /* Sends what the socket takes of the file range, straight from the page cache. Returns 1
  * when the range is done, 0 when the socket is full (wait for writeable), -1 on error.
- * Called only from a writeable event, when lws holds no output of its own for this
- * connection, so bytes cannot overtake each other. */
+ * Called from a writeable event or from the connection's own callback, when lws holds no
+ * output of its own for this connection, so bytes cannot overtake each other. */
 static int send_file_part(struct req *r)
 {
 	int sock = lws_get_socket_fd(r->wsi);
@@ -354,6 +410,7 @@ static int send_file_part(struct req *r)
 		}
 		r->stream_off += n;
 		r->stream_left -= n;
+		r->progress_ms = watch_now_ms();
 		budget -= n;
 		r->ctx->metrics->bytes_streamed += (uint64_t)n;
 		if ((size_t)n < want)
@@ -439,9 +496,69 @@ done:
 		r->fd = -1;
 		r->ctx->metrics->open_streams--;
 	}
-	if (r->close_after)
+	if (r->close_after) {
+		/* The answer may have come before the body was read: close only once it is all
+		 * out, and through a lingering close so the client gets to read it. */
+		if (lws_partial_buffered(wsi)) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+		r->phase = PHASE_DONE;
+		linger_hand_off(wsi);
 		return -1;
+	}
+	r->phase = PHASE_DONE;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Once a second (http/watch.h): the deadlines lws does not keep. */
+static void check_deadline(struct req *r, int64_t now)
+{
+	const struct http_ctx *ctx = r->ctx;
+	int queued;
+
+	switch (r->phase) {
+	case PHASE_BODY:
+		/* lws only times each gap between parts of a body: one byte every few seconds
+		 * would hold the connection for as long as the body is long. */
+		if (now - r->phase_ms < ctx->body_timeout * 1000)
+			return;
+		reply_error(r, 408, "the request body did not arrive within %ld s", ctx->body_timeout);
+		r->close_after = true;
+		respond(r);
+		return;
+	case PHASE_PENDING:
+		if (now - r->phase_ms < ctx->deferred_timeout * 1000)
+			return;
+		log_info("http: %s %s: no answer within %ld s", r->method_name, r->path,
+		         ctx->deferred_timeout);
+		if (r->gone)
+			r->gone(r->holder); /* its holder forgets it, as if the client had left */
+		r->pending = false;
+		r->gone = NULL;
+		r->holder = NULL;
+		reply_error(r, 503, "the answer was not ready within %ld s", ctx->deferred_timeout);
+		respond(r);
+		return;
+	case PHASE_SENDING:
+		/* Progress is the client taking bytes: the socket's send queue shrinking (a player
+		 * reading at its bitrate drains it slowly, and the loop may hear of it only when
+		 * half of it has gone), or the loop handing the socket more. */
+		if (ioctl(lws_get_socket_fd(r->wsi), SIOCOUTQ, &queued) == 0) {
+			if (queued == 0 || queued < r->outq)
+				r->progress_ms = now;
+			r->outq = queued;
+		}
+		if (now - r->progress_ms < ctx->send_timeout * 1000)
+			return;
+		log_info("http: %s %s: the client took nothing of the answer for %ld s; closing",
+		         r->method_name, r->path, ctx->send_timeout);
+		r->phase = PHASE_DONE;
+		lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return;
+	default:
+		return;
+	}
 }
 
 static struct req *req_new(struct lws *wsi)
@@ -456,15 +573,96 @@ static struct req *req_new(struct lws *wsi)
 	r->fd = -1;
 	r->content_length = -1;
 	r->started_ns = now_ns();
+	r->phase = PHASE_HEAD;
+	r->phase_ms = watch_now_ms();
+	watch_add(r, lws_get_context(wsi), check_deadline);
 	return r;
 }
 
+/* A Content-Length as digits only. Anything else (a sign, spaces, hex, a list: lws joins
+ * repeated headers with commas) is refused rather than guessed at: a proxy in front might
+ * read it otherwise and frame the body differently. */
+static int parse_length(const char *s, long long *out)
+{
+	long long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (LLONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* A Host is a name or address and a port; it goes into the URLs of answers. */
+static bool host_ok(const char *h)
+{
+	for (; *h; h++)
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') ||
+		      strchr("-._~:[]%", *h)))
+			return false;
+	return true;
+}
+
+/* How the body is framed: Content-Length, strictly, and nothing else. Returns false with
+ * the answer set. */
+static bool read_framing(struct req *r)
+{
+	struct lws *wsi = r->wsi;
+	int cl_len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+	char cl[24];
+
+	/* lws takes no chunked bodies: it would frame the body by Content-Length, or see none,
+	 * and read what follows as another request; behind a proxy that honours
+	 * Transfer-Encoding, that is request smuggling. */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
+		if (cl_len)
+			reply_error(r, 400, "Content-Length and Transfer-Encoding together are refused");
+		else
+			reply_error(r, 411, "a request body needs a Content-Length; Transfer-Encoding is "
+			            "not accepted");
+		return false;
+	}
+	if (!cl_len)
+		return true;
+	if (cl_len >= (int)sizeof cl || lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0 ||
+	    parse_length(cl, &r->content_length) < 0) {
+		reply_error(r, 400, "malformed Content-Length (one header, digits only)");
+		return false;
+	}
+	return true;
+}
+
+/* Path and query come URL-decoded: any bytes at all. Handlers and their answers (JSON)
+ * take UTF-8 only. Returns false with the answer set. */
+static bool check_text(struct req *r)
+{
+	if (!utf8_valid(r->path, strlen(r->path))) {
+		reply_error(r, 400, "the request path is not valid UTF-8: %s", r->path);
+		return false;
+	}
+	for (int i = 0; i < r->nargs; i++)
+		if (!utf8_valid(r->args[i].name, strlen(r->args[i].name)) ||
+		    !utf8_valid(r->args[i].value, strlen(r->args[i].value))) {
+			reply_error(r, 400, "the query parameter %s=%s is not valid UTF-8", r->args[i].name,
+			            r->args[i].value);
+			return false;
+		}
+	if (!host_ok(r->host)) {
+		reply_error(r, 400, "malformed Host header: %s", r->host);
+		return false;
+	}
+	return true;
+}
+
 /* Reads the request line and headers. Returns false when the request cannot proceed (the
- * response is already set). */
+ * response is already set; the connection closes after it). */
 static bool begin(struct req *r, const char *path)
 {
 	struct lws *wsi = r->wsi;
-	char cl[32];
 
 	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
 		if (lws_hdr_total_length(wsi, methods[i].token)) {
@@ -475,32 +673,22 @@ static bool begin(struct req *r, const char *path)
 	if (!r->method) {
 		r->method_name = "OTHER";
 		reply_error(r, 405, "method not supported");
-		r->close_after = true;
 		return false;
 	}
 	if (strlen(path) >= sizeof r->path) {
 		reply_error(r, 414, "the request path is too long");
-		r->close_after = true;
 		return false;
 	}
 	strcpy(r->path, path);
+	if (!lws_get_peer_simple(wsi, r->peer, sizeof r->peer))
+		r->peer[0] = '\0';
 	copy_header(wsi, WSI_TOKEN_HOST, r->host, sizeof r->host);
 	copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->authorization, sizeof r->authorization);
 	copy_header(wsi, WSI_TOKEN_HTTP_RANGE, r->range, sizeof r->range);
 	copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->content_type, sizeof r->content_type);
 	copy_header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, r->if_none_match, sizeof r->if_none_match);
-	copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof cl);
-	if (cl[0]) {
-		char *end;
-
-		errno = 0;
-		r->content_length = strtoll(cl, &end, 10);
-		if (errno || *end || r->content_length < 0) {
-			reply_error(r, 400, "malformed Content-Length");
-			r->close_after = true;
-			return false;
-		}
-	}
+	if (!read_framing(r))
+		return false;
 	if (read_args(r) < 0) {
 		reply_error(r, 500, "out of memory");
 		return false;
@@ -509,24 +697,44 @@ static bool begin(struct req *r, const char *path)
 		reply_error(r, 400, "too many query parameters (at most %d)", REQ_MAX_ARGS);
 		return false;
 	}
+	if (!check_text(r))
+		return false;
 	if ((r->method & (M_POST | M_PUT | M_PATCH)) && r->content_length < 0) {
 		/* lws would wait for a body of unknown length; chunked uploads are not needed. */
 		reply_error(r, 411, "Content-Length is required");
-		r->close_after = true;
 		return false;
 	}
 	if (r->content_length > r->ctx->max_body) {
 		reply_error(r, 413, "request body too large (at most %ld bytes)", r->ctx->max_body);
-		r->close_after = true;
 		return false;
 	}
 	return true;
 }
 
+/* lws turns a CONNECT request into a raw connection (it would be a tunnel) without asking:
+ * it arrives here as an adopted raw socket that nothing would ever time or close. It is
+ * answered 405 on the socket, and closed through a lingering close. Returns -1 (close). */
+static int refuse_raw(struct lws *wsi, const struct http_ctx *ctx)
+{
+	static const char body[] = "{\"error\":{\"status\":405,\"message\":\"method CONNECT not supported\"}}";
+	char head[512];
+	int n = snprintf(head, sizeof head,
+	                 "HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\n"
+	                 "content-length: %zu\r\nallow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n"
+	                 "connection: close\r\n\r\n%s", sizeof body - 1, body);
+
+	/* A fresh socket's send buffer takes these few hundred bytes whole. */
+	if (send(lws_get_socket_fd(wsi), head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) == n)
+		linger_hand_off(wsi);
+	metrics_request(ctx->metrics, "CONNECT", unmatched, 405, 0);
+	return -1;
+}
+
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 {
 	const struct http_ctx *ctx = wsi ? lws_context_user(lws_get_context(wsi)) : NULL;
-	struct req **pss = user;
+	struct http_session *sess = user;
+	struct req **pss = sess ? &sess->req : NULL;
 	struct req *r = pss ? *pss : NULL;
 
 	switch (reason) {
@@ -536,15 +744,18 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		if (!r)
 			return -1;
 		if (!begin(r, in)) {
+			/* Answered before any body was read: the connection cannot carry on. */
+			r->close_after = true;
 			respond(r);
 			return 0;
 		}
 		/* With a body, wait for it; lws also reports an explicit empty POST body. */
-		if (r->content_length > 0 || (r->method == M_POST && r->content_length == 0))
+		if (r->content_length > 0 || (r->method == M_POST && r->content_length == 0)) {
+			r->phase = PHASE_BODY;
+			r->phase_ms = watch_now_ms();
 			return 0;
-		dispatch(r);
-		return 0;
-
+		}
+		return dispatch(r);
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!r || r->status)
 			return 0; /* already answered (413): discard */
@@ -559,16 +770,9 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		return 0;
 
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		/* lws 4.1.6 reports the end of a body that came pipelined behind another request
-		 * again and again, within one service, serving nothing else: close that one. */
-		if (r && r->body_done)
-			return -1;
-		if (r)
-			r->body_done = true;
 		if (!r || r->status || r->pending)
 			return 0;
-		dispatch(r);
-		return 0;
+		return dispatch(r);
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return ctx->upgrade ? ctx->upgrade(ctx->upgrade_ud, wsi) : -1;
@@ -594,6 +798,19 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 			req_free(r);
 			*pss = NULL;
 		}
+		return 0;
+
+	case LWS_CALLBACK_RAW_ADOPT:
+		if (!linger_is(wsi))
+			return refuse_raw(wsi, ctx);
+		linger_adopted(wsi, ctx->linger);
+		return 0;
+
+	case LWS_CALLBACK_RAW_RX:
+		return linger_is(wsi) && sess ? linger_rx(&sess->discarded, len) : -1;
+
+	case LWS_CALLBACK_RAW_CLOSE:
+	case LWS_CALLBACK_RAW_WRITEABLE:
 		return 0;
 
 	default:

@@ -50,6 +50,20 @@ struct http_ctx {
 	const char *public_url;  /* the base URL clients use; "" to take it from Host */
 	const char *listen;      /* ADDR:PORT: the base URL when there is no Host either */
 	long max_body;           /* bytes of request body accepted */
+	/* Deadlines of the states lws does not time (http/watch.h), in seconds: a whole body
+	 * arriving, a deferred answer being prepared, a response the client takes nothing of;
+	 * and how long a connection closed after an early answer keeps being read
+	 * (http/linger.h). */
+	long body_timeout;
+	long deferred_timeout;
+	long send_timeout;
+	long linger;
+};
+
+/* What lws keeps per HTTP connection (the protocol's per-session data). */
+struct http_session {
+	struct req *req;       /* the exchange under way or last answered, or NULL */
+	long long discarded;   /* a lingering connection: bytes read and dropped */
 };
 
 /* Told that a pending request went away (its connection closed) before it was answered. */
@@ -66,6 +80,7 @@ struct req {
 	int nargs;
 	char *params[REQ_MAX_PARAMS]; /* {x} segments of the route pattern, in order */
 	int nparams;
+	char peer[64];           /* the socket's peer address ("" when unknown) */
 	char host[256];
 	char authorization[512];
 	char range[128];
@@ -73,7 +88,6 @@ struct req {
 	char if_none_match[128];
 	long long content_length; /* -1 when absent */
 	struct buf body;
-	bool body_done;           /* lws said the body was complete */
 	bool authed;
 	struct user user;
 	const char *route_name; /* the pattern of the route that matched (metrics), or NULL */
@@ -98,6 +112,13 @@ struct req {
 	unsigned char *head;
 	size_t head_len;
 	bool head_only; /* HEAD: headers with the GET's length, no body */
+
+	/* deadlines (http/watch.h) */
+	enum req_phase { PHASE_HEAD, PHASE_BODY, PHASE_PENDING, PHASE_SENDING, PHASE_DONE } phase;
+	int64_t phase_ms;    /* when the phase began (monotonic milliseconds) */
+	int64_t progress_ms; /* PHASE_SENDING: when the client last took bytes */
+	long long outq;      /* PHASE_SENDING: bytes in the socket's send queue at the last sweep */
+	struct req *watch_prev, *watch_next;
 };
 
 /* Query parameter by name (already URL-decoded), or NULL. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -23,9 +24,17 @@ static int read_keys(struct licence_keys *k, const char *path, char *err, size_t
 	FILE *f = fopen(path, "r");
 	int rc = -1;
 
+	struct stat st;
+
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
+	}
+	/* As signing.keys: whoever reads this file can sign licences, so a looser one is not
+	 * used (and not silently tightened: someone may have read it already). */
+	if (fstat(fileno(f), &st) < 0 || (st.st_mode & 077)) {
+		snprintf(err, errlen, "%s: must be readable by its owner only (chmod 600)", path);
+		goto out;
 	}
 	while (fgets(line, sizeof line, f)) {
 		if (sscanf(line, "ed25519 %159s", sk) == 1 || sscanf(line, "master %79s", master) == 1)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fileperm.h"
 #include "log.h"
 #include "store/store_sqlite.h"
 
@@ -292,6 +293,12 @@ static const char *const migrations[] = {
 	" END;"
 	"CREATE INDEX ingest_files_track ON ingest_files(track_id);"
 	"CREATE INDEX tracks_withdrawn ON tracks(id) WHERE NOT available;",
+	/* 17: invites to sign up (registration = invite), kept by the BLAKE2b-256 of their code
+	 * as tokens are; a row stays when used up or expired, so that the list can say so. */
+	"CREATE TABLE invites ("
+	"  hash BLOB PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+	"  uses INTEGER NOT NULL, uses_left INTEGER NOT NULL"
+	") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
@@ -477,6 +484,10 @@ int store_open(struct store *s, const char *data_dir, char *err, size_t errlen)
 
 	memset(s, 0, sizeof *s);
 	snprintf(path, sizeof path, "%s/segue.db", data_dir);
+	/* It holds password hashes and token hashes: 0600, whatever the data directory's mode.
+	 * SQLite gives -wal and -shm the database's mode, so a private database keeps them so. */
+	if (sqlite_files_make_private(path, err, errlen) < 0 || file_create_private(path, err, errlen) < 0)
+		goto fail;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");

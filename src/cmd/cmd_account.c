@@ -1,4 +1,5 @@
-/* The session: login, logout, whoami; and the daemon and help commands of the face. */
+/* The session: register, login, logout, whoami; and the daemon and help commands of the
+ * face. */
 #include "config.h"
 
 #include <stdio.h>
@@ -31,7 +32,7 @@ static bool read_line(FILE *f, char *buf, size_t len)
 
 /* From the terminal with echo off, or the first line of stdin when it is not a terminal
  * (scripts: echo "$PW" | segue login NAME). */
-static enum seg_err read_password(char *pw, size_t len)
+static enum seg_err read_password(const char *prompt, char *pw, size_t len)
 {
 	struct termios old, quiet;
 	FILE *tty;
@@ -44,7 +45,7 @@ static enum seg_err read_password(char *pw, size_t len)
 	}
 	if (!(tty = fopen("/dev/tty", "r+")))
 		return seg_fail(SEG_EUSAGE, "no terminal to read the password from");
-	fputs("password: ", tty);
+	fputs(prompt, tty);
 	fflush(tty);
 	tcgetattr(fileno(tty), &old);
 	quiet = old;
@@ -74,7 +75,7 @@ static enum seg_err login_exec(struct seg *s, struct cmd_args *a, json_t **out)
 	} else {
 		return seg_fail(SEG_EUSAGE, "usage: segue login NAME (the password on standard input)");
 	}
-	if ((e = read_password(pw, sizeof pw)))
+	if ((e = read_password("password: ", pw, sizeof pw)))
 		return e;
 	e = api_login(api, name, pw);
 	explicit_bzero(pw, sizeof pw);
@@ -94,6 +95,59 @@ const struct cmd_entry cmd_login = {
 	"login", "[NAME]", "Logs in to the server. The password is read from the terminal, or "
 	"from the first line of standard input when that is not a terminal. The session is kept "
 	"(mode 0600) until logout.", NULL, 0, 1, CMD_FACE, 0, login_exec, print_login, NULL
+};
+
+/* A new account, then a login to it, so that what follows a sign-up is what follows a login. */
+static enum seg_err register_exec(struct seg *s, struct cmd_args *a, json_t **out)
+{
+	char pw[SECRET_MAX], again[SECRET_MAX];
+	struct api *api = seg_api(s);
+	json_t *account = NULL;
+	enum seg_err e;
+
+	if (!api)
+		return SEG_ENOMEM;
+	if ((e = read_password("password for the new account: ", pw, sizeof pw)))
+		return e;
+	if (isatty(STDIN_FILENO)) {
+		e = read_password("the same again: ", again, sizeof again);
+		if (!e && strcmp(pw, again))
+			e = seg_fail(SEG_EUSAGE, "the two passwords differ");
+		explicit_bzero(again, sizeof again);
+		if (e)
+			goto out;
+	}
+	if ((e = api_register(api, a->argv[0], pw, cmd_flag(a, "country"), cmd_flag(a, "invite"),
+	                      &account)))
+		goto out;
+	if ((e = api_login(api, a->argv[0], pw))) {
+		char why[256];
+
+		snprintf(why, sizeof why, "%s", seg_errmsg());
+		seg_fail(e, "the account %s was made, but the login to it failed: %s", a->argv[0], why);
+		goto out;
+	}
+	*out = json_pack("{s:s,s:s,s:s}", "user", api_user(api), "server", api_server(api),
+	                 "country", json_string_value(json_object_get(account, "country")) ?: "");
+out:
+	explicit_bzero(pw, sizeof pw);
+	json_decref(account);
+	return e;
+}
+
+static void print_register(json_t *o, FILE *f)
+{
+	fprintf(f, "signed up and logged in as %s at %s\n", json_string_value(json_object_get(o, "user")),
+	        json_string_value(json_object_get(o, "server")));
+}
+
+const struct cmd_entry cmd_register = {
+	"register", "NAME [--invite CODE] [--country CC]", "Signs up for a new account on the "
+	"server, then logs in to it. The password is read as login reads it (on a terminal twice). "
+	"A server whose registration is invite takes the code its administrator made with "
+	"segue-server user invite; one whose registration is closed takes no one. The country "
+	"(two letters, default the server's US) decides which tracks the account may play.",
+	"invite=,country=", 1, 1, CMD_FACE, 0, register_exec, print_register, NULL
 };
 
 static enum seg_err logout_exec(struct seg *s, struct cmd_args *a, json_t **out)

@@ -165,7 +165,10 @@ static enum seg_err watch_exec(struct seg *s, struct cmd_args *a, json_t **out)
 			if (!strcmp(type, "_connected")) {
 				char hello[128];
 
-				connect_hello(c, "{\"type\":\"hello\",\"observer\":true}");
+				/* It reads no device list and no queue: a delta costs less than a list,
+				 * and nothing less than a queue snapshot. */
+				connect_hello(c, "{\"type\":\"hello\",\"observer\":true,\"capabilities\":"
+				              "[\"device_deltas\",\"player_without_queue\"]}");
 				snprintf(hello, sizeof hello, "{\"type\":\"watch\",\"playlist_id\":\"%s\"}", id);
 				connect_send(c, hello);
 			} else if (!strcmp(type, "_unauthorized")) {

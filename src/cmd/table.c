@@ -4,7 +4,7 @@
 #include "config.h"
 #include "cmd.h"
 
-extern const struct cmd_entry cmd_login, cmd_logout, cmd_whoami, cmd_search, cmd_play,
+extern const struct cmd_entry cmd_register, cmd_login, cmd_logout, cmd_whoami, cmd_search, cmd_play,
 	cmd_pause, cmd_resume, cmd_toggle, cmd_next, cmd_prev, cmd_seek, cmd_volume, cmd_shuffle,
 	cmd_repeat, cmd_status, cmd_queue, cmd_queue_add, cmd_queue_rm, cmd_queue_mv, cmd_queue_clear,
 	cmd_playlist_ls, cmd_playlist_show, cmd_playlist_create, cmd_playlist_rename, cmd_playlist_add,
@@ -17,7 +17,7 @@ extern const struct cmd_entry cmd_login, cmd_logout, cmd_whoami, cmd_search, cmd
 
 /* Every command, in the order `segue help` lists them. */
 const struct cmd_entry *const cmd_table[] = {
-	&cmd_login, &cmd_logout, &cmd_whoami, &cmd_search, &cmd_show, &cmd_lyrics, &cmd_play,
+	&cmd_register, &cmd_login, &cmd_logout, &cmd_whoami, &cmd_search, &cmd_show, &cmd_lyrics, &cmd_play,
 	&cmd_pause, &cmd_resume, &cmd_toggle, &cmd_next, &cmd_prev, &cmd_seek, &cmd_volume,
 	&cmd_shuffle, &cmd_repeat,
 	&cmd_status, &cmd_queue, &cmd_queue_add, &cmd_queue_rm, &cmd_queue_mv, &cmd_queue_clear,

@@ -308,6 +308,52 @@ out:
 	return rc;
 }
 
+enum seg_err api_register(struct api *a, const char *username, const char *password,
+                          const char *country, const char *invite, json_t **out)
+{
+	json_t *body = json_pack("{s:s,s:s}", "username", username ? username : "", "password",
+	                         password ? password : "");
+	struct call c = { 0 };
+	enum seg_err rc = SEG_ENOMEM;
+	char *text = NULL, *url = NULL;
+
+	*out = NULL;
+	if (!username || !*username || !password || !*password) {
+		rc = seg_fail(SEG_EUSAGE, "a user name and a password are needed to sign up");
+		goto out;
+	}
+	if (!body || (country && json_object_set_new(body, "country", json_string(country))) ||
+	    (invite && json_object_set_new(body, "invite", json_string(invite))) ||
+	    !(text = json_dumps(body, JSON_COMPACT)) || !(url = api_concat(a->server, "/api/register"))) {
+		rc = seg_fail(SEG_ENOMEM, "out of memory");
+		goto out;
+	}
+	c.method = "POST";
+	c.url = url;
+	c.body = text;
+	c.body_len = strlen(text);
+	c.ctype = "Content-Type: application/json";
+	/* Never retried: a retried sign-up that had gone through would read as a taken name. */
+	if ((rc = api_exchange(a, &c, false)) != SEG_OK)
+		goto out;
+	if (c.status != 201) {
+		rc = api_answer_error(&c, NULL, 0);
+		goto out;
+	}
+	if (!(*out = json_loadb(c.resp.p, c.resp.len, 0, NULL)))
+		rc = seg_fail(SEG_EPROTO, "the server's answer to a sign-up is not JSON");
+out:
+	if (text) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	api_wipe_json_string(body, "password");
+	json_decref(body);
+	free(url);
+	api_answer_free(&c.resp);
+	return rc;
+}
+
 enum seg_err api_logout(struct api *a)
 {
 	enum seg_err rc;

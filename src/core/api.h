@@ -40,6 +40,11 @@ bool api_logged_in(const struct api *a);
 
 /* The password grant; on success the session is saved to the credentials file. */
 enum seg_err api_login(struct api *a, const char *username, const char *password);
+/* Signs up at the server (POST /api/register): country may be NULL (the server's default),
+ * invite NULL when registration there is open. *out receives the new account's object. It
+ * does not log in. */
+enum seg_err api_register(struct api *a, const char *username, const char *password,
+                          const char *country, const char *invite, json_t **out);
 /* Revokes the refresh token at the server (best effort: a dead server does not stop a
  * logout) and removes the credentials file. */
 enum seg_err api_logout(struct api *a);

@@ -31,8 +31,17 @@
 #include "outbox.h"
 #include "player.h"
 
+/* Control connections. A client's answers and events queue in its output up to
+ * CLIENT_OUT_MAX; past that it is dropped (it is not reading). Its requests are read only
+ * while its output is under CLIENT_OUT_HIGH, so a client that pipelines requests gets every
+ * answer at the pace it reads them, and never meets the drop. A connection that moves no
+ * byte for control_idle_timeout seconds is closed (subscribers excepted); when all
+ * MAX_CLIENTS are taken, the one idle longest makes room, and at most MAX_SUBSCRIBERS may
+ * subscribe, so idle or listening connections never lock commands out. */
 #define MAX_CLIENTS 64
-#define CLIENT_OUT_MAX (8 << 20) /* a subscriber that stops reading is dropped */
+#define MAX_SUBSCRIBERS (MAX_CLIENTS / 2)
+#define CLIENT_OUT_MAX (8 << 20)
+#define CLIENT_OUT_HIGH (256 << 10)
 
 struct client {
 	int fd;
@@ -40,7 +49,10 @@ struct client {
 	size_t inlen, incap;
 	char *out;
 	size_t outlen, outcap;
+	long long active_ms; /* monotonic: connected, or last sent or took bytes */
 	bool subscribed;
+	bool eof;            /* it shut down its sending side: answer what it asked, then close */
+	bool overflow;       /* its output passed CLIENT_OUT_MAX: drop it */
 };
 
 struct daemon {
@@ -74,15 +86,21 @@ static void client_close(struct daemon *d, int i)
 
 static void client_send(struct client *c, json_t *msg)
 {
-	char *text = json_dumps(msg, JSON_COMPACT);
+	char *text;
 	size_t n;
 
-	if (!text)
+	if (c->overflow)
 		return;
+	if (!(text = json_dumps(msg, JSON_COMPACT))) {
+		c->overflow = true; /* out of memory: an answer would be missing; drop it instead */
+		return;
+	}
 	n = strlen(text);
 	if (c->outlen + n + 1 > CLIENT_OUT_MAX) {
+		log_warn("control: dropping a client that leaves %zu bytes unread", c->outlen);
+		c->overflow = true;
 		free(text);
-		return; /* dropped at the next flush check */
+		return;
 	}
 	if (c->outlen + n + 1 > c->outcap) {
 		size_t cap = c->outcap ? c->outcap : 4096;
@@ -91,6 +109,7 @@ static void client_send(struct client *c, json_t *msg)
 		while (cap < c->outlen + n + 1)
 			cap *= 2;
 		if (!(p = realloc(c->out, cap))) {
+			c->overflow = true;
 			free(text);
 			return;
 		}
@@ -172,6 +191,15 @@ static void handle_line(struct daemon *d, struct client *c, const char *line)
 	}
 	id = json_object_get(req, "id");
 	if (json_is_true(json_object_get(req, "subscribe"))) {
+		int subscribers = 0;
+
+		for (int i = 0; i < d->nclients; i++)
+			subscribers += d->clients[i].subscribed;
+		if (!c->subscribed && subscribers >= MAX_SUBSCRIBERS) {
+			reply = error_reply(id, SEG_EFAIL, "too many subscribers: at most 32 connections "
+			                    "may subscribe at once");
+			goto out;
+		}
 		c->subscribed = true;
 		reply = json_pack("{s:O,s:b,s:o}", "id", id ? id : json_null(), "ok", 1, "result",
 		                  d->s->player ? player_state(d->s->player) : json_null());
@@ -205,12 +233,33 @@ out:
 	free(args);
 }
 
-static bool client_flush(struct client *c);
-
-/* Reads what the client sent and answers every complete line. false: close it. */
-static bool client_read(struct daemon *d, struct client *c)
+/* Answers the complete lines received, while the client's output is under the high mark
+ * (the rest wait in its input for it to read). */
+static void client_serve(struct daemon *d, struct client *c)
 {
 	char *nl;
+	size_t off = 0;
+
+	while (c->outlen < CLIENT_OUT_HIGH && !c->overflow &&
+	       (nl = memchr(c->in + off, '\n', c->inlen - off))) {
+		*nl = '\0';
+		handle_line(d, c, c->in + off);
+		off = (size_t)(nl - c->in) + 1;
+	}
+	if (off) {
+		memmove(c->in, c->in + off, c->inlen - off);
+		c->inlen -= off;
+	}
+}
+
+static bool client_has_line(const struct client *c)
+{
+	return c->inlen && memchr(c->in, '\n', c->inlen);
+}
+
+/* Reads what the client sent. false: close it (an error, or a line over the limit). */
+static bool client_read(struct client *c)
+{
 	ssize_t n;
 
 	if (c->incap - c->inlen < 4096) {
@@ -227,18 +276,11 @@ static bool client_read(struct daemon *d, struct client *c)
 		return errno == EINTR || errno == EAGAIN;
 	if (n == 0) {
 		/* The client shut down its side (echo ... | socat): answer what it asked first. */
-		client_flush(c);
-		return false;
+		c->eof = true;
+		return true;
 	}
 	c->inlen += (size_t)n;
-	while ((nl = memchr(c->in, '\n', c->inlen))) {
-		size_t used = (size_t)(nl - c->in) + 1;
-
-		*nl = '\0';
-		handle_line(d, c, c->in);
-		memmove(c->in, c->in + used, c->inlen - used);
-		c->inlen -= used;
-	}
+	c->active_ms = clock_mono_ms();
 	return true;
 }
 
@@ -251,23 +293,85 @@ static bool client_flush(struct client *c)
 			return errno == EAGAIN || errno == EINTR;
 		memmove(c->out, c->out + n, c->outlen - (size_t)n);
 		c->outlen -= (size_t)n;
+		c->active_ms = clock_mono_ms();
 	}
 	return true;
 }
 
-static void accept_client(struct daemon *d)
+/* Closed when the table is full and a new client comes: not subscribed, and either nothing
+ * under way (no request begun, no answer unread) or stalled (no bytes either way for a
+ * second, with an answer it does not read or a line it does not finish). */
+static bool client_evictable(const struct client *c, long long now)
 {
-	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	return !c->subscribed && ((!c->outlen && !c->inlen) || now - c->active_ms >= 1000);
+}
 
-	if (fd < 0)
-		return;
+static long long idle_ms(struct daemon *d)
+{
+	return opt_int(&d->s->opt, OPT_CONTROL_IDLE_TIMEOUT) * 1000LL;
+}
+
+/* Closes the connections that moved no byte either way for the timeout (subscribers are
+ * long-lived on purpose: only the output bound applies to them); returns ms until the next
+ * one would be (-1: none). */
+static long close_idle(struct daemon *d)
+{
+	long long now = clock_mono_ms(), limit = idle_ms(d);
+	long next = -1;
+
+	for (int i = 0; i < d->nclients;) {
+		struct client *c = &d->clients[i];
+		long long left = c->active_ms + limit - now;
+
+		if (c->subscribed) {
+			i++;
+			continue;
+		}
+		if (left <= 0) {
+			log_debug("control: closing a connection silent for %lld s", limit / 1000);
+			client_close(d, i);
+			continue;
+		}
+		if (next < 0 || left < next)
+			next = (long)left;
+		i++;
+	}
+	return next;
+}
+
+static void accept_client(struct daemon *d, int fd)
+{
+	long long now = clock_mono_ms();
+	int oldest = -1;
+
 	if (d->nclients == MAX_CLIENTS) {
-		log_warn("control: too many clients; refusing one");
-		close(fd);
-		return;
+		for (int i = 0; i < d->nclients; i++)
+			if (client_evictable(&d->clients[i], now) &&
+			    (oldest < 0 || d->clients[i].active_ms < d->clients[oldest].active_ms))
+				oldest = i;
+		if (oldest < 0) {
+			json_t *r = error_reply(NULL, SEG_EFAIL, "the daemon is busy: too many control "
+			                        "connections");
+			char *text = r ? json_dumps(r, JSON_COMPACT) : NULL;
+
+			log_warn("control: %d connections, none idle; refusing one", MAX_CLIENTS);
+			if (text) {
+				size_t len = strlen(text);
+
+				text[len] = '\n';
+				(void)!send(fd, text, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			}
+			free(text);
+			json_decref(r);
+			close(fd);
+			return;
+		}
+		log_info("control: %d connections; closing the one idle longest", MAX_CLIENTS);
+		client_close(d, oldest);
 	}
 	memset(&d->clients[d->nclients], 0, sizeof d->clients[0]);
-	d->clients[d->nclients++].fd = fd;
+	d->clients[d->nclients].fd = fd;
+	d->clients[d->nclients++].active_ms = clock_mono_ms();
 }
 
 static void deliver_outbox(struct daemon *d)
@@ -381,7 +485,7 @@ static int listen_on(struct daemon *d)
 		return -1;
 	old = umask(0077);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(sa.sun_path, 0600) < 0 ||
-	    listen(fd, 16) < 0) {
+	    listen(fd, MAX_CLIENTS) < 0) {
 		umask(old);
 		fprintf(stderr, "segue: cannot listen on %s: %s\n", sa.sun_path, strerror(errno));
 		close(fd);
@@ -416,6 +520,26 @@ static int signals(struct daemon *d)
 	return d->sig_fd < 0 ? -1 : 0;
 }
 
+/* One client's turn: read (when poll said so), answer what it asked while its output has
+ * room, send. false: close it (an error, its output over the bound, or all done after it
+ * shut down its side). */
+static bool client_pump(struct daemon *d, struct client *c, short revents)
+{
+	if ((revents & POLLIN) && !client_read(c))
+		return false;
+	/* Until its output is over the mark (poll then waits for it to drain) or no request is
+	 * left (poll waits for more): a request read earlier has no event of its own to wake
+	 * the loop for it. The input bound (CTL_LINE_MAX) bounds the turn. */
+	do {
+		client_serve(d, c);
+		if (!client_flush(c) || c->overflow)
+			return false;
+	} while (c->outlen < CLIENT_OUT_HIGH && client_has_line(c));
+	if ((revents & (POLLHUP | POLLERR)) && !(revents & POLLIN))
+		return false; /* gone both ways: nothing can reach it any more */
+	return !(c->eof && !c->outlen && !client_has_line(c));
+}
+
 static void loop(struct daemon *d)
 {
 	enum { FIXED = 5 + MPRIS_NFDS };
@@ -423,7 +547,7 @@ static void loop(struct daemon *d)
 
 	while (!d->quit) {
 		long long now = clock_mono_ms();
-		long timeout = player_timeout_ms(d->s->player), bus = mpris_poll(d->mpris, &pfd[5]);
+		long timeout = player_timeout_ms(d->s->player), bus = mpris_poll(d->mpris, &pfd[5]), idle;
 		int n = 0;
 
 		if (bus >= 0 && (timeout < 0 || bus < timeout))
@@ -435,6 +559,9 @@ static void loop(struct daemon *d)
 			if (timeout < 0 || t < timeout)
 				timeout = t;
 		}
+		idle = close_idle(d);
+		if (idle >= 0 && (timeout < 0 || idle < timeout))
+			timeout = idle;
 		pfd[n++] = (struct pollfd){ .fd = d->listen_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = player_fd(d->s->player), .events = POLLIN };
@@ -442,9 +569,14 @@ static void loop(struct daemon *d)
 		pfd[n++] = (struct pollfd){ .fd = d->s->downloader ? downloader_fd(d->s->downloader) : -1,
 		                            .events = POLLIN };
 		n += MPRIS_NFDS; /* filled above */
-		for (int i = 0; i < d->nclients; i++)
-			pfd[n++] = (struct pollfd){ .fd = d->clients[i].fd,
-			                            .events = POLLIN | (d->clients[i].outlen ? POLLOUT : 0) };
+		/* Requests are read only while the answers are taken (backpressure). */
+		for (int i = 0; i < d->nclients; i++) {
+			struct client *c = &d->clients[i];
+			bool reading = !c->eof && c->outlen < CLIENT_OUT_HIGH;
+
+			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = (short)((reading ? POLLIN : 0) |
+			                                                           (c->outlen ? POLLOUT : 0)) };
+		}
 		if (poll(pfd, (nfds_t)n, (int)timeout) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
@@ -473,16 +605,17 @@ static void loop(struct daemon *d)
 				;
 			if (i == d->nclients)
 				continue;
-			if ((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) &&
-			    !client_read(d, &d->clients[i])) {
-				client_close(d, i);
-				continue;
-			}
-			if (!client_flush(&d->clients[i]) || d->clients[i].outlen >= CLIENT_OUT_MAX)
+			if (!client_pump(d, &d->clients[i], pfd[k].revents))
 				client_close(d, i);
 		}
-		if (pfd[0].revents & POLLIN)
-			accept_client(d);
+		/* All that wait, up to a table's worth: a burst does not fill the backlog. */
+		for (int k = 0; k < MAX_CLIENTS && (pfd[0].revents & POLLIN); k++) {
+			int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+			if (fd < 0)
+				break;
+			accept_client(d, fd);
+		}
 		if (d->outbox_due && clock_mono_ms() >= d->outbox_due)
 			deliver_outbox(d);
 	}

@@ -194,10 +194,13 @@ static void hello(struct device *d)
 	char name[64 * 4 + 1];
 
 	hub_name(seg_device_name(d->s), name, sizeof name);
-	json_t *m = json_pack("{s:s,s:{s:s,s:s,s:s,s:I}}", "type", "hello", "device",
+	/* device_deltas: the list once in the welcome, then its changes; player_without_queue:
+	 * this device reads no other's queue from the hub (doc/connect.md, Versions). */
+	json_t *m = json_pack("{s:s,s:{s:s,s:s,s:s,s:I},s:[s,s]}", "type", "hello", "device",
 	                      "id", seg_device_id(d->s), "name", name, "type", d->type,
 	                      "volume_percent",
-	                      json_integer_value(json_object_get(json_object_get(st, "device"), "volume_percent")));
+	                      json_integer_value(json_object_get(json_object_get(st, "device"), "volume_percent")),
+	                      "capabilities", "device_deltas", "player_without_queue");
 	char *text;
 
 	/* After a hub restart, the device that was playing brings the state back. */
@@ -216,16 +219,21 @@ static void hello(struct device *d)
 	json_decref(st);
 }
 
+/* devices (stolen) is the list now: kept, read for the active device, and told to the face. */
 static void take_devices(struct device *d, json_t *devices)
 {
 	const char *self = seg_device_id(d->s);
-	json_t *v;
+	json_t *v, *doc;
 	size_t i;
 
-	if (!json_is_array(devices))
+	if (!json_is_array(devices)) {
+		json_decref(devices);
+		return;
+	}
+	if (!(doc = json_pack("{s:o}", "devices", devices))) /* took devices even so */
 		return;
 	json_decref(d->devices);
-	d->devices = json_pack("{s:O}", "devices", devices);
+	d->devices = doc;
 	d->active_id[0] = '\0';
 	json_array_foreach(devices, i, v)
 		if (json_is_true(json_object_get(v, "is_active")))
@@ -233,6 +241,33 @@ static void take_devices(struct device *d, json_t *devices)
 			         json_string_value(json_object_get(v, "id")) ?: "");
 	d->active = d->active_id[0] && !strcmp(d->active_id, self);
 	tell(d, "devices", d->devices);
+}
+
+/* One change to the list (doc/connect.md, device_added, device_removed, device_changed),
+ * applied to a copy: whoever holds the list the face was given keeps it as it was. An entry
+ * is found by its id; an added device the list has already replaces it, and a change to one it
+ * lacks adds it, so the list converges whatever a lost race did. */
+static void take_device_delta(struct device *d, const char *type, json_t *m)
+{
+	json_t *dev = json_object_get(m, "device"), *list, *v;
+	const char *id = json_string_value(strcmp(type, "device_removed") ? json_object_get(dev, "id")
+	                                                                  : json_object_get(m, "id"));
+	size_t i, at = (size_t)-1;
+
+	if (!id || (strcmp(type, "device_removed") && !json_is_object(dev)))
+		return;
+	if (!(list = json_copy(json_object_get(d->devices, "devices"))))
+		return;
+	json_array_foreach(list, i, v)
+		if (!strcmp(json_string_value(json_object_get(v, "id")) ?: "", id))
+			at = i;
+	if (!strcmp(type, "device_removed"))
+		json_array_remove(list, at); /* nothing when it was not there */
+	else if (at != (size_t)-1)
+		json_array_set(list, at, dev);
+	else
+		json_array_append(list, dev);
+	take_devices(d, list);
 }
 
 static void take_player(struct device *d, json_t *player)
@@ -418,10 +453,14 @@ static void on_message(struct device *d, json_t *m)
 		if (!d->online)
 			log_info("connect: online as \"%s\"", seg_device_name(d->s));
 		d->online = true;
-		take_devices(d, json_object_get(m, "devices"));
+		take_devices(d, json_incref(json_object_get(m, "devices")));
 		take_player(d, json_object_get(m, "player"));
 	} else if (!strcmp(type, "devices")) {
-		take_devices(d, json_object_get(m, "devices"));
+		/* A hub older than the deltas: the whole list on every change. */
+		take_devices(d, json_incref(json_object_get(m, "devices")));
+	} else if (!strcmp(type, "device_added") || !strcmp(type, "device_removed") ||
+	           !strcmp(type, "device_changed")) {
+		take_device_delta(d, type, m);
 	} else if (!strcmp(type, "player")) {
 		take_player(d, json_object_get(m, "player"));
 	} else if (!strcmp(type, "command")) {

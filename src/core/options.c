@@ -66,6 +66,10 @@ const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_NOTIFY] = { "notify", OT_BOOL, "false", 0, 0, NULL,
 		"Show a desktop notification (title, artists, album and cover) when the track "
 		"changes (needs mpris); takes effect at once." },
+	[OPT_CONTROL_IDLE_TIMEOUT] = { "control_idle_timeout", OT_INT, "60", 1, 86400, NULL,
+		"Seconds after which the daemon closes a control-socket connection that has neither "
+		"sent nor taken a byte (a request begun and not finished, or answers left unread, do "
+		"not keep it open); connections subscribed to events stay open." },
 };
 
 int options_find(const char *name)

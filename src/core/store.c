@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileperm.h"
 #include "paths.h"
 
 static const char *const migrations[] = {
@@ -117,22 +118,21 @@ static enum seg_err migrate(struct store *s)
 
 enum seg_err store_open(struct store *s, const char *path)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], err[PATH_MAX + 200];
 	enum seg_err e;
-	int fd;
 
 	s->db = NULL;
 	snprintf(dir, sizeof dir, "%s", path);
 	if ((e = paths_mkdir(dirname(dir))))
 		return e;
-	/* Create it private before SQLite does (SQLite would use 0644). Only when it is not
-	 * there: closing a descriptor of a database this process has open drops every POSIX
-	 * lock the process holds on it, and another process would then checkpoint and delete
-	 * the WAL under our connections (the daemon opens one per download thread). */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0)
-		close(fd);
-	else if (errno != EEXIST)
-		return seg_fail(SEG_EIO, "cannot open %s: %m", path);
+	/* Private before SQLite opens it (SQLite would create it 0644; -wal and -shm take the
+	 * database's mode), and an older, looser one tightened. Neither opens a descriptor of an
+	 * existing database: closing one would drop every POSIX lock this process holds on it,
+	 * and another process would then checkpoint and delete the WAL under our connections
+	 * (the daemon opens one per download thread). */
+	if (sqlite_files_make_private(path, err, sizeof err) < 0 ||
+	    file_create_private(path, err, sizeof err) < 0)
+		return seg_fail(SEG_EIO, "%s", err);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		e = seg_fail(SEG_EIO, "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "error");
 		goto fail;

@@ -1,0 +1,154 @@
+#include "config.h"
+#include "cli/loop.h"
+
+#include <ev.h>
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct serve_loop {
+	struct ev_loop *ev;         /* NULL: lws's poll loop */
+	ev_signal sigint, sigterm;
+	ev_timer tick;
+	struct lws_context *ctx;
+	void *foreign[1];           /* lws reads it during lws_create_context only */
+	bool armed;
+};
+
+/* The poll loop's stop: a handler may only set a flag and wake the loop, from whichever
+ * thread runs it (only this one: the others have the signals blocked). */
+static volatile sig_atomic_t poll_stopping;
+static struct lws_context *poll_ctx;
+
+static void poll_on_signal(int sig)
+{
+	(void)sig;
+	poll_stopping = 1;
+	if (poll_ctx)
+		lws_cancel_service(poll_ctx);
+}
+
+/* libev runs this on the loop, after its own handler woke it: breaking the loop here is
+ * safe, and lws_service returns to serve_loop_run. */
+static void ev_on_signal(struct ev_loop *ev, ev_signal *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(ev, EVBREAK_ALL);
+}
+
+/* lws 4.1.6's libev plugin arms its one timer (what runs lws_sul events: our command
+ * timeouts and liveness sweep, lws's own connection timeouts) with ev_timer_set and
+ * ev_timer_start, which leave a timer that is already running where it was: an event
+ * scheduled earlier than the one armed waits for it (a 1 s command timeout behind a 30 s
+ * keep-alive). lws also services what is due after every descriptor event, so a wake-up
+ * through lws_cancel_service (its own event descriptor) this often bounds the lateness to
+ * TICK_S when nothing else happens, for a few microseconds of CPU each time. */
+#define TICK_S 0.05
+
+static void ev_on_tick(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	struct serve_loop *l = w->data;
+
+	(void)ev;
+	(void)revents;
+	lws_cancel_service(l->ctx);
+}
+
+struct serve_loop *serve_loop_new(const char *name, char *err, size_t errlen)
+{
+	struct serve_loop *l;
+
+	if (strcmp(name, "libev") && strcmp(name, "poll")) {
+		snprintf(err, errlen, "event_loop is libev or poll, not \"%s\"", name);
+		return NULL;
+	}
+	if (!(l = calloc(1, sizeof *l))) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!strcmp(name, "libev")) {
+		/* A loop of its own rather than libev's default one, which would also reap
+		 * children (SIGCHLD) behind the back of the threads that run ffmpeg and friends. */
+		l->ev = ev_loop_new(EVFLAG_AUTO);
+		if (!l->ev) {
+			snprintf(err, errlen, "libev cannot make an event loop");
+			free(l);
+			return NULL;
+		}
+		l->foreign[0] = l->ev;
+	}
+	return l;
+}
+
+void serve_loop_configure(struct serve_loop *l, struct lws_context_creation_info *info)
+{
+	if (!l->ev)
+		return;
+	info->options |= LWS_SERVER_OPTION_LIBEV;
+	info->foreign_loops = l->foreign;
+}
+
+const char *serve_loop_describe(const struct serve_loop *l)
+{
+	if (!l->ev)
+		return "poll";
+	switch (ev_backend(l->ev)) {
+	case EVBACKEND_EPOLL:
+		return "libev (epoll)";
+	case EVBACKEND_POLL:
+		return "libev (poll)";
+	case EVBACKEND_SELECT:
+		return "libev (select)";
+	default:
+		return "libev";
+	}
+}
+
+void serve_loop_run(struct serve_loop *l, struct lws_context *ctx, const sigset_t *sigs)
+{
+	if (l->ev) {
+		/* libev's handler wakes the loop through its own pipe; the watchers are started
+		 * while the signals are still blocked, so one that came meanwhile is not lost. */
+		ev_signal_init(&l->sigint, ev_on_signal, SIGINT);
+		ev_signal_init(&l->sigterm, ev_on_signal, SIGTERM);
+		ev_signal_start(l->ev, &l->sigint);
+		ev_signal_start(l->ev, &l->sigterm);
+		l->ctx = ctx;
+		ev_timer_init(&l->tick, ev_on_tick, TICK_S, TICK_S);
+		l->tick.data = l;
+		ev_timer_start(l->ev, &l->tick);
+		l->armed = true;
+		pthread_sigmask(SIG_UNBLOCK, sigs, NULL);
+		/* lws_service runs ev_run on the loop until a signal breaks it. */
+		lws_service(ctx, 0);
+		pthread_sigmask(SIG_BLOCK, sigs, NULL);
+		return;
+	}
+	poll_ctx = ctx;
+	signal(SIGINT, poll_on_signal);
+	signal(SIGTERM, poll_on_signal);
+	pthread_sigmask(SIG_UNBLOCK, sigs, NULL);
+	while (!poll_stopping && lws_service(ctx, 0) >= 0)
+		;
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+	poll_ctx = NULL;
+}
+
+void serve_loop_free(struct serve_loop *l)
+{
+	if (!l)
+		return;
+	if (l->ev) {
+		if (l->armed) {
+			ev_signal_stop(l->ev, &l->sigint);
+			ev_signal_stop(l->ev, &l->sigterm);
+			ev_timer_stop(l->ev, &l->tick);
+		}
+		ev_loop_destroy(l->ev);
+	}
+	free(l);
+}
