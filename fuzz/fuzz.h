@@ -28,14 +28,4 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 		}                                                                     \
 	} while (0)
 
-/* The one server error the targets let pass, unless FUZZ_STRICT is set: issue #23's third
- * defect (an error message that echoes invalid UTF-8 cannot be put into JSON, and the
- * answer becomes 500 "out of memory"), which the http branch fixes. Remove it then. */
-static inline bool fuzz_known_500(const char *out, size_t n)
-{
-	static const char known[] = "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}";
-
-	return !getenv("FUZZ_STRICT") && memmem(out, n, known, sizeof known - 1) != NULL;
-}
-
 #endif
