@@ -62,6 +62,10 @@ static void conn_detach(struct hub *h, struct hub_conn *c, struct hub_conn *succ
 	}
 	if (u->xfer.busy && u->xfer.source == c)
 		u->xfer.source = NULL;
+	/* The device being handed to went (or reconnected): the handoff's second half goes to
+	 * its new session, or fails (transfer.c, xfer_in), never to c. */
+	if (u->xfer.busy && u->xfer.target == c)
+		u->xfer.target = successor;
 	was_active = u->active == c;
 	if (was_active) {
 		if (successor) {

@@ -36,15 +36,22 @@ static void xfer_fail(struct hub *h, struct hub_user *u, const char *reason, con
 	xfer_end(u);
 }
 
-/* Second half: the target is told to start from xfer.state. */
+/* Second half: the target is told to start from xfer.state. The target may have gone during
+ * the first half (conn_detach left it NULL). */
 static void xfer_in(struct hub *h, struct hub_user *u)
 {
 	struct transfer *x = &u->xfer;
 	bool play = x->play >= 0 ? x->play : json_is_true(json_object_get(x->state, "is_playing"));
-	json_t *cmd = json_pack("{s:s,s:O,s:O,s:I,s:b}", "command", connect_commands[CC_TRANSFER_IN].name, "state", x->state,
-	                        "queue", x->queue ? x->queue : json_null(),
-	                        "position_ms", (json_int_t)hub_now_position(x->state), "play", play);
+	json_t *cmd;
 
+	if (!x->target) {
+		/* It disconnected while the source was handing over: the source resumes. */
+		xfer_fail(h, u, "device_gone", "the device to transfer to disconnected", true);
+		return;
+	}
+	cmd = json_pack("{s:s,s:O,s:O,s:I,s:b}", "command", connect_commands[CC_TRANSFER_IN].name, "state", x->state,
+	                "queue", x->queue ? x->queue : json_null(),
+	                "position_ms", (json_int_t)hub_now_position(x->state), "play", play);
 	if (!hub_pending_send(h, u, x->target, P_XFER_IN, cmd, "hub"))
 		xfer_fail(h, u, "failed", "out of memory", true);
 }

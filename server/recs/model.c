@@ -46,6 +46,10 @@ static double mono_s(void)
 
 void *recs_vec_push(struct vec *v, size_t count)
 {
+	/* Nothing to add (an item with no neighbours): no pointer arithmetic on a vector that
+	 * may still be empty, which is undefined on its NULL. */
+	if (!count)
+		return v->p;
 	if (v->n + count > v->cap) {
 		size_t cap = v->cap ? v->cap : 1024;
 		void *p;
