@@ -39,6 +39,14 @@ const char *req_arg(const struct req *r, const char *name)
 	return NULL;
 }
 
+const char *req_peer(struct req *r)
+{
+	if (!r->peer_known && !lws_get_peer_simple(r->wsi, r->peer, sizeof r->peer))
+		r->peer[0] = '\0';
+	r->peer_known = true;
+	return r->peer;
+}
+
 static void reset_response(struct req *r)
 {
 	buf_reset(&r->out);
@@ -508,8 +516,6 @@ static bool begin(struct req *r, const char *path)
 		return false;
 	}
 	strcpy(r->path, path);
-	if (!lws_get_peer_simple(wsi, r->peer, sizeof r->peer))
-		r->peer[0] = '\0';
 	copy_header(wsi, WSI_TOKEN_HOST, r->host, sizeof r->host);
 	copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->authorization, sizeof r->authorization);
 	copy_header(wsi, WSI_TOKEN_HTTP_RANGE, r->range, sizeof r->range);

@@ -66,7 +66,8 @@ struct req {
 	int nargs;
 	char *params[REQ_MAX_PARAMS]; /* {x} segments of the route pattern, in order */
 	int nparams;
-	char peer[64];           /* the socket's peer address ("" when unknown) */
+	char peer[64];           /* req_peer's answer, once asked */
+	bool peer_known;
 	char host[256];
 	char authorization[512];
 	char range[128];
@@ -102,6 +103,9 @@ struct req {
 
 /* Query parameter by name (already URL-decoded), or NULL. */
 const char *req_arg(const struct req *r, const char *name);
+/* The socket's peer address ("" when unknown), looked up on first use: only sign-in and
+ * sign-up need it, and a stream request should not pay a getpeername for it. */
+const char *req_peer(struct req *r);
 
 /* Response builders. Each replaces any response set before. */
 void reply_json(struct req *r, int status, json_t *body); /* steals body */
