@@ -293,6 +293,56 @@ static void record(struct req *r)
 
 static int write_response(struct req *r);
 
+/* Keep-alive without a writeable round trip. lws 4.1.6 ends an exchange
+ * (lws_http_transaction_completed) by parking the connection in a "deferring" state and
+ * asking for POLLOUT: it reads the next request only once the socket has been seen writeable
+ * again. That cost every request two epoll_ctl calls (POLLOUT on, then off) and a pass of the
+ * loop, though the answer had gone out whole. The connections parked so are listed here, and
+ * before the loop waits again (http_settle) each is handed the writeable event it waits for,
+ * through lws_service_fd, lws's entry for events a foreign loop saw: lws turns POLLOUT off and
+ * makes the connection ready to read. The loop applies interest changes only when it is about
+ * to wait, so on and off cancel out. Listed are only connections that are in that state for
+ * sure: their answer is all in the socket (lws holds none of it) and their request body was
+ * read to the end (else lws goes on discarding it instead); a connection that closes first
+ * leaves the list (http_callback). */
+static struct lws **parked;
+static size_t nparked, parked_cap;
+
+static void park(struct lws *wsi)
+{
+	if (nparked == parked_cap) {
+		size_t cap = parked_cap ? parked_cap * 2 : 64;
+		struct lws **p = realloc(parked, cap * sizeof *p);
+
+		if (!p)
+			return; /* lws's own writeable round trip settles it */
+		parked = p;
+		parked_cap = cap;
+	}
+	parked[nparked++] = wsi;
+}
+
+static void unpark(struct lws *wsi)
+{
+	for (size_t i = 0; i < nparked; i++)
+		if (parked[i] == wsi) {
+			parked[i] = parked[--nparked];
+			return;
+		}
+}
+
+void http_settle(struct lws_context *cx)
+{
+	/* Taken from the end: a connection that closes meanwhile leaves the list (unpark). */
+	while (nparked) {
+		struct lws *wsi = parked[--nparked];
+		struct lws_pollfd pfd = { .fd = lws_get_socket_fd(wsi), .events = LWS_POLLOUT,
+		                          .revents = LWS_POLLOUT };
+
+		lws_service_fd(cx, &pfd);
+	}
+}
+
 /* The handler has produced a response: its status line and headers, and its record. */
 static void prepare_response(struct req *r)
 {
@@ -473,7 +523,13 @@ done:
 	}
 	if (r->close_after)
 		return -1;
-	return lws_http_transaction_completed(wsi) ? -1 : 0;
+	/* (r is gone once the exchange is completed: lws drops the protocol's data with it) */
+	bool settle = !lws_partial_buffered(wsi) && (r->content_length <= 0 || r->body_read);
+	if (lws_http_transaction_completed(wsi))
+		return -1;
+	if (settle)
+		park(wsi);
+	return 0;
 }
 
 static struct req *req_new(struct lws *wsi)
@@ -590,6 +646,8 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		return 0;
 
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (r)
+			r->body_read = true;
 		if (!r || r->status || r->pending)
 			return 0;
 		return dispatch(r);
@@ -614,6 +672,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
+		unpark(wsi); /* (either may be the last word of a connection that closes) */
 		if (pss) {
 			req_free(r);
 			*pss = NULL;

@@ -75,6 +75,7 @@ struct req {
 	char if_none_match[128];
 	long long content_length; /* -1 when absent */
 	struct buf body;
+	bool body_read;           /* lws reported the body's end */
 	bool authed;
 	struct user user;
 	const char *route_name; /* the pattern of the route that matched (metrics), or NULL */
@@ -130,6 +131,12 @@ void req_defer(struct req *r, req_gone_fn gone, void *holder);
 
 /* Sends the response of a pending request; its holder is forgotten. */
 void http_resume(struct req *r);
+
+/* Readies the keep-alive connections whose exchange ended on this pass of the service loop
+ * to read their next request, without the writeable round trip lws would wait for
+ * (http.c). The loop calls it before each wait; cx is its lws context. */
+struct lws_context;
+void http_settle(struct lws_context *cx);
 
 /* lws protocol callback for plain HTTP; registered by cli/serve.c. */
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);
