@@ -603,6 +603,12 @@ static bool begin(struct req *r, const char *path)
 		r->close_after = true;
 		return false;
 	}
+	/* A request with a body pipelined behind another (the bytes already in lws's buffer when
+	 * the first one's exchange ends) sets lws 4.1.6 spinning in its buffered-input service
+	 * for good, at full CPU and deaf to SIGTERM. Closing the connection after every request
+	 * with a body leaves nothing buffered behind one; a client's next write reconnects. */
+	if (r->content_length > 0)
+		r->close_after = true;
 	if (r->content_length > r->ctx->max_body) {
 		reply_error(r, 413, "request body too large (at most %ld bytes)", r->ctx->max_body);
 		r->close_after = true;
