@@ -2,6 +2,8 @@
 invalid UTF-8, garbage on the wire, 429 with Retry-After per user and category."""
 
 import json
+import os
+import re
 import socket
 import time
 
@@ -85,4 +87,34 @@ with Server(data, {"rl_standard": 3, "rl_window": 1}) as srv:
     t.eq(codes, [200, 200, 200, 429], "3 per second")
     time.sleep(2.1)
     t.eq(srv.get("/v1/me", token=tok).status, 200, "allowed again after the window passes")
+
+# A request with a body pipelined behind another, both in one write: both are answered, and
+# the server is idle afterwards (lws 4.1.6 went on spinning over the buffered bytes for good,
+# at full CPU, deaf to SIGTERM).
+with Server(data) as srv:
+    form = b"grant_type=password&"
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=3)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+              b"POST /api/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+              b"Content-Length: %d\r\n\r\n%s" % (len(form), form))
+    buf, deadline = b"", time.time() + 3
+    while time.time() < deadline:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        buf += chunk
+    s.close()
+    t.eq(re.findall(rb"HTTP/1.1 (\d+)", buf), [b"200", b"400"], "a POST pipelined behind a GET: both answered")
+
+    def cpu_s():
+        f = open("/proc/%d/stat" % srv.proc.pid).read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    c0 = cpu_s()
+    time.sleep(1.0)
+    used = cpu_s() - c0
+    t.ok(used < 0.05, "and the server is idle after it (%.2f s of CPU in the next second)" % used)
+    t.eq(srv.get("/healthz").status, 200, "and healthy")
 t.done()

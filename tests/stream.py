@@ -3,6 +3,7 @@ key rotation, Range/HEAD/ETag, path escapes, and slow readers that must not bloc
 
 import os
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.parse
@@ -96,6 +97,47 @@ with Server(data, {"rl_player": 100000}) as srv:
         got += body
     s.close()
     t.eq(got, full[0:100] + full[5000:5100] + full[9000:9100], "three ranges on one keep-alive connection")
+
+    # A withdrawal written by another process (as ingest's is) holds from the very next
+    # request, on a connection that was streaming the track and on a fresh one; a track
+    # brought back plays again. (The server answers this from memory while the database is
+    # unchanged: what it keeps must follow every write, whoever makes it.)
+    def set_available(v):
+        db = sqlite3.connect(os.path.join(data, "segue.db"))
+        with db:
+            db.execute("UPDATE tracks SET available = ?, withdrawn_at = ? WHERE id = ?",
+                       (v, None if v else int(time.time() * 1000), track))
+        db.close()
+
+    def keepalive_status(conn):
+        conn.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nRange: bytes=0-99\r\n\r\n" % path).encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            buf += chunk
+        head, _, body = buf.partition(b"\r\n\r\n")
+        length = next(int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:"))
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            body += chunk
+        return int(head.split()[1])
+
+    s = socket.create_connection(("127.0.0.1", srv.port))
+    s.settimeout(10)
+    seen = []
+    for _ in range(3):
+        seen.append(keepalive_status(s))
+        set_available(0)
+        seen += [keepalive_status(s), srv.get(path).status]
+        set_available(1)
+        seen += [keepalive_status(s), srv.get(path).status]
+    s.close()
+    t.eq(seen, [206, 410, 410, 206, 200] * 3,
+         "a withdrawal by another process refuses the next request at once, and a return restores it")
 
     # --- refusals: not one byte of audio
     def refused(p, name):

@@ -128,7 +128,7 @@ void h_token(struct req *r)
 			return;
 		}
 		/* Before any hash: a guess that must wait costs the server nothing. */
-		guard_address(r->peer, l->address);
+		guard_address(req_peer(r), l->address);
 		wait = guard_login(&srv->guard, name, l->address, store_now_ms());
 		if (wait) {
 			char msg[96];
@@ -283,7 +283,7 @@ void h_register(struct req *r)
 		reply_error(r, 403, "sign-up is closed on this server");
 		return;
 	}
-	guard_address(r->peer, address);
+	guard_address(req_peer(r), address);
 	if ((wait = guard_signup(&r->srv->guard, address, store_now_ms()))) {
 		reply_error(r, 429, "too many sign-ups from this address: try again in %ld s", wait);
 		reply_header(r, "retry-after:", "%ld", wait);

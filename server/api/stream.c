@@ -37,7 +37,6 @@ void h_audio(struct req *r)
 	char qname[16], path[1300], signed_path[128], etag[96];
 	long long exp;
 	enum sign_result check;
-	struct track_playback t;
 	struct stat st;
 	char *end;
 	int q, fd;
@@ -73,15 +72,13 @@ void h_audio(struct req *r)
 		return;
 	}
 	/* A link signed before its track was withdrawn does not outlive the withdrawal. */
-	switch (store_track_playback(&srv->store, id, &t)) {
+	switch (store_track_withdrawn(&srv->store, id)) {
 	case -1:
 		reply_error(r, 500, "database error");
 		return;
 	case 1:
-		if (!t.available) {
-			reply_error(r, 410, "this track is unavailable: its source file is no longer in the library");
-			return;
-		}
+		reply_error(r, 410, "this track is unavailable: its source file is no longer in the library");
+		return;
 	}
 	if ((fd = api_open_file(r, path, "audio file", &st)) < 0)
 		return;

@@ -13,6 +13,8 @@ struct serve_loop {
 	struct ev_loop *ev;         /* NULL: lws's poll loop */
 	ev_signal sigint, sigterm;
 	ev_timer tick;
+	ev_prepare prepare;
+	void (*before_wait)(struct lws_context *ctx);
 	struct lws_context *ctx;
 	void *foreign[1];           /* lws reads it during lws_create_context only */
 	bool armed;
@@ -56,6 +58,22 @@ static void ev_on_tick(struct ev_loop *ev, ev_timer *w, int revents)
 	(void)ev;
 	(void)revents;
 	lws_cancel_service(l->ctx);
+}
+
+/* libev runs prepare watchers just before it applies the interest changes made on this
+ * pass and waits: the place for the caller's hook. */
+static void ev_on_prepare(struct ev_loop *ev, ev_prepare *w, int revents)
+{
+	struct serve_loop *l = w->data;
+
+	(void)ev;
+	(void)revents;
+	l->before_wait(l->ctx);
+}
+
+void serve_loop_before_wait(struct serve_loop *l, void (*fn)(struct lws_context *ctx))
+{
+	l->before_wait = fn;
 }
 
 struct serve_loop *serve_loop_new(const char *name, char *err, size_t errlen)
@@ -121,6 +139,11 @@ void serve_loop_run(struct serve_loop *l, struct lws_context *ctx, const sigset_
 		ev_timer_init(&l->tick, ev_on_tick, TICK_S, TICK_S);
 		l->tick.data = l;
 		ev_timer_start(l->ev, &l->tick);
+		if (l->before_wait) {
+			ev_prepare_init(&l->prepare, ev_on_prepare);
+			l->prepare.data = l;
+			ev_prepare_start(l->ev, &l->prepare);
+		}
 		l->armed = true;
 		pthread_sigmask(SIG_UNBLOCK, sigs, NULL);
 		/* lws_service runs ev_run on the loop until a signal breaks it. */
@@ -132,8 +155,12 @@ void serve_loop_run(struct serve_loop *l, struct lws_context *ctx, const sigset_
 	signal(SIGINT, poll_on_signal);
 	signal(SIGTERM, poll_on_signal);
 	pthread_sigmask(SIG_UNBLOCK, sigs, NULL);
-	while (!poll_stopping && lws_service(ctx, 0) >= 0)
-		;
+	for (;;) {
+		if (l->before_wait)
+			l->before_wait(ctx);
+		if (poll_stopping || lws_service(ctx, 0) < 0)
+			break;
+	}
 	pthread_sigmask(SIG_BLOCK, sigs, NULL);
 	poll_ctx = NULL;
 }
@@ -147,6 +174,8 @@ void serve_loop_free(struct serve_loop *l)
 			ev_signal_stop(l->ev, &l->sigint);
 			ev_signal_stop(l->ev, &l->sigterm);
 			ev_timer_stop(l->ev, &l->tick);
+			if (l->before_wait)
+				ev_prepare_stop(l->ev, &l->prepare);
 		}
 		ev_loop_destroy(l->ev);
 	}

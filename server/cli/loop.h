@@ -21,6 +21,9 @@ struct serve_loop *serve_loop_new(const char *name, char *err, size_t errlen);
 void serve_loop_configure(struct serve_loop *l, struct lws_context_creation_info *info);
 /* The loop's name, for the log: "libev (epoll)" or "poll". */
 const char *serve_loop_describe(const struct serve_loop *l);
+/* fn(ctx) runs on the service thread each time the loop is about to wait for events (after
+ * everything that came on this pass was handled): before serve_loop_run. */
+void serve_loop_before_wait(struct serve_loop *l, void (*fn)(struct lws_context *ctx));
 /* Services ctx until SIGINT or SIGTERM. The caller has blocked sigs in every thread; they are
  * caught from here on and unblocked in this one. */
 void serve_loop_run(struct serve_loop *l, struct lws_context *ctx, const sigset_t *sigs);

@@ -273,6 +273,7 @@ int cmd_serve(int argc, char **argv)
 	         serve_loop_describe(loop), nfds);
 
 	signal(SIGPIPE, SIG_IGN);
+	serve_loop_before_wait(loop, http_settle);
 	serve_loop_run(loop, srv->lws, &stop_sigs); /* one that came meanwhile is handled now */
 	log_info("stopping");
 	status = EXIT_OK;

@@ -80,7 +80,8 @@ struct req {
 	int nargs;
 	char *params[REQ_MAX_PARAMS]; /* {x} segments of the route pattern, in order */
 	int nparams;
-	char peer[64];           /* the socket's peer address ("" when unknown) */
+	char peer[64];           /* req_peer's answer, once asked */
+	bool peer_known;
 	char host[256];
 	char authorization[512];
 	char range[128];
@@ -88,6 +89,7 @@ struct req {
 	char if_none_match[128];
 	long long content_length; /* -1 when absent */
 	struct buf body;
+	bool body_read;           /* lws reported the body's end */
 	bool authed;
 	struct user user;
 	const char *route_name; /* the pattern of the route that matched (metrics), or NULL */
@@ -123,6 +125,9 @@ struct req {
 
 /* Query parameter by name (already URL-decoded), or NULL. */
 const char *req_arg(const struct req *r, const char *name);
+/* The socket's peer address ("" when unknown), looked up on first use: only sign-in and
+ * sign-up need it, and a stream request should not pay a getpeername for it. */
+const char *req_peer(struct req *r);
 
 /* Response builders. Each replaces any response set before. */
 void reply_json(struct req *r, int status, json_t *body); /* steals body */
@@ -147,6 +152,12 @@ void req_defer(struct req *r, req_gone_fn gone, void *holder);
 
 /* Sends the response of a pending request; its holder is forgotten. */
 void http_resume(struct req *r);
+
+/* Readies the keep-alive connections whose exchange ended on this pass of the service loop
+ * to read their next request, without the writeable round trip lws would wait for
+ * (http.c). The loop calls it before each wait; cx is its lws context. */
+struct lws_context;
+void http_settle(struct lws_context *cx);
 
 /* lws protocol callback for plain HTTP; registered by cli/serve.c. */
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);

@@ -183,6 +183,10 @@ struct track_playback {
 };
 /* Returns 1, 0 when there is no such track, -1 on error. */
 int store_track_playback(struct store *s, const char *id, struct track_playback *out);
+/* Whether track id is withdrawn: 1, 0 when it is available or unknown, -1 on error. Answered
+ * from memory while the database is unchanged, for every audio request
+ * (store/withdrawn.c); a withdrawal by any connection or process is seen at once. */
+int store_track_withdrawn(struct store *s, const char *id);
 /* How many tracks the catalog holds, or -1 on error. */
 long long store_tracks_count(struct store *s);
 

@@ -514,6 +514,7 @@ fail:
 
 void store_close(struct store *s)
 {
+	store_withdrawn_free(s);
 	for (int i = 0; i < STMT_CACHE; i++)
 		sqlite3_finalize(s->cache[i].stmt);
 	sqlite3_close(s->db);

@@ -18,6 +18,7 @@ struct store {
 		const char *sql; /* keyed by the address of a string literal */
 		struct sqlite3_stmt *stmt;
 	} cache[STMT_CACHE];
+	struct store_withdrawn *withdrawn; /* store/withdrawn.c's, made on first use */
 };
 
 /* Opens (creating and migrating if needed) data_dir/segue.db. Returns 0 or -1 with err. */

@@ -14,6 +14,9 @@
  * A statement that returns rows is reset before the function that stepped it returns. */
 sqlite3_stmt *store_stmt(struct store *s, const char *sql);
 
+/* Frees what store_track_withdrawn keeps (store_close calls it). */
+void store_withdrawn_free(struct store *s);
+
 /* Runs sql (no results) and returns 0, or -1 after logging the error. */
 int store_exec(struct store *s, const char *sql);
 

@@ -1,0 +1,173 @@
+/* Whether a track is withdrawn, for every stream request, without a query each time.
+ *
+ * A query costs little CPU, but each one is a read transaction, and in WAL mode that takes
+ * and drops a read lock on the -shm file: two fcntl calls on the hot path of every audio
+ * Range request. Withdrawn tracks are few, so their ids are kept in memory, sorted, and the
+ * list is read again only when the database has changed since it was read.
+ *
+ * "Changed" is read from the WAL-index header, the first 48 bytes of the -shm file, which
+ * every connection of every process maps and which a writer rewrites (its change counter,
+ * frame count, salts and checksum) before its commit returns; its layout is part of SQLite's
+ * documented WAL format for the unix VFS (https://sqlite.org/walformat.html, "The WAL-Index
+ * Header"). So an ingest in another process that withdraws a track is seen by the very next
+ * request, at the cost of a 48-byte compare. The header is read before the list is; a commit
+ * that lands in between makes the list newer than the header kept, never older, and the next
+ * compare reads the list again. When the header cannot be mapped (no -shm beside the
+ * database, an unknown version), every check asks the database, as before. */
+#include "config.h"
+#include "store/catalog.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base62.h"
+#include "log.h"
+#include "store/store_sqlite.h"
+
+/* One copy of the WAL-index header (there are two; writers write the first one last). */
+#define WAL_HDR_SIZE 48
+/* Its iVersion (a native-order u32 at offset 0): the only layout there has been. */
+#define WAL_INDEX_VERSION 3007000u
+/* isInit (a byte at offset 12): set once the header describes the WAL. */
+#define WAL_HDR_ISINIT 12
+
+typedef char track_id[BASE62_ID_LEN + 1];
+
+struct store_withdrawn {
+	const volatile unsigned char *hdr; /* the mapped header, NULL: ask every time */
+	size_t maplen;
+	unsigned char seen[WAL_HDR_SIZE]; /* the header when ids was read */
+	bool loaded;
+	track_id *ids; /* sorted as SQLite's BINARY collation: strcmp */
+	size_t n, cap;
+};
+
+/* Maps the first page of the database's -shm file, read-only. Returns it or NULL. Safe to
+ * keep for as long as the connection is open: the file is only truncated by the first
+ * connection to open a database nobody else has open, and this one holds it open. */
+static const volatile unsigned char *map_header(struct store *s, size_t *len)
+{
+	const char *db = store_file(s);
+	char path[1200];
+	struct stat st;
+	void *p;
+	int fd;
+
+	if (!db || !*db || (size_t)snprintf(path, sizeof path, "%s-shm", db) >= sizeof path)
+		return NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	*len = (size_t)sysconf(_SC_PAGESIZE);
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)*len) {
+		close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return NULL;
+	{
+		const unsigned char *h = p;
+		uint32_t version;
+
+		memcpy(&version, h, sizeof version);
+		if (version != WAL_INDEX_VERSION || !h[WAL_HDR_ISINIT]) {
+			munmap(p, *len);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+static int add_id(void *ud, const char *id)
+{
+	struct store_withdrawn *w = ud;
+
+	if (strlen(id) != BASE62_ID_LEN)
+		return 0; /* not an id a request can name */
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		track_id *ids = realloc(w->ids, cap * sizeof *ids);
+
+		if (!ids)
+			return -1;
+		w->ids = ids;
+		w->cap = cap;
+	}
+	memcpy(w->ids[w->n++], id, BASE62_ID_LEN + 1);
+	return 0;
+}
+
+static int reload(struct store *s, struct store_withdrawn *w)
+{
+	/* tracks_withdrawn (migration 16) indexes exactly these rows, by id. */
+	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM tracks WHERE NOT available ORDER BY id");
+
+	w->n = 0;
+	w->loaded = false;
+	if (store_each_text(s, st, "the withdrawn tracks", add_id, w) < 0)
+		return -1;
+	w->loaded = true;
+	return 0;
+}
+
+static int cmp_id(const void *key, const void *elem)
+{
+	return strcmp(key, *(const track_id *)elem);
+}
+
+/* Asks the database (no header to watch). */
+static int ask(struct store *s, const char *id)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM tracks WHERE id = ? AND NOT available");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	return store_one(s, st, "a track's availability", NULL, NULL);
+}
+
+int store_track_withdrawn(struct store *s, const char *id)
+{
+	struct store_withdrawn *w = s->withdrawn;
+	unsigned char now[WAL_HDR_SIZE];
+
+	if (!w) {
+		if (!(w = s->withdrawn = calloc(1, sizeof *w)))
+			return -1;
+		w->hdr = map_header(s, &w->maplen);
+		if (!w->hdr)
+			log_info("store: no WAL index to watch: every stream asks the database");
+	}
+	if (!w->hdr)
+		return ask(s, id);
+	for (size_t i = 0; i < WAL_HDR_SIZE; i++)
+		now[i] = w->hdr[i];
+	/* The header before the rows: see above. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (!w->loaded || memcmp(now, w->seen, WAL_HDR_SIZE) != 0) {
+		if (reload(s, w) < 0)
+			return -1;
+		memcpy(w->seen, now, WAL_HDR_SIZE);
+	}
+	return w->n && bsearch(id, w->ids, w->n, sizeof *w->ids, cmp_id) ? 1 : 0;
+}
+
+void store_withdrawn_free(struct store *s)
+{
+	struct store_withdrawn *w = s->withdrawn;
+
+	if (!w)
+		return;
+	if (w->hdr)
+		munmap((void *)w->hdr, w->maplen);
+	free(w->ids);
+	free(w);
+	s->withdrawn = NULL;
+}
