@@ -5,23 +5,14 @@ UTF-8 echoed into errors, and a deadline for every state a connection can be in 
 idle keep-alive, body, CONNECT, an unread response, a deferred answer, a silent WebSocket)
 while a slow player that keeps reading is left alone."""
 
-import importlib.util
 import os
 import re
 import shutil
 import socket
-import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-
-if importlib.util.find_spec("websockets") is None:  # Debian's python3-websockets
-    # configure's PYTHON3 is /usr/bin/python3; another python3 first on PATH may lack it.
-    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    print("Bail out! python3-websockets is not installed (apt-get install python3-websockets)")
-    sys.exit(1)
 
 from segue_test import TAP, Server, catalog_copy, sql
 from ws_device import FakeDevice

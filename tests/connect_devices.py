@@ -5,16 +5,7 @@ sessions, whose list stays equal to GET /v1/me/player/devices. A session that di
 deltas (a client older than them) still gets the whole list on each change. The bytes a joining
 device costs: 40 devices of one user connecting with deltas against 40 without."""
 
-import importlib.util
-import os
-import sys
 import time
-
-if importlib.util.find_spec("websockets") is None:  # Debian's python3-websockets
-    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    print("Bail out! python3-websockets is not installed (apt-get install python3-websockets)")
-    sys.exit(1)
 
 from segue_test import TAP, Server, add_user, catalog_copy, sql
 from ws_device import DEVICE_MESSAGES, FakeDevice

@@ -5,19 +5,10 @@ transfers (and their failures), a dying active device, refused messages, the mes
 limit, revocation, heartbeats, a hub restart, and live playlists."""
 
 import hashlib
-import importlib.util
 import os
 import sqlite3
-import sys
 import threading
 import time
-
-if importlib.util.find_spec("websockets") is None:  # Debian's python3-websockets
-    # configure's PYTHON3 is /usr/bin/python3; another python3 first on PATH may lack it.
-    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    print("Bail out! python3-websockets is not installed (apt-get install python3-websockets)")
-    sys.exit(1)
 
 from segue_test import TAP, Server, catalog_copy, sql, subset
 from ws_device import DEVICE_MESSAGES, FakeDevice, handshake

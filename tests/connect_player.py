@@ -5,16 +5,7 @@ session; a snapshot of 20,000 tracks is half a megabyte. A session that says hel
 player_without_queue gets `player` messages and a welcome without it, while an older one still
 gets it; the hub keeps the queue all the same, for GET /v1/me/player/queue and for transfers."""
 
-import importlib.util
-import os
-import sys
 import time
-
-if importlib.util.find_spec("websockets") is None:  # Debian's python3-websockets
-    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    print("Bail out! python3-websockets is not installed (apt-get install python3-websockets)")
-    sys.exit(1)
 
 from segue_test import TAP, Server, catalog_copy, sql
 from ws_device import FakeDevice

@@ -5,17 +5,9 @@ alone would leave it waiting for that one), and SIGTERM and SIGINT stop it clean
 sessions open. An unknown event_loop is refused at start."""
 
 import http.client
-import importlib.util
 import os
 import signal
-import sys
 import time
-
-if importlib.util.find_spec("websockets") is None:  # Debian's python3-websockets
-    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    print("Bail out! python3-websockets is not installed (apt-get install python3-websockets)")
-    sys.exit(1)
 
 from segue_test import TAP, Server, add_user, server_cmd, tmpdir
 from ws_device import FakeDevice
