@@ -192,26 +192,9 @@ struct fixture *fixture_get(void)
 		limits[i] = 1L << 40;
 	fuzz_check(ratelimit_init(&srv->rl, 1 << 10, 60, limits) == 0, "ratelimit_init");
 	/* Login throttling as serve sets it up: the sign-in paths run through it. */
-	fuzz_check(guard_init(&srv->guard, &(struct guard_limits){ srv->cfg.login_free_tries,
-	                                                           srv->cfg.login_address_tries,
-	                                                           srv->cfg.login_max_wait,
-	                                                           srv->cfg.register_tries }) == 0,
-	           "guard_init");
+	fuzz_check(server_guard_init(srv) == 0, "server_guard_init");
 
-	srv->http = (struct http_ctx){
-		.dispatch = routes_dispatch,
-		.upgrade = ws_confirm_upgrade,
-		.srv = srv,
-		.metrics = &srv->metrics,
-		.jobs = &srv->jobs,
-		.public_url = srv->cfg.public_url,
-		.listen = srv->cfg.listen,
-		.max_body = srv->cfg.max_body,
-		.body_timeout = srv->cfg.http_body_timeout,
-		.deferred_timeout = srv->cfg.http_deferred_timeout,
-		.send_timeout = srv->cfg.http_send_timeout,
-		.linger = srv->cfg.http_linger,
-	};
+	server_http_init(srv);
 	memset(&info, 0, sizeof info);
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;

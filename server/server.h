@@ -42,4 +42,9 @@ struct server {
 	char images_dir[1100];     /* pictures by content (server/images/) */
 };
 
+/* Set-up shared by cli/serve.c and the fuzzing fixture (server.c): the login guard from the
+ * settings (-1: out of memory), and srv->http. */
+int server_guard_init(struct server *srv);
+void server_http_init(struct server *srv);
+
 #endif

@@ -156,10 +156,7 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "segue-server: out of memory\n");
 		goto out;
 	}
-	if (guard_init(&srv->guard, &(struct guard_limits){ srv->cfg.login_free_tries,
-	                                                    srv->cfg.login_address_tries,
-	                                                    srv->cfg.login_max_wait,
-	                                                    srv->cfg.register_tries }) < 0) {
+	if (server_guard_init(srv) < 0) {
 		fprintf(stderr, "segue-server: out of memory\n");
 		goto out;
 	}
@@ -185,22 +182,7 @@ int cmd_serve(int argc, char **argv)
 
 	nfds = raise_fd_limit();
 	lws_set_log_level(log_get_level() >= LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, NULL);
-	/* http/ runs each request through the route table, and hands WebSocket upgrades to
-	 * Connect (upgrade_ud, the hub, is set once there is one); it knows nothing else of ours. */
-	srv->http = (struct http_ctx){
-		.dispatch = routes_dispatch,
-		.upgrade = ws_confirm_upgrade,
-		.srv = srv,
-		.metrics = &srv->metrics,
-		.jobs = &srv->jobs,
-		.public_url = srv->cfg.public_url,
-		.listen = srv->cfg.listen,
-		.max_body = srv->cfg.max_body,
-		.body_timeout = srv->cfg.http_body_timeout,
-		.deferred_timeout = srv->cfg.http_deferred_timeout,
-		.send_timeout = srv->cfg.http_send_timeout,
-		.linger = srv->cfg.http_linger,
-	};
+	server_http_init(srv);
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6 * !strchr(addr, ':');
 	info.user = &srv->http;
