@@ -216,6 +216,18 @@ static void signup_work(struct job *j)
 	sodium_memzero(u->password, sizeof u->password);
 }
 
+/* Answers a sign-up whose invite cannot be used; true when it can. */
+static bool invite_good(struct req *r, enum invite_result res)
+{
+	if (res == INVITE_OK)
+		return true;
+	if (res == INVITE_REFUSED)
+		reply_error(r, 403, "the invite code is unknown, used up or expired");
+	else
+		reply_error(r, 500, "the invite could not be checked");
+	return false;
+}
+
 static void signup_done(struct req *r, struct job *j)
 {
 	struct signup_job *s = (struct signup_job *)j;
@@ -229,18 +241,8 @@ static void signup_done(struct req *r, struct job *j)
 	}
 	/* The invite was good before the hash; it is taken now, when the account is made, and
 	 * given back if the account cannot be. */
-	if (s->invite[0]) {
-		switch (invite_take(store, s->invite)) {
-		case INVITE_OK:
-			break;
-		case INVITE_REFUSED:
-			reply_error(r, 403, "the invite code is unknown, used up or expired");
-			goto out;
-		default:
-			reply_error(r, 500, "the invite could not be checked");
-			goto out;
-		}
-	}
+	if (s->invite[0] && !invite_good(r, invite_take(store, s->invite)))
+		goto out;
 	switch (user_insert(store, s->name, s->hash, false, s->country, err, sizeof err)) {
 	case USER_OK:
 		if (user_get(store, s->name, &u) != USER_OK) {
@@ -296,16 +298,8 @@ void h_register(struct req *r)
 			reply_error(r, 403, "sign-up on this server needs an invite code");
 			goto out;
 		}
-		switch (invite_check(&r->srv->store, invite)) {
-		case INVITE_OK:
-			break;
-		case INVITE_REFUSED:
-			reply_error(r, 403, "the invite code is unknown, used up or expired");
+		if (!invite_good(r, invite_check(&r->srv->store, invite)))
 			goto out;
-		default:
-			reply_error(r, 500, "the invite could not be checked");
-			goto out;
-		}
 	}
 	name = json_string_value(json_object_get(body, "username"));
 	password = json_string_value(json_object_get(body, "password"));
