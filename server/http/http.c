@@ -19,6 +19,7 @@
 #include "http/jobs.h"
 #include "http/linger.h"
 #include "http/metrics.h"
+#include "http/pipeline.h"
 #include "http/utf8.h"
 #include "http/watch.h"
 #include "log.h"
@@ -730,6 +731,35 @@ static int refuse_raw(struct lws *wsi, const struct http_ctx *ctx)
 	return -1;
 }
 
+/* Answers a request whose head lws took from its buffer behind another's and that announces a
+ * body (http/pipeline.h), then has lws close the connection from LWS_CALLBACK_HTTP, before it
+ * reads the body: r's answer goes straight to the socket (what came before it is all there:
+ * lws reads the next request only once the previous answer is out), and a lingering close
+ * lets the client read it. Returns -1 (close). */
+static int refuse_pipelined(struct req *r)
+{
+	struct lws *wsi = r->wsi;
+	unsigned char *buf = slice + LWS_PRE;
+	size_t n;
+
+	r->close_after = true;
+	prepare_response(r);
+	r->phase = PHASE_DONE;
+	if (r->broken || lws_partial_buffered(wsi))
+		return -1;
+	n = r->head_len;
+	if (r->out.len <= STREAM_SLICE - n) {
+		memcpy(buf, r->head + LWS_PRE, n);
+		memcpy(buf + n, r->out.p, r->out.len);
+		n += r->out.len;
+	}
+	/* A few hundred bytes: a send buffer that cannot take them belongs to a client that
+	 * reads nothing, who then gets the close alone. */
+	if (send(lws_get_socket_fd(wsi), buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n)
+		linger_hand_off(wsi);
+	return -1;
+}
+
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 {
 	const struct http_ctx *ctx = wsi ? lws_context_user(lws_get_context(wsi)) : NULL;
@@ -738,12 +768,24 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	struct req *r = pss ? *pss : NULL;
 
 	switch (reason) {
-	case LWS_CALLBACK_HTTP:
+	case LWS_CALLBACK_HTTP: {
+		bool ok;
+
 		req_free(r);
 		r = *pss = req_new(wsi);
 		if (!r)
 			return -1;
-		if (!begin(r, in)) {
+		ok = begin(r, in);
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) && pipeline_buffered(wsi)) {
+			/* lws would read its body wrongly, and for ever (http/pipeline.h). */
+			if (ok)
+				reply_error(r, 400, "a request with a body cannot follow another on a connection "
+				            "before its answer has arrived (pipelining); send it again");
+			return refuse_pipelined(r);
+		}
+		if (pipeline_note(wsi) < 0)
+			return -1;
+		if (!ok) {
 			/* Answered before any body was read: the connection cannot carry on. */
 			r->close_after = true;
 			respond(r);
@@ -756,6 +798,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 			return 0;
 		}
 		return dispatch(r);
+	}
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!r || r->status)
 			return 0; /* already answered (413): discard */
@@ -772,6 +815,8 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (!r || r->status || r->pending)
 			return 0;
+		if (pipeline_note(wsi) < 0)
+			return -1;
 		return dispatch(r);
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
@@ -798,6 +843,10 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 			req_free(r);
 			*pss = NULL;
 		}
+		return 0;
+
+	case LWS_CALLBACK_WSI_DESTROY:
+		pipeline_forget(wsi);
 		return 0;
 
 	case LWS_CALLBACK_RAW_ADOPT:
