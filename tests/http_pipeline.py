@@ -89,6 +89,11 @@ with Server(data) as srv:
     got, closed = pipelined(srv.port, b"GET /healthz HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n"
                             b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
     t.ok(got.count(b"HTTP/1.1 200") == 3, "three pipelined GETs are all answered", got[-120:])
+    got, closed = pipelined(srv.port, b"GET /healthz HTTP/1.1\r\n\r\nPUT /v1/me/tracks HTTP/1.1\r\n"
+                            b"Content-Length: 0\r\n\r\nGET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
+    t.ok(got.count(b"HTTP/1.1 200") == 2 and got.count(b"HTTP/1.1 401") == 1 and b"pipelining" not in got,
+         "a pipelined PUT with Content-Length: 0 frames no body: it and the GET behind it are answered",
+         got[-160:])
     got, closed = pipelined(srv.port, b"POST /api/revoke HTTP/1.1\r\nContent-Length: 7\r\n"
                             b"Content-Type: application/x-www-form-urlencoded\r\n\r\ntoken=x"
                             b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")

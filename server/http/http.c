@@ -776,7 +776,10 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		if (!r)
 			return -1;
 		ok = begin(r, in);
-		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) && pipeline_buffered(wsi)) {
+		/* A Content-Length of 0 (or none) frames no body, so lws has none to read; one that
+		 * begin() did not take (-1) may be a body to lws. */
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) && r->content_length != 0 &&
+		    pipeline_buffered(wsi)) {
 			/* lws would read its body wrongly, and for ever (http/pipeline.h). */
 			if (ok)
 				reply_error(r, 400, "a request with a body cannot follow another on a connection "
