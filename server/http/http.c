@@ -786,8 +786,6 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 				            "before its answer has arrived (pipelining); send it again");
 			return refuse_pipelined(r);
 		}
-		if (pipeline_note(wsi) < 0)
-			return -1;
 		if (!ok) {
 			/* Answered before any body was read: the connection cannot carry on. */
 			r->close_after = true;
@@ -798,8 +796,10 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		if (r->content_length > 0 || (r->method == M_POST && r->content_length == 0)) {
 			r->phase = PHASE_BODY;
 			r->phase_ms = watch_now_ms();
-			return 0;
+			return 0; /* its input ends at LWS_CALLBACK_HTTP_BODY_COMPLETION */
 		}
+		if (pipeline_note(wsi) < 0)
+			return -1;
 		return dispatch(r);
 	}
 	case LWS_CALLBACK_HTTP_BODY:
