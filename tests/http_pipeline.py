@@ -98,6 +98,14 @@ with Server(data) as srv:
                             b"Content-Type: application/x-www-form-urlencoded\r\n\r\ntoken=x"
                             b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
     t.ok(got.count(b"HTTP/1.1 200") == 2, "a GET pipelined behind a POST's body is answered too", got[-120:])
+    # A request pipelined behind one whose answer is deferred (a login: argon2id on a worker)
+    # waits for it: both are answered, in order.
+    body = b"grant_type=password&username=premium-us&password=password123"
+    got, closed = pipelined(srv.port, b"POST /api/token HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n"
+                            % len(body) + body + b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n", wait=5.0)
+    t.ok(got.count(b"HTTP/1.1 200") == 2 and got.find(b"access_token") < got.find(b'"status":"ok"') and closed,
+         "a GET pipelined behind a login (answered later, from a worker) is answered after it", got[-160:])
     # Requests with bodies one at a time on a kept-alive connection still work.
     got, closed = pipelined(srv.port, b"POST /api/revoke HTTP/1.1\r\nContent-Length: 7\r\n"
                             b"Content-Type: application/x-www-form-urlencoded\r\n\r\ntoken=x", wait=1.0)

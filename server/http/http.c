@@ -349,6 +349,25 @@ static int respond_now(struct req *r)
 	return write_response(r);
 }
 
+/* While r waits for its answer, lws must read no more of the connection: with a request
+ * pipelined behind r in its buffer, lws 4.1.6 reports r's body complete again on every turn
+ * of the loop (a core held until the answer comes, up to http_deferred_timeout), or parses
+ * the next request over r. Released before the answer is written: lws serves no writeable
+ * event to an h1 connection that is flow-controlled. */
+static void hold_rx(struct req *r)
+{
+	if (!r->rx_held && !lws_rx_flow_control(r->wsi, 0))
+		r->rx_held = true;
+}
+
+static void release_rx(struct req *r)
+{
+	if (r->rx_held) {
+		r->rx_held = false;
+		lws_rx_flow_control(r->wsi, 1);
+	}
+}
+
 void req_defer(struct req *r, req_gone_fn gone, void *holder)
 {
 	r->pending = true;
@@ -363,6 +382,7 @@ void http_resume(struct req *r)
 	r->holder = NULL;
 	if (!r->status)
 		reply_error(r, 500, "the handler produced no response");
+	release_rx(r);
 	respond(r);
 }
 
@@ -377,6 +397,7 @@ static int dispatch(struct req *r)
 		r->phase = PHASE_PENDING;
 		r->phase_ms = watch_now_ms();
 		lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
+		hold_rx(r);
 		return 0;
 	}
 	if (!r->status)
@@ -539,6 +560,7 @@ static void check_deadline(struct req *r, int64_t now)
 		r->gone = NULL;
 		r->holder = NULL;
 		reply_error(r, 503, "the answer was not ready within %ld s", ctx->deferred_timeout);
+		release_rx(r);
 		respond(r);
 		return;
 	case PHASE_SENDING:
