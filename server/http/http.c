@@ -19,6 +19,7 @@
 #include "http/jobs.h"
 #include "http/linger.h"
 #include "http/metrics.h"
+#include "http/pipeline.h"
 #include "http/utf8.h"
 #include "http/watch.h"
 #include "log.h"
@@ -406,6 +407,25 @@ static int respond_now(struct req *r)
 	return write_response(r);
 }
 
+/* While r waits for its answer, lws must read no more of the connection: with a request
+ * pipelined behind r in its buffer, lws 4.1.6 reports r's body complete again on every turn
+ * of the loop (a core held until the answer comes, up to http_deferred_timeout), or parses
+ * the next request over r. Released before the answer is written: lws serves no writeable
+ * event to an h1 connection that is flow-controlled. */
+static void hold_rx(struct req *r)
+{
+	if (!r->rx_held && !lws_rx_flow_control(r->wsi, 0))
+		r->rx_held = true;
+}
+
+static void release_rx(struct req *r)
+{
+	if (r->rx_held) {
+		r->rx_held = false;
+		lws_rx_flow_control(r->wsi, 1);
+	}
+}
+
 void req_defer(struct req *r, req_gone_fn gone, void *holder)
 {
 	r->pending = true;
@@ -420,6 +440,7 @@ void http_resume(struct req *r)
 	r->holder = NULL;
 	if (!r->status)
 		reply_error(r, 500, "the handler produced no response");
+	release_rx(r);
 	respond(r);
 }
 
@@ -434,6 +455,7 @@ static int dispatch(struct req *r)
 		r->phase = PHASE_PENDING;
 		r->phase_ms = watch_now_ms();
 		lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
+		hold_rx(r);
 		return 0;
 	}
 	if (!r->status)
@@ -606,6 +628,7 @@ static void check_deadline(struct req *r, int64_t now)
 		r->gone = NULL;
 		r->holder = NULL;
 		reply_error(r, 503, "the answer was not ready within %ld s", ctx->deferred_timeout);
+		release_rx(r);
 		respond(r);
 		return;
 	case PHASE_SENDING:
@@ -802,6 +825,35 @@ static int refuse_raw(struct lws *wsi, const struct http_ctx *ctx)
 	return -1;
 }
 
+/* Answers a request whose head lws took from its buffer behind another's and that announces a
+ * body (http/pipeline.h), then has lws close the connection from LWS_CALLBACK_HTTP, before it
+ * reads the body: r's answer goes straight to the socket (what came before it is all there:
+ * lws reads the next request only once the previous answer is out), and a lingering close
+ * lets the client read it. Returns -1 (close). */
+static int refuse_pipelined(struct req *r)
+{
+	struct lws *wsi = r->wsi;
+	unsigned char *buf = slice + LWS_PRE;
+	size_t n;
+
+	r->close_after = true;
+	prepare_response(r);
+	r->phase = PHASE_DONE;
+	if (r->broken || lws_partial_buffered(wsi))
+		return -1;
+	n = r->head_len;
+	if (r->out.len <= STREAM_SLICE - n) {
+		memcpy(buf, r->head + LWS_PRE, n);
+		memcpy(buf + n, r->out.p, r->out.len);
+		n += r->out.len;
+	}
+	/* A few hundred bytes: a send buffer that cannot take them belongs to a client that
+	 * reads nothing, who then gets the close alone. */
+	if (send(lws_get_socket_fd(wsi), buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n)
+		linger_hand_off(wsi);
+	return -1;
+}
+
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 {
 	const struct http_ctx *ctx = wsi ? lws_context_user(lws_get_context(wsi)) : NULL;
@@ -810,12 +862,25 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	struct req *r = pss ? *pss : NULL;
 
 	switch (reason) {
-	case LWS_CALLBACK_HTTP:
+	case LWS_CALLBACK_HTTP: {
+		bool ok;
+
 		req_free(r);
 		r = *pss = req_new(wsi);
 		if (!r)
 			return -1;
-		if (!begin(r, in)) {
+		ok = begin(r, in);
+		/* A Content-Length of 0 (or none) frames no body, so lws has none to read; one that
+		 * begin() did not take (-1) may be a body to lws. */
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) && r->content_length != 0 &&
+		    pipeline_buffered(wsi)) {
+			/* lws would read its body wrongly, and for ever (http/pipeline.h). */
+			if (ok)
+				reply_error(r, 400, "a request with a body cannot follow another on a connection "
+				            "before its answer has arrived (pipelining); send it again");
+			return refuse_pipelined(r);
+		}
+		if (!ok) {
 			/* Answered before any body was read: the connection cannot carry on. */
 			r->close_after = true;
 			respond(r);
@@ -825,9 +890,12 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		if (r->content_length > 0 || (r->method == M_POST && r->content_length == 0)) {
 			r->phase = PHASE_BODY;
 			r->phase_ms = watch_now_ms();
-			return 0;
+			return 0; /* its input ends at LWS_CALLBACK_HTTP_BODY_COMPLETION */
 		}
+		if (pipeline_note(wsi) < 0)
+			return -1;
 		return dispatch(r);
+	}
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!r || r->status)
 			return 0; /* already answered (413): discard */
@@ -846,6 +914,8 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 			r->body_read = true;
 		if (!r || r->status || r->pending)
 			return 0;
+		if (pipeline_note(wsi) < 0)
+			return -1;
 		return dispatch(r);
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
@@ -873,6 +943,10 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 			req_free(r);
 			*pss = NULL;
 		}
+		return 0;
+
+	case LWS_CALLBACK_WSI_DESTROY:
+		pipeline_forget(wsi);
 		return 0;
 
 	case LWS_CALLBACK_RAW_ADOPT:

@@ -114,6 +114,7 @@ struct req {
 	unsigned char *head;
 	size_t head_len;
 	bool head_only; /* HEAD: headers with the GET's length, no body */
+	bool rx_held;   /* pending: lws reads no more of the connection (http.c, hold_rx) */
 
 	/* deadlines (http/watch.h) */
 	enum req_phase { PHASE_HEAD, PHASE_BODY, PHASE_PENDING, PHASE_SENDING, PHASE_DONE } phase;
