@@ -585,8 +585,7 @@ done:
 			return 0;
 		}
 		r->phase = PHASE_DONE;
-		/* A body read to its end leaves nothing to drain: no lingering copy for every
-		 * write (they all close, see begin()). */
+		/* A body read to its end leaves nothing to drain: no lingering copy then. */
 		if (!(r->content_length > 0 && r->body_read))
 			linger_hand_off(wsi);
 		return -1;
@@ -793,12 +792,6 @@ static bool begin(struct req *r, const char *path)
 		reply_error(r, 411, "Content-Length is required");
 		return false;
 	}
-	/* A request with a body pipelined behind another (the bytes already in lws's buffer when
-	 * the first one's exchange ends) sets lws 4.1.6 spinning in its buffered-input service
-	 * for good, at full CPU and deaf to SIGTERM. Closing the connection after every request
-	 * with a body leaves nothing buffered behind one; a client's next write reconnects. */
-	if (r->content_length > 0)
-		r->close_after = true;
 	if (r->content_length > r->ctx->max_body) {
 		reply_error(r, 413, "request body too large (at most %ld bytes)", r->ctx->max_body);
 		return false;
