@@ -18,6 +18,7 @@
 
 #include "accounts/auth.h"
 #include "connect/hub.h"
+#include "connect/ws.h"
 #include "fixture.h"
 #include "fuzz.h"
 
@@ -64,6 +65,7 @@ static struct hub_conn *session_open(struct hub *h, struct fixture *fx, int i)
 static void session_close(struct hub_conn *c)
 {
 	hub_conn_closed(c);
+	ws_conn_release(c);
 	free(c);
 }
 

@@ -182,7 +182,7 @@ static void live_add(struct hub_conn *c)
 	}
 }
 
-static void conn_release(struct hub_conn *c)
+void ws_conn_release(struct hub_conn *c)
 {
 	while (c->out_head) {
 		struct ws_msg *m = c->out_head;
@@ -389,7 +389,7 @@ int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		if (c && c->wsi) {
 			live_unlink(c);
 			hub_conn_closed(c);
-			conn_release(c);
+			ws_conn_release(c);
 			c->wsi = NULL;
 		}
 		return 0;

@@ -46,6 +46,9 @@ void ws_send_payload(struct hub_conn *c, struct ws_payload *p);
 void ws_payload_unref(struct ws_payload *p);
 /* Closes after what is queued has been sent. reason is a string literal (kept, not copied). */
 void ws_close(struct hub_conn *c, int code, const char *reason);
+/* Frees what a session holds besides the hub's part (its output queue, receive buffer, name
+ * and watches), once the hub has let it go; lws frees the struct itself. */
+void ws_conn_release(struct hub_conn *c);
 
 /* The HTTP side's upgrade check (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE; http/'s struct
  * http_ctx upgrade, with the hub as ud): 0 lets a valid Connect handshake through; 1 means
