@@ -83,10 +83,6 @@ static void start_workers(struct server *srv)
 	fuzz_check(searcher_get(&srv->search) && model_ready(srv), "the first index and model never came");
 }
 
-static const char *hub_auth(void *store, const char *authorization, struct user *who)
-{
-	return auth_bearer(store, authorization, who);
-}
 
 static void make_user(const char *name, char *id, char *authz)
 {
@@ -164,7 +160,6 @@ struct fixture *fixture_get(void)
 	static bool made;
 	struct server *srv;
 	struct lws_context_creation_info info;
-	struct hub_config hub_cfg;
 	const char *tmp = getenv("TMPDIR");
 	long limits[RL_NCATEGORIES] = { 0 };
 	char err[512];
@@ -204,16 +199,7 @@ struct fixture *fixture_get(void)
 	info.timeout_secs = 30;
 	srv->lws = lws_create_context(&info);
 	fuzz_check(srv->lws != NULL, "lws_create_context");
-	hub_cfg = (struct hub_config){
-		.store = &srv->store,
-		.lws = srv->lws,
-		.heartbeat_ms = srv->cfg.connect_heartbeat_ms,
-		.timeout_ms = srv->cfg.connect_timeout_ms,
-		.max_message = srv->cfg.connect_max_message,
-		.authenticate = hub_auth,
-		.auth_ud = &srv->store,
-	};
-	fuzz_check((srv->hub = hub_new(&hub_cfg)) != NULL, "hub_new");
+	fuzz_check((srv->hub = server_hub_new(srv)) != NULL, "server_hub_new");
 	srv->http.upgrade_ud = srv->hub;
 
 	make_catalog(&srv->store);

@@ -4,7 +4,9 @@
 #include "config.h"
 #include "server.h"
 
+#include "accounts/auth.h"
 #include "api/routes.h"
+#include "connect/hub.h"
 #include "connect/ws.h"
 
 int server_guard_init(struct server *srv)
@@ -33,4 +35,25 @@ void server_http_init(struct server *srv)
 		.send_timeout = srv->cfg.http_send_timeout,
 		.linger = srv->cfg.http_linger,
 	};
+}
+
+/* The Connect handshake's token is checked as every API request's is. */
+static const char *connect_auth(void *store, const char *authorization, struct user *who)
+{
+	return auth_bearer(store, authorization, who);
+}
+
+struct hub *server_hub_new(struct server *srv)
+{
+	struct hub_config cfg = {
+		.store = &srv->store,
+		.lws = srv->lws,
+		.heartbeat_ms = srv->cfg.connect_heartbeat_ms,
+		.timeout_ms = srv->cfg.connect_timeout_ms,
+		.max_message = srv->cfg.connect_max_message,
+		.authenticate = connect_auth,
+		.auth_ud = &srv->store,
+	};
+
+	return hub_new(&cfg);
 }

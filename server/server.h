@@ -43,8 +43,10 @@ struct server {
 };
 
 /* Set-up shared by cli/serve.c and the fuzzing fixture (server.c): the login guard from the
- * settings (-1: out of memory), and srv->http. */
+ * settings (-1: out of memory), srv->http, and the Connect hub on srv->lws (NULL: out of
+ * memory). */
 int server_guard_init(struct server *srv);
 void server_http_init(struct server *srv);
+struct hub *server_hub_new(struct server *srv);
 
 #endif

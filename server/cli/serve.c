@@ -52,11 +52,6 @@ static int parse_listen(const char *s, char *addr, size_t alen, int *port)
 	return 0;
 }
 
-/* The Connect handshake's token is checked as every API request's is. */
-static const char *connect_auth(void *store, const char *authorization, struct user *who)
-{
-	return auth_bearer(store, authorization, who);
-}
 
 /* Past a million descriptors lws's per-descriptor tables (16 bytes each) are not worth it. */
 #define SERVE_MAX_FDS (1 << 20)
@@ -109,7 +104,6 @@ int cmd_serve(int argc, char **argv)
 	struct server *srv;
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
-	struct hub_config hub_cfg;
 	struct serve_loop *loop = NULL;
 	char addr[128], err[512], **roots = NULL;
 	int port, rc, nroots = 0, nfds, status = EXIT_FAILURE_;
@@ -204,16 +198,7 @@ int cmd_serve(int argc, char **argv)
 		        ": is libwebsockets' libev plugin installed (Debian: libwebsockets-evlib-ev)?");
 		goto out;
 	}
-	hub_cfg = (struct hub_config){
-		.store = &srv->store,
-		.lws = srv->lws,
-		.heartbeat_ms = srv->cfg.connect_heartbeat_ms,
-		.timeout_ms = srv->cfg.connect_timeout_ms,
-		.max_message = srv->cfg.connect_max_message,
-		.authenticate = connect_auth,
-		.auth_ud = &srv->store,
-	};
-	if (!(srv->hub = hub_new(&hub_cfg))) {
+	if (!(srv->hub = server_hub_new(srv))) {
 		fprintf(stderr, "segue-server: out of memory\n");
 		goto out;
 	}
