@@ -13,6 +13,7 @@
  * object. */
 #include "../src/core/daemon.c"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include "fuzz.h"
@@ -74,9 +75,13 @@ static void daemon_side(const uint8_t *data, size_t size)
 	step = data[0] | 1;
 	data++;
 	size--;
+	/* The daemon's end is non-blocking, as accept4 makes it in the daemon. */
 	fuzz_check(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
+	fuzz_check(fcntl(sv[0], F_SETFL, O_NONBLOCK) == 0, "O_NONBLOCK");
 	d.nclients = 1;
 	c->fd = sv[0];
+	if (size == 0)
+		shutdown(sv[1], SHUT_WR); /* a client that connects and says nothing */
 	while (open && off < size) {
 		size_t n = size - off < (size_t)step * 16 ? size - off : (size_t)step * 16;
 
