@@ -71,6 +71,52 @@ static void ev_on_prepare(struct ev_loop *ev, ev_prepare *w, int revents)
 	l->before_wait(l->ctx);
 }
 
+struct loop_io {
+	ev_io w;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static void ev_on_io(struct ev_loop *ev, ev_io *w, int revents)
+{
+	struct loop_io *io = (struct loop_io *)w;
+
+	(void)ev;
+	(void)revents;
+	io->fn(io->arg);
+}
+
+void *serve_loop_io_start(void *loop, int fd, void (*fn)(void *arg), void *arg)
+{
+	struct serve_loop *l = loop;
+	struct loop_io *io;
+
+	if (!l->ev || !(io = calloc(1, sizeof *io)))
+		return NULL;
+	io->fn = fn;
+	io->arg = arg;
+	/* Beside lws's own watcher of the descriptor: libev keeps any number per descriptor. */
+	ev_io_init(&io->w, ev_on_io, fd, EV_WRITE);
+	ev_io_start(l->ev, &io->w);
+	return io;
+}
+
+void serve_loop_io_stop(void *loop, void *handle)
+{
+	struct serve_loop *l = loop;
+	struct loop_io *io = handle;
+
+	if (!io)
+		return;
+	ev_io_stop(l->ev, &io->w);
+	free(io);
+}
+
+bool serve_loop_has_io(const struct serve_loop *l)
+{
+	return l->ev != NULL;
+}
+
 void serve_loop_before_wait(struct serve_loop *l, void (*fn)(struct lws_context *ctx))
 {
 	l->before_wait = fn;
