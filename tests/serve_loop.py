@@ -32,14 +32,14 @@ for loop, sig in (("libev", signal.SIGTERM), ("poll", signal.SIGINT)):
     idle.request("GET", "/healthz")
     idle.getresponse().read()
     dev = FakeDevice(srv.port, tok, "loop-dev", answer=False).connect()
-    t0 = time.time()
-    r = srv.request("PUT", "/v1/me/player/volume?volume_percent=20&device_id=loop-dev", token=tok, timeout=15)
-    el = time.time() - t0
-    # 300 ms to answer, then 504; late means the timer waited for a later one.
-    t.ok(r.status == 504 and 0.25 <= el < 1.5,
-         "%s: a command the device never answers times out on time (%d after %.2f s)" % (loop, r.status, el), r)
-    r = srv.request("PUT", "/v1/me/player/volume?volume_percent=20&device_id=loop-dev", token=tok, timeout=15)
-    t.eq(r.status, 504, "%s: and again" % loop, r)
+    # 300 ms to answer, then 504; late means the timer waited for a later one (lws's sweep of
+    # HTTP deadlines, due within a second, or the keep-alive's 30 s).
+    for what in ("a command the device never answers times out on time", "and again"):
+        t0 = time.time()
+        r = srv.request("PUT", "/v1/me/player/volume?volume_percent=20&device_id=loop-dev", token=tok,
+                        timeout=15)
+        el = time.time() - t0
+        t.ok(r.status == 504 and 0.25 <= el < 0.5, "%s: %s (%d after %.2f s)" % (loop, what, r.status, el), r)
     other = FakeDevice(srv.port, tok, "loop-dev-2").connect()
     t.ok(other.ping() is True, "%s: a second device connects and its ping is answered" % loop)
     with open(os.path.join(data, "server.log"), "rb") as f:

@@ -31,6 +31,8 @@ void serve_loop_before_wait(struct serve_loop *l, void (*fn)(struct lws_context 
 void *serve_loop_io_start(void *loop, int fd, void (*fn)(void *arg), void *arg);
 void serve_loop_io_stop(void *loop, void *io);
 bool serve_loop_has_io(const struct serve_loop *l);
+/* Reports fd writeable to its watchers (lws's) on this pass, as if the kernel had: libev only. */
+void serve_loop_feed_writeable(void *loop, int fd);
 /* Services ctx until SIGINT or SIGTERM. The caller has blocked sigs in every thread; they are
  * caught from here on and unblocked in this one. */
 void serve_loop_run(struct serve_loop *l, struct lws_context *ctx, const sigset_t *sigs);

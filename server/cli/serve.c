@@ -186,6 +186,7 @@ int cmd_serve(int argc, char **argv)
 		srv->http.quick_prefixes = quick;
 		srv->http.io_start = serve_loop_io_start;
 		srv->http.io_stop = serve_loop_io_stop;
+		srv->http.feed_writeable = serve_loop_feed_writeable;
 		srv->http.loop = loop;
 		wsguard_set_rx_hook(http_quick_rx);
 	}

@@ -351,13 +351,22 @@ static void unpark(struct lws *wsi)
 
 void http_settle(struct lws_context *cx)
 {
+	const struct http_ctx *ctx = lws_context_user(cx);
+
 	/* Taken from the end: a connection that closes meanwhile leaves the list (unpark). */
 	while (nparked) {
 		struct lws *wsi = parked[--nparked];
 		struct lws_pollfd pfd = { .fd = lws_get_socket_fd(wsi), .events = LWS_POLLOUT,
 		                          .revents = LWS_POLLOUT };
 
-		lws_service_fd(cx, &pfd);
+		/* On libev, through the loop, as if the descriptor had been seen writeable: then
+		 * lws's plugin also goes on to what lws holds for the connection (a request
+		 * pipelined behind the answered one), which it does only after a descriptor
+		 * event. */
+		if (ctx->feed_writeable)
+			ctx->feed_writeable(ctx->loop, pfd.fd);
+		else
+			lws_service_fd(cx, &pfd);
 	}
 }
 

@@ -67,6 +67,9 @@ struct http_ctx {
 	const char *const *quick_prefixes;
 	void *(*io_start)(void *loop, int fd, void (*fn)(void *arg), void *arg);
 	void (*io_stop)(void *loop, void *io);
+	/* Has the loop report fd writeable to lws on this pass, as if it had seen it so
+	 * (http_settle); NULL: lws_service_fd is told instead. */
+	void (*feed_writeable)(void *loop, int fd);
 	void *loop;
 };
 
