@@ -131,6 +131,8 @@ with Server(data, settings) as srv:
          False),
         ("a query with an escaped sig", req(path.replace("sig=" + q["sig"], "sig=%%%02X" % ord(q["sig"][0])
                                                          + q["sig"][1:])), False),
+        ("a Host that is not a host name (400)", req(path).replace(b"Host: 127.0.0.1", b"Host: a/b"),
+         False),
         ("an HTTP/1.0 request", b"GET %s HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
          % path.encode(), False),
     ]
@@ -146,12 +148,15 @@ with Server(data, settings) as srv:
         t.ok(got[0] == want[0] and got[2] == want[2],
              "kept alive, %s: answered as on a fresh connection (%s)" % (name, got[0]),
              (got[0], want[0]))
-        if b"HTTP/1.0" in raw:
+        if b"HTTP/1.0" in raw or ("connection", "close") in [(k.lower(), v) for k, v in got[1]]:
             c.close()
             c = Conn(srv.port)
             c.send(req(path, "Range: bytes=0-0\r\n"))
             c.answer()
     t.eq(quick_count(srv) - before, 0, "none of those went the quick path")
+    c.send(req(path, "Range: bytes=0-9\r\n") + req(path, "Range: bytes=10-19\r\n"))
+    a, b = c.answer(), c.answer()
+    t.ok(a[2] == whole[:10] and b[2] == whole[10:20], "two requests in one write (lws's) are both answered")
     c.send(req(path, "Range: bytes=0-3\r\nConnection: close\r\n"))
     got = c.answer()
     try:

@@ -709,7 +709,7 @@ static int parse_length(const char *s, long long *out)
 }
 
 /* A Host is a name or address and a port; it goes into the URLs of answers. */
-static bool host_ok(const char *h)
+bool http_host_ok(const char *h)
 {
 	for (; *h; h++)
 		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') ||
@@ -762,7 +762,7 @@ static bool check_text(struct req *r)
 			            r->args[i].value);
 			return false;
 		}
-	if (!host_ok(r->host)) {
+	if (!http_host_ok(r->host)) {
 		reply_error(r, 400, "malformed Host header: %s", r->host);
 		return false;
 	}

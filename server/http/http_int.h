@@ -7,6 +7,8 @@
 /* A new exchange on wsi, watched for its deadlines (NULL: out of memory); and its end. */
 struct req *req_new(struct lws *wsi);
 void req_free(struct req *r);
+/* Whether a Host header's value is a name or address and a port (else 400). */
+bool http_host_ok(const char *h);
 /* The reason phrase of a status ("Status" for one not listed). */
 const char *http_reason(int status);
 /* The body length a response announces (0 for 204 and 304). */

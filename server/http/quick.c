@@ -249,7 +249,7 @@ static bool read_request(struct req *r, const char *p, size_t n)
 	}
 	r->method = M_GET;
 	r->method_name = "GET";
-	return true;
+	return http_host_ok(r->host); /* else lws answers 400, as it would */
 }
 
 /* ---- the answer ---- */
