@@ -967,7 +967,13 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		pipeline_forget(wsi);
 		return 0;
 
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		/* (user is lws's filter record here, not a session: in is the new descriptor) */
+		quick_new_fd(wsi, (int)(intptr_t)in);
+		return 0;
+
 	case LWS_CALLBACK_RAW_ADOPT:
+		quick_new_fd(wsi, lws_get_socket_fd(wsi));
 		if (!linger_is(wsi))
 			return refuse_raw(wsi, ctx);
 		linger_adopted(wsi, ctx->linger);

@@ -52,6 +52,18 @@ static struct quick_conn *conn_of(int fd)
 	return conns.slot[fd];
 }
 
+/* Frees what is kept for fd, touching no lws connection (its own may be gone). */
+static void drop(int fd, const struct http_ctx *ctx)
+{
+	struct quick_conn *c = conns.slot[fd];
+
+	if (c->io)
+		ctx->io_stop(ctx->loop, c->io);
+	req_free(c->r);
+	free(c);
+	conns.slot[fd] = NULL;
+}
+
 void quick_ready(struct lws *wsi)
 {
 	const struct http_ctx *ctx = ctx_of(wsi);
@@ -79,7 +91,7 @@ void quick_ready(struct lws *wsi)
 	c = conns.slot[fd];
 	if (c && c->wsi != wsi) {
 		/* (never seen: a descriptor is forgotten when its connection closes) */
-		quick_forget(c->wsi);
+		drop(fd, ctx);
 		c = NULL;
 	}
 	if (!c) {
@@ -104,13 +116,14 @@ void quick_forget(struct lws *wsi)
 	int fd = lws_get_socket_fd(wsi);
 	struct quick_conn *c = conn_of(fd);
 
-	if (!c || c->wsi != wsi)
-		return;
-	if (c->io)
-		ctx_of(wsi)->io_stop(ctx_of(wsi)->loop, c->io);
-	req_free(c->r);
-	free(c);
-	conns.slot[fd] = NULL;
+	if (c && c->wsi == wsi)
+		drop(fd, ctx_of(wsi));
+}
+
+void quick_new_fd(struct lws *wsi, int fd)
+{
+	if (conn_of(fd))
+		drop(fd, ctx_of(wsi));
 }
 
 /* ---- the request ---- */

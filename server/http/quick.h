@@ -39,6 +39,10 @@ void quick_ready(struct lws *wsi);
 void quick_busy(struct lws *wsi);
 /* wsi closes: forgets it (and drops an answer still being sent). */
 void quick_forget(struct lws *wsi);
+/* A descriptor number begins a new connection (accepted, or adopted for a lingering close):
+ * whatever was kept under it is dropped, so that a connection whose close lws did not report
+ * could never lend its state to the next one. wsi: any connection of the context. */
+void quick_new_fd(struct lws *wsi, int fd);
 /* The recv hook (connect/wsguard.h): n bytes just read from fd into buf. Returns n to hand them
  * to lws, or -1 with errno EAGAIN when they were a request answered here. */
 ssize_t quick_rx(int fd, void *buf, size_t n);
