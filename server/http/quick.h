@@ -22,9 +22,11 @@
  * What the socket does not take at once is sent when it is writeable, on a watcher of the
  * service loop's own (http_ctx.io_start); meanwhile lws reads nothing more of the connection
  * (rx flow control), and the send deadline (http/watch.h) applies as on the slow path.
- * Once an answer is out the connection is left as lws leaves a keep-alive connection after
- * an exchange (quick.c, finished). Private to
- * server/http/. */
+ * Once an answer is out the connection waits for its next request as lws leaves a kept-alive
+ * connection that keeps its header table (quick.c, finished): timed by the keep-alive
+ * timeout. lws attached the table to read the request and 4.1.6 has no public way to give it
+ * back, so such a connection holds one of the pool's tables (8 KiB; cli/serve.c sizes the
+ * pool) while idle, where lws would have freed it. Private to server/http/. */
 #ifndef SEGUE_HTTP_QUICK_H
 #define SEGUE_HTTP_QUICK_H
 
