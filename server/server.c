@@ -34,6 +34,7 @@ void server_http_init(struct server *srv)
 		.deferred_timeout = srv->cfg.http_deferred_timeout,
 		.send_timeout = srv->cfg.http_send_timeout,
 		.linger = srv->cfg.http_linger,
+		.keepalive = srv->cfg.http_keepalive,
 	};
 }
 

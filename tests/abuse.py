@@ -5,16 +5,14 @@ UTF-8 echoed into errors, and a deadline for every state a connection can be in 
 idle keep-alive, body, CONNECT, an unread response, a deferred answer, a silent WebSocket)
 while a slow player that keeps reading is left alone."""
 
-import os
 import re
-import shutil
 import socket
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
-from segue_test import TAP, Server, catalog_copy, sql
+from segue_test import TAP, Server, catalog_copy, long_track, sql
 from ws_device import FakeDevice
 
 t = TAP()
@@ -210,32 +208,6 @@ with Server(data) as srv:
 
 # ---------------------------------------------------------------------------------------
 # 4. A deadline for every state.
-
-
-def long_track(data_dir, track_id, times=24):
-    """Makes track_id's very_high file times as long (chained copies), in a private media
-    tree: a response larger than the sockets' buffers, so that a client that stops reading
-    leaves the server holding the rest."""
-    media = os.path.join(data_dir, "media")
-    shared = os.path.realpath(media)
-    os.unlink(media)
-    os.mkdir(media)
-    for name in os.listdir(shared):
-        os.symlink(os.path.join(shared, name), os.path.join(media, name))
-    fan = os.path.join(media, track_id[:2])
-    os.unlink(fan)
-    os.mkdir(fan)
-    for name in os.listdir(os.path.join(shared, track_id[:2])):
-        os.symlink(os.path.join(shared, track_id[:2], name), os.path.join(fan, name))
-    own = os.path.join(fan, track_id)
-    os.unlink(own)
-    shutil.copytree(os.path.join(shared, track_id[:2], track_id), own)
-    path = os.path.join(own, "very_high.ogg")
-    with open(path, "rb") as f:
-        one = f.read()
-    with open(path, "wb") as f:
-        f.write(one * times)
-    return len(one) * times
 
 
 data = catalog_copy()

@@ -291,6 +291,32 @@ class NetLink:
         self.sock.close()
 
 
+def long_track(data_dir, track_id, times=24):
+    """Makes track_id's very_high file times as long (chained copies), in a private media
+    tree: a response larger than the sockets' buffers, so that a client that stops reading
+    leaves the server holding the rest."""
+    media = os.path.join(data_dir, "media")
+    shared = os.path.realpath(media)
+    os.unlink(media)
+    os.mkdir(media)
+    for name in os.listdir(shared):
+        os.symlink(os.path.join(shared, name), os.path.join(media, name))
+    fan = os.path.join(media, track_id[:2])
+    os.unlink(fan)
+    os.mkdir(fan)
+    for name in os.listdir(os.path.join(shared, track_id[:2])):
+        os.symlink(os.path.join(shared, track_id[:2], name), os.path.join(fan, name))
+    own = os.path.join(fan, track_id)
+    os.unlink(own)
+    shutil.copytree(os.path.join(shared, track_id[:2], track_id), own)
+    path = os.path.join(own, "very_high.ogg")
+    with open(path, "rb") as f:
+        one = f.read()
+    with open(path, "wb") as f:
+        f.write(one * times)
+    return len(one) * times
+
+
 def catalog_copy():
     """A private copy of the shared test catalog: its own database and keys, media shared
     through a symlink (it is never written while serving)."""

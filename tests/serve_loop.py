@@ -21,7 +21,7 @@ err = p.stderr.decode(errors="replace")
 t.ok(p.returncode == 2 and "event_loop" in err and "kqueue" in err,
      "event_loop=kqueue is refused at start, naming the setting (exit %d)" % p.returncode, err)
 
-SETTINGS = {"rl_player": 1000000, "connect_timeout_ms": 300, "connect_heartbeat_ms": 5000, "log_level": "info"}
+SETTINGS = {"rl_player": 1000000, "connect_timeout_ms": 100, "connect_heartbeat_ms": 5000, "log_level": "info"}
 
 for loop, sig in (("libev", signal.SIGTERM), ("poll", signal.SIGINT)):
     srv = Server(data, dict(SETTINGS, event_loop=loop)).start()
@@ -32,14 +32,16 @@ for loop, sig in (("libev", signal.SIGTERM), ("poll", signal.SIGINT)):
     idle.request("GET", "/healthz")
     idle.getresponse().read()
     dev = FakeDevice(srv.port, tok, "loop-dev", answer=False).connect()
-    t0 = time.time()
-    r = srv.request("PUT", "/v1/me/player/volume?volume_percent=20&device_id=loop-dev", token=tok, timeout=15)
-    el = time.time() - t0
-    # 300 ms to answer, then 504; late means the timer waited for a later one.
-    t.ok(r.status == 504 and 0.25 <= el < 1.5,
-         "%s: a command the device never answers times out on time (%d after %.2f s)" % (loop, r.status, el), r)
-    r = srv.request("PUT", "/v1/me/player/volume?volume_percent=20&device_id=loop-dev", token=tok, timeout=15)
-    t.eq(r.status, 504, "%s: and again" % loop, r)
+    # 100 ms to answer, then 504; late means the timer waited for a later one: lws's sweep of
+    # HTTP deadlines, due within the second (so a late answer comes at a random point of it),
+    # or the keep-alive's 30 s. Three tries, each well under the sweep's second.
+    for i in range(3):
+        t0 = time.time()
+        r = srv.request("PUT", "/v1/me/player/volume?volume_percent=20&device_id=loop-dev", token=tok,
+                        timeout=15)
+        el = time.time() - t0
+        t.ok(r.status == 504 and 0.08 <= el < 0.5, "%s: a command the device never answers times out "
+             "on time, try %d (%d after %.2f s)" % (loop, i + 1, r.status, el), r)
     other = FakeDevice(srv.port, tok, "loop-dev-2").connect()
     t.ok(other.ping() is True, "%s: a second device connects and its ping is answered" % loop)
     with open(os.path.join(data, "server.log"), "rb") as f:

@@ -12,6 +12,11 @@
 
 #include "base62.h"
 
+static void key_prepare(struct sign_key *k)
+{
+	crypto_auth_hmacsha256_init(&k->keyed, k->key, SIGN_KEY_BYTES);
+}
+
 static int read_ring(struct keyring *kr, char *err, size_t errlen)
 {
 	struct keyring fresh;
@@ -53,6 +58,7 @@ static int read_ring(struct keyring *kr, char *err, size_t errlen)
 		}
 		strcpy(k->kid, kid);
 		k->created = (time_t)created;
+		key_prepare(k);
 		fresh.nkeys++;
 	}
 	if (!fresh.nkeys) {
@@ -122,6 +128,7 @@ static void new_key(struct sign_key *k, time_t now)
 	memcpy(k->kid, id + BASE62_ID_LEN - 8, 8);
 	k->kid[8] = '\0';
 	k->created = now;
+	key_prepare(k);
 }
 
 int keyring_open(struct keyring *kr, const char *data_dir, char *err, size_t errlen)
@@ -177,19 +184,21 @@ void keyring_wipe(struct keyring *kr)
 	kr->nkeys = 0;
 }
 
-static void mac(const unsigned char *key, const char *path, long long exp, const char *uid,
+/* HMAC-SHA256 (RFC 2104) of the fields under k's key, from the keyed state: the same MAC as
+ * crypto_auth_hmacsha256_init with the key would begin. */
+static void mac(const struct sign_key *k, const char *path, long long exp, const char *uid,
                 unsigned char out[crypto_auth_hmacsha256_BYTES])
 {
-	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_state st = k->keyed;
 	char num[32];
 
 	int n = snprintf(num, sizeof num, "%lld", exp);
-	crypto_auth_hmacsha256_init(&st, key, SIGN_KEY_BYTES);
 	/* Each field is followed by a NUL, which none of them can contain. */
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)path, strlen(path) + 1);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)num, (size_t)n + 1);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)uid, strlen(uid) + 1);
 	crypto_auth_hmacsha256_final(&st, out);
+	sodium_memzero(&st, sizeof st);
 }
 
 int sign_url(const struct keyring *kr, const char *path, long long exp, const char *uid,
@@ -201,7 +210,7 @@ int sign_url(const struct keyring *kr, const char *path, long long exp, const ch
 	if (!kr->nkeys)
 		return -1;
 	k = &kr->keys[kr->nkeys - 1];
-	mac(k->key, path, exp, uid, m);
+	mac(k, path, exp, uid, m);
 	sodium_bin2base64(sig, SIGN_SIG_MAX, m, sizeof m, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	strcpy(kid, k->kid);
 	return 0;
@@ -224,7 +233,7 @@ enum sign_result sign_verify(const struct keyring *kr, const char *path, long lo
 	if (sodium_base642bin(got, sizeof got, sig, strlen(sig), NULL, &len, NULL,
 	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || len != sizeof got)
 		return SIGN_BAD;
-	mac(k->key, path, exp, uid, want);
+	mac(k, path, exp, uid, want);
 	if (sodium_memcmp(want, got, sizeof want) != 0)
 		return SIGN_BAD;
 	/* Expiry is checked after the MAC so that a forged exp never reads as merely expired. */

@@ -12,7 +12,9 @@
 struct serve_loop {
 	struct ev_loop *ev;         /* NULL: lws's poll loop */
 	ev_signal sigint, sigterm;
-	ev_timer tick;
+	ev_timer deadline;          /* lws's earliest timer (arm_deadline) */
+	lws_usec_t deadline_us;     /* what deadline is armed for; 0: not armed */
+	lws_sorted_usec_list_t probe; /* a timer of ours, far off, in lws's list */
 	ev_prepare prepare;
 	void (*before_wait)(struct lws_context *ctx);
 	struct lws_context *ctx;
@@ -46,18 +48,59 @@ static void ev_on_signal(struct ev_loop *ev, ev_signal *w, int revents)
  * timeouts and liveness sweep, lws's own connection timeouts) with ev_timer_set and
  * ev_timer_start, which leave a timer that is already running where it was: an event
  * scheduled earlier than the one armed waits for it (a 1 s command timeout behind a 30 s
- * keep-alive). lws also services what is due after every descriptor event, so a wake-up
- * through lws_cancel_service (its own event descriptor) this often bounds the lateness to
- * TICK_S when nothing else happens, for a few microseconds of CPU each time. */
-#define TICK_S 0.05
+ * keep-alive). Its other way of running them, an idle watcher started after each descriptor
+ * event, runs only when nothing else is pending, so never on a busy server. So the loop keeps
+ * a timer of its own at lws's earliest event, set again before each wait (arm_deadline), and
+ * runs what is due when it fires, with the call lws's plugin makes from its own timer
+ * (__lws_sul_service_ripe: exported by 4.1.6, though its header is private). An idle server
+ * then wakes only when something is due. */
+#define PROBE_US ((lws_usec_t)365 * 24 * 3600 * LWS_US_PER_SEC)
 
-static void ev_on_tick(struct ev_loop *ev, ev_timer *w, int revents)
+lws_usec_t __lws_sul_service_ripe(lws_dll2_owner_t *own, int own_len, lws_usec_t usnow);
+
+static void on_probe(lws_sorted_usec_list_t *sul)
+{
+	struct serve_loop *l = lws_container_of(sul, struct serve_loop, probe);
+
+	lws_sul_schedule(l->ctx, 0, &l->probe, on_probe, PROBE_US);
+}
+
+static void ev_on_deadline(struct ev_loop *ev, ev_timer *w, int revents)
 {
 	struct serve_loop *l = w->data;
 
 	(void)ev;
 	(void)revents;
-	lws_cancel_service(l->ctx);
+	l->deadline_us = 0;
+	/* The probe's list is the first of the context's two (lws_sul_schedule's, then the
+	 * wake-from-suspend one), the array lws's own timer hands over. */
+	if (l->probe.list.owner)
+		__lws_sul_service_ripe(l->probe.list.owner, LWS_COUNT_PT_SUL_OWNERS, lws_now_usecs());
+}
+
+/* lws keeps its timers in time order, in lists its public headers describe (lws-dll2.h,
+ * lws-timeout-timer.h) but no call of 4.1.6 names: the list the probe sits in is the one
+ * lws_sul_schedule fills, and its head is the earliest; lws_sul_earliest_wakeable_event
+ * gives the other list's. */
+static void arm_deadline(struct serve_loop *l)
+{
+	const lws_dll2_owner_t *own = l->probe.list.owner;
+	lws_usec_t next = 0, wake;
+
+	if (own && own->head)
+		next = lws_container_of(own->head, lws_sorted_usec_list_t, list)->us;
+	if (!lws_sul_earliest_wakeable_event(l->ctx, &wake) && (!next || wake < next))
+		next = wake;
+	if (next == l->deadline_us)
+		return;
+	ev_timer_stop(l->ev, &l->deadline);
+	l->deadline_us = next;
+	if (!next)
+		return;
+	lws_usec_t now = lws_now_usecs();
+
+	ev_timer_set(&l->deadline, next > now ? (double)(next - now) / LWS_US_PER_SEC : 0., 0.);
+	ev_timer_start(l->ev, &l->deadline);
 }
 
 /* libev runs prepare watchers just before it applies the interest changes made on this
@@ -68,7 +111,63 @@ static void ev_on_prepare(struct ev_loop *ev, ev_prepare *w, int revents)
 
 	(void)ev;
 	(void)revents;
-	l->before_wait(l->ctx);
+	if (l->before_wait)
+		l->before_wait(l->ctx);
+	arm_deadline(l);
+}
+
+struct loop_io {
+	ev_io w;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static void ev_on_io(struct ev_loop *ev, ev_io *w, int revents)
+{
+	struct loop_io *io = (struct loop_io *)w;
+
+	(void)ev;
+	(void)revents;
+	io->fn(io->arg);
+}
+
+void *serve_loop_io_start(void *loop, int fd, void (*fn)(void *arg), void *arg)
+{
+	struct serve_loop *l = loop;
+	struct loop_io *io;
+
+	if (!l->ev || !(io = calloc(1, sizeof *io)))
+		return NULL;
+	io->fn = fn;
+	io->arg = arg;
+	/* Beside lws's own watcher of the descriptor: libev keeps any number per descriptor. */
+	ev_io_init(&io->w, ev_on_io, fd, EV_WRITE);
+	ev_io_start(l->ev, &io->w);
+	return io;
+}
+
+void serve_loop_io_stop(void *loop, void *handle)
+{
+	struct serve_loop *l = loop;
+	struct loop_io *io = handle;
+
+	if (!io)
+		return;
+	ev_io_stop(l->ev, &io->w);
+	free(io);
+}
+
+void serve_loop_feed_writeable(void *loop, int fd)
+{
+	struct serve_loop *l = loop;
+
+	/* To every watcher of fd that waits for EV_WRITE (lws's), on this pass of the loop. */
+	ev_feed_fd_event(l->ev, fd, EV_WRITE);
+}
+
+bool serve_loop_has_io(const struct serve_loop *l)
+{
+	return l->ev != NULL;
 }
 
 void serve_loop_before_wait(struct serve_loop *l, void (*fn)(struct lws_context *ctx))
@@ -136,18 +235,17 @@ void serve_loop_run(struct serve_loop *l, struct lws_context *ctx, const sigset_
 		ev_signal_start(l->ev, &l->sigint);
 		ev_signal_start(l->ev, &l->sigterm);
 		l->ctx = ctx;
-		ev_timer_init(&l->tick, ev_on_tick, TICK_S, TICK_S);
-		l->tick.data = l;
-		ev_timer_start(l->ev, &l->tick);
-		if (l->before_wait) {
-			ev_prepare_init(&l->prepare, ev_on_prepare);
-			l->prepare.data = l;
-			ev_prepare_start(l->ev, &l->prepare);
-		}
+		ev_timer_init(&l->deadline, ev_on_deadline, 0., 0.);
+		l->deadline.data = l;
+		lws_sul_schedule(ctx, 0, &l->probe, on_probe, PROBE_US);
+		ev_prepare_init(&l->prepare, ev_on_prepare);
+		l->prepare.data = l;
+		ev_prepare_start(l->ev, &l->prepare);
 		l->armed = true;
 		pthread_sigmask(SIG_UNBLOCK, sigs, NULL);
 		/* lws_service runs ev_run on the loop until a signal breaks it. */
 		lws_service(ctx, 0);
+		lws_sul_cancel(&l->probe);
 		pthread_sigmask(SIG_BLOCK, sigs, NULL);
 		return;
 	}
@@ -173,9 +271,8 @@ void serve_loop_free(struct serve_loop *l)
 		if (l->armed) {
 			ev_signal_stop(l->ev, &l->sigint);
 			ev_signal_stop(l->ev, &l->sigterm);
-			ev_timer_stop(l->ev, &l->tick);
-			if (l->before_wait)
-				ev_prepare_stop(l->ev, &l->prepare);
+			ev_timer_stop(l->ev, &l->deadline);
+			ev_prepare_stop(l->ev, &l->prepare);
 		}
 		ev_loop_destroy(l->ev);
 	}

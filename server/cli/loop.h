@@ -8,6 +8,7 @@
 #define SEGUE_CLI_LOOP_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct lws_context;
@@ -24,6 +25,14 @@ const char *serve_loop_describe(const struct serve_loop *l);
 /* fn(ctx) runs on the service thread each time the loop is about to wait for events (after
  * everything that came on this pass was handled): before serve_loop_run. */
 void serve_loop_before_wait(struct serve_loop *l, void (*fn)(struct lws_context *ctx));
+/* Calls fn(arg) on the service thread each time fd can take more output, until
+ * serve_loop_io_stop: a watcher beside lws's own (http_ctx.io_start). NULL on the poll loop,
+ * or out of memory; serve_loop_has_io says which loops have them. */
+void *serve_loop_io_start(void *loop, int fd, void (*fn)(void *arg), void *arg);
+void serve_loop_io_stop(void *loop, void *io);
+bool serve_loop_has_io(const struct serve_loop *l);
+/* Reports fd writeable to its watchers (lws's) on this pass, as if the kernel had: libev only. */
+void serve_loop_feed_writeable(void *loop, int fd);
 /* Services ctx until SIGINT or SIGTERM. The caller has blocked sigs in every thread; they are
  * caught from here on and unblocked in this one. */
 void serve_loop_run(struct serve_loop *l, struct lws_context *ctx, const sigset_t *sigs);

@@ -21,6 +21,7 @@
 #include "catalog/watcher.h"
 #include "connect/hub.h"
 #include "connect/ws.h"
+#include "connect/wsguard.h"
 #include "http/http.h"
 #include "log.h"
 #include "server.h"
@@ -177,6 +178,18 @@ int cmd_serve(int argc, char **argv)
 	nfds = raise_fd_limit();
 	lws_set_log_level(log_get_level() >= LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, NULL);
 	server_http_init(srv);
+	if (serve_loop_has_io(loop)) {
+		/* Audio ranges beside lws (http/quick.h): its parser and header tables cost more
+		 * than the rest of such a request together. */
+		static const char *const quick[] = { "/audio/", NULL };
+
+		srv->http.quick_prefixes = quick;
+		srv->http.io_start = serve_loop_io_start;
+		srv->http.io_stop = serve_loop_io_stop;
+		srv->http.feed_writeable = serve_loop_feed_writeable;
+		srv->http.loop = loop;
+		wsguard_set_rx_hook(http_quick_rx);
+	}
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6 * !strchr(addr, ':');
 	info.user = &srv->http;

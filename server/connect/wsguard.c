@@ -213,6 +213,13 @@ static ssize_t violation(struct guard *g, int fd, int code)
 	return -1;
 }
 
+static wsguard_rx_hook rx_hook;
+
+void wsguard_set_rx_hook(wsguard_rx_hook hook)
+{
+	rx_hook = hook;
+}
+
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	ssize_t n;
@@ -230,7 +237,7 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 	if (!g) {
 		last_rx.fd = fd;
 		last_rx.clean = ends_request(buf, (size_t)n);
-		return n;
+		return rx_hook ? rx_hook(fd, buf, (size_t)n) : n;
 	}
 	/* at is not used: the frames before the bad one go with the session (see the top). */
 	code = wsg_scan_bytes(&g->scan, buf, (size_t)n, mono_ms(), &at);

@@ -28,6 +28,13 @@ int wsguard_open(struct lws *wsi, const char **why);
  * descriptor, so its number cannot be reused by another session meanwhile. */
 void wsguard_close(struct lws *wsi);
 
+/* Bytes read on the service thread from a socket the guard does not watch (HTTP) go to hook
+ * first, which returns how many to hand on to lws (all of them, or -1 with errno set: EAGAIN
+ * when it took the bytes itself). Set by cli/serve.c before the loop runs; NULL: none. */
+#include <sys/types.h>
+typedef ssize_t (*wsguard_rx_hook)(int fd, void *buf, size_t n);
+void wsguard_set_rx_hook(wsguard_rx_hook hook);
+
 /* The frame-header reader, exposed for its unit test and the benchmark. */
 enum { WSG_OK = 0, WSG_UNMASKED = 1002, WSG_FLOOD = 1008 };
 

@@ -16,10 +16,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/http_int.h"
 #include "http/jobs.h"
 #include "http/linger.h"
 #include "http/metrics.h"
 #include "http/pipeline.h"
+#include "http/quick.h"
 #include "http/utf8.h"
 #include "http/watch.h"
 #include "log.h"
@@ -168,7 +170,7 @@ json_t *req_json_body(struct req *r, bool allow_empty)
 	return j;
 }
 
-static void req_free(struct req *r)
+void req_free(struct req *r)
 {
 	if (!r)
 		return;
@@ -231,7 +233,7 @@ static int read_args(struct req *r)
 	return 0;
 }
 
-static const char *reason(int status)
+const char *http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
@@ -273,7 +275,7 @@ static int build_head(struct req *r, long long content_length)
 	p = r->head + LWS_PRE;
 	end = p + cap;
 	char line[64];
-	int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s", r->status, reason(r->status));
+	int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s", r->status, http_reason(r->status));
 
 	/* lws knows few reason phrases; write the status line ourselves. */
 	if (lws_add_http_header_by_name(r->wsi, NULL, (unsigned char *)line, n, &p, end))
@@ -349,38 +351,55 @@ static void unpark(struct lws *wsi)
 
 void http_settle(struct lws_context *cx)
 {
+	const struct http_ctx *ctx = lws_context_user(cx);
+
 	/* Taken from the end: a connection that closes meanwhile leaves the list (unpark). */
 	while (nparked) {
 		struct lws *wsi = parked[--nparked];
 		struct lws_pollfd pfd = { .fd = lws_get_socket_fd(wsi), .events = LWS_POLLOUT,
 		                          .revents = LWS_POLLOUT };
 
-		lws_service_fd(cx, &pfd);
+		/* On libev, through the loop, as if the descriptor had been seen writeable: then
+		 * lws's plugin also goes on to what lws holds for the connection (a request
+		 * pipelined behind the answered one), which it does only after a descriptor
+		 * event. */
+		if (ctx->feed_writeable)
+			ctx->feed_writeable(ctx->loop, pfd.fd);
+		else
+			lws_service_fd(cx, &pfd);
 	}
 }
 
 /* The handler has produced a response: its status line and headers, its record, and from
  * here on its deadline. */
+long long http_body_length(const struct req *r)
+{
+	if (r->status == 204 || r->status == 304)
+		return 0;
+	return r->streaming ? r->stream_left : (long long)r->out.len;
+}
+
+void http_answered(struct req *r)
+{
+	record(r);
+	r->phase = PHASE_SENDING;
+	r->progress_ms = watch_now_ms();
+	r->outq = LLONG_MAX;
+}
+
 static void prepare_response(struct req *r)
 {
-	long long len = r->streaming ? r->stream_left : (long long)r->out.len;
-
-	if (r->status == 204 || r->status == 304)
-		len = 0;
-	if (build_head(r, len) < 0) {
+	if (build_head(r, http_body_length(r)) < 0) {
 		log_err("http: cannot build response headers");
 		free(r->head);
 		r->head = NULL;
 		r->broken = true;
 	}
-	record(r);
+	http_answered(r);
 	/* From here http_send_timeout is the deadline (check_deadline). lws's request timeout
 	 * (http_header_timeout), still armed after a GET, would cut a stream that lasts longer
 	 * than it: a player reading at its bitrate lost its stream after 30 s, the kernel's
 	 * queue later. */
-	r->phase = PHASE_SENDING;
-	r->progress_ms = watch_now_ms();
-	r->outq = LLONG_MAX;
 	lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
 }
 
@@ -472,7 +491,7 @@ static int dispatch(struct req *r)
  * when the range is done, 0 when the socket is full (wait for writeable), -1 on error.
  * Called from a writeable event or from the connection's own callback, when lws holds no
  * output of its own for this connection, so bytes cannot overtake each other. */
-static int send_file_part(struct req *r)
+int http_send_file_part(struct req *r)
 {
 	int sock = lws_get_socket_fd(r->wsi);
 	long long budget = SEND_BUDGET;
@@ -562,7 +581,7 @@ static int write_response(struct req *r)
 		}
 	}
 	if (r->streaming && r->stream_left > 0) {
-		int rc = send_file_part(r);
+		int rc = http_send_file_part(r);
 
 		if (rc < 0)
 			return -1;
@@ -595,8 +614,10 @@ done:
 	bool settle = !lws_partial_buffered(wsi) && (r->content_length <= 0 || r->body_read);
 	if (lws_http_transaction_completed(wsi))
 		return -1;
-	if (settle)
+	if (settle) {
 		park(wsi);
+		quick_ready(wsi);
+	}
 	return 0;
 }
 
@@ -651,7 +672,7 @@ static void check_deadline(struct req *r, int64_t now)
 	}
 }
 
-static struct req *req_new(struct lws *wsi)
+struct req *req_new(struct lws *wsi)
 {
 	struct req *r = calloc(1, sizeof *r);
 
@@ -688,7 +709,7 @@ static int parse_length(const char *s, long long *out)
 }
 
 /* A Host is a name or address and a port; it goes into the URLs of answers. */
-static bool host_ok(const char *h)
+bool http_host_ok(const char *h)
 {
 	for (; *h; h++)
 		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') ||
@@ -741,7 +762,7 @@ static bool check_text(struct req *r)
 			            r->args[i].value);
 			return false;
 		}
-	if (!host_ok(r->host)) {
+	if (!http_host_ok(r->host)) {
 		reply_error(r, 400, "malformed Host header: %s", r->host);
 		return false;
 	}
@@ -858,6 +879,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	case LWS_CALLBACK_HTTP: {
 		bool ok;
 
+		quick_busy(wsi);
 		req_free(r);
 		r = *pss = req_new(wsi);
 		if (!r)
@@ -932,6 +954,8 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		unpark(wsi); /* (either may be the last word of a connection that closes) */
+		if (reason == LWS_CALLBACK_CLOSED_HTTP)
+			quick_forget(wsi);
 		if (pss) {
 			req_free(r);
 			*pss = NULL;
@@ -939,10 +963,17 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		return 0;
 
 	case LWS_CALLBACK_WSI_DESTROY:
+		quick_forget(wsi);
 		pipeline_forget(wsi);
 		return 0;
 
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		/* (user is lws's filter record here, not a session: in is the new descriptor) */
+		quick_new_fd(wsi, (int)(intptr_t)in);
+		return 0;
+
 	case LWS_CALLBACK_RAW_ADOPT:
+		quick_new_fd(wsi, lws_get_socket_fd(wsi));
 		if (!linger_is(wsi))
 			return refuse_raw(wsi, ctx);
 		linger_adopted(wsi, ctx->linger);

@@ -58,6 +58,19 @@ struct http_ctx {
 	long deferred_timeout;
 	long send_timeout;
 	long linger;
+	long keepalive;          /* lws's keep-alive timeout (info.keepalive_timeout), seconds */
+	/* The quick path (http/quick.h): GET requests for paths under these prefixes (NULL
+	 * ends the list; NULL: none) are answered beside lws when they come in their simplest
+	 * shape. Their handlers must answer at once (never req_defer) and need no credentials.
+	 * io_start has the service loop call fn(arg) each time fd can take more output, until
+	 * io_stop; NULL: no quick path. */
+	const char *const *quick_prefixes;
+	void *(*io_start)(void *loop, int fd, void (*fn)(void *arg), void *arg);
+	void (*io_stop)(void *loop, void *io);
+	/* Has the loop report fd writeable to lws on this pass, as if it had seen it so
+	 * (http_settle); NULL: lws_service_fd is told instead. */
+	void (*feed_writeable)(void *loop, int fd);
+	void *loop;
 };
 
 /* What lws keeps per HTTP connection (the protocol's per-session data). */
@@ -159,6 +172,12 @@ void http_resume(struct req *r);
  * (http.c). The loop calls it before each wait; cx is its lws context. */
 struct lws_context;
 void http_settle(struct lws_context *cx);
+
+/* The quick path's look at n bytes lws just read from fd into buf (http/quick.h), for the
+ * executable's recv (connect/wsguard.h): n to hand them on to lws, or -1 with errno EAGAIN
+ * when they were a request answered here (ECONNRESET: lws closes the connection). */
+#include <sys/types.h>
+ssize_t http_quick_rx(int fd, void *buf, size_t n);
 
 /* lws protocol callback for plain HTTP; registered by cli/serve.c. */
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);

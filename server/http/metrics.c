@@ -77,10 +77,13 @@ void metrics_render(const struct metrics *m, struct buf *out)
 	                "# HELP segue_stream_refusals_total Audio requests refused (bad or expired signature).\n"
 	                "# TYPE segue_stream_refusals_total counter\n"
 	                "segue_stream_refusals_total %llu\n"
+	                "# HELP segue_http_quick_requests_total Requests answered on the quick path (kept-alive audio ranges).\n"
+	                "# TYPE segue_http_quick_requests_total counter\n"
+	                "segue_http_quick_requests_total %llu\n"
 	                "# HELP segue_start_time_seconds When this server started.\n"
 	                "# TYPE segue_start_time_seconds gauge\n"
 	                "segue_start_time_seconds %lld\n",
 	           (unsigned long long)m->bytes_streamed, (long long)m->open_streams,
 	           (unsigned long long)m->streams_started, (unsigned long long)m->stream_refusals,
-	           (long long)m->start_unix);
+	           (unsigned long long)m->quick_requests, (long long)m->start_unix);
 }

@@ -26,6 +26,7 @@ struct metrics {
 	int64_t open_streams;
 	uint64_t streams_started;
 	uint64_t stream_refusals;
+	uint64_t quick_requests;    /* answered beside lws (http/quick.h) */
 	int64_t start_unix;
 };
 

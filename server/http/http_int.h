@@ -1,0 +1,22 @@
+/* What server/http/http.c shares with the rest of server/http/ (quick.c) and no one else. */
+#ifndef SEGUE_HTTP_INT_H
+#define SEGUE_HTTP_INT_H
+
+#include "http/http.h"
+
+/* A new exchange on wsi, watched for its deadlines (NULL: out of memory); and its end. */
+struct req *req_new(struct lws *wsi);
+void req_free(struct req *r);
+/* Whether a Host header's value is a name or address and a port (else 400). */
+bool http_host_ok(const char *h);
+/* The reason phrase of a status ("Status" for one not listed). */
+const char *http_reason(int status);
+/* The body length a response announces (0 for 204 and 304). */
+long long http_body_length(const struct req *r);
+/* The handler has answered r: counts it, and from here on http_send_timeout is its deadline. */
+void http_answered(struct req *r);
+/* Sends what the socket takes of r's file range: 1 when the range is done, 0 when the socket
+ * is full, -1 on error. */
+int http_send_file_part(struct req *r);
+
+#endif
