@@ -196,6 +196,15 @@ try:
     s = wait_for(lambda s: lit(s) == "Delta line", 4)
     t.ok(lit(s) == "Delta line", "and the page follows the song again", pane(s))
 
+    # The ':' line runs no follow: lyrics --follow, all of whose output is its following, is
+    # refused there (the page above is the TUI's way), not answered with nothing.
+    keys(":")
+    tmux("send-keys", "-t", "lyr", "-l", "lyrics --follow")
+    keys("Enter")
+    s = wait_for(lambda s: "command line" in s.rstrip("\n").split("\n")[-1], 5)
+    t.ok("lyrics --follow works only from the command line" in s.rstrip("\n").split("\n")[-1],
+         "':lyrics --follow' is refused, saying where it works", s.rstrip("\n").split("\n")[-1])
+
     # segue lyrics --follow: the lines as they are sung, in order, at about their times.
     def follow(client, *args):
         p = subprocess.Popen([SEGUE_BIN] + list(args) + ["lyrics", "--follow"], env=client.env,

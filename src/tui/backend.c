@@ -76,7 +76,9 @@ static enum seg_err run(struct seg *ws, int *ctl_fd, struct job_result *r)
 		return seg_fail(SEG_EUSAGE, "%s works only from the command line", c->name);
 	if ((e = cmd_parse(c, r->argc - used, r->argv + used, &a)))
 		return e;
-	e = cmd_route(ws, c, &a, r->argc, r->argv, ctl_fd, &r->out);
+	/* No follow here: the command's answer is all the ':' line shows. */
+	if (!(e = cmd_check_followless(c, &a)))
+		e = cmd_route(ws, c, &a, r->argc, r->argv, ctl_fd, &r->out);
 	cmd_args_free(&a);
 	return e;
 }
