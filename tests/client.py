@@ -290,7 +290,8 @@ try:
     # --- playlists and library ----------------------------------------------------------------
     rc, doc, err = c.json("playlist", "create", "--description", "made by the tests", "Road Trip")
     pl = (doc or {}).get("id")
-    t.ok(rc == 0 and pl, "playlist create", (rc, doc, err))
+    t.ok(rc == 0 and pl and doc.get("description") == "made by the tests" and doc.get("public") is True,
+         "playlist create", (rc, doc, err))
     rc, doc, err = c.json("playlist", "add", pl, *["segue:track:" + x for x in tracks[:3]])
     t.ok(rc == 0 and doc.get("snapshot_id"), "playlist add", doc)
     rc, doc, err = c.json("playlist", "mv", pl, "1", "3")
