@@ -35,10 +35,6 @@ static void on_start_file(struct player *p, int64_t entry)
 		p->cur_entry = entry;
 		p->cur_expires = p->next.expires;
 		p->cur_duration_ms = p->next.duration_ms;
-		/* Until mpv reports the new file's time-pos, the position is resume_ms: the new
-		 * track's start, not where the last report (mpv sends property changes after its
-		 * other events) left the track before. */
-		p->resume_ms = 0;
 		player_forget_next(p);
 		mpv_command(p->mpv, clear);
 	} else if (entry != p->cur_entry) {
