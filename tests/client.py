@@ -124,12 +124,17 @@ try:
 
     rc, doc, err = c.json("seek", "5")
     time.sleep(0.3)
-    p = state(c).get("progress_ms") or 0
-    t.ok(rc == 0 and 4800 <= p <= 6500, "seek 5 (over Range) lands at 5 s (%d)" % p, err)
+    since = time.monotonic()
+    p5 = state(c).get("progress_ms") or 0
+    t.ok(rc == 0 and 4800 <= p5 <= 6500, "seek 5 (over Range) lands at 5 s (%d)" % p5, err)
     rc, doc, err = c.json("seek", "-2")
     time.sleep(0.2)
     p = state(c).get("progress_ms") or 0
-    t.ok(rc == 0 and 2500 <= p <= 4800, "seek -2 moves back (%d)" % p, err)
+    # Two seconds back from where it was, plus at most what played since it was read (a
+    # loaded machine stretches that, not the seek); 300 ms either way for where mpv lands.
+    ran = (time.monotonic() - since) * 1000
+    t.ok(rc == 0 and p5 - 2300 <= p <= p5 - 2000 + ran + 300,
+         "seek -2 moves back (%d -> %d, %d ms later)" % (p5, p, ran), err)
     rc, out, err = c.run("seek", "1:xx")
     t.eq(rc, 2, "a malformed position is a usage error")
 
@@ -232,12 +237,19 @@ try:
     t.eq(st["segue"]["quality"], "high", "on loopback, tracks played to their end never step the quality down")
     c.run("seek", "2")
     time.sleep(0.3)
+    since = time.monotonic()
+    before = state(c).get("progress_ms") or 0
     rc, doc, err = c.json("set", "quality", "low")
     time.sleep(0.5)
     st = state(c)
+    # Where it was, plus at most what played since that was read (a loaded machine stretches
+    # the commands in between, not the switch); 300 ms either way for where mpv lands.
+    ran = (time.monotonic() - since) * 1000
+    p = st.get("progress_ms") or 0
     t.ok(rc == 0 and st["segue"]["quality"] == "low" and item_id(st) == tracks[2] and
-         2000 <= (st.get("progress_ms") or 0) <= 4500 and st["is_playing"],
-         "a quality change switches the stream at the current position", st)
+         2000 <= before and before - 300 <= p <= before + ran + 300 and st["is_playing"],
+         "a quality change switches the stream at the current position (%d -> %d, %d ms later)"
+         % (before, p, ran), st)
     c.run("set", "quality", "high")
 
     # --- the control socket -------------------------------------------------------------------
@@ -285,7 +297,8 @@ try:
     # --- playlists and library ----------------------------------------------------------------
     rc, doc, err = c.json("playlist", "create", "--description", "made by the tests", "Road Trip")
     pl = (doc or {}).get("id")
-    t.ok(rc == 0 and pl, "playlist create", (rc, doc, err))
+    t.ok(rc == 0 and pl and doc.get("description") == "made by the tests" and doc.get("public") is True,
+         "playlist create", (rc, doc, err))
     rc, doc, err = c.json("playlist", "add", pl, *["segue:track:" + x for x in tracks[:3]])
     t.ok(rc == 0 and doc.get("snapshot_id"), "playlist add", doc)
     rc, doc, err = c.json("playlist", "mv", pl, "1", "3")
@@ -417,10 +430,9 @@ try:
     t.ok(got, "on restart it delivers them")
     rows = sql(data, "SELECT event_id FROM plays WHERE user_id = 'premium-jp'")
     t.eq(sorted(r[0] for r in rows), sorted(ids), "each exactly once, by its id")
-    # The server counts a play before the daemon hears back and clears it: wait for that. A
-    # delivery whose answer is lost is retried after 2, 4, 8 s (the server keeps each play
-    # once, by its id), so the wait covers three retries.
-    t.ok(wait_for(lambda: k.outbox() == [], 30), "and empties the outbox", k.outbox())
+    # The server counts a play before the daemon hears back and clears it: wait for that one
+    # answer. (An outbox still full here was the server's death by SIGBUS: tests/store_locks.py.)
+    t.ok(wait_for(lambda: k.outbox() == [], 10), "and empties the outbox", k.outbox())
 finally:
     for cl in clients:
         cl.stop()

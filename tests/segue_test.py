@@ -51,6 +51,10 @@ class TAP:
         print("# " + msg, flush=True)
 
     def done(self):
+        # A server that died of a signal nobody sent is a failure wherever it showed, named as
+        # such (its clients only see a server that no longer answers).
+        for name, sig in crashed:
+            self.ok(False, "%s did not die on its own" % name, "it died of signal %d" % sig)
         print("1..%d" % self.n, flush=True)
         sys.exit(1 if self.failed else 0)
 
@@ -82,6 +86,10 @@ def add_user(data_dir, name, password="password123", premium=False, country="US"
         raise RuntimeError("user add %s: %s" % (name, p.stderr.decode()))
 
 
+# (what, signal) of each server that stop() found dead of a signal it had not sent.
+crashed = []
+
+
 class Server:
     """segue-server serve on 127.0.0.1:0 over data_dir."""
 
@@ -92,6 +100,7 @@ class Server:
         self.proc = None
         self.port = port
         self.log = None
+        self.signalled = set()  # pids of the processes stop() signalled or reported
 
     def start(self, timeout=10):
         """Starts on self.port: 0 the first time, and the same port again after stop()."""
@@ -115,7 +124,12 @@ class Server:
         return "http://127.0.0.1:%d" % self.port
 
     def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is not None and self.proc.returncode < 0 and \
+                self.proc.pid not in self.signalled:
+            self.signalled.add(self.proc.pid)
+            crashed.append(("segue-server (pid %d)" % self.proc.pid, -self.proc.returncode))
         if self.proc and self.proc.poll() is None:
+            self.signalled.add(self.proc.pid)
             self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout=10)

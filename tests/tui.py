@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 
@@ -50,6 +51,16 @@ def wait_for(pred, timeout=15.0):
 
 def has(text):
     return lambda s: text in s
+
+
+def results(query, text):
+    """The Search page once it lists query's own results and they hold text. The rows of the
+    query before stay on screen, under the new query, until the new ones come: wait for both
+    the title and the end of "(searching...)", never for a row alone."""
+    def pred(s):
+        title = s.split("\n")[0]
+        return ("Search: " + query) in title and "searching" not in title and text in pane(s)
+    return pred
 
 
 def find(text):
@@ -106,7 +117,8 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     # Search as you type, then play a result.
     keys("2")
     typed("golden")
-    s = wait_for(lambda s: "Golden Echo" in pane(s))
+    # Home lists Golden Echo too: only the Search page's title tells the results.
+    s = wait_for(results("golden", "Golden Echo"))
     t.ok("Search: golden" in s and "Songs" in s and "Golden Echo (Club Mix)" in s,
          "search results appear while typing", s)
     keys("Enter")
@@ -122,7 +134,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     keys("2")
     keys("C-u")
     typed("strobe")
-    wait_for(lambda s: "Albums" in pane(s))
+    wait_for(results("strobe", "Albums"))
     keys("Enter")
     find("Strobe & Shadow")
     keys("Enter")
@@ -181,16 +193,35 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     t.ok("Road Trip" in s, "':playlist create' runs the command and says what it did", s.split("\n")[-2:])
     keys("2")
     keys("C-u")
-    typed("echo")
-    wait_for(lambda s: "Search: echo" in s and "Golden Echo" in pane(s))
+    typed("strobe")
+    wait_for(results("strobe", "Albums"))
+    # A search under way (the server stopped for the while) leaves the rows of the query
+    # before on screen, and the title says they are not yet the new query's.
+    os.kill(srv.proc.pid, signal.SIGSTOP)
+    try:
+        keys("C-u")
+        typed("echo")
+        s = wait_for(lambda s: "Search: echo" in s.split("\n")[0] and "Strobe & Shadow" in pane(s) and
+                     "searching" in s.split("\n")[0], 5)
+    finally:
+        os.kill(srv.proc.pid, signal.SIGCONT)
+    t.ok("searching" in s.split("\n")[0] and "Strobe & Shadow" in pane(s),
+         "while a search is under way, the title says so over the rows of the query before", s)
+    s = wait_for(results("echo", "Golden Echo"))
+    t.ok("Golden Echo" in pane(s) and "searching" not in s.split("\n")[0], "and not once its results are in", s)
     keys("Enter")  # to the list
+    # Typed ahead in one burst, as a fast typist or a paste does: the playlists A asks for
+    # (Road Trip was made a moment ago) are still on their way when Tab and Enter come.
+    keys("A", "R", "o", "a", "d", "Tab", "Enter")
+    s = wait_for(lambda s: "added to Road Trip" in s or "no playlist" in s)
+    t.ok("added to Road Trip" in s, "A, Tab and Enter typed ahead wait for the playlists they complete from",
+         s.split("\n")[-2:])
     keys("A")
     typed("Road")
     keys("Tab")
     s = wait_for(has("add to playlist: Road Trip"))
     t.ok("add to playlist: Road Trip" in s, "A asks which playlist, Tab completes its name", s.split("\n")[-1])
-    keys("Enter")
-    wait_for(has("added to Road Trip"))
+    keys("Escape")
     keys("6")
     s = wait_for(lambda s: "Road Trip" in s and "1 tracks" in s)
     t.ok("Road Trip" in s and "1 tracks" in s, "the Playlists page shows it with its track", s)
@@ -216,7 +247,7 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     keys("2")
     keys("C-u")
     typed("bright")
-    s = wait_for(lambda s: "Artists" in pane(s))
+    s = wait_for(results("bright", "Artists"))
     keys("Enter")
     find("Mr. Bright")
     keys("Enter")
@@ -294,7 +325,8 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
     keys("2")
     keys("C-u")
     typed("lua")
-    s = wait_for(lambda s: "reach" in s.lower() or "connect" in s.lower() or "server" in s.lower(), 10)
+    s = wait_for(lambda s: "Search: lua" in s and
+                 ("reach" in s.lower() or "connect" in s.lower() or "server" in s.lower()), 10)
     t.ok("Search: lua" in s, "with the server down the TUI keeps working and says so", s.split("\n")[-1])
     srv.start()
     keys("C-r")

@@ -121,6 +121,15 @@ try:
     s = wait_for(lambda s: "Lyrics" not in s.split("\n")[0])
     t.ok("Lyrics" not in s.split("\n")[0], "l again goes back", s.split("\n")[0])
 
+    # The ':' line runs no follow: lyrics --follow, all of whose output is its following, is
+    # refused there (the page above is the TUI's way), not answered with nothing.
+    keys(":")
+    tmux("send-keys", "-t", "lyr", "-l", "lyrics --follow")
+    keys("Enter")
+    s = wait_for(lambda s: "command line" in s.rstrip("\n").split("\n")[-1], 5)
+    t.ok("lyrics --follow works only from the command line" in s.rstrip("\n").split("\n")[-1],
+         "':lyrics --follow' is refused, saying where it works", s.rstrip("\n").split("\n")[-1])
+
     # A timed song: the lit line moves at its stamps, on time.
     rc, doc, err = A.json("play", "segue:track:" + tracks["Sung"])
     t.eq(rc, 0, "play the timed song", err)

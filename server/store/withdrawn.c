@@ -12,19 +12,14 @@
  * Header"). So an ingest in another process that withdraws a track is seen by the very next
  * request, at the cost of a 48-byte compare. The header is read before the list is; a commit
  * that lands in between makes the list newer than the header kept, never older, and the next
- * compare reads the list again. When the header cannot be mapped (no -shm beside the
- * database, an unknown version), every check asks the database, as before. */
+ * compare reads the list again. When the header cannot be had (no WAL index yet, an
+ * unknown version), every check asks the database, as before. */
 #include "config.h"
 #include "store/catalog.h"
 
-#include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base62.h"
 #include "log.h"
@@ -36,53 +31,46 @@
 #define WAL_INDEX_VERSION 3007000u
 /* isInit (a byte at offset 12): set once the header describes the WAL. */
 #define WAL_HDR_ISINIT 12
+/* The size of the regions the WAL index is mapped in, which every caller of xShmMap must use. */
+#define WAL_INDEX_REGION 32768
 
 typedef char track_id[BASE62_ID_LEN + 1];
 
 struct store_withdrawn {
-	const volatile unsigned char *hdr; /* the mapped header, NULL: ask every time */
-	size_t maplen;
+	const volatile unsigned char *hdr; /* SQLite's mapping of the header, NULL: ask every time */
 	unsigned char seen[WAL_HDR_SIZE]; /* the header when ids was read */
 	bool loaded;
 	track_id *ids; /* sorted as SQLite's BINARY collation: strcmp */
 	size_t n, cap;
 };
 
-/* Maps the first page of the database's -shm file, read-only. Returns it or NULL. Safe to
- * keep for as long as the connection is open: the file is only truncated by the first
- * connection to open a database nobody else has open, and this one holds it open. */
-static const volatile unsigned char *map_header(struct store *s, size_t *len)
+/* SQLite's own mapping of the WAL index's first region, through the unix VFS's xShmMap (the
+ * documented sqlite3_io_methods interface the WAL code itself calls), or NULL. Not a mapping
+ * of our own: opening the -shm file ourselves and closing that descriptor would drop every
+ * POSIX lock this process holds on it (fcntl locks belong to the process and file, not to the
+ * descriptor), among them the shared lock that tells another process opening the database
+ * that the index is in use. That process would then truncate and rebuild the index under our
+ * connections, and a read of the truncated mapping is a SIGBUS. SQLite keeps the region
+ * mapped, and the file locked, until the connection closes; store_close frees this first. */
+static const volatile unsigned char *map_header(struct store *s)
 {
-	const char *db = store_file(s);
-	char path[1200];
-	struct stat st;
-	void *p;
-	int fd;
+	sqlite3_file *f = NULL;
+	void volatile *p = NULL;
+	const volatile unsigned char *h;
+	uint32_t version = 0;
 
-	if (!db || !*db || (size_t)snprintf(path, sizeof path, "%s-shm", db) >= sizeof path)
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
+	    !f || !f->pMethods || f->pMethods->iVersion < 2 || !f->pMethods->xShmMap)
 		return NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* Region 0 as the WAL code maps it (32 KiB regions); not made if absent (bExtend 0). */
+	if (f->pMethods->xShmMap(f, 0, WAL_INDEX_REGION, 0, &p) != SQLITE_OK || !p)
 		return NULL;
-	*len = (size_t)sysconf(_SC_PAGESIZE);
-	if (fstat(fd, &st) < 0 || st.st_size < (off_t)*len) {
-		close(fd);
+	h = p;
+	for (size_t i = 0; i < sizeof version; i++)
+		((unsigned char *)&version)[i] = h[i];
+	if (version != WAL_INDEX_VERSION || !h[WAL_HDR_ISINIT])
 		return NULL;
-	}
-	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return NULL;
-	{
-		const unsigned char *h = p;
-		uint32_t version;
-
-		memcpy(&version, h, sizeof version);
-		if (version != WAL_INDEX_VERSION || !h[WAL_HDR_ISINIT]) {
-			munmap(p, *len);
-			return NULL;
-		}
-	}
-	return p;
+	return h;
 }
 
 static int add_id(void *ud, const char *id)
@@ -141,7 +129,7 @@ int store_track_withdrawn(struct store *s, const char *id)
 	if (!w) {
 		if (!(w = s->withdrawn = calloc(1, sizeof *w)))
 			return -1;
-		w->hdr = map_header(s, &w->maplen);
+		w->hdr = map_header(s);
 		if (!w->hdr)
 			log_info("store: no WAL index to watch: every stream asks the database");
 	}
@@ -165,8 +153,6 @@ void store_withdrawn_free(struct store *s)
 
 	if (!w)
 		return;
-	if (w->hdr)
-		munmap((void *)w->hdr, w->maplen);
 	free(w->ids);
 	free(w);
 	s->withdrawn = NULL;

@@ -370,5 +370,6 @@ const struct cmd_entry cmd_lyrics = {
 	"\"text\"}, and {\"type\":\"track\",\"track_id\",\"lyrics\",\"synced\",\"lines\"} when a "
 	"track starts. It follows the daemon here, or with none, the device that plays, as the "
 	"server sees it (asked every 2 seconds, and again before a line is printed).",
-	"follow", 0, 1, CMD_PLAYER, CMD_NO_PLAYER_OK, lyrics_exec, print_lyrics, lyrics_follow
+	"follow", 0, 1, CMD_PLAYER, CMD_NO_PLAYER_OK | CMD_FOLLOW_FLAG, lyrics_exec, print_lyrics,
+	lyrics_follow
 };

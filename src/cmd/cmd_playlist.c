@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "playlist_make.h"
 #include "render.h"
 #include "resolve.h"
 
@@ -93,27 +94,8 @@ static void print_one(json_t *pl, FILE *f)
 
 static enum seg_err create_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
-	struct api *api = seg_api(s);
-	const char *desc = cmd_flag(a, "description");
-	char *user, *path = NULL;
-	json_t *body;
-	enum seg_err e;
-
-	if (!api_user(api))
-		return seg_fail(SEG_EAUTH, "not logged in: run segue login");
-	if (!(user = api_escape(api_user(api))) ||
-	    asprintf(&path, "/v1/users/%s/playlists", user) < 0) {
-		free(user);
-		return seg_fail(SEG_ENOMEM, "out of memory");
-	}
-	body = json_pack("{s:s,s:b}", "name", a->argv[0], "public", !cmd_has(a, "private"));
-	if (desc)
-		json_object_set_new(body, "description", json_string(desc));
-	e = api_request(api, "POST", path, body, out, NULL);
-	json_decref(body);
-	free(path);
-	free(user);
-	return e;
+	return playlist_make(seg_api(s), a->argv[0], cmd_flag(a, "description"),
+	                     !cmd_has(a, "private"), false, out);
 }
 
 const struct cmd_entry cmd_playlist_create = {

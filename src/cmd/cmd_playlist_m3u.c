@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "base62.h"
 #include "buf.h"
 #include "cmd.h"
 #include "m3u.h"
+#include "playlist_make.h"
 #include "render.h"
 #include "resolve.h"
 
@@ -24,7 +24,6 @@
 #define MATCH_TEXT_MAX 1024
 #define IDS_BATCH 50             /* GET /v1/tracks?ids= */
 #define ADD_BATCH 100            /* POST /v1/playlists/ID/tracks */
-#define PATIENCE_S 60            /* waiting out rate limits and a server starting */
 
 /* --- export ------------------------------------------------------------------------------ */
 
@@ -141,21 +140,6 @@ struct found {
 	bool direct;                /* named by a track URI, checked with GET /v1/tracks */
 	char *path;                 /* what is sent as its path (NULL: none) */
 };
-
-/* A POST that the server did not act on (429: a rate limit; 503: its search index is still
- * being built) is sent again for a while, which api_request leaves to its caller. */
-static enum seg_err post_patiently(struct api *api, const char *path, json_t *body, json_t **out)
-{
-	enum seg_err e;
-	long status;
-
-	for (int waited = 0, step = 1;; waited += step, step = step < 8 ? step * 2 : 8) {
-		e = api_request(api, "POST", path, body, out, &status);
-		if (!e || (status != 429 && status != 503) || waited >= PATIENCE_S)
-			return e;
-		sleep((unsigned)step);
-	}
-}
 
 static int hex(char c)
 {
@@ -316,7 +300,7 @@ static enum seg_err match_all(struct api *api, const struct m3u *m, struct found
 			break;
 		}
 		body = json_pack("{s:o}", "entries", entries);
-		e = post_patiently(api, "/v1/segue/tracks/match", body, &answer);
+		e = playlist_post_patiently(api, "/v1/segue/tracks/match", body, &answer);
 		json_decref(body);
 		if (e)
 			return e;
@@ -351,27 +335,6 @@ static char *name_of_file(const char *file)
 	return name;
 }
 
-static enum seg_err create(struct api *api, const char *name, bool public, json_t **pl)
-{
-	char *user, *path = NULL;
-	json_t *body;
-	enum seg_err e;
-
-	if (!api_user(api))
-		return seg_fail(SEG_EAUTH, "not logged in: run segue login");
-	if (!(user = api_escape(api_user(api))) ||
-	    asprintf(&path, "/v1/users/%s/playlists", user) < 0) {
-		free(user);
-		return seg_fail(SEG_ENOMEM, "out of memory");
-	}
-	body = json_pack("{s:s,s:b}", "name", name, "public", public);
-	e = post_patiently(api, path, body, pl);
-	json_decref(body);
-	free(path);
-	free(user);
-	return e;
-}
-
 /* Adds the found tracks in the file's order. */
 static enum seg_err add_found(struct api *api, const char *playlist_id, const struct m3u *m,
                               const struct found *f, long long *added)
@@ -395,7 +358,7 @@ static enum seg_err add_found(struct api *api, const char *playlist_id, const st
 			break;
 		}
 		body = json_pack("{s:o}", "uris", uris);
-		e = post_patiently(api, path, body, &answer);
+		e = playlist_post_patiently(api, path, body, &answer);
 		json_decref(body);
 		json_decref(answer);
 		if (e)
@@ -457,7 +420,7 @@ static enum seg_err import_exec(struct seg *s, struct cmd_args *a, json_t **out)
 		e = seg_fail(SEG_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((e = create(api, name, !cmd_has(a, "private"), &pl)))
+	if ((e = playlist_make(api, name, NULL, !cmd_has(a, "private"), true, &pl)))
 		goto out;
 	if ((e = add_found(api, json_string_value(json_object_get(pl, "id")), &m, f, &added))) {
 		/* The playlist stays, with what was added: say so rather than leave it unnamed. */

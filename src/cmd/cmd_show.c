@@ -38,7 +38,8 @@ static void print_art(struct seg *s, json_t *images)
 		return;
 	art_cell_pixels(STDOUT_FILENO, &cw, &ch);
 	url = artcache_pick(images, cols * (cw > 0 ? cw : 10));
-	if ((e = artcache_fetch(s->paths.cache_dir, url, ART_FETCH_MS, path, sizeof path)) ||
+	if ((e = artcache_fetch(s->paths.cache_dir, url, ART_FETCH_MS, opt_int(&s->opt, OPT_ART_CACHE_MAX_SIZE) * ARTCACHE_MB, path,
+	                        sizeof path)) ||
 	    (e = art_render(path, mode, ART_TEXT,
 	                    colorterm && (!strcmp(colorterm, "truecolor") || !strcmp(colorterm, "24bit"))
 	                    ? ART_COLORS_TRUE : ART_COLORS_240,

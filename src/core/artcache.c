@@ -5,6 +5,7 @@
 #include "artcache.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "paths.h"
 
 #define DEFAULT_TIMEOUT_MS 15000
@@ -233,14 +235,158 @@ static enum seg_err download(const char *url, long timeout_ms, struct sink *s)
 	return e;
 }
 
-enum seg_err artcache_fetch(const char *cache_dir, const char *url, long timeout_ms, char *out,
-                            size_t len)
+/* --- the size cap ----------------------------------------------------------------------- */
+
+#define TRIM_MAX_FILES 1000000 /* what one trim looks at, at most: a bound on its memory */
+
+struct cached {
+	char *path;
+	off_t size;
+	struct timespec used;
+};
+
+static int by_use(const void *a, const void *b)
 {
-	return artcache_fetch_cancel(cache_dir, url, timeout_ms, NULL, out, len);
+	const struct cached *x = a, *y = b;
+
+	if (x->used.tv_sec != y->used.tv_sec)
+		return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+	return x->used.tv_nsec < y->used.tv_nsec ? -1 : x->used.tv_nsec > y->used.tv_nsec;
+}
+
+/* Whether name is a picture's file name in the cache: SIZE.jpg (not a download's temporary). */
+static bool picture_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		char want[16];
+
+		snprintf(want, sizeof want, "%d.jpg", sizes[i]);
+		if (!strcmp(name, want))
+			return true;
+	}
+	return false;
+}
+
+static bool hash_name(const char *name)
+{
+	size_t n = 0;
+
+	for (; name[n]; n++)
+		if (!is_lower_hex(name[n]))
+			return false;
+	return n == ARTCACHE_HASH_LEN;
+}
+
+/* Adds the pictures of one HASH folder to *list. -1 when memory runs out. */
+static int collect(const char *dir, struct cached **list, size_t *n, size_t *cap, off_t *total)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return 0; /* removed meanwhile, or not ours to read: nothing to count */
+	while ((e = readdir(d)) && *n < TRIM_MAX_FILES) {
+		struct stat st;
+		char *path;
+
+		if (!picture_name(e->d_name))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0) {
+			rc = -1;
+			break;
+		}
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+			free(path);
+			continue;
+		}
+		if (*n == *cap) {
+			size_t c = *cap ? *cap * 2 : 256;
+			struct cached *l = realloc(*list, c * sizeof *l);
+
+			if (!l) {
+				free(path);
+				rc = -1;
+				break;
+			}
+			*list = l;
+			*cap = c;
+		}
+		(*list)[(*n)++] = (struct cached){ path, st.st_size, st.st_mtim };
+		*total += st.st_size;
+	}
+	closedir(d);
+	return rc;
+}
+
+int artcache_trim(const char *cache_dir, long long max_bytes, const char *keep)
+{
+	struct cached *list = NULL;
+	size_t n = 0, cap = 0;
+	off_t total = 0;
+	char root[PATH_MAX];
+	struct dirent *e;
+	int removed = 0, err = 0;
+	DIR *d;
+
+	if (max_bytes <= 0)
+		return 0;
+	if ((size_t)snprintf(root, sizeof root, "%s/images", cache_dir) >= sizeof root) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (!(d = opendir(root)))
+		return errno == ENOENT ? 0 : -1;
+	while ((e = readdir(d))) {
+		char dir[PATH_MAX];
+
+		if (!hash_name(e->d_name) ||
+		    (size_t)snprintf(dir, sizeof dir, "%s/%s", root, e->d_name) >= sizeof dir)
+			continue;
+		if (collect(dir, &list, &n, &cap, &total) < 0) {
+			err = ENOMEM;
+			break;
+		}
+	}
+	closedir(d);
+	if (!err && total > max_bytes) {
+		qsort(list, n, sizeof *list, by_use);
+		for (size_t i = 0; i < n && total > max_bytes; i++) {
+			char *slash;
+
+			if (keep && !strcmp(list[i].path, keep))
+				continue;
+			if (unlink(list[i].path) < 0 && errno != ENOENT)
+				continue;
+			total -= list[i].size;
+			removed++;
+			if ((slash = strrchr(list[i].path, '/'))) {
+				*slash = '\0';
+				rmdir(list[i].path); /* only once empty: the other sizes may stay */
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(list[i].path);
+	free(list);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return removed;
+}
+
+/* --- fetching ------------------------------------------------------------------------------ */
+
+enum seg_err artcache_fetch(const char *cache_dir, const char *url, long timeout_ms,
+                            long long max_bytes, char *out, size_t len)
+{
+	return artcache_fetch_cancel(cache_dir, url, timeout_ms, max_bytes, NULL, out, len);
 }
 
 enum seg_err artcache_fetch_cancel(const char *cache_dir, const char *url, long timeout_ms,
-                                   const atomic_bool *cancel, char *out, size_t len)
+                                   long long max_bytes, const atomic_bool *cancel, char *out,
+                                   size_t len)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX + 16];
 	struct sink s = { .cancel = cancel };
@@ -251,8 +397,11 @@ enum seg_err artcache_fetch_cancel(const char *cache_dir, const char *url, long 
 
 	if ((e = artcache_path(cache_dir, url, out, len)) != SEG_OK)
 		return e;
-	if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+	if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		/* A use: the trim removes what was used longest ago, by modification time. */
+		(void)utimensat(AT_FDCWD, out, NULL, 0);
 		return SEG_OK;
+	}
 	snprintf(dir, sizeof dir, "%s", out);
 	if ((slash = strrchr(dir, '/')))
 		*slash = '\0';
@@ -280,6 +429,9 @@ enum seg_err artcache_fetch_cancel(const char *cache_dir, const char *url, long 
 		e = seg_fail(SEG_EIO, "cannot write the art cache in %s: %s", dir, strerror(errno));
 		goto out;
 	}
+	/* Room made after the picture is in: a failure to trim costs disk, not the picture. */
+	if (artcache_trim(cache_dir, max_bytes, out) < 0)
+		log_warn("the art cache in %s cannot be trimmed: %s", cache_dir, strerror(errno));
 	return SEG_OK;
 out:
 	if (s.f)

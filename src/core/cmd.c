@@ -123,6 +123,16 @@ void cmd_args_free(struct cmd_args *a)
 	a->argc = 0;
 }
 
+enum seg_err cmd_check_followless(const struct cmd_entry *c, const struct cmd_args *a)
+{
+	if (c->where == CMD_FACE)
+		return seg_fail(SEG_EUSAGE, "%s works only from the command line", c->name);
+	if ((c->opts & CMD_FOLLOW_FLAG) && cmd_has(a, "follow"))
+		return seg_fail(SEG_EUSAGE, "%s --follow works only from the command line, which prints "
+		                "as it goes", c->name);
+	return SEG_OK;
+}
+
 enum seg_err cmd_run_argv(struct seg *s, int argc, char **argv, json_t **out)
 {
 	const struct cmd_entry *c;

@@ -30,6 +30,8 @@ enum {
 	CMD_REMOTE = 1 << 2,        /* can be aimed at another device (--device NAME, or whichever
 	                             * device plays): cmd_route hands it to remote.h */
 	CMD_STREAMS = 1 << 3,       /* prints as it goes (one line or document each); nothing at the end */
+	CMD_FOLLOW_FLAG = 1 << 4,   /* with --follow, all it prints is follow's (lyrics --follow): a
+	                             * face that runs no follow (the TUI) refuses the flag */
 };
 
 struct cmd_args {
@@ -64,6 +66,9 @@ const struct cmd_entry *cmd_find(int argc, char **argv, int *used);
  * number of arguments. a->flags is owned by a (cmd_args_free). */
 enum seg_err cmd_parse(const struct cmd_entry *c, int argc, char **argv, struct cmd_args *a);
 void cmd_args_free(struct cmd_args *a);
+/* Whether a face that runs no follow (the TUI) can run c as a asks: not a CMD_FACE command,
+ * nor --follow of a CMD_FOLLOW_FLAG one. SEG_EUSAGE with a message saying so when not. */
+enum seg_err cmd_check_followless(const struct cmd_entry *c, const struct cmd_args *a);
 /* Runs c where it belongs (cmd_route.c); the one place that decides where that is, for all
  * three faces. argc/argv are the whole command line, the name first (what cmd_find took),
  * sent as they are when the daemon runs it; a was parsed from them. *out is a new reference.

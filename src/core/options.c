@@ -70,6 +70,10 @@ const struct opt_def opt_defs[OPT_COUNT] = {
 		"Seconds after which the daemon closes a control-socket connection that has neither "
 		"sent nor taken a byte (a request begun and not finished, or answers left unread, do "
 		"not keep it open); connections subscribed to events stay open." },
+	[OPT_ART_CACHE_MAX_SIZE] = { "art_cache_max_size", OT_INT, "100", 0, 100000, NULL,
+		"Megabytes the cover art kept on disk ($XDG_CACHE_HOME/segue/images) may take (0: no "
+		"limit). A picture stored past it makes room: the pictures shown longest ago go "
+		"first. Read when the TUI or the daemon starts, and by each segue show." },
 };
 
 int options_find(const char *name)

@@ -43,6 +43,7 @@ struct mpris_notify {
 	bool job;             /* the worker has a url to fetch */
 	bool done;            /* the worker finished gen's fetch: path (empty: no cover) */
 	char path[4096];
+	long long cache_max;  /* art_cache_max_size in bytes, read at start for the worker */
 };
 
 /* --- sending ---------------------------------------------------------------------------- */
@@ -183,7 +184,8 @@ static void *cover_main(void *arg)
 		snprintf(url, sizeof url, "%s", n->url);
 		pthread_mutex_unlock(&n->w.lock);
 		/* Given up at once when the daemon stops, rather than waiting out the server. */
-		e = artcache_fetch_cancel(cache, url, COVER_TIMEOUT_MS, &n->w.stop, path, sizeof path);
+		e = artcache_fetch_cancel(cache, url, COVER_TIMEOUT_MS, n->cache_max, &n->w.stop, path,
+		                          sizeof path);
 		if (e && !atomic_load(&n->w.stop))
 			log_info("mpris: no cover for the notification: %s", seg_errmsg());
 		pthread_mutex_lock(&n->w.lock);
@@ -258,6 +260,7 @@ struct mpris_notify *mpris_notify_new(struct mpris *m)
 		return NULL;
 	n->m = m;
 	n->markup = true;
+	n->cache_max = opt_int(&m->s->opt, OPT_ART_CACHE_MAX_SIZE) * ARTCACHE_MB;
 	if ((n->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		free(n);
 		return NULL;

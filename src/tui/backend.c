@@ -76,7 +76,9 @@ static enum seg_err run(struct seg *ws, int *ctl_fd, struct job_result *r)
 		return seg_fail(SEG_EUSAGE, "%s works only from the command line", c->name);
 	if ((e = cmd_parse(c, r->argc - used, r->argv + used, &a)))
 		return e;
-	e = cmd_route(ws, c, &a, r->argc, r->argv, ctl_fd, &r->out);
+	/* No follow here: the command's answer is all the ':' line shows. */
+	if (!(e = cmd_check_followless(c, &a)))
+		e = cmd_route(ws, c, &a, r->argc, r->argv, ctl_fd, &r->out);
 	cmd_args_free(&a);
 	return e;
 }
@@ -125,13 +127,13 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-void backend_submit(struct backend *b, int tag, int argc, const char *const *argv)
+bool backend_submit(struct backend *b, int tag, int argc, const char *const *argv)
 {
 	struct job *j = calloc(1, sizeof *j);
 
 	if (!j || !(j->r.argv = calloc((size_t)argc + 1, sizeof *j->r.argv))) {
 		free(j);
-		return;
+		return false;
 	}
 	j->r.tag = tag;
 	j->r.argc = argc;
@@ -139,12 +141,13 @@ void backend_submit(struct backend *b, int tag, int argc, const char *const *arg
 		if (!(j->r.argv[i] = strdup(argv[i]))) {
 			backend_result_free(&j->r);
 			free(j);
-			return;
+			return false;
 		}
 	pthread_mutex_lock(&b->lock);
 	push(&b->todo, &b->todo_tail, j);
 	pthread_cond_signal(&b->wake);
 	pthread_mutex_unlock(&b->lock);
+	return true;
 }
 
 int backend_result_fd(struct backend *b)

@@ -33,8 +33,9 @@ void backend_close(struct backend *b, bool stop_daemon);
 /* The TUI started the daemon it is attached to (so quitting it should stop it). */
 bool backend_started_daemon(const struct backend *b);
 
-/* Queues a command line (copied). */
-void backend_submit(struct backend *b, int tag, int argc, const char *const *argv);
+/* Queues a command line (copied). Returns false, having queued nothing, out of memory: no
+ * result will come for it. */
+bool backend_submit(struct backend *b, int tag, int argc, const char *const *argv);
 /* Readable when results wait. */
 int backend_result_fd(struct backend *b);
 bool backend_next_result(struct backend *b, struct job_result *r);

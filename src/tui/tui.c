@@ -40,9 +40,9 @@ void tui_say(struct tui *t, bool err, const char *fmt, ...)
 	t->dirty = true;
 }
 
-void tui_submit(struct tui *t, int tag, int argc, const char *const *argv)
+bool tui_submit(struct tui *t, int tag, int argc, const char *const *argv)
 {
-	backend_submit(t->b, tag, argc, argv);
+	return backend_submit(t->b, tag, argc, argv);
 }
 
 /* --- pages ----------------------------------------------------------------------------- */
@@ -376,7 +376,7 @@ int tui_run(struct seg *s, const char *config)
 	t.status[0] = '\0';
 	art_open(&t);
 	tui_load(&t, t.page);
-	RUN(&t, TAG_PLAYLISTS, "playlist", "ls");
+	tui_ask_playlists(&t);
 	RUN(&t, TAG_DEVICES, "devices");
 	RUN(&t, TAG_OFFLINE, "offline", "status");
 	loop(&t, sig_fd);

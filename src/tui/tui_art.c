@@ -46,6 +46,7 @@ struct tui_art {
 	enum art_colors colors;
 	int cell_w, cell_h;
 	char cache_dir[PATH_MAX];
+	long long cache_max; /* art_cache_max_size in bytes, read at start: workers read no options */
 	/* Under w.lock. */
 	struct key want;
 	bool want_set;
@@ -70,7 +71,8 @@ static void work(struct tui_art *a, const struct key *k, bool render, struct dra
 
 	memset(out, 0, sizeof *out);
 	out->key = *k;
-	e = artcache_fetch_cancel(a->cache_dir, k->url, FETCH_MS, &a->w.stop, path, sizeof path);
+	e = artcache_fetch_cancel(a->cache_dir, k->url, FETCH_MS, a->cache_max, &a->w.stop, path,
+	                          sizeof path);
 	if (!e && render)
 		e = art_render(path, a->mode, a->mode == ART_SYMBOLS ? ART_CELLS : ART_TEXT, a->colors,
 		               k->cols, k->rows, a->cell_w, a->cell_h, &out->b);
@@ -148,6 +150,7 @@ struct tui_art *tui_art_new(struct seg *s, enum art_mode mode, enum art_colors c
 	a->mode = mode;
 	a->colors = colors;
 	snprintf(a->cache_dir, sizeof a->cache_dir, "%s", s->paths.cache_dir);
+	a->cache_max = opt_int(&s->opt, OPT_ART_CACHE_MAX_SIZE) * ARTCACHE_MB;
 	art_cell_pixels(STDOUT_FILENO, &a->cell_w, &a->cell_h);
 	if (mode == ART_OFF)
 		return a;

@@ -177,8 +177,11 @@ static void draw_list(struct tui *t)
 		return;
 	}
 	attrset(theme_attr(TH_TITLE));
+	/* The rows of the query before stay until the new ones come; the title says so, lest
+	 * what is listed be taken for what the box says. */
 	if (p->kind == P_SEARCH)
-		snprintf(title, sizeof title, "Search: %s%s", p->query, t->focus == F_QUERY ? "_" : "");
+		snprintf(title, sizeof title, "Search: %s%s%s", p->query, t->focus == F_QUERY ? "_" : "",
+		         p->nrows && (t->search_due || p->tag) ? "  (searching\xe2\x80\xa6)" : "");
 	else
 		snprintf(title, sizeof title, "%s", p->title);
 	put(y, x, w, title, true);

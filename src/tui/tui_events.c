@@ -74,6 +74,12 @@ void tui_on_result(struct tui *t, struct job_result *r)
 				r->out = NULL;
 			}
 		}
+	} else if (r->tag == TAG_PLAYLISTS) {
+		if (r->err)
+			tui_say(t, true, "%s", r->message);
+		tui_playlists_came(t, r->err ? NULL : r->out);
+		if (!r->err)
+			r->out = NULL;
 	} else if (r->err) {
 		tui_say(t, true, "%s", r->message);
 	} else if (r->tag == TAG_COMMAND) {
@@ -101,10 +107,6 @@ void tui_on_result(struct tui *t, struct job_result *r)
 		tui_anchor(&t->at_hub, t->hub);
 	} else if (r->tag == TAG_OFFLINE) {
 		take_offline(t, r->out);
-	} else if (r->tag == TAG_PLAYLISTS) {
-		json_decref(t->playlists);
-		t->playlists = r->out;
-		r->out = NULL;
 	}
 	t->dirty = true;
 }

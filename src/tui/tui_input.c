@@ -234,7 +234,7 @@ static void act(struct tui *t, enum action a)
 			snprintf(t->pending_uri, sizeof t->pending_uri, "%s", row_uri(r));
 			t->prompt = PR_PLAYLIST;
 			t->line[0] = '\0';
-			RUN(t, TAG_PLAYLISTS, "playlist", "ls");
+			tui_ask_playlists(t);
 			t->dirty = true;
 		}
 		break;

@@ -75,6 +75,13 @@ struct tui {
 	int next_tag;
 	long long search_due;
 	json_t *playlists;      /* the user's, for completing PR_PLAYLIST */
+	/* The answers to `playlist ls` still to come. While one is, Tab and Enter in PR_PLAYLIST
+	 * wait for the list it brings (a playlist made a moment ago is in it, not yet in
+	 * playlists): tab_due completes the line then; add_name is an Enter's name, to which
+	 * add_uri is added. */
+	int playlists_asked;
+	bool tab_due, add_due;
+	char add_name[512], add_uri[128];
 	json_t *offline;        /* the daemon's report of the downloads (offline status) */
 	json_t *marks;          /* what is downloaded: offline_marks() */
 	bool dirty, quit, quit_all, player_gone;
@@ -99,7 +106,7 @@ struct tui {
 /* tui.c */
 long long tui_now_ms(void);
 void tui_say(struct tui *t, bool err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void tui_submit(struct tui *t, int tag, int argc, const char *const *argv);
+bool tui_submit(struct tui *t, int tag, int argc, const char *const *argv);
 void tui_load(struct tui *t, struct page *p);
 void tui_open_page(struct tui *t, struct page *p, bool push);
 void tui_go(struct tui *t, enum page_kind k);
@@ -126,6 +133,10 @@ void tui_find(struct tui *t, int dir, bool from_here);
 void tui_on_key(struct tui *t, wint_t c, bool is_key);
 
 /* tui_prompt.c */
+/* Asks for the user's playlists again; tui_playlists_came takes the answer (list NULL: it
+ * failed) and does what a Tab or an Enter left waiting for it. */
+void tui_ask_playlists(struct tui *t);
+void tui_playlists_came(struct tui *t, json_t *list);
 void tui_on_prompt_key(struct tui *t, wint_t c, bool is_key);
 void tui_on_query_key(struct tui *t, wint_t c, bool is_key);
 

@@ -71,23 +71,72 @@ static void complete(struct tui *t)
 	t->dirty = true;
 }
 
-static void complete_playlist(struct tui *t)
+/* Completes line in place when exactly one of the user's playlists begins with it. */
+static void complete_playlist(struct tui *t, char *line, size_t size)
 {
 	json_t *p;
-	size_t i, len = strlen(t->line);
+	size_t i, len = strlen(line);
 	const char *match = NULL;
 	int hits = 0;
 
 	json_array_foreach(json_object_get(t->playlists, "items"), i, p) {
 		const char *n = json_string_value(json_object_get(p, "name")) ?: "";
 
-		if (!strncasecmp(n, t->line, len)) {
+		if (!strncasecmp(n, line, len)) {
 			hits++;
 			match = n;
 		}
 	}
 	if (hits == 1)
-		snprintf(t->line, sizeof t->line, "%s", match);
+		snprintf(line, size, "%s", match);
+	t->dirty = true;
+}
+
+/* Adds the track uri to the user's playlist called name. */
+static void add_to_playlist(struct tui *t, const char *name, const char *uri)
+{
+	json_t *p, *hit = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(t->playlists, "items"), i, p)
+		if (!strcasecmp(json_string_value(json_object_get(p, "name")) ?: "", name))
+			hit = p;
+	if (!hit) {
+		tui_say(t, true, "no playlist in your list is called \"%s\" (Tab completes; :playlist create NAME makes one)", name);
+		return;
+	}
+	RUN(t, TAG_ACTION, "playlist", "add", json_string_value(json_object_get(hit, "uri")), uri);
+	tui_say(t, false, "added to %s", json_string_value(json_object_get(hit, "name")));
+}
+
+void tui_ask_playlists(struct tui *t)
+{
+	const char *argv[] = { "playlist", "ls" };
+
+	if (tui_submit(t, TAG_PLAYLISTS, 2, argv))
+		t->playlists_asked++;
+}
+
+void tui_playlists_came(struct tui *t, json_t *list)
+{
+	if (list) {
+		json_decref(t->playlists);
+		t->playlists = list;
+	}
+	if (t->playlists_asked > 0)
+		t->playlists_asked--;
+	if (t->playlists_asked)
+		return;
+	/* What was typed ahead, in its order: a Tab before an Enter completed what it added. */
+	if (t->tab_due && t->add_due)
+		complete_playlist(t, t->add_name, sizeof t->add_name);
+	else if (t->tab_due && t->prompt == PR_PLAYLIST)
+		complete_playlist(t, t->line, sizeof t->line);
+	t->tab_due = false;
+	if (t->add_due) {
+		t->add_due = false;
+		add_to_playlist(t, t->add_name, t->add_uri);
+	}
 	t->dirty = true;
 }
 
@@ -113,21 +162,16 @@ static void prompt_done(struct tui *t)
 		if (t->line[0])
 			RUN(t, TAG_RELOAD, "playlist", "rename", t->pending_uri, t->line);
 		break;
-	case PR_PLAYLIST: {
-		json_t *p, *hit = NULL;
-		size_t i;
-
-		json_array_foreach(json_object_get(t->playlists, "items"), i, p)
-			if (!strcasecmp(json_string_value(json_object_get(p, "name")) ?: "", t->line))
-				hit = p;
-		if (!hit) {
-			tui_say(t, true, "no playlist in your list is called \"%s\" (Tab completes; :playlist create NAME makes one)", t->line);
-			break;
+	case PR_PLAYLIST:
+		if (!t->playlists_asked) {
+			add_to_playlist(t, t->line, t->pending_uri);
+		} else {
+			/* The list is on its way: the prompt closes now, the add follows it. */
+			snprintf(t->add_name, sizeof t->add_name, "%s", t->line);
+			snprintf(t->add_uri, sizeof t->add_uri, "%s", t->pending_uri);
+			t->add_due = true;
 		}
-		RUN(t, TAG_ACTION, "playlist", "add", json_string_value(json_object_get(hit, "uri")), t->pending_uri);
-		tui_say(t, false, "added to %s", json_string_value(json_object_get(hit, "name")));
 		break;
-	}
 	default:
 		break;
 	}
@@ -174,8 +218,10 @@ void tui_on_prompt_key(struct tui *t, wint_t c, bool is_key)
 	} else if (!is_key && c == '\t') {
 		if (t->prompt == PR_COMMAND)
 			complete(t);
+		else if (t->prompt == PR_PLAYLIST && t->playlists_asked)
+			t->tab_due = true;
 		else if (t->prompt == PR_PLAYLIST)
-			complete_playlist(t);
+			complete_playlist(t, t->line, sizeof t->line);
 	} else if (!is_key && c >= 0x20) {
 		line_put(t->line, sizeof t->line, c);
 		if (t->prompt == PR_FIND) {

@@ -1,5 +1,6 @@
 /* The cover art cache (src/core/artcache.c): which URLs name a picture and where it is kept,
- * which of an images array is picked, and that a cached picture is not fetched again. */
+ * which of an images array is picked, that a cached picture is not fetched again, and that
+ * the cache is kept within its size by removing the pictures used longest ago. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "artcache.h"
@@ -126,13 +128,13 @@ static void test_fetch_cached(void)
 		ok(0, "a temporary directory");
 		return;
 	}
-	is_int(artcache_fetch(dir, "http://127.0.0.1:9/images/../300.jpg", 1000, out, sizeof out),
+	is_int(artcache_fetch(dir, "http://127.0.0.1:9/images/../300.jpg", 1000, 0, out, sizeof out),
 	       SEG_EUSAGE, "fetch refuses what is not a picture URL");
 	struct stat st;
 	snprintf(sub, sizeof sub, "%s/images", dir);
 	ok(stat(sub, &st) < 0, "and creates nothing for it");
 
-	is_int(artcache_fetch(dir, url, 1000, out, sizeof out), SEG_EUNREACHABLE,
+	is_int(artcache_fetch(dir, url, 1000, 0, out, sizeof out), SEG_EUNREACHABLE,
 	       "an unreachable server is an error");
 	snprintf(sub, sizeof sub, "%s/images/" H, dir);
 	ok(stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700, "the cache's directories are 0700");
@@ -143,7 +145,7 @@ static void test_fetch_cached(void)
 	ok(fd >= 0 && write(fd, "\xff\xd8\xff\xe0", 4) == 4, "a picture put in the cache");
 	if (fd >= 0)
 		close(fd);
-	is_int(artcache_fetch(dir, url, 1000, out, sizeof out), SEG_OK,
+	is_int(artcache_fetch(dir, url, 1000, 0, out, sizeof out), SEG_OK,
 	       "a cached picture is found without the server");
 	is_str(out, path, "at its path");
 
@@ -154,11 +156,94 @@ static void test_fetch_cached(void)
 	rmdir(dir);
 }
 
+/* A picture of bytes bytes at DIR/images/HASH/SIZE.jpg, last used at the given time. */
+static int put(const char *dir, const char *hash, int size, int bytes, time_t used, char *path,
+               size_t len)
+{
+	char sub[512];
+	struct timespec t[2] = { { used, 0 }, { used, 0 } };
+	char *buf = calloc(1, (size_t)bytes);
+	int fd, rc = -1;
+
+	snprintf(sub, sizeof sub, "%s/images", dir);
+	mkdir(sub, 0700);
+	snprintf(sub, sizeof sub, "%s/images/%s", dir, hash);
+	mkdir(sub, 0700);
+	snprintf(path, len, "%s/%d.jpg", sub, size);
+	if (buf && (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0) {
+		if (write(fd, buf, (size_t)bytes) == bytes && futimens(fd, t) == 0)
+			rc = 0;
+		close(fd);
+	}
+	free(buf);
+	return rc;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static void test_trim(void)
+{
+	char dir[] = "/tmp/segue-artcache-XXXXXX", a[512], b[512], c[512], d[512], other[512], out[512];
+	const char *url_b = "http://127.0.0.1:9/images/" "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" "/300.jpg";
+	time_t now = time(NULL);
+	struct stat st;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "a temporary directory");
+		return;
+	}
+	is_int(artcache_trim(dir, 1000, NULL), 0, "an empty cache needs no trim");
+	ok(put(dir, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 640, 4000, now - 400, a, sizeof a) == 0 &&
+	   put(dir, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 300, 3000, now - 300, b, sizeof b) == 0 &&
+	   put(dir, "cccccccccccccccccccccccccccccccc", 64, 2000, now - 200, c, sizeof c) == 0 &&
+	   put(dir, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 64, 1000, now - 100, d, sizeof d) == 0,
+	   "four pictures in the cache, 10000 bytes, used in turn");
+	/* Not a picture's name: a download under way, and a stranger's file. */
+	snprintf(other, sizeof other, "%s/images/cccccccccccccccccccccccccccccccc/64.jpg.Ab12Cd", dir);
+	close(open(other, O_WRONLY | O_CREAT, 0600));
+
+	is_int(artcache_trim(dir, 0, NULL), 0, "a cap of 0 is no limit");
+	is_int(artcache_trim(dir, 10000, NULL), 0, "within the cap, nothing goes");
+	ok(exists(a) && exists(b) && exists(c) && exists(d), "and all four stay");
+
+	/* A fetch that finds b in the cache is a use: b is now the most recent. */
+	is_int(artcache_fetch(dir, url_b, 1000, 10000, out, sizeof out), SEG_OK, "a cached picture is fetched");
+	ok(stat(b, &st) == 0 && st.st_mtime >= now - 5, "and its time is renewed");
+
+	is_int(artcache_trim(dir, 5000, d), 2, "over the cap, the two used longest ago go");
+	ok(!exists(a) && !exists(c) && exists(b) && exists(d), "a and c, not b (used just now) nor d");
+	snprintf(out, sizeof out, "%s/images/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", dir);
+	ok(exists(out), "a's folder stays while it holds another size (d)");
+	snprintf(out, sizeof out, "%s/images/cccccccccccccccccccccccccccccccc", dir);
+	ok(exists(out) && exists(other), "c's folder stays for the file that is no picture, untouched");
+
+	is_int(artcache_trim(dir, 100, d), 1, "a cap below one picture: all go but the one kept");
+	ok(exists(d) && !exists(b), "the picture just stored is kept, even alone too large");
+	snprintf(out, sizeof out, "%s/images/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", dir);
+	ok(!exists(out), "and a folder left empty goes");
+
+	unlink(d);
+	unlink(other);
+	snprintf(out, sizeof out, "%s/images/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", dir);
+	rmdir(out);
+	snprintf(out, sizeof out, "%s/images/cccccccccccccccccccccccccccccccc", dir);
+	rmdir(out);
+	snprintf(out, sizeof out, "%s/images", dir);
+	rmdir(out);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_parse();
 	test_path();
 	test_pick();
 	test_fetch_cached();
+	test_trim();
 	return done();
 }
