@@ -39,8 +39,11 @@
 	" FROM albums al JOIN artists ar ON ar.id = al.artist_id" \
 	" LEFT JOIN tracks t ON t.album_id = al.id AND " PLAYABLE("t")
 
+/* An artist's picture is its own, else one of its albums' covers (getCoverArt chooses which,
+ * as the Web API does). */
 #define ARTIST_COLS \
-	"SELECT ar.id, ar.name, ar.mb_artist_id, coalesce(ar.image, ''), count(al.id)," \
+	"SELECT ar.id, ar.name, ar.mb_artist_id, coalesce(ar.image, (SELECT pa.image FROM albums pa" \
+	"   WHERE pa.artist_id = ar.id AND pa.image IS NOT NULL LIMIT 1), ''), count(al.id)," \
 	" (SELECT followed_at FROM followed_artists WHERE user_id = ?3 AND artist_id = ar.id)" \
 	" FROM artists ar"
 

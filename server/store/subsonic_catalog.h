@@ -42,6 +42,7 @@ struct sub_album {
 };
 
 struct sub_artist {
+	/* image: its own picture, else one of its albums' covers; "" for none */
 	char id[BASE62_ID_LEN + 1], name[CATALOG_NAME_MAX], mb_artist_id[64], image[64];
 	long long album_count, starred_ms;
 };
