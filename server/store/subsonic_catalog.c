@@ -431,7 +431,7 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 		return random_albums(s, sc, q->limit, each, ud);
 	case SUB_ALBUMS_NEWEST:
 		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
-		                   " ORDER BY al.created_at DESC, al.id LIMIT ?4 OFFSET ?5");
+		                   " ORDER BY al.created_at DESC, al.id DESC LIMIT ?4 OFFSET ?5");
 		break;
 	case SUB_ALBUMS_FREQUENT:
 		st = scoped(s, sc, "SELECT pt.album_id FROM plays p JOIN tracks pt ON pt.id = p.track_id"
