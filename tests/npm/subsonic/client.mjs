@@ -1,0 +1,308 @@
+// An independent OpenSubsonic client against segue-server: the npm subsonic-api package,
+// unchanged, driven by tests/subsonic_client.py. It reads one JSON object on stdin (the
+// server's URL, credentials, the phase to run, and what the catalog says the answers must
+// hold, as the driver read it from the Web API), and prints one JSON line per check:
+// {"ok": bool, "name": ..., "detail": ...} or {"skip": reason, "name": ...}. Every JSON answer
+// is also checked against the endpoint's schema in the OpenSubsonic specification
+// (schema.mjs). Every request has a deadline.
+import { SubsonicAPI } from "subsonic-api";
+import { loadSchemas } from "./schema.mjs";
+
+const REQUEST_MS = 15000;
+
+function say(o) {
+	process.stdout.write(JSON.stringify(o) + "\n");
+}
+
+function ok(cond, name, detail) {
+	const o = { ok: !!cond, name };
+	if (!cond && detail !== undefined)
+		o.detail = typeof detail === "string" ? detail : JSON.stringify(detail).slice(0, 2000);
+	say(o);
+	return !!cond;
+}
+
+function eq(got, want, name) {
+	const g = JSON.stringify(got), w = JSON.stringify(want);
+	return ok(g === w, name, `got ${g}, want ${w}`);
+}
+
+async function readStdin() {
+	const chunks = [];
+	for await (const c of process.stdin)
+		chunks.push(c);
+	return JSON.parse(Buffer.concat(chunks).toString());
+}
+
+const cfg = await readStdin();
+const schemas = loadSchemas(cfg.spec || undefined);
+let schemaSkipSaid = false;
+
+// A fetch that keeps the raw text of each JSON answer, so the schema sees what the server
+// sent and not what the client library made of it (it turns dates into Date objects).
+function recordingFetch(log) {
+	return async (url, init) => {
+		const ctl = new AbortController();
+		const timer = setTimeout(() => ctl.abort(), REQUEST_MS);
+		try {
+			const r = await fetch(url, { ...init, signal: ctl.signal });
+			const type = r.headers.get("content-type") || "";
+			log.last = { url: String(url), method: init?.method || "GET", status: r.status, type,
+				text: type.includes("json") ? await r.clone().text() : null };
+			return r;
+		} finally {
+			clearTimeout(timer);
+		}
+	};
+}
+
+function client(auth, post = false) {
+	const log = { last: null };
+	const api = new SubsonicAPI({ url: cfg.url, auth, post, fetch: recordingFetch(log) });
+	api.log = log;
+	return api;
+}
+
+// Runs one call of api.method(args), checks its raw answer against the endpoint's schema, and
+// returns the parsed subsonic-response (or null when the call threw, which is a failed check).
+async function call(api, method, args, label) {
+	const name = label || `${method}${api.post ? " (POST)" : ""}`;
+	let res;
+	try {
+		res = await (args === undefined ? api[method]() : api[method](args));
+	} catch (e) {
+		ok(false, `${name}: the client got an answer`, String(e));
+		return null;
+	}
+	const raw = api.log.last;
+	const endpoint = raw ? new URL(raw.url).pathname.replace(/^.*\/rest\//, "").replace(/\.view$/, "") : method;
+	if (raw?.text != null)
+		checkSchema(endpoint, raw.text, name);
+	return res;
+}
+
+function checkSchema(endpoint, text, name) {
+	if (schemas.missing) {
+		if (!schemaSkipSaid)
+			say({ skip: schemas.missing, name: "schema checks" });
+		schemaSkipSaid = true;
+		return;
+	}
+	let json;
+	try {
+		json = JSON.parse(text);
+	} catch (e) {
+		ok(false, `${name}: the answer is JSON`, text.slice(0, 200));
+		return;
+	}
+	let why;
+	try {
+		why = schemas.validate(endpoint, json);
+	} catch (e) {
+		why = String(e);
+	}
+	ok(why === null, `${name}: the answer matches the spec's schema for ${endpoint}`, why);
+}
+
+function succeeded(res, name) {
+	return ok(res?.status === "ok", `${name}: status ok`, res);
+}
+
+function failedWith(res, code, name) {
+	return ok(res?.status === "failed" && res?.error?.code === code, `${name}: error ${code}`, res);
+}
+
+const ids = (list) => (list || []).map((x) => x.id);
+const sorted = (a) => [...a].sort();
+
+const key = client({ apiKey: cfg.apiKey });
+const keyPost = client({ apiKey: cfg.apiKey }, true);
+
+const phases = {
+	// The API key and the Subsonic password both work; what is refused is refused with the
+	// spec's codes.
+	async auth() {
+		succeeded(await call(key, "ping"), "ping with an API key");
+		succeeded(await call(keyPost, "ping"), "ping with an API key, as a form POST");
+		const token = client({ username: cfg.user, password: cfg.password });
+		succeeded(await call(token, "ping", undefined, "ping with u+t+s"), "ping with u+t+s");
+		const wrong = client({ username: cfg.user, password: cfg.password + "x" });
+		failedWith(await call(wrong, "ping", undefined, "ping with a wrong password"), 40, "a wrong password");
+		const bad = client({ apiKey: "x".repeat(cfg.apiKey.length) });
+		failedWith(await call(bad, "ping", undefined, "ping with a bad key"), 44, "a bad API key");
+		// The client never sends u with apiKey: the spec's error 43 is asked for by hand.
+		const u = new URL("rest/ping.view", cfg.url.endsWith("/") ? cfg.url : cfg.url + "/");
+		for (const [k, v] of Object.entries({ apiKey: cfg.apiKey, u: cfg.user, v: "1.16.1", c: "t", f: "json" }))
+			u.searchParams.set(k, v);
+		const r = await recordingFetch({})(u, {});
+		const text = await r.text();
+		checkSchema("ping", text, "ping with u and apiKey");
+		failedWith(JSON.parse(text)["subsonic-response"], 43, "u together with apiKey");
+		const ext = await call(client({ apiKey: "none" }), "getOpenSubsonicExtensions");
+		const names = (ext?.openSubsonicExtensions || []).map((e) => e.name);
+		ok(names.includes("apiKeyAuthentication") && names.includes("formPost"),
+		   "getOpenSubsonicExtensions without auth lists apiKeyAuthentication and formPost", names);
+	},
+
+	async revoked() {
+		failedWith(await call(key, "ping", undefined, "ping with a revoked key"), 44, "a revoked API key");
+	},
+
+	// star, unstar, getStarred2: the same collections as /v1/me/tracks, albums, following.
+	async star() {
+		const e = cfg.expect;
+		succeeded(await call(key, "star", { id: e.songs, albumId: e.albums, artistId: e.artists }),
+		          "star several songs, albums and artists");
+		succeeded(await call(keyPost, "star", { id: e.songs[0] }), "star again what is starred");
+		const res = await call(key, "getStarred2");
+		const s = res?.starred2 || {};
+		eq(sorted(ids(s.song)), sorted(e.songs), "getStarred2 has the starred songs");
+		eq(sorted(ids(s.album)), sorted(e.albums), "getStarred2 has the starred albums");
+		eq(sorted(ids(s.artist)), sorted(e.artists), "getStarred2 has the starred artists");
+		const song = (s.song || []).find((x) => x.id === e.songs[0]);
+		ok(song && song.title === e.songTitle && song.starred instanceof Date &&
+		   Math.abs(song.starred - Date.now()) < 600000,
+		   "a starred song carries its title and when it was starred", song);
+		const album = (s.album || []).find((x) => x.id === e.albums[0]);
+		ok(album && album.name === e.albumName, "a starred album carries its name", album);
+		failedWith(await call(key, "star", { id: e.missing }, "star an unknown song"), 70, "star an unknown song");
+		failedWith(await call(key, "star", {}, "star nothing"), 10, "star with no id");
+	},
+
+	async starredAfterWebApi() {
+		const s = (await call(key, "getStarred2"))?.starred2 || {};
+		ok(ids(s.song).includes(cfg.expect.webSaved), "a track saved over the Web API is starred", ids(s.song));
+	},
+
+	async unstar() {
+		const e = cfg.expect;
+		succeeded(await call(keyPost, "unstar", { id: e.songs, albumId: e.albums[0], artistId: e.artists }),
+		          "unstar songs, an album and artists");
+		const s = (await call(key, "getStarred2"))?.starred2 || {};
+		eq(ids(s.song), [e.webSaved], "getStarred2 keeps only the song not unstarred");
+		eq(ids(s.album), e.albums.slice(1), "getStarred2 keeps the album not unstarred");
+		eq(ids(s.artist), [], "getStarred2 has no artists left");
+	},
+
+	// scrobble: a submission is a play, counted once however often it is sent.
+	async scrobble() {
+		const e = cfg.expect;
+		succeeded(await call(key, "scrobble", { id: e.song, time: e.time, submission: true }),
+		          "scrobble a submission");
+		succeeded(await call(keyPost, "scrobble", { id: e.song, time: e.time, submission: true }),
+		          "the same submission again (a retry)");
+		succeeded(await call(key, "scrobble", { id: e.songs, time: e.time2, submission: true }),
+		          "scrobble several songs at once");
+		succeeded(await call(key, "scrobble", { id: e.nowPlaying, submission: false }),
+		          "scrobble now playing");
+		failedWith(await call(key, "scrobble", { id: e.missing, submission: true }, "scrobble an unknown song"),
+		           70, "scrobble an unknown song");
+		failedWith(await call(key, "scrobble", { id: e.blocked, time: e.time, submission: true },
+		                      "scrobble a song not licensed in the user's market"),
+		           70, "scrobble a market-blocked song");
+	},
+
+	// Playlists: the Web API's, owned and edited through either API.
+	async playlists() {
+		const e = cfg.expect;
+		const made = await call(keyPost, "createPlaylist", { name: "Phone mix", songId: e.songs });
+		const pl = made?.playlist;
+		ok(pl && pl.name === "Phone mix" && pl.songCount === e.songs.length &&
+		   JSON.stringify(ids(pl.entry)) === JSON.stringify(e.songs) && pl.owner === cfg.user,
+		   "createPlaylist makes a playlist with the songs in order", pl);
+		if (!pl)
+			return;
+		say({ note: "playlist", id: pl.id });
+		const list = await call(key, "getPlaylists");
+		ok(ids(list?.playlists?.playlist).includes(pl.id), "getPlaylists lists it");
+		ok(ids(list?.playlists?.playlist).includes(e.webPlaylist), "getPlaylists lists one made over the Web API");
+		succeeded(await call(key, "updatePlaylist", {
+			playlistId: pl.id, name: "Phone mix 2", comment: "for the bus", public: false,
+			songIdToAdd: [e.extra, e.extra], songIndexToRemove: [0, 2],
+		}), "updatePlaylist renames, comments, adds and removes");
+		const got = (await call(key, "getPlaylist", { id: pl.id }))?.playlist;
+		const want = e.songs.filter((_, i) => i !== 0 && i !== 2).concat([e.extra, e.extra]);
+		eq(ids(got?.entry), want, "getPlaylist has the songs after the update");
+		ok(got && got.name === "Phone mix 2" && got.comment === "for the bus" && got.public === false &&
+		   got.songCount === want.length && got.duration === got.entry.reduce((a, s) => a + s.duration, 0),
+		   "getPlaylist has the new name, comment, visibility, count and duration", got);
+		const replaced = (await call(key, "createPlaylist", { playlistId: pl.id, songId: [e.extra] }))?.playlist;
+		eq(ids(replaced?.entry), [e.extra], "createPlaylist with playlistId replaces the songs");
+		failedWith(await call(key, "updatePlaylist", { playlistId: pl.id, songIndexToRemove: [5] },
+		                      "remove an index past the end"), 70, "removing a song index past the end");
+		failedWith(await call(key, "getPlaylist", { id: e.missing }, "getPlaylist of an unknown id"), 70,
+		           "getPlaylist of an unknown id");
+		failedWith(await call(key, "createPlaylist", { songId: [e.extra] }, "createPlaylist without name"), 10,
+		           "createPlaylist without a name or playlistId");
+	},
+
+	// Another user's key, on the first user's playlists.
+	async otherUser() {
+		const e = cfg.expect;
+		const other = client({ apiKey: e.otherKey });
+		failedWith(await call(other, "getPlaylist", { id: e.privatePlaylist }, "read another's private playlist"),
+		           70, "another user's private playlist is not found");
+		const pub = (await call(other, "getPlaylist", { id: e.publicPlaylist }, "read another's public playlist"))?.playlist;
+		ok(pub && pub.owner === cfg.user && pub.public === true, "another user's public playlist can be read", pub);
+		failedWith(await call(other, "updatePlaylist", { playlistId: e.publicPlaylist, name: "mine now" },
+		                      "update another's public playlist"), 50, "updating another user's playlist");
+		failedWith(await call(other, "createPlaylist", { playlistId: e.publicPlaylist, songId: [e.extra] },
+		                      "replace another's playlist's songs"), 50, "replacing another user's playlist's songs");
+		failedWith(await call(other, "deletePlaylist", { id: e.publicPlaylist }, "delete another's playlist"),
+		           50, "deleting another user's playlist");
+		const theirs = await call(other, "getPlaylists");
+		ok(!ids(theirs?.playlists?.playlist).includes(e.privatePlaylist),
+		   "another user's getPlaylists does not list a private playlist of the first");
+	},
+
+	async deletePlaylist() {
+		succeeded(await call(key, "deletePlaylist", { id: cfg.expect.playlist }), "deletePlaylist");
+		failedWith(await call(key, "getPlaylist", { id: cfg.expect.playlist }, "getPlaylist after delete"), 70,
+		           "a deleted playlist is not found");
+	},
+
+	// The play queue is Connect's: what the terminal plays is what the phone picks up.
+	async queueRead() {
+		const e = cfg.expect;
+		const q = (await call(key, "getPlayQueue"))?.playQueue;
+		eq(q?.current, e.current, "getPlayQueue's current song is the one the terminal plays");
+		eq(ids(q?.entry), e.entries, "getPlayQueue's songs are the terminal's queue in play order");
+		ok(q && q.position >= e.minPosition && q.position <= e.maxPosition,
+		   `getPlayQueue's position is the terminal's (${e.minPosition}..${e.maxPosition} ms)`, q?.position);
+		ok(q && q.username === cfg.user && q.changedBy === e.changedBy,
+		   "getPlayQueue says whose queue and which device changed it", q);
+	},
+
+	async queueSave() {
+		const e = cfg.expect;
+		succeeded(await call(keyPost, "savePlayQueue", { id: e.entries, current: e.current, position: e.position }),
+		          "savePlayQueue");
+		const q = (await call(key, "getPlayQueue"))?.playQueue;
+		eq(q?.current, e.current, "getPlayQueue gives back the saved current song");
+		eq(ids(q?.entry), e.entries, "getPlayQueue gives back the saved songs");
+		eq(q?.position, e.position, "getPlayQueue gives back the saved position");
+		ok(q && q.changedBy === "subsonic-api", "the saved queue was changed by the client (c=)", q?.changedBy);
+		failedWith(await call(key, "savePlayQueue", { id: e.entries, current: e.missing, position: 0 },
+		                      "savePlayQueue with a current song not in it"), 0, "a current song not in the queue");
+		failedWith(await call(key, "savePlayQueue", { id: [e.missing], position: 0 },
+		                      "savePlayQueue with an unknown song"), 70, "an unknown song in the queue");
+	},
+
+	async queueEmpty() {
+		const res = await call(key, "getPlayQueue");
+		ok(res?.status === "ok" && !res.playQueue, "getPlayQueue with nothing played answers no queue", res);
+	},
+};
+
+const names = cfg.phases || [cfg.phase];
+for (const p of names) {
+	if (!phases[p]) {
+		ok(false, `phase ${p} exists`);
+		continue;
+	}
+	try {
+		await phases[p]();
+	} catch (e) {
+		ok(false, `phase ${p} ran to its end`, String(e.stack || e));
+	}
+}

@@ -1,0 +1,182 @@
+"""OpenSubsonic through an independent client: the npm subsonic-api package, unchanged
+(tests/npm/subsonic/client.mjs drives it), against segue-server on 127.0.0.1. Every JSON answer
+is checked against the OpenSubsonic specification's schema, read from a checkout of its
+repository ($OPENSUBSONIC_SPEC); without one the schema checks say SKIP and the value checks
+still run. Values are checked against what the Web API says of the same catalog and user:
+stars are saved tracks, albums and followed artists; a scrobbled submission is one counted
+play; playlists are the same playlists; the play queue is Connect's, both ways (a terminal's
+queue is what the phone gets, and a phone's saved queue is what Connect devices see)."""
+
+import json
+import os
+import subprocess
+import time
+
+from segue_test import SRCDIR, TAP, Server, catalog_copy, sql, wait_for
+from ws_device import FakeDevice
+
+NODE_DIR = os.path.join(SRCDIR, "tests", "npm", "subsonic")
+SPEC = os.environ.get("OPENSUBSONIC_SPEC", "/work/.mirror/opensubsonic+open-subsonic-api/repo")
+NODE_TIMEOUT = 180
+
+t = TAP()
+if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "subsonic-api")):
+    t.bail("the npm client is not installed in %s: run sh scripts/deps" % NODE_DIR)
+
+data = catalog_copy()
+tracks = sql(data, "SELECT id, name, markets, album_id, duration_ms FROM tracks ORDER BY id")
+track_ids = [r[0] for r in tracks]
+playable_us = [r[0] for r in tracks if not r[2] or "US" in r[2].split(",")]
+blocked_us = next(r[0] for r in tracks if r[2] and "US" not in r[2].split(","))
+albums = [r[0] for r in sql(data, "SELECT id FROM albums ORDER BY id")]
+artists = [r[0] for r in sql(data, "SELECT id FROM artists ORDER BY id")]
+MISSING = "0" * 22
+
+
+def phase(srv, name, key, expect=None, user="premium-us", password=None):
+    """Runs one phase of client.mjs and reports each of its checks. Returns its notes."""
+    cfg = {"url": srv.base, "apiKey": key, "user": user, "password": password or "",
+           "spec": SPEC, "phase": name, "expect": expect or {}}
+    try:
+        p = subprocess.run(["node", os.path.join(NODE_DIR, "client.mjs")], input=json.dumps(cfg).encode(),
+                           capture_output=True, timeout=NODE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        t.ok(False, "%s: the client finished within %d s" % (name, NODE_TIMEOUT))
+        return {}
+    notes, said = {}, 0
+    for line in p.stdout.decode(errors="replace").splitlines():
+        try:
+            o = json.loads(line)
+        except ValueError:
+            t.diag("%s: %s" % (name, line))
+            continue
+        if "note" in o:
+            notes[o["note"]] = o
+            continue
+        said += 1
+        if "skip" in o:
+            t.n += 1
+            print("ok %d - %s: %s # SKIP %s" % (t.n, name, o["name"], o["skip"]), flush=True)
+            continue
+        t.ok(o.get("ok"), "%s: %s" % (name, o.get("name")), o.get("detail"))
+    t.ok(p.returncode == 0 and said > 0, "%s: the client ran (exit %d, %d checks)" % (name, p.returncode, said),
+         p.stderr.decode(errors="replace")[-2000:])
+    return notes
+
+
+def new_key(srv, tok, name):
+    r = srv.request("POST", "/v1/segue/api-keys", {"name": name}, token=tok)
+    doc = r.json() or {}
+    t.ok(r.status == 201 and doc.get("key") and doc.get("id"), "an API key named %s is made over REST" % name, r)
+    return doc.get("key", ""), doc.get("id", "")
+
+
+def plays(tid):
+    return sql(data, "SELECT play_count FROM tracks WHERE id = '%s'" % tid)[0][0]
+
+
+with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 1000000}) as srv:
+    tok, other_tok = srv.login("premium-us"), srv.login("free-us")
+    key, key_id = new_key(srv, tok, "phone")
+    other_key, _ = new_key(srv, other_tok, "tablet")
+    r = srv.request("PUT", "/v1/segue/subsonic-password", {"password": "sub-sonic-pw"}, token=tok)
+    t.eq(r.status, 204, "a Subsonic password is set over REST")
+
+    # --- auth
+    phase(srv, "auth", key, password="sub-sonic-pw")
+
+    # --- star, unstar, getStarred2 against the Web API's library
+    star = {"songs": playable_us[:3], "albums": albums[:2], "artists": artists[:2], "missing": MISSING,
+            "songTitle": next(r[1] for r in tracks if r[0] == playable_us[0]),
+            "albumName": sql(data, "SELECT name FROM albums WHERE id = '%s'" % albums[0])[0][0]}
+    phase(srv, "star", key, star)
+    r = srv.get("/v1/me/tracks/contains?ids=" + ",".join(star["songs"]), token=tok)
+    t.eq(r.json(), [True] * 3, "starred songs are saved tracks on the Web API")
+    r = srv.get("/v1/me/albums/contains?ids=" + ",".join(star["albums"]), token=tok)
+    t.eq(r.json(), [True, True], "starred albums are saved albums on the Web API")
+    r = srv.get("/v1/me/following/contains?type=artist&ids=" + ",".join(star["artists"]), token=tok)
+    t.eq(r.json(), [True, True], "starred artists are followed on the Web API")
+    star["webSaved"] = playable_us[5]
+    r = srv.request("PUT", "/v1/me/tracks?ids=" + star["webSaved"], token=tok)
+    t.eq(r.status, 200, "a track is saved over the Web API")
+    phase(srv, "starredAfterWebApi", key, star)
+    phase(srv, "unstar", key, star)
+    r = srv.get("/v1/me/tracks/contains?ids=" + ",".join(star["songs"] + [star["webSaved"]]), token=tok)
+    t.eq(r.json(), [False, False, False, True], "unstarred songs are no longer saved on the Web API")
+
+    # --- scrobble: counted once, as /v1/segue/events counts
+    song, more, now_playing = playable_us[6], playable_us[7:9], playable_us[9]
+    before = {x: plays(x) for x in [song] + more + [now_playing, blocked_us]}
+    when = int(time.time() * 1000) - 600000
+    phase(srv, "scrobble", key, {"song": song, "songs": more, "time": when, "time2": when + 300000,
+                                 "nowPlaying": now_playing, "missing": MISSING, "blocked": blocked_us})
+    t.eq(plays(song) - before[song], 1, "a submission sent twice counts one play")
+    t.eq([plays(x) - before[x] for x in more], [1, 1], "each song of a several-song submission counts one play")
+    t.eq(plays(now_playing) - before[now_playing], 0, "now playing (submission=false) counts no play")
+    t.eq(plays(blocked_us) - before[blocked_us], 0, "a market-blocked song counts no play")
+    r = srv.get("/v1/me/player/recently-played?limit=50", token=tok)
+    got = [(i["track"]["id"]) for i in (r.json() or {}).get("items", [])]
+    t.eq(sorted(got), sorted([song] + more), "recently played over the Web API has the scrobbled songs, once each")
+    r = srv.request("POST", "/v1/segue/events", {"events": [{
+        "id": "subsonic:%s:%d" % (song, when), "track_id": song, "started_at": when,
+        "ms_played": 200000, "reason_end": "track_done"}]}, token=tok)
+    t.ok(r.status == 200, "the events endpoint still takes events beside scrobbles", r)
+
+    # --- playlists
+    r = srv.request("POST", "/v1/users/premium-us/playlists", {"name": "Web made", "public": True}, token=tok)
+    web_pl = (r.json() or {}).get("id", "")
+    t.eq(r.status, 201, "a playlist is made over the Web API")
+    r = srv.request("POST", "/v1/users/premium-us/playlists", {"name": "Secret", "public": False}, token=tok)
+    private_pl = (r.json() or {}).get("id", "")
+    pls = {"songs": playable_us[:4], "extra": playable_us[10], "webPlaylist": web_pl, "missing": MISSING}
+    notes = phase(srv, "playlists", key, pls)
+    made = notes.get("playlist", {}).get("id", "")
+    r = srv.get("/v1/playlists/%s" % made, token=tok)
+    doc = r.json() or {}
+    t.ok(r.status == 200 and doc.get("name") == "Phone mix 2" and doc.get("description") == "for the bus" and
+         doc.get("public") is False and [i["track"]["id"] for i in doc["tracks"]["items"]] == [pls["extra"]],
+         "the Subsonic playlist is the Web API's, with its name, comment and songs", doc)
+    phase(srv, "otherUser", key, {"otherKey": other_key, "privatePlaylist": private_pl,
+                                  "publicPlaylist": web_pl, "extra": pls["extra"]})
+    phase(srv, "deletePlaylist", key, {"playlist": made})
+    t.eq(srv.get("/v1/playlists/%s" % made, token=tok).status, 404, "the deleted playlist is gone from the Web API")
+
+    # --- the play queue is Connect's
+    phase(srv, "queueEmpty", key)
+    term = FakeDevice(srv.port, tok, "terminal", "Terminal").connect()
+    queue = playable_us[:5]
+    term.play_locally(queue, index=2, position_ms=40000)   # it plays: it is the active device
+    term.wait(lambda x: x.get("type") == "player", timeout=5)
+    term._set_playing(False)                               # and pauses at 42 s
+    term._set_pos(42000)
+    term.report()
+    wait_for(lambda: (srv.get("/v1/me/player", token=tok).json() or {}).get("progress_ms") == 42000, 3)
+    phase(srv, "queueRead", key, {"current": queue[2], "entries": queue, "minPosition": 42000,
+                                  "maxPosition": 42000, "changedBy": "Terminal"})
+    m = term.mark()
+    saved = playable_us[3:8]
+    phase(srv, "queueSave", key, {"entries": saved, "current": saved[1], "position": 65000, "missing": MISSING})
+    got = term.wait(lambda x: x.get("type") == "player" and (x.get("queue") or {}).get("tracks") == saved,
+                    timeout=5, since=m)
+    t.ok(got and got["queue"].get("current") == saved[1] and got["player"].get("progress_ms") == 65000 and
+         got["player"].get("is_playing") is False,
+         "a saved play queue reaches the terminal over Connect, paused at its position", got)
+    t.ok(any(c.get("command") == "stop" for c in term.commands(since=m)),
+         "the terminal that was playing is told to stop: the phone has taken over")
+    r = srv.get("/v1/me/player", token=tok)
+    doc = r.json() or {}
+    t.ok(r.status == 200 and (doc.get("item") or {}).get("id") == saved[1] and doc.get("progress_ms") == 65000,
+         "GET /v1/me/player is at the saved song and position", r)
+    # The terminal takes it over as it would any device's: a transfer hands it the saved queue.
+    r = srv.request("PUT", "/v1/me/player", {"device_ids": ["terminal"], "play": False}, token=tok)
+    t.eq(r.status, 204, "the terminal takes the saved queue over with a transfer")
+    t.ok(term.queue.get("tracks") == saved and term.queue.get("current") == saved[1] and
+         abs(term.position() - 65000) < 1000, "the terminal is at the phone's song and position", term.queue)
+    term.close()
+
+    # --- a revoked key is refused
+    r = srv.request("DELETE", "/v1/segue/api-keys/%s" % key_id, token=tok)
+    t.eq(r.status, 204, "the API key is revoked over REST")
+    phase(srv, "revoked", key)
+
+t.done()
