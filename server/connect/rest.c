@@ -3,7 +3,10 @@
 #include "config.h"
 #include "connect/hub_internal.h"
 
+#include <stdio.h>
+
 #include "connect_proto.h"
+#include "store/store.h"
 
 /* ---- REST doors ---- */
 
@@ -59,5 +62,54 @@ int hub_rest_transfer(struct hub *h, const char *user_id, const char *device_id,
 		return 0;
 	}
 	hub_xfer_start(h, u, target, play, &rep);
+	return 0;
+}
+
+/* ---- the play queue of players outside Connect ---- */
+
+int hub_play_queue(struct hub *h, const char *user_id, struct hub_play_queue *q)
+{
+	struct hub_user *u = hub_user_find(h, user_id);
+	json_t *st = hub_render_state(u);
+
+	if (!st)
+		return 0;
+	q->state = st;
+	q->queue = u->queue ? json_deep_copy(u->queue) : NULL;
+	q->changed_at = u->changed_at;
+	snprintf(q->changed_by, sizeof q->changed_by, "%s", u->changed_by ? u->changed_by : "");
+	return 1;
+}
+
+int hub_play_queue_save(struct hub *h, const char *user_id, json_t *state, json_t *queue, const char *by)
+{
+	struct hub_user *u = hub_user_get(h, user_id);
+	struct hub_conn *was;
+
+	if (!u || !state || !queue) {
+		json_decref(state);
+		json_decref(queue);
+		return -1;
+	}
+	if (u->xfer.busy) {
+		/* A handoff between devices is settling who plays: it goes first. */
+		json_decref(state);
+		json_decref(queue);
+		return 1;
+	}
+	if ((was = u->active)) {
+		hub_send_stop(h, was);
+		u->active = NULL;
+		hub_devices_changed(u, was, NULL);
+	}
+	json_object_del(state, "device");
+	json_object_set_new(state, "is_playing", json_false());
+	json_object_set_new(state, "timestamp", json_integer(store_now_ms()));
+	json_decref(u->state);
+	u->state = state;
+	json_decref(u->queue);
+	u->queue = queue;
+	hub_state_changed_by(u, by);
+	hub_broadcast_player(u, true);
 	return 0;
 }
