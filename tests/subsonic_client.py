@@ -96,7 +96,7 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
     t.eq(r.json(), [True, True], "starred albums are saved albums on the Web API")
     r = srv.get("/v1/me/following/contains?type=artist&ids=" + ",".join(star["artists"]), token=tok)
     t.eq(r.json(), [True, True], "starred artists are followed on the Web API")
-    star["webSaved"] = playable_us[5]
+    star["webSaved"] = playable_us[3]
     r = srv.request("PUT", "/v1/me/tracks?ids=" + star["webSaved"], token=tok)
     t.eq(r.status, 200, "a track is saved over the Web API")
     phase(srv, "starredAfterWebApi", key, star)
@@ -105,7 +105,7 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
     t.eq(r.json(), [False, False, False, True], "unstarred songs are no longer saved on the Web API")
 
     # --- scrobble: counted once, as /v1/segue/events counts
-    song, more, now_playing = playable_us[6], playable_us[7:9], playable_us[9]
+    song, more, now_playing = playable_us[0], playable_us[1:3], playable_us[3]
     before = {x: plays(x) for x in [song] + more + [now_playing, blocked_us]}
     when = int(time.time() * 1000) - 600000
     phase(srv, "scrobble", key, {"song": song, "songs": more, "time": when, "time2": when + 300000,
@@ -128,7 +128,7 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
     t.eq(r.status, 201, "a playlist is made over the Web API")
     r = srv.request("POST", "/v1/users/premium-us/playlists", {"name": "Secret", "public": False}, token=tok)
     private_pl = (r.json() or {}).get("id", "")
-    pls = {"songs": playable_us[:4], "extra": playable_us[10], "webPlaylist": web_pl, "missing": MISSING}
+    pls = {"songs": playable_us[:4], "extra": playable_us[4], "webPlaylist": web_pl, "missing": MISSING}
     notes = phase(srv, "playlists", key, pls)
     made = notes.get("playlist", {}).get("id", "")
     r = srv.get("/v1/playlists/%s" % made, token=tok)
@@ -145,33 +145,33 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
     phase(srv, "queueEmpty", key)
     term = FakeDevice(srv.port, tok, "terminal", "Terminal").connect()
     queue = playable_us[:5]
-    term.play_locally(queue, index=2, position_ms=40000)   # it plays: it is the active device
+    term.play_locally(queue, index=2, position_ms=4000)   # it plays: it is the active device
     term.wait(lambda x: x.get("type") == "player", timeout=5)
-    term._set_playing(False)                               # and pauses at 42 s
-    term._set_pos(42000)
+    term._set_playing(False)                               # and pauses at 4.2 s
+    term._set_pos(4200)
     term.report()
-    wait_for(lambda: (srv.get("/v1/me/player", token=tok).json() or {}).get("progress_ms") == 42000, 3)
-    phase(srv, "queueRead", key, {"current": queue[2], "entries": queue, "minPosition": 42000,
-                                  "maxPosition": 42000, "changedBy": "Terminal"})
+    wait_for(lambda: (srv.get("/v1/me/player", token=tok).json() or {}).get("progress_ms") == 4200, 3)
+    phase(srv, "queueRead", key, {"current": queue[2], "entries": queue, "minPosition": 4200,
+                                  "maxPosition": 4200, "changedBy": "Terminal"})
     m = term.mark()
-    saved = playable_us[3:8]
-    phase(srv, "queueSave", key, {"entries": saved, "current": saved[1], "position": 65000, "missing": MISSING})
+    saved = playable_us[1:5]
+    phase(srv, "queueSave", key, {"entries": saved, "current": saved[1], "position": 6500, "missing": MISSING})
     got = term.wait(lambda x: x.get("type") == "player" and (x.get("queue") or {}).get("tracks") == saved,
                     timeout=5, since=m)
-    t.ok(got and got["queue"].get("current") == saved[1] and got["player"].get("progress_ms") == 65000 and
+    t.ok(got and got["queue"].get("current") == saved[1] and got["player"].get("progress_ms") == 6500 and
          got["player"].get("is_playing") is False,
          "a saved play queue reaches the terminal over Connect, paused at its position", got)
     t.ok(any(c.get("command") == "stop" for c in term.commands(since=m)),
          "the terminal that was playing is told to stop: the phone has taken over")
     r = srv.get("/v1/me/player", token=tok)
     doc = r.json() or {}
-    t.ok(r.status == 200 and (doc.get("item") or {}).get("id") == saved[1] and doc.get("progress_ms") == 65000,
+    t.ok(r.status == 200 and (doc.get("item") or {}).get("id") == saved[1] and doc.get("progress_ms") == 6500,
          "GET /v1/me/player is at the saved song and position", r)
     # The terminal takes it over as it would any device's: a transfer hands it the saved queue.
     r = srv.request("PUT", "/v1/me/player", {"device_ids": ["terminal"], "play": False}, token=tok)
     t.eq(r.status, 204, "the terminal takes the saved queue over with a transfer")
     t.ok(term.queue.get("tracks") == saved and term.queue.get("current") == saved[1] and
-         abs(term.position() - 65000) < 1000, "the terminal is at the phone's song and position", term.queue)
+         abs(term.position() - 6500) < 1000, "the terminal is at the phone's song and position", term.queue)
     term.close()
 
     # --- a revoked key is refused

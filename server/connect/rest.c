@@ -113,3 +113,17 @@ int hub_play_queue_save(struct hub *h, const char *user_id, json_t *state, json_
 	hub_broadcast_player(u, true);
 	return 0;
 }
+
+int hub_play_queue_clear(struct hub *h, const char *user_id, const char *by)
+{
+	struct hub_user *u = hub_user_find(h, user_id);
+
+	if (!u || !u->state || u->active || u->xfer.busy)
+		return 0;
+	json_decref(u->state);
+	json_decref(u->queue);
+	u->state = u->queue = NULL;
+	hub_state_changed_by(u, by);
+	hub_broadcast_player(u, false);
+	return 0;
+}

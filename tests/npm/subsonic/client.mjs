@@ -138,6 +138,8 @@ const phases = {
 		const text = await r.text();
 		checkSchema("ping", text, "ping with u and apiKey");
 		failedWith(JSON.parse(text)["subsonic-response"], 43, "u together with apiKey");
+		const lic = await call(key, "getLicense");
+		ok(lic?.license?.valid === true, "getLicense: the server is licensed", lic);
 		const ext = await call(client({ apiKey: "none" }), "getOpenSubsonicExtensions");
 		const names = (ext?.openSubsonicExtensions || []).map((e) => e.name);
 		ok(names.includes("apiKeyAuthentication") && names.includes("formPost"),
@@ -284,13 +286,14 @@ const phases = {
 		ok(q && q.changedBy === "subsonic-api", "the saved queue was changed by the client (c=)", q?.changedBy);
 		failedWith(await call(key, "savePlayQueue", { id: e.entries, current: e.missing, position: 0 },
 		                      "savePlayQueue with a current song not in it"), 0, "a current song not in the queue");
-		failedWith(await call(key, "savePlayQueue", { id: [e.missing], position: 0 },
+		failedWith(await call(key, "savePlayQueue", { id: [e.missing], current: e.missing, position: 0 },
 		                      "savePlayQueue with an unknown song"), 70, "an unknown song in the queue");
 	},
 
 	async queueEmpty() {
-		const res = await call(key, "getPlayQueue");
-		ok(res?.status === "ok" && !res.playQueue, "getPlayQueue with nothing played answers no queue", res);
+		const q = (await call(key, "getPlayQueue"))?.playQueue;
+		ok(q && q.username === cfg.user && !q.current && !(q.entry || []).length,
+		   "getPlayQueue with nothing played answers an empty queue", q);
 	},
 };
 

@@ -1,0 +1,244 @@
+/* Media annotation: star and unstar, getStarred2 and scrobble. A star is the Web API's save
+ * (a song: a saved track; an album: a saved album; an artist: a followed artist), so what a
+ * phone stars shows in the terminal's library and the other way round. A scrobbled submission
+ * is a play event as Segue's own clients deliver them, kept once per (user, song, time). */
+#include "config.h"
+#include "subsonic/endpoints.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base62.h"
+#include "catalog/catalog.h"
+#include "library/plays.h"
+#include "library/saved.h"
+#include "server.h"
+#include "store/catalog.h"
+#include "store/library.h"
+#include "subsonic/objects.h"
+
+#define STAR_MAX 100     /* ids of each kind in one star or unstar */
+#define SCROBBLE_MAX 100 /* songs in one scrobble */
+#define STARRED_MAX 500  /* items of each kind getStarred2 lists, newest first */
+
+struct kind {
+	const char *param;       /* id, albumId, artistId */
+	enum library_kind store;
+	enum catalog_kind catalog;
+};
+
+static const struct kind kinds[] = {
+	{ "id", LIBRARY_TRACKS, CATALOG_TRACK },
+	{ "albumId", LIBRARY_ALBUMS, CATALOG_ALBUM },
+	{ "artistId", LIBRARY_ARTISTS, CATALOG_ARTIST },
+};
+
+/* The ids of each kind, each checked: known when starring (unstarring what is gone is
+ * harmless). False after answering. */
+static bool read_ids(struct sub_call *c, bool save, const char *ids[3][STAR_MAX], int n[3])
+{
+	for (int k = 0; k < 3; k++) {
+		const char *got[STAR_MAX + 1];
+		int m = sub_args(c, kinds[k].param, got, STAR_MAX + 1);
+
+		if (m > STAR_MAX) {
+			sub_error(c, SUB_ERR_GENERIC, "too many %s: at most %d in one call", kinds[k].param, STAR_MAX);
+			return false;
+		}
+		for (int i = 0; i < m; i++) {
+			int into = k;
+			const char *id = got[i];
+
+			if (!base62_is_id(id)) {
+				sub_error(c, SUB_ERR_NOT_FOUND, "no %s with id %.64s", kinds[into].param, got[i]);
+				return false;
+			}
+			if (save) {
+				int rc = store_catalog_exists(&c->r->srv->store, kinds[into].catalog, id);
+
+				if (rc <= 0) {
+					if (rc < 0)
+						sub_error(c, SUB_ERR_GENERIC, "database error");
+					else
+						sub_error(c, SUB_ERR_NOT_FOUND, "no %s with id %s",
+						          into == 0 ? "song" : into == 1 ? "album" : "artist", id);
+					return false;
+				}
+			}
+			ids[into][n[into]++] = id;
+		}
+	}
+	if (!n[0] && !n[1] && !n[2]) {
+		sub_error(c, SUB_ERR_MISSING, "give id, albumId or artistId");
+		return false;
+	}
+	return true;
+}
+
+static void star(struct sub_call *c, bool save)
+{
+	struct store *s = &c->r->srv->store;
+	const char *ids[3][STAR_MAX];
+	int n[3] = { 0, 0, 0 };
+	long long now = store_now_ms();
+
+	if (!read_ids(c, save, ids, n))
+		return;
+	if (store_begin(s) < 0)
+		goto fail;
+	for (int k = 0; k < 3; k++)
+		if (n[k] && saved_change(s, kinds[k].store, c->r->user.id, ids[k], n[k], save, now) < 0) {
+			store_rollback(s);
+			goto fail;
+		}
+	if (store_commit(s) < 0) {
+		store_rollback(s);
+		goto fail;
+	}
+	sub_ok(c, NULL, NULL);
+	return;
+fail:
+	sub_error(c, SUB_ERR_GENERIC, "the stars could not be changed");
+}
+
+void sub_star(struct sub_call *c) { star(c, true); }
+void sub_unstar(struct sub_call *c) { star(c, false); }
+
+/* One kind's starred items, newest first, each with when it was starred. */
+static json_t *starred(struct sub_call *c, const struct kind *k)
+{
+	struct library_item *items = calloc(STARRED_MAX, sizeof *items);
+	json_t *list = json_array();
+	int n;
+
+	if (!items || !list ||
+	    (n = store_library_page(&c->r->srv->store, k->store, c->r->user.id, 0, items, STARRED_MAX)) < 0) {
+		free(items);
+		json_decref(list);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		json_t *o = k->store == LIBRARY_TRACKS ? sub_song(c, items[i].id) :
+		            k->store == LIBRARY_ALBUMS ? sub_album(c, items[i].id) : sub_artist(c, items[i].id);
+
+		/* A song withdrawn since it was starred is not listed; its star stays. */
+		if (!o)
+			continue;
+		json_object_set_new(o, "starred", catalog_time(items[i].added_at, true));
+		json_array_append_new(list, o);
+	}
+	free(items);
+	return list;
+}
+
+void sub_get_starred2(struct sub_call *c)
+{
+	json_t *songs = starred(c, &kinds[0]), *albums = starred(c, &kinds[1]), *artists = starred(c, &kinds[2]);
+
+	if (!songs || !albums || !artists) {
+		json_decref(songs);
+		json_decref(albums);
+		json_decref(artists);
+		sub_error(c, SUB_ERR_GENERIC, "database error");
+		return;
+	}
+	sub_ok(c, "starred2", json_pack("{s:o,s:o,s:o}", "artist", artists, "album", albums, "song", songs));
+}
+
+/* A song's check before its play is kept: known, and licensed in the user's market (a play
+ * of a song the user may not hear is not counted, whatever the client says). 1, 0 after
+ * answering. */
+static int scrobble_check(struct sub_call *c, const char *id, struct track_playback *t)
+{
+	struct sub_view v;
+	int rc = base62_is_id(id) ? store_track_playback(&c->r->srv->store, id, t) : 0;
+
+	if (rc < 0) {
+		sub_error(c, SUB_ERR_GENERIC, "database error");
+		return 0;
+	}
+	if (!rc) {
+		sub_error(c, SUB_ERR_NOT_FOUND, "no song with id %.64s", id);
+		return 0;
+	}
+	if (!catalog_available(sub_catalog_view(c, &v), t->has_markets ? t->markets : NULL, c->r->user.country)) {
+		sub_error(c, SUB_ERR_NOT_FOUND, "song %s is not available in your market (%s)", id,
+		          c->r->user.country);
+		return 0;
+	}
+	return 1;
+}
+
+/* scrobble: with submission=true (the default), each song was played at its time (the
+ * call's time when none is given): a play event whose id names the song and that time, so a
+ * retried scrobble is the same event and counts once. Its length is the song's: the client
+ * says it was played, by its own rule (most play half a song, or four minutes). With
+ * submission=false the songs are only being played now: nothing is counted. */
+void sub_scrobble(struct sub_call *c)
+{
+	struct store *s = &c->r->srv->store;
+	const char *ids[SCROBBLE_MAX + 1], *times[SCROBBLE_MAX + 1];
+	long long now = store_now_ms(), when[SCROBBLE_MAX];
+	struct track_playback t[SCROBBLE_MAX];
+	int n = sub_args(c, "id", ids, SCROBBLE_MAX + 1), nt = sub_args(c, "time", times, SCROBBLE_MAX + 1);
+	bool submission;
+
+	if (!n) {
+		sub_need(c, "id");
+		return;
+	}
+	if (n > SCROBBLE_MAX) {
+		sub_error(c, SUB_ERR_GENERIC, "too many ids: at most %d in one call", SCROBBLE_MAX);
+		return;
+	}
+	if (nt > 1 && nt != n) {
+		sub_error(c, SUB_ERR_GENERIC, "give one time, or one for each id");
+		return;
+	}
+	if (!sub_bool(c, "submission", true, &submission))
+		return;
+	for (int i = 0; i < n; i++) {
+		const char *tv = nt ? times[nt > 1 ? i : 0] : NULL;
+		char *end;
+
+		when[i] = now;
+		if (tv) {
+			when[i] = strtoll(tv, &end, 10);
+			/* A day of slack for clients whose clocks run ahead. */
+			if (!*tv || *end || when[i] <= 0 || when[i] > now + 86400LL * 1000) {
+				sub_error(c, SUB_ERR_GENERIC, "time must be a time in milliseconds since 1970, not in the future");
+				return;
+			}
+		}
+		if (!scrobble_check(c, ids[i], &t[i]))
+			return;
+	}
+	if (!submission) {
+		sub_ok(c, NULL, NULL);
+		return;
+	}
+	if (store_begin(s) < 0)
+		goto fail;
+	for (int i = 0; i < n; i++) {
+		char event_id[80];
+		struct play_event ev = {
+			.event_id = event_id, .track_id = ids[i], .context_uri = NULL,
+			.reason_end = "track_done", .started_at = when[i], .ms_played = t[i].duration_ms,
+		};
+
+		snprintf(event_id, sizeof event_id, "subsonic:%s:%lld", ids[i], when[i]);
+		if (plays_record(s, c->r->user.id, &ev, now) < 0) {
+			store_rollback(s);
+			goto fail;
+		}
+	}
+	if (store_commit(s) < 0) {
+		store_rollback(s);
+		goto fail;
+	}
+	sub_ok(c, NULL, NULL);
+	return;
+fail:
+	sub_error(c, SUB_ERR_GENERIC, "the plays could not be stored");
+}
