@@ -12,6 +12,7 @@ import os
 import subprocess
 import time
 
+import subsonic_util
 from segue_test import SRCDIR, TAP, Server, catalog_copy, sql, wait_for
 from ws_device import FakeDevice
 
@@ -71,6 +72,15 @@ def new_key(srv, tok, name):
     return doc.get("key", ""), doc.get("id", "")
 
 
+def same_in_xml(srv, key, name, params=()):
+    """The XML answer of name says what its JSON answer says (the npm client reads JSON only)."""
+    pairs = [("apiKey", key)] + list(params)
+    _, js, _ = subsonic_util.call(srv, name, pairs)
+    _, xm, r = subsonic_util.call(srv, name, pairs, fmt="xml")
+    t.ok(js and js.get("status") == "ok" and subsonic_util.same(js, xm),
+         "%s answers the same in XML as in JSON" % name, "%r\n%r" % (js, r.body[:600]))
+
+
 def plays(tid):
     return sql(data, "SELECT play_count FROM tracks WHERE id = '%s'" % tid)[0][0]
 
@@ -100,6 +110,7 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
     r = srv.request("PUT", "/v1/me/tracks?ids=" + star["webSaved"], token=tok)
     t.eq(r.status, 200, "a track is saved over the Web API")
     phase(srv, "starredAfterWebApi", key, star)
+    same_in_xml(srv, key, "getStarred2")
     phase(srv, "unstar", key, star)
     r = srv.get("/v1/me/tracks/contains?ids=" + ",".join(star["songs"] + [star["webSaved"]]), token=tok)
     t.eq(r.json(), [False, False, False, True], "unstarred songs are no longer saved on the Web API")
@@ -136,6 +147,8 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
     t.ok(r.status == 200 and doc.get("name") == "Phone mix 2" and doc.get("description") == "for the bus" and
          doc.get("public") is False and [i["track"]["id"] for i in doc["tracks"]["items"]] == [pls["extra"]],
          "the Subsonic playlist is the Web API's, with its name, comment and songs", doc)
+    same_in_xml(srv, key, "getPlaylist", [("id", made)])
+    same_in_xml(srv, key, "getPlaylists")
     phase(srv, "otherUser", key, {"otherKey": other_key, "privatePlaylist": private_pl,
                                   "publicPlaylist": web_pl, "extra": pls["extra"]})
     phase(srv, "deletePlaylist", key, {"playlist": made})
@@ -163,6 +176,7 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
          "a saved play queue reaches the terminal over Connect, paused at its position", got)
     t.ok(any(c.get("command") == "stop" for c in term.commands(since=m)),
          "the terminal that was playing is told to stop: the phone has taken over")
+    same_in_xml(srv, key, "getPlayQueue")
     r = srv.get("/v1/me/player", token=tok)
     doc = r.json() or {}
     t.ok(r.status == 200 and (doc.get("item") or {}).get("id") == saved[1] and doc.get("progress_ms") == 6500,
