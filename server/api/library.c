@@ -12,7 +12,6 @@
 
 #include "base62.h"
 #include "catalog/catalog.h"
-#include "library/saved.h"
 #include "server.h"
 #include "store/library.h"
 
@@ -70,6 +69,7 @@ static int ids_arg(struct req *r, char ***ids, int *n)
 static void change(struct req *r, const struct collection *c, bool save, int ok_status)
 {
 	struct store *s = &r->srv->store;
+	long long now = store_now_ms();
 	char **ids;
 	int n;
 
@@ -83,8 +83,21 @@ static void change(struct req *r, const struct collection *c, bool save, int ok_
 			}
 	if (store_begin(s) < 0)
 		goto fail;
-	if (saved_change(s, c->store, r->user.id, (const char *const *)ids, n, save, store_now_ms()) < 0)
-		goto fail_tx;
+	if (save) {
+		/* Times strictly increase within a collection, so "newest first" is the order of
+		 * the requests (and of the ids within one) even within one millisecond. */
+		long long latest;
+		int found = store_library_latest(s, c->store, r->user.id, &latest);
+
+		if (found < 0)
+			goto fail_tx;
+		if (found && latest >= now)
+			now = latest + 1;
+	}
+	for (int i = 0; i < n; i++)
+		if ((save ? store_library_add(s, c->store, r->user.id, ids[i], now + i)
+		          : store_library_remove(s, c->store, r->user.id, ids[i])) < 0)
+			goto fail_tx;
 	if (store_commit(s) < 0)
 		goto fail_tx;
 	reply_empty(r, ok_status);

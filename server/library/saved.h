@@ -1,6 +1,7 @@
-/* The user's saved tracks, saved albums and followed artists, changed several ids at a time:
- * the Web API's /v1/me/tracks, /v1/me/albums and /v1/me/following, and OpenSubsonic's star
- * and unstar, which are the same collections. */
+/* The user's saved tracks, saved albums and followed artists, changed several ids at a time,
+ * for OpenSubsonic's star and unstar: the same collections as the Web API's /v1/me/tracks,
+ * /v1/me/albums and /v1/me/following, with the same rule for the times things are added
+ * (api/library.c keeps its own copy of it for now, as it takes times from the client too). */
 #ifndef SEGUE_LIBRARY_SAVED_H
 #define SEGUE_LIBRARY_SAVED_H
 
