@@ -33,7 +33,7 @@ with Server(data, {"login_free_tries": 1000, "login_address_tries": 1000, "rl_st
         t.eq(js.get(k), v, "the envelope says %s" % k)
     t.ok(isinstance(js.get("serverVersion"), str) and js["serverVersion"], "and serverVersion")
     t.eq(r.headers.get("content-type"), "application/json", "f=json is JSON")
-    t.eq(sorted(e["name"] for e in js["openSubsonicExtensions"]), ["apiKeyAuthentication", "formPost"],
+    t.eq(sorted(e["name"] for e in js["openSubsonicExtensions"]), ["apiKeyAuthentication", "formPost", "songLyrics"],
          "exactly the extensions served")
     t.ok(all(e["versions"] == [1] for e in js["openSubsonicExtensions"]), "at version 1")
     st, xm, r = call(srv, "getOpenSubsonicExtensions", fmt=None, client=False)

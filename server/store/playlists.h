@@ -44,7 +44,7 @@ int store_playlist_unfollow(struct store *s, const char *id, const char *user);
 long long store_playlist_followers(struct store *s, const char *id);
 
 /* When a playlist was made and last changed, and how long its tracks last together: the sum
- * of each one's whole seconds, as a client adds up the durations it is given. */
+ * of each one's duration in seconds, rounded, as a client adds up the durations it is given. */
 struct playlist_summary {
 	long long created_at, updated_at, duration_s;
 };

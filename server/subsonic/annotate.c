@@ -10,13 +10,14 @@
 #include <string.h>
 
 #include "base62.h"
-#include "catalog/catalog.h"
 #include "library/plays.h"
 #include "library/saved.h"
 #include "server.h"
 #include "store/catalog.h"
+#include "store/subsonic_catalog.h"
 #include "store/library.h"
 #include "subsonic/objects.h"
+#include "subsonic/render.h"
 
 #define STAR_MAX 100     /* ids of each kind in one star or unstar */
 #define SCROBBLE_MAX 100 /* songs in one scrobble */
@@ -35,7 +36,8 @@ static const struct kind kinds[] = {
 };
 
 /* The ids of each kind, each checked: known when starring (unstarring what is gone is
- * harmless). False after answering. */
+ * harmless). `id` may name a folder too (render.h's prefixes), which stars its album or
+ * artist. False after answering. */
 static bool read_ids(struct sub_call *c, bool save, const char *ids[3][STAR_MAX], int n[3])
 {
 	for (int k = 0; k < 3; k++) {
@@ -50,6 +52,19 @@ static bool read_ids(struct sub_call *c, bool save, const char *ids[3][STAR_MAX]
 			int into = k;
 			const char *id = got[i];
 
+			/* A folder (getMusicDirectory's) stars its album or artist. */
+			if (k == 0 && !strncmp(id, SUB_ALBUM_PREFIX, strlen(SUB_ALBUM_PREFIX))) {
+				into = 1;
+				id += strlen(SUB_ALBUM_PREFIX);
+			} else if (k == 0 && !strncmp(id, SUB_ARTIST_PREFIX, strlen(SUB_ARTIST_PREFIX))) {
+				into = 2;
+				id += strlen(SUB_ARTIST_PREFIX);
+			}
+			if (n[into] == STAR_MAX) {
+				sub_error(c, SUB_ERR_GENERIC, "too many %ss: at most %d in one call",
+				          into == 1 ? "album" : "artist", STAR_MAX);
+				return false;
+			}
 			if (!base62_is_id(id)) {
 				sub_error(c, SUB_ERR_NOT_FOUND, "no %s with id %.64s", kinds[into].param, got[i]);
 				return false;
@@ -125,7 +140,7 @@ static json_t *starred(struct sub_call *c, const struct kind *k)
 		/* A song withdrawn since it was starred is not listed; its star stays. */
 		if (!o)
 			continue;
-		json_object_set_new(o, "starred", catalog_time(items[i].added_at, true));
+		json_object_set_new(o, "starred", sub_time(items[i].added_at));
 		json_array_append_new(list, o);
 	}
 	free(items);
@@ -146,13 +161,14 @@ void sub_get_starred2(struct sub_call *c)
 	sub_ok(c, "starred2", json_pack("{s:o,s:o,s:o}", "artist", artists, "album", albums, "song", songs));
 }
 
-/* A song's check before its play is kept: known, and licensed in the user's market (a play
- * of a song the user may not hear is not counted, whatever the client says). 1, 0 after
- * answering. */
-static int scrobble_check(struct sub_call *c, const char *id, struct track_playback *t)
+/* A song's check before its play is kept: known, and playable by the user (in their market,
+ * not withdrawn): a play of a song the user may not hear is not counted, whatever the client
+ * says. 1 with its duration, 0 after answering. */
+static int scrobble_check(struct sub_call *c, const char *id, long long *duration_ms)
 {
-	struct sub_view v;
-	int rc = base62_is_id(id) ? store_track_playback(&c->r->srv->store, id, t) : 0;
+	struct sub_scope sc = sub_scope_of(c);
+	struct sub_song song;
+	int rc = base62_is_id(id) ? store_sub_song(&c->r->srv->store, &sc, id, &song) : 0;
 
 	if (rc < 0) {
 		sub_error(c, SUB_ERR_GENERIC, "database error");
@@ -162,11 +178,11 @@ static int scrobble_check(struct sub_call *c, const char *id, struct track_playb
 		sub_error(c, SUB_ERR_NOT_FOUND, "no song with id %.64s", id);
 		return 0;
 	}
-	if (!catalog_available(sub_catalog_view(c, &v), t->has_markets ? t->markets : NULL, c->r->user.country)) {
-		sub_error(c, SUB_ERR_NOT_FOUND, "song %s is not available in your market (%s)", id,
-		          c->r->user.country);
+	if (!song.playable) {
+		sub_error(c, SUB_ERR_NOT_FOUND, "song %s is not available to you (%s)", id, c->r->user.country);
 		return 0;
 	}
+	*duration_ms = song.duration_ms;
 	return 1;
 }
 
@@ -179,8 +195,7 @@ void sub_scrobble(struct sub_call *c)
 {
 	struct store *s = &c->r->srv->store;
 	const char *ids[SCROBBLE_MAX + 1], *times[SCROBBLE_MAX + 1];
-	long long now = store_now_ms(), when[SCROBBLE_MAX];
-	struct track_playback t[SCROBBLE_MAX];
+	long long now = store_now_ms(), when[SCROBBLE_MAX], duration[SCROBBLE_MAX];
 	int n = sub_args(c, "id", ids, SCROBBLE_MAX + 1), nt = sub_args(c, "time", times, SCROBBLE_MAX + 1);
 	bool submission;
 
@@ -211,7 +226,7 @@ void sub_scrobble(struct sub_call *c)
 				return;
 			}
 		}
-		if (!scrobble_check(c, ids[i], &t[i]))
+		if (!scrobble_check(c, ids[i], &duration[i]))
 			return;
 	}
 	if (!submission) {
@@ -224,7 +239,7 @@ void sub_scrobble(struct sub_call *c)
 		char event_id[80];
 		struct play_event ev = {
 			.event_id = event_id, .track_id = ids[i], .context_uri = NULL,
-			.reason_end = "track_done", .started_at = when[i], .ms_played = t[i].duration_ms,
+			.reason_end = "track_done", .started_at = when[i], .ms_played = duration[i],
 		};
 
 		snprintf(event_id, sizeof event_id, "subsonic:%s:%lld", ids[i], when[i]);

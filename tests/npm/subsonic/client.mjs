@@ -146,6 +146,74 @@ const phases = {
 		   "getOpenSubsonicExtensions without auth lists apiKeyAuthentication and formPost", names);
 	},
 
+	// The browsing endpoints, each answer against what the catalog holds.
+	async browse() {
+		const e = cfg.expect;
+		const folders = (await call(key, "getMusicFolders"))?.musicFolders?.musicFolder || [];
+		ok(folders.length >= 1, "getMusicFolders lists a folder", folders);
+		const idx = (await call(key, "getIndexes"))?.indexes?.index || [];
+		ok(idx.some((i) => (i.artist || []).some((a) => a.name === e.artistName)),
+		   "getIndexes lists the album's artist", idx);
+		const arts = (await call(key, "getArtists"))?.artists?.index || [];
+		ok(arts.some((i) => (i.artist || []).some((a) => a.id === e.artistId && a.name === e.artistName)),
+		   "getArtists lists the album's artist by id and name", arts);
+		const artist = (await call(key, "getArtist", { id: e.artistId }))?.artist;
+		ok(artist?.name === e.artistName && ids(artist?.album).includes(e.albumId),
+		   "getArtist has the artist's name and album", artist);
+		const dir = (await call(key, "getMusicDirectory", { id: (artist?.album || [])[0]?.parent || `ar-${e.artistId}` }))?.directory;
+		ok(dir && (dir.child || []).some((x) => x.isDir && x.title === e.albumName),
+		   "getMusicDirectory of the artist's folder has the album as a folder", dir);
+		succeeded(await call(key, "getArtistInfo2", { id: e.artistId }), "getArtistInfo2");
+		const album = (await call(key, "getAlbum", { id: e.albumId }))?.album;
+		ok(album?.name === e.albumName && album?.artistId === e.artistId && album?.year === e.year,
+		   "getAlbum has the album's name, artist and year", album);
+		eq(ids(album?.song), e.albumSongs, "getAlbum has the playable songs in disc and track order");
+		const song = (await call(key, "getSong", { id: e.albumSongs[0] }))?.song;
+		ok(song?.title === e.songTitle && song?.albumId === e.albumId &&
+		   song?.duration === Math.round(e.songMs / 1000), "getSong has the song's title, album and duration", song);
+		const byName = (await call(key, "getAlbumList2", { type: "alphabeticalByName", size: 500 }))?.albumList2?.album || [];
+		eq(byName.map((a) => a.name), [...e.albumNames].sort((a, b) => a.localeCompare(b, "en", { sensitivity: "base" })),
+		   "getAlbumList2 alphabeticalByName lists every album with a playable song, by name");
+		for (const type of ["random", "newest", "frequent", "recent", "alphabeticalByArtist"]) {
+			const l = (await call(key, "getAlbumList2", { type, size: 500 }, `getAlbumList2 ${type}`))?.albumList2;
+			ok(l && (type === "recent" || type === "frequent" || ids(l.album).length === e.albumNames.length),
+			   `getAlbumList2 ${type} answers${type === "recent" || type === "frequent" ? "" : " every album"}`, l);
+		}
+		const byYear = (await call(key, "getAlbumList2", { type: "byYear", fromYear: e.year, toYear: e.year }, "getAlbumList2 byYear"))?.albumList2?.album;
+		ok(ids(byYear).includes(e.albumId), "getAlbumList2 byYear has the album of that year", byYear);
+		const byGenre = (await call(key, "getAlbumList2", { type: "byGenre", genre: e.genre }, "getAlbumList2 byGenre"))?.albumList2?.album;
+		ok(ids(byGenre).includes(e.albumId), "getAlbumList2 byGenre has the album of that genre", byGenre);
+		const starredList = (await call(key, "getAlbumList2", { type: "starred" }, "getAlbumList2 starred"))?.albumList2?.album;
+		eq(sorted(ids(starredList)), sorted(e.starredAlbums), "getAlbumList2 starred has the starred albums");
+		const random = (await call(key, "getRandomSongs", { size: 2 }))?.randomSongs?.song || [];
+		ok(random.length === 2 && random.every((x) => e.playable.includes(x.id)),
+		   "getRandomSongs gives two playable songs", random);
+		const genres = (await call(key, "getGenres"))?.genres?.genre || [];
+		ok(genres.some((g) => g.value === e.genre && g.songCount >= 1), "getGenres has the album's genre", genres);
+		const found = (await call(key, "search3", { query: e.albumName }))?.searchResult3;
+		ok(ids(found?.album).includes(e.albumId), "search3 finds the album by its name", found);
+		const top = (await call(key, "getTopSongs", { artist: e.artistName }))?.topSongs?.song || [];
+		ok(top.length >= 1 && top.every((x) => x.artistId === e.artistId), "getTopSongs has the artist's songs", top);
+		succeeded(await call(key, "getSimilarSongs2", { id: e.artistId }), "getSimilarSongs2");
+		const cover = album?.coverArt;
+		if (cover) {
+			const r = await key.getCoverArt({ id: cover, size: 64 });
+			const bytes = new Uint8Array(await r.arrayBuffer());
+			ok(r.status === 200 && /^image\/jpeg/.test(r.headers.get("content-type") || "") && bytes[0] === 0xff && bytes[1] === 0xd8,
+			   "getCoverArt with size gives a JPEG", `${r.status} ${r.headers.get("content-type")} ${bytes.length} bytes`);
+		}
+		const lyr = (await call(key, "getLyricsBySongId", { id: e.albumSongs[0] }))?.lyricsList;
+		ok(lyr && Array.isArray(lyr.structuredLyrics || []), "getLyricsBySongId answers a list of lyrics", lyr);
+		const user = (await call(key, "getUser", { username: cfg.user }))?.user;
+		ok(user?.username === cfg.user && user?.streamRole === true, "getUser has the user and their roles", user);
+		const scan = (await call(key, "getScanStatus"))?.scanStatus;
+		ok(typeof scan?.scanning === "boolean", "getScanStatus says whether a scan runs", scan);
+		// This test's server watches no library folder (serve --library): it says so.
+		const started = await call(key, "startScan");
+		ok(started?.status === "failed" && started.error.code === 0 && /library folder/.test(started.error.message),
+		   "startScan on a server without a library folder says there is none to scan", started);
+	},
+
 	async revoked() {
 		failedWith(await call(key, "ping", undefined, "ping with a revoked key"), 44, "a revoked API key");
 	},
