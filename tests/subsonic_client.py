@@ -221,6 +221,17 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
          abs(term.position() - 6500) < 1000, "the terminal is at the phone's song and position", term.queue)
     term.close()
 
+    # --- stream and download (the transcode branch's), where this build serves them
+    _, env, _ = subsonic_util.call(srv, "stream", [("apiKey", key), ("id", playable_us[0])])
+    if env and subsonic_util.error_code(env) == 70 and "no such endpoint" in str(env):
+        t.n += 1
+        print("ok %d - media: stream and download # SKIP this build does not serve stream yet (the"
+              " transcode branch)" % t.n, flush=True)
+    else:
+        sizes = sql(data, "SELECT bytes_high, bytes_very_high FROM tracks WHERE id = '%s'" % playable_us[0])[0]
+        phase(srv, "media", key, {"song": playable_us[0], "blocked": blocked_us, "freeKey": other_key,
+                                  "bytesHigh": sizes[0], "bytesVeryHigh": sizes[1]})
+
     # --- a revoked key is refused
     r = srv.request("DELETE", "/v1/segue/api-keys/%s" % key_id, token=tok)
     t.eq(r.status, 204, "the API key is revoked over REST")

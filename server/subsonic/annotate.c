@@ -163,7 +163,7 @@ void sub_get_starred2(struct sub_call *c)
 
 /* A song's check before its play is kept: known, and playable by the user (in their market,
  * not withdrawn): a play of a song the user may not hear is not counted, whatever the client
- * says. 1 with its duration, 0 after answering. */
+ * says (50, as stream refuses it). 1 with its duration, 0 after answering. */
 static int scrobble_check(struct sub_call *c, const char *id, long long *duration_ms)
 {
 	struct sub_scope sc = sub_scope_of(c);
@@ -179,7 +179,9 @@ static int scrobble_check(struct sub_call *c, const char *id, long long *duratio
 		return 0;
 	}
 	if (!song.playable) {
-		sub_error(c, SUB_ERR_NOT_FOUND, "song %s is not available to you (%s)", id, c->r->user.country);
+		/* As stream refuses it: the song is known, the user may not hear it. */
+		sub_error(c, SUB_ERR_FORBIDDEN, "song %s is not available to you: not in your market (%s), or"
+		          " withdrawn", id, c->r->user.country);
 		return 0;
 	}
 	*duration_ms = song.duration_ms;

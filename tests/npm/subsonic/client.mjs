@@ -214,6 +214,37 @@ const phases = {
 		   "startScan on a server without a library folder says there is none to scan", started);
 	},
 
+	// stream and download (the transcode branch's), under the Web API's licence.
+	async media() {
+		const e = cfg.expect;
+		const free = client({ apiKey: e.freeKey });
+		const got = async (api, method, args) => {
+			const r = await api[method](args);
+			const body = new Uint8Array(await r.arrayBuffer());
+			return { r, body, type: r.headers.get("content-type") || "" };
+		};
+		const isOgg = (b) => String.fromCharCode(...b.slice(0, 4)) === "OggS";
+		let g = await got(key, "stream", { id: e.song });
+		ok(g.r.status === 200 && /^audio\/ogg/.test(g.type) && isOgg(g.body) && g.body.length === e.bytesVeryHigh,
+		   "stream gives premium the stored very high Ogg", `${g.r.status} ${g.type} ${g.body.length} bytes, want ${e.bytesVeryHigh}`);
+		g = await got(free, "stream", { id: e.song, maxBitRate: 320 });
+		ok(g.r.status === 200 && isOgg(g.body) && g.body.length === e.bytesHigh,
+		   "stream gives a free account asking 320 kbit/s the high Ogg, not very high",
+		   `${g.r.status} ${g.type} ${g.body.length} bytes, want ${e.bytesHigh}`);
+		g = await got(key, "stream", { id: e.song, format: "mp3", maxBitRate: 128 });
+		ok(g.r.status === 200 && /^audio\/mpeg/.test(g.type) && g.body.length > 1000 &&
+		   (String.fromCharCode(...g.body.slice(0, 3)) === "ID3" || (g.body[0] === 0xff && (g.body[1] & 0xe0) === 0xe0)),
+		   "stream format=mp3 gives MP3", `${g.r.status} ${g.type} ${g.body.length} bytes`);
+		g = await got(key, "stream", { id: e.blocked });
+		let env = /json/.test(g.type) ? JSON.parse(new TextDecoder().decode(g.body))["subsonic-response"] : null;
+		if (env)
+			checkSchema("stream", new TextDecoder().decode(g.body), "stream of a market-blocked song");
+		failedWith(env, 50, "stream of a song not licensed in the user's market");
+		g = await got(key, "download", { id: e.song });
+		ok(g.r.status === 200 && isOgg(g.body) && /attachment/.test(g.r.headers.get("content-disposition") || ""),
+		   "download gives the stored file as an attachment", `${g.r.status} ${g.r.headers.get("content-disposition")}`);
+	},
+
 	async revoked() {
 		failedWith(await call(key, "ping", undefined, "ping with a revoked key"), 44, "a revoked API key");
 	},
@@ -269,7 +300,7 @@ const phases = {
 		           70, "scrobble an unknown song");
 		failedWith(await call(key, "scrobble", { id: e.blocked, time: e.time, submission: true },
 		                      "scrobble a song not licensed in the user's market"),
-		           70, "scrobble a market-blocked song");
+		           50, "scrobble a market-blocked song");
 	},
 
 	// Playlists: the Web API's, owned and edited through either API.

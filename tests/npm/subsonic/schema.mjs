@@ -76,6 +76,10 @@ export function loadSchemas(dir = process.env.OPENSUBSONIC_SPEC || DEFAULT_SPEC)
 			resp = files.get(where.slice(BASE.length));
 		}
 		const schema = resp?.content?.["application/json"]?.schema;
+		// An endpoint whose success is binary (stream, getCoverArt) answers its errors in
+		// the envelope every endpoint shares.
+		if (!schema && resp?.content?.["application/binary"])
+			return BASE + "openapi/schemas/SubsonicResponse.json";
 		if (!schema?.$ref)
 			throw new Error(`the spec gives ${endpoint} no JSON answer`);
 		return new URL(schema.$ref, where).href;
