@@ -81,15 +81,17 @@ void sub_get_user(struct sub_call *c)
 	                            "folder", 1));
 }
 
+/* count: the songs in the catalog that can be played somewhere (withdrawn ones are not). */
 static void scan_status(struct sub_call *c, bool scanning)
 {
 	long long tracks = store_tracks_count(&c->r->srv->store);
+	long long withdrawn = store_tracks_withdrawn(&c->r->srv->store);
 
-	if (tracks < 0) {
+	if (tracks < 0 || withdrawn < 0) {
 		sub_error(c, SUB_ERR_GENERIC, "the catalog could not be counted");
 		return;
 	}
-	sub_ok(c, "scanStatus", json_pack("{s:b,s:I}", "scanning", scanning, "count", (json_int_t)tracks));
+	sub_ok(c, "scanStatus", json_pack("{s:b,s:I}", "scanning", scanning, "count", (json_int_t)(tracks - withdrawn)));
 }
 
 /* Scans are the library watcher's (catalog/watcher.h): with no library folder being watched,
