@@ -232,6 +232,35 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
         phase(srv, "media", key, {"song": playable_us[0], "blocked": blocked_us, "freeKey": other_key,
                                   "bytesHigh": sizes[0], "bytesVeryHigh": sizes[1]})
 
+    # --- bad input: a clear error, nothing changed
+    def refused(name, pairs, code, what, post=False):
+        _, env, _ = subsonic_util.call(srv, name, [("apiKey", key)] + pairs, post=post)
+        msg = (env or {}).get("error", {}).get("message", "")
+        t.ok(subsonic_util.error_code(env) == code and msg, "%s: error %d with a message (%s)" % (what, code, msg), env)
+
+    before_saved = srv.get("/v1/me/tracks?limit=50", token=tok).json()["total"]
+    # As a form: a query holds at most 32 parameters (http/).
+    refused("star", [("id", playable_us[0])] * 101, 0, "star with 101 song ids", post=True)
+    t.eq(srv.get("/v1/me/tracks?limit=50", token=tok).json()["total"], before_saved, "and nothing was starred")
+    refused("star", [("id", "not an id")], 70, "star with a malformed id")
+    refused("scrobble", [("id", playable_us[0]), ("time", str(int(time.time() * 1000) + 3 * 86400000))], 0,
+            "scrobble a time days ahead")
+    refused("scrobble", [("id", x) for x in playable_us[:3]] + [("time", "1"), ("time", "2")], 0,
+            "scrobble three ids with two times")
+    refused("scrobble", [("id", playable_us[0]), ("submission", "maybe")], 0, "scrobble submission=maybe")
+    refused("createPlaylist", [("name", "x" * 201)], 0, "createPlaylist with a 201-character name")
+    refused("createPlaylist", [("name", "")], 0, "createPlaylist with an empty name")
+    _, env, _ = subsonic_util.call(srv, "createPlaylist", [("apiKey", key), ("name", "edits")])
+    pl = ((env or {}).get("playlist") or {}).get("id", "")
+    refused("updatePlaylist", [("playlistId", pl), ("songIndexToRemove", "first")], 0,
+            "updatePlaylist songIndexToRemove=first")
+    refused("updatePlaylist", [("playlistId", pl), ("songIdToAdd", MISSING)], 70, "updatePlaylist adding an unknown song")
+    refused("updatePlaylist", [("songIdToAdd", playable_us[0])], 10, "updatePlaylist without playlistId")
+    refused("savePlayQueue", [("id", playable_us[0]), ("current", playable_us[0]), ("position", "-1")], 0,
+            "savePlayQueue at position -1")
+    refused("savePlayQueue", [("id", playable_us[0])], 10, "savePlayQueue without current")
+    refused("getPlaylists", [("username", "free-us")], 50, "getPlaylists of another user")
+
     # --- a revoked key is refused
     r = srv.request("DELETE", "/v1/segue/api-keys/%s" % key_id, token=tok)
     t.eq(r.status, 204, "the API key is revoked over REST")
