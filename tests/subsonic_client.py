@@ -243,6 +243,7 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
     refused("star", [("id", playable_us[0])] * 101, 0, "star with 101 song ids", post=True)
     t.eq(srv.get("/v1/me/tracks?limit=50", token=tok).json()["total"], before_saved, "and nothing was starred")
     refused("star", [("id", "not an id")], 70, "star with a malformed id")
+    refused("getPlaylist", [("id", "a" + "\u00e9" * 40)], 70, "getPlaylist of a long id of two-byte characters")
     refused("scrobble", [("id", playable_us[0]), ("time", str(int(time.time() * 1000) + 3 * 86400000))], 0,
             "scrobble a time days ahead")
     refused("scrobble", [("id", x) for x in playable_us[:3]] + [("time", "1"), ("time", "2")], 0,

@@ -25,14 +25,15 @@
 
 struct kind {
 	const char *param;       /* id, albumId, artistId */
+	const char *name;        /* song, album, artist */
 	enum library_kind store;
 	enum catalog_kind catalog;
 };
 
 static const struct kind kinds[] = {
-	{ "id", LIBRARY_TRACKS, CATALOG_TRACK },
-	{ "albumId", LIBRARY_ALBUMS, CATALOG_ALBUM },
-	{ "artistId", LIBRARY_ARTISTS, CATALOG_ARTIST },
+	{ "id", "song", LIBRARY_TRACKS, CATALOG_TRACK },
+	{ "albumId", "album", LIBRARY_ALBUMS, CATALOG_ALBUM },
+	{ "artistId", "artist", LIBRARY_ARTISTS, CATALOG_ARTIST },
 };
 
 /* The ids of each kind, each checked: known when starring (unstarring what is gone is
@@ -45,7 +46,8 @@ static bool read_ids(struct sub_call *c, bool save, const char *ids[3][STAR_MAX]
 		int m = sub_args(c, kinds[k].param, got, STAR_MAX + 1);
 
 		if (m > STAR_MAX) {
-			sub_error(c, SUB_ERR_GENERIC, "too many %s: at most %d in one call", kinds[k].param, STAR_MAX);
+			sub_error(c, SUB_ERR_GENERIC, "too many %ss (%s): at most %d in one call", kinds[k].name,
+			          kinds[k].param, STAR_MAX);
 			return false;
 		}
 		for (int i = 0; i < m; i++) {
@@ -61,12 +63,12 @@ static bool read_ids(struct sub_call *c, bool save, const char *ids[3][STAR_MAX]
 				id += strlen(SUB_ARTIST_PREFIX);
 			}
 			if (n[into] == STAR_MAX) {
-				sub_error(c, SUB_ERR_GENERIC, "too many %ss: at most %d in one call",
-				          into == 1 ? "album" : "artist", STAR_MAX);
+				sub_error(c, SUB_ERR_GENERIC, "too many %ss: at most %d in one call", kinds[into].name,
+				          STAR_MAX);
 				return false;
 			}
 			if (!base62_is_id(id)) {
-				sub_error(c, SUB_ERR_NOT_FOUND, "no %s with id %.64s", kinds[into].param, got[i]);
+				sub_error(c, SUB_ERR_NOT_FOUND, "no %s with id %s", kinds[into].name, sub_echo(got[i]));
 				return false;
 			}
 			if (save) {
@@ -76,8 +78,7 @@ static bool read_ids(struct sub_call *c, bool save, const char *ids[3][STAR_MAX]
 					if (rc < 0)
 						sub_error(c, SUB_ERR_GENERIC, "database error");
 					else
-						sub_error(c, SUB_ERR_NOT_FOUND, "no %s with id %s",
-						          into == 0 ? "song" : into == 1 ? "album" : "artist", id);
+						sub_error(c, SUB_ERR_NOT_FOUND, "no %s with id %s", kinds[into].name, id);
 					return false;
 				}
 			}
@@ -175,7 +176,7 @@ static int scrobble_check(struct sub_call *c, const char *id, long long *duratio
 		return 0;
 	}
 	if (!rc) {
-		sub_error(c, SUB_ERR_NOT_FOUND, "no song with id %.64s", id);
+		sub_error(c, SUB_ERR_NOT_FOUND, "no song with id %s", sub_echo(id));
 		return 0;
 	}
 	if (!song.playable) {

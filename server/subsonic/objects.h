@@ -14,6 +14,10 @@ json_t *sub_song(struct sub_call *c, const char *track_id);
 json_t *sub_album(struct sub_call *c, const char *album_id);
 json_t *sub_artist(struct sub_call *c, const char *artist_id);
 
+/* A parameter's value to repeat in an error message: whole when it is short, else a note
+ * (a cut could split a character, and an answer must be valid UTF-8). */
+const char *sub_echo(const char *value);
+
 /* The catalog as a call sees it in the Web API's shapes (for Connect, whose player state
  * holds a Web API track): the server's store, markets and base URL, kept in the struct, which
  * lives as long as the variable it is filled into. */

@@ -78,7 +78,7 @@ static bool load_for(struct sub_call *c, const char *param, struct playlist *p, 
 		have = playlist_access(&c->r->srv->store, p, c->r->user.id);
 	if (have == PL_NONE) {
 		/* Someone else's private playlist is no different from none at all. */
-		sub_error(c, SUB_ERR_NOT_FOUND, "no playlist with id %.64s", id);
+		sub_error(c, SUB_ERR_NOT_FOUND, "no playlist with id %s", sub_echo(id));
 		return false;
 	}
 	if (need == PL_WRITE && have != PL_WRITE) {
@@ -115,7 +115,7 @@ static int songs_arg(struct sub_call *c, const char *param, char (*ids)[BASE62_I
 			if (rc < 0)
 				sub_error(c, SUB_ERR_GENERIC, "database error");
 			else
-				sub_error(c, SUB_ERR_NOT_FOUND, "no song with id %.64s", got[i]);
+				sub_error(c, SUB_ERR_NOT_FOUND, "no song with id %s", sub_echo(got[i]));
 			return -1;
 		}
 		snprintf(ids[i], BASE62_ID_LEN + 1, "%s", got[i]);
@@ -275,7 +275,8 @@ static int indexes_arg(struct sub_call *c, long long *out)
 
 		out[i] = strtoll(got[i], &end, 10);
 		if (!*got[i] || *end || out[i] < 0) {
-			sub_error(c, SUB_ERR_GENERIC, "songIndexToRemove must be a whole number, not %.32s", got[i]);
+			sub_error(c, SUB_ERR_GENERIC, "songIndexToRemove must be a whole number, not %s",
+			          sub_echo(got[i]));
 			return -1;
 		}
 	}

@@ -149,7 +149,7 @@ void sub_save_play_queue(struct sub_call *c)
 			if (known < 0)
 				sub_error(c, SUB_ERR_GENERIC, "database error");
 			else
-				sub_error(c, SUB_ERR_NOT_FOUND, "no song with id %.64s", ids[i]);
+				sub_error(c, SUB_ERR_NOT_FOUND, "no song with id %s", sub_echo(ids[i]));
 			return;
 		}
 		if (at < 0 && !strcmp(ids[i], current))
@@ -161,7 +161,7 @@ void sub_save_play_queue(struct sub_call *c)
 	}
 	/* The Web API's track object, as devices show it, in the user's market. */
 	if (!(item = catalog_track(sub_catalog_view(c, &view), current, c->r->user.country))) {
-		sub_error(c, SUB_ERR_NOT_FOUND, "no song with id %.64s", current);
+		sub_error(c, SUB_ERR_NOT_FOUND, "no song with id %s", sub_echo(current));
 		return;
 	}
 	tracks = json_array();
