@@ -153,7 +153,8 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
     before = {x: plays(x) for x in [song] + more + [now_playing, blocked_us]}
     when = int(time.time() * 1000) - 600000
     phase(srv, "scrobble", key, {"song": song, "songs": more, "time": when, "time2": when + 300000,
-                                 "nowPlaying": now_playing, "missing": MISSING, "blocked": blocked_us})
+                                 "nowPlaying": now_playing, "missing": MISSING, "blocked": blocked_us,
+                                 "otherKey": other_key})
     t.eq(plays(song) - before[song], 1, "a submission sent twice counts one play")
     t.eq([plays(x) - before[x] for x in more], [1, 1], "each song of a several-song submission counts one play")
     t.eq(plays(now_playing) - before[now_playing], 0, "now playing (submission=false) counts no play")
@@ -193,6 +194,10 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
     queue = playable_us[:5]
     term.play_locally(queue, index=2, position_ms=4000)   # it plays: it is the active device
     term.wait(lambda x: x.get("type") == "player", timeout=5)
+    _, env, _ = subsonic_util.call(srv, "getNowPlaying", [("apiKey", key)])
+    t.ok(any(x.get("id") == queue[2] and x.get("playerName") == "Terminal" and x.get("playerId") == 1
+             for x in ((env or {}).get("nowPlaying") or {}).get("entry", [])),
+         "getNowPlaying has what the terminal plays", env)
     term._set_playing(False)                               # and pauses at 4.2 s
     term._set_pos(4200)
     term.report()

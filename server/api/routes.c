@@ -111,6 +111,7 @@ static const struct route routes[] = {
 	SUB("unstar", RL_STANDARD, sub_unstar),
 	SUB("getStarred2", RL_STANDARD, sub_get_starred2),
 	SUB("scrobble", RL_PLAYER, sub_scrobble),
+	SUB("getNowPlaying", RL_PLAYER, sub_get_now_playing),
 	SUB("getPlaylists", RL_STANDARD, sub_get_playlists),
 	SUB("getPlaylist", RL_STANDARD, sub_get_playlist),
 	SUB("createPlaylist", RL_PLAYLIST, sub_create_playlist),

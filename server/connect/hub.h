@@ -135,6 +135,22 @@ int hub_play_queue_save(struct hub *h, const char *user_id, json_t *state, json_
  * device is active (then its state is what plays, and stands). Returns 0. */
 int hub_play_queue_clear(struct hub *h, const char *user_id, const char *by);
 
+/* What a user plays now, for OpenSubsonic's getNowPlaying: the active device's track while it
+ * plays, and what a player outside Connect said it plays (scrobble with submission=false),
+ * until that song's end. */
+struct hub_now_playing {
+	char track[23];
+	char by[256];       /* the device's or the player's name */
+	long long at;       /* since when (ms) */
+	bool device;        /* a Connect device's */
+};
+/* Notes that a player outside Connect, named by, plays track_id from now until `until` (ms).
+ * Returns 0, -1 when out of memory. */
+int hub_now_playing_set(struct hub *h, const char *user_id, const char *track_id, const char *by,
+                        long long until);
+/* Up to two entries into out (the device's first). Returns how many. */
+int hub_now_playing(struct hub *h, const char *user_id, struct hub_now_playing out[2]);
+
 /* A playlist changed (after the commit): tells everyone who can see it. change is stolen. */
 void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *snapshot_id,
                           json_t *change);

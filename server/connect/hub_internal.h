@@ -42,6 +42,9 @@ struct hub_user {
 	json_t *queue;              /* the last queue snapshot */
 	long long changed_at;       /* when state was last set (ms) */
 	char *changed_by;           /* and by which player: a device's name, or a client's */
+	char now_track[23];         /* what a player outside Connect plays now ("": none) */
+	char *now_by;               /* that player's name */
+	long long now_at, now_until;
 	struct pending *pending;
 	struct transfer xfer;
 	unsigned mark;              /* playlist fan-out: told already in this round */

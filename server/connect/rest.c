@@ -4,6 +4,8 @@
 #include "connect/hub_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "connect_proto.h"
 #include "store/store.h"
@@ -126,4 +128,48 @@ int hub_play_queue_clear(struct hub *h, const char *user_id, const char *by)
 	hub_state_changed_by(u, by);
 	hub_broadcast_player(u, false);
 	return 0;
+}
+
+/* ---- now playing ---- */
+
+int hub_now_playing_set(struct hub *h, const char *user_id, const char *track_id, const char *by,
+                        long long until)
+{
+	struct hub_user *u = hub_user_get(h, user_id);
+	char *name = strdup(by);
+
+	if (!u || !name) {
+		free(name);
+		return -1;
+	}
+	snprintf(u->now_track, sizeof u->now_track, "%s", track_id);
+	free(u->now_by);
+	u->now_by = name;
+	u->now_at = store_now_ms();
+	u->now_until = until;
+	return 0;
+}
+
+int hub_now_playing(struct hub *h, const char *user_id, struct hub_now_playing out[2])
+{
+	struct hub_user *u = hub_user_find(h, user_id);
+	const char *track;
+	int n = 0;
+
+	if (!u)
+		return 0;
+	track = json_string_value(json_object_get(json_object_get(u->state, "item"), "id"));
+	if (u->active && json_is_true(json_object_get(u->state, "is_playing")) && track) {
+		snprintf(out[n].track, sizeof out[n].track, "%s", track);
+		snprintf(out[n].by, sizeof out[n].by, "%s", u->active->name ? u->active->name : u->active->device_id);
+		out[n].at = u->changed_at;
+		out[n++].device = true;
+	}
+	if (u->now_track[0] && store_now_ms() < u->now_until) {
+		snprintf(out[n].track, sizeof out[n].track, "%s", u->now_track);
+		snprintf(out[n].by, sizeof out[n].by, "%s", u->now_by);
+		out[n].at = u->now_at;
+		out[n++].device = false;
+	}
+	return n;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base62.h"
+#include "connect/hub.h"
 #include "library/plays.h"
 #include "library/saved.h"
 #include "server.h"
@@ -22,6 +23,7 @@
 #define STAR_MAX 100     /* ids of each kind in one star or unstar */
 #define SCROBBLE_MAX 100 /* songs in one scrobble */
 #define STARRED_MAX 500  /* items of each kind getStarred2 lists, newest first */
+#define NOW_PLAYING_GRACE_MS 30000 /* a paused song stays "now playing" a little past its end */
 
 struct kind {
 	const char *param;       /* id, albumId, artistId */
@@ -233,7 +235,15 @@ void sub_scrobble(struct sub_call *c)
 			return;
 	}
 	if (!submission) {
-		sub_ok(c, NULL, NULL);
+		/* Now playing: the last song named, until it would end (getNowPlaying). */
+		char by[128];
+
+		sub_client_name(c, by, sizeof by);
+		if (hub_now_playing_set(c->r->srv->hub, c->r->user.id, ids[n - 1], by,
+		                        when[n - 1] + duration[n - 1] + NOW_PLAYING_GRACE_MS) < 0)
+			sub_error(c, SUB_ERR_GENERIC, "out of memory");
+		else
+			sub_ok(c, NULL, NULL);
 		return;
 	}
 	if (store_begin(s) < 0)
@@ -259,4 +269,31 @@ void sub_scrobble(struct sub_call *c)
 	return;
 fail:
 	sub_error(c, SUB_ERR_GENERIC, "the plays could not be stored");
+}
+
+/* getNowPlaying: what the caller plays now, on a Connect device (while it plays) and on an
+ * OpenSubsonic client (from its scrobble with submission=false until the song would end).
+ * Other users' listening is theirs: it is not listed. */
+void sub_get_now_playing(struct sub_call *c)
+{
+	struct hub_now_playing now[2];
+	int n = hub_now_playing(c->r->srv->hub, c->r->user.id, now);
+	long long t = store_now_ms();
+	json_t *entries = json_array();
+
+	for (int i = 0; entries && i < n; i++) {
+		json_t *o = sub_song(c, now[i].track);
+
+		if (!o)
+			continue;
+		json_object_update_new(o, json_pack("{s:s,s:I,s:i,s:s,s:s}", "username", c->r->user.id,
+		                       "minutesAgo", (json_int_t)((t - now[i].at) / 60000), "playerId",
+		                       now[i].device ? 1 : 2, "playerName", now[i].by, "state", "playing"));
+		json_array_append_new(entries, o);
+	}
+	if (!entries) {
+		sub_error(c, SUB_ERR_GENERIC, "out of memory");
+		return;
+	}
+	sub_ok(c, "nowPlaying", json_pack("{s:o}", "entry", entries));
 }

@@ -39,6 +39,7 @@ void sub_star(struct sub_call *c);
 void sub_unstar(struct sub_call *c);
 void sub_get_starred2(struct sub_call *c);
 void sub_scrobble(struct sub_call *c);
+void sub_get_now_playing(struct sub_call *c);
 
 /* server/subsonic/playlists.c */
 void sub_get_playlists(struct sub_call *c);

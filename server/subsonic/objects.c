@@ -1,6 +1,7 @@
 #include "config.h"
 #include "subsonic/objects.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "base62.h"
@@ -49,4 +50,12 @@ const struct catalog_view *sub_catalog_view(struct sub_call *c, struct sub_view 
 const char *sub_echo(const char *value)
 {
 	return strlen(value) <= 64 ? value : "(too long to repeat)";
+}
+
+void sub_client_name(struct sub_call *c, char *out, size_t size)
+{
+	const char *name = sub_arg(c, "c");
+
+	/* Whole or not at all: a cut could split a character. */
+	snprintf(out, size, "%s", name && *name && strlen(name) < size ? name : "a Subsonic client");
 }

@@ -18,6 +18,10 @@ json_t *sub_artist(struct sub_call *c, const char *artist_id);
  * (a cut could split a character, and an answer must be valid UTF-8). */
 const char *sub_echo(const char *value);
 
+/* The name the calling client gave itself (c=), whole when it fits in size, else a stand-in:
+ * Connect shows it as the player that changed the state. */
+void sub_client_name(struct sub_call *c, char *out, size_t size);
+
 /* The catalog as a call sees it in the Web API's shapes (for Connect, whose player state
  * holds a Web API track): the server's store, markets and base URL, kept in the struct, which
  * lives as long as the variable it is filled into. */

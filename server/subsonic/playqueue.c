@@ -105,15 +105,6 @@ void sub_get_play_queue(struct sub_call *c)
 	sub_ok(c, "playQueue", o);
 }
 
-/* The name a client gave itself (c=), as Connect shows who changed the state. */
-static void client_name(struct sub_call *c, char *out, size_t size)
-{
-	const char *name = sub_arg(c, "c");
-
-	/* Whole or not at all: a cut could split a character. */
-	snprintf(out, size, "%s", name && *name && strlen(name) < size ? name : "a Subsonic client");
-}
-
 void sub_save_play_queue(struct sub_call *c)
 {
 	const char *ids[QUEUE_SAVE_MAX + 1], *current = sub_arg(c, "current");
@@ -129,7 +120,7 @@ void sub_save_play_queue(struct sub_call *c)
 	}
 	if (!sub_int(c, "position", 0, 0, POSITION_MAX, &position))
 		return;
-	client_name(c, by, sizeof by);
+	sub_client_name(c, by, sizeof by);
 	if (!n) {
 		/* OpenSubsonic: no songs clears the saved queue. */
 		if (hub_play_queue_clear(c->r->srv->hub, c->r->user.id, by) < 0)

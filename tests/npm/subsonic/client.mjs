@@ -296,6 +296,12 @@ const phases = {
 		          "scrobble several songs at once");
 		succeeded(await call(key, "scrobble", { id: e.nowPlaying, submission: false }),
 		          "scrobble now playing");
+		const now = (await call(key, "getNowPlaying"))?.nowPlaying?.entry || [];
+		ok(now.length === 1 && now[0].id === e.nowPlaying && now[0].username === cfg.user &&
+		   now[0].playerName === "subsonic-api" && now[0].minutesAgo === 0,
+		   "getNowPlaying has the song the client said it plays, by that client", now);
+		const theirs = (await call(client({ apiKey: e.otherKey }), "getNowPlaying"))?.nowPlaying;
+		ok(theirs && !(theirs.entry || []).length, "another user's getNowPlaying does not list it", theirs);
 		failedWith(await call(key, "scrobble", { id: e.missing, submission: true }, "scrobble an unknown song"),
 		           70, "scrobble an unknown song");
 		failedWith(await call(key, "scrobble", { id: e.blocked, time: e.time, submission: true },
