@@ -138,6 +138,11 @@ try:
     ar = both("getArtists")
     t.eq([(i["name"], [(a["name"], a["albumCount"]) for a in i["artist"]]) for i in ar["index"]],
          [("A", [("Alpha Band", 1)]), ("Z", [("Zed Crew", 1)])], "getArtists: ID3 artists with album counts")
+    alpha = ar["index"][0]["artist"][0]
+    t.eq(alpha.get("coverArt"), "ar-" + artists["Alpha Band"], "an artist with an album cover has coverArt")
+    r = srv.get(alpha.get("artistImageUrl", "/none").replace(srv.base, ""))
+    t.ok(r.status == 200 and r.headers.get("content-type") == "image/jpeg", "and an artistImageUrl that serves", r)
+    t.ok("coverArt" not in ar["index"][1]["artist"][0], "one with no picture at all has none")
     a = both("getArtist", {"id": artists["Zed Crew"]})
     t.eq((a["name"], [x["name"] for x in a["album"]]), ("Zed Crew", ["Night Shift"]), "getArtist: its albums")
     t.eq(a["album"][0]["coverArt"] if "coverArt" in a["album"][0] else None, None,
@@ -241,6 +246,12 @@ try:
                                                    "albumCount": 0, "artistCount": 0})["song"]]
     t.eq(sorted(seen), sorted(ids[n] for n in ("Morning Song", "Evening Song", "Night Drive", "Dawn Patrol")),
          "a client's sync pages through every playable song once")
+    again = [x["id"] for x in both("search3", {"query": "", "songCount": 2, "songOffset": 2, "albumCount": 0,
+                                               "artistCount": 0})["song"]]
+    t.eq(again, seen[2:4], "a page asked again (the server kept where the sync was) is the same page")
+    pages = [[x["id"] for x in both("search3", {"query": "", "songCount": 0, "artistCount": 0, "albumCount": 1,
+                                                "albumOffset": off})["album"]] for off in range(3)]
+    t.eq(sorted(sum(pages, [])), sorted(albums.values()), "and through every album once")
     st, env, r = call(srv, "search3", A)
     t.eq(error_code(env), 10, "search3 without query: 10")
 
@@ -299,8 +310,13 @@ try:
 
     # startScan, and a deleted file: its song is withdrawn from every list.
     os.unlink(os.path.join(masters, "Zed Crew/Night Shift/02.flac"))
-    st_ = both("startScan")
-    t.eq(st_.get("scanning"), True, "startScan: scanning")
+    # Each format on its own: the deletion may be taken in between (the count moves).
+    for fmt in ("json", "xml"):
+        st, env, r = call(srv, "startScan", A, fmt=fmt)
+        status = env.get("scanStatus") if env else None
+        status = status[0] if isinstance(status, list) else status
+        t.ok(status and status.get("scanning") is True and isinstance(status.get("count"), int),
+             "startScan (%s): scanning, with a count" % fmt, r)
     done = wait_for(lambda: scan_status().get("scanning") is False and
                     sql(data, "SELECT available FROM tracks WHERE name = 'Dawn Patrol'") == [(0,)], timeout=60, step=0.5)
     t.ok(done, "the scan ends with the deleted file's song withdrawn")

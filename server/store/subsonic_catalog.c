@@ -5,6 +5,7 @@
 #include "config.h"
 #include "store/subsonic_catalog.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,11 @@
 	" FROM albums al JOIN artists ar ON ar.id = al.artist_id" \
 	" LEFT JOIN tracks t ON t.album_id = al.id AND " PLAYABLE("t")
 
+/* An artist's picture is its own, else one of its albums' covers (getCoverArt chooses which,
+ * as the Web API does). */
 #define ARTIST_COLS \
-	"SELECT ar.id, ar.name, ar.mb_artist_id, coalesce(ar.image, ''), count(al.id)," \
+	"SELECT ar.id, ar.name, ar.mb_artist_id, coalesce(ar.image, (SELECT pa.image FROM albums pa" \
+	"   WHERE pa.artist_id = ar.id AND pa.image IS NOT NULL LIMIT 1), ''), count(al.id)," \
 	" (SELECT followed_at FROM followed_artists WHERE user_id = ?3 AND artist_id = ar.id)" \
 	" FROM artists ar"
 
@@ -213,22 +217,81 @@ int store_sub_album_songs(struct store *s, const struct sub_scope *sc, const cha
 	return walk(s, st, "an album's songs", SONGS(each, ud));
 }
 
+/* Random rows without sorting the table: rowids drawn at random, each kept when its row is
+ * there and qualifies, until limit are found or the draws run out (gaps in the rowids, rows
+ * the user may not play). A table of a million rows costs a few dozen lookups, not a sort of
+ * a million random keys. Draws repeat rarely and a repeat is skipped; a catalog mostly out of
+ * the user's reach may yield fewer than limit. */
+#define RANDOM_DRAWS(limit) ((limit) * 8 + 32)
+
+struct seen {
+	char (*ids)[BASE62_ID_LEN + 1];
+	int n;
+};
+
+static bool seen_add(struct seen *v, const char *id)
+{
+	for (int i = 0; i < v->n; i++)
+		if (!strcmp(v->ids[i], id))
+			return false;
+	snprintf(v->ids[v->n++], sizeof *v->ids, "%s", id);
+	return true;
+}
+
+static long long max_rowid(struct store *s, const char *sql, const char *what)
+{
+	return store_integer(s, store_stmt(s, sql), what);
+}
+
 int store_sub_random_songs(struct store *s, const struct sub_scope *sc, int limit, const char *genre,
                            int from_year, int to_year, sub_song_fn each, void *ud)
 {
-	sqlite3_stmt *st = scoped(s, sc, SONG_COLS " WHERE " PLAYABLE("t")
-		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.genres) WHERE value = ?5))"
-		" AND (?6 = 0 OR CAST(substr(al.release_date, 1, 4) AS INTEGER) >= ?6)"
-		" AND (?7 = 0 OR CAST(substr(al.release_date, 1, 4) AS INTEGER) <= ?7)"
-		" ORDER BY random() LIMIT ?4");
+	sqlite3_stmt *st;
+	struct seen seen = { calloc((size_t)limit + 1, sizeof *seen.ids), 0 };
+	struct sub_song *row = malloc(sizeof *row);
+	long long top;
+	int rc = 0;
 
-	if (st) {
-		sqlite3_bind_int(st, 4, limit);
-		store_bind_text(st, 5, genre);
-		sqlite3_bind_int(st, 6, from_year);
-		sqlite3_bind_int(st, 7, to_year);
+	if (!seen.ids || !row) {
+		rc = -1;
+		goto out;
 	}
-	return walk(s, st, "random songs", SONGS(each, ud));
+	/* With a genre, its index gives the candidates: few enough to shuffle whole. */
+	if (genre || from_year || to_year) {
+		st = scoped(s, sc, SONG_COLS " WHERE (?5 IS NULL OR t.genre = ?5 COLLATE NOCASE) AND " PLAYABLE("t")
+			" AND (?6 = 0 OR CAST(substr(al.release_date, 1, 4) AS INTEGER) >= ?6)"
+			" AND (?7 = 0 OR CAST(substr(al.release_date, 1, 4) AS INTEGER) <= ?7)"
+			" ORDER BY random() LIMIT ?4");
+		if (st) {
+			sqlite3_bind_int(st, 4, limit);
+			store_bind_text(st, 5, genre);
+			sqlite3_bind_int(st, 6, from_year);
+			sqlite3_bind_int(st, 7, to_year);
+		}
+		rc = walk(s, st, "random songs", SONGS(each, ud));
+		goto out;
+	}
+	if ((top = max_rowid(s, "SELECT coalesce(max(rowid), 0) FROM tracks", "the tracks' last rowid")) <= 0) {
+		rc = (int)top;
+		goto out;
+	}
+	for (int d = 0; d < RANDOM_DRAWS(limit) && seen.n < limit && rc == 0; d++) {
+		long long pick = (long long)(((unsigned long long)randombytes_random() << 32 |
+		                              randombytes_random()) % (unsigned long long)top) + 1;
+
+		if (!(st = scoped(s, sc, SONG_COLS " WHERE t.rowid = ?4 AND " PLAYABLE("t")))) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(st, 4, pick);
+		if ((rc = store_one(s, st, "a random song", fill_song, row)) == 1)
+			rc = seen_add(&seen, row->id) ? each(ud, row) : 0;
+	}
+	rc = rc < 0 ? -1 : 0;
+out:
+	free(seen.ids);
+	free(row);
+	return rc;
 }
 
 int store_sub_artist_top_songs(struct store *s, const struct sub_scope *sc, const char *artist_id,
@@ -245,15 +308,22 @@ int store_sub_artist_top_songs(struct store *s, const struct sub_scope *sc, cons
 	return walk(s, st, "an artist's top songs", SONGS(each, ud));
 }
 
-int store_sub_all_songs(struct store *s, const struct sub_scope *sc, int offset, int limit,
-                        sub_song_fn each, void *ud)
+int store_sub_all_songs(struct store *s, const struct sub_scope *sc, const char *after, int offset,
+                        int limit, sub_song_fn each, void *ud)
 {
-	sqlite3_stmt *st = scoped(s, sc, SONG_COLS " WHERE " PLAYABLE("t")
-	                                 " ORDER BY t.id LIMIT ?4 OFFSET ?5");
+	sqlite3_stmt *st;
 
+	/* After a known id the primary key's index starts there; an offset walks to it. */
+	if (after)
+		st = scoped(s, sc, SONG_COLS " WHERE t.id > ?5 AND " PLAYABLE("t") " ORDER BY t.id LIMIT ?4");
+	else
+		st = scoped(s, sc, SONG_COLS " WHERE " PLAYABLE("t") " ORDER BY t.id LIMIT ?4 OFFSET ?5");
 	if (st) {
 		sqlite3_bind_int(st, 4, limit);
-		sqlite3_bind_int(st, 5, offset);
+		if (after)
+			store_bind_text(st, 5, after);
+		else
+			sqlite3_bind_int(st, 5, offset);
 	}
 	return walk(s, st, "every song", SONGS(each, ud));
 }
@@ -323,6 +393,40 @@ static int albums_of(struct store *s, const struct sub_scope *sc, sqlite3_stmt *
 	return rc;
 }
 
+/* As random songs are drawn (above); an offset means nothing in a random list. */
+static int random_albums(struct store *s, const struct sub_scope *sc, int limit, sub_album_fn each,
+                         void *ud)
+{
+	struct seen seen = { calloc((size_t)limit + 1, sizeof *seen.ids), 0 };
+	struct album_ids a = { .s = s, .sc = sc, .each = each, .ud = ud };
+	long long top;
+	int rc = 0;
+
+	if (!seen.ids)
+		return -1;
+	if ((top = max_rowid(s, "SELECT coalesce(max(rowid), 0) FROM albums", "the albums' last rowid")) <= 0) {
+		free(seen.ids);
+		return (int)top;
+	}
+	for (int d = 0; d < RANDOM_DRAWS(limit) && seen.n < limit && rc == 0; d++) {
+		long long pick = (long long)(((unsigned long long)randombytes_random() << 32 |
+		                              randombytes_random()) % (unsigned long long)top) + 1;
+		sqlite3_stmt *st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.rowid = ?4 AND "
+		                                 HAS_PLAYABLE("al.id"));
+		char id[BASE62_ID_LEN + 1];
+
+		if (!st) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(st, 4, pick);
+		if ((rc = store_one_text(s, st, "a random album", id, sizeof id)) == 1)
+			rc = seen_add(&seen, id) ? album_by_id(&a, id) : 0;
+	}
+	free(seen.ids);
+	return rc < 0 || a.rc < 0 ? -1 : 0;
+}
+
 int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct sub_album_query *q,
                      sub_album_fn each, void *ud)
 {
@@ -331,12 +435,10 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 
 	switch (q->type) {
 	case SUB_ALBUMS_RANDOM:
-		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
-		                   " ORDER BY random() LIMIT ?4 OFFSET ?5");
-		break;
+		return random_albums(s, sc, q->limit, each, ud);
 	case SUB_ALBUMS_NEWEST:
 		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
-		                   " ORDER BY al.created_at DESC, al.id LIMIT ?4 OFFSET ?5");
+		                   " ORDER BY al.created_at DESC, al.id DESC LIMIT ?4 OFFSET ?5");
 		break;
 	case SUB_ALBUMS_FREQUENT:
 		st = scoped(s, sc, "SELECT pt.album_id FROM plays p JOIN tracks pt ON pt.id = p.track_id"
@@ -360,8 +462,10 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 		                   " ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
 		break;
 	case SUB_ALBUMS_BY_ARTIST:
-		st = scoped(s, sc, "SELECT al.id FROM albums al JOIN artists ar ON ar.id = al.artist_id"
-		                   " WHERE " HAS_PLAYABLE("al.id") " ORDER BY ar.name COLLATE NOCASE,"
+		/* Artists in their name's order (its index), each one's albums: the CROSS JOIN
+		 * keeps SQLite from sorting every album instead. */
+		st = scoped(s, sc, "SELECT al.id FROM artists ar CROSS JOIN albums al ON al.artist_id = ar.id"
+		                   " WHERE " HAS_PLAYABLE("al.id") " ORDER BY ar.name COLLATE NOCASE, ar.id,"
 		                   " al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
 		break;
 	case SUB_ALBUMS_BY_YEAR:
@@ -378,14 +482,19 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 			                   " LIMIT ?4 OFFSET ?5");
 		break;
 	case SUB_ALBUMS_BY_GENRE:
-		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE EXISTS (SELECT 1 FROM tracks t"
-		                   " WHERE t.album_id = al.id AND " PLAYABLE("t") " AND EXISTS"
-		                   " (SELECT 1 FROM json_each(t.genres) WHERE value = ?8))"
+		/* The albums of the genre's playable tracks, which its index gives (a correlated
+		 * test per album would make SQLite walk the genre's tracks once per album). */
+		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.id IN (SELECT t.album_id FROM tracks t"
+		                   " WHERE t.genre = ?8 COLLATE NOCASE AND " PLAYABLE("t") ")"
 		                   " ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
 		break;
 	case SUB_ALBUMS_ALL:
-		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
-		                   " ORDER BY al.id LIMIT ?4 OFFSET ?5");
+		if (q->after)
+			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.id > ?9 AND " HAS_PLAYABLE("al.id")
+			                   " ORDER BY al.id LIMIT ?4 OFFSET ?5");
+		else
+			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
+			                   " ORDER BY al.id LIMIT ?4 OFFSET ?5");
 		break;
 	}
 	if (!st)
@@ -398,6 +507,10 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 	}
 	if (q->type == SUB_ALBUMS_BY_GENRE)
 		store_bind_text(st, 8, q->genre);
+	if (q->type == SUB_ALBUMS_ALL && q->after) {
+		sqlite3_bind_int(st, 5, 0);
+		store_bind_text(st, 9, q->after);
+	}
 	return albums_of(s, sc, st, "an album list", each, ud);
 }
 
@@ -443,9 +556,11 @@ int store_sub_genres(struct store *s, const struct sub_scope *sc,
                      int (*each)(void *ud, const char *genre, long long songs, long long albums),
                      void *ud)
 {
-	sqlite3_stmt *st = scoped(s, sc, "SELECT g.value, count(*), count(DISTINCT t.album_id)"
-	                                 " FROM tracks t, json_each(t.genres) g WHERE " PLAYABLE("t")
-	                                 " AND g.value <> '' GROUP BY g.value ORDER BY g.value");
+	/* By each track's genre (its first), the column that is indexed: what byGenre and random
+	 * songs find a genre by. */
+	sqlite3_stmt *st = scoped(s, sc, "SELECT t.genre, count(*), count(DISTINCT t.album_id)"
+	                                 " FROM tracks t WHERE t.genre <> '' AND " PLAYABLE("t")
+	                                 " GROUP BY t.genre COLLATE NOCASE ORDER BY t.genre COLLATE NOCASE");
 	int rc, stop = 0;
 
 	if (!st)

@@ -42,6 +42,7 @@ struct sub_album {
 };
 
 struct sub_artist {
+	/* image: its own picture, else one of its albums' covers; "" for none */
 	char id[BASE62_ID_LEN + 1], name[CATALOG_NAME_MAX], mb_artist_id[64], image[64];
 	long long album_count, starred_ms;
 };
@@ -62,16 +63,18 @@ typedef int (*sub_artist_fn)(void *ud, const struct sub_artist *a);
 /* An album's playable songs in disc and track order. */
 int store_sub_album_songs(struct store *s, const struct sub_scope *sc, const char *album_id,
                           sub_song_fn each, void *ud);
-/* Up to limit random playable songs, of genre (NULL: any) and released from from_year to
- * to_year (0: unbounded). */
+/* Up to limit random playable songs, of genre (NULL: any; a track's first genre, in any
+ * case) and released from from_year to to_year (0: unbounded). */
 int store_sub_random_songs(struct store *s, const struct sub_scope *sc, int limit, const char *genre,
                            int from_year, int to_year, sub_song_fn each, void *ud);
 /* An artist's playable songs, most played first, up to limit. */
 int store_sub_artist_top_songs(struct store *s, const struct sub_scope *sc, const char *artist_id,
                                int limit, sub_song_fn each, void *ud);
-/* Every playable song, in id order, a page at a time (a client's full sync). */
-int store_sub_all_songs(struct store *s, const struct sub_scope *sc, int offset, int limit,
-                        sub_song_fn each, void *ud);
+/* Every playable song, in id order, a page at a time (a client's full sync): from offset,
+ * or, when after is not NULL, from the first id after it (the same page when after is the
+ * id before offset and nothing changed, without walking to it). */
+int store_sub_all_songs(struct store *s, const struct sub_scope *sc, const char *after, int offset,
+                        int limit, sub_song_fn each, void *ud);
 
 enum sub_album_list {
 	SUB_ALBUMS_RANDOM, SUB_ALBUMS_NEWEST, SUB_ALBUMS_FREQUENT, SUB_ALBUMS_RECENT,
@@ -80,13 +83,15 @@ enum sub_album_list {
 };
 /* A page of albums with a playable track: random; newest added; the user's most played and
  * last played; the user's saved, latest first; by name; by artist then name; released from
- * from_year to to_year (descending when from_year > to_year); with a track of genre; every
+ * from_year to to_year (descending when from_year > to_year); with a track of genre (its
+ * first, in any case); every
  * one in id order. */
 struct sub_album_query {
 	enum sub_album_list type;
 	int offset, limit;
 	int from_year, to_year;
 	const char *genre;
+	const char *after; /* SUB_ALBUMS_ALL: start after this id instead of at offset */
 };
 int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct sub_album_query *q,
                      sub_album_fn each, void *ud);
@@ -101,8 +106,9 @@ int store_sub_artists(struct store *s, const struct sub_scope *sc, int offset, i
 /* The artist named name (any case) into id. Returns 1, 0, -1. */
 int store_sub_artist_by_name(struct store *s, const char *name, char id[BASE62_ID_LEN + 1]);
 
-/* Every genre of a playable track, by name, with how many playable songs and albums have
- * it. */
+/* Every genre of a playable track (a track's first genre, the one indexed, as byGenre and
+ * random songs match it, in any case), by name, with how many playable songs and albums
+ * have it. */
 int store_sub_genres(struct store *s, const struct sub_scope *sc,
                      int (*each)(void *ud, const char *genre, long long songs, long long albums),
                      void *ud);

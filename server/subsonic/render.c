@@ -234,7 +234,8 @@ json_t *sub_artist_json(struct sub_call *c, const struct sub_artist *a)
 	if (a->image[0]) {
 		snprintf(cover, sizeof cover, SUB_ARTIST_PREFIX "%s", a->id);
 		json_object_set_new(o, "coverArt", json_string(cover));
-		/* Pictures need no credentials (api/images.c): the URL works as it is. */
+		/* Pictures need no credentials (api/images.c): the URL works as it is. It is the
+		 * artist's own picture, or one of its albums' covers. */
 		req_base_url(c->r, base, sizeof base);
 		json_object_set_new(o, "artistImageUrl", json_sprintf("%s/images/%s/640.jpg", base, a->image));
 	}
