@@ -130,7 +130,8 @@ int hub_play_queue(struct hub *h, const char *user_id, struct hub_play_queue *q)
  * device that was active is told to stop, as that player has taken over; no device is active
  * until a transfer or a play picks it up; every session hears of it. by names the player.
  * Returns 0; 1 when a transfer is under way (nothing changed); -1 when out of memory. */
-int hub_play_queue_save(struct hub *h, const char *user_id, json_t *state, json_t *queue, const char *by);
+int hub_play_queue_save(struct hub *h, const char *user_id, json_t *state, json_t *queue,
+                        const char *by);
 /* That player cleared its queue: the state is dropped and every session hears of it, unless a
  * device is active (then its state is what plays, and stands). Returns 0. */
 int hub_play_queue_clear(struct hub *h, const char *user_id, const char *by);

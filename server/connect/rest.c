@@ -83,7 +83,8 @@ int hub_play_queue(struct hub *h, const char *user_id, struct hub_play_queue *q)
 	return 1;
 }
 
-int hub_play_queue_save(struct hub *h, const char *user_id, json_t *state, json_t *queue, const char *by)
+int hub_play_queue_save(struct hub *h, const char *user_id, json_t *state, json_t *queue,
+                        const char *by)
 {
 	struct hub_user *u = hub_user_get(h, user_id);
 	struct hub_conn *was;
@@ -161,7 +162,8 @@ int hub_now_playing(struct hub *h, const char *user_id, struct hub_now_playing o
 	track = json_string_value(json_object_get(json_object_get(u->state, "item"), "id"));
 	if (u->active && json_is_true(json_object_get(u->state, "is_playing")) && track) {
 		snprintf(out[n].track, sizeof out[n].track, "%s", track);
-		snprintf(out[n].by, sizeof out[n].by, "%s", u->active->name ? u->active->name : u->active->device_id);
+		snprintf(out[n].by, sizeof out[n].by, "%s",
+		         u->active->name ? u->active->name : u->active->device_id);
 		out[n].at = u->changed_at;
 		out[n++].device = true;
 	}

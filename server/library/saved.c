@@ -14,7 +14,8 @@ int saved_change(struct store *s, enum library_kind k, const char *user, const c
 			now = latest + 1;
 	}
 	for (int i = 0; i < n; i++)
-		if ((save ? store_library_add(s, k, user, ids[i], now + i) : store_library_remove(s, k, user, ids[i])) < 0)
+		if ((save ? store_library_add(s, k, user, ids[i], now + i)
+		          : store_library_remove(s, k, user, ids[i])) < 0)
 			return -1;
 	return 0;
 }

@@ -269,8 +269,9 @@ int store_playlists_page(struct store *s, const char *user, bool self, int offse
 int store_playlist_summary(struct store *s, const char *id, struct playlist_summary *out)
 {
 	sqlite3_stmt *st = store_stmt(s,
-		"SELECT created_at, updated_at, (SELECT coalesce(sum((t.duration_ms + 500) / 1000), 0) FROM playlist_items i"
-		" JOIN tracks t ON t.id = i.track_id WHERE i.playlist_id = p.id) FROM playlists p WHERE id = ?");
+		"SELECT created_at, updated_at, (SELECT coalesce(sum((t.duration_ms + 500) / 1000), 0)"
+		" FROM playlist_items i JOIN tracks t ON t.id = i.track_id WHERE i.playlist_id = p.id)"
+		" FROM playlists p WHERE id = ?");
 	int rc;
 
 	if (!st)
