@@ -314,7 +314,9 @@ static const char *const migrations[] = {
 	 * id settles ties, so a page is read off the index without a sort. */
 	"CREATE INDEX albums_name ON albums(name COLLATE NOCASE, id);"
 	"CREATE INDEX albums_created ON albums(created_at, id);"
-	"CREATE INDEX artists_name ON artists(name COLLATE NOCASE, id);",
+	"CREATE INDEX artists_name ON artists(name COLLATE NOCASE, id);"
+	/* A genre's albums (getAlbumList2 byGenre), from the index alone. */
+	"CREATE INDEX tracks_genre_album ON tracks(genre COLLATE NOCASE, album_id);",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

@@ -469,24 +469,29 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 		                   " al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
 		break;
 	case SUB_ALBUMS_BY_YEAR:
-		/* The specification: fromYear after toYear lists in descending order. */
+		/* The specification: fromYear after toYear lists in descending order. Dates are
+		 * "YYYY[-MM[-DD]]" text, so the years' albums are a range of it, which the release
+		 * date's index seeks to. */
 		if (lo <= hi)
-			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE CAST(substr(al.release_date, 1, 4)"
-			                   " AS INTEGER) BETWEEN ?6 AND ?7 AND " HAS_PLAYABLE("al.id")
+			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.release_date >= ?6"
+			                   " AND al.release_date < ?7 AND " HAS_PLAYABLE("al.id")
 			                   " ORDER BY al.release_date, al.name COLLATE NOCASE, al.id"
 			                   " LIMIT ?4 OFFSET ?5");
 		else
-			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE CAST(substr(al.release_date, 1, 4)"
-			                   " AS INTEGER) BETWEEN ?7 AND ?6 AND " HAS_PLAYABLE("al.id")
+			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.release_date >= ?6"
+			                   " AND al.release_date < ?7 AND " HAS_PLAYABLE("al.id")
 			                   " ORDER BY al.release_date DESC, al.name COLLATE NOCASE, al.id"
 			                   " LIMIT ?4 OFFSET ?5");
 		break;
 	case SUB_ALBUMS_BY_GENRE:
-		/* The albums of the genre's playable tracks, which its index gives (a correlated
-		 * test per album would make SQLite walk the genre's tracks once per album). */
-		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.id IN (SELECT t.album_id FROM tracks t"
-		                   " WHERE t.genre = ?8 COLLATE NOCASE AND " PLAYABLE("t") ")"
-		                   " ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
+		/* The genre's albums come from an index of (genre, album) alone; then albums are
+		 * walked in name order, each of the genre's kept when it has a playable track of
+		 * it, until the page is full. The unary + keeps SQLite from answering that test
+		 * through the genre's index, once per album, instead of the album's few tracks. */
+		st = scoped(s, sc, "SELECT al.id FROM albums al INDEXED BY albums_name WHERE al.id IN"
+		                   " (SELECT album_id FROM tracks WHERE genre = ?8 COLLATE NOCASE) AND EXISTS"
+		                   " (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND +t.genre = ?8 COLLATE NOCASE"
+		                   " AND " PLAYABLE("t") ") ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
 		break;
 	case SUB_ALBUMS_ALL:
 		if (q->after)
@@ -502,8 +507,14 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 	sqlite3_bind_int(st, 4, q->limit);
 	sqlite3_bind_int(st, 5, q->offset);
 	if (q->type == SUB_ALBUMS_BY_YEAR) {
-		sqlite3_bind_int(st, 6, lo);
-		sqlite3_bind_int(st, 7, hi);
+		char from[8], upto[8];
+
+		/* "YYYY~" sorts after every date of that year ('~' after '-') and before the next
+		 * year's. */
+		snprintf(from, sizeof from, "%04d", lo < hi ? lo : hi);
+		snprintf(upto, sizeof upto, "%04d~", lo < hi ? hi : lo);
+		store_bind_text(st, 6, from);
+		store_bind_text(st, 7, upto);
 	}
 	if (q->type == SUB_ALBUMS_BY_GENRE)
 		store_bind_text(st, 8, q->genre);
