@@ -1,7 +1,6 @@
 /* Listening history. Clients deliver play events in batches (POST /v1/segue/events), each
  * with the client's own event id: a retried batch is harmless because (user, event id) is
- * the primary key. A play counts towards a track's play count once it has lasted 30 s (or
- * the whole of a shorter track), the rule royalty accounting uses. GET
+ * the primary key. What counts as a play is library/plays.c's rule. GET
  * /v1/me/player/recently-played reads the counted plays back in the Web API's shape. */
 #include "config.h"
 #include "api/handlers.h"
@@ -13,12 +12,12 @@
 
 #include "base62.h"
 #include "catalog/catalog.h"
+#include "library/plays.h"
 #include "server.h"
 #include "store/catalog.h"
 #include "store/history.h"
 
 #define EVENTS_MAX 500
-#define COUNTS_AFTER_MS 30000
 #define DAY_MS (86400LL * 1000)
 
 static const char *const reasons[] = { "track_done", "skipped", "paused", "device_change", "error", "logout" };
@@ -131,23 +130,16 @@ void h_events(struct req *r)
 			.started_at = json_integer_value(json_object_get(e, "started_at")),
 			.ms_played = json_integer_value(json_object_get(e, "ms_played")),
 		};
-		long long duration;
-		bool counted;
-		int rc;
+		int rc = plays_record(s, r->user.id, &ev, now);
 
-		if ((rc = store_track_duration(s, ev.track_id, &duration)) < 0)
+		if (rc < 0)
 			goto fail_tx;
-		if (rc == 0) {
+		if (rc == 2) {
 			/* Not an error of the batch: the client should drop it, not retry it. */
 			json_array_append_new(rejected, json_pack("{s:i,s:s,s:s}", "index", (int)i, "id",
 			                      ev.event_id, "reason", "unknown track"));
 			continue;
 		}
-		counted = ev.ms_played >= COUNTS_AFTER_MS ||
-		          (duration < COUNTS_AFTER_MS && ev.ms_played >= duration - 1000 &&
-		           !strcmp(ev.reason_end, "track_done"));
-		if ((rc = store_play_add(s, r->user.id, &ev, counted, now)) < 0)
-			goto fail_tx;
 		if (rc == 0)
 			duplicates++;
 		else

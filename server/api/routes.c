@@ -107,6 +107,18 @@ static const struct route routes[] = {
 	SUB("getUser", RL_STANDARD, sub_get_user),
 	SUB("getScanStatus", RL_STANDARD, sub_get_scan_status),
 	SUB("startScan", RL_STANDARD, sub_start_scan),
+	SUB("star", RL_STANDARD, sub_star),
+	SUB("unstar", RL_STANDARD, sub_unstar),
+	SUB("getStarred2", RL_STANDARD, sub_get_starred2),
+	SUB("scrobble", RL_PLAYER, sub_scrobble),
+	SUB("getNowPlaying", RL_PLAYER, sub_get_now_playing),
+	SUB("getPlaylists", RL_STANDARD, sub_get_playlists),
+	SUB("getPlaylist", RL_STANDARD, sub_get_playlist),
+	SUB("createPlaylist", RL_PLAYLIST, sub_create_playlist),
+	SUB("updatePlaylist", RL_PLAYLIST, sub_update_playlist),
+	SUB("deletePlaylist", RL_PLAYLIST, sub_delete_playlist),
+	SUB("getPlayQueue", RL_PLAYER, sub_get_play_queue),
+	SUB("savePlayQueue", RL_PLAYER, sub_save_play_queue),
 	/* Last: any other /rest/ name gets the specification's answer, not a Web API 404. */
 	SUB_OPEN("{name}", sub_unknown),
 };

@@ -55,6 +55,8 @@ void hub_free(struct hub *h)
 			json_decref(u->queue);
 			json_decref(u->xfer.state);
 			json_decref(u->xfer.queue);
+			free(u->changed_by);
+			free(u->now_by);
 			free(u);
 		}
 	}

@@ -115,6 +115,43 @@ int hub_rest_command(struct hub *h, const char *user_id, const char *device_id, 
 int hub_rest_transfer(struct hub *h, const char *user_id, const char *device_id, int play,
                       const struct hub_caller *caller, void *ud);
 
+/* OpenSubsonic's play queue (getPlayQueue, savePlayQueue) is the user's Connect state, so a
+ * phone picks up where a terminal stopped and the other way round. */
+struct hub_play_queue {
+	json_t *state;          /* as hub_player_state renders it; the caller's */
+	json_t *queue;          /* the queue snapshot; the caller's; NULL when there is none */
+	long long changed_at;   /* when the state was last set, Unix ms */
+	char changed_by[256];   /* by which player: a device's name or an outside client's */
+};
+/* Returns 1 with q filled, 0 when the user has no state (q untouched). */
+int hub_play_queue(struct hub *h, const char *user_id, struct hub_play_queue *q);
+/* A player outside Connect (an OpenSubsonic client) saved where it is: state (a player state
+ * without device, paused; stolen) and queue (a queue snapshot; stolen) become the user's; the
+ * device that was active is told to stop, as that player has taken over; no device is active
+ * until a transfer or a play picks it up; every session hears of it. by names the player.
+ * Returns 0; 1 when a transfer is under way (nothing changed); -1 when out of memory. */
+int hub_play_queue_save(struct hub *h, const char *user_id, json_t *state, json_t *queue,
+                        const char *by);
+/* That player cleared its queue: the state is dropped and every session hears of it, unless a
+ * device is active (then its state is what plays, and stands). Returns 0. */
+int hub_play_queue_clear(struct hub *h, const char *user_id, const char *by);
+
+/* What a user plays now, for OpenSubsonic's getNowPlaying: the active device's track while it
+ * plays, and what a player outside Connect said it plays (scrobble with submission=false),
+ * until that song's end. */
+struct hub_now_playing {
+	char track[23];
+	char by[256];       /* the device's or the player's name */
+	long long at;       /* since when (ms) */
+	bool device;        /* a Connect device's */
+};
+/* Notes that a player outside Connect, named by, plays track_id from now until `until` (ms).
+ * Returns 0, -1 when out of memory. */
+int hub_now_playing_set(struct hub *h, const char *user_id, const char *track_id, const char *by,
+                        long long until);
+/* Up to two entries into out (the device's first). Returns how many. */
+int hub_now_playing(struct hub *h, const char *user_id, struct hub_now_playing out[2]);
+
 /* A playlist changed (after the commit): tells everyone who can see it. change is stolen. */
 void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *snapshot_id,
                           json_t *change);

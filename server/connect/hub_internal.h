@@ -40,6 +40,11 @@ struct hub_user {
 	struct hub_conn *active;
 	json_t *state;              /* the last state of the active device, without "device" */
 	json_t *queue;              /* the last queue snapshot */
+	long long changed_at;       /* when state was last set (ms) */
+	char *changed_by;           /* and by which player: a device's name, or a client's */
+	char now_track[23];         /* what a player outside Connect plays now ("": none) */
+	char *now_by;               /* that player's name */
+	long long now_at, now_until;
 	struct pending *pending;
 	struct transfer xfer;
 	unsigned mark;              /* playlist fan-out: told already in this round */
@@ -90,6 +95,8 @@ void hub_broadcast_player(struct hub_user *u, bool with_queue);
 long long hub_now_position(json_t *state);
 bool hub_state_set(struct hub_user *u, struct hub_conn *c, json_t *state, json_t *queue);
 bool hub_state_ok(json_t *state);
+/* Notes that who (a device's name, or an outside player's) set u's state just now. */
+void hub_state_changed_by(struct hub_user *u, const char *who);
 void hub_on_state(struct hub *h, struct hub_conn *c, json_t *m);
 
 /* command.c: pending commands, and commands checked and routed. */

@@ -3,7 +3,12 @@
 #include "config.h"
 #include "connect/hub_internal.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "connect_proto.h"
+#include "store/store.h"
 
 /* ---- REST doors ---- */
 
@@ -60,4 +65,113 @@ int hub_rest_transfer(struct hub *h, const char *user_id, const char *device_id,
 	}
 	hub_xfer_start(h, u, target, play, &rep);
 	return 0;
+}
+
+/* ---- the play queue of players outside Connect ---- */
+
+int hub_play_queue(struct hub *h, const char *user_id, struct hub_play_queue *q)
+{
+	struct hub_user *u = hub_user_find(h, user_id);
+	json_t *st = hub_render_state(u);
+
+	if (!st)
+		return 0;
+	q->state = st;
+	q->queue = u->queue ? json_deep_copy(u->queue) : NULL;
+	q->changed_at = u->changed_at;
+	snprintf(q->changed_by, sizeof q->changed_by, "%s", u->changed_by ? u->changed_by : "");
+	return 1;
+}
+
+int hub_play_queue_save(struct hub *h, const char *user_id, json_t *state, json_t *queue,
+                        const char *by)
+{
+	struct hub_user *u = hub_user_get(h, user_id);
+	struct hub_conn *was;
+
+	if (!u || !state || !queue) {
+		json_decref(state);
+		json_decref(queue);
+		return -1;
+	}
+	if (u->xfer.busy) {
+		/* A handoff between devices is settling who plays: it goes first. */
+		json_decref(state);
+		json_decref(queue);
+		return 1;
+	}
+	if ((was = u->active)) {
+		hub_send_stop(h, was);
+		u->active = NULL;
+		hub_devices_changed(u, was, NULL);
+	}
+	json_object_del(state, "device");
+	json_object_set_new(state, "is_playing", json_false());
+	json_object_set_new(state, "timestamp", json_integer(store_now_ms()));
+	json_decref(u->state);
+	u->state = state;
+	json_decref(u->queue);
+	u->queue = queue;
+	hub_state_changed_by(u, by);
+	hub_broadcast_player(u, true);
+	return 0;
+}
+
+int hub_play_queue_clear(struct hub *h, const char *user_id, const char *by)
+{
+	struct hub_user *u = hub_user_find(h, user_id);
+
+	if (!u || !u->state || u->active || u->xfer.busy)
+		return 0;
+	json_decref(u->state);
+	json_decref(u->queue);
+	u->state = u->queue = NULL;
+	hub_state_changed_by(u, by);
+	hub_broadcast_player(u, false);
+	return 0;
+}
+
+/* ---- now playing ---- */
+
+int hub_now_playing_set(struct hub *h, const char *user_id, const char *track_id, const char *by,
+                        long long until)
+{
+	struct hub_user *u = hub_user_get(h, user_id);
+	char *name = strdup(by);
+
+	if (!u || !name) {
+		free(name);
+		return -1;
+	}
+	snprintf(u->now_track, sizeof u->now_track, "%s", track_id);
+	free(u->now_by);
+	u->now_by = name;
+	u->now_at = store_now_ms();
+	u->now_until = until;
+	return 0;
+}
+
+int hub_now_playing(struct hub *h, const char *user_id, struct hub_now_playing out[2])
+{
+	struct hub_user *u = hub_user_find(h, user_id);
+	const char *track;
+	int n = 0;
+
+	if (!u)
+		return 0;
+	track = json_string_value(json_object_get(json_object_get(u->state, "item"), "id"));
+	if (u->active && json_is_true(json_object_get(u->state, "is_playing")) && track) {
+		snprintf(out[n].track, sizeof out[n].track, "%s", track);
+		snprintf(out[n].by, sizeof out[n].by, "%s",
+		         u->active->name ? u->active->name : u->active->device_id);
+		out[n].at = u->changed_at;
+		out[n++].device = true;
+	}
+	if (u->now_track[0] && store_now_ms() < u->now_until) {
+		snprintf(out[n].track, sizeof out[n].track, "%s", u->now_track);
+		snprintf(out[n].by, sizeof out[n].by, "%s", u->now_by);
+		out[n].at = u->now_at;
+		out[n++].device = false;
+	}
+	return n;
 }

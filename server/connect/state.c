@@ -3,6 +3,9 @@
 #include "config.h"
 #include "connect/hub_internal.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "connect/ws.h"
 #include "store/store.h"
 
@@ -104,11 +107,22 @@ bool hub_state_set(struct hub_user *u, struct hub_conn *c, json_t *state, json_t
 	json_object_del(u->state, "device");
 	/* Positions are timed by the hub's clock: devices' clocks may disagree with it. */
 	json_object_set_new(u->state, "timestamp", json_integer(store_now_ms()));
+	hub_state_changed_by(u, c->name ? c->name : c->device_id);
 	if (json_is_object(queue)) {
 		json_decref(u->queue);
 		u->queue = json_incref(queue);
 	}
 	return changed;
+}
+
+void hub_state_changed_by(struct hub_user *u, const char *who)
+{
+	/* Who changed it last is a label: when there is no memory for it, there is none. */
+	if (!u->changed_by || strcmp(u->changed_by, who)) {
+		free(u->changed_by);
+		u->changed_by = strdup(who);
+	}
+	u->changed_at = store_now_ms();
 }
 
 bool hub_state_ok(json_t *state)

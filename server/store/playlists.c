@@ -265,3 +265,26 @@ int store_playlists_page(struct store *s, const char *user, bool self, int offse
 		return failed(s, "playlists of", user);
 	return n;
 }
+
+int store_playlist_summary(struct store *s, const char *id, struct playlist_summary *out)
+{
+	sqlite3_stmt *st = store_stmt(s,
+		"SELECT created_at, updated_at, (SELECT coalesce(sum((t.duration_ms + 500) / 1000), 0)"
+		" FROM playlist_items i JOIN tracks t ON t.id = i.track_id WHERE i.playlist_id = p.id)"
+		" FROM playlists p WHERE id = ?");
+	int rc;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->created_at = sqlite3_column_int64(st, 0);
+		out->updated_at = sqlite3_column_int64(st, 1);
+		out->duration_s = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	return failed(s, "playlist", id);
+}

@@ -43,6 +43,14 @@ int store_playlist_unfollow(struct store *s, const char *id, const char *user);
 /* How many users follow id, or -1 on error. */
 long long store_playlist_followers(struct store *s, const char *id);
 
+/* When a playlist was made and last changed, and how long its tracks last together: the sum
+ * of each one's duration in seconds, rounded, as a client adds up the durations it is given. */
+struct playlist_summary {
+	long long created_at, updated_at, duration_s;
+};
+/* Returns 1 with out filled, 0 when there is no such playlist, -1 on error. */
+int store_playlist_summary(struct store *s, const char *id, struct playlist_summary *out);
+
 /* Calls each with every user who owns or follows id, once each (borrowed for the call).
  * Returns 0, -1 on error. */
 int store_playlist_audience(struct store *s, const char *id,

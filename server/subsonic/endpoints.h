@@ -34,4 +34,22 @@ void sub_get_artist_info2(struct sub_call *c);
 void sub_get_cover_art(struct sub_call *c);
 void sub_get_lyrics_by_song_id(struct sub_call *c);
 
+/* server/subsonic/annotate.c */
+void sub_star(struct sub_call *c);
+void sub_unstar(struct sub_call *c);
+void sub_get_starred2(struct sub_call *c);
+void sub_scrobble(struct sub_call *c);
+void sub_get_now_playing(struct sub_call *c);
+
+/* server/subsonic/playlists.c */
+void sub_get_playlists(struct sub_call *c);
+void sub_get_playlist(struct sub_call *c);
+void sub_create_playlist(struct sub_call *c);
+void sub_update_playlist(struct sub_call *c);
+void sub_delete_playlist(struct sub_call *c);
+
+/* server/subsonic/playqueue.c */
+void sub_get_play_queue(struct sub_call *c);
+void sub_save_play_queue(struct sub_call *c);
+
 #endif
