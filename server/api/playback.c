@@ -24,6 +24,28 @@ json_t *playback_url(struct req *r, const char *id, int q, long long exp)
 	return json_sprintf("%s%s?exp=%lld&uid=%s&kid=%s&sig=%s", base, path, exp, r->user.id, kid, sig);
 }
 
+enum playback_verdict playback_check(struct req *r, const char *id, int q, struct track_playback *t)
+{
+	switch (store_track_playback(&r->srv->store, id, t)) {
+	case -1:
+		return PLAYBACK_DB_ERROR;
+	case 0:
+		return PLAYBACK_NO_TRACK;
+	}
+	if (!t->available)
+		return PLAYBACK_WITHDRAWN;
+	if (!api_available(r, t->has_markets ? t->markets : NULL, r->user.country))
+		return PLAYBACK_MARKET;
+	if (q == Q_VERY_HIGH && !r->user.premium)
+		return PLAYBACK_TIER;
+	return PLAYBACK_OK;
+}
+
+int playback_best_quality(const struct req *r)
+{
+	return r->user.premium ? Q_VERY_HIGH : Q_HIGH;
+}
+
 void h_playback(struct req *r)
 {
 	struct server *srv = r->srv;
@@ -40,26 +62,25 @@ void h_playback(struct req *r)
 		reply_error(r, 400, "unknown quality \"%.20s\": low, normal, high or very_high", qname);
 		return;
 	}
-	switch (store_track_playback(&srv->store, id, &t)) {
-	case -1:
+	switch (playback_check(r, id, q, &t)) {
+	case PLAYBACK_DB_ERROR:
 		reply_error(r, 500, "database error");
 		return;
-	case 0:
+	case PLAYBACK_NO_TRACK:
 		reply_error(r, 404, "no track with id %s", id);
 		return;
-	}
-	/* 410, not 404: the id is known and its object still served; only the audio left. */
-	if (!t.available) {
+	case PLAYBACK_WITHDRAWN:
+		/* 410, not 404: the id is known and its object still served; only the audio left. */
 		reply_error(r, 410, "this track is unavailable: its source file is no longer in the library");
 		return;
-	}
-	if (!api_available(r, t.has_markets ? t.markets : NULL, r->user.country)) {
+	case PLAYBACK_MARKET:
 		reply_error(r, 403, "this track is not available in your market (%s)", r->user.country);
 		return;
-	}
-	if (q == Q_VERY_HIGH && !r->user.premium) {
+	case PLAYBACK_TIER:
 		reply_error(r, 403, "very_high quality (320 kbit/s) needs a premium account");
 		return;
+	case PLAYBACK_OK:
+		break;
 	}
 	keyring_refresh(&srv->keys, time(NULL));
 	exp = (long long)time(NULL) + srv->cfg.url_ttl;
