@@ -12,9 +12,12 @@
 #include "http/watch.h"
 #include "log.h"
 
-/* One slice per writeable event, as for files (http.c), with room for a chunk's framing. */
+/* At most a slice per writeable event, with room for a chunk's framing. Smaller than a
+ * file's (http.c): what the socket does not take of it waits in lws, and a produced body
+ * comes at the rate of its producer anyway, so a bigger slice would only hold more memory
+ * per slow reader. */
 #define CHUNK_HEAD 12
-#define SLICE HTTP_STREAM_SLICE
+#define SLICE (32 * 1024)
 static unsigned char sendbuf[LWS_PRE + CHUNK_HEAD + SLICE + 8];
 
 struct http_feed {

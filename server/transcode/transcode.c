@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "http/feed.h"
 #include "log.h"
 
@@ -49,10 +50,36 @@ int transcoder_reserve(struct transcoder *t)
 	pthread_mutex_lock(&t->lock);
 	if (t->active < t->max) {
 		t->active++;
+		t->started++;
 		rc = 0;
+	} else {
+		t->refused++;
 	}
 	pthread_mutex_unlock(&t->lock);
 	return rc;
+}
+
+void transcoder_metrics(struct transcoder *t, struct buf *out)
+{
+	int active;
+	unsigned long long started, refused;
+
+	if (!t->ready)
+		return;
+	pthread_mutex_lock(&t->lock);
+	active = t->active;
+	started = t->started;
+	refused = t->refused;
+	pthread_mutex_unlock(&t->lock);
+	buf_printf(out, "# HELP segue_transcodes_running Transcodes (Subsonic stream to mp3 or opus) running.\n"
+	                "# TYPE segue_transcodes_running gauge\n"
+	                "segue_transcodes_running %d\n"
+	                "# HELP segue_transcodes_total Transcodes started.\n"
+	                "# TYPE segue_transcodes_total counter\n"
+	                "segue_transcodes_total %llu\n"
+	                "# HELP segue_transcodes_refused_total Transcodes refused: transcode_max were running.\n"
+	                "# TYPE segue_transcodes_refused_total counter\n"
+	                "segue_transcodes_refused_total %llu\n", active, started, refused);
 }
 
 void transcoder_release(struct transcoder *t)

@@ -45,6 +45,7 @@ struct transcoder {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;  /* active fell */
 	int active, max;
+	unsigned long long started, refused; /* for GET /metrics */
 	bool ready;
 };
 
@@ -52,6 +53,9 @@ void transcoder_init(struct transcoder *t, int max);
 /* Waits for the running transcodes to end (their requests must be gone, or going: call it
  * after the lws context is destroyed). */
 void transcoder_stop(struct transcoder *t);
+/* Appends the transcodes' figures to a Prometheus text answer (GET /metrics). */
+struct buf;
+void transcoder_metrics(struct transcoder *t, struct buf *out);
 /* Takes a slot: 0, or -1 when max transcodes are running. */
 int transcoder_reserve(struct transcoder *t);
 /* Gives back a slot that was reserved and never run. */
