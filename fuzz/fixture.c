@@ -181,7 +181,8 @@ struct fixture *fixture_get(void)
 	snprintf(srv->images_dir, sizeof srv->images_dir, "%s/images", data_dir);
 	fuzz_check(store_open(&srv->store, data_dir, err, sizeof err) == 0 &&
 	           keyring_open(&srv->keys, data_dir, err, sizeof err) == 0 &&
-	           licence_keys_open(&srv->licences, data_dir, err, sizeof err) == 0, "%s", err);
+	           licence_keys_open(&srv->licences, data_dir, err, sizeof err) == 0 &&
+	           subsonic_key_open(&srv->subsonic_key, data_dir, err, sizeof err) == 0, "%s", err);
 	/* Limits no fuzzer reaches: every input should reach its handler. */
 	for (int i = 0; i < RL_NCATEGORIES; i++)
 		limits[i] = 1L << 40;

@@ -18,6 +18,7 @@
 #include "search/searcher.h"
 #include "settings.h"
 #include "accounts/sign.h"
+#include "accounts/subsonic_pw.h"
 #include "store/store.h"
 
 struct lws_context;
@@ -30,6 +31,7 @@ struct server {
 	struct store store;
 	struct keyring keys;
 	struct licence_keys licences; /* offline licences (server/api/offline.c) */
+	struct subsonic_key subsonic_key; /* Subsonic passwords are sealed under it */
 	struct ratelimit rl;
 	struct guard guard;        /* waits before password checks and sign-ups */
 	struct metrics metrics;

@@ -12,6 +12,10 @@ void h_metrics(struct req *r);
 void h_token(struct req *r);
 void h_revoke(struct req *r);
 void h_register(struct req *r);
+/* server/api/apikeys.c */
+void h_api_keys(struct req *r);
+void h_api_key(struct req *r);
+void h_subsonic_password(struct req *r);
 /* server/api/me.c */
 void h_me(struct req *r);
 /* server/api/tracks.c */

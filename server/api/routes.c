@@ -2,15 +2,18 @@
 #include "api/routes.h"
 
 #include <stdlib.h>
-#include <sodium.h>
 #include <string.h>
 
 #include "accounts/auth.h"
 #include "api/handlers.h"
 #include "log.h"
 #include "server.h"
+#include "subsonic/endpoints.h"
 
 #define GET (M_GET | M_HEAD)
+/* A Subsonic endpoint: /rest/NAME (and NAME.view), by GET or form POST. */
+#define SUB(name, category, fn) { GET | M_POST, "/rest/" name, category, AUTH_SUBSONIC, ROUTE_SUB(fn) }
+#define SUB_OPEN(name, fn) { GET | M_POST, "/rest/" name, RL_NONE, AUTH_SUBSONIC_OPEN, ROUTE_SUB(fn) }
 
 static const struct route routes[] = {
 	{ GET, "/healthz", RL_NONE, AUTH_NONE, h_healthz },
@@ -42,6 +45,9 @@ static const struct route routes[] = {
 	{ M_POST, "/v1/segue/radio", RL_STANDARD, AUTH_BEARER, h_radio },
 	{ GET, "/v1/segue/made-for-you", RL_STANDARD, AUTH_BEARER, h_made_for_you },
 	{ GET | M_PUT, "/v1/me/taste", RL_STANDARD, AUTH_BEARER, h_taste },
+	{ GET | M_POST, "/v1/segue/api-keys", RL_STANDARD, AUTH_BEARER, h_api_keys },
+	{ M_DELETE, "/v1/segue/api-keys/{id}", RL_STANDARD, AUTH_BEARER, h_api_key },
+	{ M_PUT | M_DELETE, "/v1/segue/subsonic-password", RL_STANDARD, AUTH_BEARER, h_subsonic_password },
 	{ GET, "/v1/segue/offline/devices", RL_STANDARD, AUTH_BEARER, h_offline_devices },
 	{ M_PUT | M_DELETE, "/v1/segue/offline/devices/{id}", RL_STANDARD, AUTH_BEARER, h_offline_device },
 	{ M_POST, "/v1/segue/offline/devices/{id}/licences", RL_STANDARD, AUTH_BEARER, h_offline_licences },
@@ -77,6 +83,13 @@ static const struct route routes[] = {
 	{ M_PUT, "/v1/me/player/shuffle", RL_PLAYER, AUTH_BEARER, h_player_shuffle },
 	{ M_PUT, "/v1/me/player/repeat", RL_PLAYER, AUTH_BEARER, h_player_repeat },
 	{ GET | M_POST, "/v1/me/player/queue", RL_PLAYER, AUTH_BEARER, h_player_queue },
+
+	/* The Subsonic API (server/subsonic/). */
+	SUB_OPEN("getOpenSubsonicExtensions", sub_get_open_subsonic_extensions),
+	SUB("ping", RL_STANDARD, sub_ping),
+	SUB("getLicense", RL_STANDARD, sub_get_license),
+	/* Last: any other /rest/ name gets the specification's answer, not a Web API 404. */
+	SUB_OPEN("{name}", sub_unknown),
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -116,14 +129,28 @@ static bool match(struct req *r, const char *pattern, const char *path)
 	return !*pattern && !*path;
 }
 
+/* Subsonic clients name an endpoint NAME or NAME.view: the table has NAME. */
+static const char *route_path(const struct req *r, char *alt, size_t len)
+{
+	size_t n = strlen(r->path);
+
+	if (strncmp(r->path, "/rest/", 6) || n < 11 || strcmp(r->path + n - 5, ".view") || n - 5 >= len)
+		return r->path;
+	memcpy(alt, r->path, n - 5);
+	alt[n - 5] = '\0';
+	return alt;
+}
+
 void routes_dispatch(struct req *r)
 {
 	const struct route *found = NULL;
 	unsigned allowed = 0;
+	char alt[sizeof r->path];
+	const char *path = route_path(r, alt, sizeof alt);
 	long wait;
 
 	for (size_t i = 0; i < NROUTES; i++) {
-		if (!match(r, routes[i].pattern, r->path))
+		if (!match(r, routes[i].pattern, path))
 			continue;
 		allowed |= routes[i].methods;
 		if (routes[i].methods & r->method) {
@@ -153,6 +180,11 @@ void routes_dispatch(struct req *r)
 		return;
 	}
 	r->route_name = found->pattern;
+	if (found->auth == AUTH_SUBSONIC || found->auth == AUTH_SUBSONIC_OPEN) {
+		subsonic_serve(r, ROUTE_SUB_FN(found->handler), found->category, found->auth == AUTH_SUBSONIC_OPEN);
+		store_release(&r->srv->store);
+		return;
+	}
 	if (found->auth == AUTH_BEARER) {
 		const char *why = auth_bearer(&r->srv->store, r->authorization, &r->user);
 
@@ -162,15 +194,7 @@ void routes_dispatch(struct req *r)
 			reply_header(r, "www-authenticate:", "Bearer realm=\"segue\"");
 			return;
 		}
-		/* Per user, not per token: logging in again must not buy a fresh budget. */
-		unsigned char key[crypto_generichash_BYTES_MIN];
-		uint64_t client;
-
-		crypto_generichash(key, sizeof key, (const unsigned char *)r->user.id,
-		                   strlen(r->user.id), NULL, 0);
-		memcpy(&client, key, sizeof client);
-		wait = ratelimit_hit(&r->srv->rl, client, found->category, store_now_ms());
-		if (wait) {
+		if ((wait = ratelimit_hit_user(&r->srv->rl, r->user.id, found->category, store_now_ms()))) {
 			reply_error(r, 429, "rate limit exceeded for %s requests: retry in %ld s",
 			            rl_category_name(found->category), wait);
 			reply_header(r, "retry-after:", "%ld", wait);

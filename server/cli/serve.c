@@ -139,7 +139,8 @@ int cmd_serve(int argc, char **argv)
 	snprintf(srv->images_dir, sizeof srv->images_dir, "%s/images", srv->cfg.data_dir);
 	if (store_open(&srv->store, srv->cfg.data_dir, err, sizeof err) < 0 ||
 	    keyring_open(&srv->keys, srv->cfg.data_dir, err, sizeof err) < 0 ||
-	    licence_keys_open(&srv->licences, srv->cfg.data_dir, err, sizeof err) < 0) {
+	    licence_keys_open(&srv->licences, srv->cfg.data_dir, err, sizeof err) < 0 ||
+	    subsonic_key_open(&srv->subsonic_key, srv->cfg.data_dir, err, sizeof err) < 0) {
 		fprintf(stderr, "segue-server: %s\n", err);
 		goto out;
 	}
@@ -262,6 +263,7 @@ out:
 	guard_free(&srv->guard);
 	keyring_wipe(&srv->keys);
 	licence_keys_wipe(&srv->licences);
+	subsonic_key_wipe(&srv->subsonic_key);
 	if (srv->store.db)
 		store_close(&srv->store);
 	free(srv);

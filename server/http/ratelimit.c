@@ -1,6 +1,7 @@
 #include "config.h"
 #include "http/ratelimit.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,16 @@ long ratelimit_hit(struct ratelimit *rl, uint64_t client, enum rl_category cat, 
 	}
 	e->cur++;
 	return 0;
+}
+
+long ratelimit_hit_user(struct ratelimit *rl, const char *user_id, enum rl_category cat, int64_t now_ms)
+{
+	unsigned char key[crypto_generichash_BYTES_MIN];
+	uint64_t client;
+
+	crypto_generichash(key, sizeof key, (const unsigned char *)user_id, strlen(user_id), NULL, 0);
+	memcpy(&client, key, sizeof client);
+	return ratelimit_hit(rl, client, cat, now_ms);
 }
 
 const char *rl_category_name(enum rl_category cat)

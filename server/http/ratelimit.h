@@ -26,6 +26,9 @@ int ratelimit_init(struct ratelimit *rl, uint32_t size, long window_s, const lon
 void ratelimit_free(struct ratelimit *rl);
 /* Counts one request. Returns 0 if allowed; otherwise the seconds to wait (>= 1). */
 long ratelimit_hit(struct ratelimit *rl, uint64_t client, enum rl_category cat, int64_t now_ms);
+/* ratelimit_hit for an authenticated user: per user, not per token or key, so that signing
+ * in again or making another API key buys no fresh budget. */
+long ratelimit_hit_user(struct ratelimit *rl, const char *user_id, enum rl_category cat, int64_t now_ms);
 const char *rl_category_name(enum rl_category cat);
 
 #endif

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "http/urlenc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int hexval(char c)
@@ -58,6 +59,38 @@ int form_get(const char *body, size_t len, const char *name, char *out, size_t o
 		p = pe + 1;
 	}
 	return 0;
+}
+
+int form_each(const char *body, size_t len, size_t max,
+              int (*each)(void *ud, const char *name, const char *value), void *ud)
+{
+	const char *p = body, *end = body + len;
+	char *name = malloc(max + 1), *value = malloc(max + 1);
+	int rc = -1;
+
+	if (!name || !value)
+		goto out;
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pe = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(pe - p));
+		const char *ke = eq ? eq : pe;
+
+		if (pe == p) { /* "a=1&&b=2": an empty field is no field */
+			p = pe + 1;
+			continue;
+		}
+		if (decode(p, ke, name, max + 1) < 0 || decode(eq ? eq + 1 : pe, pe, value, max + 1) < 0)
+			goto out;
+		if ((rc = each(ud, name, value)) != 0)
+			goto out;
+		p = pe + 1;
+	}
+	rc = 0;
+out:
+	free(name);
+	free(value);
+	return rc;
 }
 
 int url_encode(struct buf *b, const char *s)

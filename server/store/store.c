@@ -299,6 +299,17 @@ static const char *const migrations[] = {
 	"  hash BLOB PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
 	"  uses INTEGER NOT NULL, uses_left INTEGER NOT NULL"
 	") WITHOUT ROWID;",
+	/* 18: the Subsonic API's credentials. API keys are kept by the BLAKE2b-256 of the key,
+	 * as tokens are; a Subsonic password (the legacy token auth needs one the server can
+	 * read) is kept sealed under subsonic.key, never in the clear. */
+	"CREATE TABLE api_keys ("
+	"  id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL, hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER);"
+	"CREATE INDEX api_keys_user ON api_keys(user_id, created_at);"
+	"CREATE TABLE subsonic_passwords ("
+	"  user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	"  sealed BLOB NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

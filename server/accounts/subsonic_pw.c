@@ -1,0 +1,196 @@
+#include "config.h"
+#include "accounts/subsonic_pw.h"
+
+#include <errno.h>
+#include <libavutil/md5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
+
+static int read_key(struct subsonic_key *k, const char *path, char *err, size_t errlen)
+{
+	char line[160], text[80] = "";
+	size_t got = 0;
+	struct stat st;
+	FILE *f = fopen(path, "r");
+	int rc = -1;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* Whoever reads this file reads every Subsonic password: a looser one is not used, and
+	 * not silently tightened (someone may have read it already). */
+	if (fstat(fileno(f), &st) < 0 || (st.st_mode & 077)) {
+		snprintf(err, errlen, "%s: must be readable by its owner only (chmod 600)", path);
+		goto out;
+	}
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "secretbox %79s", text) == 1)
+			break;
+	if (sodium_base642bin(k->key, sizeof k->key, text, strlen(text), NULL, &got, NULL, B64) != 0 ||
+	    got != sizeof k->key) {
+		snprintf(err, errlen, "%s: not a Subsonic key file (a secretbox line)", path);
+		goto out;
+	}
+	k->loaded = true;
+	rc = 0;
+out:
+	sodium_memzero(text, sizeof text);
+	sodium_memzero(line, sizeof line);
+	fclose(f);
+	return rc;
+}
+
+static int write_key(const char *path, char *err, size_t errlen)
+{
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	char text[sodium_base64_ENCODED_LEN(sizeof key, B64)], tmp[1200];
+	FILE *f = NULL;
+	int fd, rc = -1;
+
+	crypto_secretbox_keygen(key);
+	sodium_bin2base64(text, sizeof text, key, sizeof key, B64);
+	snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) /* 0600 */
+		goto fail;
+	if (!(f = fdopen(fd, "w"))) {
+		close(fd);
+		goto fail;
+	}
+	fprintf(f, "# segue-server: the key Subsonic passwords are sealed under. Keep secret:\n"
+	           "# with the database, it reads every Subsonic password. Losing it makes every\n"
+	           "# user set their Subsonic password again.\n"
+	           "secretbox %s\n", text);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		goto fail;
+	if (fclose(f) != 0) {
+		f = NULL;
+		goto fail;
+	}
+	f = NULL;
+	/* link, not rename: two servers starting at once must not each make a key. */
+	if (link(tmp, path) != 0 && errno != EEXIST)
+		goto fail;
+	unlink(tmp);
+	rc = 0;
+	goto out;
+fail:
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (f)
+		fclose(f);
+	unlink(tmp);
+out:
+	sodium_memzero(key, sizeof key);
+	sodium_memzero(text, sizeof text);
+	return rc;
+}
+
+int subsonic_key_open(struct subsonic_key *k, const char *data_dir, char *err, size_t errlen)
+{
+	char path[1100];
+
+	memset(k, 0, sizeof *k);
+	snprintf(path, sizeof path, "%s/subsonic.key", data_dir);
+	if (access(path, F_OK) != 0 && write_key(path, err, errlen) < 0)
+		return -1;
+	return read_key(k, path, err, errlen);
+}
+
+void subsonic_key_wipe(struct subsonic_key *k)
+{
+	sodium_memzero(k, sizeof *k);
+}
+
+/* One key per user: a sealed password copied onto another user's row does not open. */
+static void user_key(const struct subsonic_key *k, const char *user_id,
+                     unsigned char out[crypto_secretbox_KEYBYTES])
+{
+	crypto_generichash(out, crypto_secretbox_KEYBYTES, (const unsigned char *)user_id,
+	                   strlen(user_id), k->key, sizeof k->key);
+}
+
+size_t subsonic_pw_seal(const struct subsonic_key *k, const char *user_id, const char *password,
+                        unsigned char *out)
+{
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	size_t len = strlen(password);
+
+	user_key(k, user_id, key);
+	randombytes_buf(out, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES, (const unsigned char *)password, len,
+	                      out, key);
+	sodium_memzero(key, sizeof key);
+	return crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
+}
+
+int subsonic_pw_open(const struct subsonic_key *k, const char *user_id, const unsigned char *sealed,
+                     size_t len, char *out)
+{
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	const size_t head = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
+	int rc;
+
+	if (!k->loaded || len < head || len > SUBSONIC_SEALED_MAX)
+		return -1;
+	user_key(k, user_id, key);
+	rc = crypto_secretbox_open_easy((unsigned char *)out, sealed + crypto_secretbox_NONCEBYTES,
+	                                len - crypto_secretbox_NONCEBYTES, sealed, key);
+	sodium_memzero(key, sizeof key);
+	if (rc != 0)
+		return -1;
+	out[len - head] = '\0';
+	/* A password with a NUL inside would compare as a shorter one. */
+	return strlen(out) == len - head ? 0 : -1;
+}
+
+bool subsonic_pw_token_ok(const char *password, const char *salt, const char *token)
+{
+	unsigned char md5[16], want[16];
+	size_t plen = strlen(password), slen = strlen(salt), got = 0;
+	char *both;
+	bool ok;
+
+	if (strlen(token) != 32 || plen > SUBSONIC_PW_MAX || slen > 256 ||
+	    sodium_hex2bin(want, sizeof want, token, 32, NULL, &got, NULL) != 0 || got != 16)
+		return false;
+	if (!(both = malloc(plen + slen + 1)))
+		return false;
+	memcpy(both, password, plen);
+	memcpy(both + plen, salt, slen + 1);
+	av_md5_sum(md5, (const uint8_t *)both, plen + slen);
+	sodium_memzero(both, plen + slen);
+	free(both);
+	ok = sodium_memcmp(md5, want, sizeof md5) == 0;
+	sodium_memzero(md5, sizeof md5);
+	return ok;
+}
+
+bool subsonic_pw_plain_ok(const char *password, const char *p)
+{
+	char given[SUBSONIC_PW_MAX + 1];
+	size_t plen = strlen(password), got = 0;
+	bool ok;
+
+	if (!strncmp(p, "enc:", 4)) {
+		size_t hex = strlen(p + 4);
+
+		if (hex % 2 || hex / 2 > SUBSONIC_PW_MAX ||
+		    sodium_hex2bin((unsigned char *)given, SUBSONIC_PW_MAX, p + 4, hex, NULL, &got, NULL) != 0 ||
+		    got != hex / 2)
+			return false;
+	} else {
+		got = strlen(p);
+		if (got > SUBSONIC_PW_MAX)
+			return false;
+		memcpy(given, p, got);
+	}
+	ok = got == plen && sodium_memcmp(given, password, plen) == 0;
+	sodium_memzero(given, sizeof given);
+	return ok;
+}
