@@ -88,6 +88,10 @@ static const struct route routes[] = {
 	SUB_OPEN("getOpenSubsonicExtensions", sub_get_open_subsonic_extensions),
 	SUB("ping", RL_STANDARD, sub_ping),
 	SUB("getLicense", RL_STANDARD, sub_get_license),
+	/* as GET /audio: no rate limit (players fetch ahead and seek with ranges); transcodes
+	 * have their own cap (transcode_max) */
+	SUB("stream", RL_NONE, sub_stream),
+	SUB("download", RL_NONE, sub_download),
 	/* Last: any other /rest/ name gets the specification's answer, not a Web API 404. */
 	SUB_OPEN("{name}", sub_unknown),
 };

@@ -56,7 +56,7 @@ static void wake_loop(struct http_feed *f)
 {
 	pthread_mutex_lock(&wake_lock);
 	if (!no_wakes)
-		wake_loop(f);
+		lws_cancel_service(f->cx);
 	pthread_mutex_unlock(&wake_lock);
 }
 

@@ -11,4 +11,8 @@ void sub_ping(struct sub_call *c);
 void sub_get_license(struct sub_call *c);
 void sub_unknown(struct sub_call *c);
 
+/* server/subsonic/media.c */
+void sub_stream(struct sub_call *c);
+void sub_download(struct sub_call *c);
+
 #endif
