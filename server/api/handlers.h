@@ -47,17 +47,6 @@ void mfy_refresh(struct req *r);   /* before listing the user's playlists */
 void h_lyrics(struct req *r);
 /* server/api/playback.c */
 void h_playback(struct req *r);
-/* Whether r's user may hear track id at quality q: the one licence check, for the Web API's
- * playback and OpenSubsonic's stream and download alike. t gets the track's playback
- * facts (duration) when it exists. */
-enum playback_verdict {
-	PLAYBACK_OK, PLAYBACK_DB_ERROR, PLAYBACK_NO_TRACK, PLAYBACK_WITHDRAWN, PLAYBACK_MARKET,
-	PLAYBACK_TIER,
-};
-struct track_playback;
-enum playback_verdict playback_check(struct req *r, const char *id, int q, struct track_playback *t);
-/* The best stored quality r's user may have: very_high for premium, high for free. */
-int playback_best_quality(const struct req *r);
 /* A signed URL of track id's audio at quality q, valid until exp (unix s); NULL without a
  * signing key. Also what offline licences hand out for the download. */
 json_t *playback_url(struct req *r, const char *id, int q, long long exp);

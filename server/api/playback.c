@@ -10,6 +10,7 @@
 
 #include "audio/audio.h"
 #include "catalog/catalog.h"
+#include "catalog/playback.h"
 #include "server.h"
 #include "store/catalog.h"
 
@@ -24,28 +25,6 @@ json_t *playback_url(struct req *r, const char *id, int q, long long exp)
 	return json_sprintf("%s%s?exp=%lld&uid=%s&kid=%s&sig=%s", base, path, exp, r->user.id, kid, sig);
 }
 
-enum playback_verdict playback_check(struct req *r, const char *id, int q, struct track_playback *t)
-{
-	switch (store_track_playback(&r->srv->store, id, t)) {
-	case -1:
-		return PLAYBACK_DB_ERROR;
-	case 0:
-		return PLAYBACK_NO_TRACK;
-	}
-	if (!t->available)
-		return PLAYBACK_WITHDRAWN;
-	if (!api_available(r, t->has_markets ? t->markets : NULL, r->user.country))
-		return PLAYBACK_MARKET;
-	if (q == Q_VERY_HIGH && !r->user.premium)
-		return PLAYBACK_TIER;
-	return PLAYBACK_OK;
-}
-
-int playback_best_quality(const struct req *r)
-{
-	return r->user.premium ? Q_VERY_HIGH : Q_HIGH;
-}
-
 void h_playback(struct req *r)
 {
 	struct server *srv = r->srv;
@@ -53,6 +32,7 @@ void h_playback(struct req *r)
 	const char *qname = req_arg(r, "quality");
 	int q = r->user.premium ? Q_HIGH : Q_NORMAL;
 	struct track_playback t;
+	struct api_view v;
 	long long exp;
 	json_t *urls;
 
@@ -62,7 +42,7 @@ void h_playback(struct req *r)
 		reply_error(r, 400, "unknown quality \"%.20s\": low, normal, high or very_high", qname);
 		return;
 	}
-	switch (playback_check(r, id, q, &t)) {
+	switch (playback_check(api_view(r, &v), &r->user, id, q, &t)) {
 	case PLAYBACK_DB_ERROR:
 		reply_error(r, 500, "database error");
 		return;

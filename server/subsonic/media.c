@@ -1,5 +1,5 @@
 /* stream and download: a track's audio for Subsonic clients. The licence is the Web API's
- * (api/playback.c's playback_check: markets, very_high for premium only, withdrawn tracks),
+ * (catalog/playback.h, as api/playback.c: markets, very_high for premium only, withdrawn tracks),
  * so a Subsonic client can hear nothing the Web API would not give.
  *
  *   stream   format raw (or none): the stored Ogg Vorbis as it is, the best quality at or
@@ -14,9 +14,12 @@
  *            stored file is sent whole, its Range being the way into it.
  *   download the best allowed stored file, with Range and a Content-Disposition naming it.
  *
- * Neither counts a play: a stream is fetched ahead, again after a seek, or abandoned, and
- * clients report what was played with scrobble (the specification's scrobble "updates the
- * play count"; Navidrome counts plays the same way). */
+ * Neither counts a play. The specification describes scrobble as "typically used when playing
+ * media that is cached on the client", which suggests the original server counted a stream
+ * as a play; Navidrome counts scrobbles only, and so does Segue: a stream is fetched ahead,
+ * again after a seek, or abandoned, and clients that speak OpenSubsonic scrobble what they
+ * play (subsonic's scrobble records the play event, once).
+ */
 #include "config.h"
 #include "subsonic/endpoints.h"
 
@@ -28,11 +31,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/args.h"
-#include "api/handlers.h"
 #include "audio/audio.h"
 #include "catalog/media.h"
+#include "catalog/playback.h"
 #include "http/feed.h"
+#include "http/file.h"
 #include "log.h"
 #include "server.h"
 #include "store/catalog.h"
@@ -44,9 +47,17 @@
 
 /* The licence check's refusals as the specification's errors. Returns false after
  * answering. */
+/* The catalog as this request sees it (no links: Subsonic's answers carry none). */
+static struct catalog_view view(const struct req *r)
+{
+	return (struct catalog_view){ &r->srv->store, "", r->srv->cfg.markets, NULL };
+}
+
 static bool licensed(struct sub_call *c, const char *id, int q, struct track_playback *t)
 {
-	switch (playback_check(c->r, id, q, t)) {
+	struct catalog_view v = view(c->r);
+
+	switch (playback_check(&v, &c->r->user, id, q, t)) {
 	case PLAYBACK_OK:
 		return true;
 	case PLAYBACK_DB_ERROR:
@@ -74,7 +85,7 @@ static bool licensed(struct sub_call *c, const char *id, int q, struct track_pla
  * licence allows, and the lowest when even that is over it. */
 static int stored_quality(const struct req *r, long max_kbps)
 {
-	int best = playback_best_quality(r);
+	int best = playback_best_quality(&r->user);
 
 	if (max_kbps <= 0)
 		return best;
@@ -88,7 +99,8 @@ static int stored_quality(const struct req *r, long max_kbps)
  * everywhere. */
 static void file_name(struct sub_call *c, const char *id, char *out, size_t len)
 {
-	json_t *t = api_track(c->r, id, NULL);
+	struct catalog_view v = view(c->r);
+	json_t *t = catalog_track(&v, id, NULL);
 	const char *title = t ? json_string_value(json_object_get(t, "name")) : NULL;
 	size_t n = 0;
 
@@ -128,7 +140,7 @@ static void send_stored(struct sub_call *c, const char *id, int q, bool attachme
 	c->answered = true; /* the file's answer (or a Range's 416) */
 	snprintf(etag, sizeof etag, "\"%s-%s-%llx-%llx\"", id, quality_info[q].name,
 	         (unsigned long long)st.st_size, (unsigned long long)st.st_mtime);
-	api_send_file(r, fd, &st, etag, "audio/ogg");
+	reply_file(r, fd, &st, etag, "audio/ogg");
 	if (attachment)
 		reply_header(r, "content-disposition:", "attachment; filename=\"%s.ogg\"", name);
 	if (r->streaming)
@@ -156,7 +168,7 @@ static void transcode(struct sub_call *c, const char *id, enum tc_format fmt, lo
 	struct http_feed *f;
 	struct tc_spec spec;
 	double left;
-	int q = playback_best_quality(r);
+	int q = playback_best_quality(&r->user);
 
 	if (!licensed(c, id, q, &t))
 		return;
@@ -240,7 +252,7 @@ void sub_download(struct sub_call *c)
 
 	if (!id)
 		return;
-	q = playback_best_quality(c->r);
+	q = playback_best_quality(&c->r->user);
 	if (licensed(c, id, q, &t))
 		send_stored(c, id, q, true);
 }

@@ -120,8 +120,10 @@ static void *thread_main(void *arg)
 		while (http_feed_write(run->f, zeros, sizeof zeros) == 0)
 			;
 	}
-	http_feed_end(run->f, why);
+	/* The slot first: a client that has seen its answer end (or its error) and asks again
+	 * at once must find it free. */
 	transcoder_release(run->t);
+	http_feed_end(run->f, why);
 	free(run);
 	return NULL;
 }

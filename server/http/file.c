@@ -1,0 +1,48 @@
+#include "config.h"
+#include "http/file.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "http/http.h"
+#include "http/metrics.h"
+#include "http/range.h"
+
+void reply_file(struct req *r, int fd, const struct stat *st, const char *etag, const char *ctype)
+{
+	long long first, last;
+
+	if (r->if_none_match[0] && strstr(r->if_none_match, etag)) {
+		close(fd);
+		reply_empty(r, 304);
+		reply_header(r, "etag:", "%s", etag);
+		return;
+	}
+	switch (range_parse(r->range[0] ? r->range : NULL, st->st_size, &first, &last)) {
+	case RANGE_UNSATISFIABLE:
+		close(fd);
+		reply_error(r, 416, "the range is beyond the end of the file (%lld bytes)",
+		            (long long)st->st_size);
+		reply_header(r, "content-range:", "bytes */%lld", (long long)st->st_size);
+		return;
+	case RANGE_OK:
+		reply_empty(r, 206);
+		reply_header(r, "content-range:", "bytes %lld-%lld/%lld", first, last, (long long)st->st_size);
+		break;
+	case RANGE_NONE:
+		reply_empty(r, 200);
+		first = 0;
+		last = st->st_size - 1;
+		break;
+	}
+	r->ctype = ctype;
+	reply_header(r, "accept-ranges:", "bytes");
+	reply_header(r, "etag:", "%s", etag);
+	reply_header(r, "cache-control:", "public, max-age=31536000, immutable");
+	r->fd = fd;
+	r->streaming = true;
+	r->stream_off = first;
+	r->stream_left = last - first + 1;
+	r->stream_total = st->st_size;
+	r->ctx->metrics->open_streams++; /* http.c counts it down when it closes fd */
+}
