@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accounts/apikeys.h"
 #include "accounts/auth.h"
 #include "accounts/guard.h"
 #include "accounts/users.h"
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "recs/model.h"
 #include "store/store_sqlite.h"
+#include "store/subsonic.h"
 
 static struct fixture fx;
 static char data_dir[256];
@@ -97,6 +99,21 @@ static void make_user(const char *name, char *id, char *authz)
 	snprintf(id, 72, "%s", u.id);
 	fuzz_check(auth_issue(&srv->store, u.id, 86400, 86400, &tp) == 0, "token for %s", name);
 	snprintf(authz, 600, "Bearer %s", tp.access);
+}
+
+/* The Subsonic credentials of the first user: an API key, and the Subsonic password
+ * "fuzz-subsonic" (for u+p and u+t+s seeds). */
+static void make_apikey(void)
+{
+	unsigned char sealed[SUBSONIC_SEALED_MAX];
+	struct apikey_made k;
+	size_t len;
+
+	fuzz_check(apikey_create(&fx.srv->store, fx.user_id, "fuzz", &k) == APIKEY_OK, "an API key");
+	snprintf(fx.apikey, sizeof fx.apikey, "%s", k.key);
+	len = subsonic_pw_seal(&fx.srv->subsonic_key, fx.user_id, "fuzz-subsonic", sealed);
+	fuzz_check(store_subsonic_pw_set(&fx.srv->store, fx.user_id, sealed, len, 1) == 1,
+	           "a Subsonic password");
 }
 
 struct req *fixture_req(struct fixture *f, enum http_method m, const char *path,
@@ -208,5 +225,6 @@ struct fixture *fixture_get(void)
 	make_user("fuzzer", fx.user_id, fx.auth);
 	make_user("other", fx.other_id, fx.other_auth);
 	make_playlist();
+	make_apikey();
 	return &fx;
 }

@@ -6,8 +6,8 @@
  * The input is what a client writes on a connection: it is written into one end of a
  * socketpair whose other end lws adopts on a vhost with the server's two protocols, and the
  * loop is serviced until the server has nothing more to say; then the client goes away and
- * the loop runs until lws has freed the connection. "@TOKEN@", "@OTHER@", "@USER@" and
- * "@PLAYLIST@" in the input stand for the fixture's tokens and ids, so that seeds can reach
+ * the loop runs until lws has freed the connection. "@TOKEN@", "@OTHER@", "@USER@",
+ * "@PLAYLIST@" and "@APIKEY@" in the input stand for the fixture's tokens and ids, so that seeds can reach
  * past authentication.
  *
  * Checks: every answer starts with a status line; none is a 5xx; the connection is freed
@@ -70,14 +70,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* The input with the placeholders replaced. */
 static size_t expand(struct fixture *fx, const uint8_t *data, size_t size, char *out, size_t cap)
 {
-	static const char *const keys[] = { "@TOKEN@", "@OTHER@", "@USER@", "@PLAYLIST@" };
-	const char *vals[] = { fx->auth + 7, fx->other_auth + 7, fx->user_id, fx->playlist_id };
+	static const char *const keys[] = { "@TOKEN@", "@OTHER@", "@USER@", "@PLAYLIST@", "@APIKEY@" };
+	const char *vals[] = { fx->auth + 7, fx->other_auth + 7, fx->user_id, fx->playlist_id, fx->apikey };
+	const size_t nkeys = sizeof keys / sizeof keys[0];
 	size_t o = 0;
 
 	for (size_t i = 0; i < size && o < cap;) {
 		size_t k;
 
-		for (k = 0; k < 4; k++) {
+		for (k = 0; k < nkeys; k++) {
 			size_t kl = strlen(keys[k]), vl = strlen(vals[k]);
 
 			if (size - i >= kl && !memcmp(data + i, keys[k], kl) && cap - o >= vl) {
@@ -87,7 +88,7 @@ static size_t expand(struct fixture *fx, const uint8_t *data, size_t size, char 
 				break;
 			}
 		}
-		if (k == 4)
+		if (k == nkeys)
 			out[o++] = (char)data[i++];
 	}
 	return o;

@@ -11,6 +11,7 @@ import stat
 import urllib.parse
 
 from segue_test import TAP, Server, catalog_copy, sql
+from segue_client import Client
 from subsonic_util import call, error_code, parse, same
 
 t = TAP()
@@ -33,7 +34,7 @@ with Server(data, {"login_free_tries": 1000, "login_address_tries": 1000, "rl_st
         t.eq(js.get(k), v, "the envelope says %s" % k)
     t.ok(isinstance(js.get("serverVersion"), str) and js["serverVersion"], "and serverVersion")
     t.eq(r.headers.get("content-type"), "application/json", "f=json is JSON")
-    t.eq(sorted(e["name"] for e in js["openSubsonicExtensions"]), ["apiKeyAuthentication", "formPost"],
+    t.eq(sorted(e["name"] for e in js["openSubsonicExtensions"]), ["apiKeyAuthentication", "formPost", "songLyrics"],
          "exactly the extensions served")
     t.ok(all(e["versions"] == [1] for e in js["openSubsonicExtensions"]), "at version 1")
     st, xm, r = call(srv, "getOpenSubsonicExtensions", fmt=None, client=False)
@@ -187,6 +188,43 @@ with Server(data, {"rl_standard": 7, "rl_window": 60, "login_free_tries": 3}) as
          "an API key is not throttled by password guesses; the user's 8th call is 429, whichever key", seen)
     st, env, r = call(srv, "ping", {"apiKey": k1})
     t.ok(env and env["status"] == "failed" and r.headers.get("retry-after"), "a Subsonic error with Retry-After", r)
+
+# The command line: segue apikey create|ls|rm and segue subsonic-password.
+with Server(data) as srv:
+    c = Client(srv.base)
+    t.eq(c.login("free-us")[0], 0, "segue login")
+    rc, out, err = c.run("apikey", "create", "cli phone")
+    key = out.strip()
+    t.ok(rc == 0 and len(key) >= 43 and "\n" not in key and "not shown again" in err,
+         "apikey create prints the key alone on stdout, the note on stderr", (rc, out, err))
+    t.eq(call(srv, "ping", {"apiKey": key})[1]["status"], "ok", "and the key works")
+    rc, doc, err = c.json("apikey", "ls")
+    mine = [k for k in (doc or {}).get("items", []) if k["name"] == "cli phone"]
+    t.ok(rc == 0 and len(mine) == 1 and "key" not in mine[0] and mine[0]["last_used_at"],
+         "apikey ls --json: the key's id, name and last use, not the key", doc)
+    rc, out, err = c.run("apikey", "ls")
+    t.ok(rc == 0 and "cli phone" in out and mine[0]["id"] in out and key not in out, "apikey ls for people", out)
+    t.eq(c.run("apikey", "create", "")[0], 2, "an empty name: exit 2")
+    c.run("apikey", "create", "twin")
+    c.run("apikey", "create", "twin")
+    rc, out, err = c.run("apikey", "rm", "twin")
+    t.ok(rc == 2 and "give the id" in err, "rm of a name two keys have: exit 2, asking for the id", err)
+    rc, doc, err = c.json("apikey", "rm", "cli phone")
+    t.ok(rc == 0 and doc == {"id": mine[0]["id"], "revoked": True}, "apikey rm by name", (rc, doc, err))
+    t.eq(error_code(call(srv, "ping", {"apiKey": key})[1]), 44, "the revoked key is refused")
+    t.eq(c.run("apikey", "rm", mine[0]["id"])[0], 4, "rm of a revoked key: exit 4")
+    t.eq(c.run("apikey", "rm")[0], 2, "rm without an id: exit 2")
+    rc, out, err = c.run("subsonic-password", input=b"from-the-cli\n")
+    t.ok(rc == 0 and "set" in out, "subsonic-password reads stdin", (rc, out, err))
+    t.eq(call(srv, "ping", {"u": "free-us", "t": md5("from-the-cli" + "xyz123"), "s": "xyz123"})[1]["status"],
+         "ok", "token auth with it")
+    t.eq(c.run("subsonic-password", input=b"short\n")[0], 2, "a password under 8 bytes: exit 2")
+    t.eq(c.run("subsonic-password", input=b"")[0], 2, "no password at all: exit 2")
+    rc, doc, err = c.json("subsonic-password", "--remove")
+    t.ok(rc == 0 and doc == {"subsonic_password": False}, "subsonic-password --remove", (rc, doc, err))
+    t.eq(error_code(call(srv, "ping", {"u": "free-us", "t": md5("from-the-cli" + "xyz123"), "s": "xyz123"})[1]),
+         41, "then token auth has no password to check")
+    t.eq(c.run("subsonic-password", "--remove")[0], 4, "removing it again: exit 4")
 
 # A looser subsonic.key is not used.
 os.chmod(os.path.join(data, "subsonic.key"), 0o644)

@@ -110,5 +110,5 @@ int api_open_file(struct req *r, const char *path, const char *what, struct stat
 
 void api_send_file(struct req *r, int fd, const struct stat *st, const char *etag, const char *ctype)
 {
-	reply_file(r, fd, st, etag, ctype);
+	http_send_file(r, fd, st, etag, ctype);
 }

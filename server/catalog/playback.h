@@ -1,6 +1,6 @@
 /* Whether a user may hear a track, and at which stored quality: the one licence check, for the
  * Web API's playback (api/playback.c) and OpenSubsonic's stream and download
- * (subsonic/media.c) alike, so that neither face gives what the other would refuse. */
+ * (subsonic/stream.c) alike, so that neither face gives what the other would refuse. */
 #ifndef SEGUE_CATALOG_PLAYBACK_H
 #define SEGUE_CATALOG_PLAYBACK_H
 

@@ -47,6 +47,7 @@ struct library_watch {
 	double last_event;     /* when the last change was seen (monotonic s) */
 	double first_pending;  /* when the oldest change waiting was seen */
 	double next_rescan;    /* when polling: the next full scan */
+	atomic_bool rescan;    /* library_watch_rescan asked for a full scan */
 	struct library_stats stats;
 };
 
@@ -303,13 +304,17 @@ static void scan_all(struct library_watch *lw)
 	/* Changes that come during the scan are caught by the next one. */
 	lw->full = false;
 	clear_pending(lw);
+	atomic_store(&lw->stats.scanning, true);
 	for (int i = 0; i < lw->nroots; i++)
 		watch_tree(lw, lw->roots[i], 0);
 	if (ingest_scan(lw->cfg, lw->roots, lw->nroots, (int)lw->cfg->ingest_jobs, false, true,
 	                &lw->w.stop, &r) < 0) {
+		atomic_store(&lw->stats.scanning, atomic_load(&lw->rescan));
 		log_err("library: the scan failed (see above); trying again at the next change");
 		return;
 	}
+	/* Still scanning if another scan was asked for meanwhile: it runs next. */
+	atomic_store(&lw->stats.scanning, atomic_load(&lw->rescan));
 	log_scan(lw, "scanned", &r, now_s() - t0);
 	/* Looking (the walk, a stat and a lookup a file) at most a tenth of the time; what was
 	 * found to ingest is work that had to be done anyway. */
@@ -357,12 +362,14 @@ static void scan_changes(struct library_watch *lw)
 			there[nthere++] = p;
 	}
 	memset(&r, 0, sizeof r);
+	atomic_store(&lw->stats.scanning, true);
 	if ((nthere && ingest_scan(lw->cfg, there, nthere, (int)lw->cfg->ingest_jobs, false, true,
 	                           &lw->w.stop, &r) < 0) ||
 	    (ngone && ingest_forget(lw->cfg, gone, ngone, &r) < 0))
 		log_err("library: ingesting the changes failed (see above)");
 	else
 		log_scan(lw, "took in", &r, now_s() - t0);
+	atomic_store(&lw->stats.scanning, atomic_load(&lw->rescan));
 	free(there);
 	free(gone);
 	clear_pending(lw);
@@ -397,6 +404,10 @@ static void *run(void *arg)
 			pthread_mutex_unlock(&lw->w.lock);
 		}
 		now = now_s();
+		if (atomic_exchange(&lw->rescan, false)) {
+			scan_all(lw);
+			continue;
+		}
 		/* A file is pending once written and closed, so even a flush amid writes takes
 		 * no file half-written; a folder walked then might, and is walked again later. */
 		if (atomic_load(&lw->w.stop) || (now - lw->last_event < DEBOUNCE_S &&
@@ -433,6 +444,14 @@ struct library_watch *library_watch_start(const struct settings *cfg, char *cons
 fail:
 	library_watch_stop(lw);
 	return NULL;
+}
+
+void library_watch_rescan(struct library_watch *lw)
+{
+	/* Seen within LOOK_MS by the loop, which polls inotify or waits that long; scanning
+	 * from now, so that whoever asked never reads a status from before the scan. */
+	atomic_store(&lw->rescan, true);
+	atomic_store(&lw->stats.scanning, true);
 }
 
 const struct library_stats *library_watch_stats(const struct library_watch *lw)

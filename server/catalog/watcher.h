@@ -25,6 +25,7 @@ struct library_stats {
 	atomic_llong last_scan_us;    /* how long the last scan took */
 	atomic_long watches;          /* inotify watches held */
 	atomic_bool polling;          /* inotify cannot see everything: periodic full scans */
+	atomic_bool scanning;         /* a scan (full or of changes) is under way */
 };
 
 struct library_watch;
@@ -34,6 +35,10 @@ struct library_watch;
  * Returns NULL (logged) when the thread cannot start. */
 struct library_watch *library_watch_start(const struct settings *cfg, char *const *roots, int n);
 const struct library_stats *library_watch_stats(const struct library_watch *lw);
+/* Asks for a full scan of every folder at once (the Subsonic API's startScan), not waiting
+ * for a change; one asked for while another is due or under way is the same scan. Any
+ * thread. */
+void library_watch_rescan(struct library_watch *lw);
 /* Stops the thread (a scan under way ends after the files it is ingesting) and frees lw;
  * NULL is ignored. */
 void library_watch_stop(struct library_watch *lw);

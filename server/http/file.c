@@ -1,14 +1,35 @@
 #include "config.h"
 #include "http/file.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "http/http.h"
 #include "http/metrics.h"
 #include "http/range.h"
+#include "log.h"
 
-void reply_file(struct req *r, int fd, const struct stat *st, const char *etag, const char *ctype)
+int http_open_file(struct req *r, const char *path, const char *what, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd >= 0 && fstat(fd, st) == 0)
+		return fd;
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (err == ENOENT) {
+		reply_error(r, 404, "no such %s", what);
+	} else {
+		log_err("%s %s: %s", what, path, strerror(err));
+		reply_error(r, 500, "the %s cannot be read", what);
+	}
+	return -1;
+}
+
+void http_send_file(struct req *r, int fd, const struct stat *st, const char *etag, const char *ctype)
 {
 	long long first, last;
 

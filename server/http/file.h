@@ -1,15 +1,17 @@
-/* Answering with a file: If-None-Match against its ETag (304), one Range (206, 416), HEAD,
- * and the body sent by server/http/http.c straight from the page cache. For the signed
- * audio and pictures of the Web API and OpenSubsonic's stream and download alike. */
+/* A file as an answer: opened and stated, then sent from its descriptor by http.c (304 for a
+ * matching If-None-Match, one Range's part, or all of it), with immutable caching: for the
+ * representations that never change under their name (audio encodings, pictures). */
 #ifndef SEGUE_HTTP_FILE_H
 #define SEGUE_HTTP_FILE_H
 
-#include <sys/stat.h>
+#include "http/http.h"
 
-struct req;
+struct stat;
 
-/* Answers r with the file open on fd (r owns it from here: it is closed when the answer
- * ends, or at once for a 304 or 416), st its fstat, etag its strong ETag (quoted). */
-void reply_file(struct req *r, int fd, const struct stat *st, const char *etag, const char *ctype);
+/* Opens path and stats it: its descriptor, or -1 after replying 404 ("no such WHAT") when it
+ * is not there, 500 (logged) when it cannot be read. */
+int http_open_file(struct req *r, const char *path, const char *what, struct stat *st);
+/* Answers r with the file open on fd (st its stat), named by etag; r owns fd from here on. */
+void http_send_file(struct req *r, int fd, const struct stat *st, const char *etag, const char *ctype);
 
 #endif

@@ -309,7 +309,11 @@ static const char *const migrations[] = {
 	"CREATE INDEX api_keys_user ON api_keys(user_id, created_at);"
 	"CREATE TABLE subsonic_passwords ("
 	"  user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
-	"  sealed BLOB NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;",
+	"  sealed BLOB NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+	/* Subsonic clients page through albums by name and by newest, and artists by name. */
+	"CREATE INDEX albums_name ON albums(name COLLATE NOCASE);"
+	"CREATE INDEX albums_created ON albums(created_at);"
+	"CREATE INDEX artists_name ON artists(name COLLATE NOCASE);",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

@@ -10,8 +10,31 @@ void sub_get_open_subsonic_extensions(struct sub_call *c);
 void sub_ping(struct sub_call *c);
 void sub_get_license(struct sub_call *c);
 void sub_unknown(struct sub_call *c);
-
+void sub_get_user(struct sub_call *c);
+void sub_get_scan_status(struct sub_call *c);
+void sub_start_scan(struct sub_call *c);
+/* server/subsonic/browse.c */
+void sub_get_music_folders(struct sub_call *c);
+void sub_get_indexes(struct sub_call *c);
+void sub_get_music_directory(struct sub_call *c);
+void sub_get_artists(struct sub_call *c);
+void sub_get_artist(struct sub_call *c);
+void sub_get_album(struct sub_call *c);
+void sub_get_song(struct sub_call *c);
+void sub_get_genres(struct sub_call *c);
+/* server/subsonic/lists.c */
+void sub_get_album_list2(struct sub_call *c);
+void sub_get_random_songs(struct sub_call *c);
+void sub_get_top_songs(struct sub_call *c);
+void sub_search3(struct sub_call *c);
+/* server/subsonic/similar.c */
+void sub_get_similar_songs2(struct sub_call *c);
+void sub_get_artist_info2(struct sub_call *c);
 /* server/subsonic/media.c */
+void sub_get_cover_art(struct sub_call *c);
+void sub_get_lyrics_by_song_id(struct sub_call *c);
+
+/* server/subsonic/stream.c */
 void sub_stream(struct sub_call *c);
 void sub_download(struct sub_call *c);
 

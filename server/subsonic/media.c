@@ -1,258 +1,126 @@
-/* stream and download: a track's audio for Subsonic clients. The licence is the Web API's
- * (catalog/playback.h, as api/playback.c: markets, very_high for premium only, withdrawn tracks),
- * so a Subsonic client can hear nothing the Web API would not give.
- *
- *   stream   format raw (or none): the stored Ogg Vorbis as it is, the best quality at or
- *            under maxBitRate that the licence allows, with Range; format mp3 or opus: a
- *            transcode at maxBitRate (clamped to what the encoder makes; a default when 0
- *            or absent) from the best allowed rendition, starting at timeOffset seconds,
- *            streamed as it is encoded (transcode/). estimateContentLength=true announces
- *            bitrate x duration as Content-Length and keeps to it exactly: the encode is cut
- *            at that length, or padded with zero bytes up to it (Navidrome announces the same
- *            estimate but cuts the connection short when the encode is shorter, which a
- *            player reports as a network error). timeOffset does not apply to raw: the
- *            stored file is sent whole, its Range being the way into it.
- *   download the best allowed stored file, with Range and a Content-Disposition naming it.
- *
- * Neither counts a play. The specification describes scrobble as "typically used when playing
- * media that is cached on the client", which suggests the original server counted a stream
- * as a play; Navidrome counts scrobbles only, and so does Segue: a stream is fetched ahead,
- * again after a seek, or abandoned, and clients that speak OpenSubsonic scrobble what they
- * play (subsonic's scrobble records the play event, once).
- */
+/* The Media retrieval family's pictures and lyrics (stream and download are the transcoder's):
+ * getCoverArt serves the stored square that fits the size asked, getLyricsBySongId (the
+ * songLyrics extension) a song's lyrics, timed or not. */
 #include "config.h"
 #include "subsonic/endpoints.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "audio/audio.h"
-#include "catalog/media.h"
-#include "catalog/playback.h"
-#include "http/feed.h"
+#include "base62.h"
 #include "http/file.h"
-#include "log.h"
+#include "images/images.h"
+#include "lyrics/lyrics.h"
 #include "server.h"
 #include "store/catalog.h"
-#include "transcode/transcode.h"
+#include "store/images.h"
+#include "store/subsonic_catalog.h"
+#include "subsonic/render.h"
 
-/* Bytes of encoded audio buffered per transcode: a few seconds at the usual bitrates, so a
- * reader that pauses holds the encoder, not the server's memory. */
-#define TC_BUFFER (64 * 1024)
-
-/* The licence check's refusals as the specification's errors. Returns false after
- * answering. */
-/* The catalog as this request sees it (no links: Subsonic's answers carry none). */
-static struct catalog_view view(const struct req *r)
+/* The picture a coverArt id names (render.h): "al-" an album's cover, "ar-" an artist's
+ * picture (its own, else an album's), a bare id an album's, an artist's or a song's album's,
+ * or a picture's own name. 1 with hash, 0 for none, -1 on error. */
+static int picture_of(struct store *s, const char *id, char hash[STORE_IMAGE_MAX])
 {
-	return (struct catalog_view){ &r->srv->store, "", r->srv->cfg.markets, NULL };
+	char album[BASE62_ID_LEN + 1], artist[BASE62_ID_LEN + 1];
+	int rc;
+
+	if (!strncmp(id, SUB_ALBUM_PREFIX, 3) && base62_is_id(id + 3))
+		return store_album_image(s, id + 3, hash);
+	if (!strncmp(id, SUB_ARTIST_PREFIX, 3) && base62_is_id(id + 3))
+		return store_artist_image(s, id + 3, hash);
+	if (images_hash_valid(id)) {
+		snprintf(hash, STORE_IMAGE_MAX, "%s", id);
+		return 1;
+	}
+	if (!base62_is_id(id))
+		return 0;
+	if ((rc = store_album_image(s, id, hash)) != 0 || (rc = store_artist_image(s, id, hash)) != 0)
+		return rc;
+	if ((rc = store_track_filing(s, id, album, artist, NULL)) != 1)
+		return rc;
+	return store_album_image(s, album, hash);
 }
 
-static bool licensed(struct sub_call *c, const char *id, int q, struct track_playback *t)
-{
-	struct catalog_view v = view(c->r);
-
-	switch (playback_check(&v, &c->r->user, id, q, t)) {
-	case PLAYBACK_OK:
-		return true;
-	case PLAYBACK_DB_ERROR:
-		sub_error(c, SUB_ERR_GENERIC, "database error");
-		break;
-	case PLAYBACK_NO_TRACK:
-		sub_error(c, SUB_ERR_NOT_FOUND, "song not found: %s", id);
-		break;
-	case PLAYBACK_WITHDRAWN:
-		sub_error(c, SUB_ERR_NOT_FOUND, "this song is unavailable: its source file is no longer "
-		          "in the library");
-		break;
-	case PLAYBACK_MARKET:
-		sub_error(c, SUB_ERR_FORBIDDEN, "this song is not available in your market (%s)",
-		          c->r->user.country);
-		break;
-	case PLAYBACK_TIER:
-		sub_error(c, SUB_ERR_FORBIDDEN, "very_high quality (320 kbit/s) needs a premium account");
-		break;
-	}
-	return false;
-}
-
-/* The stored quality for a limit of max_kbps (0: none): the best at or under it that the
- * licence allows, and the lowest when even that is over it. */
-static int stored_quality(const struct req *r, long max_kbps)
-{
-	int best = playback_best_quality(&r->user);
-
-	if (max_kbps <= 0)
-		return best;
-	for (int q = best; q > Q_LOW; q--)
-		if (quality_info[q].kbps <= max_kbps)
-			return q;
-	return Q_LOW;
-}
-
-/* A file name for Content-Disposition: the title, in the characters a quoted string takes
- * everywhere. */
-static void file_name(struct sub_call *c, const char *id, char *out, size_t len)
-{
-	struct catalog_view v = view(c->r);
-	json_t *t = catalog_track(&v, id, NULL);
-	const char *title = t ? json_string_value(json_object_get(t, "name")) : NULL;
-	size_t n = 0;
-
-	for (const char *p = title ? title : id; *p && n + 1 < len && n < 96; p++)
-		out[n++] = (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\' && *p != '/') ? *p : '_';
-	out[n] = '\0';
-	json_decref(t);
-}
-
-/* Sends the stored rendition q of id as it is (Range, ETag). */
-static void send_stored(struct sub_call *c, const char *id, int q, bool attachment)
-{
-	struct req *r = c->r;
-	char path[1300], etag[96], name[100];
-	struct stat st;
-	int fd;
-
-	if (media_path(r->srv->media_dir, id, q, path, sizeof path) < 0) {
-		sub_error(c, SUB_ERR_NOT_FOUND, "song not found: %s", id);
-		return;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
-		int err = errno;
-
-		if (fd >= 0)
-			close(fd);
-		if (err == ENOENT) {
-			sub_error(c, SUB_ERR_NOT_FOUND, "song not found: %s", id);
-		} else {
-			log_err("subsonic: %s: %s", path, strerror(err));
-			sub_error(c, SUB_ERR_GENERIC, "the audio file cannot be read");
-		}
-		return;
-	}
-	if (attachment)
-		file_name(c, id, name, sizeof name);
-	c->answered = true; /* the file's answer (or a Range's 416) */
-	snprintf(etag, sizeof etag, "\"%s-%s-%llx-%llx\"", id, quality_info[q].name,
-	         (unsigned long long)st.st_size, (unsigned long long)st.st_mtime);
-	reply_file(r, fd, &st, etag, "audio/ogg");
-	if (attachment)
-		reply_header(r, "content-disposition:", "attachment; filename=\"%s.ogg\"", name);
-	if (r->streaming)
-		r->srv->metrics.streams_started++;
-}
-
-/* A transcode that failed before its first byte is answered as the specification's error,
- * in the format the call asked for (its JSONP callback is not kept: JSON then). */
-static void transcode_failed(struct req *r, const char *why, void *arg)
-{
-	struct sub_call c = { .r = r, .fmt = (enum sub_format)(intptr_t)arg };
-
-	if (c.fmt == SUB_JSONP)
-		c.fmt = SUB_JSON;
-	sub_error(&c, SUB_ERR_GENERIC, "the transcode failed: %s", why);
-}
-
-static void transcode(struct sub_call *c, const char *id, enum tc_format fmt, long kbps,
-                      long offset, bool estimate)
-{
-	struct req *r = c->r;
-	struct server *srv = r->srv;
-	const struct tc_format_info *fi = &tc_formats[fmt];
-	struct track_playback t;
-	struct http_feed *f;
-	struct tc_spec spec;
-	double left;
-	int q = playback_best_quality(&r->user);
-
-	if (!licensed(c, id, q, &t))
-		return;
-	left = (double)t.duration_ms / 1000.0 - (double)offset;
-	if (left <= 0) {
-		sub_error(c, SUB_ERR_GENERIC, "timeOffset %ld is past the end of the song (%.1f s)",
-		          offset, (double)t.duration_ms / 1000.0);
-		return;
-	}
-	memset(&spec, 0, sizeof spec);
-	if (media_path(srv->media_dir, id, q, spec.path, sizeof spec.path) < 0) {
-		sub_error(c, SUB_ERR_NOT_FOUND, "song not found: %s", id);
-		return;
-	}
-	spec.format = fmt;
-	spec.kbps = (int)(kbps <= 0 ? fi->def_kbps : kbps < fi->min_kbps ? fi->min_kbps
-	                  : kbps > fi->max_kbps ? fi->max_kbps : kbps);
-	spec.offset = (double)offset;
-	spec.exact = estimate;
-	if (transcoder_reserve(&srv->transcodes) < 0) {
-		/* At once, not a stream that stalls: a 503 with the specification's error inside,
-		 * as the rate limit answers 429. */
-		sub_error_status(c, 503, SUB_ERR_GENERIC, "the server is transcoding as many songs as "
-		                 "it may at once; try again shortly, or ask for format=raw");
-		reply_header(r, "retry-after:", "%d", 2);
-		return;
-	}
-	reply_empty(r, 200);
-	r->ctype = fi->ctype;
-	reply_header(r, "x-content-duration:", "%.3f", left);
-	reply_header(r, "accept-ranges:", "none");
-	f = http_feed_start(r, estimate ? (long long)((double)spec.kbps * 1000 / 8 * left) : -1,
-	                    TC_BUFFER, transcode_failed, (void *)(intptr_t)c->fmt);
-	c->answered = true;
-	if (!f) {
-		transcoder_release(&srv->transcodes);
-		return;
-	}
-	if (r->method == M_HEAD) {
-		/* the headers alone: nothing to encode */
-		http_feed_end(f, NULL);
-		transcoder_release(&srv->transcodes);
-		return;
-	}
-	srv->metrics.streams_started++;
-	transcoder_run(&srv->transcodes, &spec, f);
-}
-
-void sub_stream(struct sub_call *c)
-{
-	const char *id = sub_need(c, "id"), *format;
-	long max_kbps, offset;
-	bool estimate;
-	int fmt = -1, q;
-	struct track_playback t;
-
-	if (!id || !sub_int(c, "maxBitRate", 0, 0, 100000, &max_kbps) ||
-	    !sub_int(c, "timeOffset", 0, 0, 24 * 3600, &offset) ||
-	    !sub_bool(c, "estimateContentLength", false, &estimate))
-		return;
-	format = sub_arg(c, "format");
-	if (format && *format && strcmp(format, "raw") && strcmp(format, "ogg") &&
-	    (fmt = tc_format_from_name(format)) < 0) {
-		sub_error(c, SUB_ERR_GENERIC, "format \"%.20s\" is not served: raw, mp3 or opus", format);
-		return;
-	}
-	if (fmt >= 0) {
-		transcode(c, id, (enum tc_format)fmt, max_kbps, offset, estimate);
-		return;
-	}
-	q = stored_quality(c->r, max_kbps);
-	if (licensed(c, id, q, &t))
-		send_stored(c, id, q, false);
-}
-
-void sub_download(struct sub_call *c)
+void sub_get_cover_art(struct sub_call *c)
 {
 	const char *id = sub_need(c, "id");
-	struct track_playback t;
-	int q;
+	char hash[STORE_IMAGE_MAX], path[1400], etag[64];
+	struct stat st;
+	long size;
+	int side = images_sizes[0], rc, fd;
 
-	if (!id)
+	if (!id || !sub_int(c, "size", 0, 1, 100000, &size))
 		return;
-	q = playback_best_quality(&c->r->user);
-	if (licensed(c, id, q, &t))
-		send_stored(c, id, q, true);
+	if ((rc = picture_of(&c->r->srv->store, id, hash)) <= 0) {
+		if (rc == 0)
+			sub_error(c, SUB_ERR_NOT_FOUND, "cover art not found");
+		else
+			sub_error(c, SUB_ERR_GENERIC, "the cover art could not be looked up");
+		return;
+	}
+	/* The smallest stored square at least as large as asked (sizes run widest first), so a
+	 * client never gets a picture blown up; past the widest, the widest. */
+	for (int i = 0; size && i < IMAGES_NSIZES; i++)
+		if (images_sizes[i] >= size)
+			side = images_sizes[i];
+	if (images_path(c->r->srv->images_dir, hash, side, path, sizeof path) < 0 ||
+	    (fd = http_open_file(c->r, path, "image", &st)) < 0) {
+		sub_error_status(c, 404, SUB_ERR_NOT_FOUND, "cover art not found");
+		return;
+	}
+	snprintf(etag, sizeof etag, "\"%s-%d\"", hash, side);
+	http_send_file(c->r, fd, &st, etag, "image/jpeg");
+	c->answered = true;
+}
+
+void sub_get_lyrics_by_song_id(struct sub_call *c)
+{
+	const char *id = sub_arg(c, "id");
+	struct sub_scope sc = sub_scope_of(c);
+	struct sub_song *s;
+	struct lyrics l;
+	json_t *list, *lines, *one;
+	int rc;
+
+	if (!sub_catalog_id(c, id, "song"))
+		return;
+	if (!(s = malloc(sizeof *s)) || (rc = store_sub_song(&c->r->srv->store, &sc, id, s)) < 0) {
+		free(s);
+		sub_error(c, SUB_ERR_GENERIC, "the song could not be read");
+		return;
+	}
+	if (rc == 0 || !s->playable) {
+		sub_error(c, SUB_ERR_NOT_FOUND, rc ? "song not available to you" : "song not found");
+		free(s);
+		return;
+	}
+	list = json_array();
+	if ((rc = lyrics_load(&c->r->srv->store, id, &l)) < 0) {
+		sub_error(c, SUB_ERR_GENERIC, "the lyrics could not be read");
+		goto out;
+	}
+	if (rc == 1) {
+		lines = json_array();
+		for (size_t i = 0; lines && i < l.n; i++) {
+			json_t *line = json_pack("{s:s}", "value", l.lines[i].text);
+
+			if (line && l.synced)
+				json_object_set_new(line, "start", json_integer(l.lines[i].start_ms));
+			json_array_append_new(lines, line);
+		}
+		/* "und": ISO 639's undetermined, which the specification asks for when the
+		 * language is not known. */
+		one = json_pack("{s:s,s:s,s:s,s:b,s:i,s:o}", "displayArtist", s->artist,
+		                "displayTitle", s->name, "lang", l.language[0] ? l.language : "und",
+		                "synced", l.synced, "offset", 0, "line", lines);
+		json_array_append_new(list, one);
+		lyrics_free(&l);
+	}
+	sub_ok(c, "lyricsList", json_pack("{s:O}", "structuredLyrics", list));
+out:
+	json_decref(list);
+	free(s);
 }

@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "daemon.h"
+#include "prompt.h"
 
 #define SECRET_MAX 512
 
@@ -30,9 +31,7 @@ static bool read_line(FILE *f, char *buf, size_t len)
 	return true;
 }
 
-/* From the terminal with echo off, or the first line of stdin when it is not a terminal
- * (scripts: echo "$PW" | segue login NAME). */
-static enum seg_err read_password(const char *prompt, char *pw, size_t len)
+enum seg_err cmd_read_password(const char *prompt, char *pw, size_t len)
 {
 	struct termios old, quiet;
 	FILE *tty;
@@ -75,7 +74,7 @@ static enum seg_err login_exec(struct seg *s, struct cmd_args *a, json_t **out)
 	} else {
 		return seg_fail(SEG_EUSAGE, "usage: segue login NAME (the password on standard input)");
 	}
-	if ((e = read_password("password: ", pw, sizeof pw)))
+	if ((e = cmd_read_password("password: ", pw, sizeof pw)))
 		return e;
 	e = api_login(api, name, pw);
 	explicit_bzero(pw, sizeof pw);
@@ -107,10 +106,10 @@ static enum seg_err register_exec(struct seg *s, struct cmd_args *a, json_t **ou
 
 	if (!api)
 		return SEG_ENOMEM;
-	if ((e = read_password("password for the new account: ", pw, sizeof pw)))
+	if ((e = cmd_read_password("password for the new account: ", pw, sizeof pw)))
 		return e;
 	if (isatty(STDIN_FILENO)) {
-		e = read_password("the same again: ", again, sizeof again);
+		e = cmd_read_password("the same again: ", again, sizeof again);
 		if (!e && strcmp(pw, again))
 			e = seg_fail(SEG_EUSAGE, "the two passwords differ");
 		explicit_bzero(again, sizeof again);

@@ -13,7 +13,8 @@ extern const struct cmd_entry cmd_register, cmd_login, cmd_logout, cmd_whoami, c
 	cmd_library_ls, cmd_follow, cmd_unfollow, cmd_recent, cmd_set, cmd_daemon, cmd_quit, cmd_help,
 	cmd_devices, cmd_transfer, cmd_playlist_watch, cmd_show, cmd_lyrics, cmd_tui, cmd_home,
 	cmd_radio, cmd_discover, cmd_mixes, cmd_taste, cmd_download, cmd_offline_status,
-	cmd_offline_ls, cmd_offline_rm, cmd_offline_sync, cmd_offline_devices;
+	cmd_offline_ls, cmd_offline_rm, cmd_offline_sync, cmd_offline_devices, cmd_apikey_create,
+	cmd_apikey_ls, cmd_apikey_rm, cmd_subsonic_password;
 
 /* Every command, in the order `segue help` lists them. */
 const struct cmd_entry *const cmd_table[] = {
@@ -27,7 +28,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_library_save, &cmd_library_unsave, &cmd_library_ls, &cmd_follow, &cmd_unfollow,
 	&cmd_recent, &cmd_home, &cmd_radio, &cmd_discover, &cmd_mixes, &cmd_taste,
 	&cmd_download, &cmd_offline_status, &cmd_offline_ls, &cmd_offline_rm, &cmd_offline_sync,
-	&cmd_offline_devices, &cmd_devices, &cmd_transfer, &cmd_set, &cmd_daemon, &cmd_tui, &cmd_quit, &cmd_help,
+	&cmd_offline_devices, &cmd_apikey_create, &cmd_apikey_ls, &cmd_apikey_rm,
+	&cmd_subsonic_password, &cmd_devices, &cmd_transfer, &cmd_set, &cmd_daemon, &cmd_tui, &cmd_quit, &cmd_help,
 	NULL
 };
 

@@ -1,0 +1,566 @@
+/* The Subsonic API's catalog queries. See store/subsonic_catalog.h.
+ *
+ * Every statement binds ?1 the market, ?2 whether the server's markets hold it, ?3 the user,
+ * and its own parameters from ?4 on; PLAYABLE(t) is the test of a track row t for them. */
+#include "config.h"
+#include "store/subsonic_catalog.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store/store_sqlite.h"
+
+#define PLAYABLE(t) "(" t ".available AND CASE WHEN coalesce(" t ".markets, '') = '' THEN ?2" \
+	" ELSE instr(',' || " t ".markets || ',', ',' || ?1 || ',') > 0 END)"
+
+#define SONG_COLS \
+	"SELECT t.id, t.name, t.album_id, al.name, t.artist_id, ar.name, t.track_number," \
+	" t.disc_number, t.duration_ms, t.genre, t.genres, al.release_date, t.mb_recording_id, t.isrc," \
+	" coalesce(al.image, ''), t.created_at, t.play_count," \
+	" (SELECT added_at FROM saved_tracks WHERE user_id = ?3 AND track_id = t.id)," \
+	" coalesce(t.bytes_normal, 0), coalesce(t.bytes_high, 0), t.gain_db, t.true_peak, t.tempo," \
+	" t.explicit, " PLAYABLE("t") \
+	" FROM tracks t JOIN albums al ON al.id = t.album_id JOIN artists ar ON ar.id = t.artist_id"
+
+/* The aggregate of an album row over its playable tracks: al is the album, the group is it. */
+#define ALBUM_COLS \
+	"SELECT al.id, al.name, al.artist_id, ar.name, al.release_date, al.original_date," \
+	" al.release_type, al.label, al.mb_album_id, coalesce(al.image, ''), al.compilation," \
+	" al.created_at, (SELECT added_at FROM saved_albums WHERE user_id = ?3 AND album_id = al.id)," \
+	" (SELECT max(p.started_at) FROM plays p JOIN tracks pt ON pt.id = p.track_id" \
+	"   WHERE p.user_id = ?3 AND pt.album_id = al.id)," \
+	" count(t.id), coalesce(sum(t.duration_ms), 0), coalesce(sum(t.play_count), 0)," \
+	" coalesce(max(t.explicit), 0)," \
+	" (SELECT genre FROM tracks g WHERE g.album_id = al.id AND g.genre <> ''" \
+	"   GROUP BY genre ORDER BY count(*) DESC, genre LIMIT 1)" \
+	" FROM albums al JOIN artists ar ON ar.id = al.artist_id" \
+	" LEFT JOIN tracks t ON t.album_id = al.id AND " PLAYABLE("t")
+
+/* An artist's picture is its own, else one of its albums' covers (getCoverArt chooses which,
+ * as the Web API does). */
+#define ARTIST_COLS \
+	"SELECT ar.id, ar.name, ar.mb_artist_id, coalesce(ar.image, (SELECT pa.image FROM albums pa" \
+	"   WHERE pa.artist_id = ar.id AND pa.image IS NOT NULL LIMIT 1), ''), count(al.id)," \
+	" (SELECT followed_at FROM followed_artists WHERE user_id = ?3 AND artist_id = ar.id)" \
+	" FROM artists ar"
+
+#define HAS_PLAYABLE(al) "EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = " al " AND " PLAYABLE("t") ")"
+
+static void copy(char *out, size_t len, sqlite3_stmt *st, int i)
+{
+	snprintf(out, len, "%s", store_col_text(st, i));
+}
+
+static void fill_song(sqlite3_stmt *st, void *out)
+{
+	struct sub_song *s = out;
+
+	copy(s->id, sizeof s->id, st, 0);
+	copy(s->name, sizeof s->name, st, 1);
+	copy(s->album_id, sizeof s->album_id, st, 2);
+	copy(s->album, sizeof s->album, st, 3);
+	copy(s->artist_id, sizeof s->artist_id, st, 4);
+	copy(s->artist, sizeof s->artist, st, 5);
+	s->track_number = sqlite3_column_int(st, 6);
+	s->disc_number = sqlite3_column_int(st, 7);
+	s->duration_ms = sqlite3_column_int64(st, 8);
+	copy(s->genre, sizeof s->genre, st, 9);
+	copy(s->genres, sizeof s->genres, st, 10);
+	copy(s->release_date, sizeof s->release_date, st, 11);
+	copy(s->mb_recording_id, sizeof s->mb_recording_id, st, 12);
+	copy(s->isrc, sizeof s->isrc, st, 13);
+	copy(s->image, sizeof s->image, st, 14);
+	s->created_ms = sqlite3_column_int64(st, 15);
+	s->play_count = sqlite3_column_int64(st, 16);
+	s->starred_ms = sqlite3_column_int64(st, 17);
+	s->bytes_normal = sqlite3_column_int64(st, 18);
+	s->bytes_high = sqlite3_column_int64(st, 19);
+	s->gain_db = sqlite3_column_double(st, 20);
+	s->true_peak = sqlite3_column_double(st, 21);
+	s->tempo = sqlite3_column_double(st, 22);
+	s->explicit_ = sqlite3_column_int(st, 23) != 0;
+	s->playable = sqlite3_column_int(st, 24) != 0;
+}
+
+static void fill_album(sqlite3_stmt *st, void *out)
+{
+	struct sub_album *a = out;
+
+	copy(a->id, sizeof a->id, st, 0);
+	copy(a->name, sizeof a->name, st, 1);
+	copy(a->artist_id, sizeof a->artist_id, st, 2);
+	copy(a->artist, sizeof a->artist, st, 3);
+	copy(a->release_date, sizeof a->release_date, st, 4);
+	copy(a->original_date, sizeof a->original_date, st, 5);
+	copy(a->release_type, sizeof a->release_type, st, 6);
+	copy(a->label, sizeof a->label, st, 7);
+	copy(a->mb_album_id, sizeof a->mb_album_id, st, 8);
+	copy(a->image, sizeof a->image, st, 9);
+	a->compilation = sqlite3_column_int(st, 10) != 0;
+	a->created_ms = sqlite3_column_int64(st, 11);
+	a->starred_ms = sqlite3_column_int64(st, 12);
+	a->played_ms = sqlite3_column_int64(st, 13);
+	a->song_count = sqlite3_column_int64(st, 14);
+	a->duration_ms = sqlite3_column_int64(st, 15);
+	a->play_count = sqlite3_column_int64(st, 16);
+	a->explicit_ = sqlite3_column_int(st, 17) != 0;
+	copy(a->genre, sizeof a->genre, st, 18);
+}
+
+static void fill_artist(sqlite3_stmt *st, void *out)
+{
+	struct sub_artist *a = out;
+
+	copy(a->id, sizeof a->id, st, 0);
+	copy(a->name, sizeof a->name, st, 1);
+	copy(a->mb_artist_id, sizeof a->mb_artist_id, st, 2);
+	copy(a->image, sizeof a->image, st, 3);
+	a->album_count = sqlite3_column_int64(st, 4);
+	a->starred_ms = sqlite3_column_int64(st, 5);
+}
+
+static sqlite3_stmt *scoped(struct store *s, const struct sub_scope *sc, const char *sql)
+{
+	sqlite3_stmt *st = store_stmt(s, sql);
+
+	if (!st)
+		return NULL;
+	store_bind_text(st, 1, sc->market);
+	sqlite3_bind_int(st, 2, sc->server_market);
+	store_bind_text(st, 3, sc->user_id);
+	return st;
+}
+
+/* Where a walk's rows go: one of the three callbacks, by the kind of row. */
+struct sink {
+	sub_song_fn song;
+	sub_artist_fn artist;
+	void *ud;
+};
+
+/* Steps st through its rows (each read into one row on the heap: rows are large), handing
+ * each to the sink. */
+static int walk(struct store *s, sqlite3_stmt *st, const char *what, struct sink k)
+{
+	union { struct sub_song song; struct sub_artist artist; } *row;
+	int rc = SQLITE_DONE, stop = 0;
+
+	if (!st)
+		return -1;
+	if (!(row = calloc(1, sizeof *row))) {
+		sqlite3_reset(st);
+		log_err("store: out of memory reading %s", what);
+		return -1;
+	}
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k.song) {
+			fill_song(st, &row->song);
+			stop = k.song(k.ud, &row->song);
+		} else {
+			fill_artist(st, &row->artist);
+			stop = k.artist(k.ud, &row->artist);
+		}
+	}
+	sqlite3_reset(st);
+	free(row);
+	if (stop < 0)
+		return -1;
+	return stop || rc == SQLITE_DONE ? 0 : store_fail(s, what);
+}
+
+#define SONGS(each, ud) ((struct sink){ .song = (each), .ud = (ud) })
+#define ARTISTS(each, ud) ((struct sink){ .artist = (each), .ud = (ud) })
+
+int store_sub_song(struct store *s, const struct sub_scope *sc, const char *id, struct sub_song *out)
+{
+	sqlite3_stmt *st = scoped(s, sc, SONG_COLS " WHERE t.id = ?4");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 4, id);
+	return store_one(s, st, "a song", fill_song, out);
+}
+
+int store_sub_album(struct store *s, const struct sub_scope *sc, const char *id, struct sub_album *out)
+{
+	sqlite3_stmt *st = scoped(s, sc, ALBUM_COLS " WHERE al.id = ?4 GROUP BY al.id");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 4, id);
+	return store_one(s, st, "an album", fill_album, out);
+}
+
+int store_sub_artist(struct store *s, const struct sub_scope *sc, const char *id, struct sub_artist *out)
+{
+	sqlite3_stmt *st = scoped(s, sc, ARTIST_COLS
+		" LEFT JOIN albums al ON al.artist_id = ar.id AND " HAS_PLAYABLE("al.id")
+		" WHERE ar.id = ?4 GROUP BY ar.id");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 4, id);
+	return store_one(s, st, "an artist", fill_artist, out);
+}
+
+int store_sub_album_songs(struct store *s, const struct sub_scope *sc, const char *album_id,
+                          sub_song_fn each, void *ud)
+{
+	sqlite3_stmt *st = scoped(s, sc, SONG_COLS " WHERE t.album_id = ?4 AND " PLAYABLE("t")
+	                                 " ORDER BY t.disc_number, t.track_number, t.name, t.id");
+
+	if (st)
+		store_bind_text(st, 4, album_id);
+	return walk(s, st, "an album's songs", SONGS(each, ud));
+}
+
+/* Random rows without sorting the table: rowids drawn at random, each kept when its row is
+ * there and qualifies, until limit are found or the draws run out (gaps in the rowids, rows
+ * the user may not play). A table of a million rows costs a few dozen lookups, not a sort of
+ * a million random keys. Draws repeat rarely and a repeat is skipped; a catalog mostly out of
+ * the user's reach may yield fewer than limit. */
+#define RANDOM_DRAWS(limit) ((limit) * 8 + 32)
+
+struct seen {
+	char (*ids)[BASE62_ID_LEN + 1];
+	int n;
+};
+
+static bool seen_add(struct seen *v, const char *id)
+{
+	for (int i = 0; i < v->n; i++)
+		if (!strcmp(v->ids[i], id))
+			return false;
+	snprintf(v->ids[v->n++], sizeof *v->ids, "%s", id);
+	return true;
+}
+
+static long long max_rowid(struct store *s, const char *sql, const char *what)
+{
+	return store_integer(s, store_stmt(s, sql), what);
+}
+
+int store_sub_random_songs(struct store *s, const struct sub_scope *sc, int limit, const char *genre,
+                           int from_year, int to_year, sub_song_fn each, void *ud)
+{
+	sqlite3_stmt *st;
+	struct seen seen = { calloc((size_t)limit + 1, sizeof *seen.ids), 0 };
+	struct sub_song *row = malloc(sizeof *row);
+	long long top;
+	int rc = 0;
+
+	if (!seen.ids || !row) {
+		rc = -1;
+		goto out;
+	}
+	/* With a genre, its index gives the candidates: few enough to shuffle whole. */
+	if (genre || from_year || to_year) {
+		st = scoped(s, sc, SONG_COLS " WHERE (?5 IS NULL OR t.genre = ?5 COLLATE NOCASE) AND " PLAYABLE("t")
+			" AND (?6 = 0 OR CAST(substr(al.release_date, 1, 4) AS INTEGER) >= ?6)"
+			" AND (?7 = 0 OR CAST(substr(al.release_date, 1, 4) AS INTEGER) <= ?7)"
+			" ORDER BY random() LIMIT ?4");
+		if (st) {
+			sqlite3_bind_int(st, 4, limit);
+			store_bind_text(st, 5, genre);
+			sqlite3_bind_int(st, 6, from_year);
+			sqlite3_bind_int(st, 7, to_year);
+		}
+		rc = walk(s, st, "random songs", SONGS(each, ud));
+		goto out;
+	}
+	if ((top = max_rowid(s, "SELECT coalesce(max(rowid), 0) FROM tracks", "the tracks' last rowid")) <= 0) {
+		rc = (int)top;
+		goto out;
+	}
+	for (int d = 0; d < RANDOM_DRAWS(limit) && seen.n < limit && rc == 0; d++) {
+		long long pick = (long long)(((unsigned long long)randombytes_random() << 32 |
+		                              randombytes_random()) % (unsigned long long)top) + 1;
+
+		if (!(st = scoped(s, sc, SONG_COLS " WHERE t.rowid = ?4 AND " PLAYABLE("t")))) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(st, 4, pick);
+		if ((rc = store_one(s, st, "a random song", fill_song, row)) == 1)
+			rc = seen_add(&seen, row->id) ? each(ud, row) : 0;
+	}
+	rc = rc < 0 ? -1 : 0;
+out:
+	free(seen.ids);
+	free(row);
+	return rc;
+}
+
+int store_sub_artist_top_songs(struct store *s, const struct sub_scope *sc, const char *artist_id,
+                               int limit, sub_song_fn each, void *ud)
+{
+	sqlite3_stmt *st = scoped(s, sc, SONG_COLS " WHERE (t.artist_id = ?4"
+		" OR t.id IN (SELECT track_id FROM track_artists WHERE artist_id = ?4)) AND " PLAYABLE("t")
+		" ORDER BY t.play_count DESC, t.popularity DESC, t.created_at, t.id LIMIT ?5");
+
+	if (st) {
+		store_bind_text(st, 4, artist_id);
+		sqlite3_bind_int(st, 5, limit);
+	}
+	return walk(s, st, "an artist's top songs", SONGS(each, ud));
+}
+
+int store_sub_all_songs(struct store *s, const struct sub_scope *sc, int offset, int limit,
+                        sub_song_fn each, void *ud)
+{
+	sqlite3_stmt *st = scoped(s, sc, SONG_COLS " WHERE " PLAYABLE("t")
+	                                 " ORDER BY t.id LIMIT ?4 OFFSET ?5");
+
+	if (st) {
+		sqlite3_bind_int(st, 4, limit);
+		sqlite3_bind_int(st, 5, offset);
+	}
+	return walk(s, st, "every song", SONGS(each, ud));
+}
+
+/* The album lists choose ids first (a page, through indexes where there are some), then each
+ * album's row is read: the aggregate runs for the page alone. */
+struct album_ids {
+	struct store *s;
+	const struct sub_scope *sc;
+	sub_album_fn each;
+	void *ud;
+	struct sub_album row;
+	int rc;
+};
+
+static int album_by_id(void *ud, const char *id)
+{
+	struct album_ids *a = ud;
+	int rc = store_sub_album(a->s, a->sc, id, &a->row);
+
+	if (rc < 0)
+		return a->rc = -1;
+	return rc ? a->each(a->ud, &a->row) : 0;
+}
+
+/* A list statement's ids (column 0) through album_by_id. store_each_text cannot be used: each
+ * album's row is read with another statement while this one is mid-walk, which is fine for
+ * SQLite, but the ids are copied first so the page is fixed. */
+static int albums_of(struct store *s, const struct sub_scope *sc, sqlite3_stmt *st, const char *what,
+                     sub_album_fn each, void *ud)
+{
+	char (*ids)[BASE62_ID_LEN + 1] = NULL;
+	size_t n = 0, cap = 0;
+	struct album_ids *a;
+	int rc, out = 0;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			void *p = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *ids);
+
+			if (!p) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			ids = p;
+		}
+		copy(ids[n++], sizeof *ids, st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(ids);
+		return rc == SQLITE_NOMEM ? (log_err("store: out of memory listing albums"), -1)
+		                          : store_fail(s, what);
+	}
+	if (!(a = calloc(1, sizeof *a))) {
+		free(ids);
+		return -1;
+	}
+	*a = (struct album_ids){ .s = s, .sc = sc, .each = each, .ud = ud };
+	for (size_t i = 0; i < n && !out; i++)
+		out = album_by_id(a, ids[i]);
+	rc = out < 0 || a->rc < 0 ? -1 : 0;
+	free(a);
+	free(ids);
+	return rc;
+}
+
+/* As random songs are drawn (above); an offset means nothing in a random list. */
+static int random_albums(struct store *s, const struct sub_scope *sc, int limit, sub_album_fn each,
+                         void *ud)
+{
+	struct seen seen = { calloc((size_t)limit + 1, sizeof *seen.ids), 0 };
+	struct album_ids a = { .s = s, .sc = sc, .each = each, .ud = ud };
+	long long top;
+	int rc = 0;
+
+	if (!seen.ids)
+		return -1;
+	if ((top = max_rowid(s, "SELECT coalesce(max(rowid), 0) FROM albums", "the albums' last rowid")) <= 0) {
+		free(seen.ids);
+		return (int)top;
+	}
+	for (int d = 0; d < RANDOM_DRAWS(limit) && seen.n < limit && rc == 0; d++) {
+		long long pick = (long long)(((unsigned long long)randombytes_random() << 32 |
+		                              randombytes_random()) % (unsigned long long)top) + 1;
+		sqlite3_stmt *st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.rowid = ?4 AND "
+		                                 HAS_PLAYABLE("al.id"));
+		char id[BASE62_ID_LEN + 1];
+
+		if (!st) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(st, 4, pick);
+		if ((rc = store_one_text(s, st, "a random album", id, sizeof id)) == 1)
+			rc = seen_add(&seen, id) ? album_by_id(&a, id) : 0;
+	}
+	free(seen.ids);
+	return rc < 0 || a.rc < 0 ? -1 : 0;
+}
+
+int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct sub_album_query *q,
+                     sub_album_fn each, void *ud)
+{
+	sqlite3_stmt *st = NULL;
+	int lo = q->from_year, hi = q->to_year;
+
+	switch (q->type) {
+	case SUB_ALBUMS_RANDOM:
+		return random_albums(s, sc, q->limit, each, ud);
+	case SUB_ALBUMS_NEWEST:
+		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
+		                   " ORDER BY al.created_at DESC, al.id LIMIT ?4 OFFSET ?5");
+		break;
+	case SUB_ALBUMS_FREQUENT:
+		st = scoped(s, sc, "SELECT pt.album_id FROM plays p JOIN tracks pt ON pt.id = p.track_id"
+		                   " WHERE p.user_id = ?3 AND p.counted AND " HAS_PLAYABLE("pt.album_id")
+		                   " GROUP BY pt.album_id ORDER BY count(*) DESC, max(p.started_at) DESC,"
+		                   " pt.album_id LIMIT ?4 OFFSET ?5");
+		break;
+	case SUB_ALBUMS_RECENT:
+		st = scoped(s, sc, "SELECT pt.album_id FROM plays p JOIN tracks pt ON pt.id = p.track_id"
+		                   " WHERE p.user_id = ?3 AND " HAS_PLAYABLE("pt.album_id")
+		                   " GROUP BY pt.album_id ORDER BY max(p.started_at) DESC, pt.album_id"
+		                   " LIMIT ?4 OFFSET ?5");
+		break;
+	case SUB_ALBUMS_STARRED:
+		st = scoped(s, sc, "SELECT sa.album_id FROM saved_albums sa WHERE sa.user_id = ?3 AND "
+		                   HAS_PLAYABLE("sa.album_id") " ORDER BY sa.added_at DESC, sa.album_id"
+		                   " LIMIT ?4 OFFSET ?5");
+		break;
+	case SUB_ALBUMS_BY_NAME:
+		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
+		                   " ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
+		break;
+	case SUB_ALBUMS_BY_ARTIST:
+		/* Artists in their name's order (its index), each one's albums: the CROSS JOIN
+		 * keeps SQLite from sorting every album instead. */
+		st = scoped(s, sc, "SELECT al.id FROM artists ar CROSS JOIN albums al ON al.artist_id = ar.id"
+		                   " WHERE " HAS_PLAYABLE("al.id") " ORDER BY ar.name COLLATE NOCASE, ar.id,"
+		                   " al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
+		break;
+	case SUB_ALBUMS_BY_YEAR:
+		/* The specification: fromYear after toYear lists in descending order. */
+		if (lo <= hi)
+			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE CAST(substr(al.release_date, 1, 4)"
+			                   " AS INTEGER) BETWEEN ?6 AND ?7 AND " HAS_PLAYABLE("al.id")
+			                   " ORDER BY al.release_date, al.name COLLATE NOCASE, al.id"
+			                   " LIMIT ?4 OFFSET ?5");
+		else
+			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE CAST(substr(al.release_date, 1, 4)"
+			                   " AS INTEGER) BETWEEN ?7 AND ?6 AND " HAS_PLAYABLE("al.id")
+			                   " ORDER BY al.release_date DESC, al.name COLLATE NOCASE, al.id"
+			                   " LIMIT ?4 OFFSET ?5");
+		break;
+	case SUB_ALBUMS_BY_GENRE:
+		/* The albums of the genre's playable tracks, which its index gives (a correlated
+		 * test per album would make SQLite walk the genre's tracks once per album). */
+		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.id IN (SELECT t.album_id FROM tracks t"
+		                   " WHERE t.genre = ?8 COLLATE NOCASE AND " PLAYABLE("t") ")"
+		                   " ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
+		break;
+	case SUB_ALBUMS_ALL:
+		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
+		                   " ORDER BY al.id LIMIT ?4 OFFSET ?5");
+		break;
+	}
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 4, q->limit);
+	sqlite3_bind_int(st, 5, q->offset);
+	if (q->type == SUB_ALBUMS_BY_YEAR) {
+		sqlite3_bind_int(st, 6, lo);
+		sqlite3_bind_int(st, 7, hi);
+	}
+	if (q->type == SUB_ALBUMS_BY_GENRE)
+		store_bind_text(st, 8, q->genre);
+	return albums_of(s, sc, st, "an album list", each, ud);
+}
+
+int store_sub_artist_albums(struct store *s, const struct sub_scope *sc, const char *artist_id,
+                            sub_album_fn each, void *ud)
+{
+	sqlite3_stmt *st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.artist_id = ?4 AND "
+	                                 HAS_PLAYABLE("al.id") " ORDER BY al.release_date DESC,"
+	                                 " al.name COLLATE NOCASE, al.id");
+
+	if (st)
+		store_bind_text(st, 4, artist_id);
+	return albums_of(s, sc, st, "an artist's albums", each, ud);
+}
+
+int store_sub_artists(struct store *s, const struct sub_scope *sc, int offset, int limit,
+                      sub_artist_fn each, void *ud)
+{
+	sqlite3_stmt *st = scoped(s, sc, ARTIST_COLS " JOIN albums al ON al.artist_id = ar.id"
+	                                 " WHERE " HAS_PLAYABLE("al.id")
+	                                 " GROUP BY ar.id ORDER BY ar.name COLLATE NOCASE, ar.id"
+	                                 " LIMIT ?4 OFFSET ?5");
+
+	if (st) {
+		sqlite3_bind_int(st, 4, limit);
+		sqlite3_bind_int(st, 5, offset);
+	}
+	return walk(s, st, "the artists", ARTISTS(each, ud));
+}
+
+int store_sub_artist_by_name(struct store *s, const char *name, char id[BASE62_ID_LEN + 1])
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM artists WHERE name = ? COLLATE NOCASE"
+	                                 " ORDER BY id LIMIT 1");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, name);
+	return store_one_text(s, st, "an artist by name", id, BASE62_ID_LEN + 1);
+}
+
+int store_sub_genres(struct store *s, const struct sub_scope *sc,
+                     int (*each)(void *ud, const char *genre, long long songs, long long albums),
+                     void *ud)
+{
+	/* By each track's genre (its first), the column that is indexed: what byGenre and random
+	 * songs find a genre by. */
+	sqlite3_stmt *st = scoped(s, sc, "SELECT t.genre, count(*), count(DISTINCT t.album_id)"
+	                                 " FROM tracks t WHERE t.genre <> '' AND " PLAYABLE("t")
+	                                 " GROUP BY t.genre COLLATE NOCASE ORDER BY t.genre COLLATE NOCASE");
+	int rc, stop = 0;
+
+	if (!st)
+		return -1;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = each(ud, store_col_text(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+	sqlite3_reset(st);
+	if (stop < 0)
+		return -1;
+	return stop || rc == SQLITE_DONE ? 0 : store_fail(s, "the genres");
+}
+
+long long store_sub_last_modified(struct store *s)
+{
+	return store_integer(s, store_stmt(s, "SELECT coalesce(max(max(created_at),"
+	                                      " coalesce(max(withdrawn_at), 0)), 0) FROM tracks"),
+	                     "the catalog's last change");
+}
