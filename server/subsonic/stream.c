@@ -45,14 +45,14 @@
  * reader that pauses holds the encoder, not the server's memory. */
 #define TC_BUFFER (64 * 1024)
 
-/* The licence check's refusals as the specification's errors. Returns false after
- * answering. */
 /* The catalog as this request sees it (no links: Subsonic's answers carry none). */
 static struct catalog_view view(const struct req *r)
 {
 	return (struct catalog_view){ &r->srv->store, "", r->srv->cfg.markets, NULL };
 }
 
+/* The licence check's refusals as the specification's errors. Returns false after
+ * answering. */
 static bool licensed(struct sub_call *c, const char *id, int q, struct track_playback *t)
 {
 	struct catalog_view v = view(c->r);
