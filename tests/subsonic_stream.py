@@ -216,6 +216,23 @@ with Server(data, {"transcode_max": 1, "http_send_timeout": 3, "rl_standard": 10
          "a stored file that is not audio: the specification's error, before any audio", r)
     r = get("stream", id=noisy_track, format="opus")
     t.ok(r.status == 200, "a stored file that turns to noise: answered (an error, or what decoded)")
+    whole = stored(track, "very_high")
+    flipped = bytearray(whole)
+    for i in range(200, len(flipped), 997):
+        flipped[i] ^= 0x55
+    for name, content in (("with bytes flipped all through it", bytes(flipped)),
+                          ("cut in half", whole[:len(whole) // 2]),
+                          ("of its Ogg headers alone", whole[:4000])):
+        with open(rendition(noisy_track, "very_high"), "wb") as f:
+            f.write(content)
+        for fmt in ("mp3", "opus"):
+            try:
+                r = get("stream", id=noisy_track, format=fmt)
+                answered = r.status == 200
+            except Exception as e:  # a body cut short (the decode failed part-way) is fine too
+                answered = "IncompleteRead" in type(e).__name__
+            t.ok(answered and srv.get("/healthz").status == 200,
+                 "a stored file %s, to %s: answered, and the server carries on" % (name, fmt))
     t.eq(srv.get("/healthz").status, 200, "the server carries on")
     t.ok(wait_for(lambda: metric(srv, "segue_transcodes_running") == 0, 5), "and has no transcode left")
 
