@@ -246,6 +246,12 @@ try:
                                                    "albumCount": 0, "artistCount": 0})["song"]]
     t.eq(sorted(seen), sorted(ids[n] for n in ("Morning Song", "Evening Song", "Night Drive", "Dawn Patrol")),
          "a client's sync pages through every playable song once")
+    again = [x["id"] for x in both("search3", {"query": "", "songCount": 2, "songOffset": 2, "albumCount": 0,
+                                               "artistCount": 0})["song"]]
+    t.eq(again, seen[2:4], "a page asked again (the server kept where the sync was) is the same page")
+    pages = [[x["id"] for x in both("search3", {"query": "", "songCount": 0, "artistCount": 0, "albumCount": 1,
+                                                "albumOffset": off})["album"]] for off in range(3)]
+    t.eq(sorted(sum(pages, [])), sorted(albums.values()), "and through every album once")
     st, env, r = call(srv, "search3", A)
     t.eq(error_code(env), 10, "search3 without query: 10")
 

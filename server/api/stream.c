@@ -92,20 +92,7 @@ void h_audio(struct req *r)
 
 int api_open_file(struct req *r, const char *path, const char *what, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
-
-	if (fd >= 0 && fstat(fd, st) == 0)
-		return fd;
-	err = errno;
-	if (fd >= 0)
-		close(fd);
-	if (err == ENOENT) {
-		reply_error(r, 404, "no such %s", what);
-	} else {
-		log_err("%s %s: %s", what, path, strerror(err));
-		reply_error(r, 500, "the %s cannot be read", what);
-	}
-	return -1;
+	return http_open_file(r, path, what, st);
 }
 
 void api_send_file(struct req *r, int fd, const struct stat *st, const char *etag, const char *ctype)

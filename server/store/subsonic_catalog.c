@@ -308,15 +308,22 @@ int store_sub_artist_top_songs(struct store *s, const struct sub_scope *sc, cons
 	return walk(s, st, "an artist's top songs", SONGS(each, ud));
 }
 
-int store_sub_all_songs(struct store *s, const struct sub_scope *sc, int offset, int limit,
-                        sub_song_fn each, void *ud)
+int store_sub_all_songs(struct store *s, const struct sub_scope *sc, const char *after, int offset,
+                        int limit, sub_song_fn each, void *ud)
 {
-	sqlite3_stmt *st = scoped(s, sc, SONG_COLS " WHERE " PLAYABLE("t")
-	                                 " ORDER BY t.id LIMIT ?4 OFFSET ?5");
+	sqlite3_stmt *st;
 
+	/* After a known id the primary key's index starts there; an offset walks to it. */
+	if (after)
+		st = scoped(s, sc, SONG_COLS " WHERE t.id > ?5 AND " PLAYABLE("t") " ORDER BY t.id LIMIT ?4");
+	else
+		st = scoped(s, sc, SONG_COLS " WHERE " PLAYABLE("t") " ORDER BY t.id LIMIT ?4 OFFSET ?5");
 	if (st) {
 		sqlite3_bind_int(st, 4, limit);
-		sqlite3_bind_int(st, 5, offset);
+		if (after)
+			store_bind_text(st, 5, after);
+		else
+			sqlite3_bind_int(st, 5, offset);
 	}
 	return walk(s, st, "every song", SONGS(each, ud));
 }
@@ -431,7 +438,7 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 		return random_albums(s, sc, q->limit, each, ud);
 	case SUB_ALBUMS_NEWEST:
 		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
-		                   " ORDER BY al.created_at DESC, al.id LIMIT ?4 OFFSET ?5");
+		                   " ORDER BY al.created_at DESC, al.id DESC LIMIT ?4 OFFSET ?5");
 		break;
 	case SUB_ALBUMS_FREQUENT:
 		st = scoped(s, sc, "SELECT pt.album_id FROM plays p JOIN tracks pt ON pt.id = p.track_id"
@@ -482,8 +489,12 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 		                   " ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
 		break;
 	case SUB_ALBUMS_ALL:
-		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
-		                   " ORDER BY al.id LIMIT ?4 OFFSET ?5");
+		if (q->after)
+			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.id > ?9 AND " HAS_PLAYABLE("al.id")
+			                   " ORDER BY al.id LIMIT ?4 OFFSET ?5");
+		else
+			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
+			                   " ORDER BY al.id LIMIT ?4 OFFSET ?5");
 		break;
 	}
 	if (!st)
@@ -496,6 +507,10 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 	}
 	if (q->type == SUB_ALBUMS_BY_GENRE)
 		store_bind_text(st, 8, q->genre);
+	if (q->type == SUB_ALBUMS_ALL && q->after) {
+		sqlite3_bind_int(st, 5, 0);
+		store_bind_text(st, 9, q->after);
+	}
 	return albums_of(s, sc, st, "an album list", each, ud);
 }
 

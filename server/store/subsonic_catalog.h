@@ -70,9 +70,11 @@ int store_sub_random_songs(struct store *s, const struct sub_scope *sc, int limi
 /* An artist's playable songs, most played first, up to limit. */
 int store_sub_artist_top_songs(struct store *s, const struct sub_scope *sc, const char *artist_id,
                                int limit, sub_song_fn each, void *ud);
-/* Every playable song, in id order, a page at a time (a client's full sync). */
-int store_sub_all_songs(struct store *s, const struct sub_scope *sc, int offset, int limit,
-                        sub_song_fn each, void *ud);
+/* Every playable song, in id order, a page at a time (a client's full sync): from offset,
+ * or, when after is not NULL, from the first id after it (the same page when after is the
+ * id before offset and nothing changed, without walking to it). */
+int store_sub_all_songs(struct store *s, const struct sub_scope *sc, const char *after, int offset,
+                        int limit, sub_song_fn each, void *ud);
 
 enum sub_album_list {
 	SUB_ALBUMS_RANDOM, SUB_ALBUMS_NEWEST, SUB_ALBUMS_FREQUENT, SUB_ALBUMS_RECENT,
@@ -89,6 +91,7 @@ struct sub_album_query {
 	int offset, limit;
 	int from_year, to_year;
 	const char *genre;
+	const char *after; /* SUB_ALBUMS_ALL: start after this id instead of at offset */
 };
 int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct sub_album_query *q,
                      sub_album_fn each, void *ud);

@@ -168,19 +168,92 @@ static bool read_page(struct sub_call *c, struct page *p, long max_offset)
 	       sub_int(c, p->offset_name, 0, 0, max_offset, &p->offset);
 }
 
+/* Where a client's sync left off. A sync asks for every album and song, page after page by
+ * offset; an offset walks the table to it, so a million songs in pages of 500 would walk
+ * half a billion rows. The next page of the same sync is read after the id the last one
+ * ended with instead, while the catalog has not changed since (the search change log's head
+ * moves with any change to tracks, albums or artists), which gives the very same rows.
+ * Service loop only. */
+#define CURSOR_SLOTS 32
+
+enum cursor_kind { CURSOR_ALBUMS, CURSOR_SONGS };
+
+struct cursor {
+	char user[72], market[4];
+	enum cursor_kind kind;
+	long next_offset;
+	char last[BASE62_ID_LEN + 1];
+	long long head, used_ms;
+};
+
+static struct cursor cursors[CURSOR_SLOTS];
+
+/* The id a page at offset may start after, or NULL. */
+static const char *cursor_find(struct sub_call *c, enum cursor_kind kind, long offset, long long head)
+{
+	for (int i = 0; i < CURSOR_SLOTS; i++) {
+		struct cursor *k = &cursors[i];
+
+		if (k->used_ms && k->kind == kind && k->next_offset == offset && k->head == head &&
+		    !strcmp(k->user, c->r->user.id) && !strcmp(k->market, c->r->user.country))
+			return k->last;
+	}
+	return NULL;
+}
+
+/* Notes that a page from offset ended with the last item of items. */
+static void cursor_keep(struct sub_call *c, enum cursor_kind kind, long offset, long long head, json_t *items)
+{
+	const char *last = json_string_value(json_object_get(json_array_get(items, json_array_size(items) - 1), "id"));
+	struct cursor *k = &cursors[0];
+
+	if (!last || head < 0)
+		return;
+	for (int i = 0; i < CURSOR_SLOTS; i++) {
+		struct cursor *e = &cursors[i];
+
+		if (e->kind == kind && !strcmp(e->user, c->r->user.id)) {
+			k = e; /* one sync per user and kind */
+			break;
+		}
+		if (e->used_ms < k->used_ms)
+			k = e;
+	}
+	snprintf(k->user, sizeof k->user, "%s", c->r->user.id);
+	snprintf(k->market, sizeof k->market, "%s", c->r->user.country);
+	snprintf(k->last, sizeof k->last, "%s", last);
+	k->kind = kind;
+	k->next_offset = offset + (long)json_array_size(items);
+	k->head = head;
+	k->used_ms = store_now_ms();
+}
+
 /* Everything, a page of each type at a time. */
 static bool search_all(struct sub_call *c, const struct page pg[3], struct list l[3])
 {
 	struct sub_scope sc = sub_scope_of(c);
 	struct store *s = &c->r->srv->store;
+	long long head = store_search_head(s);
 	struct sub_album_query q = { .type = SUB_ALBUMS_ALL, .limit = (int)pg[1].count,
 	                             .offset = (int)pg[1].offset };
+	const char *after_song = pg[2].offset ? cursor_find(c, CURSOR_SONGS, pg[2].offset, head) : NULL;
+	char song_from[BASE62_ID_LEN + 1] = "";
 
-	return (!pg[0].count || store_sub_artists(s, &sc, (int)pg[0].offset, (int)pg[0].count,
-	                                          add_artist, &l[0]) == 0) &&
-	       (!pg[1].count || store_sub_albums(s, &sc, &q, add_album, &l[1]) == 0) &&
-	       (!pg[2].count || store_sub_all_songs(s, &sc, (int)pg[2].offset, (int)pg[2].count,
-	                                            add_song, &l[2]) == 0);
+	if (pg[1].offset)
+		q.after = cursor_find(c, CURSOR_ALBUMS, pg[1].offset, head);
+	if (after_song) /* the slot may be reused below */
+		after_song = strcpy(song_from, after_song);
+	if ((pg[0].count && store_sub_artists(s, &sc, (int)pg[0].offset, (int)pg[0].count,
+	                                      add_artist, &l[0]) < 0) ||
+	    (pg[1].count && store_sub_albums(s, &sc, &q, add_album, &l[1]) < 0) ||
+	    (pg[2].count && store_sub_all_songs(s, &sc, after_song, (int)pg[2].offset, (int)pg[2].count,
+	                                        add_song, &l[2]) < 0))
+		return false;
+	if (pg[1].count)
+		cursor_keep(c, CURSOR_ALBUMS, pg[1].offset, head, l[1].items);
+	if (pg[2].count)
+		cursor_keep(c, CURSOR_SONGS, pg[2].offset, head, l[2].items);
+	return true;
 }
 
 /* A hit of the index, rendered when the user may play it. */

@@ -88,7 +88,9 @@ static void xml_element(struct buf *b, const char *name, const json_t *v, int de
 			buf_puts(b, "\"");
 		}
 	json_object_foreach((json_t *)v, key, m) {
-		if (is_scalar(m) && strcmp(key, "value"))
+		/* Attributes are written; null and [] have no XML form. */
+		if ((is_scalar(m) && strcmp(key, "value")) || json_is_null(m) ||
+		    (json_is_array(m) && !json_array_size(m)))
 			continue;
 		if (!open) {
 			buf_puts(b, ">");
