@@ -214,6 +214,13 @@ with Server(data, {"transcode_max": 1, "http_send_timeout": 3, "rl_standard": 10
     env = envelope(r)
     t.ok(error_code(env) == 0 and "transcode" in env["error"]["message"],
          "a stored file that is not audio: the specification's error, before any audio", r)
+    # With transcode_max = 1, each failed transcode's slot must be free by the time its
+    # client has read the error: asked again at once, back to back, none is refused.
+    codes = []
+    for _ in range(30):
+        r = get("stream", id=corrupt_track, format="mp3")
+        codes.append((r.status, error_code(envelope(r))))
+    t.eq(sorted(set(codes)), [(200, 0)], "30 failed transcodes back to back: each its error, none refused as busy")
     r = get("stream", id=noisy_track, format="opus")
     t.ok(r.status == 200, "a stored file that turns to noise: answered (an error, or what decoded)")
     whole = stored(track, "very_high")
