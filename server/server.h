@@ -10,6 +10,7 @@
 #include "accounts/guard.h"
 #include "http/http.h"
 #include "http/jobs.h"
+#include "transcode/transcode.h"
 #include "offline/licence.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"
@@ -37,6 +38,7 @@ struct server {
 	struct searcher search;
 	struct recommender recs;
 	struct jobs jobs;
+	struct transcoder transcodes; /* on-the-fly transcodes (OpenSubsonic stream) */
 	struct lws_context *lws;
 	struct hub *hub;
 	struct library_watch *library; /* the watched folders; NULL when there are none */

@@ -61,6 +61,10 @@ static const struct option_def options[] = {
 	NUM(rl_player, 1, 1000000, "50", "requests per window and token: player"),
 	NUM(rl_playlist, 1, 1000000, "25", "requests per window and token: playlist changes"),
 	NUM(ingest_jobs, 0, 256, "0", "ingest worker threads; 0 means one per core"),
+	NUM(transcode_max, 1, 1024, "16",
+	    "transcodes (OpenSubsonic stream to mp3 or opus) running at once; past it a client is"
+	    " told the server is busy at once. The default keeps each in real time on two cores"
+	    " even when all run flat out"),
 	STR(artist_separators, ";|feat.|ft.|featuring",
 	    "'|'-separated separators that split a single artist tag into several artists"
 	    " (words match with spaces around them); empty: never split"),

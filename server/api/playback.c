@@ -10,6 +10,7 @@
 
 #include "audio/audio.h"
 #include "catalog/catalog.h"
+#include "catalog/playback.h"
 #include "server.h"
 #include "store/catalog.h"
 
@@ -31,6 +32,7 @@ void h_playback(struct req *r)
 	const char *qname = req_arg(r, "quality");
 	int q = r->user.premium ? Q_HIGH : Q_NORMAL;
 	struct track_playback t;
+	struct api_view v;
 	long long exp;
 	json_t *urls;
 
@@ -40,26 +42,25 @@ void h_playback(struct req *r)
 		reply_error(r, 400, "unknown quality \"%.20s\": low, normal, high or very_high", qname);
 		return;
 	}
-	switch (store_track_playback(&srv->store, id, &t)) {
-	case -1:
+	switch (playback_check(api_view(r, &v), &r->user, id, q, &t)) {
+	case PLAYBACK_DB_ERROR:
 		reply_error(r, 500, "database error");
 		return;
-	case 0:
+	case PLAYBACK_NO_TRACK:
 		reply_error(r, 404, "no track with id %s", id);
 		return;
-	}
-	/* 410, not 404: the id is known and its object still served; only the audio left. */
-	if (!t.available) {
+	case PLAYBACK_WITHDRAWN:
+		/* 410, not 404: the id is known and its object still served; only the audio left. */
 		reply_error(r, 410, "this track is unavailable: its source file is no longer in the library");
 		return;
-	}
-	if (!api_available(r, t.has_markets ? t.markets : NULL, r->user.country)) {
+	case PLAYBACK_MARKET:
 		reply_error(r, 403, "this track is not available in your market (%s)", r->user.country);
 		return;
-	}
-	if (q == Q_VERY_HIGH && !r->user.premium) {
+	case PLAYBACK_TIER:
 		reply_error(r, 403, "very_high quality (320 kbit/s) needs a premium account");
 		return;
+	case PLAYBACK_OK:
+		break;
 	}
 	keyring_refresh(&srv->keys, time(NULL));
 	exp = (long long)time(NULL) + srv->cfg.url_ttl;

@@ -103,6 +103,10 @@ static const struct route routes[] = {
 	SUB("getSimilarSongs2", RL_STANDARD, sub_get_similar_songs2),
 	SUB("search3", RL_SEARCH, sub_search3),
 	SUB("getCoverArt", RL_NONE, sub_get_cover_art),
+	/* as GET /audio: no rate limit (players fetch ahead and seek with ranges); transcodes
+	 * have their own cap (transcode_max) */
+	SUB("stream", RL_NONE, sub_stream),
+	SUB("download", RL_NONE, sub_download),
 	SUB("getLyricsBySongId", RL_STANDARD, sub_get_lyrics_by_song_id),
 	SUB("getUser", RL_STANDARD, sub_get_user),
 	SUB("getScanStatus", RL_STANDARD, sub_get_scan_status),

@@ -131,13 +131,19 @@ fail:
 	return -1;
 }
 
-int audio_src_open(struct audio_src *s, const char *path, char *err, size_t errlen)
+void audio_quiet_ffmpeg(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, quiet_ffmpeg);
+}
+
+int audio_src_open(struct audio_src *s, const char *path, char *err, size_t errlen)
+{
 	struct audio_dec *d;
 
 	memset(s, 0, sizeof *s);
-	pthread_once(&once, quiet_ffmpeg);
+	audio_quiet_ffmpeg();
 	if ((d = s->dec = calloc(1, sizeof *d)) == NULL || (d->path = strdup(path)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;

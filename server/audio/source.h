@@ -45,6 +45,10 @@ long audio_src_read(struct audio_src *s, const float **raw, const float **out, c
  * again (later reads then fail). */
 int audio_src_seek(struct audio_src *s, long long frame);
 
+/* Sends FFmpeg's own messages to our log at debug level (once per process; any thread).
+ * Everything here calls it; so does any other user of libav* (transcode/). */
+void audio_quiet_ffmpeg(void);
+
 /* Releases everything; safe on a source that failed to open, and twice. */
 void audio_src_close(struct audio_src *s);
 

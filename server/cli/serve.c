@@ -22,6 +22,7 @@
 #include "connect/hub.h"
 #include "connect/ws.h"
 #include "connect/wsguard.h"
+#include "http/feed.h"
 #include "http/http.h"
 #include "log.h"
 #include "server.h"
@@ -221,6 +222,7 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "segue-server: cannot start worker threads\n");
 		goto out;
 	}
+	transcoder_init(&srv->transcodes, (int)srv->cfg.transcode_max);
 	/* Each protocol's user pointer is its context: the Connect endpoint's is the hub.
 	 * tx_packet_size caps each send(): lws's default (4 KiB) would cut a 64 KiB audio range
 	 * into sixteen system calls and copy the tail into a buffer list. */
@@ -262,8 +264,10 @@ out:
 	library_watch_stop(srv->library);
 	cli_free_paths(roots, nroots);
 	jobs_stop(&srv->jobs);
+	http_feed_shutdown(); /* transcodes wake the loop no more */
 	if (srv->lws)
 		lws_context_destroy(srv->lws); /* closes every Connect session first */
+	transcoder_stop(&srv->transcodes); /* their requests are gone: they end at once */
 	serve_loop_free(loop);
 	hub_free(srv->hub);
 	recommender_stop(&srv->recs);

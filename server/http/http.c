@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/feed.h"
 #include "http/http_int.h"
 #include "http/jobs.h"
 #include "http/linger.h"
@@ -183,6 +184,7 @@ void req_free(struct req *r)
 		free(r->params[i]);
 	if (r->gone)
 		r->gone(r->holder); /* the answer has nowhere to go */
+	http_feed_detach(r); /* its producer stops */
 	if (r->fd >= 0) {
 		close(r->fd);
 		r->ctx->metrics->open_streams--;
@@ -284,8 +286,13 @@ static int build_head(struct req *r, long long content_length)
 	                                             (const unsigned char *)r->ctype,
 	                                             (int)strlen(r->ctype), &p, end))
 		return -1;
-	if (r->status != 204 && r->status != 304 &&
+	/* A length of -1: a body produced while it is sent (http/feed.h), framed in chunks. */
+	if (r->status != 204 && r->status != 304 && content_length >= 0 &&
 	    lws_add_http_header_content_length(r->wsi, (lws_filepos_t)content_length, &p, end))
+		return -1;
+	if (r->status != 204 && r->status != 304 && content_length < 0 &&
+	    lws_add_http_header_by_token(r->wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING,
+	                                 (const unsigned char *)"chunked", 7, &p, end))
 		return -1;
 	for (int i = 0; i < r->nheaders; i++)
 		if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)r->headers[i].name,
@@ -376,6 +383,8 @@ long long http_body_length(const struct req *r)
 {
 	if (r->status == 204 || r->status == 304)
 		return 0;
+	if (r->feed)
+		return http_feed_length(r);
 	return r->streaming ? r->stream_left : (long long)r->out.len;
 }
 
@@ -555,7 +564,15 @@ static int write_response(struct req *r)
 		memcpy(buf, r->head + LWS_PRE, r->head_len);
 		free(r->head);
 		r->head = NULL;
-		if (r->streaming && has_body && r->stream_left > 0) {
+		if (r->feed && has_body) {
+			/* the body follows as the producer makes it */
+			if (lws_write(wsi, buf, n, LWS_WRITE_HTTP) != (int)n)
+				return -1;
+			if (lws_partial_buffered(wsi)) {
+				lws_callback_on_writable(wsi);
+				return 0;
+			}
+		} else if (r->streaming && has_body && r->stream_left > 0) {
 			int rc = send_head(r, buf, n);
 
 			if (rc < 0)
@@ -590,7 +607,14 @@ static int write_response(struct req *r)
 			return 0;
 		}
 	}
+	if (r->feed && !r->head_only) {
+		int rc = http_feed_send(r);
+
+		if (rc <= 0)
+			return rc;
+	}
 done:
+	http_feed_detach(r);
 	if (r->fd >= 0) {
 		close(r->fd);
 		r->fd = -1;
@@ -942,8 +966,10 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		/* a job finished (the only cross-thread wake-up lws offers) */
-		if (wsi)
+		if (wsi) {
 			jobs_drain(ctx->jobs);
+			http_feed_drain();
+		}
 		return 0;
 
 	case LWS_CALLBACK_HTTP_WRITEABLE:

@@ -21,6 +21,7 @@ struct lws;
 struct metrics;
 struct jobs;
 struct req;
+struct http_feed;
 
 enum http_method {
 	M_GET = 1, M_HEAD = 2, M_POST = 4, M_PUT = 8, M_DELETE = 16, M_PATCH = 32, M_OPTIONS = 64,
@@ -127,6 +128,8 @@ struct req {
 	unsigned char *head;
 	size_t head_len;
 	bool head_only; /* HEAD: headers with the GET's length, no body */
+	/* a body another thread produces while it is sent (http/feed.h), instead of out */
+	struct http_feed *feed;
 	bool rx_held;   /* pending: lws reads no more of the connection (http.c, hold_rx) */
 
 	/* deadlines (http/watch.h) */

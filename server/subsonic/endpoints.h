@@ -52,4 +52,8 @@ void sub_delete_playlist(struct sub_call *c);
 void sub_get_play_queue(struct sub_call *c);
 void sub_save_play_queue(struct sub_call *c);
 
+/* server/subsonic/stream.c */
+void sub_stream(struct sub_call *c);
+void sub_download(struct sub_call *c);
+
 #endif
