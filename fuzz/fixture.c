@@ -144,6 +144,7 @@ void fixture_req_free(struct req *r)
 		free(r->args[i].name);
 		free(r->args[i].value);
 	}
+	free(r->args);
 	for (int i = 0; i < r->nparams; i++)
 		free(r->params[i]);
 	if (r->fd >= 0)

@@ -180,6 +180,7 @@ void req_free(struct req *r)
 		free(r->args[i].name);
 		free(r->args[i].value);
 	}
+	free(r->args);
 	for (int i = 0; i < r->nparams; i++)
 		free(r->params[i]);
 	if (r->gone)
@@ -213,6 +214,31 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes t, char *out, si
 		out[0] = '\0';
 }
 
+/* The array grows with the parameters, so a request (kept by an idle kept-alive
+ * connection until its next one) holds room for the parameters it has, not for the most. */
+int req_add_arg(struct req *r, char *name, char *value)
+{
+	if (!name || !value || r->nargs == REQ_MAX_ARGS)
+		goto fail;
+	if (r->nargs == r->args_cap) {
+		int cap = r->args_cap ? r->args_cap * 2 : 8;
+		struct req_arg *p = realloc(r->args, (size_t)cap * sizeof *p);
+
+		if (!p)
+			goto fail;
+		r->args = p;
+		r->args_cap = cap;
+	}
+	r->args[r->nargs].name = name;
+	r->args[r->nargs].value = value;
+	r->nargs++;
+	return 0;
+fail:
+	free(name);
+	free(value);
+	return -1;
+}
+
 static int read_args(struct req *r)
 {
 	char frag[4096];
@@ -226,11 +252,8 @@ static int read_args(struct req *r)
 		eq = strchr(frag, '=');
 		if (eq)
 			*eq = '\0';
-		r->args[r->nargs].name = strdup(frag);
-		r->args[r->nargs].value = strdup(eq ? eq + 1 : "");
-		if (!r->args[r->nargs].name || !r->args[r->nargs].value)
+		if (req_add_arg(r, strdup(frag), strdup(eq ? eq + 1 : "")) < 0)
 			return -1;
-		r->nargs++;
 	}
 	return 0;
 }
@@ -398,6 +421,11 @@ void http_answered(struct req *r)
 
 static void prepare_response(struct req *r)
 {
+	/* Every path an answer takes comes here (at once, resumed after a job or the hub, a
+	 * deadline's 503, an early refusal): a HEAD's answer is headers alone on each, or the
+	 * body would be read as the next answer on a kept-alive connection. */
+	if (r->method == M_HEAD)
+		r->head_only = true;
 	if (build_head(r, http_body_length(r)) < 0) {
 		log_err("http: cannot build response headers");
 		free(r->head);
@@ -488,8 +516,6 @@ static int dispatch(struct req *r)
 	}
 	if (!r->status)
 		reply_error(r, 500, "the handler produced no response");
-	if (r->method == M_HEAD)
-		r->head_only = true;
 	return respond_now(r);
 }
 
@@ -827,7 +853,7 @@ static bool begin(struct req *r, const char *path)
 		return false;
 	}
 	if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, REQ_MAX_ARGS) > 0) {
-		reply_error(r, 400, "too many query parameters (at most %d)", REQ_MAX_ARGS);
+		reply_error(r, 414, "too many query parameters (at most %d)", REQ_MAX_ARGS);
 		return false;
 	}
 	if (!check_text(r))

@@ -31,7 +31,11 @@ enum http_method {
 #define HTTP_STREAM_SLICE (128 * 1024)
 #define HTTP_MAX_SEND (HTTP_STREAM_SLICE + 4096)
 
-#define REQ_MAX_ARGS 32
+/* Query parameters a request may carry: as many as a form body (SUB_MAX_PARAMS), since
+ * Subsonic clients send every id of a play queue or a star in the query. What a GET can
+ * carry is further bounded by lws: its header table (cli/serve.c) holds 95 fragments for the
+ * whole request head, one per parameter (segue-server(1), LIMITS). */
+#define REQ_MAX_ARGS 256
 #define REQ_MAX_PARAMS 4
 #define REQ_MAX_HEADERS 8
 
@@ -90,8 +94,8 @@ struct req {
 	enum http_method method;
 	const char *method_name;
 	char path[1024];
-	struct { char *name, *value; } args[REQ_MAX_ARGS];
-	int nargs;
+	struct req_arg { char *name, *value; } *args; /* grown as read (req_add_arg) */
+	int nargs, args_cap;
 	char *params[REQ_MAX_PARAMS]; /* {x} segments of the route pattern, in order */
 	int nparams;
 	char peer[64];           /* req_peer's answer, once asked */
@@ -142,6 +146,9 @@ struct req {
 
 /* Query parameter by name (already URL-decoded), or NULL. */
 const char *req_arg(const struct req *r, const char *name);
+/* Adds a query parameter, taking name and value (freed with r, or here on failure).
+ * Returns -1 when out of memory or past REQ_MAX_ARGS. */
+int req_add_arg(struct req *r, char *name, char *value);
 /* The socket's peer address ("" when unknown), looked up on first use: only sign-in and
  * sign-up need it, and a stream request should not pay a getpeername for it. */
 const char *req_peer(struct req *r);

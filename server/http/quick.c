@@ -180,10 +180,8 @@ static bool read_target(struct req *r, const char *t, size_t n)
 			else if (!unreserved((unsigned char)*p))
 				return false;
 		}
-		r->args[r->nargs].name = strndup(a, (size_t)((eq ? eq : stop) - a));
-		r->args[r->nargs].value = eq ? strndup(eq + 1, (size_t)(stop - eq - 1)) : strdup("");
-		r->nargs++;
-		if (!r->args[r->nargs - 1].name || !r->args[r->nargs - 1].value)
+		if (req_add_arg(r, strndup(a, (size_t)((eq ? eq : stop) - a)),
+		                eq ? strndup(eq + 1, (size_t)(stop - eq - 1)) : strdup("")) < 0)
 			return false;
 		a = stop + 1;
 	}
