@@ -1,6 +1,7 @@
 """Subsonic calls by GET as real clients make them (issue #24 follow-up): every id in the query.
 savePlayQueue with 40 songs and star with 80 by GET are answered like the same calls by form
-POST; and a HEAD on a keep-alive connection, on a route answered at once and on one answered later
+POST; a head past what lws's header table holds (too many parameters, bytes or headers)
+gets an answer (414 or 431, a Subsonic error under /rest/), never a silent close; and a HEAD on a keep-alive connection, on a route answered at once and on one answered later
 (a transcode's headers, http/feed), sends no body, so the next request's answer on the same
 connection is read whole."""
 
@@ -62,6 +63,61 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000}) as srv:
     starred = {e.get("id") for e in ((env or {}).get("starred2") or {}).get("song", [])}
     t.ok(set(songs) <= starred, "every song starred", starred)
 
+    # --- past what a GET may carry: an answer (in the Subsonic shape under /rest/), then the close
+    def head_of(got):
+        head, _, body = got.partition(b"\r\n\r\n")
+        return head.split(b"\r\n")[0], body
+
+    for n, fmt in ((200, "json"), (1000, None)):
+        q = "&".join(["apiKey=" + key, "c=t", "v=1.16.1"] + (["f=" + fmt] if fmt else []) + ["id=" + songs[0]] * n)
+        got = raw_exchange(srv.port, b"GET /rest/star?%s HTTP/1.1\r\nHost: x\r\n\r\n" % q.encode())
+        line, body = head_of(got)
+        if fmt == "json":
+            ok = b'"status":"failed"' in body and b'"code":0' in body
+        else:
+            ok = body.startswith(b"<?xml") and b'status="failed"' in body and b'code="0"' in body
+        t.ok(line == b"HTTP/1.1 414 URI Too Long" and ok,
+             "a GET with %d parameters is answered 414 with a Subsonic error in %s" % (n, fmt or "XML"), got[:600])
+    got = raw_exchange(srv.port, b"GET /rest/ping?apiKey=%s&c=%s HTTP/1.1\r\nHost: x\r\n\r\n"
+                       % (key.encode(), b"a" * 20000))
+    t.eq(head_of(got)[0], b"HTTP/1.1 414 URI Too Long", "a GET whose query is 20 kB is answered 414", got[:300])
+    got = raw_exchange(srv.port, b"GET /v1/me?" + b"&".join([b"x=1"] * 150) + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    line, body = head_of(got)
+    t.ok(line == b"HTTP/1.1 414 URI Too Long" and b'"error":{"status":414' in body,
+         "outside /rest/ in the Web API's shape", got[:300])
+    got = raw_exchange(srv.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" +
+                       b"".join(b"X-Pad-%d: y\r\n" % i for i in range(120)) + b"\r\n")
+    t.eq(head_of(got)[0], b"HTTP/1.1 431 Request Header Fields Too Large", "120 headers are answered 431", got[:300])
+    # Just under the bound, the request is served: 80 parameters with a client's headers.
+    q = urllib.parse.urlencode([("apiKey", key), ("f", "json")] + list(CLIENT.items()) +
+                               [("id", songs[i % len(songs)]) for i in range(80)])
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=20)
+    c.request("GET", "/rest/star?" + q, headers={"User-Agent": "t", "Accept": "*/*"})
+    a = c.getresponse()
+    body = a.read()
+    c.request("GET", "/rest/getStarred2?" + q[:q.index("&id=")])
+    b = c.getresponse()
+    b.read()
+    c.close()
+    t.ok(a.status == 200 and b'"status":"ok"' in body and b.status == 200,
+         "80 parameters by GET are served, and the connection serves on", (a.status, body[:200], b.status))
+    # A kept-alive connection's second head is bounded as its first.
+    c = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    first = c.recv(65536)
+    c.sendall(b"GET /healthz?" + b"&".join([b"x=1"] * 150) + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    second = b""
+    try:
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            second += chunk
+    except OSError:
+        pass
+    c.close()
+    t.ok(first.startswith(b"HTTP/1.1 200") and second.startswith(b"HTTP/1.1 414"),
+         "on a kept-alive connection the next head too", (first[:40], second[:300]))
     st, env, r = call(srv, "ping", [("apiKey", key)])
     t.eq(st, 200, "the server serves on", r)
 

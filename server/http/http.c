@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "http/feed.h"
+#include "http/headguard.h"
 #include "http/http_int.h"
 #include "http/jobs.h"
 #include "http/linger.h"
@@ -278,6 +279,7 @@ const char *http_reason(int status)
 	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
 	case 416: return "Range Not Satisfiable";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
@@ -667,6 +669,7 @@ done:
 	if (settle) {
 		park(wsi);
 		quick_ready(wsi);
+		headguard_ready(wsi);
 	}
 	return 0;
 }
@@ -918,6 +921,54 @@ static int refuse_pipelined(struct req *r)
 	return -1;
 }
 
+void http_refuse_head(struct lws *wsi, int status, const char *method, bool rest, bool json,
+                      const char *fmt, ...)
+{
+	struct req *r = req_new(wsi);
+	unsigned char *buf = slice + LWS_PRE;
+	char msg[256];
+	va_list ap;
+	size_t n;
+
+	if (!r)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	r->method_name = "OTHER";
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (!strcmp(method, methods[i].name)) {
+			r->method = methods[i].m;
+			r->method_name = methods[i].name;
+		}
+	strcpy(r->path, rest ? "/rest/" : "/");
+	if (rest && json && req_add_arg(r, strdup("f"), strdup("json")) < 0)
+		goto out;
+	if (r->ctx->refuse)
+		r->ctx->refuse(r, status, msg);
+	else
+		reply_error(r, status, "%s", msg);
+	log_info("http: %s request refused (%d): %s", r->method_name, status, msg);
+	r->close_after = true;
+	prepare_response(r);
+	r->phase = PHASE_DONE;
+	if (r->broken)
+		goto out;
+	n = r->head_len;
+	memcpy(buf, r->head + LWS_PRE, n);
+	if (!r->head_only && r->out.len <= STREAM_SLICE - n) {
+		memcpy(buf + n, r->out.p, r->out.len);
+		n += r->out.len;
+	}
+	/* lws has sent nothing of this head's answer (none was begun), and a few hundred bytes
+	 * go into any send buffer that is not full of an earlier answer the client never read;
+	 * that client gets the close alone. */
+	if (send(lws_get_socket_fd(wsi), buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n)
+		linger_hand_off(wsi);
+out:
+	req_free(r);
+}
+
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 {
 	const struct http_ctx *ctx = wsi ? lws_context_user(lws_get_context(wsi)) : NULL;
@@ -1014,7 +1065,12 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		}
 		return 0;
 
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		headguard_open(wsi);
+		break;
+
 	case LWS_CALLBACK_WSI_DESTROY:
+		headguard_forget(lws_get_socket_fd(wsi));
 		quick_forget(wsi);
 		pipeline_forget(wsi);
 		return 0;
@@ -1026,6 +1082,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 
 	case LWS_CALLBACK_RAW_ADOPT:
 		quick_new_fd(wsi, lws_get_socket_fd(wsi));
+		headguard_forget(lws_get_socket_fd(wsi));
 		if (!linger_is(wsi))
 			return refuse_raw(wsi, ctx);
 		linger_adopted(wsi, ctx->linger);

@@ -36,6 +36,8 @@ enum http_method {
  * carry is further bounded by lws: its header table (cli/serve.c) holds 95 fragments for the
  * whole request head, one per parameter (segue-server(1), LIMITS). */
 #define REQ_MAX_ARGS 256
+/* lws's header table: the bytes of a request line and headers (info.max_http_header_data). */
+#define HTTP_HEADER_DATA 8192
 #define REQ_MAX_PARAMS 4
 #define REQ_MAX_HEADERS 8
 
@@ -49,6 +51,10 @@ struct http_ctx {
 	 * was refused with an HTTP answer already written, -1 closes. NULL: upgrades close. */
 	int (*upgrade)(void *ud, struct lws *wsi);
 	void *upgrade_ud;
+	/* Sets r's answer to a request refused before it could be read whole (a head past the
+	 * header table's bound, http/headguard.h): r holds the method, "/rest/" or "/" as its
+	 * path, and f=json when the query said so. NULL: reply_error. */
+	void (*refuse)(struct req *r, int status, const char *message);
 	struct server *srv;      /* handed to every request as r->srv */
 	struct metrics *metrics; /* every exchange and stream is counted here */
 	struct jobs *jobs;       /* drained when a worker wakes the loop (http/jobs.h) */
@@ -188,6 +194,9 @@ void http_settle(struct lws_context *cx);
  * when they were a request answered here (ECONNRESET: lws closes the connection). */
 #include <sys/types.h>
 ssize_t http_quick_rx(int fd, void *buf, size_t n);
+/* The recv hook cli/serve.c installs: the request head's bound (http/headguard.h), then the
+ * quick path. n, or -1 with errno set (EAGAIN: answered here; ECONNRESET: refused, close). */
+ssize_t http_rx(int fd, void *buf, size_t n);
 
 /* lws protocol callback for plain HTTP; registered by cli/serve.c. */
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);

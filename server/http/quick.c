@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "http/headguard.h"
 #include "http/http_int.h"
 #include "http/metrics.h"
 #include "http/watch.h"
@@ -356,6 +357,7 @@ static void finished(struct quick_conn *c)
 	req_free(c->r);
 	c->r = NULL;
 	c->ready = true;
+	headguard_ready(c->wsi);
 	lws_set_timeout(c->wsi, keepalive ? PENDING_TIMEOUT_HOLDING_AH : NO_PENDING_TIMEOUT, (int)keepalive);
 }
 
