@@ -80,11 +80,11 @@ void headguard_ready(struct lws *wsi)
 		start(g);
 }
 
-void headguard_forget(int fd)
+void headguard_forget(int fd, struct lws *wsi)
 {
 	struct guard *g = slot_for(fd, false);
 
-	if (g)
+	if (g && (!wsi || g->wsi == wsi))
 		memset(g, 0, sizeof *g);
 }
 

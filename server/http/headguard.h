@@ -31,6 +31,7 @@
 void headguard_open(struct lws *wsi);
 /* wsi's exchange is over and lws holds none of its input: its next head is scanned. */
 void headguard_ready(struct lws *wsi);
-/* The descriptor closed or became something else (a lingering copy): forgotten. */
-void headguard_forget(int fd);
+/* fd's connection wsi closed, or (wsi NULL) fd became something else (a lingering copy):
+ * what is kept for it is forgotten (for wsi: only if it is still wsi's). */
+void headguard_forget(int fd, struct lws *wsi);
 #endif

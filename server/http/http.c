@@ -1057,8 +1057,10 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		unpark(wsi); /* (either may be the last word of a connection that closes) */
-		if (reason == LWS_CALLBACK_CLOSED_HTTP)
+		if (reason == LWS_CALLBACK_CLOSED_HTTP) {
 			quick_forget(wsi);
+			headguard_forget(lws_get_socket_fd(wsi), wsi);
+		}
 		if (pss) {
 			req_free(r);
 			*pss = NULL;
@@ -1070,7 +1072,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		break;
 
 	case LWS_CALLBACK_WSI_DESTROY:
-		headguard_forget(lws_get_socket_fd(wsi));
+		headguard_forget(lws_get_socket_fd(wsi), wsi);
 		quick_forget(wsi);
 		pipeline_forget(wsi);
 		return 0;
@@ -1082,7 +1084,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 
 	case LWS_CALLBACK_RAW_ADOPT:
 		quick_new_fd(wsi, lws_get_socket_fd(wsi));
-		headguard_forget(lws_get_socket_fd(wsi));
+		headguard_forget(lws_get_socket_fd(wsi), NULL);
 		if (!linger_is(wsi))
 			return refuse_raw(wsi, ctx);
 		linger_adopted(wsi, ctx->linger);
