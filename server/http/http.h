@@ -33,8 +33,9 @@ enum http_method {
 
 /* Query parameters a request may carry: as many as a form body (SUB_MAX_PARAMS), since
  * Subsonic clients send every id of a play queue or a star in the query. What a GET can
- * carry is further bounded by lws: its header table (cli/serve.c) holds 95 fragments for the
- * whole request head, one per parameter (segue-server(1), LIMITS). */
+ * carry is further bounded by lws: its header table holds 95 parts for the whole request
+ * head, one per parameter, and HTTP_HEADER_DATA bytes; http/headguard.h answers a head past
+ * them (segue-server(1), HTTP INTERFACE). */
 #define REQ_MAX_ARGS 256
 /* lws's header table: the bytes of a request line and headers (info.max_http_header_data). */
 #define HTTP_HEADER_DATA 8192
