@@ -26,45 +26,6 @@ static const struct collection saved_tracks = { "track", LIBRARY_TRACKS };
 static const struct collection saved_albums = { "album", LIBRARY_ALBUMS };
 static const struct collection followed_artists = { "artist", LIBRARY_ARTISTS };
 
-/* Ids from ?ids= or, failing that, from a JSON body {"ids": [...]}, as the Web API takes
- * them. Replies 400 and returns -1 on a bad list. */
-static int ids_arg(struct req *r, char ***ids, int *n)
-{
-	json_t *body, *arr, *v;
-	size_t i;
-
-	if (req_arg(r, "ids") || !r->body.len)
-		return api_ids_arg(r, LIBRARY_MAX_IDS, ids, n);
-	if (!(body = req_json_body(r, false)))
-		return -1;
-	arr = json_object_get(body, "ids");
-	if (!json_is_array(arr) || !json_array_size(arr)) {
-		json_decref(body);
-		reply_error(r, 400, "ids is required: ?ids= or a JSON body {\"ids\": [...]}");
-		return -1;
-	}
-	if (json_array_size(arr) > LIBRARY_MAX_IDS) {
-		json_decref(body);
-		reply_error(r, 400, "too many ids: at most %d per request", LIBRARY_MAX_IDS);
-		return -1;
-	}
-	*ids = calloc(json_array_size(arr), sizeof **ids);
-	*n = 0;
-	json_array_foreach(arr, i, v) {
-		const char *s = json_string_value(v);
-
-		if (!s || !base62_is_id(s)) {
-			reply_error(r, 400, "invalid id at ids[%zu]", i);
-			api_free_ids(*ids, *n);
-			json_decref(body);
-			return -1;
-		}
-		(*ids)[(*n)++] = strdup(s);
-	}
-	json_decref(body);
-	return 0;
-}
-
 /* Saves or removes every id, all or nothing. */
 static void change(struct req *r, const struct collection *c, bool save, int ok_status)
 {
@@ -73,7 +34,7 @@ static void change(struct req *r, const struct collection *c, bool save, int ok_
 	char **ids;
 	int n;
 
-	if (ids_arg(r, &ids, &n) < 0)
+	if (api_ids_arg(r, LIBRARY_MAX_IDS, &ids, &n) < 0)
 		return;
 	if (save)
 		for (int i = 0; i < n; i++)

@@ -352,15 +352,17 @@ static int uris_arg(struct req *r, json_t *body, char ids[][BASE62_ID_LEN + 1], 
 			one[len] = '\0';
 			u = one;
 		}
-		if (!u || strncmp(u, "segue:track:", 12) || !base62_is_id(u + 12)) {
-			reply_error(r, 400, "uris[%d] is not a track URI (segue:track:ID)", i);
+		const char *id = u ? api_uri_id(u, "track") : NULL;
+
+		if (!id) {
+			reply_error(r, 400, "uris[%d] is not a track URI (segue:track:ID or spotify:track:ID)", i);
 			return -1;
 		}
-		if (!api_exists(r, "track", u + 12)) {
-			reply_error(r, 400, "uris[%d]: no track with id %s", i, u + 12);
+		if (!api_exists(r, "track", id)) {
+			reply_error(r, 400, "uris[%d]: no track with id %s", i, id);
 			return -1;
 		}
-		snprintf(ids[(*n)++], BASE62_ID_LEN + 1, "%s", u + 12);
+		snprintf(ids[(*n)++], BASE62_ID_LEN + 1, "%s", id);
 	}
 	return 0;
 }
@@ -604,7 +606,7 @@ static int edit_remove(struct req *r, struct playlist *p, struct pl_item *old, l
 		return -1;
 	}
 	json_array_foreach(a->tracks, i, t) {
-		const char *id = json_string_value(json_object_get(t, "uri")) + 12;
+		const char *id = api_uri_id(json_string_value(json_object_get(t, "uri")), "track");
 		json_t *positions = json_object_get(t, "positions"), *pv;
 		size_t j;
 
@@ -655,7 +657,7 @@ static void remove_items(struct req *r, struct playlist *p, json_t *body)
 		json_t *pos = json_object_get(t, "positions"), *pv;
 		size_t j;
 
-		if (!u || strncmp(u, "segue:track:", 12) || !base62_is_id(u + 12)) {
+		if (!api_uri_id(u, "track")) {
 			reply_error(r, 400, "tracks[%zu].uri is not a track URI", i);
 			return;
 		}
