@@ -21,6 +21,18 @@ void h_artist(struct req *r)
 	reply_json(r, 200, o);
 }
 
+static json_t *artist_in(struct req *r, const char *id, const char *market)
+{
+	(void)market; /* an artist plays wherever its tracks do */
+	return api_artist(r, id);
+}
+
+/* GET /v1/artists?ids=: up to 50, null for an unknown id. */
+void h_artists(struct req *r)
+{
+	api_reply_several(r, "artists", 50, artist_in);
+}
+
 /* An artist's albums of the wanted groups, playable in market when one is named, each with
  * its album_group: its album_type on the artist's own releases, appears_on on others'. The
  * groups come in the Web API's order: album, single, compilation, appears_on. */

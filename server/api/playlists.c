@@ -187,16 +187,13 @@ static bool read_details(struct req *r, json_t *body, struct playlist *p, bool c
 	return true;
 }
 
-void h_playlist_create(struct req *r)
+/* A playlist of the requesting user's from the body's details. */
+static void create(struct req *r)
 {
 	struct store *s = &r->srv->store;
 	struct playlist p;
 	json_t *body;
 
-	if (strcasecmp(r->params[0], r->user.id) != 0) {
-		reply_error(r, 403, "you can only create playlists for yourself");
-		return;
-	}
 	if (!(body = req_json_body(r, false)))
 		return;
 	memset(&p, 0, sizeof p);
@@ -212,6 +209,21 @@ void h_playlist_create(struct req *r)
 	reply_json(r, 201, playlist_object(r, &p, true, NULL));
 out:
 	json_decref(body);
+}
+
+void h_playlist_create(struct req *r)
+{
+	if (strcasecmp(r->params[0], r->user.id) != 0) {
+		reply_error(r, 403, "you can only create playlists for yourself");
+		return;
+	}
+	create(r);
+}
+
+/* POST /v1/me/playlists: the same, as client libraries call it. */
+void h_my_playlist_create(struct req *r)
+{
+	create(r);
 }
 
 void h_playlist(struct req *r)

@@ -29,6 +29,13 @@ static const struct route routes[] = {
 	{ GET, "/v1/albums", RL_STANDARD, AUTH_BEARER, h_albums },
 	{ GET, "/v1/albums/{id}", RL_STANDARD, AUTH_BEARER, h_album },
 	{ GET, "/v1/albums/{id}/tracks", RL_STANDARD, AUTH_BEARER, h_album_tracks },
+	{ GET, "/v1/artists", RL_STANDARD, AUTH_BEARER, h_artists },
+	{ GET, "/v1/artists/{id}/related-artists", RL_STANDARD, AUTH_BEARER, h_related_artists },
+	{ GET, "/v1/users/{user}", RL_STANDARD, AUTH_BEARER, h_user },
+	{ GET, "/v1/me/top/{type}", RL_STANDARD, AUTH_BEARER, h_my_top },
+	{ GET, "/v1/browse/new-releases", RL_STANDARD, AUTH_BEARER, h_new_releases },
+	{ GET, "/v1/markets", RL_STANDARD, AUTH_BEARER, h_markets },
+	{ M_POST, "/v1/me/playlists", RL_PLAYLIST, AUTH_BEARER, h_my_playlist_create },
 	{ GET, "/v1/artists/{id}", RL_STANDARD, AUTH_BEARER, h_artist },
 	{ GET, "/v1/artists/{id}/albums", RL_STANDARD, AUTH_BEARER, h_artist_albums },
 	{ GET, "/v1/artists/{id}/top-tracks", RL_STANDARD, AUTH_BEARER, h_artist_top_tracks },
@@ -113,7 +120,8 @@ static bool match(struct req *r, const char *pattern, const char *path)
 		pattern = pe;
 		path = se;
 	}
-	return !*pattern && !*path;
+	/* One trailing slash is the same resource: client libraries send /v1/search/. */
+	return !*pattern && (!*path || !strcmp(path, "/"));
 }
 
 void routes_dispatch(struct req *r)

@@ -1,0 +1,39 @@
+/* Browsing the whole catalog. See store/browse.h. */
+#include "config.h"
+#include "store/browse.h"
+
+#include "store/store_sqlite.h"
+
+/* Walks the index albums_release (release_date DESC, id): a page costs its offset and its
+ * length, each probed for an available track through tracks_album. */
+int store_albums_newest(struct store *s, int offset, int max,
+                        int (*each)(void *ud, const char *album_id), void *ud)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT al.id FROM albums al INDEXED BY albums_release"
+	                                 " WHERE EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id"
+	                                 "  AND t.available)"
+	                                 " ORDER BY al.release_date DESC, al.id LIMIT ?1 OFFSET ?2");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, max);
+	sqlite3_bind_int(st, 2, offset);
+	return store_each_text(s, st, "the newest albums", each, ud);
+}
+
+long long store_albums_available(struct store *s)
+{
+	return store_integer(s, store_stmt(s, "SELECT count(*) FROM albums al WHERE EXISTS"
+	                                      " (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND t.available)"),
+	                     "the albums' count");
+}
+
+int store_track_market_lists(struct store *s, int (*each)(void *ud, const char *markets), void *ud)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks"
+	                                 " WHERE available AND markets IS NOT NULL AND markets <> ''");
+
+	if (!st)
+		return -1;
+	return store_each_text(s, st, "the tracks' markets", each, ud);
+}
