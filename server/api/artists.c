@@ -49,18 +49,28 @@ struct albums {
 static int take_album(void *ud, const char *album_id, bool appears_on)
 {
 	struct albums *l = ud;
-	json_t *a = api_album_simple(l->r, album_id, l->market);
+	/* A simplified album in a market says nothing of it: read its markets, then answer in
+	 * the market's form. */
+	json_t *a = api_album_simple(l->r, album_id, NULL), *v;
+	bool playable = !l->market;
+	size_t i;
 	int g = G_APPEARS_ON;
 
 	if (!a)
 		return 0;
+	if (l->market) {
+		json_array_foreach(json_object_get(a, "available_markets"), i, v)
+			playable |= !strcmp(json_string_value(v), l->market);
+		json_object_del(a, "available_markets");
+		json_object_set_new(a, "is_playable", json_boolean(playable));
+	}
 	if (!appears_on) {
 		const char *type = json_string_value(json_object_get(a, "album_type"));
 
 		for (g = 0; g < G_APPEARS_ON && strcmp(type, group_names[g]); g++)
 			;
 	}
-	if ((l->market && !json_is_true(json_object_get(a, "is_playable"))) || !l->want[g]) {
+	if (!playable || !l->want[g]) {
 		json_decref(a);
 		return 0;
 	}

@@ -94,6 +94,7 @@ void h_user_playlists(struct req *r);
 void h_playlist_tracks(struct req *r);
 void h_playlist_followers(struct req *r);
 void h_playlist_followers_contains(struct req *r);
+void h_user_playlist_followers_contains(struct req *r);
 /* server/api/search.c */
 void h_search(struct req *r);
 /* server/api/stream.c */

@@ -753,6 +753,16 @@ void h_playlist_followers(struct req *r)
 	reply_empty(r, 200);
 }
 
+/* The old user-scoped path, /v1/users/{owner}/playlists/{id}/followers/contains, which client
+ * libraries still call: the playlist id names the playlist, whoever the path says owns it. */
+void h_user_playlist_followers_contains(struct req *r)
+{
+	free(r->params[0]);
+	r->params[0] = r->params[1];
+	r->nparams = 1;
+	h_playlist_followers_contains(r);
+}
+
 void h_playlist_followers_contains(struct req *r)
 {
 	const char *ids = req_arg(r, "ids");

@@ -69,6 +69,8 @@ static const struct route routes[] = {
 	{ M_POST | M_PUT | M_DELETE, "/v1/playlists/{id}/tracks", RL_PLAYLIST, AUTH_BEARER, h_playlist_tracks },
 	{ M_PUT | M_DELETE, "/v1/playlists/{id}/followers", RL_PLAYLIST, AUTH_BEARER, h_playlist_followers },
 	{ GET, "/v1/playlists/{id}/followers/contains", RL_STANDARD, AUTH_BEARER, h_playlist_followers_contains },
+	{ GET, "/v1/users/{user}/playlists/{id}/followers/contains", RL_STANDARD, AUTH_BEARER,
+	  h_user_playlist_followers_contains },
 	{ GET, "/v1/playlists/{id}/images", RL_STANDARD, AUTH_BEARER, h_playlist_images },
 	{ M_PUT, "/v1/playlists/{id}/images", RL_PLAYLIST, AUTH_BEARER, h_playlist_images },
 	{ GET, "/v1/me/player/recently-played", RL_PLAYER, AUTH_BEARER, h_recently_played },
