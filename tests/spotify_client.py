@@ -112,6 +112,17 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
     for part in ("catalog", "library", "personal", "playlists"):
         drive(srv, part, tok, fixture)
 
+    # The reference's newer /items door to the same playlist items, "items" in its DELETE body.
+    items_path = "/v1/playlists/%s/items" % own_playlist
+    r = srv.request("POST", items_path, body={"uris": ["spotify:track:" + tracks[0]["id"], "spotify:track:" + tracks[1]["id"]]},
+                    token=tok)
+    t.eq(r.status, 201, "POST /items with spotify: URIs")
+    r = srv.request("DELETE", items_path, body={"items": [{"uri": "spotify:track:" + tracks[0]["id"]}]}, token=tok)
+    t.eq(r.status, 200, "DELETE /items with {\"items\": [...]}")
+    r = srv.get(items_path, token=tok)
+    t.eq([x["track"]["uri"] for x in (r.json() or {}).get("items", [])], ["segue:track:" + tracks[1]["id"]],
+         "GET /items: what is left, in Segue's form")
+
     dev = FakeDevice(srv.port, tok, "dev-spotify", "Spotify client test").connect()
     mark = dev.mark()
     drive(srv, "player", tok, fixture)

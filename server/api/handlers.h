@@ -81,6 +81,8 @@ void h_saved_albums(struct req *r);
 void h_saved_albums_contains(struct req *r);
 void h_following(struct req *r);
 void h_following_contains(struct req *r);
+void h_library(struct req *r);
+void h_library_contains(struct req *r);
 /* server/api/history.c */
 void h_events(struct req *r);
 void h_recently_played(struct req *r);

@@ -26,48 +26,59 @@ static const struct collection saved_tracks = { "track", LIBRARY_TRACKS };
 static const struct collection saved_albums = { "album", LIBRARY_ALBUMS };
 static const struct collection followed_artists = { "artist", LIBRARY_ARTISTS };
 
-/* Saves or removes every id, all or nothing. */
-static void change(struct req *r, const struct collection *c, bool save, int ok_status)
+/* Saves or removes every id, all or nothing: ids[i] in collection cs[i]. */
+static void apply(struct req *r, const struct collection *const *cs, char **ids, int n, bool save,
+                  int ok_status)
 {
 	struct store *s = &r->srv->store;
 	long long now = store_now_ms();
+
+	if (save)
+		for (int i = 0; i < n; i++)
+			if (!api_exists(r, cs[i]->kind, ids[i])) {
+				reply_error(r, 404, "no %s with id %s", cs[i]->kind, ids[i]);
+				return;
+			}
+	if (store_begin(s) < 0)
+		goto fail;
+	if (save)
+		/* Times strictly increase within a collection, so "newest first" is the order of
+		 * the requests (and of the ids within one) even within one millisecond. */
+		for (int i = 0; i < n; i++) {
+			long long latest;
+			int found = store_library_latest(s, cs[i]->store, r->user.id, &latest);
+
+			if (found < 0)
+				goto fail_tx;
+			if (found && latest >= now)
+				now = latest + 1;
+		}
+	for (int i = 0; i < n; i++)
+		if ((save ? store_library_add(s, cs[i]->store, r->user.id, ids[i], now + i)
+		          : store_library_remove(s, cs[i]->store, r->user.id, ids[i])) < 0)
+			goto fail_tx;
+	if (store_commit(s) < 0)
+		goto fail_tx;
+	reply_empty(r, ok_status);
+	return;
+fail_tx:
+	store_rollback(s);
+fail:
+	reply_error(r, 500, "the library could not be changed");
+}
+
+/* Saves or removes the request's ids in one collection. */
+static void change(struct req *r, const struct collection *c, bool save, int ok_status)
+{
+	const struct collection *cs[LIBRARY_MAX_IDS];
 	char **ids;
 	int n;
 
 	if (api_ids_arg(r, LIBRARY_MAX_IDS, &ids, &n) < 0)
 		return;
-	if (save)
-		for (int i = 0; i < n; i++)
-			if (!api_exists(r, c->kind, ids[i])) {
-				reply_error(r, 404, "no %s with id %s", c->kind, ids[i]);
-				goto out;
-			}
-	if (store_begin(s) < 0)
-		goto fail;
-	if (save) {
-		/* Times strictly increase within a collection, so "newest first" is the order of
-		 * the requests (and of the ids within one) even within one millisecond. */
-		long long latest;
-		int found = store_library_latest(s, c->store, r->user.id, &latest);
-
-		if (found < 0)
-			goto fail_tx;
-		if (found && latest >= now)
-			now = latest + 1;
-	}
 	for (int i = 0; i < n; i++)
-		if ((save ? store_library_add(s, c->store, r->user.id, ids[i], now + i)
-		          : store_library_remove(s, c->store, r->user.id, ids[i])) < 0)
-			goto fail_tx;
-	if (store_commit(s) < 0)
-		goto fail_tx;
-	reply_empty(r, ok_status);
-	goto out;
-fail_tx:
-	store_rollback(s);
-fail:
-	reply_error(r, 500, "the library could not be changed");
-out:
+		cs[i] = c;
+	apply(r, cs, ids, n, save, ok_status);
 	api_free_ids(ids, n);
 }
 
@@ -208,4 +219,101 @@ void h_following_contains(struct req *r)
 {
 	if (artist_type(r))
 		contains(r, &followed_artists);
+}
+
+/* ---- /v1/me/library: every collection by URI, the reference's newer door ---- */
+
+#define LIBRARY_MAX_URIS 40
+
+/* The collection a URI names, its id into id; NULL after replying 400. Playlists are
+ * followed at /v1/playlists/{id}/followers, where what unfollowing one's own playlist means
+ * (deleting it) is plain; Segue has no episodes, shows, audiobooks or following of users. */
+static const struct collection *uri_collection(struct req *r, const char *uri, int i, char id[BASE62_ID_LEN + 1])
+{
+	static const struct collection *const all[] = { &saved_tracks, &saved_albums, &followed_artists };
+	const char *x;
+
+	for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+		if ((x = api_uri_id(uri, all[k]->kind))) {
+			snprintf(id, BASE62_ID_LEN + 1, "%s", x);
+			return all[k];
+		}
+	if (api_uri_id(uri, "playlist"))
+		reply_error(r, 400, "uris[%d]: follow a playlist at /v1/playlists/{id}/followers", i);
+	else
+		reply_error(r, 400, "uris[%d] \"%.60s\": the library holds track, album and artist URIs "
+		            "(segue: or spotify:)", i, uri);
+	return NULL;
+}
+
+/* ?uris=, at most 40, each a track, album or artist URI: their collections and ids (the
+ * caller frees ids with api_free_ids). Returns -1 after replying. */
+static int uris_arg(struct req *r, const struct collection **cs, char ***out, int *n)
+{
+	const char *v = req_arg(r, "uris");
+	char **ids, uri[API_URI_MAX];
+	int count = 1;
+
+	*n = 0;
+	if (!v || !*v) {
+		reply_error(r, 400, "uris is required: a comma-separated list of URIs");
+		return -1;
+	}
+	for (const char *p = v; *p; p++)
+		count += *p == ',';
+	if (count > LIBRARY_MAX_URIS) {
+		reply_error(r, 400, "too many uris: at most %d per request", LIBRARY_MAX_URIS);
+		return -1;
+	}
+	if (!(ids = calloc((size_t)count, sizeof *ids))) {
+		reply_error(r, 500, "out of memory");
+		return -1;
+	}
+	for (const char *p = v;; ) {
+		size_t len = strcspn(p, ",");
+		char id[BASE62_ID_LEN + 1];
+
+		snprintf(uri, sizeof uri, "%.*s", (int)(len < sizeof uri ? len : sizeof uri - 1), p);
+		if (!(cs[*n] = uri_collection(r, uri, *n, id)) || !(ids[*n] = strdup(id))) {
+			if (cs[*n])
+				reply_error(r, 500, "out of memory");
+			api_free_ids(ids, *n);
+			return -1;
+		}
+		(*n)++;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*out = ids;
+	return 0;
+}
+
+void h_library(struct req *r)
+{
+	const struct collection *cs[LIBRARY_MAX_URIS];
+	char **ids;
+	int n;
+
+	if (uris_arg(r, cs, &ids, &n) < 0)
+		return;
+	apply(r, cs, ids, n, r->method == M_PUT, 200);
+	api_free_ids(ids, n);
+}
+
+void h_library_contains(struct req *r)
+{
+	const struct collection *cs[LIBRARY_MAX_URIS];
+	json_t *list;
+	char **ids;
+	int n;
+
+	if (uris_arg(r, cs, &ids, &n) < 0)
+		return;
+	list = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, json_boolean(
+			store_library_has(&r->srv->store, cs[i]->store, r->user.id, ids[i]) > 0));
+	api_free_ids(ids, n);
+	reply_json(r, 200, list);
 }

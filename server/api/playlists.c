@@ -652,12 +652,16 @@ static int edit_remove(struct req *r, struct playlist *p, struct pl_item *old, l
 
 static void remove_items(struct req *r, struct playlist *p, json_t *body)
 {
-	json_t *tracks = body ? json_object_get(body, "tracks") : NULL, *t;
+	/* "items" is the name the reference gives it at /items, "tracks" at /tracks; either is
+	 * taken at both. */
+	json_t *tracks = body ? json_object_get(body, "items") : NULL, *t;
 	bool positional = false;
 	size_t i;
 
+	if (!tracks && body)
+		tracks = json_object_get(body, "tracks");
 	if (!json_is_array(tracks) || !json_array_size(tracks)) {
-		reply_error(r, 400, "tracks must be a non-empty array of {\"uri\": ..., \"positions\": [...]}");
+		reply_error(r, 400, "tracks (or items) must be a non-empty array of {\"uri\": ..., \"positions\": [...]}");
 		return;
 	}
 	if (json_array_size(tracks) > URIS_MAX) {

@@ -57,6 +57,8 @@ static const struct route routes[] = {
 	{ GET, "/v1/me/tracks/contains", RL_STANDARD, AUTH_BEARER, h_saved_tracks_contains },
 	{ GET | M_PUT | M_DELETE, "/v1/me/albums", RL_STANDARD, AUTH_BEARER, h_saved_albums },
 	{ GET, "/v1/me/albums/contains", RL_STANDARD, AUTH_BEARER, h_saved_albums_contains },
+	{ M_PUT | M_DELETE, "/v1/me/library", RL_STANDARD, AUTH_BEARER, h_library },
+	{ GET, "/v1/me/library/contains", RL_STANDARD, AUTH_BEARER, h_library_contains },
 	{ GET | M_PUT | M_DELETE, "/v1/me/following", RL_STANDARD, AUTH_BEARER, h_following },
 	{ GET, "/v1/me/following/contains", RL_STANDARD, AUTH_BEARER, h_following_contains },
 	{ M_POST, "/v1/segue/events", RL_STANDARD, AUTH_BEARER, h_events },
@@ -67,6 +69,9 @@ static const struct route routes[] = {
 	{ M_PUT, "/v1/playlists/{id}", RL_PLAYLIST, AUTH_BEARER, h_playlist_details },
 	{ GET, "/v1/playlists/{id}/tracks", RL_STANDARD, AUTH_BEARER, h_playlist_tracks },
 	{ M_POST | M_PUT | M_DELETE, "/v1/playlists/{id}/tracks", RL_PLAYLIST, AUTH_BEARER, h_playlist_tracks },
+	/* The reference's newer name for the same items. */
+	{ GET, "/v1/playlists/{id}/items", RL_STANDARD, AUTH_BEARER, h_playlist_tracks },
+	{ M_POST | M_PUT | M_DELETE, "/v1/playlists/{id}/items", RL_PLAYLIST, AUTH_BEARER, h_playlist_tracks },
 	{ M_PUT | M_DELETE, "/v1/playlists/{id}/followers", RL_PLAYLIST, AUTH_BEARER, h_playlist_followers },
 	{ GET, "/v1/playlists/{id}/followers/contains", RL_STANDARD, AUTH_BEARER, h_playlist_followers_contains },
 	{ GET, "/v1/users/{user}/playlists/{id}/followers/contains", RL_STANDARD, AUTH_BEARER,

@@ -227,3 +227,66 @@ status 404
 === queueing a URI that is no track URI is 400 whatever the scheme
 POST /v1/me/player/queue?uri=spotify:album:{album0}
 status 400
+
+=== the library by URI: save a track and an album, follow an artist, in one request
+PUT /v1/me/library?uris=spotify:track:{track2},segue:album:{album0},spotify:artist:{artist0}
+as free-us
+status 200
+
+=== ... each in its collection
+GET /v1/me/library/contains?uris=spotify:track:{track2},spotify:album:{album0},spotify:artist:{artist0},spotify:track:{track3}
+as free-us
+status 200
+json [true, true, true, false]
+
+=== ... as the collections' own doors see it
+GET /v1/me/albums/contains?ids={album0}
+as free-us
+status 200
+json [true]
+
+=== the library by URI: remove
+DELETE /v1/me/library?uris=spotify:album:{album0},spotify:track:{track2}
+as free-us
+status 200
+
+=== ... removed
+GET /v1/me/library/contains?uris=spotify:album:{album0},spotify:track:{track2}
+as free-us
+status 200
+json [false, false]
+
+=== the library by URI: an unknown track saves nothing
+PUT /v1/me/library?uris=spotify:track:{track3},spotify:track:{unknown_id}
+as free-us
+status 404
+
+=== ... nothing half-applied
+GET /v1/me/library/contains?uris=spotify:track:{track3}
+as free-us
+status 200
+json [false]
+
+=== the library by URI: episodes are not Segue's
+PUT /v1/me/library?uris=spotify:episode:{track0}
+as free-us
+status 400
+error-contains track, album and artist
+
+=== the library by URI: playlists are followed at their own door
+PUT /v1/me/library?uris=spotify:playlist:{track0}
+as free-us
+status 400
+error-contains /followers
+
+=== the library by URI: uris is required
+GET /v1/me/library/contains
+as free-us
+status 400
+error-contains uris
+
+=== the library by URI: at most 40
+GET /v1/me/library/contains?uris=spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0},spotify:track:{track0}
+as free-us
+status 400
+error-contains at most 40
