@@ -290,3 +290,13 @@ GET /v1/me/library/contains?uris=spotify:track:{track0},spotify:track:{track0},s
 as free-us
 status 400
 error-contains at most 40
+
+=== recommendations: a bound on what Segue does not measure is refused, not ignored
+GET /v1/recommendations?seed_genres=house&target_valence=0.9
+status 400
+error-contains does not measure valence
+
+=== recommendations: the bounds it measures still work
+GET /v1/recommendations?seed_genres=house&min_tempo=10&target_energy=0.5&limit=2
+status 200
+has tracks seeds
