@@ -26,9 +26,10 @@ static const struct collection saved_tracks = { "track", LIBRARY_TRACKS };
 static const struct collection saved_albums = { "album", LIBRARY_ALBUMS };
 static const struct collection followed_artists = { "artist", LIBRARY_ARTISTS };
 
-/* Saves or removes every id, all or nothing: ids[i] in collection cs[i]. */
+/* Saves or removes every id, all or nothing: ids[i] in collection cs[i], saved at at[i] when
+ * the client gave the times, else now. */
 static void apply(struct req *r, const struct collection *const *cs, char **ids, int n, bool save,
-                  int ok_status)
+                  int ok_status, const long long *at)
 {
 	struct store *s = &r->srv->store;
 	long long now = store_now_ms();
@@ -41,7 +42,7 @@ static void apply(struct req *r, const struct collection *const *cs, char **ids,
 			}
 	if (store_begin(s) < 0)
 		goto fail;
-	if (save)
+	if (save && !at)
 		/* Times strictly increase within a collection, so "newest first" is the order of
 		 * the requests (and of the ids within one) even within one millisecond. */
 		for (int i = 0; i < n; i++) {
@@ -54,7 +55,7 @@ static void apply(struct req *r, const struct collection *const *cs, char **ids,
 				now = latest + 1;
 		}
 	for (int i = 0; i < n; i++)
-		if ((save ? store_library_add(s, cs[i]->store, r->user.id, ids[i], now + i)
+		if ((save ? store_library_add(s, cs[i]->store, r->user.id, ids[i], at ? at[i] : now + i)
 		          : store_library_remove(s, cs[i]->store, r->user.id, ids[i])) < 0)
 			goto fail_tx;
 	if (store_commit(s) < 0)
@@ -78,8 +79,77 @@ static void change(struct req *r, const struct collection *c, bool save, int ok_
 		return;
 	for (int i = 0; i < n; i++)
 		cs[i] = c;
-	apply(r, cs, ids, n, save, ok_status);
+	apply(r, cs, ids, n, save, ok_status, NULL);
 	api_free_ids(ids, n);
+}
+
+/* An ISO 8601 time in UTC ("2023-01-15T14:30:00Z", fractions of a second allowed) in ms
+ * since 1970; -1 when it is not one. */
+static long long iso_time(const char *v)
+{
+	struct tm tm = { 0 };
+	const char *end = v ? strptime(v, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	long long ms = 0, scale = 100;
+
+	if (!end)
+		return -1;
+	if (*end == '.')
+		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+			ms += (*end - '0') * scale;
+	if (strcmp(end, "Z"))
+		return -1;
+	return (long long)timegm(&tm) * 1000 + ms;
+}
+
+/* PUT /v1/me/tracks with {"timestamped_ids": [{"id", "added_at"}, ...]}: each saved at the
+ * time given, which the reference lets a client give to import a library in its order; it
+ * takes precedence over any other ids. Returns false when the body has none (nothing
+ * replied), true when it has answered. */
+static bool save_timestamped(struct req *r)
+{
+	const struct collection *cs[LIBRARY_MAX_IDS];
+	json_t *body, *list, *v;
+	long long at[LIBRARY_MAX_IDS], now = store_now_ms();
+	char *ids[LIBRARY_MAX_IDS];
+	size_t i;
+	int n = 0;
+
+	if (!r->body.len || !(body = json_loadb(r->body.p, r->body.len, 0, NULL)))
+		return false; /* api_ids_arg reads it and says what is wrong */
+	if (!(list = json_object_get(body, "timestamped_ids"))) {
+		json_decref(body);
+		return false;
+	}
+	if (!json_is_array(list) || !json_array_size(list) || json_array_size(list) > LIBRARY_MAX_IDS) {
+		reply_error(r, 400, "timestamped_ids must be an array of 1 to %d {\"id\", \"added_at\"} objects",
+		            LIBRARY_MAX_IDS);
+		goto out;
+	}
+	json_array_foreach(list, i, v) {
+		const char *id = json_string_value(json_object_get(v, "id"));
+
+		at[n] = iso_time(json_string_value(json_object_get(v, "added_at")));
+		if (!id || !base62_is_id(id)) {
+			reply_error(r, 400, "timestamped_ids[%zu].id is not a track id", i);
+			goto out;
+		}
+		if (at[n] < 0 || at[n] > now) {
+			reply_error(r, 400, "timestamped_ids[%zu].added_at must be a past time in ISO 8601, "
+			            "in UTC (2023-01-15T14:30:00Z)", i);
+			goto out;
+		}
+		if (!(ids[n] = strdup(id))) {
+			reply_error(r, 500, "out of memory");
+			goto out;
+		}
+		cs[n++] = &saved_tracks;
+	}
+	apply(r, cs, ids, n, true, 200, at);
+out:
+	for (int k = 0; k < n; k++)
+		free(ids[k]);
+	json_decref(body);
+	return true;
 }
 
 static void contains(struct req *r, const struct collection *c)
@@ -131,12 +201,14 @@ static void list_saved(struct req *r, const struct collection *c)
 
 void h_saved_tracks(struct req *r)
 {
-	if (r->method == M_PUT)
-		change(r, &saved_tracks, true, 200);
-	else if (r->method == M_DELETE)
+	if (r->method == M_PUT) {
+		if (!save_timestamped(r))
+			change(r, &saved_tracks, true, 200);
+	} else if (r->method == M_DELETE) {
 		change(r, &saved_tracks, false, 200);
-	else
+	} else {
 		list_saved(r, &saved_tracks);
+	}
 }
 
 void h_saved_tracks_contains(struct req *r) { contains(r, &saved_tracks); }
@@ -297,7 +369,7 @@ void h_library(struct req *r)
 
 	if (uris_arg(r, cs, &ids, &n) < 0)
 		return;
-	apply(r, cs, ids, n, r->method == M_PUT, 200);
+	apply(r, cs, ids, n, r->method == M_PUT, 200, NULL);
 	api_free_ids(ids, n);
 }
 

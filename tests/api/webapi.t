@@ -300,3 +300,29 @@ error-contains does not measure valence
 GET /v1/recommendations?seed_genres=house&min_tempo=10&target_energy=0.5&limit=2
 status 200
 has tracks seeds
+
+=== save tracks with timestamped_ids: each at its own time
+PUT /v1/me/tracks
+as free-us
+body {"timestamped_ids": [{"id": "{track4}", "added_at": "2020-05-01T10:00:00Z"}, {"id": "{track5}", "added_at": "2021-06-02T11:30:00.250Z"}]}
+status 200
+
+=== ... listed by those times
+GET /v1/me/tracks?limit=50
+as free-us
+status 200
+json {"items": [{"track": {"id": "{track1}"}}, {"added_at": "2021-06-02T11:30:00Z", "track": {"id": "{track5}"}}, {"added_at": "2020-05-01T10:00:00Z", "track": {"id": "{track4}"}}]}
+
+=== timestamped_ids: a time that is not UTC ISO 8601 is 400
+PUT /v1/me/tracks
+as free-us
+body {"timestamped_ids": [{"id": "{track3}", "added_at": "2020-05-01 10:00"}]}
+status 400
+error-contains added_at
+
+=== timestamped_ids: a future time is 400
+PUT /v1/me/tracks
+as free-us
+body {"timestamped_ids": [{"id": "{track3}", "added_at": "2999-01-01T00:00:00Z"}]}
+status 400
+error-contains past time
