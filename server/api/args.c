@@ -135,7 +135,7 @@ static int ids_body(struct req *r, int max, char ***out, int *n)
 	*n = 0;
 	json_array_foreach(arr, i, v) {
 		snprintf(where, sizeof where, " at ids[%zu]", i);
-		if (!json_is_string(v)) {
+		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
 			reply_error(r, 400, "ids[%zu] is not a string", i);
 			goto out;
 		}

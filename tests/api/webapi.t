@@ -326,3 +326,9 @@ as free-us
 body {"timestamped_ids": [{"id": "{track3}", "added_at": "2999-01-01T00:00:00Z"}]}
 status 400
 error-contains past time
+
+=== an id with a NUL inside a bare array is 400, not the id before it
+PUT /v1/me/tracks
+as free-us
+body ["{track3}\u0000x"]
+status 400
