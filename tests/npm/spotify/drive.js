@@ -139,7 +139,6 @@ async function playlists() {
   await call('unfollowPlaylist', () => api.unfollowPlaylist(fx.other_playlist), (b, r) => r.statusCode === 200);
   await call('... unfollowed', () => api.areFollowingPlaylist(fx.other_user, fx.other_playlist, [fx.user]), (b) => same(b, [false]));
   await call('uploadCustomPlaylistCoverImage', () => api.uploadCustomPlaylistCoverImage(pl, fx.jpeg_base64), (b, r) => r.statusCode === 202);
-  report(true, 'playlist for the driver: ' + pl);
 }
 
 async function player() {
