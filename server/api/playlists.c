@@ -763,6 +763,7 @@ void h_user_playlist_followers_contains(struct req *r)
 {
 	free(r->params[0]);
 	r->params[0] = r->params[1];
+	r->params[1] = NULL;
 	r->nparams = 1;
 	h_playlist_followers_contains(r);
 }
