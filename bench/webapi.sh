@@ -18,7 +18,14 @@ die() { say "bench: $*" >&2; exit 1; }
 [ -x server/segue-server ] || die "build the tree first (make)"
 WORK=$(mktemp -d /tmp/segue-bench-webapi-XXXXXX)
 SEG_PID=
-trap 'bench_stop_child; bench_stop_pid "$SEG_PID"; rm -rf "$WORK"' EXIT INT TERM
+cleanup() {
+	set +e
+	bench_stop_child
+	bench_stop_pid "$SEG_PID"
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' HUP INT PIPE TERM
 
 if [ ! -f "$DATA/segue.db" ]; then
 	say "bench: generating $TRACKS tracks into $DATA (once)"

@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import time
 
@@ -146,5 +147,28 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
          "a queued spotify: URI reaches the device as segue:")
     dev.close()
 
+    # /v1/markets is kept between requests (it reads every track) until the catalog changes:
+    # a track that names a market of its own makes that market listed at once.
+    before = (srv.get("/v1/markets", token=tok).json() or {}).get("markets", [])
+    t.ok("AQ" not in before and "US" in before, "GET /v1/markets: the server's markets", before)
+    db = sqlite3.connect(os.path.join(data, "segue.db"), timeout=10)
+    with db:
+        db.execute("UPDATE tracks SET markets = 'AQ,US' WHERE id = ?", (tracks[3]["id"],))
+    db.close()
+    after = (srv.get("/v1/markets", token=tok).json() or {}).get("markets", [])
+    t.ok("AQ" in after and after == sorted(after), "... and a market a track names, once the track names it", after)
+
     drive(srv, "refusals", tok, fixture)
+
+    # New releases count only albums with a track left: one whose every track is withdrawn
+    # (its files left the library) is neither listed nor counted.
+    gone = fixture["albums"][1]
+    db = sqlite3.connect(os.path.join(data, "segue.db"), timeout=10)
+    with db:
+        db.execute("UPDATE tracks SET available = 0, withdrawn_at = 1 WHERE album_id = ?", (gone,))
+    db.close()
+    page = (srv.get("/v1/browse/new-releases?limit=50", token=tok).json() or {}).get("albums", {})
+    t.ok(page.get("total") == fixture["album_count"] - 1 and gone not in [a["id"] for a in page.get("items", [])]
+         and len(page.get("items", [])) == page.get("total"),
+         "new releases leave out an album whose every track is withdrawn, in the list and the total", page)
 t.done()

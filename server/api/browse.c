@@ -89,13 +89,25 @@ static int code_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+/* The answer as last read, and the change log's head then: reading every track's markets
+ * costs a third of a second at 1,000,000 tracks, and they change only with the catalog.
+ * Handlers run on the service loop alone, so nothing else touches these. */
+static const struct server *markets_srv;
+static json_t *markets_kept;
+static long long markets_head = -1;
+
 /* The server's markets and every market a track names for itself. */
 void h_markets(struct req *r)
 {
-	struct market_set *m = calloc(1, sizeof *m);
+	long long head = store_search_head(&r->srv->store);
+	struct market_set *m;
 	json_t *list;
 
-	if (!m) {
+	if (head >= 0 && head == markets_head && markets_srv == r->srv && markets_kept) {
+		reply_json(r, 200, json_pack("{s:O}", "markets", markets_kept));
+		return;
+	}
+	if (!(m = calloc(1, sizeof *m))) {
 		reply_error(r, 500, "out of memory");
 		return;
 	}
@@ -110,5 +122,9 @@ void h_markets(struct req *r)
 	for (int i = 0; i < m->n; i++)
 		json_array_append_new(list, json_string(m->code[i]));
 	free(m);
+	json_decref(markets_kept);
+	markets_kept = json_incref(list);
+	markets_head = head;
+	markets_srv = r->srv;
 	reply_json(r, 200, json_pack("{s:o}", "markets", list));
 }

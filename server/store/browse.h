@@ -12,7 +12,10 @@ int store_albums_newest(struct store *s, int offset, int max,
 /* How many albums have an available track, or -1. */
 long long store_albums_available(struct store *s);
 /* Every distinct markets list that available tracks name for themselves (comma-separated,
- * never ""): each gets one, borrowed; returns 0 to go on. Returns 0, -1 on error. */
+ * never ""): each gets one, borrowed; returns 0 to go on. Returns 0, -1 on error. It reads
+ * every track (a third of a second at 1,000,000): callers keep the answer while
+ * store_search_head, which moves with every change of a track's markets or availability,
+ * stays where it was. */
 int store_track_market_lists(struct store *s, int (*each)(void *ud, const char *markets), void *ud);
 
 #endif
