@@ -21,7 +21,9 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
+    """The service loop's CPU time: the main thread's alone, not the workers' (the search
+    index and the recommender's model are built on threads of their own)."""
+    with open("/proc/%d/task/%d/stat" % (pid, pid)) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
 
