@@ -147,13 +147,15 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 
          "a queued spotify: URI reaches the device as segue:")
     dev.close()
 
-    # /v1/markets is kept between requests (it reads every track) until the catalog changes:
-    # a track that names a market of its own makes that market listed at once.
+    # /v1/markets is kept between requests (it reads every track) until the tracks version
+    # moves, as ingest moves it when it files a track that names a market of its own.
     before = (srv.get("/v1/markets", token=tok).json() or {}).get("markets", [])
     t.ok("AQ" not in before and "US" in before, "GET /v1/markets: the server's markets", before)
     db = sqlite3.connect(os.path.join(data, "segue.db"), timeout=10)
     with db:
         db.execute("UPDATE tracks SET markets = 'AQ,US' WHERE id = ?", (tracks[3]["id"],))
+        db.execute("INSERT INTO meta (key, value) VALUES ('tracks_version', 1)"
+                   " ON CONFLICT (key) DO UPDATE SET value = value + 1")
     db.close()
     after = (srv.get("/v1/markets", token=tok).json() or {}).get("markets", [])
     t.ok("AQ" in after and after == sorted(after), "... and a market a track names, once the track names it", after)

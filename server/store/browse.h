@@ -14,8 +14,7 @@ long long store_albums_available(struct store *s);
 /* Every distinct markets list that available tracks name for themselves (comma-separated,
  * never ""): each gets one, borrowed; returns 0 to go on. Returns 0, -1 on error. It reads
  * every track (a third of a second at 1,000,000): callers keep the answer while
- * store_search_head, which moves with every change of a track's markets or availability,
- * stays where it was. */
+ * store_tracks_version, which ingest and withdrawals move, stays where it was. */
 int store_track_market_lists(struct store *s, int (*each)(void *ud, const char *markets), void *ud);
 
 #endif
