@@ -18,8 +18,9 @@
 /* Outputs are computed SPAN samples at a time, and only where they could exceed the peak
  * found so far: no output of the interpolator exceeds the largest input under its taps
  * times the sum of its coefficients' magnitudes (a phase's gain: 1.36 or 1.82 at four
- * times), so a phase of a span whose inputs stay under peak / gain is passed over. The peak is a maximum, so it comes out the same; on music,
- * once the loudest passages have set it, most spans are passed over. A multiple of LANES. */
+ * times), so a phase of a span whose inputs stay under peak / gain is passed over. The
+ * peak is a maximum, so it comes out the same; on music, once the loudest passages have set
+ * it, most spans are passed over. A multiple of LANES. */
 #define SPAN 64
 
 struct truepeak {
