@@ -147,9 +147,10 @@ int audio_analyse(const char *path, struct analysis *a, struct audio_pcm **out_p
 		kept->rate = src.rate;
 	}
 	pcm = malloc(2 * AUDIO_SRC_BLOCK * (size_t)src.channels);
-	/* The true peak is ours (truepeak.c): libebur128's took a third of the analysis. */
-	ebu = ebur128_init((unsigned)src.out_channels, (unsigned long)src.rate,
-			   EBUR128_MODE_I | EBUR128_MODE_LRA);
+	/* The true peak is ours (truepeak.c): libebur128's took a third of the analysis. The
+	 * loudness range is not asked for: nothing used it, and its 3 s short-term blocks were
+	 * a fifth of the analysis. */
+	ebu = ebur128_init((unsigned)src.out_channels, (unsigned long)src.rate, EBUR128_MODE_I);
 	tp = truepeak_new(src.out_channels, src.rate);
 	feat = features_new(src.rate, src.out_channels);
 	if (ebu == NULL || tp == NULL || feat == NULL || pcm == NULL) {
@@ -188,8 +189,6 @@ int audio_analyse(const char *path, struct analysis *a, struct audio_pcm **out_p
 	if (ebur128_loudness_global(ebu, &a->loudness_lufs) != EBUR128_SUCCESS ||
 	    !isfinite(a->loudness_lufs))
 		a->loudness_lufs = -70.0;
-	if (ebur128_loudness_range(ebu, &a->lra) != EBUR128_SUCCESS || !isfinite(a->lra))
-		a->lra = 0;
 	a->true_peak = truepeak_value(tp);
 	a->gain_db = a->loudness_lufs <= -70.0 ? 0 : gain_for(a->loudness_lufs, a->true_peak);
 	features_finish(feat, a);
