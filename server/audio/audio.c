@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,22 @@ static void hash_block(crypto_generichash_state *h, const float *s, size_t n,
 }
 
 /* Gain to the target loudness, lowered when the true peak would go over full scale. */
+/* Whether every sample is a number: a float file can hold infinities and NaNs, which the
+ * meters would read as an infinite peak (written out as REPLAYGAIN_TRACK_PEAK=inf) or pass
+ * over in silence, and the encoders turn into noise. Their exponent bits are all ones. */
+static bool samples_finite(const float *x, size_t n)
+{
+	uint32_t bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t b;
+
+		memcpy(&b, &x[i], sizeof b);
+		bad |= (b & 0x7f800000u) == 0x7f800000u;
+	}
+	return !bad;
+}
+
 static double gain_for(double lufs, double peak)
 {
 	double gain = AUDIO_TARGET_LUFS - lufs;
@@ -189,6 +206,11 @@ int audio_analyse(const char *path, struct analysis *a, struct audio_pcm **out_p
 			goto out;
 		if (n == 0)
 			break;
+		if (!samples_finite(out, (size_t)n * (size_t)src.out_channels)) {
+			snprintf(err, errlen, "samples that are not numbers (infinity or NaN) near %.1f s",
+				 (double)src.pos / src.rate);
+			goto out;
+		}
 		hash_block(&h, raw, (size_t)n * (size_t)src.channels, pcm);
 		if (ebur128_add_frames_float(ebu, out, (size_t)n) != EBUR128_SUCCESS) {
 			snprintf(err, errlen, "loudness analysis failed");
