@@ -16,16 +16,7 @@ DATA=${1:-/tmp/segue-bench-meta-$TRACKS}
 say() { printf '%s\n' "$*"; }
 die() { say "bench: $*" >&2; exit 1; }
 [ -x server/segue-server ] || die "build the tree first (make)"
-WORK=$(mktemp -d /tmp/segue-bench-webapi-XXXXXX)
-SEG_PID=
-cleanup() {
-	set +e
-	bench_stop_child
-	bench_stop_pid "$SEG_PID"
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' HUP INT PIPE TERM
+bench_workdir webapi
 
 if [ ! -f "$DATA/segue.db" ]; then
 	say "bench: generating $TRACKS tracks into $DATA (once)"
