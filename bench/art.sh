@@ -26,16 +26,7 @@ for tool in ffmpeg sox sqlite3 gcc; do
 	command -v $tool >/dev/null || die "needs $tool (scripts/deps)"
 done
 
-WORK=$(mktemp -d /tmp/segue-art-bench-XXXXXX)
-SEG_PID=
-cleanup() {
-	set +e
-	bench_stop_child
-	bench_stop_pid "$SEG_PID"
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' HUP INT PIPE TERM
+bench_workdir art
 
 echo "making $ALBUMS albums with covers..." >&2
 i=0

@@ -22,14 +22,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 sh scripts/deps --bench >/dev/null || exit 1
 command -v ffmpeg >/dev/null || die "needs ffmpeg (apt-get install ffmpeg)"
 [ -x server/segue-server ] || die "build first (sh scripts/build)"
-WORK=$(mktemp -d /tmp/segue-ingest-bench-XXXXXX)
-SEG_PID=
-cleanup() {
-	bench_stop_child
-	bench_stop_pid "$SEG_PID"
-	rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
+bench_workdir ingest
 
 if [ -z "$MASTERS" ]; then
 	for d in demo/masters tests/.catalog/masters; do [ -d "$d" ] && MASTERS=$d && break; done

@@ -29,6 +29,23 @@ bench_stop_pid() {
 	kill -9 "$1" 2>/dev/null || true
 }
 
+# bench_workdir NAME: makes the run's folder $WORK (/tmp/segue-NAME-bench-XXXXXX) and sets the
+# traps that, on exit or a signal, end the step bench_run waits for and the server ($SEG_PID),
+# then remove $WORK.
+bench_workdir() {
+	WORK=$(mktemp -d "/tmp/segue-$1-bench-XXXXXX")
+	SEG_PID=
+	trap bench_workdir_cleanup EXIT
+	trap 'exit 130' HUP INT PIPE TERM
+}
+
+bench_workdir_cleanup() {
+	set +e
+	bench_stop_child
+	bench_stop_pid "$SEG_PID"
+	rm -rf "$WORK"
+}
+
 # bench_serve DATA_DIR [NAME=VALUE...]: adds the account "bencher" (unless it is there from
 # an earlier start), starts segue-server on 127.0.0.1:0 over DATA_DIR with those settings, and
 # sets SEG_PID, PORT and TOKEN. The server's output goes to $WORK/segue.out and $WORK/segue.err.

@@ -17,16 +17,7 @@ PHASE=${1:-10}
 die() { echo "bench: $*" >&2; exit 1; }
 [ -x server/segue-server ] || die "build the tree first (make)"
 
-WORK=$(mktemp -d /tmp/segue-login-bench-XXXXXX)
-SEG_PID=
-cleanup() {
-	set +e
-	bench_stop_child
-	bench_stop_pid "$SEG_PID"
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' HUP INT PIPE TERM
+bench_workdir login
 
 # serve BIN [SETTING...]: a server over an empty catalog with the account "victim".
 serve() {

@@ -28,16 +28,7 @@ die() { say "bench: $*" >&2; exit 1; }
 
 [ -x server/segue-server ] && [ -f server/libsegueserver.a ] && [ -x data/segue-gen-listening ] ||
 	die "build the tree first (make)"
-WORK=$(mktemp -d /tmp/segue-recs-bench-XXXXXX)
-SEG_PID=
-cleanup() {
-	set +e
-	bench_stop_child
-	bench_stop_pid "$SEG_PID"
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' HUP INT PIPE TERM
+bench_workdir recs
 
 # 1. The data, generated once and cached.
 if ! [ -f "$DATA/segue.db" ] || [ "$(sqlite3 "$DATA/segue.db" "SELECT count(*) FROM users WHERE id LIKE 'syn-%'" 2>/dev/null || echo 0)" = 0 ]; then

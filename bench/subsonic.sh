@@ -20,16 +20,7 @@ say() { printf '%s\n' "$*"; }
 die() { say "bench: $*" >&2; exit 1; }
 
 [ -x server/segue-server ] || die "build the tree first (make)"
-WORK=$(mktemp -d /tmp/segue-subsonic-bench-XXXXXX)
-SEG_PID=
-cleanup() {
-	set +e
-	bench_stop_child
-	bench_stop_pid "$SEG_PID"
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' HUP INT PIPE TERM
+bench_workdir subsonic
 
 count_tracks() {
 	python3 -c 'import sqlite3, sys

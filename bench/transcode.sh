@@ -36,16 +36,7 @@ fi
 [ -f "$DATA/segue.db" ] || die "no catalog in $DATA (sh scripts/demo-catalog, or make check for tests/.catalog)"
 command -v ffmpeg >/dev/null || die "needs ffmpeg (sh scripts/deps)"
 
-WORK=$(mktemp -d /tmp/segue-transcode-bench-XXXXXX)
-SEG_PID=
-cleanup() {
-	set +e
-	bench_stop_child
-	bench_stop_pid "$SEG_PID"
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' HUP INT PIPE TERM
+bench_workdir transcode
 
 # A private catalog whose media are per-file links to DATA's, but for the one file replaced.
 mkdir "$WORK/data"

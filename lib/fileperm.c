@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,5 +84,47 @@ int file_create_private(const char *path, char *err, size_t errlen)
 	if (errno == EEXIST)
 		return 0;
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return -1;
+}
+
+int file_create_secret(const char *path, const char *text, char *err, size_t errlen)
+{
+	char tmp[4200];
+	size_t len = strlen(text);
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= sizeof tmp) {
+		snprintf(err, errlen, "%s: the path is too long", path);
+		return -1;
+	}
+	if ((fd = mkstemp(tmp)) < 0) { /* 0600 */
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (link(tmp, path) != 0 && errno != EEXIST)
+		goto fail;
+	unlink(tmp);
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
 	return -1;
 }

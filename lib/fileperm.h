@@ -22,4 +22,10 @@ int sqlite_files_make_private(const char *db_path, char *err, size_t errlen);
  * 0644 less the umask). Returns 0, or -1 with a message in err. */
 int file_create_private(const char *path, char *err, size_t errlen);
 
+/* Creates path holding text (a key file): written to a temporary file beside it (0600),
+ * flushed to disk, then linked into place, so the file is never seen half written and a
+ * file already there is kept (of two servers starting at once, both use the first one's
+ * key). Returns 0 when path holds a key file afterwards, or -1 with a message in err. */
+int file_create_secret(const char *path, const char *text, char *err, size_t errlen);
+
 #endif

@@ -85,7 +85,15 @@ with open(os.path.join(lib, "truncated.m4a"), "wb") as f:
     f.write(whole[: len(whole) * 2 // 3])
 ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=10:duration=1", "-f", "lavfi", "-i", "sine=duration=1",
        "-c:v", "mpeg4", "-c:a", "aac", os.path.join(lib, "video.mp4"))
-FAILED = ["corrupt.mp3", "truncated.m4a", "video.mp4"]
+# A float WAV whose samples turn to infinity and NaN after a second of sound.
+import struct, math
+frames = [0.25 * math.sin(i * 0.05) for i in range(44100)] + [float("inf"), float("nan")] * 2205
+data_bytes = struct.pack("<%df" % len(frames), *frames)
+with open(os.path.join(lib, "nonfinite.wav"), "wb") as f:
+    f.write(b"RIFF" + struct.pack("<I", 36 + len(data_bytes)) + b"WAVE")
+    f.write(b"fmt " + struct.pack("<IHHIIHH", 16, 3, 1, 44100, 44100 * 4, 4, 32))
+    f.write(b"data" + struct.pack("<I", len(data_bytes)) + data_bytes)
+FAILED = ["corrupt.mp3", "truncated.m4a", "video.mp4", "nonfinite.wav"]
 SILENT = ["cover.jpg", "lyrics.lrc", "notes.txt", ".DS_Store", ".hidden"]
 total = len(GOOD) + 4 + len(FAILED)
 
@@ -99,6 +107,8 @@ for name in FAILED:
     mine = [l for l in lines if l.startswith("segue-server: ingest: %s: " % os.path.join(lib, name))]
     t.eq(len(mine), 1, "%s: one line naming it" % name, err)
 t.ok(any("video.mp4: not audio: video file" in l for l in lines), "a video is refused as video", err)
+t.ok(any("nonfinite.wav: samples that are not numbers (infinity or NaN) near 1.0 s" in l for l in lines),
+     "a float file holding infinities and NaNs is refused where they start", err)
 t.ok(any("truncated.m4a: truncated or corrupt audio at" in l for l in lines),
      "a truncated M4A is caught where it ends", err)
 t.ok(any(l == "segue-server: ingest: %s: skipped: not an audio file" % os.path.join(lib, "mystery.xyz")

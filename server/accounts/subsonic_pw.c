@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileperm.h"
+
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
 static int read_key(struct subsonic_key *k, const char *path, char *err, size_t errlen)
@@ -50,43 +52,19 @@ out:
 static int write_key(const char *path, char *err, size_t errlen)
 {
 	unsigned char key[crypto_secretbox_KEYBYTES];
-	char text[sodium_base64_ENCODED_LEN(sizeof key, B64)], tmp[1200];
-	FILE *f = NULL;
-	int fd, rc = -1;
+	char b64[sodium_base64_ENCODED_LEN(sizeof key, B64)], text[512];
+	int rc;
 
 	crypto_secretbox_keygen(key);
-	sodium_bin2base64(text, sizeof text, key, sizeof key, B64);
-	snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) /* 0600 */
-		goto fail;
-	if (!(f = fdopen(fd, "w"))) {
-		close(fd);
-		goto fail;
-	}
-	fprintf(f, "# segue-server: the key Subsonic passwords are sealed under. Keep secret:\n"
-	           "# with the database, it reads every Subsonic password. Losing it makes every\n"
-	           "# user set their Subsonic password again.\n"
-	           "secretbox %s\n", text);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		goto fail;
-	if (fclose(f) != 0) {
-		f = NULL;
-		goto fail;
-	}
-	f = NULL;
-	/* link, not rename: two servers starting at once must not each make a key. */
-	if (link(tmp, path) != 0 && errno != EEXIST)
-		goto fail;
-	unlink(tmp);
-	rc = 0;
-	goto out;
-fail:
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	if (f)
-		fclose(f);
-	unlink(tmp);
-out:
+	sodium_bin2base64(b64, sizeof b64, key, sizeof key, B64);
+	snprintf(text, sizeof text,
+	         "# segue-server: the key Subsonic passwords are sealed under. Keep secret:\n"
+	         "# with the database, it reads every Subsonic password. Losing it makes every\n"
+	         "# user set their Subsonic password again.\n"
+	         "secretbox %s\n", b64);
+	rc = file_create_secret(path, text, err, errlen);
 	sodium_memzero(key, sizeof key);
+	sodium_memzero(b64, sizeof b64);
 	sodium_memzero(text, sizeof text);
 	return rc;
 }

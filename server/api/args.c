@@ -56,14 +56,28 @@ void api_free_ids(char **ids, int n)
 	free(ids);
 }
 
-int api_ids_arg(struct req *r, int max, char ***out, int *n)
+/* Takes one id into ids[*n]; replies 400 and returns -1 when it is not one. */
+static int take_id(struct req *r, const char *v, size_t len, const char *where, char **ids, int *n)
 {
-	const char *v = req_arg(r, "ids");
+	char *id = strndup(v, len);
+
+	if (!id || !base62_is_id(id)) {
+		reply_error(r, 400, "invalid id \"%.40s\"%s", id ? id : "", where);
+		free(id);
+		return -1;
+	}
+	ids[(*n)++] = id;
+	return 0;
+}
+
+/* The comma-separated ?ids= value v. */
+static int ids_query(struct req *r, const char *v, int max, char ***out, int *n)
+{
 	char **ids;
 	int count = 1;
 
-	if (!v || !*v) {
-		reply_error(r, 400, "the ids parameter is required");
+	if (!*v) {
+		reply_error(r, 400, "the ids parameter is empty");
 		return -1;
 	}
 	for (const char *p = v; *p; p++)
@@ -73,29 +87,82 @@ int api_ids_arg(struct req *r, int max, char ***out, int *n)
 		reply_error(r, 400, "too many ids: at most %d per request", max);
 		return -1;
 	}
-	ids = calloc((size_t)count, sizeof *ids);
-	if (!ids) {
+	if (!(ids = calloc((size_t)count, sizeof *ids))) {
 		reply_error(r, 500, "out of memory");
 		return -1;
 	}
 	*n = 0;
 	for (const char *p = v;; ) {
 		const char *c = strchrnul(p, ',');
-		char *id = strndup(p, (size_t)(c - p));
 
-		if (!id || !base62_is_id(id)) {
-			reply_error(r, 400, "invalid id \"%.40s\"", id ? id : "");
-			free(id);
+		if (take_id(r, p, (size_t)(c - p), "", ids, n) < 0) {
 			api_free_ids(ids, *n);
 			return -1;
 		}
-		ids[(*n)++] = id;
 		if (!*c)
 			break;
 		p = c + 1;
 	}
 	*out = ids;
 	return 0;
+}
+
+/* A JSON body of ids: {"ids": [...]} as the reference writes it, or the bare array that
+ * official SDKs send for PUT and DELETE of the library and following. */
+static int ids_body(struct req *r, int max, char ***out, int *n)
+{
+	json_t *body = req_json_value(r), *arr, *v;
+	char **ids = NULL;
+	char where[32];
+	size_t i;
+	int rc = -1;
+
+	if (!body)
+		return -1;
+	arr = json_is_array(body) ? body : json_object_get(body, "ids");
+	if (!json_is_array(arr) || !json_array_size(arr)) {
+		reply_error(r, 400, "ids are required: ?ids=, a JSON body {\"ids\": [...]} or a JSON array of ids");
+		goto out;
+	}
+	if (json_array_size(arr) > (size_t)max) {
+		reply_error(r, 400, "too many ids: at most %d per request", max);
+		goto out;
+	}
+	if (!(ids = calloc(json_array_size(arr), sizeof *ids))) {
+		reply_error(r, 500, "out of memory");
+		goto out;
+	}
+	*n = 0;
+	json_array_foreach(arr, i, v) {
+		snprintf(where, sizeof where, " at ids[%zu]", i);
+		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+			reply_error(r, 400, "ids[%zu] is not a string", i);
+			goto out;
+		}
+		if (take_id(r, json_string_value(v), json_string_length(v), where, ids, n) < 0)
+			goto out;
+	}
+	*out = ids;
+	ids = NULL;
+	rc = 0;
+out:
+	if (ids)
+		api_free_ids(ids, *n);
+	json_decref(body);
+	return rc;
+}
+
+int api_ids_arg(struct req *r, int max, char ***out, int *n)
+{
+	const char *v = req_arg(r, "ids");
+
+	*n = 0;
+	if (v)
+		return ids_query(r, v, max, out, n);
+	if (r->body.len)
+		return ids_body(r, max, out, n);
+	reply_error(r, 400, "the ids parameter is required");
+	return -1;
 }
 
 bool api_check_id(struct req *r, const char *id, const char *kind)
@@ -235,4 +302,49 @@ void api_reply_several(struct req *r, const char *key, int max, api_render_fn re
 	}
 	api_free_ids(ids, n);
 	reply_json(r, 200, json_pack("{s:o}", key, list));
+}
+
+/* The part of uri after its scheme, when the scheme is one of ours; an old user-scoped
+ * playlist URI (user:NAME:playlist:ID) is read as the playlist's own. NULL otherwise. */
+static const char *uri_rest(const char *uri)
+{
+	const char *rest, *pl;
+
+	if (!strncmp(uri, "segue:", 6))
+		rest = uri + 6;
+	else if (!strncmp(uri, "spotify:", 8))
+		rest = uri + 8;
+	else
+		return NULL;
+	if (!strncmp(rest, "user:", 5) && (pl = strstr(rest + 5, ":playlist:")))
+		rest = pl + 1;
+	return rest;
+}
+
+const char *api_uri_id(const char *uri, const char *kind)
+{
+	const char *rest = uri ? uri_rest(uri) : NULL;
+	size_t len = strlen(kind);
+
+	if (!rest || strncmp(rest, kind, len) || rest[len] != ':' || !base62_is_id(rest + len + 1))
+		return NULL;
+	return rest + len + 1;
+}
+
+bool api_uri_canon(const char *uri, char *out, size_t size)
+{
+	const char *rest = uri_rest(uri);
+	int n = rest ? snprintf(out, size, "segue:%s", rest) : snprintf(out, size, "%s", uri);
+
+	return n >= 0 && (size_t)n < size;
+}
+
+void api_uri_canon_member(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	char buf[API_URI_MAX];
+
+	/* One too long to rewrite is left for the caller's own check to refuse. */
+	if (v && !strncmp(v, "spotify:", 8) && api_uri_canon(v, buf, sizeof buf))
+		json_object_set_new(o, key, json_string(buf));
 }

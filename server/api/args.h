@@ -16,10 +16,24 @@
 const char *api_market(struct req *r, bool *bad);
 /* Reads an integer query parameter; on a bad value replies 400 and returns -1. */
 int api_int_arg(struct req *r, const char *name, int def, int min, int max, int *out);
-/* Splits ?ids= into at most max valid ids (caller frees with api_free_ids); replies 400 and
- * returns -1 for a missing, oversized or malformed list. */
+/* At most max valid ids (the caller frees them with api_free_ids) from ?ids=a,b or, without
+ * that, from a JSON body {"ids": [...]} or a bare JSON array of ids (official SDKs send that
+ * for PUT and DELETE of the library). Replies 400 and returns -1 for a missing, oversized or
+ * malformed list. */
 int api_ids_arg(struct req *r, int max, char ***ids, int *n);
 void api_free_ids(char **ids, int n);
+/* Catalog URIs as clients write them. Segue's are "segue:KIND:ID"; programs written for
+ * Spotify build "spotify:KIND:ID" (old ones "spotify:user:NAME:playlist:ID"), which name the
+ * same things here. Requests may use any of these; answers always carry the segue: form. */
+#define API_URI_MAX 256
+/* The id of a URI of this kind ("track", "album", "artist", "playlist") in any of those
+ * forms, pointing into uri; NULL when uri is not one (or its id is malformed). */
+const char *api_uri_id(const char *uri, const char *kind);
+/* uri in the segue: form into out (size bytes); text in neither scheme is copied unchanged,
+ * for the caller's own checks. Returns false when it does not fit. */
+bool api_uri_canon(const char *uri, char *out, size_t size);
+/* The same in place on a string member of a JSON object (left alone when absent). */
+void api_uri_canon_member(json_t *o, const char *key);
 /* Validates a path id; replies 400 and returns false when malformed. */
 bool api_check_id(struct req *r, const char *id, const char *kind);
 /* A paging object around items (stolen), its links the request's path and other parameters. */

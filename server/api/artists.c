@@ -21,6 +21,18 @@ void h_artist(struct req *r)
 	reply_json(r, 200, o);
 }
 
+static json_t *artist_in(struct req *r, const char *id, const char *market)
+{
+	(void)market; /* an artist plays wherever its tracks do */
+	return api_artist(r, id);
+}
+
+/* GET /v1/artists?ids=: up to 50, null for an unknown id. */
+void h_artists(struct req *r)
+{
+	api_reply_several(r, "artists", 50, artist_in);
+}
+
 /* An artist's albums of the wanted groups, playable in market when one is named, each with
  * its album_group: its album_type on the artist's own releases, appears_on on others'. The
  * groups come in the Web API's order: album, single, compilation, appears_on. */
@@ -37,18 +49,28 @@ struct albums {
 static int take_album(void *ud, const char *album_id, bool appears_on)
 {
 	struct albums *l = ud;
-	json_t *a = api_album_simple(l->r, album_id, l->market);
+	/* A simplified album in a market says nothing of it: read its markets, then answer in
+	 * the market's form. */
+	json_t *a = api_album_simple(l->r, album_id, NULL), *v;
+	bool playable = !l->market;
+	size_t i;
 	int g = G_APPEARS_ON;
 
 	if (!a)
 		return 0;
+	if (l->market) {
+		json_array_foreach(json_object_get(a, "available_markets"), i, v)
+			playable |= !strcmp(json_string_value(v), l->market);
+		json_object_del(a, "available_markets");
+		json_object_set_new(a, "is_playable", json_boolean(playable));
+	}
 	if (!appears_on) {
 		const char *type = json_string_value(json_object_get(a, "album_type"));
 
 		for (g = 0; g < G_APPEARS_ON && strcmp(type, group_names[g]); g++)
 			;
 	}
-	if ((l->market && !json_is_true(json_object_get(a, "is_playable"))) || !l->want[g]) {
+	if (!playable || !l->want[g]) {
 		json_decref(a);
 		return 0;
 	}

@@ -32,6 +32,16 @@ void h_artist(struct req *r);
 void h_artist_albums(struct req *r);
 void h_artist_top_tracks(struct req *r);
 void h_popular(struct req *r);
+void h_artists(struct req *r);
+/* server/api/related.c */
+void h_related_artists(struct req *r);
+/* server/api/top.c */
+void h_my_top(struct req *r);
+/* server/api/users.c */
+void h_user(struct req *r);
+/* server/api/browse.c */
+void h_new_releases(struct req *r);
+void h_markets(struct req *r);
 /* server/api/recommendations.c */
 void h_recommendations(struct req *r);
 void h_genre_seeds(struct req *r);
@@ -75,11 +85,14 @@ void h_saved_albums(struct req *r);
 void h_saved_albums_contains(struct req *r);
 void h_following(struct req *r);
 void h_following_contains(struct req *r);
+void h_library(struct req *r);
+void h_library_contains(struct req *r);
 /* server/api/history.c */
 void h_events(struct req *r);
 void h_recently_played(struct req *r);
 /* server/api/playlists.c */
 void h_playlist_create(struct req *r);
+void h_my_playlist_create(struct req *r);
 void h_playlist(struct req *r);
 void h_playlist_details(struct req *r);
 void h_my_playlists(struct req *r);
@@ -87,6 +100,7 @@ void h_user_playlists(struct req *r);
 void h_playlist_tracks(struct req *r);
 void h_playlist_followers(struct req *r);
 void h_playlist_followers_contains(struct req *r);
+void h_user_playlist_followers_contains(struct req *r);
 /* server/api/search.c */
 void h_search(struct req *r);
 /* server/api/stream.c */

@@ -34,14 +34,13 @@ static bool valid_event_id(const char *s)
 	return true;
 }
 
-/* "segue:track:ID" or a bare ID. */
+/* track_id, or the id of track_uri (segue: or spotify:). */
 static const char *track_of(json_t *e)
 {
 	const char *t = json_string_value(json_object_get(e, "track_id"));
-	const char *uri = json_string_value(json_object_get(e, "track_uri"));
 
-	if (!t && uri && !strncmp(uri, "segue:track:", 12))
-		t = uri + 12;
+	if (!t)
+		t = api_uri_id(json_string_value(json_object_get(e, "track_uri")), "track");
 	return t && base62_is_id(t) ? t : NULL;
 }
 
@@ -111,7 +110,12 @@ void h_events(struct req *r)
 	}
 	/* All or nothing: a malformed event refuses the batch before anything is stored. */
 	json_array_foreach(events, i, e) {
-		const char *why = check_event(e, now);
+		const char *why;
+
+		/* A Spotify context is kept in Segue's form: recently-played links it. */
+		if (json_is_object(e))
+			api_uri_canon_member(e, "context_uri");
+		why = check_event(e, now);
 
 		if (why) {
 			reply_error(r, 400, "events[%zu]: %s", i, why);

@@ -26,88 +26,130 @@ static const struct collection saved_tracks = { "track", LIBRARY_TRACKS };
 static const struct collection saved_albums = { "album", LIBRARY_ALBUMS };
 static const struct collection followed_artists = { "artist", LIBRARY_ARTISTS };
 
-/* Ids from ?ids= or, failing that, from a JSON body {"ids": [...]}, as the Web API takes
- * them. Replies 400 and returns -1 on a bad list. */
-static int ids_arg(struct req *r, char ***ids, int *n)
-{
-	json_t *body, *arr, *v;
-	size_t i;
-
-	if (req_arg(r, "ids") || !r->body.len)
-		return api_ids_arg(r, LIBRARY_MAX_IDS, ids, n);
-	if (!(body = req_json_body(r, false)))
-		return -1;
-	arr = json_object_get(body, "ids");
-	if (!json_is_array(arr) || !json_array_size(arr)) {
-		json_decref(body);
-		reply_error(r, 400, "ids is required: ?ids= or a JSON body {\"ids\": [...]}");
-		return -1;
-	}
-	if (json_array_size(arr) > LIBRARY_MAX_IDS) {
-		json_decref(body);
-		reply_error(r, 400, "too many ids: at most %d per request", LIBRARY_MAX_IDS);
-		return -1;
-	}
-	*ids = calloc(json_array_size(arr), sizeof **ids);
-	*n = 0;
-	json_array_foreach(arr, i, v) {
-		const char *s = json_string_value(v);
-
-		if (!s || !base62_is_id(s)) {
-			reply_error(r, 400, "invalid id at ids[%zu]", i);
-			api_free_ids(*ids, *n);
-			json_decref(body);
-			return -1;
-		}
-		(*ids)[(*n)++] = strdup(s);
-	}
-	json_decref(body);
-	return 0;
-}
-
-/* Saves or removes every id, all or nothing. */
-static void change(struct req *r, const struct collection *c, bool save, int ok_status)
+/* Saves or removes every id, all or nothing: ids[i] in collection cs[i], saved at at[i] when
+ * the client gave the times, else now. */
+static void apply(struct req *r, const struct collection *const *cs, char **ids, int n, bool save,
+                  int ok_status, const long long *at)
 {
 	struct store *s = &r->srv->store;
 	long long now = store_now_ms();
-	char **ids;
-	int n;
 
-	if (ids_arg(r, &ids, &n) < 0)
-		return;
 	if (save)
 		for (int i = 0; i < n; i++)
-			if (!api_exists(r, c->kind, ids[i])) {
-				reply_error(r, 404, "no %s with id %s", c->kind, ids[i]);
-				goto out;
+			if (!api_exists(r, cs[i]->kind, ids[i])) {
+				reply_error(r, 404, "no %s with id %s", cs[i]->kind, ids[i]);
+				return;
 			}
 	if (store_begin(s) < 0)
 		goto fail;
-	if (save) {
+	if (save && !at)
 		/* Times strictly increase within a collection, so "newest first" is the order of
 		 * the requests (and of the ids within one) even within one millisecond. */
-		long long latest;
-		int found = store_library_latest(s, c->store, r->user.id, &latest);
+		for (int i = 0; i < n; i++) {
+			long long latest;
+			int found = store_library_latest(s, cs[i]->store, r->user.id, &latest);
 
-		if (found < 0)
-			goto fail_tx;
-		if (found && latest >= now)
-			now = latest + 1;
-	}
+			if (found < 0)
+				goto fail_tx;
+			if (found && latest >= now)
+				now = latest + 1;
+		}
 	for (int i = 0; i < n; i++)
-		if ((save ? store_library_add(s, c->store, r->user.id, ids[i], now + i)
-		          : store_library_remove(s, c->store, r->user.id, ids[i])) < 0)
+		if ((save ? store_library_add(s, cs[i]->store, r->user.id, ids[i], at ? at[i] : now + i)
+		          : store_library_remove(s, cs[i]->store, r->user.id, ids[i])) < 0)
 			goto fail_tx;
 	if (store_commit(s) < 0)
 		goto fail_tx;
 	reply_empty(r, ok_status);
-	goto out;
+	return;
 fail_tx:
 	store_rollback(s);
 fail:
 	reply_error(r, 500, "the library could not be changed");
-out:
+}
+
+/* Saves or removes the request's ids in one collection. */
+static void change(struct req *r, const struct collection *c, bool save, int ok_status)
+{
+	const struct collection *cs[LIBRARY_MAX_IDS];
+	char **ids;
+	int n;
+
+	if (api_ids_arg(r, LIBRARY_MAX_IDS, &ids, &n) < 0)
+		return;
+	for (int i = 0; i < n; i++)
+		cs[i] = c;
+	apply(r, cs, ids, n, save, ok_status, NULL);
 	api_free_ids(ids, n);
+}
+
+/* An ISO 8601 time in UTC ("2023-01-15T14:30:00Z", fractions of a second allowed) in ms
+ * since 1970; -1 when it is not one. */
+static long long iso_time(const char *v)
+{
+	struct tm tm = { 0 };
+	const char *end = v ? strptime(v, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	long long ms = 0, scale = 100;
+
+	if (!end)
+		return -1;
+	if (*end == '.')
+		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+			ms += (*end - '0') * scale;
+	if (strcmp(end, "Z"))
+		return -1;
+	return (long long)timegm(&tm) * 1000 + ms;
+}
+
+/* PUT /v1/me/tracks with {"timestamped_ids": [{"id", "added_at"}, ...]}: each saved at the
+ * time given, which the reference lets a client give to import a library in its order; it
+ * takes precedence over any other ids. Returns false when the body has none (nothing
+ * replied), true when it has answered. */
+static bool save_timestamped(struct req *r)
+{
+	const struct collection *cs[LIBRARY_MAX_IDS];
+	json_t *body, *list, *v;
+	long long at[LIBRARY_MAX_IDS], now = store_now_ms();
+	char *ids[LIBRARY_MAX_IDS];
+	size_t i;
+	int n = 0;
+
+	if (!r->body.len || !(body = json_loadb(r->body.p, r->body.len, 0, NULL)))
+		return false; /* api_ids_arg reads it and says what is wrong */
+	if (!(list = json_object_get(body, "timestamped_ids"))) {
+		json_decref(body);
+		return false;
+	}
+	if (!json_is_array(list) || !json_array_size(list) || json_array_size(list) > LIBRARY_MAX_IDS) {
+		reply_error(r, 400, "timestamped_ids must be an array of 1 to %d {\"id\", \"added_at\"} objects",
+		            LIBRARY_MAX_IDS);
+		goto out;
+	}
+	json_array_foreach(list, i, v) {
+		const char *id = json_string_value(json_object_get(v, "id"));
+
+		at[n] = iso_time(json_string_value(json_object_get(v, "added_at")));
+		if (!id || !base62_is_id(id)) {
+			reply_error(r, 400, "timestamped_ids[%zu].id is not a track id", i);
+			goto out;
+		}
+		if (at[n] < 0 || at[n] > now) {
+			reply_error(r, 400, "timestamped_ids[%zu].added_at must be a past time in ISO 8601, "
+			            "in UTC (2023-01-15T14:30:00Z)", i);
+			goto out;
+		}
+		if (!(ids[n] = strdup(id))) {
+			reply_error(r, 500, "out of memory");
+			goto out;
+		}
+		cs[n++] = &saved_tracks;
+	}
+	apply(r, cs, ids, n, true, 200, at);
+out:
+	for (int k = 0; k < n; k++)
+		free(ids[k]);
+	json_decref(body);
+	return true;
 }
 
 static void contains(struct req *r, const struct collection *c)
@@ -159,12 +201,14 @@ static void list_saved(struct req *r, const struct collection *c)
 
 void h_saved_tracks(struct req *r)
 {
-	if (r->method == M_PUT)
-		change(r, &saved_tracks, true, 200);
-	else if (r->method == M_DELETE)
+	if (r->method == M_PUT) {
+		if (!save_timestamped(r))
+			change(r, &saved_tracks, true, 200);
+	} else if (r->method == M_DELETE) {
 		change(r, &saved_tracks, false, 200);
-	else
+	} else {
 		list_saved(r, &saved_tracks);
+	}
 }
 
 void h_saved_tracks_contains(struct req *r) { contains(r, &saved_tracks); }
@@ -247,4 +291,101 @@ void h_following_contains(struct req *r)
 {
 	if (artist_type(r))
 		contains(r, &followed_artists);
+}
+
+/* ---- /v1/me/library: every collection by URI, the reference's newer door ---- */
+
+#define LIBRARY_MAX_URIS 40
+
+/* The collection a URI names, its id into id; NULL after replying 400. Playlists are
+ * followed at /v1/playlists/{id}/followers, where what unfollowing one's own playlist means
+ * (deleting it) is plain; Segue has no episodes, shows, audiobooks or following of users. */
+static const struct collection *uri_collection(struct req *r, const char *uri, int i, char id[BASE62_ID_LEN + 1])
+{
+	static const struct collection *const all[] = { &saved_tracks, &saved_albums, &followed_artists };
+	const char *x;
+
+	for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+		if ((x = api_uri_id(uri, all[k]->kind))) {
+			snprintf(id, BASE62_ID_LEN + 1, "%s", x);
+			return all[k];
+		}
+	if (api_uri_id(uri, "playlist"))
+		reply_error(r, 400, "uris[%d]: follow a playlist at /v1/playlists/{id}/followers", i);
+	else
+		reply_error(r, 400, "uris[%d] \"%.60s\": the library holds track, album and artist URIs "
+		            "(segue: or spotify:)", i, uri);
+	return NULL;
+}
+
+/* ?uris=, at most 40, each a track, album or artist URI: their collections and ids (the
+ * caller frees ids with api_free_ids). Returns -1 after replying. */
+static int uris_arg(struct req *r, const struct collection **cs, char ***out, int *n)
+{
+	const char *v = req_arg(r, "uris");
+	char **ids, uri[API_URI_MAX];
+	int count = 1;
+
+	*n = 0;
+	if (!v || !*v) {
+		reply_error(r, 400, "uris is required: a comma-separated list of URIs");
+		return -1;
+	}
+	for (const char *p = v; *p; p++)
+		count += *p == ',';
+	if (count > LIBRARY_MAX_URIS) {
+		reply_error(r, 400, "too many uris: at most %d per request", LIBRARY_MAX_URIS);
+		return -1;
+	}
+	if (!(ids = calloc((size_t)count, sizeof *ids))) {
+		reply_error(r, 500, "out of memory");
+		return -1;
+	}
+	for (const char *p = v;; ) {
+		size_t len = strcspn(p, ",");
+		char id[BASE62_ID_LEN + 1];
+
+		snprintf(uri, sizeof uri, "%.*s", (int)(len < sizeof uri ? len : sizeof uri - 1), p);
+		if (!(cs[*n] = uri_collection(r, uri, *n, id)) || !(ids[*n] = strdup(id))) {
+			if (cs[*n])
+				reply_error(r, 500, "out of memory");
+			api_free_ids(ids, *n);
+			return -1;
+		}
+		(*n)++;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*out = ids;
+	return 0;
+}
+
+void h_library(struct req *r)
+{
+	const struct collection *cs[LIBRARY_MAX_URIS];
+	char **ids;
+	int n;
+
+	if (uris_arg(r, cs, &ids, &n) < 0)
+		return;
+	apply(r, cs, ids, n, r->method == M_PUT, 200, NULL);
+	api_free_ids(ids, n);
+}
+
+void h_library_contains(struct req *r)
+{
+	const struct collection *cs[LIBRARY_MAX_URIS];
+	json_t *list;
+	char **ids;
+	int n;
+
+	if (uris_arg(r, cs, &ids, &n) < 0)
+		return;
+	list = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, json_boolean(
+			store_library_has(&r->srv->store, cs[i]->store, r->user.id, ids[i]) > 0));
+	api_free_ids(ids, n);
+	reply_json(r, 200, list);
 }

@@ -376,9 +376,12 @@ void h_offline_licences(struct req *r)
 		goto out;
 	}
 	json_array_foreach(ids, i, v) {
-		const char *id = json_string_value(v);
+		const char *id = json_string_value(v), *in_uri = api_uri_id(id, "track");
 		char why[160];
 		int ok, dup = 0, status = 0;
+
+		if (in_uri)
+			id = in_uri; /* a track URI, segue: or spotify:, names its id */
 
 		if (!id || !base62_is_id(id)) {
 			reply_error(r, 400, "\"ids\"[%zu] is not a track id", i);

@@ -109,6 +109,21 @@ static void command(struct req *r, json_t *cmd)
 		reply_error(r, 500, "out of memory");
 }
 
+/* Spotify's URIs in a play body in Segue's form, which the hub and the devices speak. */
+static void canon_play_body(json_t *body)
+{
+	json_t *uris = json_object_get(body, "uris"), *v;
+	char buf[API_URI_MAX];
+	size_t i;
+
+	api_uri_canon_member(body, "context_uri");
+	if (json_is_object(json_object_get(body, "offset")))
+		api_uri_canon_member(json_object_get(body, "offset"), "uri");
+	json_array_foreach(uris, i, v)
+		if (json_is_string(v) && api_uri_canon(json_string_value(v), buf, sizeof buf))
+			json_array_set_new(uris, i, json_string(buf));
+}
+
 void h_player_play(struct req *r)
 {
 	json_t *body = NULL;
@@ -117,6 +132,7 @@ void h_player_play(struct req *r)
 		return;
 	if (!body)
 		body = json_object();
+	canon_play_body(body);
 	json_object_set_new(body, "command", json_string("play"));
 	command(r, body);
 }
@@ -218,12 +234,18 @@ void h_player_queue(struct req *r)
 	const char *id, *uri;
 
 	if (r->method == M_POST) {
+		char canon[API_URI_MAX];
+
 		uri = req_arg(r, "uri");
 		if (!uri) {
 			reply_error(r, 400, "uri is required");
 			return;
 		}
-		command(r, json_pack("{s:s,s:s}", "command", "queue_add", "uri", uri));
+		if (!api_uri_canon(uri, canon, sizeof canon)) {
+			reply_error(r, 400, "uri must be a track URI");
+			return;
+		}
+		command(r, json_pack("{s:s,s:s}", "command", "queue_add", "uri", canon));
 		return;
 	}
 	q = hub_queue_snapshot(r->srv->hub, r->user.id);

@@ -187,16 +187,13 @@ static bool read_details(struct req *r, json_t *body, struct playlist *p, bool c
 	return true;
 }
 
-void h_playlist_create(struct req *r)
+/* A playlist of the requesting user's from the body's details. */
+static void create(struct req *r)
 {
 	struct store *s = &r->srv->store;
 	struct playlist p;
 	json_t *body;
 
-	if (strcasecmp(r->params[0], r->user.id) != 0) {
-		reply_error(r, 403, "you can only create playlists for yourself");
-		return;
-	}
 	if (!(body = req_json_body(r, false)))
 		return;
 	memset(&p, 0, sizeof p);
@@ -212,6 +209,21 @@ void h_playlist_create(struct req *r)
 	reply_json(r, 201, playlist_object(r, &p, true, NULL));
 out:
 	json_decref(body);
+}
+
+void h_playlist_create(struct req *r)
+{
+	if (strcasecmp(r->params[0], r->user.id) != 0) {
+		reply_error(r, 403, "you can only create playlists for yourself");
+		return;
+	}
+	create(r);
+}
+
+/* POST /v1/me/playlists: the same, as client libraries call it. */
+void h_my_playlist_create(struct req *r)
+{
+	create(r);
 }
 
 void h_playlist(struct req *r)
@@ -352,15 +364,17 @@ static int uris_arg(struct req *r, json_t *body, char ids[][BASE62_ID_LEN + 1], 
 			one[len] = '\0';
 			u = one;
 		}
-		if (!u || strncmp(u, "segue:track:", 12) || !base62_is_id(u + 12)) {
-			reply_error(r, 400, "uris[%d] is not a track URI (segue:track:ID)", i);
+		const char *id = u ? api_uri_id(u, "track") : NULL;
+
+		if (!id) {
+			reply_error(r, 400, "uris[%d] is not a track URI (segue:track:ID or spotify:track:ID)", i);
 			return -1;
 		}
-		if (!api_exists(r, "track", u + 12)) {
-			reply_error(r, 400, "uris[%d]: no track with id %s", i, u + 12);
+		if (!api_exists(r, "track", id)) {
+			reply_error(r, 400, "uris[%d]: no track with id %s", i, id);
 			return -1;
 		}
-		snprintf(ids[(*n)++], BASE62_ID_LEN + 1, "%s", u + 12);
+		snprintf(ids[(*n)++], BASE62_ID_LEN + 1, "%s", id);
 	}
 	return 0;
 }
@@ -604,7 +618,7 @@ static int edit_remove(struct req *r, struct playlist *p, struct pl_item *old, l
 		return -1;
 	}
 	json_array_foreach(a->tracks, i, t) {
-		const char *id = json_string_value(json_object_get(t, "uri")) + 12;
+		const char *id = api_uri_id(json_string_value(json_object_get(t, "uri")), "track");
 		json_t *positions = json_object_get(t, "positions"), *pv;
 		size_t j;
 
@@ -638,12 +652,16 @@ static int edit_remove(struct req *r, struct playlist *p, struct pl_item *old, l
 
 static void remove_items(struct req *r, struct playlist *p, json_t *body)
 {
-	json_t *tracks = body ? json_object_get(body, "tracks") : NULL, *t;
+	/* "items" is the name the reference gives it at /items, "tracks" at /tracks; either is
+	 * taken at both. */
+	json_t *tracks = body ? json_object_get(body, "items") : NULL, *t;
 	bool positional = false;
 	size_t i;
 
+	if (!tracks && body)
+		tracks = json_object_get(body, "tracks");
 	if (!json_is_array(tracks) || !json_array_size(tracks)) {
-		reply_error(r, 400, "tracks must be a non-empty array of {\"uri\": ..., \"positions\": [...]}");
+		reply_error(r, 400, "tracks (or items) must be a non-empty array of {\"uri\": ..., \"positions\": [...]}");
 		return;
 	}
 	if (json_array_size(tracks) > URIS_MAX) {
@@ -655,7 +673,7 @@ static void remove_items(struct req *r, struct playlist *p, json_t *body)
 		json_t *pos = json_object_get(t, "positions"), *pv;
 		size_t j;
 
-		if (!u || strncmp(u, "segue:track:", 12) || !base62_is_id(u + 12)) {
+		if (!api_uri_id(u, "track")) {
 			reply_error(r, 400, "tracks[%zu].uri is not a track URI", i);
 			return;
 		}
@@ -737,6 +755,17 @@ void h_playlist_followers(struct req *r)
 		return;
 	}
 	reply_empty(r, 200);
+}
+
+/* The old user-scoped path, /v1/users/{owner}/playlists/{id}/followers/contains, which client
+ * libraries still call: the playlist id names the playlist, whoever the path says owns it. */
+void h_user_playlist_followers_contains(struct req *r)
+{
+	free(r->params[0]);
+	r->params[0] = r->params[1];
+	r->params[1] = NULL;
+	r->nparams = 1;
+	h_playlist_followers_contains(r);
 }
 
 void h_playlist_followers_contains(struct req *r)

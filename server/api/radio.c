@@ -31,11 +31,11 @@ static int session_tracks(struct req *r, const struct recs_ctx *c, struct recs_p
 		return -1;
 	}
 	json_array_foreach(list, i, v) {
-		const char *id = json_string_value(v);
+		const char *id = json_string_value(v), *in_uri = api_uri_id(id, "track");
 		int item;
 
-		if (id && !strncmp(id, "segue:track:", 12))
-			id += 12;
+		if (in_uri)
+			id = in_uri;
 		if (!id) {
 			reply_error(r, 400, "%s[%zu] is not a track id", name, i);
 			return -1;
@@ -66,6 +66,7 @@ void h_radio(struct req *r)
 
 	if (!body)
 		return;
+	api_uri_canon_member(body, "seed");
 	seed = json_string_value(json_object_get(body, "seed"));
 	lim = json_object_get(body, "limit");
 	if (!seed || strlen(seed) > 100) {

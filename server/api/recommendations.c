@@ -101,6 +101,26 @@ static bool read_bounds(struct req *r, struct bounds *b)
 			else
 				b->target[i] = x, b->has_target[i] = true;
 		}
+	/* A bound on what analysis does not measure (key, mode, valence, liveness...) could
+	 * only be ignored, and a client would take the list for one that honours it. */
+	for (int a = 0; a < r->nargs; a++) {
+		const char *name = r->args[a].name, *f = NULL;
+		int i;
+
+		for (int k = 0; k < 3 && !f; k++)
+			if (!strncmp(name, kinds[k], strlen(kinds[k])))
+				f = name + strlen(kinds[k]);
+		if (!f)
+			continue;
+		for (i = 0; i < NFEAT && strcmp(f, feats[i].name); i++)
+			;
+		if (i == NFEAT) {
+			reply_error(r, 400, "%.40s: Segue does not measure %.30s (it measures acousticness, "
+			            "danceability, energy, loudness, tempo, brightness, popularity and duration_ms)",
+			            name, f);
+			return false;
+		}
+	}
 	return true;
 }
 

@@ -32,6 +32,13 @@ static const struct route routes[] = {
 	{ GET, "/v1/albums", RL_STANDARD, AUTH_BEARER, h_albums },
 	{ GET, "/v1/albums/{id}", RL_STANDARD, AUTH_BEARER, h_album },
 	{ GET, "/v1/albums/{id}/tracks", RL_STANDARD, AUTH_BEARER, h_album_tracks },
+	{ GET, "/v1/artists", RL_STANDARD, AUTH_BEARER, h_artists },
+	{ GET, "/v1/artists/{id}/related-artists", RL_STANDARD, AUTH_BEARER, h_related_artists },
+	{ GET, "/v1/users/{user}", RL_STANDARD, AUTH_BEARER, h_user },
+	{ GET, "/v1/me/top/{type}", RL_STANDARD, AUTH_BEARER, h_my_top },
+	{ GET, "/v1/browse/new-releases", RL_STANDARD, AUTH_BEARER, h_new_releases },
+	{ GET, "/v1/markets", RL_STANDARD, AUTH_BEARER, h_markets },
+	{ M_POST, "/v1/me/playlists", RL_PLAYLIST, AUTH_BEARER, h_my_playlist_create },
 	{ GET, "/v1/artists/{id}", RL_STANDARD, AUTH_BEARER, h_artist },
 	{ GET, "/v1/artists/{id}/albums", RL_STANDARD, AUTH_BEARER, h_artist_albums },
 	{ GET, "/v1/artists/{id}/top-tracks", RL_STANDARD, AUTH_BEARER, h_artist_top_tracks },
@@ -56,6 +63,8 @@ static const struct route routes[] = {
 	{ GET, "/v1/me/tracks/contains", RL_STANDARD, AUTH_BEARER, h_saved_tracks_contains },
 	{ GET | M_PUT | M_DELETE, "/v1/me/albums", RL_STANDARD, AUTH_BEARER, h_saved_albums },
 	{ GET, "/v1/me/albums/contains", RL_STANDARD, AUTH_BEARER, h_saved_albums_contains },
+	{ M_PUT | M_DELETE, "/v1/me/library", RL_STANDARD, AUTH_BEARER, h_library },
+	{ GET, "/v1/me/library/contains", RL_STANDARD, AUTH_BEARER, h_library_contains },
 	{ GET | M_PUT | M_DELETE, "/v1/me/following", RL_STANDARD, AUTH_BEARER, h_following },
 	{ GET, "/v1/me/following/contains", RL_STANDARD, AUTH_BEARER, h_following_contains },
 	{ M_POST, "/v1/segue/events", RL_STANDARD, AUTH_BEARER, h_events },
@@ -66,8 +75,13 @@ static const struct route routes[] = {
 	{ M_PUT, "/v1/playlists/{id}", RL_PLAYLIST, AUTH_BEARER, h_playlist_details },
 	{ GET, "/v1/playlists/{id}/tracks", RL_STANDARD, AUTH_BEARER, h_playlist_tracks },
 	{ M_POST | M_PUT | M_DELETE, "/v1/playlists/{id}/tracks", RL_PLAYLIST, AUTH_BEARER, h_playlist_tracks },
+	/* The reference's newer name for the same items. */
+	{ GET, "/v1/playlists/{id}/items", RL_STANDARD, AUTH_BEARER, h_playlist_tracks },
+	{ M_POST | M_PUT | M_DELETE, "/v1/playlists/{id}/items", RL_PLAYLIST, AUTH_BEARER, h_playlist_tracks },
 	{ M_PUT | M_DELETE, "/v1/playlists/{id}/followers", RL_PLAYLIST, AUTH_BEARER, h_playlist_followers },
 	{ GET, "/v1/playlists/{id}/followers/contains", RL_STANDARD, AUTH_BEARER, h_playlist_followers_contains },
+	{ GET, "/v1/users/{user}/playlists/{id}/followers/contains", RL_STANDARD, AUTH_BEARER,
+	  h_user_playlist_followers_contains },
 	{ GET, "/v1/playlists/{id}/images", RL_STANDARD, AUTH_BEARER, h_playlist_images },
 	{ M_PUT, "/v1/playlists/{id}/images", RL_PLAYLIST, AUTH_BEARER, h_playlist_images },
 	{ GET, "/v1/me/player/recently-played", RL_PLAYER, AUTH_BEARER, h_recently_played },
@@ -161,7 +175,8 @@ static bool match(struct req *r, const char *pattern, const char *path)
 		pattern = pe;
 		path = se;
 	}
-	return !*pattern && !*path;
+	/* One trailing slash is the same resource: client libraries send /v1/search/. */
+	return !*pattern && (!*path || !strcmp(path, "/"));
 }
 
 /* Subsonic clients name an endpoint NAME or NAME.view: the table has NAME. */

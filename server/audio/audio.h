@@ -29,7 +29,6 @@ struct analysis {
 	long duration_ms;
 	double loudness_lufs;   /* EBU R128 integrated loudness */
 	double true_peak;       /* linear, 1.0 = full scale */
-	double lra;             /* loudness range, LU */
 	double gain_db;         /* AUDIO_TARGET_LUFS - loudness, limited so the peak stays <= 1.0 */
 	/* Features for recommendations. */
 	double tempo_bpm;       /* aubio tempo estimate, 0 if none */

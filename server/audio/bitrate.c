@@ -23,6 +23,9 @@
  * kHz): 1.13..1.49 times, 1.3 typically, on the demo and test-catalog masters. */
 #define LOWEST_STEP_RATIO 1.3
 
+/* A measurement this close above a step's lower edge stands for the step's start. */
+#define EDGE 0.01f
+
 #define SAMPLE_SHARE 0.06
 #define MIN_SAMPLE 2.0
 #define EXCERPT 1.0
@@ -152,6 +155,15 @@ int rate_fit_in_step(const struct rate_fit *f, float q)
 {
 	for (int i = 0; i < f->n; i++)
 		if (segment(f->q[i]) == segment(q))
+			return 1;
+	return 0;
+}
+
+int rate_fit_below_edge(const struct rate_fit *f, float q)
+{
+	for (int i = 0; i < f->n; i++)
+		if (segment(f->q[i]) == segment(q) + 1 &&
+		    f->q[i] - (float)segment(f->q[i]) / 10 < EDGE)
 			return 1;
 	return 0;
 }

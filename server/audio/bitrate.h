@@ -48,6 +48,10 @@ int rate_fit_between(const struct rate_fit *f, float q);
  * there, not libvorbis's across a jump. */
 int rate_fit_in_step(const struct rate_fit *f, float q);
 
+/* Whether q lies in the step just under a measurement made at the lower edge of its own
+ * step: there the model crosses one jump, from where the track's rate was measured. */
+int rate_fit_below_edge(const struct rate_fit *f, float q);
+
 /* The quality the model predicts for the target, within RATE_QMIN..RATE_QMAX. */
 float rate_fit_quality(const struct rate_fit *f);
 

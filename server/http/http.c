@@ -143,14 +143,12 @@ void req_base_url(const struct req *r, char *out, size_t len)
 		out[n - 1] = '\0';
 }
 
-json_t *req_json_body(struct req *r, bool allow_empty)
+json_t *req_json_value(struct req *r)
 {
 	json_error_t e;
 	json_t *j;
 
 	if (!r->body.len) {
-		if (allow_empty)
-			return json_object();
 		reply_error(r, 400, "a JSON request body is required");
 		return NULL;
 	}
@@ -164,6 +162,17 @@ json_t *req_json_body(struct req *r, bool allow_empty)
 		            e.column);
 		return NULL;
 	}
+	return j;
+}
+
+json_t *req_json_body(struct req *r, bool allow_empty)
+{
+	json_t *j;
+
+	if (!r->body.len && allow_empty)
+		return json_object();
+	if (!(j = req_json_value(r)))
+		return NULL;
 	if (!json_is_object(j)) {
 		json_decref(j);
 		reply_error(r, 400, "the JSON body must be an object");

@@ -173,6 +173,8 @@ void req_base_url(const struct req *r, char *out, size_t len);
 /* Parses the request body as a JSON object (or NULL body when allowed). On failure it replies
  * 400 with a message and returns NULL. The caller owns the result. */
 json_t *req_json_body(struct req *r, bool allow_empty);
+/* The request body as any JSON value (an array too); replies 400 and returns NULL as above. */
+json_t *req_json_value(struct req *r);
 
 /* Leaves r pending: the handler returns without a response, and whoever holds r (a job, a
  * Connect device's answer) answers it later on the service loop -- reply_*, then http_resume.

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileperm.h"
+
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
 static int decode(const char *text, unsigned char *out, size_t len)
@@ -59,45 +61,23 @@ static int write_keys(const char *path, char *err, size_t errlen)
 {
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES], master[32];
 	char sk64[sodium_base64_ENCODED_LEN(sizeof sk, B64)], m64[sodium_base64_ENCODED_LEN(32, B64)];
-	char tmp[1200];
-	FILE *f = NULL;
-	int fd, rc = -1;
+	char text[1024];
+	int rc;
 
 	crypto_sign_keypair(pk, sk);
 	randombytes_buf(master, sizeof master);
 	sodium_bin2base64(sk64, sizeof sk64, sk, sizeof sk, B64);
 	sodium_bin2base64(m64, sizeof m64, master, sizeof master, B64);
-	snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) /* 0600 */
-		goto fail;
-	if (!(f = fdopen(fd, "w"))) {
-		close(fd);
-		goto fail;
-	}
-	fprintf(f, "# segue-server offline licence keys. Keep secret: whoever holds them can\n"
-	           "# sign licences. Losing them makes every device download again.\n"
-	           "ed25519 %s\nmaster %s\n", sk64, m64);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		goto fail;
-	if (fclose(f) != 0) {
-		f = NULL;
-		goto fail;
-	}
-	f = NULL;
-	if (rename(tmp, path) != 0)
-		goto fail;
-	rc = 0;
-	goto out;
-fail:
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	if (f)
-		fclose(f);
-	unlink(tmp);
-out:
+	snprintf(text, sizeof text,
+	         "# segue-server offline licence keys. Keep secret: whoever holds them can\n"
+	         "# sign licences. Losing them makes every device download again.\n"
+	         "ed25519 %s\nmaster %s\n", sk64, m64);
+	rc = file_create_secret(path, text, err, errlen);
 	sodium_memzero(sk, sizeof sk);
 	sodium_memzero(master, sizeof master);
 	sodium_memzero(sk64, sizeof sk64);
 	sodium_memzero(m64, sizeof m64);
+	sodium_memzero(text, sizeof text);
 	return rc;
 }
 

@@ -175,3 +175,50 @@ int store_user_affinity(struct store *s, const char *user, long long since,
 		return store_fail(s, "a user's affinity");
 	return n;
 }
+
+/* Both read plays_recent (user_id, started_at DESC) for the user's plays in the window. */
+int store_user_top(struct store *s, const char *user, enum top_kind k, long long since, int offset,
+                   struct top_row *rows, int max)
+{
+	sqlite3_stmt *st = k == TOP_TRACKS
+		? store_stmt(s, "SELECT track_id, count(*) AS n FROM plays"
+		                " WHERE user_id = ?1 AND counted AND started_at > ?2 GROUP BY track_id"
+		                " ORDER BY n DESC, sum(ms_played) DESC, max(started_at) DESC, track_id"
+		                " LIMIT ?3 OFFSET ?4")
+		: store_stmt(s, "SELECT t.artist_id, count(*) AS n FROM plays p JOIN tracks t ON t.id = p.track_id"
+		                " WHERE p.user_id = ?1 AND p.counted AND p.started_at > ?2 GROUP BY t.artist_id"
+		                " ORDER BY n DESC, sum(p.ms_played) DESC, max(p.started_at) DESC, t.artist_id"
+		                " LIMIT ?3 OFFSET ?4");
+	int n = 0, rc = SQLITE_DONE;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, user);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int(st, 3, max);
+	sqlite3_bind_int(st, 4, offset);
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(rows[n].id, sizeof rows[n].id, "%s", store_col_text(st, 0));
+		rows[n].plays = sqlite3_column_int64(st, 1);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (n < max && rc != SQLITE_DONE)
+		return store_fail(s, "a user's top items");
+	return n;
+}
+
+long long store_user_top_count(struct store *s, const char *user, enum top_kind k, long long since)
+{
+	sqlite3_stmt *st = k == TOP_TRACKS
+		? store_stmt(s, "SELECT count(DISTINCT track_id) FROM plays"
+		                " WHERE user_id = ?1 AND counted AND started_at > ?2")
+		: store_stmt(s, "SELECT count(DISTINCT t.artist_id) FROM plays p JOIN tracks t ON t.id = p.track_id"
+		                " WHERE p.user_id = ?1 AND p.counted AND p.started_at > ?2");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, user);
+	sqlite3_bind_int64(st, 2, since);
+	return store_integer(s, st, "a user's top items' count");
+}

@@ -71,4 +71,17 @@ struct affinity_row {
 int store_user_affinity(struct store *s, const char *user, long long since,
                         const struct affinity_weights *w, struct affinity_row *rows, int max);
 
+/* A user's most played tracks or artists (a track's first artist) among counted plays started
+ * after `since` (ms; 0: all of them), most plays first (then most listened, latest, by id). */
+enum top_kind { TOP_TRACKS, TOP_ARTISTS };
+struct top_row {
+	char id[BASE62_ID_LEN + 1];
+	long long plays;
+};
+/* Up to max rows from offset into rows. Returns how many, -1 on error. */
+int store_user_top(struct store *s, const char *user, enum top_kind k, long long since, int offset,
+                   struct top_row *rows, int max);
+/* How many distinct tracks or artists those plays name, or -1. */
+long long store_user_top_count(struct store *s, const char *user, enum top_kind k, long long since);
+
 #endif

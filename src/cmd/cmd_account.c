@@ -57,6 +57,25 @@ enum seg_err cmd_read_password(const char *prompt, char *pw, size_t len)
 	return ok && pw[0] ? SEG_OK : seg_fail(SEG_EUSAGE, "no password given");
 }
 
+enum seg_err cmd_read_new_password(const char *prompt, char *pw, size_t len)
+{
+	char again[SECRET_MAX];
+	enum seg_err e;
+
+	if (len > sizeof again)
+		len = sizeof again; /* (every caller's buffer is smaller) */
+	if ((e = cmd_read_password(prompt, pw, len)) || !isatty(STDIN_FILENO))
+		return e;
+	/* Typed blind: a second time, so a typo does not become the password. */
+	e = cmd_read_password("the same again: ", again, sizeof again);
+	if (!e && strcmp(pw, again))
+		e = seg_fail(SEG_EUSAGE, "the two passwords differ");
+	explicit_bzero(again, sizeof again);
+	if (e)
+		explicit_bzero(pw, len);
+	return e;
+}
+
 static enum seg_err login_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
 	char name[128], pw[SECRET_MAX];
@@ -99,23 +118,15 @@ const struct cmd_entry cmd_login = {
 /* A new account, then a login to it, so that what follows a sign-up is what follows a login. */
 static enum seg_err register_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
-	char pw[SECRET_MAX], again[SECRET_MAX];
+	char pw[SECRET_MAX];
 	struct api *api = seg_api(s);
 	json_t *account = NULL;
 	enum seg_err e;
 
 	if (!api)
 		return SEG_ENOMEM;
-	if ((e = cmd_read_password("password for the new account: ", pw, sizeof pw)))
+	if ((e = cmd_read_new_password("password for the new account: ", pw, sizeof pw)))
 		return e;
-	if (isatty(STDIN_FILENO)) {
-		e = cmd_read_password("the same again: ", again, sizeof again);
-		if (!e && strcmp(pw, again))
-			e = seg_fail(SEG_EUSAGE, "the two passwords differ");
-		explicit_bzero(again, sizeof again);
-		if (e)
-			goto out;
-	}
 	if ((e = api_register(api, a->argv[0], pw, cmd_flag(a, "country"), cmd_flag(a, "invite"),
 	                      &account)))
 		goto out;

@@ -142,7 +142,7 @@ const struct cmd_entry cmd_apikey_rm = {
 
 static enum seg_err subsonic_password_exec(struct seg *s, struct cmd_args *a, json_t **out)
 {
-	char pw[SUBSONIC_PW_MAX + 2], again[SUBSONIC_PW_MAX + 2];
+	char pw[SUBSONIC_PW_MAX + 2];
 	struct api *api = seg_api(s);
 	json_t *body = NULL;
 	enum seg_err e;
@@ -155,16 +155,8 @@ static enum seg_err subsonic_password_exec(struct seg *s, struct cmd_args *a, js
 		*out = json_pack("{s:b}", "subsonic_password", 0);
 		return SEG_OK;
 	}
-	if ((e = cmd_read_password("Subsonic password (not your account's): ", pw, sizeof pw)))
+	if ((e = cmd_read_new_password("Subsonic password (not your account's): ", pw, sizeof pw)))
 		return e;
-	if (isatty(STDIN_FILENO)) {
-		e = cmd_read_password("the same again: ", again, sizeof again);
-		if (!e && strcmp(pw, again))
-			e = seg_fail(SEG_EUSAGE, "the two passwords differ");
-		explicit_bzero(again, sizeof again);
-		if (e)
-			goto out;
-	}
 	if (!(body = json_pack("{s:s}", "password", pw))) {
 		e = seg_fail(SEG_EUSAGE, "the password is not valid UTF-8");
 		goto out;

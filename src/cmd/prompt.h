@@ -9,4 +9,7 @@
 
 enum seg_err cmd_read_password(const char *prompt, char *pw, size_t len);
 
+/* The same for a password being set: from a terminal it is asked twice and must match. */
+enum seg_err cmd_read_new_password(const char *prompt, char *pw, size_t len);
+
 #endif
