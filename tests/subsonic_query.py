@@ -7,6 +7,7 @@ connection is read whole."""
 
 import http.client
 import socket
+import time
 import urllib.parse
 
 from segue_test import TAP, Server, catalog_copy, sql
@@ -88,6 +89,32 @@ with Server(data, {"rl_standard": 1000000, "rl_player": 1000000}) as srv:
     got = raw_exchange(srv.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" +
                        b"".join(b"X-Pad-%d: y\r\n" % i for i in range(120)) + b"\r\n")
     t.eq(head_of(got)[0], b"HTTP/1.1 431 Request Header Fields Too Large", "120 headers are answered 431", got[:300])
+    # A head that comes in pieces is counted across them: over the bound 414, under it served.
+    def in_pieces(raw, pieces=4):
+        c = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        step = len(raw) // pieces + 1
+        got = b""
+        try:
+            for i in range(0, len(raw), step):
+                c.sendall(raw[i:i + step])
+                time.sleep(0.05)
+            c.shutdown(socket.SHUT_WR)
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except OSError:
+            pass
+        finally:
+            c.close()
+        return got
+
+    got = in_pieces(b"GET /healthz?" + b"&".join([b"x=1"] * 150) + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    t.eq(head_of(got)[0], b"HTTP/1.1 414 URI Too Long", "a long request line in pieces is answered 414", got[:200])
+    got = in_pieces(b"GET /healthz?" + b"&".join([b"x=1"] * 60) + b" HTTP/1.1\r\nHost: x\r\n"
+                    b"Connection: close\r\n\r\n")
+    t.eq(head_of(got)[0], b"HTTP/1.1 200 OK", "one under the bound in pieces is served", got[:200])
     # Just under the bound, the request is served: 80 parameters with a client's headers.
     q = urllib.parse.urlencode([("apiKey", key), ("f", "json")] + list(CLIENT.items()) +
                                [("id", songs[i % len(songs)]) for i in range(80)])
