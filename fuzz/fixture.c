@@ -144,6 +144,7 @@ void fixture_req_free(struct req *r)
 		free(r->args[i].name);
 		free(r->args[i].value);
 	}
+	free(r->args);
 	for (int i = 0; i < r->nparams; i++)
 		free(r->params[i]);
 	if (r->fd >= 0)
@@ -212,7 +213,7 @@ struct fixture *fixture_get(void)
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	info.user = &srv->http;
-	info.max_http_header_data = 8192;
+	info.max_http_header_data = HTTP_HEADER_DATA;
 	info.max_http_header_pool = 16;
 	info.timeout_secs = 30;
 	srv->lws = lws_create_context(&info);

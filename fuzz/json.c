@@ -65,10 +65,9 @@ static void set_args(struct req *r, const char *q, size_t len)
 		size_t n = amp ? (size_t)(amp - q) : len;
 		const char *eq = memchr(q, '=', n);
 
-		r->args[r->nargs].name = strndup(q, eq ? (size_t)(eq - q) : n);
-		r->args[r->nargs].value = eq ? strndup(eq + 1, n - (size_t)(eq - q) - 1) : strdup("");
-		fuzz_check(r->args[r->nargs].name && r->args[r->nargs].value, "out of memory");
-		r->nargs++;
+		fuzz_check(req_add_arg(r, strndup(q, eq ? (size_t)(eq - q) : n),
+		                       eq ? strndup(eq + 1, n - (size_t)(eq - q) - 1) : strdup("")) == 0,
+		           "out of memory");
 		q += amp ? n + 1 : n;
 		len -= amp ? n + 1 : n;
 	}

@@ -24,6 +24,7 @@ void server_http_init(struct server *srv)
 	srv->http = (struct http_ctx){
 		.dispatch = routes_dispatch,
 		.upgrade = ws_confirm_upgrade,
+		.refuse = routes_refuse,
 		.srv = srv,
 		.metrics = &srv->metrics,
 		.jobs = &srv->jobs,

@@ -254,3 +254,11 @@ void routes_dispatch(struct req *r)
 	found->handler(r);
 	store_release(&r->srv->store);
 }
+
+void routes_refuse(struct req *r, int status, const char *message)
+{
+	if (!strncmp(r->path, "/rest/", 6))
+		subsonic_refuse(r, status, message);
+	else
+		reply_error(r, status, "%s", message);
+}

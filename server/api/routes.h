@@ -33,5 +33,8 @@ typedef void (*route_sub_fn)(struct sub_call *c);
  * 404, 405, 401 or 429. http/ runs every request through it (struct http_ctx's dispatch, set
  * by cli/serve.c). */
 void routes_dispatch(struct req *r);
+/* http_ctx.refuse: a request refused before it was read whole, answered as its path's API
+ * answers errors (a Subsonic error under /rest/). */
+void routes_refuse(struct req *r, int status, const char *message);
 
 #endif

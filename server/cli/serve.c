@@ -190,12 +190,12 @@ int cmd_serve(int argc, char **argv)
 		srv->http.io_stop = serve_loop_io_stop;
 		srv->http.feed_writeable = serve_loop_feed_writeable;
 		srv->http.loop = loop;
-		wsguard_set_rx_hook(http_quick_rx);
 	}
+	wsguard_set_rx_hook(http_rx);
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6 * !strchr(addr, ':');
 	info.user = &srv->http;
-	info.max_http_header_data = 8192;
+	info.max_http_header_data = HTTP_HEADER_DATA;
 	/* Every open HTTP connection holds a header table until its exchange ends, so the pool
 	 * bounds how many slow readers can stream at once: make it generous. */
 	info.max_http_header_pool = 4096;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "http/feed.h"
+#include "http/headguard.h"
 #include "http/http_int.h"
 #include "http/jobs.h"
 #include "http/linger.h"
@@ -189,6 +190,7 @@ void req_free(struct req *r)
 		free(r->args[i].name);
 		free(r->args[i].value);
 	}
+	free(r->args);
 	for (int i = 0; i < r->nparams; i++)
 		free(r->params[i]);
 	if (r->gone)
@@ -222,6 +224,31 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes t, char *out, si
 		out[0] = '\0';
 }
 
+/* The array grows with the parameters, so a request (kept by an idle kept-alive
+ * connection until its next one) holds room for the parameters it has, not for the most. */
+int req_add_arg(struct req *r, char *name, char *value)
+{
+	if (!name || !value || r->nargs == REQ_MAX_ARGS)
+		goto fail;
+	if (r->nargs == r->args_cap) {
+		int cap = r->args_cap ? r->args_cap * 2 : 8;
+		struct req_arg *p = realloc(r->args, (size_t)cap * sizeof *p);
+
+		if (!p)
+			goto fail;
+		r->args = p;
+		r->args_cap = cap;
+	}
+	r->args[r->nargs].name = name;
+	r->args[r->nargs].value = value;
+	r->nargs++;
+	return 0;
+fail:
+	free(name);
+	free(value);
+	return -1;
+}
+
 static int read_args(struct req *r)
 {
 	char frag[4096];
@@ -235,11 +262,8 @@ static int read_args(struct req *r)
 		eq = strchr(frag, '=');
 		if (eq)
 			*eq = '\0';
-		r->args[r->nargs].name = strdup(frag);
-		r->args[r->nargs].value = strdup(eq ? eq + 1 : "");
-		if (!r->args[r->nargs].name || !r->args[r->nargs].value)
+		if (req_add_arg(r, strdup(frag), strdup(eq ? eq + 1 : "")) < 0)
 			return -1;
-		r->nargs++;
 	}
 	return 0;
 }
@@ -264,6 +288,7 @@ const char *http_reason(int status)
 	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
 	case 416: return "Range Not Satisfiable";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
@@ -407,6 +432,11 @@ void http_answered(struct req *r)
 
 static void prepare_response(struct req *r)
 {
+	/* Every path an answer takes comes here (at once, resumed after a job or the hub, a
+	 * deadline's 503, an early refusal): a HEAD's answer is headers alone on each, or the
+	 * body would be read as the next answer on a kept-alive connection. */
+	if (r->method == M_HEAD)
+		r->head_only = true;
 	if (build_head(r, http_body_length(r)) < 0) {
 		log_err("http: cannot build response headers");
 		free(r->head);
@@ -497,8 +527,6 @@ static int dispatch(struct req *r)
 	}
 	if (!r->status)
 		reply_error(r, 500, "the handler produced no response");
-	if (r->method == M_HEAD)
-		r->head_only = true;
 	return respond_now(r);
 }
 
@@ -650,6 +678,7 @@ done:
 	if (settle) {
 		park(wsi);
 		quick_ready(wsi);
+		headguard_ready(wsi);
 	}
 	return 0;
 }
@@ -836,7 +865,7 @@ static bool begin(struct req *r, const char *path)
 		return false;
 	}
 	if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, REQ_MAX_ARGS) > 0) {
-		reply_error(r, 400, "too many query parameters (at most %d)", REQ_MAX_ARGS);
+		reply_error(r, 414, "too many query parameters (at most %d)", REQ_MAX_ARGS);
 		return false;
 	}
 	if (!check_text(r))
@@ -899,6 +928,54 @@ static int refuse_pipelined(struct req *r)
 	if (send(lws_get_socket_fd(wsi), buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n)
 		linger_hand_off(wsi);
 	return -1;
+}
+
+void http_refuse_head(struct lws *wsi, int status, const char *method, bool rest, bool json,
+                      const char *fmt, ...)
+{
+	struct req *r = req_new(wsi);
+	unsigned char *buf = slice + LWS_PRE;
+	char msg[256];
+	va_list ap;
+	size_t n;
+
+	if (!r)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	r->method_name = "OTHER";
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (!strcmp(method, methods[i].name)) {
+			r->method = methods[i].m;
+			r->method_name = methods[i].name;
+		}
+	strcpy(r->path, rest ? "/rest/" : "/");
+	if (rest && json && req_add_arg(r, strdup("f"), strdup("json")) < 0)
+		goto out;
+	if (r->ctx->refuse)
+		r->ctx->refuse(r, status, msg);
+	else
+		reply_error(r, status, "%s", msg);
+	log_info("http: %s request refused (%d): %s", r->method_name, status, msg);
+	r->close_after = true;
+	prepare_response(r);
+	r->phase = PHASE_DONE;
+	if (r->broken)
+		goto out;
+	n = r->head_len;
+	memcpy(buf, r->head + LWS_PRE, n);
+	if (!r->head_only && r->out.len <= STREAM_SLICE - n) {
+		memcpy(buf + n, r->out.p, r->out.len);
+		n += r->out.len;
+	}
+	/* lws has sent nothing of this head's answer (none was begun), and a few hundred bytes
+	 * go into any send buffer that is not full of an earlier answer the client never read;
+	 * that client gets the close alone. */
+	if (send(lws_get_socket_fd(wsi), buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n)
+		linger_hand_off(wsi);
+out:
+	req_free(r);
 }
 
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
@@ -989,15 +1066,22 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		unpark(wsi); /* (either may be the last word of a connection that closes) */
-		if (reason == LWS_CALLBACK_CLOSED_HTTP)
+		if (reason == LWS_CALLBACK_CLOSED_HTTP) {
 			quick_forget(wsi);
+			headguard_forget(lws_get_socket_fd(wsi), wsi);
+		}
 		if (pss) {
 			req_free(r);
 			*pss = NULL;
 		}
 		return 0;
 
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		headguard_open(wsi);
+		break;
+
 	case LWS_CALLBACK_WSI_DESTROY:
+		headguard_forget(lws_get_socket_fd(wsi), wsi);
 		quick_forget(wsi);
 		pipeline_forget(wsi);
 		return 0;
@@ -1009,6 +1093,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 
 	case LWS_CALLBACK_RAW_ADOPT:
 		quick_new_fd(wsi, lws_get_socket_fd(wsi));
+		headguard_forget(lws_get_socket_fd(wsi), NULL);
 		if (!linger_is(wsi))
 			return refuse_raw(wsi, ctx);
 		linger_adopted(wsi, ctx->linger);

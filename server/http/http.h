@@ -31,7 +31,14 @@ enum http_method {
 #define HTTP_STREAM_SLICE (128 * 1024)
 #define HTTP_MAX_SEND (HTTP_STREAM_SLICE + 4096)
 
-#define REQ_MAX_ARGS 32
+/* Query parameters a request may carry: as many as a form body (SUB_MAX_PARAMS), since
+ * Subsonic clients send every id of a play queue or a star in the query. What a GET can
+ * carry is further bounded by lws: its header table holds 95 parts for the whole request
+ * head, one per parameter, and HTTP_HEADER_DATA bytes; http/headguard.h answers a head past
+ * them (segue-server(1), HTTP INTERFACE). */
+#define REQ_MAX_ARGS 256
+/* lws's header table: the bytes of a request line and headers (info.max_http_header_data). */
+#define HTTP_HEADER_DATA 8192
 #define REQ_MAX_PARAMS 4
 #define REQ_MAX_HEADERS 8
 
@@ -45,6 +52,10 @@ struct http_ctx {
 	 * was refused with an HTTP answer already written, -1 closes. NULL: upgrades close. */
 	int (*upgrade)(void *ud, struct lws *wsi);
 	void *upgrade_ud;
+	/* Sets r's answer to a request refused before it could be read whole (a head past the
+	 * header table's bound, http/headguard.h): r holds the method, "/rest/" or "/" as its
+	 * path, and f=json when the query said so. NULL: reply_error. */
+	void (*refuse)(struct req *r, int status, const char *message);
 	struct server *srv;      /* handed to every request as r->srv */
 	struct metrics *metrics; /* every exchange and stream is counted here */
 	struct jobs *jobs;       /* drained when a worker wakes the loop (http/jobs.h) */
@@ -90,8 +101,8 @@ struct req {
 	enum http_method method;
 	const char *method_name;
 	char path[1024];
-	struct { char *name, *value; } args[REQ_MAX_ARGS];
-	int nargs;
+	struct req_arg { char *name, *value; } *args; /* grown as read (req_add_arg) */
+	int nargs, args_cap;
 	char *params[REQ_MAX_PARAMS]; /* {x} segments of the route pattern, in order */
 	int nparams;
 	char peer[64];           /* req_peer's answer, once asked */
@@ -142,6 +153,9 @@ struct req {
 
 /* Query parameter by name (already URL-decoded), or NULL. */
 const char *req_arg(const struct req *r, const char *name);
+/* Adds a query parameter, taking name and value (freed with r, or here on failure).
+ * Returns -1 when out of memory or past REQ_MAX_ARGS. */
+int req_add_arg(struct req *r, char *name, char *value);
 /* The socket's peer address ("" when unknown), looked up on first use: only sign-in and
  * sign-up need it, and a stream request should not pay a getpeername for it. */
 const char *req_peer(struct req *r);
@@ -183,6 +197,9 @@ void http_settle(struct lws_context *cx);
  * when they were a request answered here (ECONNRESET: lws closes the connection). */
 #include <sys/types.h>
 ssize_t http_quick_rx(int fd, void *buf, size_t n);
+/* The recv hook cli/serve.c installs: the request head's bound (http/headguard.h), then the
+ * quick path. n, or -1 with errno set (EAGAIN: answered here; ECONNRESET: refused, close). */
+ssize_t http_rx(int fd, void *buf, size_t n);
 
 /* lws protocol callback for plain HTTP; registered by cli/serve.c. */
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);

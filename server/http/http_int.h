@@ -18,5 +18,11 @@ void http_answered(struct req *r);
 /* Sends what the socket takes of r's file range: 1 when the range is done, 0 when the socket
  * is full, -1 on error. */
 int http_send_file_part(struct req *r);
+/* Answers a request whose head is refused before lws has it whole (http/headguard.h):
+ * status and the message (fmt) in the application's shape (http_ctx.refuse), straight to
+ * the socket, then a lingering close. method: the request line's first word. The caller has
+ * lws close wsi. */
+void http_refuse_head(struct lws *wsi, int status, const char *method, bool rest, bool json,
+                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "http/headguard.h"
 #include "http/http_int.h"
 #include "http/metrics.h"
 #include "http/watch.h"
@@ -180,10 +181,8 @@ static bool read_target(struct req *r, const char *t, size_t n)
 			else if (!unreserved((unsigned char)*p))
 				return false;
 		}
-		r->args[r->nargs].name = strndup(a, (size_t)((eq ? eq : stop) - a));
-		r->args[r->nargs].value = eq ? strndup(eq + 1, (size_t)(stop - eq - 1)) : strdup("");
-		r->nargs++;
-		if (!r->args[r->nargs - 1].name || !r->args[r->nargs - 1].value)
+		if (req_add_arg(r, strndup(a, (size_t)((eq ? eq : stop) - a)),
+		                eq ? strndup(eq + 1, (size_t)(stop - eq - 1)) : strdup("")) < 0)
 			return false;
 		a = stop + 1;
 	}
@@ -358,6 +357,7 @@ static void finished(struct quick_conn *c)
 	req_free(c->r);
 	c->r = NULL;
 	c->ready = true;
+	headguard_ready(c->wsi);
 	lws_set_timeout(c->wsi, keepalive ? PENDING_TIMEOUT_HOLDING_AH : NO_PENDING_TIMEOUT, (int)keepalive);
 }
 

@@ -317,6 +317,16 @@ static const char *const migrations[] = {
 	"CREATE INDEX artists_name ON artists(name COLLATE NOCASE, id);"
 	/* A genre's albums (getAlbumList2 byGenre), from the index alone. */
 	"CREATE INDEX tracks_genre_album ON tracks(genre COLLATE NOCASE, album_id);",
+	/* 19: the play queue an OpenSubsonic client saved, so that savePlayQueue outlives a
+	 * restart (store/playqueue.h). Its songs by position: a queue may repeat a song. */
+	"CREATE TABLE play_queues ("
+	"  user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	"  current INTEGER NOT NULL, position_ms INTEGER NOT NULL, changed_by TEXT NOT NULL,"
+	"  changed_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE play_queue_items ("
+	"  user_id TEXT NOT NULL REFERENCES play_queues(user_id) ON DELETE CASCADE,"
+	"  pos INTEGER NOT NULL, track_id TEXT NOT NULL,"
+	"  PRIMARY KEY (user_id, pos)) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

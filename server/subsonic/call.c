@@ -151,6 +151,25 @@ out:
 	free_params(&c);
 }
 
+void subsonic_refuse(struct req *r, int status, const char *message)
+{
+	struct sub_call c = { .r = r };
+
+	if (!(c.params = calloc(SUB_MAX_PARAMS, sizeof *c.params))) {
+		reply_error(r, 500, "out of memory");
+		return;
+	}
+	for (int i = 0; i < r->nargs; i++)
+		if (add_param(&c, r->args[i].name, r->args[i].value) != 0) {
+			reply_error(r, 500, "out of memory");
+			goto out;
+		}
+	read_format(&c);
+	sub_error_status(&c, status, SUB_ERR_GENERIC, message);
+out:
+	free_params(&c);
+}
+
 const char *sub_arg(const struct sub_call *c, const char *name)
 {
 	for (int i = 0; i < c->nparams; i++)

@@ -84,6 +84,9 @@ typedef void (*sub_fn)(struct sub_call *c);
 /* Runs fn for r (a /rest/ route): parameters, authentication unless open, the rate limit of
  * category for the user, then fn. r is answered when it returns. */
 void subsonic_serve(struct req *r, sub_fn fn, enum rl_category category, bool open);
+/* Answers r, a /rest/ request refused before it was read whole (its head too large), with
+ * error 0 in the format its query asked for (as far as it was read) and HTTP status. */
+void subsonic_refuse(struct req *r, int status, const char *message);
 
 /* Parameters. sub_arg: the first value of name, or NULL. sub_args: every value of name, in
  * order, up to max (their count). */
