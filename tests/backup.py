@@ -62,6 +62,10 @@ empty = tmpdir()
 p = backup(os.path.join(out, "nothing.db"), data_dir=empty)
 t.ok(p.returncode == 3 and b"segue.db" in p.stderr and not os.path.exists(os.path.join(out, "nothing.db")),
      "a data directory without a database is refused, nothing written", p.stderr)
+p = backup(out)
+t.ok(p.returncode == 2 and b"folder" in p.stderr and os.listdir(out) == [], "a folder as FILE is refused", p.stderr)
+p = backup(out + "/")
+t.ok(p.returncode == 2 and b"folder" in p.stderr, "so is a name ending in a slash", p.stderr)
 p = backup(os.path.join(out, "no-such-dir", "b.db"))
 t.ok(p.returncode == 3 and b"no-such-dir" in p.stderr, "a FILE in a missing folder is a clear error", p.stderr)
 

@@ -159,6 +159,11 @@ int cmd_backup(int argc, char **argv)
 	}
 	if (!file || !*file)
 		return usage();
+	/* A folder would put the temporary file beside the folder, not in it. */
+	if (file[strlen(file) - 1] == '/' || (stat(file, &st) == 0 && S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "segue-server: %s is a folder: name the backup file\n", file);
+		return EXIT_USAGE;
+	}
 	memset(keys, 0, sizeof keys);
 	if (snprintf(db.path, sizeof db.path, "%s", file) >= (int)sizeof db.path)
 		goto too_long;
