@@ -206,9 +206,11 @@ int cmd_backup(int argc, char **argv)
 	store_close(&s);
 	opened = false;
 	if (commit(&db, force) < 0) {
+		int e = errno;
+
 		fprintf(stderr, "segue-server: %s: %s\n", db.path,
-		        errno == EEXIST ? "appeared while the copy ran; not replaced" : strerror(errno));
-		ret = errno == EEXIST ? EXIT_EXISTS : EXIT_FAILURE_;
+		        e == EEXIST ? "appeared while the copy ran; not replaced" : strerror(e));
+		ret = e == EEXIST ? EXIT_EXISTS : EXIT_FAILURE_;
 		goto out;
 	}
 	printf("%s  database, %lld pages\n", db.path, pages);
