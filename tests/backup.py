@@ -69,6 +69,15 @@ t.ok(p.returncode == 2 and b"folder" in p.stderr, "so is a name ending in a slas
 p = backup(os.path.join(out, "no-such-dir", "b.db"))
 t.ok(p.returncode == 3 and b"no-such-dir" in p.stderr, "a FILE in a missing folder is a clear error", p.stderr)
 
+# Ballast, so that the copy takes many of the backup's steps (256 pages each) and the writer's
+# commits land between them, making SQLite start the copy over.
+import sqlite3  # noqa: E402  (test set-up and the copy's header, never through the server)
+db = sqlite3.connect(os.path.join(data, "segue.db"))
+db.execute("CREATE TABLE test_ballast(x BLOB)")
+db.executemany("INSERT INTO test_ballast VALUES (randomblob(4000))", [()] * 3000)
+db.commit()
+db.close()
+
 with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 1000000}) as srv:
     token = srv.login("premium-us")
     signed = srv.get("/v1/segue/playback/%s?quality=high" % track, token=token).json()["urls"]["high"]
@@ -108,8 +117,8 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
         p = backup(dest)
         took = time.time() - started
         t.eq(p.returncode, 0, "backup while a writer and a reader run exits 0", p.stderr)
-        t.diag("backup took %.2f s with %d writes before it and %d by its end"
-               % (took, len(before), len(acked)))
+        t.diag("backup took %.2f s with %d writes before it and %d by its end: %s"
+               % (took, len(before), len(acked), p.stdout.decode().split("\n")[0]))
         # A second copy under load, over the first with --force.
         time.sleep(0.3)
         with lock:
@@ -150,8 +159,8 @@ with Server(data, {"rl_player": 100000, "rl_standard": 100000, "rl_playlist": 10
          "nor is a key file beside it: nothing is written then", p.stderr)
     os.rename(dest + ".moved", dest)
 
-import sqlite3  # noqa: E402  (only to look at the copy's header, not through the server)
 db = sqlite3.connect("file:%s?mode=ro" % dest, uri=True)
+t.eq(db.execute("SELECT count(*) FROM test_ballast").fetchone()[0], 3000, "the copy is whole: the ballast is all there")
 t.eq(db.execute("PRAGMA journal_mode").fetchone()[0], "delete", "the copy stands alone: not in WAL mode")
 t.eq(db.execute("PRAGMA integrity_check").fetchone()[0], "ok", "the copy passes SQLite's integrity check")
 db.close()
