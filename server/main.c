@@ -24,6 +24,8 @@ static const struct subcommand commands[] = {
 	{ "keys", "keys rotate | keys list", "manage the keys that sign audio links", cmd_keys },
 	{ "recs", "recs train [--wait SECONDS] | recs status",
 	  "train the recommendation model now, or show when it last was", cmd_recs },
+	{ "backup", "backup [--force] FILE",
+	  "copy the database while the server serves, and its keys beside it", cmd_backup },
 	{ "tags", "tags [--json] FILE...",
 	  "show the tags Segue reads from audio files, as ingest files them", cmd_tags },
 };
