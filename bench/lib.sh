@@ -46,6 +46,28 @@ bench_workdir_cleanup() {
 	rm -rf "$WORK"
 }
 
+# bench_meta_catalog DATA_DIR TRACKS: the synthetic catalog of TRACKS tracks (data/gen-meta),
+# made once and kept in DATA_DIR (made again when it holds another number), then copied to
+# $WORK/data, which the benchmark works on.
+bench_meta_catalog() {
+	_have=$(python3 -c 'import sqlite3, sys
+try:
+    print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT count(*) FROM tracks").fetchone()[0])
+except Exception:
+    print(-1)' "$1/segue.db")
+	if [ "$_have" != "$2" ]; then
+		[ ! -e "$1" ] || [ -f "$1/segue.db" ] || die "$1 exists and holds no catalog; give another path"
+		echo "generating a catalog of $2 tracks in $1 (once) ..."
+		rm -rf "$1.tmp"
+		bench_run data/gen-meta --tracks "$2" --server server/segue-server "$1.tmp" >/dev/null ||
+			die "data/gen-meta could not make the catalog"
+		rm -rf "$1"
+		mv "$1.tmp" "$1"
+	fi
+	mkdir -p "$WORK/data"
+	cp "$1/segue.db" "$WORK/data/"
+}
+
 # bench_serve DATA_DIR [NAME=VALUE...]: adds the account "bencher" (unless it is there from
 # an earlier start), starts segue-server on 127.0.0.1:0 over DATA_DIR with those settings, and
 # sets SEG_PID, PORT and TOKEN. The server's output goes to $WORK/segue.out and $WORK/segue.err.

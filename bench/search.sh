@@ -60,23 +60,7 @@ trap 'exit 130' HUP INT PIPE TERM
 PGRUN=
 
 # 1. The catalog, generated once and cached. The benchmark works on a private copy.
-count_tracks() {
-	python3 -c 'import sqlite3, sys
-try:
-    print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT count(*) FROM tracks").fetchone()[0])
-except Exception:
-    print(-1)' "$1/segue.db"
-}
-if [ "$(count_tracks "$DATA")" != "$TRACKS" ]; then
-	[ ! -e "$DATA" ] || [ -f "$DATA/segue.db" ] || die "$DATA exists and holds no catalog; give another path"
-	say "generating a catalog of $TRACKS tracks in $DATA (once) ..."
-	rm -rf "$DATA.tmp"
-	bench_run data/gen-meta --tracks "$TRACKS" --server server/segue-server "$DATA.tmp" >/dev/null
-	rm -rf "$DATA"
-	mv "$DATA.tmp" "$DATA"
-fi
-mkdir "$WORK/data"
-cp "$DATA/segue.db" "$WORK/data/"
+bench_meta_catalog "$DATA" "$TRACKS"
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 say "search benchmark: $TRACKS tracks ($DATA), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), load average $(loadavg)"
 

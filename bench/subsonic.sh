@@ -22,23 +22,7 @@ die() { say "bench: $*" >&2; exit 1; }
 [ -x server/segue-server ] || die "build the tree first (make)"
 bench_workdir subsonic
 
-count_tracks() {
-	python3 -c 'import sqlite3, sys
-try:
-    print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT count(*) FROM tracks").fetchone()[0])
-except Exception:
-    print(-1)' "$1/segue.db"
-}
-if [ "$(count_tracks "$DATA")" != "$TRACKS" ]; then
-	[ ! -e "$DATA" ] || [ -f "$DATA/segue.db" ] || die "$DATA exists and holds no catalog; give another path"
-	say "generating a catalog of $TRACKS tracks in $DATA (once) ..."
-	rm -rf "$DATA.tmp"
-	bench_run data/gen-meta --tracks "$TRACKS" --server server/segue-server "$DATA.tmp" >/dev/null
-	rm -rf "$DATA"
-	mv "$DATA.tmp" "$DATA"
-fi
-mkdir "$WORK/data"
-cp "$DATA/segue.db" "$WORK/data/"
+bench_meta_catalog "$DATA" "$TRACKS"
 say "Subsonic benchmark: $TRACKS tracks ($DATA), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 bench/search-queries.py --count "$QUERIES" "$DATA/segue.db" >"$WORK/queries.tsv"
 

@@ -18,14 +18,7 @@ die() { say "bench: $*" >&2; exit 1; }
 [ -x server/segue-server ] || die "build the tree first (make)"
 bench_workdir webapi
 
-if [ ! -f "$DATA/segue.db" ]; then
-	say "bench: generating $TRACKS tracks into $DATA (once)"
-	rm -rf "$DATA.tmp"
-	bench_run data/gen-meta --tracks "$TRACKS" --server server/segue-server "$DATA.tmp" >/dev/null
-	mv "$DATA.tmp" "$DATA"
-fi
-mkdir -p "$WORK/data"
-cp "$DATA/segue.db" "$WORK/data/"
+bench_meta_catalog "$DATA" "$TRACKS"
 bench_serve "$WORK/data" rl_window=1 rl_standard=1000000 rl_search=1000000
 say "Web API endpoints over $TRACKS tracks (server pid $SEG_PID, port $PORT)"
 bench_run python3 bench/webapi.py --port "$PORT" --token "$TOKEN" --pid "$SEG_PID" \
