@@ -24,7 +24,9 @@
 #include <time.h>
 
 #include "search/search.h"
-#include "store/store_sqlite.h" /* the delta pass changes the catalog with SQL of its own */
+#include <sqlite3.h>
+
+#include "store/store_db.h" /* the delta pass changes the catalog with SQL of its own */
 
 #define MAX_CLASSES 32
 #define PASSES 4 /* a warm-up, the measurement, two more for each query's best time */

@@ -19,7 +19,7 @@
 #include "fuzz.h"
 #include "log.h"
 #include "recs/model.h"
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 #include "store/subsonic.h"
 
 static struct fixture fx;

@@ -41,6 +41,8 @@ static void usage(FILE *f)
 	fprintf(f, "\ncommon options:\n"
 	           "  --data-dir DIR      catalog, media, keys and database (default: $SEGUE_DATA_DIR,\n"
 	           "                      else $XDG_DATA_HOME/segue-server)\n"
+	           "  --database URL      a PostgreSQL database several servers share\n"
+	           "                      (postgresql://...; default: SQLite in the data directory)\n"
 	           "  --config FILE       settings file (default: $XDG_CONFIG_HOME/segue/segue-server.conf)\n"
 	           "  --set NAME=VALUE    override one setting\n"
 	           "  --version, --help\n\nsettings:\n");
@@ -119,7 +121,8 @@ int cli_settings(struct settings *cfg, int *argc, char **argv)
 		if (!strcmp(argv[i], "--config")) {
 			i++;
 			continue;
-		} else if (!strcmp(argv[i], "--data-dir") || !strcmp(argv[i], "--listen")) {
+		} else if (!strcmp(argv[i], "--data-dir") || !strcmp(argv[i], "--listen") ||
+		           !strcmp(argv[i], "--database")) {
 			if (expect_value(i, *argc, argv) < 0)
 				return EXIT_USAGE;
 			name = argv[i] + 2;

@@ -36,6 +36,9 @@ struct option_def {
 static const struct option_def options[] = {
 	STR(listen, "127.0.0.1:8080", "address and port to listen on (port 0 picks a free one)"),
 	STR(data_dir, "", "where the catalog, media, keys and database live"),
+	STR(database, "",
+	    "a PostgreSQL database (postgresql://USER@HOST/NAME) that several servers share;"
+	    " empty: SQLite, segue.db in the data directory"),
 	STR(public_url, "", "base URL clients reach the server at; empty: taken from the Host header"),
 	NUM(url_ttl, 5, 7 * 86400, "3600", "seconds a signed audio URL stays valid"),
 	NUM(access_ttl, 60, 7 * 86400, "3600", "seconds an access token stays valid"),

@@ -21,6 +21,7 @@ enum registration { REG_CLOSED, REG_INVITE, REG_OPEN }; /* the order of its word
 struct settings {
 	char listen[128];        /* ADDR:PORT */
 	char data_dir[1024];
+	char database[1024]; /* a postgresql:// URL, or "": SQLite under data_dir */
 	char public_url[256];    /* base URL put into hrefs and audio URLs; empty = from Host */
 	long url_ttl;            /* seconds a signed audio URL stays valid */
 	long access_ttl;         /* seconds an access token stays valid */
@@ -74,5 +75,11 @@ int settings_load(struct settings *c, const char *path, char *err, size_t errlen
 int settings_set(struct settings *c, const char *name, const char *value, char *err, size_t errlen);
 /* Prints every option with its help text (for --help and the man page). */
 void settings_print_help(void);
+
+/* What store_open opens for these settings: the database URL, else the data directory. */
+static inline const char *settings_database(const struct settings *cfg)
+{
+	return cfg->database[0] ? cfg->database : cfg->data_dir;
+}
 
 #endif

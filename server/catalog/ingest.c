@@ -716,7 +716,7 @@ static void *worker(void *arg)
 	struct store s;
 	char err[512];
 
-	if (store_open(&s, j->cfg->data_dir, err, sizeof err) < 0) {
+	if (store_open(&s, settings_database(j->cfg), err, sizeof err) < 0) {
 		pthread_mutex_lock(&j->lock);
 		fprintf(stderr, "segue-server: ingest: %s\n", err);
 		j->fatal = 1;
@@ -773,7 +773,7 @@ int ingest_scan(const struct settings *cfg, char **paths, int npaths, int jobs, 
 		goto out;
 
 	/* Opened first, so the schema exists before the workers race to make it. */
-	if (store_open(&s, cfg->data_dir, err, sizeof err) < 0) {
+	if (store_open(&s, settings_database(cfg), err, sizeof err) < 0) {
 		fprintf(stderr, "segue-server: %s\n", err);
 		goto out;
 	}
@@ -826,7 +826,7 @@ int ingest_scan(const struct settings *cfg, char **paths, int npaths, int jobs, 
 		if (walked[i] && sources_prune(&s, paths[i], j.files.paths, j.files.n, report) < 0)
 			report->failed++;
 out:
-	if (s.db)
+	if (store_is_open(&s))
 		store_close(&s);
 	walk_free(&j.files);
 	free(j.todo);

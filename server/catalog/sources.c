@@ -162,7 +162,7 @@ int ingest_forget(const struct settings *cfg, char **paths, int npaths, struct i
 	struct store s;
 	char err[512];
 
-	if (store_open(&s, cfg->data_dir, err, sizeof err) < 0) {
+	if (store_open(&s, settings_database(cfg), err, sizeof err) < 0) {
 		fprintf(stderr, "segue-server: %s\n", err);
 		return -1;
 	}

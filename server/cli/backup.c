@@ -159,6 +159,14 @@ int cmd_backup(int argc, char **argv)
 	}
 	if (!file || !*file)
 		return usage();
+	/* PostgreSQL has its own tools for a consistent copy of a live database; the keys are
+	 * in it too. Nothing is written. */
+	if (cfg.database[0]) {
+		fprintf(stderr, "segue-server: the database is PostgreSQL's: back it up with pg_dump"
+		        " (pg_dump --format=custom --file=%s DBNAME), which copies the keys with it;"
+		        " nothing was written\n", file);
+		return EXIT_USAGE;
+	}
 	/* A folder would put the temporary file beside the folder, not in it. */
 	if (file[strlen(file) - 1] == '/' || (stat(file, &st) == 0 && S_ISDIR(st.st_mode))) {
 		fprintf(stderr, "segue-server: %s is a folder: name the backup file\n", file);

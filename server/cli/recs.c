@@ -62,7 +62,7 @@ int cmd_recs(int argc, char **argv)
 		fprintf(stderr, "usage: segue-server recs train [--wait SECONDS] | recs status\n");
 		return EXIT_USAGE;
 	}
-	if (store_open(&s, cfg.data_dir, err, sizeof err) < 0) {
+	if (store_open(&s, settings_database(&cfg), err, sizeof err) < 0) {
 		fprintf(stderr, "segue-server: %s\n", err);
 		return EXIT_FAILURE_;
 	}

@@ -138,7 +138,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	snprintf(srv->media_dir, sizeof srv->media_dir, "%s/media", srv->cfg.data_dir);
 	snprintf(srv->images_dir, sizeof srv->images_dir, "%s/images", srv->cfg.data_dir);
-	if (store_open(&srv->store, srv->cfg.data_dir, err, sizeof err) < 0 ||
+	if (store_open(&srv->store, settings_database(&srv->cfg), err, sizeof err) < 0 ||
 	    keyring_open(&srv->keys, srv->cfg.data_dir, err, sizeof err) < 0 ||
 	    licence_keys_open(&srv->licences, srv->cfg.data_dir, err, sizeof err) < 0 ||
 	    subsonic_key_open(&srv->subsonic_key, srv->cfg.data_dir, err, sizeof err) < 0) {
@@ -164,7 +164,7 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&stop_sigs, SIGINT);
 	sigaddset(&stop_sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
-	if (searcher_start(&srv->search, srv->cfg.data_dir, srv->cfg.popularity_interval) < 0) {
+	if (searcher_start(&srv->search, settings_database(&srv->cfg), srv->cfg.popularity_interval) < 0) {
 		fprintf(stderr, "segue-server: cannot start the search indexer\n");
 		goto out;
 	}
@@ -277,7 +277,7 @@ out:
 	keyring_wipe(&srv->keys);
 	licence_keys_wipe(&srv->licences);
 	subsonic_key_wipe(&srv->subsonic_key);
-	if (srv->store.db)
+	if (store_is_open(&srv->store))
 		store_close(&srv->store);
 	free(srv);
 	return status;

@@ -222,7 +222,7 @@ int cmd_user(int argc, char **argv)
 		fprintf(stderr, "usage: segue-server user add|list|set|del|invite ...\n");
 		return EXIT_USAGE;
 	}
-	if (store_open(&s, cfg.data_dir, err, sizeof err) < 0) {
+	if (store_open(&s, settings_database(&cfg), err, sizeof err) < 0) {
 		fprintf(stderr, "segue-server: %s\n", err);
 		return EXIT_FAILURE_;
 	}

@@ -63,7 +63,7 @@ static void *worker(void *arg)
 	long long handled = -1, catalog = -1;
 	double due = 0, last = -CATALOG_DEBOUNCE_S;
 
-	if (store_open(&s, rc->data_dir, err, sizeof err) < 0) {
+	if (store_open(&s, rc->database, err, sizeof err) < 0) {
 		log_err("recommendations: %s", err);
 		return NULL;
 	}
@@ -108,7 +108,7 @@ int recommender_start(struct recommender *rc, const struct settings *cfg)
 	rc->params.skip_weight = (float)cfg->recs_skip_weight;
 	rc->params.threads = (int)cfg->recs_threads;
 	rc->interval = cfg->recs_interval;
-	snprintf(rc->data_dir, sizeof rc->data_dir, "%s", cfg->data_dir);
+	snprintf(rc->database, sizeof rc->database, "%s", settings_database(cfg));
 	return worker_start(&rc->w, 1, worker, rc);
 }
 

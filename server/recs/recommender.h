@@ -16,7 +16,7 @@
 
 struct recommender {
 	struct worker w;              /* one thread; its stop flag is polled by training */
-	char data_dir[1024];
+	char database[1024]; /* what store_open opens */
 	struct recs_params params;
 	long interval;
 	struct recs_model *current;   /* under lock */

@@ -113,7 +113,7 @@ static void *worker(void *arg)
 	long long plays_seen = -1, delta_seq = 0;
 	double next_popularity = 0, base_at = 0;
 
-	if (store_open(&s, sr->data_dir, err, sizeof err) < 0) {
+	if (store_open(&s, sr->database, err, sizeof err) < 0) {
 		log_err("search: %s", err);
 		return NULL;
 	}
@@ -143,11 +143,11 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int searcher_start(struct searcher *sr, const char *data_dir, long popularity_interval)
+int searcher_start(struct searcher *sr, const char *database, long popularity_interval)
 {
 	memset(sr, 0, sizeof *sr);
 	sr->popularity_interval = (double)popularity_interval;
-	snprintf(sr->data_dir, sizeof sr->data_dir, "%s", data_dir);
+	snprintf(sr->database, sizeof sr->database, "%s", database);
 	atomic_init(&sr->fresh, NULL);
 	return worker_start(&sr->w, 1, worker, sr);
 }

@@ -19,7 +19,7 @@ struct search_view {
 
 struct searcher {
 	struct worker w; /* one thread; its lock guards retired */
-	char data_dir[1024];
+	char database[1024]; /* what store_open opens */
 	struct search_view *current;             /* the service loop's */
 	_Atomic(struct search_view *) fresh;     /* built, not yet taken */
 	struct search_view *retired;             /* given back, to free; under lock */
@@ -27,7 +27,7 @@ struct searcher {
 };
 
 /* Also refreshes track popularity every popularity_interval seconds when plays changed. */
-int searcher_start(struct searcher *sr, const char *data_dir, long popularity_interval);
+int searcher_start(struct searcher *sr, const char *database, long popularity_interval);
 /* The newest view, or NULL before the first build is done. Service loop only. */
 const struct search_view *searcher_get(struct searcher *sr);
 void searcher_stop(struct searcher *sr);

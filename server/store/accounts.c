@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "log.h"
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 /* Columns id, display_name, tier, country. */
-static void fill(sqlite3_stmt *st, struct user *u)
+static void fill(struct db_stmt *st, struct user *u)
 {
 	memset(u, 0, sizeof *u);
 	snprintf(u->id, sizeof u->id, "%s", store_col_text(st, 0));
@@ -22,7 +22,7 @@ static void fill(sqlite3_stmt *st, struct user *u)
 int store_user_insert(struct store *s, const char *name, const char *pw_hash, bool premium,
                       const char *country, long long created_at)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO users (id, display_name, pw_hash, tier, country,"
+	struct db_stmt *st = store_stmt(s, "INSERT INTO users (id, display_name, pw_hash, tier, country,"
 	                                 " created_at) VALUES (?1, ?1, ?2, ?3, ?4, ?5)");
 	int rc;
 
@@ -32,39 +32,39 @@ int store_user_insert(struct store *s, const char *name, const char *pw_hash, bo
 	store_bind_text(st, 2, pw_hash);
 	store_bind_text(st, 3, premium ? "premium" : "free");
 	store_bind_text(st, 4, country);
-	sqlite3_bind_int64(st, 5, created_at);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT)
+	db_bind_int64(st, 5, created_at);
+	rc = db_step(st);
+	if (rc == DB_ERROR && db_constraint(s))
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_fail(s, "a new user");
+	return rc == DB_DONE ? 1 : store_fail(s, "a new user");
 }
 
 int store_user_get(struct store *s, const char *name, struct user *u, char pw_hash[PW_HASH_MAX])
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, display_name, tier, country, pw_hash FROM users"
+	struct db_stmt *st = store_stmt(s, "SELECT id, display_name, tier, country, pw_hash FROM users"
 	                                 " WHERE id = ?");
 	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		fill(st, u);
 		if (pw_hash)
 			snprintf(pw_hash, PW_HASH_MAX, "%s", store_col_text(st, 4));
 	}
 	/* An unreset statement keeps its read transaction open: this connection's next write
 	 * would then fail (SQLITE_BUSY_SNAPSHOT) once another connection had written. */
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
+	db_reset(st);
+	if (rc == DB_ROW || rc == DB_DONE)
+		return rc == DB_ROW;
 	return store_fail(s, "a user");
 }
 
 int store_user_update(struct store *s, const char *name, enum user_field f, const char *value)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 
 	switch (f) {
 	case USER_FIELD_TIER:
@@ -89,7 +89,7 @@ int store_user_update(struct store *s, const char *name, enum user_field f, cons
 
 int store_user_delete(struct store *s, const char *name)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM users WHERE id = ?");
+	struct db_stmt *st = store_stmt(s, "DELETE FROM users WHERE id = ?");
 
 	if (!st)
 		return -1;
@@ -99,7 +99,7 @@ int store_user_delete(struct store *s, const char *name)
 
 int store_users_list(struct store *s, struct user **out, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, display_name, tier, country FROM users"
+	struct db_stmt *st = store_stmt(s, "SELECT id, display_name, tier, country FROM users"
 	                                 " WHERE id <> '" SYSTEM_USER "' ORDER BY id");
 	size_t cap = 0;
 	int rc;
@@ -108,12 +108,12 @@ int store_users_list(struct store *s, struct user **out, size_t *n)
 	*n = 0;
 	if (!st)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (*n == cap) {
 			struct user *p = realloc(*out, (cap = cap ? cap * 2 : 64) * sizeof **out);
 
 			if (!p) {
-				sqlite3_reset(st);
+				db_reset(st);
 				free(*out);
 				*out = NULL;
 				*n = 0;
@@ -124,8 +124,8 @@ int store_users_list(struct store *s, struct user **out, size_t *n)
 		}
 		fill(st, &(*out)[(*n)++]);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -138,96 +138,96 @@ int store_token_insert(struct store *s, const unsigned char hash[32], const char
                        bool refresh, const unsigned char family[16], long long expires_at,
                        long long created_at)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO tokens (hash, user_id, kind, family, expires_at,"
+	struct db_stmt *st = store_stmt(s, "INSERT INTO tokens (hash, user_id, kind, family, expires_at,"
 	                                 " created_at) VALUES (?, ?, ?, ?, ?, ?)");
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+	db_bind_blob(st, 1, hash, 32);
 	store_bind_text(st, 2, user_id);
 	store_bind_text(st, 3, refresh ? "refresh" : "access");
-	sqlite3_bind_blob(st, 4, family, 16, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, expires_at);
-	sqlite3_bind_int64(st, 6, created_at);
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, "a new token");
+	db_bind_blob(st, 4, family, 16);
+	db_bind_int64(st, 5, expires_at);
+	db_bind_int64(st, 6, created_at);
+	return db_step(st) == DB_DONE ? 0 : store_fail(s, "a new token");
 }
 
 int store_token_get(struct store *s, const unsigned char hash[32], struct token_row *t)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT user_id, family, kind, revoked, expires_at FROM tokens"
+	struct db_stmt *st = store_stmt(s, "SELECT user_id, family, kind, revoked, expires_at FROM tokens"
 	                                 " WHERE hash = ?");
 	int rc;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_blob(st, 1, hash, 32);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		memset(t, 0, sizeof *t);
 		snprintf(t->user_id, sizeof t->user_id, "%s", store_col_text(st, 0));
 		/* A family that is not 16 bytes is no family: nothing else shares it. */
-		if ((t->has_family = sqlite3_column_bytes(st, 1) == 16))
-			memcpy(t->family, sqlite3_column_blob(st, 1), 16);
+		if ((t->has_family = db_col_bytes(st, 1) == 16))
+			memcpy(t->family, db_col_blob(st, 1), 16);
 		t->refresh = !strcmp(store_col_text(st, 2), "refresh");
-		t->revoked = sqlite3_column_int(st, 3) != 0;
-		t->expires_at = sqlite3_column_int64(st, 4);
+		t->revoked = db_col_int(st, 3) != 0;
+		t->expires_at = db_col_int64(st, 4);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
+	db_reset(st);
+	if (rc == DB_ROW || rc == DB_DONE)
+		return rc == DB_ROW;
 	return store_fail(s, "a token");
 }
 
 int store_token_user(struct store *s, const unsigned char hash[32], struct user *u,
                      long long *expires_at, bool *revoked)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT u.id, u.display_name, u.tier, u.country, t.expires_at,"
+	struct db_stmt *st = store_stmt(s, "SELECT u.id, u.display_name, u.tier, u.country, t.expires_at,"
 	                                 " t.revoked FROM tokens t JOIN users u ON u.id = t.user_id"
 	                                 " WHERE t.hash = ? AND t.kind = 'access'");
 	int rc;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_blob(st, 1, hash, 32);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		unsigned char keep[32];
 
 		memcpy(keep, u->token_hash, sizeof keep);
 		fill(st, u);
 		memcpy(u->token_hash, keep, sizeof keep);
-		*expires_at = sqlite3_column_int64(st, 4);
-		*revoked = sqlite3_column_int(st, 5) != 0;
+		*expires_at = db_col_int64(st, 4);
+		*revoked = db_col_int(st, 5) != 0;
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
+	db_reset(st);
+	if (rc == DB_ROW || rc == DB_DONE)
+		return rc == DB_ROW;
 	return store_fail(s, "a token's user");
 }
 
 int store_token_revoke(struct store *s, const unsigned char hash[32])
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE tokens SET revoked = 1 WHERE hash = ?");
+	struct db_stmt *st = store_stmt(s, "UPDATE tokens SET revoked = 1 WHERE hash = ?");
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+	db_bind_blob(st, 1, hash, 32);
 	return store_change(s, st, "revoking a token") < 0 ? -1 : 0;
 }
 
 int store_token_revoke_family(struct store *s, const unsigned char family[16])
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE tokens SET revoked = 1 WHERE family = ?");
+	struct db_stmt *st = store_stmt(s, "UPDATE tokens SET revoked = 1 WHERE family = ?");
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, family, 16, SQLITE_TRANSIENT);
+	db_bind_blob(st, 1, family, 16);
 	return store_change(s, st, "revoking a token family") < 0 ? -1 : 0;
 }
 
 int store_token_revoke_user(struct store *s, const char *user_id)
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE tokens SET revoked = 1 WHERE user_id = ?");
+	struct db_stmt *st = store_stmt(s, "UPDATE tokens SET revoked = 1 WHERE user_id = ?");
 
 	if (!st)
 		return -1;

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 /* 256 pages of 4 KiB: a millisecond or so of reading between chances for others to write. */
 #define BACKUP_FIRST_STEP 256

@@ -2,7 +2,7 @@
 #include "config.h"
 #include "store/browse.h"
 
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 /* Walks the index albums_release (release_date DESC, id) alone: a page costs its offset in
  * index entries (2 ms at offset 10,000), where probing each album for an available track
@@ -11,7 +11,7 @@
 int store_albums_newest(struct store *s, int offset, int max,
                         int (*each)(void *ud, const char *album_id), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT al.id FROM albums al INDEXED BY albums_release"
+	struct db_stmt *st = store_stmt(s, "SELECT al.id FROM albums al INDEXED BY albums_release"
 	                                 " WHERE al.id NOT IN (SELECT t.album_id FROM tracks t INDEXED BY tracks_withdrawn"
 	                                 "  WHERE NOT t.available AND NOT EXISTS (SELECT 1 FROM tracks a"
 	                                 "   WHERE a.album_id = t.album_id AND a.available))"
@@ -19,8 +19,8 @@ int store_albums_newest(struct store *s, int offset, int max,
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, max);
-	sqlite3_bind_int(st, 2, offset);
+	db_bind_int(st, 1, max);
+	db_bind_int(st, 2, offset);
 	return store_each_text(s, st, "the newest albums", each, ud);
 }
 
@@ -38,7 +38,7 @@ long long store_albums_available(struct store *s)
 
 int store_track_market_lists(struct store *s, int (*each)(void *ud, const char *markets), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks"
+	struct db_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks"
 	                                 " WHERE available AND markets IS NOT NULL AND markets <> ''");
 
 	if (!st)

@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "log.h"
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 int store_track_duration(struct store *s, const char *id, long long *ms)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT duration_ms FROM tracks WHERE id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT duration_ms FROM tracks WHERE id = ?");
 
 	if (!st)
 		return -1;
@@ -21,7 +21,7 @@ int store_track_duration(struct store *s, const char *id, long long *ms)
 
 int store_track_exists(struct store *s, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM tracks WHERE id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT 1 FROM tracks WHERE id = ?");
 
 	if (!st)
 		return -1;
@@ -32,29 +32,29 @@ int store_track_exists(struct store *s, const char *id)
 int store_track_filing(struct store *s, const char *id, char album_id[BASE62_ID_LEN + 1],
                        char artist_id[BASE62_ID_LEN + 1], bool *withdrawn)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT album_id, artist_id, available FROM tracks WHERE id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT album_id, artist_id, available FROM tracks WHERE id = ?");
 	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
+	rc = db_step(st);
 	if (withdrawn)
-		*withdrawn = rc == SQLITE_ROW && !sqlite3_column_int(st, 2);
-	if (rc == SQLITE_ROW) {
+		*withdrawn = rc == DB_ROW && !db_col_int(st, 2);
+	if (rc == DB_ROW) {
 		snprintf(album_id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 0));
 		snprintf(artist_id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 1));
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
+	db_reset(st);
+	if (rc == DB_ROW || rc == DB_DONE)
+		return rc == DB_ROW;
 	return store_fail(s, "a track's filing");
 }
 
 int store_artist_ensure(struct store *s, const char *id, const char *name, const char *mb_artist_id,
                         long long now)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO artists (id, name, mb_artist_id, created_at)"
+	struct db_stmt *st = store_stmt(s, "INSERT INTO artists (id, name, mb_artist_id, created_at)"
 	                                 " VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
 	                                 " mb_artist_id = excluded.mb_artist_id"
 	                                 " WHERE artists.mb_artist_id = '' AND excluded.mb_artist_id <> ''");
@@ -64,13 +64,13 @@ int store_artist_ensure(struct store *s, const char *id, const char *name, const
 	store_bind_text(st, 1, id);
 	store_bind_text(st, 2, name);
 	store_bind_text(st, 3, mb_artist_id ? mb_artist_id : "");
-	sqlite3_bind_int64(st, 4, now);
+	db_bind_int64(st, 4, now);
 	return store_done(s, st, "an artist");
 }
 
 int store_album_ensure(struct store *s, const struct album_record *a, long long now)
 {
-	sqlite3_stmt *st = store_stmt(s,
+	struct db_stmt *st = store_stmt(s,
 		"INSERT INTO albums (id, name, artist_id, release_date, original_date, release_type,"
 		" label, mb_album_id, compilation, created_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO UPDATE SET"
@@ -96,14 +96,14 @@ int store_album_ensure(struct store *s, const struct album_record *a, long long 
 	store_bind_text(st, 6, a->release_type ? a->release_type : "");
 	store_bind_text(st, 7, a->label ? a->label : "");
 	store_bind_text(st, 8, a->mb_album_id ? a->mb_album_id : "");
-	sqlite3_bind_int(st, 9, a->compilation ? 1 : 0);
-	sqlite3_bind_int64(st, 10, now);
+	db_bind_int(st, 9, a->compilation ? 1 : 0);
+	db_bind_int64(st, 10, now);
 	return store_done(s, st, "an album");
 }
 
 int store_album_release_date(struct store *s, const char *id, char date[16])
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT release_date FROM albums WHERE id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT release_date FROM albums WHERE id = ?");
 
 	if (!st)
 		return -1;
@@ -113,24 +113,24 @@ int store_album_release_date(struct store *s, const char *id, char date[16])
 
 /* Whether the rows of a list (track_artists or album_artists, by the statement given) already
  * hold ids in this order. Returns 1, 0, or -1 on error. */
-static int list_is(struct store *s, sqlite3_stmt *st, const char *owner, const char *const *ids, int n)
+static int list_is(struct store *s, struct db_stmt *st, const char *owner, const char *const *ids, int n)
 {
 	int rc, i = 0, same = 1;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, owner);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		if (i >= n || strcmp(store_col_text(st, 0), ids[i++]))
 			same = 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_DONE)
 		return store_fail(s, "an artist list");
 	return same && i == n;
 }
 
 /* Replaces a list's rows by ids (the delete and insert statements given). */
-static int list_set(struct store *s, sqlite3_stmt *del, sqlite3_stmt *ins, const char *owner,
+static int list_set(struct store *s, struct db_stmt *del, struct db_stmt *ins, const char *owner,
                     const char *const *ids, int n)
 {
 	if (!del || !ins)
@@ -146,7 +146,7 @@ static int list_set(struct store *s, sqlite3_stmt *del, sqlite3_stmt *ins, const
 		if (dup)
 			continue; /* "A feat. A": one artist, once */
 		store_bind_text(ins, 1, owner);
-		sqlite3_bind_int(ins, 2, i);
+		db_bind_int(ins, 2, i);
 		store_bind_text(ins, 3, ids[i]);
 		if (store_done(s, ins, "an artist list") < 0)
 			return -1;
@@ -169,7 +169,7 @@ static int track_artists_set(struct store *s, const char *track_id, const char *
 int store_album_artists_set(struct store *s, const char *album_id, const char *const *artist_ids,
                             int n, bool compilation)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int same;
 
 	if (n < 1)
@@ -188,34 +188,34 @@ int store_album_artists_set(struct store *s, const char *album_id, const char *c
 		return -1;
 	store_bind_text(st, 1, album_id);
 	store_bind_text(st, 2, artist_ids[0]);
-	sqlite3_bind_int(st, 3, compilation ? 1 : 0);
+	db_bind_int(st, 3, compilation ? 1 : 0);
 	return store_done(s, st, "an album's artist");
 }
 
 int store_album_lead_artists(struct store *s, const char *album_id,
                              char artist_id[BASE62_ID_LEN + 1])
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT count(*), min(artist_id) FROM (SELECT DISTINCT artist_id"
+	struct db_stmt *st = store_stmt(s, "SELECT count(*), min(artist_id) FROM (SELECT DISTINCT artist_id"
 	                                 " FROM tracks WHERE album_id = ? LIMIT 2)");
 	int n = 0, rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, album_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		n = sqlite3_column_int(st, 0);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		n = db_col_int(st, 0);
 		snprintf(artist_id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 1));
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? n : store_fail(s, "an album's artists");
+	db_reset(st);
+	return rc == DB_ROW ? n : store_fail(s, "an album's artists");
 }
 
 struct two_ids {
 	char *a, *b;
 };
 
-static void fill_two_ids(sqlite3_stmt *st, void *out)
+static void fill_two_ids(struct db_stmt *st, void *out)
 {
 	struct two_ids *ids = out;
 
@@ -228,7 +228,7 @@ int store_album_in_folder(struct store *s, const char *folder, const char *name,
 {
 	/* A range over the path index: every path under folder/ sorts between "folder/" and
 	 * "folder0" ('0' follows '/'). */
-	sqlite3_stmt *st = store_stmt(s, "SELECT al.id, al.artist_id FROM tracks t"
+	struct db_stmt *st = store_stmt(s, "SELECT al.id, al.artist_id FROM tracks t"
 	                                 " JOIN albums al ON al.id = t.album_id"
 	                                 " WHERE t.source_path >= ?1 || '/' AND t.source_path < ?1 || '0'"
 	                                 " AND al.name = ?2 COLLATE NOCASE LIMIT 1");
@@ -244,7 +244,7 @@ int store_album_in_folder(struct store *s, const char *folder, const char *name,
 int store_track_artist_ids(struct store *s, const char *track_id,
                            int (*each)(void *ud, const char *artist_id), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT artist_id FROM track_artists WHERE track_id = ?"
+	struct db_stmt *st = store_stmt(s, "SELECT artist_id FROM track_artists WHERE track_id = ?"
 	                                 " ORDER BY pos");
 
 	if (!st)
@@ -255,7 +255,7 @@ int store_track_artist_ids(struct store *s, const char *track_id,
 
 int store_track_put(struct store *s, const struct track_record *t, long long now)
 {
-	sqlite3_stmt *st = store_stmt(s,
+	struct db_stmt *st = store_stmt(s,
 		"INSERT INTO tracks (id, name, album_id, artist_id, disc_number, track_number, duration_ms,"
 		" explicit, genre, markets, gain_db, true_peak, loudness, tempo, energy, brightness,"
 		" danceability, acousticness, bytes_low, bytes_normal, bytes_high, bytes_very_high,"
@@ -284,32 +284,32 @@ int store_track_put(struct store *s, const struct track_record *t, long long now
 	store_bind_text(st, 2, t->name);
 	store_bind_text(st, 3, t->album_id);
 	store_bind_text(st, 4, t->artist_id);
-	sqlite3_bind_int(st, 5, t->disc_number);
-	sqlite3_bind_int(st, 6, t->track_number);
-	sqlite3_bind_int64(st, 7, t->duration_ms);
-	sqlite3_bind_int(st, 8, t->explicit_ ? 1 : 0);
+	db_bind_int(st, 5, t->disc_number);
+	db_bind_int(st, 6, t->track_number);
+	db_bind_int64(st, 7, t->duration_ms);
+	db_bind_int(st, 8, t->explicit_ ? 1 : 0);
 	store_bind_text(st, 9, t->genre);
 	store_bind_text(st, 10, t->markets);
-	sqlite3_bind_double(st, 11, t->gain_db);
-	sqlite3_bind_double(st, 12, t->true_peak);
-	sqlite3_bind_double(st, 13, t->loudness);
-	sqlite3_bind_double(st, 14, t->tempo);
-	sqlite3_bind_double(st, 15, t->energy);
-	sqlite3_bind_double(st, 16, t->brightness);
-	sqlite3_bind_double(st, 17, t->danceability);
-	sqlite3_bind_double(st, 18, t->acousticness);
+	db_bind_double(st, 11, t->gain_db);
+	db_bind_double(st, 12, t->true_peak);
+	db_bind_double(st, 13, t->loudness);
+	db_bind_double(st, 14, t->tempo);
+	db_bind_double(st, 15, t->energy);
+	db_bind_double(st, 16, t->brightness);
+	db_bind_double(st, 17, t->danceability);
+	db_bind_double(st, 18, t->acousticness);
 	for (int q = 0; q < 4; q++)
 		if (t->bytes)
-			sqlite3_bind_int64(st, 19 + q, t->bytes[q]);
+			db_bind_int64(st, 19 + q, t->bytes[q]);
 	store_bind_text(st, 23, t->source_path);
-	sqlite3_bind_int64(st, 24, now);
+	db_bind_int64(st, 24, now);
 	store_bind_text(st, 25, t->genres ? t->genres : "[]");
 	store_bind_text(st, 26, t->disc_subtitle ? t->disc_subtitle : "");
 	store_bind_text(st, 27, t->isrc ? t->isrc : "");
 	store_bind_text(st, 28, t->mb_track_id ? t->mb_track_id : "");
 	store_bind_text(st, 29, t->mb_recording_id ? t->mb_recording_id : "");
-	sqlite3_bind_int(st, 30, t->disc_total);
-	sqlite3_bind_int(st, 31, t->track_total);
+	db_bind_int(st, 30, t->disc_total);
+	db_bind_int(st, 31, t->track_total);
 	store_bind_text(st, 32, t->library_path);
 	if (store_done(s, st, "a track") < 0)
 		return -1;
@@ -319,7 +319,7 @@ int store_track_put(struct store *s, const struct track_record *t, long long now
 
 int store_album_drop_if_empty(struct store *s, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM albums WHERE id = ?1"
+	struct db_stmt *st = store_stmt(s, "DELETE FROM albums WHERE id = ?1"
 	                                 " AND NOT EXISTS (SELECT 1 FROM tracks WHERE album_id = ?1)");
 
 	if (!st)
@@ -330,7 +330,7 @@ int store_album_drop_if_empty(struct store *s, const char *id)
 
 int store_artist_drop_if_unused(struct store *s, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM artists WHERE id = ?1"
+	struct db_stmt *st = store_stmt(s, "DELETE FROM artists WHERE id = ?1"
 	                                 " AND NOT EXISTS (SELECT 1 FROM tracks WHERE artist_id = ?1)"
 	                                 " AND NOT EXISTS (SELECT 1 FROM albums WHERE artist_id = ?1)"
 	                                 " AND NOT EXISTS (SELECT 1 FROM track_artists WHERE artist_id = ?1)"
@@ -347,7 +347,7 @@ int store_ingest_file_track(struct store *s, const char *path, long long size, l
 {
 	/* A track row is written only once its four encodings are in place (ingest renames
 	 * them there first), so the row's sizes vouch for the files without a stat of each. */
-	sqlite3_stmt *st = store_stmt(s, "SELECT f.track_id FROM ingest_files f JOIN tracks t ON t.id = f.track_id"
+	struct db_stmt *st = store_stmt(s, "SELECT f.track_id FROM ingest_files f JOIN tracks t ON t.id = f.track_id"
 	                                 " WHERE f.path = ? AND f.size = ? AND f.mtime_ns = ? AND t.available"
 	                                 " AND t.bytes_low IS NOT NULL AND t.bytes_very_high IS NOT NULL");
 	int rc, found = 0;
@@ -355,20 +355,20 @@ int store_ingest_file_track(struct store *s, const char *path, long long size, l
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, path);
-	sqlite3_bind_int64(st, 2, size);
-	sqlite3_bind_int64(st, 3, mtime_ns);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+	db_bind_int64(st, 2, size);
+	db_bind_int64(st, 3, mtime_ns);
+	rc = db_step(st);
+	if (rc == DB_ROW && db_col_text(st, 0)) {
 		snprintf(track_id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 0));
 		found = 1;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : store_fail(s, "a source file");
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? found : store_fail(s, "a source file");
 }
 
 int store_ingest_file_get(struct store *s, const char *path, char track_id[BASE62_ID_LEN + 1])
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT track_id FROM ingest_files WHERE path = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT track_id FROM ingest_files WHERE path = ?");
 
 	if (!st)
 		return -1;
@@ -379,20 +379,20 @@ int store_ingest_file_get(struct store *s, const char *path, char track_id[BASE6
 int store_ingest_file_remember(struct store *s, const char *path, long long size,
                                long long mtime_ns, const char *track_id)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO ingest_files (path, size, mtime_ns,"
+	struct db_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO ingest_files (path, size, mtime_ns,"
 	                                 " track_id) VALUES (?, ?, ?, ?)");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, path);
-	sqlite3_bind_int64(st, 2, size);
-	sqlite3_bind_int64(st, 3, mtime_ns);
+	db_bind_int64(st, 2, size);
+	db_bind_int64(st, 3, mtime_ns);
 	store_bind_text(st, 4, track_id);
 	return store_done(s, st, "a source file");
 }
 
 /* Each row of a statement whose columns are a path and a track id. */
-static int file_row(sqlite3_stmt *st, void *cb, void *ud)
+static int file_row(struct db_stmt *st, void *cb, void *ud)
 {
 	return (*(int (**)(void *, const char *, const char *))cb)(ud, store_col_text(st, 0),
 	                                                            store_col_text(st, 1));
@@ -403,7 +403,7 @@ int store_ingest_files_under(struct store *s, const char *root,
 {
 	/* Paths under root sort between root "/" and root "0", the byte after '/': a range of
 	 * the primary key, however many files the rest of the library has. */
-	sqlite3_stmt *st = store_stmt(s, "SELECT path, track_id FROM ingest_files"
+	struct db_stmt *st = store_stmt(s, "SELECT path, track_id FROM ingest_files"
 	                                 " WHERE path = ?1 OR (path > ?1 || '/' AND path < ?1 || '0') ORDER BY path");
 
 	if (!st)
@@ -415,7 +415,7 @@ int store_ingest_files_under(struct store *s, const char *root,
 int store_ingest_files_of_track(struct store *s, const char *track_id,
                                 int (*each)(void *ud, const char *path, const char *track_id), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT path, track_id FROM ingest_files WHERE track_id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT path, track_id FROM ingest_files WHERE track_id = ?");
 
 	if (!st)
 		return -1;
@@ -425,7 +425,7 @@ int store_ingest_files_of_track(struct store *s, const char *track_id,
 
 int store_ingest_file_forget(struct store *s, const char *path)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM ingest_files WHERE path = ?");
+	struct db_stmt *st = store_stmt(s, "DELETE FROM ingest_files WHERE path = ?");
 
 	if (!st)
 		return -1;
@@ -435,14 +435,14 @@ int store_ingest_file_forget(struct store *s, const char *path)
 
 int store_track_withdraw_if_orphaned(struct store *s, const char *id, long long now)
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE tracks SET available = 0, withdrawn_at = ?2"
+	struct db_stmt *st = store_stmt(s, "UPDATE tracks SET available = 0, withdrawn_at = ?2"
 	                                 " WHERE id = ?1 AND available"
 	                                 " AND NOT EXISTS (SELECT 1 FROM ingest_files WHERE track_id = ?1)");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 2, now);
 	return store_change(s, st, "a track's withdrawal");
 }
 
@@ -453,7 +453,7 @@ long long store_tracks_withdrawn(struct store *s)
 
 int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARKETS_MAX])
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT markets FROM tracks WHERE id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT markets FROM tracks WHERE id = ?");
 
 	if (!st)
 		return -1;
@@ -467,28 +467,28 @@ int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARK
 	" t.popularity, t.album_id, t.artist_id, ar.name, t.isrc, t.available," \
 	" EXISTS (SELECT 1 FROM lyrics l WHERE l.track_id = t.id)"
 
-static void track_from(sqlite3_stmt *st, struct track_row *t)
+static void track_from(struct db_stmt *st, struct track_row *t)
 {
 	snprintf(t->id, sizeof t->id, "%s", store_col_text(st, 0));
 	snprintf(t->name, sizeof t->name, "%s", store_col_text(st, 1));
-	t->disc_number = sqlite3_column_int(st, 2);
-	t->track_number = sqlite3_column_int(st, 3);
-	t->duration_ms = sqlite3_column_int64(st, 4);
-	t->explicit_ = sqlite3_column_int(st, 5) != 0;
-	t->has_markets = sqlite3_column_type(st, 6) != SQLITE_NULL;
+	t->disc_number = db_col_int(st, 2);
+	t->track_number = db_col_int(st, 3);
+	t->duration_ms = db_col_int64(st, 4);
+	t->explicit_ = db_col_int(st, 5) != 0;
+	t->has_markets = !db_col_null(st, 6);
 	snprintf(t->markets, sizeof t->markets, "%s", store_col_text(st, 6));
-	t->popularity = sqlite3_column_int(st, 7);
+	t->popularity = db_col_int(st, 7);
 	snprintf(t->album_id, sizeof t->album_id, "%s", store_col_text(st, 8));
 	snprintf(t->artist_id, sizeof t->artist_id, "%s", store_col_text(st, 9));
 	snprintf(t->artist_name, sizeof t->artist_name, "%s", store_col_text(st, 10));
 	snprintf(t->isrc, sizeof t->isrc, "%s", store_col_text(st, 11));
-	t->available = sqlite3_column_int(st, 12) != 0;
-	t->has_lyrics = sqlite3_column_int(st, 13) != 0;
+	t->available = db_col_int(st, 12) != 0;
+	t->has_lyrics = db_col_int(st, 13) != 0;
 }
 
 int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(s,
+	struct db_stmt *st = store_stmt(s,
 		k == CATALOG_TRACK ? "SELECT 1 FROM tracks WHERE id = ?" :
 		k == CATALOG_ALBUM ? "SELECT 1 FROM albums WHERE id = ?" : "SELECT 1 FROM artists WHERE id = ?");
 
@@ -498,14 +498,14 @@ int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id)
 	return store_one(s, st, "a catalog id", NULL, NULL);
 }
 
-static void fill_track(sqlite3_stmt *st, void *out)
+static void fill_track(struct db_stmt *st, void *out)
 {
 	track_from(st, out);
 }
 
 int store_track_row(struct store *s, const char *id, struct track_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT " TRACK_COLUMNS " FROM tracks t"
+	struct db_stmt *st = store_stmt(s, "SELECT " TRACK_COLUMNS " FROM tracks t"
 	                                 " JOIN artists ar ON ar.id = t.artist_id WHERE t.id = ?");
 
 	if (!st)
@@ -514,7 +514,7 @@ int store_track_row(struct store *s, const char *id, struct track_row *out)
 	return store_one(s, st, "a track", fill_track, out);
 }
 
-static void fill_album(sqlite3_stmt *st, void *out)
+static void fill_album(struct db_stmt *st, void *out)
 {
 	struct album_row *a = out;
 
@@ -522,18 +522,18 @@ static void fill_album(sqlite3_stmt *st, void *out)
 	snprintf(a->release_date, sizeof a->release_date, "%s", store_col_text(st, 1));
 	snprintf(a->artist_id, sizeof a->artist_id, "%s", store_col_text(st, 2));
 	snprintf(a->artist_name, sizeof a->artist_name, "%s", store_col_text(st, 3));
-	a->total_tracks = sqlite3_column_int64(st, 4);
-	a->duration_ms = sqlite3_column_int64(st, 5);
+	a->total_tracks = db_col_int64(st, 4);
+	a->duration_ms = db_col_int64(st, 5);
 	snprintf(a->original_date, sizeof a->original_date, "%s", store_col_text(st, 6));
 	snprintf(a->release_type, sizeof a->release_type, "%s", store_col_text(st, 7));
 	snprintf(a->label, sizeof a->label, "%s", store_col_text(st, 8));
 	snprintf(a->mb_album_id, sizeof a->mb_album_id, "%s", store_col_text(st, 9));
-	a->compilation = sqlite3_column_int(st, 10) != 0;
+	a->compilation = db_col_int(st, 10) != 0;
 }
 
 int store_album_row(struct store *s, const char *id, struct album_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s,
+	struct db_stmt *st = store_stmt(s,
 		"SELECT al.name, al.release_date, al.artist_id, ar.name, t.n, t.ms, al.original_date,"
 		" al.release_type, al.label, al.mb_album_id, al.compilation"
 		" FROM albums al, (SELECT count(*) n, coalesce(sum(duration_ms), 0) ms FROM tracks"
@@ -548,22 +548,22 @@ int store_album_row(struct store *s, const char *id, struct album_row *out)
 
 /* Calls each with the id and name of every row; an empty list calls it once with the
  * fallback statement's row (the one artist kept in tracks or albums). */
-static int each_named(struct store *s, sqlite3_stmt *list, sqlite3_stmt *fallback, const char *owner,
+static int each_named(struct store *s, struct db_stmt *list, struct db_stmt *fallback, const char *owner,
                       int (*each)(void *ud, const char *id, const char *name), void *ud)
 {
-	sqlite3_stmt *st = list;
+	struct db_stmt *st = list;
 	int rc, n = 0, stop = 0;
 
 	if (!list || !fallback)
 		return -1;
 	for (int pass = 0; pass < 2 && !n && !stop; pass++, st = fallback) {
 		store_bind_text(st, 1, owner);
-		while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while (!stop && (rc = db_step(st)) == DB_ROW) {
 			n++;
 			stop = each(ud, store_col_text(st, 0), store_col_text(st, 1));
 		}
-		sqlite3_reset(st);
-		if (!stop && rc != SQLITE_DONE)
+		db_reset(st);
+		if (!stop && rc != DB_DONE)
 			return store_fail(s, "an artist list");
 	}
 	return 0;
@@ -591,19 +591,19 @@ int store_album_artists(struct store *s, const char *album_id,
 	                  album_id, each, ud);
 }
 
-static void fill_artist(sqlite3_stmt *st, void *out)
+static void fill_artist(struct db_stmt *st, void *out)
 {
 	struct artist_row *a = out;
 
 	snprintf(a->name, sizeof a->name, "%s", store_col_text(st, 0));
-	a->popularity = sqlite3_column_int(st, 1);
+	a->popularity = db_col_int(st, 1);
 	snprintf(a->genres, sizeof a->genres, "%s", store_col_text(st, 2));
-	a->followers = sqlite3_column_int64(st, 3);
+	a->followers = db_col_int64(st, 3);
 }
 
 int store_artist_row(struct store *s, const char *id, struct artist_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s,
+	struct db_stmt *st = store_stmt(s,
 		/* An artist can have a hundred thousand tracks: read only the most played (the
 		 * index gives them in order), which carry the popularity and the main genres. */
 		"SELECT ar.name, (SELECT max(popularity) FROM (SELECT popularity FROM tracks"
@@ -624,20 +624,20 @@ int store_artist_row(struct store *s, const char *id, struct artist_row *out)
 int store_album_tracks(struct store *s, const char *album_id, int offset, struct track_row *rows,
                        int max)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT " TRACK_COLUMNS " FROM tracks t"
+	struct db_stmt *st = store_stmt(s, "SELECT " TRACK_COLUMNS " FROM tracks t"
 	                                 " JOIN artists ar ON ar.id = t.artist_id WHERE t.album_id = ? AND t.available"
 	                                 " ORDER BY t.disc_number, t.track_number, t.name LIMIT ? OFFSET ?");
-	int n = 0, rc = SQLITE_DONE;
+	int n = 0, rc = DB_DONE;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, album_id);
-	sqlite3_bind_int(st, 2, max);
-	sqlite3_bind_int(st, 3, offset);
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	db_bind_int(st, 2, max);
+	db_bind_int(st, 3, offset);
+	while (n < max && (rc = db_step(st)) == DB_ROW)
 		track_from(st, &rows[n++]);
-	sqlite3_reset(st);
-	if (n < max && rc != SQLITE_DONE)
+	db_reset(st);
+	if (n < max && rc != DB_DONE)
 		return store_fail(s, "an album's tracks");
 	return n;
 }
@@ -645,22 +645,22 @@ int store_album_tracks(struct store *s, const char *album_id, int offset, struct
 int store_album_markets(struct store *s, const char *album_id,
                         void (*each)(void *ud, const char *markets), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks WHERE album_id = ? AND available");
+	struct db_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks WHERE album_id = ? AND available");
 	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, album_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		each(ud, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_fail(s, "an album's markets");
+	while ((rc = db_step(st)) == DB_ROW)
+		each(ud, (const char *)db_col_text(st, 0));
+	db_reset(st);
+	return rc == DB_DONE ? 0 : store_fail(s, "an album's markets");
 }
 
 int store_album_stats(struct store *s, const char *album_id, int *popularity,
                       char genres[CATALOG_NAME_MAX])
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT max(popularity),"
+	struct db_stmt *st = store_stmt(s, "SELECT max(popularity),"
 		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT j.value g FROM tracks t,"
 		"  json_each(CASE WHEN t.genres = '[]' THEN json_array(t.genre) ELSE t.genres END) j"
 		"  WHERE t.album_id = ?1 AND t.available AND j.value <> '' ORDER BY g)), count(*)"
@@ -670,30 +670,30 @@ int store_album_stats(struct store *s, const char *album_id, int *popularity,
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, album_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*popularity = sqlite3_column_int(st, 0);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*popularity = db_col_int(st, 0);
 		snprintf(genres, CATALOG_NAME_MAX, "%s", store_col_text(st, 1));
-		found = sqlite3_column_int64(st, 2) > 0;
+		found = db_col_int64(st, 2) > 0;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? found : store_fail(s, "an album's genres");
+	db_reset(st);
+	return rc == DB_ROW ? found : store_fail(s, "an album's genres");
 }
 
-static void fill_playback(sqlite3_stmt *st, void *out)
+static void fill_playback(struct db_stmt *st, void *out)
 {
 	struct track_playback *p = out;
 
-	p->duration_ms = sqlite3_column_int64(st, 0);
-	p->gain_db = sqlite3_column_double(st, 1);
-	p->has_markets = sqlite3_column_type(st, 2) != SQLITE_NULL;
+	p->duration_ms = db_col_int64(st, 0);
+	p->gain_db = db_col_double(st, 1);
+	p->has_markets = !db_col_null(st, 2);
 	snprintf(p->markets, sizeof p->markets, "%s", store_col_text(st, 2));
-	p->available = sqlite3_column_int(st, 3) != 0;
+	p->available = db_col_int(st, 3) != 0;
 }
 
 int store_track_playback(struct store *s, const char *id, struct track_playback *out)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT duration_ms, gain_db, markets, available FROM tracks WHERE id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT duration_ms, gain_db, markets, available FROM tracks WHERE id = ?");
 
 	if (!st)
 		return -1;
@@ -709,7 +709,7 @@ long long store_tracks_count(struct store *s)
 int store_artist_albums(struct store *s, const char *artist_id,
                         int (*each)(void *ud, const char *album_id, bool appears_on), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s,
+	struct db_stmt *st = store_stmt(s,
 		"SELECT al.id, 0, al.release_date, al.name FROM albums al WHERE (al.artist_id = ?1"
 		"  OR al.id IN (SELECT album_id FROM album_artists WHERE artist_id = ?1))"
 		"  AND EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND t.available)"
@@ -726,16 +726,16 @@ int store_artist_albums(struct store *s, const char *artist_id,
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, artist_id);
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		stop = each(ud, store_col_text(st, 0), sqlite3_column_int(st, 1) != 0);
-	sqlite3_reset(st);
-	return stop || rc == SQLITE_DONE ? 0 : store_fail(s, "an artist's albums");
+	while (!stop && (rc = db_step(st)) == DB_ROW)
+		stop = each(ud, store_col_text(st, 0), db_col_int(st, 1) != 0);
+	db_reset(st);
+	return stop || rc == DB_DONE ? 0 : store_fail(s, "an artist's albums");
 }
 
 int store_artist_top_tracks(struct store *s, const char *artist_id,
                             int (*each)(void *ud, const char *track_id), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT t.id FROM tracks t WHERE (t.artist_id = ?1"
+	struct db_stmt *st = store_stmt(s, "SELECT t.id FROM tracks t WHERE (t.artist_id = ?1"
 	                                 " OR t.id IN (SELECT track_id FROM track_artists WHERE artist_id = ?1))"
 	                                 " AND t.available"
 	                                 " ORDER BY t.play_count DESC, t.popularity DESC, t.created_at, t.id");
@@ -751,7 +751,7 @@ int store_artist_top_tracks(struct store *s, const char *artist_id,
  * are forced: the planner would otherwise take tracks_popular's equality and sort. */
 int store_tracks_popular(struct store *s, int (*each)(void *ud, const char *track_id), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM tracks WHERE (play_count > 0 OR popularity > 0) AND available"
+	struct db_stmt *st = store_stmt(s, "SELECT id FROM tracks WHERE (play_count > 0 OR popularity > 0) AND available"
 	                                 " ORDER BY play_count DESC, popularity DESC, id");
 
 	if (!st)
@@ -761,7 +761,7 @@ int store_tracks_popular(struct store *s, int (*each)(void *ud, const char *trac
 
 int store_tracks_unplayed(struct store *s, int (*each)(void *ud, const char *track_id), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT t.id FROM albums al CROSS JOIN tracks t INDEXED BY tracks_album"
+	struct db_stmt *st = store_stmt(s, "SELECT t.id FROM albums al CROSS JOIN tracks t INDEXED BY tracks_album"
 	                                 " ON t.album_id = al.id"
 	                                 " WHERE t.play_count = 0 AND t.popularity = 0 AND t.available"
 	                                 " ORDER BY al.release_date DESC, al.id, t.disc_number, t.track_number");
@@ -773,7 +773,7 @@ int store_tracks_unplayed(struct store *s, int (*each)(void *ud, const char *tra
 
 int store_track_library_path(struct store *s, const char *id, char **path)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT library_path FROM tracks WHERE id = ?"
+	struct db_stmt *st = store_stmt(s, "SELECT library_path FROM tracks WHERE id = ?"
 	                                 " AND library_path IS NOT NULL");
 	int rc;
 
@@ -781,15 +781,15 @@ int store_track_library_path(struct store *s, const char *id, char **path)
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && !(*path = strdup(store_col_text(st, 0)))) {
-		sqlite3_reset(st);
+	rc = db_step(st);
+	if (rc == DB_ROW && !(*path = strdup(store_col_text(st, 0)))) {
+		db_reset(st);
 		log_err("store: a track's library path: out of memory");
 		return -1;
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
+	db_reset(st);
+	if (rc == DB_ROW || rc == DB_DONE)
+		return rc == DB_ROW;
 	return store_fail(s, "a track's library path");
 }
 
@@ -802,7 +802,7 @@ int store_tracks_by_library_path(struct store *s, const char *path, bool suffix,
                                  char id[BASE62_ID_LEN + 1])
 {
 	const char *slash = strrchr(path, '/');
-	sqlite3_stmt *st = suffix
+	struct db_stmt *st = suffix
 		? store_stmt(s, "SELECT id FROM tracks WHERE " LIBRARY_FILE " = ?2 AND (library_path = ?1"
 		                " OR (length(library_path) > length(?1)"
 		                "     AND substr(library_path, -length(?1) - 1) = '/' || ?1))"
@@ -815,9 +815,9 @@ int store_tracks_by_library_path(struct store *s, const char *path, bool suffix,
 	store_bind_text(st, 1, path);
 	if (suffix)
 		store_bind_text(st, 2, slash ? slash + 1 : path);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		if (n++ == 0)
 			snprintf(id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? n : store_fail(s, "tracks by their library path");
+	db_reset(st);
+	return rc == DB_DONE ? n : store_fail(s, "tracks by their library path");
 }

@@ -5,15 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
-static void fill_hash(sqlite3_stmt *st, void *out)
+static void fill_hash(struct db_stmt *st, void *out)
 {
 	snprintf(out, STORE_IMAGE_MAX, "%s", store_col_text(st, 0));
 }
 
 /* One picture name from st: 1 when there is a non-empty one. */
-static int one_hash(struct store *s, sqlite3_stmt *st, const char *what, char hash[STORE_IMAGE_MAX])
+static int one_hash(struct store *s, struct db_stmt *st, const char *what, char hash[STORE_IMAGE_MAX])
 {
 	int rc;
 
@@ -26,7 +26,7 @@ static int one_hash(struct store *s, sqlite3_stmt *st, const char *what, char ha
 
 int store_album_image(struct store *s, const char *album_id, char hash[STORE_IMAGE_MAX])
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT image FROM albums WHERE id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT image FROM albums WHERE id = ?");
 
 	if (st)
 		store_bind_text(st, 1, album_id);
@@ -35,7 +35,7 @@ int store_album_image(struct store *s, const char *album_id, char hash[STORE_IMA
 
 int store_album_image_set(struct store *s, const char *album_id, const char *hash)
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE albums SET image = ?2 WHERE id = ?1 AND image IS NULL");
+	struct db_stmt *st = store_stmt(s, "UPDATE albums SET image = ?2 WHERE id = ?1 AND image IS NULL");
 
 	if (!st)
 		return -1;
@@ -47,7 +47,7 @@ int store_album_image_set(struct store *s, const char *album_id, const char *has
 int store_artist_image(struct store *s, const char *artist_id, char hash[STORE_IMAGE_MAX])
 {
 	/* Each fallback walks an index: albums_artist then tracks_album, or tracks_artist. */
-	sqlite3_stmt *st = store_stmt(s,
+	struct db_stmt *st = store_stmt(s,
 		"SELECT coalesce(ar.image,"
 		" (SELECT al.image FROM albums al WHERE al.artist_id = ar.id AND al.image IS NOT NULL"
 		"  ORDER BY (SELECT sum(play_count) FROM tracks t WHERE t.album_id = al.id) DESC,"
@@ -64,7 +64,7 @@ int store_artist_image(struct store *s, const char *artist_id, char hash[STORE_I
 
 int store_artist_image_set(struct store *s, const char *artist_id, const char *hash)
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE artists SET image = ?2 WHERE id = ?1 AND image IS NULL");
+	struct db_stmt *st = store_stmt(s, "UPDATE artists SET image = ?2 WHERE id = ?1 AND image IS NULL");
 
 	if (!st)
 		return -1;
@@ -73,19 +73,19 @@ int store_artist_image_set(struct store *s, const char *artist_id, const char *h
 	return store_change(s, st, "an artist's picture");
 }
 
-static void fill_art(sqlite3_stmt *st, void *out)
+static void fill_art(struct db_stmt *st, void *out)
 {
 	struct album_art *a = out;
 
-	a->has_image = sqlite3_column_type(st, 0) != SQLITE_NULL;
+	a->has_image = !db_col_null(st, 0);
 	snprintf(a->artist_id, sizeof a->artist_id, "%s", store_col_text(st, 1));
 	snprintf(a->artist_name, sizeof a->artist_name, "%s", store_col_text(st, 2));
-	a->artist_has_image = sqlite3_column_type(st, 3) != SQLITE_NULL;
+	a->artist_has_image = !db_col_null(st, 3);
 }
 
 int store_album_art(struct store *s, const char *album_id, struct album_art *out)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT al.image, ar.id, ar.name, ar.image FROM albums al"
+	struct db_stmt *st = store_stmt(s, "SELECT al.image, ar.id, ar.name, ar.image FROM albums al"
 	                                 " JOIN artists ar ON ar.id = al.artist_id WHERE al.id = ?");
 
 	if (!st)
@@ -99,17 +99,17 @@ struct playlist_image {
 	bool *custom;
 };
 
-static void fill_playlist(sqlite3_stmt *st, void *out)
+static void fill_playlist(struct db_stmt *st, void *out)
 {
 	struct playlist_image *o = out;
 
 	snprintf(o->hash, STORE_IMAGE_MAX, "%s", store_col_text(st, 0));
-	*o->custom = sqlite3_column_int(st, 1) != 0;
+	*o->custom = db_col_int(st, 1) != 0;
 }
 
 int store_playlist_image(struct store *s, const char *id, char hash[STORE_IMAGE_MAX], bool *custom)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT image, image_custom FROM playlists WHERE id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT image, image_custom FROM playlists WHERE id = ?");
 	struct playlist_image o = { hash, custom };
 
 	hash[0] = '\0';
@@ -122,7 +122,7 @@ int store_playlist_image(struct store *s, const char *id, char hash[STORE_IMAGE_
 
 int store_playlist_image_set(struct store *s, const char *id, const char *hash, bool custom)
 {
-	sqlite3_stmt *st = store_stmt(s, custom ?
+	struct db_stmt *st = store_stmt(s, custom ?
 		"UPDATE playlists SET image = ?2, image_custom = 1 WHERE id = ?1" :
 		"UPDATE playlists SET image = ?2 WHERE id = ?1 AND image_custom = 0");
 
@@ -138,7 +138,7 @@ struct covers {
 	int n, max;
 };
 
-static int cover_row(sqlite3_stmt *st, void *cb, void *ud)
+static int cover_row(struct db_stmt *st, void *cb, void *ud)
 {
 	struct covers *c = ud;
 	const char *h = store_col_text(st, 0);
@@ -154,7 +154,7 @@ static int cover_row(sqlite3_stmt *st, void *cb, void *ud)
 int store_playlist_covers(struct store *s, const char *id, char (*hashes)[STORE_IMAGE_MAX], int max)
 {
 	/* The items in position order (their primary key), stopping at the max-th new cover. */
-	sqlite3_stmt *st = store_stmt(s, "SELECT al.image FROM playlist_items pi"
+	struct db_stmt *st = store_stmt(s, "SELECT al.image FROM playlist_items pi"
 	                                 " JOIN tracks t ON t.id = pi.track_id JOIN albums al ON al.id = t.album_id"
 	                                 " WHERE pi.playlist_id = ? AND al.image IS NOT NULL ORDER BY pi.pos");
 	struct covers c = { hashes, 0, max };
@@ -168,7 +168,7 @@ int store_playlist_covers(struct store *s, const char *id, char (*hashes)[STORE_
 
 int store_track_has_cover(struct store *s, const char *track_id)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM tracks t JOIN albums al ON al.id = t.album_id"
+	struct db_stmt *st = store_stmt(s, "SELECT 1 FROM tracks t JOIN albums al ON al.id = t.album_id"
 	                                 " WHERE t.id = ? AND al.image IS NOT NULL");
 
 	if (!st)

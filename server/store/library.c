@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "log.h"
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 struct collection {
 	const char *what;
@@ -55,7 +55,7 @@ static const struct collection collections[] = {
 
 static int failed(struct store *s, const struct collection *c)
 {
-	log_err("store: %s: %s", c->what, sqlite3_errmsg(s->db));
+	log_err("store: %s: %s", c->what, db_errmsg(s));
 	return -1;
 }
 
@@ -63,17 +63,17 @@ static int failed(struct store *s, const struct collection *c)
 static int change(struct store *s, const struct collection *c, const char *sql, const char *user,
                   const char *id, long long t)
 {
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct db_stmt *st = store_stmt(s, sql);
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, id);
 	if (t >= 0)
-		sqlite3_bind_int64(st, 3, t);
-	if (sqlite3_step(st) != SQLITE_DONE)
+		db_bind_int64(st, 3, t);
+	if (db_step(st) != DB_DONE)
 		return failed(s, c);
-	return sqlite3_changes(s->db) > 0;
+	return db_changes(s) > 0;
 }
 
 int store_library_add(struct store *s, enum library_kind k, const char *user, const char *id,
@@ -89,7 +89,7 @@ int store_library_remove(struct store *s, enum library_kind k, const char *user,
 
 int store_library_has(struct store *s, enum library_kind k, const char *user, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(s, collections[k].has);
+	struct db_stmt *st = store_stmt(s, collections[k].has);
 
 	if (!st)
 		return -1;
@@ -102,19 +102,19 @@ int store_library_has(struct store *s, enum library_kind k, const char *user, co
 static int user_integer(struct store *s, const struct collection *c, const char *sql,
                         const char *user, long long *v)
 {
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct db_stmt *st = store_stmt(s, sql);
 	int rc, found = 0;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*v = sqlite3_column_int64(st, 0);
+	rc = db_step(st);
+	if (rc == DB_ROW && !db_col_null(st, 0)) {
+		*v = db_col_int64(st, 0);
 		found = 1;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? found : failed(s, c);
+	db_reset(st);
+	return rc == DB_ROW ? found : failed(s, c);
 }
 
 int store_library_latest(struct store *s, enum library_kind k, const char *user, long long *t)
@@ -129,17 +129,17 @@ long long store_library_count(struct store *s, enum library_kind k, const char *
 	return user_integer(s, &collections[k], collections[k].count, user, &n) < 0 ? -1 : n;
 }
 
-static int rows(struct store *s, const struct collection *c, sqlite3_stmt *st,
+static int rows(struct store *s, const struct collection *c, struct db_stmt *st,
                 struct library_item *items, int max)
 {
-	int n = 0, rc = SQLITE_DONE;
+	int n = 0, rc = DB_DONE;
 
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (n < max && (rc = db_step(st)) == DB_ROW) {
 		snprintf(items[n].id, sizeof items[n].id, "%s", store_col_text(st, 0));
-		items[n++].added_at = sqlite3_column_int64(st, 1);
+		items[n++].added_at = db_col_int64(st, 1);
 	}
-	sqlite3_reset(st);
-	if (n < max && rc != SQLITE_DONE)
+	db_reset(st);
+	if (n < max && rc != DB_DONE)
 		return failed(s, c);
 	return n;
 }
@@ -147,25 +147,25 @@ static int rows(struct store *s, const struct collection *c, sqlite3_stmt *st,
 int store_library_page(struct store *s, enum library_kind k, const char *user, int offset,
                        struct library_item *items, int max)
 {
-	sqlite3_stmt *st = store_stmt(s, collections[k].page);
+	struct db_stmt *st = store_stmt(s, collections[k].page);
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
-	sqlite3_bind_int(st, 2, max);
-	sqlite3_bind_int(st, 3, offset);
+	db_bind_int(st, 2, max);
+	db_bind_int(st, 3, offset);
 	return rows(s, &collections[k], st, items, max);
 }
 
 int store_library_page_by_id(struct store *s, enum library_kind k, const char *user,
                              const char *after, struct library_item *items, int max)
 {
-	sqlite3_stmt *st = store_stmt(s, collections[k].page_by_id);
+	struct db_stmt *st = store_stmt(s, collections[k].page_by_id);
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, after ? after : "");
-	sqlite3_bind_int(st, 3, max);
+	db_bind_int(st, 3, max);
 	return rows(s, &collections[k], st, items, max);
 }

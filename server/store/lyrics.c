@@ -7,28 +7,28 @@
 #include <string.h>
 
 #include "log.h"
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 int store_lyrics_put(struct store *s, const char *track_id, const struct lyrics_row *r,
                      long long now)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO lyrics (track_id, synced, language,"
+	struct db_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO lyrics (track_id, synced, language,"
 	                                 " source, lines, updated_at) VALUES (?, ?, ?, ?, ?, ?)");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, track_id);
-	sqlite3_bind_int(st, 2, r->synced);
+	db_bind_int(st, 2, r->synced);
 	store_bind_text(st, 3, r->language[0] ? r->language : NULL);
 	store_bind_text(st, 4, r->source);
 	store_bind_text(st, 5, r->lines);
-	sqlite3_bind_int64(st, 6, now);
+	db_bind_int64(st, 6, now);
 	return store_done(s, st, "a track's lyrics");
 }
 
 int store_lyrics_get(struct store *s, const char *track_id, struct lyrics_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT synced, language, source, lines, updated_at"
+	struct db_stmt *st = store_stmt(s, "SELECT synced, language, source, lines, updated_at"
 	                                 " FROM lyrics WHERE track_id = ?");
 	int rc, found = 0;
 
@@ -36,16 +36,16 @@ int store_lyrics_get(struct store *s, const char *track_id, struct lyrics_row *o
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, track_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->synced = sqlite3_column_int(st, 0) != 0;
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->synced = db_col_int(st, 0) != 0;
 		snprintf(out->language, sizeof out->language, "%s", store_col_text(st, 1));
 		snprintf(out->source, sizeof out->source, "%s", store_col_text(st, 2));
-		out->updated_at = sqlite3_column_int64(st, 4);
+		out->updated_at = db_col_int64(st, 4);
 		found = (out->lines = strdup(store_col_text(st, 3))) ? 1 : -1;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return store_fail(s, "a track's lyrics");
 	if (found < 0)
 		log_err("store: a track's lyrics: out of memory");
@@ -54,7 +54,7 @@ int store_lyrics_get(struct store *s, const char *track_id, struct lyrics_row *o
 
 int store_lyrics_delete(struct store *s, const char *track_id)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM lyrics WHERE track_id = ?");
+	struct db_stmt *st = store_stmt(s, "DELETE FROM lyrics WHERE track_id = ?");
 
 	if (!st)
 		return -1;
@@ -64,7 +64,7 @@ int store_lyrics_delete(struct store *s, const char *track_id)
 
 int store_lyrics_exists(struct store *s, const char *track_id)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM lyrics WHERE track_id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT 1 FROM lyrics WHERE track_id = ?");
 
 	if (!st)
 		return -1;
@@ -76,18 +76,18 @@ struct sidecar {
 	long long *size, *mtime_ns;
 };
 
-static void fill_sidecar(sqlite3_stmt *st, void *out)
+static void fill_sidecar(struct db_stmt *st, void *out)
 {
 	struct sidecar *sc = out;
 
-	*sc->size = sqlite3_column_int64(st, 0);
-	*sc->mtime_ns = sqlite3_column_int64(st, 1);
+	*sc->size = db_col_int64(st, 0);
+	*sc->mtime_ns = db_col_int64(st, 1);
 }
 
 int store_lyrics_sidecar(struct store *s, const char *audio_path, long long *size,
                          long long *mtime_ns)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT size, mtime_ns FROM lyrics_sidecars WHERE path = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT size, mtime_ns FROM lyrics_sidecars WHERE path = ?");
 	struct sidecar sc = { size, mtime_ns };
 
 	if (!st)
@@ -99,20 +99,20 @@ int store_lyrics_sidecar(struct store *s, const char *audio_path, long long *siz
 int store_lyrics_sidecar_put(struct store *s, const char *audio_path, long long size,
                              long long mtime_ns)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO lyrics_sidecars (path, size, mtime_ns)"
+	struct db_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO lyrics_sidecars (path, size, mtime_ns)"
 	                                 " VALUES (?, ?, ?)");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, audio_path);
-	sqlite3_bind_int64(st, 2, size);
-	sqlite3_bind_int64(st, 3, mtime_ns);
+	db_bind_int64(st, 2, size);
+	db_bind_int64(st, 3, mtime_ns);
 	return store_done(s, st, "a lyrics file ingest saw");
 }
 
 int store_lyrics_sidecar_forget(struct store *s, const char *audio_path)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM lyrics_sidecars WHERE path = ?");
+	struct db_stmt *st = store_stmt(s, "DELETE FROM lyrics_sidecars WHERE path = ?");
 
 	if (!st)
 		return -1;

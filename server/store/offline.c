@@ -7,14 +7,14 @@
 #include <string.h>
 
 #include "log.h"
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 /* --- devices --- */
 
 int store_offline_device_registered(struct store *s, const char *user, const char *device,
                                     long long *registered_at)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT registered_at FROM offline_devices"
+	struct db_stmt *st = store_stmt(s, "SELECT registered_at FROM offline_devices"
 	                                 " WHERE user_id = ? AND device_id = ?");
 
 	if (!st)
@@ -30,39 +30,39 @@ int store_offline_device_registered(struct store *s, const char *user, const cha
 	" (SELECT count(*) FROM offline_licences l WHERE l.user_id = d.user_id AND l.device_id = d.device_id)" \
 	" FROM offline_devices d WHERE user_id = ?"
 
-static void device_fill(sqlite3_stmt *st, struct offline_device *d)
+static void device_fill(struct db_stmt *st, struct offline_device *d)
 {
 	memset(d, 0, sizeof *d);
 	snprintf(d->id, sizeof d->id, "%s", store_col_text(st, 0));
 	snprintf(d->name, sizeof d->name, "%s", store_col_text(st, 1));
-	d->registered_at = sqlite3_column_int64(st, 2);
-	d->last_checkin = sqlite3_column_int64(st, 3);
-	d->tracks = sqlite3_column_int64(st, 4);
+	d->registered_at = db_col_int64(st, 2);
+	d->last_checkin = db_col_int64(st, 3);
+	d->tracks = db_col_int64(st, 4);
 }
 
 int store_offline_device_get(struct store *s, const char *user, const char *device,
                              struct offline_device *d)
 {
-	sqlite3_stmt *st = store_stmt(s, DEVICE_COLUMNS " AND device_id = ?");
+	struct db_stmt *st = store_stmt(s, DEVICE_COLUMNS " AND device_id = ?");
 	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, device);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		device_fill(st, d);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
+	db_reset(st);
+	if (rc == DB_ROW || rc == DB_DONE)
+		return rc == DB_ROW;
 	return store_fail(s, "an offline device");
 }
 
 int store_offline_devices(struct store *s, const char *user, struct offline_device **out,
                           size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, DEVICE_COLUMNS " ORDER BY registered_at, device_id");
+	struct db_stmt *st = store_stmt(s, DEVICE_COLUMNS " ORDER BY registered_at, device_id");
 	size_t cap = 0;
 	int rc;
 
@@ -71,12 +71,12 @@ int store_offline_devices(struct store *s, const char *user, struct offline_devi
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (*n == cap) {
 			struct offline_device *p = realloc(*out, (cap = cap ? cap * 2 : 8) * sizeof **out);
 
 			if (!p) {
-				sqlite3_reset(st);
+				db_reset(st);
 				free(*out);
 				*out = NULL;
 				*n = 0;
@@ -87,8 +87,8 @@ int store_offline_devices(struct store *s, const char *user, struct offline_devi
 		}
 		device_fill(st, &(*out)[(*n)++]);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -100,7 +100,7 @@ int store_offline_devices(struct store *s, const char *user, struct offline_devi
 int store_offline_device_add(struct store *s, const char *user, const char *device,
                              const char *name, long long now_ms)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO offline_devices (user_id, device_id, name,"
+	struct db_stmt *st = store_stmt(s, "INSERT INTO offline_devices (user_id, device_id, name,"
 	                                 " registered_at, last_checkin) VALUES (?1, ?2, ?3, ?4, ?4)");
 
 	if (!st)
@@ -108,14 +108,14 @@ int store_offline_device_add(struct store *s, const char *user, const char *devi
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, device);
 	store_bind_text(st, 3, name);
-	sqlite3_bind_int64(st, 4, now_ms);
+	db_bind_int64(st, 4, now_ms);
 	return store_change(s, st, "registering an offline device");
 }
 
 int store_offline_device_rename(struct store *s, const char *user, const char *device,
                                 const char *name)
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE offline_devices SET name = ?"
+	struct db_stmt *st = store_stmt(s, "UPDATE offline_devices SET name = ?"
 	                                 " WHERE user_id = ? AND device_id = ?");
 
 	if (!st)
@@ -129,7 +129,7 @@ int store_offline_device_rename(struct store *s, const char *user, const char *d
 int store_offline_device_remove(struct store *s, const char *user, const char *device)
 {
 	/* The licences go with the device (ON DELETE CASCADE). */
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM offline_devices WHERE user_id = ? AND device_id = ?");
+	struct db_stmt *st = store_stmt(s, "DELETE FROM offline_devices WHERE user_id = ? AND device_id = ?");
 
 	if (!st)
 		return -1;
@@ -141,12 +141,12 @@ int store_offline_device_remove(struct store *s, const char *user, const char *d
 int store_offline_device_checked_in(struct store *s, const char *user, const char *device,
                                     long long at_ms)
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE offline_devices SET last_checkin = ?"
+	struct db_stmt *st = store_stmt(s, "UPDATE offline_devices SET last_checkin = ?"
 	                                 " WHERE user_id = ? AND device_id = ?");
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, at_ms);
+	db_bind_int64(st, 1, at_ms);
 	store_bind_text(st, 2, user);
 	store_bind_text(st, 3, device);
 	return store_change(s, st, "an offline check-in");
@@ -156,7 +156,7 @@ int store_offline_device_checked_in(struct store *s, const char *user, const cha
 
 long long store_offline_licence_count(struct store *s, const char *user, const char *device)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM offline_licences"
+	struct db_stmt *st = store_stmt(s, "SELECT count(*) FROM offline_licences"
 	                                 " WHERE user_id = ? AND device_id = ?");
 
 	if (!st)
@@ -169,7 +169,7 @@ long long store_offline_licence_count(struct store *s, const char *user, const c
 int store_offline_licence_has(struct store *s, const char *user, const char *device,
                               const char *track)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM offline_licences"
+	struct db_stmt *st = store_stmt(s, "SELECT 1 FROM offline_licences"
 	                                 " WHERE user_id = ? AND device_id = ? AND track_id = ?");
 
 	if (!st)
@@ -184,7 +184,7 @@ int store_offline_licence_put(struct store *s, const char *user, const char *dev
                               const char *track, const char *quality, long long issued_at,
                               long long expires_at)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO offline_licences (user_id, device_id,"
+	struct db_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO offline_licences (user_id, device_id,"
 	                                 " track_id, quality, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)");
 
 	if (!st)
@@ -193,22 +193,22 @@ int store_offline_licence_put(struct store *s, const char *user, const char *dev
 	store_bind_text(st, 2, device);
 	store_bind_text(st, 3, track);
 	store_bind_text(st, 4, quality);
-	sqlite3_bind_int64(st, 5, issued_at);
-	sqlite3_bind_int64(st, 6, expires_at);
+	db_bind_int64(st, 5, issued_at);
+	db_bind_int64(st, 6, expires_at);
 	return store_change(s, st, "an offline licence") < 0 ? -1 : 1;
 }
 
 int store_offline_licences_clear(struct store *s, const char *user, const char *device)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM offline_licences WHERE user_id = ? AND device_id = ?");
+	struct db_stmt *st = store_stmt(s, "DELETE FROM offline_licences WHERE user_id = ? AND device_id = ?");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, device);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if (db_step(st) != DB_DONE)
 		return store_fail(s, "clearing offline licences");
-	return sqlite3_changes(s->db);
+	return db_changes(s);
 }
 
 /* --- digests --- */
@@ -216,38 +216,38 @@ int store_offline_licences_clear(struct store *s, const char *user, const char *
 int store_audio_digest_get(struct store *s, const char *track, int quality,
                            struct audio_digest *d)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT size, mtime_ns, digest FROM audio_digests"
+	struct db_stmt *st = store_stmt(s, "SELECT size, mtime_ns, digest FROM audio_digests"
 	                                 " WHERE track_id = ? AND quality = ?");
 	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, track);
-	sqlite3_bind_int(st, 2, quality);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		d->size = sqlite3_column_int64(st, 0);
-		d->mtime_ns = sqlite3_column_int64(st, 1);
+	db_bind_int(st, 2, quality);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		d->size = db_col_int64(st, 0);
+		d->mtime_ns = db_col_int64(st, 1);
 		snprintf(d->digest, sizeof d->digest, "%s", store_col_text(st, 2));
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
+	db_reset(st);
+	if (rc == DB_ROW || rc == DB_DONE)
+		return rc == DB_ROW;
 	return store_fail(s, "an audio digest");
 }
 
 int store_audio_digest_put(struct store *s, const char *track, int quality,
                            const struct audio_digest *d)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO audio_digests (track_id, quality, size,"
+	struct db_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO audio_digests (track_id, quality, size,"
 	                                 " mtime_ns, digest) VALUES (?, ?, ?, ?, ?)");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, track);
-	sqlite3_bind_int(st, 2, quality);
-	sqlite3_bind_int64(st, 3, d->size);
-	sqlite3_bind_int64(st, 4, d->mtime_ns);
+	db_bind_int(st, 2, quality);
+	db_bind_int64(st, 3, d->size);
+	db_bind_int64(st, 4, d->mtime_ns);
 	store_bind_text(st, 5, d->digest);
 	return store_change(s, st, "an audio digest") < 0 ? -1 : 1;
 }

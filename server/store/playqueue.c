@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 static int delete_rows(struct store *s, const char *user_id)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM play_queue_items WHERE user_id = ?");
+	struct db_stmt *st = store_stmt(s, "DELETE FROM play_queue_items WHERE user_id = ?");
 
 	if (!st)
 		return -1;
@@ -26,7 +26,7 @@ static int delete_rows(struct store *s, const char *user_id)
 int store_playqueue_save(struct store *s, const char *user_id, const char *const *ids, int n,
                          int current, long long position_ms, const char *by, long long at)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if (store_begin(s) < 0)
 		return -1;
@@ -36,10 +36,10 @@ int store_playqueue_save(struct store *s, const char *user_id, const char *const
 	                         " changed_at) VALUES (?, ?, ?, ?, ?)")))
 		goto fail;
 	store_bind_text(st, 1, user_id);
-	sqlite3_bind_int(st, 2, current);
-	sqlite3_bind_int64(st, 3, position_ms);
+	db_bind_int(st, 2, current);
+	db_bind_int64(st, 3, position_ms);
 	store_bind_text(st, 4, by);
-	sqlite3_bind_int64(st, 5, at);
+	db_bind_int64(st, 5, at);
 	if (store_done(s, st, "a saved play queue") < 0)
 		goto fail;
 	for (int i = 0; i < n; i++) {
@@ -47,7 +47,7 @@ int store_playqueue_save(struct store *s, const char *user_id, const char *const
 		                         " VALUES (?, ?, ?)")))
 			goto fail;
 		store_bind_text(st, 1, user_id);
-		sqlite3_bind_int(st, 2, i);
+		db_bind_int(st, 2, i);
 		store_bind_text(st, 3, ids[i]);
 		if (store_done(s, st, "a saved play queue's song") < 0)
 			goto fail;
@@ -71,14 +71,14 @@ int store_playqueue_clear(struct store *s, const char *user_id)
 	return 0;
 }
 
-static void fill_head(sqlite3_stmt *st, void *out)
+static void fill_head(struct db_stmt *st, void *out)
 {
 	struct playqueue_row *q = out;
 
-	q->current = sqlite3_column_int(st, 0);
-	q->position_ms = sqlite3_column_int64(st, 1);
+	q->current = db_col_int(st, 0);
+	q->position_ms = db_col_int64(st, 1);
 	snprintf(q->changed_by, sizeof q->changed_by, "%s", store_col_text(st, 2));
-	q->changed_at = sqlite3_column_int64(st, 3);
+	q->changed_at = db_col_int64(st, 3);
 }
 
 static int add_id(void *ud, const char *id)
@@ -98,7 +98,7 @@ static int add_id(void *ud, const char *id)
 
 int store_playqueue_load(struct store *s, const char *user_id, struct playqueue_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT current, position_ms, changed_by, changed_at"
+	struct db_stmt *st = store_stmt(s, "SELECT current, position_ms, changed_by, changed_at"
 	                                 " FROM play_queues WHERE user_id = ?");
 	int rc;
 

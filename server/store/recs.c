@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 /* The trainer's keys in meta (migration 8 makes the first). */
 #define META_REQUESTED "recs_train_requested"
@@ -31,15 +31,15 @@ long long store_recs_track_count(struct store *s)
 
 typedef int (*each_track)(void *ud, const struct recs_track_source *t);
 
-static int track_row(sqlite3_stmt *st, void *cb, void *ud)
+static int track_row(struct db_stmt *st, void *cb, void *ud)
 {
 	struct recs_track_source t = {
 		.id = store_col_text(st, 0), .artist_id = store_col_text(st, 1), .genre = store_col_text(st, 2),
-		.popularity = sqlite3_column_int(st, 3), .release_date = store_col_text(st, 4),
-		.tempo = sqlite3_column_double(st, 5), .energy = sqlite3_column_double(st, 6),
-		.danceability = sqlite3_column_double(st, 7), .acousticness = sqlite3_column_double(st, 8),
-		.brightness = sqlite3_column_double(st, 9), .loudness = sqlite3_column_double(st, 10),
-		.restricted = sqlite3_column_int(st, 11) != 0, .duration_ms = sqlite3_column_int(st, 12),
+		.popularity = db_col_int(st, 3), .release_date = store_col_text(st, 4),
+		.tempo = db_col_double(st, 5), .energy = db_col_double(st, 6),
+		.danceability = db_col_double(st, 7), .acousticness = db_col_double(st, 8),
+		.brightness = db_col_double(st, 9), .loudness = db_col_double(st, 10),
+		.restricted = db_col_int(st, 11) != 0, .duration_ms = db_col_int(st, 12),
 	};
 
 	return (*(each_track *)cb)(ud, &t);
@@ -47,7 +47,7 @@ static int track_row(sqlite3_stmt *st, void *cb, void *ud)
 
 int store_recs_tracks(struct store *s, int (*each)(void *ud, const struct recs_track_source *t), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT t.id, t.artist_id, t.genre, t.popularity, coalesce(a.release_date, ''),"
+	struct db_stmt *st = store_stmt(s, "SELECT t.id, t.artist_id, t.genre, t.popularity, coalesce(a.release_date, ''),"
 	                                 " t.tempo, t.energy, t.danceability, t.acousticness, t.brightness, t.loudness,"
 	                                 " t.markets IS NOT NULL OR NOT t.available, t.duration_ms"
 	                                 " FROM tracks t LEFT JOIN albums a ON a.id = t.album_id ORDER BY t.id");
@@ -57,12 +57,12 @@ int store_recs_tracks(struct store *s, int (*each)(void *ud, const struct recs_t
 
 typedef int (*each_play)(void *ud, const struct recs_play_source *p);
 
-static int play_row(sqlite3_stmt *st, void *cb, void *ud)
+static int play_row(struct db_stmt *st, void *cb, void *ud)
 {
 	struct recs_play_source p = {
 		.user = store_col_text(st, 0), .track = store_col_text(st, 1),
-		.started_at = sqlite3_column_int64(st, 2), .ms_played = sqlite3_column_int(st, 3),
-		.counted = sqlite3_column_int(st, 4) != 0, .skipped = sqlite3_column_int(st, 5) != 0,
+		.started_at = db_col_int64(st, 2), .ms_played = db_col_int(st, 3),
+		.counted = db_col_int(st, 4) != 0, .skipped = db_col_int(st, 5) != 0,
 	};
 
 	return (*(each_play *)cb)(ud, &p);
@@ -72,7 +72,7 @@ int store_recs_plays(struct store *s, int (*each)(void *ud, const struct recs_pl
 {
 	/* Descending users, ascending time: the backwards walk of plays_recent(user_id, started_at
 	 * DESC), so no sort of every play is needed. */
-	sqlite3_stmt *st = store_stmt(s, "SELECT user_id, track_id, started_at, ms_played, counted,"
+	struct db_stmt *st = store_stmt(s, "SELECT user_id, track_id, started_at, ms_played, counted,"
 	                                 " reason_end = 'skipped' FROM plays"
 	                                 " ORDER BY user_id DESC, started_at ASC");
 
@@ -81,7 +81,7 @@ int store_recs_plays(struct store *s, int (*each)(void *ud, const struct recs_pl
 
 typedef int (*each_pair)(void *ud, const char *a, const char *b);
 
-static int pair_row(sqlite3_stmt *st, void *cb, void *ud)
+static int pair_row(struct db_stmt *st, void *cb, void *ud)
 {
 	return (*(each_pair *)cb)(ud, store_col_text(st, 0), store_col_text(st, 1));
 }
@@ -90,7 +90,7 @@ int store_recs_playlist_items(struct store *s, int (*each)(void *ud, const char 
                               void *ud)
 {
 	/* Made-for-you playlists are the model's own output: learning from them would echo it. */
-	sqlite3_stmt *st = store_stmt(s, "SELECT i.playlist_id, i.track_id FROM playlist_items i"
+	struct db_stmt *st = store_stmt(s, "SELECT i.playlist_id, i.track_id FROM playlist_items i"
 	                                 " JOIN playlists p ON p.id = i.playlist_id"
 	                                 " WHERE p.owner_id <> '" SYSTEM_USER "' ORDER BY i.playlist_id, i.pos");
 
@@ -100,7 +100,7 @@ int store_recs_playlist_items(struct store *s, int (*each)(void *ud, const char 
 int store_recs_playlist_names(struct store *s, int (*each)(void *ud, const char *id, const char *name),
                               void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, name FROM playlists WHERE owner_id <> '" SYSTEM_USER "' ORDER BY id");
+	struct db_stmt *st = store_stmt(s, "SELECT id, name FROM playlists WHERE owner_id <> '" SYSTEM_USER "' ORDER BY id");
 
 	return store_each(s, st, "playlist names", pair_row, &each, ud);
 }
@@ -109,11 +109,11 @@ int store_recs_playlist_names(struct store *s, int (*each)(void *ud, const char 
 
 typedef int (*each_listening)(void *ud, const struct recs_listening *l);
 
-static int listening_row(sqlite3_stmt *st, void *cb, void *ud)
+static int listening_row(struct db_stmt *st, void *cb, void *ud)
 {
 	struct recs_listening l = {
-		.track = store_col_text(st, 0), .full = sqlite3_column_double(st, 1),
-		.skips = sqlite3_column_double(st, 2), .counted = sqlite3_column_int(st, 3),
+		.track = store_col_text(st, 0), .full = db_col_double(st, 1),
+		.skips = db_col_double(st, 2), .counted = db_col_int(st, 3),
 	};
 
 	return (*(each_listening *)cb)(ud, &l);
@@ -123,7 +123,7 @@ int store_recs_recent_listening(struct store *s, const char *user, int max,
                                 int (*each)(void *ud, const struct recs_listening *l), void *ud)
 {
 	/* Completion of counted plays, and the skips among the others. */
-	sqlite3_stmt *st = store_stmt(s, "SELECT p.track_id,"
+	struct db_stmt *st = store_stmt(s, "SELECT p.track_id,"
 	                                 " sum(CASE WHEN p.counted THEN min(1.0, p.ms_played * 1.0 / max(t.duration_ms, 1)) ELSE 0 END),"
 	                                 " sum(NOT p.counted AND p.reason_end = 'skipped'), sum(p.counted)"
 	                                 " FROM (SELECT track_id, counted, ms_played, reason_end FROM plays WHERE user_id = ?"
@@ -133,26 +133,26 @@ int store_recs_recent_listening(struct store *s, const char *user, int max,
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
-	sqlite3_bind_int(st, 2, max);
+	db_bind_int(st, 2, max);
 	return store_each(s, st, "recent plays", listening_row, &each, ud);
 }
 
 int store_recs_saved_tracks(struct store *s, const char *user, int max,
                             int (*each)(void *ud, const char *track), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT track_id FROM saved_tracks WHERE user_id = ? ORDER BY added_at DESC LIMIT ?");
+	struct db_stmt *st = store_stmt(s, "SELECT track_id FROM saved_tracks WHERE user_id = ? ORDER BY added_at DESC LIMIT ?");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
-	sqlite3_bind_int(st, 2, max);
+	db_bind_int(st, 2, max);
 	return store_each_text(s, st, "saved tracks", each, ud);
 }
 
 int store_recs_heard_tracks(struct store *s, const char *user, int (*each)(void *ud, const char *track),
                             void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT track_id FROM plays WHERE user_id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT DISTINCT track_id FROM plays WHERE user_id = ?");
 
 	if (!st)
 		return -1;
@@ -160,12 +160,12 @@ int store_recs_heard_tracks(struct store *s, const char *user, int (*each)(void 
 	return store_each_text(s, st, "heard tracks", each, ud);
 }
 
-static int list_tracks(struct store *s, sqlite3_stmt *st, const char *id, int max, each_id each, void *ud)
+static int list_tracks(struct store *s, struct db_stmt *st, const char *id, int max, each_id each, void *ud)
 {
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	sqlite3_bind_int(st, 2, max);
+	db_bind_int(st, 2, max);
 	return store_each_text(s, st, "a seed's tracks", each, ud);
 }
 
@@ -186,7 +186,7 @@ int store_recs_playlist_tracks(struct store *s, const char *id, int max,
 int store_recs_placing(struct store *s, const char *id, bool by_artist, char artist_id[BASE62_ID_LEN + 1],
                        char genre[CATALOG_NAME_MAX])
 {
-	sqlite3_stmt *st = store_stmt(s, !by_artist ? "SELECT artist_id, genre FROM tracks WHERE id = ?"
+	struct db_stmt *st = store_stmt(s, !by_artist ? "SELECT artist_id, genre FROM tracks WHERE id = ?"
 	                                            : "SELECT artist_id, genre FROM tracks WHERE artist_id = ?"
 	                                              " ORDER BY play_count DESC LIMIT 1");
 	int rc;
@@ -194,45 +194,45 @@ int store_recs_placing(struct store *s, const char *id, bool by_artist, char art
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		snprintf(artist_id, BASE62_ID_LEN + 1, "%s", store_col_text(st, 0));
 		snprintf(genre, CATALOG_NAME_MAX, "%s", store_col_text(st, 1));
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
+	db_reset(st);
+	if (rc == DB_ROW || rc == DB_DONE)
+		return rc == DB_ROW;
 	return store_fail(s, "a seed's artist and genre");
 }
 
 /* Up to max ids from st's rows into out: how many, or -1. */
-static int id_array(struct store *s, sqlite3_stmt *st, const char *what, char (*out)[BASE62_ID_LEN + 1], int max)
+static int id_array(struct store *s, struct db_stmt *st, const char *what, char (*out)[BASE62_ID_LEN + 1], int max)
 {
-	int n = 0, rc = SQLITE_DONE;
+	int n = 0, rc = DB_DONE;
 
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	while (n < max && (rc = db_step(st)) == DB_ROW)
 		snprintf(out[n++], BASE62_ID_LEN + 1, "%s", store_col_text(st, 0));
-	sqlite3_reset(st);
-	if (n < max && rc != SQLITE_DONE)
+	db_reset(st);
+	if (n < max && rc != DB_DONE)
 		return store_fail(s, what);
 	return n;
 }
 
 int store_recs_followed_artists(struct store *s, const char *user, char (*ids)[BASE62_ID_LEN + 1], int max)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT artist_id FROM followed_artists WHERE user_id = ?"
+	struct db_stmt *st = store_stmt(s, "SELECT artist_id FROM followed_artists WHERE user_id = ?"
 	                                 " ORDER BY followed_at DESC LIMIT ?");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
-	sqlite3_bind_int(st, 2, max);
+	db_bind_int(st, 2, max);
 	return id_array(s, st, "followed artists", ids, max);
 }
 
 int store_recs_artist_name(struct store *s, const char *id, char name[CATALOG_NAME_MAX])
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT name FROM artists WHERE id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT name FROM artists WHERE id = ?");
 
 	if (!st)
 		return -1;
@@ -244,7 +244,7 @@ int store_recs_artist_name(struct store *s, const char *id, char name[CATALOG_NA
 
 typedef int (*each_pick)(void *ud, bool genre, const char *value);
 
-static int pick_row(sqlite3_stmt *st, void *cb, void *ud)
+static int pick_row(struct db_stmt *st, void *cb, void *ud)
 {
 	return (*(each_pick *)cb)(ud, !strcmp(store_col_text(st, 0), "genre"), store_col_text(st, 1));
 }
@@ -252,7 +252,7 @@ static int pick_row(sqlite3_stmt *st, void *cb, void *ud)
 int store_taste(struct store *s, const char *user, int (*each)(void *ud, bool genre, const char *value),
                 void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT kind, value FROM taste WHERE user_id = ? ORDER BY added_at, value");
+	struct db_stmt *st = store_stmt(s, "SELECT kind, value FROM taste WHERE user_id = ? ORDER BY added_at, value");
 
 	if (!st)
 		return -1;
@@ -263,13 +263,13 @@ int store_taste(struct store *s, const char *user, int (*each)(void *ud, bool ge
 int store_taste_set(struct store *s, const char *user, bool genre, const char *const *values, int n,
                     long long now)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM taste WHERE user_id = ? AND kind = ?");
+	struct db_stmt *st = store_stmt(s, "DELETE FROM taste WHERE user_id = ? AND kind = ?");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, genre ? "genre" : "artist");
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if (db_step(st) != DB_DONE)
 		return store_fail(s, "replacing taste");
 	for (int i = 0; i < n; i++) {
 		st = store_stmt(s, "INSERT INTO taste (user_id, kind, value, added_at) VALUES (?, ?, ?, ?)"
@@ -279,8 +279,8 @@ int store_taste_set(struct store *s, const char *user, bool genre, const char *c
 		store_bind_text(st, 1, user);
 		store_bind_text(st, 2, genre ? "genre" : "artist");
 		store_bind_text(st, 3, values[i]);
-		sqlite3_bind_int64(st, 4, now + i);
-		if (sqlite3_step(st) != SQLITE_DONE)
+		db_bind_int64(st, 4, now + i);
+		if (db_step(st) != DB_DONE)
 			return store_fail(s, "adding to taste");
 	}
 	return 0;
@@ -291,16 +291,16 @@ int store_taste_set(struct store *s, const char *user, bool genre, const char *c
 #define FEATURE_COLUMNS "t.acousticness, t.danceability, t.energy, t.loudness, t.tempo, t.brightness," \
 	" t.popularity, t.duration_ms, t.genre, t.artist_id, t.markets"
 
-static void read_features(sqlite3_stmt *st, struct track_features *f)
+static void read_features(struct db_stmt *st, struct track_features *f)
 {
-	f->acousticness = sqlite3_column_double(st, 0);
-	f->danceability = sqlite3_column_double(st, 1);
-	f->energy = sqlite3_column_double(st, 2);
-	f->loudness = sqlite3_column_double(st, 3);
-	f->tempo = sqlite3_column_double(st, 4);
-	f->brightness = sqlite3_column_double(st, 5);
-	f->popularity = sqlite3_column_double(st, 6);
-	f->duration_ms = sqlite3_column_double(st, 7);
+	f->acousticness = db_col_double(st, 0);
+	f->danceability = db_col_double(st, 1);
+	f->energy = db_col_double(st, 2);
+	f->loudness = db_col_double(st, 3);
+	f->tempo = db_col_double(st, 4);
+	f->brightness = db_col_double(st, 5);
+	f->popularity = db_col_double(st, 6);
+	f->duration_ms = db_col_double(st, 7);
 	snprintf(f->genre, sizeof f->genre, "%s", store_col_text(st, 8));
 	snprintf(f->artist_id, sizeof f->artist_id, "%s", store_col_text(st, 9));
 	snprintf(f->markets, sizeof f->markets, "%s", store_col_text(st, 10));
@@ -308,35 +308,35 @@ static void read_features(sqlite3_stmt *st, struct track_features *f)
 
 int store_track_features(struct store *s, const char *id, struct track_features *out)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT " FEATURE_COLUMNS " FROM tracks t WHERE t.id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT " FEATURE_COLUMNS " FROM tracks t WHERE t.id = ?");
 	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		read_features(st, out);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
+	db_reset(st);
+	if (rc == DB_ROW || rc == DB_DONE)
+		return rc == DB_ROW;
 	return store_fail(s, "a track's features");
 }
 
 int store_artist_features(struct store *s, const char *id, struct track_features *rows, int max)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT " FEATURE_COLUMNS " FROM tracks t WHERE t.artist_id = ?"
+	struct db_stmt *st = store_stmt(s, "SELECT " FEATURE_COLUMNS " FROM tracks t WHERE t.artist_id = ?"
 	                                 " ORDER BY t.play_count DESC LIMIT ?");
-	int n = 0, rc = SQLITE_DONE;
+	int n = 0, rc = DB_DONE;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	sqlite3_bind_int(st, 2, max);
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	db_bind_int(st, 2, max);
+	while (n < max && (rc = db_step(st)) == DB_ROW)
 		read_features(st, &rows[n++]);
-	sqlite3_reset(st);
-	if (n < max && rc != SQLITE_DONE)
+	db_reset(st);
+	if (n < max && rc != DB_DONE)
 		return store_fail(s, "an artist's features");
 	return n;
 }
@@ -344,7 +344,7 @@ int store_artist_features(struct store *s, const char *id, struct track_features
 int store_recs_pool(struct store *s, enum recs_pool pool, const char *key, int limit,
                     char (*ids)[BASE62_ID_LEN + 1], int max)
 {
-	sqlite3_stmt *st = store_stmt(s, pool == RECS_POOL_GENRE ?
+	struct db_stmt *st = store_stmt(s, pool == RECS_POOL_GENRE ?
 		"SELECT id FROM tracks WHERE genre = ? COLLATE NOCASE AND available"
 		" ORDER BY play_count DESC, popularity DESC LIMIT ?" :
 		pool == RECS_POOL_ARTIST ?
@@ -355,7 +355,7 @@ int store_recs_pool(struct store *s, enum recs_pool pool, const char *key, int l
 		return -1;
 	if (pool != RECS_POOL_TOP)
 		store_bind_text(st, 1, key);
-	sqlite3_bind_int(st, pool != RECS_POOL_TOP ? 2 : 1, limit);
+	db_bind_int(st, pool != RECS_POOL_TOP ? 2 : 1, limit);
 	return id_array(s, st, "candidate tracks", ids, max);
 }
 
@@ -367,16 +367,16 @@ int store_genres(struct store *s, int (*each)(void *ud, const char *genre), void
 
 int store_genre_exists(struct store *s, const char *genre)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM tracks WHERE genre = ? COLLATE NOCASE LIMIT 1");
+	struct db_stmt *st = store_stmt(s, "SELECT 1 FROM tracks WHERE genre = ? COLLATE NOCASE LIMIT 1");
 	int rc;
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, genre);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
+	rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW || rc == DB_DONE)
+		return rc == DB_ROW;
 	return store_fail(s, "a genre");
 }
 
@@ -384,10 +384,10 @@ int store_genre_exists(struct store *s, const char *genre)
 
 typedef int (*each_slot)(void *ud, const struct mfy_slot *m);
 
-static int slot_row(sqlite3_stmt *st, void *cb, void *ud)
+static int slot_row(struct db_stmt *st, void *cb, void *ud)
 {
 	struct mfy_slot m = {
-		.kind = store_col_text(st, 0), .slot = sqlite3_column_int(st, 1),
+		.kind = store_col_text(st, 0), .slot = db_col_int(st, 1),
 		.playlist = store_col_text(st, 2), .period = store_col_text(st, 3),
 	};
 
@@ -396,7 +396,7 @@ static int slot_row(sqlite3_stmt *st, void *cb, void *ud)
 
 int store_mfy_slots(struct store *s, const char *user, int (*each)(void *ud, const struct mfy_slot *m), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT kind, slot, playlist_id, period FROM made_for_you"
+	struct db_stmt *st = store_stmt(s, "SELECT kind, slot, playlist_id, period FROM made_for_you"
 	                                 " WHERE user_id = ? ORDER BY kind, slot");
 
 	if (!st)
@@ -408,7 +408,7 @@ int store_mfy_slots(struct store *s, const char *user, int (*each)(void *ud, con
 int store_mfy_set(struct store *s, const char *user, const char *kind, int slot, const char *playlist,
                   const char *period)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO made_for_you (user_id, kind, slot, playlist_id, period) VALUES (?, ?, ?, ?, ?)"
+	struct db_stmt *st = store_stmt(s, "INSERT INTO made_for_you (user_id, kind, slot, playlist_id, period) VALUES (?, ?, ?, ?, ?)"
 	                                 " ON CONFLICT (user_id, kind, slot) DO UPDATE SET playlist_id = excluded.playlist_id,"
 	                                 " period = excluded.period");
 
@@ -416,7 +416,7 @@ int store_mfy_set(struct store *s, const char *user, const char *kind, int slot,
 		return -1;
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, kind);
-	sqlite3_bind_int(st, 3, slot);
+	db_bind_int(st, 3, slot);
 	store_bind_text(st, 4, playlist);
 	store_bind_text(st, 5, period);
 	return store_done(s, st, "a made-for-you list");
@@ -424,7 +424,7 @@ int store_mfy_set(struct store *s, const char *user, const char *kind, int slot,
 
 int store_mfy_mark(struct store *s, const char *user, const char *kind, const char *period)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO made_for_you (user_id, kind, slot, playlist_id, period)"
+	struct db_stmt *st = store_stmt(s, "INSERT INTO made_for_you (user_id, kind, slot, playlist_id, period)"
 	                                 " VALUES (?, ?, -1, '', ?) ON CONFLICT (user_id, kind, slot)"
 	                                 " DO UPDATE SET period = excluded.period");
 
@@ -438,16 +438,16 @@ int store_mfy_mark(struct store *s, const char *user, const char *kind, const ch
 
 int store_mfy_drop(struct store *s, const char *user, const char *kind, int slot)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM made_for_you WHERE user_id = ? AND kind = ? AND slot = ?");
+	struct db_stmt *st = store_stmt(s, "DELETE FROM made_for_you WHERE user_id = ? AND kind = ? AND slot = ?");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, kind);
-	sqlite3_bind_int(st, 3, slot);
+	db_bind_int(st, 3, slot);
 	if (store_done(s, st, "dropping a made-for-you list") < 0)
 		return -1;
-	return sqlite3_changes(s->db) > 0;
+	return db_changes(s) > 0;
 }
 
 /* ---- the trainer's record ---- */
@@ -455,29 +455,29 @@ int store_mfy_drop(struct store *s, const char *user, const char *kind, int slot
 /* One key's value into *v (0 when unset). Returns 0, -1. */
 static int meta_get(struct store *s, const char *key, long long *v)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT value FROM meta WHERE key = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT value FROM meta WHERE key = ?");
 	int rc;
 
 	*v = 0;
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, key);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		*v = db_col_int64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : store_fail(s, key);
 }
 
 static int meta_set(struct store *s, const char *key, long long v)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO meta (key, value) VALUES (?, ?)"
+	struct db_stmt *st = store_stmt(s, "INSERT INTO meta (key, value) VALUES (?, ?)"
 	                                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, key);
-	sqlite3_bind_int64(st, 2, v);
+	db_bind_int64(st, 2, v);
 	return store_done(s, st, key);
 }
 
@@ -495,11 +495,11 @@ int store_recs_training(struct store *s, struct recs_training *out)
 int store_recs_request_training(struct store *s, long long at)
 {
 	/* The request is a time: a model trained after it answers it. */
-	sqlite3_stmt *st = store_stmt(s, "UPDATE meta SET value = ? WHERE key = '" META_REQUESTED "'");
+	struct db_stmt *st = store_stmt(s, "UPDATE meta SET value = ? WHERE key = '" META_REQUESTED "'");
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, at);
+	db_bind_int64(st, 1, at);
 	return store_done(s, st, "requesting a training");
 }
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "log.h"
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 /* Each ends in a WHERE clause, so that a delta can narrow it to the changed ids. Withdrawn
  * tracks are not searchable, nor an album or artist that has no available track left. */
@@ -44,16 +44,16 @@ static const struct {
 
 #define NTYPES (int)(sizeof load / sizeof load[0])
 
-static const char *col(sqlite3_stmt *st, int i)
+static const char *col(struct db_stmt *st, int i)
 {
-	return (const char *)sqlite3_column_text(st, i);
+	return (const char *)db_col_text(st, i);
 }
 
 int store_search_rows(struct store *s, int type, long long since, long long upto,
                       int (*each)(void *ud, const struct search_source *row), void *ud)
 {
 	char sql[1024];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc, stop = 0;
 
 	if (type < 0 || type >= NTYPES)
@@ -64,53 +64,53 @@ int store_search_rows(struct store *s, int type, long long since, long long upto
 	else
 		snprintf(sql, sizeof sql, "%s", load[type].sql);
 	/* Not cached: a build is rare, and the delta's text differs from the whole one's. */
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s, "the search sources");
+	if (!(st = store_prepare(s, sql)))
+		return -1;
 	if (since >= 0) {
-		sqlite3_bind_int64(st, 1, since);
-		sqlite3_bind_int64(st, 2, upto);
+		db_bind_int64(st, 1, since);
+		db_bind_int64(st, 2, upto);
 	}
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!stop && (rc = db_step(st)) == DB_ROW) {
 		const char *year = col(st, 5);
 		struct search_source r = {
 			.id = store_col_text(st, 0), .artist_id = store_col_text(st, 8),
 			.text = { col(st, 1), col(st, 2), col(st, 3) },
 			.genre = col(st, 4), .markets = col(st, 7),
-			.year = year ? atoi(year) : 0, .score = sqlite3_column_double(st, 6),
+			.year = year ? atoi(year) : 0, .score = db_col_double(st, 6),
 		};
 
 		stop = each(ud, &r) < 0;
 	}
 	if (stop) {
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return -1;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		store_fail(s, "the search sources");
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return 0;
 }
 
 int store_search_changed(struct store *s, int type, long long since, long long upto,
                          int (*each)(void *ud, const char *id), void *ud)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT id FROM search_changes"
+	struct db_stmt *st = store_stmt(s, "SELECT DISTINCT id FROM search_changes"
 	                                 " WHERE seq > ?1 AND seq <= ?2 AND type = ?3");
-	int rc = SQLITE_DONE;
+	int rc = DB_DONE;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, since);
-	sqlite3_bind_int64(st, 2, upto);
-	sqlite3_bind_int(st, 3, type);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	db_bind_int64(st, 1, since);
+	db_bind_int64(st, 2, upto);
+	db_bind_int(st, 3, type);
+	while ((rc = db_step(st)) == DB_ROW)
 		if (each(ud, store_col_text(st, 0)) < 0) {
-			sqlite3_reset(st);
+			db_reset(st);
 			return -1;
 		}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_fail(s, "the search change log");
+	db_reset(st);
+	return rc == DB_DONE ? 0 : store_fail(s, "the search change log");
 }

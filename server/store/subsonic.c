@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "log.h"
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 int store_apikey_insert(struct store *s, const char *id, const char *user_id, const char *name,
                         const unsigned char hash[32], long long created_at)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO api_keys (id, user_id, name, hash, created_at)"
+	struct db_stmt *st = store_stmt(s, "INSERT INTO api_keys (id, user_id, name, hash, created_at)"
 	                                 " VALUES (?, ?, ?, ?, ?)");
 	int rc;
 
@@ -21,16 +21,16 @@ int store_apikey_insert(struct store *s, const char *id, const char *user_id, co
 	store_bind_text(st, 1, id);
 	store_bind_text(st, 2, user_id);
 	store_bind_text(st, 3, name);
-	sqlite3_bind_blob(st, 4, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, created_at);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_CONSTRAINT)
+	db_bind_blob(st, 4, hash, 32);
+	db_bind_int64(st, 5, created_at);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ERROR && db_constraint(s))
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_fail(s, "a new API key");
+	return rc == DB_DONE ? 1 : store_fail(s, "a new API key");
 }
 
-static void fill_user(sqlite3_stmt *st, void *out)
+static void fill_user(struct db_stmt *st, void *out)
 {
 	struct user *u = out;
 
@@ -43,27 +43,27 @@ static void fill_user(sqlite3_stmt *st, void *out)
 
 int store_apikey_user(struct store *s, const unsigned char hash[32], long long now, struct user *u)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT u.id, u.display_name, u.tier, u.country FROM api_keys k"
+	struct db_stmt *st = store_stmt(s, "SELECT u.id, u.display_name, u.tier, u.country FROM api_keys k"
 	                                 " JOIN users u ON u.id = k.user_id WHERE k.hash = ?");
 	int rc;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	db_bind_blob(st, 1, hash, 32);
 	if ((rc = store_one(s, st, "an API key", fill_user, u)) != 1)
 		return rc;
 	/* To the minute: a key in use writes once a minute, not once a request. */
 	if (!(st = store_stmt(s, "UPDATE api_keys SET last_used_at = ?2 WHERE hash = ?1"
 	                         " AND (last_used_at IS NULL OR last_used_at < ?2 - 60)")))
 		return -1;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_blob(st, 1, hash, 32);
+	db_bind_int64(st, 2, now);
 	return store_done(s, st, "an API key's last use") < 0 ? -1 : 1;
 }
 
 int store_apikey_list(struct store *s, const char *user_id, struct apikey_row **out, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, name, created_at, last_used_at FROM api_keys"
+	struct db_stmt *st = store_stmt(s, "SELECT id, name, created_at, last_used_at FROM api_keys"
 	                                 " WHERE user_id = ? ORDER BY created_at, rowid");
 	size_t cap = 0;
 	int rc;
@@ -73,7 +73,7 @@ int store_apikey_list(struct store *s, const char *user_id, struct apikey_row **
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct apikey_row *k;
 
 		if (*n == cap) {
@@ -81,7 +81,7 @@ int store_apikey_list(struct store *s, const char *user_id, struct apikey_row **
 
 			if (!p) {
 				log_err("store: out of memory listing API keys");
-				rc = SQLITE_NOMEM;
+				rc = DB_NOMEM;
 				break;
 			}
 			*out = p;
@@ -89,22 +89,22 @@ int store_apikey_list(struct store *s, const char *user_id, struct apikey_row **
 		k = &(*out)[(*n)++];
 		snprintf(k->id, sizeof k->id, "%s", store_col_text(st, 0));
 		snprintf(k->name, sizeof k->name, "%s", store_col_text(st, 1));
-		k->created_at = sqlite3_column_int64(st, 2);
-		k->last_used_at = sqlite3_column_int64(st, 3);
+		k->created_at = db_col_int64(st, 2);
+		k->last_used_at = db_col_int64(st, 3);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
-		return rc == SQLITE_NOMEM ? -1 : store_fail(s, "the API keys");
+		return rc == DB_NOMEM ? -1 : store_fail(s, "the API keys");
 	}
 	return 0;
 }
 
 int store_apikey_delete(struct store *s, const char *user_id, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM api_keys WHERE user_id = ? AND id = ?");
+	struct db_stmt *st = store_stmt(s, "DELETE FROM api_keys WHERE user_id = ? AND id = ?");
 
 	if (!st)
 		return -1;
@@ -115,7 +115,7 @@ int store_apikey_delete(struct store *s, const char *user_id, const char *id)
 
 long long store_apikey_count(struct store *s, const char *user_id)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM api_keys WHERE user_id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT count(*) FROM api_keys WHERE user_id = ?");
 
 	if (st)
 		store_bind_text(st, 1, user_id);
@@ -125,7 +125,7 @@ long long store_apikey_count(struct store *s, const char *user_id)
 int store_subsonic_pw_set(struct store *s, const char *user_id, const unsigned char *sealed,
                           size_t len, long long now)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO subsonic_passwords (user_id, sealed, updated_at)"
+	struct db_stmt *st = store_stmt(s, "INSERT INTO subsonic_passwords (user_id, sealed, updated_at)"
 	                                 " SELECT id, ?2, ?3 FROM users WHERE id = ?1"
 	                                 " ON CONFLICT (user_id) DO UPDATE SET sealed = excluded.sealed,"
 	                                 " updated_at = excluded.updated_at");
@@ -133,8 +133,8 @@ int store_subsonic_pw_set(struct store *s, const char *user_id, const unsigned c
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, user_id);
-	sqlite3_bind_blob(st, 2, sealed, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
+	db_bind_blob(st, 2, sealed, (int)len);
+	db_bind_int64(st, 3, now);
 	return store_change(s, st, "a Subsonic password");
 }
 
@@ -144,11 +144,11 @@ struct blob_out {
 	bool fits;
 };
 
-static void fill_blob(sqlite3_stmt *st, void *out)
+static void fill_blob(struct db_stmt *st, void *out)
 {
 	struct blob_out *b = out;
-	int n = sqlite3_column_bytes(st, 0);
-	const void *p = sqlite3_column_blob(st, 0);
+	int n = db_col_bytes(st, 0);
+	const void *p = db_col_blob(st, 0);
 
 	b->fits = n >= 0 && (size_t)n <= b->len;
 	*b->got = 0;
@@ -161,7 +161,7 @@ static void fill_blob(sqlite3_stmt *st, void *out)
 int store_subsonic_pw_get(struct store *s, const char *user_id, unsigned char *out, size_t len,
                           size_t *got)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT sealed FROM subsonic_passwords WHERE user_id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT sealed FROM subsonic_passwords WHERE user_id = ?");
 	struct blob_out b = { out, len, got, false };
 	int rc;
 
@@ -178,7 +178,7 @@ int store_subsonic_pw_get(struct store *s, const char *user_id, unsigned char *o
 
 int store_subsonic_pw_delete(struct store *s, const char *user_id)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM subsonic_passwords WHERE user_id = ?");
+	struct db_stmt *st = store_stmt(s, "DELETE FROM subsonic_passwords WHERE user_id = ?");
 
 	if (!st)
 		return -1;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 #define PLAYABLE(t) "(" t ".available AND CASE WHEN coalesce(" t ".markets, '') = '' THEN ?2" \
 	" ELSE instr(',' || " t ".markets || ',', ',' || ?1 || ',') > 0 END)"
@@ -49,12 +49,12 @@
 
 #define HAS_PLAYABLE(al) "EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = " al " AND " PLAYABLE("t") ")"
 
-static void copy(char *out, size_t len, sqlite3_stmt *st, int i)
+static void copy(char *out, size_t len, struct db_stmt *st, int i)
 {
 	snprintf(out, len, "%s", store_col_text(st, i));
 }
 
-static void fill_song(sqlite3_stmt *st, void *out)
+static void fill_song(struct db_stmt *st, void *out)
 {
 	struct sub_song *s = out;
 
@@ -64,28 +64,28 @@ static void fill_song(sqlite3_stmt *st, void *out)
 	copy(s->album, sizeof s->album, st, 3);
 	copy(s->artist_id, sizeof s->artist_id, st, 4);
 	copy(s->artist, sizeof s->artist, st, 5);
-	s->track_number = sqlite3_column_int(st, 6);
-	s->disc_number = sqlite3_column_int(st, 7);
-	s->duration_ms = sqlite3_column_int64(st, 8);
+	s->track_number = db_col_int(st, 6);
+	s->disc_number = db_col_int(st, 7);
+	s->duration_ms = db_col_int64(st, 8);
 	copy(s->genre, sizeof s->genre, st, 9);
 	copy(s->genres, sizeof s->genres, st, 10);
 	copy(s->release_date, sizeof s->release_date, st, 11);
 	copy(s->mb_recording_id, sizeof s->mb_recording_id, st, 12);
 	copy(s->isrc, sizeof s->isrc, st, 13);
 	copy(s->image, sizeof s->image, st, 14);
-	s->created_ms = sqlite3_column_int64(st, 15);
-	s->play_count = sqlite3_column_int64(st, 16);
-	s->starred_ms = sqlite3_column_int64(st, 17);
-	s->bytes_normal = sqlite3_column_int64(st, 18);
-	s->bytes_high = sqlite3_column_int64(st, 19);
-	s->gain_db = sqlite3_column_double(st, 20);
-	s->true_peak = sqlite3_column_double(st, 21);
-	s->tempo = sqlite3_column_double(st, 22);
-	s->explicit_ = sqlite3_column_int(st, 23) != 0;
-	s->playable = sqlite3_column_int(st, 24) != 0;
+	s->created_ms = db_col_int64(st, 15);
+	s->play_count = db_col_int64(st, 16);
+	s->starred_ms = db_col_int64(st, 17);
+	s->bytes_normal = db_col_int64(st, 18);
+	s->bytes_high = db_col_int64(st, 19);
+	s->gain_db = db_col_double(st, 20);
+	s->true_peak = db_col_double(st, 21);
+	s->tempo = db_col_double(st, 22);
+	s->explicit_ = db_col_int(st, 23) != 0;
+	s->playable = db_col_int(st, 24) != 0;
 }
 
-static void fill_album(sqlite3_stmt *st, void *out)
+static void fill_album(struct db_stmt *st, void *out)
 {
 	struct sub_album *a = out;
 
@@ -99,18 +99,18 @@ static void fill_album(sqlite3_stmt *st, void *out)
 	copy(a->label, sizeof a->label, st, 7);
 	copy(a->mb_album_id, sizeof a->mb_album_id, st, 8);
 	copy(a->image, sizeof a->image, st, 9);
-	a->compilation = sqlite3_column_int(st, 10) != 0;
-	a->created_ms = sqlite3_column_int64(st, 11);
-	a->starred_ms = sqlite3_column_int64(st, 12);
-	a->played_ms = sqlite3_column_int64(st, 13);
-	a->song_count = sqlite3_column_int64(st, 14);
-	a->duration_ms = sqlite3_column_int64(st, 15);
-	a->play_count = sqlite3_column_int64(st, 16);
-	a->explicit_ = sqlite3_column_int(st, 17) != 0;
+	a->compilation = db_col_int(st, 10) != 0;
+	a->created_ms = db_col_int64(st, 11);
+	a->starred_ms = db_col_int64(st, 12);
+	a->played_ms = db_col_int64(st, 13);
+	a->song_count = db_col_int64(st, 14);
+	a->duration_ms = db_col_int64(st, 15);
+	a->play_count = db_col_int64(st, 16);
+	a->explicit_ = db_col_int(st, 17) != 0;
 	copy(a->genre, sizeof a->genre, st, 18);
 }
 
-static void fill_artist(sqlite3_stmt *st, void *out)
+static void fill_artist(struct db_stmt *st, void *out)
 {
 	struct sub_artist *a = out;
 
@@ -118,18 +118,18 @@ static void fill_artist(sqlite3_stmt *st, void *out)
 	copy(a->name, sizeof a->name, st, 1);
 	copy(a->mb_artist_id, sizeof a->mb_artist_id, st, 2);
 	copy(a->image, sizeof a->image, st, 3);
-	a->album_count = sqlite3_column_int64(st, 4);
-	a->starred_ms = sqlite3_column_int64(st, 5);
+	a->album_count = db_col_int64(st, 4);
+	a->starred_ms = db_col_int64(st, 5);
 }
 
-static sqlite3_stmt *scoped(struct store *s, const struct sub_scope *sc, const char *sql)
+static struct db_stmt *scoped(struct store *s, const struct sub_scope *sc, const char *sql)
 {
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct db_stmt *st = store_stmt(s, sql);
 
 	if (!st)
 		return NULL;
 	store_bind_text(st, 1, sc->market);
-	sqlite3_bind_int(st, 2, sc->server_market);
+	db_bind_int(st, 2, sc->server_market);
 	store_bind_text(st, 3, sc->user_id);
 	return st;
 }
@@ -143,19 +143,19 @@ struct sink {
 
 /* Steps st through its rows (each read into one row on the heap: rows are large), handing
  * each to the sink. */
-static int walk(struct store *s, sqlite3_stmt *st, const char *what, struct sink k)
+static int walk(struct store *s, struct db_stmt *st, const char *what, struct sink k)
 {
 	union { struct sub_song song; struct sub_artist artist; } *row;
-	int rc = SQLITE_DONE, stop = 0;
+	int rc = DB_DONE, stop = 0;
 
 	if (!st)
 		return -1;
 	if (!(row = calloc(1, sizeof *row))) {
-		sqlite3_reset(st);
+		db_reset(st);
 		log_err("store: out of memory reading %s", what);
 		return -1;
 	}
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!stop && (rc = db_step(st)) == DB_ROW) {
 		if (k.song) {
 			fill_song(st, &row->song);
 			stop = k.song(k.ud, &row->song);
@@ -164,11 +164,11 @@ static int walk(struct store *s, sqlite3_stmt *st, const char *what, struct sink
 			stop = k.artist(k.ud, &row->artist);
 		}
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	free(row);
 	if (stop < 0)
 		return -1;
-	return stop || rc == SQLITE_DONE ? 0 : store_fail(s, what);
+	return stop || rc == DB_DONE ? 0 : store_fail(s, what);
 }
 
 #define SONGS(each, ud) ((struct sink){ .song = (each), .ud = (ud) })
@@ -176,7 +176,7 @@ static int walk(struct store *s, sqlite3_stmt *st, const char *what, struct sink
 
 int store_sub_song(struct store *s, const struct sub_scope *sc, const char *id, struct sub_song *out)
 {
-	sqlite3_stmt *st = scoped(s, sc, SONG_COLS " WHERE t.id = ?4");
+	struct db_stmt *st = scoped(s, sc, SONG_COLS " WHERE t.id = ?4");
 
 	if (!st)
 		return -1;
@@ -186,7 +186,7 @@ int store_sub_song(struct store *s, const struct sub_scope *sc, const char *id, 
 
 int store_sub_album(struct store *s, const struct sub_scope *sc, const char *id, struct sub_album *out)
 {
-	sqlite3_stmt *st = scoped(s, sc, ALBUM_COLS " WHERE al.id = ?4 GROUP BY al.id");
+	struct db_stmt *st = scoped(s, sc, ALBUM_COLS " WHERE al.id = ?4 GROUP BY al.id");
 
 	if (!st)
 		return -1;
@@ -196,7 +196,7 @@ int store_sub_album(struct store *s, const struct sub_scope *sc, const char *id,
 
 int store_sub_artist(struct store *s, const struct sub_scope *sc, const char *id, struct sub_artist *out)
 {
-	sqlite3_stmt *st = scoped(s, sc, ARTIST_COLS
+	struct db_stmt *st = scoped(s, sc, ARTIST_COLS
 		" LEFT JOIN albums al ON al.artist_id = ar.id AND " HAS_PLAYABLE("al.id")
 		" WHERE ar.id = ?4 GROUP BY ar.id");
 
@@ -209,7 +209,7 @@ int store_sub_artist(struct store *s, const struct sub_scope *sc, const char *id
 int store_sub_album_songs(struct store *s, const struct sub_scope *sc, const char *album_id,
                           sub_song_fn each, void *ud)
 {
-	sqlite3_stmt *st = scoped(s, sc, SONG_COLS " WHERE t.album_id = ?4 AND " PLAYABLE("t")
+	struct db_stmt *st = scoped(s, sc, SONG_COLS " WHERE t.album_id = ?4 AND " PLAYABLE("t")
 	                                 " ORDER BY t.disc_number, t.track_number, t.name, t.id");
 
 	if (st)
@@ -246,7 +246,7 @@ static long long max_rowid(struct store *s, const char *sql, const char *what)
 int store_sub_random_songs(struct store *s, const struct sub_scope *sc, int limit, const char *genre,
                            int from_year, int to_year, sub_song_fn each, void *ud)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	struct seen seen = { calloc((size_t)limit + 1, sizeof *seen.ids), 0 };
 	struct sub_song *row = malloc(sizeof *row);
 	long long top;
@@ -263,10 +263,10 @@ int store_sub_random_songs(struct store *s, const struct sub_scope *sc, int limi
 			" AND (?7 = 0 OR CAST(substr(al.release_date, 1, 4) AS INTEGER) <= ?7)"
 			" ORDER BY random() LIMIT ?4");
 		if (st) {
-			sqlite3_bind_int(st, 4, limit);
+			db_bind_int(st, 4, limit);
 			store_bind_text(st, 5, genre);
-			sqlite3_bind_int(st, 6, from_year);
-			sqlite3_bind_int(st, 7, to_year);
+			db_bind_int(st, 6, from_year);
+			db_bind_int(st, 7, to_year);
 		}
 		rc = walk(s, st, "random songs", SONGS(each, ud));
 		goto out;
@@ -283,7 +283,7 @@ int store_sub_random_songs(struct store *s, const struct sub_scope *sc, int limi
 			rc = -1;
 			break;
 		}
-		sqlite3_bind_int64(st, 4, pick);
+		db_bind_int64(st, 4, pick);
 		if ((rc = store_one(s, st, "a random song", fill_song, row)) == 1)
 			rc = seen_add(&seen, row->id) ? each(ud, row) : 0;
 	}
@@ -297,20 +297,20 @@ out:
 int store_sub_artist_top_songs(struct store *s, const struct sub_scope *sc, const char *artist_id,
                                int limit, sub_song_fn each, void *ud)
 {
-	sqlite3_stmt *st = scoped(s, sc, SONG_COLS " WHERE (t.artist_id = ?4"
+	struct db_stmt *st = scoped(s, sc, SONG_COLS " WHERE (t.artist_id = ?4"
 		" OR t.id IN (SELECT track_id FROM track_artists WHERE artist_id = ?4)) AND " PLAYABLE("t")
 		" ORDER BY t.play_count DESC, t.popularity DESC, t.created_at, t.id LIMIT ?5");
 
 	if (st) {
 		store_bind_text(st, 4, artist_id);
-		sqlite3_bind_int(st, 5, limit);
+		db_bind_int(st, 5, limit);
 	}
 	return walk(s, st, "an artist's top songs", SONGS(each, ud));
 }
 
 /* The ids a list statement gives (column 0), copied: each row is then read with another
  * statement, and the page stays what it was. *ids (the caller frees it) holds *n. */
-static int ids_of(struct store *s, sqlite3_stmt *st, const char *what, char (**ids)[BASE62_ID_LEN + 1],
+static int ids_of(struct store *s, struct db_stmt *st, const char *what, char (**ids)[BASE62_ID_LEN + 1],
                   size_t *n)
 {
 	size_t cap = 0;
@@ -320,25 +320,25 @@ static int ids_of(struct store *s, sqlite3_stmt *st, const char *what, char (**i
 	*n = 0;
 	if (!st)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (*n == cap) {
 			void *p = realloc(*ids, (cap = cap ? cap * 2 : 64) * sizeof **ids);
 
 			if (!p) {
-				rc = SQLITE_NOMEM;
+				rc = DB_NOMEM;
 				break;
 			}
 			*ids = p;
 		}
 		copy((*ids)[(*n)++], sizeof **ids, st, 0);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	db_reset(st);
+	if (rc == DB_DONE)
 		return 0;
 	free(*ids);
 	*ids = NULL;
 	*n = 0;
-	if (rc == SQLITE_NOMEM) {
+	if (rc == DB_NOMEM) {
 		log_err("store: out of memory reading %s", what);
 		return -1;
 	}
@@ -350,7 +350,7 @@ int store_sub_all_songs(struct store *s, const struct sub_scope *sc, const char 
 {
 	char (*ids)[BASE62_ID_LEN + 1];
 	struct sub_song *row;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	size_t n;
 	int rc = 0;
 
@@ -364,11 +364,11 @@ int store_sub_all_songs(struct store *s, const struct sub_scope *sc, const char 
 		st = scoped(s, sc, "SELECT t.id FROM tracks t WHERE " PLAYABLE("t")
 		                   " ORDER BY t.id LIMIT ?4 OFFSET ?5");
 	if (st) {
-		sqlite3_bind_int(st, 4, limit);
+		db_bind_int(st, 4, limit);
 		if (after)
 			store_bind_text(st, 5, after);
 		else
-			sqlite3_bind_int(st, 5, offset);
+			db_bind_int(st, 5, offset);
 	}
 	if (ids_of(s, st, "every song", &ids, &n) < 0)
 		return -1;
@@ -406,7 +406,7 @@ static int album_by_id(void *ud, const char *id)
 }
 
 /* A list statement's ids (column 0), each album's row then read and handed to each. */
-static int albums_of(struct store *s, const struct sub_scope *sc, sqlite3_stmt *st, const char *what,
+static int albums_of(struct store *s, const struct sub_scope *sc, struct db_stmt *st, const char *what,
                      sub_album_fn each, void *ud)
 {
 	char (*ids)[BASE62_ID_LEN + 1];
@@ -447,7 +447,7 @@ static int random_albums(struct store *s, const struct sub_scope *sc, int limit,
 	for (int d = 0; d < RANDOM_DRAWS(limit) && seen.n < limit && rc == 0; d++) {
 		long long pick = (long long)(((unsigned long long)randombytes_random() << 32 |
 		                              randombytes_random()) % (unsigned long long)top) + 1;
-		sqlite3_stmt *st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.rowid = ?4 AND "
+		struct db_stmt *st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.rowid = ?4 AND "
 		                                 HAS_PLAYABLE("al.id"));
 		char id[BASE62_ID_LEN + 1];
 
@@ -455,7 +455,7 @@ static int random_albums(struct store *s, const struct sub_scope *sc, int limit,
 			rc = -1;
 			break;
 		}
-		sqlite3_bind_int64(st, 4, pick);
+		db_bind_int64(st, 4, pick);
 		if ((rc = store_one_text(s, st, "a random album", id, sizeof id)) == 1)
 			rc = seen_add(&seen, id) ? album_by_id(&a, id) : 0;
 	}
@@ -466,7 +466,7 @@ static int random_albums(struct store *s, const struct sub_scope *sc, int limit,
 int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct sub_album_query *q,
                      sub_album_fn each, void *ud)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int lo = q->from_year, hi = q->to_year;
 
 	switch (q->type) {
@@ -540,8 +540,8 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 	}
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 4, q->limit);
-	sqlite3_bind_int(st, 5, q->offset);
+	db_bind_int(st, 4, q->limit);
+	db_bind_int(st, 5, q->offset);
 	if (q->type == SUB_ALBUMS_BY_YEAR) {
 		char from[8], upto[8];
 
@@ -555,7 +555,7 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 	if (q->type == SUB_ALBUMS_BY_GENRE)
 		store_bind_text(st, 8, q->genre);
 	if (q->type == SUB_ALBUMS_ALL && q->after) {
-		sqlite3_bind_int(st, 5, 0);
+		db_bind_int(st, 5, 0);
 		store_bind_text(st, 9, q->after);
 	}
 	return albums_of(s, sc, st, "an album list", each, ud);
@@ -564,7 +564,7 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 int store_sub_artist_albums(struct store *s, const struct sub_scope *sc, const char *artist_id,
                             sub_album_fn each, void *ud)
 {
-	sqlite3_stmt *st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.artist_id = ?4 AND "
+	struct db_stmt *st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.artist_id = ?4 AND "
 	                                 HAS_PLAYABLE("al.id") " ORDER BY al.release_date DESC,"
 	                                 " al.name COLLATE NOCASE, al.id");
 
@@ -576,21 +576,21 @@ int store_sub_artist_albums(struct store *s, const struct sub_scope *sc, const c
 int store_sub_artists(struct store *s, const struct sub_scope *sc, int offset, int limit,
                       sub_artist_fn each, void *ud)
 {
-	sqlite3_stmt *st = scoped(s, sc, ARTIST_COLS " JOIN albums al ON al.artist_id = ar.id"
+	struct db_stmt *st = scoped(s, sc, ARTIST_COLS " JOIN albums al ON al.artist_id = ar.id"
 	                                 " WHERE " HAS_PLAYABLE("al.id")
 	                                 " GROUP BY ar.id ORDER BY ar.name COLLATE NOCASE, ar.id"
 	                                 " LIMIT ?4 OFFSET ?5");
 
 	if (st) {
-		sqlite3_bind_int(st, 4, limit);
-		sqlite3_bind_int(st, 5, offset);
+		db_bind_int(st, 4, limit);
+		db_bind_int(st, 5, offset);
 	}
 	return walk(s, st, "the artists", ARTISTS(each, ud));
 }
 
 int store_sub_artist_by_name(struct store *s, const char *name, char id[BASE62_ID_LEN + 1])
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM artists WHERE name = ? COLLATE NOCASE"
+	struct db_stmt *st = store_stmt(s, "SELECT id FROM artists WHERE name = ? COLLATE NOCASE"
 	                                 " ORDER BY id LIMIT 1");
 
 	if (!st)
@@ -605,19 +605,19 @@ int store_sub_genres(struct store *s, const struct sub_scope *sc,
 {
 	/* By each track's genre (its first), the column that is indexed: what byGenre and random
 	 * songs find a genre by. */
-	sqlite3_stmt *st = scoped(s, sc, "SELECT t.genre, count(*), count(DISTINCT t.album_id)"
+	struct db_stmt *st = scoped(s, sc, "SELECT t.genre, count(*), count(DISTINCT t.album_id)"
 	                                 " FROM tracks t WHERE t.genre <> '' AND " PLAYABLE("t")
 	                                 " GROUP BY t.genre COLLATE NOCASE ORDER BY t.genre COLLATE NOCASE");
 	int rc, stop = 0;
 
 	if (!st)
 		return -1;
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		stop = each(ud, store_col_text(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
-	sqlite3_reset(st);
+	while (!stop && (rc = db_step(st)) == DB_ROW)
+		stop = each(ud, store_col_text(st, 0), db_col_int64(st, 1), db_col_int64(st, 2));
+	db_reset(st);
 	if (stop < 0)
 		return -1;
-	return stop || rc == SQLITE_DONE ? 0 : store_fail(s, "the genres");
+	return stop || rc == DB_DONE ? 0 : store_fail(s, "the genres");
 }
 
 long long store_sub_last_modified(struct store *s)

@@ -13,17 +13,26 @@
  * request, at the cost of a 48-byte compare. The header is read before the list is; a commit
  * that lands in between makes the list newer than the header kept, never older, and the next
  * compare reads the list again. When the header cannot be had (no WAL index yet, an
- * unknown version), every check asks the database, as before. */
+ * unknown version), every check asks the database, as before.
+ *
+ * PostgreSQL has no such header: there the list is read again when it is a second old, so a
+ * track withdrawn by any instance stops streaming everywhere within a second, for one small
+ * query a second at most. */
+
+/* How old PostgreSQL's list may be. */
+#define PG_LIST_MAX_AGE_NS 1000000000LL
 #include "config.h"
 #include "store/catalog.h"
 
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base62.h"
 #include "log.h"
-#include "store/store_sqlite.h"
+#include "store/store_db.h"
 
 /* One copy of the WAL-index header (there are two; writers write the first one last). */
 #define WAL_HDR_SIZE 48
@@ -40,6 +49,7 @@ struct store_withdrawn {
 	const volatile unsigned char *hdr; /* SQLite's mapping of the header, NULL: ask every time */
 	unsigned char seen[WAL_HDR_SIZE]; /* the header when ids was read */
 	bool loaded;
+	long long loaded_ns; /* CLOCK_MONOTONIC, PostgreSQL's */
 	track_id *ids; /* sorted as SQLite's BINARY collation: strcmp */
 	size_t n, cap;
 };
@@ -95,7 +105,8 @@ static int add_id(void *ud, const char *id)
 static int reload(struct store *s, struct store_withdrawn *w)
 {
 	/* tracks_withdrawn (migration 16) indexes exactly these rows, by id. */
-	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM tracks WHERE NOT available ORDER BY id");
+	struct db_stmt *st = store_stmt2(s, "SELECT id FROM tracks WHERE NOT available ORDER BY id",
+	                                 "SELECT id FROM tracks WHERE available = 0 ORDER BY id COLLATE \"C\"");
 
 	w->n = 0;
 	w->loaded = false;
@@ -113,12 +124,33 @@ static int cmp_id(const void *key, const void *elem)
 /* Asks the database (no header to watch). */
 static int ask(struct store *s, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM tracks WHERE id = ? AND NOT available");
+	struct db_stmt *st = store_stmt2(s, "SELECT 1 FROM tracks WHERE id = ? AND NOT available",
+	                                 "SELECT 1 FROM tracks WHERE id = ? AND available = 0");
 
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
 	return store_one(s, st, "a track's availability", NULL, NULL);
+}
+
+static long long monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int pg_check(struct store *s, struct store_withdrawn *w, const char *id)
+{
+	long long now = monotonic_ns();
+
+	if (!w->loaded || now - w->loaded_ns >= PG_LIST_MAX_AGE_NS) {
+		if (reload(s, w) < 0)
+			return -1;
+		w->loaded_ns = now;
+	}
+	return w->n && bsearch(id, w->ids, w->n, sizeof *w->ids, cmp_id) ? 1 : 0;
 }
 
 int store_track_withdrawn(struct store *s, const char *id)
@@ -129,10 +161,14 @@ int store_track_withdrawn(struct store *s, const char *id)
 	if (!w) {
 		if (!(w = s->withdrawn = calloc(1, sizeof *w)))
 			return -1;
+		if (store_is_postgres(s))
+			return pg_check(s, w, id);
 		w->hdr = map_header(s);
 		if (!w->hdr)
 			log_info("store: no WAL index to watch: every stream asks the database");
 	}
+	if (store_is_postgres(s))
+		return pg_check(s, w, id);
 	if (!w->hdr)
 		return ask(s, id);
 	for (size_t i = 0; i < WAL_HDR_SIZE; i++)

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "search/search.h"
-#include "store/store_sqlite.h" /* the test writes its catalog with SQL */
+#include <sqlite3.h>
+
+#include "store/store_db.h" /* the test writes its catalog with SQL */
 #include "tap.h"
 
 static const char *const words[] = {

@@ -1,0 +1,113 @@
+/* The store's statements, private to server/store/: one interface over both backends
+ * (SQLite, store/store.c; PostgreSQL, store/pg.c), so that every domain file is written once.
+ * Every other module speaks to the store through the domain headers (store/catalog.h,
+ * store/history.h, ...), which say nothing of SQL.
+ *
+ * The SQL is written once, in the part of the language both engines share: placeholders
+ * ? and ?N (PostgreSQL's driver numbers them $N), ON CONFLICT for upserts, integers compared
+ * with 0 rather than used as booleans, COLLATE NOCASE (a case-insensitive collation of that
+ * name on PostgreSQL), rowid where the PostgreSQL schema has a column of that name. Where
+ * the two cannot say a thing alike, store_stmt2 takes one text each. */
+#ifndef SEGUE_STORE_DB_H
+#define SEGUE_STORE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store/store.h"
+
+/* What db_step answers. */
+enum { DB_ERROR = -1, DB_ROW = 100, DB_DONE = 101 };
+/* Never answered by db_step: a caller's mark for a walk it stopped for want of memory. */
+#define DB_NOMEM (-2)
+
+/* A prepared statement of either backend; the store owns it (its statement cache). */
+struct db_stmt;
+
+/* A prepared statement for sql, which must be a string literal (the cache keys on its
+ * address). The statement is reset and its bindings cleared; the store keeps ownership.
+ * A statement that returns rows is reset before the function that stepped it returns.
+ * NULL after logging the error. */
+struct db_stmt *store_stmt(struct store *s, const char *sql);
+/* The same where the dialects differ: sqlite's text on SQLite, pg's on PostgreSQL. */
+struct db_stmt *store_stmt2(struct store *s, const char *sqlite, const char *pg);
+
+/* A statement of the caller's own, for SQL made at run time: not cached, freed with
+ * db_finalize. On PostgreSQL its rows stream (a whole catalog is not held in memory at
+ * once), so no other statement may run on the connection until it is finalised. */
+struct db_stmt *store_prepare(struct store *s, const char *sql);
+void db_finalize(struct db_stmt *st);
+
+/* Steps: DB_ROW with a row to read, DB_DONE, or DB_ERROR (db_errmsg says why). */
+int db_step(struct db_stmt *st);
+/* Ends a statement's run (its rows unread are dropped); its bindings stay. */
+void db_reset(struct db_stmt *st);
+
+/* Bindings, 1-based as the placeholders are. A NULL text or blob binds SQL NULL. */
+void db_bind_int(struct db_stmt *st, int i, int v);
+void db_bind_int64(struct db_stmt *st, int i, long long v);
+void db_bind_double(struct db_stmt *st, int i, double v);
+void db_bind_text(struct db_stmt *st, int i, const char *v);
+void db_bind_blob(struct db_stmt *st, int i, const void *v, size_t len);
+void db_bind_null(struct db_stmt *st, int i);
+
+/* The current row's columns, 0-based. A text or blob is valid until the next step or reset;
+ * NULL reads as 0, "" (db_col_text) or NULL with 0 bytes (db_col_blob). */
+int db_col_int(struct db_stmt *st, int i);
+long long db_col_int64(struct db_stmt *st, int i);
+double db_col_double(struct db_stmt *st, int i);
+const char *db_col_text(struct db_stmt *st, int i);
+const void *db_col_blob(struct db_stmt *st, int i);
+size_t db_col_bytes(struct db_stmt *st, int i);
+bool db_col_null(struct db_stmt *st, int i);
+
+/* Rows the last finished INSERT, UPDATE or DELETE on this connection changed. */
+long long db_changes(struct store *s);
+/* The last error on this connection, for a log line. */
+const char *db_errmsg(struct store *s);
+/* Whether the last error was a constraint's (a unique key taken, a foreign key missing). */
+bool db_constraint(struct store *s);
+
+/* Finalises every cached statement (store_close calls it). */
+void store_stmt_cache_free(struct store *s);
+
+/* Frees what store_track_withdrawn keeps (store_close calls it). */
+void store_withdrawn_free(struct store *s);
+
+/* Runs sql (no results; on SQLite, several statements) and returns 0, or -1 after logging. */
+int store_exec(struct store *s, const char *sql);
+
+/* Logs the database's last error, saying what was being done, and returns -1. */
+int store_fail(struct store *s, const char *what);
+/* Steps a statement that changes rows, once: 1 when it changed one or more, 0 when it
+ * matched none, -1 (logged). */
+int store_change(struct store *s, struct db_stmt *st, const char *what);
+/* The same when how many does not matter: 0, or -1 (logged). */
+int store_done(struct store *s, struct db_stmt *st, const char *what);
+/* Steps a statement that selects at most one row and resets it: 1 with fill(st, out) done
+ * (fill may be NULL: existence), 0 when there is no row, -1 (logged). */
+int store_one(struct store *s, struct db_stmt *st, const char *what,
+              void (*fill)(struct db_stmt *st, void *out), void *out);
+/* store_one for a row of one column: its text copied into out (len bytes with the NUL), or
+ * its integer into *out (out may be NULL: existence). */
+int store_one_text(struct store *s, struct db_stmt *st, const char *what, char *out, size_t len);
+int store_one_int64(struct store *s, struct db_stmt *st, const char *what, long long *out);
+
+/* The integer a one-row statement answers (a count), 0 when it gives no row, or -1 (logged;
+ * st NULL: -1 at once). The statement is reset. */
+long long store_integer(struct store *s, struct db_stmt *st, const char *what);
+
+/* Steps st (NULL: -1 at once) through its rows, calling row(st, cb, ud) for each: 0 goes on,
+ * more stops the walk there (no error), less fails it. st is reset. Returns 0, or -1 for a
+ * failed row or after logging the database's error. */
+int store_each(struct store *s, struct db_stmt *st, const char *what,
+               int (*row)(struct db_stmt *st, void *cb, void *ud), void *cb, void *ud);
+/* The same for statements whose rows are one text (an id): each(ud, column 0). */
+int store_each_text(struct store *s, struct db_stmt *st, const char *what,
+                    int (*each)(void *ud, const char *text), void *ud);
+
+/* Compatibility names the domain files use. */
+#define store_bind_text db_bind_text
+#define store_col_text db_col_text
+
+#endif
