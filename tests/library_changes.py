@@ -7,7 +7,6 @@ inotify, ingesting what is copied in and withdrawing what is deleted."""
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import time
 import urllib.parse

@@ -25,7 +25,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 
 SERVER_BIN = os.environ.get("SEGUE_SERVER_BIN", "server/segue-server")
 BUILDDIR = os.environ.get("SEGUE_BUILDDIR", ".")
@@ -238,8 +237,18 @@ class Cluster:
 
     def start(self, catalog):
         """catalog: the test catalog's root (tests/.catalog, built)."""
-        cache = os.path.join(BUILDDIR, "tests", ".pgcluster")
         self.top = tempfile.mkdtemp(prefix="segue-pg-")
+        try:
+            self._start(catalog)
+        except BaseException:
+            if os.path.exists(os.path.join(self.top, "data", "postmaster.pid")):
+                _stop(os.path.join(self.top, "data"), "immediate")
+            shutil.rmtree(self.top, ignore_errors=True)
+            raise
+        return self
+
+    def _start(self, catalog):
+        cache = os.path.join(BUILDDIR, "tests", ".pgcluster")
         data = os.path.join(self.top, "data")
         with open(cache + ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -263,7 +272,6 @@ class Cluster:
                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
         atexit.register(self.stop)
-        return self
 
     def stop(self):
         if self.watcher:
