@@ -7,12 +7,14 @@ inotify, ingesting what is copied in and withdrawing what is deleted."""
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import time
 import urllib.parse
 import uuid
 
-from segue_test import SERVER_BIN, TAP, Server, add_user, database_args, db_connect, run, server_cmd, sql, tmpdir, wait_for
+from segue_test import (SERVER_BIN, TAP, Server, add_user, database_args, db_connect, run, server_cmd, sql,
+                        tmpdir, wait_for)
 from segue_client import Client
 
 t = TAP()
@@ -252,7 +254,7 @@ sox(os.path.join(staging, "02 - Lunar Current.wav"), "square", "175")
 add_user(data2, "premium-us", premium=True)
 
 p = subprocess.run([SERVER_BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", data2, "--library",
-                    os.path.join(work, "no-such-folder")] + database_args(data2), capture_output=True, timeout=30)
+                    os.path.join(work, "no-such-folder")], capture_output=True, timeout=30)
 t.ok(p.returncode == 3 and b"no-such-folder" in p.stderr and len(p.stderr.splitlines()) == 1,
      "serve refuses a library folder that does not exist, in one line", p.stderr)
 
