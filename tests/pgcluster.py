@@ -315,6 +315,10 @@ class Cluster:
             self.dbs[key] = (name, self.url(name))
         return self.dbs[key][1]
 
+    def share(self, data_dir, other):
+        """data_dir's servers use other's database (several servers, one database)."""
+        self.dbs[os.path.realpath(data_dir)] = self.dbs[os.path.realpath(other)]
+
     def dbname(self, data_dir):
         self.database(data_dir)
         return self.dbs[os.path.realpath(data_dir)][0]
