@@ -2,7 +2,7 @@
  *
  * Migration N here makes what migration N of store/schema_sqlite.c makes, in the same order:
  * the same tables with their columns in the same order, the same indexes and triggers under
- * the same names (tests/schema_compare.py holds the two side by side). The dialect's
+ * the same names (tests/schema_pg.py holds the two side by side). The dialect's
  * differences, kept to the types and the few things SQLite has built in:
  *   - INTEGER is BIGINT (SQLite's integers are 64-bit: times are in ms), REAL is DOUBLE
  *     PRECISION, BLOB is BYTEA, and WITHOUT ROWID goes.
@@ -50,8 +50,6 @@ const char *const pg_migrations[] = {
 	"  RAISE EXCEPTION 'segue-server needs PostgreSQL built with ICU, for its case-insensitive"
 	" collation (nocase)';"
 	" END $$;"
-	/* exp() underflows to an error in PostgreSQL where C gives 0: a play 700 time
-	 * constants old weighs nothing either way. */
 	/* A new row's rowid in tracks and albums, as SQLite gives one: the table's largest plus
 	 * one, under the write lock (store_begin's, so an insert outside a transaction waits for
 	 * the writer inside one). Their rowids are drawn at random to pick random songs and
@@ -68,6 +66,8 @@ const char *const pg_migrations[] = {
 	"  ELSIF tbl = 'albums' THEN SELECT coalesce(max(rowid), 0) + 1 INTO n FROM albums;"
 	"  ELSE RAISE EXCEPTION 'segue_rowid: no rowids for %', tbl; END IF;"
 	"  RETURN n; END $$;"
+	/* exp() underflows to an error in PostgreSQL where C gives 0: a play 700 time
+	 * constants old weighs nothing either way. */
 	"CREATE FUNCTION segue_decay(started_at BIGINT, now BIGINT, tau_days DOUBLE PRECISION)"
 	"  RETURNS DOUBLE PRECISION LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$"
 	"  SELECT CASE WHEN (now - started_at) / 86400000.0::float8 / tau_days > 700 THEN 0"
