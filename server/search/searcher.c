@@ -16,6 +16,43 @@
 #define BASE_MAX_AGE_S 3600.0
 #define POLL_MS 100
 
+/* Several servers may share one PostgreSQL database, and so one change log, each following it
+ * from a base of its own. A base older than BASE_MAX_AGE_S is built again before another
+ * delta is read over it, so no server reads the log below the head it had BASE_MAX_AGE_S
+ * ago; trimming up to the head of twice that ago, which this server's own builds recorded,
+ * leaves every server every change it may still read. Trimming up to its new base at once,
+ * a server took from the others the changes their deltas are read from, and they lost
+ * renames and removals until their own next build. (On SQLite the one server trims up to
+ * its base.) At most MARKS builds are remembered: forgetting the oldest only trims later. */
+#define MARKS 64
+
+struct marks {
+	double at[MARKS];
+	long long seq[MARKS];
+	int n;
+};
+
+/* Records a build of seq at now; returns how far the log may be trimmed (0: not at all). */
+static long long trim_point(struct marks *m, double now, long long seq)
+{
+	long long point = 0;
+	int first = 0;
+
+	for (int i = 0; i < m->n; i++)
+		if (m->at[i] <= now - 2 * BASE_MAX_AGE_S) {
+			point = m->seq[i];
+			first = i; /* the marks before it will never be the point again */
+		}
+	if (m->n - first == MARKS)
+		first++;
+	memmove(m->at, m->at + first, (size_t)(m->n - first) * sizeof *m->at);
+	memmove(m->seq, m->seq + first, (size_t)(m->n - first) * sizeof *m->seq);
+	m->n -= first;
+	m->at[m->n] = now;
+	m->seq[m->n++] = seq;
+	return point;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -62,12 +99,13 @@ static long all_docs(const struct search_index *ix)
 /* One look at the change log: a new base, a new delta, or nothing. *base is the worker's
  * hold on the base. */
 static void follow(struct searcher *sr, struct store *s, struct search_index **base, long long *delta_seq,
-                   double *base_at)
+                   double *base_at, struct marks *marks)
 {
 	long long head = store_search_head(s);
 	struct search_index *ix;
 	char err[512];
 	double t0 = now_s();
+	long long upto;
 
 	if (head < 0) {
 		log_err("search: the change log cannot be read; trying again at the next look");
@@ -89,7 +127,8 @@ static void follow(struct searcher *sr, struct store *s, struct search_index **b
 		*base_at = t0;
 		*delta_seq = publish(sr, ix, NULL) ? search_seq(ix) : -1;
 		/* The log up to here is in the base; a later delta reads only what follows. */
-		if (store_search_trim(s, search_seq(ix)) < 0)
+		upto = store_is_postgres(s) ? trim_point(marks, t0, search_seq(ix)) : search_seq(ix);
+		if (upto > 0 && store_search_trim(s, upto) < 0)
 			log_warn("search: the change log was not trimmed; the next full build trims it");
 		return;
 	}
@@ -112,6 +151,7 @@ static void *worker(void *arg)
 	char err[512];
 	long long plays_seen = -1, delta_seq = 0;
 	double next_popularity = 0, base_at = 0;
+	struct marks marks = { .n = 0 };
 
 	if (store_open(&s, sr->database, err, sizeof err) < 0) {
 		log_err("search: %s", err);
@@ -127,7 +167,7 @@ static void *worker(void *arg)
 		/* The index first: at start-up search answers as soon as it is built, not after a
 		 * refresh that may touch every track. What a refresh changes is logged and followed
 		 * at the next turn. */
-		follow(sr, &s, &base, &delta_seq, &base_at);
+		follow(sr, &s, &base, &delta_seq, &base_at, &marks);
 		if (base && now_s() >= next_popularity) {
 			if (popularity_refresh(&s, &plays_seen) < 0)
 				log_warn("popularity: the refresh failed; trying again in %.0f s", (double)sr->popularity_interval);
