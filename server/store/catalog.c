@@ -673,7 +673,7 @@ int store_album_tracks(struct store *s, const char *album_id, int offset, struct
 {
 	struct db_stmt *st = store_stmt(s, "SELECT " TRACK_COLUMNS " FROM tracks t"
 	                                 " JOIN artists ar ON ar.id = t.artist_id WHERE t.album_id = ? AND t.available <> 0"
-	                                 " ORDER BY t.disc_number, t.track_number, t.name LIMIT ? OFFSET ?");
+	                                 " ORDER BY t.disc_number, t.track_number, t.name, t.id LIMIT ? OFFSET ?");
 	int n = 0, rc = DB_DONE;
 
 	if (!st)
@@ -777,7 +777,7 @@ int store_artist_albums(struct store *s, const char *artist_id,
 		"   UNION SELECT album_id FROM tracks WHERE artist_id = ?1 AND available <> 0)"
 		"  AND al.artist_id <> ?1"
 		"  AND al.id NOT IN (SELECT album_id FROM album_artists WHERE artist_id = ?1)"
-		" ORDER BY 2, 3 DESC, 4");
+		" ORDER BY 2, 3 DESC, 4, 1");
 	int rc, stop = 0;
 
 	if (!st)
