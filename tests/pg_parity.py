@@ -148,9 +148,10 @@ try:
 
     def norm(v, srv):
         """An answer without what differs by the server rather than the catalog: its URL, the
-        time each ingest ran, signed URLs' signatures."""
+        times each ingest ran and a star was given (the server's clock), signed URLs'
+        signatures."""
         text = json.dumps(v, sort_keys=True).replace(srv.base, "BASE")
-        text = re.sub(r'"(created|added_at)": ("[^"]*"|\d+)', r'"\1": "T"', text)
+        text = re.sub(r'"(created|added_at|starred)": ("[^"]*"|\d+)', r'"\1": "T"', text)
         text = re.sub(r'([?&](sig|exp|kid|token|t|s|apiKey)=)[^&"]*', r"\1X", text)
         return json.loads(text)
 
@@ -249,6 +250,26 @@ try:
                                           "albumCount": "3", "albumOffset": "4", "songCount": "5",
                                           "songOffset": "7"}))
     same("getLyricsBySongId", sub("getLyricsBySongId", {"id": tracks[0]}))
+    same("the markets", web("/v1/markets"))
+    same("Home's popular tracks before any play", web("/v1/segue/popular?limit=50"))
+    same("getAlbumList2 newest", sub("getAlbumList2", {"type": "newest", "size": "50"}))
+
+    # Plays at set times and one starred album: the lists that follow them.
+    for name, srv in servers.items():
+        for n, tid in enumerate(tracks[:6]):
+            for k in range(1 + n % 3):
+                st, env, _ = call(srv, "scrobble", {"id": tid, "time": str(1700000000000 + 60000 * (10 * n + k)),
+                                                    "apiKey": auth[name][1]})
+                t.ok(st == 200 and env.get("status") == "ok", "%s: play %d of %s" % (name, k + 1, tid), env)
+        st, env, _ = call(srv, "star", {"albumId": albums[1], "apiKey": auth[name][1]})
+        t.ok(st == 200 and env.get("status") == "ok", "%s: an album starred" % name, env)
+    for kind in ("frequent", "recent", "starred"):
+        same("getAlbumList2 %s" % kind, sub("getAlbumList2", {"type": kind, "size": "50"}))
+    for i in artists:
+        same("artist %s's top tracks after plays" % i, web("/v1/artists/%s/top-tracks?market=US" % i))
+    for n in sorted(set(artist_names)):
+        same("getTopSongs %s after plays" % n, sub("getTopSongs", {"artist": n, "count": "50"}))
+    same("Home's popular tracks after plays", web("/v1/segue/popular?limit=50"))
 finally:
     for srv in servers.values():
         srv.stop()
