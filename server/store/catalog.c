@@ -96,7 +96,7 @@ int store_album_ensure(struct store *s, const struct album_record *a, long long 
 		" label, mb_album_id, compilation, created_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO UPDATE SET"
 		ALBUM_MERGE,
-		"WITH excluded AS (SELECT CAST(?1 AS TEXT) id, CAST(?2 AS TEXT) AS name,"
+		"WITH excluded AS (SELECT CAST(?1 AS TEXT) id, CAST(?2 AS TEXT) name,"
 		"  CAST(?3 AS TEXT) artist_id, CAST(?4 AS TEXT) release_date,"
 		"  CAST(?5 AS TEXT) original_date, CAST(?6 AS TEXT) release_type, CAST(?7 AS TEXT) label,"
 		"  CAST(?8 AS TEXT) mb_album_id, CAST(?9 AS INTEGER) compilation,"
@@ -249,9 +249,9 @@ int store_album_in_folder(struct store *s, const char *folder, const char *name,
                           char album_id[BASE62_ID_LEN + 1], char artist_id[BASE62_ID_LEN + 1])
 {
 	/* A range over the path index: every path under folder/ sorts between "folder/" and
-	 * "folder0" ('0' follows '/'). */
-	/* The name's case is ignored as SQLite's NOCASE ignores it, ASCII alone: PostgreSQL's
-	 * nocase (ICU) folds every letter, and would file "Été" and "ÉTÉ" as one album. */
+	 * "folder0" ('0' follows '/'). The name's case is ignored as SQLite's NOCASE ignores it,
+	 * in ASCII alone: PostgreSQL's nocase (ICU) folds every letter, and would file "Été" and
+	 * "ÉTÉ" as one album. */
 	struct db_stmt *st = store_stmt2(s, "SELECT al.id, al.artist_id FROM tracks t"
 	                                 " JOIN albums al ON al.id = t.album_id"
 	                                 " WHERE t.source_path >= ?1 || '/' AND t.source_path < ?1 || '0'"
