@@ -111,8 +111,9 @@ for d, db in ((lite, []), (pg, ["--database", url])):
             input=b"password123\n")
     t.eq(p.returncode, 0, "a user on %s" % ("PostgreSQL" if db else "SQLite"), p.stderr.decode(errors="replace"))
 
-# Random albums are drawn by rowid: ingest must not leave PostgreSQL's identities sparse (an
-# upsert draws one before it finds its conflict, and every track ensures its album).
+# Random albums are drawn by rowid: ingest must leave PostgreSQL's dense, though every track
+# upserts its album (an identity would spend a number on each: schema_pg.c numbers them as
+# SQLite does).
 conn = cluster().connect(cluster().dbname(pg))
 try:
     cur = conn.cursor()
@@ -188,6 +189,8 @@ try:
 
     db = sqlite3.connect(os.path.join(lite, "segue.db"))
     tracks = [r[0] for r in db.execute("SELECT id FROM tracks ORDER BY id")]
+    in_us = [r[0] for r in db.execute("SELECT id FROM tracks WHERE coalesce(markets, '') = ''"
+                                      " OR instr(markets, 'US') > 0 ORDER BY id")]
     albums = [r[0] for r in db.execute("SELECT id FROM albums ORDER BY id")]
     artists = [r[0] for r in db.execute("SELECT id FROM artists ORDER BY id")]
     artist_names = [r[0] for r in db.execute("SELECT name FROM artists ORDER BY id")]
@@ -260,7 +263,7 @@ try:
 
     # Plays at set times and one starred album: the lists that follow them.
     for name, srv in servers.items():
-        for n, tid in enumerate(tracks[:6]):
+        for n, tid in enumerate(in_us[:6]):
             for k in range(1 + n % 3):
                 st, env, _ = call(srv, "scrobble", {"id": tid, "time": str(1700000000000 + 60000 * (10 * n + k)),
                                                     "apiKey": auth[name][1]})
