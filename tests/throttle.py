@@ -7,6 +7,7 @@ addresses (127.0.0.2, ...), as the server tells them apart by address."""
 import http.client
 import json
 import os
+import re
 import threading
 import time
 import urllib.parse
@@ -177,7 +178,11 @@ with Server(data, {"registration": "invite", "register_tries": 1000}) as srv:
     t.eq(states, ["expired", "open", "used", "used"], "invite list tells used, expired and open",
          listing)
     rev_id = [l.split()[0] for l in listing if l.split()[1:2] == ["open"]][0]
-    t.eq(server_cmd("user", "invite", "revoke", rev_id, data_dir=data).returncode, 0, "revoke it")
+    t.ok(re.fullmatch(r"[0-9a-f]{8}", rev_id), "an invite's id is 8 hex digits", rev_id)
+    t.eq(server_cmd("user", "invite", "revoke", "zz" + rev_id[2:], data_dir=data).returncode, 4,
+         "an id that is not hex names no invite")
+    t.eq(server_cmd("user", "invite", "revoke", rev_id.upper(), data_dir=data).returncode, 0,
+         "revoke it (its id in capitals)")
     t.eq(register(srv, dict(new, username="revoked", invite=rev))[0], 403, "a revoked code is refused")
     t.eq(server_cmd("user", "invite", "revoke", rev_id, data_dir=data).returncode, 4,
          "revoking it again: no such invite")
