@@ -9,6 +9,7 @@
 #include "config.h"
 #include "store/subsonic_catalog.h"
 
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,12 @@ static void fill_artist(struct db_stmt *st, void *out)
 	copy(a->image, sizeof a->image, st, 3);
 	a->album_count = db_col_int64(st, 4);
 	a->starred_ms = db_col_int64(st, 5);
+}
+
+/* A LIMIT's value: a negative limit is none (SQLite's -1, which PostgreSQL refuses). */
+static void bind_limit(struct db_stmt *st, int i, int limit)
+{
+	db_bind_int64(st, i, limit < 0 ? LLONG_MAX : limit);
 }
 
 static struct db_stmt *scoped(struct store *s, const struct sub_scope *sc, const char *lite,
@@ -289,7 +296,7 @@ int store_sub_random_songs(struct store *s, const struct sub_scope *sc, int limi
 	if (genre || from_year || to_year) {
 		st = scoped(s, sc, BOTH(RANDOM_SONGS));
 		if (st) {
-			db_bind_int(st, 4, limit);
+			bind_limit(st, 4, limit);
 			store_bind_text(st, 5, genre);
 			db_bind_int(st, 6, from_year);
 			db_bind_int(st, 7, to_year);
@@ -331,7 +338,7 @@ int store_sub_artist_top_songs(struct store *s, const struct sub_scope *sc, cons
 
 	if (st) {
 		store_bind_text(st, 4, artist_id);
-		db_bind_int(st, 5, limit);
+		bind_limit(st, 5, limit);
 	}
 	return walk(s, st, "an artist's top songs", SONGS(each, ud));
 }
@@ -391,7 +398,7 @@ int store_sub_all_songs(struct store *s, const struct sub_scope *sc, const char 
 	 * after a known id the primary key's index starts there. */
 	st = after ? scoped(s, sc, BOTH(SONG_IDS_AFTER)) : scoped(s, sc, BOTH(SONG_IDS));
 	if (st) {
-		db_bind_int(st, 4, limit);
+		bind_limit(st, 4, limit);
 		if (after)
 			store_bind_text(st, 5, after);
 		else
@@ -580,7 +587,7 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 	}
 	if (!st)
 		return -1;
-	db_bind_int(st, 4, q->limit);
+	bind_limit(st, 4, q->limit);
 	db_bind_int(st, 5, q->offset);
 	if (q->type == SUB_ALBUMS_BY_YEAR) {
 		char from[8], upto[8];
@@ -623,7 +630,7 @@ int store_sub_artists(struct store *s, const struct sub_scope *sc, int offset, i
 	struct db_stmt *st = scoped(s, sc, BOTH(ARTIST_LIST));
 
 	if (st) {
-		db_bind_int(st, 4, limit);
+		bind_limit(st, 4, limit);
 		db_bind_int(st, 5, offset);
 	}
 	return walk(s, st, "the artists", ARTISTS(each, ud));
