@@ -235,7 +235,7 @@ write(data, "UPDATE tracks SET markets = 'DE,GB,US' WHERE id IN %s" % in_list(jp
 for i in jp_blocked:
     cat.markets[i] = "DE,GB,US"
 # Release Radar: an album of the radar genre, out today, sold in the US only.
-radar_album, radar_artist = sql(data, "SELECT t.album_id, t.artist_id FROM tracks t WHERE lower(t.genre) = %s"
+radar_album, radar_artist = sql(data, "SELECT t.album_id, min(t.artist_id) FROM tracks t WHERE lower(t.genre) = %s"
                                       " AND t.markets IS NULL GROUP BY t.album_id HAVING count(*) >= 3"
                                       " ORDER BY t.album_id LIMIT 1" % q(G_RADAR))[0]
 write(data, "UPDATE albums SET release_date = %s WHERE id = %s" % (q(today.isoformat()), q(radar_album)))
