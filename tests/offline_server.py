@@ -7,12 +7,14 @@ import base64
 import hashlib
 import os
 import stat
+import threading
+import time
 import urllib.request
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.exceptions import InvalidSignature
 
-from segue_test import TAP, Server, catalog_copy, db_connect, server_cmd, sql
+from segue_test import TAP, Server, WriteLock, catalog_copy, db_connect, server_cmd, sql
 
 t = TAP()
 data = catalog_copy()
@@ -82,8 +84,20 @@ with Server(data, {"offline_tracks": TRACK_LIMIT, "rl_standard": 100000}) as srv
     t.eq(r.status, 204, "a device is removed")
     r = srv.request("DELETE", "/v1/segue/offline/devices/dev5", token=tok)
     t.eq(r.status, 404, "removing it again is 404")
-    r = srv.request("PUT", "/v1/segue/offline/devices/dev6", body={"name": "Sixth"}, token=tok)
-    t.eq(r.status, 201, "then the sixth fits")
+    # Another server registers the same device at the same moment (its row is written, not
+    # yet committed, when this server looks and finds none): one registration, no error.
+    got = []
+    with WriteLock(data) as lock:
+        lock.execute("INSERT INTO offline_devices (user_id, device_id, name, registered_at, last_checkin)"
+                     " VALUES ('premium-us', 'dev6', 'Sixth elsewhere', ?, ?)", (int(time.time() * 1000),) * 2)
+        th = threading.Thread(target=lambda: got.append(
+            srv.request("PUT", "/v1/segue/offline/devices/dev6", body={"name": "Sixth"}, token=tok)))
+        th.start()
+        waited = lock.wait_for_waiter()
+    th.join(30)
+    r = got[0] if got else None
+    t.ok(waited and r and r.status == 201 and r.json()["name"] == "Sixth",
+         "then the sixth fits, though another server registered it at the same moment", r and (r.status, r.body))
     r = srv.get("/v1/segue/offline/devices", token=tok)
     t.eq([d["id"] for d in r.json()["devices"]], ["laptop1", "dev2", "dev3", "dev4", "dev6"],
          "five devices listed, oldest first")

@@ -6,7 +6,7 @@ import statistics
 import threading
 import time
 
-from segue_test import POSTGRES, TAP, Server, add_user, catalog_copy, cluster, db_connect, sql, wait_for
+from segue_test import POSTGRES, TAP, Server, WriteLock, add_user, catalog_copy, db_connect, sql
 
 t = TAP()
 data = catalog_copy()
@@ -27,44 +27,6 @@ def ids_of(srv, pid, tok):
         if not page["next"]:
             return out
         off += 100
-
-
-class WriteLock:
-    """The store's write lock held as another server's transaction holds it (SQLite's BEGIN
-    IMMEDIATE; on PostgreSQL the advisory lock store_begin takes), with rows written under
-    it committed at the end: a change another server makes while a request waits."""
-
-    def __enter__(self):
-        if POSTGRES:
-            self.conn = cluster().connect(cluster().dbname(data))
-            self.conn.cursor().execute("SELECT pg_advisory_xact_lock(7310498117002)")
-        else:
-            self.conn = sqlite3.connect(data + "/segue.db", isolation_level=None, timeout=10)
-            self.conn.execute("BEGIN IMMEDIATE")
-        return self
-
-    def execute(self, query, params=()):
-        if POSTGRES:
-            self.conn.cursor().execute(query.replace("?", "%s"), params)
-        else:
-            self.conn.execute(query, params)
-
-    def wait_for_waiter(self):
-        """Until a server waits for the lock (PostgreSQL shows it; SQLite's wait is a retry
-        loop nothing shows, so a second's grace)."""
-        if POSTGRES:
-            return wait_for(lambda: sql(data, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                                              " AND NOT granted")[0][0] > 0, timeout=10)
-        time.sleep(1)
-        return True
-
-    def __exit__(self, *exc):
-        if POSTGRES:
-            self.conn.commit()
-        else:
-            self.conn.execute("COMMIT")
-        self.conn.close()
-        return False
 
 
 with Server(data, {"rl_standard": 1000000, "rl_playlist": 1000000}) as srv:
@@ -214,7 +176,7 @@ with Server(data, {"rl_standard": 1000000, "rl_playlist": 1000000}) as srv:
     for what, method, path, body in (("an append", "POST", "/v1/playlists/%s/tracks", {"uris": [U[-2]]}),
                                      ("a rename", "PUT", "/v1/playlists/%s", {"name": "Renamed"})):
         got = []
-        with WriteLock() as lock:
+        with WriteLock(data) as lock:
             th = threading.Thread(target=lambda: got.append(srv.request(method, path % wid, body=body, token=alice)))
             th.start()
             waited = lock.wait_for_waiter()
