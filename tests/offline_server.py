@@ -84,8 +84,8 @@ with Server(data, {"offline_tracks": TRACK_LIMIT, "rl_standard": 100000}) as srv
     t.eq(r.status, 204, "a device is removed")
     r = srv.request("DELETE", "/v1/segue/offline/devices/dev5", token=tok)
     t.eq(r.status, 404, "removing it again is 404")
-    # Another server registers the same device at the same moment (its row is written, not
-    # yet committed, when this server looks and finds none): one registration, no error.
+    # Another server registers the same device at the same moment: this registration waits
+    # for the other's and renames the device it made (200), one registration, no error.
     got = []
     with WriteLock(data) as lock:
         lock.execute("INSERT INTO offline_devices (user_id, device_id, name, registered_at, last_checkin)"
@@ -96,11 +96,33 @@ with Server(data, {"offline_tracks": TRACK_LIMIT, "rl_standard": 100000}) as srv
         waited = lock.wait_for_waiter()
     th.join(30)
     r = got[0] if got else None
-    t.ok(waited and r and r.status == 201 and r.json()["name"] == "Sixth",
+    t.ok(waited and r and r.status == 200 and r.json()["name"] == "Sixth",
          "then the sixth fits, though another server registered it at the same moment", r and (r.status, r.body))
     r = srv.get("/v1/segue/offline/devices", token=tok)
     t.eq([d["id"] for d in r.json()["devices"]], ["laptop1", "dev2", "dev3", "dev4", "dev6"],
          "five devices listed, oldest first")
+    # Another server registers the fifth device while this one's request for a fifth waits:
+    # counted in the same transaction as the add, it is refused.
+    t.eq(srv.request("DELETE", "/v1/segue/offline/devices/dev6", token=tok).status, 204, "down to four")
+    got = []
+    with WriteLock(data) as lock:
+        lock.execute("INSERT INTO offline_devices (user_id, device_id, name, registered_at, last_checkin)"
+                     " VALUES ('premium-us', 'dev7', 'Elsewhere', ?, ?)", (int(time.time() * 1000),) * 2)
+        th = threading.Thread(target=lambda: got.append(
+            srv.request("PUT", "/v1/segue/offline/devices/dev8", body={"name": "Late"}, token=tok)))
+        th.start()
+        waited = lock.wait_for_waiter()
+    th.join(30)
+    t.ok(waited and got and got[0].status == 403, "a device registered while another server took the fifth"
+         " place is refused", got and (got[0].status, got[0].body))
+    t.eq(sql(data, "SELECT count(*) FROM offline_devices WHERE user_id = 'premium-us'")[0][0], 5,
+         "the account has five devices, not six")
+    db = db_connect(data)
+    db.execute("DELETE FROM offline_devices WHERE device_id = 'dev7'")
+    db.commit()
+    db.close()
+    t.eq(srv.request("PUT", "/v1/segue/offline/devices/dev6", body={"name": "Sixth"}, token=tok).status, 201,
+         "the fifth place back for dev6")
 
     # Licences.
     path = "/v1/segue/offline/devices/laptop1/licences"

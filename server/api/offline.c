@@ -126,9 +126,13 @@ static void device_put(struct req *r, const char *device)
 		reply_error(r, 400, "\"name\" must be a string of 1 to %d bytes", OFFLINE_DEVICE_NAME_MAX);
 		goto out;
 	}
+	/* Counted and added in one write transaction: servers sharing a database could each
+	 * count one device fewer than the limit and add one. */
+	if (store_begin(s) < 0)
+		goto db_error;
 	if ((known = store_offline_device_registered(s, r->user.id, device, NULL)) < 0 ||
 	    !(list = devices_list(r)))
-		goto db_error;
+		goto db_error_tx;
 	if (!known && (long)json_array_size(list) >= r->srv->cfg.offline_devices) {
 		char names[512] = "";
 		size_t used = 0;
@@ -146,15 +150,19 @@ static void device_put(struct req *r, const char *device)
 		            "have: %s. Remove one first: `segue offline devices --remove NAME` on any "
 		            "device, or DELETE /v1/segue/offline/devices/{id}",
 		            r->srv->cfg.offline_devices, names);
+		store_rollback(s);
 		goto out;
 	}
 	if ((known ? store_offline_device_rename(s, r->user.id, device, name)
-	           : store_offline_device_add(s, r->user.id, device, name, store_now_ms())) < 0)
-		goto db_error;
+	           : store_offline_device_add(s, r->user.id, device, name, store_now_ms())) < 0 ||
+	    store_commit(s) < 0)
+		goto db_error_tx;
 	if (store_offline_device_get(s, r->user.id, device, &d) <= 0 || !(one = device_json(&d)))
 		goto db_error;
 	reply_json(r, known ? 200 : 201, with_policy(r, one));
 	goto out;
+db_error_tx:
+	store_rollback(s);
 db_error:
 	reply_error(r, 500, "database error");
 out:
