@@ -165,6 +165,25 @@ with Server(data, {"offline_tracks": TRACK_LIMIT, "rl_standard": 100000}) as srv
     r = srv.request("POST", path, body={"ids": ["0" * 22]}, token=tok)
     t.eq([x["status"] for x in r.json()["refused"]], [404], "an unknown track is refused (404), the rest goes on")
 
+    # Another server fills the device to its limit while this one makes a licence past it:
+    # the limit is counted again where the licences are written, and it is refused.
+    got = []
+    with WriteLock(data) as lock:
+        for x in everywhere[2:4]:
+            lock.execute("INSERT INTO offline_licences (user_id, device_id, track_id, quality, issued_at, expires_at)"
+                         " VALUES ('premium-us', 'laptop1', ?, 'high', ?, ?)",
+                         (x, int(time.time()), int(time.time()) + 86400))
+        th = threading.Thread(target=lambda: got.append(
+            srv.request("POST", path, body={"ids": everywhere[4:5]}, token=tok)))
+        th.start()
+        waited = lock.wait_for_waiter()
+    th.join(30)
+    t.ok(waited and got and got[0].status == 403 and "at most %d" % TRACK_LIMIT in got[0].body.decode(),
+         "a licence made while another server filled the device to its limit is refused",
+         got and (got[0].status, got[0].body))
+    t.eq(sql(data, "SELECT count(*) FROM offline_licences WHERE device_id = 'laptop1'")[0][0], TRACK_LIMIT,
+         "the device holds %d licences, not %d" % (TRACK_LIMIT, TRACK_LIMIT + 1))
+
     # The per-device limit (4 in this test).
     r = srv.request("POST", path, body={"ids": everywhere[2:4]}, token=tok)
     t.eq(len(r.json()["licences"]), 2, "up to the device's limit")
