@@ -292,6 +292,11 @@ int store_taste_set(struct store *s, const char *user, bool genre, const char *c
 
 /* ---- the catalog as /v1/recommendations reads it ---- */
 
+/* A genre matched as SQLite's NOCASE matches it (ASCII letters folded, others not): on
+ * PostgreSQL the nocase collation (ICU's, which the genre index is in) folds every letter, so
+ * its match is narrowed by lower() in collation C, which folds ASCII alone. ?1 is the genre. */
+#define GENRE_ASCII_FOLD_PG "lower(genre COLLATE \"C\") = lower(?1 COLLATE \"C\")"
+
 #define FEATURE_COLUMNS "t.acousticness, t.danceability, t.energy, t.loudness, t.tempo, t.brightness," \
 	" t.popularity, t.duration_ms, t.genre, t.artist_id, t.markets"
 
@@ -348,9 +353,11 @@ int store_artist_features(struct store *s, const char *id, struct track_features
 int store_recs_pool(struct store *s, enum recs_pool pool, const char *key, int limit,
                     char (*ids)[BASE62_ID_LEN + 1], int max)
 {
-	struct db_stmt *st = store_stmt(s, pool == RECS_POOL_GENRE ?
+	struct db_stmt *st = pool == RECS_POOL_GENRE ? store_stmt2(s,
 		"SELECT id FROM tracks WHERE genre = ? COLLATE NOCASE AND available <> 0"
-		" ORDER BY play_count DESC, popularity DESC LIMIT ?" :
+		" ORDER BY play_count DESC, popularity DESC, id LIMIT ?",
+		"SELECT id FROM tracks WHERE genre = ?1 COLLATE NOCASE AND " GENRE_ASCII_FOLD_PG
+		" AND available <> 0 ORDER BY play_count DESC, popularity DESC, id LIMIT ?2") : store_stmt(s,
 		pool == RECS_POOL_ARTIST ?
 		"SELECT id FROM tracks WHERE artist_id = ? AND available <> 0 ORDER BY play_count DESC LIMIT ?" :
 		"SELECT id FROM tracks WHERE available <> 0 ORDER BY play_count DESC, popularity DESC, id LIMIT ?");
@@ -371,7 +378,9 @@ int store_genres(struct store *s, int (*each)(void *ud, const char *genre), void
 
 int store_genre_exists(struct store *s, const char *genre)
 {
-	struct db_stmt *st = store_stmt(s, "SELECT 1 FROM tracks WHERE genre = ? COLLATE NOCASE LIMIT 1");
+	struct db_stmt *st = store_stmt2(s, "SELECT 1 FROM tracks WHERE genre = ? COLLATE NOCASE LIMIT 1",
+	                                 "SELECT 1 FROM tracks WHERE genre = ?1 COLLATE NOCASE AND "
+	                                 GENRE_ASCII_FOLD_PG " LIMIT 1");
 	int rc;
 
 	if (!st)
