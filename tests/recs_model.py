@@ -9,12 +9,13 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import uuid
 
-from segue_test import (BUILDDIR, POSTGRES, SERVER_BIN, SRCDIR, TAP, Server, add_user, cluster, db_connect, run,
-                        server_cmd, sql, tmpdir, wait_for)
+from segue_test import (BUILDDIR, POSTGRES, SERVER_BIN, SRCDIR, TAP, Server, WriteLock, add_user, cluster,
+                        db_connect, run, server_cmd, sql, tmpdir, wait_for)
 
 if POSTGRES:
     import pgcluster
@@ -609,6 +610,24 @@ try:
     t.ok(by_genre[gc][1] in other and not set(by_genre[gd]) & set(other),
          "names with no word in common do not ('Monday' and 'Friday')", [qcat.genre[i] for i in other])
     t.eq(u.req("PUT", "/v1/me/taste", {"genres": g}).status, 204, "pick two genres")
+    # Another server makes this week's lists while this one's request waits for the write
+    # lock: read again under the lock, nothing is due, and nothing is made twice.
+    week, day = periods()
+    got = []
+    with WriteLock(quiet) as lock:
+        for kind, slot, pid, period in (("discover-weekly", 0, "0WordListNone000000001", week),
+                                        ("release-radar", -1, "", week), ("daily-mix", -1, "", day)):
+            lock.execute("INSERT INTO made_for_you (user_id, kind, slot, playlist_id, period)"
+                         " VALUES ('first', ?, ?, ?, ?)", (kind, slot, pid, period))
+        th = threading.Thread(target=lambda: got.append(u.get("/v1/segue/made-for-you")))
+        th.start()
+        waited = lock.wait_for_waiter()
+    th.join(60)
+    rows = sql(quiet, "SELECT kind, slot, playlist_id FROM made_for_you WHERE user_id = 'first' ORDER BY kind, slot")
+    t.ok(waited and got and got[0].status == 200 and rows == [("daily-mix", -1, ""), ("discover-weekly", 0,
+         "0WordListNone000000001"), ("release-radar", -1, "")],
+         "lists another server made while a request waited are not made again", (got and got[0].status, rows))
+    write(quiet, "DELETE FROM made_for_you WHERE user_id = 'first'")
     lists, r = u.mfy()
     dw = lists.get("Discover Weekly", (None, []))[1]
     share = qcat.share(dw, g)
