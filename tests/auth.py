@@ -2,7 +2,6 @@
 password change; tokens stored only as hashes; durability of acknowledged writes."""
 
 import hashlib
-import os
 import time
 
 from segue_test import TAP, Server, add_user, catalog_copy, db_connect, server_cmd, sql

@@ -1,7 +1,6 @@
 """Playlists: create, details, visibility and collaboration, item edits with snapshots,
 stale snapshots refused, limits, concurrent edits, and 10,000-item paging."""
 
-import sqlite3
 import statistics
 import threading
 import time

@@ -75,12 +75,26 @@ for table in lite_tables:
 # subsonic_catalog.c: tracks, albums) have one on PostgreSQL, unique.
 rowid_tables = sorted(r[0] for r in pg(
     "SELECT c.table_name FROM information_schema.columns c WHERE c.table_schema = 'public'"
-    " AND c.column_name = 'rowid' AND c.is_identity = 'YES'"))
+    " AND c.column_name = 'rowid'"))
+t.eq(rowid_tables, ["albums", "api_keys", "plays", "tracks"], "the rowid columns: albums, api_keys, plays, tracks")
 for table in rowid_tables:
     unique = pg("SELECT 1 FROM pg_indexes WHERE schemaname = 'public' AND tablename = %s"
                 " AND indexdef LIKE 'CREATE UNIQUE INDEX %%%% ON public.' || %s || ' USING btree (rowid)'",
                 table, table)
     t.ok(bool(unique), "%s.rowid is unique-indexed" % table)
+
+# Random songs and albums draw rowids between 1 and the largest, so those stay dense as
+# SQLite's: an upsert that finds its row (ingest files an album once per track) takes none.
+pg("INSERT INTO artists (id, name, created_at) VALUES ('rowidArtistAAAAAAAAAAA', 'R', 0) RETURNING id")
+for i in range(4):
+    first = pg("INSERT INTO albums (id, name, artist_id, created_at) VALUES ('rowidAlbumAAAAAAAAAAAA', 'One',"
+               " 'rowidArtistAAAAAAAAAAA', 0) ON CONFLICT (id) DO UPDATE SET name = excluded.name"
+               " RETURNING rowid")[0][0]
+second = pg("INSERT INTO albums (id, name, artist_id, created_at) VALUES ('rowidAlbumBBBBBBBBBBBB', 'Two',"
+            " 'rowidArtistAAAAAAAAAAA', 0) RETURNING rowid")[0][0]
+t.eq(second, first + 1, "an album inserted after upserts of another takes the next rowid, no gap")
+pg("DELETE FROM albums WHERE artist_id = 'rowidArtistAAAAAAAAAAA' RETURNING id")
+pg("DELETE FROM artists WHERE id = 'rowidArtistAAAAAAAAAAA' RETURNING id")
 
 # Indexes: names and what they cover (columns with their order and case; expressions and
 # partial indexes by name). SQLite's automatic indexes (primary keys, UNIQUE) are

@@ -8,7 +8,6 @@ are not audio (an error, and a server that carries on)."""
 import os
 import re
 import socket
-import sqlite3
 import subprocess
 import time
 import urllib.parse
