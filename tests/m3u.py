@@ -5,10 +5,9 @@ another folder), by #EXTINF tags, by search, by URI; what matches nothing is rep
 line; a file where nothing matches makes no playlist."""
 
 import os
-import sqlite3
 
 from segue_client import Client
-from segue_test import TAP, Server, add_user, run, server_cmd, sql, tmpdir, wait_for
+from segue_test import TAP, Server, add_user, db_connect, run, server_cmd, sql, tmpdir, wait_for
 
 t = TAP()
 work = tmpdir()
@@ -170,13 +169,13 @@ with Server(data) as srv:
     rc, out, err = c.run("playlist", "export", road, "--output", os.path.join(work, "no", "such", "dir.m3u8"))
     t.ok(rc == 1 and "cannot write" in err, "export to a folder that is not there: exit 1", err)
     # A track the server has no path for goes out as its URI.
-    db = sqlite3.connect(os.path.join(data, "segue.db"))
+    db = db_connect(data)
     db.execute("UPDATE tracks SET library_path = NULL WHERE id = ?", (ids["Both"],))
     db.commit()
     db.close()
     rc, out, err = c.run("playlist", "export", road)
     t.eq(lines(out)[7], "segue:track:" + ids["Both"], "a track without a path is written as its URI")
-    db = sqlite3.connect(os.path.join(data, "segue.db"))
+    db = db_connect(data)
     db.execute("UPDATE tracks SET library_path = ? WHERE id = ?", (paths["Both"], ids["Both"]))
     db.commit()
     db.close()

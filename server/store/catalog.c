@@ -250,10 +250,16 @@ int store_album_in_folder(struct store *s, const char *folder, const char *name,
 {
 	/* A range over the path index: every path under folder/ sorts between "folder/" and
 	 * "folder0" ('0' follows '/'). */
-	struct db_stmt *st = store_stmt(s, "SELECT al.id, al.artist_id FROM tracks t"
+	/* The name's case is ignored as SQLite's NOCASE ignores it, ASCII alone: PostgreSQL's
+	 * nocase (ICU) folds every letter, and would file "Été" and "ÉTÉ" as one album. */
+	struct db_stmt *st = store_stmt2(s, "SELECT al.id, al.artist_id FROM tracks t"
 	                                 " JOIN albums al ON al.id = t.album_id"
 	                                 " WHERE t.source_path >= ?1 || '/' AND t.source_path < ?1 || '0'"
-	                                 " AND al.name = ?2 COLLATE NOCASE LIMIT 1");
+	                                 " AND al.name = ?2 COLLATE NOCASE LIMIT 1",
+	                                 "SELECT al.id, al.artist_id FROM tracks t"
+	                                 " JOIN albums al ON al.id = t.album_id"
+	                                 " WHERE t.source_path >= ?1 || '/' AND t.source_path < ?1 || '0'"
+	                                 " AND lower(al.name COLLATE \"C\") = lower(?2 COLLATE \"C\") LIMIT 1");
 	struct two_ids ids = { album_id, artist_id };
 
 	if (!st)
@@ -667,7 +673,7 @@ int store_album_tracks(struct store *s, const char *album_id, int offset, struct
 {
 	struct db_stmt *st = store_stmt(s, "SELECT " TRACK_COLUMNS " FROM tracks t"
 	                                 " JOIN artists ar ON ar.id = t.artist_id WHERE t.album_id = ? AND t.available <> 0"
-	                                 " ORDER BY t.disc_number, t.track_number, t.name LIMIT ? OFFSET ?");
+	                                 " ORDER BY t.disc_number, t.track_number, t.name, t.id LIMIT ? OFFSET ?");
 	int n = 0, rc = DB_DONE;
 
 	if (!st)
@@ -686,7 +692,10 @@ int store_album_tracks(struct store *s, const char *album_id, int offset, struct
 int store_album_markets(struct store *s, const char *album_id,
                         void (*each)(void *ud, const char *markets), void *ud)
 {
-	struct db_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks WHERE album_id = ? AND available <> 0");
+	/* In order, so that the album's list (each market once, in the order first met) is the
+	 * same on every engine; NULL (everywhere) first, where SQLite puts it. */
+	struct db_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks WHERE album_id = ? AND available <> 0"
+	                                 " ORDER BY markets NULLS FIRST");
 	int rc;
 
 	if (!st)
@@ -768,7 +777,7 @@ int store_artist_albums(struct store *s, const char *artist_id,
 		"   UNION SELECT album_id FROM tracks WHERE artist_id = ?1 AND available <> 0)"
 		"  AND al.artist_id <> ?1"
 		"  AND al.id NOT IN (SELECT album_id FROM album_artists WHERE artist_id = ?1)"
-		" ORDER BY 2, 3 DESC, 4");
+		" ORDER BY 2, 3 DESC, 4, 1");
 	int rc, stop = 0;
 
 	if (!st)

@@ -59,7 +59,8 @@ static const struct {
 	" WHERE EXISTS (SELECT 1 FROM tracks WHERE album_id = al.id AND available <> 0)", "al.id" },
 #define PLAYLIST_SOURCE \
 	"SELECT p.id, p.name, u.display_name, NULL, NULL, NULL," \
-	" (SELECT count(*) FROM playlist_followers f WHERE f.playlist_id = p.id) + p.length / 1000.0, NULL, NULL" \
+	" (SELECT count(*) FROM playlist_followers f WHERE f.playlist_id = p.id)" \
+	"  + p.length / CAST(1000 AS DOUBLE PRECISION), NULL, NULL" \
 	" FROM playlists p JOIN users u ON u.id = p.owner_id WHERE p.public <> 0"
 	{ PLAYLIST_SOURCE, PLAYLIST_SOURCE, "p.id" },
 };

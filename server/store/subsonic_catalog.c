@@ -5,7 +5,12 @@
  *
  * That test is where the dialects part: a market's place in a track's list is SQLite's instr
  * and PostgreSQL's strpos. So each statement is written once, as a macro of the dialect D
- * (LITE or PG), and BOTH(Q) gives store_stmt2 its two texts. */
+ * (LITE or PG), and BOTH(Q) gives store_stmt2 its two texts.
+ *
+ * Names are compared and sorted as SQLite's NOCASE does: ASCII letters folded, then bytes.
+ * PostgreSQL's nocase collation (ICU's) folds every letter and sorts punctuation, digits and
+ * accented letters by other rules, so there a name is sorted by lower() in collation C (which
+ * folds ASCII alone), and an equality through the nocase index is narrowed by the same. */
 #include "config.h"
 #include "store/subsonic_catalog.h"
 
@@ -21,6 +26,13 @@
 #define INSTR_LITE "instr"
 #define INSTR_PG "strpos"
 #define BOTH(Q) Q(LITE), Q(PG)
+
+#define NOCASE_ORDER_LITE(x) x " COLLATE NOCASE"
+#define NOCASE_ORDER_PG(x) "lower(" x " COLLATE \"C\")"
+#define NOCASE_ORDER(D, x) NOCASE_ORDER_##D(x)
+#define NOCASE_EQ_LITE(x, p) x " = " p " COLLATE NOCASE"
+#define NOCASE_EQ_PG(x, p) "(" x " = " p " COLLATE NOCASE AND lower(" x " COLLATE \"C\") = lower(" p " COLLATE \"C\"))"
+#define NOCASE_EQ(D, x, p) NOCASE_EQ_##D(x, p)
 
 #define PLAYABLE(D, t) "(" t ".available <> 0 AND CASE WHEN coalesce(" t ".markets, '') = ''" \
 	" THEN ?2 <> 0 ELSE " INSTR_##D "(',' || " t ".markets || ',', ',' || ?1 || ',') > 0 END)"
@@ -273,7 +285,7 @@ static long long max_rowid(struct store *s, const char *sql, const char *what)
 #define RELEASE_YEAR \
 	"CASE WHEN al.release_date = '' THEN 0 ELSE CAST(substr(al.release_date, 1, 4) AS INTEGER) END"
 /* ?5 is cast for PostgreSQL, which cannot tell a parameter's type from IS NULL. */
-#define RANDOM_SONGS(D) SONG_COLS(D) " WHERE (CAST(?5 AS TEXT) IS NULL OR t.genre = ?5 COLLATE NOCASE)" \
+#define RANDOM_SONGS(D) SONG_COLS(D) " WHERE (CAST(?5 AS TEXT) IS NULL OR " NOCASE_EQ(D, "t.genre", "?5") ")" \
 	" AND " PLAYABLE(D, "t") \
 	" AND (?6 = 0 OR " RELEASE_YEAR " >= ?6) AND (?7 = 0 OR " RELEASE_YEAR " <= ?7)" \
 	" ORDER BY random() LIMIT ?4"
@@ -520,29 +532,30 @@ static int random_albums(struct store *s, const struct sub_scope *sc, int limit,
 #define ALBUMS_STARRED(D) "SELECT sa.album_id FROM saved_albums sa WHERE sa.user_id = ?3 AND " \
 	HAS_PLAYABLE(D, "sa.album_id") " ORDER BY sa.added_at DESC, sa.album_id LIMIT ?4 OFFSET ?5"
 #define ALBUMS_BY_NAME(D) "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE(D, "al.id") \
-	" ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5"
+	" ORDER BY " NOCASE_ORDER(D, "al.name") ", al.id LIMIT ?4 OFFSET ?5"
 /* Artists in their name's order (its index), each one's albums: the CROSS JOIN keeps SQLite
  * from sorting every album instead. */
 #define ALBUMS_BY_ARTIST(D) "SELECT al.id FROM artists ar" CROSS_JOIN_##D "albums al" \
 	" ON al.artist_id = ar.id WHERE " HAS_PLAYABLE(D, "al.id") \
-	" ORDER BY ar.name COLLATE NOCASE, ar.id, al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5"
+	" ORDER BY " NOCASE_ORDER(D, "ar.name") ", ar.id, " NOCASE_ORDER(D, "al.name") ", al.id" \
+	" LIMIT ?4 OFFSET ?5"
 /* The specification: fromYear after toYear lists in descending order. Dates are
  * "YYYY[-MM[-DD]]" text, so the years' albums are a range of it, which the release date's
  * index seeks to. */
 #define ALBUMS_BY_YEAR(D) "SELECT al.id FROM albums al WHERE al.release_date >= ?6" \
 	" AND al.release_date < ?7 AND " HAS_PLAYABLE(D, "al.id") \
-	" ORDER BY al.release_date, al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5"
+	" ORDER BY al.release_date, " NOCASE_ORDER(D, "al.name") ", al.id LIMIT ?4 OFFSET ?5"
 #define ALBUMS_BY_YEAR_DESC(D) "SELECT al.id FROM albums al WHERE al.release_date >= ?6" \
 	" AND al.release_date < ?7 AND " HAS_PLAYABLE(D, "al.id") \
-	" ORDER BY al.release_date DESC, al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5"
+	" ORDER BY al.release_date DESC, " NOCASE_ORDER(D, "al.name") ", al.id LIMIT ?4 OFFSET ?5"
 /* The genre's albums come from an index of (genre, album) alone; then albums are walked in
  * name order, each of the genre's kept when it has a playable track of it, until the page is
  * full. The unary + keeps SQLite from answering that test through the genre's index, once
  * per album, instead of the album's few tracks. */
 #define ALBUMS_BY_GENRE(D) "SELECT al.id FROM albums al" INDEXED_BY(D, "albums_name") " WHERE al.id IN" \
-	" (SELECT album_id FROM tracks WHERE genre = ?8 COLLATE NOCASE) AND EXISTS" \
-	" (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND " UNINDEXED_##D "t.genre = ?8 COLLATE NOCASE" \
-	" AND " PLAYABLE(D, "t") ") ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5"
+	" (SELECT album_id FROM tracks WHERE " NOCASE_EQ(D, "genre", "?8") ") AND EXISTS" \
+	" (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND " NOCASE_EQ(D, UNINDEXED_##D "t.genre", "?8") \
+	" AND " PLAYABLE(D, "t") ") ORDER BY " NOCASE_ORDER(D, "al.name") ", al.id LIMIT ?4 OFFSET ?5"
 #define ALBUMS_AFTER(D) "SELECT al.id FROM albums al WHERE al.id > ?9 AND " HAS_PLAYABLE(D, "al.id") \
 	" ORDER BY al.id LIMIT ?4 OFFSET ?5"
 #define ALBUMS_ALL(D) "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE(D, "al.id") \
@@ -609,7 +622,7 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 }
 
 #define ARTIST_ALBUMS(D) "SELECT al.id FROM albums al WHERE al.artist_id = ?4 AND " \
-	HAS_PLAYABLE(D, "al.id") " ORDER BY al.release_date DESC, al.name COLLATE NOCASE, al.id"
+	HAS_PLAYABLE(D, "al.id") " ORDER BY al.release_date DESC, " NOCASE_ORDER(D, "al.name") ", al.id"
 
 int store_sub_artist_albums(struct store *s, const struct sub_scope *sc, const char *artist_id,
                             sub_album_fn each, void *ud)
@@ -622,7 +635,7 @@ int store_sub_artist_albums(struct store *s, const struct sub_scope *sc, const c
 }
 
 #define ARTIST_LIST(D) ARTIST_COLS " JOIN albums al ON al.artist_id = ar.id WHERE " HAS_PLAYABLE(D, "al.id") \
-	" GROUP BY ar.id ORDER BY ar.name COLLATE NOCASE, ar.id LIMIT ?4 OFFSET ?5"
+	" GROUP BY ar.id ORDER BY " NOCASE_ORDER(D, "ar.name") ", ar.id LIMIT ?4 OFFSET ?5"
 
 int store_sub_artists(struct store *s, const struct sub_scope *sc, int offset, int limit,
                       sub_artist_fn each, void *ud)
@@ -638,7 +651,9 @@ int store_sub_artists(struct store *s, const struct sub_scope *sc, int offset, i
 
 int store_sub_artist_by_name(struct store *s, const char *name, char id[BASE62_ID_LEN + 1])
 {
-	struct db_stmt *st = store_stmt(s, "SELECT id FROM artists WHERE name = ? COLLATE NOCASE"
+	struct db_stmt *st = store_stmt2(s, "SELECT id FROM artists WHERE " NOCASE_EQ(LITE, "name", "?1")
+	                                 " ORDER BY id LIMIT 1",
+	                                 "SELECT id FROM artists WHERE " NOCASE_EQ(PG, "name", "?1")
 	                                 " ORDER BY id LIMIT 1");
 
 	if (!st)
@@ -652,7 +667,7 @@ int store_sub_artist_by_name(struct store *s, const char *name, char id[BASE62_I
  * (PostgreSQL names no column of a group that is not grouped by or aggregated). */
 #define GENRES(D) "SELECT min(t.genre), count(*), count(DISTINCT t.album_id)" \
 	" FROM tracks t WHERE t.genre <> '' AND " PLAYABLE(D, "t") \
-	" GROUP BY t.genre COLLATE NOCASE ORDER BY t.genre COLLATE NOCASE"
+	" GROUP BY " NOCASE_ORDER(D, "t.genre") " ORDER BY " NOCASE_ORDER(D, "t.genre")
 
 int store_sub_genres(struct store *s, const struct sub_scope *sc,
                      int (*each)(void *ud, const char *genre, long long songs, long long albums),

@@ -402,9 +402,11 @@ static void sidecars(const char *dir)
 	lyrics_free(&l);
 }
 
-/* lyrics_ingest and lyrics_sidecar_changed over a real store. */
+/* lyrics_ingest and lyrics_sidecar_changed over a real store: SQLite's in dir, or the
+ * PostgreSQL database SEGUE_TEST_DATABASE_URL names (tests/pg/test_lyrics.pg). */
 static void ingest(const char *dir)
 {
+	const char *url = getenv("SEGUE_TEST_DATABASE_URL");
 	struct store s;
 	char audio[600], lrc[600], note[512], id[BASE62_ID_LEN + 1] = "0123456789abcdefghijkl";
 	struct track_record tr = { .id = id, .name = "T", .album_id = "al", .artist_id = "ar", .genre = "",
@@ -413,7 +415,7 @@ static void ingest(const char *dir)
 	struct lyrics l;
 	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
 
-	if (store_open(&s, dir, err, sizeof err) < 0 ||
+	if (store_open(&s, url && *url ? url : dir, err, sizeof err) < 0 ||
 	    store_artist_ensure(&s, "ar", "A", NULL, 0) < 0 ||
 	    store_album_ensure(&s, &al, 0) < 0 || store_track_put(&s, &tr, 0) < 0) {
 		ok(0, "a store: %s", err);

@@ -473,6 +473,22 @@ int main(void)
 	ok(finds(base, delta, "harbor ghost", ST_PLAYLIST, "p000000000000000000008"),
 	   "a playlist is found by its owner's new name");
 
+	/* One track renamed: the next delta reads that track, its album and its artist alone. */
+	{
+		struct search_index *next;
+
+		ok(exec(&s, "UPDATE tracks SET name = 'Lone Change' WHERE id = 't000000000000000000020'") == 0,
+		   "one track renamed");
+		ok((next = search_build_delta(&s, fresh, err, sizeof err)) != NULL, "its delta (%s)", err);
+		if (next) {
+			ok(search_count(next, ST_TRACK) == 1 && search_count(next, ST_ALBUM) == 1 &&
+			   search_count(next, ST_ARTIST) == 1,
+			   "which holds the track, its album and its artist (%ld, %ld, %ld)",
+			   search_count(next, ST_TRACK), search_count(next, ST_ALBUM), search_count(next, ST_ARTIST));
+			search_free(next);
+		}
+	}
+
 	search_free(delta);
 	search_free(fresh);
 	/* A held index lives until the last hold goes. */
