@@ -19,6 +19,19 @@ typedef int (*each_id)(void *ud, const char *id);
 
 /* ---- the model's build ---- */
 
+/* The build's scans of whole tables run as statements of their own: PostgreSQL then streams
+ * their rows, where a cached statement's result (every play of every user) would be held
+ * whole in memory first. Their callbacks run no statements, as streaming requires. */
+static int scan(struct store *s, const char *sql, const char *what,
+                int (*row)(struct db_stmt *st, void *cb, void *ud), void *cb, void *ud)
+{
+	struct db_stmt *st = store_prepare(s, sql);
+	int rc = store_each(s, st, what, row, cb, ud);
+
+	db_finalize(st);
+	return rc;
+}
+
 int store_recs_artists(struct store *s, int (*each)(void *ud, const char *id), void *ud)
 {
 	return store_each_text(s, store_stmt(s, "SELECT id FROM artists ORDER BY id"), "artists", each, ud);
@@ -47,12 +60,11 @@ static int track_row(struct db_stmt *st, void *cb, void *ud)
 
 int store_recs_tracks(struct store *s, int (*each)(void *ud, const struct recs_track_source *t), void *ud)
 {
-	struct db_stmt *st = store_stmt(s, "SELECT t.id, t.artist_id, t.genre, t.popularity, coalesce(a.release_date, ''),"
-	                                 " t.tempo, t.energy, t.danceability, t.acousticness, t.brightness, t.loudness,"
-	                                 " t.markets IS NOT NULL OR t.available = 0, t.duration_ms"
-	                                 " FROM tracks t LEFT JOIN albums a ON a.id = t.album_id ORDER BY t.id");
-
-	return store_each(s, st, "tracks", track_row, &each, ud);
+	return scan(s, "SELECT t.id, t.artist_id, t.genre, t.popularity, coalesce(a.release_date, ''),"
+	            " t.tempo, t.energy, t.danceability, t.acousticness, t.brightness, t.loudness,"
+	            " t.markets IS NOT NULL OR t.available = 0, t.duration_ms"
+	            " FROM tracks t LEFT JOIN albums a ON a.id = t.album_id ORDER BY t.id",
+	            "tracks", track_row, &each, ud);
 }
 
 typedef int (*each_play)(void *ud, const struct recs_play_source *p);
@@ -72,11 +84,8 @@ int store_recs_plays(struct store *s, int (*each)(void *ud, const struct recs_pl
 {
 	/* Descending users, ascending time: the backwards walk of plays_recent(user_id, started_at
 	 * DESC), so no sort of every play is needed. */
-	struct db_stmt *st = store_stmt(s, "SELECT user_id, track_id, started_at, ms_played, counted,"
-	                                 " reason_end = 'skipped' FROM plays"
-	                                 " ORDER BY user_id DESC, started_at ASC");
-
-	return store_each(s, st, "plays", play_row, &each, ud);
+	return scan(s, "SELECT user_id, track_id, started_at, ms_played, counted, reason_end = 'skipped'"
+	            " FROM plays ORDER BY user_id DESC, started_at ASC", "plays", play_row, &each, ud);
 }
 
 typedef int (*each_pair)(void *ud, const char *a, const char *b);
@@ -90,11 +99,9 @@ int store_recs_playlist_items(struct store *s, int (*each)(void *ud, const char 
                               void *ud)
 {
 	/* Made-for-you playlists are the model's own output: learning from them would echo it. */
-	struct db_stmt *st = store_stmt(s, "SELECT i.playlist_id, i.track_id FROM playlist_items i"
-	                                 " JOIN playlists p ON p.id = i.playlist_id"
-	                                 " WHERE p.owner_id <> '" SYSTEM_USER "' ORDER BY i.playlist_id, i.pos");
-
-	return store_each(s, st, "playlist items", pair_row, &each, ud);
+	return scan(s, "SELECT i.playlist_id, i.track_id FROM playlist_items i JOIN playlists p ON p.id = i.playlist_id"
+	            " WHERE p.owner_id <> '" SYSTEM_USER "' ORDER BY i.playlist_id, i.pos",
+	            "playlist items", pair_row, &each, ud);
 }
 
 int store_recs_playlist_names(struct store *s, int (*each)(void *ud, const char *id, const char *name),
