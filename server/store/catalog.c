@@ -69,7 +69,7 @@ int store_artist_ensure(struct store *s, const char *id, const char *name, const
 }
 
 /* The merge of an album's fields: what a track says fills what the album lacks, the earliest
- * date wins and a compilation stays one. Written for the upsert (excluded, the new row). */
+ * date wins and a compilation stays one (excluded is the row the track would insert). */
 #define ALBUM_MERGE \
 	" release_date = CASE WHEN excluded.release_date <> '' AND (albums.release_date = ''" \
 	"  OR excluded.release_date < albums.release_date)" \
@@ -86,27 +86,11 @@ int store_artist_ensure(struct store *s, const char *id, const char *name, const
 
 int store_album_ensure(struct store *s, const struct album_record *a, long long now)
 {
-	/* Every track ingested ensures its album. PostgreSQL draws a row's identity (the rowid
-	 * that random albums are drawn by) before it finds the conflict, so an upsert per track
-	 * would leave the rowids as sparse as an album has tracks, and most random draws would
-	 * miss: there the update comes first and the insert only when it matched no row (the
-	 * upsert stays for a race with another instance). */
-	struct db_stmt *st = store_stmt2(s,
+	struct db_stmt *st = store_stmt(s,
 		"INSERT INTO albums (id, name, artist_id, release_date, original_date, release_type,"
 		" label, mb_album_id, compilation, created_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO UPDATE SET"
-		ALBUM_MERGE,
-		"WITH excluded AS (SELECT CAST(?1 AS TEXT) id, CAST(?2 AS TEXT) AS name,"
-		"  CAST(?3 AS TEXT) artist_id, CAST(?4 AS TEXT) release_date,"
-		"  CAST(?5 AS TEXT) original_date, CAST(?6 AS TEXT) release_type, CAST(?7 AS TEXT) label,"
-		"  CAST(?8 AS TEXT) mb_album_id, CAST(?9 AS INTEGER) compilation,"
-		"  CAST(?10 AS BIGINT) created_at),"
-		" merged AS (UPDATE albums SET" ALBUM_MERGE
-		"  FROM excluded WHERE albums.id = excluded.id RETURNING 1)"
-		" INSERT INTO albums (id, name, artist_id, release_date, original_date, release_type,"
-		" label, mb_album_id, compilation, created_at)"
-		" SELECT * FROM excluded WHERE NOT EXISTS (SELECT 1 FROM merged)"
-		" ON CONFLICT(id) DO UPDATE SET" ALBUM_MERGE);
+		ALBUM_MERGE);
 
 	if (!st)
 		return -1;
@@ -249,9 +233,9 @@ int store_album_in_folder(struct store *s, const char *folder, const char *name,
                           char album_id[BASE62_ID_LEN + 1], char artist_id[BASE62_ID_LEN + 1])
 {
 	/* A range over the path index: every path under folder/ sorts between "folder/" and
-	 * "folder0" ('0' follows '/'). */
-	/* The name's case is ignored as SQLite's NOCASE ignores it, ASCII alone: PostgreSQL's
-	 * nocase (ICU) folds every letter, and would file "Été" and "ÉTÉ" as one album. */
+	 * "folder0" ('0' follows '/'). The name's case is ignored as SQLite's NOCASE ignores it,
+	 * in ASCII alone: PostgreSQL's nocase (ICU) folds every letter, and would file "Été" and
+	 * "ÉTÉ" as one album. */
 	struct db_stmt *st = store_stmt2(s, "SELECT al.id, al.artist_id FROM tracks t"
 	                                 " JOIN albums al ON al.id = t.album_id"
 	                                 " WHERE t.source_path >= ?1 || '/' AND t.source_path < ?1 || '0'"

@@ -31,7 +31,8 @@
 #define NOCASE_ORDER_PG(x) "lower(" x " COLLATE \"C\")"
 #define NOCASE_ORDER(D, x) NOCASE_ORDER_##D(x)
 #define NOCASE_EQ_LITE(x, p) x " = " p " COLLATE NOCASE"
-#define NOCASE_EQ_PG(x, p) "(" x " = " p " COLLATE NOCASE AND lower(" x " COLLATE \"C\") = lower(" p " COLLATE \"C\"))"
+#define NOCASE_EQ_PG(x, p) \
+	"(" x " = " p " COLLATE NOCASE AND lower(" x " COLLATE \"C\") = lower(" p " COLLATE \"C\"))"
 #define NOCASE_EQ(D, x, p) NOCASE_EQ_##D(x, p)
 
 #define PLAYABLE(D, t) "(" t ".available <> 0 AND CASE WHEN coalesce(" t ".markets, '') = ''" \

@@ -327,6 +327,17 @@ static bool finds(const struct search_index *ix, const struct search_index *delt
 	return hit;
 }
 
+/* Ends the test early (what it needed could not be built), freeing what was. */
+static int give_up(struct store *s, struct search_index *base, struct search_index *delta,
+                   struct search_index *fresh)
+{
+	search_free(delta);
+	search_free(fresh);
+	search_free(base);
+	store_close(s);
+	return done();
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/segue-test-search-XXXXXX", err[256] = "", q[256], why[200], id[23];
@@ -342,7 +353,7 @@ int main(void)
 	ok(make_catalog(&s) == 0, "a catalog of 600 tracks");
 	ok((base = search_build(&s, err, sizeof err)) != NULL, "the base index (%s)", err);
 	if (!base)
-		return done();
+		return give_up(&s, base, NULL, NULL);
 	ok(search_seq(base) > 0, "the base knows how far the change log went (%lld)", search_seq(base));
 	/* Track names before the changes, for the exact lookups after them. */
 	static char before[640][128];
@@ -352,7 +363,7 @@ int main(void)
 	ok((delta = search_build_delta(&s, base, err, sizeof err)) != NULL, "the delta (%s)", err);
 	ok((fresh = search_build(&s, err, sizeof err)) != NULL, "an index built afresh (%s)", err);
 	if (!base || !delta || !fresh)
-		return done();
+		return give_up(&s, base, delta, fresh);
 	is_int(search_seq(delta), search_seq(fresh), "the delta reaches the head of the log");
 	ok(search_superseded(delta) > 50, "the delta supersedes the base's changed docs (%ld)",
 	   search_superseded(delta));
