@@ -7,12 +7,14 @@ import base64
 import hashlib
 import os
 import stat
+import threading
+import time
 import urllib.request
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.exceptions import InvalidSignature
 
-from segue_test import TAP, Server, catalog_copy, db_connect, server_cmd, sql
+from segue_test import TAP, Server, WriteLock, catalog_copy, db_connect, server_cmd, sql
 
 t = TAP()
 data = catalog_copy()
@@ -82,11 +84,45 @@ with Server(data, {"offline_tracks": TRACK_LIMIT, "rl_standard": 100000}) as srv
     t.eq(r.status, 204, "a device is removed")
     r = srv.request("DELETE", "/v1/segue/offline/devices/dev5", token=tok)
     t.eq(r.status, 404, "removing it again is 404")
-    r = srv.request("PUT", "/v1/segue/offline/devices/dev6", body={"name": "Sixth"}, token=tok)
-    t.eq(r.status, 201, "then the sixth fits")
+    # Another server registers the same device at the same moment: this registration waits
+    # for the other's and renames the device it made (200), one registration, no error.
+    got = []
+    with WriteLock(data) as lock:
+        lock.execute("INSERT INTO offline_devices (user_id, device_id, name, registered_at, last_checkin)"
+                     " VALUES ('premium-us', 'dev6', 'Sixth elsewhere', ?, ?)", (int(time.time() * 1000),) * 2)
+        th = threading.Thread(target=lambda: got.append(
+            srv.request("PUT", "/v1/segue/offline/devices/dev6", body={"name": "Sixth"}, token=tok)))
+        th.start()
+        waited = lock.wait_for_waiter()
+    th.join(30)
+    r = got[0] if got else None
+    t.ok(waited and r and r.status == 200 and r.json()["name"] == "Sixth",
+         "then the sixth fits, though another server registered it at the same moment", r and (r.status, r.body))
     r = srv.get("/v1/segue/offline/devices", token=tok)
     t.eq([d["id"] for d in r.json()["devices"]], ["laptop1", "dev2", "dev3", "dev4", "dev6"],
          "five devices listed, oldest first")
+    # Another server registers the fifth device while this one's request for a fifth waits:
+    # counted in the same transaction as the add, it is refused.
+    t.eq(srv.request("DELETE", "/v1/segue/offline/devices/dev6", token=tok).status, 204, "down to four")
+    got = []
+    with WriteLock(data) as lock:
+        lock.execute("INSERT INTO offline_devices (user_id, device_id, name, registered_at, last_checkin)"
+                     " VALUES ('premium-us', 'dev7', 'Elsewhere', ?, ?)", (int(time.time() * 1000),) * 2)
+        th = threading.Thread(target=lambda: got.append(
+            srv.request("PUT", "/v1/segue/offline/devices/dev8", body={"name": "Late"}, token=tok)))
+        th.start()
+        waited = lock.wait_for_waiter()
+    th.join(30)
+    t.ok(waited and got and got[0].status == 403, "a device registered while another server took the fifth"
+         " place is refused", got and (got[0].status, got[0].body))
+    t.eq(sql(data, "SELECT count(*) FROM offline_devices WHERE user_id = 'premium-us'")[0][0], 5,
+         "the account has five devices, not six")
+    db = db_connect(data)
+    db.execute("DELETE FROM offline_devices WHERE device_id = 'dev7'")
+    db.commit()
+    db.close()
+    t.eq(srv.request("PUT", "/v1/segue/offline/devices/dev6", body={"name": "Sixth"}, token=tok).status, 201,
+         "the fifth place back for dev6")
 
     # Licences.
     path = "/v1/segue/offline/devices/laptop1/licences"
@@ -128,6 +164,25 @@ with Server(data, {"offline_tracks": TRACK_LIMIT, "rl_standard": 100000}) as srv
     t.eq(r.status, 403, "403 for a free account")
     r = srv.request("POST", path, body={"ids": ["0" * 22]}, token=tok)
     t.eq([x["status"] for x in r.json()["refused"]], [404], "an unknown track is refused (404), the rest goes on")
+
+    # Another server fills the device to its limit while this one makes a licence past it:
+    # the limit is counted again where the licences are written, and it is refused.
+    got = []
+    with WriteLock(data) as lock:
+        for x in everywhere[2:4]:
+            lock.execute("INSERT INTO offline_licences (user_id, device_id, track_id, quality, issued_at, expires_at)"
+                         " VALUES ('premium-us', 'laptop1', ?, 'high', ?, ?)",
+                         (x, int(time.time()), int(time.time()) + 86400))
+        th = threading.Thread(target=lambda: got.append(
+            srv.request("POST", path, body={"ids": everywhere[4:5]}, token=tok)))
+        th.start()
+        waited = lock.wait_for_waiter()
+    th.join(30)
+    t.ok(waited and got and got[0].status == 403 and "at most %d" % TRACK_LIMIT in got[0].body.decode(),
+         "a licence made while another server filled the device to its limit is refused",
+         got and (got[0].status, got[0].body))
+    t.eq(sql(data, "SELECT count(*) FROM offline_licences WHERE device_id = 'laptop1'")[0][0], TRACK_LIMIT,
+         "the device holds %d licences, not %d" % (TRACK_LIMIT, TRACK_LIMIT + 1))
 
     # The per-device limit (4 in this test).
     r = srv.request("POST", path, body={"ids": everywhere[2:4]}, token=tok)

@@ -5,13 +5,17 @@ import statistics
 import threading
 import time
 
-from segue_test import POSTGRES, TAP, Server, add_user, catalog_copy, db_connect, sql
+from segue_test import POSTGRES, TAP, Server, WriteLock, add_user, catalog_copy, db_connect, sql
 
 t = TAP()
 data = catalog_copy()
 add_user(data, "carol", premium=True)
 tracks = [r[0] for r in sql(data, "SELECT id FROM tracks ORDER BY id")]
 U = ["segue:track:" + x for x in tracks]
+
+
+def ids_of_sql(pid):
+    return [r[0] for r in sql(data, "SELECT track_id FROM playlist_items WHERE playlist_id = '%s' ORDER BY pos" % pid)]
 
 
 def ids_of(srv, pid, tok):
@@ -162,6 +166,33 @@ with Server(data, {"rl_standard": 1000000, "rl_playlist": 1000000}) as srv:
     t.ok(got.count(tracks[2]) == 25 and got.count(tracks[3]) == 25 and len(got) == 51, "and all 50 are there")
     pl = srv.get("/v1/playlists/%s" % cid, token=alice).json()
     t.ok(int(pl["snapshot_id"].split("-")[0]) >= 52, "each change made its own version")
+
+    # A change that waited for the write lock while another server changed the playlist is
+    # refused (409), not made from the copy loaded before the wait: that would drop the other.
+    wid = srv.request("POST", "/v1/users/premium-us/playlists", body={"name": "Waits"}, token=alice).json()["id"]
+    t.eq(srv.request("POST", "/v1/playlists/%s/tracks" % wid, body={"uris": U[0:2]}, token=alice).status, 201,
+         "a playlist of two")
+    for what, method, path, body in (("an append", "POST", "/v1/playlists/%s/tracks", {"uris": [U[-2]]}),
+                                     ("a rename", "PUT", "/v1/playlists/%s", {"name": "Renamed"})):
+        got = []
+        with WriteLock(data) as lock:
+            th = threading.Thread(target=lambda: got.append(srv.request(method, path % wid, body=body, token=alice)))
+            th.start()
+            waited = lock.wait_for_waiter()
+            n = len(ids_of_sql(wid))
+            lock.execute("INSERT INTO playlist_items (playlist_id, pos, track_id, added_at, added_by)"
+                         " VALUES (?, ?, ?, 0, 'free-us')", (wid, n, tracks[-1]))
+            lock.execute("UPDATE playlists SET version = version + 1, length = ? WHERE id = ?", (n + 1, wid))
+        th.join(30)
+        t.ok(waited and got and got[0].status == 409, "%s that waited while another server changed the playlist"
+             " is 409" % what, got and (got[0].status, got[0].body))
+        items = ids_of(srv, wid, alice)
+        t.ok(items[-1] == tracks[-1] and tracks[-2] not in items and len(items) == n + 1,
+             "and the other server's change is kept whole", items)
+        pl = srv.get("/v1/playlists/%s" % wid, token=alice).json()
+        t.ok(pl["name"] == "Waits" and pl["tracks"]["total"] == n + 1, "its name and length as it made them", pl)
+    t.eq(srv.request("POST", "/v1/playlists/%s/tracks" % wid, body={"uris": [U[-2]]}, token=alice).status, 201,
+         "tried again, the append is made")
 
     # 10,000 items; a page deep in the list costs what the first page costs.
     big = srv.request("POST", "/v1/users/premium-us/playlists", body={"name": "Big"}, token=alice).json()["id"]

@@ -1,7 +1,7 @@
 """Recommendations without a model: /v1/recommendations (seeds, bounds, targets, the rules),
 its genre seeds, and /v1/audio-features, over HTTP against a real server."""
 
-from segue_test import TAP, Server, catalog_copy, sql
+from segue_test import TAP, Server, catalog_copy, db_connect, sql
 
 t = TAP()
 data = catalog_copy()
@@ -87,5 +87,15 @@ with Server(data, {"rl_standard": 100000}) as srv:
     t.eq(get("/v1/audio-features/%s" % ("0" * 22)).status, 404, "an unknown track: 404")
     t.eq(get("/v1/audio-features?ids=bad!").status, 400, "a malformed id: 400")
     t.eq(srv.get("/v1/recommendations?seed_genres=house").status, 401, "without a token: 401")
+
+    # A genre is matched as SQLite's NOCASE matches it on either database: ASCII letters in
+    # either case, other letters as they are (PostgreSQL's nocase collation folds them all).
+    db = db_connect(data)
+    db.execute("UPDATE tracks SET genre = ? WHERE id = ?", ("\u00e9lectro", bossa[0][0]))
+    db.commit()
+    db.close()
+    put = lambda genre: srv.request("PUT", "/v1/me/taste", body={"genres": [genre]}, token=tok).status
+    t.eq(put("\u00e9LECTRO"), 204, "a taste genre in other case, its ASCII letters folded")
+    t.eq(put("\u00c9lectro"), 400, "but not an accented letter's case (as SQLite's NOCASE)")
 
 t.done()

@@ -470,6 +470,49 @@ def db_connect(data_dir, timeout=10):
     return sqlite3.connect(os.path.join(data_dir, "segue.db"), timeout=timeout)
 
 
+class WriteLock:
+    """data_dir's store held as another server's write transaction holds it (SQLite's BEGIN
+    IMMEDIATE; on PostgreSQL the advisory lock store_begin takes), rows written through it
+    committed at the end: what another server changes while a request waits for it."""
+
+    def __init__(self, data_dir):
+        self.data_dir = data_dir
+
+    def __enter__(self):
+        if POSTGRES:
+            self.conn = cluster().connect(cluster().dbname(self.data_dir))
+            self.conn.cursor().execute("SELECT pg_advisory_xact_lock(7310498117002)")
+        else:
+            import sqlite3
+            self.conn = sqlite3.connect(os.path.join(self.data_dir, "segue.db"), isolation_level=None,
+                                        timeout=10)
+            self.conn.execute("BEGIN IMMEDIATE")
+        return self
+
+    def execute(self, query, params=()):
+        if POSTGRES:
+            self.conn.cursor().execute(query.replace("?", "%s"), params)
+        else:
+            self.conn.execute(query, params)
+
+    def wait_for_waiter(self):
+        """Until a server waits for this transaction: true when one does. PostgreSQL shows the
+        wait (a lock not granted); SQLite's is a retry loop nothing shows, so a second's grace."""
+        if POSTGRES:
+            return wait_for(lambda: sql(self.data_dir, "SELECT count(*) FROM pg_locks WHERE NOT granted")[0][0] > 0,
+                            timeout=10)
+        time.sleep(1)
+        return True
+
+    def __exit__(self, *exc):
+        if POSTGRES:
+            self.conn.commit()
+        else:
+            self.conn.execute("COMMIT")
+        self.conn.close()
+        return False
+
+
 def sql(data_dir, query):
     db = db_connect(data_dir)
     try:

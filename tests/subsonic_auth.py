@@ -8,9 +8,10 @@ Subsonic password (sealed, never in the clear), each refusal with the specificat
 import hashlib
 import os
 import stat
+import threading
 import urllib.parse
 
-from segue_test import TAP, Server, catalog_copy, sql
+from segue_test import TAP, Server, WriteLock, catalog_copy, db_connect, sql
 from segue_client import Client
 from subsonic_util import call, error_code, parse, same
 
@@ -137,6 +138,53 @@ with Server(data, {"login_free_tries": 1000, "login_address_tries": 1000, "rl_st
     t.eq(srv.request("DELETE", "/v1/segue/api-keys/" + ids["desktop"], token=tok).status, 404, "again: 404")
     t.eq([i["name"] for i in srv.get("/v1/segue/api-keys", token=tok).json()["items"]], ["phone"],
          "the list follows")
+    # Another server adds the keys up to the limit while this one's request waits: counted
+    # in the same transaction as the add, the hundred-and-first is refused.
+    got = []
+    with WriteLock(data) as lock:
+        for i in range(99):
+            lock.execute("INSERT INTO api_keys (id, user_id, name, hash, created_at)"
+                         " VALUES (?, 'free-us', 'filler', ?, 0)", ("0Filler%015d" % i, os.urandom(32)))
+        th = threading.Thread(target=lambda: got.append(
+            srv.request("POST", "/v1/segue/api-keys", {"name": "late"}, token=tok)))
+        th.start()
+        waited = lock.wait_for_waiter()
+    th.join(30)
+    t.ok(waited and got and got[0].status == 409, "a key added while another server filled the account"
+         " to its 100 keys is refused (409)", got and (got[0].status, got[0].body))
+    t.eq(sql(data, "SELECT count(*) FROM api_keys WHERE user_id = 'free-us'")[0][0], 100,
+         "the account holds 100 keys, not 101")
+    db = db_connect(data)
+    db.execute("DELETE FROM api_keys WHERE name = 'filler'")
+    db.commit()
+    db.close()
+    # A Subsonic playlist edit that waited while another server changed the playlist is
+    # refused, not made from the playlist as it was (which would drop one of the other's songs).
+    songs = [r[0] for r in sql(data, "SELECT id FROM tracks ORDER BY id LIMIT 4")]
+    _, env, _ = call(srv, "createPlaylist", [("apiKey", key), ("name", "waits")] +
+                     [("songId", x) for x in songs[:1]])
+    spl = ((env or {}).get("playlist") or {}).get("id", "")
+    got = []
+    with WriteLock(data) as lock:
+        for pos in (1, 2):
+            lock.execute("INSERT INTO playlist_items (playlist_id, pos, track_id, added_at, added_by)"
+                         " VALUES (?, ?, ?, 0, 'premium-us')", (spl, pos, songs[pos]))
+        lock.execute("UPDATE playlists SET version = version + 1, length = 3 WHERE id = ?", (spl,))
+        th = threading.Thread(target=lambda: got.append(
+            call(srv, "updatePlaylist", [("apiKey", key), ("playlistId", spl), ("songIdToAdd", songs[3])])))
+        th.start()
+        waited = lock.wait_for_waiter()
+    th.join(30)
+    env = (got[0][1] if got else None) or {}
+    items = [r[0] for r in sql(data, "SELECT track_id FROM playlist_items WHERE playlist_id = '%s' ORDER BY pos"
+                                     % spl)]
+    # (SQLite: the API key's use is a write, which waits for the lock before the playlist is
+    # read, so the edit is made from the playlist as the other left it; on PostgreSQL it is
+    # refused.)
+    t.ok(spl and waited and (env.get("status") == "failed" and "changed" in str(env.get("error"))
+                             and items == songs[:3] or env.get("status") == "ok" and items == songs),
+         "updatePlaylist that waited while another server changed the playlist keeps the other's songs:"
+         " refused, or made from the playlist as it left it", (env, items))
     t.eq(call(srv, "ping", {"apiKey": key})[1]["status"], "ok", "the other key is untouched")
 
     # A Subsonic password: opt in, use, remove.

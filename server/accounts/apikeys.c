@@ -29,10 +29,16 @@ enum apikey_result apikey_create(struct store *s, const char *user_id, const cha
 
 	if (!name_ok(name))
 		return APIKEY_BAD_NAME;
-	if ((n = store_apikey_count(s, user_id)) < 0)
+	/* Counted and added in one write transaction: servers sharing a database could each
+	 * count 99 and add the hundredth. */
+	if (store_begin(s) < 0)
 		return APIKEY_ERROR;
-	if (n >= APIKEY_MAX_PER_USER)
+	if ((n = store_apikey_count(s, user_id)) < 0)
+		goto error;
+	if (n >= APIKEY_MAX_PER_USER) {
+		store_rollback(s);
 		return APIKEY_TOO_MANY;
+	}
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2base64(out->key, sizeof out->key, raw, sizeof raw,
 	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -42,7 +48,12 @@ enum apikey_result apikey_create(struct store *s, const char *user_id, const cha
 	out->created_at = (long long)time(NULL);
 	rc = store_apikey_insert(s, out->id, user_id, name, hash, out->created_at);
 	/* 0 is a collision of 128 or 256 random bits: not worth a retry path. */
-	return rc == 1 ? APIKEY_OK : APIKEY_ERROR;
+	if (rc != 1 || store_commit(s) < 0)
+		goto error;
+	return APIKEY_OK;
+error:
+	store_rollback(s);
+	return APIKEY_ERROR;
 }
 
 int apikey_user(struct store *s, const char *key, struct user *u)

@@ -126,9 +126,13 @@ static void device_put(struct req *r, const char *device)
 		reply_error(r, 400, "\"name\" must be a string of 1 to %d bytes", OFFLINE_DEVICE_NAME_MAX);
 		goto out;
 	}
+	/* Counted and added in one write transaction: servers sharing a database could each
+	 * count one device fewer than the limit and add one. */
+	if (store_begin(s) < 0)
+		goto db_error;
 	if ((known = store_offline_device_registered(s, r->user.id, device, NULL)) < 0 ||
 	    !(list = devices_list(r)))
-		goto db_error;
+		goto db_error_tx;
 	if (!known && (long)json_array_size(list) >= r->srv->cfg.offline_devices) {
 		char names[512] = "";
 		size_t used = 0;
@@ -146,15 +150,19 @@ static void device_put(struct req *r, const char *device)
 		            "have: %s. Remove one first: `segue offline devices --remove NAME` on any "
 		            "device, or DELETE /v1/segue/offline/devices/{id}",
 		            r->srv->cfg.offline_devices, names);
+		store_rollback(s);
 		goto out;
 	}
 	if ((known ? store_offline_device_rename(s, r->user.id, device, name)
-	           : store_offline_device_add(s, r->user.id, device, name, store_now_ms())) < 0)
-		goto db_error;
+	           : store_offline_device_add(s, r->user.id, device, name, store_now_ms())) < 0 ||
+	    store_commit(s) < 0)
+		goto db_error_tx;
 	if (store_offline_device_get(s, r->user.id, device, &d) <= 0 || !(one = device_json(&d)))
 		goto db_error;
 	reply_json(r, known ? 200 : 201, with_policy(r, one));
 	goto out;
+db_error_tx:
+	store_rollback(s);
 db_error:
 	reply_error(r, 500, "database error");
 out:
@@ -288,6 +296,40 @@ static void licence_work(struct job *j)
 		digest_file(&l->items[i]);
 }
 
+/* Inside licence_done's write transaction, the request's checks again: the device may have
+ * been removed, or licences added (by this server while the digests were made, or by another
+ * sharing the database), since h_offline_licences looked. 1 when the licences may be written,
+ * 0 after replying why not, -1 on a database error. */
+static int still_allowed(struct req *r, struct licence_job *l)
+{
+	struct store *s = &r->srv->store;
+	long long held, adding = 0;
+	int known;
+
+	if ((known = store_offline_device_registered(s, r->user.id, l->device, NULL)) <= 0) {
+		if (!known)
+			reply_error(r, 404, "this device was removed while its licences were being made");
+		return known;
+	}
+	if ((held = store_offline_licence_count(s, r->user.id, l->device)) < 0)
+		return -1;
+	for (int i = 0; i < l->n; i++) {
+		int has;
+
+		if (!l->items[i].d.digest[0])
+			continue; /* refused below: the file is missing */
+		if ((has = store_offline_licence_has(s, r->user.id, l->device, l->items[i].id)) < 0)
+			return -1;
+		adding += !has;
+	}
+	if (held + adding <= r->srv->cfg.offline_tracks)
+		return 1;
+	reply_error(r, 403, "this device holds %lld downloaded tracks, and may hold at most %ld: "
+	            "remove some (segue offline rm) before downloading more",
+	            held, r->srv->cfg.offline_tracks);
+	return 0;
+}
+
 static void licence_done(struct req *r, struct job *j)
 {
 	struct licence_job *l = (struct licence_job *)j;
@@ -296,12 +338,21 @@ static void licence_done(struct req *r, struct job *j)
 	long long now = time(NULL), expires = now + r->srv->cfg.offline_licence_days * 86400;
 	json_t *licences = json_array();
 	bool began = false;
+	int allowed;
 
 	if (!licences)
 		goto fail;
 	if (store_begin(s) < 0)
 		goto fail;
 	began = true;
+	if ((allowed = still_allowed(r, l)) < 0)
+		goto fail;
+	if (!allowed) {
+		store_rollback(s);
+		json_decref(licences);
+		json_decref(l->refused);
+		return;
+	}
 	for (int i = 0; i < l->n; i++) {
 		struct digest_item *it = &l->items[i];
 		json_t *lic, *url;

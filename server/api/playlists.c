@@ -104,6 +104,13 @@ json_t *api_playlist_simple(struct req *r, const char *id)
 	return playlist_load(&r->srv->store, id, &p) == 0 ? playlist_object(r, &p, false, NULL) : NULL;
 }
 
+/* A change waited for the write lock while another (on another server sharing the database)
+ * changed the playlist: what it was worked out from is gone. */
+static void reply_changed(struct req *r)
+{
+	reply_error(r, 409, "the playlist changed while this change waited for it; fetch it and try again");
+}
+
 /* Loads the playlist named in the path for the current user, or replies 400/403/404. */
 static bool load_for(struct req *r, struct playlist *p, enum pl_access need)
 {
@@ -252,6 +259,7 @@ void h_playlist_details(struct req *r)
 	struct store *s = &r->srv->store;
 	struct playlist p;
 	json_t *body;
+	int same;
 
 	if (!load_for(r, &p, PL_WRITE))
 		return;
@@ -265,6 +273,13 @@ void h_playlist_details(struct req *r)
 		goto out;
 	if (store_begin(s) < 0)
 		goto fail;
+	if ((same = playlist_unchanged(s, &p)) < 0)
+		goto fail_tx;
+	if (!same) {
+		store_rollback(s);
+		reply_changed(r);
+		goto out;
+	}
 	if (store_playlist_set_details(s, &p) < 0 || playlist_touch(s, &p) < 0 || store_commit(s) < 0)
 		goto fail_tx;
 	reply_empty(r, 200);
@@ -423,9 +438,17 @@ static void apply(struct req *r, struct playlist *p, const char *op, long long f
 	struct store *s = &r->srv->store;
 	struct pl_item *old = NULL, *fresh = NULL;
 	long long n_old = 0, n_new = 0;
+	int same;
 
 	if (store_begin(s) < 0)
 		goto fail;
+	if ((same = playlist_unchanged(s, p)) < 0)
+		goto fail_tx;
+	if (!same) {
+		store_rollback(s);
+		reply_changed(r);
+		goto out;
+	}
 	if (playlist_items_load(s, p, from, &old, &n_old) < 0)
 		goto fail_tx;
 	if (edit(r, p, old, n_old, &fresh, &n_new, arg) < 0) {

@@ -20,6 +20,16 @@ int playlist_load(struct store *s, const char *id, struct playlist *p)
 	return rc < 0 ? -1 : !rc;
 }
 
+int playlist_unchanged(struct store *s, const struct playlist *p)
+{
+	struct playlist now;
+	int rc = store_playlist_get(s, p->id, &now);
+
+	if (rc <= 0)
+		return rc;
+	return now.version == p->version && now.length == p->length;
+}
+
 bool playlist_follows(struct store *s, const char *id, const char *user)
 {
 	return store_playlist_follows(s, id, user) == 1;

@@ -37,5 +37,10 @@ int playlist_items_rewrite(struct store *s, const char *images_dir, struct playl
                            const struct pl_item *items, long long n);
 /* Bumps the version after a change of details. */
 int playlist_touch(struct store *s, struct playlist *p);
+/* Inside a write transaction: whether the playlist is still as p was loaded before it (its
+ * version and length), so that a change worked out from p may be written. Servers sharing
+ * one database can change a playlist between a request's load and its transaction; a change
+ * made from the stale copy would drop theirs. 1 unchanged, 0 changed or gone, -1 on error. */
+int playlist_unchanged(struct store *s, const struct playlist *p);
 
 #endif

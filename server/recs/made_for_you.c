@@ -434,6 +434,19 @@ static bool due(const char *made, const char *period, const struct recs_model *m
 	return made[n] == '~' ? !m->catalog_only : made[n] != '\0';
 }
 
+/* Reads the user's lists into cur and which of them are due: 1 when any is, 0 when none,
+ * -1 on a database error. */
+static int refresh_due(struct store *s, const struct recs_ctx *c, struct current *cur, const char *week,
+                       const char *day, bool *discover, bool *mixes, bool *radar)
+{
+	if (read_current(s, c->user->id, cur) < 0)
+		return -1;
+	*discover = due(cur->discover.period, week, c->m);
+	*radar = due(cur->radar_period, week, c->m);
+	*mixes = due(cur->mixes_period, day, c->m);
+	return *discover || *radar || *mixes;
+}
+
 int recs_mfy_refresh(const struct recs_ctx *c)
 {
 	struct store *s = c->view->store;
@@ -442,28 +455,33 @@ int recs_mfy_refresh(const struct recs_ctx *c)
 	struct current cur;
 	char week[16], day[16];
 	bool discover, mixes, radar;
+	int rc;
 
-	if (read_current(s, c->user->id, &cur) < 0)
-		return -1;
 	periods(c->now, week, day);
-	discover = due(cur.discover.period, week, c->m);
-	radar = due(cur.radar_period, week, c->m);
-	mixes = due(cur.mixes_period, day, c->m);
-	if (!discover && !radar && !mixes)
-		return 0;
+	/* What is due is read once before the write lock, for the common case of nothing, and
+	 * again under it: another server sharing the database may have made the lists while
+	 * this one waited, and making them twice would leave the user two of each. */
+	if ((rc = refresh_due(s, c, &cur, week, day, &discover, &mixes, &radar)) <= 0)
+		return rc;
+	if (store_begin(s) < 0)
+		goto fail;
+	if ((rc = refresh_due(s, c, &cur, week, day, &discover, &mixes, &radar)) <= 0) {
+		store_rollback(s);
+		return rc;
+	}
 	/* The first minutes of a new server: lists made now are remade once the model of
 	 * listening is live, and only then stay for their whole period. */
 	if (c->m->catalog_only) {
 		strcat(week, "~");
 		strcat(day, "~");
 	}
-	if (store_begin(s) < 0 || generate(&ctx, &cur, discover, mixes, radar, week, day) < 0 ||
-	    store_commit(s) < 0) {
-		log_warn("made for you: could not refresh %s's playlists", c->user->id);
-		store_rollback(s);
-		return -1;
-	}
+	if (generate(&ctx, &cur, discover, mixes, radar, week, day) < 0 || store_commit(s) < 0)
+		goto fail;
 	return 0;
+fail:
+	log_warn("made for you: could not refresh %s's playlists", c->user->id);
+	store_rollback(s);
+	return -1;
 }
 
 int recs_mfy_lists(struct store *s, const char *user, char ids[RECS_MFY_LISTS][BASE62_ID_LEN + 1])

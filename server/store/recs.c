@@ -19,6 +19,19 @@ typedef int (*each_id)(void *ud, const char *id);
 
 /* ---- the model's build ---- */
 
+/* The build's scans of whole tables run as statements of their own: PostgreSQL then streams
+ * their rows, where a cached statement's result (every play of every user) would be held
+ * whole in memory first. Their callbacks run no statements, as streaming requires. */
+static int scan(struct store *s, const char *sql, const char *what,
+                int (*row)(struct db_stmt *st, void *cb, void *ud), void *cb, void *ud)
+{
+	struct db_stmt *st = store_prepare(s, sql);
+	int rc = store_each(s, st, what, row, cb, ud);
+
+	db_finalize(st);
+	return rc;
+}
+
 int store_recs_artists(struct store *s, int (*each)(void *ud, const char *id), void *ud)
 {
 	return store_each_text(s, store_stmt(s, "SELECT id FROM artists ORDER BY id"), "artists", each, ud);
@@ -47,12 +60,11 @@ static int track_row(struct db_stmt *st, void *cb, void *ud)
 
 int store_recs_tracks(struct store *s, int (*each)(void *ud, const struct recs_track_source *t), void *ud)
 {
-	struct db_stmt *st = store_stmt(s, "SELECT t.id, t.artist_id, t.genre, t.popularity, coalesce(a.release_date, ''),"
-	                                 " t.tempo, t.energy, t.danceability, t.acousticness, t.brightness, t.loudness,"
-	                                 " t.markets IS NOT NULL OR NOT t.available, t.duration_ms"
-	                                 " FROM tracks t LEFT JOIN albums a ON a.id = t.album_id ORDER BY t.id");
-
-	return store_each(s, st, "tracks", track_row, &each, ud);
+	return scan(s, "SELECT t.id, t.artist_id, t.genre, t.popularity, coalesce(a.release_date, ''),"
+	            " t.tempo, t.energy, t.danceability, t.acousticness, t.brightness, t.loudness,"
+	            " t.markets IS NOT NULL OR t.available = 0, t.duration_ms"
+	            " FROM tracks t LEFT JOIN albums a ON a.id = t.album_id ORDER BY t.id",
+	            "tracks", track_row, &each, ud);
 }
 
 typedef int (*each_play)(void *ud, const struct recs_play_source *p);
@@ -72,11 +84,8 @@ int store_recs_plays(struct store *s, int (*each)(void *ud, const struct recs_pl
 {
 	/* Descending users, ascending time: the backwards walk of plays_recent(user_id, started_at
 	 * DESC), so no sort of every play is needed. */
-	struct db_stmt *st = store_stmt(s, "SELECT user_id, track_id, started_at, ms_played, counted,"
-	                                 " reason_end = 'skipped' FROM plays"
-	                                 " ORDER BY user_id DESC, started_at ASC");
-
-	return store_each(s, st, "plays", play_row, &each, ud);
+	return scan(s, "SELECT user_id, track_id, started_at, ms_played, counted, reason_end = 'skipped'"
+	            " FROM plays ORDER BY user_id DESC, started_at ASC", "plays", play_row, &each, ud);
 }
 
 typedef int (*each_pair)(void *ud, const char *a, const char *b);
@@ -90,11 +99,9 @@ int store_recs_playlist_items(struct store *s, int (*each)(void *ud, const char 
                               void *ud)
 {
 	/* Made-for-you playlists are the model's own output: learning from them would echo it. */
-	struct db_stmt *st = store_stmt(s, "SELECT i.playlist_id, i.track_id FROM playlist_items i"
-	                                 " JOIN playlists p ON p.id = i.playlist_id"
-	                                 " WHERE p.owner_id <> '" SYSTEM_USER "' ORDER BY i.playlist_id, i.pos");
-
-	return store_each(s, st, "playlist items", pair_row, &each, ud);
+	return scan(s, "SELECT i.playlist_id, i.track_id FROM playlist_items i JOIN playlists p ON p.id = i.playlist_id"
+	            " WHERE p.owner_id <> '" SYSTEM_USER "' ORDER BY i.playlist_id, i.pos",
+	            "playlist items", pair_row, &each, ud);
 }
 
 int store_recs_playlist_names(struct store *s, int (*each)(void *ud, const char *id, const char *name),
@@ -122,10 +129,14 @@ static int listening_row(struct db_stmt *st, void *cb, void *ud)
 int store_recs_recent_listening(struct store *s, const char *user, int max,
                                 int (*each)(void *ud, const struct recs_listening *l), void *ud)
 {
-	/* Completion of counted plays, and the skips among the others. */
+	/* Completion of counted plays, and the skips among the others. SQLite has no greatest()
+	 * or least() and PostgreSQL no two-argument max() or min(): CASE says both. */
 	struct db_stmt *st = store_stmt(s, "SELECT p.track_id,"
-	                                 " sum(CASE WHEN p.counted THEN min(1.0, p.ms_played * 1.0 / max(t.duration_ms, 1)) ELSE 0 END),"
-	                                 " sum(NOT p.counted AND p.reason_end = 'skipped'), sum(p.counted)"
+	                                 " sum(CASE WHEN p.counted = 0 THEN 0"
+	                                 "  WHEN p.ms_played >= t.duration_ms AND p.ms_played >= 1 THEN 1.0"
+	                                 "  ELSE p.ms_played * 1.0 / CASE WHEN t.duration_ms > 1 THEN t.duration_ms ELSE 1 END END),"
+	                                 " count(*) FILTER (WHERE p.counted = 0 AND p.reason_end = 'skipped'),"
+	                                 " count(*) FILTER (WHERE p.counted <> 0)"
 	                                 " FROM (SELECT track_id, counted, ms_played, reason_end FROM plays WHERE user_id = ?"
 	                                 "       ORDER BY started_at DESC LIMIT ?) p"
 	                                 " JOIN tracks t ON t.id = p.track_id GROUP BY p.track_id");
@@ -288,6 +299,11 @@ int store_taste_set(struct store *s, const char *user, bool genre, const char *c
 
 /* ---- the catalog as /v1/recommendations reads it ---- */
 
+/* A genre matched as SQLite's NOCASE matches it (ASCII letters folded, others not): on
+ * PostgreSQL the nocase collation (ICU's, which the genre index is in) folds every letter, so
+ * its match is narrowed by lower() in collation C, which folds ASCII alone. ?1 is the genre. */
+#define GENRE_ASCII_FOLD_PG "lower(genre COLLATE \"C\") = lower(?1 COLLATE \"C\")"
+
 #define FEATURE_COLUMNS "t.acousticness, t.danceability, t.energy, t.loudness, t.tempo, t.brightness," \
 	" t.popularity, t.duration_ms, t.genre, t.artist_id, t.markets"
 
@@ -344,12 +360,14 @@ int store_artist_features(struct store *s, const char *id, struct track_features
 int store_recs_pool(struct store *s, enum recs_pool pool, const char *key, int limit,
                     char (*ids)[BASE62_ID_LEN + 1], int max)
 {
-	struct db_stmt *st = store_stmt(s, pool == RECS_POOL_GENRE ?
-		"SELECT id FROM tracks WHERE genre = ? COLLATE NOCASE AND available"
-		" ORDER BY play_count DESC, popularity DESC LIMIT ?" :
+	struct db_stmt *st = pool == RECS_POOL_GENRE ? store_stmt2(s,
+		"SELECT id FROM tracks WHERE genre = ? COLLATE NOCASE AND available <> 0"
+		" ORDER BY play_count DESC, popularity DESC, id LIMIT ?",
+		"SELECT id FROM tracks WHERE genre = ?1 COLLATE NOCASE AND " GENRE_ASCII_FOLD_PG
+		" AND available <> 0 ORDER BY play_count DESC, popularity DESC, id LIMIT ?2") : store_stmt(s,
 		pool == RECS_POOL_ARTIST ?
-		"SELECT id FROM tracks WHERE artist_id = ? AND available ORDER BY play_count DESC LIMIT ?" :
-		"SELECT id FROM tracks WHERE available ORDER BY play_count DESC, popularity DESC, id LIMIT ?");
+		"SELECT id FROM tracks WHERE artist_id = ? AND available <> 0 ORDER BY play_count DESC LIMIT ?" :
+		"SELECT id FROM tracks WHERE available <> 0 ORDER BY play_count DESC, popularity DESC, id LIMIT ?");
 
 	if (!st)
 		return -1;
@@ -367,7 +385,9 @@ int store_genres(struct store *s, int (*each)(void *ud, const char *genre), void
 
 int store_genre_exists(struct store *s, const char *genre)
 {
-	struct db_stmt *st = store_stmt(s, "SELECT 1 FROM tracks WHERE genre = ? COLLATE NOCASE LIMIT 1");
+	struct db_stmt *st = store_stmt2(s, "SELECT 1 FROM tracks WHERE genre = ? COLLATE NOCASE LIMIT 1",
+	                                 "SELECT 1 FROM tracks WHERE genre = ?1 COLLATE NOCASE AND "
+	                                 GENRE_ASCII_FOLD_PG " LIMIT 1");
 	int rc;
 
 	if (!st)

@@ -145,6 +145,20 @@ static void announce(struct sub_call *c, const struct playlist *p, json_t *chang
 	hub_playlist_changed(c->r->srv->hub, p->id, snap, change);
 }
 
+/* Inside the write transaction: whether p is still the playlist as loaded (see
+ * playlist_unchanged); if not, the transaction is rolled back and the error answered. */
+static bool unchanged(struct sub_call *c, const struct playlist *p)
+{
+	int rc = playlist_unchanged(&c->r->srv->store, p);
+
+	if (rc == 1)
+		return true;
+	store_rollback(&c->r->srv->store);
+	sub_error(c, SUB_ERR_GENERIC, rc < 0 ? "the playlist could not be stored" :
+	          "the playlist changed while this change waited for it; fetch it and try again");
+	return false;
+}
+
 void sub_get_playlists(struct sub_call *c)
 {
 	struct store *s = &c->r->srv->store;
@@ -228,6 +242,8 @@ void sub_create_playlist(struct sub_call *c)
 		snprintf(p.name, sizeof p.name, "%s", name);
 	if (store_begin(s) < 0)
 		goto fail;
+	if (replacing && !unchanged(c, &p))
+		goto out;
 	if (!replacing) {
 		base62_id_random(p.id);
 		snprintf(p.owner, sizeof p.owner, "%s", c->r->user.id);
@@ -321,6 +337,8 @@ void sub_update_playlist(struct sub_call *c)
 	p.public_ = pub;
 	if (store_begin(s) < 0)
 		goto fail;
+	if (!unchanged(c, &p))
+		goto out;
 	if (details && (store_playlist_set_details(s, &p) < 0 || (!items && playlist_touch(s, &p) < 0)))
 		goto fail_tx;
 	if (items) {
