@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/ratelimit.h"
+
 int ratelimit_init(struct ratelimit *rl, uint32_t size, long window_s, const long limits[RL_NCATEGORIES])
 {
 	uint32_t n = 1;
@@ -25,6 +27,11 @@ void ratelimit_free(struct ratelimit *rl)
 {
 	free(rl->table);
 	memset(rl, 0, sizeof *rl);
+}
+
+void ratelimit_share(struct ratelimit *rl, struct store *db)
+{
+	rl->shared = db;
 }
 
 static uint64_t mix(uint64_t x)
@@ -64,6 +71,38 @@ static void sweep(struct ratelimit *rl, int64_t window)
 	rl->table = fresh;
 }
 
+/* The seconds to wait when one more request would exceed limit: until the previous window's
+ * weight has decayed enough, or the window ends. */
+static long wait_s(const struct ratelimit *rl, double prev, double cur, int64_t into, long limit)
+{
+	double overlap = prev * (double)(rl->window_ms - into) / rl->window_ms;
+	double excess = overlap + cur + 1 - limit;
+	long wait_ms = rl->window_ms - into;
+
+	if (prev && excess <= overlap)
+		wait_ms = (long)(excess * rl->window_ms / prev) + 1;
+	return wait_ms / 1000 + 1;
+}
+
+/* In the database: 0 counted, a wait, or -1 when the database could not say. */
+static long shared_hit(struct ratelimit *rl, uint64_t key, enum rl_category cat, int64_t now_ms)
+{
+	int64_t window = now_ms / rl->window_ms, into = now_ms % rl->window_ms;
+	long long cur, prev;
+	int rc;
+
+	if (rl->trimmed != window) {
+		rl->trimmed = window;
+		store_ratelimit_trim(rl->shared, window - 1);
+	}
+	rc = store_ratelimit_hit(rl->shared, (long long)(key >> 1), window,
+	                         (double)(rl->window_ms - into) / rl->window_ms, rl->limit[cat],
+	                         &cur, &prev);
+	if (rc < 0)
+		return -1;
+	return rc ? 0 : wait_s(rl, (double)prev, (double)cur, into, rl->limit[cat]);
+}
+
 long ratelimit_hit(struct ratelimit *rl, uint64_t client, enum rl_category cat, int64_t now_ms)
 {
 	int64_t window = now_ms / rl->window_ms;
@@ -76,6 +115,12 @@ long ratelimit_hit(struct ratelimit *rl, uint64_t client, enum rl_category cat, 
 	if (cat == RL_NONE || cat >= RL_NCATEGORIES)
 		return 0;
 	key = mix(client * RL_NCATEGORIES + (uint64_t)cat);
+	if (rl->shared) {
+		long wait = shared_hit(rl, key, cat, now_ms);
+
+		if (wait >= 0)
+			return wait;
+	}
 	if (rl->used * 4 >= rl->size * 3) {
 		sweep(rl, window);
 		if (rl->used * 4 >= rl->size * 3)
@@ -97,15 +142,8 @@ long ratelimit_hit(struct ratelimit *rl, uint64_t client, enum rl_category cat, 
 		e->window = window;
 	}
 	estimate = e->prev * (double)(rl->window_ms - into) / rl->window_ms + e->cur;
-	if (estimate + 1 > rl->limit[cat]) {
-		/* Wait until the previous window's weight has decayed enough, or the window ends. */
-		double excess = estimate + 1 - rl->limit[cat];
-		long wait_ms = rl->window_ms - into;
-
-		if (e->prev && excess <= e->prev * (double)(rl->window_ms - into) / rl->window_ms)
-			wait_ms = (long)(excess * rl->window_ms / e->prev) + 1;
-		return wait_ms / 1000 + 1;
-	}
+	if (estimate + 1 > rl->limit[cat])
+		return wait_s(rl, e->prev, e->cur, into, rl->limit[cat]);
 	e->cur++;
 	return 0;
 }
