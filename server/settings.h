@@ -38,6 +38,7 @@ struct settings {
 	long rl_search;
 	long rl_player;
 	long rl_playlist;
+	long rl_shared;
 	long ingest_jobs;        /* worker threads for ingest; 0 = one per core */
 	long transcode_max;      /* transcodes at once (server/transcode/) */
 	char artist_separators[256]; /* '|'-separated words that split one artist tag into several */

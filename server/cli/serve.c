@@ -154,7 +154,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	/* Several instances over one PostgreSQL database share one budget per user. */
-	if (store_is_postgres(&srv->store))
+	if (store_is_postgres(&srv->store) && srv->cfg.rl_shared)
 		ratelimit_share(&srv->rl, &srv->store);
 	if (server_guard_init(srv) < 0) {
 		fprintf(stderr, "segue-server: out of memory\n");
