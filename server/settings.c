@@ -39,6 +39,9 @@ static const struct option_def options[] = {
 	STR(database, "",
 	    "a PostgreSQL database (postgresql://USER@HOST/NAME) that several servers share;"
 	    " empty: SQLite, segue.db in the data directory"),
+	STR(shared_dir, "",
+	    "on PostgreSQL, a folder every instance sees, where one trains the recommendation model"
+	    " for all; empty: each instance trains its own, one at a time"),
 	STR(public_url, "", "base URL clients reach the server at; empty: taken from the Host header"),
 	NUM(url_ttl, 5, 7 * 86400, "3600", "seconds a signed audio URL stays valid"),
 	NUM(access_ttl, 60, 7 * 86400, "3600", "seconds an access token stays valid"),

@@ -201,6 +201,53 @@ with multi.Service(instances=2, nginx=True, settings=SETTINGS) as svc:
     r = edge.get("/_segue_audio_check")
     t.eq(r.status, 404, "the check's own location is not reachable from outside")
 
+    # --- recommendations: one instance trains, every instance serves its model
+    users = {"premium-us": tok, "free-us": a.login("free-us"), "premium-jp": a.login("premium-jp")}
+    for n, (user, utok) in enumerate(users.items()):
+        evs = [{"id": str(uuid.uuid4()), "track_id": tr, "started_at": now - 3600000 + j * 60000,
+                "ms_played": 40000, "reason_end": "track_done"} for j, tr in enumerate(tracks[n:n + 3])]
+        (a if n % 2 else b).request("POST", "/v1/segue/events", body={"events": evs}, token=utok)
+
+    def log_text(srv):
+        with open(srv.log_path(), errors="replace") as f:
+            return f.read()
+
+    marks = [len(log_text(s)) for s in (a, b)]
+    p = subprocess.run([SERVER_BIN, "recs", "train", "--data-dir", svc.data, "--database", svc.url],
+                       capture_output=True, timeout=60)
+    t.eq(p.returncode, 0, "recs train --database asks every instance", p.stderr)
+
+    def trained():
+        at = svc.sql("SELECT value FROM meta WHERE key = 'recs_trained_at'")
+        return int(at[0][0]) if at else 0
+
+    def after_request():
+        news = [log_text(s)[m:] for s, m in zip((a, b), marks)]
+        at = trained()
+        loaded = "loaded the model trained at %d by another instance" % at
+        trainers = [i for i, x in enumerate(news) if "recommendations: training\n" in x]
+        return (news, at) if len(trainers) == 1 and loaded in news[1 - trainers[0]] else None
+
+    got = wait_for(after_request, timeout=20, step=0.2)
+    news = got[0] if got else [log_text(s)[m:] for s, m in zip((a, b), marks)]
+    t.ok(got, "one instance trained for the request, the other loaded its model from shared_dir",
+         "\n".join(ln for x in news for ln in x.splitlines() if "recommendations" in ln))
+    t.ok(os.path.exists(os.path.join(svc.shared, "recs.model")), "the model is in shared_dir")
+    seed = tracks[0]
+    ra = a.get("/v1/recommendations?seed_tracks=%s&limit=10" % seed, token=tok)
+    rb = b.get("/v1/recommendations?seed_tracks=%s&limit=10" % seed, token=tok)
+    ids = [[x["id"] for x in (r.json() or {}).get("tracks", [])] for r in (ra, rb)]
+    t.ok(ra.status == 200 and ids[0] and ids[0] == ids[1], "both instances recommend alike", ids)
+    c = svc.add()
+    loaded = wait_for(lambda: "loaded the model trained at %d" % trained() in log_text(c), timeout=10, step=0.1)
+    rc = c.get("/v1/recommendations?seed_tracks=%s&limit=10" % seed, token=tok)
+    t.ok(loaded and [x["id"] for x in (rc.json() or {}).get("tracks", [])] == ids[0] and
+         "recommendations: training" not in log_text(c) and
+         "recommendations: loading the catalog" not in log_text(c),
+         "an instance started beside them serves that model at once, without training",
+         log_text(c)[-1500:])
+    c.stop()
+
     # --- kill -9: no acknowledged write is lost, and nginx carries on with the other
     acked, stop = [], threading.Event()
 

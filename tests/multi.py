@@ -5,7 +5,8 @@ across instances reuse it).
     with multi.Service(instances=2, nginx=True) as svc:
         svc.servers[0], svc.servers[1]   # segue_test.Server objects, each on its own port
         svc.nginx.port                   # nginx on 127.0.0.1, in front of both
-        svc.data                         # the shared folder: media, pictures, the catalog
+        svc.data                         # the catalog copy: media, pictures
+        svc.shared                       # shared_dir: the recommendation model
 
 The database is a clone of the test catalog in this test's throwaway cluster
 (tests/pgcluster.py, whatever SEGUE_TEST_DATABASE says); every instance has a data directory
@@ -184,6 +185,10 @@ class Service:
         self.settings = dict(settings or {})
         self.data = segue_test.catalog_copy()
         self.url = segue_test.cluster().database(self.data, seeded=True)
+        # The folder every instance sees besides the media: where the model is shared.
+        self.shared = os.path.join(self.data, "shared")
+        os.makedirs(self.shared, exist_ok=True)
+        self.settings.setdefault("shared_dir", self.shared)
         self.servers = []
         self.nginx = None
 
