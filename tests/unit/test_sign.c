@@ -59,6 +59,17 @@ int main(void)
 	ok(keyring_rotate(&kr, 3600, err, sizeof err) == 0, "rotate again");
 	ok(keyring_open(&other, NULL, dir, err, sizeof err) == 0, "reload");
 	is_int(other.nkeys, 3, "the file's keys are re-read before rotating, so none is dropped early");
+	/* Another instance rotates within the second this one last looked: a link under the new
+	 * kid makes it read the ring again, once a second at most. */
+	ok(keyring_rotate(&kr, 3600, err, sizeof err) == 0 &&
+	   sign_url(&kr, p, now + 60, "alice", kid2, sig2) == 0, "a third key signs");
+	keyring_refresh(&other, other.checked_at);
+	is_int(sign_verify(&other, p, now + 60, "alice", kid2, sig2, now), SIGN_UNKNOWN_KEY,
+	       "within the second, the other ring does not know it yet");
+	ok(keyring_reread(&other, other.reread_at + 1) &&
+	   sign_verify(&other, p, now + 60, "alice", kid2, sig2, now) == SIGN_OK,
+	   "an unknown kid reads the ring again, and the link verifies");
+	ok(!keyring_reread(&other, other.reread_at), "but not twice in one second");
 	chmod(path, 0644);
 	ok(keyring_open(&other, NULL, dir, err, sizeof err) < 0, "a key file readable by others is refused");
 	unlink(path);
