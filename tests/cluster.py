@@ -169,6 +169,16 @@ with multi.Service(instances=2, nginx=True, settings=SETTINGS) as svc:
     r = a.get(fresh) if fresh else None
     t.ok(r is not None and r.status == 200, "A accepts a link signed with the new key at once", r)
     t.eq(a.get(link).status, 200, "a link signed before the rotation still streams")
+    # A write of the ring the database refuses is logged without the row PostgreSQL quotes.
+    svc.sql("ALTER TABLE server_secrets ADD CONSTRAINT short_secrets CHECK (length(body) < 10) NOT VALID")
+    p = subprocess.run([SERVER_BIN, "keys", "rotate", "--data-dir", svc.data, "--database", svc.url],
+                       capture_output=True, timeout=60)
+    svc.sql("ALTER TABLE server_secrets DROP CONSTRAINT short_secrets")
+    ring = svc.sql("SELECT body FROM server_secrets WHERE name = 'signing.keys'")[0][0]
+    t.ok(p.returncode != 0 and b"short_secrets" in p.stderr and b"Failing row" not in p.stderr and
+         b"signing keys: kid" not in p.stderr and
+         not any(w.encode() in p.stderr for w in ring.split() if len(w) >= 32),
+         "a rotation the database refuses says why, and quotes neither the row nor a key", p.stderr)
     bad = link.replace("kid=" + old_kid, "kid=unknown1")
     t.eq(b.get(bad).status, 403, "a link with an unknown kid is refused")
 

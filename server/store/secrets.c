@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fileperm.h"
+#include "log.h"
 #include "store/store_db.h"
 
 static bool in_table(struct store *s)
@@ -122,6 +123,21 @@ fail:
 	return -1;
 }
 
+/* Steps a write of a secret. PostgreSQL's message may carry a DETAIL line that quotes the
+ * failing row, the secret with it: only the first line is logged. */
+static int write_step(struct store *s, struct db_stmt *st, const char *name)
+{
+	int rc = db_step(st);
+
+	if (rc != DB_DONE) {
+		const char *msg = db_errmsg(s);
+
+		log_err("store: writing the secret %s: %.*s", name, (int)strcspn(msg, "\n"), msg);
+	}
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
 struct row {
 	char *out;
 	size_t len;
@@ -196,7 +212,7 @@ int store_secret_create(struct store *s, const char *dir, const char *name, cons
 	db_bind_text(st, 1, name);
 	db_bind_text(st, 2, text);
 	db_bind_int64(st, 3, store_now_ms());
-	if (store_done(s, st, "a new server secret") < 0)
+	if (write_step(s, st, name) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -225,7 +241,7 @@ int store_secret_replace(struct store *s, const char *dir, const char *name, con
 	db_bind_text(st, 1, name);
 	db_bind_text(st, 2, text);
 	db_bind_int64(st, 3, store_now_ms());
-	if (store_done(s, st, "a server secret replaced") < 0)
+	if (write_step(s, st, name) < 0)
 		goto fail;
 	return 0;
 fail:
