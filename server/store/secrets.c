@@ -50,8 +50,12 @@ static int file_read(const char *path, char *out, size_t len, long long *version
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-		snprintf(err, errlen, "%s: must be a file readable by its owner only (chmod 600)", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "%s: must be readable by its owner only (chmod 600)", path);
 		goto out;
 	}
 	while (got + 1 < len) {
