@@ -208,6 +208,12 @@ with multi.Service(instances=2, nginx=True, settings=SETTINGS) as svc:
     t.ok(r.status == 200 and r.body == first.body and r.headers.get("x-cache-status") == "HIT",
          "a link signed with the database's key (as any instance signs) is served from the cache", r)
     t.eq(edge.get(path).status, 403, "no signature at all: refused")
+    svc.sql("UPDATE tracks SET available = 0 WHERE id = %s", (tracks[2],))
+    r = wait_for(lambda: (lambda r: r if r.status != 200 else None)(edge.get(signed(svc, path, int(time.time()) + 600, me))),
+                 timeout=5, step=0.2)
+    t.ok(r is not None and r.status == 410 and first.body[:64] not in r.body,
+         "a track withdrawn after it was cached: the instance's 410 through nginx, no cached byte", r)
+    svc.sql("UPDATE tracks SET available = 1 WHERE id = %s", (tracks[2],))
     r = edge.get("/_segue_audio_check")
     t.eq(r.status, 404, "the check's own location is not reachable from outside")
 
