@@ -84,23 +84,72 @@ static long wait_s(const struct ratelimit *rl, double prev, double cur, int64_t 
 	return wait_ms / 1000 + 1;
 }
 
+/* The client's entry in the table, rolled to window; NULL when the table is full of live
+ * clients. */
+static struct rl_entry *entry(struct ratelimit *rl, uint64_t key, int64_t window)
+{
+	struct rl_entry *e;
+	uint32_t i;
+
+	if (rl->used * 4 >= rl->size * 3) {
+		sweep(rl, window);
+		if (rl->used * 4 >= rl->size * 3)
+			return NULL;
+	}
+	i = (uint32_t)key & (rl->size - 1);
+	while (rl->table[i].key && rl->table[i].key != key)
+		i = (i + 1) & (rl->size - 1);
+	e = &rl->table[i];
+	if (!e->key) {
+		e->key = key;
+		e->window = window;
+		e->cur = e->prev = e->share = 0;
+		rl->used++;
+	}
+	if (e->window != window) {
+		e->prev = e->window == window - 1 ? e->cur : 0;
+		e->cur = e->share = 0;
+		e->window = window;
+	}
+	return e;
+}
+
 /* In the database: 0 counted, a wait, or -1 when the database could not say. */
 static long shared_hit(struct ratelimit *rl, uint64_t key, enum rl_category cat, int64_t now_ms)
 {
 	int64_t window = now_ms / rl->window_ms, into = now_ms % rl->window_ms;
+	struct rl_entry *e = entry(rl, key, window);
+	double weight = (double)(rl->window_ms - into) / rl->window_ms;
+	long share = rl->limit[cat] / 20;
 	long long cur, prev;
 	int rc;
 
+	if (e && e->share) {
+		e->share--;
+		return 0;
+	}
 	if (rl->trimmed != window) {
 		rl->trimmed = window;
 		store_ratelimit_trim(rl->shared, window - 1);
 	}
-	rc = store_ratelimit_hit(rl->shared, (long long)(key >> 1), window,
-	                         (double)(rl->window_ms - into) / rl->window_ms, rl->limit[cat],
-	                         &cur, &prev);
+	share = share < 1 ? 1 : share > RL_SHARE_MAX ? RL_SHARE_MAX : share;
+	/* Without a table entry to keep a share in, one request at a time. */
+	if (!e)
+		share = 1;
+	rc = store_ratelimit_take(rl->shared, (long long)(key >> 1), window, weight, rl->limit[cat],
+	                          share, &cur, &prev);
+	if (rc == 0 && share > 1) {
+		share = 1;
+		rc = store_ratelimit_take(rl->shared, (long long)(key >> 1), window, weight,
+		                          rl->limit[cat], 1, &cur, &prev);
+	}
 	if (rc < 0)
 		return -1;
-	return rc ? 0 : wait_s(rl, (double)prev, (double)cur, into, rl->limit[cat]);
+	if (!rc)
+		return wait_s(rl, (double)prev, (double)cur, into, rl->limit[cat]);
+	if (e)
+		e->share = (uint32_t)share - 1;
+	return 0;
 }
 
 long ratelimit_hit(struct ratelimit *rl, uint64_t client, enum rl_category cat, int64_t now_ms)
@@ -109,7 +158,6 @@ long ratelimit_hit(struct ratelimit *rl, uint64_t client, enum rl_category cat, 
 	int64_t into = now_ms % rl->window_ms;
 	uint64_t key;
 	struct rl_entry *e;
-	uint32_t i;
 	double estimate;
 
 	if (cat == RL_NONE || cat >= RL_NCATEGORIES)
@@ -121,26 +169,8 @@ long ratelimit_hit(struct ratelimit *rl, uint64_t client, enum rl_category cat, 
 		if (wait >= 0)
 			return wait;
 	}
-	if (rl->used * 4 >= rl->size * 3) {
-		sweep(rl, window);
-		if (rl->used * 4 >= rl->size * 3)
-			return 0; /* that many live clients: fail open rather than refuse everyone */
-	}
-	i = (uint32_t)key & (rl->size - 1);
-	while (rl->table[i].key && rl->table[i].key != key)
-		i = (i + 1) & (rl->size - 1);
-	e = &rl->table[i];
-	if (!e->key) {
-		e->key = key;
-		e->window = window;
-		e->cur = e->prev = 0;
-		rl->used++;
-	}
-	if (e->window != window) {
-		e->prev = e->window == window - 1 ? e->cur : 0;
-		e->cur = 0;
-		e->window = window;
-	}
+	if (!(e = entry(rl, key, window)))
+		return 0; /* that many live clients: fail open rather than refuse everyone */
 	estimate = e->prev * (double)(rl->window_ms - into) / rl->window_ms + e->cur;
 	if (estimate + 1 > rl->limit[cat])
 		return wait_s(rl, e->prev, e->cur, into, rl->limit[cat]);

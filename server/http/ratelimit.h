@@ -3,9 +3,14 @@
  * still overlaps), which is exact enough and keeps each client at two counters.
  *
  * The counters live in this process's memory, or, when several instances share a PostgreSQL
- * database, in the database (store/ratelimit.h): one statement per limited request, so the
- * budget is the same whichever instances the requests reach. If the database cannot count
- * a request, memory does, rather than refusing everyone or letting everyone through. */
+ * database, in the database (store/ratelimit.h), so the budget is the same whichever
+ * instances the requests reach. There an instance takes a client's budget a share at a
+ * time: a twentieth of the limit (at most RL_SHARE_MAX, at least one request), counted in the
+ * database up front and spent from memory, then one request at a time once a whole share no
+ * longer fits. A share an instance took but did not spend before its window ended is lost
+ * to the client, so with n instances a client gets at least the limit less n shares (5% of
+ * it each), never more than the limit. If the database cannot count, memory does, rather
+ * than refusing everyone or letting everyone through. */
 #ifndef SEGUE_RATELIMIT_H
 #define SEGUE_RATELIMIT_H
 
@@ -19,7 +24,10 @@ struct rl_entry {
 	uint64_t key;       /* token hash prefix mixed with the category; 0 = free slot */
 	int64_t window;     /* index of the current window */
 	uint32_t cur, prev; /* requests in the current and the previous window */
+	uint32_t share;     /* shared: requests of the current window taken, not yet spent */
 };
+
+#define RL_SHARE_MAX 16
 
 struct ratelimit {
 	struct rl_entry *table;

@@ -15,19 +15,20 @@ static void fill_counts(struct db_stmt *st, void *out)
 	c->prev = db_col_int64(st, 1);
 }
 
-int store_ratelimit_hit(struct store *s, long long key, long long win, double weight, long limit,
-                        long long *cur, long long *prev)
+int store_ratelimit_take(struct store *s, long long key, long long win, double weight, long limit,
+                         long amount, long long *cur, long long *prev)
 {
-	/* The insert counts a first request only when the previous window leaves room; the
-	 * update re-checks on the row it has locked, so a concurrent count is seen. */
+	/* The insert takes a first share only when the previous window leaves room; the update
+	 * re-checks on the row it has locked, so a concurrent take is seen. */
 	struct db_stmt *st = store_stmt(s,
 		"INSERT INTO ratelimit_hits (key, win, n)"
-		" SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), 1"
+		" SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), CAST(?5 AS BIGINT)"
 		" WHERE CAST(?3 AS DOUBLE PRECISION) * COALESCE((SELECT p.n FROM ratelimit_hits p"
-		"   WHERE p.key = ?1 AND p.win = ?2 - 1), 0) + 1 <= ?4"
-		" ON CONFLICT (key, win) DO UPDATE SET n = ratelimit_hits.n + 1"
-		" WHERE ratelimit_hits.n + 1 + CAST(?3 AS DOUBLE PRECISION) * COALESCE((SELECT p.n"
-		"   FROM ratelimit_hits p WHERE p.key = ?1 AND p.win = ?2 - 1), 0) <= ?4"
+		"   WHERE p.key = ?1 AND p.win = ?2 - 1), 0) + CAST(?5 AS BIGINT) <= ?4"
+		" ON CONFLICT (key, win) DO UPDATE SET n = ratelimit_hits.n + CAST(?5 AS BIGINT)"
+		" WHERE ratelimit_hits.n + CAST(?5 AS BIGINT) + CAST(?3 AS DOUBLE PRECISION) *"
+		"   COALESCE((SELECT p.n FROM ratelimit_hits p WHERE p.key = ?1 AND p.win = ?2 - 1), 0)"
+		"   <= ?4"
 		" RETURNING n");
 	struct counts c = { 0, 0 };
 	int rc;
@@ -38,7 +39,8 @@ int store_ratelimit_hit(struct store *s, long long key, long long win, double we
 	db_bind_int64(st, 2, win);
 	db_bind_double(st, 3, weight);
 	db_bind_int64(st, 4, limit);
-	if ((rc = store_one(s, st, "counting a request", NULL, NULL)) != 0)
+	db_bind_int64(st, 5, amount);
+	if ((rc = store_one(s, st, "counting requests", NULL, NULL)) != 0)
 		return rc;
 	st = store_stmt(s, "SELECT COALESCE(SUM(n) FILTER (WHERE win = ?2), 0),"
 	                   " COALESCE(SUM(n) FILTER (WHERE win = ?2 - 1), 0)"

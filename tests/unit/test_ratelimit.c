@@ -42,6 +42,16 @@ static void shared(void)
 	   "just into the next window the previous one still weighs, as in memory (%ld, %ld)", wait,
 	   mem_wait);
 	is_int(ratelimit_hit(&b, 7, RL_SEARCH, t + 91000), 0, "two windows later it is allowed again");
+	/* A budget of 100 is taken five at a time: all of it is spent over two limiters, and a
+	 * share one took and left unspent costs the client no more than that share. */
+	allowed = 0;
+	for (int i = 0; i < 120; i++)
+		allowed += !ratelimit_hit(i % 2 ? &a : &b, 9, RL_STANDARD, t + i);
+	is_int(allowed, 100, "100 standard requests pass over two limiters taking shares");
+	allowed = !ratelimit_hit(&a, 10, RL_STANDARD, t);
+	for (int i = 0; i < 120; i++)
+		allowed += !ratelimit_hit(&b, 10, RL_STANDARD, t + i);
+	is_int(allowed, 96, "one request on a, then b alone: a's unspent share of 5 is all that is lost");
 	ratelimit_free(&a);
 	ratelimit_free(&b);
 	ratelimit_free(&mem);
