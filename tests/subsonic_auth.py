@@ -10,7 +10,7 @@ import os
 import stat
 import urllib.parse
 
-from segue_test import POSTGRES, TAP, Server, catalog_copy, sql
+from segue_test import TAP, Server, catalog_copy, sql
 from segue_client import Client
 from subsonic_util import call, error_code, parse, same
 
@@ -149,7 +149,8 @@ with Server(data, {"login_free_tries": 1000, "login_address_tries": 1000, "rl_st
     t.eq(srv.request("PUT", "/v1/segue/subsonic-password", {"password": pw}, token=tok).status, 204, "PUT: 204")
     blob = sql(data, "SELECT sealed FROM subsonic_passwords")
     t.ok(len(blob) == 1 and pw.encode() not in bytes(blob[0][0]), "kept sealed, not in the clear")
-    if POSTGRES:  # every instance over the database opens them (store/secrets.h)
+    import segue_test  # which engine this run's servers use
+    if segue_test.POSTGRES:  # every instance over the database opens them (store/secrets.h)
         t.eq(len(sql(data, "SELECT 1 FROM server_secrets WHERE name = 'subsonic.key'")), 1,
              "the Subsonic key is in the database")
     else:
@@ -231,7 +232,7 @@ with Server(data) as srv:
     t.eq(c.run("subsonic-password", "--remove")[0], 4, "removing it again: exit 4")
 
 # A looser subsonic.key is not used.
-if POSTGRES:
+if segue_test.POSTGRES:
     t.ok(not os.path.exists(os.path.join(data, "subsonic.key")),
          "on PostgreSQL there is no subsonic.key file to loosen: the key is a row")
 else:
