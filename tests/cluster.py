@@ -129,9 +129,17 @@ with multi.Service(instances=2, nginx=True, settings=SETTINGS) as svc:
     two = playlist_budget([a, b], "premium-jp", a.login("premium-jp"))
     t.eq(one, LIMIT, "one instance takes %d playlist requests, then 429" % LIMIT)
     t.ok(abs(two - one) <= one // 10, "two instances in turn take as many (%d, %d)" % (two, one))
-    r = b.request("POST", "/v1/users/premium-jp/playlists", body={"name": "x"}, token=a.login("premium-jp"))
-    t.ok(r.status == 429 and int(r.headers.get("retry-after", "0")) >= 1,
-         "a fresh token of that user is refused on B too, with Retry-After", r)
+    # An instance may still hold part of a share it took (http/ratelimit.h): it spends that,
+    # then refuses; the user never gets more than the budget in all.
+    fresh, extra = a.login("premium-jp"), 0
+    for _ in range(LIMIT // 20 + 2):
+        r = b.request("POST", "/v1/users/premium-jp/playlists", body={"name": "x"}, token=fresh)
+        if r.status != 201:
+            break
+        extra += 1
+    t.ok(r.status == 429 and int(r.headers.get("retry-after", "0")) >= 1 and two + extra <= LIMIT,
+         "a fresh token of that user is refused on B too, with Retry-After, within the budget"
+         " (%d + %d)" % (two, extra), r)
 
     # --- keys: what one instance signs, the other accepts
     link = stream_url(a, tok, tracks[0])
