@@ -198,9 +198,9 @@ struct fixture *fixture_get(void)
 	snprintf(srv->media_dir, sizeof srv->media_dir, "%s/media", data_dir);
 	snprintf(srv->images_dir, sizeof srv->images_dir, "%s/images", data_dir);
 	fuzz_check(store_open(&srv->store, data_dir, err, sizeof err) == 0 &&
-	           keyring_open(&srv->keys, data_dir, err, sizeof err) == 0 &&
-	           licence_keys_open(&srv->licences, data_dir, err, sizeof err) == 0 &&
-	           subsonic_key_open(&srv->subsonic_key, data_dir, err, sizeof err) == 0, "%s", err);
+	           keyring_open(&srv->keys, &srv->store, data_dir, err, sizeof err) == 0 &&
+	           licence_keys_open(&srv->licences, &srv->store, data_dir, err, sizeof err) == 0 &&
+	           subsonic_key_open(&srv->subsonic_key, &srv->store, data_dir, err, sizeof err) == 0, "%s", err);
 	/* Limits no fuzzer reaches: every input should reach its handler. */
 	for (int i = 0; i < RL_NCATEGORIES; i++)
 		limits[i] = 1L << 40;

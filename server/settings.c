@@ -39,6 +39,9 @@ static const struct option_def options[] = {
 	STR(database, "",
 	    "a PostgreSQL database (postgresql://USER@HOST/NAME) that several servers share;"
 	    " empty: SQLite, segue.db in the data directory"),
+	STR(shared_dir, "",
+	    "on PostgreSQL, a folder every instance sees, where one trains the recommendation model"
+	    " for all; empty: each instance trains its own, one at a time"),
 	STR(public_url, "", "base URL clients reach the server at; empty: taken from the Host header"),
 	NUM(url_ttl, 5, 7 * 86400, "3600", "seconds a signed audio URL stays valid"),
 	NUM(access_ttl, 60, 7 * 86400, "3600", "seconds an access token stays valid"),
@@ -63,6 +66,9 @@ static const struct option_def options[] = {
 	NUM(rl_search, 1, 1000000, "30", "requests per window and token: search"),
 	NUM(rl_player, 1, 1000000, "50", "requests per window and token: player"),
 	NUM(rl_playlist, 1, 1000000, "25", "requests per window and token: playlist changes"),
+	NUM(rl_shared, 0, 1, "1",
+	    "on PostgreSQL, count rate limits in the database, one budget across every instance;"
+	    " 0: each instance counts its own"),
 	NUM(ingest_jobs, 0, 256, "0", "ingest worker threads; 0 means one per core"),
 	NUM(transcode_max, 1, 1024, "16",
 	    "transcodes (OpenSubsonic stream to mp3 or opus) running at once; past it a client is"

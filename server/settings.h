@@ -22,6 +22,7 @@ struct settings {
 	char listen[128];        /* ADDR:PORT */
 	char data_dir[1024];
 	char database[1024]; /* a postgresql:// URL, or "": SQLite under data_dir */
+	char shared_dir[1024]; /* PostgreSQL: a folder every instance sees (the shared model) */
 	char public_url[256];    /* base URL put into hrefs and audio URLs; empty = from Host */
 	long url_ttl;            /* seconds a signed audio URL stays valid */
 	long access_ttl;         /* seconds an access token stays valid */
@@ -38,6 +39,7 @@ struct settings {
 	long rl_search;
 	long rl_player;
 	long rl_playlist;
+	long rl_shared;
 	long ingest_jobs;        /* worker threads for ingest; 0 = one per core */
 	long transcode_max;      /* transcodes at once (server/transcode/) */
 	char artist_separators[256]; /* '|'-separated words that split one artist tag into several */

@@ -11,40 +11,33 @@
 #include <unistd.h>
 
 #include "base62.h"
+#include "store/secrets.h"
 
 static void key_prepare(struct sign_key *k)
 {
 	crypto_auth_hmacsha256_init(&k->keyed, k->key, SIGN_KEY_BYTES);
 }
 
-static int read_ring(struct keyring *kr, char *err, size_t errlen)
+#define RING_NAME "signing.keys"
+
+/* Parses a ring's text into kr (left as it was on error). */
+static int parse_ring(struct keyring *kr, char *text, long long version, char *err, size_t errlen)
 {
 	struct keyring fresh;
-	struct stat st;
-	char line[256];
-	FILE *f;
+	char *line, *save = NULL;
 	int rc = -1;
 
 	memset(&fresh, 0, sizeof fresh);
-	f = fopen(kr->path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", kr->path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fileno(f), &st) < 0 || (st.st_mode & 077)) {
-		snprintf(err, errlen, "%s: must be readable by its owner only (chmod 600)", kr->path);
-		goto out;
-	}
-	while (fgets(line, sizeof line, f)) {
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct sign_key *k;
 		char kid[64], b64[128];
 		long long created;
 		size_t len;
 
-		if (line[0] == '#' || line[0] == '\n')
+		if (line[0] == '#')
 			continue;
 		if (fresh.nkeys == SIGN_MAX_KEYS) {
-			snprintf(err, errlen, "%s: more than %d keys", kr->path, SIGN_MAX_KEYS);
+			snprintf(err, errlen, RING_NAME ": more than %d keys", SIGN_MAX_KEYS);
 			goto out;
 		}
 		k = &fresh.keys[fresh.nkeys];
@@ -53,67 +46,63 @@ static int read_ring(struct keyring *kr, char *err, size_t errlen)
 		    sodium_base642bin(k->key, sizeof k->key, b64, strlen(b64), NULL, &len, NULL,
 		                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 		    len != SIGN_KEY_BYTES) {
-			snprintf(err, errlen, "%s: malformed key line", kr->path);
+			sodium_memzero(b64, sizeof b64);
+			snprintf(err, errlen, RING_NAME ": malformed key line");
 			goto out;
 		}
+		sodium_memzero(b64, sizeof b64);
 		strcpy(k->kid, kid);
 		k->created = (time_t)created;
 		key_prepare(k);
 		fresh.nkeys++;
 	}
 	if (!fresh.nkeys) {
-		snprintf(err, errlen, "%s: no keys", kr->path);
+		snprintf(err, errlen, RING_NAME ": no keys");
 		goto out;
 	}
 	memcpy(kr->keys, fresh.keys, sizeof fresh.keys);
 	kr->nkeys = fresh.nkeys;
-	kr->ino = (unsigned long long)st.st_ino;
-	kr->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	kr->version = version;
 	rc = 0;
 out:
 	sodium_memzero(&fresh, sizeof fresh);
-	fclose(f);
 	return rc;
 }
 
-static int write_ring(const struct keyring *kr, char *err, size_t errlen)
+static int read_ring(struct keyring *kr, char *err, size_t errlen)
 {
-	char tmp[1200];
-	FILE *f;
-	int fd;
+	char text[SECRET_MAX];
+	long long version = 0;
+	int rc = store_secret_read(kr->db, kr->dir, RING_NAME, text, sizeof text, &version, err, errlen);
 
-	snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", kr->path);
-	fd = mkstemp(tmp); /* mkstemp creates the file 0600 */
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		goto fail;
-	}
-	fprintf(f, "# segue-server signing keys: kid created base64url(key). Keep secret.\n");
-	for (int i = 0; i < kr->nkeys; i++) {
+	if (rc == 0)
+		snprintf(err, errlen, RING_NAME ": there is none");
+	if (rc > 0)
+		rc = parse_ring(kr, text, version, err, errlen);
+	else
+		rc = -1;
+	sodium_memzero(text, sizeof text);
+	return rc;
+}
+
+/* The ring's text; NULL when it does not fit (it always does: SIGN_MAX_KEYS lines). */
+static char *format_ring(const struct keyring *kr, char *text, size_t len)
+{
+	size_t used;
+
+	used = (size_t)snprintf(text, len, "# segue-server signing keys: kid created base64url(key)."
+	                        " Keep secret.\n");
+	for (int i = 0; i < kr->nkeys && used < len; i++) {
 		char b64[sodium_base64_ENCODED_LEN(SIGN_KEY_BYTES,
 		                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 
 		sodium_bin2base64(b64, sizeof b64, kr->keys[i].key, SIGN_KEY_BYTES,
 		                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-		fprintf(f, "%s %lld %s\n", kr->keys[i].kid, (long long)kr->keys[i].created, b64);
+		used += (size_t)snprintf(text + used, len - used, "%s %lld %s\n", kr->keys[i].kid,
+		                         (long long)kr->keys[i].created, b64);
 		sodium_memzero(b64, sizeof b64);
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		fclose(f);
-		goto fail;
-	}
-	if (fclose(f) != 0 || rename(tmp, kr->path) != 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "%s: %s", kr->path, strerror(errno));
-	unlink(tmp);
-	return -1;
+	return used < len ? text : NULL;
 }
 
 static void new_key(struct sign_key *k, time_t now)
@@ -131,41 +120,74 @@ static void new_key(struct sign_key *k, time_t now)
 	key_prepare(k);
 }
 
-int keyring_open(struct keyring *kr, const char *data_dir, char *err, size_t errlen)
+int keyring_open(struct keyring *kr, struct store *db, const char *data_dir, char *err, size_t errlen)
 {
+	char text[SECRET_MAX];
+	long long version;
+	int rc;
+
 	memset(kr, 0, sizeof *kr);
-	snprintf(kr->path, sizeof kr->path, "%s/signing.keys", data_dir);
-	if (access(kr->path, F_OK) != 0) {
+	kr->db = db;
+	snprintf(kr->dir, sizeof kr->dir, "%s", data_dir ? data_dir : "");
+	if ((rc = store_secret_version(db, kr->dir, RING_NAME, &version)) < 0) {
+		snprintf(err, errlen, RING_NAME ": cannot look for it");
+		return -1;
+	}
+	if (rc == 0) {
+		/* Of two servers starting at once, both use the ring the first one stored. */
 		new_key(&kr->keys[0], time(NULL));
 		kr->nkeys = 1;
-		if (write_ring(kr, err, errlen) < 0)
+		rc = format_ring(kr, text, sizeof text)
+		     ? store_secret_create(db, kr->dir, RING_NAME, text, err, errlen) : -1;
+		sodium_memzero(text, sizeof text);
+		keyring_wipe(kr);
+		if (rc < 0)
 			return -1;
 	}
-	kr->checked_at = time(NULL);
+	kr->checked_at = kr->reread_at = time(NULL);
 	return read_ring(kr, err, errlen);
 }
 
 void keyring_refresh(struct keyring *kr, time_t now)
 {
-	struct stat st;
+	long long version;
 	char err[256];
 
 	if (now == kr->checked_at)
 		return;
 	kr->checked_at = now;
-	if (stat(kr->path, &st) == 0 &&
-	    ((unsigned long long)st.st_ino != kr->ino ||
-	     (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec != kr->mtime_ns))
+	if (store_secret_version(kr->db, kr->dir, RING_NAME, &version) > 0 && version != kr->version)
 		read_ring(kr, err, sizeof err); /* on error the old ring stays in force */
+}
+
+bool keyring_reread(struct keyring *kr, time_t now)
+{
+	char err[256];
+
+	if (now == kr->reread_at)
+		return false;
+	kr->reread_at = kr->checked_at = now;
+	return read_ring(kr, err, sizeof err) == 0;
+}
+
+static bool in_table(const struct keyring *kr)
+{
+	return kr->db && store_is_postgres(kr->db);
 }
 
 int keyring_rotate(struct keyring *kr, long keep_seconds, char *err, size_t errlen)
 {
+	char text[SECRET_MAX];
 	time_t now = time(NULL);
-	int keep_from = 0;
+	int keep_from = 0, rc = -1;
 
-	if (read_ring(kr, err, errlen) < 0)
+	/* On PostgreSQL two rotations at once would each drop the other's new key. */
+	if (in_table(kr) && store_begin(kr->db) < 0) {
+		snprintf(err, errlen, RING_NAME ": cannot begin a transaction");
 		return -1;
+	}
+	if (read_ring(kr, err, errlen) < 0)
+		goto out;
 	/* Key i retired when key i+1 was made; drop it once that is older than keep_seconds. */
 	for (int i = 0; i + 1 < kr->nkeys; i++)
 		if (now - kr->keys[i + 1].created > keep_seconds)
@@ -175,7 +197,22 @@ int keyring_rotate(struct keyring *kr, long keep_seconds, char *err, size_t errl
 	memmove(kr->keys, kr->keys + keep_from, (size_t)(kr->nkeys - keep_from) * sizeof kr->keys[0]);
 	kr->nkeys -= keep_from;
 	new_key(&kr->keys[kr->nkeys++], now);
-	return write_ring(kr, err, errlen);
+	if (!format_ring(kr, text, sizeof text)) {
+		snprintf(err, errlen, RING_NAME ": too long");
+		goto out;
+	}
+	if (store_secret_replace(kr->db, kr->dir, RING_NAME, text, err, errlen) < 0)
+		goto out;
+	if (in_table(kr) && store_commit(kr->db) < 0) {
+		snprintf(err, errlen, RING_NAME ": cannot commit the new ring");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0 && in_table(kr))
+		store_rollback(kr->db);
+	sodium_memzero(text, sizeof text);
+	return rc;
 }
 
 void keyring_wipe(struct keyring *kr)

@@ -1,13 +1,17 @@
 /* Signed audio URLs. A keyring holds HMAC-SHA256 keys, each with a short key id (kid); the
  * newest key signs and every key still on the ring verifies, so rotating keys never breaks
- * a URL that has not expired. The ring lives in DATA_DIR/signing.keys (mode 0600), one key a
- * line: "kid created_unix base64url(key)". */
+ * a URL that has not expired. The ring is the secret "signing.keys" (store/secrets.h: the
+ * file DATA_DIR/signing.keys, mode 0600, beside SQLite; a row on PostgreSQL, shared by every
+ * instance), one key a line: "kid created_unix base64url(key)". */
 #ifndef SEGUE_SIGN_H
 #define SEGUE_SIGN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sodium.h>
 #include <time.h>
+
+struct store;
 
 #define SIGN_KEY_BYTES 32
 #define SIGN_KID_MAX 16
@@ -24,22 +28,28 @@ struct sign_key {
 };
 
 struct keyring {
-	char path[1100];
+	struct store *db;  /* where the ring lives (store/secrets.h); NULL: the file */
+	char dir[1100];    /* the data directory, for the file */
 	struct sign_key keys[SIGN_MAX_KEYS]; /* oldest first; the last one signs */
 	int nkeys;
-	/* The file as last read: rotation renames a new file into place, so a changed inode (or
-	 * mtime) means new keys even within one second. */
-	unsigned long long ino;
-	long long mtime_ns;
-	time_t checked_at; /* when the file's mtime was last looked at */
+	long long version; /* the ring as last read (store_secret_version) */
+	time_t checked_at; /* when the version was last looked at */
+	time_t reread_at;  /* when a link with an unknown key last made it read the ring */
 };
 
-/* Loads DATA_DIR/signing.keys, creating it with one fresh key if it does not exist. */
-int keyring_open(struct keyring *kr, const char *data_dir, char *err, size_t errlen);
-/* Re-reads the file if it changed; looks at most once a second. */
+/* Loads the ring from db (NULL, or SQLite's: DATA_DIR/signing.keys), creating it with one
+ * fresh key if there is none. db, when given, must outlive kr and is used from the thread
+ * that uses kr. */
+int keyring_open(struct keyring *kr, struct store *db, const char *data_dir, char *err, size_t errlen);
+/* Re-reads the ring if it changed; looks at most once a second. */
 void keyring_refresh(struct keyring *kr, time_t now);
+/* For a link signed with a key this ring does not hold (another instance may have rotated
+ * the keys a moment ago): reads the ring again, at most once a second, so that links with
+ * made-up kids cost no more than one read a second. Returns whether it read it. */
+bool keyring_reread(struct keyring *kr, time_t now);
 /* Adds a new signing key and drops keys retired longer than keep_seconds ago (a key is
- * retired when a newer one is made). Writes the file atomically with mode 0600. */
+ * retired when a newer one is made). The file is replaced atomically with mode 0600; on
+ * PostgreSQL the read and the write are one transaction. */
 int keyring_rotate(struct keyring *kr, long keep_seconds, char *err, size_t errlen);
 void keyring_wipe(struct keyring *kr);
 

@@ -10,46 +10,43 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileperm.h"
+#include "store/secrets.h"
 
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
-static int read_key(struct subsonic_key *k, const char *path, char *err, size_t errlen)
+/* The line after line's, or its end. */
+static const char *next_line(const char *line)
 {
-	char line[160], text[80] = "";
+	const char *nl = strchr(line, '\n');
+
+	return nl ? nl + 1 : line + strlen(line);
+}
+
+#define KEY_NAME "subsonic.key"
+
+static int parse_key(struct subsonic_key *k, const char *text, char *err, size_t errlen)
+{
+	char b64[80] = "";
+	const char *line;
 	size_t got = 0;
-	struct stat st;
-	FILE *f = fopen(path, "r");
 	int rc = -1;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	/* Whoever reads this file reads every Subsonic password: a looser one is not used, and
-	 * not silently tightened (someone may have read it already). */
-	if (fstat(fileno(f), &st) < 0 || (st.st_mode & 077)) {
-		snprintf(err, errlen, "%s: must be readable by its owner only (chmod 600)", path);
-		goto out;
-	}
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "secretbox %79s", text) == 1)
+	for (line = text; *line; line = next_line(line))
+		if (sscanf(line, "secretbox %79s", b64) == 1)
 			break;
-	if (sodium_base642bin(k->key, sizeof k->key, text, strlen(text), NULL, &got, NULL, B64) != 0 ||
+	if (sodium_base642bin(k->key, sizeof k->key, b64, strlen(b64), NULL, &got, NULL, B64) != 0 ||
 	    got != sizeof k->key) {
-		snprintf(err, errlen, "%s: not a Subsonic key file (a secretbox line)", path);
+		snprintf(err, errlen, KEY_NAME ": not a Subsonic key (a secretbox line)");
 		goto out;
 	}
 	k->loaded = true;
 	rc = 0;
 out:
-	sodium_memzero(text, sizeof text);
-	sodium_memzero(line, sizeof line);
-	fclose(f);
+	sodium_memzero(b64, sizeof b64);
 	return rc;
 }
 
-static int write_key(const char *path, char *err, size_t errlen)
+static int make_key(struct store *db, const char *data_dir, char *err, size_t errlen)
 {
 	unsigned char key[crypto_secretbox_KEYBYTES];
 	char b64[sodium_base64_ENCODED_LEN(sizeof key, B64)], text[512];
@@ -62,22 +59,28 @@ static int write_key(const char *path, char *err, size_t errlen)
 	         "# with the database, it reads every Subsonic password. Losing it makes every\n"
 	         "# user set their Subsonic password again.\n"
 	         "secretbox %s\n", b64);
-	rc = file_create_secret(path, text, err, errlen);
+	rc = store_secret_create(db, data_dir, KEY_NAME, text, err, errlen);
 	sodium_memzero(key, sizeof key);
 	sodium_memzero(b64, sizeof b64);
 	sodium_memzero(text, sizeof text);
 	return rc;
 }
 
-int subsonic_key_open(struct subsonic_key *k, const char *data_dir, char *err, size_t errlen)
+int subsonic_key_open(struct subsonic_key *k, struct store *db, const char *data_dir, char *err,
+                      size_t errlen)
 {
-	char path[1100];
+	char text[SECRET_MAX];
+	int rc;
 
 	memset(k, 0, sizeof *k);
-	snprintf(path, sizeof path, "%s/subsonic.key", data_dir);
-	if (access(path, F_OK) != 0 && write_key(path, err, errlen) < 0)
-		return -1;
-	return read_key(k, path, err, errlen);
+	rc = store_secret_read(db, data_dir, KEY_NAME, text, sizeof text, NULL, err, errlen);
+	if (rc == 0 && (rc = make_key(db, data_dir, err, errlen)) == 0)
+		rc = store_secret_read(db, data_dir, KEY_NAME, text, sizeof text, NULL, err, errlen);
+	if (rc == 0)
+		snprintf(err, errlen, KEY_NAME ": there is none");
+	rc = rc > 0 ? parse_key(k, text, err, errlen) : -1;
+	sodium_memzero(text, sizeof text);
+	return rc;
 }
 
 void subsonic_key_wipe(struct subsonic_key *k)

@@ -2,9 +2,11 @@
  * with p, the password itself) needs a password the server can read back. Segue never keeps
  * the account's password that way (it keeps an argon2id hash), so a user who wants an older
  * client opts in with a separate Subsonic password, which the server keeps sealed
- * (XSalsa20-Poly1305, crypto_secretbox) under a key derived for that user from
- * DATA_DIR/subsonic.key (mode 0600, made on first use, refused when looser): a copy of the
- * database alone reads no password, a copy with the key file reads them all. The md5 token
+ * (XSalsa20-Poly1305, crypto_secretbox) under a key derived for that user from the secret
+ * "subsonic.key" (store/secrets.h: DATA_DIR/subsonic.key, mode 0600, made on first use,
+ * refused when looser, beside SQLite: a copy of the database alone reads no password, a copy
+ * with the key file reads them all; on PostgreSQL a row every instance reads, so a dump of
+ * that database holds the key with the passwords). The md5 token
  * is weak (anyone who sees one URL can try passwords offline at md5's speed), which is why
  * the password is separate and API keys are the way the man pages recommend. */
 #ifndef SEGUE_SUBSONIC_PW_H
@@ -24,8 +26,12 @@ struct subsonic_key {
 	bool loaded;
 };
 
-/* Loads DATA_DIR/subsonic.key, making it on first use. Returns 0, or -1 with err. */
-int subsonic_key_open(struct subsonic_key *k, const char *data_dir, char *err, size_t errlen);
+struct store;
+
+/* Loads the key from db (NULL, or SQLite's: DATA_DIR/subsonic.key), making it on first use.
+ * Returns 0, or -1 with err. */
+int subsonic_key_open(struct subsonic_key *k, struct store *db, const char *data_dir, char *err,
+                      size_t errlen);
 void subsonic_key_wipe(struct subsonic_key *k);
 
 /* Seals password (SUBSONIC_PW_MIN to SUBSONIC_PW_MAX bytes, checked by the caller) for

@@ -139,9 +139,9 @@ int cmd_serve(int argc, char **argv)
 	snprintf(srv->media_dir, sizeof srv->media_dir, "%s/media", srv->cfg.data_dir);
 	snprintf(srv->images_dir, sizeof srv->images_dir, "%s/images", srv->cfg.data_dir);
 	if (store_open(&srv->store, settings_database(&srv->cfg), err, sizeof err) < 0 ||
-	    keyring_open(&srv->keys, srv->cfg.data_dir, err, sizeof err) < 0 ||
-	    licence_keys_open(&srv->licences, srv->cfg.data_dir, err, sizeof err) < 0 ||
-	    subsonic_key_open(&srv->subsonic_key, srv->cfg.data_dir, err, sizeof err) < 0) {
+	    keyring_open(&srv->keys, &srv->store, srv->cfg.data_dir, err, sizeof err) < 0 ||
+	    licence_keys_open(&srv->licences, &srv->store, srv->cfg.data_dir, err, sizeof err) < 0 ||
+	    subsonic_key_open(&srv->subsonic_key, &srv->store, srv->cfg.data_dir, err, sizeof err) < 0) {
 		fprintf(stderr, "segue-server: %s\n", err);
 		goto out;
 	}
@@ -153,6 +153,9 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "segue-server: out of memory\n");
 		goto out;
 	}
+	/* Several instances over one PostgreSQL database share one budget per user. */
+	if (store_is_postgres(&srv->store) && srv->cfg.rl_shared)
+		ratelimit_share(&srv->rl, &srv->store);
 	if (server_guard_init(srv) < 0) {
 		fprintf(stderr, "segue-server: out of memory\n");
 		goto out;

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileperm.h"
+#include "store/secrets.h"
 
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
@@ -20,30 +20,28 @@ static int decode(const char *text, unsigned char *out, size_t len)
 	       ? 0 : -1;
 }
 
-static int read_keys(struct licence_keys *k, const char *path, char *err, size_t errlen)
+/* The line after line's, or its end. */
+static const char *next_line(const char *line)
 {
-	char line[256], sk[160] = "", master[80] = "";
-	FILE *f = fopen(path, "r");
+	const char *nl = strchr(line, '\n');
+
+	return nl ? nl + 1 : line + strlen(line);
+}
+
+#define KEY_NAME "offline.key"
+
+static int parse_keys(struct licence_keys *k, const char *text, char *err, size_t errlen)
+{
+	char sk[160] = "", master[80] = "";
+	const char *line;
 	int rc = -1;
 
-	struct stat st;
-
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	/* As signing.keys: whoever reads this file can sign licences, so a looser one is not
-	 * used (and not silently tightened: someone may have read it already). */
-	if (fstat(fileno(f), &st) < 0 || (st.st_mode & 077)) {
-		snprintf(err, errlen, "%s: must be readable by its owner only (chmod 600)", path);
-		goto out;
-	}
-	while (fgets(line, sizeof line, f)) {
+	for (line = text; *line; line = next_line(line)) {
 		if (sscanf(line, "ed25519 %159s", sk) == 1 || sscanf(line, "master %79s", master) == 1)
 			continue;
 	}
 	if (decode(sk, k->sk, sizeof k->sk) < 0 || decode(master, k->master, sizeof k->master) < 0) {
-		snprintf(err, errlen, "%s: not an offline key file (ed25519 and master lines)", path);
+		snprintf(err, errlen, KEY_NAME ": not offline licence keys (ed25519 and master lines)");
 		goto out;
 	}
 	crypto_sign_ed25519_sk_to_pk(k->pk, k->sk);
@@ -52,12 +50,10 @@ static int read_keys(struct licence_keys *k, const char *path, char *err, size_t
 out:
 	sodium_memzero(sk, sizeof sk);
 	sodium_memzero(master, sizeof master);
-	sodium_memzero(line, sizeof line);
-	fclose(f);
 	return rc;
 }
 
-static int write_keys(const char *path, char *err, size_t errlen)
+static int make_keys(struct store *db, const char *data_dir, char *err, size_t errlen)
 {
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES], master[32];
 	char sk64[sodium_base64_ENCODED_LEN(sizeof sk, B64)], m64[sodium_base64_ENCODED_LEN(32, B64)];
@@ -72,7 +68,7 @@ static int write_keys(const char *path, char *err, size_t errlen)
 	         "# segue-server offline licence keys. Keep secret: whoever holds them can\n"
 	         "# sign licences. Losing them makes every device download again.\n"
 	         "ed25519 %s\nmaster %s\n", sk64, m64);
-	rc = file_create_secret(path, text, err, errlen);
+	rc = store_secret_create(db, data_dir, KEY_NAME, text, err, errlen);
 	sodium_memzero(sk, sizeof sk);
 	sodium_memzero(master, sizeof master);
 	sodium_memzero(sk64, sizeof sk64);
@@ -81,15 +77,21 @@ static int write_keys(const char *path, char *err, size_t errlen)
 	return rc;
 }
 
-int licence_keys_open(struct licence_keys *k, const char *data_dir, char *err, size_t errlen)
+int licence_keys_open(struct licence_keys *k, struct store *db, const char *data_dir, char *err,
+                      size_t errlen)
 {
-	char path[1100];
+	char text[SECRET_MAX];
+	int rc;
 
 	memset(k, 0, sizeof *k);
-	snprintf(path, sizeof path, "%s/offline.key", data_dir);
-	if (access(path, F_OK) != 0 && write_keys(path, err, errlen) < 0)
-		return -1;
-	return read_keys(k, path, err, errlen);
+	rc = store_secret_read(db, data_dir, KEY_NAME, text, sizeof text, NULL, err, errlen);
+	if (rc == 0 && (rc = make_keys(db, data_dir, err, errlen)) == 0)
+		rc = store_secret_read(db, data_dir, KEY_NAME, text, sizeof text, NULL, err, errlen);
+	if (rc == 0)
+		snprintf(err, errlen, KEY_NAME ": there are none");
+	rc = rc > 0 ? parse_keys(k, text, err, errlen) : -1;
+	sodium_memzero(text, sizeof text);
+	return rc;
 }
 
 void licence_keys_wipe(struct licence_keys *k)

@@ -8,8 +8,9 @@
  * same on every renewal (a renewal does not re-encrypt the file) and different once a device
  * is removed and registered again.
  *
- * The keys live in DATA_DIR/offline.key (mode 0600): "ed25519 base64(secret key)" and
- * "master base64(32 bytes)". */
+ * The keys are the secret "offline.key" (store/secrets.h: DATA_DIR/offline.key, mode 0600,
+ * beside SQLite; a row on PostgreSQL, so that every instance signs alike): "ed25519
+ * base64(secret key)" and "master base64(32 bytes)". */
 #ifndef SEGUE_LICENCE_H
 #define SEGUE_LICENCE_H
 
@@ -36,8 +37,12 @@ struct licence {
 	char sig[LICENCE_SIG_B64];   /* filled by licence_sign */
 };
 
-/* Loads DATA_DIR/offline.key, making it on first use. */
-int licence_keys_open(struct licence_keys *k, const char *data_dir, char *err, size_t errlen);
+struct store;
+
+/* Loads the keys from db (NULL, or SQLite's: DATA_DIR/offline.key), making them on first
+ * use. */
+int licence_keys_open(struct licence_keys *k, struct store *db, const char *data_dir, char *err,
+                      size_t errlen);
 void licence_keys_wipe(struct licence_keys *k);
 
 /* Derives l's key material and signs the licence. */

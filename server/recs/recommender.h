@@ -4,7 +4,13 @@
  * table that the worker looks for every few seconds). A finished model replaces the previous
  * one atomically; requests hold a reference to the model they started with, so an old model
  * lives until its last reader lets go. Until the first model exists, recommender_get returns
- * NULL and every surface falls back to the catalog (genre and popularity). */
+ * NULL and every surface falls back to the catalog (genre and popularity).
+ *
+ * Several instances over one PostgreSQL database train one at a time (the store's training
+ * lock). With shared_dir (a folder every instance sees) the one that trains writes its model
+ * there (recs/model_file.h) before it records the training, and the others, seeing a
+ * training newer than their model, load that file instead of training; without it each
+ * instance trains its own model, waiting for its turn. */
 #ifndef SEGUE_RECOMMENDER_H
 #define SEGUE_RECOMMENDER_H
 
@@ -17,6 +23,8 @@
 struct recommender {
 	struct worker w;              /* one thread; its stop flag is polled by training */
 	char database[1024]; /* what store_open opens */
+	char model_path[1100]; /* SHARED_DIR/recs.model, or "" */
+	bool shared;          /* the worker's: several instances may share the database */
 	struct recs_params params;
 	long interval;
 	struct recs_model *current;   /* under lock */

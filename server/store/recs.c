@@ -535,3 +535,25 @@ int store_recs_failed(struct store *s, long long at)
 {
 	return meta_set(s, META_FAILED, at);
 }
+
+/* Beside store_begin's write lock (7310498117002) in the same numbering. */
+#define TRAIN_LOCK "7310498117003"
+
+int store_recs_train_lock(struct store *s)
+{
+	long long got = 0;
+
+	if (!store_is_postgres(s))
+		return 1;
+	if (store_one_int64(s, store_stmt(s, "SELECT pg_try_advisory_lock(" TRAIN_LOCK ")"),
+	                    "the training lock", &got) < 0)
+		return -1;
+	return got ? 1 : 0;
+}
+
+void store_recs_train_unlock(struct store *s)
+{
+	if (store_is_postgres(s))
+		store_one_int64(s, store_stmt(s, "SELECT pg_advisory_unlock(" TRAIN_LOCK ")"),
+		                "releasing the training lock", NULL);
+}

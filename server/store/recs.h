@@ -161,4 +161,11 @@ int store_recs_request_training(struct store *s, long long at);
 int store_recs_trained(struct store *s, long long at, long long took_ms);
 int store_recs_failed(struct store *s, long long at);
 
+/* Several instances over one PostgreSQL database train one at a time: the trainer holds a
+ * session advisory lock on its connection while it trains (released with the connection if
+ * the instance dies). 1 when this connection has the lock, 0 when another has it, -1
+ * (logged). SQLite's one process always has it. */
+int store_recs_train_lock(struct store *s);
+void store_recs_train_unlock(struct store *s);
+
 #endif

@@ -359,6 +359,17 @@ const char *const pg_migrations[] = {
 	"  user_id TEXT NOT NULL REFERENCES play_queues(user_id) ON DELETE CASCADE,"
 	"  pos BIGINT NOT NULL, track_id TEXT NOT NULL,"
 	"  PRIMARY KEY (user_id, pos));",
+	/* 20: what several instances over one database share. The signing keys, the offline
+	 * licence keys and the Subsonic key, as the text their files hold on SQLite
+	 * (store/secrets.h); the version changes with every write, so an instance sees another's
+	 * rotation by reading one integer. The rate limits' counters (store/ratelimit.h) are
+	 * UNLOGGED: a crash loses at most a window of counts, and no write waits on the WAL. */
+	"CREATE TABLE server_secrets ("
+	"  name TEXT PRIMARY KEY, body TEXT NOT NULL, version BIGINT NOT NULL,"
+	"  updated_at BIGINT NOT NULL);"
+	"CREATE UNLOGGED TABLE ratelimit_hits ("
+	"  key BIGINT NOT NULL, win BIGINT NOT NULL, n BIGINT NOT NULL,"
+	"  PRIMARY KEY (key, win));",
 };
 
 const int pg_nmigrations = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);

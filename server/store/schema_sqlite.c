@@ -319,6 +319,15 @@ const char *const sqlite_migrations[] = {
 	"  user_id TEXT NOT NULL REFERENCES play_queues(user_id) ON DELETE CASCADE,"
 	"  pos INTEGER NOT NULL, track_id TEXT NOT NULL,"
 	"  PRIMARY KEY (user_id, pos)) WITHOUT ROWID;",
+	/* 20: what several instances over one database share (store/secrets.h,
+	 * store/ratelimit.h). SQLite's server is one process, which keeps its keys in files
+	 * beside the database and its rate limits in memory: the tables stay empty here. */
+	"CREATE TABLE server_secrets ("
+	"  name TEXT PRIMARY KEY, body TEXT NOT NULL, version INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE ratelimit_hits ("
+	"  key INTEGER NOT NULL, win INTEGER NOT NULL, n INTEGER NOT NULL,"
+	"  PRIMARY KEY (key, win)) WITHOUT ROWID;",
 };
 
 const int sqlite_nmigrations = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

@@ -21,7 +21,7 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	ok(mkdtemp(dir) != NULL, "temporary directory");
-	ok(keyring_open(&kr, dir, err, sizeof err) == 0, "a new keyring is created (%s)", err);
+	ok(keyring_open(&kr, NULL, dir, err, sizeof err) == 0, "a new keyring is created (%s)", err);
 	snprintf(path, sizeof path, "%s/signing.keys", dir);
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the key file has mode 0600");
 	is_int(kr.nkeys, 1, "one key to start with");
@@ -51,16 +51,27 @@ int main(void)
 	   "a link signed with the old key still verifies");
 	ok(sign_url(&kr, p, now + 60, "alice", kid2, sig2) == 0 && strcmp(kid, kid2) != 0,
 	   "the new key signs, under a new kid");
-	ok(keyring_open(&other, dir, err, sizeof err) == 0 && other.nkeys == 2 &&
+	ok(keyring_open(&other, NULL, dir, err, sizeof err) == 0 && other.nkeys == 2 &&
 	   sign_verify(&other, p, now + 60, "alice", kid2, sig2, now) == SIGN_OK,
 	   "another process reading the file verifies the new key");
 	/* Retire: keys retired longer than keep_seconds ago are dropped. */
 	kr.keys[1].created -= 7200;
 	ok(keyring_rotate(&kr, 3600, err, sizeof err) == 0, "rotate again");
-	ok(keyring_open(&other, dir, err, sizeof err) == 0, "reload");
+	ok(keyring_open(&other, NULL, dir, err, sizeof err) == 0, "reload");
 	is_int(other.nkeys, 3, "the file's keys are re-read before rotating, so none is dropped early");
+	/* Another instance rotates within the second this one last looked: a link under the new
+	 * kid makes it read the ring again, once a second at most. */
+	ok(keyring_rotate(&kr, 3600, err, sizeof err) == 0 &&
+	   sign_url(&kr, p, now + 60, "alice", kid2, sig2) == 0, "a third key signs");
+	keyring_refresh(&other, other.checked_at);
+	is_int(sign_verify(&other, p, now + 60, "alice", kid2, sig2, now), SIGN_UNKNOWN_KEY,
+	       "within the second, the other ring does not know it yet");
+	ok(keyring_reread(&other, other.reread_at + 1) &&
+	   sign_verify(&other, p, now + 60, "alice", kid2, sig2, now) == SIGN_OK,
+	   "an unknown kid reads the ring again, and the link verifies");
+	ok(!keyring_reread(&other, other.reread_at), "but not twice in one second");
 	chmod(path, 0644);
-	ok(keyring_open(&other, dir, err, sizeof err) < 0, "a key file readable by others is refused");
+	ok(keyring_open(&other, NULL, dir, err, sizeof err) < 0, "a key file readable by others is refused");
 	unlink(path);
 	rmdir(dir);
 	return done();
