@@ -43,8 +43,8 @@ TRACKS = [r[0] for r in pg_rows("SELECT id FROM tracks WHERE markets IS NULL OR 
                                  " ORDER BY album_id, disc_number, track_number")]
 
 
-def instance():
-    return Server(data, SETTINGS, args=["--database", URL])
+def instance(**settings):
+    return Server(data, dict(SETTINGS, **settings), args=["--database", URL])
 
 
 def ids(devs):
@@ -162,7 +162,7 @@ try:
     mb = db.mark()
     dx.connect()
     t.ok(db.wait(lambda m: m.get("type") == "device_added" and (m.get("device") or {}).get("id") == "dev-x", 1, mb)
-         is not None and ids(da.devices) == ids(db.devices),
+         is not None and wait_for(lambda: ids(da.devices) == ids(db.devices) == ["dev-a", "dev-b", "dev-x"], 1),
          "it comes back through B: both lists have it, in the same order", (da.devices, db.devices))
     dx.close()
     t.ok(wait_for(lambda: "dev-x" not in ids(da.devices), 2), "it leaves B: dev-a's list on A drops it")
@@ -184,16 +184,26 @@ try:
     t.ok(w.wait_type("watching", 2) is not None, "another user watches it through B")
     mw = w.mark()
     r = A.request("POST", "/v1/playlists/%s/tracks" % pid, body={"uris": ["segue:track:" + TRACKS[1]]}, token=tok)
-    p = w.wait(lambda m: m.get("type") == "playlist" and m.get("playlist_id") == pid, 2, mw)
-    t.ok(p is not None and p.get("snapshot_id") == (r.json() or {}).get("snapshot_id"),
-         "an edit through A reaches the watcher on B", p)
+    snap = (r.json() or {}).get("snapshot_id")
+    p = w.wait(lambda m: m.get("type") == "playlist" and m.get("playlist_id") == pid and
+               m.get("snapshot_id") == snap, 2, mw)
+    t.ok(snap and p is not None and (p.get("change") or {}).get("kind") != "details",
+         "an edit through A reaches the watcher on B", w.received("playlist", mw))
     w.close()
 
     # --- A clean stop --------------------------------------------------------------------------
-    C = instance().start()
+    # C runs on lws's poll loop, which has no watchers of descriptors of ours: it reads the
+    # notifications on a short timer instead.
+    C = instance(event_loop="poll").start()
     dc = FakeDevice(C.port, tok, "dev-c", catalog=CATALOG).connect()
     t.ok(wait_for(lambda: "dev-c" in ids(da.devices) and "dev-c" in ids(db.devices), 2),
-         "a third instance's device joins both lists")
+         "a third instance's device (on the poll loop) joins both lists")
+    t.ok(ids(dc.welcome.get("devices")) == ["dev-a", "dev-b", "dev-c"] and
+         active(dc.welcome.get("devices")) == ["dev-a"], "... and is welcomed with theirs, dev-a active",
+         dc.welcome.get("devices"))
+    mc = dc.mark()
+    t.eq(reason(dc.command("pause")), "ok", "dev-c (C) pauses the active device on A")
+    t.ok(dc.wait(player_on("dev-a", False), 2, mc) is not None, "... and C tells dev-c of the new state")
     C.stop()
     t0 = time.time()
     t.ok(wait_for(lambda: "dev-c" not in ids(da.devices) and "dev-c" not in ids(db.devices), 1.5),

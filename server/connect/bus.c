@@ -273,6 +273,22 @@ static void instance_gone(struct hub_bus *b, const char *instance, bool persist)
 		}
 }
 
+/* This instance was taken for dead (its heart stalled past the timeout: a loop held up, a
+ * database that did not answer) and its devices dropped: they are announced again. */
+static void reannounce(struct hub_bus *b)
+{
+	struct hub *h = b->h;
+
+	log_warn("connect: the other instances took this one for dead; announcing its devices again");
+	b->applying = false;
+	for (size_t k = 0; k < USER_BUCKETS; k++)
+		for (struct hub_user *u = h->buckets[k]; u; u = u->next)
+			for (struct hub_conn *c = u->conns; c; c = c->next)
+				if (hub_told(c) && !c->observer)
+					hub_bus_device_put(h, c);
+	b->applying = true;
+}
+
 static void add_remote(void *ud, const struct store_bus_device *d)
 {
 	struct hub_user *u = ud;
@@ -441,6 +457,8 @@ static void apply(struct hub_bus *b, json_t *env)
 	} else if (!strcmp(k, "res") && u && dev && json_is_object(m) && inst && !strcmp(inst, b->instance)) {
 		if ((c = hub_device_find(u, dev)) && c->remote)
 			hub_on_result(h, c, m);
+	} else if (!strcmp(k, "gone") && inst && !strcmp(inst, b->instance)) {
+		reannounce(b);
 	} else if (!strcmp(k, "gone") && inst) {
 		instance_gone(b, inst, false);
 	} else if (!strcmp(k, "pl") && json_is_string(m)) {
