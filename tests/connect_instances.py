@@ -7,6 +7,7 @@ takes its devices out of the other's lists at once, and one killed with SIGKILL 
 devices after connect_instance_timeout_ms; its device reconnects through the other and the
 player state (track, position, queue) is the one from before the kill."""
 
+import signal
 import sys
 import time
 
@@ -209,6 +210,24 @@ try:
     t.ok(wait_for(lambda: "dev-c" not in ids(da.devices) and "dev-c" not in ids(db.devices), 1.5),
          "instance C stops (SIGTERM): its device leaves both lists at once, not after the timeout",
          "%.0f ms" % ((time.time() - t0) * 1000))
+
+    # --- An instance taken for dead while alive ----------------------------------------------
+    mb = db.mark()
+    A.proc.send_signal(signal.SIGSTOP)
+    try:
+        gone = db.wait(lambda m: m.get("type") == "device_removed" and m.get("id") == "dev-a",
+                       TIMEOUT_MS / 1000 + 3, mb)
+    finally:
+        A.proc.send_signal(signal.SIGCONT)
+    t.ok(gone is not None, "A stopped (SIGSTOP) past the timeout: dev-b's list drops dev-a")
+    back = db.wait(lambda m: m.get("type") == "device_added" and (m.get("device") or {}).get("id") == "dev-a", 3, mb)
+    t.ok(back is not None and wait_for(lambda: ids(db.devices) == ["dev-b", "dev-a"], 1),
+         "A goes on (SIGCONT): it announces dev-a again, and dev-b's list has it back", db.devices)
+    t.eq(pg_rows("SELECT device_id FROM connect_devices ORDER BY device_id"), [("dev-a",), ("dev-b",)],
+         "... and so has the database")
+    mb = db.mark()
+    da.play_locally(TRACKS[:6], index=1, position_ms=1000)
+    t.ok(db.wait(player_on("dev-a", True), 2, mb) is not None, "dev-a plays again: dev-b hears of it")
 
     # --- kill -9 -------------------------------------------------------------------------------
     t.eq(reason(db.command("pause")), "ok", "dev-b pauses dev-a (on A) before A dies")
