@@ -100,14 +100,15 @@ static void post(struct hub_bus *b, json_t *env, const char *to)
 	free(text);
 }
 
-void hub_bus_send(struct hub *h, struct hub_conn *remote, const char *text)
+void hub_bus_send(struct hub *h, struct hub_conn *remote, const char *text, bool xfer_in)
 {
 	struct remote *r = (struct remote *)remote;
 
 	if (!h->bus || h->bus->stopped || !remote->user)
 		return;
-	post(h->bus, json_pack("{s:s,s:s,s:s,s:s,s:s}", "k", "to", "i", r->instance, "u",
-	                       remote->user->id, "d", remote->device_id, "m", text), r->instance);
+	post(h->bus, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "k", "to", "i", r->instance, "u",
+	                       remote->user->id, "d", remote->device_id, "m", text, "x", xfer_in),
+	     r->instance);
 }
 
 bool hub_bus_result(struct hub *h, struct hub_conn *c, json_t *m)
@@ -118,6 +119,8 @@ bool hub_bus_result(struct hub *h, struct hub_conn *c, json_t *m)
 	if (!h->bus || h->bus->stopped || !at || !strcmp(at + 1, h->bus->instance) ||
 	    strlen(at + 1) != INSTANCE_ID_LEN)
 		return false;
+	if (c->user->bus_xfer_in == c)
+		c->user->bus_xfer_in = NULL; /* it answered the transfer */
 	post(h->bus, json_pack("{s:s,s:s,s:s,s:s,s:O}", "k", "res", "i", at + 1, "u", c->user->id,
 	                       "d", c->device_id, "m", m), at + 1);
 	return true;
@@ -439,7 +442,11 @@ static void apply(struct hub_bus *b, json_t *env)
 
 	if (!k)
 		return;
-	/* A user this instance has not seen is read whole when it is (hub_bus_user_load). */
+	/* What another instance changed and wrote is mirrored here, not written again
+	 * (applying); what follows from a message for this instance (a command to hand to a
+	 * session, an answer to a command of ours) is this instance's own doing, and is. A user
+	 * this instance has not seen is read whole when it is (hub_bus_user_load). */
+	b->applying = !strcmp(k, "dev") || !strcmp(k, "drop") || !strcmp(k, "player") || !strcmp(k, "gone");
 	if (!strcmp(k, "dev") && u && dev && origin) {
 		const char *name = json_string_value(json_object_get(env, "n"));
 		const char *type = json_string_value(json_object_get(env, "t"));
@@ -452,8 +459,11 @@ static void apply(struct hub_bus *b, json_t *env)
 		if (hub_int_member(env, "v", 0) > u->bus_version)
 			player_load(b, u, true);
 	} else if (!strcmp(k, "to") && u && dev && json_is_string(m) && inst && !strcmp(inst, b->instance)) {
-		if ((c = hub_device_find(u, dev)) && !c->remote)
+		if ((c = hub_device_find(u, dev)) && !c->remote) {
+			if (json_is_true(json_object_get(env, "x")))
+				u->bus_xfer_in = c;
 			ws_send(c, json_string_value(m), json_string_length(m));
+		}
 	} else if (!strcmp(k, "res") && u && dev && json_is_object(m) && inst && !strcmp(inst, b->instance)) {
 		if ((c = hub_device_find(u, dev)) && c->remote)
 			hub_on_result(h, c, m);
@@ -471,6 +481,7 @@ static void apply(struct hub_bus *b, json_t *env)
 	} else if (!strcmp(k, "revoke") && u) {
 		hub_tokens_check(h, uid);
 	}
+	b->applying = false;
 }
 
 static void on_note(void *ud, const char *payload)
@@ -498,9 +509,7 @@ static void on_note(void *ud, const char *payload)
 		if (!env)
 			return;
 	}
-	b->applying = true;
 	apply(b, env);
-	b->applying = false;
 out:
 	json_decref(env);
 }

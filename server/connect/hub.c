@@ -19,6 +19,7 @@
 
 #include "connect/hub_internal.h"
 #include "connect/ws.h"
+#include "connect_proto.h"
 #include "store/store.h"
 
 struct hub *hub_new(const struct hub_config *cfg)
@@ -131,10 +132,13 @@ void hub_send_json(struct hub_conn *c, json_t *msg)
 
 	if (!text)
 		return;
-	if (c->remote)
-		hub_bus_send(c->hub, c, text);
-	else
+	if (c->remote) {
+		const char *cmd = json_string_value(json_object_get(msg, "command"));
+
+		hub_bus_send(c->hub, c, text, cmd && !strcmp(cmd, connect_commands[CC_TRANSFER_IN].name));
+	} else {
 		ws_send(c, text, strlen(text));
+	}
 	free(text);
 }
 

@@ -56,6 +56,9 @@ struct hub_user {
 	 * the row is to be written (in the hub's list of such users). */
 	long long bus_version, bus_queue_version;
 	json_t *bus_queue_sent;
+	/* A session of ours that another instance's transfer handed playback to and that has
+	 * not answered yet: its `state` is that transfer's, not a device taking over. */
+	struct hub_conn *bus_xfer_in;
 	bool bus_dirty;
 	struct hub_user *bus_next;
 };
@@ -159,8 +162,8 @@ void hub_bus_device_drop(struct hub *h, const struct hub_user *u, const struct h
 /* u's player state (or its active device) changed here: the row is written, and the other
  * instances told, when the loop comes back from what it is doing. */
 void hub_bus_player_changed(struct hub *h, struct hub_user *u);
-/* A message (rendered) to a device of another instance. */
-void hub_bus_send(struct hub *h, struct hub_conn *remote, const char *text);
+/* A message (rendered) to a device of another instance; xfer_in: it is a transfer_in. */
+void hub_bus_send(struct hub *h, struct hub_conn *remote, const char *text, bool xfer_in);
 /* A device of this process answered a command of another instance (the id says which):
  * true when it was sent there. */
 bool hub_bus_result(struct hub *h, struct hub_conn *c, json_t *m);

@@ -66,6 +66,8 @@ void hub_conn_detach(struct hub *h, struct hub_conn *c, struct hub_conn *success
 	 * its new session, or fails (transfer.c, xfer_in), never to c. */
 	if (u->xfer.busy && u->xfer.target == c)
 		u->xfer.target = successor;
+	if (u->bus_xfer_in == c)
+		u->bus_xfer_in = NULL;
 	was_active = u->active == c;
 	if (was_active) {
 		if (successor) {

@@ -148,8 +148,10 @@ void hub_on_state(struct hub *h, struct hub_conn *c, json_t *m)
 	}
 	playing = json_is_true(json_object_get(state, "is_playing"));
 	if (c != u->active) {
-		if (u->xfer.busy && c == u->xfer.target) {
-			/* The transfer's target reports before it confirms: it is taking over. */
+		if ((u->xfer.busy && c == u->xfer.target) || c == u->bus_xfer_in) {
+			/* The transfer's target reports before it confirms: it is taking over (the
+			 * transfer may be another instance's, which makes it active when it hears
+			 * the confirmation). */
 		} else if (playing && !u->xfer.busy) {
 			claim = true; /* its user pressed play on it */
 		} else {
