@@ -192,6 +192,31 @@ try:
          "an edit through A reaches the watcher on B", w.received("playlist", mw))
     w.close()
 
+    # --- A lost listening connection ---------------------------------------------------------
+    # B is held (SIGSTOP, shorter than the timeout) while every instance's listening
+    # connection is cut: A makes its own again at once; what A says meanwhile never reaches B,
+    # which must read it from the database when it makes its connection again.
+    def listeners():
+        return pg_rows("SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN segue_connect'")
+    t.eq(len(listeners()), 2, "two instances: two listening connections")
+    mb = db.mark()
+    B.proc.send_signal(signal.SIGSTOP)
+    try:
+        pg_rows("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN segue_connect'")
+        t.ok(wait_for(lambda: len(listeners()) == 1, 2), "A listens again at once")
+        dy = dev(A, "dev-y").connect()
+    finally:
+        B.proc.send_signal(signal.SIGCONT)
+    t.ok(db.wait(lambda m: m.get("type") == "device_added" and (m.get("device") or {}).get("id") == "dev-y", 2, mb)
+         is not None, "B listens again and reads what it missed: dev-b gets device_added for dev-y")
+    t.ok(wait_for(lambda: len(listeners()) == 2, 2), "... with a listening connection of its own again")
+    t.eq(ids((B.get("/v1/me/player/devices", token=tok).json() or {}).get("devices")),
+         ["dev-a", "dev-b", "dev-y"], "B's REST list has it")
+    mb = db.mark()
+    dy.close()
+    t.ok(db.wait(lambda m: m.get("type") == "device_removed" and m.get("id") == "dev-y", 1, mb) is not None,
+         "dev-y leaves: B hears of it through the new connection")
+
     # --- A clean stop --------------------------------------------------------------------------
     # C runs on lws's poll loop, which has no watchers of descriptors of ours: it reads the
     # notifications on a short timer instead.

@@ -56,6 +56,7 @@ struct hub_bus {
 struct remote {
 	struct hub_conn c;                  /* first: a hub_conn's address is the remote's */
 	char instance[40];
+	bool seen;                          /* resync: still in the database */
 };
 
 static struct store *store_of(const struct hub_bus *b)
@@ -514,8 +515,18 @@ out:
 	json_decref(env);
 }
 
+static void resync_device(void *ud, const struct store_bus_device *d)
+{
+	struct hub_user *u = ud;
+	struct hub_conn *c;
+
+	remote_put(u->hub, u, d->instance, d->device_id, d->name, d->type, d->volume);
+	if ((c = hub_device_find(u, d->device_id)) && c->remote)
+		((struct remote *)c)->seen = true;
+}
+
 /* The listening connection was made again: what was said meanwhile is lost, so every
- * mirror is read again from the database. */
+ * mirror is brought to what the database says, its sessions told of the differences. */
 static void resync(struct hub_bus *b)
 {
 	struct hub *h = b->h;
@@ -523,17 +534,18 @@ static void resync(struct hub_bus *b)
 	b->applying = true;
 	for (size_t k = 0; k < USER_BUCKETS; k++)
 		for (struct hub_user *u = h->buckets[k]; u; u = u->next) {
+			for (struct hub_conn *c = u->conns; c; c = c->next)
+				if (c->remote)
+					((struct remote *)c)->seen = false;
+			if (store_bus_devices_each(store_of(b), u->id, b->instance, resync_device, u) < 0)
+				continue;
 			for (struct hub_conn *c = u->conns, *next; c; c = next) {
 				next = c->next;
-				if (c->remote) {
+				if (c->remote && !((struct remote *)c)->seen) {
 					hub_conn_detach(h, c, NULL);
 					hub_bus_proxy_free(c);
 				}
 			}
-			store_bus_devices_each(store_of(b), u->id, b->instance, add_remote, u);
-			for (struct hub_conn *c = u->conns; c; c = c->next)
-				if (c->remote)
-					hub_devices_added(u, c, NULL);
 			player_load(b, u, true);
 		}
 	b->applying = false;
@@ -545,11 +557,21 @@ static void on_readable(void *arg)
 {
 	struct hub_bus *b = arg;
 
+	int rc;
+
 	if (b->stopped)
 		return;
-	if (store_bus_read(b->listen, on_note, b) == 1) {
+	rc = store_bus_read(b->listen, on_note, b);
+	if (rc == 1) {
+		log_info("connect: listening to the other instances again");
 		watch_socket(b);
 		resync(b);
+	} else if (rc < 0 && b->fd >= 0) {
+		/* Tried again at each heartbeat, not at each wake-up: connecting blocks. */
+		if (b->io && b->h->cfg.read_stop)
+			b->h->cfg.read_stop(b->h->cfg.loop, b->io);
+		b->io = NULL;
+		b->fd = -1;
 	}
 }
 
@@ -557,7 +579,8 @@ static void on_poll(lws_sorted_usec_list_t *sul)
 {
 	struct hub_bus *b = lws_container_of(sul, struct hub_bus, poll);
 
-	on_readable(b);
+	if (b->fd >= 0)
+		on_readable(b);
 	if (!b->stopped)
 		lws_sul_schedule(b->h->cfg.lws, 0, &b->poll, on_poll, (lws_usec_t)POLL_MS * LWS_US_PER_MS);
 }
@@ -635,6 +658,9 @@ int hub_bus_start(struct hub *h)
 		hub_bus_free(h);
 		return -1;
 	}
+	/* Instances that died while none was running are dropped before any user is read in,
+	 * so that their devices are never listed. */
+	store_bus_reap(store_of(b), store_now_ms() - h->cfg.instance_timeout_ms, on_dead, b);
 	watch_socket(b);
 	lws_sul_schedule(h->cfg.lws, 0, &b->beat, on_beat, (lws_usec_t)beat_ms(h) * LWS_US_PER_MS);
 	log_info("connect: instance %s, with the others through PostgreSQL", b->instance);
