@@ -16,6 +16,7 @@ player. Per round and per setup:
            timed to its `result`.
 Also the CPU time the servers used (utime + stime from /proc, all instances summed) per
 handoff-and-two-commands round: a figure that the machine's load does not move.
+Rounds are paced (30 ms apart): a session sending more than 200 messages a second is closed.
 Goal: handoff p99 < 100 ms across instances. p50 and p99 by nearest rank.
 
 usage: /usr/bin/python3 bench/instances.py [--rounds N]   (from the top of the build tree)"""
@@ -37,6 +38,8 @@ if why:
 from segue_test import Server, catalog_copy, cluster  # noqa: E402
 from ws_device import FakeDevice  # noqa: E402
 
+# A session may send 200 messages a second (doc/connect.md): rounds are paced well under it.
+PACE = 0.03
 SETTINGS = {"rl_standard": 1000000, "rl_player": 1000000, "rl_playlist": 1000000,
             "connect_timeout_ms": 5000}
 
@@ -58,10 +61,11 @@ def cpu_ms(srvs):
 
 def timed(dev, msg):
     t0 = time.perf_counter()
-    r = dev.request(msg, timeout=5)
+    r = dev.request(msg, timeout=10)
     ms = (time.perf_counter() - t0) * 1000
     if not r or r.get("ok") is not True:
-        sys.exit("instances: %s failed: %r" % (msg.get("command") or msg.get("type"), r))
+        sys.exit("instances: %s from %s failed after %.0f ms: %r (last messages %r)" % (
+            msg.get("command") or msg.get("type"), dev.id, ms, r, dev.messages[-4:]))
     return ms
 
 
@@ -108,11 +112,13 @@ def main():
         for _ in range(10):  # warm-up
             one.round()
             two.round()
+            time.sleep(PACE)
         for s in (one, two):
             s.handoff, s.command, s.cpu = [], [], []
         for _ in range(args.rounds):
             one.round()
             two.round()
+            time.sleep(PACE)
         print("Connect routing, %d rounds (handoff + pause + resume each), fake devices, PostgreSQL"
               % args.rounds)
         print("%-14s %10s %10s %10s %10s %14s" % ("", "handoff p50", "p99", "command p50", "p99",
