@@ -13,7 +13,8 @@ import time
 import urllib.parse
 import uuid
 
-from segue_test import SERVER_BIN, TAP, Server, add_user, run, server_cmd, sql, tmpdir, wait_for
+from segue_test import (SERVER_BIN, TAP, Server, add_user, database_args, db_connect, run, server_cmd, sql,
+                        tmpdir, wait_for)
 from segue_client import Client
 
 t = TAP()
@@ -135,7 +136,7 @@ try:
     # --- a tag edit ----------------------------------------------------------------------------
     # (with a row an older ingest left under a relative name, one that ingest's working
     # directory still resolves, which the file's next ingest drops all the same)
-    db = sqlite3.connect(os.path.join(data, "segue.db"))
+    db = db_connect(data)
     with db:
         db.execute("INSERT INTO ingest_files VALUES (?, 1, 1, ?)",
                    (os.path.relpath(os.path.join(ALPHA, "01 Morning.flac")), t1))
@@ -233,7 +234,8 @@ try:
     conf = os.path.join(work, "segue-server.conf")
     with open(conf, "w") as f:
         f.write("library = %s\nlibrary = %s\n" % (masters, ALPHA))
-    p = subprocess.run([SERVER_BIN, "ingest", "--config", conf, "--data-dir", data], capture_output=True)
+    p = subprocess.run([SERVER_BIN, "ingest", "--config", conf, "--data-dir", data] + database_args(data),
+                       capture_output=True)
     t.ok(p.returncode == 0 and b"ingested 2 files" in p.stdout,
          "ingest without a path scans the configured library folders, a folder inside another once", p.stdout + p.stderr)
 finally:

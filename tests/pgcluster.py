@@ -25,7 +25,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 
 SERVER_BIN = os.environ.get("SEGUE_SERVER_BIN", "server/segue-server")
 BUILDDIR = os.environ.get("SEGUE_BUILDDIR", ".")
@@ -237,10 +236,39 @@ class Cluster:
         self.dbs = {}  # realpath of a data directory -> its database's URL
 
     def start(self, catalog):
-        """catalog: the test catalog's root (tests/.catalog, built)."""
-        cache = os.path.join(BUILDDIR, "tests", ".pgcluster")
+        """catalog: the test catalog's root (tests/.catalog, built), or None for a cluster
+        without it (a unit test's)."""
         self.top = tempfile.mkdtemp(prefix="segue-pg-")
+        try:
+            self._start(catalog)
+        except BaseException:
+            if os.path.exists(os.path.join(self.top, "data", "postmaster.pid")):
+                _stop(os.path.join(self.top, "data"), "immediate")
+            shutil.rmtree(self.top, ignore_errors=True)
+            raise
+        return self
+
+    def _start(self, catalog):
+        cache = os.path.join(BUILDDIR, "tests", ".pgcluster")
         data = os.path.join(self.top, "data")
+        if catalog is None:
+            _chown_tree(self.top)
+            _run([os.path.join(bindir(), "initdb"), "-D", data, "-U", ROLE, "-A", "trust", "-E", "UTF8",
+                  "--locale=C", "--no-sync", "--no-instructions"], "initdb")
+        else:
+            self._copy_template(cache, catalog, data)
+        os.chmod(data, 0o700)
+        _chown_tree(self.top)
+        os.chmod(self.top, 0o700)
+        _start(data, self.top, os.path.join(self.top, "log"))
+        stop = _as_owner([os.path.join(bindir(), "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"])
+        self.watcher = subprocess.Popen([sys.executable, "-c", _WATCH] + stop + [self.top],
+                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        atexit.register(self.stop)
+
+    @staticmethod
+    def _copy_template(cache, catalog, data):
         with open(cache + ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             stamp = _stamp(catalog)
@@ -254,16 +282,6 @@ class Cluster:
                 with open(os.path.join(cache, "segue-stamp"), "w") as f:
                     f.write(stamp)
             shutil.copytree(cache, data, symlinks=True, ignore=shutil.ignore_patterns("segue-stamp"))
-        os.chmod(data, 0o700)
-        _chown_tree(self.top)
-        os.chmod(self.top, 0o700)
-        _start(data, self.top, os.path.join(self.top, "log"))
-        stop = _as_owner([os.path.join(bindir(), "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"])
-        self.watcher = subprocess.Popen([sys.executable, "-c", _WATCH] + stop + [self.top],
-                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
-        atexit.register(self.stop)
-        return self
 
     def stop(self):
         if self.watcher:
@@ -300,3 +318,26 @@ class Cluster:
     def dbname(self, data_dir):
         self.database(data_dir)
         return self.dbs[os.path.realpath(data_dir)][0]
+
+
+def main(argv):
+    """pgcluster.py PROGRAM [ARG...]: runs a unit test with SEGUE_TEST_DATABASE_URL naming an
+    empty database in a cluster of its own, and exits as it does (a TAP SKIP when no cluster
+    can be made here)."""
+    why = unavailable()
+    if why:
+        print("1..0 # SKIP %s" % why, flush=True)
+        return 0
+    c = Cluster().start(None)
+    scratch = tempfile.mkdtemp(prefix="segue-pgunit-")
+    try:
+        env = dict(os.environ, SEGUE_TEST_DATABASE_URL=c.database(scratch))
+        rc = subprocess.call(argv, env=env)
+        return rc if rc >= 0 else 128 - rc  # a signal, as a shell says it
+    finally:
+        c.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -428,6 +428,12 @@ class _PgDB:
     def commit(self):
         self.conn.commit()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
     def close(self):
         self.conn.close()
 

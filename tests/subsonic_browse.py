@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import time
 
-from segue_test import TAP, Server, add_user, run, sql, tmpdir, wait_for
+from segue_test import TAP, Server, add_user, run, server_cmd, sql, tmpdir, wait_for
 from subsonic_util import call, error_code, same
 
 t = TAP()
@@ -57,9 +57,8 @@ flac("Zed Crew/Night Shift/02.flac", "B3", title="Dawn Patrol", artist="Zed Crew
      tracknumber="2", date="1999", genre="Techno")
 # Ingested before serving, so the recommender's first model knows the library; the watcher's
 # scan at the start then finds every file known.
-p = subprocess.run([__import__("segue_test").SERVER_BIN, "ingest", "--quiet", masters, "--data-dir", data],
-                   capture_output=True, text=True)
-t.eq(p.returncode, 0, "the library is ingested", p.stderr)
+p = server_cmd("ingest", "--quiet", masters, data_dir=data)
+t.eq(p.returncode, 0, "the library is ingested", p.stderr.decode())
 add_user(data, "listener", premium=True, country="US")
 add_user(data, "free-one", premium=False, country="US")
 
