@@ -168,6 +168,14 @@ try:
     dx.close()
     t.ok(wait_for(lambda: "dev-x" not in ids(da.devices), 2), "it leaves B: dev-a's list on A drops it")
 
+    # --- A token revoked through one instance --------------------------------------------------
+    tok_r = B.login("premium-us")
+    dr = FakeDevice(B.port, tok_r, "dev-r", catalog=CATALOG).connect()
+    r = A.form("/api/revoke", {"token": tok_r})
+    t.eq(r.status, 200, "a token revoked through A")
+    t.eq(dr.wait_closed(3), 4001, "the session opened with it on B is closed with 4001")
+    t.ok(db.ping(), "dev-b, opened with another token, stays")
+
     # --- Live playlists ----------------------------------------------------------------------
     r = A.request("POST", "/v1/users/premium-us/playlists", body={"name": "Across"}, token=tok)
     pid = (r.json() or {}).get("id")
