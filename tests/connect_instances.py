@@ -274,7 +274,9 @@ try:
     t0 = time.time()
     gone = db.wait(lambda m: m.get("type") == "device_removed" and m.get("id") == "dev-a", TIMEOUT_MS / 1000 + 3, mb)
     took = (time.time() - t0) * 1000
-    t.ok(gone is not None, "A killed with SIGKILL: dev-b gets device_removed for dev-a", "%.0f ms" % took)
+    t.ok(gone is not None, "A killed with SIGKILL: dev-b gets device_removed for dev-a",
+         "%.0f ms; instances now (id, beat_at): %r at %d" % (
+             took, pg_rows("SELECT id, beat_at FROM connect_instances"), time.time() * 1000))
     t.ok(gone is None or took < TIMEOUT_MS + 1500,
          "... within connect_instance_timeout_ms and a heartbeat (%d ms)" % TIMEOUT_MS, "%.0f ms" % took)
     t.eq(ids(db.devices), ["dev-b"], "dev-b's list is itself alone")
