@@ -284,6 +284,8 @@ static void reannounce(struct hub_bus *b)
 	struct hub *h = b->h;
 
 	log_warn("connect: the other instances took this one for dead; announcing its devices again");
+	/* Its heart first: the row the others dropped is back before its devices are. */
+	store_bus_beat(store_of(b), b->instance, store_now_ms());
 	b->applying = false;
 	for (size_t k = 0; k < USER_BUCKETS; k++)
 		for (struct hub_user *u = h->buckets[k]; u; u = u->next)
