@@ -55,6 +55,12 @@ struct hub *server_hub_new(struct server *srv)
 		.max_message = srv->cfg.connect_max_message,
 		.authenticate = connect_auth,
 		.auth_ud = &srv->store,
+		/* On PostgreSQL, several instances may serve: the hub is shared through it. */
+		.bus_url = store_is_postgres(&srv->store) ? settings_database(&srv->cfg) : NULL,
+		.instance_timeout_ms = srv->cfg.connect_instance_timeout_ms,
+		.loop = srv->loop,
+		.read_start = srv->read_start,
+		.read_stop = srv->read_stop,
 	};
 
 	return hub_new(&cfg);

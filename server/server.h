@@ -42,6 +42,11 @@ struct server {
 	struct lws_context *lws;
 	struct hub *hub;
 	struct library_watch *library; /* the watched folders; NULL when there are none */
+	/* The service loop's watcher of a descriptor's input, for the Connect hub's bus (NULL
+	 * where the loop has none: the fuzzing fixture, the poll loop). */
+	void *loop;
+	void *(*read_start)(void *loop, int fd, void (*fn)(void *arg), void *arg);
+	void (*read_stop)(void *loop, void *io);
 	char media_dir[1100];
 	char images_dir[1100];     /* pictures by content (server/images/) */
 };

@@ -100,6 +100,9 @@ static const struct option_def options[] = {
 	    "Connect: milliseconds between a device's heartbeats; three missed ones end its session"),
 	NUM(connect_timeout_ms, 100, 600000, "5000",
 	    "Connect: milliseconds a device has to answer a command"),
+	NUM(connect_instance_timeout_ms, 200, 600000, "10000",
+	    "Connect on PostgreSQL: milliseconds an instance may be silent before the others drop"
+	    " its devices (its heart beats four times in that span)"),
 	NUM(connect_max_message, 4096, 64L << 20, "1048576",
 	    "Connect: largest WebSocket message accepted, in bytes"),
 	NUM(recs_interval, 60, 30L * 86400, "21600",

@@ -54,6 +54,7 @@ struct settings {
 	char event_loop[16];     /* the service loop: libev or poll */
 	long connect_heartbeat_ms; /* Connect: heartbeat interval a device is told to keep */
 	long connect_timeout_ms;   /* Connect: how long a device has to answer a command */
+	long connect_instance_timeout_ms; /* Connect: an instance silent this long is dropped */
 	long connect_max_message;  /* Connect: largest WebSocket message, bytes */
 	long recs_interval;        /* seconds between trainings of the recommendation model */
 	long recs_factors;         /* ALS: latent factors */

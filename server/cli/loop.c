@@ -146,6 +146,20 @@ void *serve_loop_io_start(void *loop, int fd, void (*fn)(void *arg), void *arg)
 	return io;
 }
 
+void *serve_loop_read_start(void *loop, int fd, void (*fn)(void *arg), void *arg)
+{
+	struct serve_loop *l = loop;
+	struct loop_io *io;
+
+	if (!l || !l->ev || !(io = calloc(1, sizeof *io)))
+		return NULL;
+	io->fn = fn;
+	io->arg = arg;
+	ev_io_init(&io->w, ev_on_io, fd, EV_READ);
+	ev_io_start(l->ev, &io->w);
+	return io;
+}
+
 void serve_loop_io_stop(void *loop, void *handle)
 {
 	struct serve_loop *l = loop;

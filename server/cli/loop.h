@@ -30,6 +30,9 @@ void serve_loop_before_wait(struct serve_loop *l, void (*fn)(struct lws_context 
  * or out of memory; serve_loop_has_io says which loops have them. */
 void *serve_loop_io_start(void *loop, int fd, void (*fn)(void *arg), void *arg);
 void serve_loop_io_stop(void *loop, void *io);
+/* The same for input: fn(arg) each time fd has something to read (the Connect bus's
+ * database connection, connect/bus.c); stopped with serve_loop_io_stop. */
+void *serve_loop_read_start(void *loop, int fd, void (*fn)(void *arg), void *arg);
 bool serve_loop_has_io(const struct serve_loop *l);
 /* Reports fd writeable to its watchers (lws's) on this pass, as if the kernel had: libev only. */
 void serve_loop_feed_writeable(void *loop, int fd);

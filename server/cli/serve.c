@@ -216,8 +216,13 @@ int cmd_serve(int argc, char **argv)
 		        ": is libwebsockets' libev plugin installed (Debian: libwebsockets-evlib-ev)?");
 		goto out;
 	}
+	if (serve_loop_has_io(loop)) {
+		srv->loop = loop;
+		srv->read_start = serve_loop_read_start;
+		srv->read_stop = serve_loop_io_stop;
+	}
 	if (!(srv->hub = server_hub_new(srv))) {
-		fprintf(stderr, "segue-server: out of memory\n");
+		fprintf(stderr, "segue-server: cannot start the Connect hub (out of memory, or see the log)\n");
 		goto out;
 	}
 	srv->http.upgrade_ud = srv->hub;
@@ -262,6 +267,7 @@ int cmd_serve(int argc, char **argv)
 	serve_loop_before_wait(loop, http_settle);
 	serve_loop_run(loop, srv->lws, &stop_sigs); /* one that came meanwhile is handled now */
 	log_info("stopping");
+	hub_stop(srv->hub); /* the other instances drop our devices at once */
 	status = EXIT_OK;
 out:
 	library_watch_stop(srv->library);

@@ -50,7 +50,7 @@ struct pending *hub_pending_send(struct hub *h, struct hub_user *u, struct hub_c
 	p->user = u;
 	p->kind = kind;
 	p->target = target;
-	snprintf(p->id, sizeof p->id, "h%llu", ++h->seq);
+	snprintf(p->id, sizeof p->id, "h%llu%s", ++h->seq, hub_bus_id_suffix(h));
 	p->next = u->pending;
 	u->pending = p;
 	json_object_set_new(cmd, "type", json_string("command"));
@@ -142,7 +142,6 @@ void hub_on_result(struct hub *h, struct hub_conn *c, json_t *m)
 	const char *message = json_string_value(json_object_get(err, "message"));
 	struct pending *p;
 
-	(void)h;
 	if (!id || !json_is_boolean(ok)) {
 		hub_send_error(c, "bad_request", "result needs the command's id and ok (bool)");
 		return;
@@ -150,8 +149,13 @@ void hub_on_result(struct hub *h, struct hub_conn *c, json_t *m)
 	for (p = c->user->pending; p; p = p->next)
 		if (p->target == c && !strcmp(p->id, id))
 			break;
-	if (!p)
-		return; /* timed out already, or an answer to a "stop" */
+	if (!p) {
+		/* Another instance's command (its id says which) is answered there; else it
+		 * timed out already, or it answers a "stop". */
+		if (!c->remote)
+			hub_bus_result(h, c, m);
+		return;
+	}
 	pending_unlink(p);
 	hub_pending_finish(p, json_is_true(ok), "failed", message ? message : "the device could not do it", m);
 }

@@ -85,7 +85,7 @@ static void devices_tell(struct hub_user *u, json_t **deltas, size_t n, struct h
 	for (size_t i = 0; i < n; i++)
 		p[i] = hub_payload(deltas[i]);
 	for (struct hub_conn *c = u->conns; c; c = c->next) {
-		if (c == skip || !c->hello)
+		if (c == skip || !hub_told(c))
 			continue;
 		if (!c->deltas) {
 			legacy = true;
@@ -97,7 +97,7 @@ static void devices_tell(struct hub_user *u, json_t **deltas, size_t n, struct h
 	if (legacy)
 		full = hub_payload(json_pack("{s:s,s:o}", "type", "devices", "devices", hub_devices_array(u)));
 	for (struct hub_conn *c = legacy ? u->conns : NULL; c; c = c->next)
-		if (c != skip && c->hello && !c->deltas)
+		if (c != skip && hub_told(c) && !c->deltas)
 			ws_send_payload(c, full);
 	ws_payload_unref(full);
 	for (size_t i = 0; i < n; i++)
@@ -109,10 +109,14 @@ static json_t *delta(const char *type, const struct hub_user *u, const struct hu
 	return json_pack("{s:s,s:o}", "type", type, "device", hub_device_object(u, c));
 }
 
+/* The changes of a device of this process are the other instances' too (connect/bus.c);
+ * theirs come here through their instances' messages, and go no further. */
 void hub_devices_added(struct hub_user *u, struct hub_conn *c, struct hub_conn *skip)
 {
 	json_t *m = delta("device_added", u, c);
 
+	if (!c->remote)
+		hub_bus_device_put(c->hub, c);
 	devices_tell(u, &m, 1, skip);
 }
 
@@ -120,6 +124,8 @@ void hub_devices_changed(struct hub_user *u, struct hub_conn *c, struct hub_conn
 {
 	json_t *m = delta("device_changed", u, c);
 
+	if (!c->remote)
+		hub_bus_device_put(c->hub, c);
 	devices_tell(u, &m, 1, skip);
 }
 
@@ -127,10 +133,13 @@ void hub_devices_removed(struct hub_user *u, const struct hub_conn *gone)
 {
 	json_t *m = json_pack("{s:s,s:s}", "type", "device_removed", "id", gone->device_id);
 
+	if (!gone->remote)
+		hub_bus_device_drop(gone->hub, u, gone);
 	devices_tell(u, &m, 1, NULL);
 }
 
-/* c (listed) becomes the active device: the one that was active, then c, as one change. */
+/* c (listed; NULL: none) becomes the active device: the one that was active, then c, as
+ * one change. */
 void hub_active_set(struct hub_user *u, struct hub_conn *c)
 {
 	struct hub_conn *prev = u->active;
@@ -142,6 +151,9 @@ void hub_active_set(struct hub_user *u, struct hub_conn *c)
 	u->active = c;
 	if (prev && listed(prev))
 		m[n++] = delta("device_changed", u, prev);
-	m[n++] = delta("device_changed", u, c);
-	devices_tell(u, m, n, NULL);
+	if (c)
+		m[n++] = delta("device_changed", u, c);
+	if (n)
+		devices_tell(u, m, n, NULL);
+	hub_bus_player_changed(u->hub, u);
 }

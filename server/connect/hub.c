@@ -19,6 +19,7 @@
 
 #include "connect/hub_internal.h"
 #include "connect/ws.h"
+#include "connect_proto.h"
 #include "store/store.h"
 
 struct hub *hub_new(const struct hub_config *cfg)
@@ -33,7 +34,17 @@ struct hub *hub_new(const struct hub_config *cfg)
 		free(h);
 		return NULL;
 	}
+	if (cfg->bus_url && hub_bus_start(h) < 0) {
+		hub_free(h);
+		return NULL;
+	}
 	return h;
+}
+
+void hub_stop(struct hub *h)
+{
+	if (h)
+		hub_bus_stop(h);
 }
 
 void hub_free(struct hub *h)
@@ -57,11 +68,13 @@ void hub_free(struct hub *h)
 			json_decref(u->xfer.queue);
 			free(u->changed_by);
 			free(u->now_by);
+			hub_bus_user_free(u);
 			free(u);
 		}
 	}
 	free(h->watchers);
 	ws_payload_unref(h->pong);
+	hub_bus_free(h);
 	free(h);
 }
 
@@ -98,9 +111,11 @@ struct hub_user *hub_user_get(struct hub *h, const char *id)
 	if (!u)
 		return NULL;
 	snprintf(u->id, sizeof u->id, "%s", id);
+	u->hub = h;
 	b = user_bucket(id);
 	u->next = h->buckets[b];
 	h->buckets[b] = u;
+	hub_bus_user_load(h, u);
 	return u;
 }
 
@@ -115,10 +130,16 @@ void hub_send_json(struct hub_conn *c, json_t *msg)
 {
 	char *text = json_dumps(msg, JSON_COMPACT);
 
-	if (text) {
+	if (!text)
+		return;
+	if (c->remote) {
+		const char *cmd = json_string_value(json_object_get(msg, "command"));
+
+		hub_bus_send(c->hub, c, text, cmd && !strcmp(cmd, connect_commands[CC_TRANSFER_IN].name));
+	} else {
 		ws_send(c, text, strlen(text));
-		free(text);
 	}
+	free(text);
 }
 
 /* msg (stolen) rendered once, for as many sessions as it goes to; NULL when out of memory. */
@@ -143,7 +164,7 @@ void hub_broadcast(struct hub_user *u, json_t *msg, struct hub_conn *skip)
 	if (!p)
 		return;
 	for (struct hub_conn *c = u->conns; c; c = c->next)
-		if (c != skip && c->hello)
+		if (c != skip && hub_told(c))
 			ws_send_payload(c, p);
 	ws_payload_unref(p);
 }

@@ -5,8 +5,10 @@
  * (server/api/player.c) reach the same functions with a caller (struct hub_caller) as the
  * party to answer.
  *
- * Nothing here is kept across restarts: devices reconnect, and the device that was active
- * brings the state back in its hello. */
+ * On SQLite nothing here is kept across restarts: devices reconnect, and the device that was
+ * active brings the state back in its hello. On PostgreSQL several instances answer as one
+ * hub (server/connect/bus.c): each keeps its own sessions, mirrors the other instances'
+ * devices of the users it serves, and keeps each user's player state in the database. */
 #ifndef SEGUE_HUB_H
 #define SEGUE_HUB_H
 
@@ -56,6 +58,7 @@ struct hub_conn {
 	char user_id[72];
 	unsigned char token_hash[32];
 	bool hello, observer;
+	bool remote;                    /* a device held by another instance (connect/bus.c) */
 	bool deltas;                    /* reads device-list changes (hello's capabilities) */
 	bool no_queue;                  /* wants no queue snapshot in player messages (the same) */
 	char device_id[HUB_DEVICE_ID_MAX + 1];
@@ -91,9 +94,23 @@ struct hub_config {
 	 * it is refused. */
 	const char *(*authenticate)(void *ud, const char *authorization, struct user *who);
 	void *auth_ud;
+	/* Several instances over one PostgreSQL database (connect/bus.c): the database's URL
+	 * (NULL: one process, the hub all in memory), how long an instance may be silent before
+	 * the others drop its devices, and the service loop's watcher of a descriptor's input
+	 * (NULL where the loop has none: the bus is then read on a short timer). */
+	const char *bus_url;
+	long instance_timeout_ms;
+	void *loop;
+	void *(*read_start)(void *loop, int fd, void (*fn)(void *arg), void *arg);
+	void (*read_stop)(void *loop, void *io);
 };
 
+/* NULL when out of memory, or (with bus_url) when the database cannot be listened to. */
 struct hub *hub_new(const struct hub_config *cfg);
+/* The service loop is ending: the other instances are told this one leaves (its devices go
+ * from their lists at once), and the sessions that close from here on tell them nothing
+ * more. Before the lws context is destroyed. */
+void hub_stop(struct hub *h);
 void hub_free(struct hub *h);
 
 /* server/connect/ws.c's entry points. */

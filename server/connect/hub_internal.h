@@ -20,7 +20,8 @@ struct pending {
 	lws_sorted_usec_list_t sul; /* first: the timer callback finds the pending from it */
 	struct hub_user *user;
 	enum pending_kind kind;
-	char id[24];                /* the hub's id, sent to the device */
+	char id[64];                /* the hub's id, sent to the device ("@instance" ends it
+	                             * when several instances share the hub) */
 	struct hub_conn *target;
 	struct hub_reply reply;     /* P_COMMAND only */
 	struct pending *next;
@@ -36,6 +37,7 @@ struct transfer {
 
 struct hub_user {
 	char id[72];
+	struct hub *hub;
 	struct hub_conn *conns;
 	struct hub_conn *active;
 	json_t *state;              /* the last state of the active device, without "device" */
@@ -49,6 +51,16 @@ struct hub_user {
 	struct transfer xfer;
 	unsigned mark;              /* playlist fan-out: told already in this round */
 	struct hub_user *next;      /* in the bucket */
+	/* connect/bus.c's: the versions of the database's row last seen or written, the queue
+	 * written last (a reference: a queue is replaced, never changed in place), and whether
+	 * the row is to be written (in the hub's list of such users). */
+	long long bus_version, bus_queue_version;
+	json_t *bus_queue_sent;
+	/* A session of ours that another instance's transfer handed playback to and that has
+	 * not answered yet: its `state` is that transfer's, not a device taking over. */
+	struct hub_conn *bus_xfer_in;
+	bool bus_dirty;
+	struct hub_user *bus_next;
 };
 
 struct hub {
@@ -60,7 +72,15 @@ struct hub {
 	struct hub_conn **watchers;
 	size_t nwatchers, capwatchers;
 	struct ws_payload *pong;    /* the heartbeat's answer, rendered once for every session */
+	struct hub_bus *bus;        /* connect/bus.c's; NULL: one process */
 };
+
+/* A session of this process that said hello: the one the hub sends to itself. A device of
+ * another instance (remote) is listed and commanded, but told nothing: its instance tells it. */
+static inline bool hub_told(const struct hub_conn *c)
+{
+	return c->hello && !c->remote;
+}
 
 /* hub.c: the hub, its users, sending, answering whoever asked. */
 struct hub_user *hub_user_find(struct hub *h, const char *id);  /* NULL: never seen */
@@ -75,6 +95,10 @@ void hub_reply_done(struct hub_reply *rep, bool ok, const char *reason, const ch
 void hub_reply_wait(struct hub_reply *rep);
 void hub_reply_move(struct hub_reply *to, struct hub_reply *from);
 
+/* session.c: c leaves its user (closed, or replaced by successor, which may be NULL). */
+void hub_conn_detach(struct hub *h, struct hub_conn *c, struct hub_conn *successor);
+void hub_tokens_check(struct hub *h, const char *user_id);
+
 /* devices.c: the device list, in arrival order, and its changes told as changes (to the
  * sessions that asked for deltas; the whole list to the others). Each hub_devices_* tells
  * every session of u that said hello but skip (may be NULL). */
@@ -86,7 +110,7 @@ void hub_device_link(struct hub_user *u, struct hub_conn *c, struct hub_conn *in
 void hub_devices_added(struct hub_user *u, struct hub_conn *c, struct hub_conn *skip);
 void hub_devices_changed(struct hub_user *u, struct hub_conn *c, struct hub_conn *skip);
 void hub_devices_removed(struct hub_user *u, const struct hub_conn *gone);
-void hub_active_set(struct hub_user *u, struct hub_conn *c);
+void hub_active_set(struct hub_user *u, struct hub_conn *c); /* c NULL: none */
 
 /* state.c: the player state. */
 long long hub_int_member(json_t *o, const char *name, long long def);
@@ -119,5 +143,33 @@ void hub_on_transfer(struct hub *h, struct hub_conn *c, json_t *m);
 /* watch.c: live playlists. */
 void hub_watchers_drop(struct hub *h, struct hub_conn *c);
 void hub_on_watch(struct hub *h, struct hub_conn *c, json_t *m, bool on);
+/* Tells this process's sessions that can see the playlist: the message is rendered. */
+void hub_playlist_tell(struct hub *h, const char *playlist_id, const char *text, size_t len);
+
+/* bus.c: several instances as one hub, through PostgreSQL. Each does nothing when the hub
+ * has no bus (one process). */
+int hub_bus_start(struct hub *h);
+void hub_bus_stop(struct hub *h);
+void hub_bus_free(struct hub *h);
+/* A user the hub had not seen: its devices on other instances and its player state. */
+void hub_bus_user_load(struct hub *h, struct hub_user *u);
+void hub_bus_user_free(struct hub_user *u);
+/* A device of another instance, once detached from its user. */
+void hub_bus_proxy_free(struct hub_conn *c);
+/* A device of this process joined or changed (put), or left (drop). */
+void hub_bus_device_put(struct hub *h, struct hub_conn *c);
+void hub_bus_device_drop(struct hub *h, const struct hub_user *u, const struct hub_conn *c);
+/* u's player state (or its active device) changed here: the row is written, and the other
+ * instances told, when the loop comes back from what it is doing. */
+void hub_bus_player_changed(struct hub *h, struct hub_user *u);
+/* A message (rendered) to a device of another instance; xfer_in: it is a transfer_in. */
+void hub_bus_send(struct hub *h, struct hub_conn *remote, const char *text, bool xfer_in);
+/* A device of this process answered a command of another instance (the id says which):
+ * true when it was sent there. */
+bool hub_bus_result(struct hub *h, struct hub_conn *c, json_t *m);
+void hub_bus_playlist(struct hub *h, const char *text);
+void hub_bus_revoked(struct hub *h, const char *user_id);
+/* What ends the hub's ids for its commands ("" for one process). */
+const char *hub_bus_id_suffix(const struct hub *h);
 
 #endif

@@ -12,19 +12,26 @@
 
 /* ---- REST doors ---- */
 
+/* The user a door asks about. With several instances it may be one this process has not
+ * seen, whose devices are on the others: they are read in, as a session's hello would. */
+static struct hub_user *rest_user(struct hub *h, const char *user_id)
+{
+	return h->bus ? hub_user_get(h, user_id) : hub_user_find(h, user_id);
+}
+
 json_t *hub_player_state(struct hub *h, const char *user_id)
 {
-	return hub_render_state(hub_user_find(h, user_id));
+	return hub_render_state(rest_user(h, user_id));
 }
 
 json_t *hub_devices(struct hub *h, const char *user_id)
 {
-	return json_pack("{s:o}", "devices", hub_devices_array(hub_user_find(h, user_id)));
+	return json_pack("{s:o}", "devices", hub_devices_array(rest_user(h, user_id)));
 }
 
 json_t *hub_queue_snapshot(struct hub *h, const char *user_id)
 {
-	struct hub_user *u = hub_user_find(h, user_id);
+	struct hub_user *u = rest_user(h, user_id);
 
 	return u ? u->queue : NULL;
 }
@@ -71,7 +78,7 @@ int hub_rest_transfer(struct hub *h, const char *user_id, const char *device_id,
 
 int hub_play_queue(struct hub *h, const char *user_id, struct hub_play_queue *q)
 {
-	struct hub_user *u = hub_user_find(h, user_id);
+	struct hub_user *u = rest_user(h, user_id);
 	json_t *st = hub_render_state(u);
 
 	if (!st)
@@ -119,7 +126,7 @@ int hub_play_queue_save(struct hub *h, const char *user_id, json_t *state, json_
 
 int hub_play_queue_clear(struct hub *h, const char *user_id, const char *by)
 {
-	struct hub_user *u = hub_user_find(h, user_id);
+	struct hub_user *u = rest_user(h, user_id);
 
 	if (!u || !u->state || u->active || u->xfer.busy)
 		return 0;
@@ -153,7 +160,7 @@ int hub_now_playing_set(struct hub *h, const char *user_id, const char *track_id
 
 int hub_now_playing(struct hub *h, const char *user_id, struct hub_now_playing out[2])
 {
-	struct hub_user *u = hub_user_find(h, user_id);
+	struct hub_user *u = rest_user(h, user_id);
 	const char *track;
 	int n = 0;
 

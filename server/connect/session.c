@@ -32,7 +32,7 @@ static void conn_unlink(struct hub_conn *c)
 }
 
 /* c is leaving u (closed or replaced): nothing may wait on it or answer to it any more. */
-static void conn_detach(struct hub *h, struct hub_conn *c, struct hub_conn *successor)
+void hub_conn_detach(struct hub *h, struct hub_conn *c, struct hub_conn *successor)
 {
 	struct hub_user *u = c->user;
 	bool was_active;
@@ -66,6 +66,8 @@ static void conn_detach(struct hub *h, struct hub_conn *c, struct hub_conn *succ
 	 * its new session, or fails (transfer.c, xfer_in), never to c. */
 	if (u->xfer.busy && u->xfer.target == c)
 		u->xfer.target = successor;
+	if (u->bus_xfer_in == c)
+		u->bus_xfer_in = NULL;
 	was_active = u->active == c;
 	if (was_active) {
 		if (successor) {
@@ -93,17 +95,25 @@ void hub_conn_closed(struct hub_conn *c)
 {
 	struct hub *h = hub_of(c);
 
-	conn_detach(h, c, NULL);
+	hub_conn_detach(h, c, NULL);
 	h->nconns--;
 }
 
 void hub_tokens_revoked(struct hub *h, const char *user_id)
+{
+	hub_tokens_check(h, user_id);
+	hub_bus_revoked(h, user_id); /* the other instances' sessions too */
+}
+
+void hub_tokens_check(struct hub *h, const char *user_id)
 {
 	struct hub_user *u = hub_user_find(h, user_id);
 
 	for (struct hub_conn *c = u ? u->conns : NULL; c; c = c->next) {
 		struct token_row t;
 
+		if (c->remote)
+			continue;
 		/* A token the store cannot vouch for (gone, or a database error) closes too. */
 		if (store_token_get(h->cfg.store, c->token_hash, &t) != 1 || t.revoked)
 			ws_close(c, WS_CLOSE_REVOKED, "the access token was revoked");
@@ -202,9 +212,13 @@ static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
 	hub_device_link(u, c, old);
 	if (old) {
 		/* The same device again (it reconnected before we noticed it had gone): the new
-		 * session takes over, active or not, in the old one's place. */
-		conn_detach(h, old, c);
-		ws_close(old, WS_CLOSE_REPLACED, "replaced by a newer session of this device");
+		 * session takes over, active or not, in the old one's place. A session of it on
+		 * another instance is closed there, when that instance hears of this one. */
+		hub_conn_detach(h, old, c);
+		if (old->remote)
+			hub_bus_proxy_free(old);
+		else
+			ws_close(old, WS_CLOSE_REPLACED, "replaced by a newer session of this device");
 	}
 	c->user = u;
 	c->hello = true;

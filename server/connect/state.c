@@ -59,9 +59,10 @@ void hub_broadcast_player(struct hub_user *u, bool with_queue)
 	struct ws_payload *slim = NULL, *full = NULL;
 	bool wants_queue = false;
 
+	hub_bus_player_changed(u->hub, u);
 	with_queue = with_queue && u->queue;
 	for (struct hub_conn *c = with_queue ? u->conns : NULL; c; c = c->next)
-		wants_queue |= c->hello && !c->no_queue;
+		wants_queue |= hub_told(c) && !c->no_queue;
 	if (wants_queue) {
 		json_t *fm = json_copy(m); /* shallow: only "queue" is added */
 
@@ -72,7 +73,7 @@ void hub_broadcast_player(struct hub_user *u, bool with_queue)
 	}
 	slim = hub_payload(m);
 	for (struct hub_conn *c = u->conns; c; c = c->next)
-		if (c->hello)
+		if (hub_told(c))
 			ws_send_payload(c, with_queue && !c->no_queue ? full : slim);
 	ws_payload_unref(slim);
 	ws_payload_unref(full);
@@ -147,8 +148,10 @@ void hub_on_state(struct hub *h, struct hub_conn *c, json_t *m)
 	}
 	playing = json_is_true(json_object_get(state, "is_playing"));
 	if (c != u->active) {
-		if (u->xfer.busy && c == u->xfer.target) {
-			/* The transfer's target reports before it confirms: it is taking over. */
+		if ((u->xfer.busy && c == u->xfer.target) || c == u->bus_xfer_in) {
+			/* The transfer's target reports before it confirms: it is taking over (the
+			 * transfer may be another instance's, which makes it active when it hears
+			 * the confirmation). */
 		} else if (playing && !u->xfer.busy) {
 			claim = true; /* its user pressed play on it */
 		} else {

@@ -93,7 +93,7 @@ static void tell_user(void *ud, const char *user_id)
 		return;
 	u->mark = t->h->mark;
 	for (struct hub_conn *c = u->conns; c; c = c->next)
-		if (c->hello)
+		if (hub_told(c))
 			ws_send_payload(c, t->text);
 }
 
@@ -103,13 +103,19 @@ void hub_playlist_changed(struct hub *h, const char *playlist_id, const char *sn
 	json_t *m = json_pack("{s:s,s:s,s:s,s:o}", "type", "playlist", "playlist_id", playlist_id,
 	                      "snapshot_id", snapshot_id, "change", change);
 	char *dumped = json_dumps(m, JSON_COMPACT);
-	struct ws_payload *text;
 
 	json_decref(m);
 	if (!dumped)
 		return;
-	text = ws_payload_new(dumped, strlen(dumped));
+	hub_playlist_tell(h, playlist_id, dumped, strlen(dumped));
+	hub_bus_playlist(h, dumped); /* the other instances tell theirs */
 	free(dumped);
+}
+
+void hub_playlist_tell(struct hub *h, const char *playlist_id, const char *dumped, size_t len)
+{
+	struct ws_payload *text = ws_payload_new(dumped, len);
+
 	if (!text)
 		return;
 	h->mark++;

@@ -58,13 +58,27 @@ static struct {
 	atomic_bool owned;
 } table;
 
-/* The last read on this thread of a descriptor not watched: its number, and whether it
- * ended exactly at the end of an HTTP request's headers (and held no other end). Checked
- * at ESTABLISHED, which lws calls while parsing that very read. */
-static _Thread_local struct {
+/* The last reads on this thread of descriptors not watched, one per descriptor: its number,
+ * and whether it ended exactly at the end of an HTTP request's headers (and held no other
+ * end). Checked at ESTABLISHED, which lws calls while parsing that very read. More than one:
+ * between that read and ESTABLISHED the handshake's token is checked in the database, and a
+ * PostgreSQL connection's socket is read through this recv as well. */
+#define RECENT_RX 8
+
+static _Thread_local struct recent_rx {
 	int fd;
 	bool clean;
-} last_rx = { -1, false };
+} last_rx[RECENT_RX] = { { -1, false }, { -1, false }, { -1, false }, { -1, false },
+                         { -1, false }, { -1, false }, { -1, false }, { -1, false } };
+static _Thread_local unsigned last_rx_next;
+
+static struct recent_rx *recent_rx(int fd)
+{
+	for (int i = 0; i < RECENT_RX; i++)
+		if (last_rx[i].fd == fd)
+			return &last_rx[i];
+	return NULL;
+}
 
 static ssize_t kernel_recv(int fd, void *buf, size_t len, int flags)
 {
@@ -235,8 +249,12 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 	if (n <= 0 || (flags & MSG_PEEK))
 		return n;
 	if (!g) {
-		last_rx.fd = fd;
-		last_rx.clean = ends_request(buf, (size_t)n);
+		struct recent_rx *r = recent_rx(fd);
+
+		if (!r)
+			r = &last_rx[last_rx_next++ % RECENT_RX];
+		r->fd = fd;
+		r->clean = ends_request(buf, (size_t)n);
 		return rx_hook ? rx_hook(fd, buf, (size_t)n) : n;
 	}
 	/* at is not used: the frames before the bad one go with the session (see the top). */
@@ -248,12 +266,13 @@ int wsguard_open(struct lws *wsi, const char **why)
 {
 	int fd = lws_get_socket_fd(wsi);
 	struct guard *g;
+	struct recent_rx *r = fd < 0 ? NULL : recent_rx(fd);
 
-	if (fd < 0 || last_rx.fd != fd || !last_rx.clean) {
+	if (!r || !r->clean) {
 		*why = "frames came before the handshake was answered (RFC 6455 4.1)";
 		return -1;
 	}
-	last_rx.fd = -1;
+	r->fd = -1;
 	if (!atomic_load_explicit(&table.owned, memory_order_relaxed)) {
 		table.owner = pthread_self();
 		atomic_store_explicit(&table.owned, true, memory_order_release);

@@ -602,3 +602,36 @@ bool pg_in_transaction(struct pg_conn *c)
 
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
+
+int pg_socket(struct pg_conn *c)
+{
+	return PQsocket(c->conn);
+}
+
+int pg_notifications(struct pg_conn *c, void (*fn)(void *ud, const char *payload), void *ud)
+{
+	PGnotify *n;
+
+	if (!PQconsumeInput(c->conn) || PQstatus(c->conn) != CONNECTION_OK) {
+		keep_error(c, NULL);
+		return -1;
+	}
+	while ((n = PQnotifies(c->conn))) {
+		fn(ud, n->extra);
+		PQfreemem(n);
+	}
+	return 0;
+}
+
+int pg_reconnect(struct pg_conn *c)
+{
+	PQreset(c->conn);
+	c->gen++;
+	if (PQstatus(c->conn) != CONNECTION_OK) {
+		keep_error(c, NULL);
+		return -1;
+	}
+	PQsetNoticeProcessor(c->conn, quiet_notice, NULL);
+	PQsetClientEncoding(c->conn, "UTF8");
+	return 0;
+}

@@ -47,4 +47,12 @@ int pg_exec(struct pg_conn *c, const char *sql);
 /* Whether a transaction is open on the connection. */
 bool pg_in_transaction(struct pg_conn *c);
 
+/* For a connection that LISTENs (store/bus.c): its socket, for the service loop to watch
+ * (-1 when lost), and the notifications that have arrived, read without blocking: fn gets
+ * each payload in turn. 0, or -1 when the connection is lost (pg_reconnect makes it again). */
+int pg_socket(struct pg_conn *c);
+int pg_notifications(struct pg_conn *c, void (*fn)(void *ud, const char *payload), void *ud);
+/* Connects again at once (blocking): 0, or -1 (pg_errmsg says why). */
+int pg_reconnect(struct pg_conn *c);
+
 #endif

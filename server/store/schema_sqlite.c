@@ -328,6 +328,25 @@ const char *const sqlite_migrations[] = {
 	"CREATE TABLE ratelimit_hits ("
 	"  key INTEGER NOT NULL, win INTEGER NOT NULL, n INTEGER NOT NULL,"
 	"  PRIMARY KEY (key, win)) WITHOUT ROWID;",
+	/* 21: the Connect hub
+	 * of several instances over PostgreSQL (store/bus.h): the instances alive, the devices
+	 * each holds, each user's player state (versioned: every instance follows the newest)
+	 * and the parcels too big for a notification. A single SQLite process keeps all of it in
+	 * memory and never writes these tables; they are made here all the same so that a
+	 * database of either kind at a given version holds the same tables. */
+	"CREATE TABLE connect_instances (id TEXT PRIMARY KEY, beat_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE connect_devices ("
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, device_id TEXT NOT NULL,"
+	"  instance TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, volume INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL, PRIMARY KEY (user_id, device_id)) WITHOUT ROWID;"
+	"CREATE INDEX connect_devices_instance ON connect_devices(instance);"
+	"CREATE TABLE connect_players ("
+	"  user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	"  version INTEGER NOT NULL, state TEXT, queue TEXT, queue_version INTEGER NOT NULL,"
+	"  active_device TEXT, changed_at INTEGER NOT NULL, changed_by TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE connect_parcels ("
+	"  id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, body TEXT NOT NULL);"
+	"CREATE INDEX connect_parcels_created ON connect_parcels(created_at);",
 };
 
 const int sqlite_nmigrations = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);
