@@ -5,7 +5,7 @@ import hashlib
 import os
 import time
 
-from segue_test import TAP, Server, catalog_copy, server_cmd, sql
+from segue_test import TAP, Server, catalog_copy, db_connect, server_cmd, sql
 
 t = TAP()
 data = catalog_copy()
@@ -74,8 +74,7 @@ with Server(data, {"access_ttl": 60}) as srv:
 with Server(data, {"access_ttl": 60}) as srv:
     e = srv.login("free-us")
     # Age the token in the database rather than waiting a minute.
-    import sqlite3
-    db = sqlite3.connect(os.path.join(data, "segue.db"))
+    db = db_connect(data)
     db.execute("UPDATE tokens SET expires_at = ? WHERE hash = ?",
                (int(time.time() * 1000) - 1, hashlib.blake2b(e.encode(), digest_size=32).digest()))
     db.commit()

@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.parse
 
-from segue_test import TAP, Server, catalog_copy, server_cmd, sql, tmpdir, wait_for
+from segue_test import POSTGRES, TAP, Server, catalog_copy, server_cmd, sql, tmpdir, wait_for
 
 t = TAP()
 data = catalog_copy()
@@ -50,6 +50,24 @@ def playlist_names(srv, token):
 
 track = sql(data, "SELECT id FROM tracks WHERE markets IS NULL OR ',' || markets || ',' LIKE '%,US,%'"
                   " ORDER BY id LIMIT 1")[0][0]
+
+# On PostgreSQL the database is backed up with PostgreSQL's tools: backup says so and writes
+# nothing, not even over a file --force would replace.
+if POSTGRES:
+    with Server(data) as srv:
+        p = backup(dest)
+        t.ok(p.returncode != 0 and b"pg_dump" in p.stderr, "backup on PostgreSQL refuses and names pg_dump",
+             p.stderr)
+        t.eq(os.listdir(out), [], "and writes nothing")
+        with open(dest, "wb") as f:
+            f.write(b"an older copy")
+        p = backup("--force", dest)
+        t.ok(p.returncode != 0 and b"pg_dump" in p.stderr, "--force does not make it copy", p.stderr)
+        with open(dest, "rb") as f:
+            t.eq(f.read(), b"an older copy", "a file already there is left as it was")
+        t.eq(sorted(os.listdir(out)), ["segue-backup.db"], "and nothing is put beside it")
+        t.eq(srv.get("/healthz").status, 200, "the server serves on")
+    t.done()
 
 # Usage errors and a data directory with nothing to copy are said, not half done.
 p = backup()

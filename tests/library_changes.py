@@ -13,7 +13,7 @@ import time
 import urllib.parse
 import uuid
 
-from segue_test import SERVER_BIN, TAP, Server, add_user, run, server_cmd, sql, tmpdir, wait_for
+from segue_test import SERVER_BIN, TAP, Server, add_user, db_connect, run, server_cmd, sql, tmpdir, wait_for
 from segue_client import Client
 
 t = TAP()
@@ -135,7 +135,7 @@ try:
     # --- a tag edit ----------------------------------------------------------------------------
     # (with a row an older ingest left under a relative name, one that ingest's working
     # directory still resolves, which the file's next ingest drops all the same)
-    db = sqlite3.connect(os.path.join(data, "segue.db"))
+    db = db_connect(data)
     with db:
         db.execute("INSERT INTO ingest_files VALUES (?, 1, 1, ?)",
                    (os.path.relpath(os.path.join(ALPHA, "01 Morning.flac")), t1))

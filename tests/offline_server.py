@@ -12,7 +12,7 @@ import urllib.request
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.exceptions import InvalidSignature
 
-from segue_test import TAP, Server, catalog_copy, server_cmd, sql
+from segue_test import TAP, Server, catalog_copy, db_connect, server_cmd, sql
 
 t = TAP()
 data = catalog_copy()
@@ -160,8 +160,7 @@ with Server(data, {"offline_tracks": TRACK_LIMIT, "rl_standard": 100000}) as srv
 
     # A track withdrawn from the user's market is revoked at the next check-in.
     sql_w = "UPDATE tracks SET markets = 'JP' WHERE id = '%s'" % everywhere[1]
-    import sqlite3
-    db = sqlite3.connect(os.path.join(data, "segue.db"))
+    db = db_connect(data)
     db.execute(sql_w)
     db.commit()
     db.close()

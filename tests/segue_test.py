@@ -24,6 +24,10 @@ SERVER_BIN = os.environ.get("SEGUE_SERVER_BIN", "server/segue-server")
 GEN_DEMO = os.environ.get("SEGUE_GEN_DEMO", "data/segue-gen-demo")
 SRCDIR = os.environ.get("SEGUE_SRCDIR", ".")
 BUILDDIR = os.environ.get("SEGUE_BUILDDIR", ".")
+# "postgresql": every server and segue-server command a test runs uses a database of its own
+# in a throwaway cluster (tests/pgcluster.py), the catalog's copies a clone of the catalog.
+DATABASE = os.environ.get("SEGUE_TEST_DATABASE", "sqlite")
+POSTGRES = DATABASE == "postgresql"
 
 
 class TAP:
@@ -76,7 +80,37 @@ def run(args, input=None, env=None, check=False, timeout=600):
 
 
 def server_cmd(*args, data_dir, input=None, timeout=600):
-    return run([SERVER_BIN] + list(args) + ["--data-dir", data_dir], input=input, timeout=timeout)
+    return run([SERVER_BIN] + list(args) + ["--data-dir", data_dir] + database_args(data_dir),
+               input=input, timeout=timeout)
+
+
+_cluster = None
+
+
+def cluster():
+    """This test's PostgreSQL cluster (started on first use, with the catalog built)."""
+    global _cluster
+    if _cluster is None:
+        import pgcluster
+        _cluster = pgcluster.Cluster().start(_catalog_root())
+    return _cluster
+
+
+def database_url(data_dir, seeded=False):
+    """On PostgreSQL, the URL of data_dir's own database (made on first use); else None."""
+    return cluster().database(data_dir, seeded) if POSTGRES else None
+
+
+# Data directories that keep their SQLite store whatever the run's engine: the test catalog's,
+# which the PostgreSQL catalog is loaded from.
+_sqlite_dirs = set()
+
+
+def database_args(data_dir):
+    """The options that point a segue-server command at data_dir's database."""
+    if not POSTGRES or os.path.realpath(data_dir) in _sqlite_dirs:
+        return []
+    return ["--database", database_url(data_dir)]
 
 
 def add_user(data_dir, name, password="password123", premium=False, country="US"):
@@ -105,7 +139,7 @@ class Server:
     def start(self, timeout=10):
         """Starts on self.port: 0 the first time, and the same port again after stop()."""
         args = [SERVER_BIN, "serve", "--listen", "127.0.0.1:%d" % (self.port or 0),
-                "--data-dir", self.data_dir]
+                "--data-dir", self.data_dir] + database_args(self.data_dir)
         for k, v in self.settings.items():
             args += ["--set", "%s=%s" % (k, v)]
         args += self.args
@@ -209,6 +243,7 @@ def _build_catalog(root):
     if p.returncode != 0:
         raise RuntimeError("make-demo failed: " + p.stderr.decode())
     os.makedirs(data, exist_ok=True)
+    _sqlite_dirs.add(os.path.realpath(data))
     p = server_cmd("ingest", "--quiet", masters, data_dir=data)
     if p.returncode != 0:
         raise RuntimeError("ingest failed: " + p.stderr.decode())
@@ -331,9 +366,8 @@ def long_track(data_dir, track_id, times=24):
     return len(one) * times
 
 
-def catalog_copy():
-    """A private copy of the shared test catalog: its own database and keys, media shared
-    through a symlink (it is never written while serving)."""
+def _catalog_root():
+    """The shared test catalog (SQLite), built by the first test that needs it."""
     root = os.path.join(BUILDDIR, "tests", ".catalog")
     os.makedirs(os.path.dirname(root), exist_ok=True)
     with open(root + ".lock", "w") as lock:
@@ -343,14 +377,26 @@ def catalog_copy():
             os.makedirs(root)
             _build_catalog(root)
             open(os.path.join(root, ".complete"), "w").close()
+    return root
+
+
+def catalog_copy():
+    """A private copy of the shared test catalog: its own database and keys, media shared
+    through a symlink (it is never written while serving). On PostgreSQL the database is a
+    clone of the catalog's in the test's cluster, and no segue.db is copied."""
+    root = _catalog_root()
     d = tmpdir()
     src = os.path.join(root, "data")
     for name in os.listdir(src):
         s = os.path.join(src, name)
         if name == "media":
             os.symlink(os.path.abspath(s), os.path.join(d, name))
+        elif POSTGRES and name.startswith("segue.db"):
+            continue
         elif os.path.isfile(s) and not name.endswith(".log"):
             shutil.copy2(s, os.path.join(d, name))
+    if POSTGRES:
+        database_url(d, seeded=True)
     return d
 
 
@@ -367,13 +413,79 @@ def manifest():
     return rows
 
 
-def sql(data_dir, query):
+class _PgDB:
+    """A psycopg2 connection that takes sqlite3's ? placeholders and answers bytes for
+    bytea, so that a test's own reads and writes of the store run on either engine."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def execute(self, query, params=()):
+        cur = self.conn.cursor()
+        cur.execute(query.replace("%", "%%").replace("?", "%s"), tuple(params))
+        return _PgCursor(cur)
+
+    def commit(self):
+        self.conn.commit()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def close(self):
+        self.conn.close()
+
+
+class _PgCursor:
+    def __init__(self, cur):
+        self.cur = cur
+        self.rowcount = cur.rowcount
+
+    @staticmethod
+    def _row(r):
+        return tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
+
+    def fetchall(self):
+        return [self._row(r) for r in self.cur.fetchall()] if self.cur.description else []
+
+    def fetchone(self):
+        r = self.cur.fetchone() if self.cur.description else None
+        return self._row(r) if r is not None else None
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+
+def db_connect(data_dir, timeout=10):
+    """A connection to data_dir's store, whichever the engine (execute, commit, close;
+    ? placeholders)."""
+    if POSTGRES:
+        c = cluster()
+        conn = c.connect(c.dbname(data_dir))
+        conn.autocommit = True
+        return _PgDB(conn)
     import sqlite3
-    db = sqlite3.connect(os.path.join(data_dir, "segue.db"))
+    return sqlite3.connect(os.path.join(data_dir, "segue.db"), timeout=timeout)
+
+
+def sql(data_dir, query):
+    db = db_connect(data_dir)
     try:
         return db.execute(query).fetchall()
     finally:
         db.close()
+
+
+if POSTGRES:
+    def _skip_without_postgres():
+        import pgcluster
+        why = pgcluster.unavailable()
+        if why:
+            print("1..0 # SKIP %s" % why, flush=True)
+            sys.exit(0)
+    _skip_without_postgres()
 
 
 def wait_for(pred, timeout=5.0, step=0.05):

@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.parse
 
-from segue_test import TAP, Server, catalog_copy, sql, tmpdir, wait_for
+from segue_test import TAP, Server, catalog_copy, db_connect, sql, tmpdir, wait_for
 from subsonic_util import CLIENT, error_code
 
 t = TAP()
@@ -198,7 +198,7 @@ with Server(data, {"transcode_max": 1, "http_send_timeout": 3, "rl_standard": 10
     for endpoint, params in (("stream", {}), ("stream", {"format": "mp3"}), ("download", {})):
         r = get(endpoint, user="premium-jp", id=track_not_jp, **params)
         t.eq(error_code(envelope(r)), 50, "%s %s: a market-blocked song is error 50" % (endpoint, params))
-    db = sqlite3.connect(os.path.join(data, "segue.db"))
+    db = db_connect(data)
     with db:
         db.execute("UPDATE tracks SET available = 0, withdrawn_at = ? WHERE id = ?",
                    (int(time.time() * 1000), gone_track))

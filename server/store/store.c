@@ -215,15 +215,20 @@ fail:
 
 /* PostgreSQL keeps its version in a table of its own. Every migration runs in one
  * transaction under the migration lock, so that several instances starting at once apply
- * each one once, and a crash mid-way leaves the previous version. */
+ * each one once, and a crash mid-way leaves the previous version. The version table is
+ * made under the lock too: CREATE TABLE IF NOT EXISTS is no guard against another
+ * transaction making the table at the same moment (the second fails on the catalog's
+ * unique index), and two version rows could be inserted. */
 static int migrate_pg(struct store *s, char *err, size_t errlen)
 {
 	long long version;
 
-	if (store_exec(s, "CREATE TABLE IF NOT EXISTS segue_schema (version INTEGER NOT NULL);"
+	if (store_exec(s, "BEGIN; SELECT pg_advisory_xact_lock(" PG_LOCK_MIGRATE ");"
+	                  "CREATE TABLE IF NOT EXISTS segue_schema (version INTEGER NOT NULL);"
 	                  "INSERT INTO segue_schema SELECT 0"
-	                  " WHERE NOT EXISTS (SELECT 1 FROM segue_schema)") < 0)
-		goto fail;
+	                  " WHERE NOT EXISTS (SELECT 1 FROM segue_schema);"
+	                  "COMMIT") < 0)
+		goto fail_tx;
 	for (;;) {
 		char set[80];
 
