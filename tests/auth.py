@@ -5,7 +5,7 @@ import hashlib
 import os
 import time
 
-from segue_test import TAP, Server, catalog_copy, db_connect, server_cmd, sql
+from segue_test import TAP, Server, add_user, catalog_copy, db_connect, server_cmd, sql
 
 t = TAP()
 data = catalog_copy()
@@ -116,6 +116,11 @@ t.eq(p.returncode, 0, "user set tier")
 p = server_cmd("user", "list", data_dir=data)
 t.ok(p.returncode == 0 and any(l.split()[:2] == ["free-us", "premium"] for l in p.stdout.decode().splitlines()),
      "user list shows the new tier")
+for name in ("a_b", "A1b", "b.c", "Zed"):
+    add_user(data, name)
+names = [l.split()[0] for l in server_cmd("user", "list", data_dir=data).stdout.decode().splitlines() if l.strip()]
+t.ok(set(names) >= {"a_b", "A1b", "b.c", "Zed"} and names == sorted(names, key=lambda n: n.lower().encode()),
+     "user list is in name order, case aside, \"1\" before \"_\" (on either database)", names)
 p = server_cmd("user", "del", "durable", data_dir=data)
 t.eq(p.returncode, 0, "user del")
 p = server_cmd("user", "del", "durable", data_dir=data)

@@ -7,14 +7,17 @@ import atexit
 import datetime
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
 import urllib.parse
 import uuid
 
-from segue_test import BUILDDIR, SERVER_BIN, SRCDIR, TAP, Server, add_user, run, server_cmd, sql, tmpdir, wait_for
+from segue_test import (BUILDDIR, POSTGRES, SERVER_BIN, SRCDIR, TAP, Server, add_user, cluster, db_connect, run,
+                        server_cmd, sql, tmpdir, wait_for)
+
+if POSTGRES:
+    import pgcluster
 
 t = TAP()
 T_START = time.time()
@@ -49,15 +52,26 @@ def make_catalog(tracks, seed, users=0, plays=0):
                  "--now", str(int(time.time() * 1000) - 3600 * 1000), d], timeout=120)
         if p.returncode != 0:
             t.bail("segue-gen-listening failed: " + p.stderr.decode(errors="replace"))
+    if POSTGRES:
+        # The generators write SQLite: their rows go into d's own database, migrated first.
+        p = server_cmd("user", "list", data_dir=d)
+        if p.returncode != 0:
+            t.bail("migrating the PostgreSQL store failed: " + p.stderr.decode(errors="replace"))
+        conn = cluster().connect(cluster().dbname(d))
+        try:
+            pgcluster.load_sqlite(os.path.join(d, "segue.db"), conn)
+        finally:
+            conn.close()
+        os.rename(os.path.join(d, "segue.db"), os.path.join(d, "segue.db.loaded"))
     return d
 
 
 def write(d, query):
     """Runs a statement that changes the database (segue_test.sql only reads)."""
-    db = sqlite3.connect(os.path.join(d, "segue.db"), timeout=10)
+    db = db_connect(d)
     try:
-        with db:
-            db.execute(query)
+        db.execute(query)
+        db.commit()
     finally:
         db.close()
 
@@ -193,12 +207,12 @@ def played_most(where, limit):
 def community(genre):
     """The artists of a genre that the fans of its most played artist play: one planted taste
     community (the generator keeps no record of them)."""
-    top = sql(data, "SELECT t.artist_id FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.counted"
+    top = sql(data, "SELECT t.artist_id FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.counted <> 0"
                     " AND lower(t.genre) = %s GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1" % q(genre))[0][0]
     fans = ("SELECT p.user_id FROM plays p JOIN tracks t ON t.id = p.track_id WHERE t.artist_id = %s"
-            " AND p.counted GROUP BY 1 HAVING count(*) >= 5" % q(top))
+            " AND p.counted <> 0 GROUP BY 1 HAVING count(*) >= 5" % q(top))
     rows = sql(data, "SELECT t.artist_id, count(*) FROM plays p JOIN tracks t ON t.id = p.track_id"
-                     " WHERE p.user_id IN (%s) AND p.counted AND lower(t.genre) = %s GROUP BY 1"
+                     " WHERE p.user_id IN (%s) AND p.counted <> 0 AND lower(t.genre) = %s GROUP BY 1"
                      " ORDER BY 2 DESC, 1" % (fans, q(genre)))
     return [x for x, n in rows if n >= 0.25 * rows[0][1]]
 
@@ -221,7 +235,7 @@ write(data, "UPDATE tracks SET markets = 'DE,GB,US' WHERE id IN %s" % in_list(jp
 for i in jp_blocked:
     cat.markets[i] = "DE,GB,US"
 # Release Radar: an album of the radar genre, out today, sold in the US only.
-radar_album, radar_artist = sql(data, "SELECT t.album_id, t.artist_id FROM tracks t WHERE lower(t.genre) = %s"
+radar_album, radar_artist = sql(data, "SELECT t.album_id, min(t.artist_id) FROM tracks t WHERE lower(t.genre) = %s"
                                       " AND t.markets IS NULL GROUP BY t.album_id HAVING count(*) >= 3"
                                       " ORDER BY t.album_id LIMIT 1" % q(G_RADAR))[0]
 write(data, "UPDATE albums SET release_date = %s WHERE id = %s" % (q(today.isoformat()), q(radar_album)))
@@ -236,7 +250,7 @@ SYN = None
 for u, in sql(data, "SELECT user_id FROM plays WHERE user_id LIKE 'syn-%' GROUP BY user_id"
                     " HAVING sum(counted) BETWEEN 150 AND 500 ORDER BY user_id"):
     shares = sql(data, "SELECT count(*) * 1.0 / (SELECT sum(counted) FROM plays WHERE user_id = %s)"
-                       " FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.user_id = %s AND p.counted"
+                       " FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.user_id = %s AND p.counted <> 0"
                        " GROUP BY lower(t.genre)" % (q(u), q(u)))
     if sum(x >= 0.2 for x, in shares) >= 2:
         SYN = u
@@ -302,7 +316,7 @@ try:
     saved = set(r[0] for r in sql(data, "SELECT track_id FROM saved_tracks WHERE user_id = %s" % q(SYN)))
     genre_plays = {}
     for g, n in sql(data, "SELECT lower(t.genre), count(*) FROM plays p JOIN tracks t ON t.id = p.track_id"
-                          " WHERE p.user_id = %s AND p.counted GROUP BY 1" % q(SYN)):
+                          " WHERE p.user_id = %s AND p.counted <> 0 GROUP BY 1" % q(SYN)):
         genre_plays[g] = n
     total = sum(genre_plays.values())
     my_genres = set(g for g, n in genre_plays.items() if n >= 0.05 * total)

@@ -7,11 +7,12 @@ addresses (127.0.0.2, ...), as the server tells them apart by address."""
 import http.client
 import json
 import os
+import re
 import threading
 import time
 import urllib.parse
 
-from segue_test import TAP, Server, catalog_copy, server_cmd, sql
+from segue_test import POSTGRES, TAP, Server, catalog_copy, db_connect, server_cmd, sql
 from segue_client import Client
 
 t = TAP()
@@ -144,8 +145,11 @@ with Server(data, {"registration": "invite", "register_tries": 1000}) as srv:
     p = server_cmd("user", "invite", data_dir=data)
     code = p.stdout.decode().strip()
     t.ok(p.returncode == 0 and len(code) == 22, "segue-server user invite prints a code", p.stderr)
-    t.ok(code.encode() not in open(os.path.join(data, "segue.db"), "rb").read(),
-         "the database does not hold the code itself")
+    if POSTGRES:
+        held = "".join(r[0] for r in sql(data, "SELECT i::text FROM invites i"))
+    else:
+        held = open(os.path.join(data, "segue.db"), "rb").read().decode("latin-1")
+    t.ok(code not in held and held, "the database does not hold the code itself")
     status, _, body = register(srv, dict(taken, invite=code))
     t.eq(status, 409, "a good code with a taken name is 409 (its holder may know)")
     status, _, body = register(srv, dict(new, invite=code))
@@ -161,9 +165,7 @@ with Server(data, {"registration": "invite", "register_tries": 1000}) as srv:
 
     p = server_cmd("user", "invite", "--expires", "60s", data_dir=data)
     old = p.stdout.decode().strip()
-    sql_db = os.path.join(data, "segue.db")
-    import sqlite3
-    db = sqlite3.connect(sql_db)
+    db = db_connect(data)
     db.execute("UPDATE invites SET expires_at = ? WHERE uses = 1 AND uses_left = 1",
                (int(time.time() * 1000) - 1,))
     db.commit()
@@ -177,7 +179,11 @@ with Server(data, {"registration": "invite", "register_tries": 1000}) as srv:
     t.eq(states, ["expired", "open", "used", "used"], "invite list tells used, expired and open",
          listing)
     rev_id = [l.split()[0] for l in listing if l.split()[1:2] == ["open"]][0]
-    t.eq(server_cmd("user", "invite", "revoke", rev_id, data_dir=data).returncode, 0, "revoke it")
+    t.ok(re.fullmatch(r"[0-9a-f]{8}", rev_id), "an invite's id is 8 hex digits", rev_id)
+    t.eq(server_cmd("user", "invite", "revoke", "zz" + rev_id[2:], data_dir=data).returncode, 4,
+         "an id that is not hex names no invite")
+    t.eq(server_cmd("user", "invite", "revoke", rev_id.upper(), data_dir=data).returncode, 0,
+         "revoke it (its id in capitals)")
     t.eq(register(srv, dict(new, username="revoked", invite=rev))[0], 403, "a revoked code is refused")
     t.eq(server_cmd("user", "invite", "revoke", rev_id, data_dir=data).returncode, 4,
          "revoking it again: no such invite")

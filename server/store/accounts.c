@@ -99,8 +99,12 @@ int store_user_delete(struct store *s, const char *name)
 
 int store_users_list(struct store *s, struct user **out, size_t *n)
 {
-	struct db_stmt *st = store_stmt(s, "SELECT id, display_name, tier, country FROM users"
-	                                 " WHERE id <> '" SYSTEM_USER "' ORDER BY id");
+	/* By name as SQLite's NOCASE orders it (ASCII letters folded, then bytes); PostgreSQL's
+	 * case-insensitive collation would put "." "_" "-" and digits in another order. */
+	struct db_stmt *st = store_stmt2(s, "SELECT id, display_name, tier, country FROM users"
+	                                 " WHERE id <> '" SYSTEM_USER "' ORDER BY id",
+	                                 "SELECT id, display_name, tier, country FROM users"
+	                                 " WHERE id <> '" SYSTEM_USER "' ORDER BY lower(id COLLATE \"C\")");
 	size_t cap = 0;
 	int rc;
 

@@ -68,23 +68,45 @@ int store_artist_ensure(struct store *s, const char *id, const char *name, const
 	return store_done(s, st, "an artist");
 }
 
+/* The merge of an album's fields: what a track says fills what the album lacks, the earliest
+ * date wins and a compilation stays one. Written for the upsert (excluded, the new row). */
+#define ALBUM_MERGE \
+	" release_date = CASE WHEN excluded.release_date <> '' AND (albums.release_date = ''" \
+	"  OR excluded.release_date < albums.release_date)" \
+	"  THEN excluded.release_date ELSE albums.release_date END," \
+	" original_date = CASE WHEN albums.original_date = '' THEN excluded.original_date" \
+	"  ELSE albums.original_date END," \
+	" release_type = CASE WHEN albums.release_type = '' THEN excluded.release_type" \
+	"  ELSE albums.release_type END," \
+	" label = CASE WHEN albums.label = '' THEN excluded.label ELSE albums.label END," \
+	" mb_album_id = CASE WHEN albums.mb_album_id = '' THEN excluded.mb_album_id" \
+	"  ELSE albums.mb_album_id END," \
+	" compilation = CASE WHEN excluded.compilation > albums.compilation" \
+	"  THEN excluded.compilation ELSE albums.compilation END"
+
 int store_album_ensure(struct store *s, const struct album_record *a, long long now)
 {
-	struct db_stmt *st = store_stmt(s,
+	/* Every track ingested ensures its album. PostgreSQL draws a row's identity (the rowid
+	 * that random albums are drawn by) before it finds the conflict, so an upsert per track
+	 * would leave the rowids as sparse as an album has tracks, and most random draws would
+	 * miss: there the update comes first and the insert only when it matched no row (the
+	 * upsert stays for a race with another instance). */
+	struct db_stmt *st = store_stmt2(s,
 		"INSERT INTO albums (id, name, artist_id, release_date, original_date, release_type,"
 		" label, mb_album_id, compilation, created_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO UPDATE SET"
-		" release_date = CASE WHEN excluded.release_date <> '' AND (albums.release_date = ''"
-		"  OR excluded.release_date < albums.release_date)"
-		"  THEN excluded.release_date ELSE albums.release_date END,"
-		" original_date = CASE WHEN albums.original_date = '' THEN excluded.original_date"
-		"  ELSE albums.original_date END,"
-		" release_type = CASE WHEN albums.release_type = '' THEN excluded.release_type"
-		"  ELSE albums.release_type END,"
-		" label = CASE WHEN albums.label = '' THEN excluded.label ELSE albums.label END,"
-		" mb_album_id = CASE WHEN albums.mb_album_id = '' THEN excluded.mb_album_id"
-		"  ELSE albums.mb_album_id END,"
-		" compilation = max(albums.compilation, excluded.compilation)");
+		ALBUM_MERGE,
+		"WITH excluded AS (SELECT CAST(?1 AS TEXT) id, CAST(?2 AS TEXT) AS name,"
+		"  CAST(?3 AS TEXT) artist_id, CAST(?4 AS TEXT) release_date,"
+		"  CAST(?5 AS TEXT) original_date, CAST(?6 AS TEXT) release_type, CAST(?7 AS TEXT) label,"
+		"  CAST(?8 AS TEXT) mb_album_id, CAST(?9 AS INTEGER) compilation,"
+		"  CAST(?10 AS BIGINT) created_at),"
+		" merged AS (UPDATE albums SET" ALBUM_MERGE
+		"  FROM excluded WHERE albums.id = excluded.id RETURNING 1)"
+		" INSERT INTO albums (id, name, artist_id, release_date, original_date, release_type,"
+		" label, mb_album_id, compilation, created_at)"
+		" SELECT * FROM excluded WHERE NOT EXISTS (SELECT 1 FROM merged)"
+		" ON CONFLICT(id) DO UPDATE SET" ALBUM_MERGE);
 
 	if (!st)
 		return -1;
@@ -183,7 +205,7 @@ int store_album_artists_set(struct store *s, const char *album_id, const char *c
 	                                    " VALUES (?, ?, ?)"), album_id, artist_ids, n) < 0)
 		return -1;
 	st = store_stmt(s, "UPDATE albums SET artist_id = ?2, compilation = ?3 WHERE id = ?1"
-	                   " AND (artist_id IS NOT ?2 OR compilation IS NOT ?3)");
+	                   " AND (artist_id IS DISTINCT FROM ?2 OR compilation IS DISTINCT FROM ?3)");
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, album_id);
@@ -196,7 +218,7 @@ int store_album_lead_artists(struct store *s, const char *album_id,
                              char artist_id[BASE62_ID_LEN + 1])
 {
 	struct db_stmt *st = store_stmt(s, "SELECT count(*), min(artist_id) FROM (SELECT DISTINCT artist_id"
-	                                 " FROM tracks WHERE album_id = ? LIMIT 2)");
+	                                 " FROM tracks WHERE album_id = ? LIMIT 2) AS lead");
 	int n = 0, rc;
 
 	if (!st)
@@ -272,10 +294,10 @@ int store_track_put(struct store *s, const struct track_record *t, long long now
 		" disc_total = excluded.disc_total, track_total = excluded.track_total,"
 		" library_path = excluded.library_path,"
 		" available = 1, withdrawn_at = NULL,"
-		" bytes_low = coalesce(excluded.bytes_low, bytes_low),"
-		" bytes_normal = coalesce(excluded.bytes_normal, bytes_normal),"
-		" bytes_high = coalesce(excluded.bytes_high, bytes_high),"
-		" bytes_very_high = coalesce(excluded.bytes_very_high, bytes_very_high)");
+		" bytes_low = coalesce(excluded.bytes_low, tracks.bytes_low),"
+		" bytes_normal = coalesce(excluded.bytes_normal, tracks.bytes_normal),"
+		" bytes_high = coalesce(excluded.bytes_high, tracks.bytes_high),"
+		" bytes_very_high = coalesce(excluded.bytes_very_high, tracks.bytes_very_high)");
 	const char *one[1] = { t->artist_id };
 
 	if (!st)
@@ -348,7 +370,7 @@ int store_ingest_file_track(struct store *s, const char *path, long long size, l
 	/* A track row is written only once its four encodings are in place (ingest renames
 	 * them there first), so the row's sizes vouch for the files without a stat of each. */
 	struct db_stmt *st = store_stmt(s, "SELECT f.track_id FROM ingest_files f JOIN tracks t ON t.id = f.track_id"
-	                                 " WHERE f.path = ? AND f.size = ? AND f.mtime_ns = ? AND t.available"
+	                                 " WHERE f.path = ? AND f.size = ? AND f.mtime_ns = ? AND t.available <> 0"
 	                                 " AND t.bytes_low IS NOT NULL AND t.bytes_very_high IS NOT NULL");
 	int rc, found = 0;
 
@@ -379,8 +401,10 @@ int store_ingest_file_get(struct store *s, const char *path, char track_id[BASE6
 int store_ingest_file_remember(struct store *s, const char *path, long long size,
                                long long mtime_ns, const char *track_id)
 {
-	struct db_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO ingest_files (path, size, mtime_ns,"
-	                                 " track_id) VALUES (?, ?, ?, ?)");
+	struct db_stmt *st = store_stmt(s, "INSERT INTO ingest_files (path, size, mtime_ns, track_id)"
+	                                 " VALUES (?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET"
+	                                 " size = excluded.size, mtime_ns = excluded.mtime_ns,"
+	                                 " track_id = excluded.track_id");
 
 	if (!st)
 		return -1;
@@ -436,7 +460,7 @@ int store_ingest_file_forget(struct store *s, const char *path)
 int store_track_withdraw_if_orphaned(struct store *s, const char *id, long long now)
 {
 	struct db_stmt *st = store_stmt(s, "UPDATE tracks SET available = 0, withdrawn_at = ?2"
-	                                 " WHERE id = ?1 AND available"
+	                                 " WHERE id = ?1 AND available <> 0"
 	                                 " AND NOT EXISTS (SELECT 1 FROM ingest_files WHERE track_id = ?1)");
 
 	if (!st)
@@ -448,7 +472,10 @@ int store_track_withdraw_if_orphaned(struct store *s, const char *id, long long 
 
 long long store_tracks_withdrawn(struct store *s)
 {
-	return store_integer(s, store_stmt(s, "SELECT count(*) FROM tracks WHERE NOT available"), "the withdrawn tracks' count");
+	/* SQLite takes the partial index tracks_withdrawn only for its own WHERE, word for word. */
+	return store_integer(s, store_stmt2(s, "SELECT count(*) FROM tracks WHERE NOT available",
+	                                    "SELECT count(*) FROM tracks WHERE available = 0"),
+	                     "the withdrawn tracks' count");
 }
 
 int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARKETS_MAX])
@@ -536,8 +563,9 @@ int store_album_row(struct store *s, const char *id, struct album_row *out)
 	struct db_stmt *st = store_stmt(s,
 		"SELECT al.name, al.release_date, al.artist_id, ar.name, t.n, t.ms, al.original_date,"
 		" al.release_type, al.label, al.mb_album_id, al.compilation"
-		" FROM albums al, (SELECT count(*) n, coalesce(sum(duration_ms), 0) ms FROM tracks"
-		"  WHERE album_id = ?1 AND available) t JOIN artists ar ON ar.id = al.artist_id"
+		" FROM albums al JOIN artists ar ON ar.id = al.artist_id,"
+		" (SELECT count(*) n, coalesce(sum(duration_ms), 0) ms FROM tracks"
+		"  WHERE album_id = ?1 AND available <> 0) t"
 		" WHERE al.id = ?1");
 
 	if (!st)
@@ -603,15 +631,28 @@ static void fill_artist(struct db_stmt *st, void *out)
 
 int store_artist_row(struct store *s, const char *id, struct artist_row *out)
 {
-	struct db_stmt *st = store_stmt(s,
-		/* An artist can have a hundred thousand tracks: read only the most played (the
-		 * index gives them in order), which carry the popularity and the main genres. */
+	/* An artist can have a hundred thousand tracks: read only the most played (the index
+	 * gives them in order), which carry the popularity and the main genres. The genres are
+	 * a JSON array, read by each engine's own JSON functions, and joined with US (0x1f) in
+	 * byte order; PostgreSQL is given the index's order in full (play count, then popularity
+	 * and genre ascending), so that ties fall the same way. */
+	struct db_stmt *st = store_stmt2(s,
 		"SELECT ar.name, (SELECT max(popularity) FROM (SELECT popularity FROM tracks"
 		"  WHERE artist_id = ar.id ORDER BY play_count DESC LIMIT 50)),"
 		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT j.value g FROM"
 		"  (SELECT genre, genres FROM tracks WHERE artist_id = ?1 ORDER BY play_count DESC LIMIT 200) t,"
 		"  json_each(CASE WHEN t.genres = '[]' THEN json_array(t.genre) ELSE t.genres END) j"
 		"  WHERE j.value <> '' ORDER BY g)),"
+		" (SELECT count(*) FROM followed_artists f WHERE f.artist_id = ar.id)"
+		" FROM artists ar WHERE ar.id = ?1",
+		"SELECT ar.name, (SELECT max(popularity) FROM (SELECT popularity FROM tracks"
+		"  WHERE artist_id = ar.id ORDER BY play_count DESC, popularity, genre LIMIT 50) top),"
+		" (SELECT string_agg(DISTINCT j.g COLLATE \"C\", chr(31) ORDER BY j.g COLLATE \"C\") FROM"
+		"  (SELECT genre, genres FROM tracks WHERE artist_id = ?1"
+		"   ORDER BY play_count DESC, popularity, genre LIMIT 200) t,"
+		"  jsonb_array_elements_text(CASE WHEN t.genres = '[]' THEN jsonb_build_array(t.genre)"
+		"   ELSE CAST(t.genres AS jsonb) END) j(g)"
+		"  WHERE j.g <> ''),"
 		" (SELECT count(*) FROM followed_artists f WHERE f.artist_id = ar.id)"
 		" FROM artists ar WHERE ar.id = ?1");
 
@@ -625,7 +666,7 @@ int store_album_tracks(struct store *s, const char *album_id, int offset, struct
                        int max)
 {
 	struct db_stmt *st = store_stmt(s, "SELECT " TRACK_COLUMNS " FROM tracks t"
-	                                 " JOIN artists ar ON ar.id = t.artist_id WHERE t.album_id = ? AND t.available"
+	                                 " JOIN artists ar ON ar.id = t.artist_id WHERE t.album_id = ? AND t.available <> 0"
 	                                 " ORDER BY t.disc_number, t.track_number, t.name LIMIT ? OFFSET ?");
 	int n = 0, rc = DB_DONE;
 
@@ -645,7 +686,7 @@ int store_album_tracks(struct store *s, const char *album_id, int offset, struct
 int store_album_markets(struct store *s, const char *album_id,
                         void (*each)(void *ud, const char *markets), void *ud)
 {
-	struct db_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks WHERE album_id = ? AND available");
+	struct db_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks WHERE album_id = ? AND available <> 0");
 	int rc;
 
 	if (!st)
@@ -660,11 +701,18 @@ int store_album_markets(struct store *s, const char *album_id,
 int store_album_stats(struct store *s, const char *album_id, int *popularity,
                       char genres[CATALOG_NAME_MAX])
 {
-	struct db_stmt *st = store_stmt(s, "SELECT max(popularity),"
+	/* The genres as store_artist_row reads them. */
+	struct db_stmt *st = store_stmt2(s, "SELECT max(popularity),"
 		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT j.value g FROM tracks t,"
 		"  json_each(CASE WHEN t.genres = '[]' THEN json_array(t.genre) ELSE t.genres END) j"
-		"  WHERE t.album_id = ?1 AND t.available AND j.value <> '' ORDER BY g)), count(*)"
-		" FROM tracks WHERE album_id = ?1 AND available");
+		"  WHERE t.album_id = ?1 AND t.available <> 0 AND j.value <> '' ORDER BY g)), count(*)"
+		" FROM tracks WHERE album_id = ?1 AND available <> 0",
+		"SELECT max(popularity),"
+		" (SELECT string_agg(DISTINCT j.g COLLATE \"C\", chr(31) ORDER BY j.g COLLATE \"C\")"
+		"  FROM tracks t, jsonb_array_elements_text(CASE WHEN t.genres = '[]'"
+		"   THEN jsonb_build_array(t.genre) ELSE CAST(t.genres AS jsonb) END) j(g)"
+		"  WHERE t.album_id = ?1 AND t.available <> 0 AND j.g <> ''), count(*)"
+		" FROM tracks WHERE album_id = ?1 AND available <> 0");
 	int rc, found = 0;
 
 	if (!st)
@@ -712,12 +760,12 @@ int store_artist_albums(struct store *s, const char *artist_id,
 	struct db_stmt *st = store_stmt(s,
 		"SELECT al.id, 0, al.release_date, al.name FROM albums al WHERE (al.artist_id = ?1"
 		"  OR al.id IN (SELECT album_id FROM album_artists WHERE artist_id = ?1))"
-		"  AND EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND t.available)"
+		"  AND EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND t.available <> 0)"
 		" UNION ALL"
 		" SELECT al.id, 1, al.release_date, al.name FROM albums al WHERE al.id IN"
 		"  (SELECT t.album_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id"
-		"   WHERE ta.artist_id = ?1 AND t.available"
-		"   UNION SELECT album_id FROM tracks WHERE artist_id = ?1 AND available)"
+		"   WHERE ta.artist_id = ?1 AND t.available <> 0"
+		"   UNION SELECT album_id FROM tracks WHERE artist_id = ?1 AND available <> 0)"
 		"  AND al.artist_id <> ?1"
 		"  AND al.id NOT IN (SELECT album_id FROM album_artists WHERE artist_id = ?1)"
 		" ORDER BY 2, 3 DESC, 4");
@@ -737,7 +785,7 @@ int store_artist_top_tracks(struct store *s, const char *artist_id,
 {
 	struct db_stmt *st = store_stmt(s, "SELECT t.id FROM tracks t WHERE (t.artist_id = ?1"
 	                                 " OR t.id IN (SELECT track_id FROM track_artists WHERE artist_id = ?1))"
-	                                 " AND t.available"
+	                                 " AND t.available <> 0"
 	                                 " ORDER BY t.play_count DESC, t.popularity DESC, t.created_at, t.id");
 
 	if (!st)
@@ -751,7 +799,7 @@ int store_artist_top_tracks(struct store *s, const char *artist_id,
  * are forced: the planner would otherwise take tracks_popular's equality and sort. */
 int store_tracks_popular(struct store *s, int (*each)(void *ud, const char *track_id), void *ud)
 {
-	struct db_stmt *st = store_stmt(s, "SELECT id FROM tracks WHERE (play_count > 0 OR popularity > 0) AND available"
+	struct db_stmt *st = store_stmt(s, "SELECT id FROM tracks WHERE (play_count > 0 OR popularity > 0) AND available <> 0"
 	                                 " ORDER BY play_count DESC, popularity DESC, id");
 
 	if (!st)
@@ -761,9 +809,13 @@ int store_tracks_popular(struct store *s, int (*each)(void *ud, const char *trac
 
 int store_tracks_unplayed(struct store *s, int (*each)(void *ud, const char *track_id), void *ud)
 {
-	struct db_stmt *st = store_stmt(s, "SELECT t.id FROM albums al CROSS JOIN tracks t INDEXED BY tracks_album"
+	/* INDEXED BY is SQLite's alone; PostgreSQL's planner chooses its own way. */
+	struct db_stmt *st = store_stmt2(s, "SELECT t.id FROM albums al CROSS JOIN tracks t INDEXED BY tracks_album"
 	                                 " ON t.album_id = al.id"
-	                                 " WHERE t.play_count = 0 AND t.popularity = 0 AND t.available"
+	                                 " WHERE t.play_count = 0 AND t.popularity = 0 AND t.available <> 0"
+	                                 " ORDER BY al.release_date DESC, al.id, t.disc_number, t.track_number",
+	                                 "SELECT t.id FROM albums al JOIN tracks t ON t.album_id = al.id"
+	                                 " WHERE t.play_count = 0 AND t.popularity = 0 AND t.available <> 0"
 	                                 " ORDER BY al.release_date DESC, al.id, t.disc_number, t.track_number");
 
 	if (!st)
@@ -802,11 +854,16 @@ int store_tracks_by_library_path(struct store *s, const char *path, bool suffix,
                                  char id[BASE62_ID_LEN + 1])
 {
 	const char *slash = strrchr(path, '/');
+	/* A negative start counts from the end in SQLite's substr, not in PostgreSQL's. */
 	struct db_stmt *st = suffix
-		? store_stmt(s, "SELECT id FROM tracks WHERE " LIBRARY_FILE " = ?2 AND (library_path = ?1"
-		                " OR (length(library_path) > length(?1)"
-		                "     AND substr(library_path, -length(?1) - 1) = '/' || ?1))"
-		                " ORDER BY id LIMIT 2")
+		? store_stmt2(s, "SELECT id FROM tracks WHERE " LIBRARY_FILE " = ?2 AND (library_path = ?1"
+		                 " OR (length(library_path) > length(?1)"
+		                 "     AND substr(library_path, -length(?1) - 1) = '/' || ?1))"
+		                 " ORDER BY id LIMIT 2",
+		                 "SELECT id FROM tracks WHERE " LIBRARY_FILE " = ?2 AND (library_path = ?1"
+		                 " OR (length(library_path) > length(?1)"
+		                 "     AND right(library_path, length(?1) + 1) = '/' || ?1))"
+		                 " ORDER BY id LIMIT 2")
 		: store_stmt(s, "SELECT id FROM tracks WHERE library_path = ?1 ORDER BY id LIMIT 2");
 	int rc, n = 0;
 

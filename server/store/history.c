@@ -46,10 +46,10 @@ int store_plays_recent(struct store *s, const char *user, long long before, long
 	/* after: the plays just after the cursor, oldest first, then turned round. */
 	struct db_stmt *st = store_stmt(s, after >= 0 ?
 		"SELECT * FROM (SELECT track_id, context_uri, started_at, ms_played FROM plays"
-		" WHERE user_id = ?1 AND counted AND started_at > ?2 ORDER BY started_at ASC LIMIT ?3)"
+		" WHERE user_id = ?1 AND counted <> 0 AND started_at > ?2 ORDER BY started_at ASC LIMIT ?3) AS p"
 		" ORDER BY started_at DESC" :
 		"SELECT track_id, context_uri, started_at, ms_played FROM plays"
-		" WHERE user_id = ?1 AND counted AND started_at < ?2 ORDER BY started_at DESC LIMIT ?3");
+		" WHERE user_id = ?1 AND counted <> 0 AND started_at < ?2 ORDER BY started_at DESC LIMIT ?3");
 	int n = 0, rc = DB_DONE;
 
 	if (!st)
@@ -95,10 +95,14 @@ int store_track_plays(struct store *s, long long now, long long window_ms, doubl
 
 	*out = NULL;
 	*n = 0;
-	/* segue_decay is store.c's, registered on every connection. */
+	/* segue_decay is store.c's on SQLite, registered on every connection, and an SQL function
+	 * of the schema's on PostgreSQL. The casts give PostgreSQL the parameters' types, which it
+	 * cannot infer from an arithmetic of two of them. */
 	st = store_stmt(s, "SELECT t.id, t.popularity, t.play_count, coalesce(r.score, 0)"
-		" FROM tracks t LEFT JOIN (SELECT track_id, sum(segue_decay(started_at, ?1, ?3)) AS score"
-		"  FROM plays WHERE counted AND started_at > ?1 - ?2 GROUP BY track_id) r"
+		" FROM tracks t LEFT JOIN (SELECT track_id,"
+		"  sum(segue_decay(started_at, CAST(?1 AS BIGINT), CAST(?3 AS DOUBLE PRECISION))) AS score"
+		"  FROM plays WHERE counted <> 0 AND started_at > CAST(?1 AS BIGINT) - CAST(?2 AS BIGINT)"
+		"  GROUP BY track_id) r"
 		"  ON r.track_id = t.id WHERE t.play_count > 0 OR r.score IS NOT NULL");
 	if (!st)
 		return -1;
@@ -147,13 +151,16 @@ int store_user_affinity(struct store *s, const char *user, long long since,
                         const struct affinity_weights *w, struct affinity_row *rows, int max)
 {
 	struct db_stmt *st = store_stmt(s,
+		/* The weights are cast: a union of bare parameters would be text on PostgreSQL. The
+		 * id settles ties, so that both engines pick the same rows. */
 		"SELECT id, sum(w) FROM ("
-		" SELECT track_id AS id, ?4 AS w FROM plays WHERE user_id = ?1 AND counted AND started_at > ?2"
-		" UNION ALL SELECT t.artist_id, ?5 FROM plays p JOIN tracks t ON t.id = p.track_id"
-		"  WHERE p.user_id = ?1 AND p.counted AND p.started_at > ?2"
-		" UNION ALL SELECT track_id, ?6 FROM saved_tracks WHERE user_id = ?1"
-		" UNION ALL SELECT artist_id, ?7 FROM followed_artists WHERE user_id = ?1)"
-		" GROUP BY id ORDER BY sum(w) DESC LIMIT ?3");
+		" SELECT track_id AS id, CAST(?4 AS DOUBLE PRECISION) AS w FROM plays"
+		"  WHERE user_id = ?1 AND counted <> 0 AND started_at > ?2"
+		" UNION ALL SELECT t.artist_id, CAST(?5 AS DOUBLE PRECISION) FROM plays p"
+		"  JOIN tracks t ON t.id = p.track_id WHERE p.user_id = ?1 AND p.counted <> 0 AND p.started_at > ?2"
+		" UNION ALL SELECT track_id, CAST(?6 AS DOUBLE PRECISION) FROM saved_tracks WHERE user_id = ?1"
+		" UNION ALL SELECT artist_id, CAST(?7 AS DOUBLE PRECISION) FROM followed_artists WHERE user_id = ?1) a"
+		" GROUP BY id ORDER BY sum(w) DESC, id LIMIT ?3");
 	int n = 0, rc = DB_DONE;
 
 	if (!st)
@@ -182,11 +189,11 @@ int store_user_top(struct store *s, const char *user, enum top_kind k, long long
 {
 	struct db_stmt *st = k == TOP_TRACKS
 		? store_stmt(s, "SELECT track_id, count(*) AS n FROM plays"
-		                " WHERE user_id = ?1 AND counted AND started_at > ?2 GROUP BY track_id"
+		                " WHERE user_id = ?1 AND counted <> 0 AND started_at > ?2 GROUP BY track_id"
 		                " ORDER BY n DESC, sum(ms_played) DESC, max(started_at) DESC, track_id"
 		                " LIMIT ?3 OFFSET ?4")
 		: store_stmt(s, "SELECT t.artist_id, count(*) AS n FROM plays p JOIN tracks t ON t.id = p.track_id"
-		                " WHERE p.user_id = ?1 AND p.counted AND p.started_at > ?2 GROUP BY t.artist_id"
+		                " WHERE p.user_id = ?1 AND p.counted <> 0 AND p.started_at > ?2 GROUP BY t.artist_id"
 		                " ORDER BY n DESC, sum(p.ms_played) DESC, max(p.started_at) DESC, t.artist_id"
 		                " LIMIT ?3 OFFSET ?4");
 	int n = 0, rc = DB_DONE;
@@ -212,9 +219,9 @@ long long store_user_top_count(struct store *s, const char *user, enum top_kind 
 {
 	struct db_stmt *st = k == TOP_TRACKS
 		? store_stmt(s, "SELECT count(DISTINCT track_id) FROM plays"
-		                " WHERE user_id = ?1 AND counted AND started_at > ?2")
+		                " WHERE user_id = ?1 AND counted <> 0 AND started_at > ?2")
 		: store_stmt(s, "SELECT count(DISTINCT t.artist_id) FROM plays p JOIN tracks t ON t.id = p.track_id"
-		                " WHERE p.user_id = ?1 AND p.counted AND p.started_at > ?2");
+		                " WHERE p.user_id = ?1 AND p.counted <> 0 AND p.started_at > ?2");
 
 	if (!st)
 		return -1;

@@ -7,6 +7,9 @@
 
 #include "store/store_db.h"
 
+/* An invite's id is the hex of its hash's first bytes. */
+#define ID_BYTES (INVITE_ID_LEN / 2)
+
 int store_invite_insert(struct store *s, const unsigned char hash[32], long long created_at,
                         long long expires_at, int uses)
 {
@@ -67,6 +70,8 @@ static int add_row(struct db_stmt *st, void *cb, void *ud)
 {
 	struct list *l = ud;
 	struct invite_row *row;
+	const unsigned char *prefix;
+	size_t len;
 
 	(void)cb;
 	if (l->n == l->cap) {
@@ -79,7 +84,11 @@ static int add_row(struct db_stmt *st, void *cb, void *ud)
 		l->cap = cap;
 	}
 	row = &l->v[l->n++];
-	snprintf(row->id, sizeof row->id, "%s", store_col_text(st, 0));
+	prefix = db_col_blob(st, 0);
+	len = db_col_bytes(st, 0);
+	memset(row->id, 0, sizeof row->id);
+	for (size_t i = 0; prefix && i < len && i < ID_BYTES; i++)
+		snprintf(row->id + 2 * i, 3, "%02x", prefix[i]);
 	row->created_at = db_col_int64(st, 1);
 	row->expires_at = db_col_int64(st, 2);
 	row->uses = db_col_int(st, 3);
@@ -89,9 +98,10 @@ static int add_row(struct db_stmt *st, void *cb, void *ud)
 
 int store_invites_list(struct store *s, struct invite_row **out, size_t *n)
 {
-	struct db_stmt *st = store_stmt(s, "SELECT lower(hex(substr(hash, 1, 4))), created_at,"
+	/* The id's bytes, spelt out here: SQLite's hex() and PostgreSQL's encode() differ. */
+	struct db_stmt *st = store_stmt(s, "SELECT substr(hash, 1, 4), created_at,"
 	                                 " expires_at, uses, uses_left FROM invites"
-	                                 " ORDER BY created_at DESC");
+	                                 " ORDER BY created_at DESC, hash");
 	struct list l = { 0 };
 
 	*out = NULL;
@@ -105,12 +115,29 @@ int store_invites_list(struct store *s, struct invite_row **out, size_t *n)
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 int store_invite_delete(struct store *s, const char *id)
 {
-	struct db_stmt *st = store_stmt(s, "DELETE FROM invites WHERE lower(hex(substr(hash, 1, 4))) = lower(?)");
+	unsigned char prefix[ID_BYTES];
+	struct db_stmt *st;
 
-	if (!st)
+	/* An id that is not the hex of ID_BYTES bytes names no invite. */
+	if (strlen(id) != 2 * ID_BYTES)
+		return 0;
+	for (size_t i = 0; i < ID_BYTES; i++) {
+		int hi = hex_digit(id[2 * i]), lo = hex_digit(id[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return 0;
+		prefix[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (!(st = store_stmt(s, "DELETE FROM invites WHERE substr(hash, 1, 4) = ?")))
 		return -1;
-	store_bind_text(st, 1, id);
+	db_bind_blob(st, 1, prefix, sizeof prefix);
 	return store_change(s, st, "deleting an invite");
 }

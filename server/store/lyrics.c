@@ -12,8 +12,11 @@
 int store_lyrics_put(struct store *s, const char *track_id, const struct lyrics_row *r,
                      long long now)
 {
-	struct db_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO lyrics (track_id, synced, language,"
-	                                 " source, lines, updated_at) VALUES (?, ?, ?, ?, ?, ?)");
+	struct db_stmt *st = store_stmt(s, "INSERT INTO lyrics (track_id, synced, language, source,"
+	                                 " lines, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+	                                 " ON CONFLICT(track_id) DO UPDATE SET synced = excluded.synced,"
+	                                 " language = excluded.language, source = excluded.source,"
+	                                 " lines = excluded.lines, updated_at = excluded.updated_at");
 
 	if (!st)
 		return -1;
@@ -99,8 +102,9 @@ int store_lyrics_sidecar(struct store *s, const char *audio_path, long long *siz
 int store_lyrics_sidecar_put(struct store *s, const char *audio_path, long long size,
                              long long mtime_ns)
 {
-	struct db_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO lyrics_sidecars (path, size, mtime_ns)"
-	                                 " VALUES (?, ?, ?)");
+	struct db_stmt *st = store_stmt(s, "INSERT INTO lyrics_sidecars (path, size, mtime_ns)"
+	                                 " VALUES (?, ?, ?) ON CONFLICT(path) DO UPDATE SET"
+	                                 " size = excluded.size, mtime_ns = excluded.mtime_ns");
 
 	if (!st)
 		return -1;

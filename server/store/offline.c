@@ -100,8 +100,12 @@ int store_offline_devices(struct store *s, const char *user, struct offline_devi
 int store_offline_device_add(struct store *s, const char *user, const char *device,
                              const char *name, long long now_ms)
 {
+	/* A device that another request registered since the caller looked is renamed, as the
+	 * caller would have done had it seen it: with several servers on one database, two
+	 * registrations of one device may run at once. */
 	struct db_stmt *st = store_stmt(s, "INSERT INTO offline_devices (user_id, device_id, name,"
-	                                 " registered_at, last_checkin) VALUES (?1, ?2, ?3, ?4, ?4)");
+	                                 " registered_at, last_checkin) VALUES (?1, ?2, ?3, ?4, ?4)"
+	                                 " ON CONFLICT (user_id, device_id) DO UPDATE SET name = excluded.name");
 
 	if (!st)
 		return -1;
@@ -184,8 +188,11 @@ int store_offline_licence_put(struct store *s, const char *user, const char *dev
                               const char *track, const char *quality, long long issued_at,
                               long long expires_at)
 {
-	struct db_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO offline_licences (user_id, device_id,"
-	                                 " track_id, quality, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)");
+	struct db_stmt *st = store_stmt(s, "INSERT INTO offline_licences (user_id, device_id,"
+	                                 " track_id, quality, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)"
+	                                 " ON CONFLICT (user_id, device_id, track_id) DO UPDATE SET"
+	                                 " quality = excluded.quality, issued_at = excluded.issued_at,"
+	                                 " expires_at = excluded.expires_at");
 
 	if (!st)
 		return -1;
@@ -239,8 +246,10 @@ int store_audio_digest_get(struct store *s, const char *track, int quality,
 int store_audio_digest_put(struct store *s, const char *track, int quality,
                            const struct audio_digest *d)
 {
-	struct db_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO audio_digests (track_id, quality, size,"
-	                                 " mtime_ns, digest) VALUES (?, ?, ?, ?, ?)");
+	struct db_stmt *st = store_stmt(s, "INSERT INTO audio_digests (track_id, quality, size,"
+	                                 " mtime_ns, digest) VALUES (?, ?, ?, ?, ?)"
+	                                 " ON CONFLICT (track_id, quality) DO UPDATE SET size = excluded.size,"
+	                                 " mtime_ns = excluded.mtime_ns, digest = excluded.digest");
 
 	if (!st)
 		return -1;

@@ -41,6 +41,7 @@ struct pg_stmt {
 	unsigned gen;
 	bool stream;
 	int nparams;
+	Oid *types;    /* text for a number the statement skips, else 0: PostgreSQL's choice */
 	char **vals;   /* owned; NULL binds NULL */
 	int *lens, *fmts;
 	PGresult *res;
@@ -182,6 +183,40 @@ static char *translate(const char *sql, int *nparams)
 	return out;
 }
 
+/* A parameter's type where the text gives none. PostgreSQL infers each $N from where it
+ * stands, and refuses a statement whose numbers skip one (a statement of a family that binds
+ * ?1..?3 to all may use ?1, ?2 and ?4): the skipped ones are declared text, which takes
+ * anything bound to them and goes unused. */
+#define PG_TEXT_OID 25
+
+static Oid *gap_types(const char *sql, int nparams)
+{
+	Oid *types = malloc((size_t)nparams * sizeof *types);
+
+	if (!types)
+		return NULL;
+	for (int i = 0; i < nparams; i++)
+		types[i] = PG_TEXT_OID;
+	for (const char *p = sql; *p;) {
+		if (*p == '\'' || *p == '"') {
+			char quote = *p++;
+
+			while (*p && *p != quote)
+				p++;
+			if (*p)
+				p++;
+			continue;
+		}
+		if (*p++ == '$' && *p >= '1' && *p <= '9') {
+			int n = (int)strtol(p, NULL, 10);
+
+			if (n >= 1 && n <= nparams)
+				types[n - 1] = 0;
+		}
+	}
+	return types;
+}
+
 struct pg_stmt *pg_prepare(struct pg_conn *c, const char *sql, bool stream)
 {
 	struct pg_stmt *st = calloc(1, sizeof *st);
@@ -197,7 +232,8 @@ struct pg_stmt *pg_prepare(struct pg_conn *c, const char *sql, bool stream)
 		st->vals = calloc((size_t)st->nparams, sizeof *st->vals);
 		st->lens = calloc((size_t)st->nparams, sizeof *st->lens);
 		st->fmts = calloc((size_t)st->nparams, sizeof *st->fmts);
-		if (!st->vals || !st->lens || !st->fmts)
+		st->types = gap_types(st->sql, st->nparams);
+		if (!st->vals || !st->lens || !st->fmts || !st->types)
 			goto nomem;
 	}
 	return st;
@@ -217,7 +253,7 @@ static int ensure_prepared(struct pg_stmt *st)
 	if (st->name[0] && st->gen == c->gen)
 		return 0;
 	snprintf(st->name, sizeof st->name, "s%u_%u", c->gen, ++c->next_id);
-	r = PQprepare(c->conn, st->name, st->sql, 0, NULL);
+	r = PQprepare(c->conn, st->name, st->sql, st->nparams, st->types);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		keep_error(c, r);
 		PQclear(r);
@@ -260,6 +296,7 @@ void pg_finalize(struct pg_stmt *st)
 	free(st->vals);
 	free(st->lens);
 	free(st->fmts);
+	free(st->types);
 	free(st->sql);
 	free(st);
 }
@@ -323,7 +360,7 @@ static int stream_step(struct pg_stmt *st)
 
 	if (!st->running) {
 		revive(c);
-		if (!PQsendQueryParams(c->conn, st->sql, st->nparams, NULL,
+		if (!PQsendQueryParams(c->conn, st->sql, st->nparams, st->types,
 		                       (const char *const *)st->vals, st->lens, st->fmts, 0) ||
 		    !PQsetSingleRowMode(c->conn)) {
 			keep_error(c, NULL);

@@ -237,8 +237,8 @@ long long store_playlists_count(struct store *s, const char *user, bool self)
 {
 	return count(s, store_stmt(s, self ?
 		"SELECT count(*) FROM (SELECT id FROM playlists WHERE owner_id = ?1"
-		" UNION SELECT playlist_id FROM playlist_followers WHERE user_id = ?1)" :
-		"SELECT count(*) FROM playlists WHERE owner_id = ?1 AND public"), user, "playlists of");
+		" UNION SELECT playlist_id FROM playlist_followers WHERE user_id = ?1) AS mine" :
+		"SELECT count(*) FROM playlists WHERE owner_id = ?1 AND public <> 0"), user, "playlists of");
 }
 
 int store_playlists_page(struct store *s, const char *user, bool self, int offset,
@@ -247,9 +247,9 @@ int store_playlists_page(struct store *s, const char *user, bool self, int offse
 	struct db_stmt *st = store_stmt(s, self ?
 		"SELECT id FROM (SELECT id, created_at AS t FROM playlists WHERE owner_id = ?1"
 		" UNION SELECT playlist_id, followed_at FROM playlist_followers WHERE user_id = ?1"
-		" AND playlist_id NOT IN (SELECT id FROM playlists WHERE owner_id = ?1))"
+		" AND playlist_id NOT IN (SELECT id FROM playlists WHERE owner_id = ?1)) AS mine"
 		" ORDER BY t DESC, id LIMIT ?2 OFFSET ?3" :
-		"SELECT id FROM playlists WHERE owner_id = ?1 AND public ORDER BY created_at DESC, id"
+		"SELECT id FROM playlists WHERE owner_id = ?1 AND public <> 0 ORDER BY created_at DESC, id"
 		" LIMIT ?2 OFFSET ?3");
 	int n = 0, rc = DB_DONE;
 

@@ -49,7 +49,7 @@ int store_recs_tracks(struct store *s, int (*each)(void *ud, const struct recs_t
 {
 	struct db_stmt *st = store_stmt(s, "SELECT t.id, t.artist_id, t.genre, t.popularity, coalesce(a.release_date, ''),"
 	                                 " t.tempo, t.energy, t.danceability, t.acousticness, t.brightness, t.loudness,"
-	                                 " t.markets IS NOT NULL OR NOT t.available, t.duration_ms"
+	                                 " t.markets IS NOT NULL OR t.available = 0, t.duration_ms"
 	                                 " FROM tracks t LEFT JOIN albums a ON a.id = t.album_id ORDER BY t.id");
 
 	return store_each(s, st, "tracks", track_row, &each, ud);
@@ -122,10 +122,14 @@ static int listening_row(struct db_stmt *st, void *cb, void *ud)
 int store_recs_recent_listening(struct store *s, const char *user, int max,
                                 int (*each)(void *ud, const struct recs_listening *l), void *ud)
 {
-	/* Completion of counted plays, and the skips among the others. */
+	/* Completion of counted plays, and the skips among the others. SQLite has no greatest()
+	 * or least() and PostgreSQL no two-argument max() or min(): CASE says both. */
 	struct db_stmt *st = store_stmt(s, "SELECT p.track_id,"
-	                                 " sum(CASE WHEN p.counted THEN min(1.0, p.ms_played * 1.0 / max(t.duration_ms, 1)) ELSE 0 END),"
-	                                 " sum(NOT p.counted AND p.reason_end = 'skipped'), sum(p.counted)"
+	                                 " sum(CASE WHEN p.counted = 0 THEN 0"
+	                                 "  WHEN p.ms_played >= t.duration_ms AND p.ms_played >= 1 THEN 1.0"
+	                                 "  ELSE p.ms_played * 1.0 / CASE WHEN t.duration_ms > 1 THEN t.duration_ms ELSE 1 END END),"
+	                                 " count(*) FILTER (WHERE p.counted = 0 AND p.reason_end = 'skipped'),"
+	                                 " count(*) FILTER (WHERE p.counted <> 0)"
 	                                 " FROM (SELECT track_id, counted, ms_played, reason_end FROM plays WHERE user_id = ?"
 	                                 "       ORDER BY started_at DESC LIMIT ?) p"
 	                                 " JOIN tracks t ON t.id = p.track_id GROUP BY p.track_id");
@@ -345,11 +349,11 @@ int store_recs_pool(struct store *s, enum recs_pool pool, const char *key, int l
                     char (*ids)[BASE62_ID_LEN + 1], int max)
 {
 	struct db_stmt *st = store_stmt(s, pool == RECS_POOL_GENRE ?
-		"SELECT id FROM tracks WHERE genre = ? COLLATE NOCASE AND available"
+		"SELECT id FROM tracks WHERE genre = ? COLLATE NOCASE AND available <> 0"
 		" ORDER BY play_count DESC, popularity DESC LIMIT ?" :
 		pool == RECS_POOL_ARTIST ?
-		"SELECT id FROM tracks WHERE artist_id = ? AND available ORDER BY play_count DESC LIMIT ?" :
-		"SELECT id FROM tracks WHERE available ORDER BY play_count DESC, popularity DESC, id LIMIT ?");
+		"SELECT id FROM tracks WHERE artist_id = ? AND available <> 0 ORDER BY play_count DESC LIMIT ?" :
+		"SELECT id FROM tracks WHERE available <> 0 ORDER BY play_count DESC, popularity DESC, id LIMIT ?");
 
 	if (!st)
 		return -1;

@@ -1,10 +1,15 @@
 /* The Subsonic API's catalog queries. See store/subsonic_catalog.h.
  *
  * Every statement binds ?1 the market, ?2 whether the server's markets hold it, ?3 the user,
- * and its own parameters from ?4 on; PLAYABLE(t) is the test of a track row t for them. */
+ * and its own parameters from ?4 on; PLAYABLE(D, t) is the test of a track row t for them.
+ *
+ * That test is where the dialects part: a market's place in a track's list is SQLite's instr
+ * and PostgreSQL's strpos. So each statement is written once, as a macro of the dialect D
+ * (LITE or PG), and BOTH(Q) gives store_stmt2 its two texts. */
 #include "config.h"
 #include "store/subsonic_catalog.h"
 
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,20 +18,26 @@
 #include "log.h"
 #include "store/store_db.h"
 
-#define PLAYABLE(t) "(" t ".available AND CASE WHEN coalesce(" t ".markets, '') = '' THEN ?2" \
-	" ELSE instr(',' || " t ".markets || ',', ',' || ?1 || ',') > 0 END)"
+#define INSTR_LITE "instr"
+#define INSTR_PG "strpos"
+#define BOTH(Q) Q(LITE), Q(PG)
 
-#define SONG_COLS \
+#define PLAYABLE(D, t) "(" t ".available <> 0 AND CASE WHEN coalesce(" t ".markets, '') = ''" \
+	" THEN ?2 <> 0 ELSE " INSTR_##D "(',' || " t ".markets || ',', ',' || ?1 || ',') > 0 END)"
+
+#define SONG_COLS(D) \
 	"SELECT t.id, t.name, t.album_id, al.name, t.artist_id, ar.name, t.track_number," \
 	" t.disc_number, t.duration_ms, t.genre, t.genres, al.release_date, t.mb_recording_id, t.isrc," \
 	" coalesce(al.image, ''), t.created_at, t.play_count," \
 	" (SELECT added_at FROM saved_tracks WHERE user_id = ?3 AND track_id = t.id)," \
 	" coalesce(t.bytes_normal, 0), coalesce(t.bytes_high, 0), t.gain_db, t.true_peak, t.tempo," \
-	" t.explicit, " PLAYABLE("t") \
+	" t.explicit, " PLAYABLE(D, "t") \
 	" FROM tracks t JOIN albums al ON al.id = t.album_id JOIN artists ar ON ar.id = t.artist_id"
 
-/* The aggregate of an album row over its playable tracks: al is the album, the group is it. */
-#define ALBUM_COLS \
+/* The aggregate of an album row over its playable tracks: al is the album, the group is it
+ * (and ar, its artist: PostgreSQL takes a column as the group's only through a primary key
+ * grouped by). */
+#define ALBUM_COLS(D) \
 	"SELECT al.id, al.name, al.artist_id, ar.name, al.release_date, al.original_date," \
 	" al.release_type, al.label, al.mb_album_id, coalesce(al.image, ''), al.compilation," \
 	" al.created_at, (SELECT added_at FROM saved_albums WHERE user_id = ?3 AND album_id = al.id)," \
@@ -37,17 +48,17 @@
 	" (SELECT genre FROM tracks g WHERE g.album_id = al.id AND g.genre <> ''" \
 	"   GROUP BY genre ORDER BY count(*) DESC, genre LIMIT 1)" \
 	" FROM albums al JOIN artists ar ON ar.id = al.artist_id" \
-	" LEFT JOIN tracks t ON t.album_id = al.id AND " PLAYABLE("t")
+	" LEFT JOIN tracks t ON t.album_id = al.id AND " PLAYABLE(D, "t")
 
 /* An artist's picture is its own, else one of its albums' covers (getCoverArt chooses which,
- * as the Web API does). */
+ * as the Web API does); the least name, so that every engine names the same one. */
 #define ARTIST_COLS \
-	"SELECT ar.id, ar.name, ar.mb_artist_id, coalesce(ar.image, (SELECT pa.image FROM albums pa" \
-	"   WHERE pa.artist_id = ar.id AND pa.image IS NOT NULL LIMIT 1), ''), count(al.id)," \
+	"SELECT ar.id, ar.name, ar.mb_artist_id, coalesce(ar.image, (SELECT min(pa.image) FROM albums pa" \
+	"   WHERE pa.artist_id = ar.id), ''), count(al.id)," \
 	" (SELECT followed_at FROM followed_artists WHERE user_id = ?3 AND artist_id = ar.id)" \
 	" FROM artists ar"
 
-#define HAS_PLAYABLE(al) "EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = " al " AND " PLAYABLE("t") ")"
+#define HAS_PLAYABLE(D, al) "EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = " al " AND " PLAYABLE(D, "t") ")"
 
 static void copy(char *out, size_t len, struct db_stmt *st, int i)
 {
@@ -122,9 +133,16 @@ static void fill_artist(struct db_stmt *st, void *out)
 	a->starred_ms = db_col_int64(st, 5);
 }
 
-static struct db_stmt *scoped(struct store *s, const struct sub_scope *sc, const char *sql)
+/* A LIMIT's value: a negative limit is none (SQLite's -1, which PostgreSQL refuses). */
+static void bind_limit(struct db_stmt *st, int i, int limit)
 {
-	struct db_stmt *st = store_stmt(s, sql);
+	db_bind_int64(st, i, limit < 0 ? LLONG_MAX : limit);
+}
+
+static struct db_stmt *scoped(struct store *s, const struct sub_scope *sc, const char *lite,
+                              const char *pg)
+{
+	struct db_stmt *st = store_stmt2(s, lite, pg);
 
 	if (!st)
 		return NULL;
@@ -174,9 +192,11 @@ static int walk(struct store *s, struct db_stmt *st, const char *what, struct si
 #define SONGS(each, ud) ((struct sink){ .song = (each), .ud = (ud) })
 #define ARTISTS(each, ud) ((struct sink){ .artist = (each), .ud = (ud) })
 
+#define SONG_BY_ID(D) SONG_COLS(D) " WHERE t.id = ?4"
+
 int store_sub_song(struct store *s, const struct sub_scope *sc, const char *id, struct sub_song *out)
 {
-	struct db_stmt *st = scoped(s, sc, SONG_COLS " WHERE t.id = ?4");
+	struct db_stmt *st = scoped(s, sc, BOTH(SONG_BY_ID));
 
 	if (!st)
 		return -1;
@@ -184,9 +204,11 @@ int store_sub_song(struct store *s, const struct sub_scope *sc, const char *id, 
 	return store_one(s, st, "a song", fill_song, out);
 }
 
+#define ALBUM_BY_ID(D) ALBUM_COLS(D) " WHERE al.id = ?4 GROUP BY al.id, ar.id"
+
 int store_sub_album(struct store *s, const struct sub_scope *sc, const char *id, struct sub_album *out)
 {
-	struct db_stmt *st = scoped(s, sc, ALBUM_COLS " WHERE al.id = ?4 GROUP BY al.id");
+	struct db_stmt *st = scoped(s, sc, BOTH(ALBUM_BY_ID));
 
 	if (!st)
 		return -1;
@@ -194,11 +216,12 @@ int store_sub_album(struct store *s, const struct sub_scope *sc, const char *id,
 	return store_one(s, st, "an album", fill_album, out);
 }
 
+#define ARTIST_BY_ID(D) ARTIST_COLS " LEFT JOIN albums al ON al.artist_id = ar.id AND " \
+	HAS_PLAYABLE(D, "al.id") " WHERE ar.id = ?4 GROUP BY ar.id"
+
 int store_sub_artist(struct store *s, const struct sub_scope *sc, const char *id, struct sub_artist *out)
 {
-	struct db_stmt *st = scoped(s, sc, ARTIST_COLS
-		" LEFT JOIN albums al ON al.artist_id = ar.id AND " HAS_PLAYABLE("al.id")
-		" WHERE ar.id = ?4 GROUP BY ar.id");
+	struct db_stmt *st = scoped(s, sc, BOTH(ARTIST_BY_ID));
 
 	if (!st)
 		return -1;
@@ -206,11 +229,13 @@ int store_sub_artist(struct store *s, const struct sub_scope *sc, const char *id
 	return store_one(s, st, "an artist", fill_artist, out);
 }
 
+#define ALBUM_SONGS(D) SONG_COLS(D) " WHERE t.album_id = ?4 AND " PLAYABLE(D, "t") \
+	" ORDER BY t.disc_number, t.track_number, t.name, t.id"
+
 int store_sub_album_songs(struct store *s, const struct sub_scope *sc, const char *album_id,
                           sub_song_fn each, void *ud)
 {
-	struct db_stmt *st = scoped(s, sc, SONG_COLS " WHERE t.album_id = ?4 AND " PLAYABLE("t")
-	                                 " ORDER BY t.disc_number, t.track_number, t.name, t.id");
+	struct db_stmt *st = scoped(s, sc, BOTH(ALBUM_SONGS));
 
 	if (st)
 		store_bind_text(st, 4, album_id);
@@ -243,6 +268,17 @@ static long long max_rowid(struct store *s, const char *sql, const char *what)
 	return store_integer(s, store_stmt(s, sql), what);
 }
 
+/* A release's year, 0 for a release without a date ("" to PostgreSQL is no number). Ingest
+ * writes a date as "" or four digits and more. */
+#define RELEASE_YEAR \
+	"CASE WHEN al.release_date = '' THEN 0 ELSE CAST(substr(al.release_date, 1, 4) AS INTEGER) END"
+/* ?5 is cast for PostgreSQL, which cannot tell a parameter's type from IS NULL. */
+#define RANDOM_SONGS(D) SONG_COLS(D) " WHERE (CAST(?5 AS TEXT) IS NULL OR t.genre = ?5 COLLATE NOCASE)" \
+	" AND " PLAYABLE(D, "t") \
+	" AND (?6 = 0 OR " RELEASE_YEAR " >= ?6) AND (?7 = 0 OR " RELEASE_YEAR " <= ?7)" \
+	" ORDER BY random() LIMIT ?4"
+#define SONG_BY_ROWID(D) SONG_COLS(D) " WHERE t.rowid = ?4 AND " PLAYABLE(D, "t")
+
 int store_sub_random_songs(struct store *s, const struct sub_scope *sc, int limit, const char *genre,
                            int from_year, int to_year, sub_song_fn each, void *ud)
 {
@@ -258,12 +294,9 @@ int store_sub_random_songs(struct store *s, const struct sub_scope *sc, int limi
 	}
 	/* With a genre, its index gives the candidates: few enough to shuffle whole. */
 	if (genre || from_year || to_year) {
-		st = scoped(s, sc, SONG_COLS " WHERE (?5 IS NULL OR t.genre = ?5 COLLATE NOCASE) AND " PLAYABLE("t")
-			" AND (?6 = 0 OR CAST(substr(al.release_date, 1, 4) AS INTEGER) >= ?6)"
-			" AND (?7 = 0 OR CAST(substr(al.release_date, 1, 4) AS INTEGER) <= ?7)"
-			" ORDER BY random() LIMIT ?4");
+		st = scoped(s, sc, BOTH(RANDOM_SONGS));
 		if (st) {
-			db_bind_int(st, 4, limit);
+			bind_limit(st, 4, limit);
 			store_bind_text(st, 5, genre);
 			db_bind_int(st, 6, from_year);
 			db_bind_int(st, 7, to_year);
@@ -279,7 +312,7 @@ int store_sub_random_songs(struct store *s, const struct sub_scope *sc, int limi
 		long long pick = (long long)(((unsigned long long)randombytes_random() << 32 |
 		                              randombytes_random()) % (unsigned long long)top) + 1;
 
-		if (!(st = scoped(s, sc, SONG_COLS " WHERE t.rowid = ?4 AND " PLAYABLE("t")))) {
+		if (!(st = scoped(s, sc, BOTH(SONG_BY_ROWID)))) {
 			rc = -1;
 			break;
 		}
@@ -294,16 +327,18 @@ out:
 	return rc;
 }
 
+#define ARTIST_TOP_SONGS(D) SONG_COLS(D) " WHERE (t.artist_id = ?4" \
+	" OR t.id IN (SELECT track_id FROM track_artists WHERE artist_id = ?4)) AND " PLAYABLE(D, "t") \
+	" ORDER BY t.play_count DESC, t.popularity DESC, t.created_at, t.id LIMIT ?5"
+
 int store_sub_artist_top_songs(struct store *s, const struct sub_scope *sc, const char *artist_id,
                                int limit, sub_song_fn each, void *ud)
 {
-	struct db_stmt *st = scoped(s, sc, SONG_COLS " WHERE (t.artist_id = ?4"
-		" OR t.id IN (SELECT track_id FROM track_artists WHERE artist_id = ?4)) AND " PLAYABLE("t")
-		" ORDER BY t.play_count DESC, t.popularity DESC, t.created_at, t.id LIMIT ?5");
+	struct db_stmt *st = scoped(s, sc, BOTH(ARTIST_TOP_SONGS));
 
 	if (st) {
 		store_bind_text(st, 4, artist_id);
-		db_bind_int(st, 5, limit);
+		bind_limit(st, 5, limit);
 	}
 	return walk(s, st, "an artist's top songs", SONGS(each, ud));
 }
@@ -345,6 +380,10 @@ static int ids_of(struct store *s, struct db_stmt *st, const char *what, char (*
 	return store_fail(s, what);
 }
 
+#define SONG_IDS_AFTER(D) "SELECT t.id FROM tracks t WHERE t.id > ?5 AND " PLAYABLE(D, "t") \
+	" ORDER BY t.id LIMIT ?4"
+#define SONG_IDS(D) "SELECT t.id FROM tracks t WHERE " PLAYABLE(D, "t") " ORDER BY t.id LIMIT ?4 OFFSET ?5"
+
 int store_sub_all_songs(struct store *s, const struct sub_scope *sc, const char *after, int offset,
                         int limit, sub_song_fn each, void *ud)
 {
@@ -357,14 +396,9 @@ int store_sub_all_songs(struct store *s, const struct sub_scope *sc, const char 
 	/* Ids first, from the tracks alone: an offset is walked without the joins and columns
 	 * of a whole row (66 us a row skipped, 33 s to reach the middle of a million), and
 	 * after a known id the primary key's index starts there. */
-	if (after)
-		st = scoped(s, sc, "SELECT t.id FROM tracks t WHERE t.id > ?5 AND " PLAYABLE("t")
-		                   " ORDER BY t.id LIMIT ?4");
-	else
-		st = scoped(s, sc, "SELECT t.id FROM tracks t WHERE " PLAYABLE("t")
-		                   " ORDER BY t.id LIMIT ?4 OFFSET ?5");
+	st = after ? scoped(s, sc, BOTH(SONG_IDS_AFTER)) : scoped(s, sc, BOTH(SONG_IDS));
 	if (st) {
-		db_bind_int(st, 4, limit);
+		bind_limit(st, 4, limit);
 		if (after)
 			store_bind_text(st, 5, after);
 		else
@@ -429,6 +463,8 @@ static int albums_of(struct store *s, const struct sub_scope *sc, struct db_stmt
 	return rc;
 }
 
+#define ALBUM_BY_ROWID(D) "SELECT al.id FROM albums al WHERE al.rowid = ?4 AND " HAS_PLAYABLE(D, "al.id")
+
 /* As random songs are drawn (above); an offset means nothing in a random list. */
 static int random_albums(struct store *s, const struct sub_scope *sc, int limit, sub_album_fn each,
                          void *ud)
@@ -447,8 +483,7 @@ static int random_albums(struct store *s, const struct sub_scope *sc, int limit,
 	for (int d = 0; d < RANDOM_DRAWS(limit) && seen.n < limit && rc == 0; d++) {
 		long long pick = (long long)(((unsigned long long)randombytes_random() << 32 |
 		                              randombytes_random()) % (unsigned long long)top) + 1;
-		struct db_stmt *st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.rowid = ?4 AND "
-		                                 HAS_PLAYABLE("al.id"));
+		struct db_stmt *st = scoped(s, sc, BOTH(ALBUM_BY_ROWID));
 		char id[BASE62_ID_LEN + 1];
 
 		if (!st) {
@@ -463,6 +498,56 @@ static int random_albums(struct store *s, const struct sub_scope *sc, int limit,
 	return rc < 0 || a.rc < 0 ? -1 : 0;
 }
 
+/* SQLite's planner hints, which PostgreSQL has no words for (its planner chooses alone):
+ * INDEXED BY, a CROSS JOIN's fixed order, a unary + that keeps a column from its index. */
+#define INDEXED_BY_LITE(i) " INDEXED BY " i
+#define INDEXED_BY_PG(i) ""
+#define INDEXED_BY(D, i) INDEXED_BY_##D(i)
+#define CROSS_JOIN_LITE " CROSS JOIN "
+#define CROSS_JOIN_PG " JOIN "
+#define UNINDEXED_LITE "+"
+#define UNINDEXED_PG ""
+
+#define ALBUMS_NEWEST(D) "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE(D, "al.id") \
+	" ORDER BY al.created_at DESC, al.id DESC LIMIT ?4 OFFSET ?5"
+#define ALBUMS_FREQUENT(D) "SELECT pt.album_id FROM plays p JOIN tracks pt ON pt.id = p.track_id" \
+	" WHERE p.user_id = ?3 AND p.counted <> 0 AND " HAS_PLAYABLE(D, "pt.album_id") \
+	" GROUP BY pt.album_id ORDER BY count(*) DESC, max(p.started_at) DESC, pt.album_id" \
+	" LIMIT ?4 OFFSET ?5"
+#define ALBUMS_RECENT(D) "SELECT pt.album_id FROM plays p JOIN tracks pt ON pt.id = p.track_id" \
+	" WHERE p.user_id = ?3 AND " HAS_PLAYABLE(D, "pt.album_id") \
+	" GROUP BY pt.album_id ORDER BY max(p.started_at) DESC, pt.album_id LIMIT ?4 OFFSET ?5"
+#define ALBUMS_STARRED(D) "SELECT sa.album_id FROM saved_albums sa WHERE sa.user_id = ?3 AND " \
+	HAS_PLAYABLE(D, "sa.album_id") " ORDER BY sa.added_at DESC, sa.album_id LIMIT ?4 OFFSET ?5"
+#define ALBUMS_BY_NAME(D) "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE(D, "al.id") \
+	" ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5"
+/* Artists in their name's order (its index), each one's albums: the CROSS JOIN keeps SQLite
+ * from sorting every album instead. */
+#define ALBUMS_BY_ARTIST(D) "SELECT al.id FROM artists ar" CROSS_JOIN_##D "albums al" \
+	" ON al.artist_id = ar.id WHERE " HAS_PLAYABLE(D, "al.id") \
+	" ORDER BY ar.name COLLATE NOCASE, ar.id, al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5"
+/* The specification: fromYear after toYear lists in descending order. Dates are
+ * "YYYY[-MM[-DD]]" text, so the years' albums are a range of it, which the release date's
+ * index seeks to. */
+#define ALBUMS_BY_YEAR(D) "SELECT al.id FROM albums al WHERE al.release_date >= ?6" \
+	" AND al.release_date < ?7 AND " HAS_PLAYABLE(D, "al.id") \
+	" ORDER BY al.release_date, al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5"
+#define ALBUMS_BY_YEAR_DESC(D) "SELECT al.id FROM albums al WHERE al.release_date >= ?6" \
+	" AND al.release_date < ?7 AND " HAS_PLAYABLE(D, "al.id") \
+	" ORDER BY al.release_date DESC, al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5"
+/* The genre's albums come from an index of (genre, album) alone; then albums are walked in
+ * name order, each of the genre's kept when it has a playable track of it, until the page is
+ * full. The unary + keeps SQLite from answering that test through the genre's index, once
+ * per album, instead of the album's few tracks. */
+#define ALBUMS_BY_GENRE(D) "SELECT al.id FROM albums al" INDEXED_BY(D, "albums_name") " WHERE al.id IN" \
+	" (SELECT album_id FROM tracks WHERE genre = ?8 COLLATE NOCASE) AND EXISTS" \
+	" (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND " UNINDEXED_##D "t.genre = ?8 COLLATE NOCASE" \
+	" AND " PLAYABLE(D, "t") ") ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5"
+#define ALBUMS_AFTER(D) "SELECT al.id FROM albums al WHERE al.id > ?9 AND " HAS_PLAYABLE(D, "al.id") \
+	" ORDER BY al.id LIMIT ?4 OFFSET ?5"
+#define ALBUMS_ALL(D) "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE(D, "al.id") \
+	" ORDER BY al.id LIMIT ?4 OFFSET ?5"
+
 int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct sub_album_query *q,
                      sub_album_fn each, void *ud)
 {
@@ -473,74 +558,36 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 	case SUB_ALBUMS_RANDOM:
 		return random_albums(s, sc, q->limit, each, ud);
 	case SUB_ALBUMS_NEWEST:
-		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
-		                   " ORDER BY al.created_at DESC, al.id DESC LIMIT ?4 OFFSET ?5");
+		st = scoped(s, sc, BOTH(ALBUMS_NEWEST));
 		break;
 	case SUB_ALBUMS_FREQUENT:
-		st = scoped(s, sc, "SELECT pt.album_id FROM plays p JOIN tracks pt ON pt.id = p.track_id"
-		                   " WHERE p.user_id = ?3 AND p.counted AND " HAS_PLAYABLE("pt.album_id")
-		                   " GROUP BY pt.album_id ORDER BY count(*) DESC, max(p.started_at) DESC,"
-		                   " pt.album_id LIMIT ?4 OFFSET ?5");
+		st = scoped(s, sc, BOTH(ALBUMS_FREQUENT));
 		break;
 	case SUB_ALBUMS_RECENT:
-		st = scoped(s, sc, "SELECT pt.album_id FROM plays p JOIN tracks pt ON pt.id = p.track_id"
-		                   " WHERE p.user_id = ?3 AND " HAS_PLAYABLE("pt.album_id")
-		                   " GROUP BY pt.album_id ORDER BY max(p.started_at) DESC, pt.album_id"
-		                   " LIMIT ?4 OFFSET ?5");
+		st = scoped(s, sc, BOTH(ALBUMS_RECENT));
 		break;
 	case SUB_ALBUMS_STARRED:
-		st = scoped(s, sc, "SELECT sa.album_id FROM saved_albums sa WHERE sa.user_id = ?3 AND "
-		                   HAS_PLAYABLE("sa.album_id") " ORDER BY sa.added_at DESC, sa.album_id"
-		                   " LIMIT ?4 OFFSET ?5");
+		st = scoped(s, sc, BOTH(ALBUMS_STARRED));
 		break;
 	case SUB_ALBUMS_BY_NAME:
-		st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
-		                   " ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
+		st = scoped(s, sc, BOTH(ALBUMS_BY_NAME));
 		break;
 	case SUB_ALBUMS_BY_ARTIST:
-		/* Artists in their name's order (its index), each one's albums: the CROSS JOIN
-		 * keeps SQLite from sorting every album instead. */
-		st = scoped(s, sc, "SELECT al.id FROM artists ar CROSS JOIN albums al ON al.artist_id = ar.id"
-		                   " WHERE " HAS_PLAYABLE("al.id") " ORDER BY ar.name COLLATE NOCASE, ar.id,"
-		                   " al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
+		st = scoped(s, sc, BOTH(ALBUMS_BY_ARTIST));
 		break;
 	case SUB_ALBUMS_BY_YEAR:
-		/* The specification: fromYear after toYear lists in descending order. Dates are
-		 * "YYYY[-MM[-DD]]" text, so the years' albums are a range of it, which the release
-		 * date's index seeks to. */
-		if (lo <= hi)
-			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.release_date >= ?6"
-			                   " AND al.release_date < ?7 AND " HAS_PLAYABLE("al.id")
-			                   " ORDER BY al.release_date, al.name COLLATE NOCASE, al.id"
-			                   " LIMIT ?4 OFFSET ?5");
-		else
-			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.release_date >= ?6"
-			                   " AND al.release_date < ?7 AND " HAS_PLAYABLE("al.id")
-			                   " ORDER BY al.release_date DESC, al.name COLLATE NOCASE, al.id"
-			                   " LIMIT ?4 OFFSET ?5");
+		st = lo <= hi ? scoped(s, sc, BOTH(ALBUMS_BY_YEAR)) : scoped(s, sc, BOTH(ALBUMS_BY_YEAR_DESC));
 		break;
 	case SUB_ALBUMS_BY_GENRE:
-		/* The genre's albums come from an index of (genre, album) alone; then albums are
-		 * walked in name order, each of the genre's kept when it has a playable track of
-		 * it, until the page is full. The unary + keeps SQLite from answering that test
-		 * through the genre's index, once per album, instead of the album's few tracks. */
-		st = scoped(s, sc, "SELECT al.id FROM albums al INDEXED BY albums_name WHERE al.id IN"
-		                   " (SELECT album_id FROM tracks WHERE genre = ?8 COLLATE NOCASE) AND EXISTS"
-		                   " (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND +t.genre = ?8 COLLATE NOCASE"
-		                   " AND " PLAYABLE("t") ") ORDER BY al.name COLLATE NOCASE, al.id LIMIT ?4 OFFSET ?5");
+		st = scoped(s, sc, BOTH(ALBUMS_BY_GENRE));
 		break;
 	case SUB_ALBUMS_ALL:
-		if (q->after)
-			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.id > ?9 AND " HAS_PLAYABLE("al.id")
-			                   " ORDER BY al.id LIMIT ?4 OFFSET ?5");
-		else
-			st = scoped(s, sc, "SELECT al.id FROM albums al WHERE " HAS_PLAYABLE("al.id")
-			                   " ORDER BY al.id LIMIT ?4 OFFSET ?5");
+		st = q->after ? scoped(s, sc, BOTH(ALBUMS_AFTER)) : scoped(s, sc, BOTH(ALBUMS_ALL));
 		break;
 	}
 	if (!st)
 		return -1;
-	db_bind_int(st, 4, q->limit);
+	bind_limit(st, 4, q->limit);
 	db_bind_int(st, 5, q->offset);
 	if (q->type == SUB_ALBUMS_BY_YEAR) {
 		char from[8], upto[8];
@@ -561,28 +608,29 @@ int store_sub_albums(struct store *s, const struct sub_scope *sc, const struct s
 	return albums_of(s, sc, st, "an album list", each, ud);
 }
 
+#define ARTIST_ALBUMS(D) "SELECT al.id FROM albums al WHERE al.artist_id = ?4 AND " \
+	HAS_PLAYABLE(D, "al.id") " ORDER BY al.release_date DESC, al.name COLLATE NOCASE, al.id"
+
 int store_sub_artist_albums(struct store *s, const struct sub_scope *sc, const char *artist_id,
                             sub_album_fn each, void *ud)
 {
-	struct db_stmt *st = scoped(s, sc, "SELECT al.id FROM albums al WHERE al.artist_id = ?4 AND "
-	                                 HAS_PLAYABLE("al.id") " ORDER BY al.release_date DESC,"
-	                                 " al.name COLLATE NOCASE, al.id");
+	struct db_stmt *st = scoped(s, sc, BOTH(ARTIST_ALBUMS));
 
 	if (st)
 		store_bind_text(st, 4, artist_id);
 	return albums_of(s, sc, st, "an artist's albums", each, ud);
 }
 
+#define ARTIST_LIST(D) ARTIST_COLS " JOIN albums al ON al.artist_id = ar.id WHERE " HAS_PLAYABLE(D, "al.id") \
+	" GROUP BY ar.id ORDER BY ar.name COLLATE NOCASE, ar.id LIMIT ?4 OFFSET ?5"
+
 int store_sub_artists(struct store *s, const struct sub_scope *sc, int offset, int limit,
                       sub_artist_fn each, void *ud)
 {
-	struct db_stmt *st = scoped(s, sc, ARTIST_COLS " JOIN albums al ON al.artist_id = ar.id"
-	                                 " WHERE " HAS_PLAYABLE("al.id")
-	                                 " GROUP BY ar.id ORDER BY ar.name COLLATE NOCASE, ar.id"
-	                                 " LIMIT ?4 OFFSET ?5");
+	struct db_stmt *st = scoped(s, sc, BOTH(ARTIST_LIST));
 
 	if (st) {
-		db_bind_int(st, 4, limit);
+		bind_limit(st, 4, limit);
 		db_bind_int(st, 5, offset);
 	}
 	return walk(s, st, "the artists", ARTISTS(each, ud));
@@ -599,15 +647,18 @@ int store_sub_artist_by_name(struct store *s, const char *name, char id[BASE62_I
 	return store_one_text(s, st, "an artist by name", id, BASE62_ID_LEN + 1);
 }
 
+/* By each track's genre (its first), the column that is indexed: what byGenre and random
+ * songs find a genre by. Genres that differ in case are one, named by the least spelling
+ * (PostgreSQL names no column of a group that is not grouped by or aggregated). */
+#define GENRES(D) "SELECT min(t.genre), count(*), count(DISTINCT t.album_id)" \
+	" FROM tracks t WHERE t.genre <> '' AND " PLAYABLE(D, "t") \
+	" GROUP BY t.genre COLLATE NOCASE ORDER BY t.genre COLLATE NOCASE"
+
 int store_sub_genres(struct store *s, const struct sub_scope *sc,
                      int (*each)(void *ud, const char *genre, long long songs, long long albums),
                      void *ud)
 {
-	/* By each track's genre (its first), the column that is indexed: what byGenre and random
-	 * songs find a genre by. */
-	struct db_stmt *st = scoped(s, sc, "SELECT t.genre, count(*), count(DISTINCT t.album_id)"
-	                                 " FROM tracks t WHERE t.genre <> '' AND " PLAYABLE("t")
-	                                 " GROUP BY t.genre COLLATE NOCASE ORDER BY t.genre COLLATE NOCASE");
+	struct db_stmt *st = scoped(s, sc, BOTH(GENRES));
 	int rc, stop = 0;
 
 	if (!st)
@@ -622,7 +673,10 @@ int store_sub_genres(struct store *s, const struct sub_scope *sc,
 
 long long store_sub_last_modified(struct store *s)
 {
-	return store_integer(s, store_stmt(s, "SELECT coalesce(max(max(created_at),"
-	                                      " coalesce(max(withdrawn_at), 0)), 0) FROM tracks"),
+	/* The later of two maxima, in words both engines have (SQLite's two-argument max is
+	 * PostgreSQL's greatest). */
+	return store_integer(s, store_stmt(s, "SELECT CASE WHEN made > gone THEN made ELSE gone END"
+	                                      " FROM (SELECT coalesce(max(created_at), 0) made,"
+	                                      " coalesce(max(withdrawn_at), 0) gone FROM tracks) m"),
 	                     "the catalog's last change");
 }
