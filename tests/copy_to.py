@@ -4,6 +4,7 @@ the server answers the same, keeps taking writes (the rowid sequences moved past
 rows), and a second copy into the now full database is refused without a write."""
 
 import os
+import re
 import time
 import uuid
 
@@ -23,11 +24,23 @@ READS = ["/v1/me/playlists", "/v1/me/tracks", "/v1/me/albums", "/v1/me/player/re
          "/v1/me/following?type=artist", "/v1/tracks/%s" % tracks[0], "/v1/me"]
 
 
+def same(v):
+    """An answer without what differs by nature between two runs of a server: its own
+    address, and popularity, which the new server works out again from the plays."""
+    if isinstance(v, dict):
+        return {k: same(x) for k, x in v.items() if k != "popularity"}
+    if isinstance(v, list):
+        return [same(x) for x in v]
+    if isinstance(v, str):
+        return re.sub(r"^http://127\.0\.0\.1:\d+", "BASE", v)
+    return v
+
+
 def answers(srv, tok, pid):
     out = {}
     for path in READS + ["/v1/playlists/%s" % pid, "/v1/playlists/%s/tracks" % pid]:
         r = srv.get(path, token=tok)
-        out[path] = (r.status, r.json())
+        out[path] = (r.status, same(r.json()))
     return out
 
 
@@ -60,7 +73,8 @@ with Server(data, args=("--database", url)) as srv:
     tok = srv.login("premium-us")  # the password's hash came along
     after = answers(srv, tok, pid)
     for path in before:
-        t.eq(after[path], before[path], "the same answer on PostgreSQL: " + path)
+        t.ok(after[path] == before[path], "the same answer on PostgreSQL: " + path,
+             "SQLite: %.600s\nPostgreSQL: %.600s" % (before[path], after[path]))
     # New rows after the copied ones: plays carry a rowid identity on PostgreSQL.
     more = [{"id": str(uuid.uuid4()), "track_id": tracks[4], "started_at": now - 30000,
              "ms_played": 40000, "reason_end": "track_done"}]
