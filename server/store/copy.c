@@ -7,7 +7,8 @@
  * the rowid columns some of its tables carry (filled from SQLite's rowids, and their
  * sequences moved past them), the rows its migrations inserted (replaced by the copied ones),
  * and the search change log (not copied: a server builds its index whole when it starts, and
- * the rows the copy's own inserts logged are dropped at the end). */
+ * its triggers, which only keep that log, are off during the copy: the role that made the
+ * schema owns the tables, so it may). */
 #include "config.h"
 #include "store/copy.h"
 
@@ -335,6 +336,13 @@ long long store_copy(struct store *from, struct store *to,
 		}
 	}
 	for (int i = 0; i < ntables; i++) {
+		snprintf(sql, sizeof sql, "ALTER TABLE %s DISABLE TRIGGER USER", t[i].name);
+		if (store_exec(to, sql) < 0) {
+			fail(err, errlen, t[i].name, db_errmsg(to));
+			goto fail;
+		}
+	}
+	for (int i = 0; i < ntables; i++) {
 		if (!strcmp(t[i].name, "search_changes"))
 			continue;
 		if ((n = copy_table(from, to, &t[i], err, errlen)) < 0)
@@ -345,9 +353,12 @@ long long store_copy(struct store *from, struct store *to,
 		if (progress)
 			progress(ud, t[i].name, n);
 	}
-	if (store_exec(to, "DELETE FROM search_changes") < 0) {
-		fail(err, errlen, "search_changes", db_errmsg(to));
-		goto fail;
+	for (int i = 0; i < ntables; i++) {
+		snprintf(sql, sizeof sql, "ALTER TABLE %s ENABLE TRIGGER USER", t[i].name);
+		if (store_exec(to, sql) < 0) {
+			fail(err, errlen, t[i].name, db_errmsg(to));
+			goto fail;
+		}
 	}
 	if (store_commit(to) < 0) {
 		fail(err, errlen, "PostgreSQL", db_errmsg(to));
