@@ -43,7 +43,50 @@ bench_workdir_cleanup() {
 	set +e
 	bench_stop_child
 	bench_stop_pid "$SEG_PID"
+	bench_pg_stop
 	rm -rf "$WORK"
+}
+
+# --- PostgreSQL, for the benchmarks that compare it with SQLite or run several servers ---
+
+PG_DIR=
+
+# bench_pg_start: a throwaway PostgreSQL cluster under $WORK/pg (initdb; as the postgres user
+# when run as root, as PostgreSQL refuses root), on a unix socket only, with production's
+# durability (fsync and synchronous commit on: a commit is on disk before it is acknowledged,
+# as SQLite's synchronous=FULL). Sets PG_DIR; bench_pg_url NAME gives a database's URL.
+bench_pg_start() {
+	_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	[ -x "$_bin/initdb" ] || die "PostgreSQL is not installed (sh scripts/deps)"
+	PG_DIR=$WORK/pg
+	mkdir -p "$PG_DIR"
+	_as=""
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres "$PG_DIR"
+		chmod 755 "$WORK"
+		_as="runuser -u postgres --"
+	fi
+	PG_AS=$_as
+	PG_BIN=$_bin
+	$_as "$_bin/initdb" -D "$PG_DIR/data" -A trust -U segue -E UTF8 --locale=C >"$WORK/initdb.log" 2>&1 ||
+		{ cat "$WORK/initdb.log" >&2; die "initdb failed"; }
+	$_as "$_bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o "-c listen_addresses='' \
+		-c unix_socket_directories=$PG_DIR -p 5432 -c max_connections=200" start >/dev/null ||
+		{ cat "$PG_DIR/log" >&2; die "PostgreSQL did not start"; }
+}
+
+# bench_pg_url NAME: makes database NAME (collation C: SQLite's byte order) and prints its URL.
+bench_pg_url() {
+	psql -h "$PG_DIR" -p 5432 -U segue -d postgres -qc \
+		"CREATE DATABASE $1 TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'" >/dev/null ||
+		die "cannot create database $1"
+	echo "postgresql:///$1?host=$PG_DIR&port=5432&user=segue"
+}
+
+bench_pg_stop() {
+	[ -n "$PG_DIR" ] && [ -d "$PG_DIR/data" ] || return 0
+	$PG_AS "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1
+	PG_DIR=
 }
 
 # bench_meta_catalog DATA_DIR TRACKS: the synthetic catalog of TRACKS tracks (data/gen-meta),
@@ -74,14 +117,16 @@ except Exception:
 bench_serve() {
 	_dir=$1
 	shift
-	if ! server/segue-server user list --data-dir "$_dir" 2>/dev/null | grep -q '^bencher '; then
+	if ! server/segue-server user list --data-dir "$_dir" ${BENCH_DATABASE:+--database "$BENCH_DATABASE"} \
+			2>/dev/null | grep -q '^bencher '; then
 		echo "bench-password" | server/segue-server user add bencher --premium --country US \
-			--data-dir "$_dir" >/dev/null
+			--data-dir "$_dir" ${BENCH_DATABASE:+--database "$BENCH_DATABASE"} >/dev/null
 	fi
 	_sets=""
 	for _s in log_level=error "$@"; do _sets="$_sets --set $_s"; done
 	# shellcheck disable=SC2086
 	server/segue-server serve --listen 127.0.0.1:0 --data-dir "$_dir" $_sets \
+		${BENCH_DATABASE:+--database "$BENCH_DATABASE"} \
 		>"$WORK/segue.out" 2>"$WORK/segue.err" &
 	SEG_PID=$!
 	_i=0

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Write throughput at the HTTP API, on loopback: play-event ingest (POST /v1/segue/events,
 # batches of 100, one and two connections) in events/s, and playlist changes (add one track, reorder)
-# in changes/s on a 1,000-item playlist. Runs on a private copy of a metadata-only catalog of
-# 10,000 tracks (generated once with data/gen-meta and cached).
+# in changes/s on a 1,000-item playlist, with the server on SQLite and then on PostgreSQL (a
+# throwaway cluster with production's durability, the same catalog copied in with
+# segue-server copy-to), side by side with the ratio. Runs on a private copy of a
+# metadata-only catalog of 10,000 tracks (generated once with data/gen-meta and cached).
 #   usage: bench/writes.sh [DATA_DIR] [SECONDS_PER_PHASE]
 #     DATA_DIR  default /tmp/segue-bench-meta-10000 (generated if it does not hold 10,000 tracks)
 set -eu
@@ -14,16 +16,7 @@ PHASE=${2:-10}
 die() { echo "bench: $*" >&2; exit 1; }
 [ -x server/segue-server ] || die "build the tree first (make)"
 
-WORK=$(mktemp -d /tmp/segue-writes-bench-XXXXXX)
-SEG_PID=
-cleanup() {
-	set +e
-	bench_stop_child
-	if [ -n "$SEG_PID" ]; then kill "$SEG_PID" 2>/dev/null; wait "$SEG_PID" 2>/dev/null; fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' HUP INT PIPE TERM
+bench_workdir writes
 
 if [ -f "$DATA/segue.db" ]; then
 	have=$(python3 -c 'import sqlite3, sys
@@ -41,15 +34,46 @@ if [ "$have" -lt 1000 ]; then
 	mv "$DATA.tmp" "$DATA"
 	have=$TRACKS
 fi
-mkdir "$WORK/data"
+mkdir "$WORK/data" "$WORK/pgdata"
 cp "$DATA/segue.db" "$WORK/data/"
-
-bench_serve "$WORK/data" rl_window=1 rl_standard=1000000 rl_playlist=1000000
+cp "$DATA/segue.db" "$WORK/pgdata/"
 
 echo "write benchmark: $have tracks, $(nproc) cores, ${PHASE} s a phase, loopback, $(date -u +%Y-%m-%dT%H:%MZ)"
-bench_run timeout $((PHASE * 4 + 120)) python3 bench/writes.py --port "$PORT" --token "$TOKEN" \
-	--catalog "$WORK/data/segue.db" --seconds "$PHASE" --clients 2
-rows=$(python3 -c 'import sqlite3, sys
-print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT count(*) FROM plays").fetchone()[0])' \
-	"$WORK/data/segue.db")
-echo "plays stored: $rows; server RSS $(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SEG_PID/status") MiB"
+phase() { # NAME: runs writes.py against the server bench_serve started, into $WORK/NAME.txt
+	bench_run timeout $((PHASE * 4 + 120)) python3 bench/writes.py --port "$PORT" --token "$TOKEN" \
+		--catalog "$DATA/segue.db" --seconds "$PHASE" --clients 2 | tee "$WORK/$1.txt"
+	echo "server RSS $(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SEG_PID/status") MiB"
+	bench_stop_pid "$SEG_PID"
+	SEG_PID=
+}
+
+echo "== SQLite (segue.db, WAL, synchronous=FULL)"
+bench_serve "$WORK/data" rl_window=1 rl_standard=1000000 rl_playlist=1000000
+phase sqlite
+
+echo "== PostgreSQL $(psql --version | awk '{print $3}') (fsync, synchronous_commit on; unix socket)"
+bench_pg_start
+BENCH_DATABASE=$(bench_pg_url writes)
+server/segue-server copy-to "$BENCH_DATABASE" --data-dir "$WORK/pgdata" >/dev/null 2>"$WORK/copy.err" ||
+	{ cat "$WORK/copy.err" >&2; die "copy-to failed"; }
+bench_serve "$WORK/pgdata" rl_window=1 rl_standard=1000000 rl_playlist=1000000
+phase postgresql
+
+echo "== side by side (PostgreSQL / SQLite)"
+python3 - "$WORK/sqlite.txt" "$WORK/postgresql.txt" <<'PY'
+import re, sys
+def figures(path):
+    out = {}
+    for line in open(path):
+        m = re.match(r"(play events|playlist \w+):?\s+([0-9.]+) (\S+)", line)
+        if m:
+            key = m.group(1)
+            if key in out:  # the second play-events line: more connections
+                key += " (2 conns)"
+            out[key] = (float(m.group(2)), m.group(3))
+    return out
+a, b = figures(sys.argv[1]), figures(sys.argv[2])
+for k in a:
+    if k in b:
+        print("%-26s SQLite %9.0f  PostgreSQL %9.0f %-10s ratio %.2fx" % (k, a[k][0], b[k][0], a[k][1], b[k][0] / a[k][0] if a[k][0] else float("nan")))
+PY

@@ -26,6 +26,8 @@ static const struct subcommand commands[] = {
 	  "train the recommendation model now, or show when it last was", cmd_recs },
 	{ "backup", "backup [--force] FILE",
 	  "copy the database while the server serves, and its keys beside it", cmd_backup },
+	{ "copy-to", "copy-to postgresql://...",
+	  "copy the data directory's SQLite database into an empty PostgreSQL one", cmd_copy_to },
 	{ "tags", "tags [--json] FILE...",
 	  "show the tags Segue reads from audio files, as ingest files them", cmd_tags },
 };

@@ -39,5 +39,6 @@ int cmd_keys(int argc, char **argv);
 int cmd_recs(int argc, char **argv);
 int cmd_tags(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_copy_to(int argc, char **argv);
 
 #endif
