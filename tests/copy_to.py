@@ -57,6 +57,9 @@ with Server(data) as srv:
     r = srv.request("POST", "/v1/segue/events", body={"events": events}, token=tok)
     t.eq(r.status, 200, "plays on SQLite")
     before = answers(srv, tok, pid)
+    r = srv.get("/v1/segue/playback/%s?quality=low" % tracks[0], token=tok)
+    link = ((r.json() or {}).get("urls") or {}).get("low")
+    t.ok(r.status == 200 and link, "a signed link on SQLite", r)
 
 cluster = pgcluster.Cluster().start(_catalog_root())
 url = cluster.database(os.path.join(data, "pg"))
@@ -68,6 +71,14 @@ p = run([SERVER_BIN, "copy-to", url, "--data-dir", data])
 t.eq(p.returncode, 0, "copy-to succeeds", p.stderr.decode(errors="replace"))
 err = p.stderr.decode(errors="replace")
 t.ok("playlists" in err and "copied" in err, "it says what it copied, table by table", err)
+conn = cluster.connect(cluster.dbname(os.path.join(data, "pg")))
+cur = conn.cursor()
+for name in ("signing.keys",):
+    cur.execute("SELECT body FROM server_secrets WHERE name = %s", (name,))
+    row = cur.fetchone()
+    with open(os.path.join(data, name)) as f:
+        t.ok(row is not None and row[0] == f.read(), "the key file %s is a row of PostgreSQL's now" % name)
+conn.close()
 
 with Server(data, args=("--database", url)) as srv:
     tok = srv.login("premium-us")  # the password's hash came along
@@ -75,6 +86,10 @@ with Server(data, args=("--database", url)) as srv:
     for path in before:
         t.ok(after[path] == before[path], "the same answer on PostgreSQL: " + path,
              "SQLite: %.600s\nPostgreSQL: %.600s" % (before[path], after[path]))
+    # The keys went into the database: a link signed before the move streams from it.
+    r = srv.get(link[len(srv.base):] if link.startswith(srv.base) else
+                re.sub(r"^http://[^/]+", "", link), headers={"Range": "bytes=0-99"})
+    t.eq(r.status, 206, "a link signed on SQLite before the move streams on PostgreSQL")
     # New rows after the copied ones: plays carry a rowid identity on PostgreSQL.
     more = [{"id": str(uuid.uuid4()), "track_id": tracks[4], "started_at": now - 30000,
              "ms_played": 40000, "reason_end": "track_done"}]

@@ -22,12 +22,13 @@
 #include "fileio.h"
 #include "log.h"
 #include "store/backup.h"
+#include "store/secrets.h"
 
 /* The data directory's files besides the database that a restore needs, copied to
  * FILE.NAME. Media and images are not copied: they are large and never change once written
  * (doc/deploy.md copies them with rsync). */
-static const char *const key_files[] = { "signing.keys", "offline.key", "subsonic.key" };
-#define NKEYS (sizeof key_files / sizeof key_files[0])
+#define key_files store_secret_names
+#define NKEYS ((size_t)STORE_NSECRETS)
 #define KEY_FILE_MAX (1 << 20)
 
 struct target {

@@ -1,6 +1,7 @@
 /* segue-server copy-to URL: the data directory's SQLite database copied into an empty
- * PostgreSQL one, to move a server onto a database several servers can share. The keys and
- * media stay where they are (the data directory); only the database moves. */
+ * PostgreSQL one, to move a server onto a database several servers can share: the tables,
+ * and the keys, which live in the database on PostgreSQL. Media and images stay in the
+ * data directory. */
 #include "config.h"
 #include "cli/cli.h"
 
@@ -48,7 +49,7 @@ int cmd_copy_to(int argc, char **argv)
 		store_close(&from);
 		return EXIT_FAILURE_;
 	}
-	n = store_copy(&from, &to, progress, NULL, err, sizeof err);
+	n = store_copy(&from, cfg.data_dir, &to, progress, NULL, err, sizeof err);
 	store_close(&to);
 	store_close(&from);
 	if (n < 0) {

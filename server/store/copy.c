@@ -12,6 +12,7 @@
 #include "config.h"
 #include "store/copy.h"
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "buf.h"
 #include "log.h"
 #include "store/schema.h"
+#include "store/secrets.h"
 #include "store/store_db.h"
 
 #define COPY_MAX_COLS 96
@@ -282,6 +284,32 @@ static int advance(struct store *to, const char *table, const char *col, char *e
 	return rc == DB_DONE ? 0 : fail(err, errlen, table, db_errmsg(to));
 }
 
+/* The key files beside SQLite, as rows of PostgreSQL's server_secrets (in the copy's
+ * transaction). A key not made yet is left for the server to make. */
+static int copy_secrets(struct store *from, const char *dir, struct store *to,
+                        void (*progress)(void *ud, const char *table, long long rows), void *ud,
+                        char *err, size_t errlen)
+{
+	char text[SECRET_MAX];
+	long long version, n = 0;
+	int rc;
+
+	for (size_t i = 0; i < STORE_NSECRETS; i++) {
+		rc = store_secret_read(from, dir, store_secret_names[i], text, sizeof text, &version,
+		                       err, errlen);
+		if (rc == 1) {
+			rc = store_secret_replace(to, NULL, store_secret_names[i], text, err, errlen);
+			n += rc == 0;
+		}
+		sodium_memzero(text, sizeof text);
+		if (rc < 0)
+			return -1;
+	}
+	if (progress)
+		progress(ud, "server_secrets (keys)", n);
+	return 0;
+}
+
 static int empty_target(struct store *to, char *err, size_t errlen)
 {
 	long long n = store_integer(to, store_stmt(to,
@@ -298,7 +326,7 @@ static int empty_target(struct store *to, char *err, size_t errlen)
 	return 0;
 }
 
-long long store_copy(struct store *from, struct store *to,
+long long store_copy(struct store *from, const char *dir, struct store *to,
                      void (*progress)(void *ud, const char *table, long long rows), void *ud,
                      char *err, size_t errlen)
 {
@@ -353,6 +381,8 @@ long long store_copy(struct store *from, struct store *to,
 		if (progress)
 			progress(ud, t[i].name, n);
 	}
+	if (copy_secrets(from, dir, to, progress, ud, err, errlen) < 0)
+		goto fail;
 	for (int i = 0; i < ntables; i++) {
 		snprintf(sql, sizeof sql, "ALTER TABLE %s ENABLE TRIGGER USER", t[i].name);
 		if (store_exec(to, sql) < 0) {

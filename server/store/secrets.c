@@ -14,6 +14,10 @@
 #include "log.h"
 #include "store/store_db.h"
 
+const char *const store_secret_names[STORE_NSECRETS] = {
+	"signing.keys", "offline.key", "subsonic.key",
+};
+
 static bool in_table(struct store *s)
 {
 	return s && store_is_postgres(s);

@@ -14,6 +14,11 @@
 /* The longest secret's text with its NUL (a keyring of 16 keys takes about 1 KiB). */
 #define SECRET_MAX 4096
 
+/* Every secret's name: what copy-to carries into PostgreSQL and backup copies beside the
+ * database. */
+extern const char *const store_secret_names[];
+#define STORE_NSECRETS 3
+
 /* In each function s is the store (NULL, or an SQLite one: the files in dir) and name a
  * plain file name. version receives a number that changes whenever the text does (the
  * file's inode and change time; the table's version column). */
