@@ -87,13 +87,15 @@ int file_create_private(const char *path, char *err, size_t errlen)
 	return -1;
 }
 
-int file_create_secret(const char *path, const char *text, char *err, size_t errlen)
+/* text written to a new temporary file beside path (0600) and flushed to disk; its name in
+ * tmp. 0, or -1 with err (nothing left behind). */
+static int write_temp(const char *path, const char *text, char *tmp, size_t tmplen, char *err,
+                      size_t errlen)
 {
-	char tmp[4200];
 	size_t len = strlen(text);
 	int fd;
 
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= sizeof tmp) {
+	if ((size_t)snprintf(tmp, tmplen, "%s.tmp.XXXXXX", path) >= tmplen) {
 		snprintf(err, errlen, "%s: the path is too long", path);
 		return -1;
 	}
@@ -116,10 +118,6 @@ int file_create_secret(const char *path, const char *text, char *err, size_t err
 		fd = -1;
 		goto fail;
 	}
-	fd = -1;
-	if (link(tmp, path) != 0 && errno != EEXIST)
-		goto fail;
-	unlink(tmp);
 	return 0;
 fail:
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -127,4 +125,33 @@ fail:
 		close(fd);
 	unlink(tmp);
 	return -1;
+}
+
+int file_create_secret(const char *path, const char *text, char *err, size_t errlen)
+{
+	char tmp[4200];
+
+	if (write_temp(path, text, tmp, sizeof tmp, err, errlen) < 0)
+		return -1;
+	if (link(tmp, path) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	unlink(tmp);
+	return 0;
+}
+
+int file_replace_secret(const char *path, const char *text, char *err, size_t errlen)
+{
+	char tmp[4200];
+
+	if (write_temp(path, text, tmp, sizeof tmp, err, errlen) < 0)
+		return -1;
+	if (rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }

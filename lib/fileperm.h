@@ -27,5 +27,7 @@ int file_create_private(const char *path, char *err, size_t errlen);
  * file already there is kept (of two servers starting at once, both use the first one's
  * key). Returns 0 when path holds a key file afterwards, or -1 with a message in err. */
 int file_create_secret(const char *path, const char *text, char *err, size_t errlen);
+/* The same, replacing whatever path held: renamed into place, never seen half written. */
+int file_replace_secret(const char *path, const char *text, char *err, size_t errlen);
 
 #endif

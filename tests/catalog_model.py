@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import urllib.parse
 
-from segue_test import TAP, Server, add_user, run, server_cmd, sql, tmpdir
+from segue_test import TAP, Server, add_user, server_cmd, sql, tmpdir, tone_flac
 
 t = TAP()
 work = tmpdir()
@@ -20,18 +20,8 @@ freq = [200]
 def flac(rel, secs=3, **tags):
     """A FLAC file at lib/rel with its own audio (a distinct tone: the track id is the audio's
     hash) and the given Vorbis comments; a list value gives one comment per item."""
-    path = os.path.join(lib, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     freq[0] += 37
-    wav = os.path.join(work, "tone.wav")
-    run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", wav, "synth", str(secs), "sine",
-         str(freq[0]), "vol", "0.4"], check=True)
-    args = ["flac", "--silent", "-f", "-o", path]
-    for k, v in tags.items():
-        for item in v if isinstance(v, list) else [v]:
-            args += ["-T", "%s=%s" % (k.upper(), item)]
-    run(args + [wav], check=True)
-    return path
+    return tone_flac(os.path.join(lib, rel), freq[0], work, secs, **tags)
 
 
 # One soundtrack over two discs in CD1/CD2, album artist the composer, track artists others.

@@ -7,7 +7,7 @@ line; a file where nothing matches makes no playlist."""
 import os
 
 from segue_client import Client
-from segue_test import TAP, Server, add_user, db_connect, run, server_cmd, sql, tmpdir, wait_for
+from segue_test import TAP, Server, add_user, db_connect, run, server_cmd, sql, tmpdir, wait_for, tone_flac
 
 t = TAP()
 work = tmpdir()
@@ -18,17 +18,8 @@ freq = [300]
 
 def flac(rel, secs=3, **tags):
     """A FLAC master at lib/rel with its own tone (the track id is the audio's hash)."""
-    path = os.path.join(lib, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     freq[0] += 41
-    wav = os.path.join(work, "tone.wav")
-    run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", wav, "synth", str(secs), "sine",
-         str(freq[0]), "vol", "0.4"], check=True)
-    args = ["flac", "--silent", "-f", "-o", path]
-    for k, v in tags.items():
-        for item in v if isinstance(v, list) else [v]:
-            args += ["-T", "%s=%s" % (k.upper(), item)]
-    run(args + [wav], check=True)
+    return tone_flac(os.path.join(lib, rel), freq[0], work, secs, **tags)
 
 
 flac("Artist One/First Album/01 - Alpha.flac", title="Alpha", artist="Artist One",

@@ -14,7 +14,7 @@ import sys
 import urllib.parse
 
 import pgcluster
-from segue_test import SERVER_BIN, TAP, Server, cluster, run, tmpdir, wait_for
+from segue_test import SERVER_BIN, TAP, Server, cluster, run, tmpdir, wait_for, tone_flac
 from subsonic_util import call
 
 t = TAP()
@@ -34,17 +34,8 @@ freq = [180]
 def flac(rel, secs=2, **tags):
     """A FLAC file of its own tone (the track id is the audio's hash) with the given comments;
     a list value gives one comment per item."""
-    path = os.path.join(lib, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     freq[0] += 41
-    wav = os.path.join(work, "tone.wav")
-    run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", wav, "synth", str(secs), "sine",
-         str(freq[0]), "vol", "0.4"], check=True)
-    args = ["flac", "--silent", "-f", "-o", path]
-    for k, v in tags.items():
-        for item in v if isinstance(v, list) else [v]:
-            args += ["-T", "%s=%s" % (k.upper(), item)]
-    run(args + [wav], check=True)
+    return tone_flac(os.path.join(lib, rel), freq[0], work, secs, **tags)
 
 
 def cover(rel, colour):

@@ -531,6 +531,22 @@ if POSTGRES:
     _skip_without_postgres()
 
 
+def tone_flac(path, freq, work, secs=3, **tags):
+    """A FLAC file at path of a sine tone of freq Hz (secs long) with the given Vorbis
+    comments, a list value giving one comment per item. A track's id is its audio's hash, so
+    each file of a library needs a tone of its own. work holds the scratch WAV."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    wav = os.path.join(work, "tone.wav")
+    run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", wav, "synth", str(secs), "sine",
+         str(freq), "vol", "0.4"], check=True)
+    args = ["flac", "--silent", "-f", "-o", path]
+    for k, v in tags.items():
+        for item in v if isinstance(v, list) else [v]:
+            args += ["-T", "%s=%s" % (k.upper(), item)]
+    run(args + [wav], check=True)
+    return path
+
+
 def wait_for(pred, timeout=5.0, step=0.05):
     """pred()'s first true value within timeout seconds (polled every step), else its last."""
     deadline = time.time() + timeout

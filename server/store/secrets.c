@@ -90,47 +90,6 @@ out:
 	return rc;
 }
 
-static int file_replace(const char *path, const char *text, char *err, size_t errlen)
-{
-	char tmp[4200];
-	size_t len = strlen(text);
-	int fd;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= sizeof tmp) {
-		snprintf(err, errlen, "%s: the path is too long", path);
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) < 0) { /* 0600 */
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return -1;
-}
-
 /* Steps a write of a secret. PostgreSQL's message may carry a DETAIL line that quotes the
  * failing row, the secret with it: only the first line is logged. */
 static int write_step(struct store *s, struct db_stmt *st, const char *name)
@@ -200,8 +159,9 @@ int store_secret_read(struct store *s, const char *dir, const char *name, char *
 	return rc;
 }
 
-int store_secret_create(struct store *s, const char *dir, const char *name, const char *text,
-                        char *err, size_t errlen)
+/* Writes text under name: created only when absent (replace false), or replacing it. */
+static int secret_write(struct store *s, const char *dir, const char *name, const char *text,
+                        bool replace, char *err, size_t errlen)
 {
 	struct db_stmt *st;
 	char path[1200];
@@ -211,10 +171,15 @@ int store_secret_create(struct store *s, const char *dir, const char *name, cons
 			snprintf(err, errlen, "%s: no place for this secret", name);
 			return -1;
 		}
-		return file_create_secret(path, text, err, errlen);
+		return replace ? file_replace_secret(path, text, err, errlen) :
+		                 file_create_secret(path, text, err, errlen);
 	}
-	st = store_stmt(s, "INSERT INTO server_secrets (name, body, version, updated_at)"
-	                   " VALUES (?, ?, 1, ?) ON CONFLICT (name) DO NOTHING");
+	st = replace ? store_stmt(s, "INSERT INTO server_secrets (name, body, version, updated_at)"
+	                             " VALUES (?1, ?2, 1, ?3) ON CONFLICT (name) DO UPDATE"
+	                             " SET body = ?2, version = server_secrets.version + 1,"
+	                             " updated_at = ?3") :
+	               store_stmt(s, "INSERT INTO server_secrets (name, body, version, updated_at)"
+	                             " VALUES (?1, ?2, 1, ?3) ON CONFLICT (name) DO NOTHING");
 	if (!st)
 		goto fail;
 	db_bind_text(st, 1, name);
@@ -228,33 +193,16 @@ fail:
 	return -1;
 }
 
+int store_secret_create(struct store *s, const char *dir, const char *name, const char *text,
+                        char *err, size_t errlen)
+{
+	return secret_write(s, dir, name, text, false, err, errlen);
+}
+
 int store_secret_replace(struct store *s, const char *dir, const char *name, const char *text,
                          char *err, size_t errlen)
 {
-	struct db_stmt *st;
-	char path[1200];
-
-	if (!in_table(s)) {
-		if (file_path(dir, name, path, sizeof path) < 0) {
-			snprintf(err, errlen, "%s: no place for this secret", name);
-			return -1;
-		}
-		return file_replace(path, text, err, errlen);
-	}
-	st = store_stmt(s, "INSERT INTO server_secrets (name, body, version, updated_at)"
-	                   " VALUES (?1, ?2, 1, ?3) ON CONFLICT (name) DO UPDATE"
-	                   " SET body = ?2, version = server_secrets.version + 1, updated_at = ?3");
-	if (!st)
-		goto fail;
-	db_bind_text(st, 1, name);
-	db_bind_text(st, 2, text);
-	db_bind_int64(st, 3, store_now_ms());
-	if (write_step(s, st, name) < 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "%s: cannot store it in the database", name);
-	return -1;
+	return secret_write(s, dir, name, text, true, err, errlen);
 }
 
 int store_secret_version(struct store *s, const char *dir, const char *name, long long *version)
