@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import urllib.parse
 
-from segue_test import TAP, Server, add_user, server_cmd, sql, tmpdir, tone_flac
+from segue_test import TAP, Server, add_user, run, server_cmd, sql, tmpdir, tone_flac
 
 t = TAP()
 work = tmpdir()
