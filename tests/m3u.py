@@ -7,7 +7,7 @@ line; a file where nothing matches makes no playlist."""
 import os
 
 from segue_client import Client
-from segue_test import TAP, Server, add_user, db_connect, run, server_cmd, sql, tmpdir, wait_for, tone_flac
+from segue_test import TAP, Server, add_user, db_connect, server_cmd, sql, tmpdir, tone_flac, wait_for
 
 t = TAP()
 work = tmpdir()
