@@ -120,21 +120,13 @@ void pg_close(struct pg_conn *c)
 	free(c);
 }
 
-/* Whether the connection is gone and may be made again here (outside a transaction). */
+/* Whether the connection was gone and is made again. */
 static bool reconnect(struct pg_conn *c)
 {
 	if (PQstatus(c->conn) != CONNECTION_BAD)
 		return false;
 	log_warn("database: the connection to PostgreSQL was lost; connecting again");
-	PQreset(c->conn);
-	c->gen++;
-	if (PQstatus(c->conn) != CONNECTION_OK) {
-		keep_error(c, NULL);
-		return false;
-	}
-	PQsetNoticeProcessor(c->conn, quiet_notice, NULL);
-	PQsetClientEncoding(c->conn, "UTF8");
-	return true;
+	return pg_reconnect(c) == 0;
 }
 
 /* SQLite's placeholders as PostgreSQL's: ?N is $N, a bare ? the next number after the
