@@ -1,0 +1,99 @@
+"""Connect through nginx in front of two instances over one PostgreSQL database, as phones and
+desktops reach a deployment of several servers (contrib/nginx/segue-cluster.conf): two devices
+whose WebSocket sessions nginx spread over both instances see each other and hand a song over;
+the instance holding one of them is killed with SIGKILL, and that device comes back through
+nginx (now to the other instance) to the player state from before the kill."""
+
+import sys
+
+import multi
+
+why = multi.unavailable(nginx=True)
+if why:
+    print("1..0 # SKIP %s" % why, flush=True)
+    sys.exit(0)
+
+from segue_test import TAP, wait_for  # noqa: E402
+from ws_device import FakeDevice  # noqa: E402
+
+t = TAP()
+SETTINGS = {"rl_standard": 1000000, "rl_player": 1000000, "connect_timeout_ms": 2000,
+            "connect_instance_timeout_ms": 2000}
+
+
+def ids(devs):
+    return sorted(d.get("id") for d in devs or [])
+
+
+def reason(res):
+    if not res:
+        return None
+    return "ok" if res.get("ok") is True else (res.get("error") or {}).get("reason")
+
+
+with multi.Service(instances=2, nginx=True, settings=SETTINGS) as svc:
+    edge = svc.nginx.server()
+    tok = edge.login("premium-us")
+    t.ok(tok, "a login through nginx")
+    tracks = [r[0] for r in svc.sql("SELECT id FROM tracks WHERE markets IS NULL OR markets = ''"
+                                    " OR markets LIKE '%%US%%' ORDER BY album_id, disc_number, track_number")]
+    got = edge.get("/v1/tracks?ids=" + ",".join(tracks[:6]), token=tok).json() or {}
+    catalog = {x["id"]: x for x in got.get("tracks") or [] if x}
+
+    da = FakeDevice(svc.nginx.port, tok, "phone", catalog=catalog).connect()
+    db = FakeDevice(svc.nginx.port, tok, "desk", catalog=catalog).connect()
+    where = dict(svc.sql("SELECT device_id, instance FROM connect_devices"))
+    t.ok(len(where) == 2 and where.get("phone") != where.get("desk"),
+         "nginx put the two WebSocket sessions on different instances", where)
+    t.ok(wait_for(lambda: ids(da.devices) == ids(db.devices) == ["desk", "phone"], 3),
+         "each device lists both", (da.devices, db.devices))
+
+    da.play_locally(tracks[:4], index=1, position_ms=3000)
+    r = da.transfer("desk", play=True)
+    t.eq(reason(r), "ok", "the phone hands its song to the desk, across instances, through nginx")
+    t.ok(wait_for(lambda: db.playing and db.queue.get("current") == tracks[1], 3),
+         "the desk plays the phone's song", db.queue)
+    t.eq(reason(db.command("pause")), "ok", "the desk pauses")
+    # Either instance may answer; the other hears of the pause through the database.
+    before = wait_for(lambda: (lambda s: s if s.get("is_playing") is False else None)(
+        edge.get("/v1/me/player", token=tok).json() or {}), 3) or {}
+    t.ok((before.get("item") or {}).get("id") == tracks[1] and before.get("is_playing") is False,
+         "the state before the kill, through nginx: the song, paused", before)
+
+    # The instance holding the desk dies; nginx sends its reconnection to the other.
+    doomed = svc.sql("SELECT instance FROM connect_devices WHERE device_id = 'desk'")[0][0]
+    victim = None
+    for srv in svc.servers:
+        # Each instance says which it is when it starts (connect/bus.c).
+        with open(srv.log_path()) as f:
+            if "connect: instance %s, with the others" % doomed in f.read():
+                victim = srv
+    t.ok(victim is not None, "the desk's instance is known by its id in its log")
+    if victim is None:
+        t.done()
+    victim.kill9()
+    t.ok(db.closed.wait(5), "the desk's session is gone with its instance")
+    t.ok(wait_for(lambda: ids(da.devices) == ["phone"], 5),
+         "the phone's list drops the desk once the dead instance is reaped", da.devices)
+    db.queue = {"context_uri": None, "tracks": [], "order": [], "pos": 0, "user": [], "current": None,
+                "current_is_user": False, "shuffle": False, "repeat": "off"}
+    back = None
+    for attempt in range(10):  # nginx may try the dead upstream first; bounded
+        try:
+            back = db.connect()
+            break
+        except Exception:  # refused by the dead instance: the client tries again
+            db.closed.set()
+    t.ok(back is not None, "the desk reconnects through nginx")
+    pw = (db.welcome or {}).get("player") or {}
+    t.ok((pw.get("item") or {}).get("id") == tracks[1] and pw.get("is_playing") is False and
+         abs((pw.get("progress_ms") or -1) - (before.get("progress_ms") or 0)) < 500,
+         "its welcome has the song at the position from before the kill, paused", pw)
+    t.ok(wait_for(lambda: ids(da.devices) == ["desk", "phone"], 3), "the phone sees the desk come back",
+         da.devices)
+    r = da.command("play", device_id="desk")
+    t.eq(reason(r), "ok", "the phone resumes the desk through the surviving instance")
+    t.ok(wait_for(lambda: db.playing, 3), "the desk plays again")
+    da.close()
+    db.close()
+t.done()
