@@ -36,6 +36,7 @@ void server_http_init(struct server *srv)
 		.send_timeout = srv->cfg.http_send_timeout,
 		.linger = srv->cfg.http_linger,
 		.keepalive = srv->cfg.http_keepalive,
+		.proxies = &srv->proxies,
 	};
 }
 

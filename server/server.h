@@ -10,6 +10,7 @@
 #include "accounts/guard.h"
 #include "http/http.h"
 #include "http/jobs.h"
+#include "http/proxies.h"
 #include "transcode/transcode.h"
 #include "offline/licence.h"
 #include "http/metrics.h"
@@ -34,6 +35,7 @@ struct server {
 	struct subsonic_key subsonic_key; /* Subsonic passwords are sealed under it */
 	struct ratelimit rl;
 	struct guard guard;        /* waits before password checks and sign-ups */
+	struct proxies proxies;    /* whose X-Forwarded-For names the client (trusted_proxies) */
 	struct metrics metrics;
 	struct searcher search;
 	struct recommender recs;

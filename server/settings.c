@@ -92,6 +92,10 @@ static const struct option_def options[] = {
 	NUM(login_address_tries, 1, 1000000, "20",
 	    "failed logins from one address, whatever the account, before each further try waits"),
 	NUM(login_max_wait, 1, 86400, "600", "seconds: the longest wait between failed logins"),
+	STR(trusted_proxies, "",
+	    "reverse proxies (addresses, networks: 127.0.0.1, 10.0.0.0/8) whose X-Forwarded-For"
+	    " names the client that sign-in and sign-up limits count by; empty: none, every client"
+	    " is its socket's address"),
 	NUM(popularity_interval, 1, 86400, "60", "seconds between refreshes of track popularity from plays"),
 	STR(event_loop, "libev",
 	    "the service loop: libev (epoll: a wake-up costs what is ready) or poll (libwebsockets'"

@@ -21,6 +21,7 @@ enum registration { REG_CLOSED, REG_INVITE, REG_OPEN }; /* the order of its word
 struct settings {
 	char listen[128];        /* ADDR:PORT */
 	char data_dir[1024];
+	char trusted_proxies[512]; /* http/proxies.h */
 	char database[1024]; /* a postgresql:// URL, or "": SQLite under data_dir */
 	char shared_dir[1024]; /* PostgreSQL: a folder every instance sees (the shared model) */
 	char public_url[256];    /* base URL put into hrefs and audio URLs; empty = from Host */

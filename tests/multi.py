@@ -189,6 +189,8 @@ class Service:
         self.shared = os.path.join(self.data, "shared")
         os.makedirs(self.shared, exist_ok=True)
         self.settings.setdefault("shared_dir", self.shared)
+        # nginx runs on this machine: its X-Forwarded-For names the client (doc/deploy.md).
+        self.settings.setdefault("trusted_proxies", "127.0.0.1")
         self.servers = []
         self.nginx = None
 

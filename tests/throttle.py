@@ -19,15 +19,19 @@ t = TAP()
 data = catalog_copy()
 
 
-def post(srv, path, body, source="127.0.0.1", form=True):
-    """(status, headers, json) of a POST from the loopback address source."""
+def post(srv, path, body, source="127.0.0.1", form=True, forwarded=None):
+    """(status, headers, json) of a POST from the loopback address source (with an
+    X-Forwarded-For of forwarded, as a reverse proxy sends it)."""
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30, source_address=(source, 0))
     if form:
         data, ctype = urllib.parse.urlencode(body), "application/x-www-form-urlencoded"
     else:
         data, ctype = json.dumps(body), "application/json"
     try:
-        conn.request("POST", path, body=data, headers={"Content-Type": ctype})
+        headers = {"Content-Type": ctype}
+        if forwarded:
+            headers["X-Forwarded-For"] = forwarded
+        conn.request("POST", path, body=data, headers=headers)
         resp = conn.getresponse()
         raw = resp.read()
         try:
@@ -39,9 +43,9 @@ def post(srv, path, body, source="127.0.0.1", form=True):
         conn.close()
 
 
-def login(srv, name, password, source="127.0.0.1"):
+def login(srv, name, password, source="127.0.0.1", forwarded=None):
     return post(srv, "/api/token", {"grant_type": "password", "username": name,
-                                    "password": password}, source)
+                                    "password": password}, source, forwarded=forwarded)
 
 
 def register(srv, body, source="127.0.0.1"):
@@ -211,5 +215,25 @@ with Server(data, {"registration": "open", "register_tries": 3}) as srv:
     t.eq(register(srv, dict(new, username="open-4"), "127.0.0.8")[0], 201,
          "another address may still sign up")
     t.eq(register(srv, dict(taken), "127.0.0.8")[0], 409, "open: a taken name is 409 (after a hash)")
+
+# Behind a reverse proxy (trusted_proxies): the address failed logins count against is the
+# client's from X-Forwarded-For when the proxy sends it, and only then.
+with Server(data, dict(limits, trusted_proxies="127.0.0.9, 10.0.0.0/8")) as srv:
+    via = "127.0.0.9"
+    got = [login(srv, "free-us", "nope", via, forwarded="203.0.113.5")[0] for _ in range(4)]
+    t.eq(got, [400, 400, 400, 429], "through a trusted proxy: one client's fourth miss waits")
+    t.eq(login(srv, "free-us", "password123", via, forwarded="203.0.113.6")[0], 200,
+         "another client behind the same proxy is not held up by it")
+    t.eq(login(srv, "free-us", "password123", via, forwarded="198.51.100.7, 203.0.113.5")[0], 429,
+         "the rightmost address the proxy added is the client's, whatever the client put before it")
+    t.eq(login(srv, "free-us", "password123", via, forwarded="203.0.113.5, 10.1.2.3")[0], 429,
+         "a chain of trusted proxies is walked back to the client")
+    got = [login(srv, "premium-jp", "nope", "127.0.0.10", forwarded="192.0.2.%d" % i)[0] for i in range(4)]
+    t.eq(got, [400, 400, 400, 429], "from a peer that is no trusted proxy the header is not believed")
+    t.eq(login(srv, "premium-jp", "password123", "127.0.0.9")[0], 200,
+         "a trusted proxy's request without the header counts as the proxy's own")
+p = server_cmd("serve", "--set", "trusted_proxies=10.0.0.0/33", data_dir=data, timeout=30)
+t.ok(p.returncode == 2 and b"10.0.0.0/33" in p.stderr, "a bad network in trusted_proxies: serve says which",
+     p.stderr[-300:])
 
 t.done()

@@ -7,10 +7,9 @@
  * A good password clears its pair and takes back its own count at the address. There is no
  * key for an account alone: it would let anyone lock its owner out.
  *
- * Addresses are the peer's as the socket gives them: an IPv6 address counts by its /64 (what
- * one host is usually given), an IPv4-mapped one as IPv4. Behind a reverse proxy every
- * client has the proxy's address; trusting X-Forwarded-For needs a list of trusted proxies,
- * which does not exist yet. */
+ * Addresses are the client's as req_peer gives them (the socket's peer, or behind a trusted
+ * proxy the address in its X-Forwarded-For: http/proxies.h): an IPv6 address counts by its
+ * /64 (what one host is usually given), an IPv4-mapped one as IPv4. */
 #ifndef SEGUE_GUARD_H
 #define SEGUE_GUARD_H
 

@@ -130,6 +130,12 @@ int cmd_serve(int argc, char **argv)
 		free(srv);
 		return EXIT_USAGE;
 	}
+	if (proxies_parse(&srv->proxies, srv->cfg.trusted_proxies, err, sizeof err) < 0) {
+		fprintf(stderr, "segue-server: %s\n", err);
+		cli_free_paths(roots, nroots);
+		free(srv);
+		return EXIT_USAGE;
+	}
 	if (!(loop = serve_loop_new(srv->cfg.event_loop, err, sizeof err))) {
 		fprintf(stderr, "segue-server: %s\n", err);
 		cli_free_paths(roots, nroots);

@@ -18,6 +18,7 @@
 
 #include "http/feed.h"
 #include "http/headguard.h"
+#include "http/proxies.h"
 #include "http/http_int.h"
 #include "http/jobs.h"
 #include "http/linger.h"
@@ -55,9 +56,22 @@ const char *req_arg(const struct req *r, const char *name)
 
 const char *req_peer(struct req *r)
 {
-	if (!r->peer_known && !lws_get_peer_simple(r->wsi, r->peer, sizeof r->peer))
-		r->peer[0] = '\0';
+	char peer[sizeof r->peer], xff[512];
+
+	if (r->peer_known)
+		return r->peer;
 	r->peer_known = true;
+	if (!lws_get_peer_simple(r->wsi, peer, sizeof peer)) {
+		r->peer[0] = '\0';
+		return r->peer;
+	}
+	/* The header is read only from a trusted proxy: anyone else's is not believed. */
+	if (r->ctx->proxies && proxies_trusted(r->ctx->proxies, peer) &&
+	    lws_hdr_total_length(r->wsi, WSI_TOKEN_X_FORWARDED_FOR) > 0 &&
+	    lws_hdr_copy(r->wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) > 0)
+		proxies_client(r->ctx->proxies, peer, xff, r->peer, sizeof r->peer);
+	else
+		snprintf(r->peer, sizeof r->peer, "%s", peer);
 	return r->peer;
 }
 

@@ -71,6 +71,8 @@ struct http_ctx {
 	long send_timeout;
 	long linger;
 	long keepalive;          /* lws's keep-alive timeout (info.keepalive_timeout), seconds */
+	/* The reverse proxies whose X-Forwarded-For req_peer believes (NULL: none). */
+	const struct proxies *proxies;
 	/* The quick path (http/quick.h): GET requests for paths under these prefixes (NULL
 	 * ends the list; NULL: none) are answered beside lws when they come in their simplest
 	 * shape. Their handlers must answer at once (never req_defer) and need no credentials.
@@ -156,7 +158,8 @@ const char *req_arg(const struct req *r, const char *name);
 /* Adds a query parameter, taking name and value (freed with r, or here on failure).
  * Returns -1 when out of memory or past REQ_MAX_ARGS. */
 int req_add_arg(struct req *r, char *name, char *value);
-/* The socket's peer address ("" when unknown), looked up on first use: only sign-in and
+/* The client's address ("" when unknown): the socket's peer, or behind a trusted proxy the
+ * address its X-Forwarded-For gives (http/proxies.h); looked up on first use: only sign-in and
  * sign-up need it, and a stream request should not pay a getpeername for it. */
 const char *req_peer(struct req *r);
 
