@@ -25,6 +25,10 @@ def ids(devs):
     return sorted(d.get("id") for d in devs or [])
 
 
+def active(devs):
+    return [d.get("id") for d in devs or [] if d.get("is_active")]
+
+
 def reason(res):
     if not res:
         return None
@@ -42,7 +46,8 @@ with multi.Service(instances=2, nginx=True, settings=SETTINGS) as svc:
 
     da = FakeDevice(svc.nginx.port, tok, "phone", catalog=catalog).connect()
     db = FakeDevice(svc.nginx.port, tok, "desk", catalog=catalog).connect()
-    where = dict(svc.sql("SELECT device_id, instance FROM connect_devices"))
+    where = wait_for(lambda: (lambda w: w if len(w) == 2 else None)(
+        dict(svc.sql("SELECT device_id, instance FROM connect_devices"))), 3) or {}
     t.ok(len(where) == 2 and where.get("phone") != where.get("desk"),
          "nginx put the two WebSocket sessions on different instances", where)
     t.ok(wait_for(lambda: ids(da.devices) == ids(db.devices) == ["desk", "phone"], 3),
@@ -53,12 +58,25 @@ with multi.Service(instances=2, nginx=True, settings=SETTINGS) as svc:
     t.eq(reason(r), "ok", "the phone hands its song to the desk, across instances, through nginx")
     t.ok(wait_for(lambda: db.playing and db.queue.get("current") == tracks[1], 3),
          "the desk plays the phone's song", db.queue)
+    # The hand-over reaches the desk's instance through the database: both lists show the
+    # desk active (what a device's screen shows) before the desk acts as the active device.
+    t.ok(wait_for(lambda: active(da.devices) == active(db.devices) == ["desk"], 3),
+         "both devices' lists show the desk active", (da.devices, db.devices))
     t.eq(reason(db.command("pause")), "ok", "the desk pauses")
+    t.ok(wait_for(lambda: db.playing is False, 3), "... and reports itself paused",
+         "commands: phone %r, desk %r" % ([m.get("command") for m in da.received() if m.get("type") == "command"],
+                                          [m.get("command") for m in db.received() if m.get("type") == "command"]))
     # Either instance may answer; the other hears of the pause through the database.
-    before = wait_for(lambda: (lambda s: s if s.get("is_playing") is False else None)(
-        edge.get("/v1/me/player", token=tok).json() or {}), 3) or {}
+    seen = []
+
+    def paused():
+        r = edge.get("/v1/me/player", token=tok)
+        seen.append((r.status, (r.json() or {}).get("is_playing") if r.status == 200 else None))
+        s = r.json() if r.status == 200 else None
+        return s if s and s.get("is_playing") is False else None
+    before = wait_for(paused, 5, 0.1) or {}
     t.ok((before.get("item") or {}).get("id") == tracks[1] and before.get("is_playing") is False,
-         "the state before the kill, through nginx: the song, paused", before)
+         "the state before the kill, through nginx: the song, paused", seen[-5:])
 
     # The instance holding the desk dies; nginx sends its reconnection to the other.
     doomed = svc.sql("SELECT instance FROM connect_devices WHERE device_id = 'desk'")[0][0]
