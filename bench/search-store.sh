@@ -46,8 +46,6 @@ passes() { # ENGINE: the passes against the server bench_serve started, into $WO
 }
 
 echo "== SQLite"
-mkdir "$WORK/data"
-cp "$DATA/segue.db" "$WORK/data/"
 bench_serve "$WORK/data" rl_window=1 rl_search=1000000 rl_standard=1000000
 passes sqlite
 
