@@ -70,6 +70,7 @@ void hub_conn_detach(struct hub *h, struct hub_conn *c, struct hub_conn *success
 		u->bus_xfer_in = NULL;
 	was_active = u->active == c;
 	if (was_active) {
+		hub_bus_note(u, HC_REPORT, c);
 		if (successor) {
 			u->active = successor;
 		} else {
@@ -224,6 +225,7 @@ static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
 	c->hello = true;
 	/* After a hub restart, the device that was playing says so and brings the state back. */
 	if (!c->observer && !u->active && json_is_true(json_object_get(m, "active")) && hub_state_ok(state)) {
+		hub_bus_note(u, HC_REPORT, NULL); /* it holds while nothing plays */
 		u->active = c;
 		hub_state_set(u, c, state, queue);
 		took_state = true;
