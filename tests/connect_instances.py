@@ -7,6 +7,7 @@ takes its devices out of the other's lists at once, and one killed with SIGKILL 
 devices after connect_instance_timeout_ms; its device reconnects through the other and the
 player state (track, position, queue) is the one from before the kill."""
 
+import os
 import signal
 import sys
 import time
@@ -149,6 +150,54 @@ try:
     t.eq(r.status, 204, "PUT /v1/me/player through B moves playback to dev-a on A: 204", r)
     t.ok(da.playing and da.queue.get("tracks") == TRACKS[:6], "dev-a plays again, with the queue")
     t.ok(wait_for(lambda: active(db.devices) == ["dev-a"], 2), "dev-b's list shows dev-a active", db.devices)
+
+    # --- Changes made from an old view -------------------------------------------------------
+    # B ran that transfer and wrote the row; A hears of it through a notification that may
+    # still be on its way. A transfer asked through A at once reads the row first: it hands
+    # over from dev-a, the device playing now, not from the one A knew before.
+    def row_active():
+        rows = pg_rows("SELECT active_device FROM connect_players WHERE user_id = 'premium-us'")
+        return rows[0][0] if rows else None
+    ma, mb = da.mark(), db.mark()
+    r = da.transfer("dev-b", play=True)
+    t.eq(reason(r), "ok", "dev-a (A) hands playback back to dev-b (B) at once: ok")
+    t.ok(da.commands(ma, "transfer_out") != [] and db.commands(mb, "transfer_in") != [],
+         "... from dev-a (transfer_out) to dev-b (transfer_in)",
+         ([m.get("command") for m in da.commands(ma)], [m.get("command") for m in db.commands(mb)]))
+    t.ok(wait_for(lambda: row_active() == "dev-b" and active(db.devices) == active(da.devices) == ["dev-b"], 2),
+         "... and the row and both lists say dev-b", (row_active(), da.devices, db.devices))
+
+    # B hears nothing from the others (its listening connection's server process is held,
+    # SIGSTOP: every notification for B waits) while dev-a, on A, takes playback over (its
+    # user pressed play on it): A writes the row. dev-b, the active device as B still knows,
+    # reports itself paused on another track. B's write of that report meets A's newer row:
+    # playback moved on, the report is moot, and B takes A's row instead of writing over it
+    # (doc/connect.md, Several instances, "Which change holds").
+    mb = db.mark()
+    held = [p for (p,) in pg_rows("SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN segue_connect'")]
+    t.eq(len(held), 2, "two listening connections to hold")
+    for pid in held:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        da.play_locally(TRACKS[:6], index=2, position_ms=1000)
+        t.ok(wait_for(lambda: row_active() == "dev-a", 2), "dev-a takes over through A: the row says dev-a")
+        db.load(TRACKS[:6], index=3, position_ms=2000, playing=False)
+        db.report()
+        t.ok(db.wait(player_on("dev-a", True), 2, mb) is not None,
+             "dev-b reports itself paused to B, which hears nothing: dev-b is told dev-a plays")
+        t.eq(row_active(), "dev-a", "... and the row still says dev-a")
+    finally:
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+    t.ok(db.ping(), "the notifications go on")
+    t.ok(wait_for(lambda: active(db.devices) == active(da.devices) == ["dev-a"], 2),
+         "both lists show dev-a active", (da.devices, db.devices))
+    for srv, name in ((A, "A"), (B, "B")):
+        st = srv.get("/v1/me/player", token=tok).json() or {}
+        t.ok((st.get("device") or {}).get("id") == "dev-a" and (st.get("item") or {}).get("id") == TRACKS[2] and
+             st.get("is_playing") is True, "GET /v1/me/player through %s: dev-a plays its track" % name,
+             ((st.get("device") or {}).get("id"), (st.get("item") or {}).get("id"), st.get("is_playing")))
+    t.eq(row_active(), "dev-a", "the row still says dev-a once B has heard everything")
 
     # --- A device leaves, and comes back through the other instance ------------------------
     dx = dev(A, "dev-x").connect()
