@@ -486,7 +486,8 @@ static bool rebase(struct hub_bus *b, struct hub_user *u)
 		keep = true;
 		break;
 	case HC_MOVE:
-		keep = strcmp(seen.active, mine_active) != 0;
+		/* (A device that moved playback to itself and left at once leaves nothing.) */
+		keep = m.active && strcmp(seen.active, mine_active) != 0;
 		break;
 	default:
 		keep = !strcmp(seen.active, u->bus_about);

@@ -70,11 +70,11 @@ void hub_conn_detach(struct hub *h, struct hub_conn *c, struct hub_conn *success
 		u->bus_xfer_in = NULL;
 	was_active = u->active == c;
 	if (was_active) {
-		hub_bus_note(u, HC_REPORT, c);
 		if (successor) {
 			u->active = successor;
 		} else {
 			/* Paused where it was: the next command or transfer picks it up. */
+			hub_bus_note(u, HC_REPORT, c);
 			u->active = NULL;
 			if (u->state) {
 				json_object_set_new(u->state, "progress_ms", json_integer(hub_now_position(u->state)));
