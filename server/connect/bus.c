@@ -5,7 +5,8 @@
  * every user it has seen, the devices the other instances hold (struct hub_conn with
  * `remote`, here "remote devices": listed and commanded like any other, told nothing), and
  * the user's player state, which lives in the database (a row per user, versioned) so that
- * it outlives the instance that last held the active device. The instances keep each other's
+ * it outlives the instance that last held the active device; an instance writes the row only
+ * over the version it last read, and weighs its change against a newer one (rebase). The instances keep each other's
  * mirrors up to date through one LISTEN/NOTIFY channel, whose messages are small and say
  * what changed (a device joined, changed or left; a user's state is at version N; this
  * message is for that device; this answer is for that instance's command; a playlist
