@@ -199,6 +199,36 @@ try:
              ((st.get("device") or {}).get("id"), (st.get("item") or {}).get("id"), st.get("is_playing")))
     t.eq(row_active(), "dev-a", "the row still says dev-a once B has heard everything")
 
+    # The other way: while notifications wait again, dev-a (the active device, on A) reports
+    # itself paused, and dev-b's user presses play on it through B. B's write of that move
+    # meets A's newer row, where dev-a is still active: the move holds, over it.
+    ma, mb = da.mark(), db.mark()
+    held = [p for (p,) in pg_rows("SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN segue_connect'")]
+    for pid in held:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        da.load(TRACKS[:6], index=2, position_ms=3000, playing=False)
+        v = pg_rows("SELECT version FROM connect_players WHERE user_id = 'premium-us'")[0][0]
+        da.report()
+        t.ok(wait_for(lambda: pg_rows("SELECT version FROM connect_players WHERE user_id = 'premium-us'")[0][0] > v, 2),
+             "dev-a reports itself paused through A: A writes the row")
+        db.play_locally(TRACKS[:6], index=4, position_ms=500)
+        t.ok(wait_for(lambda: row_active() == "dev-b", 2),
+             "dev-b starts playing through B, which had not read A's row: the row says dev-b")
+    finally:
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+    t.ok(wait_for(lambda: active(db.devices) == active(da.devices) == ["dev-b"], 2),
+         "both lists show dev-b active", (da.devices, db.devices))
+    st = A.get("/v1/me/player", token=tok).json() or {}
+    t.ok((st.get("device") or {}).get("id") == "dev-b" and (st.get("item") or {}).get("id") == TRACKS[4] and
+         st.get("is_playing") is True, "GET /v1/me/player through A: dev-b plays its track",
+         ((st.get("device") or {}).get("id"), (st.get("item") or {}).get("id"), st.get("is_playing")))
+    t.ok(wait_for(lambda: da.commands(ma, "stop") != [], 2), "dev-a was told to stop")
+    r = db.transfer("dev-a", play=True)
+    t.ok(reason(r) == "ok" and wait_for(lambda: active(db.devices) == active(da.devices) == ["dev-a"], 2),
+         "dev-b hands playback back to dev-a", (r, da.devices, db.devices))
+
     # --- A device leaves, and comes back through the other instance ------------------------
     dx = dev(A, "dev-x").connect()
     t.ok(wait_for(lambda: "dev-x" in ids(db.devices), 2), "dev-x joins through A: dev-b's list has it")

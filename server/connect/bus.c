@@ -494,6 +494,8 @@ static bool rebase(struct hub_bus *b, struct hub_user *u)
 		keep = !strcmp(seen.active, u->bus_about);
 		break;
 	}
+	log_info("connect: the player state of %s was written meanwhile by another instance (version %lld): this change %s",
+	         u->id, u->bus_version, keep ? "holds over it" : "is moot, and gives way to it");
 	b->applying = true;
 	if (keep) {
 		if (u->bus_change >= HC_MOVE && row_active && row_active != m.active &&
