@@ -6,8 +6,9 @@
  * `remote`, here "remote devices": listed and commanded like any other, told nothing), and
  * the user's player state, which lives in the database (a row per user, versioned) so that
  * it outlives the instance that last held the active device; an instance writes the row only
- * over the version it last read, and weighs its change against a newer one (rebase). The instances keep each other's
- * mirrors up to date through one LISTEN/NOTIFY channel, whose messages are small and say
+ * over the version it last read, and weighs its change against a newer one (rebase). The
+ * instances keep each other's mirrors up to date through one LISTEN/NOTIFY channel, whose
+ * messages are small and say
  * what changed (a device joined, changed or left; a user's state is at version N; this
  * message is for that device; this answer is for that instance's command; a playlist
  * changed; an instance is gone); a message over the notification's limit travels as a
@@ -475,7 +476,8 @@ static bool rebase(struct hub_bus *b, struct hub_user *u)
 
 	if (row_take(b, u, &seen) != 1) {
 		/* Nothing newer after all, or no reading it: the change is not written. */
-		log_warn("connect: the player state of %s could not be written (another instance's was newer)", u->id);
+		log_warn("connect: the player state of %s could not be written (another instance's"
+		         " was newer)", u->id);
 		json_decref(m.state);
 		json_decref(m.queue);
 		free(m.changed_by);
@@ -494,8 +496,9 @@ static bool rebase(struct hub_bus *b, struct hub_user *u)
 		keep = !strcmp(seen.active, u->bus_about);
 		break;
 	}
-	log_info("connect: the player state of %s was written meanwhile by another instance (version %lld): this change %s",
-	         u->id, u->bus_version, keep ? "holds over it" : "is moot, and gives way to it");
+	log_info("connect: the player state of %s was written meanwhile by another instance"
+	         " (version %lld): this change %s", u->id, u->bus_version,
+	         keep ? "holds over it" : "is moot, and gives way to it");
 	b->applying = true;
 	if (keep) {
 		if (u->bus_change >= HC_MOVE && row_active && row_active != m.active &&
@@ -539,8 +542,8 @@ static void flush_user(struct hub_bus *b, struct hub_user *u)
 		if (tries == WRITE_TRIES) {
 			bool was = b->applying;
 
-			log_warn("connect: the player state of %s was newer %d times in a row: this instance's change gives way",
-			         u->id, tries);
+			log_warn("connect: the player state of %s was newer %d times in a row: this"
+			         " instance's change gives way", u->id, tries);
 			b->applying = true;
 			player_load(b, u, true);
 			b->applying = was;
