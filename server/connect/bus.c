@@ -8,11 +8,10 @@
  * it outlives the instance that last held the active device; an instance writes the row only
  * over the version it last read, and weighs its change against a newer one (rebase). The
  * instances keep each other's mirrors up to date through one LISTEN/NOTIFY channel, whose
- * messages are small and say
- * what changed (a device joined, changed or left; a user's state is at version N; this
- * message is for that device; this answer is for that instance's command; a playlist
- * changed; an instance is gone); a message over the notification's limit travels as a
- * parcel (a row) whose id the notification carries.
+ * messages are small and say what changed (a device joined, changed or left; a user's state
+ * is at version N; this message is for that device; this answer is for that instance's
+ * command; a playlist changed; an instance is gone); a message over the notification's limit
+ * travels as a parcel (a row) whose id the notification carries.
  *
  * So the hub's logic runs unchanged wherever the command or the transfer was asked for:
  * a command to a remote device is sent to its instance, which hands it to the session; the
