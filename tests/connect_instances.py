@@ -1,11 +1,14 @@
-"""Connect across instances (doc/connect.md, Several instances): two segue-server processes
-over one throwaway PostgreSQL database answer Connect as one hub. Devices connected to
-different instances see each other (with the same deltas as within one), command each other
-through both doors (WebSocket and REST), hand playback over both ways, a playlist edited
-through one instance is pushed live to devices on the other, an instance stopped cleanly
-takes its devices out of the other's lists at once, and one killed with SIGKILL loses its
-devices after connect_instance_timeout_ms; its device reconnects through the other and the
-player state (track, position, queue) is the one from before the kill."""
+"""Connect across instances (doc/connect.md, Several instances): two segue-server processes over
+one throwaway PostgreSQL database answer Connect as one hub. Devices connected to different
+instances see each other (with the same deltas as within one), command each other through both
+doors (WebSocket and REST), hand playback over both ways (a transfer asked through an instance
+that has not yet heard of the last one hands over from the device playing now), a change an
+instance makes from an old view (its notifications held back) does not write over a newer state
+unless it still holds (doc/connect.md, Which change holds), a playlist edited through one
+instance is pushed live to devices on the other, an instance stopped cleanly takes its devices
+out of the other's lists at once, and one killed with SIGKILL loses its devices after
+connect_instance_timeout_ms; its device reconnects through the other and the player state
+(track, position, queue) is the one from before the kill."""
 
 import os
 import signal
