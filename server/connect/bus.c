@@ -70,8 +70,6 @@ const char *hub_bus_id_suffix(const struct hub *h)
 	return h->bus ? h->bus->suffix : "";
 }
 
-static void taken_over(struct hub_bus *b, struct hub_conn *c, json_t *result);
-
 /* ---- sending ---- */
 
 /* Sends env (stolen) on the channel, as a parcel when it is too big; `to` (may be NULL)
@@ -115,6 +113,24 @@ void hub_bus_send(struct hub *h, struct hub_conn *remote, const char *text, bool
 	     r->instance);
 }
 
+/* A device of ours confirmed another instance's transfer_in: it plays now. This instance
+ * makes it the active device at once and writes the row, as the transfer's instance does when
+ * the confirmation reaches it: whichever writes second finds the device active already and
+ * takes the row as it is (rebase). So the handover is in the row from the moment the device
+ * confirmed, and a command without device_id that it sends right after goes to it, not to the
+ * device it took over from, whatever the transfer's instance has done yet. */
+static void taken_over(struct hub_conn *c, json_t *result)
+{
+	struct hub_user *u = c->user;
+	json_t *st = json_object_get(result, "state"), *q = json_object_get(result, "queue");
+
+	hub_bus_note(u, HC_MOVE, c);
+	if (hub_state_ok(st))
+		hub_state_set(u, c, st, q);
+	hub_active_set(u, c);
+	hub_broadcast_player(u, hub_state_ok(st) && json_is_object(q));
+}
+
 bool hub_bus_result(struct hub *h, struct hub_conn *c, json_t *m)
 {
 	const char *id = json_string_value(json_object_get(m, "id"));
@@ -129,7 +145,7 @@ bool hub_bus_result(struct hub *h, struct hub_conn *c, json_t *m)
 	if (u->bus_xfer_in == c) {
 		u->bus_xfer_in = NULL; /* it answered the transfer */
 		if (json_is_true(json_object_get(m, "ok")))
-			taken_over(h->bus, c, m);
+			taken_over(c, m);
 	}
 	return true;
 }
@@ -495,9 +511,10 @@ static bool rebase(struct hub_bus *b, struct hub_user *u)
 		keep = !strcmp(seen.active, u->bus_about);
 		break;
 	}
-	log_info("connect: the player state of %s was written meanwhile by another instance"
-	         " (version %lld): this change %s", u->id, u->bus_version,
-	         keep ? "holds over it" : "is moot, and gives way to it");
+	/* Debug: every handover across instances meets one (taken_over). */
+	log_debug("connect: the player state of %s was written meanwhile by another instance"
+	          " (version %lld): this change %s", u->id, u->bus_version,
+	          keep ? "holds over it" : "is moot, and gives way to it");
 	b->applying = true;
 	if (keep) {
 		if (u->bus_change >= HC_MOVE && row_active && row_active != m.active &&
@@ -621,25 +638,6 @@ void hub_bus_refresh(struct hub *h, struct hub_user *u)
 	was = b->applying;
 	b->applying = true;
 	player_load(b, u, true);
-	b->applying = was;
-}
-
-/* A device of ours confirmed another instance's transfer_in: it plays now. That instance
- * makes it the active device and writes the row; until this one reads it, it routes as it
- * will (a command without device_id that the device sends right after it confirmed goes to
- * it, not to the device it took over from). Nothing is written here: the row is that
- * instance's to write. */
-static void taken_over(struct hub_bus *b, struct hub_conn *c, json_t *result)
-{
-	struct hub_user *u = c->user;
-	json_t *st = json_object_get(result, "state"), *q = json_object_get(result, "queue");
-	bool was = b->applying;
-
-	b->applying = true;
-	if (hub_state_ok(st))
-		hub_state_set(u, c, st, q);
-	hub_active_set(u, c);
-	hub_broadcast_player(u, hub_state_ok(st) && json_is_object(q));
 	b->applying = was;
 }
 
