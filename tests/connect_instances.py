@@ -320,6 +320,13 @@ try:
     mc = dc.mark()
     t.eq(reason(dc.command("pause")), "ok", "dev-c (C) pauses the active device on A")
     t.ok(dc.wait(player_on("dev-a", False), 2, mc) is not None, "... and C tells dev-c of the new state")
+    # A third instance that took no part in a handover routes by it as soon as it is answered:
+    # C reads the row before it routes a command without device_id.
+    mb = db.mark()
+    t.eq(reason(da.transfer("dev-b", play=True)), "ok", "dev-a (A) hands playback to dev-b (B)")
+    t.eq(reason(dc.command("pause")), "ok", "dev-c (C) pauses the active device at once")
+    t.ok(db.commands(mb, "pause") != [] and not db.playing, "... and it is dev-b that pauses",
+         [m.get("command") for m in db.commands(mb)])
     C.stop()
     t0 = time.time()
     t.ok(wait_for(lambda: "dev-c" not in ids(da.devices) and "dev-c" not in ids(db.devices), 1.5),
