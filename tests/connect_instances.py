@@ -1,12 +1,16 @@
-"""Connect across instances (doc/connect.md, Several instances): two segue-server processes
-over one throwaway PostgreSQL database answer Connect as one hub. Devices connected to
-different instances see each other (with the same deltas as within one), command each other
-through both doors (WebSocket and REST), hand playback over both ways, a playlist edited
-through one instance is pushed live to devices on the other, an instance stopped cleanly
-takes its devices out of the other's lists at once, and one killed with SIGKILL loses its
-devices after connect_instance_timeout_ms; its device reconnects through the other and the
-player state (track, position, queue) is the one from before the kill."""
+"""Connect across instances (doc/connect.md, Several instances): two segue-server processes over
+one throwaway PostgreSQL database answer Connect as one hub. Devices connected to different
+instances see each other (with the same deltas as within one), command each other through both
+doors (WebSocket and REST), hand playback over both ways (a transfer asked through an instance
+that has not yet heard of the last one hands over from the device playing now), a change an
+instance makes from an old view (its notifications held back) does not write over a newer state
+unless it still holds (doc/connect.md, Which change holds), a playlist edited through one
+instance is pushed live to devices on the other, an instance stopped cleanly takes its devices
+out of the other's lists at once, and one killed with SIGKILL loses its devices after
+connect_instance_timeout_ms; its device reconnects through the other and the player state
+(track, position, queue) is the one from before the kill."""
 
+import os
 import signal
 import sys
 import time
@@ -150,6 +154,84 @@ try:
     t.ok(da.playing and da.queue.get("tracks") == TRACKS[:6], "dev-a plays again, with the queue")
     t.ok(wait_for(lambda: active(db.devices) == ["dev-a"], 2), "dev-b's list shows dev-a active", db.devices)
 
+    # --- Changes made from an old view -------------------------------------------------------
+    # B ran that transfer and wrote the row; A hears of it through a notification that may
+    # still be on its way. A transfer asked through A at once reads the row first: it hands
+    # over from dev-a, the device playing now, not from the one A knew before.
+    def row_active():
+        rows = pg_rows("SELECT active_device FROM connect_players WHERE user_id = 'premium-us'")
+        return rows[0][0] if rows else None
+    ma, mb = da.mark(), db.mark()
+    r = da.transfer("dev-b", play=True)
+    t.eq(reason(r), "ok", "dev-a (A) hands playback back to dev-b (B) at once: ok")
+    t.ok(da.commands(ma, "transfer_out") != [] and db.commands(mb, "transfer_in") != [],
+         "... from dev-a (transfer_out) to dev-b (transfer_in)",
+         ([m.get("command") for m in da.commands(ma)], [m.get("command") for m in db.commands(mb)]))
+    t.ok(wait_for(lambda: row_active() == "dev-b" and active(db.devices) == active(da.devices) == ["dev-b"], 2),
+         "... and the row and both lists say dev-b", (row_active(), da.devices, db.devices))
+
+    # B hears nothing from the others (its listening connection's server process is held,
+    # SIGSTOP: every notification for B waits) while dev-a, on A, takes playback over (its
+    # user pressed play on it): A writes the row. dev-b, the active device as B still knows,
+    # reports itself paused on another track. B's write of that report meets A's newer row:
+    # playback moved on, the report is moot, and B takes A's row instead of writing over it
+    # (doc/connect.md, Several instances, "Which change holds").
+    mb = db.mark()
+    held = [p for (p,) in pg_rows("SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN segue_connect'")]
+    t.eq(len(held), 2, "two listening connections to hold")
+    for pid in held:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        da.play_locally(TRACKS[:6], index=2, position_ms=1000)
+        t.ok(wait_for(lambda: row_active() == "dev-a", 2), "dev-a takes over through A: the row says dev-a")
+        db.load(TRACKS[:6], index=3, position_ms=2000, playing=False)
+        db.report()
+        t.ok(db.wait(player_on("dev-a", True), 2, mb) is not None,
+             "dev-b reports itself paused to B, which hears nothing: dev-b is told dev-a plays")
+        t.eq(row_active(), "dev-a", "... and the row still says dev-a")
+    finally:
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+    t.ok(db.ping(), "the notifications go on")
+    t.ok(wait_for(lambda: active(db.devices) == active(da.devices) == ["dev-a"], 2),
+         "both lists show dev-a active", (da.devices, db.devices))
+    for srv, name in ((A, "A"), (B, "B")):
+        st = srv.get("/v1/me/player", token=tok).json() or {}
+        t.ok((st.get("device") or {}).get("id") == "dev-a" and (st.get("item") or {}).get("id") == TRACKS[2] and
+             st.get("is_playing") is True, "GET /v1/me/player through %s: dev-a plays its track" % name,
+             ((st.get("device") or {}).get("id"), (st.get("item") or {}).get("id"), st.get("is_playing")))
+    t.eq(row_active(), "dev-a", "the row still says dev-a once B has heard everything")
+
+    # The other way: while notifications wait again, dev-a (the active device, on A) reports
+    # itself paused, and dev-b's user presses play on it through B. B's write of that move
+    # meets A's newer row, where dev-a is still active: the move holds, over it.
+    ma, mb = da.mark(), db.mark()
+    held = [p for (p,) in pg_rows("SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN segue_connect'")]
+    for pid in held:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        da.load(TRACKS[:6], index=2, position_ms=3000, playing=False)
+        v = pg_rows("SELECT version FROM connect_players WHERE user_id = 'premium-us'")[0][0]
+        da.report()
+        t.ok(wait_for(lambda: pg_rows("SELECT version FROM connect_players WHERE user_id = 'premium-us'")[0][0] > v, 2),
+             "dev-a reports itself paused through A: A writes the row")
+        db.play_locally(TRACKS[:6], index=4, position_ms=500)
+        t.ok(wait_for(lambda: row_active() == "dev-b", 2),
+             "dev-b starts playing through B, which had not read A's row: the row says dev-b")
+    finally:
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+    t.ok(wait_for(lambda: active(db.devices) == active(da.devices) == ["dev-b"], 2),
+         "both lists show dev-b active", (da.devices, db.devices))
+    st = A.get("/v1/me/player", token=tok).json() or {}
+    t.ok((st.get("device") or {}).get("id") == "dev-b" and (st.get("item") or {}).get("id") == TRACKS[4] and
+         st.get("is_playing") is True, "GET /v1/me/player through A: dev-b plays its track",
+         ((st.get("device") or {}).get("id"), (st.get("item") or {}).get("id"), st.get("is_playing")))
+    t.ok(wait_for(lambda: da.commands(ma, "stop") != [], 2), "dev-a was told to stop")
+    r = db.transfer("dev-a", play=True)
+    t.ok(reason(r) == "ok" and wait_for(lambda: active(db.devices) == active(da.devices) == ["dev-a"], 2),
+         "dev-b hands playback back to dev-a", (r, da.devices, db.devices))
+
     # --- A device leaves, and comes back through the other instance ------------------------
     dx = dev(A, "dev-x").connect()
     t.ok(wait_for(lambda: "dev-x" in ids(db.devices), 2), "dev-x joins through A: dev-b's list has it")
@@ -238,6 +320,13 @@ try:
     mc = dc.mark()
     t.eq(reason(dc.command("pause")), "ok", "dev-c (C) pauses the active device on A")
     t.ok(dc.wait(player_on("dev-a", False), 2, mc) is not None, "... and C tells dev-c of the new state")
+    # A third instance that took no part in a handover routes by it as soon as it is answered:
+    # C reads the row before it routes a command without device_id.
+    mb = db.mark()
+    t.eq(reason(da.transfer("dev-b", play=True)), "ok", "dev-a (A) hands playback to dev-b (B)")
+    t.eq(reason(dc.command("pause")), "ok", "dev-c (C) pauses the active device at once")
+    t.ok(db.commands(mb, "pause") != [] and not db.playing, "... and it is dev-b that pauses",
+         [m.get("command") for m in db.commands(mb)])
     C.stop()
     t0 = time.time()
     t.ok(wait_for(lambda: "dev-c" not in ids(da.devices) and "dev-c" not in ids(db.devices), 1.5),

@@ -5,12 +5,13 @@
  * every user it has seen, the devices the other instances hold (struct hub_conn with
  * `remote`, here "remote devices": listed and commanded like any other, told nothing), and
  * the user's player state, which lives in the database (a row per user, versioned) so that
- * it outlives the instance that last held the active device. The instances keep each other's
- * mirrors up to date through one LISTEN/NOTIFY channel, whose messages are small and say
- * what changed (a device joined, changed or left; a user's state is at version N; this
- * message is for that device; this answer is for that instance's command; a playlist
- * changed; an instance is gone); a message over the notification's limit travels as a
- * parcel (a row) whose id the notification carries.
+ * it outlives the instance that last held the active device; an instance writes the row only
+ * over the version it last read, and weighs its change against a newer one (rebase). The
+ * instances keep each other's mirrors up to date through one LISTEN/NOTIFY channel, whose
+ * messages are small and say what changed (a device joined, changed or left; a user's state
+ * is at version N; this message is for that device; this answer is for that instance's
+ * command; a playlist changed; an instance is gone); a message over the notification's limit
+ * travels as a parcel (a row) whose id the notification carries.
  *
  * So the hub's logic runs unchanged wherever the command or the transfer was asked for:
  * a command to a remote device is sent to its instance, which hands it to the session; the
@@ -112,18 +113,40 @@ void hub_bus_send(struct hub *h, struct hub_conn *remote, const char *text, bool
 	     r->instance);
 }
 
+/* A device of ours confirmed another instance's transfer_in: it plays now. This instance
+ * makes it the active device at once and writes the row, as the transfer's instance does when
+ * the confirmation reaches it: whichever writes second finds the device active already and
+ * takes the row as it is (rebase). So the handover is in the row from the moment the device
+ * confirmed, and a command without device_id that it sends right after goes to it, not to the
+ * device it took over from, whatever the transfer's instance has done yet. */
+static void taken_over(struct hub_conn *c, json_t *result)
+{
+	struct hub_user *u = c->user;
+	json_t *st = json_object_get(result, "state"), *q = json_object_get(result, "queue");
+
+	hub_bus_note(u, HC_MOVE, c);
+	if (hub_state_ok(st))
+		hub_state_set(u, c, st, q);
+	hub_active_set(u, c);
+	hub_broadcast_player(u, hub_state_ok(st) && json_is_object(q));
+}
+
 bool hub_bus_result(struct hub *h, struct hub_conn *c, json_t *m)
 {
 	const char *id = json_string_value(json_object_get(m, "id"));
 	const char *at = id ? strrchr(id, '@') : NULL;
+	struct hub_user *u = c->user;
 
 	if (!h->bus || h->bus->stopped || !at || !strcmp(at + 1, h->bus->instance) ||
 	    strlen(at + 1) != INSTANCE_ID_LEN)
 		return false;
-	if (c->user->bus_xfer_in == c)
-		c->user->bus_xfer_in = NULL; /* it answered the transfer */
-	post(h->bus, json_pack("{s:s,s:s,s:s,s:s,s:O}", "k", "res", "i", at + 1, "u", c->user->id,
+	post(h->bus, json_pack("{s:s,s:s,s:s,s:s,s:O}", "k", "res", "i", at + 1, "u", u->id,
 	                       "d", c->device_id, "m", m), at + 1);
+	if (u->bus_xfer_in == c) {
+		u->bus_xfer_in = NULL; /* it answered the transfer */
+		if (json_is_true(json_object_get(m, "ok")))
+			taken_over(c, m);
+	}
 	return true;
 }
 
@@ -261,16 +284,27 @@ static void instance_gone(struct hub_bus *b, const char *instance, bool persist)
 	for (size_t k = 0; k < USER_BUCKETS; k++)
 		for (struct hub_user *u = h->buckets[k]; u; u = u->next) {
 			bool active_went = false;
+			char about[sizeof u->bus_about];
 
 			for (struct hub_conn *c = u->conns, *next; c; c = next) {
 				next = c->next;
 				if (c->remote && !strcmp(((struct remote *)c)->instance, instance)) {
-					active_went |= u->active == c;
+					if (u->active == c) {
+						active_went = true;
+						snprintf(about, sizeof about, "%s", c->device_id);
+					}
 					remote_drop(h, u, instance, c->device_id);
 				}
 			}
 			if (active_went && persist) {
 				b->applying = false;
+				/* A report of the device that went: moot if another instance moved
+				 * playback meanwhile. */
+				if (u->bus_change == HC_NONE) {
+					u->bus_change = HC_REPORT;
+					snprintf(u->bus_about, sizeof u->bus_about, "%s", about);
+					u->bus_displaced[0] = '\0';
+				}
 				hub_bus_player_changed(h, u);
 				b->applying = true;
 			}
@@ -308,29 +342,39 @@ static void add_remote(void *ud, const struct store_bus_device *d)
 
 /* ---- player states ---- */
 
-/* Reads u's row when it is newer than what u has; tell: u's sessions hear of it. */
-static void player_load(struct hub_bus *b, struct hub_user *u, bool tell)
+#define WRITE_TRIES 4 /* a change that meets this many newer rows in a row gives way */
+
+/* What a newer row says beside what u takes from it. */
+struct row_seen {
+	char active[72];     /* the active device's id ("": none), known here or not */
+	bool queue_changed;
+};
+
+/* Reads u's row into u when it is newer than the version u has: its versions, state, the
+ * queue when that moved, who changed it. The active device is left to the caller. 1 read,
+ * 0 nothing newer, -1 (logged). */
+static int row_take(struct hub_bus *b, struct hub_user *u, struct row_seen *seen)
 {
 	struct store_bus_player p;
 	json_t *state = NULL, *queue = NULL;
-	bool queue_changed;
+	int rc = store_bus_player_get(store_of(b), u->id, u->bus_version, u->bus_queue_version, &p);
 
-	if (store_bus_player_get(store_of(b), u->id, u->bus_queue_version, &p) != 1)
-		return;
-	if (p.version <= u->bus_version)
-		goto out;
-	queue_changed = p.queue_version != u->bus_queue_version;
+	if (rc != 1)
+		return rc;
 	if ((p.state && !(state = json_loads(p.state, 0, NULL))) ||
 	    (p.queue && !(queue = json_loads(p.queue, 0, NULL)))) {
 		log_err("connect: the player state of %s in the database cannot be read", u->id);
 		json_decref(state);
 		json_decref(queue);
+		rc = -1;
 		goto out;
 	}
+	seen->queue_changed = p.queue_version != u->bus_queue_version;
+	snprintf(seen->active, sizeof seen->active, "%s", p.active);
 	u->bus_version = p.version;
 	json_decref(u->state);
 	u->state = state;
-	if (queue_changed) {
+	if (seen->queue_changed) {
 		u->bus_queue_version = p.queue_version;
 		json_decref(u->queue);
 		u->queue = queue;
@@ -340,17 +384,29 @@ static void player_load(struct hub_bus *b, struct hub_user *u, bool tell)
 	if (p.changed_by[0])
 		hub_state_changed_by(u, p.changed_by);
 	u->changed_at = p.changed_at;
-	struct hub_conn *active = p.active[0] ? hub_device_find(u, p.active) : NULL;
-
-	if (tell) {
-		hub_active_set(u, active);
-		hub_broadcast_player(u, queue_changed);
-	} else {
-		u->active = active;
-	}
 out:
 	free(p.state);
 	free(p.queue);
+	return rc;
+}
+
+/* Reads u's row when it is newer than what u has; tell: u's sessions hear of it. A change of
+ * this instance's waiting to be written is not read over: its write meets the newer row and
+ * weighs it (rebase). */
+static void player_load(struct hub_bus *b, struct hub_user *u, bool tell)
+{
+	struct row_seen seen;
+	struct hub_conn *active;
+
+	if (u->bus_dirty || row_take(b, u, &seen) != 1)
+		return;
+	active = seen.active[0] ? hub_device_find(u, seen.active) : NULL;
+	if (tell) {
+		hub_active_set(u, active);
+		hub_broadcast_player(u, seen.queue_changed);
+	} else {
+		u->active = active;
+	}
 }
 
 void hub_bus_user_load(struct hub *h, struct hub_user *u)
@@ -366,11 +422,14 @@ void hub_bus_user_load(struct hub *h, struct hub_user *u)
 	b->applying = false;
 }
 
-static void flush_user(struct hub_bus *b, struct hub_user *u)
+/* Writes u's state over the version u last read or wrote: 1 written (and the others told),
+ * 0 another instance wrote meanwhile (nothing was), -1 failed (logged). */
+static int row_put(struct hub_bus *b, struct hub_user *u)
 {
 	struct store_bus_player p = { 0 };
 	bool with_queue = u->queue != u->bus_queue_sent;
 	char note[160];
+	int rc = -1;
 
 	p.state = u->state ? json_dumps(u->state, JSON_COMPACT) : NULL;
 	p.queue = with_queue && u->queue ? json_dumps(u->queue, JSON_COMPACT) : NULL;
@@ -381,7 +440,7 @@ static void flush_user(struct hub_bus *b, struct hub_user *u)
 	snprintf(p.active, sizeof p.active, "%s", u->active ? u->active->device_id : "");
 	p.changed_at = u->changed_at;
 	snprintf(p.changed_by, sizeof p.changed_by, "%s", u->changed_by ? u->changed_by : "");
-	if (store_bus_player_put(store_of(b), u->id, &p, with_queue) < 0)
+	if ((rc = store_bus_player_put(store_of(b), u->id, &p, with_queue, u->bus_version)) != 1)
 		goto out;
 	u->bus_version = p.version;
 	if (with_queue) {
@@ -396,6 +455,120 @@ static void flush_user(struct hub_bus *b, struct hub_user *u)
 out:
 	free(p.state);
 	free(p.queue);
+	return rc;
+}
+
+/* This instance's change, kept aside while a newer row is read into u. */
+struct mine {
+	json_t *state, *queue;       /* references; queue NULL when the change left it */
+	struct hub_conn *active;
+	char *changed_by;
+	long long changed_at;
+};
+
+/* Another instance wrote u's row since this one last read or wrote it: the newer row is read,
+ * and this instance's change weighed against it (doc/connect.md, Several instances, "Which
+ * change holds"):
+ * - a report (a device's state while it is the active one, its leaving, a state taken when
+ *   nothing played) holds only while the newer row has the same active device (or none,
+ *   again): else playback moved on meanwhile, and what it said is moot;
+ * - a move (a device pressed play, a transfer this instance ran) holds unless the newer row
+ *   already has that device active (another instance put it there, with the device's own
+ *   later word); the device the newer row had playing is told to stop;
+ * - a saved play queue holds whatever the newer row says, and stops its device likewise.
+ * True: u holds the change again, over the newer version, to be written. False: u and its
+ * sessions have the newer row. */
+static bool rebase(struct hub_bus *b, struct hub_user *u)
+{
+	struct mine m = {
+		json_incref(u->state), u->queue != u->bus_queue_sent ? json_incref(u->queue) : NULL,
+		u->active, u->changed_by ? strdup(u->changed_by) : NULL, u->changed_at,
+	};
+	const char *mine_active = m.active ? m.active->device_id : "";
+	struct row_seen seen;
+	struct hub_conn *row_active;
+	bool keep, was = b->applying;
+
+	if (row_take(b, u, &seen) != 1) {
+		/* Nothing newer after all, or no reading it: the change is not written. */
+		log_warn("connect: the player state of %s could not be written (another instance's"
+		         " was newer)", u->id);
+		json_decref(m.state);
+		json_decref(m.queue);
+		free(m.changed_by);
+		return false;
+	}
+	row_active = seen.active[0] ? hub_device_find(u, seen.active) : NULL;
+	switch (u->bus_change) {
+	case HC_SAVE:
+		keep = true;
+		break;
+	case HC_MOVE:
+		/* (A device that moved playback to itself and left at once leaves nothing.) */
+		keep = m.active && strcmp(seen.active, mine_active) != 0;
+		break;
+	default:
+		keep = !strcmp(seen.active, u->bus_about);
+		break;
+	}
+	/* Debug: every handover across instances meets one (taken_over). */
+	log_debug("connect: the player state of %s was written meanwhile by another instance"
+	          " (version %lld): this change %s", u->id, u->bus_version,
+	          keep ? "holds over it" : "is moot, and gives way to it");
+	b->applying = true;
+	if (keep) {
+		if (u->bus_change >= HC_MOVE && row_active && row_active != m.active &&
+		    strcmp(seen.active, u->bus_displaced))
+			hub_send_stop(b->h, row_active);
+		json_decref(u->state);
+		u->state = m.state;
+		if (m.queue) {
+			json_decref(u->queue);
+			u->queue = m.queue;
+		}
+		u->active = m.active;
+		free(u->changed_by);
+		u->changed_by = m.changed_by;
+		u->changed_at = m.changed_at;
+		/* The sessions have this instance's state; the queue they have is the newer one's
+		 * when this change left it. */
+		if (seen.queue_changed && !m.queue)
+			hub_broadcast_player(u, true);
+		b->applying = was;
+		return true;
+	}
+	/* The sessions were told of this instance's change: they are told of the newer row. */
+	u->active = m.active;
+	if (m.queue && !seen.queue_changed) {
+		json_decref(u->queue);
+		u->queue = json_incref(u->bus_queue_sent);
+	}
+	hub_active_set(u, row_active);
+	hub_broadcast_player(u, seen.queue_changed || m.queue);
+	b->applying = was;
+	json_decref(m.state);
+	json_decref(m.queue);
+	free(m.changed_by);
+	return false;
+}
+
+static void flush_user(struct hub_bus *b, struct hub_user *u)
+{
+	for (int tries = 1; row_put(b, u) == 0; tries++) {
+		if (tries == WRITE_TRIES) {
+			bool was = b->applying;
+
+			log_warn("connect: the player state of %s was newer %d times in a row: this"
+			         " instance's change gives way", u->id, tries);
+			b->applying = true;
+			player_load(b, u, true);
+			b->applying = was;
+			break;
+		}
+		if (!rebase(b, u))
+			break;
+	}
+	u->bus_change = HC_NONE;
 }
 
 static void flush_all(struct hub_bus *b)
@@ -415,6 +588,24 @@ static void on_flush(lws_sorted_usec_list_t *sul)
 	flush_all(lws_container_of(sul, struct hub_bus, flush));
 }
 
+void hub_bus_flush(struct hub *h)
+{
+	if (h->bus && !h->bus->stopped)
+		flush_all(h->bus);
+}
+
+void hub_bus_note(struct hub_user *u, enum hub_change kind, const struct hub_conn *about)
+{
+	struct hub_bus *b = u->hub->bus;
+
+	/* The first note of a kind stands until the write: it is what the change rested on. */
+	if (!b || b->applying || b->stopped || kind <= u->bus_change)
+		return;
+	u->bus_change = kind;
+	snprintf(u->bus_about, sizeof u->bus_about, "%s", about ? about->device_id : "");
+	snprintf(u->bus_displaced, sizeof u->bus_displaced, "%s", u->active ? u->active->device_id : "");
+}
+
 /* Written when the loop comes back from what it is doing: a change is often several steps
  * (the active device, then the state), and makes one write and one notification. */
 void hub_bus_player_changed(struct hub *h, struct hub_user *u)
@@ -423,10 +614,31 @@ void hub_bus_player_changed(struct hub *h, struct hub_user *u)
 
 	if (!b || b->applying || b->stopped || u->bus_dirty)
 		return;
+	if (u->bus_change == HC_NONE)
+		hub_bus_note(u, HC_REPORT, u->active); /* a change of the state alone */
 	u->bus_dirty = true;
 	u->bus_next = b->dirty;
 	b->dirty = u;
 	lws_sul_schedule(h->cfg.lws, 0, &b->flush, on_flush, 1);
+}
+
+void hub_bus_refresh(struct hub *h, struct hub_user *u)
+{
+	struct hub_bus *b = h->bus;
+	bool was;
+
+	if (!b || b->stopped)
+		return;
+	if (u->bus_dirty) {
+		/* A change of this instance's own is waiting: its write meets a newer row, if
+		 * there is one, and reads it. */
+		flush_all(b);
+		return;
+	}
+	was = b->applying;
+	b->applying = true;
+	player_load(b, u, true);
+	b->applying = was;
 }
 
 /* ---- what the other instances say ---- */
@@ -680,6 +892,7 @@ void hub_bus_stop(struct hub *h)
 	for (size_t k = 0; k < USER_BUCKETS; k++)
 		for (struct hub_user *u = h->buckets[k]; u; u = u->next)
 			if (u->active && !u->active->remote) {
+				hub_bus_note(u, HC_REPORT, u->active);
 				u->active = NULL;
 				if (u->state) {
 					json_object_set_new(u->state, "progress_ms", json_integer(hub_now_position(u->state)));

@@ -82,10 +82,13 @@ void hub_send_stop(struct hub *h, struct hub_conn *c)
 void hub_route_command(struct hub *h, struct hub_user *u, const char *device_id, json_t *cmd,
                        struct hub_reply *rep, const char *from)
 {
-	struct hub_conn *target = device_id ? hub_device_find(u, device_id) : u->active;
 	const char *name = json_string_value(json_object_get(cmd, "command"));
+	struct hub_conn *target;
 	struct pending *p;
 
+	if (!device_id)
+		hub_bus_refresh(h, u); /* the device playing now, as the database says */
+	target = device_id ? hub_device_find(u, device_id) : u->active;
 	if (!target) {
 		json_decref(cmd);
 		if (device_id)

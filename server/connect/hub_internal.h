@@ -35,6 +35,16 @@ struct transfer {
 	json_t *state, *queue;      /* what the target is given */
 };
 
+/* What a change of a user's player state rests on, when several instances share it: bus.c
+ * weighs it against a newer row another instance wrote meanwhile (doc/connect.md, Several
+ * instances). In rising order: a change of one cycle that is several is the strongest. */
+enum hub_change {
+	HC_NONE,
+	HC_REPORT,  /* speaks for the device active then (or for none): its state, its leaving */
+	HC_MOVE,    /* chooses the device that plays: a device pressed play, a transfer run here */
+	HC_SAVE,    /* a command's effect that holds whoever plays: a play queue saved */
+};
+
 struct hub_user {
 	char id[72];
 	struct hub *hub;
@@ -61,6 +71,10 @@ struct hub_user {
 	struct hub_conn *bus_xfer_in;
 	bool bus_dirty;
 	struct hub_user *bus_next;
+	/* The change waiting to be written: what it rests on, the device a report speaks for
+	 * and the one a move displaced (told to stop already); "": none. */
+	enum hub_change bus_change;
+	char bus_about[72], bus_displaced[72];
 };
 
 struct hub {
@@ -162,6 +176,14 @@ void hub_bus_device_drop(struct hub *h, const struct hub_user *u, const struct h
 /* u's player state (or its active device) changed here: the row is written, and the other
  * instances told, when the loop comes back from what it is doing. */
 void hub_bus_player_changed(struct hub *h, struct hub_user *u);
+/* Said just before such a change is made: what it rests on (kind), and for HC_REPORT the
+ * device it speaks for (the active one then; NULL: none). */
+void hub_bus_note(struct hub_user *u, enum hub_change kind, const struct hub_conn *about);
+/* Writes every change waiting to be written, now: before an answer that others may act on. */
+void hub_bus_flush(struct hub *h);
+/* Before routing by u's active device: reads u's row when another instance wrote it since
+ * this one last read it (its notification may still be on the way). */
+void hub_bus_refresh(struct hub *h, struct hub_user *u);
 /* A message (rendered) to a device of another instance; xfer_in: it is a transfer_in. */
 void hub_bus_send(struct hub *h, struct hub_conn *remote, const char *text, bool xfer_in);
 /* A device of this process answered a command of another instance (the id says which):

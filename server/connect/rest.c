@@ -107,6 +107,7 @@ int hub_play_queue_save(struct hub *h, const char *user_id, json_t *state, json_
 		json_decref(queue);
 		return 1;
 	}
+	hub_bus_note(u, HC_SAVE, NULL);
 	if ((was = u->active)) {
 		hub_send_stop(h, was);
 		u->active = NULL;
@@ -130,6 +131,7 @@ int hub_play_queue_clear(struct hub *h, const char *user_id, const char *by)
 
 	if (!u || !u->state || u->active || u->xfer.busy)
 		return 0;
+	hub_bus_note(u, HC_REPORT, NULL); /* it holds while nothing plays */
 	json_decref(u->state);
 	json_decref(u->queue);
 	u->state = u->queue = NULL;

@@ -74,6 +74,7 @@ void hub_conn_detach(struct hub *h, struct hub_conn *c, struct hub_conn *success
 			u->active = successor;
 		} else {
 			/* Paused where it was: the next command or transfer picks it up. */
+			hub_bus_note(u, HC_REPORT, c);
 			u->active = NULL;
 			if (u->state) {
 				json_object_set_new(u->state, "progress_ms", json_integer(hub_now_position(u->state)));
@@ -224,6 +225,7 @@ static void on_hello(struct hub *h, struct hub_conn *c, json_t *m)
 	c->hello = true;
 	/* After a hub restart, the device that was playing says so and brings the state back. */
 	if (!c->observer && !u->active && json_is_true(json_object_get(m, "active")) && hub_state_ok(state)) {
+		hub_bus_note(u, HC_REPORT, NULL); /* it holds while nothing plays */
 		u->active = c;
 		hub_state_set(u, c, state, queue);
 		took_state = true;

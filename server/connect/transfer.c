@@ -61,6 +61,7 @@ void hub_xfer_start(struct hub *h, struct hub_user *u, struct hub_conn *target, 
 {
 	struct transfer *x = &u->xfer;
 
+	hub_bus_refresh(h, u); /* the device playing now, as the database says */
 	if (x->busy) {
 		hub_reply_done(rep, false, "busy", "a transfer is already under way");
 		return;
@@ -95,6 +96,7 @@ void hub_xfer_start(struct hub *h, struct hub_user *u, struct hub_conn *target, 
 	}
 	if (!u->state) {
 		/* Nothing to carry over: the target is simply the active device now. */
+		hub_bus_note(u, HC_MOVE, target);
 		hub_active_set(u, target);
 		hub_reply_done(&x->reply, true, NULL, NULL);
 		xfer_end(u);
@@ -113,6 +115,7 @@ static void xfer_done(struct hub *h, struct hub_user *u, json_t *result)
 	struct hub_conn *src = x->source;
 	json_t *st = json_object_get(result, "state");
 
+	hub_bus_note(u, HC_MOVE, x->target);
 	if (src && src != x->target)
 		hub_send_stop(h, src);
 	if (hub_state_ok(st))
@@ -121,6 +124,9 @@ static void xfer_done(struct hub *h, struct hub_user *u, json_t *result)
 		u->queue = json_incref(x->queue);
 	hub_active_set(u, x->target); /* with its new volume, if the state changed that */
 	hub_broadcast_player(u, true);
+	/* Written before the answer: whoever hears "ok" and then sends a command without a
+	 * device_id, through any instance, reaches the new device (hub_bus_refresh). */
+	hub_bus_flush(h);
 	hub_reply_done(&x->reply, true, NULL, NULL);
 	xfer_end(u);
 }

@@ -269,19 +269,25 @@ static void fill_versions(struct db_stmt *st, void *out)
 }
 
 int store_bus_player_put(struct store *s, const char *user_id, struct store_bus_player *p,
-                         bool with_queue)
+                         bool with_queue, long long expected)
 {
+	/* The row is taken only from the version the writer based its change on: an upsert whose
+	 * update is skipped by its WHERE returns no row, and so says that another instance wrote
+	 * meanwhile (PostgreSQL re-checks the WHERE on the newest row under its lock, so two
+	 * writers from one version cannot both succeed). A first write has no row to meet. */
 	struct db_stmt *st = with_queue ?
 		store_stmt(s, "INSERT INTO connect_players (user_id, version, state, queue, queue_version,"
 		              " active_device, changed_at, changed_by) VALUES (?1, 1, ?2, ?3, 1, ?4, ?5, ?6)"
 		              " ON CONFLICT (user_id) DO UPDATE SET version = connect_players.version + 1,"
 		              " state = ?2, queue = ?3, queue_version = connect_players.queue_version + 1,"
 		              " active_device = ?4, changed_at = ?5, changed_by = ?6"
+		              " WHERE connect_players.version = ?7"
 		              " RETURNING version, queue_version") :
 		store_stmt(s, "INSERT INTO connect_players (user_id, version, state, queue, queue_version,"
 		              " active_device, changed_at, changed_by) VALUES (?1, 1, ?2, NULL, 0, ?3, ?4, ?5)"
 		              " ON CONFLICT (user_id) DO UPDATE SET version = connect_players.version + 1,"
 		              " state = ?2, active_device = ?3, changed_at = ?4, changed_by = ?5"
+		              " WHERE connect_players.version = ?6"
 		              " RETURNING version, queue_version");
 	int n = 2; /* the queue's place, when it has one */
 
@@ -294,7 +300,8 @@ int store_bus_player_put(struct store *s, const char *user_id, struct store_bus_
 	db_bind_text(st, n + 1, p->active[0] ? p->active : NULL);
 	db_bind_int64(st, n + 2, p->changed_at);
 	db_bind_text(st, n + 3, p->changed_by);
-	return store_one(s, st, "keeping a player state", fill_versions, p) == 1 ? 0 : -1;
+	db_bind_int64(st, n + 4, expected);
+	return store_one(s, st, "keeping a player state", fill_versions, p);
 }
 
 struct player_read {
@@ -327,13 +334,13 @@ static void fill_player(struct db_stmt *st, void *out)
 	snprintf(p->changed_by, sizeof p->changed_by, "%s", db_col_text(st, 6));
 }
 
-int store_bus_player_get(struct store *s, const char *user_id, long long known_queue_version,
-                         struct store_bus_player *p)
+int store_bus_player_get(struct store *s, const char *user_id, long long after,
+                         long long known_queue_version, struct store_bus_player *p)
 {
 	struct db_stmt *st = store_stmt(s, "SELECT version, queue_version, state,"
 	                                   " CASE WHEN queue_version = ?2 THEN NULL ELSE queue END,"
 	                                   " coalesce(active_device, ''), changed_at, changed_by"
-	                                   " FROM connect_players WHERE user_id = ?1");
+	                                   " FROM connect_players WHERE user_id = ?1 AND version > ?3");
 	struct player_read r = { .p = p };
 	int rc;
 
@@ -342,6 +349,7 @@ int store_bus_player_get(struct store *s, const char *user_id, long long known_q
 		return -1;
 	db_bind_text(st, 1, user_id);
 	db_bind_int64(st, 2, known_queue_version);
+	db_bind_int64(st, 3, after);
 	rc = store_one(s, st, "reading a player state", fill_player, &r);
 	if (rc == 1 && r.nomem) {
 		free(p->state);

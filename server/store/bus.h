@@ -78,13 +78,16 @@ struct store_bus_player {
 	long long changed_at;
 	char changed_by[256];
 };
-/* Writes the state (and the queue when with_queue), bumping the version (and the queue's);
- * p->version and p->queue_version get the new ones. 0 or -1 (logged). */
+/* Writes the state (and the queue when with_queue), bumping the version (and the queue's),
+ * when the row is still at version `expected` (0: there is no row yet); p->version and
+ * p->queue_version get the new ones. 1 written; 0 when the row is at another version (another
+ * instance wrote it meanwhile: nothing was written); -1 (logged). */
 int store_bus_player_put(struct store *s, const char *user_id, struct store_bus_player *p,
-                         bool with_queue);
-/* Reads it; the queue only when its version is not known_queue_version (else p->queue is
- * NULL). 1, 0 when the user has none, -1 (logged). The caller frees p->state and p->queue. */
-int store_bus_player_get(struct store *s, const char *user_id, long long known_queue_version,
-                         struct store_bus_player *p);
+                         bool with_queue, long long expected);
+/* Reads it when its version is above `after`; the queue only when its version is not
+ * known_queue_version (else p->queue is NULL). 1, 0 when the user has none that new, -1
+ * (logged). The caller frees p->state and p->queue. */
+int store_bus_player_get(struct store *s, const char *user_id, long long after,
+                         long long known_queue_version, struct store_bus_player *p);
 
 #endif
