@@ -101,6 +101,35 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
     t.ok(r.status == 200 and r.json()["rejected"][0]["reason"] == "unknown track",
          "an unknown track is rejected by itself, so the client can drop it")
 
+    # One batch that names an event id twice (the first is the play kept), a track twice, an
+    # id with a quote and a backslash, and an unknown track; then retries of it, whole and
+    # with one new event. Each event is kept and counted once, whatever the engine.
+    tid, tid2 = tracks[4], tracks[5]
+    base = [plays(tid), plays(tid2)]
+    same, odd = str(uuid.uuid4()), 'q"\\' + str(uuid.uuid4())
+    b3 = [ev(tid, now - 600000, 40000, eid=same), ev(tid2, now - 540000, 40000, eid=same),
+          ev(tid, now - 480000, 50000, eid=odd), ev("0000000000000000000000", now - 420000, 40000),
+          ev(tid2, now - 360000, 1000, "skipped")]
+    r = srv.request("POST", "/v1/segue/events", body={"events": b3}, token=tok)
+    doc = r.json() or {}
+    t.eq((r.status, doc.get("accepted"), doc.get("duplicates"), [x["index"] for x in doc.get("rejected", [])]),
+         (200, 3, 1, [3]), "a batch repeating an event id: 3 kept, the repeat a duplicate, the unknown track rejected")
+    t.eq([plays(tid) - base[0], plays(tid2) - base[1]], [2, 0],
+         "its counted plays add to their tracks' counts, twice for a track played twice")
+    t.eq(sql(data, "SELECT track_id FROM plays WHERE event_id = '%s'" % same), [(tid,)],
+         "of two events with one id, the first in the batch is the one kept")
+    t.eq(sql(data, "SELECT count(*) FROM plays WHERE event_id = '%s'" % odd.replace("'", "''"))[0][0], 1,
+         "an event id with a quote and a backslash is kept as it came")
+    r = srv.request("POST", "/v1/segue/events", body={"events": b3}, token=tok)
+    doc = r.json() or {}
+    t.eq((doc.get("accepted"), doc.get("duplicates"), len(doc.get("rejected", []))), (0, 4, 1),
+         "the batch retried: all four known events are duplicates")
+    fresh = ev(tid2, now - 330000, 45000)
+    r = srv.request("POST", "/v1/segue/events", body={"events": [b3[1], fresh, b3[0], fresh]}, token=tok)
+    doc = r.json() or {}
+    t.eq((doc.get("accepted"), doc.get("duplicates")), (1, 3), "a retry with one new event (sent twice) keeps that one")
+    t.eq([plays(tid) - base[0], plays(tid2) - base[1]], [2, 1], "and counts it alone")
+
     # Recently played: counted plays, newest first, with cursors.
     r = srv.get("/v1/me/player/recently-played?limit=2", token=tok)
     doc = r.json() or {}
