@@ -2,6 +2,7 @@
 validation that refuses a whole batch, recently-played with its cursors, and concurrency:
 the same batch sent from several connections at once still counts once."""
 
+import math
 import threading
 import time
 import uuid
@@ -38,7 +39,7 @@ def release_order(ids):
                a[0] > b[0] or (a[0] == b[0] and a[1] < b[1]) for a, b in zip(keys, keys[1:]))
 
 
-with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
+with Server(data, {"rl_standard": 100000, "rl_player": 100000, "popularity_interval": 1}) as srv:
     tok = srv.login("premium-us")
     # Home's popular shelf before anyone has listened: newest releases first, not id order.
     unplayed = sql(data, "SELECT count(*) FROM tracks WHERE play_count > 0 OR popularity > 0")[0][0]
@@ -165,6 +166,27 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
     t.ok(played and pop[:len(played)] == played and release_order(pop[len(played):]),
          "popular: the played tracks, then the rest newest release first", [plays(x) for x in pop[:8]])
     t.eq(srv.get("/v1/segue/popular?limit=0", token=tok).status, 400, "popular: a limit of 0 is 400")
+
+    # Popularity, refreshed in the background (every second here) for every played track in
+    # one statement a batch: the score of catalog/popularity.c (the log of the lifetime count
+    # halved, plus the recent counted plays, each minutes old and so weighing ~1), scaled so the
+    # top track has 100. Within 1 of it: the plays age while the test reads them.
+    def expected():
+        counted = dict(sql(data, "SELECT track_id, count(*) FROM plays WHERE counted <> 0 GROUP BY track_id"))
+        score = {tid: math.log1p(n) * 0.5 + counted.get(tid, 0)
+                 for tid, n in sql(data, "SELECT id, play_count FROM tracks WHERE play_count > 0")}
+        top = max(score.values())
+        return {tid: round(100 * math.log1p(x) / math.log1p(top)) for tid, x in score.items()}
+
+    want, got = expected(), {}
+    for _ in range(150):
+        got = dict(sql(data, "SELECT id, popularity FROM tracks WHERE popularity > 0"))
+        if set(got) == set(want) and all(abs(got[x] - want[x]) <= 1 for x in want):
+            break
+        time.sleep(0.1)
+    t.ok(len(want) >= 4 and set(got) == set(want) and all(abs(got[x] - want[x]) <= 1 for x in want)
+         and max(got.values()) == 100, "popularity of every played track, refreshed from its plays",
+         (got, want))
 
     # Durability: an acknowledged batch survives kill -9.
     b3 = [ev(tracks[4], now - 1000, 31000)]

@@ -235,15 +235,36 @@ int store_track_plays(struct store *s, long long now, long long window_ms, doubl
 	return 0;
 }
 
-int store_track_set_popularity(struct store *s, const char *id, int popularity)
+int store_tracks_set_popularity(struct store *s, const struct track_popularity *v, size_t n)
 {
-	struct db_stmt *st = store_stmt(s, "UPDATE tracks SET popularity = ? WHERE id = ?");
+	json_t *list = json_array();
+	struct db_stmt *st;
+	char *text = NULL;
+	int rc = -1;
 
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, popularity);
-	store_bind_text(st, 2, id);
-	return db_step(st) == DB_DONE ? 0 : store_fail(s, "a track's popularity");
+	if (!list)
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(list, json_pack("[s,i]", v[i].id, v[i].popularity)) < 0)
+			goto nomem;
+	if (!(text = json_dumps(list, JSON_COMPACT)))
+		goto nomem;
+	st = store_stmt2(s,
+		"UPDATE tracks SET popularity = c.p FROM"
+		" (SELECT value ->> 0 AS id, value ->> 1 AS p FROM json_each(?1)) AS c WHERE tracks.id = c.id",
+		"UPDATE tracks SET popularity = c.p FROM"
+		" (SELECT e ->> 0 AS id, CAST(e ->> 1 AS BIGINT) AS p"
+		"  FROM json_array_elements(CAST(?1 AS json)) AS j(e)) AS c WHERE tracks.id = c.id");
+	if (st)
+		store_bind_text(st, 1, text);
+	rc = st ? store_done(s, st, "the tracks' popularity") : -1;
+	goto out;
+nomem:
+	log_err("store: out of memory setting popularity");
+out:
+	free(text);
+	json_decref(list);
+	return rc;
 }
 
 int store_user_affinity(struct store *s, const char *user, long long since,

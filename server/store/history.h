@@ -62,8 +62,14 @@ struct track_plays {
 /* Every track with plays into *out (the caller frees it), *n of them. Returns 0, -1. */
 int store_track_plays(struct store *s, long long now, long long window_ms, double tau_days,
                       struct track_plays **out, size_t *n);
-/* Returns 0, -1 on error. */
-int store_track_set_popularity(struct store *s, const char *id, int popularity);
+/* A track's new popularity. */
+struct track_popularity {
+	char id[BASE62_ID_LEN + 1];
+	int popularity;
+};
+/* Sets the popularity of the tracks of v[0..n) in one statement (a refresh changes thousands,
+ * each a round trip on PostgreSQL were it a statement of its own). Returns 0, -1 on error. */
+int store_tracks_set_popularity(struct store *s, const struct track_popularity *v, size_t n);
 
 /* What a user's listening and library say of their taste: tracks and artists (ids of both in
  * one list), each weighing the sum of what names it. The weights are the caller's. */
