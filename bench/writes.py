@@ -17,8 +17,9 @@ Prints:
 instead counts the statements PostgreSQL runs for each operation (its pg_stat_statements,
 read with PSQL_COMMAND, e.g. "psql -h DIR -U segue -d writes"): 10 batches of 100 play events,
 100 adds and 100 reorders, untimed, each kind from a reset of the counters, and prints the
-statements per event and per change with the most called ones. The server's own background
-work in that window (Connect heartbeats, the search log) is counted too."""
+statements per event and per change with the most called ones and their mean time in the
+server. The server's own background work in that window (Connect heartbeats, the search log)
+is counted too."""
 
 import argparse
 import http.client
@@ -190,13 +191,14 @@ def count_statements(args, user, track_ids):
         if bad:
             sys.exit("writes: %d of %d %s operations failed" % (bad, ops, name))
         total = int(query("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE " + mine))
-        top = query("SELECT calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_statements"
+        top = query("SELECT calls, round(CAST(mean_exec_time AS numeric), 3),"
+                    " left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_statements"
                     " WHERE " + mine + " ORDER BY calls DESC, query LIMIT 8")
-        print("statements, %-16s %7.2f per %s (%d for %d), PostgreSQL; most called:"
+        print("statements, %-16s %7.2f per %s (%d for %d), PostgreSQL; most called (calls, mean ms):"
               % (name + ":", total / (ops * per), unit, total, ops * per))
         for line in top.splitlines():
-            calls, text = line.split("\t", 1)
-            print("  %6s  %s" % (calls, text))
+            calls, mean, text = line.split("\t", 2)
+            print("  %6s %8s  %s" % (calls, mean, text))
 
 
 def main():

@@ -31,13 +31,15 @@ static int duration_row(struct db_stmt *st, void *cb, void *ud)
 	long long i = db_col_int64(st, 0);
 
 	(void)cb;
-	if (i >= 0 && i < d->n)
+	if (i >= 0 && i < d->n && !db_col_null(st, 1))
 		d->ms[i] = db_col_int64(st, 1);
 	return 0;
 }
 
 /* The ids go as one JSON array, so that the statement is one text whatever the batch's size
- * (cached and prepared once); each row names the index of the id it answers. */
+ * (cached and prepared once); each row names the index of the id it answers. On PostgreSQL
+ * each id is looked up by itself (NULL when there is no such track): joined, the planner
+ * hashes the whole tracks table for a hundred ids unless the catalog is large. */
 int store_track_durations(struct store *s, const char *const *ids, int n, long long *ms)
 {
 	struct durations d = { ms, n };
@@ -57,8 +59,8 @@ int store_track_durations(struct store *s, const char *const *ids, int n, long l
 		goto nomem;
 	st = store_stmt2(s,
 		"SELECT j.key, t.duration_ms FROM json_each(?1) j JOIN tracks t ON t.id = j.value",
-		"SELECT j.i - 1, t.duration_ms FROM json_array_elements_text(CAST(?1 AS json))"
-		" WITH ORDINALITY AS j(id, i) JOIN tracks t ON t.id = j.id");
+		"SELECT j.i - 1, (SELECT t.duration_ms FROM tracks t WHERE t.id = j.id)"
+		" FROM json_array_elements_text(CAST(?1 AS json)) WITH ORDINALITY AS j(id, i)");
 	if (st)
 		store_bind_text(st, 1, list);
 	rc = store_each(s, st, "the tracks' durations", duration_row, NULL, &d);

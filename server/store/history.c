@@ -110,7 +110,8 @@ int store_plays_add(struct store *s, const char *user, struct play_add *a, int n
 		return -1;
 	}
 	/* On PostgreSQL, where each statement is a round trip, the play counts follow in the
-	 * same statement, from the rows the insert kept. */
+	 * same statement, from the rows the insert kept; their tracks are found by their key (a
+	 * join would have the planner hash the whole tracks table for a hundred rows). */
 	st = store_stmt2(s,
 		"INSERT INTO plays (user_id, event_id, track_id, context_uri, started_at, ms_played,"
 		" reason_end, counted, received_at)"
@@ -123,9 +124,9 @@ int store_plays_add(struct store *s, const char *user, struct play_add *a, int n
 		"  CAST(e ->> 4 AS BIGINT), e ->> 5, CAST(e ->> 6 AS BIGINT), CAST(?3 AS BIGINT)"
 		"  FROM json_array_elements(CAST(?2 AS json)) WITH ORDINALITY AS j(e, i) ORDER BY i"
 		"  ON CONFLICT DO NOTHING RETURNING event_id, track_id, counted),"
-		" counts AS (UPDATE tracks SET play_count = play_count + c.n"
-		"  FROM (SELECT track_id, count(*) AS n FROM ins WHERE counted <> 0 GROUP BY track_id) AS c"
-		"  WHERE tracks.id = c.track_id)"
+		" counts AS (UPDATE tracks SET play_count = play_count"
+		"  + (SELECT count(*) FROM ins WHERE ins.track_id = tracks.id AND ins.counted <> 0)"
+		"  WHERE tracks.id = ANY (ARRAY (SELECT track_id FROM ins WHERE counted <> 0)))"
 		" SELECT event_id FROM ins");
 	if (st) {
 		store_bind_text(st, 1, user);
