@@ -162,6 +162,13 @@ for table, alias, index in (("albums", "al", "albums_name"), ("artists", "ar", "
     t.ok(index in plan and "Index Cond" in plan, "%s: a name's equality through %s" % (table, index), plan)
 pcur.execute("RESET enable_sort")
 pcur.execute("RESET enable_seqscan")
+# The catalog's last change (store_sub_last_modified): each maximum off its index, on both.
+for q, index in (("SELECT max(created_at) FROM tracks", "tracks_created"),
+                 ("SELECT max(withdrawn_at) FROM tracks WHERE withdrawn_at IS NOT NULL", "tracks_withdrawn_at")):
+    lplan = " ".join(str(r[-1]) for r in ldb.execute("EXPLAIN QUERY PLAN " + q))
+    pplan = "\n".join(r[0] for r in pg("EXPLAIN " + q))
+    t.ok(index in lplan and index in pplan and "Seq Scan" not in pplan, "%s: from %s on both engines" % (q, index),
+         (lplan, pplan))
 
 # Triggers: SQLite's by name; PostgreSQL adds the statement-level search_lock_* ones.
 lite_trig = sorted(r[0] for r in ldb.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
