@@ -10,7 +10,16 @@ Prints:
     add     POST /v1/playlists/{id}/tracks {"uris": [one track]} (appends; after every 1,000
             adds a fresh playlist of 1,000 items takes over, untimed, so it stays under 2,000)
     reorder PUT  /v1/playlists/{id}/tracks {"range_start": 0, "insert_before": 5}
-  in changes/s and p50/p99 per change. Every loop stops at its time or count bound."""
+  in changes/s and p50/p99 per change. Every loop stops at its time or count bound.
+
+    bench/writes.py ... --statements PSQL_COMMAND
+
+instead counts the statements PostgreSQL runs for each operation (its pg_stat_statements,
+read with PSQL_COMMAND, e.g. "psql -h DIR -U segue -d writes"): 10 batches of 100 play events,
+100 adds and 100 reorders, untimed, each kind from a reset of the counters, and prints the
+statements per event and per change with the most called ones and their mean time in the
+server. The server's own background work in that window (Connect heartbeats, the search log)
+is counted too."""
 
 import argparse
 import http.client
@@ -19,6 +28,7 @@ import multiprocessing
 import signal
 import random
 import sqlite3
+import subprocess
 import sys
 import time
 import uuid
@@ -147,6 +157,50 @@ def playlist_changes(args, user, track_ids):
               % (kind + ":", (n - errors) / wall, n - errors, wall, length, p50, p99, errors))
 
 
+def count_statements(args, user, track_ids):
+    psql = args.statements.split()
+
+    def query(sql):
+        p = subprocess.run(psql + ["-XAtF", "\t", "-c", sql], capture_output=True, text=True, timeout=60)
+        if p.returncode:
+            sys.exit("writes: %s: %s" % (" ".join(psql), p.stderr.strip()))
+        return p.stdout.strip()
+
+    mine = "query NOT LIKE '%pg_stat_statements%'"
+    c = Client(args.port, args.token)
+    rnd = random.Random(11)
+    pid = new_playlist(c, user, track_ids, 1000)
+
+    def events_op(i):
+        now = int(time.time() * 1000)
+        batch = [{"id": str(uuid.UUID(int=rnd.getrandbits(128), version=4)), "track_id": rnd.choice(track_ids),
+                  "started_at": now - 60000 - k, "ms_played": 40000, "reason_end": "track_done"} for k in range(100)]
+        return c.call("POST", "/v1/segue/events", {"events": batch})[0]
+
+    def add_op(i):
+        return c.call("POST", "/v1/playlists/%s/tracks" % pid, {"uris": ["segue:track:" + rnd.choice(track_ids)]})[0]
+
+    def reorder_op(i):
+        return c.call("PUT", "/v1/playlists/%s/tracks" % pid, {"range_start": 0, "insert_before": 5})[0]
+
+    for name, unit, ops, per, op in (("play events", "event", 10, 100, events_op),
+                                     ("playlist add", "change", 100, 1, add_op),
+                                     ("playlist reorder", "change", 100, 1, reorder_op)):
+        query("SELECT pg_stat_statements_reset()")
+        bad = sum(op(i) not in (200, 201) for i in range(ops))
+        if bad:
+            sys.exit("writes: %d of %d %s operations failed" % (bad, ops, name))
+        total = int(query("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE " + mine))
+        top = query("SELECT calls, round(CAST(mean_exec_time AS numeric), 3),"
+                    " left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_statements"
+                    " WHERE " + mine + " ORDER BY calls DESC, query LIMIT 8")
+        print("statements, %-16s %7.2f per %s (%d for %d), PostgreSQL; most called (calls, mean ms):"
+              % (name + ":", total / (ops * per), unit, total, ops * per))
+        for line in top.splitlines():
+            calls, mean, text = line.split("\t", 2)
+            print("  %6s %8s  %s" % (calls, mean, text))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -154,6 +208,7 @@ def main():
     ap.add_argument("--catalog", required=True)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--clients", type=int, default=2)
+    ap.add_argument("--statements", metavar="PSQL_COMMAND")
     args = ap.parse_args()
     db = sqlite3.connect("file:%s?mode=ro" % args.catalog, uri=True)
     track_ids = [r[0] for r in db.execute("SELECT id FROM tracks ORDER BY rowid LIMIT 20000")]
@@ -165,6 +220,9 @@ def main():
     if status != 200:
         sys.exit("writes: GET /v1/me: HTTP %d" % status)
     user = json.loads(raw)["id"]
+    if args.statements:
+        count_statements(args, user, track_ids)
+        return
     for clients in sorted({1, args.clients}):
         events(args, track_ids, clients)
     playlist_changes(args, user, track_ids)

@@ -3,7 +3,8 @@
 # batches of 100, one and two connections) in events/s, and playlist changes (add one track, reorder)
 # in changes/s on a 1,000-item playlist, with the server on SQLite and then on PostgreSQL (a
 # throwaway cluster with production's durability, the same catalog copied in with
-# segue-server copy-to), side by side with the ratio. Runs on a private copy of a
+# segue-server copy-to), side by side with the ratio; then, on PostgreSQL, the statements each
+# operation runs (pg_stat_statements, untimed). Runs on a private copy of a
 # metadata-only catalog of 10,000 tracks (generated once with data/gen-meta and cached).
 #   usage: bench/writes.sh [DATA_DIR] [SECONDS_PER_PHASE]
 #     DATA_DIR  default /tmp/segue-bench-meta-10000 (generated if it does not hold 10,000 tracks)
@@ -58,6 +59,21 @@ server/segue-server copy-to "$BENCH_DATABASE" --data-dir "$WORK/pgdata" >/dev/nu
 	{ cat "$WORK/copy.err" >&2; die "copy-to failed"; }
 bench_serve "$WORK/pgdata" rl_window=1 rl_standard=1000000 rl_playlist=1000000
 phase postgresql
+
+# Statements per operation on PostgreSQL (each a round trip), untimed: the cluster again with
+# pg_stat_statements loaded, which the timed phase ran without.
+echo "== statements per operation on PostgreSQL"
+$PG_AS "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o "-c listen_addresses='' \
+	-c unix_socket_directories=$PG_DIR -p 5432 -c max_connections=200 \
+	-c shared_preload_libraries=pg_stat_statements" restart >/dev/null ||
+	{ cat "$PG_DIR/log" >&2; die "PostgreSQL did not restart with pg_stat_statements"; }
+psql -h "$PG_DIR" -p 5432 -U segue -d writes -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null ||
+	die "pg_stat_statements is not available"
+bench_serve "$WORK/pgdata" rl_window=1 rl_standard=1000000 rl_playlist=1000000
+bench_run timeout 300 python3 bench/writes.py --port "$PORT" --token "$TOKEN" --catalog "$DATA/segue.db" \
+	--statements "psql -h $PG_DIR -p 5432 -U segue -d writes"
+bench_stop_pid "$SEG_PID"
+SEG_PID=
 
 echo "== side by side (PostgreSQL / SQLite)"
 python3 - "$WORK/sqlite.txt" "$WORK/postgresql.txt" <<'PY'

@@ -2,6 +2,7 @@
 validation that refuses a whole batch, recently-played with its cursors, and concurrency:
 the same batch sent from several connections at once still counts once."""
 
+import math
 import threading
 import time
 import uuid
@@ -38,7 +39,7 @@ def release_order(ids):
                a[0] > b[0] or (a[0] == b[0] and a[1] < b[1]) for a, b in zip(keys, keys[1:]))
 
 
-with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
+with Server(data, {"rl_standard": 100000, "rl_player": 100000, "popularity_interval": 1}) as srv:
     tok = srv.login("premium-us")
     # Home's popular shelf before anyone has listened: newest releases first, not id order.
     unplayed = sql(data, "SELECT count(*) FROM tracks WHERE play_count > 0 OR popularity > 0")[0][0]
@@ -101,6 +102,35 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
     t.ok(r.status == 200 and r.json()["rejected"][0]["reason"] == "unknown track",
          "an unknown track is rejected by itself, so the client can drop it")
 
+    # One batch that names an event id twice (the first is the play kept), a track twice, an
+    # id with a quote and a backslash, and an unknown track; then retries of it, whole and
+    # with one new event. Each event is kept and counted once, whatever the engine.
+    tid, tid2 = tracks[4], tracks[5]
+    base = [plays(tid), plays(tid2)]
+    same, odd = str(uuid.uuid4()), 'q"\\' + str(uuid.uuid4())
+    b3 = [ev(tid, now - 600000, 40000, eid=same), ev(tid2, now - 540000, 40000, eid=same),
+          ev(tid, now - 480000, 50000, eid=odd), ev("0000000000000000000000", now - 420000, 40000),
+          ev(tid2, now - 360000, 1000, "skipped")]
+    r = srv.request("POST", "/v1/segue/events", body={"events": b3}, token=tok)
+    doc = r.json() or {}
+    t.eq((r.status, doc.get("accepted"), doc.get("duplicates"), [x["index"] for x in doc.get("rejected", [])]),
+         (200, 3, 1, [3]), "a batch repeating an event id: 3 kept, the repeat a duplicate, the unknown track rejected")
+    t.eq([plays(tid) - base[0], plays(tid2) - base[1]], [2, 0],
+         "its counted plays add to their tracks' counts, twice for a track played twice")
+    t.eq(sql(data, "SELECT track_id FROM plays WHERE event_id = '%s'" % same), [(tid,)],
+         "of two events with one id, the first in the batch is the one kept")
+    t.eq(sql(data, "SELECT count(*) FROM plays WHERE event_id = '%s'" % odd.replace("'", "''"))[0][0], 1,
+         "an event id with a quote and a backslash is kept as it came")
+    r = srv.request("POST", "/v1/segue/events", body={"events": b3}, token=tok)
+    doc = r.json() or {}
+    t.eq((doc.get("accepted"), doc.get("duplicates"), len(doc.get("rejected", []))), (0, 4, 1),
+         "the batch retried: all four known events are duplicates")
+    fresh = ev(tid2, now - 330000, 45000)
+    r = srv.request("POST", "/v1/segue/events", body={"events": [b3[1], fresh, b3[0], fresh]}, token=tok)
+    doc = r.json() or {}
+    t.eq((doc.get("accepted"), doc.get("duplicates")), (1, 3), "a retry with one new event (sent twice) keeps that one")
+    t.eq([plays(tid) - base[0], plays(tid2) - base[1]], [2, 1], "and counts it alone")
+
     # Recently played: counted plays, newest first, with cursors.
     r = srv.get("/v1/me/player/recently-played?limit=2", token=tok)
     doc = r.json() or {}
@@ -136,6 +166,27 @@ with Server(data, {"rl_standard": 100000, "rl_player": 100000}) as srv:
     t.ok(played and pop[:len(played)] == played and release_order(pop[len(played):]),
          "popular: the played tracks, then the rest newest release first", [plays(x) for x in pop[:8]])
     t.eq(srv.get("/v1/segue/popular?limit=0", token=tok).status, 400, "popular: a limit of 0 is 400")
+
+    # Popularity, refreshed in the background (every second here) for every played track in
+    # one statement a batch: the score of catalog/popularity.c (the log of the lifetime count
+    # halved, plus the recent counted plays, each minutes old and so weighing ~1), scaled so the
+    # top track has 100. Within 1 of it: the plays age while the test reads them.
+    def expected():
+        counted = dict(sql(data, "SELECT track_id, count(*) FROM plays WHERE counted <> 0 GROUP BY track_id"))
+        score = {tid: math.log1p(n) * 0.5 + counted.get(tid, 0)
+                 for tid, n in sql(data, "SELECT id, play_count FROM tracks WHERE play_count > 0")}
+        top = max(score.values())
+        return {tid: round(100 * math.log1p(x) / math.log1p(top)) for tid, x in score.items()}
+
+    want, got = expected(), {}
+    for _ in range(150):
+        got = dict(sql(data, "SELECT id, popularity FROM tracks WHERE popularity > 0"))
+        if set(got) == set(want) and all(abs(got[x] - want[x]) <= 1 for x in want):
+            break
+        time.sleep(0.1)
+    t.ok(len(want) >= 4 and set(got) == set(want) and all(abs(got[x] - want[x]) <= 1 for x in want)
+         and max(got.values()) == 100, "popularity of every played track, refreshed from its plays",
+         (got, want))
 
     # Durability: an acknowledged batch survives kill -9.
     b3 = [ev(tracks[4], now - 1000, 31000)]

@@ -227,6 +227,15 @@ with Server(data, {"rl_standard": 1000000, "rl_playlist": 1000000}) as srv:
     t.ok(any(p["id"] == pid and len(p["images"]) == 3 for p in lst), "simplified playlists have images too")
     t.eq(get("/v1/playlists/%s/images" % pid), get("/v1/playlists/%s" % pid)["images"],
          "GET /v1/playlists/{id}/images gives the same array")
+    # Covers are read a few dozen items at a time: three of the four distinct ones past the
+    # first 70 items, all of one album, are found all the same.
+    r = srv.request("POST", "/v1/users/alice/playlists", body={"name": "Long"}, token=alice)
+    lid = r.json()["id"]
+    one = uris("One")
+    srv.request("POST", "/v1/playlists/%s/tracks" % lid, body={"uris": (one * 70)[:70]}, token=alice)
+    t.eq(plimage(lid), image["One"], "70 items of one album: its cover")
+    r = srv.request("POST", "/v1/playlists/%s/tracks" % lid, body={"uris": uris("Two", "Three", "Four")}, token=alice)
+    t.ok(r.status == 201 and plimage(lid) == mosaic, "three more albums after them: the mosaic of the four", r)
 
     # Uploads: the owner's JPEG sticks.
     up = os.path.join(work, "upload.jpg")

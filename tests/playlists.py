@@ -86,6 +86,36 @@ with Server(data, {"rl_standard": 1000000, "rl_playlist": 1000000}) as srv:
     t.eq(srv.request("PUT", "/v1/playlists/%s/tracks" % pid, body={"range_start": 0, "insert_before": 0, "snapshot_id": "nope"},
                      token=alice).status, 400, "a foreign snapshot id is 400")
 
+    # Moves rewrite only the items between the range and where it goes: a series of them on a
+    # playlist of 12, each checked against the list moved by hand, in the API and in the
+    # table (dense positions), and the rest of the list untouched. The test catalog has 6.
+    r = srv.request("POST", "/v1/users/premium-us/playlists", body={"name": "moves"}, token=alice)
+    mid = r.json()["id"]
+    model = tracks[:6]
+    r = srv.request("POST", "/v1/playlists/%s/tracks" % mid, body={"uris": U[:6]}, token=alice)
+    t.ok(r.status == 201 and len(set(model)) == 6, "6 tracks added in one call", r)
+    r = srv.request("POST", "/v1/playlists/%s/tracks" % mid,
+                    body={"uris": U[:2] + ["segue:track:0000000000000000000000"]}, token=alice)
+    t.ok(r.status == 400 and "uris[2]" in r.body.decode(), "an unknown track among several: 400 naming it", r)
+    for start, length, before in ((0, 1, 3), (3, 2, 1), (4, 2, 6), (1, 3, 4), (5, 1, 0), (0, 6, 6),
+                                  (2, 2, 2), (2, 1, 3), (0, 2, 5)):
+        moved = model[start:start + length]
+        rest = model[:start] + model[start + length:]
+        at = before if before <= start else before - length
+        model = rest[:at] + moved + rest[at:] if before < start or before > start + length else model
+        r = srv.request("PUT", "/v1/playlists/%s/tracks" % mid,
+                        body={"range_start": start, "range_length": length, "insert_before": before}, token=alice)
+        t.ok(r.status == 200 and ids_of(srv, mid, alice) == model and ids_of_sql(mid) == model,
+             "move %d+%d before %d" % (start, length, before), r)
+    pos = sql(data, "SELECT min(pos), max(pos), count(*) FROM playlist_items WHERE playlist_id = '%s'" % mid)
+    t.eq(list(pos[0]), [0, 5, 6], "positions stay 0 to 5")
+    r = srv.request("POST", "/v1/playlists/%s/tracks" % mid, body={"uris": U[4:6], "position": 3}, token=alice)
+    model = model[:3] + tracks[4:6] + model[3:]
+    t.ok(r.status == 201 and ids_of_sql(mid) == model, "two added in the middle shift the rest", r)
+    r = srv.request("DELETE", "/v1/playlists/%s/tracks" % mid, body={"tracks": [{"uri": U[4]}]}, token=alice)
+    model = [x for x in model if x != tracks[4]]
+    t.ok(r.status == 200 and ids_of_sql(mid) == model, "one removed closes the gap", r)
+
     # Remove
     cur = srv.get("/v1/playlists/%s" % pid, token=alice).json()["snapshot_id"]
     r = srv.request("DELETE", "/v1/playlists/%s/tracks" % pid,

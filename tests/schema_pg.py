@@ -122,6 +122,12 @@ for name, table, indexdef in pg(
             nocase = "COLLATE nocase" in part
             desc = part.endswith(" DESC")
             col = part.split()[0]
+            # SQLite's NOCASE order is lower() in collation C on PostgreSQL (the Subsonic
+            # name orders, store/subsonic_catalog.c): such an index is the column's NOCASE one.
+            lowered = re.fullmatch(r'lower\(\(*"?(\w+)"?\)*(?:::text)? COLLATE "C"\)*( DESC)?', part)
+            if lowered:
+                cols.append((lowered.group(1), desc, True))
+                continue
             cols.append(("<expr>" if col.startswith("(") or "(" in col else col.strip('"'), desc, nocase))
             continue
         depth += ch == "("
@@ -140,6 +146,29 @@ plan = "\n".join(r[0] for r in pg("EXPLAIN SELECT id FROM tracks WHERE %s = 'a.f
 pcur.execute("RESET enable_seqscan")
 t.ok("tracks_library_file" in plan, "a match on LIBRARY_FILE of store/catalog.c takes the index tracks_library_file",
      plan)
+# The Subsonic name orders (NOCASE_ORDER_PG of store/subsonic_catalog.c) read their indexes in
+# order, with no sort of the whole table; an equality of names finds its row through them.
+with open(os.path.join(srcdir, "subsonic_catalog.c")) as f:
+    m = re.search(r'#define NOCASE_ORDER_PG\(x\) "(.*?)" x "(.*?)"\n', f.read())
+pcur.execute("SET enable_sort = off")
+pcur.execute("SET enable_seqscan = off")
+for table, alias, index in (("albums", "al", "albums_name"), ("artists", "ar", "artists_name")):
+    order = "%s%s.name%s" % (m.group(1), alias, m.group(2).replace('\\"', '"'))
+    plan = "\n".join(r[0] for r in pg("EXPLAIN SELECT %s.id FROM %s %s ORDER BY %s, %s.id LIMIT 50 OFFSET 500"
+                                     % (alias, table, alias, order, alias)))
+    t.ok(index in plan and "Sort" not in plan, "%s in name order: read off %s, no sort" % (table, index), plan)
+    plan = "\n".join(r[0] for r in pg("EXPLAIN SELECT id FROM %s WHERE lower(name COLLATE \"C\") = lower('Abc' COLLATE \"C\")"
+                                     % table))
+    t.ok(index in plan and "Index Cond" in plan, "%s: a name's equality through %s" % (table, index), plan)
+pcur.execute("RESET enable_sort")
+pcur.execute("RESET enable_seqscan")
+# The catalog's last change (store_sub_last_modified): each maximum off its index, on both.
+for q, index in (("SELECT max(created_at) FROM tracks", "tracks_created"),
+                 ("SELECT max(withdrawn_at) FROM tracks WHERE withdrawn_at IS NOT NULL", "tracks_withdrawn_at")):
+    lplan = " ".join(str(r[-1]) for r in ldb.execute("EXPLAIN QUERY PLAN " + q))
+    pplan = "\n".join(r[0] for r in pg("EXPLAIN " + q))
+    t.ok(index in lplan and index in pplan and "Seq Scan" not in pplan, "%s: from %s on both engines" % (q, index),
+         (lplan, pplan))
 
 # Triggers: SQLite's by name; PostgreSQL adds the statement-level search_lock_* ones.
 lite_trig = sorted(r[0] for r in ldb.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"))

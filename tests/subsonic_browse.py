@@ -111,6 +111,8 @@ try:
          [("A", ["Alpha Band"]), ("Z", ["Zed Crew"])], "getIndexes: artists under their letters")
     t.eq(ix["index"][0]["artist"][0]["id"], "ar-" + artists["Alpha Band"], "as folders: ar- ids")
     t.ok(isinstance(ix["lastModified"], int) and ix["ignoredArticles"] == "", "lastModified and ignoredArticles")
+    t.eq(ix["lastModified"], sql(data, "SELECT max(created_at) FROM tracks")[0][0],
+         "lastModified: when the latest track was made")
     t.eq(both("getIndexes", {"ifModifiedSince": ix["lastModified"]})["index"], [],
          "ifModifiedSince the last change: nothing")
     st, env, r = call(srv, "getIndexes", dict(A, musicFolderId=2))
@@ -325,6 +327,11 @@ try:
     t.eq(error_code(env), 70, "getSong of a withdrawn song: 70")
     t.eq([x["title"] for x in both("getTopSongs", {"artist": "Zed Crew"})["song"]], ["Night Drive"],
          "getTopSongs leaves it out")
+    gone = sql(data, "SELECT withdrawn_at FROM tracks WHERE name = 'Dawn Patrol'")[0][0]
+    later = both("getIndexes", {"ifModifiedSince": ix["lastModified"]})
+    t.ok(gone and gone > ix["lastModified"] and later["lastModified"] == gone and later["index"],
+         "getIndexes: the withdrawal is the last change, and the artists are sent again since the one before",
+         (gone, ix["lastModified"], later["lastModified"]))
 finally:
     srv.stop()
 

@@ -93,9 +93,11 @@ void h_events(struct req *r)
 {
 	struct store *s = &r->srv->store;
 	long long now = store_now_ms();
+	struct play_event ev[EVENTS_MAX];
+	enum play_fate fate[EVENTS_MAX];
 	json_t *body, *events, *e, *rejected;
 	int accepted = 0, duplicates = 0;
-	size_t i;
+	size_t i, n;
 
 	if (!(body = req_json_body(r, false)))
 		return;
@@ -123,10 +125,9 @@ void h_events(struct req *r)
 		}
 	}
 	rejected = json_array();
-	if (store_begin(s) < 0)
-		goto fail;
+	n = json_array_size(events);
 	json_array_foreach(events, i, e) {
-		struct play_event ev = {
+		ev[i] = (struct play_event) {
 			.event_id = json_string_value(json_object_get(e, "id")),
 			.track_id = track_of(e),
 			.context_uri = json_string_value(json_object_get(e, "context_uri")),
@@ -134,17 +135,17 @@ void h_events(struct req *r)
 			.started_at = json_integer_value(json_object_get(e, "started_at")),
 			.ms_played = json_integer_value(json_object_get(e, "ms_played")),
 		};
-		int rc = plays_record(s, r->user.id, &ev, now);
-
-		if (rc < 0)
-			goto fail_tx;
-		if (rc == 2) {
+	}
+	if (store_begin(s) < 0)
+		goto fail;
+	if (plays_record(s, r->user.id, ev, (int)n, now, fate) < 0)
+		goto fail_tx;
+	for (i = 0; i < n; i++) {
+		if (fate[i] == PLAY_UNKNOWN_TRACK)
 			/* Not an error of the batch: the client should drop it, not retry it. */
 			json_array_append_new(rejected, json_pack("{s:i,s:s,s:s}", "index", (int)i, "id",
-			                      ev.event_id, "reason", "unknown track"));
-			continue;
-		}
-		if (rc == 0)
+			                      ev[i].event_id, "reason", "unknown track"));
+		else if (fate[i] == PLAY_DUPLICATE)
 			duplicates++;
 		else
 			accepted++;
@@ -156,8 +157,8 @@ void h_events(struct req *r)
 	goto out;
 fail_tx:
 	store_rollback(s);
-	json_decref(rejected);
 fail:
+	json_decref(rejected);
 	reply_error(r, 500, "the events could not be stored");
 out:
 	json_decref(body);

@@ -15,7 +15,9 @@
 #include "catalog/catalog.h"
 #include "connect/hub.h"
 #include "library/playlists.h"
+#include "log.h"
 #include "server.h"
+#include "store/catalog.h"
 #include "store/playlists.h"
 #include "accounts/users.h"
 
@@ -339,6 +341,27 @@ void h_user_playlists(struct req *r)
 
 /* Track ids from "uris" (a JSON array, or ?uris= comma-separated): each must be a track URI
  * of a track in the catalog. Replies and returns -1 otherwise. */
+/* Every track of ids in the catalog, asked in one statement, or 400 naming the first that
+ * is not (500 on a database error). */
+static int tracks_exist(struct req *r, char ids[][BASE62_ID_LEN + 1], int n)
+{
+	const char *names[URIS_MAX];
+	long long ms[URIS_MAX];
+
+	for (int i = 0; i < n; i++)
+		names[i] = ids[i];
+	if (n && store_track_durations(&r->srv->store, names, n, ms) < 0) {
+		reply_error(r, 500, "database error");
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (ms[i] < 0) {
+			reply_error(r, 400, "uris[%d]: no track with id %s", i, ids[i]);
+			return -1;
+		}
+	return 0;
+}
+
 static int uris_arg(struct req *r, json_t *body, char ids[][BASE62_ID_LEN + 1], int *n)
 {
 	json_t *arr = body ? json_object_get(body, "uris") : NULL;
@@ -385,13 +408,9 @@ static int uris_arg(struct req *r, json_t *body, char ids[][BASE62_ID_LEN + 1], 
 			reply_error(r, 400, "uris[%d] is not a track URI (segue:track:ID or spotify:track:ID)", i);
 			return -1;
 		}
-		if (!api_exists(r, "track", id)) {
-			reply_error(r, 400, "uris[%d]: no track with id %s", i, id);
-			return -1;
-		}
 		snprintf(ids[(*n)++], BASE62_ID_LEN + 1, "%s", id);
 	}
-	return 0;
+	return tracks_exist(r, ids, *n);
 }
 
 static void reply_snapshot(struct req *r, int status, const struct playlist *p)
@@ -428,12 +447,13 @@ static bool snapshot_current(struct req *r, const struct playlist *p, json_t *bo
 }
 
 /* Runs one item change in a transaction: loads items from `from`, lets edit() build the new
- * tail, rewrites it. */
+ * tail, rewrites it. With to >= 0 the change keeps to items [from, to) (a move): only those
+ * are read and written, in place, and edit() must give back as many. */
 typedef int (*edit_fn)(struct req *r, struct playlist *p, struct pl_item *old, long long n_old,
                        struct pl_item **out, long long *n_out, void *arg);
 
-static void apply(struct req *r, struct playlist *p, const char *op, long long from, edit_fn edit,
-                  void *arg, int ok)
+static void apply(struct req *r, struct playlist *p, const char *op, long long from, long long to,
+                  edit_fn edit, void *arg, int ok)
 {
 	struct store *s = &r->srv->store;
 	struct pl_item *old = NULL, *fresh = NULL;
@@ -449,7 +469,7 @@ static void apply(struct req *r, struct playlist *p, const char *op, long long f
 		reply_changed(r);
 		goto out;
 	}
-	if (playlist_items_load(s, p, from, &old, &n_old) < 0)
+	if (playlist_items_range(s, p, from, to >= 0 ? to : p->length, &old, &n_old) < 0)
 		goto fail_tx;
 	if (edit(r, p, old, n_old, &fresh, &n_new, arg) < 0) {
 		store_rollback(s); /* edit() replied */
@@ -460,7 +480,13 @@ static void apply(struct req *r, struct playlist *p, const char *op, long long f
 		reply_error(r, 400, "a playlist holds at most %d tracks", PLAYLIST_MAX_ITEMS);
 		goto out;
 	}
-	if (playlist_items_rewrite(s, r->srv->images_dir, p, from, fresh, n_new) < 0 || store_commit(s) < 0)
+	if (to >= 0 && n_new != to - from) {
+		log_err("playlist %s: a %s of %lld items gave %lld", p->id, op, to - from, n_new);
+		goto fail_tx;
+	}
+	if ((to >= 0 ? playlist_items_overwrite(s, r->srv->images_dir, p, from, fresh, n_new) :
+	               playlist_items_rewrite(s, r->srv->images_dir, p, from, fresh, n_new)) < 0 ||
+	    store_commit(s) < 0)
 		goto fail_tx;
 	reply_snapshot(r, ok, p);
 	announce(r, p, json_pack("{s:s,s:s,s:I,s:I}", "kind", "items", "op", op, "from", (json_int_t)from,
@@ -523,7 +549,7 @@ static void add_items(struct req *r, struct playlist *p, json_t *body)
 			return;
 		}
 	}
-	apply(r, p, "add", at, edit_insert, &a, 201);
+	apply(r, p, "add", at, -1, edit_insert, &a, 201);
 }
 
 static int edit_replace(struct req *r, struct playlist *p, struct pl_item *old, long long n_old,
@@ -595,7 +621,7 @@ static void reorder_or_replace(struct req *r, struct playlist *p, json_t *body)
 
 		if (uris_arg(r, body, ids, &a.n) < 0)
 			return;
-		apply(r, p, "replace", 0, edit_replace, &a, 200);
+		apply(r, p, "replace", 0, -1, edit_replace, &a, 200);
 		return;
 	}
 	if (!body) {
@@ -616,7 +642,9 @@ static void reorder_or_replace(struct req *r, struct playlist *p, json_t *body)
 	}
 	if (!snapshot_current(r, p, body))
 		return;
-	apply(r, p, "move", m.start < m.before ? m.start : m.before, edit_move, &m, 200);
+	/* Only the items between the range and where it goes move. */
+	apply(r, p, "move", m.start < m.before ? m.start : m.before,
+	      m.start + m.length > m.before ? m.start + m.length : m.before, edit_move, &m, 200);
 }
 
 struct remove_args {
@@ -714,7 +742,7 @@ static void remove_items(struct req *r, struct playlist *p, json_t *body)
 	if (positional && !snapshot_current(r, p, body))
 		return;
 	struct remove_args a = { tracks };
-	apply(r, p, "remove", 0, edit_remove, &a, 200);
+	apply(r, p, "remove", 0, -1, edit_remove, &a, 200);
 }
 
 void h_playlist_tracks(struct req *r)

@@ -1,8 +1,8 @@
 /* Popularity, 0-100, from exact play counts with recent plays weighing more: each counted
  * play of the last 30 days adds exp(-age / 7 days), the lifetime count adds its logarithm,
  * and the result is scaled against the most popular track. Runs on the search worker's
- * connection, off the service loop, and writes in small transactions so requests never wait
- * long for the write lock. */
+ * connection, off the service loop, and writes in small transactions, each one statement,
+ * so requests never wait long for the write lock. */
 #include "config.h"
 #include "catalog/popularity.h"
 
@@ -18,16 +18,11 @@
 #define WINDOW_MS (30 * 86400000LL)
 #define TAU_DAYS 7.0
 
-struct change {
-	char id[23];
-	int pop;
-};
-
 int popularity_refresh(struct store *s, long long *plays_seen)
 {
 	long long plays = store_plays_mark(s);
 	struct track_plays *tp = NULL;
-	struct change *v = NULL;
+	struct track_popularity *v = NULL;
 	size_t n = 0, ntp = 0;
 	double top = 0;
 	int rc = -1;
@@ -54,16 +49,15 @@ int popularity_refresh(struct store *s, long long *plays_seen)
 		if (pop == tp[i].popularity)
 			continue;
 		memcpy(v[n].id, tp[i].id, sizeof v[n].id);
-		v[n++].pop = pop;
+		v[n++].popularity = pop;
 	}
 	for (size_t i = 0; i < n; i += BATCH) {
 		if (store_begin(s) < 0)
 			goto out;
-		for (size_t k = i; k < n && k < i + BATCH; k++)
-			if (store_track_set_popularity(s, v[k].id, v[k].pop) < 0) {
-				store_rollback(s);
-				goto out;
-			}
+		if (store_tracks_set_popularity(s, v + i, n - i < BATCH ? n - i : BATCH) < 0) {
+			store_rollback(s);
+			goto out;
+		}
 		if (store_commit(s) < 0) {
 			store_rollback(s);
 			goto out;

@@ -79,23 +79,30 @@ long long playlist_snapshot_version(const struct playlist *p, const char *snapsh
 	return strcmp(end + 1, c) ? -1 : v;
 }
 
-int playlist_items_load(struct store *s, const struct playlist *p, long long from,
-                        struct pl_item **items, long long *n)
+int playlist_items_range(struct store *s, const struct playlist *p, long long from, long long to,
+                         struct pl_item **items, long long *n)
 {
-	long long cap = p->length - from > 0 ? p->length - from : 1, got;
+	long long cap = to - from > 0 ? to - from : 1, got = 0;
 	struct pl_item *a;
 
 	*items = NULL;
 	*n = 0;
 	if (!(a = calloc((size_t)cap, sizeof *a)))
 		return -1;
-	if ((got = store_playlist_items(s, p->id, from, a, cap)) < 0) {
+	/* Nothing to read past the end (an append): no statement. */
+	if (to > from && (got = store_playlist_items(s, p->id, from, a, to - from)) < 0) {
 		free(a);
 		return -1;
 	}
 	*items = a;
 	*n = got;
 	return 0;
+}
+
+int playlist_items_load(struct store *s, const struct playlist *p, long long from,
+                        struct pl_item **items, long long *n)
+{
+	return playlist_items_range(s, p, from, p->length, items, n);
 }
 
 int playlist_touch(struct store *s, struct playlist *p)
@@ -128,13 +135,33 @@ static void cover_refresh(struct store *s, const char *images_dir, const struct 
 		store_playlist_image_set(s, p->id, hash, false);
 }
 
-int playlist_items_rewrite(struct store *s, const char *images_dir, struct playlist *p, long long from,
-                           const struct pl_item *items, long long n)
+/* What follows every change of items: the picture, then the version. */
+static int items_changed(struct store *s, const char *images_dir, struct playlist *p)
 {
-	if (store_playlist_items_write(s, p->id, from, items, n) < 0)
-		return -1;
-	p->length = from + n;
 	if (images_dir)
 		cover_refresh(s, images_dir, p);
 	return playlist_touch(s, p);
+}
+
+int playlist_items_rewrite(struct store *s, const char *images_dir, struct playlist *p, long long from,
+                           const struct pl_item *items, long long n)
+{
+	if (store_playlist_items_put(s, p->id, from, items, n) < 0 ||
+	    (from + n < p->length && store_playlist_items_cut(s, p->id, from + n) < 0))
+		return -1;
+	p->length = from + n;
+	return items_changed(s, images_dir, p);
+}
+
+int playlist_items_overwrite(struct store *s, const char *images_dir, struct playlist *p, long long from,
+                             const struct pl_item *items, long long n)
+{
+	if (from < 0 || from + n > p->length) {
+		log_err("playlist %s: items %lld to %lld overwritten past its end (%lld)", p->id, from,
+		        from + n, p->length);
+		return -1;
+	}
+	if (store_playlist_items_put(s, p->id, from, items, n) < 0)
+		return -1;
+	return items_changed(s, images_dir, p);
 }

@@ -29,12 +29,19 @@ long long playlist_snapshot_version(const struct playlist *p, const char *snapsh
 /* Items [from, length): a malloc'd array the caller frees. */
 int playlist_items_load(struct store *s, const struct playlist *p, long long from,
                         struct pl_item **items, long long *n);
+/* Items [from, to) the same way. */
+int playlist_items_range(struct store *s, const struct playlist *p, long long from, long long to,
+                         struct pl_item **items, long long *n);
 /* Replaces items [from, length) with items[0..n), then bumps the version (p is updated).
  * With images_dir, the playlist's picture follows its items: a mosaic of the first four
  * distinct album covers (one cover when fewer, none without any), made there, unless its
  * owner uploaded one. A picture that cannot be made never fails the change. */
 int playlist_items_rewrite(struct store *s, const char *images_dir, struct playlist *p, long long from,
                            const struct pl_item *items, long long n);
+/* Replaces items [from, from + n) with items[0..n), the others and the length staying (a
+ * move within the playlist), then as playlist_items_rewrite. */
+int playlist_items_overwrite(struct store *s, const char *images_dir, struct playlist *p, long long from,
+                             const struct pl_item *items, long long n);
 /* Bumps the version after a change of details. */
 int playlist_touch(struct store *s, struct playlist *p);
 /* Inside a write transaction: whether the playlist is still as p was loaded before it (its

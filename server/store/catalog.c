@@ -2,6 +2,7 @@
 #include "config.h"
 #include "store/catalog.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,59 @@ int store_track_duration(struct store *s, const char *id, long long *ms)
 		return -1;
 	store_bind_text(st, 1, id);
 	return store_one_int64(s, st, "a track's duration", ms);
+}
+
+struct durations {
+	long long *ms;
+	int n;
+};
+
+static int duration_row(struct db_stmt *st, void *cb, void *ud)
+{
+	struct durations *d = ud;
+	long long i = db_col_int64(st, 0);
+
+	(void)cb;
+	if (i >= 0 && i < d->n && !db_col_null(st, 1))
+		d->ms[i] = db_col_int64(st, 1);
+	return 0;
+}
+
+/* The ids go as one JSON array, so that the statement is one text whatever the batch's size
+ * (cached and prepared once); each row names the index of the id it answers. On PostgreSQL
+ * each id is looked up by itself (NULL when there is no such track): joined, the planner
+ * hashes the whole tracks table for a hundred ids unless the catalog is large. */
+int store_track_durations(struct store *s, const char *const *ids, int n, long long *ms)
+{
+	struct durations d = { ms, n };
+	json_t *a = json_array();
+	char *list = NULL;
+	struct db_stmt *st;
+	int rc = -1;
+
+	for (int i = 0; i < n; i++)
+		ms[i] = -1;
+	if (!a)
+		goto nomem;
+	for (int i = 0; i < n; i++)
+		if (json_array_append_new(a, json_string(ids[i])) < 0)
+			goto nomem;
+	if (!(list = json_dumps(a, JSON_COMPACT)))
+		goto nomem;
+	st = store_stmt2(s,
+		"SELECT j.key, t.duration_ms FROM json_each(?1) j JOIN tracks t ON t.id = j.value",
+		"SELECT j.i - 1, (SELECT t.duration_ms FROM tracks t WHERE t.id = j.id)"
+		" FROM json_array_elements_text(CAST(?1 AS json)) WITH ORDINALITY AS j(id, i)");
+	if (st)
+		store_bind_text(st, 1, list);
+	rc = store_each(s, st, "the tracks' durations", duration_row, NULL, &d);
+	goto out;
+nomem:
+	log_err("store: out of memory listing tracks");
+out:
+	free(list);
+	json_decref(a);
+	return rc;
 }
 
 int store_track_exists(struct store *s, const char *id)

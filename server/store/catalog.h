@@ -10,6 +10,9 @@
 
 /* The duration of track id in *ms. Returns 1, 0 when there is no such track, -1 on error. */
 int store_track_duration(struct store *s, const char *id, long long *ms);
+/* The durations of tracks ids[0..n) in one statement (a play batch's): ms[i] is that of
+ * ids[i] (repeats allowed), or -1 when there is no such track. Returns 0, -1 on error. */
+int store_track_durations(struct store *s, const char *const *ids, int n, long long *ms);
 /* Returns 1 when track id exists, 0 when not, -1 on error. */
 int store_track_exists(struct store *s, const char *id);
 

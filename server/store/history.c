@@ -2,42 +2,142 @@
 #include "config.h"
 #include "store/history.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "store/store_db.h"
 
-int store_play_add(struct store *s, const char *user, const struct play_event *e, bool counted,
-                   long long received_at)
+/* The batch as one JSON array of [event id, track, context, started, played, reason_end,
+ * counted]: one statement text whatever its size, so it is prepared once. NULL when out of
+ * memory (or a text is not UTF-8, which the API's JSON parser already refuses). */
+static char *batch_json(const struct play_add *a, int n)
 {
-	struct db_stmt *st = store_stmt(s, "INSERT INTO plays (user_id, event_id, track_id, context_uri,"
-	                                 " started_at, ms_played, reason_end, counted, received_at)"
-	                                 " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
+	json_t *list = json_array();
+	char *out = NULL;
 
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, user);
-	store_bind_text(st, 2, e->event_id);
-	store_bind_text(st, 3, e->track_id);
-	store_bind_text(st, 4, e->context_uri);
-	db_bind_int64(st, 5, e->started_at);
-	db_bind_int64(st, 6, e->ms_played);
-	store_bind_text(st, 7, e->reason_end);
-	db_bind_int(st, 8, counted);
-	db_bind_int64(st, 9, received_at);
-	if (db_step(st) != DB_DONE)
-		return store_fail(s, "a play event");
-	if (!db_changes(s))
+	if (!list)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		const struct play_event *e = &a[i].ev;
+		json_t *row = json_pack("[s,s,s?,I,I,s,i]", e->event_id, e->track_id, e->context_uri,
+		                        (json_int_t)e->started_at, (json_int_t)e->ms_played,
+		                        e->reason_end, a[i].counted ? 1 : 0);
+
+		if (!row || json_array_append_new(list, row) < 0)
+			goto out;
+	}
+	out = json_dumps(list, JSON_COMPACT);
+out:
+	json_decref(list);
+	return out;
+}
+
+struct kept {
+	struct play_add *a;
+	int n, kept;
+};
+
+/* An event id the insert kept: the first of the batch's events with that id (the rows go in
+ * in the batch's order, so a repeat later in the batch is the one ON CONFLICT dropped). */
+static int kept_row(struct db_stmt *st, void *cb, void *ud)
+{
+	struct kept *k = ud;
+	const char *id = store_col_text(st, 0);
+
+	(void)cb;
+	for (int i = 0; i < k->n; i++)
+		if (!k->a[i].kept && !strcmp(k->a[i].ev.event_id, id)) {
+			k->a[i].kept = true;
+			k->kept++;
+			return 0;
+		}
+	log_err("store: the plays' insert answered an event id not in its batch");
+	return -1;
+}
+
+/* SQLite: the counted plays kept, in one UPDATE (PostgreSQL's insert does it itself). */
+static int counts_add(struct store *s, const struct play_add *a, int n)
+{
+	json_t *ids = json_array();
+	struct db_stmt *st;
+	char *list = NULL;
+	int rc = -1, any = 0;
+
+	if (!ids)
+		goto nomem;
+	for (int i = 0; i < n; i++)
+		if (a[i].kept && a[i].counted) {
+			if (json_array_append_new(ids, json_string(a[i].ev.track_id)) < 0)
+				goto nomem;
+			any++;
+		}
+	rc = 0;
+	if (!any)
+		goto out;
+	if (!(list = json_dumps(ids, JSON_COMPACT)))
+		goto nomem;
+	st = store_stmt(s, "UPDATE tracks SET play_count = play_count + c.n FROM"
+	                   " (SELECT value AS id, count(*) AS n FROM json_each(?1) GROUP BY value) AS c"
+	                   " WHERE tracks.id = c.id");
+	rc = st ? (store_bind_text(st, 1, list), store_done(s, st, "the play counts")) : -1;
+	goto out;
+nomem:
+	rc = -1;
+	log_err("store: out of memory counting plays");
+out:
+	free(list);
+	json_decref(ids);
+	return rc;
+}
+
+int store_plays_add(struct store *s, const char *user, struct play_add *a, int n,
+                    long long received_at)
+{
+	struct kept k = { a, n, 0 };
+	struct db_stmt *st;
+	char *batch;
+	int rc;
+
+	for (int i = 0; i < n; i++)
+		a[i].kept = false;
+	if (n <= 0)
 		return 0;
-	if (!counted)
-		return 1;
-	if (!(st = store_stmt(s, "UPDATE tracks SET play_count = play_count + 1 WHERE id = ?")))
+	if (!(batch = batch_json(a, n))) {
+		log_err("store: out of memory writing a play batch");
 		return -1;
-	store_bind_text(st, 1, e->track_id);
-	if (db_step(st) != DB_DONE)
-		return store_fail(s, "a play count");
-	return 1;
+	}
+	/* On PostgreSQL, where each statement is a round trip, the play counts follow in the
+	 * same statement, from the rows the insert kept; their tracks are found by their key (a
+	 * join would have the planner hash the whole tracks table for a hundred rows). */
+	st = store_stmt2(s,
+		"INSERT INTO plays (user_id, event_id, track_id, context_uri, started_at, ms_played,"
+		" reason_end, counted, received_at)"
+		" SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,"
+		" value ->> 6, ?3 FROM json_each(?2) WHERE true ORDER BY key"
+		" ON CONFLICT DO NOTHING RETURNING event_id",
+		"WITH ins AS (INSERT INTO plays (user_id, event_id, track_id, context_uri, started_at,"
+		"  ms_played, reason_end, counted, received_at)"
+		"  SELECT CAST(?1 AS TEXT), e ->> 0, e ->> 1, e ->> 2, CAST(e ->> 3 AS BIGINT),"
+		"  CAST(e ->> 4 AS BIGINT), e ->> 5, CAST(e ->> 6 AS BIGINT), CAST(?3 AS BIGINT)"
+		"  FROM json_array_elements(CAST(?2 AS json)) WITH ORDINALITY AS j(e, i) ORDER BY i"
+		"  ON CONFLICT DO NOTHING RETURNING event_id, track_id, counted),"
+		" counts AS (UPDATE tracks SET play_count = play_count"
+		"  + (SELECT count(*) FROM ins WHERE ins.track_id = tracks.id AND ins.counted <> 0)"
+		"  WHERE tracks.id = ANY (ARRAY (SELECT track_id FROM ins WHERE counted <> 0)))"
+		" SELECT event_id FROM ins");
+	if (st) {
+		store_bind_text(st, 1, user);
+		store_bind_text(st, 2, batch);
+		db_bind_int64(st, 3, received_at);
+	}
+	rc = store_each(s, st, "a play batch", kept_row, NULL, &k);
+	free(batch);
+	if (rc < 0 || (!store_is_postgres(s) && counts_add(s, a, n) < 0))
+		return -1;
+	return k.kept;
 }
 
 int store_plays_recent(struct store *s, const char *user, long long before, long long after,
@@ -136,15 +236,36 @@ int store_track_plays(struct store *s, long long now, long long window_ms, doubl
 	return 0;
 }
 
-int store_track_set_popularity(struct store *s, const char *id, int popularity)
+int store_tracks_set_popularity(struct store *s, const struct track_popularity *v, size_t n)
 {
-	struct db_stmt *st = store_stmt(s, "UPDATE tracks SET popularity = ? WHERE id = ?");
+	json_t *list = json_array();
+	struct db_stmt *st;
+	char *text = NULL;
+	int rc = -1;
 
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, popularity);
-	store_bind_text(st, 2, id);
-	return db_step(st) == DB_DONE ? 0 : store_fail(s, "a track's popularity");
+	if (!list)
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(list, json_pack("[s,i]", v[i].id, v[i].popularity)) < 0)
+			goto nomem;
+	if (!(text = json_dumps(list, JSON_COMPACT)))
+		goto nomem;
+	st = store_stmt2(s,
+		"UPDATE tracks SET popularity = c.p FROM"
+		" (SELECT value ->> 0 AS id, value ->> 1 AS p FROM json_each(?1)) AS c WHERE tracks.id = c.id",
+		"UPDATE tracks SET popularity = c.p FROM"
+		" (SELECT e ->> 0 AS id, CAST(e ->> 1 AS BIGINT) AS p"
+		"  FROM json_array_elements(CAST(?1 AS json)) AS j(e)) AS c WHERE tracks.id = c.id");
+	if (st)
+		store_bind_text(st, 1, text);
+	rc = st ? store_done(s, st, "the tracks' popularity") : -1;
+	goto out;
+nomem:
+	log_err("store: out of memory setting popularity");
+out:
+	free(text);
+	json_decref(list);
+	return rc;
 }
 
 int store_user_affinity(struct store *s, const char *user, long long since,

@@ -25,11 +25,21 @@ struct play_row {
 	long long started_at, ms_played;
 };
 
-/* Keeps e for user unless that user already delivered an event with its id; a counted one
- * adds one to the track's play count, in the same transaction as the caller's. Returns 1 when
- * kept, 0 for a duplicate, -1 on error (logged). */
-int store_play_add(struct store *s, const char *user, const struct play_event *e, bool counted,
-                   long long received_at);
+/* One event of a batch, with the caller's verdict on whether it counts, and what became of
+ * it. */
+struct play_add {
+	struct play_event ev;
+	bool counted;
+	bool kept; /* out: false when the user already delivered an event with its id, before
+	            * or earlier in the same batch */
+};
+
+/* Keeps a[0..n) for user, each unless that user already delivered an event with its id (the
+ * first of a batch's repeats is the one kept), in the caller's transaction: one statement
+ * for the batch, and each counted one kept adds one to its track's play count. Every track
+ * must exist. Returns how many were kept, -1 on error (logged). */
+int store_plays_add(struct store *s, const char *user, struct play_add *a, int n,
+                    long long received_at);
 
 /* Up to max counted plays of user, newest first: those started before `before` (any time
  * when before < 0), or, when after >= 0, the max plays just after `after` (still given newest
@@ -52,8 +62,14 @@ struct track_plays {
 /* Every track with plays into *out (the caller frees it), *n of them. Returns 0, -1. */
 int store_track_plays(struct store *s, long long now, long long window_ms, double tau_days,
                       struct track_plays **out, size_t *n);
-/* Returns 0, -1 on error. */
-int store_track_set_popularity(struct store *s, const char *id, int popularity);
+/* A track's new popularity. */
+struct track_popularity {
+	char id[BASE62_ID_LEN + 1];
+	int popularity;
+};
+/* Sets the popularity of the tracks of v[0..n) in one statement (a refresh changes thousands,
+ * each a round trip on PostgreSQL were it a statement of its own). Returns 0, -1 on error. */
+int store_tracks_set_popularity(struct store *s, const struct track_popularity *v, size_t n);
 
 /* What a user's listening and library say of their taste: tracks and artists (ids of both in
  * one list), each weighing the sum of what names it. The weights are the caller's. */

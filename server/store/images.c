@@ -137,14 +137,17 @@ int store_playlist_image_set(struct store *s, const char *id, const char *hash, 
 struct covers {
 	char (*hashes)[STORE_IMAGE_MAX];
 	int n, max;
+	long long rows, next; /* of this chunk; the position after its last */
 };
 
 static int cover_row(struct db_stmt *st, void *cb, void *ud)
 {
 	struct covers *c = ud;
-	const char *h = store_col_text(st, 0);
+	const char *h = store_col_text(st, 1);
 
 	(void)cb;
+	c->rows++;
+	c->next = db_col_int64(st, 0) + 1;
 	for (int i = 0; i < c->n; i++)
 		if (!strcmp(c->hashes[i], h))
 			return 0;
@@ -152,19 +155,35 @@ static int cover_row(struct db_stmt *st, void *cb, void *ud)
 	return c->n == c->max; /* enough: stop the walk */
 }
 
+/* Items with a cover read per statement. PostgreSQL sends a statement's whole result at
+ * once: walked in one, a 10,000-item playlist would ship every item's cover on each change
+ * to find four. Four distinct covers are nearly always among the first few dozen. */
+#define COVERS_CHUNK 64
+
 int store_playlist_covers(struct store *s, const char *id, char (*hashes)[STORE_IMAGE_MAX], int max)
 {
-	/* The items in position order (their primary key), stopping at the max-th new cover. */
-	struct db_stmt *st = store_stmt(s, "SELECT al.image FROM playlist_items pi"
-	                                 " JOIN tracks t ON t.id = pi.track_id JOIN albums al ON al.id = t.album_id"
-	                                 " WHERE pi.playlist_id = ? AND al.image IS NOT NULL ORDER BY pi.pos");
-	struct covers c = { hashes, 0, max };
+	struct covers c = { hashes, 0, max, COVERS_CHUNK, 0 };
 
 	if (max <= 0)
 		return 0;
-	if (st)
-		store_bind_text(st, 1, id);
-	return store_each(s, st, "a playlist's covers", cover_row, NULL, &c) < 0 ? -1 : c.n;
+	/* The items in position order (their primary key), chunk after chunk, until the max-th
+	 * new cover or a chunk short of full (the end). */
+	while (c.n < max && c.rows == COVERS_CHUNK) {
+		struct db_stmt *st = store_stmt(s, "SELECT pi.pos, al.image FROM playlist_items pi"
+		                                 " JOIN tracks t ON t.id = pi.track_id JOIN albums al ON al.id = t.album_id"
+		                                 " WHERE pi.playlist_id = ? AND pi.pos >= ? AND al.image IS NOT NULL"
+		                                 " ORDER BY pi.pos LIMIT ?");
+
+		if (st) {
+			store_bind_text(st, 1, id);
+			db_bind_int64(st, 2, c.next);
+			db_bind_int(st, 3, COVERS_CHUNK);
+		}
+		c.rows = 0;
+		if (store_each(s, st, "a playlist's covers", cover_row, NULL, &c) < 0)
+			return -1;
+	}
+	return c.n;
 }
 
 int store_track_has_cover(struct store *s, const char *track_id)

@@ -133,14 +133,17 @@ long long store_playlist_items(struct store *s, const char *id, long long from,
 	return n;
 }
 
-/* Items from+first.. in one INSERT of up to ITEMS_BATCH rows: on PostgreSQL each statement is
- * a round trip, and a reorder of a 1,000-item playlist rewrites them all. */
+/* Items from+first.. in one upsert of up to ITEMS_BATCH rows: on PostgreSQL each statement is
+ * a round trip, and a change near the top of a 1,000-item playlist rewrites them all. An
+ * upsert, not a delete and an insert, so that positions that stay do not cost a statement. */
 #define ITEMS_BATCH 100
+#define ITEMS_UPSERT " ON CONFLICT (playlist_id, pos) DO UPDATE SET track_id = excluded.track_id," \
+	" added_at = excluded.added_at, added_by = excluded.added_by"
 
-static int items_insert_batch(struct store *s, const char *id, long long from,
-                              const struct pl_item *items, long long n)
+static int items_put_batch(struct store *s, const char *id, long long from,
+                           const struct pl_item *items, long long n)
 {
-	char sql[64 + ITEMS_BATCH * 20];
+	char sql[160 + ITEMS_BATCH * 20];
 	size_t len = (size_t)snprintf(sql, sizeof sql, "INSERT INTO playlist_items"
 	                              " (playlist_id, pos, track_id, added_at, added_by) VALUES ");
 	struct db_stmt *st;
@@ -148,6 +151,7 @@ static int items_insert_batch(struct store *s, const char *id, long long from,
 
 	for (long long i = 0; i < n; i++)
 		len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(?, ?, ?, ?, ?)", i ? ", " : "");
+	snprintf(sql + len, sizeof sql - len, "%s", ITEMS_UPSERT);
 	if (!(st = store_prepare(s, sql)))
 		return -1;
 	for (long long i = 0; i < n; i++) {
@@ -164,28 +168,22 @@ static int items_insert_batch(struct store *s, const char *id, long long from,
 	return rc == DB_DONE ? 0 : failed(s, "items of playlist", id);
 }
 
-int store_playlist_items_write(struct store *s, const char *id, long long from,
-                               const struct pl_item *items, long long n)
+int store_playlist_items_put(struct store *s, const char *id, long long from,
+                             const struct pl_item *items, long long n)
 {
-	struct db_stmt *st = store_stmt(s, "DELETE FROM playlist_items WHERE playlist_id = ? AND pos >= ?");
+	struct db_stmt *st;
 
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, id);
-	db_bind_int64(st, 2, from);
-	if (db_step(st) != DB_DONE)
-		return failed(s, "items of playlist", id);
 	if (store_is_postgres(s)) {
 		for (long long i = 0; i < n; i += ITEMS_BATCH)
-			if (items_insert_batch(s, id, from + i, items + i,
-			                       n - i < ITEMS_BATCH ? n - i : ITEMS_BATCH) < 0)
+			if (items_put_batch(s, id, from + i, items + i,
+			                    n - i < ITEMS_BATCH ? n - i : ITEMS_BATCH) < 0)
 				return -1;
 		return 0;
 	}
 	/* SQLite: a cached one-row statement is as quick, with no text to parse. */
 	for (long long i = 0; i < n; i++) {
 		st = store_stmt(s, "INSERT INTO playlist_items (playlist_id, pos, track_id, added_at, added_by)"
-		                   " VALUES (?, ?, ?, ?, ?)");
+		                   " VALUES (?, ?, ?, ?, ?)" ITEMS_UPSERT);
 		if (!st)
 			return -1;
 		store_bind_text(st, 1, id);
@@ -197,6 +195,17 @@ int store_playlist_items_write(struct store *s, const char *id, long long from,
 			return failed(s, "an item of playlist", id);
 	}
 	return 0;
+}
+
+int store_playlist_items_cut(struct store *s, const char *id, long long from)
+{
+	struct db_stmt *st = store_stmt(s, "DELETE FROM playlist_items WHERE playlist_id = ? AND pos >= ?");
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, id);
+	db_bind_int64(st, 2, from);
+	return db_step(st) == DB_DONE ? 0 : failed(s, "items of playlist", id);
 }
 
 int store_playlist_follows(struct store *s, const char *id, const char *user)

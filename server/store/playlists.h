@@ -29,10 +29,12 @@ int store_playlist_delete(struct store *s, const char *id);
  * filled, or -1 on error. */
 long long store_playlist_items(struct store *s, const char *id, long long from,
                                struct pl_item *items, long long max);
-/* Replaces the items of id at positions from and after with items[0..n), at positions
- * from..from+n-1. Returns 0, -1 on error. */
-int store_playlist_items_write(struct store *s, const char *id, long long from,
-                               const struct pl_item *items, long long n);
+/* Writes items[0..n) at positions from..from+n-1 of id, in place of any there. Returns 0,
+ * -1 on error. */
+int store_playlist_items_put(struct store *s, const char *id, long long from,
+                             const struct pl_item *items, long long n);
+/* Drops the items of id at positions from and after. Returns 0, -1 on error. */
+int store_playlist_items_cut(struct store *s, const char *id, long long from);
 
 /* Returns 1 when user follows id, 0 when not, -1 on error. */
 int store_playlist_follows(struct store *s, const char *id, const char *user);

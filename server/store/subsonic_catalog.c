@@ -690,9 +690,11 @@ int store_sub_genres(struct store *s, const struct sub_scope *sc,
 long long store_sub_last_modified(struct store *s)
 {
 	/* The later of two maxima, in words both engines have (SQLite's two-argument max is
-	 * PostgreSQL's greatest). */
+	 * PostgreSQL's greatest). Each is a query of its own, which both engines answer from its
+	 * index (tracks_created, tracks_withdrawn_at) without reading the table. */
 	return store_integer(s, store_stmt(s, "SELECT CASE WHEN made > gone THEN made ELSE gone END"
-	                                      " FROM (SELECT coalesce(max(created_at), 0) made,"
-	                                      " coalesce(max(withdrawn_at), 0) gone FROM tracks) m"),
+	                                      " FROM (SELECT coalesce((SELECT max(created_at) FROM tracks), 0) AS made,"
+	                                      " coalesce((SELECT max(withdrawn_at) FROM tracks"
+	                                      "  WHERE withdrawn_at IS NOT NULL), 0) AS gone) m"),
 	                     "the catalog's last change");
 }

@@ -201,6 +201,9 @@ void sub_scrobble(struct sub_call *c)
 	struct store *s = &c->r->srv->store;
 	const char *ids[SCROBBLE_MAX + 1], *times[SCROBBLE_MAX + 1];
 	long long now = store_now_ms(), when[SCROBBLE_MAX], duration[SCROBBLE_MAX];
+	char event_ids[SCROBBLE_MAX][80];
+	struct play_event ev[SCROBBLE_MAX];
+	enum play_fate fate[SCROBBLE_MAX];
 	int n = sub_args(c, "id", ids, SCROBBLE_MAX + 1), nt = sub_args(c, "time", times, SCROBBLE_MAX + 1);
 	bool submission;
 
@@ -246,20 +249,18 @@ void sub_scrobble(struct sub_call *c)
 			sub_ok(c, NULL, NULL);
 		return;
 	}
-	if (store_begin(s) < 0)
-		goto fail;
 	for (int i = 0; i < n; i++) {
-		char event_id[80];
-		struct play_event ev = {
-			.event_id = event_id, .track_id = ids[i], .context_uri = NULL,
+		snprintf(event_ids[i], sizeof event_ids[i], "subsonic:%s:%lld", ids[i], when[i]);
+		ev[i] = (struct play_event) {
+			.event_id = event_ids[i], .track_id = ids[i], .context_uri = NULL,
 			.reason_end = "track_done", .started_at = when[i], .ms_played = duration[i],
 		};
-
-		snprintf(event_id, sizeof event_id, "subsonic:%s:%lld", ids[i], when[i]);
-		if (plays_record(s, c->r->user.id, &ev, now) < 0) {
-			store_rollback(s);
-			goto fail;
-		}
+	}
+	if (store_begin(s) < 0)
+		goto fail;
+	if (plays_record(s, c->r->user.id, ev, n, now, fate) < 0) {
+		store_rollback(s);
+		goto fail;
 	}
 	if (store_commit(s) < 0) {
 		store_rollback(s);
