@@ -4,18 +4,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "accounts/signmemo.h"
 #include "base62.h"
 #include "store/secrets.h"
 
 static void key_prepare(struct sign_key *k)
 {
 	crypto_auth_hmacsha256_init(&k->keyed, k->key, SIGN_KEY_BYTES);
+	signmemo_invalidate();
 }
 
 #define RING_NAME "signing.keys"
@@ -63,6 +66,7 @@ static int parse_ring(struct keyring *kr, char *text, long long version, char *e
 	memcpy(kr->keys, fresh.keys, sizeof fresh.keys);
 	kr->nkeys = fresh.nkeys;
 	kr->version = version;
+	signmemo_invalidate(); /* the same addresses now hold other keys */
 	rc = 0;
 out:
 	sodium_memzero(&fresh, sizeof fresh);
@@ -197,6 +201,7 @@ int keyring_rotate(struct keyring *kr, long keep_seconds, char *err, size_t errl
 	memmove(kr->keys, kr->keys + keep_from, (size_t)(kr->nkeys - keep_from) * sizeof kr->keys[0]);
 	kr->nkeys -= keep_from;
 	new_key(&kr->keys[kr->nkeys++], now);
+	signmemo_invalidate(); /* the keys moved */
 	if (!format_ring(kr, text, sizeof text)) {
 		snprintf(err, errlen, RING_NAME ": too long");
 		goto out;
@@ -219,23 +224,83 @@ void keyring_wipe(struct keyring *kr)
 {
 	sodium_memzero(kr->keys, sizeof kr->keys);
 	kr->nkeys = 0;
+	signmemo_invalidate();
+}
+
+/* The decimal digits of v (which may be negative) at out, NUL-terminated; returns their
+ * count. out holds 21 bytes. */
+static size_t format_ll(long long v, char out[21])
+{
+	char d[20];
+	size_t n = 0, at = 0;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		d[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[at++] = '-';
+	while (n)
+		out[at++] = d[--n];
+	out[at] = '\0';
+	return at;
 }
 
 /* HMAC-SHA256 (RFC 2104) of the fields under k's key, from the keyed state: the same MAC as
  * crypto_auth_hmacsha256_init with the key would begin. */
-static void mac(const struct sign_key *k, const char *path, long long exp, const char *uid,
-                unsigned char out[crypto_auth_hmacsha256_BYTES])
+static void mac(const struct sign_key *k, const char *path, size_t plen, long long exp,
+                const char *uid, size_t ulen, unsigned char out[crypto_auth_hmacsha256_BYTES])
 {
 	crypto_auth_hmacsha256_state st = k->keyed;
-	char num[32];
+	char num[21];
+	size_t n = format_ll(exp, num);
 
-	int n = snprintf(num, sizeof num, "%lld", exp);
 	/* Each field is followed by a NUL, which none of them can contain. */
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)path, strlen(path) + 1);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)num, (size_t)n + 1);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)uid, strlen(uid) + 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)path, plen + 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)num, n + 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)uid, ulen + 1);
 	crypto_auth_hmacsha256_final(&st, out);
 	sodium_memzero(&st, sizeof st);
+}
+
+/* base64url without padding of a MAC: 43 characters, the last one's two spare bits zero
+ * (the one spelling sodium_bin2base64 gives, and the only one sodium_base642bin took), into
+ * out. Returns -1 for anything else. The signature comes from the request: nothing secret
+ * depends on how long this takes. */
+static int decode_sig(const char *sig, unsigned char out[crypto_auth_hmacsha256_BYTES])
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t at = 0, i;
+
+	for (i = 0; sig[i]; i++) {
+		unsigned char c = (unsigned char)sig[i];
+		int v;
+
+		if (i == 43)
+			return -1;
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			v = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			v = c - '0' + 52;
+		else if (c == '-')
+			v = 62;
+		else if (c == '_')
+			v = 63;
+		else
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[at++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	return i == 43 && at == crypto_auth_hmacsha256_BYTES && acc == 0 ? 0 : -1;
 }
 
 int sign_url(const struct keyring *kr, const char *path, long long exp, const char *uid,
@@ -247,7 +312,7 @@ int sign_url(const struct keyring *kr, const char *path, long long exp, const ch
 	if (!kr->nkeys)
 		return -1;
 	k = &kr->keys[kr->nkeys - 1];
-	mac(k, path, exp, uid, m);
+	mac(k, path, strlen(path), exp, uid, strlen(uid), m);
 	sodium_bin2base64(sig, SIGN_SIG_MAX, m, sizeof m, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	strcpy(kid, k->kid);
 	return 0;
@@ -258,7 +323,7 @@ enum sign_result sign_verify(const struct keyring *kr, const char *path, long lo
 {
 	unsigned char want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
 	const struct sign_key *k = NULL;
-	size_t len;
+	size_t plen, ulen;
 
 	if (!path || !uid || !kid || !sig)
 		return SIGN_BAD;
@@ -267,10 +332,16 @@ enum sign_result sign_verify(const struct keyring *kr, const char *path, long lo
 			k = &kr->keys[i];
 	if (!k)
 		return SIGN_UNKNOWN_KEY;
-	if (sodium_base642bin(got, sizeof got, sig, strlen(sig), NULL, &len, NULL,
-	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || len != sizeof got)
+	if (decode_sig(sig, got) < 0)
 		return SIGN_BAD;
-	mac(k, path, exp, uid, want);
+	/* The MAC of the same fields under the same key, if this thread computed it lately
+	 * (accounts/signmemo.h); compared in constant time either way. */
+	plen = strlen(path);
+	ulen = strlen(uid);
+	if (!signmemo_get(k, path, plen, exp, uid, ulen, want)) {
+		mac(k, path, plen, exp, uid, ulen, want);
+		signmemo_put(k, path, plen, exp, uid, ulen, want);
+	}
 	if (sodium_memcmp(want, got, sizeof want) != 0)
 		return SIGN_BAD;
 	/* Expiry is checked after the MAC so that a forged exp never reads as merely expired. */

@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include <sodium.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -70,6 +72,68 @@ int main(void)
 	   sign_verify(&other, p, now + 60, "alice", kid2, sig2, now) == SIGN_OK,
 	   "an unknown kid reads the ring again, and the link verifies");
 	ok(!keyring_reread(&other, other.reread_at), "but not twice in one second");
+	/* Signatures are spelled one way: the last character's spare bits are zero, and there
+	 * are 43 characters. */
+	ok(sign_url(&kr, p, now + 60, "alice", kid2, sig2) == 0, "sign for the spelling checks");
+	strcpy(bad, sig2);
+	{
+		const char *b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+		int v = (int)(strchr(b64, bad[42]) - b64);
+
+		bad[42] = b64[v ^ 1]; /* a spare bit set: the same 32 bytes, another spelling */
+	}
+	ok(sign_verify(&kr, p, now + 60, "alice", kid2, bad, now) == SIGN_BAD,
+	   "a non-canonical spelling fails");
+	strcpy(bad, sig2);
+	strcat(bad, "A");
+	ok(sign_verify(&kr, p, now + 60, "alice", kid2, bad, now) == SIGN_BAD, "a 44th character fails");
+	strcpy(bad, sig2);
+	bad[42] = '\0';
+	ok(sign_verify(&kr, p, now + 60, "alice", kid2, bad, now) == SIGN_BAD, "42 characters fail");
+	strcpy(bad, sig2);
+	bad[10] = '+';
+	ok(sign_verify(&kr, p, now + 60, "alice", kid2, bad, now) == SIGN_BAD,
+	   "a character of the other alphabet fails");
+	/* The MAC is remembered between requests (accounts/signmemo.h): every check still
+	 * compares, and a ring whose key changed under the same kid never answers from it. */
+	for (int i = 0; i < 3; i++)
+		ok(sign_verify(&kr, p, now + 60, "alice", kid2, sig2, now) == SIGN_OK,
+		   "the same link verifies again (%d)", i);
+	strcpy(bad, sig2);
+	bad[5] = bad[5] == 'A' ? 'B' : 'A';
+	ok(sign_verify(&kr, p, now + 60, "alice", kid2, bad, now) == SIGN_BAD,
+	   "a flipped character fails after the link verified");
+	ok(sign_verify(&kr, p, now + 60, "bob", kid2, sig2, now) == SIGN_BAD &&
+	   sign_verify(&kr, p, now + 59, "alice", kid2, sig2, now) == SIGN_BAD,
+	   "another user or expiry fails after the link verified");
+	{
+		/* The same ring but for kid2's key: each key keeps its place (and address). */
+		char text[4096], *line, *save = NULL, out[4096] = "";
+		unsigned char key[SIGN_KEY_BYTES];
+		char b64[sodium_base64_ENCODED_LEN(SIGN_KEY_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+		int nkeys = kr.nkeys;
+
+		if (f)
+			fclose(f);
+		text[n] = '\0';
+		randombytes_buf(key, sizeof key);
+		sodium_bin2base64(b64, sizeof b64, key, sizeof key, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (!strncmp(line, kid2, strlen(kid2)) && line[strlen(kid2)] == ' ')
+				snprintf(out + strlen(out), sizeof out - strlen(out), "%s %lld %s\n", kid2,
+				         (long long)now, b64);
+			else
+				snprintf(out + strlen(out), sizeof out - strlen(out), "%s\n", line);
+		}
+		f = fopen(path, "w");
+		ok(f && fputs(out, f) >= 0 && fclose(f) == 0,
+		   "the ring's file now holds another key under the same kid");
+		ok(keyring_reread(&kr, kr.reread_at + 1) && kr.nkeys == nkeys, "the ring is read again");
+		is_int(sign_verify(&kr, p, now + 60, "alice", kid2, sig2, now), SIGN_BAD,
+		       "a link the old key signed no longer verifies (nothing answered from before)");
+	}
 	chmod(path, 0644);
 	ok(keyring_open(&other, NULL, dir, err, sizeof err) < 0, "a key file readable by others is refused");
 	unlink(path);
