@@ -14,6 +14,7 @@
 #include "accounts/signmemo.h"
 #include "base62.h"
 #include "store/secrets.h"
+#include "strput.h"
 
 static void key_prepare(struct sign_key *k)
 {
@@ -227,26 +228,6 @@ void keyring_wipe(struct keyring *kr)
 	signmemo_invalidate();
 }
 
-/* The decimal digits of v (which may be negative) at out, NUL-terminated; returns their
- * count. out holds 21 bytes. */
-static size_t format_ll(long long v, char out[21])
-{
-	char d[20];
-	size_t n = 0, at = 0;
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-
-	do {
-		d[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		out[at++] = '-';
-	while (n)
-		out[at++] = d[--n];
-	out[at] = '\0';
-	return at;
-}
-
 /* HMAC-SHA256 (RFC 2104) of the fields under k's key, from the keyed state: the same MAC as
  * crypto_auth_hmacsha256_init with the key would begin. */
 static void mac(const struct sign_key *k, const char *path, size_t plen, long long exp,
@@ -254,11 +235,13 @@ static void mac(const struct sign_key *k, const char *path, size_t plen, long lo
 {
 	crypto_auth_hmacsha256_state st = k->keyed;
 	char num[21];
-	size_t n = format_ll(exp, num);
+	struct strput sp;
 
+	strput_init(&sp, num, sizeof num);
+	strput_ll(&sp, exp);
 	/* Each field is followed by a NUL, which none of them can contain. */
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)path, plen + 1);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)num, n + 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)num, sp.len + 1);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)uid, ulen + 1);
 	crypto_auth_hmacsha256_final(&st, out);
 	sodium_memzero(&st, sizeof st);

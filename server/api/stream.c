@@ -21,6 +21,7 @@
 #include "http/file.h"
 #include "server.h"
 #include "store/catalog.h"
+#include "strput.h"
 
 static void refuse(struct req *r, const char *why)
 {
@@ -38,6 +39,7 @@ void h_audio(struct req *r)
 	long long exp;
 	enum sign_result check;
 	struct stat st;
+	struct strput sp;
 	char *end;
 	int q, fd;
 	size_t flen = strlen(file);
@@ -64,7 +66,17 @@ void h_audio(struct req *r)
 		refuse(r, "the link's expiry is malformed");
 		return;
 	}
-	snprintf(signed_path, sizeof signed_path, "/audio/%s/%s.ogg", id, qname);
+	/* (the strings of every request are put together by hand: lib/strput.h) */
+	strput_init(&sp, signed_path, sizeof signed_path);
+	strput_lit(&sp, "/audio/");
+	strput_s(&sp, id);
+	strput_lit(&sp, "/");
+	strput_s(&sp, qname);
+	strput_lit(&sp, ".ogg");
+	if (!strput_ok(&sp)) {
+		reply_error(r, 404, "no such audio file");
+		return;
+	}
 	keyring_refresh(&srv->keys, time(NULL));
 	check = sign_verify(&srv->keys, signed_path, exp, uid, kid, sig, time(NULL));
 	/* Another instance over the same database may have rotated the keys this second. */
@@ -86,8 +98,16 @@ void h_audio(struct req *r)
 	if ((fd = api_open_file(r, path, "audio file", &st)) < 0)
 		return;
 	/* Encoded files never change once renamed into place: size and mtime name the bytes. */
-	snprintf(etag, sizeof etag, "\"%s-%s-%llx-%llx\"", id, qname, (unsigned long long)st.st_size,
-	         (unsigned long long)st.st_mtime);
+	strput_init(&sp, etag, sizeof etag);
+	strput_lit(&sp, "\"");
+	strput_s(&sp, id);
+	strput_lit(&sp, "-");
+	strput_s(&sp, qname);
+	strput_lit(&sp, "-");
+	strput_hex(&sp, (unsigned long long)st.st_size);
+	strput_lit(&sp, "-");
+	strput_hex(&sp, (unsigned long long)st.st_mtime);
+	strput_lit(&sp, "\"");
 	api_send_file(r, fd, &st, etag, "audio/ogg");
 	if (r->streaming)
 		srv->metrics.streams_started++;
