@@ -12,17 +12,6 @@ void strput_init(struct strput *s, char *p, size_t cap)
 	p[0] = '\0';
 }
 
-void strput_n(struct strput *s, const char *t, size_t n)
-{
-	if (s->over || n >= s->cap - s->len) {
-		s->over = true;
-		return;
-	}
-	memcpy(s->p + s->len, t, n);
-	s->len += n;
-	s->p[s->len] = '\0';
-}
-
 void strput_s(struct strput *s, const char *t)
 {
 	strput_n(s, t, strlen(t));

@@ -10,7 +10,8 @@
  * user id is 22 base62 digits. Longer fields are not kept. */
 #define MEMO_PATH 64
 #define MEMO_UID 40
-#define MEMO_SLOTS 512 /* a power of two */
+#define MEMO_SETS 256 /* a power of two */
+#define MEMO_WAYS 2   /* entries a set: the older one of a full set is replaced */
 
 struct entry {
 	uint64_t gen;            /* 0: empty */
@@ -23,15 +24,16 @@ struct entry {
 };
 
 static atomic_uint_fast64_t generation = 1;
-static _Thread_local struct entry memo[MEMO_SLOTS];
+static _Thread_local struct entry memo[MEMO_SETS][MEMO_WAYS];
+static _Thread_local unsigned char older[MEMO_SETS]; /* the way to replace next */
 
 void signmemo_invalidate(void)
 {
 	atomic_fetch_add_explicit(&generation, 1, memory_order_relaxed);
 }
 
-/* FNV-1a over the fields: spreads them over the slots; not a defence (collisions evict). */
-static unsigned slot_of(const char *path, size_t plen, long long exp, const char *uid, size_t ulen)
+/* FNV-1a over the fields: spreads them over the sets; not a defence (collisions evict). */
+static unsigned set_of(const char *path, size_t plen, long long exp, const char *uid, size_t ulen)
 {
 	uint32_t h = 2166136261u;
 
@@ -40,33 +42,48 @@ static unsigned slot_of(const char *path, size_t plen, long long exp, const char
 	for (size_t i = 0; i < ulen; i++)
 		h = (h ^ (unsigned char)uid[i]) * 16777619u;
 	h = (h ^ (uint32_t)exp) * 16777619u;
-	return h & (MEMO_SLOTS - 1);
+	return h & (MEMO_SETS - 1);
+}
+
+static bool same(const struct entry *e, uint64_t gen, const struct sign_key *k, const char *path,
+                 size_t plen, long long exp, const char *uid, size_t ulen)
+{
+	return e->gen == gen && e->key == k && e->exp == exp && e->plen == plen && e->ulen == ulen &&
+	       !memcmp(e->path, path, plen) && !memcmp(e->uid, uid, ulen);
 }
 
 bool signmemo_get(const struct sign_key *k, const char *path, size_t plen, long long exp,
                   const char *uid, size_t ulen, unsigned char mac[SIGNMEMO_MAC_BYTES])
 {
-	const struct entry *e;
+	uint64_t gen = atomic_load_explicit(&generation, memory_order_relaxed);
+	unsigned set;
 
 	if (plen > MEMO_PATH || ulen > MEMO_UID)
 		return false;
-	e = &memo[slot_of(path, plen, exp, uid, ulen)];
-	if (e->gen != atomic_load_explicit(&generation, memory_order_relaxed) || e->key != k ||
-	    e->exp != exp || e->plen != plen || e->ulen != ulen || memcmp(e->path, path, plen) ||
-	    memcmp(e->uid, uid, ulen))
-		return false;
-	memcpy(mac, e->mac, SIGNMEMO_MAC_BYTES);
-	return true;
+	set = set_of(path, plen, exp, uid, ulen);
+	for (int w = 0; w < MEMO_WAYS; w++) {
+		const struct entry *e = &memo[set][w];
+
+		if (same(e, gen, k, path, plen, exp, uid, ulen)) {
+			memcpy(mac, e->mac, SIGNMEMO_MAC_BYTES);
+			older[set] = (unsigned char)!w; /* the other way goes first */
+			return true;
+		}
+	}
+	return false;
 }
 
 void signmemo_put(const struct sign_key *k, const char *path, size_t plen, long long exp,
                   const char *uid, size_t ulen, const unsigned char mac[SIGNMEMO_MAC_BYTES])
 {
 	struct entry *e;
+	unsigned set;
 
 	if (plen > MEMO_PATH || ulen > MEMO_UID)
 		return;
-	e = &memo[slot_of(path, plen, exp, uid, ulen)];
+	set = set_of(path, plen, exp, uid, ulen);
+	e = &memo[set][older[set]];
+	older[set] = (unsigned char)!older[set];
 	e->gen = atomic_load_explicit(&generation, memory_order_relaxed);
 	e->key = k;
 	e->exp = exp;

@@ -10,8 +10,8 @@
  * key gives. What can be told from the time taken is only whether the same fields came
  * recently (the asker may have sent them himself).
  *
- * One table per thread (no locks; the audio handler runs on the service thread), direct
- * mapped: a flood of made-up fields only evicts. An entry holds the key it was made with
+ * One table per thread (no locks; the audio handler runs on the service thread), in sets
+ * of two: a flood of made-up fields only evicts. An entry holds the key it was made with
  * and the ring's generation (bumped whenever any ring's keys change), so a key rotated or
  * re-read never answers from an entry made before. */
 #ifndef SEGUE_SIGNMEMO_H
