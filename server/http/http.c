@@ -417,11 +417,12 @@ static int build_head(struct req *r, long long content_length)
 	                                             (const unsigned char *)r->ctype,
 	                                             (int)strlen(r->ctype), &p, end))
 		return -1;
-	/* A length of -1: a body produced while it is sent (http/feed.h), framed in chunks. */
+	/* A length of -1: a body produced while it is sent (http/feed.h), framed in chunks; to
+	 * an HTTP/1.0 client, delimited by the close (prepare_response). */
 	if (r->status != 204 && r->status != 304 && content_length >= 0 &&
 	    lws_add_http_header_content_length(r->wsi, (lws_filepos_t)content_length, &p, end))
 		return -1;
-	if (r->status != 204 && r->status != 304 && content_length < 0 &&
+	if (r->status != 204 && r->status != 304 && content_length < 0 && !r->http10 &&
 	    lws_add_http_header_by_token(r->wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING,
 	                                 (const unsigned char *)"chunked", 7, &p, end))
 		return -1;
@@ -534,6 +535,10 @@ static void prepare_response(struct req *r)
 	 * body would be read as the next answer on a kept-alive connection. */
 	if (r->method == M_HEAD)
 		r->head_only = true;
+	/* HTTP/1.0 has no chunked encoding (RFC 9112 7.1): a body of unknown length goes to
+	 * such a client as it is, and its end is the connection's close. */
+	if (r->http10 && r->feed && http_body_length(r) < 0)
+		r->close_after = true;
 	if (build_head(r, http_body_length(r)) < 0) {
 		log_err("http: cannot build response headers");
 		free(r->head);
@@ -930,6 +935,7 @@ static bool check_text(struct req *r)
 static bool begin(struct req *r, const char *path)
 {
 	struct lws *wsi = r->wsi;
+	char version[16];
 
 	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
 		if (lws_hdr_total_length(wsi, methods[i].token)) {
@@ -947,6 +953,9 @@ static bool begin(struct req *r, const char *path)
 		return false;
 	}
 	strcpy(r->path, path);
+	/* (on a server, lws keeps the request line's version under WSI_TOKEN_HTTP) */
+	r->http10 = lws_hdr_copy(wsi, version, sizeof version, WSI_TOKEN_HTTP) > 0 &&
+	            !strcmp(version, "HTTP/1.0");
 	copy_header(wsi, WSI_TOKEN_HOST, r->host, sizeof r->host);
 	copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->authorization, sizeof r->authorization);
 	copy_header(wsi, WSI_TOKEN_HTTP_RANGE, r->range, sizeof r->range);

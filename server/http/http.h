@@ -111,6 +111,7 @@ struct req {
 	long long content_length; /* -1 when absent */
 	struct buf body;
 	bool body_read;           /* lws reported the body's end */
+	bool http10;              /* an HTTP/1.0 request: no chunked answer (close-delimited) */
 	bool authed;
 	const char *route_name; /* the pattern of the route that matched (metrics), or NULL */
 	int64_t started_ns;
