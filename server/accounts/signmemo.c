@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* An audio path is "/audio/" + a 22-digit id + "/" + quality + ".ogg" (under 50 bytes); a
@@ -24,8 +25,15 @@ struct entry {
 };
 
 static atomic_uint_fast64_t generation = 1;
-static _Thread_local struct entry memo[MEMO_SETS][MEMO_WAYS];
-static _Thread_local unsigned char older[MEMO_SETS]; /* the way to replace next */
+struct memo {
+	struct entry set[MEMO_SETS][MEMO_WAYS];
+	unsigned char older[MEMO_SETS]; /* the way to replace next */
+};
+
+/* Made on a thread's first verification (90 KiB: static TLS would cost every thread of the
+ * process that much), and kept for the thread's life: today only the service thread
+ * verifies links. */
+static _Thread_local struct memo *memo;
 
 void signmemo_invalidate(void)
 {
@@ -60,13 +68,15 @@ bool signmemo_get(const struct sign_key *k, const char *path, size_t plen, long 
 
 	if (plen > MEMO_PATH || ulen > MEMO_UID)
 		return false;
+	if (!memo)
+		return false;
 	set = set_of(path, plen, exp, uid, ulen);
 	for (int w = 0; w < MEMO_WAYS; w++) {
-		const struct entry *e = &memo[set][w];
+		const struct entry *e = &memo->set[set][w];
 
 		if (same(e, gen, k, path, plen, exp, uid, ulen)) {
 			memcpy(mac, e->mac, SIGNMEMO_MAC_BYTES);
-			older[set] = (unsigned char)!w; /* the other way goes first */
+			memo->older[set] = (unsigned char)!w; /* the other way goes first */
 			return true;
 		}
 	}
@@ -79,11 +89,11 @@ void signmemo_put(const struct sign_key *k, const char *path, size_t plen, long 
 	struct entry *e;
 	unsigned set;
 
-	if (plen > MEMO_PATH || ulen > MEMO_UID)
-		return;
+	if (plen > MEMO_PATH || ulen > MEMO_UID || (!memo && !(memo = calloc(1, sizeof *memo))))
+		return; /* (out of memory: nothing is remembered, every MAC is computed) */
 	set = set_of(path, plen, exp, uid, ulen);
-	e = &memo[set][older[set]];
-	older[set] = (unsigned char)!older[set];
+	e = &memo->set[set][memo->older[set]];
+	memo->older[set] = (unsigned char)!memo->older[set];
 	e->gen = atomic_load_explicit(&generation, memory_order_relaxed);
 	e->key = k;
 	e->exp = exp;
