@@ -307,6 +307,7 @@ enum sign_result sign_verify(const struct keyring *kr, const char *path, long lo
 	unsigned char want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
 	const struct sign_key *k = NULL;
 	size_t plen, ulen;
+	bool remembered, differs;
 
 	if (!path || !uid || !kid || !sig)
 		return SIGN_BAD;
@@ -317,16 +318,23 @@ enum sign_result sign_verify(const struct keyring *kr, const char *path, long lo
 		return SIGN_UNKNOWN_KEY;
 	if (decode_sig(sig, got) < 0)
 		return SIGN_BAD;
-	/* The MAC of the same fields under the same key, if this thread computed it lately
-	 * (accounts/signmemo.h); compared in constant time either way. */
+	/* A link this thread verified lately answers from the MAC remembered for it
+	 * (accounts/signmemo.h), compared in constant time. Any other signature, even for
+	 * remembered fields, has its MAC computed as if nothing were remembered: only the
+	 * holder of the valid link sees the shorter time, so it tells no one else which links
+	 * were used. */
 	plen = strlen(path);
 	ulen = strlen(uid);
-	if (!signmemo_get(k, path, plen, exp, uid, ulen, want)) {
+	remembered = signmemo_get(k, path, plen, exp, uid, ulen, want);
+	if (!remembered)
+		memset(want, 0, sizeof want); /* compared all the same (one path), never believed */
+	differs = sodium_memcmp(want, got, sizeof want) != 0;
+	if (!remembered || differs) {
 		mac(k, path, plen, exp, uid, ulen, want);
+		if (sodium_memcmp(want, got, sizeof want) != 0)
+			return SIGN_BAD;
 		signmemo_put(k, path, plen, exp, uid, ulen, want);
 	}
-	if (sodium_memcmp(want, got, sizeof want) != 0)
-		return SIGN_BAD;
 	/* Expiry is checked after the MAC so that a forged exp never reads as merely expired. */
 	if (exp < (long long)now)
 		return SIGN_EXPIRED;

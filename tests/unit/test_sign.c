@@ -103,6 +103,10 @@ int main(void)
 	bad[5] = bad[5] == 'A' ? 'B' : 'A';
 	ok(sign_verify(&kr, p, now + 60, "alice", kid2, bad, now) == SIGN_BAD,
 	   "a flipped character fails after the link verified");
+	/* 43 'A's decode to 32 zero bytes: never taken for a MAC, remembered or not. */
+	ok(sign_verify(&kr, p, now + 60, "alice", kid2, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", now) == SIGN_BAD &&
+	   sign_verify(&kr, p, now + 62, "alice", kid2, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", now) == SIGN_BAD,
+	   "an all-zero signature fails, for remembered fields and for others");
 	ok(sign_verify(&kr, p, now + 60, "bob", kid2, sig2, now) == SIGN_BAD &&
 	   sign_verify(&kr, p, now + 59, "alice", kid2, sig2, now) == SIGN_BAD,
 	   "another user or expiry fails after the link verified");
