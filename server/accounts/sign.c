@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "accounts/sha256hw.h"
 #include "accounts/signmemo.h"
 #include "base62.h"
 #include "store/secrets.h"
@@ -228,17 +229,80 @@ void keyring_wipe(struct keyring *kr)
 	signmemo_invalidate();
 }
 
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* The message of mac() in msg[MAC_MSG_MAX], padded as SHA-256 pads it after the 64-byte key
+ * block the keyed state has taken in: the number of blocks, or 0 when it does not fit. */
+#define MAC_MSG_MAX 256
+static size_t mac_message(unsigned char *msg, const char *path, size_t plen, const char *num,
+                          size_t nlen, const char *uid, size_t ulen)
+{
+	size_t len = plen + 1 + nlen + 1 + ulen + 1, blocks = (len + 8) / 64 + 1;
+	uint64_t bits = (uint64_t)(64 + len) * 8;
+
+	if (blocks * 64 > MAC_MSG_MAX)
+		return 0;
+	memcpy(msg, path, plen + 1);
+	memcpy(msg + plen + 1, num, nlen + 1);
+	memcpy(msg + plen + 1 + nlen + 1, uid, ulen + 1);
+	msg[len] = 0x80;
+	memset(msg + len + 1, 0, blocks * 64 - 8 - len - 1);
+	put_be32(msg + blocks * 64 - 8, (uint32_t)(bits >> 32));
+	put_be32(msg + blocks * 64 - 4, (uint32_t)bits);
+	return blocks;
+}
+
+/* mac() on the processor's SHA extensions (accounts/sha256hw.h), from the same keyed state:
+ * its inner and outer hashes have taken in one block each (the padded key), so what is left
+ * is the message's blocks, then the inner digest's one. false: the message is too long. */
+static bool mac_hw(const struct sign_key *k, const char *path, size_t plen, const char *num,
+                   size_t nlen, const char *uid, size_t ulen, unsigned char out[32])
+{
+	unsigned char msg[MAC_MSG_MAX], inner[64];
+	uint32_t st[8];
+	size_t blocks = mac_message(msg, path, plen, num, nlen, uid, ulen);
+
+	/* (a key of SIGN_KEY_BYTES is one block, 512 bits, in each; anything else: libsodium) */
+	if (!blocks || k->keyed.ictx.count != 512 || k->keyed.octx.count != 512)
+		return false;
+	memcpy(st, k->keyed.ictx.state, sizeof st);
+	sha256hw_blocks(st, msg, blocks);
+	for (int i = 0; i < 8; i++)
+		put_be32(inner + 4 * i, st[i]);
+	inner[32] = 0x80;
+	memset(inner + 33, 0, 64 - 33 - 8);
+	put_be32(inner + 56, 0);
+	put_be32(inner + 60, (64 + 32) * 8);
+	memcpy(st, k->keyed.octx.state, sizeof st);
+	sha256hw_blocks(st, inner, 1);
+	for (int i = 0; i < 8; i++)
+		put_be32(out + 4 * i, st[i]);
+	sodium_memzero(st, sizeof st);
+	sodium_memzero(inner, sizeof inner);
+	sodium_memzero(msg, sizeof msg);
+	return true;
+}
+
 /* HMAC-SHA256 (RFC 2104) of the fields under k's key, from the keyed state: the same MAC as
  * crypto_auth_hmacsha256_init with the key would begin. */
 static void mac(const struct sign_key *k, const char *path, size_t plen, long long exp,
                 const char *uid, size_t ulen, unsigned char out[crypto_auth_hmacsha256_BYTES])
 {
-	crypto_auth_hmacsha256_state st = k->keyed;
+	crypto_auth_hmacsha256_state st;
 	char num[21];
 	struct strput sp;
 
 	strput_init(&sp, num, sizeof num);
 	strput_ll(&sp, exp);
+	if (sha256hw_available() && mac_hw(k, path, plen, num, sp.len, uid, ulen, out))
+		return;
+	st = k->keyed;
 	/* Each field is followed by a NUL, which none of them can contain. */
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)path, plen + 1);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)num, sp.len + 1);

@@ -138,6 +138,36 @@ int main(void)
 		is_int(sign_verify(&kr, p, now + 60, "alice", kid2, sig2, now), SIGN_BAD,
 		       "a link the old key signed no longer verifies (nothing answered from before)");
 	}
+	/* The MAC is HMAC-SHA256 of "path\0exp\0uid\0" under the signing key, whichever code
+	 * computes it (accounts/sha256hw.h on a processor with SHA extensions, libsodium else):
+	 * checked against libsodium's HMAC for messages that end in each place of a block. */
+	{
+		struct keyring fresh;
+		int mismatches = 0;
+
+		ok(keyring_open(&fresh, NULL, dir, err, sizeof err) == 0, "the ring read afresh");
+		for (int n = 0; n < 300; n++) {
+			char pth[200], uid[64], msg[300], want64[SIGN_SIG_MAX], kidn[SIGN_KID_MAX], got64[SIGN_SIG_MAX];
+			unsigned char m[crypto_auth_hmacsha256_BYTES];
+			long long e = (long long)now + n * 7919LL;
+			int plen = 1 + n % 150, ulen = n % 40, len;
+
+			memset(pth, 'a' + n % 26, (size_t)plen);
+			pth[0] = '/';
+			pth[plen] = '\0';
+			memset(uid, 'A' + n % 26, (size_t)ulen);
+			uid[ulen] = '\0';
+			len = snprintf(msg, sizeof msg, "%s%c%lld%c%s%c", pth, 0, e, 0, uid, 0);
+			crypto_auth_hmacsha256(m, (const unsigned char *)msg, (size_t)len,
+			                       fresh.keys[fresh.nkeys - 1].key);
+			sodium_bin2base64(want64, sizeof want64, m, sizeof m, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+			if (sign_url(&fresh, pth, e, uid, kidn, got64) != 0 || strcmp(got64, want64) ||
+			    sign_verify(&fresh, pth, e, uid, kidn, want64, now) != SIGN_OK)
+				mismatches++;
+		}
+		is_int(mismatches, 0, "300 MACs of 1 to 150-byte paths, as libsodium's HMAC-SHA256 gives them");
+		keyring_wipe(&fresh);
+	}
 	chmod(path, 0644);
 	ok(keyring_open(&other, NULL, dir, err, sizeof err) < 0, "a key file readable by others is refused");
 	unlink(path);
