@@ -58,29 +58,7 @@ while ! grep -q listening "$WORK/segue.out" 2>/dev/null; do sleep 0.05; done
 SEG_PORT=$(sed -n 's/^listening on .*://p' "$WORK/segue.out")
 
 # Signed paths for every track and quality: segue's own, and nginx secure_link ones.
-python3 - "$WORK" "$SEG_PORT" <<'PY'
-import base64, hashlib, json, os, sqlite3, sys, time, urllib.parse, urllib.request
-work, port = sys.argv[1], int(sys.argv[2])
-base = "http://127.0.0.1:%d" % port
-tok = json.load(urllib.request.urlopen(base + "/api/token", data=urllib.parse.urlencode(
-    {"grant_type": "password", "username": "bencher", "password": "bench-password"}).encode()))["access_token"]
-ids = [r[0] for r in sqlite3.connect(os.path.join(work, "segue.db")).execute("SELECT id FROM tracks")]
-seg, ngx = open(os.path.join(work, "segue.paths"), "w"), open(os.path.join(work, "nginx.paths"), "w")
-exp = int(time.time()) + 3600
-for tid in ids:
-    req = urllib.request.Request(base + "/v1/segue/playback/%s?quality=very_high" % tid,
-                                 headers={"Authorization": "Bearer " + tok})
-    try:
-        urls = json.load(urllib.request.urlopen(req))["urls"]
-    except Exception:
-        continue  # not licensed in the bencher's market
-    for q, url in urls.items():
-        u = urllib.parse.urlsplit(url)
-        size = os.path.getsize(os.path.join(work, "media", tid[:2], tid, q + ".ogg"))
-        seg.write("%s?%s %d\n" % (u.path, u.query, size))
-        md5 = base64.urlsafe_b64encode(hashlib.md5(("%d%s bench-secret" % (exp, u.path)).encode()).digest())
-        ngx.write("%s?md5=%s&expires=%d %d\n" % (u.path, md5.decode().rstrip("="), exp, size))
-PY
+python3 bench/stream-paths.py "$WORK" "$SEG_PORT"
 
 MEDIA=$(cd "$WORK/media" && pwd -P)
 nginx_conf() { # workers

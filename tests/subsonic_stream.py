@@ -157,6 +157,36 @@ with Server(data, {"transcode_max": 1, "http_send_timeout": 3, "rl_standard": 10
     ok, err = decodes(p)
     t.ok(ok, "ffmpeg decodes it without a complaint", err)
 
+    # An HTTP/1.0 client knows no chunked encoding: the transcode comes as it is, and the
+    # connection's close ends it.
+    s10 = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+    s10.sendall(("GET %s HTTP/1.0\r\nHost: x\r\n\r\n" %
+                 url("stream", id=track, format="mp3", maxBitRate=128)).encode())
+    raw, deadline = b"", time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            got = s10.recv(65536)
+        except socket.timeout:
+            break
+        if not got:
+            break
+        raw += got
+    closed = not got
+    s10.close()
+    head, _, body10 = raw.partition(b"\r\n\r\n")
+    heads = {l.split(b":", 1)[0].strip().lower(): l.split(b":", 1)[1].strip()
+             for l in head.split(b"\r\n")[1:] if b":" in l}
+    t.ok(head.startswith(b"HTTP/1.1 200"), "HTTP/1.0: a transcode is answered", head[:60])
+    t.ok(b"transfer-encoding" not in heads and b"content-length" not in heads,
+         "HTTP/1.0: neither chunked nor a length", heads)
+    t.eq(heads.get(b"connection"), b"close", "HTTP/1.0: Connection: close")
+    t.ok(closed, "HTTP/1.0: the server closes the connection at the body's end")
+    p10 = save(body10, "a10.mp3")
+    t.ok(probe(p10).get("format_name") == "mp3" and decodes(p10)[0],
+         "HTTP/1.0: the body is the MP3 itself, no chunk framing in it")
+    t.ok(abs(float(probe(p10).get("duration", 0)) - dur_ms / 1000) < 0.3,
+         "HTTP/1.0: the whole song", probe(p10))
+
     r = get("stream", id=track, format="opus", maxBitRate=96)
     t.eq(r.headers.get("content-type"), "audio/ogg", "format=opus is Ogg")
     p = save(r.body, "a.opus")

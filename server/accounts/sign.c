@@ -4,18 +4,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "accounts/sha256hw.h"
+#include "accounts/signmemo.h"
 #include "base62.h"
 #include "store/secrets.h"
+#include "strput.h"
 
 static void key_prepare(struct sign_key *k)
 {
 	crypto_auth_hmacsha256_init(&k->keyed, k->key, SIGN_KEY_BYTES);
+	signmemo_invalidate();
 }
 
 #define RING_NAME "signing.keys"
@@ -63,6 +68,7 @@ static int parse_ring(struct keyring *kr, char *text, long long version, char *e
 	memcpy(kr->keys, fresh.keys, sizeof fresh.keys);
 	kr->nkeys = fresh.nkeys;
 	kr->version = version;
+	signmemo_invalidate(); /* the same addresses now hold other keys */
 	rc = 0;
 out:
 	sodium_memzero(&fresh, sizeof fresh);
@@ -197,6 +203,7 @@ int keyring_rotate(struct keyring *kr, long keep_seconds, char *err, size_t errl
 	memmove(kr->keys, kr->keys + keep_from, (size_t)(kr->nkeys - keep_from) * sizeof kr->keys[0]);
 	kr->nkeys -= keep_from;
 	new_key(&kr->keys[kr->nkeys++], now);
+	signmemo_invalidate(); /* the keys moved */
 	if (!format_ring(kr, text, sizeof text)) {
 		snprintf(err, errlen, RING_NAME ": too long");
 		goto out;
@@ -219,23 +226,128 @@ void keyring_wipe(struct keyring *kr)
 {
 	sodium_memzero(kr->keys, sizeof kr->keys);
 	kr->nkeys = 0;
+	signmemo_invalidate();
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* The message of mac() in msg[MAC_MSG_MAX], padded as SHA-256 pads it after the 64-byte key
+ * block the keyed state has taken in: the number of blocks, or 0 when it does not fit. */
+#define MAC_MSG_MAX 256
+static size_t mac_message(unsigned char *msg, const char *path, size_t plen, const char *num,
+                          size_t nlen, const char *uid, size_t ulen)
+{
+	size_t len = plen + 1 + nlen + 1 + ulen + 1, blocks = (len + 8) / 64 + 1;
+	uint64_t bits = (uint64_t)(64 + len) * 8;
+
+	if (blocks * 64 > MAC_MSG_MAX)
+		return 0;
+	memcpy(msg, path, plen + 1);
+	memcpy(msg + plen + 1, num, nlen + 1);
+	memcpy(msg + plen + 1 + nlen + 1, uid, ulen + 1);
+	msg[len] = 0x80;
+	memset(msg + len + 1, 0, blocks * 64 - 8 - len - 1);
+	put_be32(msg + blocks * 64 - 8, (uint32_t)(bits >> 32));
+	put_be32(msg + blocks * 64 - 4, (uint32_t)bits);
+	return blocks;
+}
+
+/* mac() on the processor's SHA extensions (accounts/sha256hw.h), from the same keyed state:
+ * its inner and outer hashes have taken in one block each (the padded key), so what is left
+ * is the message's blocks, then the inner digest's one. false: the message is too long. */
+static bool mac_hw(const struct sign_key *k, const char *path, size_t plen, const char *num,
+                   size_t nlen, const char *uid, size_t ulen, unsigned char out[32])
+{
+	unsigned char msg[MAC_MSG_MAX], inner[64];
+	uint32_t st[8];
+	size_t blocks = mac_message(msg, path, plen, num, nlen, uid, ulen);
+
+	/* (a key of SIGN_KEY_BYTES is one block, 512 bits, in each; anything else: libsodium) */
+	if (!blocks || k->keyed.ictx.count != 512 || k->keyed.octx.count != 512)
+		return false;
+	memcpy(st, k->keyed.ictx.state, sizeof st);
+	sha256hw_blocks(st, msg, blocks);
+	for (int i = 0; i < 8; i++)
+		put_be32(inner + 4 * i, st[i]);
+	inner[32] = 0x80;
+	memset(inner + 33, 0, 64 - 33 - 8);
+	put_be32(inner + 56, 0);
+	put_be32(inner + 60, (64 + 32) * 8);
+	memcpy(st, k->keyed.octx.state, sizeof st);
+	sha256hw_blocks(st, inner, 1);
+	for (int i = 0; i < 8; i++)
+		put_be32(out + 4 * i, st[i]);
+	sodium_memzero(st, sizeof st);
+	sodium_memzero(inner, sizeof inner);
+	sodium_memzero(msg, sizeof msg);
+	return true;
 }
 
 /* HMAC-SHA256 (RFC 2104) of the fields under k's key, from the keyed state: the same MAC as
  * crypto_auth_hmacsha256_init with the key would begin. */
-static void mac(const struct sign_key *k, const char *path, long long exp, const char *uid,
-                unsigned char out[crypto_auth_hmacsha256_BYTES])
+static void mac(const struct sign_key *k, const char *path, size_t plen, long long exp,
+                const char *uid, size_t ulen, unsigned char out[crypto_auth_hmacsha256_BYTES])
 {
-	crypto_auth_hmacsha256_state st = k->keyed;
-	char num[32];
+	crypto_auth_hmacsha256_state st;
+	char num[21];
+	struct strput sp;
 
-	int n = snprintf(num, sizeof num, "%lld", exp);
+	strput_init(&sp, num, sizeof num);
+	strput_ll(&sp, exp);
+	if (sha256hw_available() && mac_hw(k, path, plen, num, sp.len, uid, ulen, out))
+		return;
+	st = k->keyed;
 	/* Each field is followed by a NUL, which none of them can contain. */
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)path, strlen(path) + 1);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)num, (size_t)n + 1);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)uid, strlen(uid) + 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)path, plen + 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)num, sp.len + 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)uid, ulen + 1);
 	crypto_auth_hmacsha256_final(&st, out);
 	sodium_memzero(&st, sizeof st);
+}
+
+/* base64url without padding of a MAC: 43 characters, the last one's two spare bits zero
+ * (the one spelling sodium_bin2base64 gives, and the only one sodium_base642bin took), into
+ * out. Returns -1 for anything else. The signature comes from the request: nothing secret
+ * depends on how long this takes. */
+static int decode_sig(const char *sig, unsigned char out[crypto_auth_hmacsha256_BYTES])
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t at = 0, i;
+
+	for (i = 0; sig[i]; i++) {
+		unsigned char c = (unsigned char)sig[i];
+		int v;
+
+		if (i == 43)
+			return -1;
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			v = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			v = c - '0' + 52;
+		else if (c == '-')
+			v = 62;
+		else if (c == '_')
+			v = 63;
+		else
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[at++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	return i == 43 && at == crypto_auth_hmacsha256_BYTES && acc == 0 ? 0 : -1;
 }
 
 int sign_url(const struct keyring *kr, const char *path, long long exp, const char *uid,
@@ -247,7 +359,7 @@ int sign_url(const struct keyring *kr, const char *path, long long exp, const ch
 	if (!kr->nkeys)
 		return -1;
 	k = &kr->keys[kr->nkeys - 1];
-	mac(k, path, exp, uid, m);
+	mac(k, path, strlen(path), exp, uid, strlen(uid), m);
 	sodium_bin2base64(sig, SIGN_SIG_MAX, m, sizeof m, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	strcpy(kid, k->kid);
 	return 0;
@@ -258,7 +370,8 @@ enum sign_result sign_verify(const struct keyring *kr, const char *path, long lo
 {
 	unsigned char want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
 	const struct sign_key *k = NULL;
-	size_t len;
+	size_t plen, ulen;
+	bool remembered, differs;
 
 	if (!path || !uid || !kid || !sig)
 		return SIGN_BAD;
@@ -267,12 +380,25 @@ enum sign_result sign_verify(const struct keyring *kr, const char *path, long lo
 			k = &kr->keys[i];
 	if (!k)
 		return SIGN_UNKNOWN_KEY;
-	if (sodium_base642bin(got, sizeof got, sig, strlen(sig), NULL, &len, NULL,
-	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || len != sizeof got)
+	if (decode_sig(sig, got) < 0)
 		return SIGN_BAD;
-	mac(k, path, exp, uid, want);
-	if (sodium_memcmp(want, got, sizeof want) != 0)
-		return SIGN_BAD;
+	/* A link this thread verified lately answers from the MAC remembered for it
+	 * (accounts/signmemo.h), compared in constant time. Any other signature, even for
+	 * remembered fields, has its MAC computed as if nothing were remembered: only the
+	 * holder of the valid link sees the shorter time, so it tells no one else which links
+	 * were used. */
+	plen = strlen(path);
+	ulen = strlen(uid);
+	remembered = signmemo_get(k, path, plen, exp, uid, ulen, want);
+	if (!remembered)
+		memset(want, 0, sizeof want); /* compared all the same (one path), never believed */
+	differs = sodium_memcmp(want, got, sizeof want) != 0;
+	if (!remembered || differs) {
+		mac(k, path, plen, exp, uid, ulen, want);
+		if (sodium_memcmp(want, got, sizeof want) != 0)
+			return SIGN_BAD;
+		signmemo_put(k, path, plen, exp, uid, ulen, want);
+	}
 	/* Expiry is checked after the MAC so that a forged exp never reads as merely expired. */
 	if (exp < (long long)now)
 		return SIGN_EXPIRED;

@@ -2,12 +2,16 @@
  * GET /v1/markets (where its tracks play). */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/handlers.h"
+#include "http/jobs.h"
+#include "log.h"
 #include "server.h"
 #include "store/browse.h"
+#include "store/store.h"
 
 #define RELEASES_MAX 50
 
@@ -92,40 +96,84 @@ static int code_cmp(const void *a, const void *b)
 /* The answer as last read, and the tracks version then (store_tracks_version, which ingest
  * and withdrawals move, and play counts and popularity do not): reading every track's
  * markets costs a third of a second at 1,000,000 tracks, and they change only with ingest.
- * Handlers run on the service loop alone, so nothing else touches these. */
+ * Handlers and jobs' done run on the service loop alone, so nothing else touches these. */
 static const struct server *markets_srv;
 static json_t *markets_kept;
 static long long markets_head = -1;
+
+/* The read itself runs on a worker (http/jobs.h), over a connection of its own: a third of
+ * a second on the loop would hold every other request, audio and Connect alike. */
+struct markets_job {
+	struct job job;      /* (jobs frees the whole, done run or not: nothing here is on the heap) */
+	const struct server *srv;
+	long long head;      /* the tracks version before the read: the answer is at least this new */
+	char database[sizeof ((struct settings *)0)->database > sizeof ((struct settings *)0)->data_dir
+	              ? sizeof ((struct settings *)0)->database : sizeof ((struct settings *)0)->data_dir];
+	char configured[sizeof ((struct settings *)0)->markets]; /* the server's own markets */
+	bool ok;
+	char err[256];
+	struct market_set set; /* the answer, sorted */
+};
+
+static void markets_work(struct job *j)
+{
+	struct markets_job *mj = (struct markets_job *)j;
+	struct store s;
+
+	if (store_open(&s, mj->database, mj->err, sizeof mj->err) < 0)
+		return;
+	add_markets(&mj->set, mj->configured);
+	if (store_track_market_lists(&s, add_markets, &mj->set) < 0) {
+		snprintf(mj->err, sizeof mj->err, "cannot read the tracks' markets");
+	} else {
+		qsort(mj->set.code, (size_t)mj->set.n, sizeof mj->set.code[0], code_cmp);
+		mj->ok = true;
+	}
+	store_close(&s);
+}
+
+static void markets_done(struct req *r, struct job *j)
+{
+	struct markets_job *mj = (struct markets_job *)j;
+	json_t *list;
+
+	if (!mj->ok) {
+		log_err("markets: %s", mj->err);
+		reply_error(r, 500, "database error");
+		return;
+	}
+	list = json_array();
+	for (int i = 0; i < mj->set.n; i++)
+		json_array_append_new(list, json_string(mj->set.code[i]));
+	/* Kept unless a newer read was kept meanwhile. */
+	if (mj->srv != markets_srv || !markets_kept || mj->head >= markets_head) {
+		json_decref(markets_kept);
+		markets_kept = json_incref(list);
+		markets_head = mj->head;
+		markets_srv = mj->srv;
+	}
+	reply_json(r, 200, json_pack("{s:o}", "markets", list));
+}
 
 /* The server's markets and every market a track names for itself. */
 void h_markets(struct req *r)
 {
 	long long head = store_tracks_version(&r->srv->store);
-	struct market_set *m;
-	json_t *list;
+	struct markets_job *mj;
 
 	if (head >= 0 && head == markets_head && markets_srv == r->srv && markets_kept) {
 		reply_json(r, 200, json_pack("{s:O}", "markets", markets_kept));
 		return;
 	}
-	if (!(m = calloc(1, sizeof *m))) {
+	if (!(mj = calloc(1, sizeof *mj))) {
 		reply_error(r, 500, "out of memory");
 		return;
 	}
-	add_markets(m, r->srv->cfg.markets);
-	if (store_track_market_lists(&r->srv->store, add_markets, m) < 0) {
-		free(m);
-		reply_error(r, 500, "database error");
-		return;
-	}
-	qsort(m->code, (size_t)m->n, sizeof m->code[0], code_cmp);
-	list = json_array();
-	for (int i = 0; i < m->n; i++)
-		json_array_append_new(list, json_string(m->code[i]));
-	free(m);
-	json_decref(markets_kept);
-	markets_kept = json_incref(list);
-	markets_head = head;
-	markets_srv = r->srv;
-	reply_json(r, 200, json_pack("{s:o}", "markets", list));
+	snprintf(mj->database, sizeof mj->database, "%s", settings_database(&r->srv->cfg));
+	snprintf(mj->configured, sizeof mj->configured, "%s", r->srv->cfg.markets);
+	mj->srv = r->srv;
+	mj->head = head;
+	mj->job.work = markets_work;
+	mj->job.done = markets_done;
+	jobs_submit(&r->srv->jobs, &mj->job, r);
 }

@@ -7,6 +7,7 @@
 #include "api/handlers.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +22,30 @@
 #include "http/file.h"
 #include "server.h"
 #include "store/catalog.h"
+#include "strput.h"
 
 static void refuse(struct req *r, const char *why)
 {
 	r->srv->metrics.stream_refusals++;
 	reply_error(r, 403, "%s", why);
+}
+
+/* The expiry as the links carry it, 1 to 18 plain digits (no overflow possible): true with
+ * *out set. Anything else is left to strtoll, which decides as before. */
+static bool expiry_digits(const char *s, long long *out)
+{
+	long long v = 0;
+	int i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i == 18)
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (!i || s[i])
+		return false;
+	*out = v;
+	return true;
 }
 
 void h_audio(struct req *r)
@@ -38,6 +58,7 @@ void h_audio(struct req *r)
 	long long exp;
 	enum sign_result check;
 	struct stat st;
+	struct strput sp;
 	char *end;
 	int q, fd;
 	size_t flen = strlen(file);
@@ -58,13 +79,26 @@ void h_audio(struct req *r)
 		refuse(r, "the link is not signed (exp, uid, kid and sig are required)");
 		return;
 	}
-	errno = 0;
-	exp = strtoll(exp_s, &end, 10);
-	if (errno || *end || !*exp_s) {
-		refuse(r, "the link's expiry is malformed");
+	if (!expiry_digits(exp_s, &exp)) {
+		/* (anything strtoll reads beyond plain digits: a sign, leading blanks) */
+		errno = 0;
+		exp = strtoll(exp_s, &end, 10);
+		if (errno || *end || !*exp_s) {
+			refuse(r, "the link's expiry is malformed");
+			return;
+		}
+	}
+	/* (the strings of every request are put together by hand: lib/strput.h) */
+	strput_init(&sp, signed_path, sizeof signed_path);
+	strput_lit(&sp, "/audio/");
+	strput_s(&sp, id);
+	strput_lit(&sp, "/");
+	strput_s(&sp, qname);
+	strput_lit(&sp, ".ogg");
+	if (!strput_ok(&sp)) {
+		reply_error(r, 404, "no such audio file");
 		return;
 	}
-	snprintf(signed_path, sizeof signed_path, "/audio/%s/%s.ogg", id, qname);
 	keyring_refresh(&srv->keys, time(NULL));
 	check = sign_verify(&srv->keys, signed_path, exp, uid, kid, sig, time(NULL));
 	/* Another instance over the same database may have rotated the keys this second. */
@@ -86,8 +120,16 @@ void h_audio(struct req *r)
 	if ((fd = api_open_file(r, path, "audio file", &st)) < 0)
 		return;
 	/* Encoded files never change once renamed into place: size and mtime name the bytes. */
-	snprintf(etag, sizeof etag, "\"%s-%s-%llx-%llx\"", id, qname, (unsigned long long)st.st_size,
-	         (unsigned long long)st.st_mtime);
+	strput_init(&sp, etag, sizeof etag);
+	strput_lit(&sp, "\"");
+	strput_s(&sp, id);
+	strput_lit(&sp, "-");
+	strput_s(&sp, qname);
+	strput_lit(&sp, "-");
+	strput_hex(&sp, (unsigned long long)st.st_size);
+	strput_lit(&sp, "-");
+	strput_hex(&sp, (unsigned long long)st.st_mtime);
+	strput_lit(&sp, "\"");
 	api_send_file(r, fd, &st, etag, "audio/ogg");
 	if (r->streaming)
 		srv->metrics.streams_started++;

@@ -5,16 +5,25 @@
 
 #include "audio/audio.h"
 #include "base62.h"
+#include "strput.h"
 
 int media_path(const char *media_dir, const char *id, int quality, char *out, size_t len)
 {
-	int n;
+	struct strput s;
 
-	if (!base62_is_id(id) || quality >= Q_COUNT)
+	if (!base62_is_id(id) || quality >= Q_COUNT || !len)
 		return -1;
-	if (quality < 0)
-		n = snprintf(out, len, "%s/%.2s/%s", media_dir, id, id);
-	else
-		n = snprintf(out, len, "%s/%.2s/%s/%s.ogg", media_dir, id, id, quality_info[quality].name);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	/* Built by hand: this runs for every audio request (lib/strput.h). */
+	strput_init(&s, out, len);
+	strput_s(&s, media_dir);
+	strput_lit(&s, "/");
+	strput_n(&s, id, 2);
+	strput_lit(&s, "/");
+	strput_s(&s, id);
+	if (quality >= 0) {
+		strput_lit(&s, "/");
+		strput_s(&s, quality_info[quality].name);
+		strput_lit(&s, ".ogg");
+	}
+	return strput_ok(&s) ? 0 : -1;
 }

@@ -325,7 +325,7 @@ int http_feed_send(struct req *r)
 
 	if (k) {
 		len = k;
-		if (f->length < 0) {
+		if (f->length < 0 && !r->http10) {
 			char h[CHUNK_HEAD];
 			int hn = snprintf(h, sizeof h, "%zx\r\n", k);
 
@@ -353,6 +353,8 @@ int http_feed_send(struct req *r)
 		         f->sent, f->why);
 		return -1;
 	}
+	if (f->length < 0 && r->http10)
+		return 1; /* close-delimited: the connection's close ends it (http.c) */
 	if (f->length < 0) {
 		memcpy(data, "0\r\n\r\n", 5);
 		return lws_write(r->wsi, data, 5, LWS_WRITE_HTTP_FINAL) == 5 ? 1 : -1;

@@ -17,7 +17,8 @@
  * feed: the producer's next write, or the one it is waiting in, fails at once, which is its
  * signal to stop.
  *
- * Framing: a body of unknown length goes out chunked; of a length given in advance, as
+ * Framing: a body of unknown length goes out chunked (to an HTTP/1.0 client, which knows
+ * no chunks, as it is, ended by the connection's close); of a length given in advance, as
  * exactly that many bytes (what the producer writes beyond it is dropped and fails the
  * write; a producer that ends short has the connection closed, since the client was
  * promised more). */

@@ -10,6 +10,7 @@
 #include "http/metrics.h"
 #include "http/range.h"
 #include "log.h"
+#include "strput.h"
 
 int http_open_file(struct req *r, const char *path, const char *what, struct stat *st)
 {
@@ -46,10 +47,21 @@ void http_send_file(struct req *r, int fd, const struct stat *st, const char *et
 		            (long long)st->st_size);
 		reply_header(r, "content-range:", "bytes */%lld", (long long)st->st_size);
 		return;
-	case RANGE_OK:
+	case RANGE_OK: {
+		char cr[80];
+		struct strput s;
+
 		reply_empty(r, 206);
-		reply_header(r, "content-range:", "bytes %lld-%lld/%lld", first, last, (long long)st->st_size);
+		strput_init(&s, cr, sizeof cr);
+		strput_lit(&s, "bytes ");
+		strput_ll(&s, first);
+		strput_lit(&s, "-");
+		strput_ll(&s, last);
+		strput_lit(&s, "/");
+		strput_ll(&s, (long long)st->st_size);
+		reply_header_str(r, "content-range:", cr);
 		break;
+	}
 	case RANGE_NONE:
 		reply_empty(r, 200);
 		first = 0;
@@ -57,9 +69,9 @@ void http_send_file(struct req *r, int fd, const struct stat *st, const char *et
 		break;
 	}
 	r->ctype = ctype;
-	reply_header(r, "accept-ranges:", "bytes");
-	reply_header(r, "etag:", "%s", etag);
-	reply_header(r, "cache-control:", "public, max-age=31536000, immutable");
+	reply_header_str(r, "accept-ranges:", "bytes");
+	reply_header_str(r, "etag:", etag);
+	reply_header_str(r, "cache-control:", "public, max-age=31536000, immutable");
 	r->fd = fd;
 	r->streaming = true;
 	r->stream_off = first;

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,10 +28,22 @@ struct guard {
 	int parts, headers, bytes;
 };
 
+/* By descriptor. Only the lws service thread touches it: the thread that watched the first
+ * connection (owner). recv runs on every thread (libpq's reads in a worker go through the
+ * same hook), and a read on any other thread never looks: the table may be growing on the
+ * service thread meanwhile, and its descriptor is not an HTTP connection of the loop's. */
 static struct {
 	struct guard *slot;
 	int cap;
+	pthread_t owner;
+	atomic_bool owned;
 } table;
+
+static bool on_owner(void)
+{
+	return atomic_load_explicit(&table.owned, memory_order_acquire) &&
+	       pthread_equal(table.owner, pthread_self());
+}
 
 static struct guard *slot_for(int fd, bool grow)
 {
@@ -62,14 +76,23 @@ static void start(struct guard *g)
 	g->phase = HG_METHOD;
 }
 
-void headguard_open(struct lws *wsi)
+void headguard_watch(int fd, struct lws *wsi)
 {
-	struct guard *g = slot_for(lws_get_socket_fd(wsi), true);
+	struct guard *g;
 
-	if (!g)
+	if (!atomic_load_explicit(&table.owned, memory_order_relaxed)) {
+		table.owner = pthread_self();
+		atomic_store_explicit(&table.owned, true, memory_order_release);
+	}
+	if (!on_owner() || !(g = slot_for(fd, true)))
 		return;
 	g->wsi = wsi;
 	start(g);
+}
+
+void headguard_open(struct lws *wsi)
+{
+	headguard_watch(lws_get_socket_fd(wsi), wsi);
 }
 
 void headguard_ready(struct lws *wsi)
@@ -208,8 +231,12 @@ static bool whole_and_small(struct guard *g, const char *buf, size_t n)
 
 ssize_t http_rx(int fd, void *buf, size_t n)
 {
-	struct guard *g = slot_for(fd, false);
+	struct guard *g;
 	int status;
+
+	if (!on_owner())
+		return (ssize_t)n; /* not the loop's read: nothing here is about it */
+	g = slot_for(fd, false);
 
 	if (g && g->wsi && g->scanning && !whole_and_small(g, buf, n) && (status = scan(g, buf, n))) {
 		struct lws *wsi = g->wsi;

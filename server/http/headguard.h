@@ -29,6 +29,10 @@
 /* A new HTTP connection (LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED): its first head is
  * scanned. */
 void headguard_open(struct lws *wsi);
+/* The same for descriptor fd (headguard_open's work; tests call it with a stand-in wsi).
+ * The thread that first calls it is the one whose reads are scanned: recv on any other
+ * thread (libpq's, in a worker) passes http_rx untouched. */
+void headguard_watch(int fd, struct lws *wsi);
 /* wsi's exchange is over and lws holds none of its input: its next head is scanned. */
 void headguard_ready(struct lws *wsi);
 /* fd's connection wsi closed, or (wsi NULL) fd became something else (a lingering copy):

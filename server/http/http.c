@@ -7,6 +7,7 @@
 #include <linux/sockios.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,8 +49,9 @@ static int64_t now_ns(void)
 
 const char *req_arg(const struct req *r, const char *name)
 {
+	/* (the first byte first: a signed link's four names differ in it) */
 	for (int i = 0; i < r->nargs; i++)
-		if (!strcmp(r->args[i].name, name))
+		if (r->args[i].name[0] == name[0] && !strcmp(r->args[i].name, name))
 			return r->args[i].value;
 	return NULL;
 }
@@ -146,6 +148,20 @@ void reply_header(struct req *r, const char *name, const char *fmt, ...)
 	r->nheaders++;
 }
 
+void reply_header_str(struct req *r, const char *name, const char *value)
+{
+	size_t n = strlen(value), cap = sizeof r->headers[0].value;
+
+	if (r->nheaders == REQ_MAX_HEADERS)
+		return;
+	if (n >= cap)
+		n = cap - 1;
+	r->headers[r->nheaders].name = name;
+	memcpy(r->headers[r->nheaders].value, value, n);
+	r->headers[r->nheaders].value[n] = '\0';
+	r->nheaders++;
+}
+
 void req_base_url(const struct req *r, char *out, size_t len)
 {
 	if (r->ctx->public_url[0])
@@ -195,30 +211,81 @@ json_t *req_json_body(struct req *r, bool allow_empty)
 	return j;
 }
 
-void req_free(struct req *r)
+static void check_deadline(struct req *r, int64_t now);
+
+/* Everything r holds, let go; r itself and its args array stay. wipe: the bytes of the
+ * Authorization header to clear (all of them, unless the caller knows how many were used). */
+static void req_clean(struct req *r, size_t wipe)
 {
-	if (!r)
-		return;
 	watch_del(r);
-	for (int i = 0; i < r->nargs; i++) {
+	for (int i = r->args_lent; i < r->nargs; i++) {
 		free(r->args[i].name);
 		free(r->args[i].value);
 	}
-	free(r->args);
+	r->nargs = r->args_lent = 0;
 	for (int i = 0; i < r->nparams; i++)
 		free(r->params[i]);
+	r->nparams = 0;
 	if (r->gone)
 		r->gone(r->holder); /* the answer has nowhere to go */
+	r->gone = NULL;
 	http_feed_detach(r); /* its producer stops */
 	if (r->fd >= 0) {
 		close(r->fd);
 		r->ctx->metrics->open_streams--;
+		r->fd = -1;
 	}
 	buf_free(&r->body);
 	buf_free(&r->out);
 	free(r->head);
-	sodium_memzero(r->authorization, sizeof r->authorization);
+	r->head = NULL;
+	sodium_memzero(r->authorization, wipe);
+}
+
+void req_free(struct req *r)
+{
+	if (!r)
+		return;
+	req_clean(r, sizeof r->authorization);
+	free(r->args);
 	free(r);
+}
+
+/* What req_new sets beyond zeroes. */
+static void req_init(struct req *r, struct lws *wsi)
+{
+	r->wsi = wsi;
+	r->ctx = lws_context_user(lws_get_context(wsi));
+	r->srv = r->ctx->srv;
+	r->fd = -1;
+	r->content_length = -1;
+	r->started_ns = now_ns();
+	r->phase = PHASE_HEAD;
+	r->phase_ms = watch_now_ms();
+	watch_add(r, lws_get_context(wsi), check_deadline);
+}
+
+void req_retire(struct req *r)
+{
+	/* Only the quick path retires requests, and its parser writes a header as its value and
+	 * a NUL into a buffer that was all zeroes (calloc, then this): past the first NUL the
+	 * bytes are still zero. */
+	req_clean(r, strnlen(r->authorization, sizeof r->authorization - 1) + 1);
+}
+
+struct req *req_recycle(struct req *r, struct lws *wsi)
+{
+	struct req_arg *args = r->args;
+	int cap = r->args_cap;
+
+	memset(r, 0, offsetof(struct req, path));
+	r->args = args;
+	r->args_cap = cap;
+	r->path[0] = r->peer[0] = r->host[0] = r->range[0] = '\0';
+	r->content_type[0] = r->if_none_match[0] = '\0';
+	memset(&r->user, 0, sizeof r->user);
+	req_init(r, wsi);
+	return r;
 }
 
 static const struct { int token; enum http_method m; const char *name; } methods[] = {
@@ -240,19 +307,25 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes t, char *out, si
 
 /* The array grows with the parameters, so a request (kept by an idle kept-alive
  * connection until its next one) holds room for the parameters it has, not for the most. */
+static int grow_args(struct req *r)
+{
+	int cap;
+	struct req_arg *p;
+
+	if (r->nargs < r->args_cap)
+		return 0;
+	cap = r->args_cap ? r->args_cap * 2 : 8;
+	if (!(p = realloc(r->args, (size_t)cap * sizeof *p)))
+		return -1;
+	r->args = p;
+	r->args_cap = cap;
+	return 0;
+}
+
 int req_add_arg(struct req *r, char *name, char *value)
 {
-	if (!name || !value || r->nargs == REQ_MAX_ARGS)
+	if (!name || !value || r->nargs == REQ_MAX_ARGS || grow_args(r) < 0)
 		goto fail;
-	if (r->nargs == r->args_cap) {
-		int cap = r->args_cap ? r->args_cap * 2 : 8;
-		struct req_arg *p = realloc(r->args, (size_t)cap * sizeof *p);
-
-		if (!p)
-			goto fail;
-		r->args = p;
-		r->args_cap = cap;
-	}
 	r->args[r->nargs].name = name;
 	r->args[r->nargs].value = value;
 	r->nargs++;
@@ -261,6 +334,17 @@ fail:
 	free(name);
 	free(value);
 	return -1;
+}
+
+int req_lend_arg(struct req *r, char *name, char *value)
+{
+	if (r->nargs != r->args_lent || r->nargs == REQ_MAX_ARGS || grow_args(r) < 0)
+		return -1;
+	r->args[r->nargs].name = name;
+	r->args[r->nargs].value = value;
+	r->nargs++;
+	r->args_lent++;
+	return 0;
 }
 
 static int read_args(struct req *r)
@@ -334,11 +418,12 @@ static int build_head(struct req *r, long long content_length)
 	                                             (const unsigned char *)r->ctype,
 	                                             (int)strlen(r->ctype), &p, end))
 		return -1;
-	/* A length of -1: a body produced while it is sent (http/feed.h), framed in chunks. */
+	/* A length of -1: a body produced while it is sent (http/feed.h), framed in chunks; to
+	 * an HTTP/1.0 client, delimited by the close (prepare_response). */
 	if (r->status != 204 && r->status != 304 && content_length >= 0 &&
 	    lws_add_http_header_content_length(r->wsi, (lws_filepos_t)content_length, &p, end))
 		return -1;
-	if (r->status != 204 && r->status != 304 && content_length < 0 &&
+	if (r->status != 204 && r->status != 304 && content_length < 0 && !r->http10 &&
 	    lws_add_http_header_by_token(r->wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING,
 	                                 (const unsigned char *)"chunked", 7, &p, end))
 		return -1;
@@ -451,6 +536,10 @@ static void prepare_response(struct req *r)
 	 * body would be read as the next answer on a kept-alive connection. */
 	if (r->method == M_HEAD)
 		r->head_only = true;
+	/* HTTP/1.0 has no chunked encoding (RFC 9112 7.1): a body of unknown length goes to
+	 * such a client as it is, and its end is the connection's close. */
+	if (r->http10 && r->feed && http_body_length(r) < 0)
+		r->close_after = true;
 	if (build_head(r, http_body_length(r)) < 0) {
 		log_err("http: cannot build response headers");
 		free(r->head);
@@ -752,17 +841,8 @@ struct req *req_new(struct lws *wsi)
 {
 	struct req *r = calloc(1, sizeof *r);
 
-	if (!r)
-		return NULL;
-	r->wsi = wsi;
-	r->ctx = lws_context_user(lws_get_context(wsi));
-	r->srv = r->ctx->srv;
-	r->fd = -1;
-	r->content_length = -1;
-	r->started_ns = now_ns();
-	r->phase = PHASE_HEAD;
-	r->phase_ms = watch_now_ms();
-	watch_add(r, lws_get_context(wsi), check_deadline);
+	if (r)
+		req_init(r, wsi);
 	return r;
 }
 
@@ -787,10 +867,16 @@ static int parse_length(const char *s, long long *out)
 /* A Host is a name or address and a port; it goes into the URLs of answers. */
 bool http_host_ok(const char *h)
 {
-	for (; *h; h++)
-		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') ||
-		      strchr("-._~:[]%", *h)))
+	/* A-Z a-z 0-9 - . _ ~ : [ ] %, a bit each of the 128 ASCII codes (every request's Host
+	 * is checked). */
+	static const uint64_t set[2] = { 0x07ff602000000000ULL, 0x47fffffeaffffffeULL };
+
+	for (; *h; h++) {
+		unsigned char ch = (unsigned char)*h;
+
+		if (ch >= 128 || !(set[ch >> 6] >> (ch & 63) & 1))
 			return false;
+	}
 	return true;
 }
 
@@ -850,6 +936,7 @@ static bool check_text(struct req *r)
 static bool begin(struct req *r, const char *path)
 {
 	struct lws *wsi = r->wsi;
+	char version[16];
 
 	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
 		if (lws_hdr_total_length(wsi, methods[i].token)) {
@@ -867,6 +954,9 @@ static bool begin(struct req *r, const char *path)
 		return false;
 	}
 	strcpy(r->path, path);
+	/* (on a server, lws keeps the request line's version under WSI_TOKEN_HTTP) */
+	r->http10 = lws_hdr_copy(wsi, version, sizeof version, WSI_TOKEN_HTTP) > 0 &&
+	            !strcmp(version, "HTTP/1.0");
 	copy_header(wsi, WSI_TOKEN_HOST, r->host, sizeof r->host);
 	copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->authorization, sizeof r->authorization);
 	copy_header(wsi, WSI_TOKEN_HTTP_RANGE, r->range, sizeof r->range);

@@ -102,23 +102,17 @@ struct req {
 	struct lws *wsi;
 	enum http_method method;
 	const char *method_name;
-	char path[1024];
 	struct req_arg { char *name, *value; } *args; /* grown as read (req_add_arg) */
 	int nargs, args_cap;
+	int args_lent;           /* the first args_lent strings are not r's (the quick path's) */
 	char *params[REQ_MAX_PARAMS]; /* {x} segments of the route pattern, in order */
 	int nparams;
-	char peer[64];           /* req_peer's answer, once asked */
 	bool peer_known;
-	char host[256];
-	char authorization[512];
-	char range[128];
-	char content_type[128];
-	char if_none_match[128];
 	long long content_length; /* -1 when absent */
 	struct buf body;
 	bool body_read;           /* lws reported the body's end */
+	bool http10;              /* an HTTP/1.0 request: no chunked answer (close-delimited) */
 	bool authed;
-	struct user user;
 	const char *route_name; /* the pattern of the route that matched (metrics), or NULL */
 	int64_t started_ns;
 
@@ -126,7 +120,6 @@ struct req {
 	int status;
 	const char *ctype;
 	struct buf out;
-	struct { const char *name; char value[160]; } headers[REQ_MAX_HEADERS];
 	int nheaders;
 	bool close_after;
 	bool pending;      /* the answer comes later: req_defer */
@@ -151,6 +144,18 @@ struct req {
 	int64_t progress_ms; /* PHASE_SENDING: when the client last took bytes */
 	long long outq;      /* PHASE_SENDING: bytes in the socket's send queue at the last sweep */
 	struct req *watch_prev, *watch_next;
+
+	/* The text buffers, last: a request used again (http_int.h, req_recycle) empties them
+	 * by their first byte rather than clearing 4 KiB. */
+	char path[1024];
+	char peer[64];           /* req_peer's answer, once asked */
+	char host[256];
+	char authorization[512];
+	char range[128];
+	char content_type[128];
+	char if_none_match[128];
+	struct user user;        /* when authed */
+	struct { const char *name; char value[160]; } headers[REQ_MAX_HEADERS]; /* nheaders of them */
 };
 
 /* Query parameter by name (already URL-decoded), or NULL. */
@@ -169,6 +174,8 @@ void reply_error(struct req *r, int status, const char *fmt, ...) __attribute__(
 void reply_text(struct req *r, int status, const char *ctype, const char *text);
 void reply_empty(struct req *r, int status);
 void reply_header(struct req *r, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same with value as it is (cut to fit): for the per-request headers of a stream. */
+void reply_header_str(struct req *r, const char *name, const char *value);
 
 /* The base URL clients use to reach this server ("http://host:port"), no trailing slash. */
 void req_base_url(const struct req *r, char *out, size_t len);

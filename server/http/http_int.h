@@ -7,6 +7,15 @@
 /* A new exchange on wsi, watched for its deadlines (NULL: out of memory); and its end. */
 struct req *req_new(struct lws *wsi);
 void req_free(struct req *r);
+/* The quick path keeps one struct req per connection rather than a 4 KiB calloc a request:
+ * req_retire lets go of what r's exchange held (its file, its deadline, its strings; r may
+ * still be req_free'd), req_recycle makes a retired r a new exchange on wsi as req_new
+ * would. */
+void req_retire(struct req *r);
+/* Adds a query parameter whose strings stay the caller's (they must outlive r's exchange);
+ * lent ones come before any req_add_arg. -1: out of memory, too many, or out of order. */
+int req_lend_arg(struct req *r, char *name, char *value);
+struct req *req_recycle(struct req *r, struct lws *wsi);
 /* Whether a Host header's value is a name or address and a port (else 400). */
 bool http_host_ok(const char *h);
 /* The reason phrase of a status ("Status" for one not listed). */

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,6 +22,8 @@
 
 /* A status line and headers: what build_head writes for a file or an error, with room. */
 #define QUICK_HEAD_MAX 2048
+/* A query the quick path reads: a signed link's is about 120 bytes. Longer ones go to lws. */
+#define QUICK_QUERY_MAX 512
 
 /* An HTTP connection the quick path knows: one between exchanges, or one whose quick answer
  * is still going out. */
@@ -30,7 +33,9 @@ struct quick_conn {
 	struct req *r;       /* an answer still going out (the socket was full), or NULL */
 	void *io;            /* its writeable watcher meanwhile */
 	size_t head_len, head_sent, body_sent;
+	struct req *spare;   /* the last exchange's, retired, for the next (req_recycle) */
 	char head[QUICK_HEAD_MAX];
+	char query[QUICK_QUERY_MAX]; /* r's query, split in place: its args point here */
 };
 
 /* By descriptor; only the service thread touches it (recv on another never looks). */
@@ -61,6 +66,7 @@ static void drop(int fd, const struct http_ctx *ctx)
 	if (c->io)
 		ctx->io_stop(ctx->loop, c->io);
 	req_free(c->r);
+	req_free(c->spare);
 	free(c);
 	conns.slot[fd] = NULL;
 }
@@ -129,10 +135,13 @@ void quick_new_fd(struct lws *wsi, int fd)
 
 /* ---- the request ---- */
 
+/* A-Z a-z 0-9 - . _ ~, as one bit each of the 128 ASCII codes (every byte of a request
+ * target is looked up here). */
 static bool unreserved(unsigned char ch)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       ch == '-' || ch == '.' || ch == '_' || ch == '~';
+	static const uint64_t set[2] = { 0x03ff600000000000ULL, 0x47fffffe87fffffeULL };
+
+	return ch < 128 && (set[ch >> 6] >> (ch & 63) & 1);
 }
 
 static bool tchar(unsigned char ch)
@@ -143,12 +152,13 @@ static bool tchar(unsigned char ch)
 /* The request target: a path under a quick prefix, of unreserved characters and slashes with
  * no empty or dot-led segment, and a query of name=value pairs of unreserved characters.
  * Then lws's decoding (percent-escapes, '+', dot segments) would change nothing, so taking the
- * text as it is reads what lws would. */
-static bool read_target(struct req *r, const char *t, size_t n)
+ * text as it is reads what lws would. The query is copied to q (QUICK_QUERY_MAX bytes) and
+ * split there: r's args point into it (lent, not r's). */
+static bool read_target(struct req *r, char *q, const char *t, size_t n)
 {
 	const char *const *pre = r->ctx->quick_prefixes;
-	const char *q = memchr(t, '?', n);
-	size_t plen = q ? (size_t)(q - t) : n;
+	const char *qm = memchr(t, '?', n);
+	size_t plen = qm ? (size_t)(qm - t) : n, qlen;
 	bool ok = false;
 
 	for (; *pre; pre++)
@@ -168,21 +178,30 @@ static bool read_target(struct req *r, const char *t, size_t n)
 	}
 	memcpy(r->path, t, plen);
 	r->path[plen] = '\0';
-	if (!q)
+	if (!qm)
 		return true;
-	for (const char *a = q + 1, *end = t + n; a <= end;) {
-		const char *amp = memchr(a, '&', (size_t)(end - a)), *stop = amp ? amp : end, *eq = NULL;
+	qlen = n - plen - 1;
+	if (qlen >= QUICK_QUERY_MAX)
+		return false;
+	memcpy(q, qm + 1, qlen);
+	q[qlen] = '\0';
+	for (char *a = q, *end = q + qlen; a <= end;) {
+		char *stop = memchr(a, '&', (size_t)(end - a)), *eq = NULL;
 
+		if (!stop)
+			stop = end;
 		if (stop == a || r->nargs == REQ_MAX_ARGS)
 			return false; /* an empty pair (lws skips it), or too many: lws answers */
-		for (const char *p = a; p < stop; p++) {
+		for (char *p = a; p < stop; p++) {
 			if (*p == '=' && !eq)
 				eq = p;
 			else if (!unreserved((unsigned char)*p))
 				return false;
 		}
-		if (req_add_arg(r, strndup(a, (size_t)((eq ? eq : stop) - a)),
-		                eq ? strndup(eq + 1, (size_t)(stop - eq - 1)) : strdup("")) < 0)
+		*stop = '\0';
+		if (eq)
+			*eq = '\0';
+		if (req_lend_arg(r, a, eq ? eq + 1 : stop) < 0)
 			return false;
 		a = stop + 1;
 	}
@@ -240,7 +259,7 @@ static bool read_header(struct req *r, const char *l, size_t n, unsigned *seen)
 }
 
 /* Reads n bytes that end with the blank line of one request and hold nothing else. */
-static bool read_request(struct req *r, const char *p, size_t n)
+static bool read_request(struct req *r, char *q, const char *p, size_t n)
 {
 	const char *end = p + n - 2, *eol = memchr(p, '\r', n), *sp;
 	unsigned seen = 0;
@@ -252,7 +271,7 @@ static bool read_request(struct req *r, const char *p, size_t n)
 	sp = p + 4;
 	if (memchr(sp, ' ', (size_t)(eol - 9 - sp)))
 		return false;
-	if (!read_target(r, sp, (size_t)(eol - 9 - sp)))
+	if (!read_target(r, q, sp, (size_t)(eol - 9 - sp)))
 		return false;
 	for (const char *l = eol + 2; l < end; l = eol + 2) {
 		eol = memchr(l, '\r', (size_t)(end + 2 - l));
@@ -354,7 +373,8 @@ static void finished(struct quick_conn *c)
 {
 	long keepalive = c->r->ctx->keepalive;
 
-	req_free(c->r);
+	req_retire(c->r);
+	c->spare = c->r;
 	c->r = NULL;
 	c->ready = true;
 	headguard_ready(c->wsi);
@@ -388,14 +408,18 @@ ssize_t http_quick_rx(int fd, void *buf, size_t n)
 	struct req *r;
 	int rc;
 
-	/* One request, whole, and nothing after it: a read that stops anywhere else is lws's. */
-	if (!c || !c->ready || n < 4 || memcmp(p + n - 4, "\r\n\r\n", 4) ||
-	    memmem(p, n, "\r\n\r\n", 4) != p + n - 4)
+	/* One request, whole, and nothing after it: a read that stops anywhere else is lws's.
+	 * (A second request after the first would show as an empty header line, which
+	 * read_request refuses.) */
+	if (!c || !c->ready || n < 4 || memcmp(p + n - 4, "\r\n\r\n", 4))
 		return (ssize_t)n;
-	if (!(r = req_new(c->wsi)))
+	r = c->spare ? req_recycle(c->spare, c->wsi) : req_new(c->wsi);
+	c->spare = NULL;
+	if (!r)
 		return (ssize_t)n;
-	if (!read_request(r, p, n)) {
-		req_free(r);
+	if (!read_request(r, c->query, p, n)) {
+		req_retire(r);
+		c->spare = r;
 		return (ssize_t)n;
 	}
 	ctx = r->ctx;
