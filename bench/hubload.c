@@ -3,9 +3,9 @@
  * per core), so that 2 cores can carry the server and the load at once and the figures are the
  * server's. It speaks the worker protocol of bench/hubload.py (hubload.py run --worker-cmd runs
  * it instead of its own worker): the spec file is hubload.py's JSON (port, concurrency, seed,
- * devices: [{user, token, id, active}], and "sources": how many 127.0.0.x source addresses to
- * spread the connections over, since one source address has ~28,000 ephemeral ports to one
- * destination); events go out as JSON lines on stdout (progress, ready, marked, report);
+ * devices: [{user, token, id, active, and port where it is not the spec's: several
+ * instances}], and "sources": how many 127.0.0.x source addresses to spread the connections
+ * over, since one source address has ~28,000 ephemeral ports to one destination); events go out as JSON lines on stdout (progress, ready, marked, report);
  * commands come as lines on stdin (halt, mark, report, quit).
  *
  * A device: TCP connect, the upgrade request with its bearer token, a 101 (status and
@@ -47,6 +47,7 @@ struct dev {
 	bool active, playing;
 	enum st st;
 	int fd, attempts;
+	int port;                 /* the instance it connects to */
 	double t0, t_hs;          /* connect start; handshake done (wall s) */
 	double retry_at;          /* monotonic s */
 	double ping_at;           /* monotonic s of the ping in flight; 0: none */
@@ -275,7 +276,7 @@ static void give_up(struct dev *d, const char *why)
 
 static void start_connect(struct dev *d)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)d->port) };
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN, .data.ptr = d };
 	int one = 1;
 
@@ -336,7 +337,7 @@ static void on_connected(struct dev *d)
 	         "GET /v1/connect HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
 	         "Connection: Upgrade\r\nSec-WebSocket-Key: c2VndWUtaHViLWxvYWQtMQ==\r\n"
 	         "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: segue-connect.v1\r\n"
-	         "Authorization: Bearer %s\r\n\r\n", port, d->token);
+	         "Authorization: Bearer %s\r\n\r\n", d->port, d->token);
 	d->st = S_UPGRADING;
 	send_raw(d, req, strlen(req));
 }
@@ -764,6 +765,12 @@ static int load_spec(const char *path)
 		devs[i].id = json_string_value(json_object_get(o, "id"));
 		devs[i].active = json_is_true(json_object_get(o, "active"));
 		devs[i].fd = -1;
+		/* several instances: each user's devices go to the one hubload.py picked */
+		devs[i].port = json_object_get(o, "port") ? (int)json_integer_value(json_object_get(o, "port")) : port;
+		if (devs[i].port <= 0 || devs[i].port > 65535) {
+			fprintf(stderr, "hubload: %s: device %d has no valid port\n", path, i);
+			return -1;
+		}
 		if (!devs[i].user || !devs[i].token || !devs[i].id) {
 			fprintf(stderr, "hubload: %s: device %d lacks user, token or id\n", path, i);
 			return -1;

@@ -2,6 +2,7 @@
 starts the server, then runs this (Debian's python3: python3-websockets). Prints the figures.
 
   hubload.py run --port P --pid SERVER_PID --users U --per-user D --workdir DIR [...]
+  hubload.py run --port P1,P2,... --pid PID1,PID2,... ...   (several instances, one database)
   hubload.py worker SPEC_FILE          (started by run: one load-generator process)
 
 run logs every user in (POST /api/token, password grant), splits the U x D fake devices over
@@ -31,7 +32,12 @@ Then, all connected:
            /v1/me/player/play in turn (a keep-alive connection per user), timing request -> 204.
            The server's CPU over this phase too. (Each phase stops after 20 s / 15 s.)
 p50/p99 by nearest rank. Every phase is bounded; the workers end with run (killed if they
-linger)."""
+linger).
+
+Several instances (--port and --pid lists, alike in length): user number i connects all its
+devices, its observer and its REST calls to instance i mod N (a user's devices together, as a
+load balancer that keeps a user on one instance would have them: Connect across instances is
+bench/instances.py's measure); the CPU, RSS and descriptors are the instances' summed."""
 
 import argparse
 import asyncio
@@ -442,6 +448,11 @@ def worker_main(path):
 # --- run: the orchestrator -----------------------------------------------------------------
 
 def proc_sample(pid):
+    """One process's CPU ticks, RSS, peak RSS and descriptors; a list of pids: summed."""
+    if isinstance(pid, list):
+        ss = [proc_sample(p) for p in pid]
+        return {"ticks": sum(x["ticks"] for x in ss), "rss_kb": sum(x["rss_kb"] for x in ss),
+                "hwm_kb": sum(x["hwm_kb"] for x in ss), "t": ss[-1]["t"], "fds": sum(x["fds"] for x in ss)}
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])
@@ -467,6 +478,10 @@ def login(port, user):
 
 
 class Run:
+    def port_of(self, user):
+        """The instance a user's devices, observer and REST calls go to (users are u000, u001...)."""
+        return self.a.ports[int(user[1:]) % len(self.a.ports)]
+
     def __init__(self, a):
         self.a = a
         self.procs = []
@@ -534,7 +549,7 @@ class Run:
         """One observer session per user, opened side by side, each pinging every heartbeat (the
         hub drops a session silent for three); [ws, result queue, reader task, ping task]."""
         async def one(u):
-            ws = await ws_open(self.a.port, tokens[u])
+            ws = await ws_open(self.port_of(u), tokens[u])
             await ws.send(json.dumps({"type": "hello", "observer": True}))
             while json.loads(await asyncio.wait_for(ws.recv(), 30)).get("type") != "welcome":
                 pass
@@ -610,7 +625,7 @@ class Run:
     def rest(self, users, tokens, n):
         """n REST round trips (pause / play in turn), a keep-alive connection per user."""
         import http.client
-        conns = {u: http.client.HTTPConnection("127.0.0.1", self.a.port, timeout=15) for u in users}
+        conns = {u: http.client.HTTPConnection("127.0.0.1", self.port_of(u), timeout=15) for u in users}
         playing = {u: False for u in users}  # the WS phase ended each in some state: ask the hub
         for u in users:
             conns[u].request("GET", "/v1/me/player", headers={"Authorization": "Bearer " + tokens[u]})
@@ -633,7 +648,7 @@ class Run:
                 why = type(e).__name__
                 fails[why] = fails.get(why, 0) + 1
                 conns[u].close()
-                conns[u] = http.client.HTTPConnection("127.0.0.1", self.a.port, timeout=15)
+                conns[u] = http.client.HTTPConnection("127.0.0.1", self.port_of(u), timeout=15)
                 continue
             t1 = time.perf_counter()
             if r.status == 204:
@@ -680,7 +695,7 @@ class Run:
         for ui, u in enumerate(users):
             for j in range(a.per_user):
                 specs[ui % W].append({"user": u, "token": tokens[u], "id": "%s-d%03d" % (u, j),
-                                      "active": j == 0 and ui < a.active})
+                                      "active": j == 0 and ui < a.active, "port": self.port_of(u)})
         # Interleave each worker's devices by user, so that users fill up side by side.
         for w in range(W):
             specs[w].sort(key=lambda d: (d["id"].rsplit("-d", 1)[1], d["user"]))
@@ -699,6 +714,9 @@ class Run:
         print("hub: %d devices = %d users x %d, %d load-generator processes (RLIMIT_NOFILE %d), heartbeat %d ms,"
               " %d active devices; logins took %.1f s" % (total, a.users, a.per_user, W, nofile[0], a.heartbeat_ms,
                                                            min(a.active, a.users), t_login))
+        if len(a.ports) > 1:
+            print("  %d server instances over one database, users spread round-robin; the servers' CPU, RSS and"
+                  " descriptors below are their sums" % len(a.ports))
         sys.stdout.flush()
         last_print = [time.monotonic()]
 
@@ -861,8 +879,8 @@ def main():
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["run"])
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--pid", type=int, required=True, help="the server's pid")
+    ap.add_argument("--port", required=True, help="the server's port; several instances: a comma-separated list")
+    ap.add_argument("--pid", required=True, help="the server's pid; several instances: theirs, in --port's order")
     ap.add_argument("--users", type=int, default=100)
     ap.add_argument("--per-user", type=int, default=100)
     ap.add_argument("--workers", type=int, default=4)
@@ -884,6 +902,15 @@ def main():
                     " logged in again), written with the new ones")
     ap.add_argument("--sources", type=int, default=1, help="127.0.0.x source addresses (--worker-cmd only)")
     a = ap.parse_args()
+    try:
+        a.ports = [int(x) for x in a.port.split(",")]
+        pids = [int(x) for x in a.pid.split(",")]
+    except ValueError:
+        ap.error("--port and --pid: numbers, comma-separated")
+    if len(a.ports) != len(pids):
+        ap.error("--port and --pid: as many pids as ports")
+    a.port = a.ports[0]  # logins: any instance
+    a.pid = pids[0] if len(pids) == 1 else pids
     asyncio.run(run_main(a))
 
 

@@ -22,8 +22,15 @@
 # their connections over 127.0.0.2... source addresses, one per 10,000 (one source address has
 # ~28,000 ephemeral ports to one destination, and the runs before leave some in TIME_WAIT); no
 # sysctl is touched.
+#
+# --instances N (N > 1): N servers over one throwaway PostgreSQL database (the accounts copied
+# into it with segue-server copy-to), each on its own port and data directory, as several
+# instances run behind a load balancer; user number i connects to instance i mod N, and the
+# figures are the instances' summed (CPU, RSS, descriptors). This is how a count past one
+# process's RLIMIT_NOFILE is measured on a machine whose hard limit cannot be raised: each
+# instance needs only its share of the descriptors.
 #   usage: bench/hubscale.sh [--devices "10000 50000 100000"] [--loops "poll libev"]
-#                            [--per-user N] [--window SECONDS]
+#                            [--per-user N] [--window SECONDS] [--instances N]
 # About 2 minutes per count and loop at 10,000.
 set -eu
 cd "$(dirname "$0")/.."
@@ -35,18 +42,20 @@ COUNTS="10000 50000 100000"
 LOOPS="poll libev"
 PER_USER=10
 WINDOW=20
+INSTANCES=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--devices) COUNTS=${2:?}; shift ;;
 	--loops) LOOPS=${2:?}; shift ;;
 	--per-user) PER_USER=${2:?}; shift ;;
 	--window) WINDOW=${2:?}; shift ;;
+	--instances) INSTANCES=${2:?}; shift ;;
 	-h | --help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument \"$1\" (see --help)" ;;
 	esac
 	shift
 done
-for _n in $COUNTS $PER_USER $WINDOW; do
+for _n in $COUNTS $PER_USER $WINDOW $INSTANCES; do
 	case $_n in '' | *[!0-9]*) die "counts are whole numbers" ;; esac
 done
 for _l in $LOOPS; do
@@ -54,6 +63,7 @@ for _l in $LOOPS; do
 done
 [ "$PER_USER" -ge 1 ] && [ "$PER_USER" -le 1000 ] || die "--per-user: 1 to 1000"
 [ "$WINDOW" -ge 5 ] && [ "$WINDOW" -le 120 ] || die "--window: 5 to 120 seconds"
+[ "$INSTANCES" -ge 1 ] && [ "$INSTANCES" -le 16 ] || die "--instances: 1 to 16"
 [ -x server/segue-server ] || die "build the tree first (make)"
 _max=0
 for _n in $COUNTS; do
@@ -61,28 +71,58 @@ for _n in $COUNTS; do
 	[ "$_n" -gt "$_max" ] && _max=$_n
 done
 
-# The server over the accounts' data directory with the given settings; PORT and SEG_PID.
+# The server over the accounts' data directory with the given settings, on port $1; with
+# --instances, INSTANCES of them over the database at $DB_URL, on ports $1, $1 + 1, ...
+# PORTS and PIDS: theirs, comma-separated; SEG_PID: the first's.
 serve() {
+	_p=$1
+	shift
 	_sets=""
 	for _s in "$@"; do _sets="$_sets --set $_s"; done
-	# shellcheck disable=SC2086
-	server/segue-server serve --data-dir "$WORK/data" $_sets >"$WORK/segue.out" 2>"$WORK/segue.err" &
-	SEG_PID=$!
-	_i=0
-	until grep -q '^listening on' "$WORK/segue.out" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ $_i -lt 600 ] && kill -0 "$SEG_PID" 2>/dev/null || die "the server did not start: $(tail -5 "$WORK/segue.err")"
-		sleep 0.1
+	PORTS="" PIDS="" SEG_PIDS=""
+	_k=0
+	while [ $_k -lt "$INSTANCES" ]; do
+		if [ "$INSTANCES" -eq 1 ]; then
+			_dir=$WORK/data _db=""
+		else
+			_dir=$WORK/instance-$_k _db="--database $DB_URL"
+			mkdir -p "$_dir"
+		fi
+		# shellcheck disable=SC2086
+		server/segue-server serve --data-dir "$_dir" $_db --set listen=127.0.0.1:$((_p + _k)) $_sets \
+			>"$WORK/segue-$_k.out" 2>"$WORK/segue-$_k.err" &
+		SEG_PIDS="$SEG_PIDS $!"
+		PIDS="$PIDS${PIDS:+,}$!"
+		_k=$((_k + 1))
 	done
-	PORT=$(sed -n '1s/^listening on .*://p' "$WORK/segue.out")
-	curl -sf -m 10 -o /dev/null "http://127.0.0.1:$PORT/healthz" ||
-		die "the server does not answer on port $PORT (alive: $(kill -0 "$SEG_PID" 2>/dev/null && echo yes || echo no);" \
-			"$(tail -5 "$WORK/segue.err"))"
+	SEG_PID=${PIDS%%,*}
+	_k=0
+	for _pid in $SEG_PIDS; do
+		_i=0
+		until grep -q '^listening on' "$WORK/segue-$_k.out" 2>/dev/null; do
+			_i=$((_i + 1))
+			[ $_i -lt 600 ] && kill -0 "$_pid" 2>/dev/null ||
+				die "server $_k did not start: $(tail -5 "$WORK/segue-$_k.err")"
+			sleep 0.1
+		done
+		_port=$(sed -n '1s/^listening on .*://p' "$WORK/segue-$_k.out")
+		curl -sf -m 10 -o /dev/null "http://127.0.0.1:$_port/healthz" ||
+			die "server $_k does not answer on port $_port (alive: $(kill -0 "$_pid" 2>/dev/null && echo yes || echo no);" \
+				"$(tail -5 "$WORK/segue-$_k.err"))"
+		PORTS="$PORTS${PORTS:+,}$_port"
+		_k=$((_k + 1))
+	done
+	PORT=${PORTS%%,*}
+}
+
+stop_servers() {
+	for _pid in $SEG_PIDS; do bench_stop_pid "$_pid"; done
+	SEG_PIDS="" SEG_PID=""
 }
 
 # shellcheck disable=SC2034 # (bench/lib.sh's, for bench_cleanup)
-WORK='' SEG_PID='' MPV_PID='' BENCH_HOME=''
-trap bench_cleanup EXIT
+WORK='' SEG_PID='' MPV_PID='' BENCH_HOME='' SEG_PIDS=''
+trap 'stop_servers; bench_pg_stop; bench_cleanup' EXIT
 trap 'exit 130' HUP INT PIPE TERM
 WORK=$(mktemp -d /tmp/segue-hubscale-XXXXXX)
 # shellcheck disable=SC3045 # (ulimit -n and -H: dash, bash and busybox sh have them)
@@ -93,13 +133,20 @@ _nofile=$(ulimit -n)
 cc -O2 -Wall -Wextra -o "$WORK/hubload" bench/hubload.c -ljansson || die "bench/hubload.c did not build (libjansson-dev)"
 
 USERS_MAX=$((_max / PER_USER))
-echo "hub scale benchmark: loops \"$LOOPS\", devices \"$COUNTS\" ($PER_USER per user), loopback, $(nproc) cores," \
+echo "hub scale benchmark: loops \"$LOOPS\", devices \"$COUNTS\" ($PER_USER per user), $INSTANCES instance(s), loopback, $(nproc) cores," \
 	"load average $(cut -d" " -f1-3 /proc/loadavg), RLIMIT_NOFILE $_nofile, $(date -u +%Y-%m-%dT%H:%MZ)"
 mkdir "$WORK/data"
 echo "bench-password" | server/segue-server user add u000 --country US --data-dir "$WORK/data" >/dev/null ||
 	die "user add u000 failed"
 python3 bench/hubusers.py "$WORK/data" "$USERS_MAX" "$WORK/tokens" || die "making the accounts failed"
 echo "  ($USERS_MAX accounts with a token each)"
+if [ "$INSTANCES" -gt 1 ]; then
+	bench_pg_start
+	DB_URL=$(bench_pg_url hub)
+	server/segue-server copy-to "$DB_URL" --data-dir "$WORK/data" >"$WORK/copy.out" 2>&1 ||
+		die "copy-to failed: $(tail -3 "$WORK/copy.out")"
+	echo "  ($INSTANCES instances over one PostgreSQL database: $(ls -d "$PG_BIN"))"
+fi
 
 : >"$WORK/table"
 # Each server on a port of its own below the ephemeral range: a port picked by :0 can be the
@@ -109,10 +156,16 @@ _port=$((21000 + $$ % 5000))
 for _n in $COUNTS; do
 	for _loop in $LOOPS; do
 		echo
-		echo "== $_n devices, event_loop = $_loop"
-		# The server needs a descriptor per device and some of its own.
-		if [ $((_n + 200)) -gt "$_nofile" ]; then
-			echo "  not measured: the server would need $((_n + 200)) descriptors and RLIMIT_NOFILE's hard limit is $_nofile here"
+		if [ "$INSTANCES" -gt 1 ]; then
+			echo "== $_n devices, event_loop = $_loop, $INSTANCES instances over PostgreSQL (its own CPU and memory not counted)"
+		else
+			echo "== $_n devices, event_loop = $_loop"
+		fi
+		# Each server needs a descriptor per device it holds and some of its own.
+		_share=$(((_n + INSTANCES - 1) / INSTANCES))
+		if [ $((_share + 200)) -gt "$_nofile" ]; then
+			echo "  not measured: a server would need $((_share + 200)) descriptors and RLIMIT_NOFILE's hard limit is $_nofile here" \
+				"(--instances N spreads them)"
 			printf '%s %s - - - - - - limit\n' "$_n" "$_loop" >>"$WORK/table"
 			continue
 		fi
@@ -120,17 +173,20 @@ for _n in $COUNTS; do
 		[ "$_workers" -lt 2 ] && _workers=2
 		# A source address per 10,000: the runs before leave ports in TIME_WAIT.
 		_sources=$((_n / 10000 + 1))
-		_port=$((_port + 1))
-		serve listen=127.0.0.1:$_port event_loop="$_loop" rl_window=1 rl_standard=1000000 rl_player=1000000 \
+		_port=$((_port + INSTANCES))
+		serve "$_port" event_loop="$_loop" rl_window=1 rl_standard=1000000 rl_player=1000000 \
 			rl_search=1000000 rl_playlist=1000000 log_level=info
-		bench_run timeout 400 python3 bench/hubload.py run --port "$PORT" --pid "$SEG_PID" \
+		bench_run timeout 400 python3 bench/hubload.py run --port "$PORTS" --pid "$PIDS" \
 			--users $((_n / PER_USER)) --per-user "$PER_USER" --window "$WINDOW" --workdir "$WORK" \
 			--workers "$_workers" --worker-cmd "$WORK/hubload" --tokens "$WORK/tokens" --sources "$_sources" \
 			--concurrency 200 --connect-timeout 90 | tee "$WORK/run.out" ||
-			echo "  the measurement failed (server stderr: $(tail -3 "$WORK/segue.err"))"
-		kill -0 "$SEG_PID" 2>/dev/null || echo "  the server died: $(tail -5 "$WORK/segue.err")"
-		bench_stop_pid "$SEG_PID"
-		SEG_PID=''
+			echo "  the measurement failed (server stderr: $(tail -3 "$WORK/segue-0.err"))"
+		_k=0
+		for _pid in $SEG_PIDS; do
+			kill -0 "$_pid" 2>/dev/null || echo "  server $_k died: $(tail -5 "$WORK/segue-$_k.err")"
+			_k=$((_k + 1))
+		done
+		stop_servers
 		python3 - "$_n" "$_loop" "$WORK/run.out" >>"$WORK/table" <<'PY'
 import re, sys
 n, loop, text = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,4 +94,50 @@ out:
 		close(fd);
 	errno = saved;
 	return r;
+}
+
+int file_write_atomic(const char *path, mode_t mode, bool keep, int (*fill)(FILE *f, void *ctx),
+                      void *ctx, char *err, size_t errlen)
+{
+	char tmp[4200];
+	FILE *f = NULL;
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= sizeof tmp) {
+		snprintf(err, errlen, "%s: the path is too long", path);
+		return -1;
+	}
+	/* mkstemp makes the file 0600 whatever the umask: a secret is never readable, not even
+	 * for the moment before the fchmod. */
+	if ((fd = mkstemp(tmp)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((mode != 0600 && fchmod(fd, mode) < 0) || !(f = fdopen(fd, "wb")))
+		goto fail;
+	fd = -1; /* f's now */
+	errno = 0;
+	if (fill(f, ctx) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0)
+		goto fail;
+	if (fclose(f) != 0) {
+		f = NULL;
+		goto fail;
+	}
+	f = NULL;
+	if (keep) {
+		if (link(tmp, path) != 0 && errno != EEXIST)
+			goto fail;
+		unlink(tmp);
+	} else if (rename(tmp, path) != 0) {
+		goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+	if (f)
+		fclose(f);
+	else if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
 }

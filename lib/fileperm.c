@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 
 int file_make_private(const char *path, char *err, size_t errlen)
@@ -87,71 +88,17 @@ int file_create_private(const char *path, char *err, size_t errlen)
 	return -1;
 }
 
-/* text written to a new temporary file beside path (0600) and flushed to disk; its name in
- * tmp. 0, or -1 with err (nothing left behind). */
-static int write_temp(const char *path, const char *text, char *tmp, size_t tmplen, char *err,
-                      size_t errlen)
+static int put_text(FILE *f, void *text)
 {
-	size_t len = strlen(text);
-	int fd;
-
-	if ((size_t)snprintf(tmp, tmplen, "%s.tmp.XXXXXX", path) >= tmplen) {
-		snprintf(err, errlen, "%s: the path is too long", path);
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) < 0) { /* 0600 */
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	return 0;
-fail:
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return -1;
+	return fputs(text, f) < 0 ? -1 : 0;
 }
 
 int file_create_secret(const char *path, const char *text, char *err, size_t errlen)
 {
-	char tmp[4200];
-
-	if (write_temp(path, text, tmp, sizeof tmp, err, errlen) < 0)
-		return -1;
-	if (link(tmp, path) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	unlink(tmp);
-	return 0;
+	return file_write_atomic(path, 0600, true, put_text, (void *)text, err, errlen);
 }
 
 int file_replace_secret(const char *path, const char *text, char *err, size_t errlen)
 {
-	char tmp[4200];
-
-	if (write_temp(path, text, tmp, sizeof tmp, err, errlen) < 0)
-		return -1;
-	if (rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return file_write_atomic(path, 0600, false, put_text, (void *)text, err, errlen);
 }

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import os
 import stat
-import threading
 import time
 import urllib.request
 
@@ -91,16 +90,12 @@ with Server(data, {"offline_tracks": TRACK_LIMIT, "rl_standard": 100000}) as srv
     t.eq(r.status, 404, "removing it again is 404")
     # Another server registers the same device at the same moment: this registration waits
     # for the other's and renames the device it made (200), one registration, no error.
-    got = []
     with WriteLock(data) as lock:
         lock.execute("INSERT INTO offline_devices (user_id, device_id, name, registered_at, last_checkin)"
                      " VALUES ('premium-us', 'dev6', 'Sixth elsewhere', ?, ?)", (int(time.time() * 1000),) * 2)
-        th = threading.Thread(target=lambda: got.append(
-            srv.request("PUT", "/v1/segue/offline/devices/dev6", body={"name": "Sixth"}, token=tok)))
-        th.start()
-        waited = lock.wait_for_waiter()
-    th.join(30)
-    r = got[0] if got else None
+        waited = lock.waiting(
+            lambda: srv.request("PUT", "/v1/segue/offline/devices/dev6", body={"name": "Sixth"}, token=tok))
+    r = lock.answer()
     t.ok(waited and r and r.status == 200 and r.json()["name"] == "Sixth",
          "then the sixth fits, though another server registered it at the same moment", r and (r.status, r.body))
     r = srv.get("/v1/segue/offline/devices", token=tok)
@@ -109,17 +104,14 @@ with Server(data, {"offline_tracks": TRACK_LIMIT, "rl_standard": 100000}) as srv
     # Another server registers the fifth device while this one's request for a fifth waits:
     # counted in the same transaction as the add, it is refused.
     t.eq(srv.request("DELETE", "/v1/segue/offline/devices/dev6", token=tok).status, 204, "down to four")
-    got = []
     with WriteLock(data) as lock:
         lock.execute("INSERT INTO offline_devices (user_id, device_id, name, registered_at, last_checkin)"
                      " VALUES ('premium-us', 'dev7', 'Elsewhere', ?, ?)", (int(time.time() * 1000),) * 2)
-        th = threading.Thread(target=lambda: got.append(
-            srv.request("PUT", "/v1/segue/offline/devices/dev8", body={"name": "Late"}, token=tok)))
-        th.start()
-        waited = lock.wait_for_waiter()
-    th.join(30)
-    t.ok(waited and got and got[0].status == 403, "a device registered while another server took the fifth"
-         " place is refused", got and (got[0].status, got[0].body))
+        waited = lock.waiting(
+            lambda: srv.request("PUT", "/v1/segue/offline/devices/dev8", body={"name": "Late"}, token=tok))
+    r = lock.answer()
+    t.ok(waited and r and r.status == 403, "a device registered while another server took the fifth"
+         " place is refused", r and (r.status, r.body))
     t.eq(sql(data, "SELECT count(*) FROM offline_devices WHERE user_id = 'premium-us'")[0][0], 5,
          "the account has five devices, not six")
     db = db_connect(data)
@@ -172,20 +164,16 @@ with Server(data, {"offline_tracks": TRACK_LIMIT, "rl_standard": 100000}) as srv
 
     # Another server fills the device to its limit while this one makes a licence past it:
     # the limit is counted again where the licences are written, and it is refused.
-    got = []
     with WriteLock(data) as lock:
         for x in everywhere[2:4]:
             lock.execute("INSERT INTO offline_licences (user_id, device_id, track_id, quality, issued_at, expires_at)"
                          " VALUES ('premium-us', 'laptop1', ?, 'high', ?, ?)",
                          (x, int(time.time()), int(time.time()) + 86400))
-        th = threading.Thread(target=lambda: got.append(
-            srv.request("POST", path, body={"ids": everywhere[4:5]}, token=tok)))
-        th.start()
-        waited = lock.wait_for_waiter()
-    th.join(30)
-    t.ok(waited and got and got[0].status == 403 and "at most %d" % TRACK_LIMIT in got[0].body.decode(),
+        waited = lock.waiting(lambda: srv.request("POST", path, body={"ids": everywhere[4:5]}, token=tok))
+    r = lock.answer()
+    t.ok(waited and r and r.status == 403 and "at most %d" % TRACK_LIMIT in r.body.decode(),
          "a licence made while another server filled the device to its limit is refused",
-         got and (got[0].status, got[0].body))
+         r and (r.status, r.body))
     t.eq(sql(data, "SELECT count(*) FROM offline_licences WHERE device_id = 'laptop1'")[0][0], TRACK_LIMIT,
          "the device holds %d licences, not %d" % (TRACK_LIMIT, TRACK_LIMIT + 1))
 

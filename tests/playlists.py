@@ -204,18 +204,15 @@ with Server(data, {"rl_standard": 1000000, "rl_playlist": 1000000}) as srv:
          "a playlist of two")
     for what, method, path, body in (("an append", "POST", "/v1/playlists/%s/tracks", {"uris": [U[-2]]}),
                                      ("a rename", "PUT", "/v1/playlists/%s", {"name": "Renamed"})):
-        got = []
         with WriteLock(data) as lock:
-            th = threading.Thread(target=lambda: got.append(srv.request(method, path % wid, body=body, token=alice)))
-            th.start()
-            waited = lock.wait_for_waiter()
+            waited = lock.waiting(lambda: srv.request(method, path % wid, body=body, token=alice))
             n = len(ids_of_sql(wid))
             lock.execute("INSERT INTO playlist_items (playlist_id, pos, track_id, added_at, added_by)"
                          " VALUES (?, ?, ?, 0, 'free-us')", (wid, n, tracks[-1]))
             lock.execute("UPDATE playlists SET version = version + 1, length = ? WHERE id = ?", (n + 1, wid))
-        th.join(30)
-        t.ok(waited and got and got[0].status == 409, "%s that waited while another server changed the playlist"
-             " is 409" % what, got and (got[0].status, got[0].body))
+        r = lock.answer()
+        t.ok(waited and r and r.status == 409, "%s that waited while another server changed the playlist"
+             " is 409" % what, r and (r.status, r.body))
         items = ids_of(srv, wid, alice)
         t.ok(items[-1] == tracks[-1] and tracks[-2] not in items and len(items) == n + 1,
              "and the other server's change is kept whole", items)

@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import uuid
@@ -613,20 +612,17 @@ try:
     # Another server makes this week's lists while this one's request waits for the write
     # lock: read again under the lock, nothing is due, and nothing is made twice.
     week, day = periods()
-    got = []
     with WriteLock(quiet) as lock:
         for kind, slot, pid, period in (("discover-weekly", 0, "0WordListNone000000001", week),
                                         ("release-radar", -1, "", week), ("daily-mix", -1, "", day)):
             lock.execute("INSERT INTO made_for_you (user_id, kind, slot, playlist_id, period)"
                          " VALUES ('first', ?, ?, ?, ?)", (kind, slot, pid, period))
-        th = threading.Thread(target=lambda: got.append(u.get("/v1/segue/made-for-you")))
-        th.start()
-        waited = lock.wait_for_waiter()
-    th.join(60)
+        waited = lock.waiting(lambda: u.get("/v1/segue/made-for-you"))
+    r = lock.answer(60)
     rows = sql(quiet, "SELECT kind, slot, playlist_id FROM made_for_you WHERE user_id = 'first' ORDER BY kind, slot")
-    t.ok(waited and got and got[0].status == 200 and rows == [("daily-mix", -1, ""), ("discover-weekly", 0,
+    t.ok(waited and r and r.status == 200 and rows == [("daily-mix", -1, ""), ("discover-weekly", 0,
          "0WordListNone000000001"), ("release-radar", -1, "")],
-         "lists another server made while a request waited are not made again", (got and got[0].status, rows))
+         "lists another server made while a request waited are not made again", (r and r.status, rows))
     write(quiet, "DELETE FROM made_for_you WHERE user_id = 'first'")
     lists, r = u.mfy()
     dw = lists.get("Discover Weekly", (None, []))[1]

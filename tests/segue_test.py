@@ -504,6 +504,20 @@ class WriteLock:
         time.sleep(1)
         return True
 
+    def waiting(self, request):
+        """Starts request() in a thread of its own; returns once it waits for this transaction
+        (true when it does: see wait_for_waiter). Its answer: answer(), after the block."""
+        self.got = []
+        self.thread = threading.Thread(target=lambda: self.got.append(request()))
+        self.thread.start()
+        return self.wait_for_waiter()
+
+    def answer(self, timeout=30):
+        """What the request that waiting() started returned, or None when it has not within
+        timeout seconds."""
+        self.thread.join(timeout)
+        return self.got[0] if self.got else None
+
     def __exit__(self, *exc):
         if POSTGRES:
             self.conn.commit()

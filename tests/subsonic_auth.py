@@ -8,7 +8,6 @@ Subsonic password (sealed, never in the clear), each refusal with the specificat
 import hashlib
 import os
 import stat
-import threading
 import urllib.parse
 
 from segue_test import TAP, Server, WriteLock, catalog_copy, db_connect, sql
@@ -140,18 +139,14 @@ with Server(data, {"login_free_tries": 1000, "login_address_tries": 1000, "rl_st
          "the list follows")
     # Another server adds the keys up to the limit while this one's request waits: counted
     # in the same transaction as the add, the hundred-and-first is refused.
-    got = []
     with WriteLock(data) as lock:
         for i in range(99):
             lock.execute("INSERT INTO api_keys (id, user_id, name, hash, created_at)"
                          " VALUES (?, 'free-us', 'filler', ?, 0)", ("0Filler%015d" % i, os.urandom(32)))
-        th = threading.Thread(target=lambda: got.append(
-            srv.request("POST", "/v1/segue/api-keys", {"name": "late"}, token=tok)))
-        th.start()
-        waited = lock.wait_for_waiter()
-    th.join(30)
-    t.ok(waited and got and got[0].status == 409, "a key added while another server filled the account"
-         " to its 100 keys is refused (409)", got and (got[0].status, got[0].body))
+        waited = lock.waiting(lambda: srv.request("POST", "/v1/segue/api-keys", {"name": "late"}, token=tok))
+    r = lock.answer()
+    t.ok(waited and r and r.status == 409, "a key added while another server filled the account"
+         " to its 100 keys is refused (409)", r and (r.status, r.body))
     t.eq(sql(data, "SELECT count(*) FROM api_keys WHERE user_id = 'free-us'")[0][0], 100,
          "the account holds 100 keys, not 101")
     db = db_connect(data)
@@ -164,18 +159,15 @@ with Server(data, {"login_free_tries": 1000, "login_address_tries": 1000, "rl_st
     _, env, _ = call(srv, "createPlaylist", [("apiKey", key), ("name", "waits")] +
                      [("songId", x) for x in songs[:1]])
     spl = ((env or {}).get("playlist") or {}).get("id", "")
-    got = []
     with WriteLock(data) as lock:
         for pos in (1, 2):
             lock.execute("INSERT INTO playlist_items (playlist_id, pos, track_id, added_at, added_by)"
                          " VALUES (?, ?, ?, 0, 'premium-us')", (spl, pos, songs[pos]))
         lock.execute("UPDATE playlists SET version = version + 1, length = 3 WHERE id = ?", (spl,))
-        th = threading.Thread(target=lambda: got.append(
-            call(srv, "updatePlaylist", [("apiKey", key), ("playlistId", spl), ("songIdToAdd", songs[3])])))
-        th.start()
-        waited = lock.wait_for_waiter()
-    th.join(30)
-    env = (got[0][1] if got else None) or {}
+        waited = lock.waiting(
+            lambda: call(srv, "updatePlaylist", [("apiKey", key), ("playlistId", spl), ("songIdToAdd", songs[3])]))
+    r = lock.answer()
+    env = (r[1] if r else None) or {}
     items = [r[0] for r in sql(data, "SELECT track_id FROM playlist_items WHERE playlist_id = '%s' ORDER BY pos"
                                      % spl)]
     # (SQLite: the API key's use is a write, which waits for the lock before the playlist is

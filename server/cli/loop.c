@@ -9,6 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The libev loop below reads lws's timer list and calls a function of lws's private header,
+ * as lws 4.1 lays them out (Debian 12 ships 4.1.6). Built against another version it would
+ * compile and then run with timers that fire late or never; so the build stops here instead.
+ * To move on: check ev_on_deadline and arm_deadline against that version's private
+ * lib/core/private-lib-core.h and lws_sul code, then widen this test. */
+#if LWS_LIBRARY_VERSION_MAJOR != 4 || LWS_LIBRARY_VERSION_MINOR != 1
+#error "server/cli/loop.c uses libwebsockets 4.1's timer internals: check it against this version (see above)"
+#endif
+
 struct serve_loop {
 	struct ev_loop *ev;         /* NULL: lws's poll loop */
 	ev_signal sigint, sigterm;

@@ -1,6 +1,8 @@
 #include "config.h"
 #include "recs/model_file.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,12 +72,23 @@ static int put_all(FILE *f, const struct recs_model *m)
 	return rc;
 }
 
+struct model_out {
+	const struct header *h;
+	const struct recs_model *m;
+};
+
+static int put_model(FILE *f, void *ctx)
+{
+	const struct model_out *o = ctx;
+
+	if (fwrite(o->h, sizeof *o->h, 1, f) != 1)
+		return -1;
+	return put_all(f, o->m);
+}
+
 int recs_model_save(const struct recs_model *m, const char *path, char *err, size_t errlen)
 {
 	struct header h;
-	char tmp[4200];
-	FILE *f = NULL;
-	int fd;
 
 	memset(&h, 0, sizeof h);
 	memcpy(h.magic, MAGIC, sizeof h.magic);
@@ -97,31 +110,8 @@ int recs_model_save(const struct recs_model *m, const char *path, char *err, siz
 	h.interactions = m->interactions;
 	h.seconds = m->seconds;
 	h.als_seconds = m->als_seconds;
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= sizeof tmp) {
-		snprintf(err, errlen, "%s: the path is too long", path);
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) < 0 || fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "wb"))) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		return -1;
-	}
-	if (fwrite(&h, sizeof h, 1, f) != 1 || put_all(f, m) < 0 || fflush(f) != 0 ||
-	    fsync(fileno(f)) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
-		fclose(f);
-		unlink(tmp);
-		return -1;
-	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	/* 0644: every instance reads the model; it holds no secret. */
+	return file_write_atomic(path, 0644, false, put_model, &(struct model_out){ &h, m }, err, errlen);
 }
 
 /* ---- reading ---- */
