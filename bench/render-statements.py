@@ -3,7 +3,7 @@
 for the bench user, then for each request prints the statements PostgreSQL logged and the
 CPU time (server + PostgreSQL backends) per request.
 
-    bench/render-statements.py --port P --token T --log PG_LOG --server-pid PID [--repeat N]"""
+    bench/render-statements.py --port P --token T --log PG_LOG --server-pid PID [--repeat N] [--show]"""
 
 import argparse
 import http.client
@@ -60,12 +60,17 @@ class Client:
 
 
 def statements(log, start):
-    """Statements logged from byte start: executions of prepared ones and plain ones."""
+    """Statements logged from byte start (executions of prepared ones and plain ones), each
+    cut to its first 90 characters, with the milliseconds PostgreSQL took for it."""
     with open(log, "rb") as f:
         f.seek(start)
         text = f.read().decode("utf-8", "replace")
-    return sum(1 for line in text.splitlines()
-               if "duration:" in line and ("execute " in line or "statement:" in line))
+    out = []
+    for line in text.splitlines():
+        if "duration:" in line and ("execute " in line or "statement:" in line):
+            ms = float(line.split("duration: ", 1)[1].split(" ", 1)[0])
+            out.append((line.split(": ", 3)[-1][:90], ms))
+    return out
 
 
 def main():
@@ -75,6 +80,7 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--server-pid", type=int, required=True)
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--show", action="store_true", help="list the statements of each request: how many, how long each")
     args = ap.parse_args()
     c = Client(args.port, args.token)
 
@@ -114,9 +120,16 @@ def main():
         wall = time.monotonic() - t0
         cpu = cpu_spent(cpu0, cpu_ticks(pids))
         time.sleep(0.5)  # the log is written by another process
-        n = statements(args.log, start)
+        run = statements(args.log, start)
         print("  %-36s %6.1f statements  %6.2f ms CPU  %6.2f ms wall  per request"
-              % (label, n / args.repeat, 1000 * cpu / args.repeat, 1000 * wall / args.repeat))
+              % (label, len(run) / args.repeat, 1000 * cpu / args.repeat, 1000 * wall / args.repeat))
+        if args.show:
+            counts = {}
+            for text, ms in run:
+                k, total = counts.get(text, (0, 0.0))
+                counts[text] = (k + 1, total + ms)
+            for text, (k, ms) in sorted(counts.items(), key=lambda kv: -kv[1][1]):
+                print("      %5.2f x %7.3f ms  %s" % (k / args.repeat, ms / k, text))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@
 #   usage: bench/render-statements.sh [DATA_DIR] [TRACKS]
 #     DATA_DIR  default /tmp/segue-bench-meta-TRACKS (bench/search.sh's catalog; never written)
 #     TRACKS    default 10000
-#   environment: REPEAT (20)
+#   environment: REPEAT (20), SHOW (1: list each request's statements, how many of each)
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -32,4 +32,4 @@ bench_serve "$WORK/data" rl_window=1 rl_search=1000000 rl_standard=1000000
 python3 bench/search-http.py --port "$PORT" --token "$TOKEN" --wait 600 >/dev/null ||
 	die "search never answered"
 bench_run python3 bench/render-statements.py --port "$PORT" --token "$TOKEN" --log "$PG_DIR/log" \
-	--server-pid "$SEG_PID" --repeat "$REPEAT"
+	--server-pid "$SEG_PID" --repeat "$REPEAT" ${SHOW:+--show}
