@@ -61,15 +61,23 @@ class Client:
 
 def statements(log, start):
     """Statements logged from byte start (executions of prepared ones and plain ones), each
-    cut to its first 90 characters, with the milliseconds PostgreSQL took for it."""
+    cut to its first 90 characters, with the milliseconds PostgreSQL took for it: its parse
+    and bind (where a plan is made) and its execution."""
     with open(log, "rb") as f:
         f.seek(start)
         text = f.read().decode("utf-8", "replace")
-    out = []
+    out, pending = [], {}
     for line in text.splitlines():
-        if "duration:" in line and ("execute " in line or "statement:" in line):
-            ms = float(line.split("duration: ", 1)[1].split(" ", 1)[0])
-            out.append((line.split(": ", 3)[-1][:90], ms))
+        if "duration:" not in line:
+            continue
+        ms = float(line.split("duration: ", 1)[1].split(" ", 1)[0])
+        what = line.split(" ms  ", 1)[-1]
+        phase, _, rest = what.partition(" ")
+        name = rest.split(":", 1)[0]
+        if phase in ("parse", "bind"):
+            pending[name] = pending.get(name, 0.0) + ms
+        elif phase == "execute" or phase == "statement:":
+            out.append((line.split(": ", 3)[-1][:90], ms + pending.pop(name, 0.0)))
     return out
 
 
@@ -112,17 +120,18 @@ def main():
         c.call("GET", path)
         time.sleep(0.2)
         start = os.path.getsize(args.log)
-        pids = [args.server_pid] + postgres_pids()
-        cpu0 = cpu_ticks(pids)
+        pg = postgres_pids()
+        srv0, pg0 = cpu_ticks([args.server_pid]), cpu_ticks(pg)
         t0 = time.monotonic()
         for _ in range(args.repeat):
             c.call("GET", path)
         wall = time.monotonic() - t0
-        cpu = cpu_spent(cpu0, cpu_ticks(pids))
+        srv_cpu, pg_cpu = cpu_spent(srv0, cpu_ticks([args.server_pid])), cpu_spent(pg0, cpu_ticks(pg))
         time.sleep(0.5)  # the log is written by another process
         run = statements(args.log, start)
-        print("  %-36s %6.1f statements  %6.2f ms CPU  %6.2f ms wall  per request"
-              % (label, len(run) / args.repeat, 1000 * cpu / args.repeat, 1000 * wall / args.repeat))
+        print("  %-36s %6.1f statements  CPU %6.2f ms (server %5.2f, PostgreSQL %5.2f)  %6.2f ms wall  per request"
+              % (label, len(run) / args.repeat, 1000 * (srv_cpu + pg_cpu) / args.repeat,
+                 1000 * srv_cpu / args.repeat, 1000 * pg_cpu / args.repeat, 1000 * wall / args.repeat))
         if args.show:
             counts = {}
             for text, ms in run:

@@ -940,13 +940,16 @@ int store_albums_rows(struct store *s, const char *const *ids, int n,
                                   const char *image),
                       void *ud)
 {
-	/* The columns of store_album_row, then the id and the cover. */
+	/* The columns of store_album_row, then the id and the cover. The albums' tracks are
+	 * counted in one pass over the tracks_album index for all of them, not one per album
+	 * and column. */
 	struct db_stmt *st = store_stmt(s,
-		"SELECT al.name, al.release_date, al.artist_id, ar.name,"
-		" (SELECT count(*) FROM tracks WHERE album_id = al.id AND available <> 0),"
-		" (SELECT coalesce(sum(duration_ms), 0) FROM tracks WHERE album_id = al.id AND available <> 0),"
+		"SELECT al.name, al.release_date, al.artist_id, ar.name, coalesce(t.n, 0), coalesce(t.ms, 0),"
 		" al.original_date, al.release_type, al.label, al.mb_album_id, al.compilation, al.id, al.image"
-		" FROM albums al JOIN artists ar ON ar.id = al.artist_id WHERE al.id IN " DB_IDS);
+		" FROM albums al JOIN artists ar ON ar.id = al.artist_id"
+		" LEFT JOIN (SELECT album_id, count(*) n, sum(duration_ms) ms FROM tracks"
+		"  WHERE album_id IN " DB_IDS " AND available <> 0 GROUP BY album_id) t ON t.album_id = al.id"
+		" WHERE al.id IN " DB_IDS);
 	struct album_row *row = malloc(sizeof *row);
 	void *pass[2] = { row, ud };
 	int rc;
