@@ -223,7 +223,7 @@ static int tracks_batch(const struct catalog_view *v, const char *const *ids,
 			rc = -1;
 	}
 	for (int i = 0; i < n; i++)
-		if (g->tracks[at[i]].row)
+		if (at[i] >= 0 && g->tracks[at[i]].row)
 			out[i] = track_object(g, &g->tracks[at[i]], market, with_album);
 	gather_free(g);
 	return rc;
@@ -283,7 +283,8 @@ static int albums_batch(const struct catalog_view *v, const char *const *ids, in
 		at[i] = gather_add_album(g, ids[i]);
 	rc = gather_albums(g, full || !market);
 	for (int i = 0; i < n; i++)
-		out[i] = album_object(v, &g->albums[at[i]], market, full);
+		if (at[i] >= 0)
+			out[i] = album_object(v, &g->albums[at[i]], market, full);
 	gather_free(g);
 	return rc;
 }
@@ -362,10 +363,10 @@ int catalog_artists(const struct catalog_view *v, const char *const *ids, int n,
 		if (gather_artists(g) < 0)
 			rc = -1;
 		for (int i = 0; i < m; i++) {
-			const struct gather_artist *a = &g->artists[at[i]];
+			const struct gather_artist *a = at[i] >= 0 ? &g->artists[at[i]] : NULL;
 			json_t *o;
 
-			if (!a->found)
+			if (!a || !a->found)
 				continue;
 			o = catalog_artist_simple(v, a->id, a->row.name);
 			json_object_set_new(o, "followers", json_pack("{s:n,s:I}", "href", "total",
