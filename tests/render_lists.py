@@ -165,6 +165,21 @@ with Server(data, {"rl_search": 100000, "rl_standard": 100000, "rl_player": 1000
     t.eq(srv.get("/v1/me/player/recently-played?limit=50", token=bob).json()["items"], [],
          "bob's history is his own")
 
+    # --- an artist's top tracks and the popular list: only the playable ones, in order -------
+    band1 = next(x for x in arts if x["name"] == "Batch Band 1")["id"]
+    for market, want in (("US", 0), ("JP", PER_ALBUM)):
+        got = srv.get("/v1/artists/%s/top-tracks?market=%s" % (band1, market), token=alice).json()["tracks"]
+        t.eq(len(got), want, "top tracks of a JP-only band in %s: %d" % (market, want))
+    band2 = next(x for x in arts if x["name"] == "Batch Band 2")["id"]
+    got = srv.get("/v1/artists/%s/top-tracks?market=US" % band2, token=alice).json()["tracks"]
+    t.ok(len(got) == PER_ALBUM - 1 and gone not in [x["id"] for x in got], "top tracks leave the withdrawn one out",
+         [x["name"] for x in got])
+    same_as_singles(srv, alice, got, "tracks", "US", "top tracks")
+    got = srv.get("/v1/segue/popular?limit=50&market=US", token=alice).json()["tracks"]
+    t.ok(len(got) == 50 and all(x["is_playable"] for x in got) and len({x["id"] for x in got}) == 50,
+         "popular: 50 distinct playable tracks in US", len(got))
+    same_as_singles(srv, alice, got, "tracks", "US", "popular")
+
     # --- an album's tracks ---------------------------------------------------------------------
     album2 = single(srv, alice, "tracks", tid["Batchsong 2-0"])["album"]["id"]
     for market in (None, "JP"):
