@@ -205,7 +205,7 @@ static int tracks_batch(const struct catalog_view *v, const char *const *ids,
                         const struct track_row *rows, int n, const char *market, bool with_album,
                         json_t **out)
 {
-	struct gather *g = gather_new(v);
+	struct gather *g = gather_new(v, n, with_album ? n : 0, 0);
 	int at[STORE_BATCH_MAX], rc;
 
 	for (int i = 0; i < n; i++)
@@ -272,7 +272,7 @@ json_t *catalog_track(const struct catalog_view *v, const char *id, const char *
 static int albums_batch(const struct catalog_view *v, const char *const *ids, int n,
                         const char *market, bool full, json_t **out)
 {
-	struct gather *g = gather_new(v);
+	struct gather *g = gather_new(v, 0, n, 0);
 	int at[STORE_BATCH_MAX], rc;
 
 	for (int i = 0; i < n; i++)
@@ -354,7 +354,7 @@ int catalog_artists(const struct catalog_view *v, const char *const *ids, int n,
 		out[i] = NULL;
 	for (int from = 0; from < n; from += STORE_BATCH_MAX) {
 		int m = batch_len(n, from), at[STORE_BATCH_MAX];
-		struct gather *g = gather_new(v);
+		struct gather *g = gather_new(v, 0, 0, m);
 
 		if (!g)
 			return -1;

@@ -7,14 +7,25 @@
 
 #include "log.h"
 
-struct gather *gather_new(const struct catalog_view *v)
+struct gather *gather_new(const struct catalog_view *v, int tracks, int albums, int artists)
 {
 	struct gather *g = calloc(1, sizeof *g);
 
-	if (g)
-		g->v = v;
-	else
+	/* calloc(0) may give NULL: room for one at least. */
+	if (!g || !(g->track_ids = calloc((size_t)tracks + 1, sizeof *g->track_ids)) ||
+	    !(g->tracks = calloc((size_t)tracks + 1, sizeof *g->tracks)) ||
+	    !(g->album_ids = calloc((size_t)albums + 1, sizeof *g->album_ids)) ||
+	    !(g->albums = calloc((size_t)albums + 1, sizeof *g->albums)) ||
+	    !(g->artist_ids = calloc((size_t)artists + 1, sizeof *g->artist_ids)) ||
+	    !(g->artists = calloc((size_t)artists + 1, sizeof *g->artists))) {
 		log_err("catalog: a list's rows: out of memory");
+		gather_free(g);
+		return NULL;
+	}
+	g->v = v;
+	g->cap_tracks = tracks < STORE_BATCH_MAX ? tracks : STORE_BATCH_MAX;
+	g->cap_albums = albums < STORE_BATCH_MAX ? albums : STORE_BATCH_MAX;
+	g->cap_artists = artists < STORE_BATCH_MAX ? artists : STORE_BATCH_MAX;
 	return g;
 }
 
@@ -30,6 +41,12 @@ void gather_free(struct gather *g)
 		json_decref(g->albums[i].artists);
 		json_decref(g->albums[i].markets);
 	}
+	free(g->track_ids);
+	free(g->tracks);
+	free(g->album_ids);
+	free(g->albums);
+	free(g->artist_ids);
+	free(g->artists);
 	free(g);
 }
 
@@ -45,7 +62,7 @@ int gather_add_track(struct gather *g, const char *id, const struct track_row *r
 {
 	int i = find(g->track_ids, g->ntracks, id);
 
-	if (i >= 0 || g->ntracks == STORE_BATCH_MAX)
+	if (i >= 0 || g->ntracks == g->cap_tracks)
 		return i;
 	i = g->ntracks++;
 	g->tracks[i].row = row;
@@ -57,7 +74,7 @@ int gather_add_album(struct gather *g, const char *id)
 {
 	int i = find(g->album_ids, g->nalbums, id);
 
-	if (i >= 0 || g->nalbums == STORE_BATCH_MAX)
+	if (i >= 0 || g->nalbums == g->cap_albums)
 		return i;
 	i = g->nalbums++;
 	snprintf(g->albums[i].id, sizeof g->albums[i].id, "%s", id);
@@ -69,7 +86,7 @@ int gather_add_artist(struct gather *g, const char *id)
 {
 	int i = find(g->artist_ids, g->nartists, id);
 
-	if (i >= 0 || g->nartists == STORE_BATCH_MAX)
+	if (i >= 0 || g->nartists == g->cap_artists)
 		return i;
 	i = g->nartists++;
 	snprintf(g->artists[i].id, sizeof g->artists[i].id, "%s", id);

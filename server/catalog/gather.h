@@ -41,20 +41,23 @@ struct gather_artist {
 
 struct gather {
 	const struct catalog_view *v;
-	int ntracks, nalbums, nartists;
-	const char *track_ids[STORE_BATCH_MAX], *album_ids[STORE_BATCH_MAX], *artist_ids[STORE_BATCH_MAX];
-	struct gather_track tracks[STORE_BATCH_MAX];
-	struct gather_album albums[STORE_BATCH_MAX];
-	struct gather_artist artists[STORE_BATCH_MAX];
+	int ntracks, nalbums, nartists;       /* held */
+	int cap_tracks, cap_albums, cap_artists; /* room for */
+	const char **track_ids, **album_ids, **artist_ids;
+	struct gather_track *tracks;
+	struct gather_album *albums;
+	struct gather_artist *artists;
 };
 
-/* A new empty gathering over v (a few hundred KiB: on the heap), or NULL for want of memory. */
-struct gather *gather_new(const struct catalog_view *v);
+/* A new empty gathering over v with room for so many distinct tracks, albums and artists
+ * (each at most STORE_BATCH_MAX; rows are a few KiB each), or NULL (logged) for want of
+ * memory. */
+struct gather *gather_new(const struct catalog_view *v, int tracks, int albums, int artists);
 void gather_free(struct gather *g);
 
-/* Adds an id, or finds it when it is in already: its index, or -1 when the gathering holds
- * STORE_BATCH_MAX of that kind. A track added with its row (borrowed: it must outlive g) is
- * not looked up. The id is borrowed too unless it is the row's. */
+/* Adds an id, or finds it when it is in already: its index, or -1 when the gathering has no
+ * room left for that kind. A track added with its row (borrowed: it must outlive g) is not
+ * looked up. The id is borrowed too unless it is the row's. */
 int gather_add_track(struct gather *g, const char *id, const struct track_row *row);
 int gather_add_album(struct gather *g, const char *id);
 int gather_add_artist(struct gather *g, const char *id);
