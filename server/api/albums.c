@@ -44,11 +44,13 @@ void h_album_tracks(struct req *r)
 	items = json_array();
 	if ((rows = malloc((size_t)limit * sizeof *rows))) {
 		struct api_view v;
+		json_t *objs[50];
 		int n = store_album_tracks(&r->srv->store, id, offset, rows, limit);
 
-		api_view(r, &v);
+		if (n > 0)
+			catalog_tracks_from_rows(api_view(r, &v), rows, n, market, false, objs);
 		for (int i = 0; i < n; i++)
-			json_array_append_new(items, catalog_track_from_row(&v.v, &rows[i], market, false));
+			json_array_append_new(items, objs[i]);
 		free(rows);
 	}
 	reply_json(r, 200, api_paging(r, items, limit, offset, al.total_tracks));

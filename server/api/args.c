@@ -228,6 +228,27 @@ json_t *api_track(struct req *r, const char *id, const char *market)
 	return catalog_track(api_view(r, &v), id, market);
 }
 
+int api_tracks(struct req *r, const char *const *ids, int n, const char *market, json_t **out)
+{
+	struct api_view v;
+
+	return catalog_tracks(api_view(r, &v), ids, n, market, out);
+}
+
+int api_albums_simple(struct req *r, const char *const *ids, int n, const char *market, json_t **out)
+{
+	struct api_view v;
+
+	return catalog_albums_simple(api_view(r, &v), ids, n, market, out);
+}
+
+int api_artists(struct req *r, const char *const *ids, int n, json_t **out)
+{
+	struct api_view v;
+
+	return catalog_artists(api_view(r, &v), ids, n, out);
+}
+
 json_t *api_album(struct req *r, const char *id, const char *market)
 {
 	struct api_view v;

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "api/handlers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "catalog/catalog.h"
@@ -144,28 +145,51 @@ void h_artist_albums(struct req *r)
 
 /* Collects the full objects of the tracks a list gives that are playable in market, in its
  * order: up to want of them in all, looking at no more than scan ids (-1: all) of the list. A
- * database error (logged) leaves them as far as they got. */
+ * database error (logged) leaves them as far as they got. The ids are rendered a batch at a
+ * time (as many as are still wanted, at most PLAYABLE_BATCH): a few statements each, not
+ * several per track. */
+#define PLAYABLE_BATCH 50
+
 struct playable {
 	struct req *r;
 	const char *market;
 	size_t want;
 	int scan;
 	json_t *tracks;
+	char ids[PLAYABLE_BATCH][BASE62_ID_LEN + 1];
+	int n;
 };
+
+/* Renders the ids held and keeps the playable ones. Returns whether enough are kept. */
+static bool flush_playable(struct playable *p)
+{
+	const char *ids[PLAYABLE_BATCH];
+	json_t *objs[PLAYABLE_BATCH];
+
+	for (int i = 0; i < p->n; i++)
+		ids[i] = p->ids[i];
+	api_tracks(p->r, ids, p->n, p->market, objs);
+	for (int i = 0; i < p->n; i++) {
+		if (objs[i] && json_array_size(p->tracks) < p->want &&
+		    json_is_true(json_object_get(objs[i], "is_playable")))
+			json_array_append_new(p->tracks, objs[i]);
+		else
+			json_decref(objs[i]);
+	}
+	p->n = 0;
+	return json_array_size(p->tracks) >= p->want;
+}
 
 static int take_playable(void *ud, const char *track_id)
 {
 	struct playable *p = ud;
-	json_t *t;
 
 	if (json_array_size(p->tracks) >= p->want || p->scan-- == 0)
 		return 1;
-	t = api_track(p->r, track_id, p->market);
-	if (t && json_is_true(json_object_get(t, "is_playable")))
-		json_array_append_new(p->tracks, t);
-	else
-		json_decref(t);
-	return json_array_size(p->tracks) >= p->want;
+	snprintf(p->ids[p->n++], sizeof p->ids[0], "%s", track_id);
+	if ((size_t)p->n < p->want - json_array_size(p->tracks) && p->n < PLAYABLE_BATCH)
+		return 0;
+	return flush_playable(p);
 }
 
 /* GET /v1/segue/popular: the catalog's most played tracks the user may play, for a Home
@@ -191,9 +215,13 @@ void h_popular(struct req *r)
 	 * catalog. */
 	p.scan = limit * 20;
 	store_tracks_popular(&r->srv->store, take_playable, &p);
+	if (p.n)
+		flush_playable(&p);
 	if (json_array_size(p.tracks) < p.want) {
 		p.scan = limit * 20;
 		store_tracks_unplayed(&r->srv->store, take_playable, &p);
+		if (p.n)
+			flush_playable(&p);
 	}
 	reply_json(r, 200, json_pack("{s:o}", "tracks", p.tracks));
 }
@@ -217,5 +245,7 @@ void h_artist_top_tracks(struct req *r)
 	}
 	p.tracks = json_array();
 	store_artist_top_tracks(&r->srv->store, id, take_playable, &p);
+	if (p.n)
+		flush_playable(&p);
 	reply_json(r, 200, json_pack("{s:o}", "tracks", p.tracks));
 }

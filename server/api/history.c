@@ -199,6 +199,8 @@ static int ms_arg(struct req *r, const char *name, long long *out)
 void h_recently_played(struct req *r)
 {
 	struct play_row rows[51];
+	const char *ids[51];
+	json_t *tracks[51];
 	long long before, after, newest = -1, oldest = -1;
 	char base[512];
 	json_t *items;
@@ -218,14 +220,19 @@ void h_recently_played(struct req *r)
 		return;
 	}
 	more = n > limit;
+	if (n > limit)
+		n = limit;
+	for (int i = 0; i < n; i++)
+		ids[i] = rows[i].track_id;
+	api_tracks(r, ids, n, NULL, tracks);
 	items = json_array();
-	for (int i = 0; i < n && i < limit; i++) {
-		json_t *track;
+	for (int i = 0; i < n; i++) {
+		json_t *track = tracks[i];
 
 		if (newest < 0)
 			newest = rows[i].started_at;
 		oldest = rows[i].started_at;
-		if (!(track = api_track(r, rows[i].track_id, NULL)))
+		if (!track)
 			continue;
 		json_array_append_new(items, json_pack("{s:o,s:o,s:o}", "track", track, "played_at",
 		                      catalog_time(rows[i].started_at + rows[i].ms_played, true),

@@ -173,7 +173,9 @@ static void contains(struct req *r, const struct collection *c)
 static void list_saved(struct req *r, const struct collection *c)
 {
 	struct library_item page[50];
-	const char *market;
+	const char *market, *ids[50];
+	bool track = c->store == LIBRARY_TRACKS;
+	json_t *objs[50];
 	int limit, offset, n;
 	json_t *items;
 	bool bad;
@@ -187,9 +189,13 @@ static void list_saved(struct req *r, const struct collection *c)
 		return;
 	}
 	items = json_array();
+	if (track) {
+		for (int i = 0; i < n; i++)
+			ids[i] = page[i].id;
+		api_tracks(r, ids, n, market, objs);
+	}
 	for (int i = 0; i < n; i++) {
-		bool track = c->store == LIBRARY_TRACKS;
-		json_t *o = track ? api_track(r, page[i].id, market) : api_album(r, page[i].id, market);
+		json_t *o = track ? objs[i] : api_album(r, page[i].id, market);
 
 		if (o)
 			json_array_append_new(items, json_pack("{s:o,s:o}", "added_at",

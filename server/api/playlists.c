@@ -55,16 +55,26 @@ static json_t *items_page(struct req *r, const struct playlist *p, int limit, in
 	struct pl_item page[PAGE_MAX];
 	long long n = store_playlist_items(&r->srv->store, p->id, offset, page,
 	                                   limit < PAGE_MAX ? limit : PAGE_MAX);
-	json_t *items = json_array();
+	json_t *items = json_array(), *tracks[PAGE_MAX], *by = NULL;
+	const char *ids[PAGE_MAX], *by_id = NULL;
 
+	for (long long i = 0; i < n; i++)
+		ids[i] = page[i].track;
+	if (n > 0)
+		api_tracks(r, ids, (int)n, market, tracks);
 	for (long long i = 0; i < n; i++) {
-		json_t *t = api_track(r, page[i].track, market);
-
+		/* Items run in long stretches added by one user: look each up once. */
+		if (!by_id || strcmp(by_id, page[i].added_by)) {
+			json_decref(by);
+			by = user_object(r, page[i].added_by);
+			by_id = page[i].added_by;
+		}
 		json_array_append_new(items, json_pack("{s:o,s:o,s:b,s:o}",
 		                      "added_at", catalog_time(page[i].added_at, false),
-		                      "added_by", user_object(r, page[i].added_by), "is_local", 0,
-		                      "track", t ? t : json_null()));
+		                      "added_by", json_deep_copy(by), "is_local", 0,
+		                      "track", tracks[i] ? tracks[i] : json_null()));
 	}
+	json_decref(by);
 	return items;
 }
 

@@ -14,6 +14,7 @@
 #include "store/history.h"
 #include "http/urlenc.h"
 
+#define PAGE_MAX 50 /* hits of a type in one answer */
 #define AFFINITY_SLOTS 64
 #define AFFINITY_TTL_MS 60000
 #define AFFINITY_MAX 2000
@@ -91,6 +92,34 @@ static const struct search_affinity *user_affinity(struct req *r)
 static const char *const type_names[ST_NTYPES] = { "track", "artist", "album", "playlist" };
 static const char *const type_keys[ST_NTYPES] = { "tracks", "artists", "albums", "playlists" };
 
+/* The hits of one type as objects, in their order; one whose object cannot be made (gone
+ * since the index saw it) is left out. Tracks, artists and albums are each rendered in a
+ * few statements for the whole page. */
+static json_t *render_hits(struct req *r, int ty, const struct search_hit *hits, int n,
+                           const char *market)
+{
+	json_t *items = json_array(), *objs[PAGE_MAX];
+	const char *ids[PAGE_MAX];
+
+	if (n > PAGE_MAX)
+		n = PAGE_MAX;
+	for (int i = 0; i < n; i++)
+		ids[i] = hits[i].id;
+	if (ty == ST_TRACK)
+		api_tracks(r, ids, n, market, objs);
+	else if (ty == ST_ARTIST)
+		api_artists(r, ids, n, objs);
+	else if (ty == ST_ALBUM)
+		api_albums_simple(r, ids, n, market, objs);
+	else
+		for (int i = 0; i < n; i++)
+			objs[i] = api_playlist_simple(r, ids[i]);
+	for (int i = 0; i < n; i++)
+		if (objs[i])
+			json_array_append_new(items, objs[i]);
+	return items;
+}
+
 void h_search(struct req *r)
 {
 	const struct search_view *view = searcher_get(&r->srv->search);
@@ -127,7 +156,7 @@ void h_search(struct req *r)
 		t += n + 1;
 	}
 	market = api_market(r, &bad);
-	if (bad || api_int_arg(r, "limit", 20, 1, 50, &limit) < 0 ||
+	if (bad || api_int_arg(r, "limit", 20, 1, PAGE_MAX, &limit) < 0 ||
 	    api_int_arg(r, "offset", 0, 0, SEARCH_MAX_OFFSET, &offset) < 0)
 		return;
 	if (!view) {
@@ -151,16 +180,7 @@ void h_search(struct req *r)
 
 		if (!(sq.types & (1u << ty)))
 			continue;
-		items = json_array();
-		for (int i = 0; i < res.nhits[ty]; i++) {
-			const char *id = res.hits[ty][i].id;
-			json_t *o = ty == ST_TRACK ? api_track(r, id, market) :
-			            ty == ST_ARTIST ? api_artist(r, id) :
-			            ty == ST_ALBUM ? api_album_simple(r, id, market) : api_playlist_simple(r, id);
-
-			if (o)
-				json_array_append_new(items, o);
-		}
+		items = render_hits(r, ty, res.hits[ty], res.nhits[ty], market);
 		long total = res.total[ty];
 		if (total < offset + (long)json_array_size(items))
 			total = offset + (long)json_array_size(items);

@@ -21,6 +21,8 @@ void h_my_top(struct req *r)
 {
 	const char *type = r->params[0], *range = req_arg(r, "time_range");
 	struct top_row rows[TOP_PAGE_MAX];
+	const char *ids[TOP_PAGE_MAX];
+	json_t *objs[TOP_PAGE_MAX];
 	enum top_kind k;
 	long long since = -1, total;
 	int limit, offset, n;
@@ -51,12 +53,15 @@ void h_my_top(struct req *r)
 		reply_error(r, 500, "database error");
 		return;
 	}
+	for (int i = 0; i < n; i++)
+		ids[i] = rows[i].id;
+	if (k == TOP_TRACKS)
+		api_tracks(r, ids, n, NULL, objs);
+	else
+		api_artists(r, ids, n, objs);
 	items = json_array();
-	for (int i = 0; i < n; i++) {
-		json_t *o = k == TOP_TRACKS ? api_track(r, rows[i].id, NULL) : api_artist(r, rows[i].id);
-
-		if (o)
-			json_array_append_new(items, o);
-	}
+	for (int i = 0; i < n; i++)
+		if (objs[i])
+			json_array_append_new(items, objs[i]);
 	reply_json(r, 200, api_paging(r, items, limit, offset, total));
 }

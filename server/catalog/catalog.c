@@ -9,9 +9,8 @@
 
 #include "base62.h"
 #include "buf.h"
+#include "catalog/gather.h"
 #include "images/images.h"
-#include "store/images.h"
-#include "store/lyrics.h"
 
 json_t *catalog_time(long long ms, bool millis)
 {
@@ -39,27 +38,12 @@ json_t *catalog_paging(const char *href, json_t *items, int limit, int offset, l
 	                 "total", (json_int_t)total);
 }
 
-static bool csv_has(const char *csv, const char *item)
-{
-	size_t n = strlen(item);
-
-	for (const char *p = csv; *p; ) {
-		const char *c = strchrnul(p, ',');
-
-		if ((size_t)(c - p) == n && !memcmp(p, item, n))
-			return true;
-		if (!*c)
-			break;
-		p = c + 1;
-	}
-	return false;
-}
 
 bool catalog_available(const struct catalog_view *v, const char *markets, const char *market)
 {
 	if (!markets || !*markets)
 		markets = v->markets;
-	return csv_has(markets, market);
+	return gather_csv_has(markets, market);
 }
 
 /* Splits a sep-separated list into a JSON array of strings, skipping empty items. */
@@ -81,11 +65,6 @@ static json_t *split_array(const char *list, char sep)
 	return a;
 }
 
-static json_t *markets_array(const struct catalog_view *v, const char *markets)
-{
-	return split_array(markets && *markets ? markets : v->markets, ',');
-}
-
 static json_t *href(const struct catalog_view *v, const char *kind, const char *id)
 {
 	return json_sprintf("%s/v1/%s/%s", v->base_url, kind, id);
@@ -96,15 +75,6 @@ json_t *catalog_artist_simple(const struct catalog_view *v, const char *id, cons
 	return json_pack("{s:{},s:o,s:s,s:s,s:s,s:o}", "external_urls", "href", href(v, "artists", id),
 	                 "id", id, "name", name, "type", "artist", "uri",
 	                 json_sprintf("segue:artist:%s", id));
-}
-
-/* An album's or artist's image objects; none when the store has no picture or fails. */
-static json_t *pictures(const struct catalog_view *v, int (*get)(struct store *, const char *, char *),
-                        const char *id)
-{
-	char hash[STORE_IMAGE_MAX];
-
-	return images_json(v->base_url, get(v->store, id, hash) > 0 ? hash : NULL);
 }
 
 static const char *precision(const char *date)
@@ -131,102 +101,38 @@ static const char *album_type(const struct album_row *al)
 	       ? "single" : "album";
 }
 
-/* Gathers an artist list into simplified artist objects. */
-struct artist_list {
-	const struct catalog_view *v;
-	json_t *a;
-};
-
-static int add_artist(void *ud, const char *id, const char *name)
+/* An album from its gathering: the simplified object, or with full its label too. Its
+ * availability (full, or no market) needs its markets gathered. */
+static json_t *album_object(const struct catalog_view *v, const struct gather_album *ga,
+                            const char *market, bool full)
 {
-	struct artist_list *l = ud;
+	const struct album_row *al = &ga->row;
+	json_t *o;
 
-	json_array_append_new(l->a, catalog_artist_simple(l->v, id, name));
-	return 0;
-}
-
-/* A track's or an album's artists; on a database error (logged) the one artist its row
- * names, so no object goes out without one. */
-static json_t *artists_of(const struct catalog_view *v, bool album, const char *id,
-                          const char *first_id, const char *first_name)
-{
-	struct artist_list l = { v, json_array() };
-	int rc = album ? store_album_artists(v->store, id, add_artist, &l)
-	               : store_track_artists(v->store, id, add_artist, &l);
-
-	if (rc < 0 || !json_array_size(l.a)) {
-		json_array_clear(l.a);
-		json_array_append_new(l.a, catalog_artist_simple(v, first_id, first_name));
-	}
-	return l.a;
-}
-
-/* Collects an album's markets: every one any of its tracks plays in, once. */
-struct album_markets {
-	const struct catalog_view *v;
-	char seen[4096];
-	json_t *all;
-};
-
-static void add_markets(void *ud, const char *markets)
-{
-	struct album_markets *am = ud;
-	json_t *m = markets_array(am->v, markets), *x;
-	size_t i;
-
-	json_array_foreach(m, i, x) {
-		const char *cc = json_string_value(x);
-
-		if (!csv_has(am->seen, cc) && strlen(am->seen) + 4 < sizeof am->seen) {
-			if (am->seen[0])
-				strcat(am->seen, ",");
-			strcat(am->seen, cc);
-			json_array_append(am->all, x);
-		}
-	}
-	json_decref(m);
-}
-
-static json_t *album_object(const struct catalog_view *v, const char *id, const char *market, bool full)
-{
-	struct album_row *al = malloc(sizeof *al); /* a few KiB: not on a worker's stack */
-	json_t *o = NULL;
-
-	if (!al || store_album_row(v->store, id, al) <= 0)
-		goto out;
+	if (!ga->found)
+		return NULL;
 	o = json_pack("{s:s,s:I,s:{},s:o,s:s,s:[],s:s,s:s,s:s,s:s,s:o,s:o}",
 	              "album_type", album_type(al),
 	              "total_tracks", (json_int_t)al->total_tracks, "external_urls",
-	              "href", href(v, "albums", id), "id", id, "images",
+	              "href", href(v, "albums", ga->id), "id", ga->id, "images",
 	              "name", al->name, "release_date", al->release_date,
 	              "release_date_precision", precision(al->release_date),
-	              "type", "album", "uri", json_sprintf("segue:album:%s", id),
-	              "artists", artists_of(v, true, id, al->artist_id, al->artist_name));
+	              "type", "album", "uri", json_sprintf("segue:album:%s", ga->id),
+	              "artists", gather_artist_list(v, ga->artists, al->artist_id, al->artist_name));
 	if (!o)
-		goto out;
-	json_object_set_new(o, "images", pictures(v, store_album_image, id));
+		return NULL;
+	json_object_set_new(o, "images", images_json(v->base_url, ga->image[0] ? ga->image : NULL));
 	if (full)
 		json_object_set_new(o, "label", json_string(al->label));
 	if (full || !market) {
 		/* An album is available wherever one of its tracks is. */
-		struct album_markets am = { .v = v, .all = json_array() };
-
-		store_album_markets(v->store, id, add_markets, &am);
-		if (market) {
-			json_object_set_new(o, "is_playable", json_boolean(csv_has(am.seen, market)));
-			json_decref(am.all);
-		} else {
-			json_object_set_new(o, "available_markets", am.all);
-		}
+		if (market)
+			json_object_set_new(o, "is_playable", json_boolean(gather_csv_has(ga->seen, market)));
+		else
+			json_object_set_new(o, "available_markets",
+			                    ga->markets ? json_copy(ga->markets) : json_array());
 	}
-out:
-	free(al);
 	return o;
-}
-
-json_t *catalog_album_simple(const struct catalog_view *v, const char *album_id, const char *market)
-{
-	return album_object(v, album_id, market, false);
 }
 
 /* The object's "segue" extension (Segue's own fields beside the Web API's), made when new. */
@@ -239,25 +145,17 @@ static json_t *segue_ext(json_t *o)
 	return x;
 }
 
-/* The "segue" extension's path: where the file sits under the library folder it came from,
- * which playlists exported as M3U name it by. A path that is not UTF-8 cannot be told in
- * JSON and is left out. */
-static void add_library_path(const struct catalog_view *v, const char *id, json_t *o)
+/* A track from its gathering (its album's too, with_album). The "segue" extension's path is
+ * where the file sits under the library folder it came from, which playlists exported as M3U
+ * name it by; a path that is not UTF-8 cannot be told in JSON and is left out. */
+static json_t *track_object(struct gather *g, const struct gather_track *gt, const char *market,
+                            bool with_album)
 {
-	char *path = NULL;
-	json_t *p;
-
-	if (store_track_library_path(v->store, id, &path) > 0 && (p = json_string(path)))
-		json_object_set_new(segue_ext(o), "path", p);
-	free(path);
-}
-
-json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_row *t,
-                               const char *market, bool with_album)
-{
+	const struct catalog_view *v = g->v;
+	const struct track_row *t = gt->row;
 	const char *markets = t->has_markets ? t->markets : NULL;
 	json_t *o = json_pack("{s:o,s:i,s:I,s:b,s:o,s:{},s:o,s:s,s:b,s:s,s:n,s:i,s:s,s:o}",
-		"artists", artists_of(v, false, t->id, t->artist_id, t->artist_name),
+		"artists", gather_artist_list(v, gt->artists, t->artist_id, t->artist_name),
 		"disc_number", t->disc_number,
 		"duration_ms", (json_int_t)t->duration_ms,
 		"explicit", t->explicit_,
@@ -267,6 +165,7 @@ json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_
 		"name", t->name, "preview_url",
 		"track_number", t->track_number, "type", "track",
 		"uri", json_sprintf("segue:track:%s", t->id));
+	json_t *p;
 
 	if (!o)
 		return NULL;
@@ -280,11 +179,14 @@ json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_
 			json_object_set_new(o, "restrictions", json_pack("{s:s}", "reason",
 			                                                 t->available ? "market" : "unavailable"));
 	} else {
-		json_object_set_new(o, "available_markets", t->available ? markets_array(v, markets) : json_array());
+		json_object_set_new(o, "available_markets",
+		                    t->available ? gather_markets_array(v, markets) : json_array());
 	}
-	add_library_path(v, t->id, o);
+	if (gt->library_path && (p = json_string(gt->library_path)))
+		json_object_set_new(segue_ext(o), "path", p);
 	if (with_album) {
-		json_t *album = album_object(v, t->album_id, market, false);
+		int a = gather_add_album(g, t->album_id);
+		json_t *album = a >= 0 ? album_object(v, &g->albums[a], market, false) : NULL;
 
 		json_object_set_new(o, "popularity", json_integer(t->popularity));
 		json_object_set_new(o, "album", album ? album : json_null());
@@ -293,14 +195,116 @@ json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_
 	return o;
 }
 
+static int batch_len(int n, int from)
+{
+	return n - from < STORE_BATCH_MAX ? n - from : STORE_BATCH_MAX;
+}
+
+/* Up to STORE_BATCH_MAX tracks by id (rows NULL) or from their rows. */
+static int tracks_batch(const struct catalog_view *v, const char *const *ids,
+                        const struct track_row *rows, int n, const char *market, bool with_album,
+                        json_t **out)
+{
+	struct gather *g = gather_new(v, n, with_album ? n : 0, 0);
+	int at[STORE_BATCH_MAX], rc;
+
+	for (int i = 0; i < n; i++)
+		out[i] = NULL;
+	if (!g)
+		return -1;
+	for (int i = 0; i < n; i++)
+		at[i] = gather_add_track(g, rows ? rows[i].id : ids[i], rows ? &rows[i] : NULL);
+	rc = gather_tracks(g);
+	if (with_album) {
+		for (int i = 0; i < g->ntracks; i++)
+			if (g->tracks[i].row)
+				gather_add_album(g, g->tracks[i].row->album_id);
+		if (gather_albums(g, !market) < 0)
+			rc = -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (at[i] >= 0 && g->tracks[at[i]].row)
+			out[i] = track_object(g, &g->tracks[at[i]], market, with_album);
+	gather_free(g);
+	return rc;
+}
+
+int catalog_tracks(const struct catalog_view *v, const char *const *ids, int n, const char *market,
+                   json_t **out)
+{
+	int rc = 0;
+
+	for (int i = 0; i < n; i += STORE_BATCH_MAX)
+		if (tracks_batch(v, ids + i, NULL, batch_len(n, i), market, true, out + i) < 0)
+			rc = -1;
+	return rc;
+}
+
+int catalog_tracks_from_rows(const struct catalog_view *v, const struct track_row *rows, int n,
+                             const char *market, bool with_album, json_t **out)
+{
+	int rc = 0;
+
+	for (int i = 0; i < n; i += STORE_BATCH_MAX)
+		if (tracks_batch(v, NULL, rows + i, batch_len(n, i), market, with_album, out + i) < 0)
+			rc = -1;
+	return rc;
+}
+
+json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_row *t,
+                               const char *market, bool with_album)
+{
+	json_t *o;
+
+	catalog_tracks_from_rows(v, t, 1, market, with_album, &o);
+	return o;
+}
+
 json_t *catalog_track(const struct catalog_view *v, const char *id, const char *market)
 {
-	struct track_row *t = malloc(sizeof *t); /* rows are a few KiB: not on a worker's stack */
-	json_t *o = NULL;
+	json_t *o;
 
-	if (t && store_track_row(v->store, id, t) > 0)
-		o = catalog_track_from_row(v, t, market, true);
-	free(t);
+	catalog_tracks(v, &id, 1, market, &o);
+	return o;
+}
+
+/* Up to STORE_BATCH_MAX albums, simplified or (full) with their labels and markets. */
+static int albums_batch(const struct catalog_view *v, const char *const *ids, int n,
+                        const char *market, bool full, json_t **out)
+{
+	struct gather *g = gather_new(v, 0, n, 0);
+	int at[STORE_BATCH_MAX], rc;
+
+	for (int i = 0; i < n; i++)
+		out[i] = NULL;
+	if (!g)
+		return -1;
+	for (int i = 0; i < n; i++)
+		at[i] = gather_add_album(g, ids[i]);
+	rc = gather_albums(g, full || !market);
+	for (int i = 0; i < n; i++)
+		if (at[i] >= 0)
+			out[i] = album_object(v, &g->albums[at[i]], market, full);
+	gather_free(g);
+	return rc;
+}
+
+int catalog_albums_simple(const struct catalog_view *v, const char *const *ids, int n,
+                          const char *market, json_t **out)
+{
+	int rc = 0;
+
+	for (int i = 0; i < n; i += STORE_BATCH_MAX)
+		if (albums_batch(v, ids + i, batch_len(n, i), market, false, out + i) < 0)
+			rc = -1;
+	return rc;
+}
+
+json_t *catalog_album_simple(const struct catalog_view *v, const char *album_id, const char *market)
+{
+	json_t *o;
+
+	catalog_albums_simple(v, &album_id, 1, market, &o);
 	return o;
 }
 
@@ -308,19 +312,22 @@ json_t *catalog_track(const struct catalog_view *v, const char *id, const char *
 
 json_t *catalog_album(const struct catalog_view *v, const char *id, const char *market)
 {
-	json_t *o = album_object(v, id, market, true), *items, *page;
+	json_t *o, *items, *page, *objs[ALBUM_PAGE];
 	struct track_row *rows;
 	char genres[CATALOG_NAME_MAX] = "", *link;
 	int n, popularity = 0;
 
+	albums_batch(v, &id, 1, market, true, &o);
 	if (!o)
 		return NULL;
 	/* The embedded first page of tracks, as Spotify sends it (50 at most). */
 	items = json_array();
 	if ((rows = malloc(ALBUM_PAGE * sizeof *rows))) {
 		n = store_album_tracks(v->store, id, 0, rows, ALBUM_PAGE);
+		if (n > 0)
+			catalog_tracks_from_rows(v, rows, n, market, false, objs);
 		for (int i = 0; i < n; i++)
-			json_array_append_new(items, catalog_track_from_row(v, &rows[i], market, false));
+			json_array_append_new(items, objs[i]);
 		free(rows);
 	}
 	if (asprintf(&link, "%s/v1/albums/%s/tracks%s%s", v->base_url, id, market ? "?market=" : "",
@@ -339,20 +346,45 @@ json_t *catalog_album(const struct catalog_view *v, const char *id, const char *
 	return o;
 }
 
+int catalog_artists(const struct catalog_view *v, const char *const *ids, int n, json_t **out)
+{
+	int rc = 0;
+
+	for (int i = 0; i < n; i++)
+		out[i] = NULL;
+	for (int from = 0; from < n; from += STORE_BATCH_MAX) {
+		int m = batch_len(n, from), at[STORE_BATCH_MAX];
+		struct gather *g = gather_new(v, 0, 0, m);
+
+		if (!g)
+			return -1;
+		for (int i = 0; i < m; i++)
+			at[i] = gather_add_artist(g, ids[from + i]);
+		if (gather_artists(g) < 0)
+			rc = -1;
+		for (int i = 0; i < m; i++) {
+			const struct gather_artist *a = at[i] >= 0 ? &g->artists[at[i]] : NULL;
+			json_t *o;
+
+			if (!a || !a->found)
+				continue;
+			o = catalog_artist_simple(v, a->id, a->row.name);
+			json_object_set_new(o, "followers", json_pack("{s:n,s:I}", "href", "total",
+			                                              (json_int_t)a->row.followers));
+			json_object_set_new(o, "genres", split_array(a->row.genres, '\x1f'));
+			json_object_set_new(o, "images", images_json(v->base_url, a->image[0] ? a->image : NULL));
+			json_object_set_new(o, "popularity", json_integer(a->row.popularity));
+			out[from + i] = o;
+		}
+		gather_free(g);
+	}
+	return rc;
+}
+
 json_t *catalog_artist(const struct catalog_view *v, const char *id)
 {
-	struct artist_row *a = malloc(sizeof *a);
-	json_t *o = NULL;
+	json_t *o;
 
-	if (!a || store_artist_row(v->store, id, a) <= 0) {
-		free(a);
-		return NULL;
-	}
-	o = catalog_artist_simple(v, id, a->name);
-	json_object_set_new(o, "followers", json_pack("{s:n,s:I}", "href", "total", (json_int_t)a->followers));
-	json_object_set_new(o, "genres", split_array(a->genres, '\x1f'));
-	json_object_set_new(o, "images", pictures(v, store_artist_image, id));
-	json_object_set_new(o, "popularity", json_integer(a->popularity));
-	free(a);
+	catalog_artists(v, &id, 1, &o);
 	return o;
 }

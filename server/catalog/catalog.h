@@ -34,6 +34,19 @@ json_t *catalog_album_simple(const struct catalog_view *v, const char *album_id,
 json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_row *t,
                                const char *market, bool with_album);
 
+/* Lists of objects, out[i] for ids[i] (ids may repeat), NULL where the id is unknown; full
+ * tracks, or tracks from their rows (with_album as above); simplified albums; full artists.
+ * The store is asked a fixed number of statements per STORE_BATCH_MAX ids, not several per
+ * object (on PostgreSQL each statement is a round trip). Each returns 0, or -1 after a
+ * database error (logged): what could not be gathered is NULL or falls back as above. */
+int catalog_tracks(const struct catalog_view *v, const char *const *ids, int n, const char *market,
+                   json_t **out);
+int catalog_tracks_from_rows(const struct catalog_view *v, const struct track_row *rows, int n,
+                             const char *market, bool with_album, json_t **out);
+int catalog_albums_simple(const struct catalog_view *v, const char *const *ids, int n,
+                          const char *market, json_t **out);
+int catalog_artists(const struct catalog_view *v, const char *const *ids, int n, json_t **out);
+
 /* A paging object around items (stolen) whose links are href with offset and limit added
  * (href may already hold a query). */
 json_t *catalog_paging(const char *href, json_t *items, int limit, int offset, long long total);

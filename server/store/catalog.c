@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "store/catalog_rows.h"
 #include "store/store_db.h"
 
 int store_track_duration(struct store *s, const char *id, long long *ms)
@@ -532,13 +533,8 @@ int store_track_markets(struct store *s, const char *id, char markets[TRACK_MARK
 	return store_one_text(s, st, "a track's markets", markets, TRACK_MARKETS_MAX);
 }
 
-/* Columns of a track row: every statement that reads one selects them in this order. */
-#define TRACK_COLUMNS \
-	"t.id, t.name, t.disc_number, t.track_number, t.duration_ms, t.explicit, t.markets," \
-	" t.popularity, t.album_id, t.artist_id, ar.name, t.isrc, t.available," \
-	" EXISTS (SELECT 1 FROM lyrics l WHERE l.track_id = t.id)"
 
-static void track_from(struct db_stmt *st, struct track_row *t)
+void store_track_from(struct db_stmt *st, struct track_row *t)
 {
 	snprintf(t->id, sizeof t->id, "%s", store_col_text(st, 0));
 	snprintf(t->name, sizeof t->name, "%s", store_col_text(st, 1));
@@ -571,7 +567,7 @@ int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id)
 
 static void fill_track(struct db_stmt *st, void *out)
 {
-	track_from(st, out);
+	store_track_from(st, out);
 }
 
 int store_track_row(struct store *s, const char *id, struct track_row *out)
@@ -585,7 +581,7 @@ int store_track_row(struct store *s, const char *id, struct track_row *out)
 	return store_one(s, st, "a track", fill_track, out);
 }
 
-static void fill_album(struct db_stmt *st, void *out)
+void store_album_fill(struct db_stmt *st, void *out)
 {
 	struct album_row *a = out;
 
@@ -615,7 +611,7 @@ int store_album_row(struct store *s, const char *id, struct album_row *out)
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	return store_one(s, st, "an album", fill_album, out);
+	return store_one(s, st, "an album", store_album_fill, out);
 }
 
 /* Calls each with the id and name of every row; an empty list calls it once with the
@@ -663,7 +659,7 @@ int store_album_artists(struct store *s, const char *album_id,
 	                  album_id, each, ud);
 }
 
-static void fill_artist(struct db_stmt *st, void *out)
+void store_artist_fill(struct db_stmt *st, void *out)
 {
 	struct artist_row *a = out;
 
@@ -703,7 +699,7 @@ int store_artist_row(struct store *s, const char *id, struct artist_row *out)
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	return store_one(s, st, "an artist", fill_artist, out);
+	return store_one(s, st, "an artist", store_artist_fill, out);
 }
 
 int store_album_tracks(struct store *s, const char *album_id, int offset, struct track_row *rows,
@@ -720,7 +716,7 @@ int store_album_tracks(struct store *s, const char *album_id, int offset, struct
 	db_bind_int(st, 2, max);
 	db_bind_int(st, 3, offset);
 	while (n < max && (rc = db_step(st)) == DB_ROW)
-		track_from(st, &rows[n++]);
+		store_track_from(st, &rows[n++]);
 	db_reset(st);
 	if (n < max && rc != DB_DONE)
 		return store_fail(s, "an album's tracks");

@@ -163,6 +163,39 @@ int store_track_artists(struct store *s, const char *track_id,
                         int (*each)(void *ud, const char *id, const char *name), void *ud);
 int store_album_artists(struct store *s, const char *album_id,
                         int (*each)(void *ud, const char *id, const char *name), void *ud);
+/* The same for lists, each in a fixed number of statements: up to STORE_BATCH_MAX ids (they
+ * may repeat; unknown ones are skipped), each called once per row found, in no set order,
+ * with values borrowed for the call; each returns 0 to go on, anything else to stop. Return
+ * 0, -1 on error. store_tracks_rows gives the track's library path too (NULL when not known);
+ * store_albums_rows and store_artists_rows give the id and the picture's name ("" for
+ * none). */
+int store_tracks_rows(struct store *s, const char *const *ids, int n,
+                      int (*each)(void *ud, const struct track_row *t, const char *library_path),
+                      void *ud);
+int store_tracks_library_paths(struct store *s, const char *const *ids, int n,
+                               int (*each)(void *ud, const char *id, const char *library_path),
+                               void *ud);
+int store_albums_rows(struct store *s, const char *const *ids, int n,
+                      int (*each)(void *ud, const char *id, const struct album_row *a,
+                                  const char *image),
+                      void *ud);
+int store_artists_rows(struct store *s, const char *const *ids, int n,
+                       int (*each)(void *ud, const char *id, const struct artist_row *a,
+                                   const char *image),
+                       void *ud);
+/* The artists of up to STORE_BATCH_MAX tracks or albums, each owner's in order: each gets
+ * the owner's id, the artist's id and name. An owner filed before artists were listed gives
+ * none here (its row names its one artist). Return 0, -1 on error. */
+int store_tracks_artists(struct store *s, const char *const *ids, int n,
+                         int (*each)(void *ud, const char *owner, const char *id, const char *name),
+                         void *ud);
+int store_albums_artists(struct store *s, const char *const *ids, int n,
+                         int (*each)(void *ud, const char *owner, const char *id, const char *name),
+                         void *ud);
+/* store_album_markets for up to STORE_BATCH_MAX albums: each album's values in the order
+ * store_album_markets gives them. Returns 0, -1 on error. */
+int store_albums_markets(struct store *s, const char *const *ids, int n,
+                         void (*each)(void *ud, const char *album_id, const char *markets), void *ud);
 /* An album's available tracks in disc and track order, up to max from offset (total_tracks of
  * its row counts the same). Returns how many, -1. */
 int store_album_tracks(struct store *s, const char *album_id, int offset, struct track_row *rows,

@@ -394,6 +394,10 @@ long long store_copy(struct store *from, const char *dir, struct store *to,
 		fail(err, errlen, "PostgreSQL", db_errmsg(to));
 		goto fail;
 	}
+	/* The planner's statistics, now rather than when autovacuum comes by: without them it
+	 * guesses table sizes and scans a whole table where an index would answer (a batch of
+	 * albums' tracks, say). A failure is logged and costs only speed. */
+	store_exec(to, "ANALYZE");
 	store_snapshot_end(from, true);
 	free(t);
 	return total;

@@ -359,3 +359,13 @@ int store_each_text(struct store *s, struct db_stmt *st, const char *what,
 {
 	return store_each(s, st, what, text_row, &each, ud);
 }
+
+void db_bind_ids(struct db_stmt *st, const char *const *ids, int n)
+{
+	for (int i = 0; i < STORE_BATCH_MAX; i++) {
+		if (i < n)
+			db_bind_text(st, i + 1, ids[i]);
+		else
+			db_bind_null(st, i + 1);
+	}
+}

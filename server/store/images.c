@@ -46,17 +46,7 @@ int store_album_image_set(struct store *s, const char *album_id, const char *has
 
 int store_artist_image(struct store *s, const char *artist_id, char hash[STORE_IMAGE_MAX])
 {
-	/* Each fallback walks an index: albums_artist then tracks_album, or tracks_artist. An
-	 * album without tracks sums to NULL, last (SQLite's place for it; PostgreSQL's is first). */
-	struct db_stmt *st = store_stmt(s,
-		"SELECT coalesce(ar.image,"
-		" (SELECT al.image FROM albums al WHERE al.artist_id = ar.id AND al.image IS NOT NULL"
-		"  ORDER BY (SELECT sum(play_count) FROM tracks t WHERE t.album_id = al.id) DESC NULLS LAST,"
-		"  al.release_date DESC, al.id LIMIT 1),"
-		" (SELECT al.image FROM tracks t JOIN albums al ON al.id = t.album_id"
-		"  WHERE t.artist_id = ar.id AND al.image IS NOT NULL GROUP BY al.id"
-		"  ORDER BY sum(t.play_count) DESC, al.release_date DESC, al.id LIMIT 1))"
-		" FROM artists ar WHERE ar.id = ?");
+	struct db_stmt *st = store_stmt(s, "SELECT " ARTIST_PICTURE " FROM artists ar WHERE ar.id = ?");
 
 	if (st)
 		store_bind_text(st, 1, artist_id);

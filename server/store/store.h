@@ -11,7 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define STMT_CACHE 128
+#define STMT_CACHE 256
+/* The most ids one batched lookup takes (store_tracks_rows and its kin): a list is looked up
+ * in a fixed number of statements per this many, however long it is. */
+#define STORE_BATCH_MAX 50
 
 /* The server embeds one; only server/store/ looks inside. */
 struct store {

@@ -106,6 +106,26 @@ int store_each(struct store *s, struct db_stmt *st, const char *what,
 int store_each_text(struct store *s, struct db_stmt *st, const char *what,
                     int (*each)(void *ud, const char *text), void *ud);
 
+/* A list of up to STORE_BATCH_MAX ids in one statement: "x IN " DB_IDS, bound by db_bind_ids
+ * (the slots past n bind NULL, which matches nothing). One text for every length keeps the
+ * statement cached and prepared once. */
+#define DB_IDS "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40,?41,?42,?43,?44,?45,?46,?47,?48,?49,?50)"
+void db_bind_ids(struct db_stmt *st, const char *const *ids, int n);
+
+/* An artist's picture (artists ar): their own, else the cover of their most played album
+ * that has one, else of the most played album they play on. Each fallback walks an index:
+ * albums_artist then tracks_album, or tracks_artist. An album without tracks sums to NULL,
+ * last (SQLite's place for it; PostgreSQL's is first). Shared by store/images.c and the
+ * artist rows of store/catalog.c. */
+#define ARTIST_PICTURE \
+	"coalesce(ar.image," \
+	" (SELECT al.image FROM albums al WHERE al.artist_id = ar.id AND al.image IS NOT NULL" \
+	"  ORDER BY (SELECT sum(play_count) FROM tracks t WHERE t.album_id = al.id) DESC NULLS LAST," \
+	"  al.release_date DESC, al.id LIMIT 1)," \
+	" (SELECT al.image FROM tracks t JOIN albums al ON al.id = t.album_id" \
+	"  WHERE t.artist_id = ar.id AND al.image IS NOT NULL GROUP BY al.id" \
+	"  ORDER BY sum(t.play_count) DESC, al.release_date DESC, al.id LIMIT 1))"
+
 /* Compatibility names the domain files use. */
 #define store_bind_text db_bind_text
 #define store_col_text db_col_text
