@@ -6,6 +6,12 @@
 # --idle N: then segue-server again with N idle Connect devices connected to it (N/10 users of
 # 10 devices, each pinging every heartbeat: bench/hubload.c, built here; accounts and tokens
 # by bench/hubusers.py), which shows whether the hub taxes the streams; nginx has none.
+# Both servers run side by side and are measured in turn, ROUNDS times (default 3): segue,
+# nginx, segue, nginx... so that a slower minute of a shared machine falls on both; the
+# ratios are of the medians, and each round's ratio is printed too. The servers' CPU per
+# request (utime + stime of /proc/PID/stat over each run, per request served) is printed
+# beside: on two cores wrk takes most of a core, and where it sets the pace both servers
+# answer about as fast, while the CPU each spent on a request still tells them apart.
 #   usage: bench/stream.sh [DATA_DIR] [SECONDS] [CONNECTIONS] [--idle N]
 set -eu
 cd "$(dirname "$0")/.."
@@ -90,13 +96,26 @@ NGX
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-run_wrk() { # name port pathfile
+# The CPU ticks (user + system) of the processes given, summed.
+cpu_ticks() {
+	for _p in "$@"; do cat "/proc/$_p/stat"; done | awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
+}
+
+# run_wrk NAME PORT PATHFILE KEY PIDS: req/s, MB/s, p99 and the server's CPU per request (its
+# processes PIDS: the time the server spends on a request, whatever the load generator,
+# which shares this machine's cores, lets through). Sets RPS_KEY, p99 and CPU_US.
+run_wrk() {
+	_t0=$(cpu_ticks $5)
 	PATHS="$3" wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s bench/range.lua "http://127.0.0.1:$2" >"$WORK/$1.wrk" 2>&1
+	_t1=$(cpu_ticks $5)
 	rps=$(awk '/^Requests\/sec/ {print $2}' "$WORK/$1.wrk")
 	mbs=$(awk '/^Transfer\/sec/ {v=$2; if (v ~ /GB/) {sub("GB","",v); v*=1024} else if (v ~ /MB/) sub("MB","",v); else if (v ~ /KB/) {sub("KB","",v); v/=1024}; print v}' "$WORK/$1.wrk")
 	p99=$(awk '$1=="99%" {print $2}' "$WORK/$1.wrk")
+	_n=$(awk '/requests in/ {print $1}' "$WORK/$1.wrk")
+	CPU_US=$(awk -v a="$_t0" -v b="$_t1" -v n="${_n:-0}" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "%.1f", (n > 0 ? (b - a) * 1e6 / hz / n : 0) }')
 	errs=$(grep -c "Non-2xx\|Socket errors" "$WORK/$1.wrk" || true)
-	printf "%-22s %10s req/s %9s MB/s   p99 %8s%s\n" "$1" "$rps" "$mbs" "$p99" \
+	printf "%-28s %10s req/s %9s MB/s   p99 %8s   server CPU %5s us/req%s\n" "$1" "$rps" "$mbs" "$p99" "$CPU_US" \
 		"$( [ "$errs" -gt 0 ] && echo "   (errors: $(grep "Non-2xx\|Socket errors" "$WORK/$1.wrk" | tr -s ' ' | tr '\n' ' '))" )"
 	eval "RPS_$4=$rps"
 }
@@ -133,37 +152,83 @@ PY
 	[ "$_got" -eq "$IDLE" ] || { echo "bench: only $_got of $IDLE idle devices connected" >&2; exit 1; }
 }
 
-echo "stream benchmark: signed 64 KiB Range requests, $CONNS connections, ${SECS}s each, wrk -t2"
+ROUNDS=${ROUNDS:-3}
+case $ROUNDS in '' | *[!0-9]* | 0) echo "bench: ROUNDS is a count" >&2; exit 1 ;; esac
+echo "stream benchmark: signed 64 KiB Range requests, $CONNS connections, ${SECS}s each, wrk -t2, $ROUNDS rounds"
 echo "files: $(wc -l <"$WORK/segue.paths") signed paths over $(ls "$MEDIA" | wc -l) media folders"
-run_wrk segue-server "$SEG_PORT" "$WORK/segue.paths" seg
-RPS_segidle=0
-if [ "$IDLE" -gt 0 ]; then
-	idle_devices
-	run_wrk "segue-server + $IDLE idle" "$SEG_PORT" "$WORK/segue.paths" segidle
-fi
 NGX_PORT=$(free_port)
 nginx_conf 1 "$NGX_PORT"
 nginx -c "$WORK/nginx.conf" -p "$WORK"
 sleep 0.3
-run_wrk "nginx (1 worker)" "$NGX_PORT" "$WORK/nginx.paths" ng1
+nginx_workers() { pgrep -P "$(cat "$WORK/nginx.pid")" | tr '\n' ' '; }
+# rounds LABEL KEY: ROUNDS turns of segue then nginx (1 worker); each one's req/s and p99
+# appended to $WORK/rounds as "KEY req/s p99 nginx-req/s nginx-p99 cpu-us nginx-cpu-us".
+rounds() {
+	_k=1
+	while [ "$_k" -le "$ROUNDS" ]; do
+		run_wrk "$1 #$_k" "$SEG_PORT" "$WORK/segue.paths" seg "$SEG_PID"
+		_p99s=$p99 _cpus=$CPU_US
+		run_wrk "nginx (1 worker) #$_k" "$NGX_PORT" "$WORK/nginx.paths" ng1 "$(nginx_workers)"
+		echo "$2 $RPS_seg $_p99s $RPS_ng1 $p99 $_cpus $CPU_US" >>"$WORK/rounds"
+		_k=$((_k + 1))
+	done
+}
+: >"$WORK/rounds"
+rounds segue-server alone
 T_SEG=$(python3 bench/ttfb.py 127.0.0.1 "$SEG_PORT" "$WORK/segue.paths" 500)
 T_NGX=$(python3 bench/ttfb.py 127.0.0.1 "$NGX_PORT" "$WORK/nginx.paths" 500)
+if [ "$IDLE" -gt 0 ]; then
+	idle_devices
+	rounds "segue-server + $IDLE idle" idle
+fi
 kill "$(cat "$WORK/nginx.pid")"
 sleep 0.5
 NGX_PORT=$(free_port)
 nginx_conf 2 "$NGX_PORT"
 nginx -c "$WORK/nginx.conf" -p "$WORK"
 sleep 0.3
-run_wrk "nginx (2 workers)" "$NGX_PORT" "$WORK/nginx.paths" ng2
-python3 - "$RPS_seg" "$RPS_ng1" "$RPS_ng2" "$T_SEG" "$T_NGX" "$RPS_segidle" "$IDLE" <<'PY'
-import sys
-seg, ng1, ng2 = (float(x) for x in sys.argv[1:4])
-ts, tn = sys.argv[4].split(), sys.argv[5].split()
-idle_rps, idle = float(sys.argv[6]), int(sys.argv[7])
-print("ratio segue-server / nginx: %.2fx (1 worker each), %.2fx (nginx with 2 workers)" % (seg / ng1, seg / ng2))
+run_wrk "nginx (2 workers)" "$NGX_PORT" "$WORK/nginx.paths" ng2 "$(nginx_workers)"
+python3 - "$WORK/rounds" "$RPS_ng2" "$T_SEG" "$T_NGX" "$IDLE" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+ng2 = float(sys.argv[2])
+ts, tn = sys.argv[3].split(), sys.argv[4].split()
+idle = int(sys.argv[5])
+def to_ms(v):
+    if v.endswith("us"):
+        return float(v[:-2]) / 1000
+    if v.endswith("ms"):
+        return float(v[:-2])
+    if v.endswith("s"):
+        return float(v[:-1]) * 1000
+    return float(v)
+
+
+def summary(key, label):
+    rs = [r for r in rows if r[0] == key]
+    if not rs:
+        return None
+    seg = statistics.median(float(r[1]) for r in rs)
+    ngx = statistics.median(float(r[3]) for r in rs)
+    sp = statistics.median(to_ms(r[2]) for r in rs)
+    np_ = statistics.median(to_ms(r[4]) for r in rs)
+    each = ", ".join("%.2fx" % (float(r[1]) / float(r[3])) for r in rs)
+    sc = statistics.median(float(r[5]) for r in rs)
+    nc = statistics.median(float(r[6]) for r in rs)
+    print("%s: median %.0f req/s, p99 %.2f ms; nginx (1 worker) in the same rounds: median %.0f req/s, p99 %.2f ms"
+          % (label, seg, sp, ngx, np_))
+    print("  ratio %s / nginx: %.2fx req/s (rounds: %s), p99 %.2fx nginx's (above 1: worse); / nginx with 2 workers:"
+          " %.2fx" % (label, seg / ngx, each, sp / np_ if np_ else float("nan"), seg / ng2))
+    print("  server CPU per request: %s %.1f us, nginx %.1f us: %.2fx nginx's (below 1: cheaper)"
+          % (label, sc, nc, sc / nc if nc else float("nan")))
+    return seg
+
+
+alone = summary("alone", "segue-server")
 if idle:
-    print("ratio segue-server with %d idle devices / nginx: %.2fx (1 worker each), %.2fx (nginx with 2 workers);"
-          " / segue-server alone: %.2fx" % (idle, idle_rps / ng1, idle_rps / ng2, idle_rps / seg))
+    with_idle = summary("idle", "segue-server + %d idle devices" % idle)
+    if alone and with_idle:
+        print("  segue-server with the idle devices / alone: %.2fx" % (with_idle / alone))
 print("time to first byte, fresh connection, 500 requests: segue-server p50 %s ms p99 %s ms;"
       " nginx p50 %s ms p99 %s ms" % (ts[0], ts[1], tn[0], tn[1]))
 PY

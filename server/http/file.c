@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http/fdcache.h"
 #include "http/metrics.h"
 #include "http/range.h"
 #include "log.h"
@@ -14,13 +15,11 @@
 
 int http_open_file(struct req *r, const char *path, const char *what, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+	int fd = fdcache_open(path, st), err;
 
-	if (fd >= 0 && fstat(fd, st) == 0)
+	if (fd >= 0)
 		return fd;
 	err = errno;
-	if (fd >= 0)
-		close(fd);
 	if (err == ENOENT) {
 		reply_error(r, 404, "no such %s", what);
 	} else {
@@ -35,14 +34,14 @@ void http_send_file(struct req *r, int fd, const struct stat *st, const char *et
 	long long first, last;
 
 	if (r->if_none_match[0] && strstr(r->if_none_match, etag)) {
-		close(fd);
+		fdcache_close(fd);
 		reply_empty(r, 304);
 		reply_header(r, "etag:", "%s", etag);
 		return;
 	}
 	switch (range_parse(r->range[0] ? r->range : NULL, st->st_size, &first, &last)) {
 	case RANGE_UNSATISFIABLE:
-		close(fd);
+		fdcache_close(fd);
 		reply_error(r, 416, "the range is beyond the end of the file (%lld bytes)",
 		            (long long)st->st_size);
 		reply_header(r, "content-range:", "bytes */%lld", (long long)st->st_size);

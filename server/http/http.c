@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/fdcache.h"
 #include "http/feed.h"
 #include "http/headguard.h"
 #include "http/proxies.h"
@@ -83,7 +84,7 @@ static void reset_response(struct req *r)
 	r->nheaders = 0;
 	r->ctype = NULL;
 	if (r->fd >= 0)
-		close(r->fd);
+		fdcache_close(r->fd);
 	r->fd = -1;
 	r->streaming = false;
 }
@@ -231,7 +232,7 @@ static void req_clean(struct req *r, size_t wipe)
 	r->gone = NULL;
 	http_feed_detach(r); /* its producer stops */
 	if (r->fd >= 0) {
-		close(r->fd);
+		fdcache_close(r->fd);
 		r->ctx->metrics->open_streams--;
 		r->fd = -1;
 	}
@@ -756,7 +757,7 @@ static int write_response(struct req *r)
 done:
 	http_feed_detach(r);
 	if (r->fd >= 0) {
-		close(r->fd);
+		fdcache_close(r->fd);
 		r->fd = -1;
 		r->ctx->metrics->open_streams--;
 	}
@@ -1182,6 +1183,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 
 	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
 		headguard_open(wsi);
+		fdcache_bind(lws_get_context(wsi));
 		break;
 
 	case LWS_CALLBACK_WSI_DESTROY:

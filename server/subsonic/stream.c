@@ -34,6 +34,7 @@
 #include "audio/audio.h"
 #include "catalog/media.h"
 #include "catalog/playback.h"
+#include "http/fdcache.h"
 #include "http/feed.h"
 #include "http/file.h"
 #include "log.h"
@@ -122,11 +123,9 @@ static void send_stored(struct sub_call *c, const char *id, int q, bool attachme
 		sub_error(c, SUB_ERR_NOT_FOUND, "song not found: %s", id);
 		return;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+	if ((fd = fdcache_open(path, &st)) < 0) {
 		int err = errno;
 
-		if (fd >= 0)
-			close(fd);
 		if (err == ENOENT) {
 			sub_error(c, SUB_ERR_NOT_FOUND, "song not found: %s", id);
 		} else {

@@ -1,0 +1,173 @@
+#include "config.h"
+#include "http/fdcache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SLOTS 512 /* a power of two: the files of many listeners at once (200 KiB) */
+#define PATH_MAX_KEPT 200 /* a longer path is opened every time */
+
+struct slot {
+	int fd;          /* -1: empty */
+	int users;       /* requests holding fd */
+	int64_t opened_ms;
+	size_t plen;
+	char path[PATH_MAX_KEPT];
+	struct stat st;
+};
+
+static struct {
+	struct slot slot[SLOTS];
+	struct lws_context *cx;
+	lws_sorted_usec_list_t sul;
+	bool armed;
+	pthread_t owner;
+	atomic_bool bound;
+} cache;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool on_owner(void)
+{
+	return atomic_load_explicit(&cache.bound, memory_order_acquire) &&
+	       pthread_equal(cache.owner, pthread_self());
+}
+
+void fdcache_bind(struct lws_context *cx)
+{
+	if (atomic_load_explicit(&cache.bound, memory_order_relaxed))
+		return;
+	for (int i = 0; i < SLOTS; i++)
+		cache.slot[i].fd = -1;
+	cache.cx = cx;
+	cache.owner = pthread_self();
+	atomic_store_explicit(&cache.bound, true, memory_order_release);
+}
+
+static void clear(struct slot *s)
+{
+	close(s->fd);
+	s->fd = -1;
+	s->users = 0;
+}
+
+/* Closes what is past its time and held by no request; true while anything is kept. */
+static bool sweep_slots(int64_t now, bool all)
+{
+	bool kept = false;
+
+	for (int i = 0; i < SLOTS; i++) {
+		struct slot *s = &cache.slot[i];
+
+		if (s->fd < 0)
+			continue;
+		if (!s->users && (all || now - s->opened_ms >= FDCACHE_VALID_MS))
+			clear(s);
+		else
+			kept = true;
+	}
+	return kept;
+}
+
+static void on_sweep(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+	if (sweep_slots(now_ms(), false))
+		lws_sul_schedule(cache.cx, 0, &cache.sul, on_sweep, FDCACHE_VALID_MS * LWS_US_PER_MS);
+	else
+		cache.armed = false;
+}
+
+void fdcache_drop_idle(void)
+{
+	if (on_owner())
+		sweep_slots(0, true);
+}
+
+static int open_plain(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) == 0)
+		return fd;
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* FNV-1a: spreads paths over the slots; a collision only costs an open. */
+static unsigned slot_of(const char *path, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)path[i]) * 16777619u;
+	return h & (SLOTS - 1);
+}
+
+int fdcache_open(const char *path, struct stat *st)
+{
+	size_t len = strlen(path);
+	struct slot *s;
+	int64_t now;
+	int fd;
+
+	if (!on_owner() || len >= PATH_MAX_KEPT)
+		return open_plain(path, st);
+	s = &cache.slot[slot_of(path, len)];
+	now = now_ms();
+	if (s->fd >= 0 && s->plen == len && !memcmp(s->path, path, len) &&
+	    now - s->opened_ms < FDCACHE_VALID_MS) {
+		s->users++;
+		*st = s->st;
+		return s->fd;
+	}
+	if ((fd = open_plain(path, st)) < 0)
+		return -1;
+	if (s->fd >= 0 && s->users)
+		return fd; /* the slot's file is still being sent: this one goes uncached */
+	if (s->fd >= 0)
+		clear(s);
+	s->fd = fd;
+	s->users = 1;
+	s->opened_ms = now;
+	s->plen = len;
+	memcpy(s->path, path, len);
+	s->st = *st;
+	if (!cache.armed) {
+		cache.armed = true;
+		lws_sul_schedule(cache.cx, 0, &cache.sul, on_sweep, FDCACHE_VALID_MS * LWS_US_PER_MS);
+	}
+	return fd;
+}
+
+void fdcache_close(int fd)
+{
+	if (fd < 0)
+		return;
+	/* A kept descriptor is open, so no other open can have its number: a match is ours. */
+	if (on_owner())
+		for (int i = 0; i < SLOTS; i++)
+			if (cache.slot[i].fd == fd && cache.slot[i].users > 0) {
+				cache.slot[i].users--;
+				return;
+			}
+	close(fd);
+}
