@@ -66,7 +66,7 @@ static void clear(struct slot *s)
 }
 
 /* Closes what is past its time and held by no request; true while anything is kept. */
-static bool sweep_slots(int64_t now, bool all)
+static bool sweep_slots(int64_t now)
 {
 	bool kept = false;
 
@@ -75,7 +75,7 @@ static bool sweep_slots(int64_t now, bool all)
 
 		if (s->fd < 0)
 			continue;
-		if (!s->users && (all || now - s->opened_ms >= FDCACHE_VALID_MS))
+		if (!s->users && now - s->opened_ms >= FDCACHE_VALID_MS)
 			clear(s);
 		else
 			kept = true;
@@ -86,16 +86,10 @@ static bool sweep_slots(int64_t now, bool all)
 static void on_sweep(lws_sorted_usec_list_t *sul)
 {
 	(void)sul;
-	if (sweep_slots(now_ms(), false))
+	if (sweep_slots(now_ms()))
 		lws_sul_schedule(cache.cx, 0, &cache.sul, on_sweep, FDCACHE_VALID_MS * LWS_US_PER_MS);
 	else
 		cache.armed = false;
-}
-
-void fdcache_drop_idle(void)
-{
-	if (on_owner())
-		sweep_slots(0, true);
 }
 
 static int open_plain(const char *path, struct stat *st)

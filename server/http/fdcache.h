@@ -28,7 +28,5 @@ void fdcache_bind(struct lws_context *cx);
 int fdcache_open(const char *path, struct stat *st);
 /* Gives back a descriptor of fdcache_open (closed unless the cache keeps it). */
 void fdcache_close(int fd);
-/* Closes every kept file no request holds (on the service thread; at shutdown, tests). */
-void fdcache_drop_idle(void);
 
 #endif
