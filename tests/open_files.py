@@ -7,6 +7,7 @@ import glob
 import http.client
 import os
 import shutil
+import threading
 import time
 import urllib.parse
 
@@ -78,8 +79,24 @@ with Server(data, {"rl_player": 100000}) as srv:
     t.ok(r.status == 200 and ((r.body == old and etag_now == etag_old) or (r.body == new and etag_now != etag_old)),
          "right after a replacement: the old file whole with its ETag, or the new one with another",
          (r.status, len(r.body), etag_now, etag_old))
-    time.sleep(1.2)
+    # Read all the while by other listeners, so that the kept file is seldom idle: the path is
+    # looked at again all the same once the keep time is past.
+    stop = threading.Event()
+
+    def listener():
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        while not stop.is_set():
+            c.request("GET", path)
+            c.getresponse().read()
+        c.close()
+    ths = [threading.Thread(target=listener) for _ in range(4)]
+    for th in ths:
+        th.start()
+    time.sleep(1.5)
     r = srv.get(path)
+    stop.set()
+    for th in ths:
+        th.join(10)
     t.ok(r.status == 200 and r.body == new and r.headers.get("etag") != etag_old,
          "a second later: the new file, with its own ETag", (r.status, len(r.body)))
     r = srv.get(path, headers={"If-None-Match": etag_old})

@@ -106,6 +106,17 @@ static int open_plain(const char *path, struct stat *st)
 	return -1;
 }
 
+/* Whether path still names the file s holds, unchanged: one stat where a new open would
+ * cost three calls, and the answer for a file many requests are reading at that moment. */
+static bool still_there(const struct slot *s, const char *path)
+{
+	struct stat now;
+
+	return stat(path, &now) == 0 && now.st_ino == s->st.st_ino && now.st_dev == s->st.st_dev &&
+	       now.st_size == s->st.st_size && now.st_mtim.tv_sec == s->st.st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == s->st.st_mtim.tv_nsec;
+}
+
 /* FNV-1a: spreads paths over the slots; a collision only costs an open. */
 static unsigned slot_of(const char *path, size_t len)
 {
@@ -128,7 +139,9 @@ int fdcache_open(const char *path, struct stat *st)
 	s = &cache.slot[slot_of(path, len)];
 	now = now_ms();
 	if (s->fd >= 0 && s->plen == len && !memcmp(s->path, path, len) &&
-	    now - s->opened_ms < FDCACHE_VALID_MS) {
+	    (now - s->opened_ms < FDCACHE_VALID_MS || still_there(s, path))) {
+		if (now - s->opened_ms >= FDCACHE_VALID_MS)
+			s->opened_ms = now; /* checked: good for another while */
 		s->users++;
 		*st = s->st;
 		return s->fd;

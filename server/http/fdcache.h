@@ -2,12 +2,13 @@
  * open_file_cache keeps them: a player reads one file in many Range requests, and each paid
  * an open, an fstat and a close (three of an audio request's six system calls).
  *
- * A file is kept open for FDCACHE_VALID_MS after it was opened; within that time a request
- * for the same path shares the descriptor (sendfile takes its own offset, so sharing is
- * safe) and the stat taken at the open. So a file replaced or removed on disk is served as
- * it was for at most that long, whole and with its own ETag; past it, the path is opened
- * again. Nothing is kept longer: an idle cache closes what it holds within about twice that
- * time, so a removed file's space comes back.
+ * A request for a kept path shares its descriptor (sendfile takes its own offset, so sharing
+ * is safe) and the stat taken at the open. The path is looked at again (stat) once
+ * FDCACHE_VALID_MS has passed since the open or the last look, and the descriptor is used
+ * on only while the path names the same file, unchanged (inode, size, modification time). So
+ * a file replaced or removed on disk is served as it was for at most that long, whole and
+ * with its own ETag. A file no request has used for that long is closed within about twice
+ * it, so a removed file's space comes back.
  *
  * Only the service thread keeps files (the table has no lock); on any other thread these
  * calls are plain open/fstat and close. */
