@@ -331,3 +331,36 @@ bench_mpv_loop() {
 	bench_measure "$_name" "$MPV_PID"
 	[ "$(bench_mpv_ipc '["get_property", "idle-active"]')" = false ] || die "mpv was not playing at the end of its window"
 }
+
+# bench_nginx_conf WORKERS PORT MEDIA: on stdout, the nginx configuration the streaming
+# benchmarks compare segue-server with: WORKERS workers on 127.0.0.1:PORT serving MEDIA's
+# files as segue lays them out, each behind nginx's secure_link check (the MD5 of the expiry,
+# the path and a secret; bench/stream-paths.py signs them), with sendfile and tcp_nopush off
+# (its best for this load), its pid and errors in $WORK.
+bench_nginx_conf() {
+	cat <<NGX
+worker_processes $1;
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+pid $WORK/nginx.pid;
+error_log $WORK/nginx.err error;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush off;
+	tcp_nodelay on;
+	keepalive_requests 100000;
+	types { audio/ogg ogg; }
+	server {
+		listen 127.0.0.1:$2;
+		location ~ "^/audio/(([0-9A-Za-z]{2})[0-9A-Za-z]{20})/([a-z_]+\\.ogg)\$" {
+			secure_link \$arg_md5,\$arg_expires;
+			secure_link_md5 "\$secure_link_expires\$uri bench-secret";
+			if (\$secure_link = "") { return 403; }
+			if (\$secure_link = "0") { return 410; }
+			alias $3/\$2/\$1/\$3;
+		}
+	}
+}
+NGX
+}

@@ -56,30 +56,7 @@ SEG_PID=
 
 MEDIA=$(cd "$WORK/media" && pwd -P)
 NGX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$WORK/nginx.conf" <<NGX
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
-pid $WORK/nginx.pid;
-error_log $WORK/nginx.err error;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush off;
-	tcp_nodelay on;
-	keepalive_requests 100000;
-	types { audio/ogg ogg; }
-	server {
-		listen 127.0.0.1:$NGX_PORT;
-		location ~ "^/audio/(([0-9A-Za-z]{2})[0-9A-Za-z]{20})/([a-z_]+\\.ogg)\$" {
-			secure_link \$arg_md5,\$arg_expires;
-			secure_link_md5 "\$secure_link_expires\$uri bench-secret";
-			if (\$secure_link = "") { return 403; }
-			if (\$secure_link = "0") { return 410; }
-			alias $MEDIA/\$2/\$1/\$3;
-		}
-	}
-}
-NGX
+bench_nginx_conf 1 "$NGX_PORT" "$MEDIA" >"$WORK/nginx.conf"
 
 # measure NAME PID PORT PATHS PROFILE: instructions per request of PID (profiled to
 # $WORK/PROFILE.cg.*) over a wrk run; prints a line and sets IPR_<NAME>.

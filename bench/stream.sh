@@ -15,6 +15,7 @@
 #   usage: bench/stream.sh [DATA_DIR] [SECONDS] [CONNECTIONS] [--idle N]
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 IDLE=0
 _pos=""
 while [ $# -gt 0 ]; do
@@ -67,33 +68,7 @@ SEG_PORT=$(sed -n 's/^listening on .*://p' "$WORK/segue.out")
 python3 bench/stream-paths.py "$WORK" "$SEG_PORT"
 
 MEDIA=$(cd "$WORK/media" && pwd -P)
-nginx_conf() { # workers
-	cat >"$WORK/nginx.conf" <<NGX
-worker_processes $1;
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
-pid $WORK/nginx.pid;
-error_log $WORK/nginx.err error;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush off;
-	tcp_nodelay on;
-	keepalive_requests 100000;
-	types { audio/ogg ogg; }
-	server {
-		listen 127.0.0.1:$2;
-		location ~ "^/audio/(([0-9A-Za-z]{2})[0-9A-Za-z]{20})/([a-z_]+\\.ogg)\$" {
-			secure_link \$arg_md5,\$arg_expires;
-			secure_link_md5 "\$secure_link_expires\$uri bench-secret";
-			if (\$secure_link = "") { return 403; }
-			if (\$secure_link = "0") { return 410; }
-			alias $MEDIA/\$2/\$1/\$3;
-		}
-	}
-}
-NGX
-}
+nginx_conf() { bench_nginx_conf "$1" "$2" "$MEDIA" >"$WORK/nginx.conf"; } # WORKERS PORT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # The CPU ticks (user + system) of the processes given, summed.
