@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,8 @@ struct slot {
 
 static struct {
 	struct slot slot[SLOTS];
+	int16_t *by_fd;  /* a kept descriptor's slot, or -1: given back without a search */
+	int by_fd_cap;
 	struct lws_context *cx;
 	lws_sorted_usec_list_t sul;
 	bool armed;
@@ -58,8 +61,27 @@ void fdcache_bind(struct lws_context *cx)
 	atomic_store_explicit(&cache.bound, true, memory_order_release);
 }
 
+/* Notes that fd is kept in slot i: false when the map cannot grow (then it is not kept). */
+static bool map_fd(int fd, int i)
+{
+	if (fd >= cache.by_fd_cap) {
+		int cap = fd < 512 ? 1024 : fd * 2;
+		int16_t *m = realloc(cache.by_fd, (size_t)cap * sizeof *m);
+
+		if (!m)
+			return false;
+		for (int k = cache.by_fd_cap; k < cap; k++)
+			m[k] = -1;
+		cache.by_fd = m;
+		cache.by_fd_cap = cap;
+	}
+	cache.by_fd[fd] = (int16_t)i;
+	return true;
+}
+
 static void clear(struct slot *s)
 {
+	cache.by_fd[s->fd] = -1;
 	close(s->fd);
 	s->fd = -1;
 	s->users = 0;
@@ -152,6 +174,8 @@ int fdcache_open(const char *path, struct stat *st)
 		return fd; /* the slot's file is still being sent: this one goes uncached */
 	if (s->fd >= 0)
 		clear(s);
+	if (!map_fd(fd, (int)(s - cache.slot)))
+		return fd; /* (out of memory: uncached) */
 	s->fd = fd;
 	s->users = 1;
 	s->opened_ms = now;
@@ -170,11 +194,13 @@ void fdcache_close(int fd)
 	if (fd < 0)
 		return;
 	/* A kept descriptor is open, so no other open can have its number: a match is ours. */
-	if (on_owner())
-		for (int i = 0; i < SLOTS; i++)
-			if (cache.slot[i].fd == fd && cache.slot[i].users > 0) {
-				cache.slot[i].users--;
-				return;
-			}
+	if (on_owner() && fd < cache.by_fd_cap && cache.by_fd[fd] >= 0) {
+		struct slot *s = &cache.slot[cache.by_fd[fd]];
+
+		if (s->fd == fd && s->users > 0) {
+			s->users--;
+			return;
+		}
+	}
 	close(fd);
 }
