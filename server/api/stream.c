@@ -119,17 +119,7 @@ void h_audio(struct req *r)
 	}
 	if ((fd = api_open_file(r, path, "audio file", &st)) < 0)
 		return;
-	/* Encoded files never change once renamed into place: size and mtime name the bytes. */
-	strput_init(&sp, etag, sizeof etag);
-	strput_lit(&sp, "\"");
-	strput_s(&sp, id);
-	strput_lit(&sp, "-");
-	strput_s(&sp, qname);
-	strput_lit(&sp, "-");
-	strput_hex(&sp, (unsigned long long)st.st_size);
-	strput_lit(&sp, "-");
-	strput_hex(&sp, (unsigned long long)st.st_mtime);
-	strput_lit(&sp, "\"");
+	media_etag(id, q, &st, etag, sizeof etag); /* (an id and a quality name fit) */
 	api_send_file(r, fd, &st, etag, "audio/ogg");
 	if (r->streaming)
 		srv->metrics.streams_started++;

@@ -27,3 +27,22 @@ int media_path(const char *media_dir, const char *id, int quality, char *out, si
 	}
 	return strput_ok(&s) ? 0 : -1;
 }
+
+int media_etag(const char *id, int quality, const struct stat *st, char *out, size_t len)
+{
+	struct strput s;
+
+	if (quality < 0 || quality >= Q_COUNT || !len)
+		return -1;
+	strput_init(&s, out, len);
+	strput_lit(&s, "\"");
+	strput_s(&s, id);
+	strput_lit(&s, "-");
+	strput_s(&s, quality_info[quality].name);
+	strput_lit(&s, "-");
+	strput_hex(&s, (unsigned long long)st->st_size);
+	strput_lit(&s, "-");
+	strput_hex(&s, (unsigned long long)st->st_mtime);
+	strput_lit(&s, "\"");
+	return strput_ok(&s) ? 0 : -1;
+}

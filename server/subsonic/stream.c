@@ -137,8 +137,7 @@ static void send_stored(struct sub_call *c, const char *id, int q, bool attachme
 	if (attachment)
 		file_name(c, id, name, sizeof name);
 	c->answered = true; /* the file's answer (or a Range's 416) */
-	snprintf(etag, sizeof etag, "\"%s-%s-%llx-%llx\"", id, quality_info[q].name,
-	         (unsigned long long)st.st_size, (unsigned long long)st.st_mtime);
+	media_etag(id, q, &st, etag, sizeof etag); /* (an id and a quality name fit) */
 	http_send_file(r, fd, &st, etag, "audio/ogg");
 	if (attachment)
 		reply_header(r, "content-disposition:", "attachment; filename=\"%s.ogg\"", name);
