@@ -115,8 +115,10 @@ int store_plays_add(struct store *s, const char *user, struct play_add *a, int n
 	st = store_stmt2(s,
 		"INSERT INTO plays (user_id, event_id, track_id, context_uri, started_at, ms_played,"
 		" reason_end, counted, received_at)"
-		" SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,"
-		" value ->> 6, ?3 FROM json_each(?2) WHERE true ORDER BY key"
+		" SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+		" json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'),"
+		" json_extract(value, '$[5]'), json_extract(value, '$[6]'), ?3"
+		" FROM json_each(?2) WHERE true ORDER BY key"
 		" ON CONFLICT DO NOTHING RETURNING event_id",
 		"WITH ins AS (INSERT INTO plays (user_id, event_id, track_id, context_uri, started_at,"
 		"  ms_played, reason_end, counted, received_at)"
@@ -252,7 +254,8 @@ int store_tracks_set_popularity(struct store *s, const struct track_popularity *
 		goto nomem;
 	st = store_stmt2(s,
 		"UPDATE tracks SET popularity = c.p FROM"
-		" (SELECT value ->> 0 AS id, value ->> 1 AS p FROM json_each(?1)) AS c WHERE tracks.id = c.id",
+		" (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS p"
+		"  FROM json_each(?1)) AS c WHERE tracks.id = c.id",
 		"UPDATE tracks SET popularity = c.p FROM"
 		" (SELECT e ->> 0 AS id, CAST(e ->> 1 AS BIGINT) AS p"
 		"  FROM json_array_elements(CAST(?1 AS json)) AS j(e)) AS c WHERE tracks.id = c.id");
