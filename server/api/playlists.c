@@ -71,7 +71,7 @@ static json_t *items_page(struct req *r, const struct playlist *p, int limit, in
 		}
 		json_array_append_new(items, json_pack("{s:o,s:o,s:b,s:o}",
 		                      "added_at", catalog_time(page[i].added_at, false),
-		                      "added_by", json_deep_copy(by), "is_local", 0,
+		                      "added_by", json_incref(by), "is_local", 0,
 		                      "track", tracks[i] ? tracks[i] : json_null()));
 	}
 	json_decref(by);
@@ -349,8 +349,6 @@ void h_user_playlists(struct req *r)
 	list_playlists(r, u.id, !strcasecmp(u.id, r->user.id));
 }
 
-/* Track ids from "uris" (a JSON array, or ?uris= comma-separated): each must be a track URI
- * of a track in the catalog. Replies and returns -1 otherwise. */
 /* Every track of ids in the catalog, asked in one statement, or 400 naming the first that
  * is not (500 on a database error). */
 static int tracks_exist(struct req *r, char ids[][BASE62_ID_LEN + 1], int n)
@@ -372,6 +370,8 @@ static int tracks_exist(struct req *r, char ids[][BASE62_ID_LEN + 1], int n)
 	return 0;
 }
 
+/* Track ids from "uris" (a JSON array, or ?uris= comma-separated): each must be a track URI
+ * of a track in the catalog. Replies and returns -1 otherwise. */
 static int uris_arg(struct req *r, json_t *body, char ids[][BASE62_ID_LEN + 1], int *n)
 {
 	json_t *arr = body ? json_object_get(body, "uris") : NULL;

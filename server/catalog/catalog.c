@@ -251,15 +251,6 @@ int catalog_tracks_from_rows(const struct catalog_view *v, const struct track_ro
 	return rc;
 }
 
-json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_row *t,
-                               const char *market, bool with_album)
-{
-	json_t *o;
-
-	catalog_tracks_from_rows(v, t, 1, market, with_album, &o);
-	return o;
-}
-
 json_t *catalog_track(const struct catalog_view *v, const char *id, const char *market)
 {
 	json_t *o;

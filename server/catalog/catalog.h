@@ -28,14 +28,11 @@ json_t *catalog_artist(const struct catalog_view *v, const char *id);
 /* The simplified shapes used inside other objects and lists. */
 json_t *catalog_artist_simple(const struct catalog_view *v, const char *id, const char *name);
 json_t *catalog_album_simple(const struct catalog_view *v, const char *album_id, const char *market);
-/* A track row as a full track object (with_album) or a simplified one. Both carry a "segue"
- * extension object with "path", the file's path under the library folder it was ingested
- * from, when the store knows it. */
-json_t *catalog_track_from_row(const struct catalog_view *v, const struct track_row *t,
-                               const char *market, bool with_album);
 
 /* Lists of objects, out[i] for ids[i] (ids may repeat), NULL where the id is unknown; full
- * tracks, or tracks from their rows (with_album as above); simplified albums; full artists.
+ * tracks, or tracks from their rows (with_album: full, else simplified; tracks carry a
+ * "segue" extension object with "path", the file's path under the library folder it was
+ * ingested from, when the store knows it); simplified albums; full artists.
  * The store is asked a fixed number of statements per STORE_BATCH_MAX ids, not several per
  * object (on PostgreSQL each statement is a round trip). Each returns 0, or -1 after a
  * database error (logged): what could not be gathered is NULL or falls back as above. */

@@ -148,6 +148,7 @@ struct track_pass {
 static int set_path(struct gather_track *t, const char *path)
 {
 	free(t->library_path);
+	t->library_path = NULL;
 	if (path && !(t->library_path = strdup(path))) {
 		log_err("catalog: a track's library path: out of memory");
 		return -1;

@@ -11,16 +11,6 @@
 #include "store/catalog_rows.h"
 #include "store/store_db.h"
 
-int store_track_duration(struct store *s, const char *id, long long *ms)
-{
-	struct db_stmt *st = store_stmt(s, "SELECT duration_ms FROM tracks WHERE id = ?");
-
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, id);
-	return store_one_int64(s, st, "a track's duration", ms);
-}
-
 struct durations {
 	long long *ms;
 	int n;
@@ -669,39 +659,6 @@ void store_artist_fill(struct db_stmt *st, void *out)
 	a->followers = db_col_int64(st, 3);
 }
 
-int store_artist_row(struct store *s, const char *id, struct artist_row *out)
-{
-	/* An artist can have a hundred thousand tracks: read only the most played (the index
-	 * gives them in order), which carry the popularity and the main genres. The genres are
-	 * a JSON array, read by each engine's own JSON functions, and joined with US (0x1f) in
-	 * byte order; PostgreSQL is given the index's order in full (play count, then popularity
-	 * and genre ascending), so that ties fall the same way. */
-	struct db_stmt *st = store_stmt2(s,
-		"SELECT ar.name, (SELECT max(popularity) FROM (SELECT popularity FROM tracks"
-		"  WHERE artist_id = ar.id ORDER BY play_count DESC LIMIT 50)),"
-		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT j.value g FROM"
-		"  (SELECT genre, genres FROM tracks WHERE artist_id = ?1 ORDER BY play_count DESC LIMIT 200) t,"
-		"  json_each(CASE WHEN t.genres = '[]' THEN json_array(t.genre) ELSE t.genres END) j"
-		"  WHERE j.value <> '' ORDER BY g)),"
-		" (SELECT count(*) FROM followed_artists f WHERE f.artist_id = ar.id)"
-		" FROM artists ar WHERE ar.id = ?1",
-		"SELECT ar.name, (SELECT max(popularity) FROM (SELECT popularity FROM tracks"
-		"  WHERE artist_id = ar.id ORDER BY play_count DESC, popularity, genre LIMIT 50) top),"
-		" (SELECT string_agg(DISTINCT j.g COLLATE \"C\", chr(31) ORDER BY j.g COLLATE \"C\") FROM"
-		"  (SELECT genre, genres FROM tracks WHERE artist_id = ?1"
-		"   ORDER BY play_count DESC, popularity, genre LIMIT 200) t,"
-		"  jsonb_array_elements_text(CASE WHEN t.genres = '[]' THEN jsonb_build_array(t.genre)"
-		"   ELSE CAST(t.genres AS jsonb) END) j(g)"
-		"  WHERE j.g <> ''),"
-		" (SELECT count(*) FROM followed_artists f WHERE f.artist_id = ar.id)"
-		" FROM artists ar WHERE ar.id = ?1");
-
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, id);
-	return store_one(s, st, "an artist", store_artist_fill, out);
-}
-
 int store_album_tracks(struct store *s, const char *album_id, int offset, struct track_row *rows,
                        int max)
 {
@@ -723,28 +680,10 @@ int store_album_tracks(struct store *s, const char *album_id, int offset, struct
 	return n;
 }
 
-int store_album_markets(struct store *s, const char *album_id,
-                        void (*each)(void *ud, const char *markets), void *ud)
-{
-	/* In order, so that the album's list (each market once, in the order first met) is the
-	 * same on every engine; NULL (everywhere) first, where SQLite puts it. */
-	struct db_stmt *st = store_stmt(s, "SELECT DISTINCT markets FROM tracks WHERE album_id = ? AND available <> 0"
-	                                 " ORDER BY markets NULLS FIRST");
-	int rc;
-
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, album_id);
-	while ((rc = db_step(st)) == DB_ROW)
-		each(ud, (const char *)db_col_text(st, 0));
-	db_reset(st);
-	return rc == DB_DONE ? 0 : store_fail(s, "an album's markets");
-}
-
 int store_album_stats(struct store *s, const char *album_id, int *popularity,
                       char genres[CATALOG_NAME_MAX])
 {
-	/* The genres as store_artist_row reads them. */
+	/* The genres as store_artists_rows reads them. */
 	struct db_stmt *st = store_stmt2(s, "SELECT max(popularity),"
 		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT j.value g FROM tracks t,"
 		"  json_each(CASE WHEN t.genres = '[]' THEN json_array(t.genre) ELSE t.genres END) j"
@@ -864,28 +803,6 @@ int store_tracks_unplayed(struct store *s, int (*each)(void *ud, const char *tra
 	if (!st)
 		return -1;
 	return store_each_text(s, st, "the unplayed tracks", each, ud);
-}
-
-int store_track_library_path(struct store *s, const char *id, char **path)
-{
-	struct db_stmt *st = store_stmt(s, "SELECT library_path FROM tracks WHERE id = ?"
-	                                 " AND library_path IS NOT NULL");
-	int rc;
-
-	*path = NULL;
-	if (!st)
-		return -1;
-	store_bind_text(st, 1, id);
-	rc = db_step(st);
-	if (rc == DB_ROW && !(*path = strdup(store_col_text(st, 0)))) {
-		db_reset(st);
-		log_err("store: a track's library path: out of memory");
-		return -1;
-	}
-	db_reset(st);
-	if (rc == DB_ROW || rc == DB_DONE)
-		return rc == DB_ROW;
-	return store_fail(s, "a track's library path");
 }
 
 /* A library path's last component, word for word the expression of the index

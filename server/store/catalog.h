@@ -8,8 +8,6 @@
 #include "base62.h"
 #include "store/store.h"
 
-/* The duration of track id in *ms. Returns 1, 0 when there is no such track, -1 on error. */
-int store_track_duration(struct store *s, const char *id, long long *ms);
 /* The durations of tracks ids[0..n) in one statement (a play batch's): ms[i] is that of
  * ids[i] (repeats allowed), or -1 when there is no such track. Returns 0, -1 on error. */
 int store_track_durations(struct store *s, const char *const *ids, int n, long long *ms);
@@ -155,7 +153,6 @@ int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id);
 /* One row into *out. Each returns 1, 0 when there is no such id, -1 on error. */
 int store_track_row(struct store *s, const char *id, struct track_row *out);
 int store_album_row(struct store *s, const char *id, struct album_row *out);
-int store_artist_row(struct store *s, const char *id, struct artist_row *out);
 /* A track's artists in tag order, an album's album artists: each gets an id and a name (both
  * borrowed for the call); each returns 0 to go on, anything else to stop. A track or album
  * filed before artists were listed gives its one artist. Return 0, -1 on error. */
@@ -165,8 +162,8 @@ int store_album_artists(struct store *s, const char *album_id,
                         int (*each)(void *ud, const char *id, const char *name), void *ud);
 /* The same for lists, each in a fixed number of statements: up to STORE_BATCH_MAX ids (they
  * may repeat; unknown ones are skipped), each called once per row found, in no set order,
- * with values borrowed for the call; each returns 0 to go on, anything else to stop. Return
- * 0, -1 on error. store_tracks_rows gives the track's library path too (NULL when not known);
+ * with values borrowed for the call; each returns 0 to go on, a positive value to stop, or
+ * -1 for an error of its own, which the call then returns. Return 0, -1 on error. store_tracks_rows gives the track's library path too (NULL when not known);
  * store_albums_rows and store_artists_rows give the id and the picture's name ("" for
  * none). */
 int store_tracks_rows(struct store *s, const char *const *ids, int n,
@@ -185,25 +182,22 @@ int store_artists_rows(struct store *s, const char *const *ids, int n,
                        void *ud);
 /* The artists of up to STORE_BATCH_MAX tracks or albums, each owner's in order: each gets
  * the owner's id, the artist's id and name. An owner filed before artists were listed gives
- * none here (its row names its one artist). Return 0, -1 on error. */
+ * none here (its row names its one artist). each as above. Return 0, -1 on error. */
 int store_tracks_artists(struct store *s, const char *const *ids, int n,
                          int (*each)(void *ud, const char *owner, const char *id, const char *name),
                          void *ud);
 int store_albums_artists(struct store *s, const char *const *ids, int n,
                          int (*each)(void *ud, const char *owner, const char *id, const char *name),
                          void *ud);
-/* store_album_markets for up to STORE_BATCH_MAX albums: each album's values in the order
- * store_album_markets gives them. Returns 0, -1 on error. */
+/* Every distinct markets value among the available tracks of up to STORE_BATCH_MAX albums
+ * (NULL: the server's markets), each album's in one order on every engine (NULL first, then
+ * by value). Returns 0, -1 on error. */
 int store_albums_markets(struct store *s, const char *const *ids, int n,
                          void (*each)(void *ud, const char *album_id, const char *markets), void *ud);
 /* An album's available tracks in disc and track order, up to max from offset (total_tracks of
  * its row counts the same). Returns how many, -1. */
 int store_album_tracks(struct store *s, const char *album_id, int offset, struct track_row *rows,
                        int max);
-/* Calls each with every distinct markets value among an album's available tracks (NULL: the
- * server's markets). Returns 0, -1 on error. */
-int store_album_markets(struct store *s, const char *album_id,
-                        void (*each)(void *ud, const char *markets), void *ud);
 /* An album's popularity (its most popular track's) and its tracks' genres, sorted, separated
  * by \x1f, of its available tracks. Returns 1, 0 when it has none, -1 on error. */
 int store_album_stats(struct store *s, const char *album_id, int *popularity,
@@ -226,10 +220,6 @@ int store_track_withdrawn(struct store *s, const char *id);
 /* How many tracks the catalog holds, or -1 on error. */
 long long store_tracks_count(struct store *s);
 
-/* The path track id's file has under the library folder it was ingested from, as a new
- * string the caller frees, into *path. Returns 1, 0 when the track is unknown or its path is
- * not (ingested before paths were kept), -1 on error. */
-int store_track_library_path(struct store *s, const char *id, char **path);
 /* The tracks whose library path is path (suffix false), or is path or ends with "/" path
  * (suffix true: path is the last components of a file's path, as another player names it).
  * The first one's id goes into id. Returns how many there are, counted up to 2 (2: several),

@@ -17,7 +17,7 @@ static int track_path_row(struct db_stmt *st, void *cb, void *ud)
 	struct track_row **t = ud;
 
 	store_track_from(st, t[0]);
-	return each(t[1], t[0], db_col_null(st, 14) ? NULL : store_col_text(st, 14)) ? 1 : 0;
+	return each(t[1], t[0], db_col_null(st, 14) ? NULL : store_col_text(st, 14));
 }
 
 int store_tracks_rows(struct store *s, const char *const *ids, int n,
@@ -45,7 +45,7 @@ int store_tracks_rows(struct store *s, const char *const *ids, int n,
 static int path_row(struct db_stmt *st, void *cb, void *ud)
 {
 	return (*(int (**)(void *, const char *, const char *))cb)(ud, store_col_text(st, 0),
-	                                                            store_col_text(st, 1)) ? 1 : 0;
+	                                                            store_col_text(st, 1));
 }
 
 int store_tracks_library_paths(struct store *s, const char *const *ids, int n,
@@ -68,7 +68,7 @@ static int album_row_each(struct db_stmt *st, void *cb, void *ud)
 	void **pass = ud;
 
 	store_album_fill(st, pass[0]);
-	return each(pass[1], store_col_text(st, 11), pass[0], store_col_text(st, 12)) ? 1 : 0;
+	return each(pass[1], store_col_text(st, 11), pass[0], store_col_text(st, 12));
 }
 
 int store_albums_rows(struct store *s, const char *const *ids, int n,
@@ -109,7 +109,7 @@ static int artist_row_each(struct db_stmt *st, void *cb, void *ud)
 	void **pass = ud;
 
 	store_artist_fill(st, pass[0]);
-	return each(pass[1], store_col_text(st, 4), pass[0], store_col_text(st, 5)) ? 1 : 0;
+	return each(pass[1], store_col_text(st, 4), pass[0], store_col_text(st, 5));
 }
 
 int store_artists_rows(struct store *s, const char *const *ids, int n,
@@ -117,7 +117,11 @@ int store_artists_rows(struct store *s, const char *const *ids, int n,
                                    const char *image),
                        void *ud)
 {
-	/* store_artist_row's columns, each artist's own (see there), then the id and picture. */
+	/* An artist can have a hundred thousand tracks: read only the most played (the index
+	 * gives them in order), which carry the popularity and the main genres. The genres are
+	 * a JSON array, read by each engine's own JSON functions, and joined with US (0x1f) in
+	 * byte order; PostgreSQL is given the index's order in full (play count, then popularity
+	 * and genre ascending), so that ties fall the same way. Then the id and picture. */
 	struct db_stmt *st = store_stmt2(s,
 		"SELECT ar.name, (SELECT max(popularity) FROM (SELECT popularity FROM tracks"
 		"  WHERE artist_id = ar.id ORDER BY play_count DESC LIMIT 50)),"
@@ -156,7 +160,7 @@ int store_artists_rows(struct store *s, const char *const *ids, int n,
 static int owned_artist_row(struct db_stmt *st, void *cb, void *ud)
 {
 	return (*(int (**)(void *, const char *, const char *, const char *))cb)(
-		ud, store_col_text(st, 0), store_col_text(st, 1), store_col_text(st, 2)) ? 1 : 0;
+		ud, store_col_text(st, 0), store_col_text(st, 1), store_col_text(st, 2));
 }
 
 int store_tracks_artists(struct store *s, const char *const *ids, int n,
@@ -197,7 +201,8 @@ static int markets_row(struct db_stmt *st, void *cb, void *ud)
 int store_albums_markets(struct store *s, const char *const *ids, int n,
                          void (*each)(void *ud, const char *album_id, const char *markets), void *ud)
 {
-	/* Each album's values in store_album_markets's order. */
+	/* In order, so that an album's list (each market once, in the order first met) is the
+	 * same on every engine; NULL (everywhere) first, where SQLite puts it. */
 	struct db_stmt *st = store_stmt(s, "SELECT DISTINCT album_id, markets FROM tracks"
 	                                 " WHERE album_id IN " DB_IDS " AND available <> 0"
 	                                 " ORDER BY album_id, markets NULLS FIRST");

@@ -14,7 +14,7 @@
 
 /* The current row's TRACK_COLUMNS into *t. */
 void store_track_from(struct db_stmt *st, struct track_row *t);
-/* The columns of store_album_row (struct album_row *out) and of store_artist_row (struct
+/* The columns of store_album_row (struct album_row *out) and of store_artists_rows (struct
  * artist_row *out), from column 0; store_one's fill functions. */
 void store_album_fill(struct db_stmt *st, void *out);
 void store_artist_fill(struct db_stmt *st, void *out);
