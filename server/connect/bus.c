@@ -128,7 +128,9 @@ static void taken_over(struct hub_conn *c, json_t *result)
 	if (hub_state_ok(st))
 		hub_state_set(u, c, st, q);
 	hub_active_set(u, c);
-	hub_broadcast_player(u, hub_state_ok(st) && json_is_object(q));
+	/* With the queue, as xfer_done sends it: the one the device reported before confirming
+	 * was kept (hub_on_state, bus_xfer_in) and not yet told to anyone. */
+	hub_broadcast_player(u, true);
 }
 
 bool hub_bus_result(struct hub *h, struct hub_conn *c, json_t *m)
