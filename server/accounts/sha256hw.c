@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 
 /* FIPS 180-4's round constants. */
@@ -26,9 +27,13 @@ bool sha256hw_available(void)
 	int v = atomic_load_explicit(&has_sha, memory_order_relaxed);
 
 	if (!v) {
-		__builtin_cpu_init();
-		v = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") &&
-		    __builtin_cpu_supports("ssse3") ? 2 : 1;
+		/* CPUID itself, not __builtin_cpu_supports: clang 14 does not know "sha" there. Leaf
+		 * 1 ECX has SSSE3 (bit 9) and SSE4.1 (bit 19); leaf 7 EBX has SHA (bit 29). */
+		unsigned a, b, c, d;
+		bool base = __get_cpuid(1, &a, &b, &c, &d) && (c & 1u << 9) && (c & 1u << 19);
+		bool sha = base && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & 1u << 29);
+
+		v = sha ? 2 : 1;
 		atomic_store_explicit(&has_sha, v, memory_order_relaxed);
 	}
 	return v == 2;
