@@ -141,6 +141,27 @@ print(json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/token" % sys.arg
     {"grant_type": "password", "username": "bencher", "password": "bench-password"}).encode()))["access_token"])' "$PORT")
 }
 
+# bench_wait_recs [SECONDS]: waits (default 900 s) until the server on $PORT has built its first
+# recommendation models (from the catalog, then trained) and is not training: a training at a
+# million tracks takes both cores for a minute or more, and would be timed with whatever pass
+# it overlaps. Prints how long it waited.
+bench_wait_recs() {
+	python3 - "$PORT" "${1:-900}" <<'PY' || die "the recommendation model was not built in time"
+import re, sys, time, urllib.request
+port, limit = sys.argv[1], float(sys.argv[2])
+t0 = time.time()
+while time.time() - t0 < limit:
+    text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port).read().decode()
+    v = {k: float(n) for k, n in re.findall(r"^(segue_recs_\w+) ([0-9.e+]+)$", text, re.M)}
+    done = v.get("segue_recs_models_total", 0) + v.get("segue_recs_training_failures_total", 0)
+    if done >= 2 and v.get("segue_recs_training", 1) == 0:
+        print("%.1f" % (time.time() - t0))
+        sys.exit(0)
+    time.sleep(0.5)
+sys.exit(1)
+PY
+}
+
 # bench_apt_want PACKAGE: installs it when missing (as scripts/deps does), never at the cost of
 # removing another package (--no-remove: jackd2, for one, would take libmpv-dev's JACK away);
 # false when it cannot be had.

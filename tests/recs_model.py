@@ -521,6 +521,16 @@ try:
     out = p.stdout.decode()
     t.ok(p.returncode == 0 and "trained" in out and meta(data, "recs_trained_at") > before_train,
          "recs train --wait 60: a new model is live (%.1f s)" % (time.time() - t0), (p.returncode, out, p.stderr))
+    # What the trainer did, as a monitoring system sees it: the catalog's model at start, the
+    # first training, the one just asked for; none failed, none running, the one served built
+    # when the store says the last training was.
+    metrics = dict(line.split(" ", 1) for line in srv.get("/metrics").body.decode().splitlines()
+                   if line.startswith("segue_recs_"))
+    t.ok(metrics.get("segue_recs_training") == "0" and float(metrics.get("segue_recs_models_total", 0)) >= 3
+         and metrics.get("segue_recs_training_failures_total") == "0"
+         and abs(float(metrics.get("segue_recs_model_built_seconds", 0)) * 1000 - meta(data, "recs_trained_at")) < 2,
+         "GET /metrics: the trainer idle, three models or more made, none failed, the served one's build time",
+         metrics)
     p = server_cmd("recs", "status", data_dir=data)
     status = p.stdout.decode()
     t.ok(p.returncode == 0 and status.startswith("trained") and "never" not in status.splitlines()[0],

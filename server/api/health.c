@@ -67,6 +67,7 @@ void h_metrics(struct req *r)
 	metrics_render(&r->srv->metrics, &out);
 	library_metrics(r, &out);
 	transcoder_metrics(&r->srv->transcodes, &out);
+	recommender_metrics(&r->srv->recs, &out);
 	reply_text(r, 200, "text/plain; version=0.0.4", out.p ? out.p : "");
 	buf_free(&out);
 }

@@ -43,7 +43,13 @@ static void train(struct recommender *rc, struct store *s, bool catalog_only)
 
 	p.catalog_only = catalog_only;
 	log_info(catalog_only ? "recommendations: loading the catalog" : "recommendations: training");
+	pthread_mutex_lock(&rc->w.lock);
+	rc->training = true;
+	pthread_mutex_unlock(&rc->w.lock);
 	m = recs_model_build(s, &p, NULL, &rc->w.stop, err, sizeof err);
+	pthread_mutex_lock(&rc->w.lock);
+	rc->training = false;
+	pthread_mutex_unlock(&rc->w.lock);
 	if (!m) {
 		if (rc->w.stop)
 			return;
@@ -242,6 +248,39 @@ struct recs_model *recommender_get(struct recommender *rc)
 	m = recs_model_ref(rc->current);
 	pthread_mutex_unlock(&rc->w.lock);
 	return m;
+}
+
+void recommender_metrics(struct recommender *rc, struct buf *out)
+{
+	long long trainings, failures, built = 0;
+	bool training;
+
+	if (!rc->w.ready)
+		return;
+	pthread_mutex_lock(&rc->w.lock);
+	trainings = rc->trainings;
+	failures = rc->failures;
+	training = rc->training;
+	if (rc->current)
+		built = rc->current->built_at_ms;
+	pthread_mutex_unlock(&rc->w.lock);
+	buf_printf(out, "# HELP segue_recs_training Whether a recommendation model is being built.\n"
+	                "# TYPE segue_recs_training gauge\n"
+	                "segue_recs_training %d\n"
+	                "# HELP segue_recs_models_total Recommendation models installed (from the catalog"
+	                " alone at start, trained, or loaded from another instance).\n"
+	                "# TYPE segue_recs_models_total counter\n"
+	                "segue_recs_models_total %lld\n"
+	                "# HELP segue_recs_training_failures_total Trainings that failed (the previous"
+	                " model is kept).\n"
+	                "# TYPE segue_recs_training_failures_total counter\n"
+	                "segue_recs_training_failures_total %lld\n",
+	           training ? 1 : 0, trainings, failures);
+	if (built)
+		buf_printf(out, "# HELP segue_recs_model_built_seconds When the model served was built"
+		                " (Unix time).\n"
+		                "# TYPE segue_recs_model_built_seconds gauge\n"
+		                "segue_recs_model_built_seconds %.3f\n", (double)built / 1000);
 }
 
 void recommender_stop(struct recommender *rc)

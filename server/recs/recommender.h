@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 
+#include "buf.h"
 #include "recs/model.h"
 #include "settings.h"
 #include "worker.h"
@@ -28,7 +29,8 @@ struct recommender {
 	struct recs_params params;
 	long interval;
 	struct recs_model *current;   /* under lock */
-	long long trainings, failures;
+	long long trainings, failures; /* under lock: models installed, trainings failed */
+	bool training;                 /* under lock: a model is being built */
 	char last_error[256];          /* under lock */
 };
 
@@ -36,5 +38,8 @@ int recommender_start(struct recommender *rc, const struct settings *cfg);
 /* The newest model with a reference the caller drops with recs_model_unref, or NULL. */
 struct recs_model *recommender_get(struct recommender *rc);
 void recommender_stop(struct recommender *rc);
+/* The trainer's state in Prometheus' text format (GET /metrics): whether it is training, how
+ * many models it made or failed to, and when the one served was built. */
+void recommender_metrics(struct recommender *rc, struct buf *out);
 
 #endif

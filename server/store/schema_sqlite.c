@@ -353,6 +353,10 @@ const char *const sqlite_migrations[] = {
 	 * track made or withdrawn, read off an index instead of a scan of every track. */
 	"CREATE INDEX tracks_created ON tracks(created_at);"
 	"CREATE INDEX tracks_withdrawn_at ON tracks(withdrawn_at) WHERE withdrawn_at IS NOT NULL;",
+	/* 23: PostgreSQL's tracks_album carries the columns an album's count and markets read
+	 * (see schema_pg.c). Nothing here: SQLite reads those rows from its mapped file, and a
+	 * database of either kind keeps the same version number. */
+	"SELECT 1;",
 };
 
 const int sqlite_nmigrations = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);
