@@ -194,6 +194,7 @@ static int on_track_artist(void *ud, const char *owner, const char *id, const ch
 
 int gather_tracks(struct gather *g)
 {
+	static const struct store_batch_with artists = { .artist = on_track_artist };
 	const char *ask[STORE_BATCH_MAX], *given[STORE_BATCH_MAX];
 	int nask = 0, ngiven = 0, rc = 0;
 
@@ -203,11 +204,9 @@ int gather_tracks(struct gather *g)
 		else
 			ask[nask++] = g->track_ids[i];
 	}
-	if (nask && store_tracks_rows(g->v->store, ask, nask, on_track, g) < 0)
+	if (nask && store_tracks_rows(g->v->store, ask, nask, on_track, &artists, g) < 0)
 		rc = -1;
-	if (ngiven && store_tracks_library_paths(g->v->store, given, ngiven, on_path, g) < 0)
-		rc = -1;
-	if (g->ntracks && store_tracks_artists(g->v->store, g->track_ids, g->ntracks, on_track_artist, g) < 0)
+	if (ngiven && store_tracks_library_paths(g->v->store, given, ngiven, on_path, &artists, g) < 0)
 		rc = -1;
 	return rc;
 }
@@ -261,21 +260,17 @@ static void on_markets(void *ud, const char *album_id, const char *markets)
 
 int gather_albums(struct gather *g, bool with_markets)
 {
-	int rc = 0;
+	static const struct store_batch_with artists = { .artist = on_album_artist };
+	static const struct store_batch_with artists_markets = { .artist = on_album_artist,
+	                                                         .markets = on_markets };
 
 	if (!g->nalbums)
 		return 0;
-	if (store_albums_rows(g->v->store, g->album_ids, g->nalbums, on_album, g) < 0)
-		rc = -1;
-	if (store_albums_artists(g->v->store, g->album_ids, g->nalbums, on_album_artist, g) < 0)
-		rc = -1;
-	if (with_markets) {
+	if (with_markets)
 		for (int i = 0; i < g->nalbums; i++)
 			g->albums[i].markets = json_array();
-		if (store_albums_markets(g->v->store, g->album_ids, g->nalbums, on_markets, g) < 0)
-			rc = -1;
-	}
-	return rc;
+	return store_albums_rows(g->v->store, g->album_ids, g->nalbums, on_album,
+	                         with_markets ? &artists_markets : &artists, g);
 }
 
 static int on_artist(void *ud, const char *id, const struct artist_row *row, const char *image)

@@ -160,40 +160,38 @@ int store_track_artists(struct store *s, const char *track_id,
                         int (*each)(void *ud, const char *id, const char *name), void *ud);
 int store_album_artists(struct store *s, const char *album_id,
                         int (*each)(void *ud, const char *id, const char *name), void *ud);
+/* What a list's rows come with, in the same statement (on PostgreSQL each statement is a round
+ * trip): artist, when set, gets each owner's artists in order (the owner's id, the artist's
+ * id and name; an owner filed before artists were listed gives none: its row names its one
+ * artist); markets, when set (albums only), gets every distinct markets value among an
+ * album's available tracks (NULL: the server's markets), NULL first, then by value, on every
+ * engine. Both get the list call's ud; artist returns as each below. */
+struct store_batch_with {
+	int (*artist)(void *ud, const char *owner, const char *id, const char *name);
+	void (*markets)(void *ud, const char *album_id, const char *markets);
+};
 /* The same for lists, each in a fixed number of statements: up to STORE_BATCH_MAX ids (they
  * may repeat; unknown ones are skipped), each called once per row found, in no set order,
- * with values borrowed for the call; each returns 0 to go on, a positive value to stop, or
- * -1 for an error of its own, which the call then returns. Return 0, -1 on error. store_tracks_rows gives the track's library path too (NULL when not known);
- * store_albums_rows and store_artists_rows give the id and the picture's name ("" for
- * none). */
+ * with values borrowed for the call, then with's callbacks for that row; each returns 0 to go
+ * on, a positive value to stop, or -1 for an error of its own, which the call then returns.
+ * Return 0, -1 on error. with may be NULL. store_tracks_rows gives the track's library path
+ * too (NULL when not known); store_tracks_library_paths gives each known one, for rows the
+ * caller has; store_albums_rows and store_artists_rows give the id and the picture's name
+ * ("" for none). */
 int store_tracks_rows(struct store *s, const char *const *ids, int n,
                       int (*each)(void *ud, const struct track_row *t, const char *library_path),
-                      void *ud);
+                      const struct store_batch_with *with, void *ud);
 int store_tracks_library_paths(struct store *s, const char *const *ids, int n,
                                int (*each)(void *ud, const char *id, const char *library_path),
-                               void *ud);
+                               const struct store_batch_with *with, void *ud);
 int store_albums_rows(struct store *s, const char *const *ids, int n,
                       int (*each)(void *ud, const char *id, const struct album_row *a,
                                   const char *image),
-                      void *ud);
+                      const struct store_batch_with *with, void *ud);
 int store_artists_rows(struct store *s, const char *const *ids, int n,
                        int (*each)(void *ud, const char *id, const struct artist_row *a,
                                    const char *image),
                        void *ud);
-/* The artists of up to STORE_BATCH_MAX tracks or albums, each owner's in order: each gets
- * the owner's id, the artist's id and name. An owner filed before artists were listed gives
- * none here (its row names its one artist). each as above. Return 0, -1 on error. */
-int store_tracks_artists(struct store *s, const char *const *ids, int n,
-                         int (*each)(void *ud, const char *owner, const char *id, const char *name),
-                         void *ud);
-int store_albums_artists(struct store *s, const char *const *ids, int n,
-                         int (*each)(void *ud, const char *owner, const char *id, const char *name),
-                         void *ud);
-/* Every distinct markets value among the available tracks of up to STORE_BATCH_MAX albums
- * (NULL: the server's markets), each album's in one order on every engine (NULL first, then
- * by value). Returns 0, -1 on error. */
-int store_albums_markets(struct store *s, const char *const *ids, int n,
-                         void (*each)(void *ud, const char *album_id, const char *markets), void *ud);
 /* An album's available tracks in disc and track order, up to max from offset (total_tracks of
  * its row counts the same). Returns how many, -1. */
 int store_album_tracks(struct store *s, const char *album_id, int offset, struct track_row *rows,

@@ -4,101 +4,206 @@
 #include "config.h"
 #include "store/catalog.h"
 
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "store/catalog_rows.h"
 #include "store/store_db.h"
 
+/* Each owner's artists, in order, as one JSON array of [id, name] pairs, read by each
+ * engine's own JSON functions (SQLite aggregates in its subquery's order; an owner with none
+ * gives [] there and NULL on PostgreSQL). Carried in the owner's row, they cost no statement
+ * of their own: on PostgreSQL each statement is a round trip. */
+#define OWNED_ARTISTS_SQLITE(table, key, owner) \
+	"(SELECT json_group_array(json_array(id, name)) FROM (SELECT x.id, x.name FROM " table " o" \
+	" JOIN artists x ON x.id = o.artist_id WHERE o." key " = " owner " ORDER BY o.pos))"
+#define OWNED_ARTISTS_PG(table, key, owner) \
+	"(SELECT json_agg(json_build_array(x.id, x.name) ORDER BY o.pos) FROM " table " o" \
+	" JOIN artists x ON x.id = o.artist_id WHERE o." key " = " owner ")"
+
+/* Calls with->artist for each pair of the JSON array text (NULL: none). */
+static int owned_artists(const char *json, const char *owner, const struct store_batch_with *with,
+                         void *ud)
+{
+	json_t *a, *x;
+	size_t i;
+	int rc = 0;
+
+	if (!with || !with->artist || !json || !*json)
+		return 0;
+	if (!json_is_array(a = json_loads(json, 0, NULL))) {
+		log_err("store: the artists of %s: not a JSON array (or out of memory)", owner);
+		json_decref(a);
+		return -1;
+	}
+	json_array_foreach(a, i, x) {
+		const char *id = json_string_value(json_array_get(x, 0));
+		const char *name = json_string_value(json_array_get(x, 1));
+
+		if (id && name && (rc = with->artist(ud, owner, id, name)) != 0)
+			break;
+	}
+	json_decref(a);
+	return rc;
+}
+
+struct batch_pass {
+	void *row;                           /* the row struct the statement's columns fill */
+	const struct store_batch_with *with;
+	void *ud;
+};
+
 static int track_path_row(struct db_stmt *st, void *cb, void *ud)
 {
 	int (*each)(void *, const struct track_row *, const char *) =
 		*(int (**)(void *, const struct track_row *, const char *))cb;
-	struct track_row **t = ud;
+	struct batch_pass *p = ud;
+	struct track_row *t = p->row;
+	int rc;
 
-	store_track_from(st, t[0]);
-	return each(t[1], t[0], db_col_null(st, 14) ? NULL : store_col_text(st, 14));
+	store_track_from(st, t);
+	if ((rc = each(p->ud, t, db_col_null(st, 14) ? NULL : store_col_text(st, 14))) != 0)
+		return rc;
+	return owned_artists(db_col_null(st, 15) ? NULL : store_col_text(st, 15), t->id, p->with, p->ud);
 }
 
 int store_tracks_rows(struct store *s, const char *const *ids, int n,
                       int (*each)(void *ud, const struct track_row *t, const char *library_path),
-                      void *ud)
+                      const struct store_batch_with *with, void *ud)
 {
-	struct db_stmt *st = store_stmt(s, "SELECT " TRACK_COLUMNS ", t.library_path FROM tracks t"
-	                                 " JOIN artists ar ON ar.id = t.artist_id WHERE t.id IN " DB_IDS);
-	struct track_row *row = malloc(sizeof *row); /* a few KiB: not on a worker's stack */
-	void *pass[2] = { row, ud };
+	struct db_stmt *st = store_stmt2(s,
+		"SELECT " TRACK_COLUMNS ", t.library_path, "
+		OWNED_ARTISTS_SQLITE("track_artists", "track_id", "t.id") " FROM tracks t"
+		" JOIN artists ar ON ar.id = t.artist_id WHERE t.id IN " DB_IDS,
+		"SELECT " TRACK_COLUMNS ", t.library_path, "
+		OWNED_ARTISTS_PG("track_artists", "track_id", "t.id") " FROM tracks t"
+		" JOIN artists ar ON ar.id = t.artist_id WHERE t.id IN " DB_IDS);
+	struct batch_pass pass = { malloc(sizeof(struct track_row)), with, ud }; /* a few KiB: not on a worker's stack */
 	int rc;
 
-	if (!st || !row) {
+	if (!st || !pass.row) {
 		if (st)
 			log_err("store: tracks: out of memory");
-		free(row);
+		free(pass.row);
 		return -1;
 	}
 	db_bind_ids(st, ids, n);
-	rc = store_each(s, st, "tracks", track_path_row, &each, pass);
-	free(row);
+	rc = store_each(s, st, "tracks", track_path_row, &each, &pass);
+	free(pass.row);
 	return rc;
 }
 
 static int path_row(struct db_stmt *st, void *cb, void *ud)
 {
-	return (*(int (**)(void *, const char *, const char *))cb)(ud, store_col_text(st, 0),
-	                                                            store_col_text(st, 1));
+	int (*each)(void *, const char *, const char *) = *(int (**)(void *, const char *, const char *))cb;
+	struct batch_pass *p = ud;
+	const char *id = store_col_text(st, 0);
+	int rc;
+
+	if (!db_col_null(st, 1) && (rc = each(p->ud, id, store_col_text(st, 1))) != 0)
+		return rc;
+	return owned_artists(db_col_null(st, 2) ? NULL : store_col_text(st, 2), id, p->with, p->ud);
 }
 
 int store_tracks_library_paths(struct store *s, const char *const *ids, int n,
                                int (*each)(void *ud, const char *id, const char *library_path),
-                               void *ud)
+                               const struct store_batch_with *with, void *ud)
 {
-	struct db_stmt *st = store_stmt(s, "SELECT id, library_path FROM tracks WHERE id IN " DB_IDS
-	                                 " AND library_path IS NOT NULL");
+	struct db_stmt *st = store_stmt2(s,
+		"SELECT t.id, t.library_path, " OWNED_ARTISTS_SQLITE("track_artists", "track_id", "t.id")
+		" FROM tracks t WHERE t.id IN " DB_IDS,
+		"SELECT t.id, t.library_path, " OWNED_ARTISTS_PG("track_artists", "track_id", "t.id")
+		" FROM tracks t WHERE t.id IN " DB_IDS);
+	struct batch_pass pass = { NULL, with, ud };
 
 	if (!st)
 		return -1;
 	db_bind_ids(st, ids, n);
-	return store_each(s, st, "tracks' library paths", path_row, &each, ud);
+	return store_each(s, st, "tracks' library paths", path_row, &each, &pass);
+}
+
+/* Every distinct markets value among an album's available tracks, joined with US (0x1f), NULL
+ * (the server's markets) as "" and first, then in byte order on both engines; NULL when none
+ * is available. */
+#define ALBUM_MARKETS_SQLITE \
+	"(SELECT group_concat(coalesce(m, ''), char(31)) FROM (SELECT DISTINCT markets m FROM tracks" \
+	"  WHERE album_id = al.id AND available <> 0 ORDER BY m))"
+#define ALBUM_MARKETS_PG \
+	"(SELECT string_agg(coalesce(m, ''), chr(31) ORDER BY m COLLATE \"C\" NULLS FIRST) FROM" \
+	"  (SELECT DISTINCT markets m FROM tracks WHERE album_id = al.id AND available <> 0) d)"
+/* The columns of store_album_row, then the id, the cover, the artists and (MARKETS, or NULL)
+ * the markets. The albums' tracks are counted in one pass over tracks_album for all of them,
+ * not one per album and column; on PostgreSQL that index carries what the count and the
+ * markets read (migration 23). */
+#define ALBUMS_SQL(artists, markets) \
+	"SELECT al.name, al.release_date, al.artist_id, ar.name, coalesce(t.n, 0), coalesce(t.ms, 0)," \
+	" al.original_date, al.release_type, al.label, al.mb_album_id, al.compilation, al.id, al.image, " \
+	artists ", " markets \
+	" FROM albums al JOIN artists ar ON ar.id = al.artist_id" \
+	" LEFT JOIN (SELECT album_id, count(*) n, sum(duration_ms) ms FROM tracks" \
+	"  WHERE album_id IN " DB_IDS " AND available <> 0 GROUP BY album_id) t ON t.album_id = al.id" \
+	" WHERE al.id IN " DB_IDS
+
+static int album_markets(const char *list, const char *album_id, const struct store_batch_with *with,
+                         void *ud)
+{
+	for (const char *p = list; p; ) {
+		const char *end = strchr(p, '\x1f');
+		char one[TRACK_MARKETS_MAX];
+
+		snprintf(one, sizeof one, "%.*s", end ? (int)(end - p) : (int)strlen(p), p);
+		with->markets(ud, album_id, one[0] ? one : NULL);
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
 }
 
 static int album_row_each(struct db_stmt *st, void *cb, void *ud)
 {
 	int (*each)(void *, const char *, const struct album_row *, const char *) =
 		*(int (**)(void *, const char *, const struct album_row *, const char *))cb;
-	void **pass = ud;
+	struct batch_pass *p = ud;
+	const char *id = store_col_text(st, 11);
+	int rc;
 
-	store_album_fill(st, pass[0]);
-	return each(pass[1], store_col_text(st, 11), pass[0], store_col_text(st, 12));
+	store_album_fill(st, p->row);
+	if ((rc = each(p->ud, id, p->row, store_col_text(st, 12))) != 0 ||
+	    (rc = owned_artists(db_col_null(st, 13) ? NULL : store_col_text(st, 13), id, p->with, p->ud)) != 0)
+		return rc;
+	if (p->with && p->with->markets && !db_col_null(st, 14))
+		return album_markets(store_col_text(st, 14), id, p->with, p->ud);
+	return 0;
 }
 
 int store_albums_rows(struct store *s, const char *const *ids, int n,
                       int (*each)(void *ud, const char *id, const struct album_row *a,
                                   const char *image),
-                      void *ud)
+                      const struct store_batch_with *with, void *ud)
 {
-	/* The columns of store_album_row, then the id and the cover. The albums' tracks are
-	 * counted in one pass over the tracks_album index for all of them, not one per album
-	 * and column. */
-	struct db_stmt *st = store_stmt(s,
-		"SELECT al.name, al.release_date, al.artist_id, ar.name, coalesce(t.n, 0), coalesce(t.ms, 0),"
-		" al.original_date, al.release_type, al.label, al.mb_album_id, al.compilation, al.id, al.image"
-		" FROM albums al JOIN artists ar ON ar.id = al.artist_id"
-		" LEFT JOIN (SELECT album_id, count(*) n, sum(duration_ms) ms FROM tracks"
-		"  WHERE album_id IN " DB_IDS " AND available <> 0 GROUP BY album_id) t ON t.album_id = al.id"
-		" WHERE al.id IN " DB_IDS);
-	struct album_row *row = malloc(sizeof *row);
-	void *pass[2] = { row, ud };
+	/* Two texts for each engine, so that a list without markets does not gather them. */
+	bool markets = with && with->markets;
+	struct db_stmt *st = markets
+		? store_stmt2(s, ALBUMS_SQL(OWNED_ARTISTS_SQLITE("album_artists", "album_id", "al.id"),
+		                            ALBUM_MARKETS_SQLITE),
+		              ALBUMS_SQL(OWNED_ARTISTS_PG("album_artists", "album_id", "al.id"), ALBUM_MARKETS_PG))
+		: store_stmt2(s, ALBUMS_SQL(OWNED_ARTISTS_SQLITE("album_artists", "album_id", "al.id"), "NULL"),
+		              ALBUMS_SQL(OWNED_ARTISTS_PG("album_artists", "album_id", "al.id"), "NULL"));
+	struct batch_pass pass = { malloc(sizeof(struct album_row)), with, ud };
 	int rc;
 
-	if (!st || !row) {
+	if (!st || !pass.row) {
 		if (st)
 			log_err("store: albums: out of memory");
-		free(row);
+		free(pass.row);
 		return -1;
 	}
 	db_bind_ids(st, ids, n);
-	rc = store_each(s, st, "albums", album_row_each, &each, pass);
-	free(row);
+	rc = store_each(s, st, "albums", album_row_each, &each, &pass);
+	free(pass.row);
 	return rc;
 }
 
@@ -155,60 +260,4 @@ int store_artists_rows(struct store *s, const char *const *ids, int n,
 	rc = store_each(s, st, "artists", artist_row_each, &each, pass);
 	free(row);
 	return rc;
-}
-
-static int owned_artist_row(struct db_stmt *st, void *cb, void *ud)
-{
-	return (*(int (**)(void *, const char *, const char *, const char *))cb)(
-		ud, store_col_text(st, 0), store_col_text(st, 1), store_col_text(st, 2));
-}
-
-int store_tracks_artists(struct store *s, const char *const *ids, int n,
-                         int (*each)(void *ud, const char *owner, const char *id, const char *name),
-                         void *ud)
-{
-	struct db_stmt *st = store_stmt(s, "SELECT ta.track_id, ar.id, ar.name FROM track_artists ta"
-	                                 " JOIN artists ar ON ar.id = ta.artist_id"
-	                                 " WHERE ta.track_id IN " DB_IDS " ORDER BY ta.track_id, ta.pos");
-
-	if (!st)
-		return -1;
-	db_bind_ids(st, ids, n);
-	return store_each(s, st, "tracks' artists", owned_artist_row, &each, ud);
-}
-
-int store_albums_artists(struct store *s, const char *const *ids, int n,
-                         int (*each)(void *ud, const char *owner, const char *id, const char *name),
-                         void *ud)
-{
-	struct db_stmt *st = store_stmt(s, "SELECT aa.album_id, ar.id, ar.name FROM album_artists aa"
-	                                 " JOIN artists ar ON ar.id = aa.artist_id"
-	                                 " WHERE aa.album_id IN " DB_IDS " ORDER BY aa.album_id, aa.pos");
-
-	if (!st)
-		return -1;
-	db_bind_ids(st, ids, n);
-	return store_each(s, st, "albums' artists", owned_artist_row, &each, ud);
-}
-
-static int markets_row(struct db_stmt *st, void *cb, void *ud)
-{
-	(*(void (**)(void *, const char *, const char *))cb)(
-		ud, store_col_text(st, 0), db_col_null(st, 1) ? NULL : store_col_text(st, 1));
-	return 0;
-}
-
-int store_albums_markets(struct store *s, const char *const *ids, int n,
-                         void (*each)(void *ud, const char *album_id, const char *markets), void *ud)
-{
-	/* In order, so that an album's list (each market once, in the order first met) is the
-	 * same on every engine; NULL (everywhere) first, where SQLite puts it. */
-	struct db_stmt *st = store_stmt(s, "SELECT DISTINCT album_id, markets FROM tracks"
-	                                 " WHERE album_id IN " DB_IDS " AND available <> 0"
-	                                 " ORDER BY album_id, markets NULLS FIRST");
-
-	if (!st)
-		return -1;
-	db_bind_ids(st, ids, n);
-	return store_each(s, st, "albums' markets", markets_row, &each, ud);
 }
