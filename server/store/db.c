@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "store/pg.h"
 
@@ -173,6 +174,27 @@ void db_bind_null(struct db_stmt *st, int i)
 		sqlite3_bind_null(st->lite, i);
 	else
 		pg_bind_null(st->pg, i);
+}
+
+int db_bind_json(struct db_stmt *st, int i, json_t *v)
+{
+	char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+
+	json_decref(v);
+	if (!st) {
+		free(text);
+		return -1;
+	}
+	if (!text) {
+		log_err("store: out of memory writing a list");
+		return -1;
+	}
+	/* The text is handed over, not copied: a list can be a refresh's thousands of rows. */
+	if (st->lite)
+		sqlite3_bind_text(st->lite, i, text, -1, free);
+	else
+		pg_bind_text_owned(st->pg, i, text);
+	return 0;
 }
 
 int db_col_int(struct db_stmt *st, int i)
@@ -368,4 +390,25 @@ void db_bind_ids(struct db_stmt *st, const char *const *ids, int n)
 		else
 			db_bind_null(st, i + 1);
 	}
+}
+
+char *db_values_sql(const char *head, int ncols, int rows, const char *tail)
+{
+	struct buf b = BUF_INIT;
+	int bad = buf_puts(&b, head);
+
+	bad |= buf_puts(&b, " VALUES ");
+	for (int r = 0; r < rows; r++) {
+		bad |= buf_puts(&b, r ? ", (" : "(");
+		for (int c = 0; c < ncols; c++)
+			bad |= buf_puts(&b, c + 1 < ncols ? "?, " : "?");
+		bad |= buf_puts(&b, ")");
+	}
+	if (tail)
+		bad |= buf_puts(&b, tail);
+	if (bad) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
 }

@@ -127,52 +127,50 @@ int store_playlist_image_set(struct store *s, const char *id, const char *hash, 
 struct covers {
 	char (*hashes)[STORE_IMAGE_MAX];
 	int n, max;
-	long long rows, next; /* of this chunk; the position after its last */
 };
 
 static int cover_row(struct db_stmt *st, void *cb, void *ud)
 {
 	struct covers *c = ud;
-	const char *h = store_col_text(st, 1);
 
 	(void)cb;
-	c->rows++;
-	c->next = db_col_int64(st, 0) + 1;
-	for (int i = 0; i < c->n; i++)
-		if (!strcmp(c->hashes[i], h))
-			return 0;
-	snprintf(c->hashes[c->n++], STORE_IMAGE_MAX, "%s", h);
-	return c->n == c->max; /* enough: stop the walk */
+	snprintf(c->hashes[c->n++], STORE_IMAGE_MAX, "%s", store_col_text(st, 0));
+	return c->n == c->max; /* (the statement stops there itself) */
 }
 
-/* Items with a cover read per statement. PostgreSQL sends a statement's whole result at
- * once: walked in one, a 10,000-item playlist would ship every item's cover on each change
- * to find four. Four distinct covers are nearly always among the first few dozen. */
-#define COVERS_CHUNK 64
+/* One statement, walking the items in position order (their primary key) only as far as the
+ * max-th distinct cover: each step of the recursion is the next item whose album's cover is
+ * not among those found, which `seen` lists ("/a/b/": the names are hex). A GROUP BY would
+ * read every item of a 10,000-item playlist on each change to find the four nearly always
+ * among the first few dozen; this reads those few dozen, and the whole playlist, once, only
+ * when it has fewer than max covers. The two texts differ only in the substring search. */
+#define PLAYLIST_COVERS(FIND) \
+	"WITH RECURSIVE c(n, pos, image, seen) AS (" \
+	" SELECT 0, CAST(-1 AS BIGINT), CAST(NULL AS TEXT), CAST('/' AS TEXT)" \
+	" UNION ALL SELECT c.n + 1, pi.pos, al.image, c.seen || al.image || '/'" \
+	"  FROM c JOIN playlist_items pi ON pi.playlist_id = ?1 AND pi.pos = (" \
+	"   SELECT p.pos FROM playlist_items p JOIN tracks t ON t.id = p.track_id" \
+	"   JOIN albums a ON a.id = t.album_id WHERE p.playlist_id = ?1 AND p.pos > c.pos" \
+	"   AND a.image IS NOT NULL AND " FIND "(c.seen, '/' || a.image || '/') = 0" \
+	"   ORDER BY p.pos LIMIT 1)" \
+	"  JOIN tracks t ON t.id = pi.track_id JOIN albums al ON al.id = t.album_id" \
+	"  WHERE c.n < ?2)" \
+	" SELECT image FROM c WHERE n > 0 ORDER BY n"
 
 int store_playlist_covers(struct store *s, const char *id, char (*hashes)[STORE_IMAGE_MAX], int max)
 {
-	struct covers c = { hashes, 0, max, COVERS_CHUNK, 0 };
+	struct covers c = { hashes, 0, max };
+	struct db_stmt *st;
 
 	if (max <= 0)
 		return 0;
-	/* The items in position order (their primary key), chunk after chunk, until the max-th
-	 * new cover or a chunk short of full (the end). */
-	while (c.n < max && c.rows == COVERS_CHUNK) {
-		struct db_stmt *st = store_stmt(s, "SELECT pi.pos, al.image FROM playlist_items pi"
-		                                 " JOIN tracks t ON t.id = pi.track_id JOIN albums al ON al.id = t.album_id"
-		                                 " WHERE pi.playlist_id = ? AND pi.pos >= ? AND al.image IS NOT NULL"
-		                                 " ORDER BY pi.pos LIMIT ?");
-
-		if (st) {
-			store_bind_text(st, 1, id);
-			db_bind_int64(st, 2, c.next);
-			db_bind_int(st, 3, COVERS_CHUNK);
-		}
-		c.rows = 0;
-		if (store_each(s, st, "a playlist's covers", cover_row, NULL, &c) < 0)
-			return -1;
+	st = store_stmt2(s, PLAYLIST_COVERS("instr"), PLAYLIST_COVERS("strpos"));
+	if (st) {
+		store_bind_text(st, 1, id);
+		db_bind_int(st, 2, max);
 	}
+	if (store_each(s, st, "a playlist's covers", cover_row, NULL, &c) < 0)
+		return -1;
 	return c.n;
 }
 

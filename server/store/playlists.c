@@ -3,6 +3,7 @@
 #include "store/playlists.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "log.h"
 #include "store/store_db.h"
@@ -137,32 +138,38 @@ long long store_playlist_items(struct store *s, const char *id, long long from,
  * a round trip, and a change near the top of a 1,000-item playlist rewrites them all. An
  * upsert, not a delete and an insert, so that positions that stay do not cost a statement. */
 #define ITEMS_BATCH 100
+#define ITEMS_INSERT "INSERT INTO playlist_items (playlist_id, pos, track_id, added_at, added_by)"
 #define ITEMS_UPSERT " ON CONFLICT (playlist_id, pos) DO UPDATE SET track_id = excluded.track_id," \
 	" added_at = excluded.added_at, added_by = excluded.added_by"
+
+/* An item's five values from placeholder k + 1 on. */
+static void bind_item(struct db_stmt *st, int k, const char *id, long long pos,
+                      const struct pl_item *it)
+{
+	store_bind_text(st, k + 1, id);
+	db_bind_int64(st, k + 2, pos);
+	store_bind_text(st, k + 3, it->track);
+	db_bind_int64(st, k + 4, it->added_at);
+	store_bind_text(st, k + 5, it->added_by);
+}
 
 static int items_put_batch(struct store *s, const char *id, long long from,
                            const struct pl_item *items, long long n)
 {
-	char sql[160 + ITEMS_BATCH * 20];
-	size_t len = (size_t)snprintf(sql, sizeof sql, "INSERT INTO playlist_items"
-	                              " (playlist_id, pos, track_id, added_at, added_by) VALUES ");
+	char *sql = db_values_sql(ITEMS_INSERT, 5, (int)n, ITEMS_UPSERT);
 	struct db_stmt *st;
 	int rc;
 
-	for (long long i = 0; i < n; i++)
-		len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(?, ?, ?, ?, ?)", i ? ", " : "");
-	snprintf(sql + len, sizeof sql - len, "%s", ITEMS_UPSERT);
-	if (!(st = store_prepare(s, sql)))
+	if (!sql) {
+		log_err("store: out of memory writing items of playlist %s", id);
 		return -1;
-	for (long long i = 0; i < n; i++) {
-		int k = (int)i * 5;
-
-		store_bind_text(st, k + 1, id);
-		db_bind_int64(st, k + 2, from + i);
-		store_bind_text(st, k + 3, items[i].track);
-		db_bind_int64(st, k + 4, items[i].added_at);
-		store_bind_text(st, k + 5, items[i].added_by);
 	}
+	st = store_prepare(s, sql);
+	free(sql);
+	if (!st)
+		return -1;
+	for (long long i = 0; i < n; i++)
+		bind_item(st, (int)i * 5, id, from + i, &items[i]);
 	rc = db_step(st);
 	db_finalize(st);
 	return rc == DB_DONE ? 0 : failed(s, "items of playlist", id);
@@ -182,15 +189,10 @@ int store_playlist_items_put(struct store *s, const char *id, long long from,
 	}
 	/* SQLite: a cached one-row statement is as quick, with no text to parse. */
 	for (long long i = 0; i < n; i++) {
-		st = store_stmt(s, "INSERT INTO playlist_items (playlist_id, pos, track_id, added_at, added_by)"
-		                   " VALUES (?, ?, ?, ?, ?)" ITEMS_UPSERT);
+		st = store_stmt(s, ITEMS_INSERT " VALUES (?, ?, ?, ?, ?)" ITEMS_UPSERT);
 		if (!st)
 			return -1;
-		store_bind_text(st, 1, id);
-		db_bind_int64(st, 2, from + i);
-		store_bind_text(st, 3, items[i].track);
-		db_bind_int64(st, 4, items[i].added_at);
-		store_bind_text(st, 5, items[i].added_by);
+		bind_item(st, 0, id, from + i, &items[i]);
 		if (db_step(st) != DB_DONE)
 			return failed(s, "an item of playlist", id);
 	}
