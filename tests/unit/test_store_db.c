@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "store/store_db.h"
 #include "tap.h"
+#include "teststore.h"
 
 static void values_sql(void)
 {
@@ -185,27 +186,16 @@ static void covers(struct store *s)
 
 int main(void)
 {
-	const char *url = getenv("SEGUE_TEST_DATABASE_URL");
-	char dir[] = "/tmp/segue-test-db-XXXXXX", err[256] = "", cmd[300];
-	struct store s = { 0 };
+	struct teststore t;
 
 	values_sql();
-	if (!(url && *url) && !mkdtemp(dir)) {
-		ok(0, "a temporary directory");
+	if (teststore_open(&t, "db") < 0)
 		return done();
+	bind_json(&t.s);
+	if (ok(store_user_insert(&t.s, "u1", "x", true, "US", 1000) == 1, "a user")) {
+		plays(&t.s);
+		covers(&t.s);
 	}
-	if (!ok(store_open(&s, url && *url ? url : dir, err, sizeof err) == 0, "a store (%s)", err))
-		return done();
-	bind_json(&s);
-	if (ok(store_user_insert(&s, "u1", "x", true, "US", 1000) == 1, "a user")) {
-		plays(&s);
-		covers(&s);
-	}
-	store_close(&s);
-	if (!(url && *url)) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			ok(0, "removing %s", dir);
-	}
+	teststore_close(&t);
 	return done();
 }
