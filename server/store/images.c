@@ -139,23 +139,26 @@ static int cover_row(struct db_stmt *st, void *cb, void *ud)
 }
 
 /* One statement, walking the items in position order (their primary key) only as far as the
- * max-th distinct cover: each step of the recursion is the next item whose album's cover is
- * not among those found, which `seen` lists ("/a/b/": the names are hex). A GROUP BY would
- * read every item of a 10,000-item playlist on each change to find the four nearly always
- * among the first few dozen; this reads those few dozen, and the whole playlist, once, only
- * when it has fewer than max covers. The two texts differ only in the substring search. */
+ * max-th distinct cover: each step of the recursion is the next item whose album has a cover
+ * not among those found, which `seen` lists ("/a/b/": the names are hex) but for the step's
+ * own, `image`. A GROUP BY would read every item of a long playlist on each change to find
+ * covers nearly always among the first few dozen; this reads those, and the whole playlist
+ * (once) only when it has fewer than max covers. The album is looked up per item in a
+ * subquery of its own: as a join, PostgreSQL's planner filters the albums by the search
+ * first and joins every item to all of them (bench/playlist-covers.py). The two texts
+ * differ only in the substring search. */
+#define COVER_OF_T "(SELECT a.image FROM albums a WHERE a.id = t.album_id)"
+#define NEXT_COVER(FIND, WHAT) \
+	"(SELECT " WHAT " FROM playlist_items p JOIN tracks t ON t.id = p.track_id" \
+	" WHERE p.playlist_id = ?1 AND p.pos > c.pos" \
+	" AND " FIND "(c.seen || c.image || '/', '/' || " COVER_OF_T " || '/') = 0" \
+	" ORDER BY p.pos LIMIT 1)"
 #define PLAYLIST_COVERS(FIND) \
 	"WITH RECURSIVE c(n, pos, image, seen) AS (" \
-	" SELECT 0, CAST(-1 AS BIGINT), CAST(NULL AS TEXT), CAST('/' AS TEXT)" \
-	" UNION ALL SELECT c.n + 1, pi.pos, al.image, c.seen || al.image || '/'" \
-	"  FROM c JOIN playlist_items pi ON pi.playlist_id = ?1 AND pi.pos = (" \
-	"   SELECT p.pos FROM playlist_items p JOIN tracks t ON t.id = p.track_id" \
-	"   JOIN albums a ON a.id = t.album_id WHERE p.playlist_id = ?1 AND p.pos > c.pos" \
-	"   AND a.image IS NOT NULL AND " FIND "(c.seen, '/' || a.image || '/') = 0" \
-	"   ORDER BY p.pos LIMIT 1)" \
-	"  JOIN tracks t ON t.id = pi.track_id JOIN albums al ON al.id = t.album_id" \
-	"  WHERE c.n < ?2)" \
-	" SELECT image FROM c WHERE n > 0 ORDER BY n"
+	" SELECT 0, CAST(-1 AS BIGINT), CAST('' AS TEXT), CAST('' AS TEXT)" \
+	" UNION ALL SELECT c.n + 1, " NEXT_COVER(FIND, "p.pos") ", " NEXT_COVER(FIND, COVER_OF_T) "," \
+	"  c.seen || c.image || '/' FROM c WHERE c.n < ?2 AND c.pos IS NOT NULL)" \
+	" SELECT image FROM c WHERE n > 0 AND image IS NOT NULL ORDER BY n"
 
 int store_playlist_covers(struct store *s, const char *id, char (*hashes)[STORE_IMAGE_MAX], int max)
 {
