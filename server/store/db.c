@@ -273,17 +273,27 @@ void store_stmt_cache_free(struct store *s)
 
 int store_fail(struct store *s, const char *what)
 {
-	log_err("store: %s: %s", what, db_errmsg(s));
+	return store_fail_id(s, what, NULL);
+}
+
+int store_fail_id(struct store *s, const char *what, const char *id)
+{
+	log_err("store: %s%s%s: %s", what, id ? " " : "", id ? id : "", db_errmsg(s));
 	return -1;
 }
 
 int store_change(struct store *s, struct db_stmt *st, const char *what)
 {
+	return store_change_id(s, st, what, NULL);
+}
+
+int store_change_id(struct store *s, struct db_stmt *st, const char *what, const char *id)
+{
 	int rc = db_step(st);
 	long long n = rc == DB_DONE ? db_changes(s) : 0;
 
 	if (rc != DB_DONE)
-		store_fail(s, what); /* before the reset, which may change the message */
+		store_fail_id(s, what, id); /* before the reset, which may change the message */
 	db_reset(st);
 	return rc == DB_DONE ? n > 0 : -1;
 }

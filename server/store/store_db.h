@@ -86,9 +86,13 @@ int store_exec(struct store *s, const char *sql);
 
 /* Logs the database's last error, saying what was being done, and returns -1. */
 int store_fail(struct store *s, const char *what);
+/* The same naming the row it was done to ("what id: error"; id may be NULL). */
+int store_fail_id(struct store *s, const char *what, const char *id);
 /* Steps a statement that changes rows, once: 1 when it changed one or more, 0 when it
  * matched none, -1 (logged). */
 int store_change(struct store *s, struct db_stmt *st, const char *what);
+/* The same, a failure logged with the row's id as store_fail_id logs it. */
+int store_change_id(struct store *s, struct db_stmt *st, const char *what, const char *id);
 /* The same when how many does not matter: 0, or -1 (logged). */
 int store_done(struct store *s, struct db_stmt *st, const char *what);
 /* Steps a statement that selects at most one row and resets it: 1 with fill(st, out) done
