@@ -161,6 +161,13 @@ with Server(data, {"rl_player": 100000}) as srv:
     t.eq(r.status, 403, "a refused request with Range is still 403")
 
     refused(with_(exp="1"), "an expiry in the past with a non-matching MAC is 403")
+    # The genuine expiry spelt otherwise (strtoll would read the same number, so the MAC would
+    # match): refused as malformed, so that a signed link has one spelling.
+    for spelt, why in (("+" + q["exp"], "a plus sign"), (" " + q["exp"], "a leading blank"),
+                       (q["exp"] + " ", "a trailing blank"), ("9" * 20, "an overflow"), ("", "nothing")):
+        r = srv.get(with_(exp=spelt))
+        t.ok(r.status == 403 and b"malformed" in r.body and b"OggS" not in r.body,
+             "the expiry with %s is 403 'malformed'" % why, r)
 
     # --- no path escapes
     for p in ("/audio/../segue.db", "/audio/%2e%2e/%2e%2e/segue.db", "/audio/" + track + "/..%2f..%2fsegue.db",

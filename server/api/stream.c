@@ -6,11 +6,9 @@
 #include "config.h"
 #include "api/handlers.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -19,6 +17,7 @@
 #include "audio/audio.h"
 #include "log.h"
 #include "catalog/media.h"
+#include "decimal.h"
 #include "http/file.h"
 #include "server.h"
 #include "store/catalog.h"
@@ -28,24 +27,6 @@ static void refuse(struct req *r, const char *why)
 {
 	r->srv->metrics.stream_refusals++;
 	reply_error(r, 403, "%s", why);
-}
-
-/* The expiry as the links carry it, 1 to 18 plain digits (no overflow possible): true with
- * *out set. Anything else is left to strtoll, which decides as before. */
-static bool expiry_digits(const char *s, long long *out)
-{
-	long long v = 0;
-	int i;
-
-	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
-		if (i == 18)
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (!i || s[i])
-		return false;
-	*out = v;
-	return true;
 }
 
 void h_audio(struct req *r)
@@ -59,7 +40,6 @@ void h_audio(struct req *r)
 	enum sign_result check;
 	struct stat st;
 	struct strput sp;
-	char *end;
 	int q, fd;
 	size_t flen = strlen(file);
 
@@ -79,14 +59,10 @@ void h_audio(struct req *r)
 		refuse(r, "the link is not signed (exp, uid, kid and sig are required)");
 		return;
 	}
-	if (!expiry_digits(exp_s, &exp)) {
-		/* (anything strtoll reads beyond plain digits: a sign, leading blanks) */
-		errno = 0;
-		exp = strtoll(exp_s, &end, 10);
-		if (errno || *end || !*exp_s) {
-			refuse(r, "the link's expiry is malformed");
-			return;
-		}
+	/* Digits as links carry them, nothing else (a sign, blanks): one signed link, one spelling. */
+	if (!decimal_parse(exp_s, &exp)) {
+		refuse(r, "the link's expiry is malformed");
+		return;
 	}
 	/* (the strings of every request are put together by hand: lib/strput.h) */
 	strput_init(&sp, signed_path, sizeof signed_path);

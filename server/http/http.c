@@ -19,6 +19,8 @@
 
 #include "http/fdcache.h"
 #include "http/feed.h"
+#include "asciiset.h"
+#include "decimal.h"
 #include "http/headguard.h"
 #include "http/proxies.h"
 #include "http/http_int.h"
@@ -847,38 +849,18 @@ struct req *req_new(struct lws *wsi)
 	return r;
 }
 
-/* A Content-Length as digits only. Anything else (a sign, spaces, hex, a list: lws joins
- * repeated headers with commas) is refused rather than guessed at: a proxy in front might
- * read it otherwise and frame the body differently. */
-static int parse_length(const char *s, long long *out)
-{
-	long long v = 0;
+/* A-Z a-z 0-9 - . _ ~ : [ ] %: the characters of a name, an IPv4 or IPv6 address (with a
+ * zone) and a port. */
+#define HOST_BITS(w) (ASCIISET_UNRESERVED_BITS(w) | ASCIISET_CHAR(w, ':') | \
+	ASCIISET_CHAR(w, '[') | ASCIISET_CHAR(w, ']') | ASCIISET_CHAR(w, '%'))
 
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (LLONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* A Host is a name or address and a port; it goes into the URLs of answers. */
+/* A Host is a name or address and a port; it goes into the URLs of answers (every request's
+ * Host is checked). */
 bool http_host_ok(const char *h)
 {
-	/* A-Z a-z 0-9 - . _ ~ : [ ] %, a bit each of the 128 ASCII codes (every request's Host
-	 * is checked). */
-	static const uint64_t set[2] = { 0x07ff602000000000ULL, 0x47fffffeaffffffeULL };
+	static const struct asciiset host = ASCIISET_OF(HOST_BITS);
 
-	for (; *h; h++) {
-		unsigned char ch = (unsigned char)*h;
-
-		if (ch >= 128 || !(set[ch >> 6] >> (ch & 63) & 1))
-			return false;
-	}
-	return true;
+	return asciiset_all(&host, h);
 }
 
 /* How the body is framed: Content-Length, strictly, and nothing else. Returns false with
@@ -903,7 +885,10 @@ static bool read_framing(struct req *r)
 	if (!cl_len)
 		return true;
 	if (cl_len >= (int)sizeof cl || lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0 ||
-	    parse_length(cl, &r->content_length) < 0) {
+	    !decimal_parse(cl, &r->content_length)) {
+		/* Digits only (lib/decimal.h): a sign, spaces, hex or a list (lws joins repeated
+		 * headers with commas) is refused rather than guessed at: a proxy in front might
+		 * read it otherwise and frame the body differently. */
 		reply_error(r, 400, "malformed Content-Length (one header, digits only)");
 		return false;
 	}

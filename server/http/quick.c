@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "asciiset.h"
 #include "http/headguard.h"
 #include "http/http_int.h"
 #include "http/metrics.h"
@@ -135,13 +136,10 @@ void quick_new_fd(struct lws *wsi, int fd)
 
 /* ---- the request ---- */
 
-/* A-Z a-z 0-9 - . _ ~, as one bit each of the 128 ASCII codes (every byte of a request
- * target is looked up here). */
+/* (every byte of a request target is looked up: lib/asciiset.h) */
 static bool unreserved(unsigned char ch)
 {
-	static const uint64_t set[2] = { 0x03ff600000000000ULL, 0x47fffffe87fffffeULL };
-
-	return ch < 128 && (set[ch >> 6] >> (ch & 63) & 1);
+	return asciiset_has(&asciiset_unreserved, ch);
 }
 
 static bool tchar(unsigned char ch)

@@ -5,23 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* Reads decimal digits into *out; returns the pointer past them, or NULL if there were none
- * or the number overflows. */
-static const char *number(const char *s, long long *out)
-{
-	long long v = 0;
-	const char *start = s;
-
-	while (isdigit((unsigned char)*s)) {
-		if (v > (0x7fffffffffffffffLL - 9) / 10)
-			return NULL;
-		v = v * 10 + (*s++ - '0');
-	}
-	if (s == start)
-		return NULL;
-	*out = v;
-	return s;
-}
+#include "decimal.h"
 
 static const char *skip_ws(const char *s)
 {
@@ -47,15 +31,15 @@ enum range_result range_parse(const char *header, long long size, long long *fir
 	s = skip_ws(s);
 	if (*s == '-') {
 		/* suffix range: the last N bytes */
-		s = number(s + 1, &b);
+		s = decimal_prefix(s + 1, &b);
 		if (!s)
 			return RANGE_NONE;
 	} else {
-		s = number(s, &a);
+		s = decimal_prefix(s, &a);
 		if (!s || *s++ != '-')
 			return RANGE_NONE;
 		if (isdigit((unsigned char)*s)) {
-			s = number(s, &b);
+			s = decimal_prefix(s, &b);
 			if (!s || b < a)
 				return RANGE_NONE;
 		}

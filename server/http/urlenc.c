@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asciiset.h"
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -100,8 +102,7 @@ int url_encode(struct buf *b, const char *s)
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    strchr("-._~", c)) {
+		if (asciiset_has(&asciiset_unreserved, c)) {
 			if (buf_append(b, s, 1) < 0)
 				return -1;
 		} else {

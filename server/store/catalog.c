@@ -35,33 +35,22 @@ int store_track_durations(struct store *s, const char *const *ids, int n, long l
 {
 	struct durations d = { ms, n };
 	json_t *a = json_array();
-	char *list = NULL;
 	struct db_stmt *st;
-	int rc = -1;
 
 	for (int i = 0; i < n; i++)
 		ms[i] = -1;
-	if (!a)
-		goto nomem;
-	for (int i = 0; i < n; i++)
-		if (json_array_append_new(a, json_string(ids[i])) < 0)
-			goto nomem;
-	if (!(list = json_dumps(a, JSON_COMPACT)))
-		goto nomem;
+	for (int i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(ids[i])) < 0) {
+			json_decref(a);
+			a = NULL;
+		}
 	st = store_stmt2(s,
 		"SELECT j.key, t.duration_ms FROM json_each(?1) j JOIN tracks t ON t.id = j.value",
 		"SELECT j.i - 1, (SELECT t.duration_ms FROM tracks t WHERE t.id = j.id)"
 		" FROM json_array_elements_text(CAST(?1 AS json)) WITH ORDINALITY AS j(id, i)");
-	if (st)
-		store_bind_text(st, 1, list);
-	rc = store_each(s, st, "the tracks' durations", duration_row, NULL, &d);
-	goto out;
-nomem:
-	log_err("store: out of memory listing tracks");
-out:
-	free(list);
-	json_decref(a);
-	return rc;
+	if (db_bind_json(st, 1, a) < 0)
+		return -1;
+	return store_each(s, st, "the tracks' durations", duration_row, NULL, &d);
 }
 
 int store_track_exists(struct store *s, const char *id)

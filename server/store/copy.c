@@ -157,24 +157,17 @@ static void bind_value(struct db_stmt *ins, int i, sqlite3_stmt *st, int col)
 /* "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)..." for rows rows, or NULL. */
 static char *insert_sql(const struct table *t, int ncols, int rows)
 {
-	struct buf b = BUF_INIT;
-	int bad = 0;
+	struct buf head = BUF_INIT;
+	char *sql = NULL;
+	int bad = buf_printf(&head, "INSERT INTO %s (%s", t->name, t->rowid ? "rowid" : "");
 
-	bad |= buf_printf(&b, "INSERT INTO %s (%s", t->name, t->rowid ? "rowid" : "");
 	for (int i = 0; i < t->ncols; i++)
-		bad |= buf_printf(&b, "%s%s", i || t->rowid ? ", " : "", t->cols[i]);
-	bad |= buf_puts(&b, ") VALUES ");
-	for (int r = 0; r < rows; r++) {
-		bad |= buf_puts(&b, r ? ", (" : "(");
-		for (int i = 0; i < ncols; i++)
-			bad |= buf_puts(&b, i + 1 < ncols ? "?, " : "?");
-		bad |= buf_puts(&b, ")");
-	}
-	if (bad) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
+		bad |= buf_printf(&head, "%s%s", i || t->rowid ? ", " : "", t->cols[i]);
+	bad |= buf_puts(&head, ")");
+	if (!bad)
+		sql = db_values_sql(head.p, ncols, rows, NULL);
+	buf_free(&head);
+	return sql;
 }
 
 /* How many rows SQLite's table holds (in the copy's read transaction). */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "store/pg.h"
 
@@ -175,6 +176,27 @@ void db_bind_null(struct db_stmt *st, int i)
 		pg_bind_null(st->pg, i);
 }
 
+int db_bind_json(struct db_stmt *st, int i, json_t *v)
+{
+	char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+
+	json_decref(v);
+	if (!st) {
+		free(text);
+		return -1;
+	}
+	if (!text) {
+		log_err("store: out of memory writing a list");
+		return -1;
+	}
+	/* The text is handed over, not copied: a list can be a refresh's thousands of rows. */
+	if (st->lite)
+		sqlite3_bind_text(st->lite, i, text, -1, free);
+	else
+		pg_bind_text_owned(st->pg, i, text);
+	return 0;
+}
+
 int db_col_int(struct db_stmt *st, int i)
 {
 	return (int)db_col_int64(st, i);
@@ -251,17 +273,27 @@ void store_stmt_cache_free(struct store *s)
 
 int store_fail(struct store *s, const char *what)
 {
-	log_err("store: %s: %s", what, db_errmsg(s));
+	return store_fail_id(s, what, NULL);
+}
+
+int store_fail_id(struct store *s, const char *what, const char *id)
+{
+	log_err("store: %s%s%s: %s", what, id ? " " : "", id ? id : "", db_errmsg(s));
 	return -1;
 }
 
 int store_change(struct store *s, struct db_stmt *st, const char *what)
 {
+	return store_change_id(s, st, what, NULL);
+}
+
+int store_change_id(struct store *s, struct db_stmt *st, const char *what, const char *id)
+{
 	int rc = db_step(st);
 	long long n = rc == DB_DONE ? db_changes(s) : 0;
 
 	if (rc != DB_DONE)
-		store_fail(s, what); /* before the reset, which may change the message */
+		store_fail_id(s, what, id); /* before the reset, which may change the message */
 	db_reset(st);
 	return rc == DB_DONE ? n > 0 : -1;
 }
@@ -368,4 +400,25 @@ void db_bind_ids(struct db_stmt *st, const char *const *ids, int n)
 		else
 			db_bind_null(st, i + 1);
 	}
+}
+
+char *db_values_sql(const char *head, int ncols, int rows, const char *tail)
+{
+	struct buf b = BUF_INIT;
+	int bad = buf_puts(&b, head);
+
+	bad |= buf_puts(&b, " VALUES ");
+	for (int r = 0; r < rows; r++) {
+		bad |= buf_puts(&b, r ? ", (" : "(");
+		for (int c = 0; c < ncols; c++)
+			bad |= buf_puts(&b, c + 1 < ncols ? "?, " : "?");
+		bad |= buf_puts(&b, ")");
+	}
+	if (tail)
+		bad |= buf_puts(&b, tail);
+	if (bad) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
 }

@@ -127,52 +127,53 @@ int store_playlist_image_set(struct store *s, const char *id, const char *hash, 
 struct covers {
 	char (*hashes)[STORE_IMAGE_MAX];
 	int n, max;
-	long long rows, next; /* of this chunk; the position after its last */
 };
 
 static int cover_row(struct db_stmt *st, void *cb, void *ud)
 {
 	struct covers *c = ud;
-	const char *h = store_col_text(st, 1);
 
 	(void)cb;
-	c->rows++;
-	c->next = db_col_int64(st, 0) + 1;
-	for (int i = 0; i < c->n; i++)
-		if (!strcmp(c->hashes[i], h))
-			return 0;
-	snprintf(c->hashes[c->n++], STORE_IMAGE_MAX, "%s", h);
-	return c->n == c->max; /* enough: stop the walk */
+	snprintf(c->hashes[c->n++], STORE_IMAGE_MAX, "%s", store_col_text(st, 0));
+	return c->n == c->max; /* (the statement stops there itself) */
 }
 
-/* Items with a cover read per statement. PostgreSQL sends a statement's whole result at
- * once: walked in one, a 10,000-item playlist would ship every item's cover on each change
- * to find four. Four distinct covers are nearly always among the first few dozen. */
-#define COVERS_CHUNK 64
+/* One statement, walking the items in position order (their primary key) only as far as the
+ * max-th distinct cover: each step of the recursion is the next item whose album has a cover
+ * not among those found, which `seen` lists ("/a/b/": the names are hex) but for the step's
+ * own, `image`. A GROUP BY would read every item of a long playlist on each change to find
+ * covers nearly always among the first few dozen; this reads those, and the whole playlist
+ * (once) only when it has fewer than max covers. The album is looked up per item in a
+ * subquery of its own: as a join, PostgreSQL's planner filters the albums by the search
+ * first and joins every item to all of them (bench/playlist-covers.py). The two texts
+ * differ only in the substring search. */
+#define COVER_OF_T "(SELECT a.image FROM albums a WHERE a.id = t.album_id)"
+#define NEXT_COVER(FIND, WHAT) \
+	"(SELECT " WHAT " FROM playlist_items p JOIN tracks t ON t.id = p.track_id" \
+	" WHERE p.playlist_id = ?1 AND p.pos > c.pos" \
+	" AND " FIND "(c.seen || c.image || '/', '/' || " COVER_OF_T " || '/') = 0" \
+	" ORDER BY p.pos LIMIT 1)"
+#define PLAYLIST_COVERS(FIND) \
+	"WITH RECURSIVE c(n, pos, image, seen) AS (" \
+	" SELECT 0, CAST(-1 AS BIGINT), CAST('' AS TEXT), CAST('' AS TEXT)" \
+	" UNION ALL SELECT c.n + 1, " NEXT_COVER(FIND, "p.pos") ", " NEXT_COVER(FIND, COVER_OF_T) "," \
+	"  c.seen || c.image || '/' FROM c WHERE c.n < ?2 AND c.pos IS NOT NULL)" \
+	" SELECT image FROM c WHERE n > 0 AND image IS NOT NULL ORDER BY n"
 
 int store_playlist_covers(struct store *s, const char *id, char (*hashes)[STORE_IMAGE_MAX], int max)
 {
-	struct covers c = { hashes, 0, max, COVERS_CHUNK, 0 };
+	struct covers c = { hashes, 0, max };
+	struct db_stmt *st;
 
 	if (max <= 0)
 		return 0;
-	/* The items in position order (their primary key), chunk after chunk, until the max-th
-	 * new cover or a chunk short of full (the end). */
-	while (c.n < max && c.rows == COVERS_CHUNK) {
-		struct db_stmt *st = store_stmt(s, "SELECT pi.pos, al.image FROM playlist_items pi"
-		                                 " JOIN tracks t ON t.id = pi.track_id JOIN albums al ON al.id = t.album_id"
-		                                 " WHERE pi.playlist_id = ? AND pi.pos >= ? AND al.image IS NOT NULL"
-		                                 " ORDER BY pi.pos LIMIT ?");
-
-		if (st) {
-			store_bind_text(st, 1, id);
-			db_bind_int64(st, 2, c.next);
-			db_bind_int(st, 3, COVERS_CHUNK);
-		}
-		c.rows = 0;
-		if (store_each(s, st, "a playlist's covers", cover_row, NULL, &c) < 0)
-			return -1;
+	st = store_stmt2(s, PLAYLIST_COVERS("instr"), PLAYLIST_COVERS("strpos"));
+	if (st) {
+		store_bind_text(st, 1, id);
+		db_bind_int(st, 2, max);
 	}
+	if (store_each(s, st, "a playlist's covers", cover_row, NULL, &c) < 0)
+		return -1;
 	return c.n;
 }
 

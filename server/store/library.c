@@ -53,12 +53,6 @@ static const struct collection collections[] = {
 	},
 };
 
-static int failed(struct store *s, const struct collection *c)
-{
-	log_err("store: %s: %s", c->what, db_errmsg(s));
-	return -1;
-}
-
 /* A statement over (user, id) that changes rows: 1 when one did, 0 when none did. */
 static int change(struct store *s, const struct collection *c, const char *sql, const char *user,
                   const char *id, long long t)
@@ -71,9 +65,7 @@ static int change(struct store *s, const struct collection *c, const char *sql, 
 	store_bind_text(st, 2, id);
 	if (t >= 0)
 		db_bind_int64(st, 3, t);
-	if (db_step(st) != DB_DONE)
-		return failed(s, c);
-	return db_changes(s) > 0;
+	return store_change(s, st, c->what);
 }
 
 int store_library_add(struct store *s, enum library_kind k, const char *user, const char *id,
@@ -114,7 +106,7 @@ static int user_integer(struct store *s, const struct collection *c, const char 
 		found = 1;
 	}
 	db_reset(st);
-	return rc == DB_ROW ? found : failed(s, c);
+	return rc == DB_ROW ? found : store_fail(s, c->what);
 }
 
 int store_library_latest(struct store *s, enum library_kind k, const char *user, long long *t)
@@ -140,7 +132,7 @@ static int rows(struct store *s, const struct collection *c, struct db_stmt *st,
 	}
 	db_reset(st);
 	if (n < max && rc != DB_DONE)
-		return failed(s, c);
+		return store_fail(s, c->what);
 	return n;
 }
 

@@ -448,6 +448,11 @@ void pg_bind_text(struct pg_stmt *st, int i, const char *v)
 	bind(st, i, strdup(v), 0, 0);
 }
 
+void pg_bind_text_owned(struct pg_stmt *st, int i, char *v)
+{
+	bind(st, i, v, 0, 0);
+}
+
 void pg_bind_blob(struct pg_stmt *st, int i, const void *v, size_t len)
 {
 	char *copy = malloc(len ? len : 1);

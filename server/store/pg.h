@@ -29,6 +29,8 @@ void pg_clear(struct pg_stmt *st); /* bindings back to NULL */
 void pg_bind_int64(struct pg_stmt *st, int i, long long v);
 void pg_bind_double(struct pg_stmt *st, int i, double v);
 void pg_bind_text(struct pg_stmt *st, int i, const char *v);
+/* The same for text the caller gives up (malloc'd; freed with the binding): no copy. */
+void pg_bind_text_owned(struct pg_stmt *st, int i, char *v);
 void pg_bind_blob(struct pg_stmt *st, int i, const void *v, size_t len);
 void pg_bind_null(struct pg_stmt *st, int i);
 

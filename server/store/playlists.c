@@ -3,23 +3,10 @@
 #include "store/playlists.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "log.h"
 #include "store/store_db.h"
-
-static int failed(struct store *s, const char *what, const char *id)
-{
-	log_err("store: %s %s: %s", what, id, db_errmsg(s));
-	return -1;
-}
-
-/* Statements that change rows: 1 when one did, 0 when none matched. */
-static int changed(struct store *s, struct db_stmt *st, const char *what, const char *id)
-{
-	if (db_step(st) != DB_DONE)
-		return failed(s, what, id);
-	return db_changes(s) > 0;
-}
 
 int store_playlist_get(struct store *s, const char *id, struct playlist *p)
 {
@@ -44,7 +31,7 @@ int store_playlist_get(struct store *s, const char *id, struct playlist *p)
 	db_reset(st);
 	if (rc == DB_ROW || rc == DB_DONE)
 		return rc == DB_ROW;
-	return failed(s, "playlist", id);
+	return store_fail_id(s, "playlist", id);
 }
 
 int store_playlist_insert(struct store *s, const struct playlist *p, long long now)
@@ -63,7 +50,7 @@ int store_playlist_insert(struct store *s, const struct playlist *p, long long n
 	db_bind_int(st, 6, p->collaborative);
 	db_bind_int64(st, 7, now);
 	db_bind_int64(st, 8, now);
-	return db_step(st) == DB_DONE ? 0 : failed(s, "new playlist", p->id);
+	return db_step(st) == DB_DONE ? 0 : store_fail_id(s, "new playlist", p->id);
 }
 
 int store_playlist_set_details(struct store *s, const struct playlist *p)
@@ -79,7 +66,7 @@ int store_playlist_set_details(struct store *s, const struct playlist *p)
 	db_bind_int(st, 3, p->public_);
 	db_bind_int(st, 4, p->collaborative);
 	store_bind_text(st, 5, p->id);
-	return changed(s, st, "playlist details of", p->id);
+	return store_change_id(s, st, "playlist details of", p->id);
 }
 
 int store_playlist_bump(struct store *s, const char *id, long long length, long long updated_at)
@@ -92,7 +79,7 @@ int store_playlist_bump(struct store *s, const char *id, long long length, long 
 	store_bind_text(st, 1, id);
 	db_bind_int64(st, 2, length);
 	db_bind_int64(st, 3, updated_at);
-	return changed(s, st, "playlist version of", id);
+	return store_change_id(s, st, "playlist version of", id);
 }
 
 int store_playlist_delete(struct store *s, const char *id)
@@ -102,7 +89,7 @@ int store_playlist_delete(struct store *s, const char *id)
 	if (!st)
 		return -1;
 	store_bind_text(st, 1, id);
-	return changed(s, st, "deleting playlist", id);
+	return store_change_id(s, st, "deleting playlist", id);
 }
 
 /* A range scan on the dense positions, so the cost of a page does not grow with the
@@ -129,7 +116,7 @@ long long store_playlist_items(struct store *s, const char *id, long long from,
 	}
 	db_reset(st);
 	if (n < max && rc != DB_DONE)
-		return failed(s, "items of playlist", id);
+		return store_fail_id(s, "items of playlist", id);
 	return n;
 }
 
@@ -137,35 +124,41 @@ long long store_playlist_items(struct store *s, const char *id, long long from,
  * a round trip, and a change near the top of a 1,000-item playlist rewrites them all. An
  * upsert, not a delete and an insert, so that positions that stay do not cost a statement. */
 #define ITEMS_BATCH 100
+#define ITEMS_INSERT "INSERT INTO playlist_items (playlist_id, pos, track_id, added_at, added_by)"
 #define ITEMS_UPSERT " ON CONFLICT (playlist_id, pos) DO UPDATE SET track_id = excluded.track_id," \
 	" added_at = excluded.added_at, added_by = excluded.added_by"
+
+/* An item's five values from placeholder k + 1 on. */
+static void bind_item(struct db_stmt *st, int k, const char *id, long long pos,
+                      const struct pl_item *it)
+{
+	store_bind_text(st, k + 1, id);
+	db_bind_int64(st, k + 2, pos);
+	store_bind_text(st, k + 3, it->track);
+	db_bind_int64(st, k + 4, it->added_at);
+	store_bind_text(st, k + 5, it->added_by);
+}
 
 static int items_put_batch(struct store *s, const char *id, long long from,
                            const struct pl_item *items, long long n)
 {
-	char sql[160 + ITEMS_BATCH * 20];
-	size_t len = (size_t)snprintf(sql, sizeof sql, "INSERT INTO playlist_items"
-	                              " (playlist_id, pos, track_id, added_at, added_by) VALUES ");
+	char *sql = db_values_sql(ITEMS_INSERT, 5, (int)n, ITEMS_UPSERT);
 	struct db_stmt *st;
 	int rc;
 
-	for (long long i = 0; i < n; i++)
-		len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(?, ?, ?, ?, ?)", i ? ", " : "");
-	snprintf(sql + len, sizeof sql - len, "%s", ITEMS_UPSERT);
-	if (!(st = store_prepare(s, sql)))
+	if (!sql) {
+		log_err("store: out of memory writing items of playlist %s", id);
 		return -1;
-	for (long long i = 0; i < n; i++) {
-		int k = (int)i * 5;
-
-		store_bind_text(st, k + 1, id);
-		db_bind_int64(st, k + 2, from + i);
-		store_bind_text(st, k + 3, items[i].track);
-		db_bind_int64(st, k + 4, items[i].added_at);
-		store_bind_text(st, k + 5, items[i].added_by);
 	}
+	st = store_prepare(s, sql);
+	free(sql);
+	if (!st)
+		return -1;
+	for (long long i = 0; i < n; i++)
+		bind_item(st, (int)i * 5, id, from + i, &items[i]);
 	rc = db_step(st);
 	db_finalize(st);
-	return rc == DB_DONE ? 0 : failed(s, "items of playlist", id);
+	return rc == DB_DONE ? 0 : store_fail_id(s, "items of playlist", id);
 }
 
 int store_playlist_items_put(struct store *s, const char *id, long long from,
@@ -182,17 +175,12 @@ int store_playlist_items_put(struct store *s, const char *id, long long from,
 	}
 	/* SQLite: a cached one-row statement is as quick, with no text to parse. */
 	for (long long i = 0; i < n; i++) {
-		st = store_stmt(s, "INSERT INTO playlist_items (playlist_id, pos, track_id, added_at, added_by)"
-		                   " VALUES (?, ?, ?, ?, ?)" ITEMS_UPSERT);
+		st = store_stmt(s, ITEMS_INSERT " VALUES (?, ?, ?, ?, ?)" ITEMS_UPSERT);
 		if (!st)
 			return -1;
-		store_bind_text(st, 1, id);
-		db_bind_int64(st, 2, from + i);
-		store_bind_text(st, 3, items[i].track);
-		db_bind_int64(st, 4, items[i].added_at);
-		store_bind_text(st, 5, items[i].added_by);
+		bind_item(st, 0, id, from + i, &items[i]);
 		if (db_step(st) != DB_DONE)
-			return failed(s, "an item of playlist", id);
+			return store_fail_id(s, "an item of playlist", id);
 	}
 	return 0;
 }
@@ -205,7 +193,7 @@ int store_playlist_items_cut(struct store *s, const char *id, long long from)
 		return -1;
 	store_bind_text(st, 1, id);
 	db_bind_int64(st, 2, from);
-	return db_step(st) == DB_DONE ? 0 : failed(s, "items of playlist", id);
+	return db_step(st) == DB_DONE ? 0 : store_fail_id(s, "items of playlist", id);
 }
 
 int store_playlist_follows(struct store *s, const char *id, const char *user)
@@ -229,7 +217,7 @@ int store_playlist_follow(struct store *s, const char *id, const char *user, lon
 	store_bind_text(st, 1, id);
 	store_bind_text(st, 2, user);
 	db_bind_int64(st, 3, followed_at);
-	return changed(s, st, "following playlist", id);
+	return store_change_id(s, st, "following playlist", id);
 }
 
 int store_playlist_unfollow(struct store *s, const char *id, const char *user)
@@ -240,7 +228,7 @@ int store_playlist_unfollow(struct store *s, const char *id, const char *user)
 		return -1;
 	store_bind_text(st, 1, id);
 	store_bind_text(st, 2, user);
-	return changed(s, st, "unfollowing playlist", id);
+	return store_change_id(s, st, "unfollowing playlist", id);
 }
 
 int store_playlist_audience(struct store *s, const char *id,
@@ -256,7 +244,7 @@ int store_playlist_audience(struct store *s, const char *id,
 	while ((rc = db_step(st)) == DB_ROW)
 		each(ud, store_col_text(st, 0));
 	db_reset(st);
-	return rc == DB_DONE ? 0 : failed(s, "the audience of playlist", id);
+	return rc == DB_DONE ? 0 : store_fail_id(s, "the audience of playlist", id);
 }
 
 /* A one-integer answer over one text argument, or -1 on error. */
@@ -272,7 +260,7 @@ static long long count(struct store *s, struct db_stmt *st, const char *arg, con
 	if (rc == DB_ROW)
 		n = db_col_int64(st, 0);
 	db_reset(st);
-	return rc == DB_ROW ? n : failed(s, what, arg);
+	return rc == DB_ROW ? n : store_fail_id(s, what, arg);
 }
 
 long long store_playlist_followers(struct store *s, const char *id)
@@ -310,7 +298,7 @@ int store_playlists_page(struct store *s, const char *user, bool self, int offse
 		snprintf(ids[n++], BASE62_ID_LEN + 1, "%s", store_col_text(st, 0));
 	db_reset(st);
 	if (n < max && rc != DB_DONE)
-		return failed(s, "playlists of", user);
+		return store_fail_id(s, "playlists of", user);
 	return n;
 }
 
@@ -334,5 +322,5 @@ int store_playlist_summary(struct store *s, const char *id, struct playlist_summ
 	db_reset(st);
 	if (rc == DB_ROW || rc == DB_DONE)
 		return rc == DB_ROW;
-	return failed(s, "playlist", id);
+	return store_fail_id(s, "playlist", id);
 }

@@ -465,9 +465,7 @@ int store_mfy_drop(struct store *s, const char *user, const char *kind, int slot
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, kind);
 	db_bind_int(st, 3, slot);
-	if (store_done(s, st, "dropping a made-for-you list") < 0)
-		return -1;
-	return db_changes(s) > 0;
+	return store_change(s, st, "dropping a made-for-you list");
 }
 
 /* ---- the trainer's record ---- */

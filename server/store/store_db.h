@@ -11,6 +11,7 @@
 #ifndef SEGUE_STORE_DB_H
 #define SEGUE_STORE_DB_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -50,6 +51,12 @@ void db_bind_double(struct db_stmt *st, int i, double v);
 void db_bind_text(struct db_stmt *st, int i, const char *v);
 void db_bind_blob(struct db_stmt *st, int i, const void *v, size_t len);
 void db_bind_null(struct db_stmt *st, int i);
+/* A list of any length as one bound text, v's compact JSON: the statement reads it with
+ * json_each(?N) on SQLite, json_array_elements(CAST(?N AS json)) on PostgreSQL, so that its
+ * text is one whatever the list's size (cached and prepared once). Takes v's reference, and
+ * takes NULL for a list that could not be made. Returns 0, or -1 after logging when v is
+ * NULL or cannot be written out (out of memory), or when st is NULL (already logged). */
+int db_bind_json(struct db_stmt *st, int i, json_t *v);
 
 /* The current row's columns, 0-based. A text or blob is valid until the next step or reset;
  * NULL reads as 0, "" (db_col_text) or NULL with 0 bytes (db_col_blob). */
@@ -79,9 +86,13 @@ int store_exec(struct store *s, const char *sql);
 
 /* Logs the database's last error, saying what was being done, and returns -1. */
 int store_fail(struct store *s, const char *what);
+/* The same naming the row it was done to ("what id: error"; id may be NULL). */
+int store_fail_id(struct store *s, const char *what, const char *id);
 /* Steps a statement that changes rows, once: 1 when it changed one or more, 0 when it
  * matched none, -1 (logged). */
 int store_change(struct store *s, struct db_stmt *st, const char *what);
+/* The same, a failure logged with the row's id as store_fail_id logs it. */
+int store_change_id(struct store *s, struct db_stmt *st, const char *what, const char *id);
 /* The same when how many does not matter: 0, or -1 (logged). */
 int store_done(struct store *s, struct db_stmt *st, const char *what);
 /* Steps a statement that selects at most one row and resets it: 1 with fill(st, out) done
@@ -111,6 +122,12 @@ int store_each_text(struct store *s, struct db_stmt *st, const char *what,
  * statement cached and prepared once. */
 #define DB_IDS "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40,?41,?42,?43,?44,?45,?46,?47,?48,?49,?50)"
 void db_bind_ids(struct db_stmt *st, const char *const *ids, int n);
+
+/* "HEAD VALUES (?, ?), (?, ?)... TAIL": rows rows of ncols placeholders each, for an INSERT
+ * of many rows in one statement (store_prepare it: its text varies with rows). head names
+ * the table and columns; tail (may be NULL) is what follows, an ON CONFLICT. Returns
+ * malloc'd text, or NULL when out of memory. */
+char *db_values_sql(const char *head, int ncols, int rows, const char *tail);
 
 /* An artist's picture (artists ar): their own, else the cover of their most played album
  * that has one, else of the most played album they play on. Each fallback walks an index:

@@ -13,6 +13,7 @@
 #include "store/bus.h"
 #include "store/store.h"
 #include "tap.h"
+#include "teststore.h"
 
 static struct store_bus_player row(const char *state, const char *queue, const char *active)
 {
@@ -65,23 +66,12 @@ static void conditional(struct store *s)
 
 int main(void)
 {
-	const char *url = getenv("SEGUE_TEST_DATABASE_URL");
-	char dir[] = "/tmp/segue-test-bus-XXXXXX", err[256] = "", cmd[300];
-	struct store s = { 0 };
+	struct teststore t;
 
-	if (!(url && *url) && !mkdtemp(dir)) {
-		ok(0, "a temporary directory");
+	if (teststore_open(&t, "bus") < 0)
 		return done();
-	}
-	if (!ok(store_open(&s, url && *url ? url : dir, err, sizeof err) == 0, "a store (%s)", err))
-		return done();
-	if (ok(store_user_insert(&s, "u1", "x", true, "US", 1000) == 1, "a user"))
-		conditional(&s);
-	store_close(&s);
-	if (!(url && *url)) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			ok(0, "removing %s", dir);
-	}
+	if (ok(store_user_insert(&t.s, "u1", "x", true, "US", 1000) == 1, "a user"))
+		conditional(&t.s);
+	teststore_close(&t);
 	return done();
 }
