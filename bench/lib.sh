@@ -124,6 +124,9 @@ bench_serve() {
 	fi
 	_sets=""
 	for _s in log_level=error "$@"; do _sets="$_sets --set $_s"; done
+	# The previous server's "listening on" must not be read before this one's output
+	# replaces it (the redirection happens in the child, after this shell goes on).
+	rm -f "$WORK/segue.out"
 	# shellcheck disable=SC2086
 	server/segue-server serve --listen 127.0.0.1:0 --data-dir "$_dir" $_sets \
 		${BENCH_DATABASE:+--database "$BENCH_DATABASE"} \
