@@ -142,8 +142,9 @@ try:
                    (os.path.relpath(os.path.join(ALPHA, "01 Morning.flac")), t1))
     db.close()
     before = media_mtimes(t1)
+    genres_before = srv.get("/v1/artists/" + artist_a, token=tok).json().get("genres")
     run(["metaflac", "--remove-tag=TITLE", "--set-tag=TITLE=Morning Song Remastered",
-         os.path.join(ALPHA, "01 Morning.flac")], check=True)
+         "--set-tag=GENRE=Shoegaze", os.path.join(ALPHA, "01 Morning.flac")], check=True)
     rc, out = ingest(masters)
     t.ok(rc == 0 and "0 added" in out, "a re-ingest after a tag edit adds nothing", out)
     t.eq(track("Morning Song Remastered")[0], t1, "the edited tag renames the same track")
@@ -151,6 +152,8 @@ try:
     t.eq(remembered(t1), [os.path.realpath(os.path.join(ALPHA, "01 Morning.flac"))],
          "and the older ingest's relative name for the file is dropped")
     t.eq(srv.get("/v1/tracks/" + t1, token=tok).json()["name"], "Morning Song Remastered", "the API shows the new name")
+    t.eq((genres_before, srv.get("/v1/artists/" + artist_a, token=tok).json().get("genres")), ([], ["Shoegaze"]),
+         "the artist's genres follow a genre tagged on one of its tracks")
     t.ok(wait_for(lambda: t1 in search_ids(srv, tok, "remastered", "track"), 60), "search follows the edit")
 
     # --- removal: the track is withdrawn ---------------------------------------------------------

@@ -202,9 +202,25 @@ def _build_template(cache, catalog):
                 shutil.rmtree(scratch, ignore_errors=True)
             if p.returncode != 0:
                 raise RuntimeError("migrating the catalog database: " + p.stderr.decode(errors="replace"))
-            c = _connect(work, CATALOG_DB)
-            load_sqlite(os.path.join(catalog, "data", "segue.db"), c)
-            c.close()
+            # The SQLite catalog may have been made by an older server: migrated (in a copy),
+            # its rows have every column the PostgreSQL database now has, and the values the
+            # migrations fill in (artists' genres, say).
+            lite = tempfile.mkdtemp(prefix="segue-pgmigrate-")
+            try:
+                src = sqlite3.connect("file:%s?mode=ro" % os.path.join(catalog, "data", "segue.db"), uri=True)
+                dst = sqlite3.connect(os.path.join(lite, "segue.db"))
+                src.backup(dst)
+                src.close()
+                dst.close()
+                p = subprocess.run([SERVER_BIN, "user", "list", "--data-dir", lite],
+                                   capture_output=True, timeout=120)
+                if p.returncode != 0:
+                    raise RuntimeError("migrating the SQLite catalog: " + p.stderr.decode(errors="replace"))
+                c = _connect(work, CATALOG_DB)
+                load_sqlite(os.path.join(lite, "segue.db"), c)
+                c.close()
+            finally:
+                shutil.rmtree(lite, ignore_errors=True)
         finally:
             _stop(data)
         tmp = cache + ".new"

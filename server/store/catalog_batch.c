@@ -223,27 +223,18 @@ int store_artists_rows(struct store *s, const char *const *ids, int n,
                        void *ud)
 {
 	/* An artist can have a hundred thousand tracks: read only the most played (the index
-	 * gives them in order), which carry the popularity and the main genres. The genres are
-	 * a JSON array, read by each engine's own JSON functions, and joined with US (0x1f) in
-	 * byte order; PostgreSQL is given the index's order in full (play count, then popularity
-	 * and genre ascending), so that ties fall the same way. Then the id and picture. */
+	 * gives them in order), which carry the popularity; PostgreSQL is given the index's
+	 * order in full (play count, then popularity and genre ascending), so that ties fall the
+	 * same way. The genres are kept on the artist's row (migration 24). Then the id and
+	 * picture. */
 	struct db_stmt *st = store_stmt2(s,
 		"SELECT ar.name, (SELECT max(popularity) FROM (SELECT popularity FROM tracks"
-		"  WHERE artist_id = ar.id ORDER BY play_count DESC LIMIT 50)),"
-		" (SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT j.value g FROM"
-		"  (SELECT genre, genres FROM tracks WHERE artist_id = ar.id ORDER BY play_count DESC LIMIT 200) t,"
-		"  json_each(CASE WHEN t.genres = '[]' THEN json_array(t.genre) ELSE t.genres END) j"
-		"  WHERE j.value <> '' ORDER BY g)),"
+		"  WHERE artist_id = ar.id ORDER BY play_count DESC LIMIT 50)), ar.genres,"
 		" (SELECT count(*) FROM followed_artists f WHERE f.artist_id = ar.id), ar.id, " ARTIST_PICTURE
 		" FROM artists ar WHERE ar.id IN " DB_IDS,
 		"SELECT ar.name, (SELECT max(popularity) FROM (SELECT popularity FROM tracks"
 		"  WHERE artist_id = ar.id ORDER BY play_count DESC, popularity, genre LIMIT 50) top),"
-		" (SELECT string_agg(DISTINCT j.g COLLATE \"C\", chr(31) ORDER BY j.g COLLATE \"C\") FROM"
-		"  (SELECT genre, genres FROM tracks WHERE artist_id = ar.id"
-		"   ORDER BY play_count DESC, popularity, genre LIMIT 200) t,"
-		"  jsonb_array_elements_text(CASE WHEN t.genres = '[]' THEN jsonb_build_array(t.genre)"
-		"   ELSE CAST(t.genres AS jsonb) END) j(g)"
-		"  WHERE j.g <> ''),"
+		" ar.genres,"
 		" (SELECT count(*) FROM followed_artists f WHERE f.artist_id = ar.id), ar.id, " ARTIST_PICTURE
 		" FROM artists ar WHERE ar.id IN " DB_IDS);
 	struct artist_row *row = malloc(sizeof *row);

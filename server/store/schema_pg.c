@@ -40,6 +40,16 @@
 	"CREATE TRIGGER " name " AFTER " events " ON " table " FOR EACH ROW " when \
 	" EXECUTE FUNCTION " name "();"
 
+/* An artist's genres as artists.genres keeps them (24; see schema_sqlite.c): PostgreSQL is
+ * given tracks_artist's order in full (play count, then popularity and genre ascending), so
+ * that ties fall as on SQLite, and sorts in byte order (collation C). */
+#define ARTIST_GENRES(id) \
+	"coalesce((SELECT string_agg(DISTINCT j.g COLLATE \"C\", chr(31) ORDER BY j.g COLLATE \"C\") FROM" \
+	" (SELECT genre, genres FROM tracks WHERE artist_id = " id \
+	"  ORDER BY play_count DESC, popularity, genre LIMIT 200) t," \
+	" jsonb_array_elements_text(CASE WHEN t.genres = '[]' THEN jsonb_build_array(t.genre)" \
+	"  ELSE CAST(t.genres AS jsonb) END) j(g) WHERE j.g <> ''), '')"
+
 const char *const pg_migrations[] = {
 	/* 1: catalog, users, tokens; and what later SQL relies on: the collation nocase (ICU's
 	 * root locale at strength 2: case is ignored, accents are not, as near SQLite's NOCASE
@@ -406,6 +416,18 @@ const char *const pg_migrations[] = {
 	"DROP INDEX tracks_album;"
 	"CREATE INDEX tracks_album ON tracks(album_id, disc_number, track_number)"
 	"  INCLUDE (available, duration_ms, markets);",
+	/* 24: an artist's genres kept on its row (see schema_sqlite.c) */
+	"ALTER TABLE artists ADD COLUMN genres TEXT NOT NULL DEFAULT '';"
+	"UPDATE artists SET genres = " ARTIST_GENRES("artists.id") ";"
+	ROW_TRIGGER("artist_genres_track_added", "INSERT", "tracks", "",
+		"UPDATE artists SET genres = " ARTIST_GENRES("NEW.artist_id") " WHERE id = NEW.artist_id;")
+	ROW_TRIGGER("artist_genres_track_removed", "DELETE", "tracks", "",
+		"UPDATE artists SET genres = " ARTIST_GENRES("OLD.artist_id") " WHERE id = OLD.artist_id;")
+	ROW_TRIGGER("artist_genres_track_changed", "UPDATE OF artist_id, genre, genres", "tracks",
+		"WHEN (OLD.artist_id IS DISTINCT FROM NEW.artist_id OR OLD.genre IS DISTINCT FROM NEW.genre"
+		" OR OLD.genres IS DISTINCT FROM NEW.genres)",
+		"UPDATE artists SET genres = " ARTIST_GENRES("artists.id")
+		" WHERE id IN (OLD.artist_id, NEW.artist_id);"),
 };
 
 const int pg_nmigrations = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);

@@ -4,6 +4,15 @@
 
 /* Schema migrations: each entry moves the database from version i to i + 1 and runs inside
  * one transaction, so a crash mid-migration leaves the previous version intact. Append only. */
+/* An artist's genres as artists.genres keeps them (24): the distinct genres of its 200 most
+ * played tracks (each track's genres, or its one genre), in byte order, joined with US (0x1f);
+ * "" for none. store/catalog_batch.c reads them; schema_pg.c has the same in its dialect. */
+#define ARTIST_GENRES(id) \
+	"coalesce((SELECT group_concat(g, char(31)) FROM (SELECT DISTINCT j.value g FROM" \
+	" (SELECT genre, genres FROM tracks WHERE artist_id = " id " ORDER BY play_count DESC LIMIT 200) t," \
+	" json_each(CASE WHEN t.genres = '[]' THEN json_array(t.genre) ELSE t.genres END) j" \
+	" WHERE j.value <> '' ORDER BY g)), '')"
+
 const char *const sqlite_migrations[] = {
 	/* 1: catalog, users, tokens */
 	"CREATE TABLE artists ("
@@ -357,6 +366,27 @@ const char *const sqlite_migrations[] = {
 	 * (see schema_pg.c). Nothing here: SQLite reads those rows from its mapped file, and a
 	 * database of either kind keeps the same version number. */
 	"SELECT 1;",
+	/* 24: an artist's genres kept on its row, made again by triggers whenever one of its
+	 * tracks is added, removed, retagged or moves to another artist: rendering an artist
+	 * read its tracks' genres, some 25 rows each and up to 200 (most of a search's time on
+	 * PostgreSQL, where each is a heap page). Play counts change which tracks are an
+	 * artist's 200 most played without changing its genres here: only an artist with more
+	 * than 200 tracks can tell, and then the next change to its tracks brings them up to
+	 * date. */
+	"ALTER TABLE artists ADD COLUMN genres TEXT NOT NULL DEFAULT '';"
+	"UPDATE artists SET genres = " ARTIST_GENRES("artists.id") ";"
+	"CREATE TRIGGER artist_genres_track_added AFTER INSERT ON tracks BEGIN"
+	"  UPDATE artists SET genres = " ARTIST_GENRES("NEW.artist_id") " WHERE id = NEW.artist_id;"
+	" END;"
+	"CREATE TRIGGER artist_genres_track_removed AFTER DELETE ON tracks BEGIN"
+	"  UPDATE artists SET genres = " ARTIST_GENRES("OLD.artist_id") " WHERE id = OLD.artist_id;"
+	" END;"
+	"CREATE TRIGGER artist_genres_track_changed AFTER UPDATE OF artist_id, genre, genres ON tracks"
+	"  WHEN OLD.artist_id IS NOT NEW.artist_id OR OLD.genre IS NOT NEW.genre"
+	"    OR OLD.genres IS NOT NEW.genres BEGIN"
+	"  UPDATE artists SET genres = " ARTIST_GENRES("artists.id")
+	"   WHERE id IN (OLD.artist_id, NEW.artist_id);"
+	" END;",
 };
 
 const int sqlite_nmigrations = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);
