@@ -392,11 +392,17 @@ int store_each_text(struct store *s, struct db_stmt *st, const char *what,
 	return store_each(s, st, what, text_row, &each, ud);
 }
 
+/* The unused slots repeat the last id rather than bind NULL: PostgreSQL then plans a list of
+ * any length as costly as one of 50, as its generic plan does, and after five runs keeps that
+ * plan instead of planning every run afresh (with NULLs each run's own plan looked cheaper,
+ * and planning a 50-slot statement cost as much as running it). */
 void db_bind_ids(struct db_stmt *st, const char *const *ids, int n)
 {
 	for (int i = 0; i < STORE_BATCH_MAX; i++) {
 		if (i < n)
 			db_bind_text(st, i + 1, ids[i]);
+		else if (n > 0)
+			db_bind_text(st, i + 1, ids[n - 1]);
 		else
 			db_bind_null(st, i + 1);
 	}

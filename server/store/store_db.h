@@ -118,8 +118,8 @@ int store_each_text(struct store *s, struct db_stmt *st, const char *what,
                     int (*each)(void *ud, const char *text), void *ud);
 
 /* A list of up to STORE_BATCH_MAX ids in one statement: "x IN " DB_IDS, bound by db_bind_ids
- * (the slots past n bind NULL, which matches nothing). One text for every length keeps the
- * statement cached and prepared once. */
+ * (the slots past n repeat the last id, which an IN list matches once). One text for every
+ * length keeps the statement cached and prepared once. */
 #define DB_IDS "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40,?41,?42,?43,?44,?45,?46,?47,?48,?49,?50)"
 void db_bind_ids(struct db_stmt *st, const char *const *ids, int n);
 
