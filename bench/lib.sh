@@ -54,7 +54,9 @@ PG_DIR=
 # bench_pg_start: a throwaway PostgreSQL cluster under $WORK/pg (initdb; as the postgres user
 # when run as root, as PostgreSQL refuses root), on a unix socket only, with production's
 # durability (fsync and synchronous commit on: a commit is on disk before it is acknowledged,
-# as SQLite's synchronous=FULL). Sets PG_DIR; bench_pg_url NAME gives a database's URL.
+# as SQLite's synchronous=FULL), and shared_buffers as doc/deploy.md advises for a catalog of
+# a million tracks (PG_SHARED_BUFFERS, 1GB; SQLite maps its whole file). Sets PG_DIR;
+# bench_pg_url NAME gives a database's URL.
 bench_pg_start() {
 	_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 	[ -x "$_bin/initdb" ] || die "PostgreSQL is not installed (sh scripts/deps)"
@@ -71,7 +73,8 @@ bench_pg_start() {
 	$_as "$_bin/initdb" -D "$PG_DIR/data" -A trust -U segue -E UTF8 --locale=C >"$WORK/initdb.log" 2>&1 ||
 		{ cat "$WORK/initdb.log" >&2; die "initdb failed"; }
 	$_as "$_bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o "-c listen_addresses='' \
-		-c unix_socket_directories=$PG_DIR -p 5432 -c max_connections=200" start >/dev/null ||
+		-c unix_socket_directories=$PG_DIR -p 5432 -c max_connections=200 \
+		-c shared_buffers=${PG_SHARED_BUFFERS:-1GB}" start >/dev/null ||
 		{ cat "$PG_DIR/log" >&2; die "PostgreSQL did not start"; }
 }
 
