@@ -25,20 +25,27 @@
 	"(SELECT json_agg(json_build_array(x.id, x.name) ORDER BY o.pos) FROM " table " o" \
 	" JOIN artists x ON x.id = o.artist_id WHERE o." key " = " owner ")"
 
-/* Calls with->artist for each pair of the JSON array text (NULL: none). */
+/* Calls with->artist for each pair of the JSON array text (NULL: none). A list that does not
+ * parse (a name stored before text was checked for UTF-8) is logged and left out: the owner
+ * then shows the one artist its row names, and the rest of the page is served. */
 static int owned_artists(const char *json, const char *owner, const struct store_batch_with *with,
                          void *ud)
 {
+	json_error_t err;
 	json_t *a, *x;
 	size_t i;
 	int rc = 0;
 
 	if (!with || !with->artist || !json || !*json)
 		return 0;
-	if (!json_is_array(a = json_loads(json, 0, NULL))) {
-		log_err("store: the artists of %s: not a JSON array (or out of memory)", owner);
+	if (!json_is_array(a = json_loads(json, 0, &err))) {
 		json_decref(a);
-		return -1;
+		if (!a && json_error_code(&err) == json_error_out_of_memory) {
+			log_err("store: the artists of %s: out of memory", owner);
+			return -1;
+		}
+		log_warn("store: the artists of %s do not read as JSON (%s): left out", owner, err.text);
+		return 0;
 	}
 	json_array_foreach(a, i, x) {
 		const char *id = json_string_value(json_array_get(x, 0));
