@@ -110,8 +110,10 @@ void hub_xfer_took_over(struct hub_user *u, struct hub_conn *c, json_t *result, 
 {
 	json_t *st = json_object_get(result, "state");
 
-	if (hub_state_ok(st))
-		hub_state_set(u, c, st, json_object_get(result, "queue"));
+	/* A volume that came with the state: the other instances hear of it (a change of
+	 * their mirrors of c), this one's sessions with c's activation below. */
+	if (hub_state_ok(st) && hub_state_set(u, c, st, json_object_get(result, "queue")) && !c->remote)
+		hub_bus_device_put(c->hub, c);
 	if (!u->queue && queue)
 		u->queue = json_incref(queue);
 	hub_active_set(u, c); /* with its new volume, if the state changed that */
