@@ -8,7 +8,9 @@ PostgreSQL database that logs every statement:
   reading the row; it reads once a device of the user is on the other instance, or once the
   other instance has commanded one of its devices;
 - a move meets a newer row whose active device this instance has not heard of (its
-  announcement held back): that device is told to stop all the same, by its id;
+  announcement held back), or makes one after reading such a row: that device is told to stop
+  all the same, by its id; without a move, it becomes the active device here when its
+  announcement arrives;
 - a row that went back to an older version than an instance had (the database restored):
   that instance's next change reads it whole and is written over it, where it used to be
   refused for good;
@@ -202,6 +204,48 @@ try:
     t.ok(wait_for(lambda: active(j4.devices) == active(j2.devices) == ["j2"], 2),
          "both instances' lists say j2", (j2.devices, j4.devices))
 
+    # Again, but A reads the row meanwhile (it routes a command without device_id: a device of
+    # the user, j4, is on B), and finds there a device it has not heard of, j5. Its next move
+    # meets no newer row (it read the newest); it stops j5 by its id all the same.
+    held = listeners()
+    for pid in held:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        j5 = dev(B, "j5", tok_jb)
+        j5.play_locally(TRACKS[:4], index=1, position_ms=500)
+        t.ok(wait_for(lambda: row_active("premium-jp") == "j5", 2), "j5 plays through B: the row says j5")
+        m5 = j5.mark()
+        t.eq(reason(j1.command("pause")), "no_active_device",
+             "j1 (A) pauses the active device: A reads the row, whose device it does not know")
+        j1.play_locally(TRACKS[:4], index=2, position_ms=0)
+        t.ok(wait_for(lambda: row_active("premium-jp") == "j1", 2), "j1 starts playing through A: the row says j1")
+    finally:
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+    t.ok(j5.wait(lambda m: m.get("type") == "command" and m.get("command") == "stop", 3, m5) is not None,
+         "j5, which A had not heard of, was told to stop")
+    t.ok(wait_for(lambda: not j5.playing and j1.playing and
+                  active(j5.devices) == active(j1.devices) == ["j1"], 2),
+         "... j5 stopped, j1 plays, both instances' lists say j1", (j1.devices, j5.devices))
+
+    # Once more, without a move: the device A has not heard of is made the active one when its
+    # announcement arrives.
+    held = listeners()
+    for pid in held:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        j6 = dev(B, "j6", tok_jb)
+        j6.play_locally(TRACKS[:4], index=0, position_ms=0)
+        t.ok(wait_for(lambda: row_active("premium-jp") == "j6", 2), "j6 plays through B: the row says j6")
+        t.eq(reason(j2.command("pause")), "no_active_device", "A reads that row (j2 pauses the active device)")
+    finally:
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+    t.ok(wait_for(lambda: active(j2.devices) == ["j6"], 2), "j6's announcement reaches A: j2's list has it active",
+         j2.devices)
+    st = A.get("/v1/me/player", token=tok_j).json() or {}
+    t.eq((st.get("device") or {}).get("id"), "j6", "GET /v1/me/player through A: j6 plays")
+
     # --- A change that gives way --------------------------------------------------------------
     # A's writes of the row are refused (a trigger skips them: to A, as if another instance
     # had written each time). dev-a's state with a new queue gives way after four tries and
@@ -258,7 +302,7 @@ try:
     t.ok(wait_for(lambda: active(da.devices) == active(db.devices) == ["dev-b"], 2), "both lists say dev-b")
     t.ok(wait_for(lambda: da.commands(ma, "stop") != [] and not da.playing, 2), "dev-a was told to stop")
 
-    for d in (da, db, j1, j2, j4):
+    for d in (da, db, j1, j2, j4, j5, j6):
         d.close()
 finally:
     for s in (A, B):

@@ -264,6 +264,14 @@ static void remote_put(struct hub *h, struct hub_user *u, const char *instance, 
 	} else {
 		hub_devices_added(u, c, NULL);
 	}
+	if (!strcmp(id, u->bus_unheard)) {
+		/* The row had it active before its announcement reached this instance. */
+		u->bus_unheard[0] = '\0';
+		if (!u->active) {
+			hub_active_set(u, c);
+			hub_broadcast_player(u, false);
+		}
+	}
 }
 
 static void remote_drop(struct hub *h, struct hub_user *u, const char *instance, const char *id)
@@ -394,6 +402,17 @@ out:
 	return rc;
 }
 
+/* The device the row has active (id; "": none) as this instance knows it: NULL for none,
+ * and for one it has not heard of yet, whose id is kept until it is announced or the row
+ * moves on. */
+static struct hub_conn *row_device(struct hub_user *u, const char *id)
+{
+	struct hub_conn *c = id[0] ? hub_device_find(u, id) : NULL;
+
+	snprintf(u->bus_unheard, sizeof u->bus_unheard, "%s", id[0] && !c ? id : "");
+	return c;
+}
+
 /* Reads u's row when it is newer than what u has; tell: u's sessions hear of it. A change of
  * this instance's waiting to be written is not read over: its write meets the newer row and
  * weighs it (rebase). Returns row_take's answer (0 also when a change waits). */
@@ -405,7 +424,7 @@ static int player_load(struct hub_bus *b, struct hub_user *u, bool tell)
 
 	if (u->bus_dirty || (rc = row_take(b, u, &seen)) != 1)
 		return u->bus_dirty ? 0 : rc;
-	active = seen.active[0] ? hub_device_find(u, seen.active) : NULL;
+	active = row_device(u, seen.active);
 	if (tell) {
 		hub_active_set(u, active);
 		hub_broadcast_player(u, seen.queue_changed);
@@ -449,6 +468,7 @@ static int row_put(struct hub_bus *b, struct hub_user *u)
 	if ((rc = store_bus_player_put(store_of(b), u->id, &p, with_queue, u->bus_version)) != 1)
 		goto out;
 	u->bus_version = p.version;
+	u->bus_unheard[0] = '\0'; /* the row has this instance's active device now */
 	if (with_queue) {
 		u->bus_queue_version = p.queue_version;
 		json_decref(u->bus_queue_sent);
@@ -525,7 +545,7 @@ static void give_way(struct hub_bus *b, struct hub_user *u, const struct row_see
 		json_decref(u->queue);
 		u->queue = json_incref(u->bus_queue_sent);
 	}
-	hub_active_set(u, seen->active[0] ? hub_device_find(u, seen->active) : NULL);
+	hub_active_set(u, row_device(u, seen->active));
 	hub_broadcast_player(u, seen->queue_changed || queue_unwritten);
 	b->applying = was;
 }
@@ -594,6 +614,7 @@ static bool rebase(struct hub_bus *b, struct hub_user *u)
 		u->queue = m.queue;
 	}
 	u->active = m.active;
+	u->bus_unheard[0] = '\0';
 	free(u->changed_by);
 	u->changed_by = m.changed_by;
 	u->changed_at = m.changed_at;
@@ -657,6 +678,13 @@ void hub_bus_note(struct hub_user *u, enum hub_change kind, const struct hub_con
 	u->bus_change = kind;
 	snprintf(u->bus_about, sizeof u->bus_about, "%s", about ? about->device_id : "");
 	snprintf(u->bus_displaced, sizeof u->bus_displaced, "%s", u->active ? u->active->device_id : "");
+	if (kind >= HC_MOVE && !u->active && u->bus_unheard[0]) {
+		/* The row has a device active that this instance has not heard of: the move
+		 * displaces it, and only its id can tell it to stop. */
+		snprintf(u->bus_displaced, sizeof u->bus_displaced, "%s", u->bus_unheard);
+		stop_device(b, u, u->bus_unheard);
+		u->bus_unheard[0] = '\0';
+	}
 }
 
 /* Written when the loop comes back from what it is doing: a change is often several steps

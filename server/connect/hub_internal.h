@@ -77,6 +77,10 @@ struct hub_user {
 	 * the user as far as this one knows: another instance commanded one of its devices, or
 	 * the row could not be read. Routing reads the row first (hub_bus_refresh). */
 	bool bus_unsure;
+	/* The device the row has active when this instance has not heard of it yet (its
+	 * announcement on the way; "": none such): a move stops it by this id, and it is made
+	 * the active device when it is announced. */
+	char bus_unheard[72];
 	struct hub_user *bus_next;
 	/* The change waiting to be written: what it rests on, the device a report speaks for
 	 * and the one a move displaced (told to stop already); "": none. */
