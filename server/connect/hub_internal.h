@@ -200,7 +200,8 @@ void hub_bus_note(struct hub_user *u, enum hub_change kind, const struct hub_con
 /* Writes every change waiting to be written, now: before an answer that others may act on. */
 void hub_bus_flush(struct hub *h);
 /* Before routing by u's active device: reads u's row when another instance wrote it since
- * this one last read it (its notification may still be on the way). */
+ * this one last read it (its notification may still be on the way); skipped while this
+ * instance holds every device of u it knows of and is not unsure (bus_unsure). */
 void hub_bus_refresh(struct hub *h, struct hub_user *u);
 /* The transfer of u to target, a device of another instance, was confirmed: true when that
  * instance wrote the handover (the only writer of it), and u's mirror is brought to that
