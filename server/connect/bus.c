@@ -113,42 +113,41 @@ void hub_bus_send(struct hub *h, struct hub_conn *remote, const char *text, bool
 	     r->instance);
 }
 
-/* A device of ours confirmed another instance's transfer_in: it plays now. This instance
- * makes it the active device at once and writes the row, as the transfer's instance does when
- * the confirmation reaches it: whichever writes second finds the device active already and
- * takes the row as it is (rebase). So the handover is in the row from the moment the device
- * confirmed, and a command without device_id that it sends right after goes to it, not to the
- * device it took over from, whatever the transfer's instance has done yet. */
-static void taken_over(struct hub_conn *c, json_t *result)
-{
-	struct hub_user *u = c->user;
-	json_t *st = json_object_get(result, "state"), *q = json_object_get(result, "queue");
+static void flush_all(struct hub_bus *b);
 
-	hub_bus_note(u, HC_MOVE, c);
-	if (hub_state_ok(st))
-		hub_state_set(u, c, st, q);
-	hub_active_set(u, c);
-	/* With the queue, as xfer_done sends it: the one the device reported before confirming
-	 * was kept (hub_on_state, bus_xfer_in) and not yet told to anyone. */
-	hub_broadcast_player(u, true);
-}
-
+/* A device of ours answered a command of another instance's. When it confirmed that
+ * instance's transfer_in, it plays now: this instance makes it the active device and writes
+ * the row before it passes the confirmation on, and says at which version. The transfer's
+ * instance hears that row's notification first (one sender's notifications arrive in order)
+ * and takes the row as it is, writing nothing (hub_bus_handed_over): one write a handover.
+ * So the handover is in the row from the moment the device confirmed: a command without
+ * device_id the device sends right after goes to it, and once the transfer's answer reaches
+ * whoever asked, one sent through any instance does too. */
 bool hub_bus_result(struct hub *h, struct hub_conn *c, json_t *m)
 {
 	const char *id = json_string_value(json_object_get(m, "id"));
 	const char *at = id ? strrchr(id, '@') : NULL;
 	struct hub_user *u = c->user;
+	long long written = 0;
 
 	if (!h->bus || h->bus->stopped || !at || !strcmp(at + 1, h->bus->instance) ||
 	    strlen(at + 1) != INSTANCE_ID_LEN)
 		return false;
-	post(h->bus, json_pack("{s:s,s:s,s:s,s:s,s:O}", "k", "res", "i", at + 1, "u", u->id,
-	                       "d", c->device_id, "m", m), at + 1);
 	if (u->bus_xfer_in == c) {
 		u->bus_xfer_in = NULL; /* it answered the transfer */
-		if (json_is_true(json_object_get(m, "ok")))
-			taken_over(c, m);
+		if (json_is_true(json_object_get(m, "ok"))) {
+			long long before = u->bus_version;
+
+			hub_xfer_took_over(u, c, m, NULL);
+			flush_all(h->bus);
+			/* Written, or a newer row read that has it active already: the transfer's
+			 * instance reads as far as that. Else (the write failed) it writes itself. */
+			if (!u->bus_dirty && u->active == c && u->bus_version > before)
+				written = u->bus_version;
+		}
 	}
+	post(h->bus, json_pack("{s:s,s:s,s:s,s:s,s:O,s:I}", "k", "res", "i", at + 1, "u", u->id,
+	                       "d", c->device_id, "m", m, "v", (json_int_t)written), at + 1);
 	return true;
 }
 
@@ -265,6 +264,14 @@ static void remote_put(struct hub *h, struct hub_user *u, const char *instance, 
 	} else {
 		hub_devices_added(u, c, NULL);
 	}
+	if (!strcmp(id, u->bus_unheard)) {
+		/* The row had it active before its announcement reached this instance. */
+		u->bus_unheard[0] = '\0';
+		if (!u->active) {
+			hub_active_set(u, c);
+			hub_broadcast_player(u, false);
+		}
+	}
 }
 
 static void remote_drop(struct hub *h, struct hub_user *u, const char *instance, const char *id)
@@ -361,6 +368,8 @@ static int row_take(struct hub_bus *b, struct hub_user *u, struct row_seen *seen
 	json_t *state = NULL, *queue = NULL;
 	int rc = store_bus_player_get(store_of(b), u->id, u->bus_version, u->bus_queue_version, &p);
 
+	if (rc == 0)
+		u->bus_unsure = false;
 	if (rc != 1)
 		return rc;
 	if ((p.state && !(state = json_loads(p.state, 0, NULL))) ||
@@ -386,29 +395,43 @@ static int row_take(struct hub_bus *b, struct hub_user *u, struct row_seen *seen
 	if (p.changed_by[0])
 		hub_state_changed_by(u, p.changed_by);
 	u->changed_at = p.changed_at;
+	u->bus_unsure = false;
 out:
 	free(p.state);
 	free(p.queue);
 	return rc;
 }
 
+/* The device the row has active (id; "": none) as this instance knows it: NULL for none,
+ * and for one it has not heard of yet, whose id is kept until it is announced or the row
+ * moves on. */
+static struct hub_conn *row_device(struct hub_user *u, const char *id)
+{
+	struct hub_conn *c = id[0] ? hub_device_find(u, id) : NULL;
+
+	snprintf(u->bus_unheard, sizeof u->bus_unheard, "%s", id[0] && !c ? id : "");
+	return c;
+}
+
 /* Reads u's row when it is newer than what u has; tell: u's sessions hear of it. A change of
  * this instance's waiting to be written is not read over: its write meets the newer row and
- * weighs it (rebase). */
-static void player_load(struct hub_bus *b, struct hub_user *u, bool tell)
+ * weighs it (rebase). Returns row_take's answer (0 also when a change waits). */
+static int player_load(struct hub_bus *b, struct hub_user *u, bool tell)
 {
 	struct row_seen seen;
 	struct hub_conn *active;
+	int rc;
 
-	if (u->bus_dirty || row_take(b, u, &seen) != 1)
-		return;
-	active = seen.active[0] ? hub_device_find(u, seen.active) : NULL;
+	if (u->bus_dirty || (rc = row_take(b, u, &seen)) != 1)
+		return u->bus_dirty ? 0 : rc;
+	active = row_device(u, seen.active);
 	if (tell) {
 		hub_active_set(u, active);
 		hub_broadcast_player(u, seen.queue_changed);
 	} else {
 		u->active = active;
 	}
+	return 1;
 }
 
 void hub_bus_user_load(struct hub *h, struct hub_user *u)
@@ -445,6 +468,7 @@ static int row_put(struct hub_bus *b, struct hub_user *u)
 	if ((rc = store_bus_player_put(store_of(b), u->id, &p, with_queue, u->bus_version)) != 1)
 		goto out;
 	u->bus_version = p.version;
+	u->bus_unheard[0] = '\0'; /* the row has this instance's active device now */
 	if (with_queue) {
 		u->bus_queue_version = p.queue_version;
 		json_decref(u->bus_queue_sent);
@@ -468,6 +492,71 @@ struct mine {
 	long long changed_at;
 };
 
+/* A write of u's met another version than u's: the newer row is read into u. The mirror
+ * follows the row on every path. When the row has no version newer than u's (it went back:
+ * deleted and made anew, a database restored), it is read whole; when it cannot be read,
+ * u's versions are dropped, so that the next read (the next routing by the active device,
+ * notification or write) takes it whole; until then u keeps what its sessions were told.
+ * 1: read into u (seen says what beside); else the change is not written (logged). */
+static int row_reread(struct hub_bus *b, struct hub_user *u, struct row_seen *seen)
+{
+	int rc = row_take(b, u, seen);
+
+	if (rc == 0) {
+		log_warn("connect: the player state of %s in the database went back to an older"
+		         " version than this instance's: it is read anew", u->id);
+		u->bus_version = u->bus_queue_version = -1;
+		rc = row_take(b, u, seen);
+	}
+	if (rc != 1) {
+		log_warn("connect: the player state of %s could not be written, nor the newer one"
+		         " read: it is read again before it is next used", u->id);
+		u->bus_version = u->bus_queue_version = -1;
+		u->bus_unsure = true;
+	}
+	return rc;
+}
+
+/* A device that the row has active is told to stop: through the mirror when this instance
+ * knows the device, else by its id to every instance, and the one that holds it tells it
+ * (its announcement may not have reached this instance yet). */
+static void stop_device(struct hub_bus *b, struct hub_user *u, const char *device_id)
+{
+	struct hub_conn *c = hub_device_find(u, device_id);
+
+	if (c)
+		hub_send_stop(b->h, c);
+	else
+		post(b, json_pack("{s:s,s:s,s:s}", "k", "stop", "u", u->id, "d", device_id), NULL);
+}
+
+/* This instance's change gives way to the row read into u (seen): a queue of the change's,
+ * not written (queue_unwritten), goes back to the last one written or read, the row's active
+ * device is taken, and u's sessions, told of the change, are told of the row. Whatever gives
+ * way (a moot change, one that met newer rows WRITE_TRIES times) comes here, so that no later
+ * write carries any of it. */
+static void give_way(struct hub_bus *b, struct hub_user *u, const struct row_seen *seen,
+                     bool queue_unwritten)
+{
+	bool was = b->applying;
+
+	b->applying = true;
+	if (queue_unwritten && !seen->queue_changed) {
+		json_decref(u->queue);
+		u->queue = json_incref(u->bus_queue_sent);
+	}
+	hub_active_set(u, row_device(u, seen->active));
+	hub_broadcast_player(u, seen->queue_changed || queue_unwritten);
+	b->applying = was;
+}
+
+static void mine_free(struct mine *m)
+{
+	json_decref(m->state);
+	json_decref(m->queue);
+	free(m->changed_by);
+}
+
 /* Another instance wrote u's row since this one last read or wrote it: the newer row is read,
  * and this instance's change weighed against it (doc/connect.md, Several instances, "Which
  * change holds"):
@@ -479,7 +568,7 @@ struct mine {
  *   later word); the device the newer row had playing is told to stop;
  * - a saved play queue holds whatever the newer row says, and stops its device likewise.
  * True: u holds the change again, over the newer version, to be written. False: u and its
- * sessions have the newer row. */
+ * sessions have the newer row (or, when it could not be read, u's versions are dropped). */
 static bool rebase(struct hub_bus *b, struct hub_user *u)
 {
 	struct mine m = {
@@ -488,19 +577,12 @@ static bool rebase(struct hub_bus *b, struct hub_user *u)
 	};
 	const char *mine_active = m.active ? m.active->device_id : "";
 	struct row_seen seen;
-	struct hub_conn *row_active;
 	bool keep, was = b->applying;
 
-	if (row_take(b, u, &seen) != 1) {
-		/* Nothing newer after all, or no reading it: the change is not written. */
-		log_warn("connect: the player state of %s could not be written (another instance's"
-		         " was newer)", u->id);
-		json_decref(m.state);
-		json_decref(m.queue);
-		free(m.changed_by);
+	if (row_reread(b, u, &seen) != 1) {
+		mine_free(&m);
 		return false;
 	}
-	row_active = seen.active[0] ? hub_device_find(u, seen.active) : NULL;
 	switch (u->bus_change) {
 	case HC_SAVE:
 		keep = true;
@@ -513,58 +595,48 @@ static bool rebase(struct hub_bus *b, struct hub_user *u)
 		keep = !strcmp(seen.active, u->bus_about);
 		break;
 	}
-	/* Debug: every handover across instances meets one (taken_over). */
 	log_debug("connect: the player state of %s was written meanwhile by another instance"
 	          " (version %lld): this change %s", u->id, u->bus_version,
 	          keep ? "holds over it" : "is moot, and gives way to it");
+	if (!keep) {
+		give_way(b, u, &seen, m.queue != NULL);
+		mine_free(&m);
+		return false;
+	}
 	b->applying = true;
-	if (keep) {
-		if (u->bus_change >= HC_MOVE && row_active && row_active != m.active &&
-		    strcmp(seen.active, u->bus_displaced))
-			hub_send_stop(b->h, row_active);
-		json_decref(u->state);
-		u->state = m.state;
-		if (m.queue) {
-			json_decref(u->queue);
-			u->queue = m.queue;
-		}
-		u->active = m.active;
-		free(u->changed_by);
-		u->changed_by = m.changed_by;
-		u->changed_at = m.changed_at;
-		/* The sessions have this instance's state; the queue they have is the newer one's
-		 * when this change left it. */
-		if (seen.queue_changed && !m.queue)
-			hub_broadcast_player(u, true);
-		b->applying = was;
-		return true;
-	}
-	/* The sessions were told of this instance's change: they are told of the newer row. */
-	u->active = m.active;
-	if (m.queue && !seen.queue_changed) {
+	if (u->bus_change >= HC_MOVE && seen.active[0] && strcmp(seen.active, mine_active) &&
+	    strcmp(seen.active, u->bus_displaced))
+		stop_device(b, u, seen.active);
+	json_decref(u->state);
+	u->state = m.state;
+	if (m.queue) {
 		json_decref(u->queue);
-		u->queue = json_incref(u->bus_queue_sent);
+		u->queue = m.queue;
 	}
-	hub_active_set(u, row_active);
-	hub_broadcast_player(u, seen.queue_changed || m.queue);
+	u->active = m.active;
+	u->bus_unheard[0] = '\0';
+	free(u->changed_by);
+	u->changed_by = m.changed_by;
+	u->changed_at = m.changed_at;
+	/* The sessions have this instance's state; the queue they have is the newer one's
+	 * when this change left it. */
+	if (seen.queue_changed && !m.queue)
+		hub_broadcast_player(u, true);
 	b->applying = was;
-	json_decref(m.state);
-	json_decref(m.queue);
-	free(m.changed_by);
-	return false;
+	return true;
 }
 
 static void flush_user(struct hub_bus *b, struct hub_user *u)
 {
 	for (int tries = 1; row_put(b, u) == 0; tries++) {
 		if (tries == WRITE_TRIES) {
-			bool was = b->applying;
+			bool queue_unwritten = u->queue != u->bus_queue_sent;
+			struct row_seen seen;
 
 			log_warn("connect: the player state of %s was newer %d times in a row: this"
 			         " instance's change gives way", u->id, tries);
-			b->applying = true;
-			player_load(b, u, true);
-			b->applying = was;
+			if (row_reread(b, u, &seen) == 1)
+				give_way(b, u, &seen, queue_unwritten);
 			break;
 		}
 		if (!rebase(b, u))
@@ -606,6 +678,13 @@ void hub_bus_note(struct hub_user *u, enum hub_change kind, const struct hub_con
 	u->bus_change = kind;
 	snprintf(u->bus_about, sizeof u->bus_about, "%s", about ? about->device_id : "");
 	snprintf(u->bus_displaced, sizeof u->bus_displaced, "%s", u->active ? u->active->device_id : "");
+	if (kind >= HC_MOVE && !u->active && u->bus_unheard[0]) {
+		/* The row has a device active that this instance has not heard of: the move
+		 * displaces it, and only its id can tell it to stop. */
+		snprintf(u->bus_displaced, sizeof u->bus_displaced, "%s", u->bus_unheard);
+		stop_device(b, u, u->bus_unheard);
+		u->bus_unheard[0] = '\0';
+	}
 }
 
 /* Written when the loop comes back from what it is doing: a change is often several steps
@@ -624,6 +703,24 @@ void hub_bus_player_changed(struct hub *h, struct hub_user *u)
 	lws_sul_schedule(h->cfg.lws, 0, &b->flush, on_flush, 1);
 }
 
+static bool has_remote(const struct hub_user *u)
+{
+	for (const struct hub_conn *c = u->conns; c; c = c->next)
+		if (c->remote)
+			return true;
+	return false;
+}
+
+/* The row is read only when another instance may have moved playback without this one
+ * knowing yet. While this instance holds every device of the user that it knows of, and no
+ * other instance commanded one of them since its last read (bus_unsure), the active device
+ * is one of its own or none, and every way another instance changes which: a transfer (its
+ * transfer_in passes through here, and this instance writes the handover), a device of the
+ * user's there (announced before it plays: once this instance has heard of it, it reads), a
+ * play queue saved there (its stop to the device playing passes through here), shows here
+ * first. A device announced there that has not reached this instance yet and claims playback
+ * is the one thing left: a change of this instance's then meets its row, and the move stops
+ * it by its id (stop_device). */
 void hub_bus_refresh(struct hub *h, struct hub_user *u)
 {
 	struct hub_bus *b = h->bus;
@@ -637,10 +734,32 @@ void hub_bus_refresh(struct hub *h, struct hub_user *u)
 		flush_all(b);
 		return;
 	}
+	if (!u->bus_unsure && !has_remote(u))
+		return;
 	was = b->applying;
 	b->applying = true;
 	player_load(b, u, true);
 	b->applying = was;
+}
+
+bool hub_bus_handed_over(struct hub *h, struct hub_user *u, const struct hub_conn *target)
+{
+	struct hub_bus *b = h->bus;
+	long long v = u->bus_handed;
+	bool was;
+
+	if (!b || b->stopped || !target->remote || v <= 0)
+		return false;
+	if (u->bus_dirty) {
+		flush_all(b); /* a change of this instance's meets the handover's row, or a newer */
+	} else if (u->bus_version < v) {
+		/* Its notification is on the way still (or was read over): the row is read. */
+		was = b->applying;
+		b->applying = true;
+		player_load(b, u, true);
+		b->applying = was;
+	}
+	return true;
 }
 
 /* ---- what the other instances say ---- */
@@ -676,14 +795,23 @@ static void apply(struct hub_bus *b, json_t *env)
 		if (hub_int_member(env, "v", 0) > u->bus_version)
 			player_load(b, u, true);
 	} else if (!strcmp(k, "to") && u && dev && json_is_string(m) && inst && !strcmp(inst, b->instance)) {
+		u->bus_unsure = true; /* another instance acts on the user's playback */
 		if ((c = hub_device_find(u, dev)) && !c->remote) {
 			if (json_is_true(json_object_get(env, "x")))
 				u->bus_xfer_in = c;
 			ws_send(c, json_string_value(m), json_string_length(m));
 		}
 	} else if (!strcmp(k, "res") && u && dev && json_is_object(m) && inst && !strcmp(inst, b->instance)) {
-		if ((c = hub_device_find(u, dev)) && c->remote)
+		if ((c = hub_device_find(u, dev)) && c->remote) {
+			u->bus_handed = hub_int_member(env, "v", 0);
 			hub_on_result(h, c, m);
+			u->bus_handed = 0;
+		}
+	} else if (!strcmp(k, "stop") && u && dev) {
+		/* A move of another instance's displaced this device, which it did not know. */
+		u->bus_unsure = true;
+		if ((c = hub_device_find(u, dev)) && !c->remote)
+			hub_send_stop(h, c);
 	} else if (!strcmp(k, "gone") && inst && !strcmp(inst, b->instance)) {
 		reannounce(b);
 	} else if (!strcmp(k, "gone") && inst) {

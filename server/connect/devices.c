@@ -148,6 +148,8 @@ void hub_active_set(struct hub_user *u, struct hub_conn *c)
 
 	if (prev == c)
 		return;
+	if (c)
+		hub_bus_note(u, HC_MOVE, c); /* (nothing while the bus mirrors another's row) */
 	u->active = c;
 	if (prev && listed(prev))
 		m[n++] = delta("device_changed", u, prev);

@@ -69,7 +69,18 @@ struct hub_user {
 	/* A session of ours that another instance's transfer handed playback to and that has
 	 * not answered yet: its `state` is that transfer's, not a device taking over. */
 	struct hub_conn *bus_xfer_in;
+	/* The version at which the instance holding a device of another instance wrote its
+	 * taking over this instance's transfer (0: it did not), while its answer is handled. */
+	long long bus_handed;
 	bool bus_dirty;
+	/* The row may be newer than the mirror although no other instance holds a device of
+	 * the user as far as this one knows: another instance commanded one of its devices, or
+	 * the row could not be read. Routing reads the row first (hub_bus_refresh). */
+	bool bus_unsure;
+	/* The device the row has active when this instance has not heard of it yet (its
+	 * announcement on the way; "": none such): a move stops it by this id, and it is made
+	 * the active device when it is announced. */
+	char bus_unheard[72];
 	struct hub_user *bus_next;
 	/* The change waiting to be written: what it rests on, the device a report speaks for
 	 * and the one a move displaced (told to stop already); "": none. */
@@ -124,7 +135,9 @@ void hub_device_link(struct hub_user *u, struct hub_conn *c, struct hub_conn *in
 void hub_devices_added(struct hub_user *u, struct hub_conn *c, struct hub_conn *skip);
 void hub_devices_changed(struct hub_user *u, struct hub_conn *c, struct hub_conn *skip);
 void hub_devices_removed(struct hub_user *u, const struct hub_conn *gone);
-void hub_active_set(struct hub_user *u, struct hub_conn *c); /* c NULL: none */
+/* c NULL: none. A device made active (not by another instance's row) is a move: the bus
+ * weighs it as one against a newer row, and the device active before is the one it displaced. */
+void hub_active_set(struct hub_user *u, struct hub_conn *c);
 
 /* state.c: the player state. */
 long long hub_int_member(json_t *o, const char *name, long long def);
@@ -153,6 +166,11 @@ void hub_xfer_start(struct hub *h, struct hub_user *u, struct hub_conn *target, 
 void hub_pending_finish(struct pending *p, bool ok, const char *reason, const char *message,
                         json_t *result);
 void hub_on_transfer(struct hub *h, struct hub_conn *c, json_t *m);
+/* c confirmed a transfer_in (result: its answer, which may carry its state and queue): it is
+ * the active device, and u's sessions are told. queue: the one the transfer carried, taken
+ * when u has none (NULL: none known). The transfer's end and, when the transfer is another
+ * instance's, the instance that holds c (bus.c) both come here. */
+void hub_xfer_took_over(struct hub_user *u, struct hub_conn *c, json_t *result, json_t *queue);
 
 /* watch.c: live playlists. */
 void hub_watchers_drop(struct hub *h, struct hub_conn *c);
@@ -182,8 +200,13 @@ void hub_bus_note(struct hub_user *u, enum hub_change kind, const struct hub_con
 /* Writes every change waiting to be written, now: before an answer that others may act on. */
 void hub_bus_flush(struct hub *h);
 /* Before routing by u's active device: reads u's row when another instance wrote it since
- * this one last read it (its notification may still be on the way). */
+ * this one last read it (its notification may still be on the way); skipped while this
+ * instance holds every device of u it knows of and is not unsure (bus_unsure). */
 void hub_bus_refresh(struct hub *h, struct hub_user *u);
+/* The transfer of u to target, a device of another instance, was confirmed: true when that
+ * instance wrote the handover (the only writer of it), and u's mirror is brought to that
+ * row; false: this instance is to write it. */
+bool hub_bus_handed_over(struct hub *h, struct hub_user *u, const struct hub_conn *target);
 /* A message (rendered) to a device of another instance; xfer_in: it is a transfer_in. */
 void hub_bus_send(struct hub *h, struct hub_conn *remote, const char *text, bool xfer_in);
 /* A device of this process answered a command of another instance (the id says which):

@@ -164,7 +164,8 @@ void hub_on_state(struct hub *h, struct hub_conn *c, json_t *m)
 			hub_devices_changed(u, c, NULL);
 		return;
 	}
-	hub_bus_note(u, claim ? HC_MOVE : HC_REPORT, c);
+	if (!claim)
+		hub_bus_note(u, HC_REPORT, c); /* a claim is a move: hub_active_set notes it */
 	if (claim && u->active)
 		hub_send_stop(h, u->active);
 	if (hub_state_set(u, c, state, queue) && !claim)

@@ -96,7 +96,6 @@ void hub_xfer_start(struct hub *h, struct hub_user *u, struct hub_conn *target, 
 	}
 	if (!u->state) {
 		/* Nothing to carry over: the target is simply the active device now. */
-		hub_bus_note(u, HC_MOVE, target);
 		hub_active_set(u, target);
 		hub_reply_done(&x->reply, true, NULL, NULL);
 		xfer_end(u);
@@ -107,23 +106,35 @@ void hub_xfer_start(struct hub *h, struct hub_user *u, struct hub_conn *target, 
 	xfer_in(h, u);
 }
 
+void hub_xfer_took_over(struct hub_user *u, struct hub_conn *c, json_t *result, json_t *queue)
+{
+	json_t *st = json_object_get(result, "state");
+
+	/* A volume that came with the state: the other instances hear of it (a change of
+	 * their mirrors of c), this one's sessions with c's activation below. */
+	if (hub_state_ok(st) && hub_state_set(u, c, st, json_object_get(result, "queue")) && !c->remote)
+		hub_bus_device_put(c->hub, c);
+	if (!u->queue && queue)
+		u->queue = json_incref(queue);
+	hub_active_set(u, c); /* with its new volume, if the state changed that */
+	/* With the queue: one the target reported before it confirmed was kept (hub_on_state)
+	 * and not yet told to anyone. */
+	hub_broadcast_player(u, true);
+}
+
 /* The target confirmed: it is the active device. result may carry its state (a device that
  * did not report one before confirming). Everyone hears of it before the sender's ok. */
 static void xfer_done(struct hub *h, struct hub_user *u, json_t *result)
 {
 	struct transfer *x = &u->xfer;
 	struct hub_conn *src = x->source;
-	json_t *st = json_object_get(result, "state");
 
-	hub_bus_note(u, HC_MOVE, x->target);
 	if (src && src != x->target)
 		hub_send_stop(h, src);
-	if (hub_state_ok(st))
-		hub_state_set(u, x->target, st, json_object_get(result, "queue"));
-	if (!u->queue && x->queue)
-		u->queue = json_incref(x->queue);
-	hub_active_set(u, x->target); /* with its new volume, if the state changed that */
-	hub_broadcast_player(u, true);
+	/* A target on another instance: that instance wrote the handover as it passed the
+	 * confirmation on, and this one takes the row (one writer, doc/connect.md). */
+	if (!hub_bus_handed_over(h, u, x->target))
+		hub_xfer_took_over(u, x->target, result, x->queue);
 	/* Written before the answer: whoever hears "ok" and then sends a command without a
 	 * device_id, through any instance, reaches the new device (hub_bus_refresh). */
 	hub_bus_flush(h);
