@@ -6,9 +6,10 @@
 # --idle N: then segue-server again with N idle Connect devices connected to it (N/10 users of
 # 10 devices, each pinging every heartbeat: bench/hubload.c, built here; accounts and tokens
 # by bench/hubusers.py), which shows whether the hub taxes the streams; nginx has none.
-# Both servers run side by side and are measured in turn, ROUNDS times (default 3): segue,
-# nginx, segue, nginx... so that a slower minute of a shared machine falls on both; the
-# ratios are of the medians, and each round's ratio is printed too. The servers' CPU per
+# Both servers run side by side, each warmed up by three untimed seconds, then are measured
+# in turn, ROUNDS times (default 3), which one goes first alternating (segue, nginx; nginx,
+# segue; ...) so that a slower minute of a shared machine falls on both; the ratios are of
+# the medians, and each round's ratio is printed too. The servers' CPU per
 # request (utime + stime of /proc/PID/stat over each run, per request served) is printed
 # beside: on two cores wrk takes most of a core, and where it sets the pace both servers
 # answer about as fast, while the CPU each spent on a request still tells them apart.
@@ -136,19 +137,37 @@ nginx_conf 1 "$NGX_PORT"
 nginx -c "$WORK/nginx.conf" -p "$WORK"
 sleep 0.3
 nginx_workers() { pgrep -P "$(cat "$WORK/nginx.pid")" | tr '\n' ' '; }
-# rounds LABEL KEY: ROUNDS turns of segue then nginx (1 worker); each one's req/s and p99
-# appended to $WORK/rounds as "KEY req/s p99 nginx-req/s nginx-p99 cpu-us nginx-cpu-us".
+# warm_up: three untimed seconds of the same load on each server first, so that neither
+# round 1 pays for a cold start (the server's buffers and open files, the files' pages) that
+# the other's round then finds done.
+warm_up() {
+	PATHS="$WORK/segue.paths" wrk -t2 -c"$CONNS" -d3s -s bench/range.lua "http://127.0.0.1:$SEG_PORT" >/dev/null 2>&1
+	PATHS="$WORK/nginx.paths" wrk -t2 -c"$CONNS" -d3s -s bench/range.lua "http://127.0.0.1:$NGX_PORT" >/dev/null 2>&1
+}
+# rounds LABEL KEY: ROUNDS turns of segue and nginx (1 worker), which goes first taking turns
+# (a round's second run meets whatever the first left: a warmer cache, a hotter machine); each
+# round's req/s and p99 appended to $WORK/rounds as
+# "KEY req/s p99 nginx-req/s nginx-p99 cpu-us nginx-cpu-us".
 rounds() {
 	_k=1
 	while [ "$_k" -le "$ROUNDS" ]; do
-		run_wrk "$1 #$_k" "$SEG_PORT" "$WORK/segue.paths" seg "$SEG_PID"
-		_p99s=$p99 _cpus=$CPU_US
-		run_wrk "nginx (1 worker) #$_k" "$NGX_PORT" "$WORK/nginx.paths" ng1 "$(nginx_workers)"
-		echo "$2 $RPS_seg $_p99s $RPS_ng1 $p99 $_cpus $CPU_US" >>"$WORK/rounds"
+		if [ $((_k % 2)) -eq 1 ]; then
+			run_wrk "$1 #$_k" "$SEG_PORT" "$WORK/segue.paths" seg "$SEG_PID"
+			_p99s=$p99 _cpus=$CPU_US
+			run_wrk "nginx (1 worker) #$_k" "$NGX_PORT" "$WORK/nginx.paths" ng1 "$(nginx_workers)"
+			_p99n=$p99 _cpun=$CPU_US
+		else
+			run_wrk "nginx (1 worker) #$_k" "$NGX_PORT" "$WORK/nginx.paths" ng1 "$(nginx_workers)"
+			_p99n=$p99 _cpun=$CPU_US
+			run_wrk "$1 #$_k" "$SEG_PORT" "$WORK/segue.paths" seg "$SEG_PID"
+			_p99s=$p99 _cpus=$CPU_US
+		fi
+		echo "$2 $RPS_seg $_p99s $RPS_ng1 $_p99n $_cpus $_cpun" >>"$WORK/rounds"
 		_k=$((_k + 1))
 	done
 }
 : >"$WORK/rounds"
+warm_up
 rounds segue-server alone
 T_SEG=$(python3 bench/ttfb.py 127.0.0.1 "$SEG_PORT" "$WORK/segue.paths" 500)
 T_NGX=$(python3 bench/ttfb.py 127.0.0.1 "$NGX_PORT" "$WORK/nginx.paths" 500)
