@@ -14,7 +14,7 @@ if why:
     sys.exit(0)
 
 from segue_test import TAP, wait_for  # noqa: E402
-from ws_device import FakeDevice  # noqa: E402
+from ws_device import FakeDevice, active_ids, reason  # noqa: E402
 
 t = TAP()
 SETTINGS = {"rl_standard": 1000000, "rl_player": 1000000, "connect_timeout_ms": 2000,
@@ -25,14 +25,7 @@ def ids(devs):
     return sorted(d.get("id") for d in devs or [])
 
 
-def active(devs):
-    return [d.get("id") for d in devs or [] if d.get("is_active")]
-
-
-def reason(res):
-    if not res:
-        return None
-    return "ok" if res.get("ok") is True else (res.get("error") or {}).get("reason")
+active = active_ids
 
 
 with multi.Service(instances=2, nginx=True, settings=SETTINGS) as svc:

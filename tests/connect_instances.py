@@ -23,7 +23,7 @@ if why:
     sys.exit(0)
 
 from segue_test import TAP, Server, catalog_copy, cluster, wait_for  # noqa: E402
-from ws_device import FakeDevice  # noqa: E402
+from ws_device import FakeDevice, active_ids, device_ids, reason  # noqa: E402
 
 t = TAP()
 data = catalog_copy()
@@ -52,18 +52,7 @@ def instance(**settings):
     return Server(data, dict(SETTINGS, **settings), args=["--database", URL])
 
 
-def ids(devs):
-    return [d.get("id") for d in devs or []]
-
-
-def active(devs):
-    return [d.get("id") for d in devs or [] if d.get("is_active")]
-
-
-def reason(res):
-    if not res:
-        return None
-    return "ok" if res.get("ok") is True else (res.get("error") or {}).get("reason")
+ids, active = device_ids, active_ids
 
 
 def player_on(dev_id, playing=None):

@@ -17,6 +17,7 @@ PostgreSQL database that logs every statement:
 - a change that gives way (its writes refused four times) leaves nothing behind that a later
   write would carry."""
 
+import contextlib
 import os
 import signal
 import sys
@@ -29,7 +30,7 @@ if why:
     sys.exit(0)
 
 from segue_test import TAP, Server, catalog_copy, cluster, wait_for  # noqa: E402
-from ws_device import FakeDevice  # noqa: E402
+from ws_device import FakeDevice, active_ids, device_ids, reason  # noqa: E402
 
 t = TAP()
 data = catalog_copy()
@@ -75,18 +76,7 @@ def reads(mark, name="A"):
                if "execute" in line and READ in line and any(p in line for p in pids))
 
 
-def ids(devs):
-    return [d.get("id") for d in devs or []]
-
-
-def active(devs):
-    return [d.get("id") for d in devs or [] if d.get("is_active")]
-
-
-def reason(res):
-    if not res:
-        return None
-    return "ok" if res.get("ok") is True else (res.get("error") or {}).get("reason")
+ids, active = device_ids, active_ids
 
 
 def row_active(user):
@@ -96,6 +86,20 @@ def row_active(user):
 
 def listeners():
     return [p for (p,) in pg_rows("SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN segue_connect'")]
+
+
+@contextlib.contextmanager
+def listeners_held():
+    """Both instances' listening backends stopped (SIGSTOP) while the block runs: what one
+    instance notifies waits, and the other acts on what it read before."""
+    held = listeners()
+    for pid in held:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield held
+    finally:
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
 
 
 # Every statement of the instances' connections is logged (they connect after this).
@@ -184,20 +188,14 @@ try:
     # joins through B and its user presses play on it: B writes the row. j2, on A, which has
     # not heard of j4, takes playback over by a transfer: A's write meets B's row, and the move
     # holds; j4 is told to stop by its id, which A knows from the row alone.
-    held = listeners()
-    t.eq(len(held), 2, "two listening connections to hold")
-    for pid in held:
-        os.kill(pid, signal.SIGSTOP)
-    try:
+    with listeners_held() as held:
+        t.eq(len(held), 2, "two listening connections to hold")
         j4 = dev(B, "j4", tok_jb)
         j4.play_locally(TRACKS[:4], index=3, position_ms=500)
         t.ok(wait_for(lambda: row_active("premium-jp") == "j4", 2), "j4 plays through B: the row says j4")
         m4 = j4.mark()
         t.eq(reason(j2.transfer("j2", play=True)), "ok", "j2 (A) takes playback over from what A knows")
         t.ok(wait_for(lambda: row_active("premium-jp") == "j2", 2), "... the row says j2")
-    finally:
-        for pid in held:
-            os.kill(pid, signal.SIGCONT)
     t.ok(j4.wait(lambda m: m.get("type") == "command" and m.get("command") == "stop", 3, m4) is not None,
          "j4, which A had not heard of, was told to stop")
     t.ok(not j4.playing and j2.playing, "... j4 stopped, j2 plays")
@@ -207,10 +205,7 @@ try:
     # Again, but A reads the row meanwhile (it routes a command without device_id: a device of
     # the user, j4, is on B), and finds there a device it has not heard of, j5. Its next move
     # meets no newer row (it read the newest); it stops j5 by its id all the same.
-    held = listeners()
-    for pid in held:
-        os.kill(pid, signal.SIGSTOP)
-    try:
+    with listeners_held():
         j5 = dev(B, "j5", tok_jb)
         j5.play_locally(TRACKS[:4], index=1, position_ms=500)
         t.ok(wait_for(lambda: row_active("premium-jp") == "j5", 2), "j5 plays through B: the row says j5")
@@ -219,9 +214,6 @@ try:
              "j1 (A) pauses the active device: A reads the row, whose device it does not know")
         j1.play_locally(TRACKS[:4], index=2, position_ms=0)
         t.ok(wait_for(lambda: row_active("premium-jp") == "j1", 2), "j1 starts playing through A: the row says j1")
-    finally:
-        for pid in held:
-            os.kill(pid, signal.SIGCONT)
     t.ok(j5.wait(lambda m: m.get("type") == "command" and m.get("command") == "stop", 3, m5) is not None,
          "j5, which A had not heard of, was told to stop")
     t.ok(wait_for(lambda: not j5.playing and j1.playing and
@@ -230,17 +222,11 @@ try:
 
     # Once more, without a move: the device A has not heard of is made the active one when its
     # announcement arrives.
-    held = listeners()
-    for pid in held:
-        os.kill(pid, signal.SIGSTOP)
-    try:
+    with listeners_held():
         j6 = dev(B, "j6", tok_jb)
         j6.play_locally(TRACKS[:4], index=0, position_ms=0)
         t.ok(wait_for(lambda: row_active("premium-jp") == "j6", 2), "j6 plays through B: the row says j6")
         t.eq(reason(j2.command("pause")), "no_active_device", "A reads that row (j2 pauses the active device)")
-    finally:
-        for pid in held:
-            os.kill(pid, signal.SIGCONT)
     t.ok(wait_for(lambda: active(j2.devices) == ["j6"], 2), "j6's announcement reaches A: j2's list has it active",
          j2.devices)
     st = A.get("/v1/me/player", token=tok_j).json() or {}

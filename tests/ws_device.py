@@ -87,6 +87,23 @@ def empty_queue():
             "current_is_user": False, "shuffle": False, "repeat": "off"}
 
 
+def device_ids(devs):
+    """The ids of a device list, in its order."""
+    return [d.get("id") for d in devs or []]
+
+
+def active_ids(devs):
+    """The ids of the active devices of a list (one at most, if the hub is right)."""
+    return [d.get("id") for d in devs or [] if d.get("is_active")]
+
+
+def reason(res):
+    """A command's answer as one word: "ok", the error's reason, or None for no answer."""
+    if not res:
+        return None
+    return "ok" if res.get("ok") is True else (res.get("error") or {}).get("reason")
+
+
 def apply_devices(devices, msg):
     """The device list after msg (a new list; the one given is left as it was). A delta that
     does not fit the list (an added id it has, a changed or removed id it lacks) is applied
