@@ -185,11 +185,15 @@ static json_t *track_object(struct gather *g, const struct gather_track *gt, con
 	if (gt->library_path && (p = json_string(gt->library_path)))
 		json_object_set_new(segue_ext(o), "path", p);
 	if (with_album) {
+		/* One object per album, however many of the page's tracks are on it (an album's
+		 * page is 50 of them): nothing changes it once made. */
 		int a = gather_add_album(g, t->album_id);
-		json_t *album = a >= 0 ? album_object(v, &g->albums[a], market, false) : NULL;
+		struct gather_album *ga = a >= 0 ? &g->albums[a] : NULL;
 
+		if (ga && !ga->object)
+			ga->object = album_object(v, ga, market, false);
 		json_object_set_new(o, "popularity", json_integer(t->popularity));
-		json_object_set_new(o, "album", album ? album : json_null());
+		json_object_set_new(o, "album", ga && ga->object ? json_incref(ga->object) : json_null());
 	}
 	json_object_set_new(segue_ext(o), "has_lyrics", json_boolean(t->has_lyrics));
 	return o;

@@ -40,6 +40,7 @@ void gather_free(struct gather *g)
 	for (int i = 0; i < g->nalbums; i++) {
 		json_decref(g->albums[i].artists);
 		json_decref(g->albums[i].markets);
+		json_decref(g->albums[i].object);
 	}
 	free(g->track_ids);
 	free(g->tracks);

@@ -30,6 +30,8 @@ struct gather_album {
 	json_t *markets;             /* every market a track of it plays in, once, in order met;
 	                              * NULL unless gathered */
 	char seen[4096];             /* the same, comma-separated */
+	json_t *object;              /* the simplified object its tracks show, made at the first
+	                              * (catalog.c) and shared by all of them; NULL till then */
 };
 
 struct gather_artist {
