@@ -304,24 +304,30 @@ void api_reply_one(struct req *r, const char *kind, api_render_fn render)
 	reply_json(r, 200, o);
 }
 
-void api_reply_several(struct req *r, const char *key, int max, api_render_fn render)
+void api_reply_several(struct req *r, const char *key, int max, api_render_list_fn render)
 {
+	json_t *objs[API_SEVERAL_MAX], *list;
 	const char *market;
 	char **ids;
-	int n;
+	int n, rc;
 	bool bad;
-	json_t *list;
 
+	if (max > API_SEVERAL_MAX)
+		max = API_SEVERAL_MAX;
 	market = api_market(r, &bad);
 	if (bad || api_ids_arg(r, max, &ids, &n) < 0)
 		return;
-	list = json_array();
-	for (int i = 0; i < n; i++) {
-		json_t *o = render(r, ids[i], market);
-
-		json_array_append_new(list, o ? o : json_null());
-	}
+	rc = render(r, (const char *const *)ids, n, market, objs);
 	api_free_ids(ids, n);
+	if (rc < 0) {
+		for (int i = 0; i < n; i++)
+			json_decref(objs[i]);
+		reply_error(r, 500, "the catalog could not be read");
+		return;
+	}
+	list = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, objs[i] ? objs[i] : json_null());
 	reply_json(r, 200, json_pack("{s:o}", key, list));
 }
 

@@ -61,11 +61,16 @@ int api_artists(struct req *r, const char *const *ids, int n, json_t **out);
 bool api_exists(struct req *r, const char *kind, const char *id);
 /* Whether a track with this markets column value plays in market, by the server's markets. */
 bool api_available(struct req *r, const char *markets, const char *market);
-/* GET /v1/{kind}s/{id} and GET /v1/{kind}s?ids=: one catalog object, or up to max of them
- * (null for an unknown id), each rendered by render in the request's market. */
+/* GET /v1/{kind}s/{id}: one catalog object, rendered by render in the request's market. */
 typedef json_t *(*api_render_fn)(struct req *r, const char *id, const char *market);
 void api_reply_one(struct req *r, const char *kind, api_render_fn render);
-void api_reply_several(struct req *r, const char *key, int max, api_render_fn render);
+/* GET /v1/{kind}s?ids=: up to max (at most API_SEVERAL_MAX) of them under key, null for an
+ * unknown id, rendered together by render (as api_tracks: out[i] for ids[i], 0 or -1), so
+ * that a list costs a few statements; a database error is a 500. */
+#define API_SEVERAL_MAX 50
+typedef int (*api_render_list_fn)(struct req *r, const char *const *ids, int n, const char *market,
+                                  json_t **out);
+void api_reply_several(struct req *r, const char *key, int max, api_render_list_fn render);
 /* A public playlist's simplified object (api/playlists.c). */
 json_t *api_playlist_simple(struct req *r, const char *id);
 /* A playlist's image objects (api/images.c): [] when it has no picture. */

@@ -433,18 +433,45 @@ void h_recommendations(struct req *r)
 	}
 	qsort(p.c, (size_t)kept, sizeof *p.c, cand_cmp_score);
 	out = json_array();
-	for (int i = 0, picked = 0; i < kept && picked < limit; i++) {
-		int same = 0;
-		json_t *t;
+	for (int i = 0, picked = 0; i < kept && picked < limit; ) {
+		const char *ids[API_SEVERAL_MAX];
+		json_t *objs[API_SEVERAL_MAX];
+		int idx[API_SEVERAL_MAX], m = 0, k;
 
 		/* At most two tracks of one artist in a list: the best two (p.c is in score order,
-		 * and what was picked sits compacted at its front). */
-		for (int j = 0; j < picked; j++)
-			same += !strcmp(p.c[j].artist, p.c[i].artist);
-		if (same >= PER_ARTIST_IN_LIST || !(t = api_track(r, p.c[i].id, market)))
-			continue;
-		json_array_append_new(out, t);
-		p.c[picked++] = p.c[i];
+		 * and what was picked sits compacted at its front). The picks are rendered together;
+		 * one that is gone from the catalog ends the batch there, and the candidates after it
+		 * are weighed again without it. */
+		for (; i < kept && m < limit - picked && m < API_SEVERAL_MAX; i++) {
+			int same = 0;
+
+			for (int j = 0; j < picked; j++)
+				same += !strcmp(p.c[j].artist, p.c[i].artist);
+			for (int j = 0; j < m; j++)
+				same += !strcmp(p.c[idx[j]].artist, p.c[i].artist);
+			if (same >= PER_ARTIST_IN_LIST)
+				continue;
+			idx[m] = i;
+			ids[m++] = p.c[i].id;
+		}
+		if (api_tracks(r, ids, m, market, objs) < 0) {
+			for (k = 0; k < m; k++)
+				json_decref(objs[k]);
+			json_decref(out);
+			json_decref(seeds);
+			free(p.c);
+			reply_error(r, 500, "the catalog could not be read");
+			return;
+		}
+		for (k = 0; k < m && objs[k]; k++) {
+			json_array_append_new(out, objs[k]);
+			p.c[picked++] = p.c[idx[k]];
+		}
+		if (k < m) {
+			i = idx[k] + 1;
+			for (; k < m; k++)
+				json_decref(objs[k]);
+		}
 	}
 	append_seeds(seeds, tracks, nt, artists, na, genres, ngs, p.n, kept);
 	free(p.c);

@@ -25,6 +25,8 @@ void h_related_artists(struct req *r)
 	struct recs_ctx c;
 	int32_t items[RELATED_SCAN];
 	int seen[RELATED_MAX], nseen = 0, n;
+	const char *ids[RELATED_MAX];
+	json_t *objs[RELATED_MAX];
 	char uri[64];
 	json_t *list;
 
@@ -62,7 +64,6 @@ void h_related_artists(struct req *r)
 	}
 	for (int i = 0; i < n && nseen < RELATED_MAX; i++) {
 		int a = m->artist[items[i]], k;
-		json_t *o;
 
 		if (a < 0 || a >= m->n_artists || !strcmp(m->artist_id[a], id))
 			continue;
@@ -70,11 +71,21 @@ void h_related_artists(struct req *r)
 			;
 		if (k < nseen)
 			continue;
+		ids[nseen] = m->artist_id[a];
 		seen[nseen++] = a;
-		/* An artist gone from the catalog since the model was built is left out. */
-		if ((o = api_artist(r, m->artist_id[a])))
-			json_array_append_new(list, o);
 	}
+	/* Rendered together; an artist gone from the catalog since the model was built is left
+	 * out. */
+	if (api_artists(r, ids, nseen, objs) < 0) {
+		for (int i = 0; i < nseen; i++)
+			json_decref(objs[i]);
+		json_decref(list);
+		reply_error(r, 500, "the catalog could not be read");
+		goto out;
+	}
+	for (int i = 0; i < nseen; i++)
+		if (objs[i])
+			json_array_append_new(list, objs[i]);
 reply:
 	reply_json(r, 200, json_pack("{s:o}", "artists", list));
 out:
