@@ -247,8 +247,9 @@ static void list_following(struct req *r)
 {
 	const char *after = req_arg(r, "after");
 	struct library_item page[51];
+	const char *ids[50];
 	char cursor[BASE62_ID_LEN + 1] = "", base[512];
-	json_t *items, *next = json_null();
+	json_t *items, *objs[50], *next = json_null();
 	bool more;
 	int limit, n;
 
@@ -263,13 +264,21 @@ static void list_following(struct req *r)
 		return;
 	}
 	more = n > limit;
+	if (n > limit)
+		n = limit;
+	for (int i = 0; i < n; i++)
+		ids[i] = page[i].id;
+	if (api_artists(r, ids, n, objs) < 0) {
+		for (int i = 0; i < n; i++)
+			json_decref(objs[i]);
+		reply_error(r, 500, "database error");
+		return;
+	}
 	items = json_array();
-	for (int i = 0; i < n && i < limit; i++) {
-		json_t *a;
-
+	for (int i = 0; i < n; i++) {
 		snprintf(cursor, sizeof cursor, "%s", page[i].id);
-		if ((a = api_artist(r, page[i].id)))
-			json_array_append_new(items, a);
+		if (objs[i])
+			json_array_append_new(items, objs[i]);
 	}
 	req_base_url(r, base, sizeof base);
 	if (more)
