@@ -38,7 +38,10 @@ static int owned_artists(const char *json, const char *owner, const struct store
 
 	if (!with || !with->artist || !json || !*json)
 		return 0;
-	if (!json_is_array(a = json_loads(json, 0, &err))) {
+	/* Parsed once, then tested: json_is_array evaluates its argument twice, so a call inside
+	 * it would parse the text again and leak the first result. */
+	a = json_loads(json, 0, &err);
+	if (!json_is_array(a)) {
 		json_decref(a);
 		if (!a && json_error_code(&err) == json_error_out_of_memory) {
 			log_err("store: the artists of %s: out of memory", owner);

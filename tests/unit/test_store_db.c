@@ -1,7 +1,7 @@
 /* The store's statement helpers (store/store_db.h) and what is built on them: a list bound as
  * one JSON text (db_bind_json), a many-row INSERT's text (db_values_sql), a play batch's
- * events matched to the ids its insert kept, and a playlist's first distinct covers walked
- * in one statement. Over SQLite in a temporary directory, or the PostgreSQL database
+ * events matched to the ids its insert kept, a playlist's first distinct covers walked
+ * in one statement, and the artists a batch of tracks or albums carries as JSON. Over SQLite in a temporary directory, or the PostgreSQL database
  * SEGUE_TEST_DATABASE_URL names (tests/pg/test_store_db.pg). */
 #include "config.h"
 
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "store/accounts.h"
+#include "store/catalog.h"
 #include "store/history.h"
 #include "store/images.h"
 #include "store/playlists.h"
@@ -17,6 +18,26 @@
 #include "store/store_db.h"
 #include "tap.h"
 #include "teststore.h"
+
+/* jansson's live allocations: a batch's rows must leave none behind (each page of a list
+ * reads its artists through them). */
+static long json_live;
+
+static void *counted_malloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p)
+		json_live++;
+	return p;
+}
+
+static void counted_free(void *p)
+{
+	if (p)
+		json_live--;
+	free(p);
+}
 
 static void values_sql(void)
 {
@@ -184,10 +205,85 @@ static void covers(struct store *s)
 	is_int(store_playlist_covers(s, "nope", got, 4), 0, "no such playlist: none");
 }
 
+struct owned {
+	char got[8][64];
+	int n;
+};
+
+static int on_artist(void *ud, const char *owner, const char *id, const char *name)
+{
+	struct owned *o = ud;
+
+	if (o->n == 8)
+		return -1;
+	snprintf(o->got[o->n++], sizeof o->got[0], "%s:%s:%s", owner, id, name);
+	return 0;
+}
+
+static int on_track(void *ud, const struct track_row *t, const char *library_path)
+{
+	(void)ud, (void)t, (void)library_path;
+	return 0;
+}
+
+static int on_path(void *ud, const char *id, const char *library_path)
+{
+	(void)ud, (void)id, (void)library_path;
+	return 0;
+}
+
+static int on_album(void *ud, const char *id, const struct album_row *a, const char *image)
+{
+	(void)ud, (void)id, (void)a, (void)image;
+	return 0;
+}
+
+/* Where got holds want: its index, or -1. */
+static int owned_at(const struct owned *o, const char *want)
+{
+	for (int i = 0; i < o->n; i++)
+		if (!strcmp(o->got[i], want))
+			return i;
+	return -1;
+}
+
+/* tr0 and al0 (from covers' catalog) get a second artist; tr1 keeps its one. */
+static void owned_artists(struct store *s)
+{
+	static const char *const tracks[] = { "tr0", "tr1" };
+	static const char *const albums[] = { "al0" };
+	const struct store_batch_with with = { .artist = on_artist };
+	struct owned o = { .n = 0 };
+	long before;
+
+	if (!ok(store_exec(s, "INSERT INTO artists (id, name, created_at) VALUES ('ar2', 'Second', 1)") == 0 &&
+	        store_exec(s, "INSERT INTO track_artists (track_id, pos, artist_id) VALUES"
+	                      " ('tr0', 0, 'ar'), ('tr0', 1, 'ar2'), ('tr1', 0, 'ar')") == 0 &&
+	        store_exec(s, "INSERT INTO album_artists (album_id, pos, artist_id) VALUES"
+	                      " ('al0', 0, 'ar'), ('al0', 1, 'ar2')") == 0,
+	        "two tracks' and an album's artists"))
+		return;
+	before = json_live;
+	is_int(store_tracks_rows(s, tracks, 2, on_track, &with, &o), 0, "tracks with their artists");
+	ok(o.n == 3 && owned_at(&o, "tr0:ar:Artist") >= 0 &&
+	   owned_at(&o, "tr0:ar:Artist") < owned_at(&o, "tr0:ar2:Second") &&
+	   owned_at(&o, "tr1:ar:Artist") >= 0, "each track's artists, in order (%d)", o.n);
+	o.n = 0;
+	is_int(store_tracks_library_paths(s, tracks, 2, on_path, &with, &o), 0,
+	       "library paths with the artists");
+	is_int(o.n, 3, "the same three artists without a library path");
+	o.n = 0;
+	is_int(store_albums_rows(s, albums, 1, on_album, &with, &o), 0, "an album with its artists");
+	ok(o.n == 2 && owned_at(&o, "al0:ar:Artist") == 0 && owned_at(&o, "al0:ar2:Second") == 1,
+	   "the album's two artists, in order (%d)", o.n);
+	is_int(json_live - before, 0, "the artists' JSON all freed again");
+}
+
 int main(void)
 {
 	struct teststore t;
 
+	json_set_alloc_funcs(counted_malloc, counted_free);
 	values_sql();
 	if (teststore_open(&t, "db") < 0)
 		return done();
@@ -195,6 +291,7 @@ int main(void)
 	if (ok(store_user_insert(&t.s, "u1", "x", true, "US", 1000) == 1, "a user")) {
 		plays(&t.s);
 		covers(&t.s);
+		owned_artists(&t.s);
 	}
 	teststore_close(&t);
 	return done();
