@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write throughput at the HTTP API of a running segue-server (bench/writes.sh starts it).
 
-    bench/writes.py --port P --token T --catalog segue.db [--seconds 10] [--clients 2]
+    bench/writes.py --port P --token T --catalog segue.db [--seconds 10] [--clients 2] [--rounds 200]
 
 Prints:
   play events: POST /v1/segue/events, batches of 100 new events, over 1 and then CLIENTS
@@ -10,13 +10,17 @@ Prints:
     add     POST /v1/playlists/{id}/tracks {"uris": [one track]} (appends; after every 1,000
             adds a fresh playlist of 1,000 items takes over, untimed, so it stays under 2,000)
     reorder PUT  /v1/playlists/{id}/tracks {"range_start": 0, "insert_before": 5}
-  in changes/s and p50/p99 per change. Every loop stops at its time or count bound.
+  in changes/s and p50/p99 per change;
+  library saves, one connection: PUT /v1/me/tracks?ids= of 50 tracks not saved, then DELETE
+    of the same 50, ROUNDS (200) times each, in requests/s (of the time spent waiting for
+    them) and p50/p99 per request.
+Every loop stops at its time or count bound.
 
     bench/writes.py ... --statements PSQL_COMMAND
 
 instead counts the statements PostgreSQL runs for each operation (its pg_stat_statements,
 read with PSQL_COMMAND, e.g. "psql -h DIR -U segue -d writes"): 10 batches of 100 play events,
-100 adds and 100 reorders, untimed, each kind from a reset of the counters, and prints the
+100 adds and 100 reorders, 10 saves and 10 removals of 50 tracks, untimed, each kind from a reset of the counters, and prints the
 statements per event and per change with the most called ones and their mean time in the
 server. The server's own background work in that window (Connect heartbeats, the search log)
 is counted too."""
@@ -157,6 +161,36 @@ def playlist_changes(args, user, track_ids):
               % (kind + ":", (n - errors) / wall, n - errors, wall, length, p50, p99, errors))
 
 
+LIBRARY_IDS = 50  # the most ids /v1/me/tracks takes at once
+
+
+def library_saves(args, track_ids):
+    """PUT /v1/me/tracks?ids= of 50 tracks not saved, then DELETE of the same 50, ROUNDS times
+    each (bounded by SECONDS too)."""
+    c = Client(args.port, args.token)
+    rnd = random.Random(13)
+    lat = {"save": [], "remove": []}
+    errors = 0
+    start = time.monotonic()
+    while len(lat["save"]) < args.rounds and time.monotonic() - start < args.seconds * 4:
+        ids = ",".join(rnd.sample(track_ids, LIBRARY_IDS))
+        for kind, method in (("save", "PUT"), ("remove", "DELETE")):
+            t = time.perf_counter()
+            status, raw = c.call(method, "/v1/me/tracks?ids=" + ids)
+            lat[kind].append((time.perf_counter() - t) * 1e3)
+            if status != 200:
+                errors += 1
+                if errors == 1:
+                    print("  library %s: HTTP %d %s" % (kind, status, raw[:200].decode("utf-8", "replace")),
+                          file=sys.stderr)
+    for kind in ("save", "remove"):
+        p50, p99 = pcts(lat[kind])
+        n = len(lat[kind])
+        print("library %-7s    %8.0f requests/s (%d of %d ids each, 1 connection; p50 %.2f ms, p99 %.2f ms;"
+              " %d failed in all)" % (kind + ":", n / (sum(lat[kind]) / 1e3) if n else 0, n, LIBRARY_IDS,
+                                      p50, p99, errors))
+
+
 def count_statements(args, user, track_ids):
     psql = args.statements.split()
 
@@ -183,9 +217,20 @@ def count_statements(args, user, track_ids):
     def reorder_op(i):
         return c.call("PUT", "/v1/playlists/%s/tracks" % pid, {"range_start": 0, "insert_before": 5})[0]
 
+    saved = []  # each save's ids, which the removal with the same number takes away
+
+    def save_op(i):
+        saved.append(rnd.sample(track_ids, LIBRARY_IDS))
+        return c.call("PUT", "/v1/me/tracks?ids=" + ",".join(saved[i]))[0]
+
+    def remove_op(i):
+        return c.call("DELETE", "/v1/me/tracks?ids=" + ",".join(saved[i]))[0]
+
     for name, unit, ops, per, op in (("play events", "event", 10, 100, events_op),
                                      ("playlist add", "change", 100, 1, add_op),
-                                     ("playlist reorder", "change", 100, 1, reorder_op)):
+                                     ("playlist reorder", "change", 100, 1, reorder_op),
+                                     ("library save", "request", 10, 1, save_op),
+                                     ("library remove", "request", 10, 1, remove_op)):
         query("SELECT pg_stat_statements_reset()")
         bad = sum(op(i) not in (200, 201) for i in range(ops))
         if bad:
@@ -208,6 +253,7 @@ def main():
     ap.add_argument("--catalog", required=True)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--clients", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--statements", metavar="PSQL_COMMAND")
     args = ap.parse_args()
     db = sqlite3.connect("file:%s?mode=ro" % args.catalog, uri=True)
@@ -226,6 +272,7 @@ def main():
     for clients in sorted({1, args.clients}):
         events(args, track_ids, clients)
     playlist_changes(args, user, track_ids)
+    library_saves(args, track_ids)
 
 
 if __name__ == "__main__":

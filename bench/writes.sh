@@ -1,7 +1,8 @@
 #!/bin/sh
 # Write throughput at the HTTP API, on loopback: play-event ingest (POST /v1/segue/events,
 # batches of 100, one and two connections) in events/s, and playlist changes (add one track, reorder)
-# in changes/s on a 1,000-item playlist, with the server on SQLite and then on PostgreSQL (a
+# in changes/s on a 1,000-item playlist, and library saves (PUT then DELETE /v1/me/tracks of 50
+# ids, 200 each) in requests/s with p50/p99, with the server on SQLite and then on PostgreSQL (a
 # throwaway cluster with production's durability, the same catalog copied in with
 # segue-server copy-to), side by side with the ratio; then, on PostgreSQL, the statements each
 # operation runs (pg_stat_statements, untimed). Runs on a private copy of a
@@ -81,7 +82,7 @@ import re, sys
 def figures(path):
     out = {}
     for line in open(path):
-        m = re.match(r"(play events|playlist \w+):?\s+([0-9.]+) (\S+)", line)
+        m = re.match(r"(play events|playlist \w+|library \w+):?\s+([0-9.]+) (\S+)", line)
         if m:
             key = m.group(1)
             if key in out:  # the second play-events line: more connections

@@ -13,6 +13,7 @@
 #include "base62.h"
 #include "catalog/catalog.h"
 #include "server.h"
+#include "store/catalog.h"
 #include "store/library.h"
 
 #define LIBRARY_MAX_IDS 50
@@ -26,38 +27,93 @@ static const struct collection saved_tracks = { "track", LIBRARY_TRACKS };
 static const struct collection saved_albums = { "album", LIBRARY_ALBUMS };
 static const struct collection followed_artists = { "artist", LIBRARY_ARTISTS };
 
-/* Saves or removes every id, all or nothing: ids[i] in collection cs[i], saved at at[i] when
- * the client gave the times, else now. */
+/* The ids of ids[0..n) in collection k, in order, into of (their times into of_at when at is
+ * given) and their positions into pos. Returns how many. */
+static int of_kind(const struct collection *const *cs, char **ids, const long long *at, int n,
+                   enum library_kind k, const char **of, long long *of_at, int *pos)
+{
+	int m = 0;
+
+	for (int i = 0; i < n; i++)
+		if (cs[i]->store == k) {
+			of[m] = ids[i];
+			if (at)
+				of_at[m] = at[i];
+			pos[m++] = i;
+		}
+	return m;
+}
+
+/* The position of the first id that names nothing, n when all do, -1 on a database error:
+ * one statement per collection, whatever the number of ids. */
+static int first_missing(struct store *s, const struct collection *const *cs, char **ids, int n)
+{
+	static const enum catalog_kind catalog[] = {
+		[LIBRARY_TRACKS] = CATALOG_TRACK, [LIBRARY_ALBUMS] = CATALOG_ALBUM,
+		[LIBRARY_ARTISTS] = CATALOG_ARTIST,
+	};
+	const char *of[LIBRARY_MAX_IDS];
+	int pos[LIBRARY_MAX_IDS], first = n;
+
+	for (int k = LIBRARY_TRACKS; k <= LIBRARY_ARTISTS; k++) {
+		int m = of_kind(cs, ids, NULL, n, k, of, NULL, pos), miss;
+
+		if (!m)
+			continue;
+		if ((miss = store_catalog_missing(s, catalog[k], of, m)) < 0)
+			return -1;
+		if (miss < m && pos[miss] < first)
+			first = pos[miss];
+	}
+	return first;
+}
+
+/* Saves or removes every id (at most LIBRARY_MAX_IDS), all or nothing: ids[i] in collection
+ * cs[i], saved at at[i] when the client gave the times, else now. On PostgreSQL each
+ * statement is a round trip, so each collection the request names costs a fixed number of
+ * them whatever the number of ids. */
 static void apply(struct req *r, const struct collection *const *cs, char **ids, int n, bool save,
                   int ok_status, const long long *at)
 {
 	struct store *s = &r->srv->store;
-	long long now = store_now_ms();
+	long long now = store_now_ms(), times[LIBRARY_MAX_IDS], of_at[LIBRARY_MAX_IDS];
+	const char *of[LIBRARY_MAX_IDS];
+	int pos[LIBRARY_MAX_IDS];
 
-	if (save)
-		for (int i = 0; i < n; i++)
-			if (!api_exists(r, cs[i]->kind, ids[i])) {
-				reply_error(r, 404, "no %s with id %s", cs[i]->kind, ids[i]);
-				return;
-			}
+	if (save) {
+		int miss = first_missing(s, cs, ids, n);
+
+		if (miss < 0)
+			goto fail;
+		if (miss < n) {
+			reply_error(r, 404, "no %s with id %s", cs[miss]->kind, ids[miss]);
+			return;
+		}
+	}
 	if (store_begin(s) < 0)
 		goto fail;
-	if (save && !at)
-		/* Times strictly increase within a collection, so "newest first" is the order of
-		 * the requests (and of the ids within one) even within one millisecond. */
-		for (int i = 0; i < n; i++) {
-			long long latest;
-			int found = store_library_latest(s, cs[i]->store, r->user.id, &latest);
+	/* Times strictly increase within a collection, so "newest first" is the order of the
+	 * requests (and of the ids within one) even within one millisecond. */
+	for (int k = LIBRARY_TRACKS; save && !at && k <= LIBRARY_ARTISTS; k++) {
+		long long latest;
+		int found;
 
-			if (found < 0)
-				goto fail_tx;
-			if (found && latest >= now)
-				now = latest + 1;
-		}
-	for (int i = 0; i < n; i++)
-		if ((save ? store_library_add(s, cs[i]->store, r->user.id, ids[i], at ? at[i] : now + i)
-		          : store_library_remove(s, cs[i]->store, r->user.id, ids[i])) < 0)
+		if (!of_kind(cs, ids, NULL, n, k, of, NULL, pos))
+			continue;
+		if ((found = store_library_latest(s, k, r->user.id, &latest)) < 0)
 			goto fail_tx;
+		if (found && latest >= now)
+			now = latest + 1;
+	}
+	for (int i = 0; i < n; i++)
+		times[i] = at ? at[i] : now + i;
+	for (int k = LIBRARY_TRACKS; k <= LIBRARY_ARTISTS; k++) {
+		int m = of_kind(cs, ids, times, n, k, of, of_at, pos);
+
+		if (m && (save ? store_library_add_many(s, k, r->user.id, of, of_at, m)
+		               : store_library_remove_many(s, k, r->user.id, of, m)) < 0)
+			goto fail_tx;
+	}
 	if (store_commit(s) < 0)
 		goto fail_tx;
 	reply_empty(r, ok_status);

@@ -12,8 +12,9 @@
 /* Adds (save) or removes ids[0..n) in user's collection k, inside the caller's transaction.
  * What is added gets times strictly after everything already there, increasing in the order of
  * ids, so "newest first" is the order of the requests, and of the ids within one, even within
- * a millisecond. Whether the ids name something is the caller's to check. Returns 0, or -1 on a
- * database error (logged; the caller rolls back). */
+ * a millisecond; of a repeated id the first counts. Two statements whatever n (one to remove).
+ * Whether the ids name something is the caller's to check. Returns 0, or -1 on a database
+ * error (logged; the caller rolls back). */
 int saved_change(struct store *s, enum library_kind k, const char *user, const char *const *ids, int n,
                  bool save, long long now);
 

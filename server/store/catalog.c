@@ -544,6 +544,44 @@ int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id)
 	return store_one(s, st, "a catalog id", NULL, NULL);
 }
 
+/* The index of the first id of ids that names nothing, in one statement whatever n: the
+ * ids go as one JSON array, each looked up by its key. */
+#define MISSING_SQLITE(table) \
+	"SELECT min(j.key) FROM json_each(?1) j" \
+	" WHERE NOT EXISTS (SELECT 1 FROM " table " x WHERE x.id = j.value)"
+#define MISSING_PG(table) \
+	"SELECT min(j.i) - 1 FROM json_array_elements_text(CAST(?1 AS json)) WITH ORDINALITY AS j(id, i)" \
+	" WHERE NOT EXISTS (SELECT 1 FROM " table " x WHERE x.id = j.id)"
+
+int store_catalog_missing(struct store *s, enum catalog_kind k, const char *const *ids, int n)
+{
+	json_t *a = json_array();
+	struct db_stmt *st;
+	long long first = -1;
+	int rc;
+
+	for (int i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(ids[i])) < 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	st = k == CATALOG_TRACK ? store_stmt2(s, MISSING_SQLITE("tracks"), MISSING_PG("tracks")) :
+	     k == CATALOG_ALBUM ? store_stmt2(s, MISSING_SQLITE("albums"), MISSING_PG("albums")) :
+	                          store_stmt2(s, MISSING_SQLITE("artists"), MISSING_PG("artists"));
+	if (db_bind_json(st, 1, a) < 0)
+		return -1;
+	/* One row always (an aggregate); NULL when every id names something. */
+	rc = db_step(st);
+	if (rc == DB_ROW && !db_col_null(st, 0))
+		first = db_col_int64(st, 0);
+	if (rc != DB_ROW)
+		store_fail(s, "catalog ids");
+	db_reset(st);
+	if (rc != DB_ROW)
+		return -1;
+	return first >= 0 && first < n ? (int)first : n;
+}
+
 static void fill_track(struct db_stmt *st, void *out)
 {
 	store_track_from(st, out);

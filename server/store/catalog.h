@@ -150,6 +150,9 @@ enum catalog_kind { CATALOG_TRACK, CATALOG_ALBUM, CATALOG_ARTIST };
 
 /* Returns 1 when a track, album or artist with this id exists, 0 when not, -1 on error. */
 int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id);
+/* The index of the first of ids[0..n) that names no item of kind k, n when they all do (one
+ * statement whatever n), or -1 on error. */
+int store_catalog_missing(struct store *s, enum catalog_kind k, const char *const *ids, int n);
 /* One row into *out. Each returns 1, 0 when there is no such id, -1 on error. */
 int store_track_row(struct store *s, const char *id, struct track_row *out);
 int store_album_row(struct store *s, const char *id, struct album_row *out);

@@ -4,21 +4,48 @@
 #include "config.h"
 #include "store/library.h"
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
 
 #include "log.h"
 #include "store/store_db.h"
 
 struct collection {
 	const char *what;
-	const char *insert, *remove, *has, *latest, *count, *page, *page_by_id;
+	const char *add_sqlite, *add_pg, *remove_sqlite, *remove_pg;
+	const char *has, *latest, *count, *page, *page_by_id;
 };
+
+/* A whole request's ids in one statement each way (on PostgreSQL each statement is a round
+ * trip), bound as one JSON array so that the text is one whatever their number: [id, time]
+ * pairs to add, ids to remove. An id already there keeps its time. The PostgreSQL removal
+ * matches the ids as an array so that it walks the primary key. */
+#define ADD_SQLITE(table, key, at) \
+	"INSERT INTO " table " (user_id, " key ", " at ")" \
+	" SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]')" \
+	" FROM json_each(?2) WHERE true ORDER BY key ON CONFLICT DO NOTHING"
+#define ADD_PG(table, key, at) \
+	"INSERT INTO " table " (user_id, " key ", " at ")" \
+	" SELECT CAST(?1 AS TEXT), e ->> 0, CAST(e ->> 1 AS BIGINT)" \
+	" FROM json_array_elements(CAST(?2 AS json)) WITH ORDINALITY AS j(e, i) ORDER BY i" \
+	" ON CONFLICT DO NOTHING"
+#define REMOVE_SQLITE(table, key) \
+	"DELETE FROM " table " WHERE user_id = ?1 AND " key " IN (SELECT value FROM json_each(?2))"
+#define REMOVE_PG(table, key) \
+	"DELETE FROM " table " WHERE user_id = ?1" \
+	" AND " key " = ANY (ARRAY (SELECT json_array_elements_text(CAST(?2 AS json))))"
 
 static const struct collection collections[] = {
 	[LIBRARY_TRACKS] = {
 		"saved tracks",
-		"INSERT INTO saved_tracks (user_id, track_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-		"DELETE FROM saved_tracks WHERE user_id = ? AND track_id = ?",
+		ADD_SQLITE("saved_tracks", "track_id", "added_at"),
+		ADD_PG("saved_tracks", "track_id", "added_at"),
+		REMOVE_SQLITE("saved_tracks", "track_id"),
+		REMOVE_PG("saved_tracks", "track_id"),
 		"SELECT 1 FROM saved_tracks WHERE user_id = ? AND track_id = ?",
 		"SELECT max(added_at) FROM saved_tracks WHERE user_id = ?",
 		"SELECT count(*) FROM saved_tracks WHERE user_id = ?",
@@ -29,8 +56,10 @@ static const struct collection collections[] = {
 	},
 	[LIBRARY_ALBUMS] = {
 		"saved albums",
-		"INSERT INTO saved_albums (user_id, album_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-		"DELETE FROM saved_albums WHERE user_id = ? AND album_id = ?",
+		ADD_SQLITE("saved_albums", "album_id", "added_at"),
+		ADD_PG("saved_albums", "album_id", "added_at"),
+		REMOVE_SQLITE("saved_albums", "album_id"),
+		REMOVE_PG("saved_albums", "album_id"),
 		"SELECT 1 FROM saved_albums WHERE user_id = ? AND album_id = ?",
 		"SELECT max(added_at) FROM saved_albums WHERE user_id = ?",
 		"SELECT count(*) FROM saved_albums WHERE user_id = ?",
@@ -41,8 +70,10 @@ static const struct collection collections[] = {
 	},
 	[LIBRARY_ARTISTS] = {
 		"followed artists",
-		"INSERT INTO followed_artists (user_id, artist_id, followed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-		"DELETE FROM followed_artists WHERE user_id = ? AND artist_id = ?",
+		ADD_SQLITE("followed_artists", "artist_id", "followed_at"),
+		ADD_PG("followed_artists", "artist_id", "followed_at"),
+		REMOVE_SQLITE("followed_artists", "artist_id"),
+		REMOVE_PG("followed_artists", "artist_id"),
 		"SELECT 1 FROM followed_artists WHERE user_id = ? AND artist_id = ?",
 		"SELECT max(followed_at) FROM followed_artists WHERE user_id = ?",
 		"SELECT count(*) FROM followed_artists WHERE user_id = ?",
@@ -53,30 +84,60 @@ static const struct collection collections[] = {
 	},
 };
 
-/* A statement over (user, id) that changes rows: 1 when one did, 0 when none did. */
-static int change(struct store *s, const struct collection *c, const char *sql, const char *user,
-                  const char *id, long long t)
+/* Whether ids[i] came earlier in ids: the first of repeated ids is the one that counts. */
+static bool repeated(const char *const *ids, int i)
 {
-	struct db_stmt *st = store_stmt(s, sql);
+	for (int k = 0; k < i; k++)
+		if (!strcmp(ids[k], ids[i]))
+			return true;
+	return false;
+}
 
-	if (!st)
+/* One statement over (user, JSON list); the list (NULL when it could not be made) is taken. */
+static int change(struct store *s, const struct collection *c, const char *sqlite, const char *pg,
+                  const char *user, json_t *list)
+{
+	struct db_stmt *st = store_stmt2(s, sqlite, pg);
+	long long n;
+	int rc;
+
+	if (db_bind_json(st, 2, list) < 0)
 		return -1;
 	store_bind_text(st, 1, user);
-	store_bind_text(st, 2, id);
-	if (t >= 0)
-		db_bind_int64(st, 3, t);
-	return store_change(s, st, c->what);
+	rc = db_step(st);
+	n = rc == DB_DONE ? db_changes(s) : -1;
+	if (rc != DB_DONE)
+		store_fail(s, c->what); /* before the reset, which may change the message */
+	db_reset(st);
+	return n > INT_MAX ? INT_MAX : (int)n;
 }
 
-int store_library_add(struct store *s, enum library_kind k, const char *user, const char *id,
-                      long long added_at)
+int store_library_add_many(struct store *s, enum library_kind k, const char *user,
+                           const char *const *ids, const long long *at, int n)
 {
-	return change(s, &collections[k], collections[k].insert, user, id, added_at);
+	json_t *list = json_array();
+
+	for (int i = 0; list && i < n; i++)
+		if (!repeated(ids, i) && json_array_append_new(list, json_pack("[sI]", ids[i],
+		                                                               (json_int_t)at[i])) < 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	return change(s, &collections[k], collections[k].add_sqlite, collections[k].add_pg, user, list);
 }
 
-int store_library_remove(struct store *s, enum library_kind k, const char *user, const char *id)
+int store_library_remove_many(struct store *s, enum library_kind k, const char *user,
+                              const char *const *ids, int n)
 {
-	return change(s, &collections[k], collections[k].remove, user, id, -1);
+	json_t *list = json_array();
+
+	for (int i = 0; list && i < n; i++)
+		if (json_array_append_new(list, json_string(ids[i])) < 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	return change(s, &collections[k], collections[k].remove_sqlite, collections[k].remove_pg, user,
+	              list);
 }
 
 int store_library_has(struct store *s, enum library_kind k, const char *user, const char *id)

@@ -15,11 +15,15 @@ struct library_item {
 
 /* The newest time in user's collection into *t. Returns 1, 0 when it is empty, -1 on error. */
 int store_library_latest(struct store *s, enum library_kind k, const char *user, long long *t);
-/* Returns 1 when added, 0 when it was there already, -1 on error. */
-int store_library_add(struct store *s, enum library_kind k, const char *user, const char *id,
-                      long long added_at);
-/* Returns 1 when removed, 0 when it was not there, -1 on error. */
-int store_library_remove(struct store *s, enum library_kind k, const char *user, const char *id);
+/* Adds ids[0..n) to user's collection, ids[i] at time at[i], in one statement whatever n.
+ * An id already there keeps its time; of an id repeated in ids, the first counts. Returns how
+ * many were added, or -1 on error (logged). */
+int store_library_add_many(struct store *s, enum library_kind k, const char *user,
+                           const char *const *ids, const long long *at, int n);
+/* Removes ids[0..n) from user's collection in one statement. Returns how many were there,
+ * or -1 on error (logged). */
+int store_library_remove_many(struct store *s, enum library_kind k, const char *user,
+                              const char *const *ids, int n);
 /* Returns 1 when id is in the collection, 0 when not, -1 on error. */
 int store_library_has(struct store *s, enum library_kind k, const char *user, const char *id);
 /* How many ids the collection holds, or -1 on error. */

@@ -38,11 +38,39 @@ static const struct kind kinds[] = {
 	{ "artistId", "artist", LIBRARY_ARTISTS, CATALOG_ARTIST },
 };
 
+/* Whether every id names something, one statement per kind whatever their number (a round
+ * trip each on PostgreSQL); else answers for the first unknown one in the call's order
+ * (order[k][i]: ids[k][i]'s place in it). */
+static bool all_known(struct sub_call *c, const char *ids[3][STAR_MAX], const int n[3],
+                      const int order[3][STAR_MAX])
+{
+	int first_k = -1, first_i = 0;
+
+	for (int k = 0; k < 3; k++) {
+		int miss = n[k] ? store_catalog_missing(&c->r->srv->store, kinds[k].catalog, ids[k], n[k]) : 0;
+
+		if (miss < 0) {
+			sub_error(c, SUB_ERR_GENERIC, "database error");
+			return false;
+		}
+		if (miss < n[k] && (first_k < 0 || order[k][miss] < order[first_k][first_i])) {
+			first_k = k;
+			first_i = miss;
+		}
+	}
+	if (first_k < 0)
+		return true;
+	sub_error(c, SUB_ERR_NOT_FOUND, "no %s with id %s", kinds[first_k].name, ids[first_k][first_i]);
+	return false;
+}
+
 /* The ids of each kind, each checked: known when starring (unstarring what is gone is
  * harmless). `id` may name a folder too (render.h's prefixes), which stars its album or
  * artist. False after answering. */
 static bool read_ids(struct sub_call *c, bool save, const char *ids[3][STAR_MAX], int n[3])
 {
+	int order[3][STAR_MAX], seen = 0;
+
 	for (int k = 0; k < 3; k++) {
 		const char *got[STAR_MAX + 1];
 		int m = sub_args(c, kinds[k].param, got, STAR_MAX + 1);
@@ -73,17 +101,7 @@ static bool read_ids(struct sub_call *c, bool save, const char *ids[3][STAR_MAX]
 				sub_error(c, SUB_ERR_NOT_FOUND, "no %s with id %s", kinds[into].name, sub_echo(got[i]));
 				return false;
 			}
-			if (save) {
-				int rc = store_catalog_exists(&c->r->srv->store, kinds[into].catalog, id);
-
-				if (rc <= 0) {
-					if (rc < 0)
-						sub_error(c, SUB_ERR_GENERIC, "database error");
-					else
-						sub_error(c, SUB_ERR_NOT_FOUND, "no %s with id %s", kinds[into].name, id);
-					return false;
-				}
-			}
+			order[into][n[into]] = seen++;
 			ids[into][n[into]++] = id;
 		}
 	}
@@ -91,7 +109,7 @@ static bool read_ids(struct sub_call *c, bool save, const char *ids[3][STAR_MAX]
 		sub_error(c, SUB_ERR_MISSING, "give id, albumId or artistId");
 		return false;
 	}
-	return true;
+	return !save || all_known(c, ids, n, order);
 }
 
 static void star(struct sub_call *c, bool save)

@@ -77,6 +77,28 @@ as free-us
 status 200
 json [false]
 
+=== a repeated id is saved once, at its first place; a saved one keeps its time
+PUT /v1/me/tracks?ids={track3},{track1},{track3},{track0}
+as premium-jp
+status 200
+
+=== ... newest first: the new ones in the request's order, then those saved before
+GET /v1/me/tracks
+as premium-jp
+status 200
+json {"total": 4, "items": [{"track": {"id": "{track1}"}}, {"track": {"id": "{track3}"}}, {"track": {"id": "{track2}"}}, {"track": {"id": "{track0}"}}]}
+
+=== remove with a repeated id and one never saved
+DELETE /v1/me/tracks?ids={track3},{unknown_id},{track1},{track3}
+as premium-jp
+status 200
+
+=== ... both removed, the rest kept
+GET /v1/me/tracks
+as premium-jp
+status 200
+json {"total": 2, "items": [{"track": {"id": "{track2}"}}, {"track": {"id": "{track0}"}}]}
+
 === save an album
 PUT /v1/me/albums?ids={album0}
 as premium-jp
