@@ -19,12 +19,10 @@ import urllib.parse
 import uuid
 
 import multi
+import pgcluster
 from segue_test import TAP, SERVER_BIN, wait_for
 
-why = multi.unavailable(nginx=True)
-if why:
-    print("1..0 # SKIP %s" % why, flush=True)
-    raise SystemExit(0)
+pgcluster.skip_if(multi.unavailable(nginx=True))
 
 t = TAP()
 LIMIT = 40

@@ -4,14 +4,11 @@ whose WebSocket sessions nginx spread over both instances see each other and han
 the instance holding one of them is killed with SIGKILL, and that device comes back through
 nginx (now to the other instance) to the player state from before the kill."""
 
-import sys
 
 import multi
+import pgcluster
 
-why = multi.unavailable(nginx=True)
-if why:
-    print("1..0 # SKIP %s" % why, flush=True)
-    sys.exit(0)
+pgcluster.skip_if(multi.unavailable(nginx=True))
 
 from segue_test import TAP, wait_for  # noqa: E402
 from ws_device import FakeDevice, active_ids, reason  # noqa: E402

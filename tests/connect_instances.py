@@ -12,15 +12,11 @@ connect_instance_timeout_ms; its device reconnects through the other and the pla
 
 import os
 import signal
-import sys
 import time
 
 import pgcluster
 
-why = pgcluster.unavailable()
-if why:
-    print("1..0 # SKIP %s" % why, flush=True)
-    sys.exit(0)
+pgcluster.skip_if(pgcluster.unavailable())
 
 from segue_test import TAP, Server, catalog_copy, cluster, wait_for  # noqa: E402
 from ws_device import FakeDevice, active_ids, device_ids, reason  # noqa: E402

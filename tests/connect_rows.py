@@ -20,14 +20,10 @@ PostgreSQL database that logs every statement:
 import contextlib
 import os
 import signal
-import sys
 
 import pgcluster
 
-why = pgcluster.unavailable()
-if why:
-    print("1..0 # SKIP %s" % why, flush=True)
-    sys.exit(0)
+pgcluster.skip_if(pgcluster.unavailable())
 
 from segue_test import TAP, Server, catalog_copy, cluster, wait_for  # noqa: E402
 from ws_device import FakeDevice, active_ids, device_ids, reason  # noqa: E402
@@ -44,21 +40,10 @@ MEANWHILE = b"was written meanwhile by another instance"
 
 
 def pg_rows(query, *params):
-    c = cluster().connect(cluster().dbname(data))
-    try:
-        c.autocommit = True
-        cur = c.cursor()
-        cur.execute(query, params)
-        return cur.fetchall() if cur.description else []
-    finally:
-        c.close()
+    return cluster().rows(data, query, *params)
 
 
-def size(path):
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
+size = pgcluster.log_size
 
 
 def since(path, mark):

@@ -12,10 +12,7 @@ import pgcluster
 from segue_test import (TAP, Server, _catalog_root, catalog_copy, run, SERVER_BIN, sql)
 
 t = TAP()
-why = pgcluster.unavailable()
-if why:
-    print("1..0 # SKIP %s" % why, flush=True)
-    raise SystemExit(0)
+pgcluster.skip_if(pgcluster.unavailable())
 
 data = catalog_copy()
 tracks = [r[0] for r in sql(data, "SELECT id FROM tracks ORDER BY id")]

@@ -7,15 +7,11 @@ the saves keep: each id's time in the order of the request, after everything sav
 an unknown id answers 404 before anything is written, and a removal takes every id it names."""
 
 import os
-import sys
 import time
 
 import pgcluster
 
-why = pgcluster.unavailable()
-if why:
-    print("1..0 # SKIP %s" % why, flush=True)
-    sys.exit(0)
+pgcluster.skip_if(pgcluster.unavailable())
 
 from segue_test import TAP, Server, catalog_copy, cluster  # noqa: E402
 from subsonic_util import call  # noqa: E402
@@ -28,21 +24,10 @@ USER = "premium-us"
 
 
 def pg_rows(query, *params):
-    c = cluster().connect(cluster().dbname(data))
-    try:
-        c.autocommit = True
-        cur = c.cursor()
-        cur.execute(query, params)
-        return cur.fetchall() if cur.description else []
-    finally:
-        c.close()
+    return cluster().rows(data, query, *params)
 
 
-def size(path):
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
+size = pgcluster.log_size
 
 
 def statements(call):

@@ -18,10 +18,7 @@ from segue_test import SERVER_BIN, TAP, Server, cluster, run, tmpdir, wait_for, 
 from subsonic_util import call
 
 t = TAP()
-why = pgcluster.unavailable()
-if why:
-    print("1..0 # SKIP %s" % why)
-    sys.exit(0)
+pgcluster.skip_if(pgcluster.unavailable())
 if not all(shutil.which(p) for p in ("sox", "flac", "ffmpeg")):
     print("1..0 # SKIP sox, flac and ffmpeg are needed to make the library")
     sys.exit(0)

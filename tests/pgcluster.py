@@ -339,6 +339,34 @@ class Cluster:
         self.database(data_dir)
         return self.dbs[os.path.realpath(data_dir)][0]
 
+    def rows(self, data_dir, query, *params):
+        """query's rows on data_dir's database ([] for a statement that returns none), in a
+        connection of its own that commits at once."""
+        c = self.connect(self.dbname(data_dir))
+        try:
+            c.autocommit = True
+            cur = c.cursor()
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description else []
+        finally:
+            c.close()
+
+
+def skip_if(why):
+    """Ends a TAP test as skipped when why (unavailable()'s answer, or multi's) says why."""
+    if why:
+        print("1..0 # SKIP %s" % why, flush=True)
+        raise SystemExit(0)
+
+
+def log_size(path):
+    """How far the cluster's log (or any file) has grown: 0 before it exists. A mark to read
+    a test step's lines from."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
 
 def main(argv):
     """pgcluster.py PROGRAM [ARG...]: runs a unit test with SEGUE_TEST_DATABASE_URL naming an

@@ -21,10 +21,7 @@ from segue_test import TAP
 t = TAP()
 import pgcluster  # noqa: E402
 
-why = pgcluster.unavailable()
-if why:
-    print("1..0 # SKIP %s" % why)
-    raise SystemExit(0)
+pgcluster.skip_if(pgcluster.unavailable())
 
 cl = st.cluster()
 

@@ -13,10 +13,7 @@ import segue_test as st
 from segue_test import TAP
 
 t = TAP()
-why = pgcluster.unavailable()
-if why:
-    print("1..0 # SKIP %s" % why)
-    raise SystemExit(0)
+pgcluster.skip_if(pgcluster.unavailable())
 
 cl = st.cluster()
 data_a = st.catalog_copy()
