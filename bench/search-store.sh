@@ -31,7 +31,8 @@ passes() { # ENGINE: the passes against the server bench_serve started, into $WO
 		die "$engine: search never answered"
 	echo "  search answers ${ready} s after listening; RSS $(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SEG_PID/status") MiB" |
 		tee "$WORK/$engine.txt"
-	echo "  recommendation model built $(bench_wait_recs) s later (the passes start after it)"
+	recs=$(bench_wait_recs) || die "$engine: the recommendation model was not built in 900 s"
+	echo "  recommendation model built $recs s later (the passes start after it)"
 	for spec in "track 1" "track,artist,album 1" "track 2"; do
 		# shellcheck disable=SC2086
 		set -- $spec

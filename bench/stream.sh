@@ -181,6 +181,7 @@ NGX_PORT=$(free_port)
 nginx_conf 2 "$NGX_PORT"
 nginx -c "$WORK/nginx.conf" -p "$WORK"
 sleep 0.3
+PATHS="$WORK/nginx.paths" wrk -t2 -c"$CONNS" -d3s -s bench/range.lua "http://127.0.0.1:$NGX_PORT" >/dev/null 2>&1
 run_wrk "nginx (2 workers)" "$NGX_PORT" "$WORK/nginx.paths" ng2 "$(nginx_workers)"
 python3 - "$WORK/rounds" "$RPS_ng2" "$T_SEG" "$T_NGX" "$IDLE" <<'PY'
 import statistics, sys

@@ -186,7 +186,7 @@ int db_bind_json(struct db_stmt *st, int i, json_t *v)
 		return -1;
 	}
 	if (!text) {
-		log_err("store: out of memory writing a list");
+		log_err("store: a list could not be written as JSON (out of memory, or text that is not UTF-8)");
 		return -1;
 	}
 	/* The text is handed over, not copied: a list can be a refresh's thousands of rows. */

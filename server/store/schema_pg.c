@@ -416,7 +416,11 @@ const char *const pg_migrations[] = {
 	"DROP INDEX tracks_album;"
 	"CREATE INDEX tracks_album ON tracks(album_id, disc_number, track_number)"
 	"  INCLUDE (available, duration_ms, markets);",
-	/* 24: an artist's genres kept on its row (see schema_sqlite.c) */
+	/* 24: an artist's genres kept on its row (see schema_sqlite.c). The triggers lock the
+	 * artist's row till commit; every statement that fires them also takes the search log's
+	 * write lock first (search_lock: inserts, deletes, updates of artist_id or genre, which
+	 * every writer of genres sets too), so writers of tracks never meet on artists' rows in
+	 * another order. */
 	"ALTER TABLE artists ADD COLUMN genres TEXT NOT NULL DEFAULT '';"
 	"UPDATE artists SET genres = " ARTIST_GENRES("artists.id") ";"
 	ROW_TRIGGER("artist_genres_track_added", "INSERT", "tracks", "",

@@ -372,7 +372,8 @@ const char *const sqlite_migrations[] = {
 	 * PostgreSQL, where each is a heap page). Play counts change which tracks are an
 	 * artist's 200 most played without changing its genres here: only an artist with more
 	 * than 200 tracks can tell, and then the next change to its tracks brings them up to
-	 * date. */
+	 * date (on PostgreSQL popularity orders ties there too). Each track written costs a
+	 * read of up to 200 of its artist's tracks. */
 	"ALTER TABLE artists ADD COLUMN genres TEXT NOT NULL DEFAULT '';"
 	"UPDATE artists SET genres = " ARTIST_GENRES("artists.id") ";"
 	"CREATE TRIGGER artist_genres_track_added AFTER INSERT ON tracks BEGIN"
