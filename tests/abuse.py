@@ -290,6 +290,33 @@ with Server(data, settings) as srv:
     path = (audio.path + "?" + audio.query).encode()
     size = len(srv.get(path.decode()).body)
     t.eq(size, long_size, "the long track is served whole to a client that reads")
+
+    # Audio ranges on one kept-alive connection (the quick path, whose keep-alive timeout is
+    # armed again only when 200 ms old, http/quick.c): one every 50 ms for 3 s, longer than
+    # http_keepalive, keeps it open; then idle, it closes on time, not before.
+    s = connect(srv)
+    s.settimeout(5)
+    answered, t0 = 0, time.time()
+    try:
+        while time.time() - t0 < 3:
+            s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nRange: bytes=0-99\r\n\r\n")
+            got = b""
+            while not (b"\r\n\r\n" in got and len(got.split(b"\r\n\r\n", 1)[1]) >= 100):
+                c = s.recv(65536)
+                if not c:
+                    raise OSError("closed")
+                got += c
+            answered += got.startswith(b"HTTP/1.1 206")
+            time.sleep(0.05)
+        kept = True
+    except OSError:
+        kept = False
+    t.ok(kept and answered >= 30, "ranges every 50 ms for 3 s on one connection: all answered, never "
+         "cut (%d answered)" % answered)
+    el = closed_within(s, 8)
+    s.close()
+    t.ok(el is not None and 1.6 < el < 3.5,
+         "then idle, it is closed after http_keepalive (2 s), not before (%s s)" % el)
     s = connect(srv, rcvbuf=4096)
     s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     time.sleep(1)

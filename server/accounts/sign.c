@@ -311,43 +311,46 @@ static void mac(const struct sign_key *k, const char *path, size_t plen, long lo
 	sodium_memzero(&st, sizeof st);
 }
 
+/* base64url's value of each byte; 0x40 for a byte outside its alphabet (NUL included). */
+#define B64URL(c) ((c) >= 'A' && (c) <= 'Z' ? (c) - 'A' : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26 : \
+	(c) >= '0' && (c) <= '9' ? (c) - '0' + 52 : (c) == '-' ? 62 : (c) == '_' ? 63 : 0x40)
+#define B64URL4(n) B64URL(n), B64URL((n) + 1), B64URL((n) + 2), B64URL((n) + 3)
+#define B64URL16(n) B64URL4(n), B64URL4((n) + 4), B64URL4((n) + 8), B64URL4((n) + 12)
+#define B64URL64(n) B64URL16(n), B64URL16((n) + 16), B64URL16((n) + 32), B64URL16((n) + 48)
+static const unsigned char b64url[256] = { B64URL64(0), B64URL64(64), B64URL64(128), B64URL64(192) };
+
 /* base64url without padding of a MAC: 43 characters, the last one's two spare bits zero
  * (the one spelling sodium_bin2base64 gives, and the only one sodium_base642bin took), into
- * out. Returns -1 for anything else. The signature comes from the request: nothing secret
- * depends on how long this takes. */
+ * out. Returns -1 for anything else. Four characters to three bytes at a time, by table: it
+ * runs on every audio request. The signature comes from the request: nothing secret depends
+ * on how long this takes. */
 static int decode_sig(const char *sig, unsigned char out[crypto_auth_hmacsha256_BYTES])
 {
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t at = 0, i;
+	const unsigned char *s = (const unsigned char *)sig;
+	unsigned bad = 0;
+	uint32_t v;
+	size_t i, at = 0;
 
-	for (i = 0; sig[i]; i++) {
-		unsigned char c = (unsigned char)sig[i];
-		int v;
+	if (strnlen(sig, 44) != 43)
+		return -1;
+	for (i = 0; i < 40; i += 4) {
+		unsigned a = b64url[s[i]], b = b64url[s[i + 1]], c = b64url[s[i + 2]], d = b64url[s[i + 3]];
 
-		if (i == 43)
-			return -1;
-		if (c >= 'A' && c <= 'Z')
-			v = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			v = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			v = c - '0' + 52;
-		else if (c == '-')
-			v = 62;
-		else if (c == '_')
-			v = 63;
-		else
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[at++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
+		bad |= a | b | c | d;
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | d;
+		out[at++] = (unsigned char)(v >> 16);
+		out[at++] = (unsigned char)(v >> 8);
+		out[at++] = (unsigned char)v;
 	}
-	return i == 43 && at == crypto_auth_hmacsha256_BYTES && acc == 0 ? 0 : -1;
+	{
+		unsigned a = b64url[s[40]], b = b64url[s[41]], c = b64url[s[42]];
+
+		bad |= a | b | c;
+		v = (uint32_t)a << 12 | (uint32_t)b << 6 | c;
+		out[at++] = (unsigned char)(v >> 10);
+		out[at++] = (unsigned char)(v >> 2);
+	}
+	return (bad & 0x40) || (v & 3) ? -1 : 0;
 }
 
 int sign_url(const struct keyring *kr, const char *path, long long exp, const char *uid,

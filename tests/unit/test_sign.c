@@ -94,6 +94,20 @@ int main(void)
 	bad[10] = '+';
 	ok(sign_verify(&kr, p, now + 60, "alice", kid2, bad, now) == SIGN_BAD,
 	   "a character of the other alphabet fails");
+	{
+		/* every position of the decoder's groups of four and of its last three */
+		static const char odd[] = { '+', '/', '=', ' ', '.', (char)0xc3 };
+		int fails = 0;
+
+		for (int i = 0; i < 43; i++) {
+			strcpy(bad, sig2);
+			bad[i] = odd[i % sizeof odd];
+			fails += sign_verify(&kr, p, now + 60, "alice", kid2, bad, now) == SIGN_BAD;
+			bad[i] = '\0';
+			fails += sign_verify(&kr, p, now + 60, "alice", kid2, bad, now) == SIGN_BAD;
+		}
+		is_int(fails, 86, "a character outside base64url, or the end, anywhere in the signature fails");
+	}
 	/* The MAC is remembered between requests (accounts/signmemo.h): every check still
 	 * compares, and a ring whose key changed under the same kid never answers from it. */
 	for (int i = 0; i < 3; i++)
