@@ -89,7 +89,7 @@ serve() {
 			mkdir -p "$_dir"
 		fi
 		# shellcheck disable=SC2086
-		server/segue-server serve --data-dir "$_dir" $_db --set listen=127.0.0.1:$((_p + _k)) $_sets \
+		setsid server/segue-server serve --data-dir "$_dir" $_db --set listen=127.0.0.1:$((_p + _k)) $_sets \
 			>"$WORK/segue-$_k.out" 2>"$WORK/segue-$_k.err" &
 		SEG_PIDS="$SEG_PIDS $!"
 		PIDS="$PIDS${PIDS:+,}$!"

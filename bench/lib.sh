@@ -117,6 +117,10 @@ except Exception:
 # bench_serve DATA_DIR [NAME=VALUE...]: adds the account "bencher" (unless it is there from
 # an earlier start), starts segue-server on 127.0.0.1:0 over DATA_DIR with those settings, and
 # sets SEG_PID, PORT and TOKEN. The server's output goes to $WORK/segue.out and $WORK/segue.err.
+# Every benchmark starts its servers in a session of their own (setsid), as a service runs and
+# as nginx and PostgreSQL (which daemonize) do: with the kernel's autogroups
+# (sched_autogroup_enabled), a server left in the benchmark's session shares one CPU group with
+# the load generator, whose wake-ups then preempt it several times as often.
 bench_serve() {
 	_dir=$1
 	shift
@@ -131,7 +135,7 @@ bench_serve() {
 	# replaces it (the redirection happens in the child, after this shell goes on).
 	rm -f "$WORK/segue.out"
 	# shellcheck disable=SC2086
-	server/segue-server serve --listen 127.0.0.1:0 --data-dir "$_dir" $_sets \
+	setsid server/segue-server serve --listen 127.0.0.1:0 --data-dir "$_dir" $_sets \
 		${BENCH_DATABASE:+--database "$BENCH_DATABASE"} \
 		>"$WORK/segue.out" 2>"$WORK/segue.err" &
 	SEG_PID=$!

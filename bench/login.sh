@@ -29,7 +29,7 @@ serve() {
 	_sets=""
 	for _s in log_level=error "$@"; do _sets="$_sets --set $_s"; done
 	# shellcheck disable=SC2086
-	"$_bin" serve --listen 127.0.0.1:0 --data-dir "$WORK/data" $_sets \
+	setsid "$_bin" serve --listen 127.0.0.1:0 --data-dir "$WORK/data" $_sets \
 		>"$WORK/segue.out" 2>"$WORK/segue.err" &
 	SEG_PID=$!
 	_i=0

@@ -35,7 +35,7 @@ echo "bench-password" | server/segue-server user add bencher --premium --data-di
 # segue_start [WRAPPER...]: the server on an ephemeral port ($SEG_PID, $SEG_PORT).
 segue_start() {
 	rm -f "$WORK/segue.out"
-	"$@" server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK" --set log_level=error \
+	setsid "$@" server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK" --set log_level=error \
 		>"$WORK/segue.out" 2>"$WORK/segue.err" &
 	SEG_PID=$!
 	_i=0

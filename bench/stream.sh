@@ -60,9 +60,8 @@ if [ "$IDLE" -gt 0 ]; then
 	echo "bench-password" | server/segue-server user add u000 --country US --data-dir "$WORK" >/dev/null
 	python3 bench/hubusers.py "$WORK" $((IDLE / 10)) "$WORK/tokens" || exit 1
 fi
-# In a session of its own, as nginx is (it daemonizes) and as a service is: with the kernel's
-# autogroups (sched_autogroup_enabled), a server left in this script's session shares one
-# CPU group with wrk, whose wake-ups then preempt it four times as often as nginx's.
+# In a session of its own (bench_serve says why): left in this one, it was preempted four
+# times as often as nginx.
 setsid server/segue-server serve --listen 127.0.0.1:0 --data-dir "$WORK" --set log_level=error \
 	>"$WORK/segue.out" 2>"$WORK/segue.err" &
 SEG_PID=$!
