@@ -120,6 +120,32 @@ try:
     t.ok(a == b == 200 and one and len(one) == len(many),
          "PUT /v1/me/library: 3 collections cost as much with 3 URIs as with 40 (%d)" % len(one),
          "%s %s: %d against %d\n%s" % (a, b, len(one), len(many), "\n".join(many)))
+    # contains: one statement per collection asked about, whatever the number of ids, and the
+    # answer for each id in the request's order (a repeated id each time, an unsaved one false).
+    def get(path):
+        return lambda: srv.get(path, token=tok)
+
+    delete("/v1/me/tracks?ids=" + TRACKS[1])()  # one of the URIs below not saved
+    saved_now = {x for x, _ in saved()}
+    get("/v1/me/tracks/contains?ids=" + TRACKS[0])()  # prepared
+    a, one = statements(get("/v1/me/tracks/contains?ids=" + TRACKS[0]))
+    b, many = statements(get("/v1/me/tracks/contains?ids=" + ",".join(FIFTY)))
+    t.ok(a.status == b.status == 200 and one and len(one) == len(many),
+         "GET /v1/me/tracks/contains: 1 id and 50 run as many statements (%d)" % len(one),
+         "%s %s: %d against %d\n%s" % (a.status, b.status, len(one), len(many), "\n".join(many)))
+    t.eq(b.json(), [x in saved_now for x in FIFTY], "and answers each of the 50 ids, in order, repeats included")
+    mixed = [uris[0], "segue:album:" + ALBUMS[0], "segue:artist:" + ARTISTS[0], "segue:track:" + TRACKS[1],
+             uris[0]]
+    a, three = statements(get("/v1/me/library/contains?uris=" + ",".join(mixed)))
+    b, forty = statements(get("/v1/me/library/contains?uris=" + ",".join((uris * 40)[:40])))
+    t.ok(a.status == b.status == 200 and three and len(three) == len(forty),
+         "GET /v1/me/library/contains: 3 collections cost as much with 5 URIs as with 40 (%d)" % len(three),
+         "%s %s: %d against %d\n%s" % (a.status, b.status, len(three), len(forty), "\n".join(forty)))
+    held = {x for x, _ in saved()} | {x for x, _ in saved("albums")} | \
+        {r[0] for r in pg_rows("SELECT artist_id FROM followed_artists WHERE user_id = %s", USER)}
+    want = [u.rsplit(":", 1)[1] in held for u in mixed]
+    t.ok(True in want and False in want, "(the URIs asked about: some saved, one not)", want)
+    t.eq(a.json(), want, "and answers each URI from its own collection, in order", mixed)
     t.eq(delete("/v1/me/library?uris=" + ",".join((uris * 40)[:40]))(), 200, "DELETE /v1/me/library with 40 URIs")
     t.eq(saved() + saved("albums"), [], "and it took them all")
 

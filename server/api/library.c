@@ -208,21 +208,43 @@ out:
 	return true;
 }
 
+/* Answers whether each ids[i] (at most LIBRARY_MAX_IDS) is in its collection cs[i]: one
+ * statement per collection asked about, and 500 when the store cannot tell. */
+static void answer_contains(struct req *r, const struct collection *const *cs, char **ids, int n)
+{
+	const char *of[LIBRARY_MAX_IDS];
+	bool got[LIBRARY_MAX_IDS], has[LIBRARY_MAX_IDS];
+	int pos[LIBRARY_MAX_IDS];
+	json_t *list;
+
+	for (int k = LIBRARY_TRACKS; k <= LIBRARY_ARTISTS; k++) {
+		int m = of_kind(cs, ids, NULL, n, k, of, NULL, pos);
+
+		if (m && store_library_has_many(&r->srv->store, k, r->user.id, of, m, got) < 0) {
+			reply_error(r, 500, "database error");
+			return;
+		}
+		for (int j = 0; j < m; j++)
+			has[pos[j]] = got[j];
+	}
+	list = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, json_boolean(has[i]));
+	reply_json(r, 200, list);
+}
+
 static void contains(struct req *r, const struct collection *c)
 {
-	json_t *list = json_array();
+	const struct collection *cs[LIBRARY_MAX_IDS];
 	char **ids;
 	int n;
 
-	if (api_ids_arg(r, LIBRARY_MAX_IDS, &ids, &n) < 0) {
-		json_decref(list);
+	if (api_ids_arg(r, LIBRARY_MAX_IDS, &ids, &n) < 0)
 		return;
-	}
 	for (int i = 0; i < n; i++)
-		json_array_append_new(list, json_boolean(
-			store_library_has(&r->srv->store, c->store, r->user.id, ids[i]) > 0));
+		cs[i] = c;
+	answer_contains(r, cs, ids, n);
 	api_free_ids(ids, n);
-	reply_json(r, 200, list);
 }
 
 /* GET /v1/me/tracks and /v1/me/albums: newest first, offset paging. */
@@ -447,16 +469,11 @@ void h_library(struct req *r)
 void h_library_contains(struct req *r)
 {
 	const struct collection *cs[LIBRARY_MAX_URIS];
-	json_t *list;
 	char **ids;
 	int n;
 
 	if (uris_arg(r, cs, &ids, &n) < 0)
 		return;
-	list = json_array();
-	for (int i = 0; i < n; i++)
-		json_array_append_new(list, json_boolean(
-			store_library_has(&r->srv->store, cs[i]->store, r->user.id, ids[i]) > 0));
+	answer_contains(r, cs, ids, n);
 	api_free_ids(ids, n);
-	reply_json(r, 200, list);
 }

@@ -16,8 +16,8 @@
 
 struct collection {
 	const char *what;
-	const char *add_sqlite, *add_pg, *remove_sqlite, *remove_pg;
-	const char *has, *latest, *count, *page, *page_by_id;
+	const char *add_sqlite, *add_pg, *remove_sqlite, *remove_pg, *has_sqlite, *has_pg;
+	const char *latest, *count, *page, *page_by_id;
 };
 
 /* A whole request's ids in one statement each way (on PostgreSQL each statement is a round
@@ -38,6 +38,12 @@ struct collection {
 #define REMOVE_PG(table, key) \
 	"DELETE FROM " table " WHERE user_id = ?1" \
 	" AND " key " = ANY (ARRAY (SELECT json_array_elements_text(CAST(?2 AS json))))"
+/* Which of a JSON array of ids the collection holds. */
+#define HAS_SQLITE(table, key) \
+	"SELECT " key " FROM " table " WHERE user_id = ?1 AND " key " IN (SELECT value FROM json_each(?2))"
+#define HAS_PG(table, key) \
+	"SELECT " key " FROM " table " WHERE user_id = ?1" \
+	" AND " key " = ANY (ARRAY (SELECT json_array_elements_text(CAST(?2 AS json))))"
 
 static const struct collection collections[] = {
 	[LIBRARY_TRACKS] = {
@@ -46,7 +52,8 @@ static const struct collection collections[] = {
 		ADD_PG("saved_tracks", "track_id", "added_at"),
 		REMOVE_SQLITE("saved_tracks", "track_id"),
 		REMOVE_PG("saved_tracks", "track_id"),
-		"SELECT 1 FROM saved_tracks WHERE user_id = ? AND track_id = ?",
+		HAS_SQLITE("saved_tracks", "track_id"),
+		HAS_PG("saved_tracks", "track_id"),
 		"SELECT max(added_at) FROM saved_tracks WHERE user_id = ?",
 		"SELECT count(*) FROM saved_tracks WHERE user_id = ?",
 		"SELECT track_id, added_at FROM saved_tracks WHERE user_id = ?"
@@ -60,7 +67,8 @@ static const struct collection collections[] = {
 		ADD_PG("saved_albums", "album_id", "added_at"),
 		REMOVE_SQLITE("saved_albums", "album_id"),
 		REMOVE_PG("saved_albums", "album_id"),
-		"SELECT 1 FROM saved_albums WHERE user_id = ? AND album_id = ?",
+		HAS_SQLITE("saved_albums", "album_id"),
+		HAS_PG("saved_albums", "album_id"),
 		"SELECT max(added_at) FROM saved_albums WHERE user_id = ?",
 		"SELECT count(*) FROM saved_albums WHERE user_id = ?",
 		"SELECT album_id, added_at FROM saved_albums WHERE user_id = ?"
@@ -74,7 +82,8 @@ static const struct collection collections[] = {
 		ADD_PG("followed_artists", "artist_id", "followed_at"),
 		REMOVE_SQLITE("followed_artists", "artist_id"),
 		REMOVE_PG("followed_artists", "artist_id"),
-		"SELECT 1 FROM followed_artists WHERE user_id = ? AND artist_id = ?",
+		HAS_SQLITE("followed_artists", "artist_id"),
+		HAS_PG("followed_artists", "artist_id"),
 		"SELECT max(followed_at) FROM followed_artists WHERE user_id = ?",
 		"SELECT count(*) FROM followed_artists WHERE user_id = ?",
 		"SELECT artist_id, followed_at FROM followed_artists WHERE user_id = ?"
@@ -140,15 +149,38 @@ int store_library_remove_many(struct store *s, enum library_kind k, const char *
 	              list);
 }
 
-int store_library_has(struct store *s, enum library_kind k, const char *user, const char *id)
+int store_library_has_many(struct store *s, enum library_kind k, const char *user,
+                           const char *const *ids, int n, bool *has)
 {
-	struct db_stmt *st = store_stmt(s, collections[k].has);
+	const struct collection *c = &collections[k];
+	json_t *list = json_array();
+	struct db_stmt *st;
+	int rc, held = 0;
 
-	if (!st)
+	for (int i = 0; i < n; i++) {
+		has[i] = false;
+		if (list && json_array_append_new(list, json_string(ids[i])) < 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	st = store_stmt2(s, c->has_sqlite, c->has_pg);
+	if (db_bind_json(st, 2, list) < 0)
 		return -1;
 	store_bind_text(st, 1, user);
-	store_bind_text(st, 2, id);
-	return store_one(s, st, collections[k].what, NULL, NULL);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *id = store_col_text(st, 0);
+
+		for (int i = 0; i < n; i++)
+			if (!has[i] && !strcmp(ids[i], id)) {
+				has[i] = true;
+				held++;
+			}
+	}
+	if (rc != DB_DONE)
+		store_fail(s, c->what); /* before the reset, which may change the message */
+	db_reset(st);
+	return rc == DB_DONE ? held : -1;
 }
 
 /* A one-integer answer over (user): 1 with *v set, 0 for NULL, -1 on error. */

@@ -3,6 +3,8 @@
 #ifndef SEGUE_STORE_LIBRARY_H
 #define SEGUE_STORE_LIBRARY_H
 
+#include <stdbool.h>
+
 #include "base62.h"
 #include "store/store.h"
 
@@ -24,8 +26,11 @@ int store_library_add_many(struct store *s, enum library_kind k, const char *use
  * or -1 on error (logged). */
 int store_library_remove_many(struct store *s, enum library_kind k, const char *user,
                               const char *const *ids, int n);
-/* Returns 1 when id is in the collection, 0 when not, -1 on error. */
-int store_library_has(struct store *s, enum library_kind k, const char *user, const char *id);
+/* Sets has[i] to whether ids[i] is in user's collection, for i in [0, n), in one statement
+ * whatever n. Returns how many of ids[] are there (a repeated id counts each time), or -1 on
+ * error (logged). */
+int store_library_has_many(struct store *s, enum library_kind k, const char *user,
+                           const char *const *ids, int n, bool *has);
 /* How many ids the collection holds, or -1 on error. */
 long long store_library_count(struct store *s, enum library_kind k, const char *user);
 /* Up to max items newest first from offset (by_id: in id order after the id `after`, which
