@@ -228,25 +228,37 @@ json_t *api_track(struct req *r, const char *id, const char *market)
 	return catalog_track(api_view(r, &v), id, market);
 }
 
+/* A list whole or not at all: after a database error the catalog hands back what it did
+ * gather, which no answer of the API shows (it is a 500). */
+static int whole(int rc, json_t **out, int n)
+{
+	if (rc < 0)
+		for (int i = 0; i < n; i++) {
+			json_decref(out[i]);
+			out[i] = NULL;
+		}
+	return rc;
+}
+
 int api_tracks(struct req *r, const char *const *ids, int n, const char *market, json_t **out)
 {
 	struct api_view v;
 
-	return catalog_tracks(api_view(r, &v), ids, n, market, out);
+	return whole(catalog_tracks(api_view(r, &v), ids, n, market, out), out, n);
 }
 
 int api_albums_simple(struct req *r, const char *const *ids, int n, const char *market, json_t **out)
 {
 	struct api_view v;
 
-	return catalog_albums_simple(api_view(r, &v), ids, n, market, out);
+	return whole(catalog_albums_simple(api_view(r, &v), ids, n, market, out), out, n);
 }
 
 int api_artists(struct req *r, const char *const *ids, int n, json_t **out)
 {
 	struct api_view v;
 
-	return catalog_artists(api_view(r, &v), ids, n, out);
+	return whole(catalog_artists(api_view(r, &v), ids, n, out), out, n);
 }
 
 json_t *api_album(struct req *r, const char *id, const char *market)
@@ -320,8 +332,6 @@ void api_reply_several(struct req *r, const char *key, int max, api_render_list_
 	rc = render(r, (const char *const *)ids, n, market, objs);
 	api_free_ids(ids, n);
 	if (rc < 0) {
-		for (int i = 0; i < n; i++)
-			json_decref(objs[i]);
 		reply_error(r, 500, "the catalog could not be read");
 		return;
 	}

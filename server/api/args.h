@@ -53,7 +53,8 @@ json_t *api_album(struct req *r, const char *id, const char *market);
 json_t *api_album_simple(struct req *r, const char *id, const char *market);
 json_t *api_artist(struct req *r, const char *id);
 /* The same for lists, in a few statements however long (catalog_tracks and its kin): out[i]
- * for ids[i], NULL where unknown. Return 0, -1 after a database error (logged). */
+ * for ids[i], NULL where unknown. Return 0, or -1 after a database error (logged) with every
+ * out[i] NULL. */
 int api_tracks(struct req *r, const char *const *ids, int n, const char *market, json_t **out);
 int api_albums_simple(struct req *r, const char *const *ids, int n, const char *market, json_t **out);
 int api_artists(struct req *r, const char *const *ids, int n, json_t **out);

@@ -224,7 +224,10 @@ void h_recently_played(struct req *r)
 		n = limit;
 	for (int i = 0; i < n; i++)
 		ids[i] = rows[i].track_id;
-	api_tracks(r, ids, n, NULL, tracks);
+	if (api_tracks(r, ids, n, NULL, tracks) < 0) {
+		reply_error(r, 500, "the catalog could not be read");
+		return;
+	}
 	items = json_array();
 	for (int i = 0; i < n; i++) {
 		json_t *track = tracks[i];

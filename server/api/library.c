@@ -266,12 +266,15 @@ static void list_saved(struct req *r, const struct collection *c)
 		reply_error(r, 500, "database error");
 		return;
 	}
-	items = json_array();
 	if (track) {
 		for (int i = 0; i < n; i++)
 			ids[i] = page[i].id;
-		api_tracks(r, ids, n, market, objs);
+		if (api_tracks(r, ids, n, market, objs) < 0) {
+			reply_error(r, 500, "the catalog could not be read");
+			return;
+		}
 	}
+	items = json_array();
 	for (int i = 0; i < n; i++) {
 		json_t *o = track ? objs[i] : api_album(r, page[i].id, market);
 
@@ -347,8 +350,6 @@ static void list_following(struct req *r)
 	for (int i = 0; i < n; i++)
 		ids[i] = page[i].id;
 	if (api_artists(r, ids, n, objs) < 0) {
-		for (int i = 0; i < n; i++)
-			json_decref(objs[i]);
 		reply_error(r, 500, "database error");
 		return;
 	}

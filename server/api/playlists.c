@@ -47,21 +47,24 @@ static long long followers(struct req *r, const char *id)
 }
 
 /* Items [offset, offset + limit), limit at most PAGE_MAX: a range scan on the dense
- * positions, so the cost of a page does not grow with the playlist's length. A database
- * error gives an empty page (the store logs it). */
+ * positions, so the cost of a page does not grow with the playlist's length. NULL after a
+ * database error (the store logs it). */
 static json_t *items_page(struct req *r, const struct playlist *p, int limit, int offset,
                           const char *market)
 {
 	struct pl_item page[PAGE_MAX];
 	long long n = store_playlist_items(&r->srv->store, p->id, offset, page,
 	                                   limit < PAGE_MAX ? limit : PAGE_MAX);
-	json_t *items = json_array(), *tracks[PAGE_MAX], *by = NULL;
+	json_t *items, *tracks[PAGE_MAX], *by = NULL;
 	const char *ids[PAGE_MAX], *by_id = NULL;
 
+	if (n < 0)
+		return NULL;
 	for (long long i = 0; i < n; i++)
 		ids[i] = page[i].track;
-	if (n > 0)
-		api_tracks(r, ids, (int)n, market, tracks);
+	if (n > 0 && api_tracks(r, ids, (int)n, market, tracks) < 0)
+		return NULL;
+	items = json_array();
 	for (long long i = 0; i < n; i++) {
 		/* Items run in long stretches added by one user: look each up once. */
 		if (!by_id || strcmp(by_id, page[i].added_by)) {
@@ -78,10 +81,11 @@ static json_t *items_page(struct req *r, const struct playlist *p, int limit, in
 	return items;
 }
 
+/* NULL when the full object's first page of items could not be read. */
 static json_t *playlist_object(struct req *r, const struct playlist *p, bool full, const char *market)
 {
 	char base[512], snap[SNAPSHOT_MAX];
-	json_t *o, *tracks;
+	json_t *o, *tracks, *page;
 
 	req_base_url(r, base, sizeof base);
 	playlist_snapshot(p, p->version, snap);
@@ -90,9 +94,12 @@ static json_t *playlist_object(struct req *r, const struct playlist *p, bool ful
 
 		/* The embedded page's links are those of the items endpoint. */
 		snprintf(r->path, sizeof r->path, "/v1/playlists/%s/tracks", p->id);
-		tracks = api_paging(r, items_page(r, p, 100, 0, market), 100, 0, p->length);
+		page = items_page(r, p, 100, 0, market);
+		tracks = page ? api_paging(r, page, 100, 0, p->length) : NULL;
 		snprintf(r->path, sizeof r->path, "%s", saved ? saved : "");
 		free(saved);
+		if (!tracks)
+			return NULL;
 	} else {
 		tracks = json_pack("{s:o,s:I}", "href", json_sprintf("%s/v1/playlists/%s/tracks", base, p->id),
 		                   "total", (json_int_t)p->length);
@@ -107,6 +114,15 @@ static json_t *playlist_object(struct req *r, const struct playlist *p, bool ful
 	if (o)
 		json_object_set_new(o, "images", api_playlist_images(r, p->id));
 	return o;
+}
+
+/* A full playlist object's answer: 500 when its items could not be read (or out of memory). */
+static void reply_playlist(struct req *r, int status, json_t *o)
+{
+	if (o)
+		reply_json(r, status, o);
+	else
+		reply_error(r, 500, "the playlist's items could not be read");
 }
 
 json_t *api_playlist_simple(struct req *r, const char *id)
@@ -225,7 +241,7 @@ static void create(struct req *r)
 		reply_error(r, 500, "the playlist could not be stored");
 		goto out;
 	}
-	reply_json(r, 201, playlist_object(r, &p, true, NULL));
+	reply_playlist(r, 201, playlist_object(r, &p, true, NULL));
 out:
 	json_decref(body);
 }
@@ -254,7 +270,7 @@ void h_playlist(struct req *r)
 	market = api_market(r, &bad);
 	if (bad || !load_for(r, &p, PL_READ))
 		return;
-	reply_json(r, 200, playlist_object(r, &p, true, market));
+	reply_playlist(r, 200, playlist_object(r, &p, true, market));
 }
 
 /* Tells the hub's sessions about a committed change (doc/connect.md, Live playlists). */
@@ -768,7 +784,12 @@ void h_playlist_tracks(struct req *r)
 		if (bad || api_int_arg(r, "limit", 100, 1, 100, &limit) < 0 ||
 		    api_int_arg(r, "offset", 0, 0, PLAYLIST_MAX_ITEMS, &offset) < 0 || !load_for(r, &p, PL_READ))
 			return;
-		reply_json(r, 200, api_paging(r, items_page(r, &p, limit, offset, market), limit, offset, p.length));
+		json_t *items = items_page(r, &p, limit, offset, market);
+
+		if (!items)
+			reply_error(r, 500, "the playlist's items could not be read");
+		else
+			reply_json(r, 200, api_paging(r, items, limit, offset, p.length));
 		return;
 	}
 	if (!load_for(r, &p, PL_WRITE))

@@ -455,8 +455,6 @@ void h_recommendations(struct req *r)
 			ids[m++] = p.c[i].id;
 		}
 		if (api_tracks(r, ids, m, market, objs) < 0) {
-			for (k = 0; k < m; k++)
-				json_decref(objs[k]);
 			json_decref(out);
 			json_decref(seeds);
 			free(p.c);

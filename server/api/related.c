@@ -77,8 +77,6 @@ void h_related_artists(struct req *r)
 	/* Rendered together; an artist gone from the catalog since the model was built is left
 	 * out. */
 	if (api_artists(r, ids, nseen, objs) < 0) {
-		for (int i = 0; i < nseen; i++)
-			json_decref(objs[i]);
 		json_decref(list);
 		reply_error(r, 500, "the catalog could not be read");
 		goto out;

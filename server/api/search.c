@@ -94,26 +94,30 @@ static const char *const type_keys[ST_NTYPES] = { "tracks", "artists", "albums",
 
 /* The hits of one type as objects, in their order; one whose object cannot be made (gone
  * since the index saw it) is left out. Tracks, artists and albums are each rendered in a
- * few statements for the whole page. */
+ * few statements for the whole page. NULL when the catalog could not be read. */
 static json_t *render_hits(struct req *r, int ty, const struct search_hit *hits, int n,
                            const char *market)
 {
-	json_t *items = json_array(), *objs[PAGE_MAX];
+	json_t *items, *objs[PAGE_MAX];
 	const char *ids[PAGE_MAX];
+	int rc = 0;
 
 	if (n > PAGE_MAX)
 		n = PAGE_MAX;
 	for (int i = 0; i < n; i++)
 		ids[i] = hits[i].id;
 	if (ty == ST_TRACK)
-		api_tracks(r, ids, n, market, objs);
+		rc = api_tracks(r, ids, n, market, objs);
 	else if (ty == ST_ARTIST)
-		api_artists(r, ids, n, objs);
+		rc = api_artists(r, ids, n, objs);
 	else if (ty == ST_ALBUM)
-		api_albums_simple(r, ids, n, market, objs);
+		rc = api_albums_simple(r, ids, n, market, objs);
 	else
 		for (int i = 0; i < n; i++)
 			objs[i] = api_playlist_simple(r, ids[i]);
+	if (rc < 0)
+		return NULL;
+	items = json_array();
 	for (int i = 0; i < n; i++)
 		if (objs[i])
 			json_array_append_new(items, objs[i]);
@@ -180,7 +184,12 @@ void h_search(struct req *r)
 
 		if (!(sq.types & (1u << ty)))
 			continue;
-		items = render_hits(r, ty, res.hits[ty], res.nhits[ty], market);
+		if (!(items = render_hits(r, ty, res.hits[ty], res.nhits[ty], market))) {
+			json_decref(body);
+			search_result_free(&res);
+			reply_error(r, 500, "the catalog could not be read");
+			return;
+		}
 		long total = res.total[ty];
 		if (total < offset + (long)json_array_size(items))
 			total = offset + (long)json_array_size(items);

@@ -55,10 +55,10 @@ void h_my_top(struct req *r)
 	}
 	for (int i = 0; i < n; i++)
 		ids[i] = rows[i].id;
-	if (k == TOP_TRACKS)
-		api_tracks(r, ids, n, NULL, objs);
-	else
-		api_artists(r, ids, n, objs);
+	if ((k == TOP_TRACKS ? api_tracks(r, ids, n, NULL, objs) : api_artists(r, ids, n, objs)) < 0) {
+		reply_error(r, 500, "the catalog could not be read");
+		return;
+	}
 	items = json_array();
 	for (int i = 0; i < n; i++)
 		if (objs[i])
