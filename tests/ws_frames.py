@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import socket
+import sqlite3
 import struct
 import time
 
@@ -191,6 +192,52 @@ with Server(data) as srv:
     t.ok(code and code[0] == 1002, "frames sent with the handshake request are refused with 1002",
          (c.status, code))
     c.close()
+
+    # --- a WebSocket on a connection that was kept alive for HTTP first -----------------------
+    # The audio quick path (http/quick.c) reads a kept-alive connection's requests before lws
+    # does; once the connection is a WebSocket, its bytes are frames (connect/wsguard.c reads
+    # them instead, and the upgrade also takes the connection off the quick path): bytes
+    # spelling a request are a bad frame, never answered with audio.
+    track = sqlite3.connect(os.path.join(data, "segue.db")).execute(
+        "SELECT id FROM tracks WHERE markets IS NULL OR markets = '' OR markets LIKE '%US%' LIMIT 1").fetchone()[0]
+    url = (srv.get("/v1/segue/playback/%s?quality=low" % track, token=tok).json() or {})["urls"]["low"]
+    audio = url[url.index("/audio/"):].encode()
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    got = b""
+    while b"\r\n\r\n" not in got:
+        got += s.recv(4096)
+    head, _, body = got.partition(b"\r\n\r\n")
+    length = int(next(ln.split(b":")[1] for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length:")))
+    while len(body) < length:
+        body += s.recv(4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(("GET /v1/connect HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+               "Sec-WebSocket-Protocol: %s\r\nAuthorization: Bearer %s\r\n\r\n"
+               % (key, SUBPROTOCOL, tok)).encode())
+    got = b""
+    while b"\r\n\r\n" not in got:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    upgraded = got.startswith(b"HTTP/1.1 101")
+    s.sendall(b"GET " + audio + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=0-99\r\n\r\n")
+    after = got.partition(b"\r\n\r\n")[2]
+    s.settimeout(2)
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            after += chunk
+    except OSError:
+        pass
+    s.close()
+    t.ok(upgraded and b"HTTP/1.1 2" not in after and b"OggS" not in after,
+         "a WebSocket after an HTTP exchange on its connection: a request spelt into it is not "
+         "answered with audio", (got[:40], after[:80]))
 
     # The flood hurt no one else: a normal session still works.
     c = Raw(srv.port, tok)

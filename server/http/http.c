@@ -1134,6 +1134,10 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 		return dispatch(r);
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		/* A WebSocket's reads are frames, never a request for the quick path, even where
+		 * a quick exchange came first on this connection (connect/wsguard.c reads them
+		 * once the session opens; this holds from the upgrade on, whatever it does). */
+		quick_busy(wsi);
 		return ctx->upgrade ? ctx->upgrade(ctx->upgrade_ud, wsi) : -1;
 
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:

@@ -110,6 +110,7 @@ void quick_ready(struct lws *wsi)
 		conns.slot[fd] = c;
 	}
 	c->ready = !c->r;
+	c->idle_armed_ms = 0; /* lws armed its own keep-alive after its exchange */
 }
 
 void quick_busy(struct lws *wsi)
@@ -367,9 +368,6 @@ static int pump(struct quick_conn *c)
 	return 1;
 }
 
-/* The answer is out: the connection waits for its next request as lws leaves one between
- * exchanges that keeps its header table (lws attached one to read the request, and 4.1.6 has
- * no public way to give it back): timed by the keep-alive timeout. */
 /* The most a kept-alive connection may close early: its timeout is armed again only when the
  * one armed last would fire this much sooner than a fresh one. lws 4.1.6 keeps every timeout
  * of a service thread in one sorted list, and a fresh keep-alive, the latest of them, is
@@ -377,6 +375,9 @@ static int pump(struct quick_conn *c)
  * time at 64 connections, and grows with their number. (nginx allows its timers 300 ms.) */
 #define IDLE_SLACK_MS 300
 
+/* The answer is out: the connection waits for its next request as lws leaves one between
+ * exchanges that keeps its header table (lws attached one to read the request, and 4.1.6 has
+ * no public way to give it back): timed by the keep-alive timeout. */
 static void finished(struct quick_conn *c)
 {
 	long keepalive = c->r->ctx->keepalive;
