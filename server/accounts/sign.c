@@ -318,13 +318,14 @@ static void mac(const struct sign_key *k, const char *path, size_t plen, long lo
 #define B64URL16(n) B64URL4(n), B64URL4((n) + 4), B64URL4((n) + 8), B64URL4((n) + 12)
 #define B64URL64(n) B64URL16(n), B64URL16((n) + 16), B64URL16((n) + 32), B64URL16((n) + 48)
 static const unsigned char b64url[256] = { B64URL64(0), B64URL64(64), B64URL64(128), B64URL64(192) };
+#undef B64URL64
+#undef B64URL16
+#undef B64URL4
+#undef B64URL
 
-/* base64url without padding of a MAC: 43 characters, the last one's two spare bits zero
- * (the one spelling sodium_bin2base64 gives, and the only one sodium_base642bin took), into
- * out. Returns -1 for anything else. Four characters to three bytes at a time, by table: it
- * runs on every audio request. The signature comes from the request: nothing secret depends
- * on how long this takes. */
-static int decode_sig(const char *sig, unsigned char out[crypto_auth_hmacsha256_BYTES])
+/* Four characters to three bytes at a time, by table: it runs on every audio request. The
+ * signature comes from the request: nothing secret depends on how long this takes. */
+int sign_sig_decode(const char *sig, unsigned char out[crypto_auth_hmacsha256_BYTES])
 {
 	const unsigned char *s = (const unsigned char *)sig;
 	unsigned bad = 0;
@@ -383,7 +384,7 @@ enum sign_result sign_verify(const struct keyring *kr, const char *path, long lo
 			k = &kr->keys[i];
 	if (!k)
 		return SIGN_UNKNOWN_KEY;
-	if (decode_sig(sig, got) < 0)
+	if (sign_sig_decode(sig, got) < 0)
 		return SIGN_BAD;
 	/* A link this thread verified lately answers from the MAC remembered for it
 	 * (accounts/signmemo.h), compared in constant time. Any other signature, even for

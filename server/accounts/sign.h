@@ -63,5 +63,9 @@ enum sign_result { SIGN_OK, SIGN_EXPIRED, SIGN_UNKNOWN_KEY, SIGN_BAD };
 enum sign_result sign_verify(const struct keyring *kr, const char *path, long long exp,
                              const char *uid, const char *kid, const char *sig, time_t now);
 const char *sign_result_str(enum sign_result r);
+/* A link's signature into the 32 bytes of its MAC: 43 base64url characters without padding,
+ * the last one's two spare bits zero (the one spelling sign_url writes). Returns 0, or -1 for
+ * any other text (sign_verify's check of the spelling). */
+int sign_sig_decode(const char *sig, unsigned char out[32]);
 
 #endif
