@@ -120,7 +120,9 @@ except Exception:
 # Every benchmark starts its servers in a session of their own (setsid), as a service runs and
 # as nginx and PostgreSQL (which daemonize) do: with the kernel's autogroups
 # (sched_autogroup_enabled), a server left in the benchmark's session shares one CPU group with
-# the load generator, whose wake-ups then preempt it several times as often.
+# the load generator, whose wake-ups then preempt it several times as often. ($! is the
+# server's own pid all the same: setsid forks only a process group leader, and a background
+# job of a script, without job control, is not one.)
 bench_serve() {
 	_dir=$1
 	shift

@@ -46,7 +46,8 @@ cleanup() {
 	sleep 0.3
 	rm -rf "$WORK"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' HUP INT TERM
 
 # A private copy of the database; media is shared read-only.
 cp "$DATA/segue.db" "$WORK/"
@@ -69,6 +70,7 @@ while ! grep -q listening "$WORK/segue.out" 2>/dev/null; do sleep 0.05; done
 SEG_PORT=$(sed -n 's/^listening on .*://p' "$WORK/segue.out")
 # The first recommendation training runs at start: not during round 1.
 _t=$(PORT=$SEG_PORT bench_wait_recs 300) || { echo "bench: the first recommendation training did not end" >&2; exit 1; }
+echo "(waited ${_t} s for the server's first recommendation training)"
 
 # Signed paths for every track and quality: segue's own, and nginx secure_link ones.
 python3 bench/stream-paths.py "$WORK" "$SEG_PORT"
