@@ -7,9 +7,9 @@
 # 10 devices, each pinging every heartbeat: bench/hubload.c, built here; accounts and tokens
 # by bench/hubusers.py), which shows whether the hub taxes the streams; nginx has none.
 # Both servers run side by side, each warmed up by three untimed seconds, then are measured
-# in turn, ROUNDS times (default 3), which one goes first alternating (segue, nginx; nginx,
-# segue; ...) so that a slower minute of a shared machine falls on both; the ratios are of
-# the medians, and each round's ratio is printed too. The servers' CPU per
+# in turn, ROUNDS times (default 5), which one goes first alternating (segue, nginx; nginx,
+# segue; ...) so that a slower minute of a shared machine falls on both; the ratio given is
+# the median of the rounds' own ratios, with each round's and the ratio of the medians. The servers' CPU per
 # request (utime + stime of /proc/PID/stat over each run, per request served) is printed
 # beside: on two cores wrk takes most of a core, and where it sets the pace both servers
 # answer about as fast, while the CPU each spent on a request still tells them apart.
@@ -135,7 +135,7 @@ PY
 	[ "$_got" -eq "$IDLE" ] || { echo "bench: only $_got of $IDLE idle devices connected" >&2; exit 1; }
 }
 
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 case $ROUNDS in '' | *[!0-9]* | 0) echo "bench: ROUNDS is a count" >&2; exit 1 ;; esac
 echo "stream benchmark: signed 64 KiB Range requests, $CONNS connections, ${SECS}s each, wrk -t2, $ROUNDS rounds"
 echo "files: $(wc -l <"$WORK/segue.paths") signed paths over $(ls "$MEDIA" | wc -l) media folders"
@@ -214,13 +214,19 @@ def summary(key, label):
     ngx = statistics.median(float(r[3]) for r in rs)
     sp = statistics.median(to_ms(r[2]) for r in rs)
     np_ = statistics.median(to_ms(r[4]) for r in rs)
-    each = ", ".join("%.2fx" % (float(r[1]) / float(r[3])) for r in rs)
+    ratios = [float(r[1]) / float(r[3]) for r in rs]
+    p99s = [to_ms(r[2]) / to_ms(r[4]) for r in rs if to_ms(r[4]) > 0]
     sc = statistics.median(float(r[5]) for r in rs)
     nc = statistics.median(float(r[6]) for r in rs)
     print("%s: median %.0f req/s, p99 %.2f ms; nginx (1 worker) in the same rounds: median %.0f req/s, p99 %.2f ms"
           % (label, seg, sp, ngx, np_))
-    print("  ratio %s / nginx: %.2fx req/s (rounds: %s), p99 %.2fx nginx's (above 1: worse); / nginx with 2 workers:"
-          " %.2fx" % (label, seg / ngx, each, sp / np_ if np_ else float("nan"), seg / ng2))
+    # A round's two runs are next to each other in time, so their ratio is the least touched
+    # by a shared machine whose speed drifts from minute to minute (here by up to a third):
+    # the ratio is the median of the rounds' own; the ratio of the medians is beside it.
+    print("  ratio %s / nginx: %.2fx req/s, the median of the rounds' (%s; of the medians: %.2fx);"
+          " p99 %.2fx nginx's (above 1: worse; of the medians: %.2fx); / nginx with 2 workers: %.2fx"
+          % (label, statistics.median(ratios), ", ".join("%.2fx" % x for x in ratios), seg / ngx,
+             statistics.median(p99s) if p99s else float("nan"), sp / np_ if np_ else float("nan"), seg / ng2))
     print("  server CPU per request: %s %.1f us, nginx %.1f us: %.2fx nginx's (below 1: cheaper)"
           % (label, sc, nc, sc / nc if nc else float("nan")))
     return seg
