@@ -55,6 +55,7 @@ try:
         ("/v1/search?type=album&q=" + ALBUM_QUERY, "albums"),
         ("/v1/playlists/" + pid, "tracks"),
         ("/v1/playlists/%s/tracks" % pid, "tracks"),
+        ("/v1/playlists/%s/followers/contains?ids=%s,free-us" % (pid, USER), "playlist_followers"),
     ]
     for path, table in cases:
         before = srv.get(path, token=tok)

@@ -874,9 +874,16 @@ void h_playlist_followers_contains(struct req *r)
 		char user[USER_NAME_MAX + 1];
 		size_t len = strcspn(c, ",");
 
+		int follows;
+
 		snprintf(user, sizeof user, "%.*s", (int)(len < sizeof user ? len : sizeof user - 1), c);
-		json_array_append_new(list, json_boolean(!strcasecmp(user, p.owner) ||
-		                                         playlist_follows(&r->srv->store, p.id, user)));
+		follows = strcasecmp(user, p.owner) ? store_playlist_follows(&r->srv->store, p.id, user) : 1;
+		if (follows < 0) {
+			json_decref(list);
+			reply_error(r, 500, "the playlist's followers could not be read");
+			return;
+		}
+		json_array_append_new(list, json_boolean(follows));
 		if (!c[len])
 			break;
 		c += len + 1;
