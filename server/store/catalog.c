@@ -34,21 +34,15 @@ static int duration_row(struct db_stmt *st, void *cb, void *ud)
 int store_track_durations(struct store *s, const char *const *ids, int n, long long *ms)
 {
 	struct durations d = { ms, n };
-	json_t *a = json_array();
 	struct db_stmt *st;
 
 	for (int i = 0; i < n; i++)
 		ms[i] = -1;
-	for (int i = 0; a && i < n; i++)
-		if (json_array_append_new(a, json_string(ids[i])) < 0) {
-			json_decref(a);
-			a = NULL;
-		}
 	st = store_stmt2(s,
 		"SELECT j.key, t.duration_ms FROM json_each(?1) j JOIN tracks t ON t.id = j.value",
 		"SELECT j.i - 1, (SELECT t.duration_ms FROM tracks t WHERE t.id = j.id)"
 		" FROM json_array_elements_text(CAST(?1 AS json)) WITH ORDINALITY AS j(id, i)");
-	if (db_bind_json(st, 1, a) < 0)
+	if (db_bind_json_texts(st, 1, ids, n) < 0)
 		return -1;
 	return store_each(s, st, "the tracks' durations", duration_row, NULL, &d);
 }
@@ -555,20 +549,14 @@ int store_catalog_exists(struct store *s, enum catalog_kind k, const char *id)
 
 int store_catalog_missing(struct store *s, enum catalog_kind k, const char *const *ids, int n)
 {
-	json_t *a = json_array();
 	struct db_stmt *st;
 	long long first = -1;
 	int rc;
 
-	for (int i = 0; a && i < n; i++)
-		if (json_array_append_new(a, json_string(ids[i])) < 0) {
-			json_decref(a);
-			a = NULL;
-		}
 	st = k == CATALOG_TRACK ? store_stmt2(s, MISSING_SQLITE("tracks"), MISSING_PG("tracks")) :
 	     k == CATALOG_ALBUM ? store_stmt2(s, MISSING_SQLITE("albums"), MISSING_PG("albums")) :
 	                          store_stmt2(s, MISSING_SQLITE("artists"), MISSING_PG("artists"));
-	if (db_bind_json(st, 1, a) < 0)
+	if (db_bind_json_texts(st, 1, ids, n) < 0)
 		return -1;
 	/* One row always (an aggregate); NULL when every id names something. */
 	rc = db_step(st);

@@ -197,6 +197,18 @@ int db_bind_json(struct db_stmt *st, int i, json_t *v)
 	return 0;
 }
 
+int db_bind_json_texts(struct db_stmt *st, int i, const char *const *texts, int n)
+{
+	json_t *a = json_array();
+
+	for (int k = 0; a && k < n; k++)
+		if (json_array_append_new(a, json_string(texts[k])) < 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return db_bind_json(st, i, a);
+}
+
 int db_col_int(struct db_stmt *st, int i)
 {
 	return (int)db_col_int64(st, i);

@@ -45,52 +45,25 @@ struct collection {
 	"SELECT " key " FROM " table " WHERE user_id = ?1" \
 	" AND " key " = ANY (ARRAY (SELECT json_array_elements_text(CAST(?2 AS json))))"
 
+/* A collection's statements from its names: what (for messages), its table, the id's column
+ * and the time's. */
+#define COLLECTION(what, table, key, at) { \
+	what, \
+	ADD_SQLITE(table, key, at), ADD_PG(table, key, at), \
+	REMOVE_SQLITE(table, key), REMOVE_PG(table, key), \
+	HAS_SQLITE(table, key), HAS_PG(table, key), \
+	"SELECT max(" at ") FROM " table " WHERE user_id = ?", \
+	"SELECT count(*) FROM " table " WHERE user_id = ?", \
+	"SELECT " key ", " at " FROM " table " WHERE user_id = ?" \
+	" ORDER BY " at " DESC, " key " LIMIT ? OFFSET ?", \
+	"SELECT " key ", " at " FROM " table " WHERE user_id = ? AND " key " > ?" \
+	" ORDER BY " key " LIMIT ?", \
+}
+
 static const struct collection collections[] = {
-	[LIBRARY_TRACKS] = {
-		"saved tracks",
-		ADD_SQLITE("saved_tracks", "track_id", "added_at"),
-		ADD_PG("saved_tracks", "track_id", "added_at"),
-		REMOVE_SQLITE("saved_tracks", "track_id"),
-		REMOVE_PG("saved_tracks", "track_id"),
-		HAS_SQLITE("saved_tracks", "track_id"),
-		HAS_PG("saved_tracks", "track_id"),
-		"SELECT max(added_at) FROM saved_tracks WHERE user_id = ?",
-		"SELECT count(*) FROM saved_tracks WHERE user_id = ?",
-		"SELECT track_id, added_at FROM saved_tracks WHERE user_id = ?"
-		" ORDER BY added_at DESC, track_id LIMIT ? OFFSET ?",
-		"SELECT track_id, added_at FROM saved_tracks WHERE user_id = ? AND track_id > ?"
-		" ORDER BY track_id LIMIT ?",
-	},
-	[LIBRARY_ALBUMS] = {
-		"saved albums",
-		ADD_SQLITE("saved_albums", "album_id", "added_at"),
-		ADD_PG("saved_albums", "album_id", "added_at"),
-		REMOVE_SQLITE("saved_albums", "album_id"),
-		REMOVE_PG("saved_albums", "album_id"),
-		HAS_SQLITE("saved_albums", "album_id"),
-		HAS_PG("saved_albums", "album_id"),
-		"SELECT max(added_at) FROM saved_albums WHERE user_id = ?",
-		"SELECT count(*) FROM saved_albums WHERE user_id = ?",
-		"SELECT album_id, added_at FROM saved_albums WHERE user_id = ?"
-		" ORDER BY added_at DESC, album_id LIMIT ? OFFSET ?",
-		"SELECT album_id, added_at FROM saved_albums WHERE user_id = ? AND album_id > ?"
-		" ORDER BY album_id LIMIT ?",
-	},
-	[LIBRARY_ARTISTS] = {
-		"followed artists",
-		ADD_SQLITE("followed_artists", "artist_id", "followed_at"),
-		ADD_PG("followed_artists", "artist_id", "followed_at"),
-		REMOVE_SQLITE("followed_artists", "artist_id"),
-		REMOVE_PG("followed_artists", "artist_id"),
-		HAS_SQLITE("followed_artists", "artist_id"),
-		HAS_PG("followed_artists", "artist_id"),
-		"SELECT max(followed_at) FROM followed_artists WHERE user_id = ?",
-		"SELECT count(*) FROM followed_artists WHERE user_id = ?",
-		"SELECT artist_id, followed_at FROM followed_artists WHERE user_id = ?"
-		" ORDER BY followed_at DESC, artist_id LIMIT ? OFFSET ?",
-		"SELECT artist_id, followed_at FROM followed_artists WHERE user_id = ? AND artist_id > ?"
-		" ORDER BY artist_id LIMIT ?",
-	},
+	[LIBRARY_TRACKS] = COLLECTION("saved tracks", "saved_tracks", "track_id", "added_at"),
+	[LIBRARY_ALBUMS] = COLLECTION("saved albums", "saved_albums", "album_id", "added_at"),
+	[LIBRARY_ARTISTS] = COLLECTION("followed artists", "followed_artists", "artist_id", "followed_at"),
 };
 
 /* Whether ids[i] came earlier in ids: the first of repeated ids is the one that counts. */
@@ -102,16 +75,12 @@ static bool repeated(const char *const *ids, int i)
 	return false;
 }
 
-/* One statement over (user, JSON list); the list (NULL when it could not be made) is taken. */
-static int change(struct store *s, const struct collection *c, const char *sqlite, const char *pg,
-                  const char *user, json_t *list)
+/* Runs st over (user, the list bound at 2). Returns how many rows it changed, -1 on error. */
+static int change(struct store *s, const struct collection *c, struct db_stmt *st, const char *user)
 {
-	struct db_stmt *st = store_stmt2(s, sqlite, pg);
 	long long n;
 	int rc;
 
-	if (db_bind_json(st, 2, list) < 0)
-		return -1;
 	store_bind_text(st, 1, user);
 	rc = db_step(st);
 	n = rc == DB_DONE ? db_changes(s) : -1;
@@ -124,6 +93,8 @@ static int change(struct store *s, const struct collection *c, const char *sqlit
 int store_library_add_many(struct store *s, enum library_kind k, const char *user,
                            const char *const *ids, const long long *at, int n)
 {
+	const struct collection *c = &collections[k];
+	struct db_stmt *st = store_stmt2(s, c->add_sqlite, c->add_pg);
 	json_t *list = json_array();
 
 	for (int i = 0; list && i < n; i++)
@@ -132,40 +103,32 @@ int store_library_add_many(struct store *s, enum library_kind k, const char *use
 			json_decref(list);
 			list = NULL;
 		}
-	return change(s, &collections[k], collections[k].add_sqlite, collections[k].add_pg, user, list);
+	if (db_bind_json(st, 2, list) < 0)
+		return -1;
+	return change(s, c, st, user);
 }
 
 int store_library_remove_many(struct store *s, enum library_kind k, const char *user,
                               const char *const *ids, int n)
 {
-	json_t *list = json_array();
+	const struct collection *c = &collections[k];
+	struct db_stmt *st = store_stmt2(s, c->remove_sqlite, c->remove_pg);
 
-	for (int i = 0; list && i < n; i++)
-		if (json_array_append_new(list, json_string(ids[i])) < 0) {
-			json_decref(list);
-			list = NULL;
-		}
-	return change(s, &collections[k], collections[k].remove_sqlite, collections[k].remove_pg, user,
-	              list);
+	if (db_bind_json_texts(st, 2, ids, n) < 0)
+		return -1;
+	return change(s, c, st, user);
 }
 
 int store_library_has_many(struct store *s, enum library_kind k, const char *user,
                            const char *const *ids, int n, bool *has)
 {
 	const struct collection *c = &collections[k];
-	json_t *list = json_array();
-	struct db_stmt *st;
+	struct db_stmt *st = store_stmt2(s, c->has_sqlite, c->has_pg);
 	int rc, held = 0;
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++)
 		has[i] = false;
-		if (list && json_array_append_new(list, json_string(ids[i])) < 0) {
-			json_decref(list);
-			list = NULL;
-		}
-	}
-	st = store_stmt2(s, c->has_sqlite, c->has_pg);
-	if (db_bind_json(st, 2, list) < 0)
+	if (db_bind_json_texts(st, 2, ids, n) < 0)
 		return -1;
 	store_bind_text(st, 1, user);
 	while ((rc = db_step(st)) == DB_ROW) {

@@ -57,6 +57,8 @@ void db_bind_null(struct db_stmt *st, int i);
  * takes NULL for a list that could not be made. Returns 0, or -1 after logging when v is
  * NULL or cannot be written out (out of memory), or when st is NULL (already logged). */
 int db_bind_json(struct db_stmt *st, int i, json_t *v);
+/* The same for texts[0..n), bound as a JSON array of strings (a list of ids, most often). */
+int db_bind_json_texts(struct db_stmt *st, int i, const char *const *texts, int n);
 
 /* The current row's columns, 0-based. A text or blob is valid until the next step or reset;
  * NULL reads as 0, "" (db_col_text) or NULL with 0 bytes (db_col_blob). */
